@@ -1,0 +1,61 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+PORTAL_PORT ?= 8000
+SANDBOX_PORT ?= 8001
+PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
+PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/mileage_sandbox
+SANDBOX := DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $(PY) manage.py
+
+.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres bench clean
+
+venv: .venv/.installed
+
+.venv/.installed: pyproject.toml
+	test -x $(PY) || python3.11 -m venv .venv || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+messages: venv
+	$(PY) manage.py compilemessages --ignore=.venv -v0
+
+migrate: venv
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v0
+	$(SANDBOX) migrate --noinput -v0
+
+demo: migrate
+	$(PY) manage.py load_demo
+	$(SANDBOX) sandbox_seed
+
+run: venv messages demo
+	$(PY) manage.py collectstatic --noinput -v0
+	@bash scripts/run.sh $(PORTAL_PORT) $(SANDBOX_PORT)
+
+lint: venv
+	.venv/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v0
+	$(SANDBOX) makemigrations sandbox --check --dry-run -v0
+
+pytest-sqlite: venv messages
+	$(PY) -m pytest -q
+
+# Runs when PostgreSQL answers at PG_URL; REQUIRE_POSTGRES=1 makes its absence a failure.
+pytest-postgres: venv messages
+	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
+		DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" $(PY) -m pytest -q; \
+	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
+		echo "PostgreSQL does not answer at $(PG_URL) and REQUIRE_POSTGRES=1"; exit 1; \
+	else \
+		echo "PostgreSQL does not answer at $(PG_URL): the PostgreSQL run is skipped"; \
+	fi
+
+test: lint pytest-sqlite pytest-postgres
+
+bench: venv
+	$(PY) bench/run.py $(if $(SCALE),--scale $(SCALE),)
+
+clean:
+	rm -rf var/*.sqlite3* var/static var/media var/mail

@@ -1,0 +1,20 @@
+"""The portal's side of Naver Mileage: settings, exclusions, per-order transactions, the ledger, the outbox."""
+
+from .exclusions import Exclusion, ExclusionChange, ExclusionReason
+from .ledger import AppendOnlyError, MileageEvent, MileageEventKind, MileageTransaction, TransactionState
+from .outbox import OutboxMessage, OutboxStatus
+from .settings import MileageSettings
+
+__all__ = [
+    "AppendOnlyError",
+    "Exclusion",
+    "ExclusionChange",
+    "ExclusionReason",
+    "MileageEvent",
+    "MileageEventKind",
+    "MileageSettings",
+    "MileageTransaction",
+    "OutboxMessage",
+    "OutboxStatus",
+    "TransactionState",
+]

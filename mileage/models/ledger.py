@@ -1,0 +1,112 @@
+"""Per-order mileage transactions and their append-only event ledger.
+
+`MileageTransaction` is the portal's current view of one order at the provider (its current txId, the rates it
+was approved with, the use and the earn). `MileageEvent` rows record every provider call and its result; they
+are never edited or deleted: a reversal is a new row.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class TransactionState(models.TextChoices):
+    SELECTED = "selected", _("선택됨")  # the buyer's verified popup choice, not yet approved
+    APPROVING = "approving", _("승인요청")  # approval written to the outbox
+    APPROVED = "approved", _("승인")  # approved at the provider
+    STATED = "stated", _("거래완료")  # the deal is done (paid)
+    CONFIRMED = "confirmed", _("구매확정")  # the purchase is confirmed
+    ABORTED = "aborted", _("승인취소")  # approval aborted (payment failed)
+    CANCELLED = "cancelled", _("취소")  # the whole order cancelled at the provider
+    FAILED = "failed", _("실패")  # the provider refused the approval
+
+
+class MileageTransaction(models.Model):
+    order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="mileage")
+    req_tx_id = models.CharField(max_length=64, blank=True)
+    tx_id = models.CharField(_("거래번호"), max_length=64, blank=True, db_index=True)
+    state = models.CharField(max_length=12, choices=TransactionState.choices, default=TransactionState.SELECTED)
+    base_rate_x10 = models.PositiveIntegerField(_("기본 적립률×10"), default=0)
+    add_rate_x10 = models.PositiveIntegerField(_("추가 적립률×10"), default=0)
+    use_won = models.BigIntegerField(_("사용금액"), default=0)
+    returned_won = models.BigIntegerField(_("반환금액"), default=0)
+    earn_base_won = models.BigIntegerField(_("적립대상금액"), default=0)
+    original_earn_base_won = models.BigIntegerField(_("최초 적립대상금액"), default=0)
+    expected_earn_won = models.BigIntegerField(_("적립예정"), default=0)
+    inflow_token = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("네이버 마일리지 거래")
+        verbose_name_plural = _("네이버 마일리지 거래")
+        constraints = [
+            models.CheckConstraint(condition=Q(use_won__gte=0), name="mtx_use_non_negative"),
+            models.CheckConstraint(condition=Q(returned_won__gte=0) & Q(returned_won__lte=F("use_won")),
+                                   name="mtx_returned_within_use"),
+            models.CheckConstraint(condition=Q(earn_base_won__gte=0), name="mtx_base_non_negative"),
+            models.CheckConstraint(condition=Q(expected_earn_won__gte=0) & Q(expected_earn_won__lte=20_000),
+                                   name="mtx_earn_within_cap"),
+        ]
+
+    @property
+    def total_rate_x10(self) -> int:
+        return self.base_rate_x10 + self.add_rate_x10
+
+    @property
+    def use_remaining_won(self) -> int:
+        return self.use_won - self.returned_won
+
+
+class MileageEventKind(models.TextChoices):
+    POPUP = "popup", _("적립/사용 선택")
+    APPROVE = "approve", _("승인")
+    ABORT = "abort", _("승인취소")
+    STATED = "stated", _("거래완료")
+    CANCEL_STATED = "cancel_stated", _("거래완료 취소")
+    CANCEL = "cancel", _("취소")
+    REPAYMENT = "repayment", _("재승인")
+    CONFIRMED = "confirmed", _("구매확정")
+    INVOICE = "invoice", _("송장")
+    AUTO_CANCEL = "auto_cancel", _("미입금 자동취소")
+
+
+class MileageEvent(models.Model):
+    """One provider call (or provider-side fact) for an order, with its result. Append-only."""
+
+    transaction = models.ForeignKey(MileageTransaction, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=16, choices=MileageEventKind.choices)
+    tx_id = models.CharField(max_length=64, blank=True)
+    new_tx_id = models.CharField(max_length=64, blank=True)
+    use_won = models.BigIntegerField(default=0)
+    earn_base_won = models.BigIntegerField(default=0)
+    earn_won = models.BigIntegerField(default=0)
+    result_code = models.CharField(max_length=8, blank=True)
+    result_message = models.CharField(max_length=300, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("네이버 마일리지 이력")
+        verbose_name_plural = _("네이버 마일리지 이력")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(use_won__gte=0), name="mevent_use_non_negative"),
+            models.CheckConstraint(condition=Q(earn_won__gte=0), name="mevent_earn_non_negative"),
+        ]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("mileage events are append-only")
+        kwargs["force_insert"] = True
+        return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("mileage events are append-only")

@@ -1,0 +1,39 @@
+"""Pure-Python rules of Naver Mileage (POLICY.md). No Django import here: a test enforces it.
+
+Frozen dataclasses in, integer won out. Every number lives in `constants`.
+"""
+
+from .calendar import RateChange, effective_month, rate_for_month, rate_on
+from .constants import *  # noqa: F403
+from .dates import earning_available_at, unpaid_deadline
+from .earn import EarnBaseRule, OrderAmounts, cap_for_buyer, earn_amount, earn_base
+from .errors import PolicyError
+from .exchange import ExchangeOutcome, exchange_earn_basis, exchange_outcome
+from .inflow import InflowToken, inflow_is_valid, referrer_ends_inflow
+from .returns import max_mileage_return, validate_mileage_return
+from .use import max_use_amount, validate_use
+
+__all__ = [
+    "EarnBaseRule",
+    "ExchangeOutcome",
+    "InflowToken",
+    "OrderAmounts",
+    "PolicyError",
+    "RateChange",
+    "cap_for_buyer",
+    "earn_amount",
+    "earn_base",
+    "earning_available_at",
+    "effective_month",
+    "exchange_earn_basis",
+    "exchange_outcome",
+    "inflow_is_valid",
+    "max_mileage_return",
+    "max_use_amount",
+    "rate_for_month",
+    "rate_on",
+    "referrer_ends_inflow",
+    "unpaid_deadline",
+    "validate_mileage_return",
+    "validate_use",
+]

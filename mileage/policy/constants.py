@@ -1,0 +1,53 @@
+"""Every number of the Naver Mileage policy, in one place, with the manual section it comes from."""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+# Business time of the provider and the shop (POLICY: "Business time is Asia/Seoul").
+BUSINESS_TZ = ZoneInfo("Asia/Seoul")
+
+# U1 — §이용자 정책 (1): minimum use per order is 500원, no maximum but the balance.
+MIN_USE_WON = 500
+
+# E3 — §이용자 정책 (2): at most 20,000원 earned per order.
+MAX_EARN_PER_ORDER_WON = 20_000
+
+# E4 — §이용자 정책 (2), (3): at most 500,000원 held (available + pending) per buyer id.
+MAX_BALANCE_PER_BUYER_WON = 500_000
+
+# E2 — §팝업 안내: earnings below 1원 are not granted (최소 적립단위 1원).
+MIN_EARN_UNIT_WON = 1
+
+# E2 — rates are percentages with one decimal; the wire and this module carry rate × 10 as an int.
+RATE_SCALE = 10
+# A percentage of an amount with the ×10 scale: amount × rate_x10 / (100 × 10).
+RATE_DENOMINATOR = 100 * RATE_SCALE
+
+# E7 — §5 적립 기준: an earning becomes available 15 days after payment completion.
+PENDING_DAYS = 15
+PENDING_PERIOD = timedelta(days=PENDING_DAYS)
+
+# E8 — §주문 관련, §6: an unpaid bank transfer is cancelled after 15 days without deposit.
+UNPAID_TRANSFER_DAYS = 15
+UNPAID_TRANSFER_PERIOD = timedelta(days=UNPAID_TRANSFER_DAYS)
+
+# R2 — §가맹점 정책 (5): the rate standing at 00:00 on the 26th applies to the whole next month.
+RATE_CUTOFF_DAY = 26
+
+# I3 — §4 추가 적립 제공 기준 (2): the inflow expires 6 hours after the visit.
+INFLOW_TTL_HOURS = 6
+INFLOW_TTL = timedelta(hours=INFLOW_TTL_HOURS)
+
+# E6 — §가맹점 정책 (6), §적립제외 4-1: the only reasons a product may be excluded.
+EXCLUSION_REASON_GIFT_CERTIFICATE = "상품권"
+EXCLUSION_REASON_GOLD = "금"
+EXCLUSION_REASONS = (EXCLUSION_REASON_GIFT_CERTIFICATE, EXCLUSION_REASON_GOLD)
+
+# Guest order password (manual §3 결제정보): 4 to 12 letters or digits, case-sensitive.
+GUEST_PASSWORD_MIN_LENGTH = 4
+GUEST_PASSWORD_MAX_LENGTH = 12
+
+# Protocol: orderProductName is cut to 66 characters before base64 (PROTOCOL §2).
+ORDER_PRODUCT_NAME_MAX_CHARS = 66
+
+__all__ = [name for name in dir() if name.isupper()]

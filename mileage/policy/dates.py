@@ -1,0 +1,21 @@
+"""When a pending earning becomes available (E7) and when an unpaid bank transfer lapses (E8)."""
+
+from datetime import datetime
+
+from .constants import PENDING_PERIOD, UNPAID_TRANSFER_PERIOD
+
+
+def _aware(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        raise ValueError("an aware datetime is required")
+    return moment
+
+
+def earning_available_at(paid_at: datetime) -> datetime:
+    """E7: 15 days after payment completion, shipped or not."""
+    return _aware(paid_at) + PENDING_PERIOD
+
+
+def unpaid_deadline(ordered_at: datetime) -> datetime:
+    """E8: a bank-transfer order without deposit by this moment is cancelled with its mileage."""
+    return _aware(ordered_at) + UNPAID_TRANSFER_PERIOD

@@ -1,0 +1,77 @@
+"""Earn base (E1), earn amount (E2, E3) and the per-buyer holding cap (E4)."""
+
+from dataclasses import dataclass
+
+from .constants import (
+    MAX_BALANCE_PER_BUYER_WON,
+    MAX_EARN_PER_ORDER_WON,
+    MIN_EARN_UNIT_WON,
+    RATE_DENOMINATOR,
+)
+
+
+@dataclass(frozen=True)
+class EarnBaseRule:
+    """The merchant's earn-base choices (E1, §3-2). Defaults: discounts and store points subtracted,
+    shipping not included."""
+
+    subtract_discounts: bool = True
+    subtract_store_points: bool = True
+    include_shipping: bool = False
+
+
+@dataclass(frozen=True)
+class OrderAmounts:
+    """An order's amounts in won. `goods_won` includes the excluded goods; `excluded_goods_won` says how much
+    of it is gift certificates or gold."""
+
+    goods_won: int
+    excluded_goods_won: int = 0
+    discount_won: int = 0
+    store_points_won: int = 0
+    shipping_won: int = 0
+    mileage_use_won: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("goods_won", "excluded_goods_won", "discount_won", "store_points_won", "shipping_won",
+                     "mileage_use_won"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        if self.excluded_goods_won > self.goods_won:
+            raise ValueError("excluded_goods_won cannot exceed goods_won")
+
+    @property
+    def payable_won(self) -> int:
+        """What the buyer pays before mileage: goods − discounts − store points + shipping."""
+        return max(0, self.goods_won - self.discount_won - self.store_points_won + self.shipping_won)
+
+
+def earn_base(amounts: OrderAmounts, rule: EarnBaseRule = EarnBaseRule()) -> int:
+    """E1: eligible goods − mileage used (U3), with the merchant's choices; never below 0."""
+    base = amounts.goods_won - amounts.excluded_goods_won - amounts.mileage_use_won
+    if rule.subtract_discounts:
+        base -= amounts.discount_won
+    if rule.subtract_store_points:
+        base -= amounts.store_points_won
+    if rule.include_shipping:
+        base += amounts.shipping_won
+    return max(0, base)
+
+
+def earn_amount(base_won: int, rate_x10: int) -> int:
+    """E2 floor(base × rate) with the rate ×10; E3 cap of 20,000원 per order; below 1원 nothing."""
+    if base_won < 0 or rate_x10 < 0:
+        raise ValueError("base and rate must not be negative")
+    earned = base_won * rate_x10 // RATE_DENOMINATOR
+    if earned < MIN_EARN_UNIT_WON:
+        return 0
+    return min(earned, MAX_EARN_PER_ORDER_WON)
+
+
+def cap_for_buyer(earn_won: int, available_won: int, pending_won: int) -> int:
+    """E4 (provider side): a buyer holding 500,000원 or more can only use; otherwise cut to what fits."""
+    held = available_won + pending_won
+    if held >= MAX_BALANCE_PER_BUYER_WON:
+        return 0
+    return max(0, min(earn_won, MAX_BALANCE_PER_BUYER_WON - held))

@@ -1,0 +1,46 @@
+"""Inflow from the provider's ads and the extra rate (I1–I3).
+
+The token (`NaPm`) is minted and signed by the provider; the shop can only read its fields, keep it for the
+browser session, end it at expiry or on a foreign referrer, and hand it back to the provider.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from .constants import INFLOW_TTL
+
+
+@dataclass(frozen=True)
+class InflowToken:
+    visited_at: datetime  # ct
+    channel: str  # ci
+    traffic_type: str  # tr: sa search ad, ds shopping
+    base_rate_x10: int  # ba
+    extra_rate_x10: int  # aa
+    expires_at: datetime  # et
+    signature: str  # hk, only the provider can verify it
+    raw: str = ""  # the token as received, handed back to the provider as Ncisy
+
+
+def inflow_is_valid(token: InflowToken | None, now: datetime) -> bool:
+    """I3: valid strictly before the earlier of its stated expiry and visit + 6 hours."""
+    if token is None:
+        return False
+    deadline = min(token.expires_at, token.visited_at + INFLOW_TTL)
+    return now < deadline
+
+
+def _host_matches(host: str, allowed: str) -> bool:
+    allowed = allowed.lower()
+    return host == allowed or host.endswith("." + allowed)
+
+
+def referrer_ends_inflow(referrer_host: str | None, own_hosts: list[str], provider_hosts: list[str]) -> bool:
+    """I2: a page view from a foreign site (neither the shop nor the provider) ends the inflow.
+
+    An empty referrer (typed URL, bookmark, privacy settings) does not end it.
+    """
+    if not referrer_host:
+        return False
+    host = referrer_host.lower()
+    return not any(_host_matches(host, allowed) for allowed in [*own_hosts, *provider_hosts])

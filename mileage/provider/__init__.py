@@ -1,0 +1,14 @@
+"""The portal's client of the provider (PROTOCOL.md) and the outbox that sends its calls after commit."""
+
+from .client import (
+    ApiResult,
+    Invoice,
+    MileageClient,
+    PaymentRequest,
+    ProviderError,
+    ProviderUnavailable,
+    get_client,
+)
+
+__all__ = ["ApiResult", "Invoice", "MileageClient", "PaymentRequest", "ProviderError", "ProviderUnavailable",
+           "get_client"]

@@ -1,0 +1,305 @@
+"""The provider client: the popup URL and its signed return, and every server-to-server call.
+
+One `requests.Session`, connect/read timeouts, retries only on connection errors, timeouts and HTTP 5xx, always
+with the same Idempotency-Key. Results are typed; errors are exceptions carrying the provider's code and message.
+"""
+
+import json
+import logging
+import threading
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import requests
+
+from mileage import wire
+
+log = logging.getLogger(__name__)
+
+SUCCESS_CODES = {"1000", "3092"}
+
+
+class ProviderError(Exception):
+    """The provider answered with an error code (or its answer could not be trusted)."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"[{code}] {message}")
+        self.code, self.message = code, message
+
+
+class ProviderUnavailable(ProviderError):
+    """Transient: connection refused, timeout or HTTP 5xx after the retries. Safe to retry with the same key."""
+
+
+@dataclass(frozen=True)
+class ApiResult:
+    code: str
+    message: str
+    tx_id: str = ""
+    base_rate_x10: int = 0
+    add_rate_x10: int = 0
+    earn_won: int = 0
+    raw: dict = field(default_factory=dict)
+    provider_ms: float | None = None
+
+    @property
+    def already_done(self) -> bool:
+        return self.code == "3092"
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    order_no: str
+    product_name: str
+    qty: int
+    order_amount_won: int
+    amount_won: int  # the earn base (POLICY E1)
+    mileage_use_won: int
+    is_member: bool
+    is_confirmed: bool
+    items: list[wire.WireItem]
+    cash_use_won: int = 0
+    req_tx_id: str = ""
+
+    def fields(self) -> dict[str, str]:
+        data = {
+            "orderNo": self.order_no, "orderProductName": wire.order_product_name(self.product_name),
+            "qty": str(self.qty), "orderAmount": str(self.order_amount_won), "amount": str(self.amount_won),
+            "mileageUseAmount": str(self.mileage_use_won), "cashUseAmount": str(self.cash_use_won),
+            "isMember": "Y" if self.is_member else "N", "isConfirmed": "Y" if self.is_confirmed else "N",
+            "items": wire.encode_items(self.items),
+        }
+        if self.req_tx_id:
+            data["reqTxId"] = self.req_tx_id
+        return data
+
+    def to_json(self) -> dict:
+        return {**{k: v for k, v in self.__dict__.items() if k != "items"},
+                "items": [i.__dict__ for i in self.items]}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "PaymentRequest":
+        return cls(**{**data, "items": [wire.WireItem(**i) for i in data.get("items", [])]})
+
+
+@dataclass(frozen=True)
+class Invoice:
+    shipped_date: str  # YYYYMMDD
+    invoice_no: str
+    recipient_name: str
+    service_company: str
+    address: str
+    recipient_tel_no: str = ""
+    recipient_cph_no: str = ""
+
+    def fields(self) -> dict[str, str]:
+        return {"shippedDate": self.shipped_date, "invoiceNo": self.invoice_no, "recipientName": self.recipient_name,
+                "serviceCompany": self.service_company, "address": wire.b64(self.address),
+                "recipientTelNo": self.recipient_tel_no, "recipientCphNo": self.recipient_cph_no}
+
+
+def _parse(response: requests.Response) -> dict:
+    text = response.content.decode("utf-8", errors="replace")
+    if "json" in response.headers.get("Content-Type", ""):
+        return json.loads(text).get("response", {})
+    root = ET.fromstring(text)
+    return {child.tag: _xml_value(child) for child in root}
+
+
+def _xml_value(node: ET.Element):
+    children = list(node)
+    if not children:
+        return node.text or ""
+    if all(c.tag == "item" for c in children):
+        return [_xml_value(c) for c in children]
+    return {c.tag: _xml_value(c) for c in children}
+
+
+class MileageClient:
+    def __init__(self, *, api_base: str, service_base: str, api_id: str, hash_key: str,
+                 session: requests.Session | None = None, connect_timeout: float = 3.0, read_timeout: float = 10.0,
+                 retries: int = 2, backoff_seconds: float = 0.2, send_extension_headers: bool = True,
+                 fmt: str = "xml", rate_cache_seconds: float = 300.0):
+        self.api_base, self.service_base = api_base.rstrip("/"), service_base.rstrip("/")
+        self.api_id, self.hash_key = api_id, hash_key
+        self.session = session or requests.Session()
+        self.timeout = (connect_timeout, read_timeout)
+        self.retries, self.backoff_seconds = retries, backoff_seconds
+        self.send_extension_headers, self.fmt = send_extension_headers, fmt
+        self.rate_cache_seconds = rate_cache_seconds
+        self._rate_cache: tuple[float, ApiResult] | None = None
+        self._lock = threading.Lock()
+
+    # --- popup -----------------------------------------------------------------------------------------------
+
+    def popup_url(self, *, done_url: str, max_use_won: int, ncisy: str = "", req_tx_id: str = "",
+                  timestamp: int | None = None) -> str:
+        stamp = int(time.time()) if timestamp is None else timestamp
+        query = urlencode({"doneUrl": done_url, "maxUseAmount": max_use_won, "Ncisy": ncisy, "reqTxId": req_tx_id,
+                           "sig": wire.popup_signature(self.hash_key, stamp, done_url), "timestamp": stamp})
+        return f"{self.service_base}/service/v2/accumulation/{self.api_id}?{query}"
+
+    def verify_done(self, params: Mapping[str, str], *, max_use_won: int) -> wire.DoneResult:
+        """Check the popup's return: signature (constant time), integers, amounts not above what was offered."""
+        code = params.get("resultCode", "")
+        if code == "CANCEL":
+            raise ProviderError("CANCEL", "네이버 마일리지 적립/사용을 취소했습니다. (The buyer cancelled.)")
+        if code != "OK":
+            raise ProviderError(code or "ERROR", "네이버 마일리지 응답이 올바르지 않습니다. (Bad popup result.)")
+        try:
+            result = wire.DoneResult(
+                result_code=code, req_tx_id=params["reqTxId"],
+                base_rate_x10=wire.rate_from_wire(params["baseAccumRate"]),
+                add_rate_x10=wire.rate_from_wire(params["addAccumRate"]),
+                mileage_use_won=_non_negative(params["mileageUseAmount"]),
+                cash_use_won=_non_negative(params["cashUseAmount"]),
+                total_use_won=_non_negative(params["totalUseAmount"]),
+                balance_won=_non_negative(params["balanceAmount"]),
+            )
+        except (KeyError, ValueError) as exc:
+            raise ProviderError("BAD_RESULT", "네이버 마일리지 응답 형식이 올바르지 않습니다. "
+                                              "(Malformed popup result.)") from exc
+        if not result.req_tx_id or not wire.constant_time_equal(params.get("sig", ""),
+                                                                 wire.done_signature(self.hash_key, result)):
+            raise ProviderError("BAD_SIGNATURE", "네이버 마일리지 응답의 서명이 올바르지 않습니다. "
+                                                 "(Bad signature on the popup result.)")
+        if result.mileage_use_won > max_use_won or result.total_use_won > max_use_won:
+            raise ProviderError("ABOVE_OFFER", f"사용금액이 이 주문의 최대 사용가능금액({max_use_won:,}원)을 넘습니다. "
+                                               f"(The amount is above what this order allows.)")
+        return result
+
+    # --- server to server ------------------------------------------------------------------------------------
+
+    def _url(self, path: str) -> str:
+        return f"{self.api_base}/v2/partner/{self.api_id}/{path}"
+
+    def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "") -> ApiResult:
+        url = self._url(path)
+        data = {**fields, "format": self.fmt, "secret": self.hash_key}
+        last_error = ""
+        for attempt in range(self.retries + 1):
+            if attempt:
+                time.sleep(self.backoff_seconds * (2 ** (attempt - 1)))
+            try:
+                if method == "GET":
+                    response = self.session.get(url, params=data, timeout=self.timeout)
+                else:
+                    body = urlencode(data).encode()
+                    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+                    if idempotency_key:
+                        headers["Idempotency-Key"] = idempotency_key
+                    if self.send_extension_headers:
+                        stamp = str(int(time.time()))
+                        path_only = requests.utils.urlparse(url).path
+                        headers["X-Mileage-Timestamp"] = stamp
+                        headers["X-Mileage-Signature"] = wire.request_signature(self.hash_key, "POST", path_only,
+                                                                                stamp, body)
+                    response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("provider %s %s failed (attempt %d): %s", method, path, attempt + 1, last_error)
+                continue
+            if response.status_code >= 500:
+                last_error = f"HTTP {response.status_code}"
+                continue
+            try:
+                payload = _parse(response)
+            except (ET.ParseError, json.JSONDecodeError, ValueError) as exc:
+                raise ProviderError("BAD_ANSWER", f"unreadable provider answer (HTTP {response.status_code})") \
+                    from exc
+            code = str(payload.get("resultCode", ""))
+            result = ApiResult(
+                code=code, message=str(payload.get("resultMessage", "")), tx_id=str(payload.get("txId", "")),
+                base_rate_x10=_rate(payload.get("baseAccumRate")), add_rate_x10=_rate(payload.get("addAccumRate")),
+                earn_won=int(payload.get("baseAccumAmount") or 0), raw=payload,
+                provider_ms=float(response.headers["X-Provider-Time-Ms"])
+                if "X-Provider-Time-Ms" in response.headers else None,
+            )
+            if code not in SUCCESS_CODES:
+                raise ProviderError(code or str(response.status_code), result.message or response.reason)
+            return result
+        raise ProviderUnavailable("UNAVAILABLE", f"네이버 마일리지 서버에 연결할 수 없습니다. (Provider unavailable: "
+                                                 f"{last_error})")
+
+    def approve(self, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", "payment", request.fields(), idempotency_key)
+
+    def abort(self, req_tx_id: str, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"payment/{req_tx_id}/abort", {}, idempotency_key)
+
+    def stated(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"payment/{tx_id}/stated", {}, idempotency_key)
+
+    def cancel_stated(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"payment/{tx_id}/cancel/stated", {}, idempotency_key)
+
+    def cancel(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"payment/{tx_id}/cancel", {}, idempotency_key)
+
+    def repayment(self, tx_id: str, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"repayment/{tx_id}", request.fields(), idempotency_key)
+
+    def confirmed(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"payment/{tx_id}/confirmed", {}, idempotency_key)
+
+    def invoice(self, tx_id: str, invoice: Invoice, *, idempotency_key: str) -> ApiResult:
+        return self._send("POST", f"delivery/{tx_id}/invoice", invoice.fields(), idempotency_key)
+
+    def accum_rate(self, *, fresh: bool = False) -> ApiResult:
+        """getAccumRate, cached for `rate_cache_seconds`."""
+        with self._lock:
+            cached = self._rate_cache
+            if not fresh and cached and time.monotonic() - cached[0] < self.rate_cache_seconds:
+                return cached[1]
+        result = self._send("GET", "getAccumRate", {})
+        with self._lock:
+            self._rate_cache = (time.monotonic(), result)
+        return result
+
+    def settlement(self, month: str) -> dict:
+        previous, self.fmt = self.fmt, "json"
+        try:
+            return self._send("GET", f"settlement/{month}", {}).raw
+        finally:
+            self.fmt = previous
+
+
+def _non_negative(text: str) -> int:
+    if not isinstance(text, str) or not text.isdigit():
+        raise ValueError(f"not a non-negative integer: {text!r}")
+    return int(text)
+
+
+def _rate(value) -> int:
+    try:
+        return wire.rate_from_wire(str(value)) if value not in (None, "") else 0
+    except ValueError:
+        return 0
+
+
+_clients: dict[tuple, MileageClient] = {}
+_clients_lock = threading.Lock()
+
+
+def get_client() -> MileageClient:
+    """The client for the current settings (screen values win over the environment); one per configuration."""
+    from django.conf import settings
+
+    from mileage.models import MileageSettings
+
+    api_id, hash_key = MileageSettings.load().effective_credentials()
+    key = (settings.MILEAGE_API_BASE, settings.MILEAGE_SERVICE_BASE, api_id, hash_key)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = MileageClient(
+                api_base=settings.MILEAGE_API_BASE, service_base=settings.MILEAGE_SERVICE_BASE, api_id=api_id,
+                hash_key=hash_key, connect_timeout=settings.MILEAGE_CONNECT_TIMEOUT,
+                read_timeout=settings.MILEAGE_READ_TIMEOUT,
+                send_extension_headers=settings.MILEAGE_SEND_EXTENSION_HEADERS,
+                rate_cache_seconds=settings.MILEAGE_RATE_CACHE_SECONDS)
+            _clients[key] = client
+    return client

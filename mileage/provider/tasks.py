@@ -1,0 +1,18 @@
+"""Background tasks (django-tasks): deliver an outbox message after the commit that recorded it."""
+
+from django_tasks import task
+
+
+@task()
+def deliver_outbox_message(message_id: int) -> str:
+    from .outbox import deliver
+
+    message = deliver(message_id)
+    return message.status if message else "not-due"
+
+
+@task()
+def deliver_due_messages() -> int:
+    from .outbox import deliver_due
+
+    return deliver_due()

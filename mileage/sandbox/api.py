@@ -1,0 +1,249 @@
+"""Server-to-server endpoints (PROTOCOL §2, §3): authentication, idempotency, faults, XML/JSON answers."""
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from xml.sax.saxutils import escape
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from mileage import wire
+
+from . import services as svc
+from .models import ApiCall, Fault, IdempotencyRecord, Merchant, Transaction
+
+SUCCESS, ALREADY_DONE = "1000", "3092"
+MESSAGES = {SUCCESS: "성공", ALREADY_DONE: "이미 처리되었습니다. (Already done.)"}
+
+
+def _render(fmt: str, fields: dict, status: int = 200) -> HttpResponse:
+    if fmt == "json":
+        return HttpResponse(json.dumps({"response": fields}, ensure_ascii=False), status=status,
+                            content_type="application/json; charset=utf-8")
+    return HttpResponse(_xml(fields), status=status, content_type="application/xml; charset=utf-8")
+
+
+def _xml_value(value) -> str:
+    if isinstance(value, dict):
+        return "".join(f"<{k}>{_xml_value(v)}</{k}>" for k, v in value.items())
+    if isinstance(value, list):
+        return "".join(f"<item>{_xml_value(v)}</item>" for v in value)
+    return escape(str(value))
+
+
+def _xml(fields: dict) -> str:
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<response>{_xml_value(fields)}</response>'
+
+
+def _error(fmt: str, code: str, message: str, status: int = 200) -> HttpResponse:
+    return _render(fmt, {"resultCode": code, "resultMessage": message}, status)
+
+
+def tx_fields(tx: Transaction | None, code: str = SUCCESS) -> dict:
+    fields = {"resultCode": code, "resultMessage": MESSAGES[code]}
+    if tx is not None:
+        fields.update({"txId": tx.tx_id, "baseAccumRate": wire.rate_to_wire(tx.base_rate_x10),
+                       "addAccumRate": wire.rate_to_wire(tx.add_rate_x10), "baseAccumAmount": tx.earn_won,
+                       "mileageUseAmount": tx.use_won, "state": tx.state})
+    return fields
+
+
+def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
+    raw = data.get(name)
+    if raw in (None, ""):
+        if required:
+            raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다. (Missing parameter {name}.)")
+        return default
+    if not raw.isdigit() or len(raw) > 12:
+        raise svc.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative integer.)")
+    return int(raw)
+
+
+def _yn(data, name: str) -> bool:
+    raw = data.get(name, "")
+    if raw not in ("Y", "N"):
+        raise svc.ApiError("2002" if raw else "2001", f"{name}은(는) Y 또는 N입니다. ({name} must be Y or N.)")
+    return raw == "Y"
+
+
+def _text(data, name: str, *, required: bool = True) -> str:
+    raw = data.get(name, "")
+    if required and not raw:
+        raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다. (Missing parameter {name}.)")
+    return raw
+
+
+def parse_amounts(data) -> svc.Amounts:
+    try:
+        name = wire.unb64(_text(data, "orderProductName"))
+        items = [i.__dict__ for i in wire.decode_items(data.get("items", ""))]
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise svc.ApiError("2002", f"인코딩 오류 (bad base64 or items): {exc}") from exc
+    return svc.Amounts(
+        order_no=_text(data, "orderNo"), product_name=name, qty=_int(data, "qty"),
+        order_amount_won=_int(data, "orderAmount"), amount_won=_int(data, "amount"),
+        mileage_use_won=_int(data, "mileageUseAmount"), cash_use_won=_int(data, "cashUseAmount", required=False),
+        is_member=_yn(data, "isMember"), items=items,
+    )
+
+
+def _authenticate(request: HttpRequest, api_id: str, data) -> Merchant:
+    merchant = Merchant.objects.filter(api_id=api_id).first()
+    if merchant is None:
+        raise svc.ApiError("2005", "등록되지 않은 가맹점입니다. (Unknown API ID.)")
+    if not wire.constant_time_equal(data.get("secret", ""), merchant.hash_key):
+        raise svc.ApiError("2003", "인증에 실패했습니다. (Wrong secret.)")
+    if merchant.require_signed_requests and request.method == "POST":
+        stamp = request.headers.get("X-Mileage-Timestamp", "")
+        signature = request.headers.get("X-Mileage-Signature", "")
+        if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
+            raise svc.ApiError("2004", "요청 시각이 올바르지 않습니다. (Bad or stale X-Mileage-Timestamp.)")
+        expected = wire.request_signature(merchant.hash_key, "POST", request.path, stamp, request.body)
+        if not wire.constant_time_equal(signature, expected):
+            raise svc.ApiError("2004", "요청 서명이 올바르지 않습니다. (Bad X-Mileage-Signature.)")
+    return merchant
+
+
+def _take_fault(merchant: Merchant) -> str:
+    """Consume one injected fault for this merchant, if any is armed."""
+    if not merchant.fault or merchant.fault_remaining <= 0:
+        return ""
+    with transaction.atomic():
+        row = Merchant.objects.select_for_update().get(pk=merchant.pk)
+        if not row.fault or row.fault_remaining <= 0:
+            return ""
+        row.fault_remaining -= 1
+        fault = row.fault
+        if row.fault_remaining == 0:
+            row.fault = Fault.NONE
+        row.save(update_fields=["fault", "fault_remaining"])
+    return fault
+
+
+def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str = "POST"):
+    """Wrap a call handler: auth, faults, idempotency, the answer, the call log."""
+
+    @csrf_exempt
+    def view(request: HttpRequest, api_id: str, **kwargs):
+        started = time.perf_counter()
+        data = request.POST if method == "POST" else request.GET
+        fmt = "json" if data.get("format") == "json" else "xml"
+        merchant = None
+        replayed = False
+        code = ""
+        try:
+            merchant = _authenticate(request, api_id, data)
+            fault = _take_fault(merchant)
+            if fault == Fault.HTTP500:
+                return HttpResponse("injected failure", status=500)
+            if fault == Fault.TIMEOUT:
+                time.sleep(merchant.fault_delay_seconds)
+            key = request.headers.get("Idempotency-Key", "")
+            body_hash = hashlib.sha256(request.body).hexdigest()
+            with transaction.atomic():
+                Merchant.objects.select_for_update().get(pk=merchant.pk)  # one call at a time per merchant
+                record = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first() if key else None
+                if record is not None:
+                    if record.body_hash != body_hash:
+                        raise svc.ApiError("2006", "같은 Idempotency-Key에 다른 요청입니다. "
+                                                   "(Idempotency-Key reused with another body.)", 422)
+                    replayed, code = True, record.result_code
+                    response = HttpResponse(record.body, status=record.status_code,
+                                            content_type=record.content_type)
+                else:
+                    now = svc.now()
+                    try:
+                        fields = handler(merchant, data, now, **kwargs)
+                    except svc.AlreadyDone as done:
+                        fields = tx_fields(done.tx, ALREADY_DONE)
+                    response, code = _render(fmt, fields), fields["resultCode"]
+                    if key:
+                        IdempotencyRecord.objects.create(merchant=merchant, key=key, body_hash=body_hash,
+                                                         result_code=code,
+                                                         status_code=response.status_code,
+                                                         content_type=response["Content-Type"],
+                                                         body=response.content.decode())
+            if fault == Fault.DROP:
+                return HttpResponse("answer dropped after applying", status=503)
+        except svc.ApiError as err:
+            response, code = _error(fmt, err.code, err.message, err.http_status), err.code
+        ApiCall.objects.create(merchant=merchant, path=request.path, result_code=code, replayed=replayed,
+                               duration_ms=(time.perf_counter() - started) * 1000)
+        response["X-Provider-Time-Ms"] = f"{(time.perf_counter() - started) * 1000:.3f}"
+        return response
+
+    view = require_POST(view) if method == "POST" else require_GET(view)
+    return view
+
+
+# --- handlers ------------------------------------------------------------------------------------------------
+
+def h_payment(merchant, data, now):
+    tx = svc.approve(merchant, _text(data, "reqTxId"), parse_amounts(data), _yn(data, "isConfirmed"), now)
+    return tx_fields(tx)
+
+
+def h_abort(merchant, data, now, req_tx_id):
+    return tx_fields(svc.abort(merchant, req_tx_id, now))
+
+
+def _on_tx(action):
+    def handler(merchant, data, now, tx_id):
+        return tx_fields(action(svc.lock_tx(merchant, tx_id, now), now))
+    return handler
+
+
+def h_repayment(merchant, data, now, tx_id):
+    return tx_fields(svc.repayment(svc.lock_tx(merchant, tx_id, now), parse_amounts(data), now))
+
+
+def h_invoice(merchant, data, now, tx_id):
+    shipped = _text(data, "shippedDate")
+    if len(shipped) != 8 or not shipped.isdigit():
+        raise svc.ApiError("2002", "shippedDate는 YYYYMMDD입니다. (shippedDate must be YYYYMMDD.)")
+    fields = {"shippedDate": shipped, "invoiceNo": _text(data, "invoiceNo"),
+              "serviceCompany": data.get("serviceCompany", ""), "recipientName": data.get("recipientName", ""),
+              "recipientTelNo": data.get("recipientTelNo", ""), "recipientCphNo": data.get("recipientCphNo", "")}
+    try:
+        fields["address"] = wire.unb64(data.get("address", "")) if data.get("address") else ""
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise svc.ApiError("2002", "address는 base64입니다. (address must be base64.)") from exc
+    return tx_fields(svc.invoice(svc.lock_tx(merchant, tx_id, now), fields, now))
+
+
+def h_rates(merchant, data, now):
+    year, month = now.astimezone(svc.BUSINESS_TZ).year, now.astimezone(svc.BUSINESS_TZ).month
+    current = svc.base_rate(merchant, now)
+    ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
+    changes = svc.rate_changes(merchant)
+    next_rate = svc.rate_for_month(changes, merchant.initial_rate_x10, ny, nm)
+    cutoff = now.astimezone(svc.BUSINESS_TZ).day >= svc.RATE_CUTOFF_DAY
+    return {
+        "resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS],
+        "baseAccumRate": wire.rate_to_wire(current), "addAccumRate": wire.rate_to_wire(merchant.ad_extra_rate_x10),
+        "nextMonth": f"{ny:04d}-{nm:02d}", "nextMonthRate": wire.rate_to_wire(next_rate),
+        "nextMonthFixed": "Y" if cutoff else "N", "serverTime": now.isoformat(),
+        "history": [{"requestedAt": r.requested_at.isoformat(), "rate": wire.rate_to_wire(r.rate_x10),
+                     "effectiveFrom": r.effective_from.isoformat()} for r in merchant.rate_requests.all()],
+    }
+
+
+def h_settlement(merchant, data, now, month):
+    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **svc.settlement(merchant, month)}
+
+
+payment = endpoint(h_payment)
+abort = endpoint(h_abort)
+stated = endpoint(_on_tx(svc.stated))
+cancel_stated = endpoint(_on_tx(svc.cancel_stated))
+cancel = endpoint(_on_tx(svc.cancel))
+confirmed = endpoint(_on_tx(svc.confirmed))
+repayment = endpoint(h_repayment)
+invoice = endpoint(h_invoice)
+rates = endpoint(h_rates, method="GET")
+settlement = endpoint(h_settlement, method="GET")

@@ -1,0 +1,157 @@
+"""The partner center (rates, transactions, settlement), the ad-click page (§4) and the test controls."""
+
+import json
+from urllib.parse import quote, urlsplit
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from mileage import wire
+from mileage.policy.constants import BUSINESS_TZ, INFLOW_TTL
+
+from . import services as svc
+from .models import Buyer, Clock, Fault, Merchant, Transaction
+
+PARTNER_SESSION_KEY = "sandbox_partner_api_id"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "sandbox/home.html", {
+        "merchants": Merchant.objects.order_by("api_id"), "now": svc.now(),
+        "buyers": Buyer.objects.order_by("login_id")[:50]})
+
+
+def partner(request: HttpRequest, api_id: str) -> HttpResponse:
+    merchant = get_object_or_404(Merchant, api_id=api_id)
+    if request.session.get(PARTNER_SESSION_KEY) != api_id:
+        error = ""
+        if request.method == "POST":
+            if wire.constant_time_equal(request.POST.get("hash_key", ""), merchant.hash_key):
+                request.session[PARTNER_SESSION_KEY] = api_id
+                return redirect("partner", api_id=api_id)
+            error = "해쉬키가 올바르지 않습니다. (Wrong hash key.)"
+        return render(request, "sandbox/partner_login.html", {"merchant": merchant, "error": error},
+                      status=400 if error else 200)
+    now = svc.now()
+    message = ""
+    if request.method == "POST" and request.POST.get("action") == "rate":
+        try:
+            rate_x10 = wire.rate_from_wire(request.POST.get("rate", ""))
+            if not 1 <= rate_x10 <= 1000:
+                raise ValueError
+        except ValueError:
+            message = "적립률은 0.1%에서 100% 사이, 소수점 한 자리까지입니다. (Rate 0.1–100, one decimal.)"
+        else:
+            req = svc.request_rate(merchant, rate_x10, now)
+            message = f"{wire.rate_to_wire(rate_x10)}% 적립률이 {req.effective_from:%Y년 %m월}부터 적용됩니다."
+    month = request.GET.get("month") or now.astimezone(BUSINESS_TZ).strftime("%Y-%m")
+    rates = {k: v for k, v in _rates(merchant, now).items()}
+    return render(request, "sandbox/partner.html", {
+        "merchant": merchant, "now": now, "message": message, "rates": rates, "month": month,
+        "report": svc.settlement(merchant, month),
+        "transactions": Transaction.objects.filter(merchant=merchant).select_related("buyer").order_by("-id")[:100],
+    })
+
+
+def _rates(merchant: Merchant, now) -> dict:
+    from .api import h_rates
+
+    return h_rates(merchant, {}, now)
+
+
+def ad_click(request: HttpRequest, api_id: str) -> HttpResponse:
+    """Plays an ad click: mints a signed NaPm token and sends the browser to the shop URL with it."""
+    merchant = get_object_or_404(Merchant, api_id=api_id)
+    target = request.GET.get("to", "")
+    if urlsplit(target).scheme not in ("http", "https"):
+        return HttpResponseBadRequest("to= must be an http(s) URL of the shop")
+    now = svc.now()
+    extra = request.GET.get("aa")
+    token = wire.mint_napm(
+        settings.SANDBOX_PROVIDER_KEY, visited_at=now, channel=request.GET.get("ci", "sandbox-ad"),
+        traffic_type=request.GET.get("tr", "sa"), base_rate_x10=svc.base_rate(merchant, now),
+        extra_rate_x10=wire.rate_from_wire(extra) if extra else merchant.ad_extra_rate_x10,
+        expires_at=now + INFLOW_TTL)
+    sep = "&" if "?" in target else "?"
+    return redirect(f"{target}{sep}NaPm={quote(token, safe='')}")
+
+
+# --- test controls (JSON) ------------------------------------------------------------------------------------
+
+def _json_body(request: HttpRequest) -> dict:
+    try:
+        return json.loads(request.body or b"{}")
+    except json.JSONDecodeError:
+        return dict(request.POST.items())
+
+
+@csrf_exempt
+@require_POST
+def control_clock(request: HttpRequest) -> JsonResponse:
+    data = _json_body(request)
+    with transaction.atomic():
+        clock, _ = Clock.objects.select_for_update().get_or_create(pk=1)
+        if data.get("reset"):
+            clock.offset_seconds = 0
+        clock.offset_seconds += int(data.get("advance_seconds", 0))
+        clock.save()
+        expired = svc.expire_unpaid(svc.now())
+    return JsonResponse({"now": svc.now().isoformat(), "offset_seconds": clock.offset_seconds,
+                         "auto_cancelled": expired})
+
+
+@csrf_exempt
+@require_POST
+def control_fault(request: HttpRequest) -> JsonResponse:
+    data = _json_body(request)
+    merchant = get_object_or_404(Merchant, api_id=data.get("api_id", ""))
+    mode = data.get("mode", "")
+    if mode not in Fault.values:
+        return JsonResponse({"error": f"mode must be one of {Fault.values}"}, status=400)
+    merchant.fault, merchant.fault_remaining = mode, int(data.get("count", 1)) if mode else 0
+    merchant.fault_delay_seconds = float(data.get("delay", merchant.fault_delay_seconds))
+    merchant.save(update_fields=["fault", "fault_remaining", "fault_delay_seconds"])
+    return JsonResponse({"api_id": merchant.api_id, "fault": merchant.fault, "remaining": merchant.fault_remaining})
+
+
+@csrf_exempt
+@require_POST
+def control_merchant(request: HttpRequest) -> JsonResponse:
+    data = _json_body(request)
+    merchant, _ = Merchant.objects.update_or_create(api_id=data["api_id"], defaults={
+        "hash_key": data["hash_key"], "name": data.get("name", data["api_id"]),
+        "initial_rate_x10": wire.rate_from_wire(str(data.get("rate", "1"))),
+        "ad_extra_rate_x10": wire.rate_from_wire(str(data.get("ad_extra_rate", "5"))),
+        "require_signed_requests": bool(data.get("require_signed_requests", False)),
+    })
+    return JsonResponse({"api_id": merchant.api_id})
+
+
+@csrf_exempt
+@require_POST
+def control_buyer(request: HttpRequest) -> JsonResponse:
+    data = _json_body(request)
+    buyer, _ = Buyer.objects.get_or_create(login_id=data["login_id"], defaults={"name": data.get("name", "")})
+    buyer.name = data.get("name", buyer.name or data["login_id"])
+    buyer.opening_balance_won = int(data.get("opening_balance", buyer.opening_balance_won))
+    buyer.set_password(data.get("password", "demo1234!"))
+    buyer.save()
+    return JsonResponse({"login_id": buyer.login_id})
+
+
+def control_balance(request: HttpRequest, login_id: str) -> JsonResponse:
+    buyer = get_object_or_404(Buyer, login_id=login_id)
+    now = svc.now()
+    with transaction.atomic():
+        svc.expire_unpaid(now, buyer)
+    bal = svc.balance(buyer, now)
+    return JsonResponse({"login_id": login_id, "available": bal.available_won, "pending": bal.pending_won,
+                         "transactions": [
+                             {"txId": t.tx_id, "orderNo": t.order_no, "state": t.state, "use": t.use_won,
+                              "earn": t.earn_won, "amount": t.amount_won, "baseRate": t.base_rate_x10,
+                              "addRate": t.add_rate_x10}
+                             for t in buyer.transactions.order_by("id")]})

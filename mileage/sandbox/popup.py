@@ -1,0 +1,111 @@
+"""The buyer's popup (PROTOCOL §1): signed entry, login, balance, use input, the signed return to doneUrl."""
+
+import time
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods
+
+from mileage import wire
+from mileage.policy import PolicyError, validate_use
+from mileage.policy.constants import (
+    MAX_BALANCE_PER_BUYER_WON,
+    MAX_EARN_PER_ORDER_WON,
+    MIN_USE_WON,
+    PENDING_DAYS,
+)
+
+from . import services as svc
+from .models import Buyer, Merchant, PopupSession, PopupState
+
+BUYER_SESSION_KEY = "sandbox_buyer_id"
+
+
+def _bad(message: str) -> HttpResponse:
+    return HttpResponseBadRequest(f"<!doctype html><meta charset=utf-8><p>{message}</p>")
+
+
+def entry(request: HttpRequest, api_id: str) -> HttpResponse:
+    merchant = Merchant.objects.filter(api_id=api_id).first()
+    if merchant is None:
+        return _bad("등록되지 않은 가맹점입니다. (Unknown merchant.)")
+    done_url, stamp, sig = request.GET.get("doneUrl", ""), request.GET.get("timestamp", ""), request.GET.get("sig", "")
+    max_use = request.GET.get("maxUseAmount", "")
+    if not done_url or not stamp.isdigit() or not max_use.isdigit():
+        return _bad("doneUrl, timestamp, maxUseAmount가 필요합니다. (doneUrl, timestamp and maxUseAmount are required.)")
+    if abs(time.time() - int(stamp)) > settings.SANDBOX_POPUP_MAX_SKEW_SECONDS:
+        return _bad("요청 시각이 만료되었습니다. (The timestamp is more than 10 minutes off.)")
+    if not wire.constant_time_equal(sig, wire.popup_signature(merchant.hash_key, stamp, done_url)):
+        return _bad("서명이 올바르지 않습니다. (Bad signature.)")
+    now = svc.now()
+    with transaction.atomic():
+        previous = request.GET.get("reqTxId", "")
+        popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=previous,
+                                            state__in=[PopupState.OPEN, PopupState.OK, PopupState.CANCELLED]
+                                            ).first() if previous else None
+        if popup is None:
+            popup = PopupSession(req_tx_id=svc.new_req_tx_id(), merchant=merchant, created_at=now)
+        popup.done_url, popup.max_use_won, popup.ncisy = done_url, int(max_use), request.GET.get("Ncisy", "")
+        popup.state = PopupState.OPEN
+        popup.save()
+    return redirect("popup", req_tx_id=popup.req_tx_id)
+
+
+def _done_redirect(popup: PopupSession, result: wire.DoneResult) -> HttpResponse:
+    sep = "&" if "?" in popup.done_url else "?"
+    return redirect(popup.done_url + sep + urlencode(wire.done_params(popup.merchant.hash_key, result)))
+
+
+@require_http_methods(["GET", "POST"])
+def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
+    session = get_object_or_404(PopupSession.objects.select_related("merchant"), req_tx_id=req_tx_id)
+    if session.state != PopupState.OPEN:
+        return _bad("이미 완료된 요청입니다. (This popup is already completed.)")
+    now = svc.now()
+    buyer = Buyer.objects.filter(pk=request.session.get(BUYER_SESSION_KEY)).first()
+    error = ""
+    action = request.POST.get("action", "")
+    if request.method == "POST" and action == "login":
+        candidate = Buyer.objects.filter(login_id=request.POST.get("login_id", "")).first()
+        if candidate and candidate.check_password(request.POST.get("password", "")):
+            request.session[BUYER_SESSION_KEY] = candidate.pk
+            return redirect("popup", req_tx_id=req_tx_id)
+        error = "아이디 또는 비밀번호가 올바르지 않습니다. (Wrong login id or password.)"
+    elif request.method == "POST" and action == "logout":
+        request.session.pop(BUYER_SESSION_KEY, None)
+        return redirect("popup", req_tx_id=req_tx_id)
+    base_rate = svc.base_rate(session.merchant, now)
+    add_rate = svc.extra_rate(session.ncisy, now)
+    if request.method == "POST" and action == "cancel":
+        session.state, session.completed_at = PopupState.CANCELLED, now
+        session.save(update_fields=["state", "completed_at"])
+        return _done_redirect(session, wire.DoneResult("CANCEL", session.req_tx_id, base_rate, add_rate, 0, 0, 0, 0))
+    bal = None
+    if buyer is not None:
+        svc.expire_unpaid(now, buyer)
+        bal = svc.balance(buyer, now)
+        if request.method == "POST" and action == "confirm":
+            raw = request.POST.get("use", "").replace(",", "").strip() or "0"
+            try:
+                use = validate_use(int(raw) if raw.lstrip("-").isdigit() else raw, balance_won=bal.available_won,
+                                   max_use_won=session.max_use_won)
+            except PolicyError as exc:
+                error = str(exc)
+            else:
+                with transaction.atomic():
+                    session.buyer, session.use_won = buyer, use
+                    session.base_rate_x10, session.add_rate_x10 = base_rate, add_rate
+                    session.state, session.completed_at = PopupState.OK, now
+                    session.save()
+                return _done_redirect(session, wire.DoneResult(
+                    "OK", session.req_tx_id, base_rate, add_rate, use, 0, use, bal.available_won - use))
+    return render(request, "sandbox/popup.html", {
+        "session": session, "merchant": session.merchant, "buyer": buyer, "balance": bal, "error": error,
+        "base_rate": wire.rate_to_wire(base_rate), "add_rate": wire.rate_to_wire(add_rate) if add_rate else "",
+        "max_use": min(session.max_use_won, bal.available_won) if bal else session.max_use_won,
+        "MIN_USE_WON": MIN_USE_WON, "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON,
+        "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON, "PENDING_DAYS": PENDING_DAYS,
+    }, status=200 if not error else 400)

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from . import api, partner, popup
+
+P = "v2/partner/<str:api_id>"
+
+urlpatterns = [
+    path("", partner.home, name="home"),
+    path("service/v2/accumulation/<str:api_id>", popup.entry, name="popup-entry"),
+    path("service/v2/popup/<str:req_tx_id>/", popup.popup, name="popup"),
+    path(f"{P}/payment", api.payment),
+    path(f"{P}/payment/<str:req_tx_id>/abort", api.abort),
+    path(f"{P}/payment/<str:tx_id>/stated", api.stated),
+    path(f"{P}/payment/<str:tx_id>/cancel/stated", api.cancel_stated),
+    path(f"{P}/payment/<str:tx_id>/cancel", api.cancel),
+    path(f"{P}/payment/<str:tx_id>/confirmed", api.confirmed),
+    path(f"{P}/repayment/<str:tx_id>", api.repayment),
+    path(f"{P}/delivery/<str:tx_id>/invoice", api.invoice),
+    path(f"{P}/getAccumRate", api.rates),
+    path(f"{P}/settlement/<str:month>", api.settlement),
+    path("partner/<str:api_id>/", partner.partner, name="partner"),
+    path("ad/<str:api_id>/", partner.ad_click, name="ad-click"),
+    path("_control/clock", partner.control_clock),
+    path("_control/fault", partner.control_fault),
+    path("_control/merchant", partner.control_merchant),
+    path("_control/buyer", partner.control_buyer),
+    path("_control/buyers/<str:login_id>", partner.control_balance),
+]

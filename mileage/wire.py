@@ -1,0 +1,216 @@
+"""The provider wire protocol (PROTOCOL.md): signatures, encodings and the inflow token.
+
+Pure Python, shared by the portal's client and the provider sandbox so that both sides compute the very same
+bytes. Nothing here knows about Django.
+"""
+
+import base64
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import quote, unquote
+
+from .policy.constants import ORDER_PRODUCT_NAME_MAX_CHARS, RATE_SCALE
+from .policy.inflow import InflowToken
+
+_PHP_SAFE = "-_."
+
+
+def php_urlencode(value: str) -> str:
+    """PHP's urlencode: space → '+', every byte but A–Z a–z 0–9 - _ . → %XX (uppercase hex)."""
+    return quote(value, safe=_PHP_SAFE).replace("%20", "+").replace("~", "%7E")
+
+
+def hmac_sha1_hex(key: str, message: str) -> str:
+    return hmac.new(key.encode(), message.encode(), hashlib.sha1).hexdigest()
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def popup_signature(hash_key: str, timestamp: int | str, done_url: str) -> str:
+    """§1: sig = hex HMAC-SHA1(hash key, timestamp + urlencode(doneUrl))."""
+    return hmac_sha1_hex(hash_key, f"{timestamp}{php_urlencode(done_url)}")
+
+
+def rate_to_wire(rate_x10: int) -> str:
+    """A rate ×10 as the percentage the wire shows: 10 → '1', 15 → '1.5'."""
+    whole, tenth = divmod(rate_x10, RATE_SCALE)
+    return str(whole) if tenth == 0 else f"{whole}.{tenth}"
+
+
+def rate_from_wire(text: str) -> int:
+    """'1' → 10, '1.5' → 15, '0' → 0. Raises ValueError on anything else."""
+    text = (text or "").strip()
+    if not text:
+        raise ValueError("empty rate")
+    whole, _, tenth = text.partition(".")
+    if not whole.isdigit() or (tenth and (not tenth.isdigit() or len(tenth) > 1)):
+        raise ValueError(f"bad rate {text!r}")
+    return int(whole) * RATE_SCALE + (int(tenth) if tenth else 0)
+
+
+@dataclass(frozen=True)
+class DoneResult:
+    """What the popup hands back on doneUrl."""
+
+    result_code: str
+    req_tx_id: str
+    base_rate_x10: int
+    add_rate_x10: int
+    mileage_use_won: int
+    cash_use_won: int
+    total_use_won: int
+    balance_won: int
+
+
+def done_signature(hash_key: str, result: DoneResult) -> str:
+    """§1: HMAC-SHA1 over resultCode + reqTxId + rate×10s + the four amounts."""
+    message = (
+        f"{result.result_code}{result.req_tx_id}{result.base_rate_x10}{result.add_rate_x10}"
+        f"{result.mileage_use_won}{result.cash_use_won}{result.total_use_won}{result.balance_won}"
+    )
+    return hmac_sha1_hex(hash_key, message)
+
+
+def done_params(hash_key: str, result: DoneResult) -> dict[str, str]:
+    params = {
+        "resultCode": result.result_code,
+        "reqTxId": result.req_tx_id,
+        "baseAccumRate": rate_to_wire(result.base_rate_x10),
+        "addAccumRate": rate_to_wire(result.add_rate_x10),
+        "mileageUseAmount": str(result.mileage_use_won),
+        "cashUseAmount": str(result.cash_use_won),
+        "totalUseAmount": str(result.total_use_won),
+        "balanceAmount": str(result.balance_won),
+    }
+    params["sig"] = done_signature(hash_key, result) if result.result_code == "OK" else ""
+    return params
+
+
+def request_signature(hash_key: str, method: str, path: str, timestamp: int | str, body: bytes) -> str:
+    """Extension: HMAC-SHA256(hash key, METHOD\\nPATH\\ntimestamp\\nsha256hex(body))."""
+    message = f"{method.upper()}\n{path}\n{timestamp}\n{hashlib.sha256(body).hexdigest()}"
+    return hmac.new(hash_key.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def unb64(text: str) -> str:
+    return base64.b64decode(text.encode(), validate=True).decode()
+
+
+def order_product_name(name: str) -> str:
+    """orderProductName: the name cut to 66 characters, then base64 of UTF-8."""
+    return b64(name[:ORDER_PRODUCT_NAME_MAX_CHARS])
+
+
+@dataclass(frozen=True)
+class WireItem:
+    goods_no: str
+    name: str
+    unit_price_won: int
+    qty: int
+    line_total_won: int
+    category_path: str
+
+
+def encode_items(items: list[WireItem]) -> str:
+    return "|".join(
+        f"{i.goods_no},{b64(i.name)},{i.unit_price_won},{i.qty},{i.line_total_won},{b64(i.category_path)}"
+        for i in items
+    )
+
+
+def decode_items(text: str) -> list[WireItem]:
+    items = []
+    for part in filter(None, (text or "").split("|")):
+        goods_no, name, unit, qty, total, cat = part.split(",")
+        items.append(WireItem(goods_no, unb64(name), int(unit), int(qty), int(total), unb64(cat)))
+    return items
+
+
+# --- NaPm inflow token (§4) ---------------------------------------------------------------------------------
+
+_B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def to_base36(number: int) -> str:
+    if number < 0:
+        raise ValueError("negative")
+    digits = ""
+    while True:
+        number, rest = divmod(number, 36)
+        digits = _B36[rest] + digits
+        if number == 0:
+            return digits
+
+
+def _epoch_ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
+
+
+def _from_epoch_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+_NAPM_SIGNED_FIELDS = ("ct", "ci", "tr", "ba", "aa", "et")
+
+
+def _napm_message(fields: dict[str, str]) -> str:
+    return "|".join(f"{k}={fields.get(k, '')}" for k in _NAPM_SIGNED_FIELDS)
+
+
+def mint_napm(provider_key: str, *, visited_at: datetime, channel: str, traffic_type: str,
+              base_rate_x10: int, extra_rate_x10: int, expires_at: datetime) -> str:
+    """The provider's side: a signed token, as the raw `k=v|…` text (URL-encode it to put it in a link)."""
+    fields = {
+        "ct": to_base36(_epoch_ms(visited_at)),
+        "ci": channel,
+        "tr": traffic_type,
+        "ba": rate_to_wire(base_rate_x10),
+        "aa": rate_to_wire(extra_rate_x10),
+        "et": to_base36(_epoch_ms(expires_at)),
+    }
+    return _napm_message(fields) + "|hk=" + hmac_sha1_hex(provider_key, _napm_message(fields))
+
+
+def parse_napm(raw: str) -> InflowToken:
+    """Read a token's fields (accepts it URL-encoded or not). Raises ValueError when malformed."""
+    text = unquote(raw or "") if "%7C" in (raw or "").upper() else (raw or "")
+    fields: dict[str, str] = {}
+    for part in text.split("|"):
+        key, sep, value = part.partition("=")
+        if not sep:
+            raise ValueError("malformed NaPm")
+        fields[key] = value
+    missing = [k for k in (*_NAPM_SIGNED_FIELDS, "hk") if k not in fields]
+    if missing:
+        raise ValueError(f"NaPm lacks {missing}")
+    if len(fields["hk"]) != 40 or any(c not in "0123456789abcdef" for c in fields["hk"]):
+        raise ValueError("bad NaPm signature field")
+    return InflowToken(
+        visited_at=_from_epoch_ms(int(fields["ct"], 36)),
+        channel=fields["ci"],
+        traffic_type=fields["tr"],
+        base_rate_x10=rate_from_wire(fields["ba"]),
+        extra_rate_x10=rate_from_wire(fields["aa"]),
+        expires_at=_from_epoch_ms(int(fields["et"], 36)),
+        signature=fields["hk"],
+        raw=text,
+    )
+
+
+def napm_signature_ok(provider_key: str, raw: str) -> bool:
+    """The provider's check of a token it minted."""
+    try:
+        parse_napm(raw)
+    except ValueError:
+        return False
+    text = unquote(raw) if "%7C" in raw.upper() else raw
+    body, _, hk = text.rpartition("|hk=")
+    return constant_time_equal(hmac_sha1_hex(provider_key, body), hk)

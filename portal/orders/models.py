@@ -1,0 +1,186 @@
+"""Orders, their lines and payments, and the order status machine with its change history."""
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class OrderStatus(models.TextChoices):
+    AWAITING_DEPOSIT = "awaiting_deposit", _("입금전")  # bank transfer placed, no deposit yet
+    PAID = "paid", _("결제완료")  # paid, being prepared (배송준비중)
+    SHIPPED = "shipped", _("배송중")  # handed to the carrier with an invoice number
+    DELIVERED = "delivered", _("배송완료")  # arrived at the buyer
+    CONFIRMED = "confirmed", _("구매확정")  # the buyer or operator confirmed the purchase
+    RETURN_REQUESTED = "return_requested", _("반품접수")  # a return was registered
+    RETURNING = "returning", _("반송중")  # the goods are on their way back
+    RETURNED = "returned", _("반송완료")  # the goods are back; the refund is in the refund queue
+    CANCELLED = "cancelled", _("주문취소")  # cancelled before or after payment
+    PAYMENT_FAILED = "payment_failed", _("결제실패")  # the payment gateway refused; mileage approval aborted
+
+
+S = OrderStatus
+ORDER_TRANSITIONS: dict[str, set[str]] = {
+    S.AWAITING_DEPOSIT: {S.PAID, S.CANCELLED},
+    S.PAID: {S.AWAITING_DEPOSIT, S.SHIPPED, S.CANCELLED},
+    S.SHIPPED: {S.DELIVERED},
+    S.DELIVERED: {S.CONFIRMED, S.RETURN_REQUESTED, S.DELIVERED},
+    S.RETURN_REQUESTED: {S.RETURNING, S.DELIVERED},
+    S.RETURNING: {S.RETURNED},
+    S.RETURNED: {S.DELIVERED},
+    S.CONFIRMED: set(),
+    S.CANCELLED: set(),
+    S.PAYMENT_FAILED: set(),
+}
+
+
+class PaymentMethod(models.TextChoices):
+    BANK_TRANSFER = "bank", _("무통장입금")
+    CARD = "card", _("신용카드")
+    REALTIME_TRANSFER = "realtime", _("실시간계좌이체")
+    PHONE = "phone", _("휴대폰결제")
+
+
+def _non_negative(*fields: str, prefix: str) -> list[models.CheckConstraint]:
+    return [
+        models.CheckConstraint(condition=Q(**{f"{field}__gte": 0}), name=f"{prefix}_{field}_non_negative")
+        for field in fields
+    ]
+
+
+class Order(models.Model):
+    number = models.CharField(_("주문번호"), max_length=20, unique=True)
+    member = models.ForeignKey("accounts.Member", null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="orders", verbose_name=_("회원"))
+    guest_password_hash = models.CharField(max_length=128, blank=True)
+    status = models.CharField(_("처리상태"), max_length=20, choices=OrderStatus.choices,
+                              default=OrderStatus.AWAITING_DEPOSIT)
+    payment_method = models.CharField(_("결제수단"), max_length=10, choices=PaymentMethod.choices)
+
+    orderer_name = models.CharField(_("주문자명"), max_length=50)
+    orderer_phone = models.CharField(_("휴대전화"), max_length=20)
+    orderer_email = models.EmailField(_("이메일"), blank=True)
+    recipient_name = models.CharField(_("상품수령인명"), max_length=50)
+    recipient_phone = models.CharField(_("수령인 연락처"), max_length=20)
+    zipcode = models.CharField(_("우편번호"), max_length=10, blank=True)
+    address = models.CharField(_("기본주소"), max_length=200)
+    address_detail = models.CharField(_("나머지주소"), max_length=200, blank=True)
+    shipping_message = models.CharField(_("배송메시지"), max_length=200, blank=True)
+    depositor_name = models.CharField(_("입금자명"), max_length=50, blank=True)
+
+    goods_won = models.BigIntegerField(_("상품 합계금액"))
+    excluded_goods_won = models.BigIntegerField(_("적립제외 상품금액"), default=0)
+    discount_won = models.BigIntegerField(_("할인금액"), default=0)
+    shipping_won = models.BigIntegerField(_("배송비"), default=0)
+    store_points_won = models.BigIntegerField(_("사용적립금"), default=0)
+    mileage_use_won = models.BigIntegerField(_("네이버 마일리지 사용"), default=0)
+    payable_won = models.BigIntegerField(_("결제금액"))
+
+    placed_at = models.DateTimeField(_("주문일"), db_index=True)
+    paid_at = models.DateTimeField(_("입금 확인일"), null=True, blank=True)
+    deposit_deadline = models.DateTimeField(_("입금기한"), null=True, blank=True)
+    invoice_no = models.CharField(_("운송장번호"), max_length=40, blank=True)
+    disclosure_revision_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("주문")
+        verbose_name_plural = _("주문")
+        ordering = ["-placed_at", "-id"]
+        permissions = [("operate_console", "운영자 화면 사용 (Can use the operator console)")]
+        indexes = [
+            models.Index(fields=["status", "-placed_at"], name="order_status_placed_idx"),
+            models.Index(fields=["payment_method", "-placed_at"], name="order_method_placed_idx"),
+            models.Index(fields=["orderer_name"], name="order_orderer_idx"),
+            models.Index(fields=["depositor_name"], name="order_depositor_idx"),
+            models.Index(fields=["recipient_name"], name="order_recipient_idx"),
+            models.Index(fields=["orderer_phone"], name="order_phone_idx"),
+        ]
+        constraints = [
+            *_non_negative("goods_won", "excluded_goods_won", "discount_won", "shipping_won", "store_points_won",
+                           "mileage_use_won", "payable_won", prefix="order"),
+            models.CheckConstraint(condition=Q(excluded_goods_won__lte=F("goods_won")),
+                                   name="order_excluded_within_goods"),
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    def set_guest_password(self, raw: str) -> None:
+        self.guest_password_hash = make_password(raw)
+
+    def check_guest_password(self, raw: str) -> bool:
+        return bool(self.guest_password_hash) and check_password(raw, self.guest_password_hash)
+
+    @property
+    def is_guest(self) -> bool:
+        return self.member_id is None
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
+    product_code = models.CharField(_("상품코드"), max_length=40)
+    product_name = models.CharField(_("상품명"), max_length=200)
+    category_path = models.CharField(max_length=300, blank=True)
+    unit_price_won = models.BigIntegerField(_("판매단가"))
+    quantity = models.PositiveIntegerField(_("수량"))
+    line_total_won = models.BigIntegerField(_("합계"))
+    is_excluded = models.BooleanField(_("마일리지 예외상품"), default=False)
+    returned_quantity = models.PositiveIntegerField(_("반품수량"), default=0)
+
+    class Meta:
+        verbose_name = _("주문상품")
+        verbose_name_plural = _("주문상품")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["product_name"], name="orderline_name_idx")]
+        constraints = [
+            *_non_negative("unit_price_won", "line_total_won", prefix="orderline"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
+            models.CheckConstraint(condition=Q(returned_quantity__lte=F("quantity")),
+                                   name="orderline_returned_within_quantity"),
+        ]
+
+
+class PaymentStatus(models.TextChoices):
+    WAITING = "waiting", _("입금대기")  # bank transfer waiting for the deposit
+    APPROVED = "approved", _("승인")  # paid
+    FAILED = "failed", _("실패")  # refused by the (test) gateway
+    CANCELLED = "cancelled", _("취소")  # cancelled or refunded
+
+
+class Payment(models.Model):
+    """A payment of an order. Card-like methods go through the test gateway (clearly marked TEST)."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
+    method = models.CharField(_("결제수단"), max_length=10, choices=PaymentMethod.choices)
+    amount_won = models.BigIntegerField(_("결제금액"))
+    status = models.CharField(_("상태"), max_length=10, choices=PaymentStatus.choices)
+    gateway = models.CharField(_("결제대행"), max_length=40, blank=True)
+    gateway_tid = models.CharField(_("거래번호"), max_length=60, blank=True)
+    bank_account = models.CharField(_("입금계좌"), max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("결제")
+        verbose_name_plural = _("결제")
+        constraints = _non_negative("amount_won", prefix="payment")
+
+
+class OrderStatusChange(models.Model):
+    """Who moved an order from which status to which, and when. Append-only."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    changed_at = models.DateTimeField()
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("처리상태 변경")
+        verbose_name_plural = _("처리상태 변경")
+        ordering = ["changed_at", "id"]

@@ -1,0 +1,63 @@
+"""Writes on orders: numbering and the status machine (lock the row, check the table, record the change)."""
+
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from mileage.policy.constants import BUSINESS_TZ
+
+from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, order: Order, to_status: str):
+        self.order, self.to_status = order, to_status
+        frm, to = OrderStatus(order.status).label, OrderStatus(to_status).label
+        super().__init__(f"'{frm}' 상태에서 '{to}'(으)로 바꿀 수 없습니다. (Cannot change from {order.status} to "
+                         f"{to_status}.)")
+
+
+def next_order_number(now: datetime | None = None) -> str:
+    """'YYYYMMDD-0000015': the Seoul date and a sequence within that day, as in the manual."""
+    now = now or timezone.now()
+    day = now.astimezone(BUSINESS_TZ).strftime("%Y%m%d")
+    last = Order.objects.filter(number__startswith=f"{day}-").order_by("-number").values_list("number", flat=True)
+    seq = int(last[0].split("-")[1]) + 1 if last else 1
+    return f"{day}-{seq:07d}"
+
+
+def save_with_number(order: Order, now: datetime | None = None, attempts: int = 5) -> Order:
+    """Save a new order under the next free number (retrying when two orders race for the same one)."""
+    for attempt in range(attempts):
+        order.number = next_order_number(now)
+        try:
+            with transaction.atomic():
+                order.save()
+            return order
+        except IntegrityError:
+            if attempt == attempts - 1:
+                raise
+    return order
+
+
+def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
+                     now: datetime | None = None) -> Order:
+    """Move an order along ORDER_TRANSITIONS under a row lock and write the change row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to_status not in ORDER_TRANSITIONS[locked.status]:
+            raise TransitionNotAllowed(locked, to_status)
+        from_status = locked.status
+        locked.status = to_status
+        fields = ["status"]
+        if to_status == OrderStatus.PAID and locked.paid_at is None:
+            locked.paid_at = now
+            fields.append("paid_at")
+        locked.save(update_fields=fields)
+        OrderStatusChange.objects.create(order=locked, from_status=from_status, to_status=to_status,
+                                         changed_by=by if (by is not None and by.is_authenticated) else None,
+                                         changed_at=now, note=note)
+    order.status, order.paid_at = locked.status, locked.paid_at
+    return order

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Starts the provider sandbox, the task worker and the portal; prints the URLs and demo logins; stops all on Ctrl-C.
+set -euo pipefail
+PORTAL_PORT=${1:-8000}
+SANDBOX_PORT=${2:-8001}
+PY=.venv/bin/python
+mkdir -p var/log
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $PY manage.py runserver "127.0.0.1:${SANDBOX_PORT}" --noreload \
+  >var/log/sandbox.log 2>&1 & pids+=($!)
+$PY manage.py db_worker --interval 1 >var/log/worker.log 2>&1 & pids+=($!)
+$PY manage.py outbox_scheduler >var/log/scheduler.log 2>&1 & pids+=($!)
+$PY manage.py runserver "127.0.0.1:${PORTAL_PORT}" --noreload >var/log/portal.log 2>&1 & pids+=($!)
+
+for _ in $(seq 1 60); do
+  if curl -fs -o /dev/null "http://127.0.0.1:${PORTAL_PORT}/" && curl -fs -o /dev/null "http://127.0.0.1:${SANDBOX_PORT}/"; then break; fi
+  sleep 0.5
+done
+
+cat <<MSG
+
+  마일리지 샵 (portal)        http://127.0.0.1:${PORTAL_PORT}/
+  Wagtail CMS                  http://127.0.0.1:${PORTAL_PORT}/cms/
+  Provider sandbox ("Naver")   http://127.0.0.1:${SANDBOX_PORT}/
+  Partner center (TEST)        http://127.0.0.1:${SANDBOX_PORT}/partner/1TWXDZ/
+
+  Demo logins (portal)
+    admin     / admin1234!      superuser
+    operator  / operator1234!   운영자 (operators)
+    editor    / editor1234!     가맹점 편집자 (merchant editors)
+    hong      / hong1234!       member buyer 홍길동
+  Demo logins (sandbox)
+    naverbuyer / demo1234!      Naver buyer, 15,500원 available
+    merchant TEST: API ID 1TWXDZ, hash key aaf23a53f426561f62e71139c5f27adfd67da711
+
+  Logs in var/log/. Press Ctrl-C to stop.
+MSG
+wait -n "${pids[@]}"

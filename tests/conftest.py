@@ -1,0 +1,26 @@
+import pytest
+
+from .sandbox_process import Sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox(tmp_path_factory):
+    """The provider sandbox as a real process (own database, own port) for the whole test session."""
+    running = Sandbox.start(tmp_path_factory.mktemp("sandbox"))
+    yield running
+    running.stop()
+    running.drop_database()
+
+
+@pytest.fixture
+def sandbox_clock(sandbox):
+    """Tests that move the sandbox clock put it back afterwards."""
+    sandbox.reset_clock()
+    yield sandbox
+    sandbox.reset_clock()
+
+
+@pytest.fixture
+def merchant(sandbox):
+    """A fresh merchant at 1% so that each test has its own books and faults."""
+    return sandbox.new_merchant(rate="1")

@@ -1,0 +1,85 @@
+"""Hypothesis properties of the policy: never negative, never above a cap, monotonic, exclusions win."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mileage.policy import (
+    EarnBaseRule,
+    OrderAmounts,
+    PolicyError,
+    cap_for_buyer,
+    earn_amount,
+    earn_base,
+    max_use_amount,
+    validate_mileage_return,
+)
+from mileage.policy.constants import MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON
+
+won = st.integers(min_value=0, max_value=50_000_000)
+rates = st.integers(min_value=0, max_value=1000)
+rules = st.builds(EarnBaseRule, st.booleans(), st.booleans(), st.booleans())
+
+
+@st.composite
+def orders(draw):
+    goods = draw(won)
+    excluded = draw(st.integers(min_value=0, max_value=goods))
+    return OrderAmounts(goods_won=goods, excluded_goods_won=excluded, discount_won=draw(won),
+                        store_points_won=draw(won), shipping_won=draw(won), mileage_use_won=draw(won))
+
+
+@given(orders(), rules, rates)
+def test_earn_never_negative_never_above_the_order_cap(amounts, rule, rate):
+    earned = earn_amount(earn_base(amounts, rule), rate)
+    assert 0 <= earned <= MAX_EARN_PER_ORDER_WON
+
+
+@given(won, won, rates)
+def test_earn_is_monotonic_in_the_base(a, b, rate):
+    low, high = sorted((a, b))
+    assert earn_amount(low, rate) <= earn_amount(high, rate)
+
+
+@given(orders(), rules, rates, won)
+def test_excluded_goods_never_earn(amounts, rule, rate, extra_excluded):
+    more_excluded = OrderAmounts(
+        goods_won=amounts.goods_won + extra_excluded, excluded_goods_won=amounts.excluded_goods_won + extra_excluded,
+        discount_won=amounts.discount_won, store_points_won=amounts.store_points_won,
+        shipping_won=amounts.shipping_won, mileage_use_won=amounts.mileage_use_won)
+    assert earn_base(more_excluded, rule) == earn_base(amounts, rule)
+
+
+@given(won, won)
+def test_use_never_pays_for_excluded_goods(payable, excluded):
+    assert 0 <= max_use_amount(payable, excluded) <= max(0, payable - excluded)
+
+
+@given(st.integers(0, 100_000), st.integers(0, 1_000_000), st.integers(0, 1_000_000))
+def test_buyer_cap_never_exceeded(earn, available, pending):
+    granted = cap_for_buyer(earn, available, pending)
+    assert 0 <= granted <= earn
+    if available + pending < MAX_BALANCE_PER_BUYER_WON:
+        assert available + pending + granted <= MAX_BALANCE_PER_BUYER_WON
+    else:
+        assert granted == 0
+
+
+@given(st.integers(0, 100_000), st.lists(st.integers(0, 100_000), max_size=8))
+def test_returns_never_exceed_use(used, attempts):
+    returned = 0
+    for amount in attempts:
+        try:
+            returned += validate_mileage_return(amount, used_won=used, already_returned_won=returned)
+        except PolicyError:
+            pass
+    assert 0 <= returned <= used
+
+
+@given(orders(), rules, rates)
+def test_full_refund_reverses_everything(amounts, rule, rate):
+    # A full refund returns the whole use and cancels the whole earn: nothing remains on either side.
+    used = amounts.mileage_use_won
+    returned = validate_mileage_return(used, used_won=used, already_returned_won=0)
+    earned = earn_amount(earn_base(amounts, rule), rate)
+    assert used - returned == 0
+    assert earned - earned == 0

@@ -24,3 +24,9 @@ def sandbox_clock(sandbox):
 def merchant(sandbox):
     """A fresh merchant at 1% so that each test has its own books and faults."""
     return sandbox.new_merchant(rate="1")
+
+
+def pytest_report_header(config):
+    from django.conf import settings
+
+    return f"portal database: {settings.DATABASES['default']['ENGINE']} {settings.DATABASES['default'].get('NAME')}"

@@ -217,20 +217,7 @@ def h_invoice(merchant, data, now, tx_id):
 
 
 def h_rates(merchant, data, now):
-    year, month = now.astimezone(svc.BUSINESS_TZ).year, now.astimezone(svc.BUSINESS_TZ).month
-    current = svc.base_rate(merchant, now)
-    ny, nm = (year + 1, 1) if month == 12 else (year, month + 1)
-    changes = svc.rate_changes(merchant)
-    next_rate = svc.rate_for_month(changes, merchant.initial_rate_x10, ny, nm)
-    cutoff = now.astimezone(svc.BUSINESS_TZ).day >= svc.RATE_CUTOFF_DAY
-    return {
-        "resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS],
-        "baseAccumRate": wire.rate_to_wire(current), "addAccumRate": wire.rate_to_wire(merchant.ad_extra_rate_x10),
-        "nextMonth": f"{ny:04d}-{nm:02d}", "nextMonthRate": wire.rate_to_wire(next_rate),
-        "nextMonthFixed": "Y" if cutoff else "N", "serverTime": now.isoformat(),
-        "history": [{"requestedAt": r.requested_at.isoformat(), "rate": wire.rate_to_wire(r.rate_x10),
-                     "effectiveFrom": r.effective_from.isoformat()} for r in merchant.rate_requests.all()],
-    }
+    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **svc.rates_report(merchant, now)}
 
 
 def h_settlement(merchant, data, now, month):

@@ -49,18 +49,12 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
             req = svc.request_rate(merchant, rate_x10, now)
             message = f"{wire.rate_to_wire(rate_x10)}% 적립률이 {req.effective_from:%Y년 %m월}부터 적용됩니다."
     month = request.GET.get("month") or now.astimezone(BUSINESS_TZ).strftime("%Y-%m")
-    rates = {k: v for k, v in _rates(merchant, now).items()}
+    rates = svc.rates_report(merchant, now)
     return render(request, "sandbox/partner.html", {
         "merchant": merchant, "now": now, "message": message, "rates": rates, "month": month,
         "report": svc.settlement(merchant, month),
         "transactions": Transaction.objects.filter(merchant=merchant).select_related("buyer").order_by("-id")[:100],
     })
-
-
-def _rates(merchant: Merchant, now) -> dict:
-    from .api import h_rates
-
-    return h_rates(merchant, {}, now)
 
 
 def ad_click(request: HttpRequest, api_id: str) -> HttpResponse:

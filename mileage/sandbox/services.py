@@ -21,8 +21,8 @@ from mileage.policy import (
     rate_on,
     unpaid_deadline,
 )
-from mileage.policy.calendar import effective_month
-from mileage.policy.constants import BUSINESS_TZ
+from mileage.policy.calendar import effective_month, next_cutoff, rate_for_month
+from mileage.policy.constants import BUSINESS_TZ, RATE_CUTOFF_DAY
 
 from .models import (
     ACTIVE_STATES,
@@ -77,6 +77,24 @@ def request_rate(merchant: Merchant, rate_x10: int, now: datetime) -> RateReques
     year, month = effective_month(now)
     return RateRequest.objects.create(merchant=merchant, rate_x10=rate_x10, requested_at=now,
                                       effective_from=date(year, month, 1))
+
+
+def rates_report(merchant: Merchant, now: datetime) -> dict:
+    """getAccumRate's answer: this month's rate, next month's and whether it is fixed (R2), the history."""
+    local = now.astimezone(BUSINESS_TZ)
+    ny, nm = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    changes = rate_changes(merchant)
+    return {
+        "baseAccumRate": wire.rate_to_wire(base_rate(merchant, now)),
+        "addAccumRate": wire.rate_to_wire(merchant.ad_extra_rate_x10),
+        "nextMonth": f"{ny:04d}-{nm:02d}",
+        "nextMonthRate": wire.rate_to_wire(rate_for_month(changes, merchant.initial_rate_x10, ny, nm)),
+        "nextMonthFixed": "Y" if local.day >= RATE_CUTOFF_DAY else "N",
+        "nextCutoff": next_cutoff(now).isoformat(),
+        "serverTime": now.isoformat(),
+        "history": [{"requestedAt": r.requested_at.isoformat(), "rate": wire.rate_to_wire(r.rate_x10),
+                     "effectiveFrom": r.effective_from.isoformat()} for r in merchant.rate_requests.all()],
+    }
 
 
 # --- balances ------------------------------------------------------------------------------------------------

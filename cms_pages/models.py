@@ -1,5 +1,10 @@
-"""Wagtail pages of the shop: the storefront home and the mileage policy pages edited by merchant editors."""
+"""Wagtail pages of the shop: the storefront home and the mileage pages edited by merchant editors.
 
+Numbers (rates, caps, days) are never typed into page text: the disclosure and exchange pages render them live
+from the mileage app, so a change of the merchant's settings shows at once.
+"""
+
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
@@ -7,16 +12,101 @@ from wagtail.models import Page
 
 from .blocks import PageBodyBlock
 
+RICH = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
+
 
 class HomePage(Page):
     """The storefront's root: says what the shop is and links the policy pages and the catalog."""
 
-    intro = RichTextField(_("소개"), blank=True)
+    intro = RichTextField(_("소개"), blank=True, features=RICH)
     body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
 
     content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
     parent_page_types = ["wagtailcore.Page"]
+    subpage_types = ["cms_pages.ServiceOverviewPage", "cms_pages.EarnBaseDisclosurePage",
+                     "cms_pages.ExchangePolicyPage", "cms_pages.HelpIndexPage"]
     max_count_per_parent = 1
 
     class Meta:
         verbose_name = _("홈")
+
+
+class ServiceOverviewPage(Page):
+    """서비스 소개: why buyers and the shop gain from Naver Mileage (marketing, from the manual's overview)."""
+
+    body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
+
+    content_panels = Page.content_panels + [FieldPanel("body")]
+    parent_page_types = ["cms_pages.HomePage"]
+    subpage_types: list[str] = []
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("서비스 소개")
+
+
+class EarnBaseDisclosurePage(Page):
+    """적립 기준 안내: the disclosure POLICY E1 makes mandatory. Linked from every order form; the rules block is
+    rendered live from the merchant's settings. One per site; checkout offers mileage only while it is live."""
+
+    intro = RichTextField(_("안내문"), blank=True, features=RICH)
+    body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    parent_page_types = ["cms_pages.HomePage"]
+    subpage_types: list[str] = []
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("적립 기준 안내")
+
+    def get_context(self, request, *args, **kwargs):
+        from mileage.selectors import disclosure_rules
+
+        context = super().get_context(request, *args, **kwargs)
+        context["rules"] = disclosure_rules()
+        return context
+
+
+class ExchangePolicyPage(Page):
+    """교환 정책 안내: the notice the manual asks shops to publish before exchanges (L5); shown on the order form
+    help and in the operator's exchange screen."""
+
+    intro = RichTextField(_("안내문"), blank=True, features=RICH)
+    body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    parent_page_types = ["cms_pages.HomePage"]
+    subpage_types: list[str] = []
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("교환 정책 안내")
+
+
+class HelpIndexPage(Page):
+    """도움말: the index of help and FAQ pages."""
+
+    intro = RichTextField(_("소개"), blank=True, features=RICH)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    parent_page_types = ["cms_pages.HomePage"]
+    subpage_types = ["cms_pages.HelpPage"]
+    max_count_per_parent = 1
+
+    class Meta:
+        verbose_name = _("도움말 목록")
+
+
+class HelpPage(Page):
+    """A help or FAQ page under the help index."""
+
+    summary = models.CharField(_("요약"), max_length=200, blank=True)
+    body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
+
+    content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
+    parent_page_types = ["cms_pages.HelpIndexPage"]
+    subpage_types: list[str] = []
+
+    class Meta:
+        verbose_name = _("도움말")

@@ -2,6 +2,7 @@
 
 from .exclusions import Exclusion, ExclusionChange, ExclusionReason
 from .ledger import AppendOnlyError, MileageEvent, MileageEventKind, MileageTransaction, TransactionState
+from .notices import OperatorNotice
 from .outbox import OutboxMessage, OutboxStatus
 from .settings import MileageSettings
 
@@ -14,6 +15,7 @@ __all__ = [
     "MileageEventKind",
     "MileageSettings",
     "MileageTransaction",
+    "OperatorNotice",
     "OutboxMessage",
     "OutboxStatus",
     "TransactionState",

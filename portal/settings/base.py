@@ -25,6 +25,7 @@ INSTALLED_APPS = [
     "mileage",
     "cms_pages",
     "wagtail.contrib.forms",
+    "wagtail.contrib.simple_translation",
     "wagtail.contrib.redirects",
     "wagtail.contrib.settings",
     "wagtail.embeds",
@@ -126,6 +127,7 @@ WAGTAIL_SITE_NAME = _("마일리지 샵")
 WAGTAILADMIN_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
+WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 TASKS = {
     "default": {

@@ -263,3 +263,19 @@ def test_xml_is_the_default_format(sandbox, merchant):
                              data={"secret": merchant[1]}, timeout=5)
     assert response.headers["Content-Type"].startswith("application/xml")
     assert "<resultCode>3001</resultCode>" in response.text
+
+
+def test_concurrent_retries_apply_once(sandbox, merchant):
+    from concurrent.futures import ThreadPoolExecutor
+
+    client = client_for(sandbox, merchant)
+    buyer = sandbox.new_buyer(15_500)
+    done = popup_choice(sandbox, client, buyer, 500, 5_000)
+    order = order_no()
+    request = payment(done, order=order, order_amount=5_000, amount=4_500, confirmed=True)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: client_for(sandbox, merchant).approve(
+            request, idempotency_key=f"{order}:approve"), range(4)))
+    assert len({r.tx_id for r in results}) == 1
+    assert len(sandbox.balance(buyer)["transactions"]) == 1
+    assert sandbox.balance(buyer)["available"] == 15_000

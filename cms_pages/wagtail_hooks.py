@@ -1,0 +1,26 @@
+"""Wagtail hooks: unpublishing the earn-base disclosure switches the checkout's mileage button off (the order form
+asks `mileage.selectors.checkout_available`) and leaves a notice for operators."""
+
+from wagtail.signals import page_published, page_unpublished
+
+from mileage.models import OperatorNotice
+
+from .models import EarnBaseDisclosurePage
+
+UNPUBLISHED_NOTICE = ("적립 기준 안내 페이지가 게시 중단되어 주문서의 네이버 마일리지 적립/사용 버튼이 꺼졌습니다. "
+                      "(The earn-base disclosure was unpublished: the checkout's mileage button is off.)")
+
+
+def _on_unpublished(sender, instance, **kwargs):
+    OperatorNotice.objects.create(message=UNPUBLISHED_NOTICE)
+
+
+def _on_published(sender, instance, **kwargs):
+    from django.utils import timezone
+
+    OperatorNotice.objects.filter(message=UNPUBLISHED_NOTICE, resolved_at__isnull=True).update(
+        resolved_at=timezone.now())
+
+
+page_unpublished.connect(_on_unpublished, sender=EarnBaseDisclosurePage, dispatch_uid="disclosure-unpublished")
+page_published.connect(_on_published, sender=EarnBaseDisclosurePage, dispatch_uid="disclosure-published")

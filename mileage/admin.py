@@ -1,0 +1,43 @@
+"""The outbox queue for operators (Django admin): failed provider calls, with a retry button."""
+
+from django.contrib import admin, messages
+
+from .models import MileageEvent, OutboxMessage, OutboxStatus
+from .provider.outbox import retry_by_hand
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ("id", "kind", "order", "status", "attempts", "next_attempt_at", "last_error", "created_at")
+    list_filter = ("status", "kind")
+    search_fields = ("idempotency_key", "order__number")
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["retry"]
+
+    @admin.action(description="다시 보내기 (retry)")
+    def retry(self, request, queryset):
+        for message in queryset.filter(status=OutboxStatus.FAILED):
+            result = retry_by_hand(message.pk)
+            level = messages.SUCCESS if result and result.status == OutboxStatus.SENT else messages.ERROR
+            self.message_user(request, f"{message.idempotency_key}: {result.status if result else '-'}", level)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MileageEvent)
+class MileageEventAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "transaction", "kind", "tx_id", "new_tx_id", "use_won", "earn_won", "result_code")
+    readonly_fields = [f.name for f in MileageEvent._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,52 @@
+"""The buyer's side of the popup: open it with a signed URL, verify its signed return on the done page.
+
+The order form puts the offer (maxUseAmount, computed on the server from the cart) into the session before the
+buyer presses 적립/사용; nothing the browser sends back is trusted until its signature and amounts are verified.
+"""
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET
+
+from mileage.provider import ProviderError, get_client
+
+OFFER_KEY = "mileage_offer"
+CHOICE_KEY = "mileage_choice"
+INFLOW_KEY = "mileage_inflow"
+
+
+def set_offer(request: HttpRequest, *, max_use_won: int) -> None:
+    request.session[OFFER_KEY] = {"max_use_won": int(max_use_won)}
+    request.session.pop(CHOICE_KEY, None)
+
+
+@require_GET
+def popup_open(request: HttpRequest) -> HttpResponse:
+    offer = request.session.get(OFFER_KEY)
+    if not offer:
+        return HttpResponseBadRequest("주문서에서 적립/사용 버튼을 눌러 주세요. (Open the popup from the order form.)")
+    previous = (request.session.get(CHOICE_KEY) or {}).get("req_tx_id", "")
+    inflow = (request.session.get(INFLOW_KEY) or {}).get("raw", "")
+    url = get_client().popup_url(done_url=request.build_absolute_uri(reverse("mileage:popup-done")),
+                                 max_use_won=offer["max_use_won"], ncisy=inflow, req_tx_id=previous)
+    return redirect(url)
+
+
+@require_GET
+def popup_done(request: HttpRequest) -> HttpResponse:
+    offer = request.session.get(OFFER_KEY)
+    if not offer:
+        return HttpResponseBadRequest("주문 정보가 없습니다. (No order in progress.)")
+    try:
+        result = get_client().verify_done(request.GET, max_use_won=offer["max_use_won"])
+    except ProviderError as exc:
+        status = 200 if exc.code == "CANCEL" else 400
+        return render(request, "mileage/popup_done.html", {"error": exc.message, "cancelled": exc.code == "CANCEL"},
+                      status=status)
+    choice = {"req_tx_id": result.req_tx_id, "use_won": result.mileage_use_won,
+              "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
+              "balance_won": result.balance_won, "params": dict(request.GET.items())}
+    request.session[CHOICE_KEY] = choice
+    return render(request, "mileage/popup_done.html", {"choice": choice,
+                                                       "rate": (result.base_rate_x10 + result.add_rate_x10) / 10})

@@ -1,0 +1,131 @@
+"""The CMS: page rules, live blocks, revisions, the editor/operator split, Korean content, an English page."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from wagtail.models import Locale, Page
+
+from cms_pages.models import (
+    EarnBaseDisclosurePage,
+    ExchangePolicyPage,
+    HelpIndexPage,
+    HelpPage,
+    HomePage,
+    ServiceOverviewPage,
+)
+from mileage.models import MileageSettings, OperatorNotice
+from mileage.selectors import checkout_available, live_disclosure
+from portal.demo import load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def shop():
+    cache.clear()
+    load_demo()
+    return HomePage.objects.get()
+
+
+def test_page_creation_rules(shop):
+    help_index = HelpIndexPage.objects.get()
+    assert HelpPage.can_create_at(help_index)
+    assert not HelpPage.can_create_at(shop)
+    assert not EarnBaseDisclosurePage.can_create_at(help_index)
+    assert not EarnBaseDisclosurePage.can_create_at(HelpPage.objects.first())
+    # one disclosure per site: the home already has one
+    assert not EarnBaseDisclosurePage.can_create_at(shop)
+    assert not ServiceOverviewPage.can_create_at(shop)
+    assert set(HomePage.allowed_subpage_models()) == {ServiceOverviewPage, EarnBaseDisclosurePage,
+                                                      ExchangePolicyPage, HelpIndexPage}
+    assert not HomePage.can_create_at(shop)
+
+
+def test_published_pages_render_korean_content(client, shop):
+    for path, text in [("/service/", "고객유입 증대"), ("/exchange-policy/", "최초 주문한 금액 기준"),
+                       ("/help/", "네이버 마일리지는 어떻게 사용하나요?"), ("/", "서비스 소개")]:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert text in response.content.decode(), path
+
+
+def test_disclosure_block_follows_the_settings_live(client, shop):
+    page = client.get("/earn-base/").content.decode()
+    assert "배송비/포장비는 적립대상금액에서 제외됩니다." in page
+    assert "20,000원" in page and "500,000원" in page and "15일" in page and "500원" in page
+    settings = MileageSettings.load()
+    settings.include_shipping, settings.subtract_discounts = True, False
+    settings.save()
+    page = client.get("/earn-base/").content.decode()
+    assert "배송비/포장비는 적립대상금액에 포함됩니다." in page
+    assert "쇼핑몰 할인금액도 적립대상금액에 포함됩니다." in page
+
+
+def test_disclosure_block_shows_the_providers_rate(client, shop, sandbox, settings):
+    settings.MILEAGE_API_BASE = sandbox.base_url
+    assert "기본 적립률: 적립대상금액의 1%" in client.get("/earn-base/").content.decode()
+
+
+def test_unpublishing_the_disclosure_switches_checkout_off_and_tells_operators(shop):
+    assert checkout_available() == (True, "")
+    revision_before = live_disclosure().live_revision_id
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    disclosure.unpublish()
+    available, why = checkout_available()
+    assert not available and "적립 기준 안내" in why
+    assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 1
+    disclosure.save_revision().publish()
+    assert checkout_available() == (True, "")
+    assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 0
+    assert live_disclosure().live_revision_id != revision_before
+
+
+def test_editors_edit_pages_and_operators_cannot(client, shop):
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    client.force_login(User.objects.get(username="editor"))
+    assert client.get("/cms/").status_code == 200
+    assert client.get(f"/cms/pages/{disclosure.pk}/edit/").status_code == 200
+    help_index = HelpIndexPage.objects.get()
+    assert client.get(f"/cms/pages/add/cms_pages/helppage/{help_index.pk}/").status_code == 200
+    client.force_login(User.objects.get(username="operator"))
+    response = client.get("/cms/")
+    assert response.status_code in (302, 403)
+    assert client.get(f"/cms/pages/{disclosure.pk}/edit/").status_code in (302, 403)
+
+
+def test_editor_saves_a_draft_and_publishes_with_revisions(client, shop):
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    revisions_before = disclosure.revisions.count()
+    client.force_login(User.objects.get(username="editor"))
+    edit = f"/cms/pages/{disclosure.pk}/edit/"
+    data = {"title": "적립 기준 안내 (개정)", "slug": "earn-base", "intro": '{"blocks":[],"entityMap":{}}',
+            "body-count": "0"}
+    response = client.post(edit, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    disclosure.refresh_from_db()
+    assert disclosure.has_unpublished_changes and disclosure.title != "적립 기준 안내 (개정)"
+    response = client.post(edit, {**data, "action-publish": "publish"})
+    assert response.status_code == 302
+    disclosure.refresh_from_db()
+    assert disclosure.title == "적립 기준 안내 (개정)"
+    assert disclosure.revisions.count() == revisions_before + 2
+
+
+def test_wagtail_admin_speaks_korean(client, shop):
+    client.force_login(User.objects.get(username="editor"))
+    assert "대시보드" in client.get("/cms/").content.decode()
+
+
+def test_an_english_version_of_a_page(client, shop):
+    english = Locale.objects.get(language_code="en")
+    overview = ServiceOverviewPage.objects.get()
+    translated = overview.copy_for_translation(english, copy_parents=True)
+    translated.title = "About Naver Mileage"
+    translated.body = [("hero", {"heading": "Naver Mileage", "text": "One Naver ID to earn and spend everywhere."})]
+    translated.save_revision().publish()
+    response = client.get("/en/service/")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "About Naver Mileage" in text and "Log in" in text
+    assert "고객유입 증대" in client.get("/service/").content.decode()
+    assert Page.objects.filter(locale=english).count() >= 2

@@ -1,0 +1,40 @@
+import pytest
+
+from portal.accounts.services import NotEnoughPoints, store_points_change
+from portal.orders.gateway import charge
+from portal.orders.models import PaymentMethod
+from portal.orders.rules import guest_password_error, shipping_fee
+from tests.factories import MemberFactory
+
+
+@pytest.mark.parametrize(("raw", "ok"), [("abcd", True), ("Ab12Cd34Ef56", True), ("abc", False),
+                                        ("abcdefghijklm", False), ("ab cd", False), ("비밀번호", False), ("", False)])
+def test_guest_password_4_to_12_letters_or_digits(raw, ok):
+    assert (guest_password_error(raw) is None) is ok
+
+
+def test_shipping_fee():
+    assert shipping_fee(5_000) == 2_500
+    assert shipping_fee(49_999) == 2_500
+    assert shipping_fee(50_000) == 0
+
+
+def test_test_gateway_is_marked_and_declines_on_request():
+    result = charge(method=PaymentMethod.CARD, amount_won=4_500, card_number="4111-1111-1111-1111")
+    assert result.approved and result.tid.startswith("TEST-")
+    assert not charge(method=PaymentMethod.CARD, amount_won=4_500, card_number="4000 0000 0000 0002").approved
+    with pytest.raises(ValueError):
+        charge(method=PaymentMethod.BANK_TRANSFER, amount_won=1)
+
+
+@pytest.mark.django_db
+def test_store_points_never_negative_and_never_twice():
+    member = MemberFactory(store_points_won=1_000)
+    store_points_change(member=member, delta_won=-600, reason="주문 사용", idempotency_key="o1:use")
+    store_points_change(member=member, delta_won=-600, reason="주문 사용", idempotency_key="o1:use")
+    assert member.store_points_won == 400
+    with pytest.raises(NotEnoughPoints):
+        store_points_change(member=member, delta_won=-401, reason="주문 사용", idempotency_key="o2:use")
+    member.refresh_from_db()
+    assert member.store_points_won == 400
+    assert list(member.point_entries.values_list("balance_after_won", flat=True)) == [400]

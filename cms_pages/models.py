@@ -40,14 +40,15 @@ class ServiceOverviewPage(Page):
     parent_page_types = ["cms_pages.HomePage"]
     subpage_types: list[str] = []
     max_count_per_parent = 1
+    template = "cms_pages/content_page.html"
 
     class Meta:
         verbose_name = _("서비스 소개")
 
 
-class EarnBaseDisclosurePage(Page):
-    """적립 기준 안내: the disclosure POLICY E1 makes mandatory. Linked from every order form; the rules block is
-    rendered live from the merchant's settings. One per site; checkout offers mileage only while it is live."""
+class NoticePage(Page):
+    """A policy notice directly under the home page, one of its kind per site: editor text around a block of
+    rules that the template renders live from the mileage app."""
 
     intro = RichTextField(_("안내문"), blank=True, features=RICH)
     body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
@@ -56,6 +57,14 @@ class EarnBaseDisclosurePage(Page):
     parent_page_types = ["cms_pages.HomePage"]
     subpage_types: list[str] = []
     max_count_per_parent = 1
+
+    class Meta:
+        abstract = True
+
+
+class EarnBaseDisclosurePage(NoticePage):
+    """적립 기준 안내: the disclosure POLICY E1 makes mandatory. Linked from every order form; the rules block is
+    rendered live from the merchant's settings. One per site; checkout offers mileage only while it is live."""
 
     class Meta:
         verbose_name = _("적립 기준 안내")
@@ -68,17 +77,9 @@ class EarnBaseDisclosurePage(Page):
         return context
 
 
-class ExchangePolicyPage(Page):
+class ExchangePolicyPage(NoticePage):
     """교환 정책 안내: the notice the manual asks shops to publish before exchanges (L5); shown on the order form
     help and in the operator's exchange screen."""
-
-    intro = RichTextField(_("안내문"), blank=True, features=RICH)
-    body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
-
-    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
-    parent_page_types = ["cms_pages.HomePage"]
-    subpage_types: list[str] = []
-    max_count_per_parent = 1
 
     class Meta:
         verbose_name = _("교환 정책 안내")
@@ -107,6 +108,7 @@ class HelpPage(Page):
     content_panels = Page.content_panels + [FieldPanel("summary"), FieldPanel("body")]
     parent_page_types = ["cms_pages.HelpIndexPage"]
     subpage_types: list[str] = []
+    template = "cms_pages/content_page.html"
 
     class Meta:
         verbose_name = _("도움말")

@@ -10,9 +10,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.append_only import AppendOnlyError, AppendOnlyModel
 
-class AppendOnlyError(Exception):
-    pass
+__all__ = ["AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageTransaction", "TransactionState"]
 
 
 class TransactionState(models.TextChoices):
@@ -76,7 +76,7 @@ class MileageEventKind(models.TextChoices):
     AUTO_CANCEL = "auto_cancel", _("미입금 자동취소")
 
 
-class MileageEvent(models.Model):
+class MileageEvent(AppendOnlyModel):
     """One provider call (or provider-side fact) for an order, with its result. Append-only."""
 
     transaction = models.ForeignKey(MileageTransaction, on_delete=models.PROTECT, related_name="events")
@@ -101,12 +101,3 @@ class MileageEvent(models.Model):
             models.CheckConstraint(condition=Q(use_won__gte=0), name="mevent_use_non_negative"),
             models.CheckConstraint(condition=Q(earn_won__gte=0), name="mevent_earn_non_negative"),
         ]
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None and not kwargs.get("force_insert"):
-            raise AppendOnlyError("mileage events are append-only")
-        kwargs["force_insert"] = True
-        return super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError("mileage events are append-only")

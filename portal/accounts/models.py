@@ -5,6 +5,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.append_only import AppendOnlyModel
+
 
 class Member(models.Model):
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="member")
@@ -26,7 +28,7 @@ class Member(models.Model):
         return f"{self.name} ({self.user.get_username()})"
 
 
-class StorePointEntry(models.Model):
+class StorePointEntry(AppendOnlyModel):
     """One movement of a member's store points. Append-only; `balance_after` is the member's balance then."""
 
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="point_entries")

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from portal.append_only import AppendOnlyModel
+
 
 class OrderStatus(models.TextChoices):
     AWAITING_DEPOSIT = "awaiting_deposit", _("입금전")  # bank transfer placed, no deposit yet
@@ -169,7 +171,7 @@ class Payment(models.Model):
         constraints = _non_negative("amount_won", prefix="payment")
 
 
-class OrderStatusChange(models.Model):
+class OrderStatusChange(AppendOnlyModel):
     """Who moved an order from which status to which, and when. Append-only."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")

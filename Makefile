@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/mileage_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $(PY) manage.py
 
-.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres bench clean
+.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres clean
 
 venv: .venv/.installed
 
@@ -53,9 +53,6 @@ pytest-postgres: venv messages
 	fi
 
 test: lint pytest-sqlite pytest-postgres
-
-bench: venv
-	$(PY) bench/run.py $(if $(SCALE),--scale $(SCALE),)
 
 clean:
 	rm -rf var/*.sqlite3* var/static var/media var/mail

@@ -9,16 +9,19 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from mileage.inflow import INFLOW_KEY
 from mileage.provider import ProviderError, get_client
 
 OFFER_KEY = "mileage_offer"
 CHOICE_KEY = "mileage_choice"
-INFLOW_KEY = "mileage_inflow"
 
 
-def set_offer(request: HttpRequest, *, max_use_won: int) -> None:
-    request.session[OFFER_KEY] = {"max_use_won": int(max_use_won)}
-    request.session.pop(CHOICE_KEY, None)
+def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1) -> None:
+    """The order form's offer; a changed offer drops an earlier choice made for other amounts."""
+    offer = {"max_use_won": int(max_use_won), "earn_base_won": int(earn_base_won)}
+    if request.session.get(OFFER_KEY) != offer:
+        request.session[OFFER_KEY] = offer
+        request.session.pop(CHOICE_KEY, None)
 
 
 @require_GET
@@ -26,8 +29,11 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     offer = request.session.get(OFFER_KEY)
     if not offer:
         return HttpResponseBadRequest("주문서에서 적립/사용 버튼을 눌러 주세요. (Open the popup from the order form.)")
+    if offer["max_use_won"] <= 0 and offer.get("earn_base_won", 1) <= 0:
+        return HttpResponseBadRequest("이 주문은 네이버 마일리지 적립/사용 대상이 아닙니다. "
+                                      "(This order neither earns nor accepts Naver Mileage.)")
     previous = (request.session.get(CHOICE_KEY) or {}).get("req_tx_id", "")
-    inflow = (request.session.get(INFLOW_KEY) or {}).get("raw", "")
+    inflow = request.session.get(INFLOW_KEY, "")
     url = get_client().popup_url(done_url=request.build_absolute_uri(reverse("mileage:popup-done")),
                                  max_use_won=offer["max_use_won"], ncisy=inflow, req_tx_id=previous)
     return redirect(url)

@@ -3,6 +3,7 @@
 Demo passwords exist only here, never in the settings.
 """
 
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
 from wagtail.models import GroupPagePermission, Locale, Page, Site
@@ -72,7 +73,8 @@ def _catalog() -> None:
 def _home() -> HomePage:
     home = HomePage.objects.first()
     if home is None:
-        root = Page.get_first_root_node()
+        Locale.objects.get_or_create(language_code=django_settings.LANGUAGE_CODE)
+        root = Page.get_first_root_node() or Page.add_root(title="Root", slug="root")
         # Wagtail's own "Welcome" placeholder gives way to the shop's home page.
         for placeholder in root.get_children().filter(content_type__model="page", slug="home"):
             Site.objects.filter(root_page=placeholder).delete()

@@ -14,6 +14,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("portal.accounts.urls")),
     path("mileage/", include("mileage.urls")),
+    path("shop/", include("portal.storefront.urls")),
 ]
 
 if settings.DEBUG:

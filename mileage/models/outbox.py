@@ -16,7 +16,10 @@ class OutboxMessage(models.Model):
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="outbox_messages")
     payload = models.JSONField(default=dict)
-    idempotency_key = models.CharField(max_length=100, unique=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)  # one operation, once, in this portal
+    # The Idempotency-Key sent on every try: the operation's key plus a token drawn once, so that it is unique at the
+    # provider across portals and across a reset of this portal's database.
+    wire_key = models.CharField(max_length=140, unique=True)
     status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

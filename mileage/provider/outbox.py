@@ -11,6 +11,7 @@ Calls of one order go out in order: a message waits while an earlier one of the 
 
 import logging
 import time
+import uuid
 from datetime import datetime, timedelta
 
 from django.db import transaction
@@ -53,7 +54,7 @@ def enqueue_call(*, kind: str, mileage: MileageTransaction, payload: dict, idemp
     message, created = OutboxMessage.objects.get_or_create(
         idempotency_key=idempotency_key,
         defaults={"kind": kind, "order_id": mileage.order_id, "payload": {**payload, "mileage_id": mileage.pk},
-                  "next_attempt_at": now or timezone.now()})
+                  "wire_key": f"{idempotency_key}:{uuid.uuid4().hex[:16]}", "next_attempt_at": now or timezone.now()})
     if created:
         transaction.on_commit(lambda: _schedule(message.pk))
     return message
@@ -91,7 +92,7 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
 def _call(message: OutboxMessage):
     client = get_client()
     mileage = MileageTransaction.objects.get(pk=message.payload["mileage_id"])
-    key, payload = message.idempotency_key, message.payload
+    key, payload = message.wire_key, message.payload
     match message.kind:
         case "approve":
             return client.approve(PaymentRequest.from_json(payload["request"]), idempotency_key=key)

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -17,6 +17,19 @@ from . import services as svc
 from .models import Buyer, Clock, Fault, Merchant, Transaction
 
 PARTNER_SESSION_KEY = "sandbox_partner_api_id"
+
+
+FONTS = {"NanumSquareR.ttf", "NanumSquareB.ttf"}
+FONT_DIR = settings.BASE_DIR / "static" / "fonts"
+
+
+def font(request: HttpRequest, name: str) -> HttpResponse:
+    """The shop's OFL Korean font, so the popup renders Korean on machines without one."""
+    if name not in FONTS:
+        return HttpResponseBadRequest("unknown font")
+    response = FileResponse((FONT_DIR / name).open("rb"), content_type="font/ttf")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:

@@ -6,6 +6,7 @@ P = "v2/partner/<str:api_id>"
 
 urlpatterns = [
     path("", partner.home, name="home"),
+    path("fonts/<str:name>", partner.font, name="font"),
     path("service/v2/accumulation/<str:api_id>", popup.entry, name="popup-entry"),
     path("service/v2/popup/<str:req_tx_id>/", popup.popup, name="popup"),
     path(f"{P}/payment", api.payment),

@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.catalog",
     "portal.orders",
+    "portal.storefront",
     "mileage",
     "cms_pages",
     "wagtail.contrib.forms",
@@ -61,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "mileage.inflow.InflowMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -119,6 +121,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the inflow (I2) lives as long as the browser session
 
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "/"

@@ -1,0 +1,24 @@
+"""The one place amounts are formatted: `{{ amount|won }}` → "1,000원", `{{ rate_x10|rate }}` → "1.5"."""
+
+from django import template
+
+from mileage import wire
+
+register = template.Library()
+
+
+@register.filter
+def won(value) -> str:
+    try:
+        amount = int(value)
+    except (TypeError, ValueError):
+        return ""
+    return f"{amount:,}원"
+
+
+@register.filter
+def rate(value) -> str:
+    try:
+        return wire.rate_to_wire(int(value))
+    except (TypeError, ValueError):
+        return ""

@@ -1,0 +1,237 @@
+"""The checkout: price a cart, and place an order with its payment and its Naver Mileage choice.
+
+Prices, exclusions, the offer (maxUseAmount) and the earn base are computed here on the server; the buyer's
+popup choice is trusted only after its signature is verified again at placement.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from mileage import wire
+from mileage.models import MileageSettings, MileageTransaction
+from mileage.policy import OrderAmounts, earn_amount, earn_base, max_use_amount, unpaid_deadline
+from mileage.provider import ProviderError, get_client
+from mileage.selectors import live_disclosure
+from mileage.services.transactions import mileage_approval_request, mileage_call, mileage_transaction_create
+from portal.accounts.models import Member
+from portal.accounts.services import NotEnoughPoints, store_points_change
+from portal.catalog.models import Product
+
+from . import gateway
+from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from .rules import guest_password_error, shipping_fee
+from .services import order_set_status, save_with_number
+
+MAX_QUANTITY = 99
+SHOP_BANK_ACCOUNT = "기업은행 11231-23-2123 (예금주: 마일리지샵)"
+
+
+class CheckoutError(Exception):
+    """A buyer's mistake: the message (Korean, then English) is shown next to the form; nothing was changed."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+@dataclass(frozen=True)
+class CartLine:
+    product: Product
+    quantity: int
+
+    @property
+    def excluded(self) -> bool:
+        return hasattr(self.product, "mileage_exclusion")
+
+    @property
+    def total_won(self) -> int:
+        return self.product.price_won * self.quantity
+
+
+@dataclass(frozen=True)
+class Quote:
+    lines: list[CartLine]
+    goods_won: int
+    excluded_goods_won: int
+    shipping_won: int
+    store_points_won: int
+    max_use_won: int
+    mileage_use_won: int = 0
+    discount_won: int = 0
+    earn_base_won: int = 0
+    expected_earn_won: int = 0
+    rate_x10: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def payable_won(self) -> int:
+        return self.goods_won - self.discount_won - self.store_points_won + self.shipping_won - self.mileage_use_won
+
+
+def parse_quantity(raw) -> int:
+    text = str(raw).strip()
+    if not text.lstrip("-").isdigit():
+        raise CheckoutError("수량은 숫자로 입력해 주세요. (Enter the quantity as a number.)", "quantity")
+    quantity = int(text)
+    if quantity < 1 or quantity > MAX_QUANTITY:
+        raise CheckoutError(f"수량은 1개에서 {MAX_QUANTITY}개까지 주문할 수 있습니다. "
+                            f"(Quantity must be 1 to {MAX_QUANTITY}.)", "quantity")
+    return quantity
+
+
+def cart_lines(cart: dict[str, int]) -> list[CartLine]:
+    products = Product.objects.filter(code__in=cart.keys(), is_displayed=True).select_related(
+        "category", "mileage_exclusion")
+    by_code = {p.code: p for p in products}
+    return [CartLine(by_code[code], qty) for code, qty in cart.items() if code in by_code]
+
+
+def quote(lines: list[CartLine], *, member: Member | None = None, store_points_won: int = 0,
+          mileage_use_won: int = 0, rate_x10: int = 0) -> Quote:
+    """Price a cart; U2 offer, U4 order of deduction and E1 earn base from the merchant's settings."""
+    if not lines:
+        raise CheckoutError("장바구니가 비어 있습니다. (The cart is empty.)")
+    settings = MileageSettings.load()
+    goods = sum(line.total_won for line in lines)
+    excluded = sum(line.total_won for line in lines if line.excluded)
+    shipping = shipping_fee(goods)
+    if store_points_won < 0:
+        raise CheckoutError("적립금은 0원 이상이어야 합니다. (Store points cannot be negative.)", "store_points")
+    if store_points_won and member is None:
+        raise CheckoutError("적립금은 회원만 사용할 수 있습니다. (Only members can use store points.)", "store_points")
+    if member is not None and store_points_won > member.store_points_won:
+        raise CheckoutError(f"사용 가능한 적립금은 {member.store_points_won:,}원입니다. "
+                            f"(You have {member.store_points_won:,} won of store points.)", "store_points")
+    before = goods + shipping
+    if settings.store_points_first:
+        points = min(store_points_won, before)
+        max_use = max_use_amount(before - points, excluded)
+    else:
+        max_use = max_use_amount(before, excluded)
+        points = min(store_points_won, max(0, before - mileage_use_won))
+    if store_points_won > points:
+        raise CheckoutError(f"적립금은 결제금액까지만 사용할 수 있습니다 (최대 {points:,}원). "
+                            f"(Store points are limited to the amount to pay.)", "store_points")
+    amounts = OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=points,
+                           shipping_won=shipping, mileage_use_won=mileage_use_won)
+    base = earn_base(amounts, settings.earn_base_rule)
+    return Quote(lines=lines, goods_won=goods, excluded_goods_won=excluded, shipping_won=shipping,
+                 store_points_won=points, max_use_won=max_use, mileage_use_won=mileage_use_won, earn_base_won=base,
+                 expected_earn_won=earn_amount(base, rate_x10), rate_x10=rate_x10)
+
+
+@dataclass(frozen=True)
+class Buyer:
+    orderer_name: str
+    orderer_phone: str
+    orderer_email: str
+    recipient_name: str
+    recipient_phone: str
+    zipcode: str
+    address: str
+    address_detail: str
+    shipping_message: str
+    depositor_name: str
+    payment_method: str
+    card_number: str = ""
+    guest_password: str = ""
+
+
+def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult | None:
+    """Verify the stored popup result again (signature, amounts) against the current offer."""
+    if not choice:
+        return None
+    try:
+        return get_client().verify_done(choice["params"], max_use_won=max_use_won)
+    except (ProviderError, KeyError) as exc:
+        message = getattr(exc, "message", "네이버 마일리지 정보가 올바르지 않습니다. (Invalid mileage choice.)")
+        raise CheckoutError(f"{message} 적립/사용 버튼을 다시 눌러 주세요. (Press 적립/사용 again.)", "mileage") from exc
+
+
+def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, store_points_won: int,
+                choice: dict | None, inflow_token: str = "", now: datetime | None = None) -> Order:
+    """Create the order; charge card-like methods on the TEST gateway; approve or abort at the provider
+    (through the outbox). Raises CheckoutError with nothing changed when the input is wrong."""
+    now = now or timezone.now()
+    if member is None:
+        error = guest_password_error(buyer.guest_password)
+        if error:
+            raise CheckoutError(error, "guest_password")
+    if buyer.payment_method not in PaymentMethod.values:
+        raise CheckoutError("결제수단을 선택해 주세요. (Choose a payment method.)", "payment_method")
+    priced = quote(lines, member=member, store_points_won=store_points_won)
+    done = verified_choice(choice, max_use_won=priced.max_use_won)
+    if done is not None and done.mileage_use_won and priced.max_use_won == 0:
+        raise CheckoutError("상품권/금은 네이버 마일리지로 결제할 수 없습니다. "
+                            "(Gift certificates and gold cannot be paid with Naver Mileage.)", "mileage")
+    if done is not None and MileageTransaction.objects.filter(req_tx_id=done.req_tx_id).exists():
+        raise CheckoutError("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요. "
+                            "(This mileage choice was already used for an order.)", "mileage")
+    if done is not None:
+        priced = quote(lines, member=member, store_points_won=store_points_won,
+                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10)
+    card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
+    with transaction.atomic():
+        order = Order(
+            member=member, status=OrderStatus.AWAITING_DEPOSIT, payment_method=buyer.payment_method,
+            orderer_name=buyer.orderer_name, orderer_phone=buyer.orderer_phone, orderer_email=buyer.orderer_email,
+            recipient_name=buyer.recipient_name, recipient_phone=buyer.recipient_phone, zipcode=buyer.zipcode,
+            address=buyer.address, address_detail=buyer.address_detail, shipping_message=buyer.shipping_message,
+            depositor_name=buyer.depositor_name or buyer.orderer_name, goods_won=priced.goods_won,
+            excluded_goods_won=priced.excluded_goods_won, shipping_won=priced.shipping_won,
+            store_points_won=priced.store_points_won, mileage_use_won=priced.mileage_use_won,
+            payable_won=priced.payable_won, placed_at=now,
+            deposit_deadline=None if card_like else unpaid_deadline(now),
+            disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None))
+        if member is None:
+            order.set_guest_password(buyer.guest_password)
+        save_with_number(order, now)
+        OrderLine.objects.bulk_create([
+            OrderLine(order=order, product=line.product, product_code=line.product.code,
+                      product_name=line.product.name, category_path=line.product.category.path,
+                      unit_price_won=line.product.price_won, quantity=line.quantity, line_total_won=line.total_won,
+                      is_excluded=line.excluded) for line in lines])
+        if priced.store_points_won:
+            try:
+                store_points_change(member=member, delta_won=-priced.store_points_won, reason="주문 사용",
+                                    idempotency_key=f"{order.number}:use", order=order)
+            except NotEnoughPoints as exc:
+                raise CheckoutError(str(exc), "store_points") from exc
+        Payment.objects.create(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
+                               status=PaymentStatus.WAITING,
+                               gateway="" if not card_like else gateway.GATEWAY_NAME,
+                               bank_account="" if card_like else SHOP_BANK_ACCOUNT)
+        if done is not None:
+            mileage_transaction_create(order=order, done=done, inflow_token=inflow_token)
+        if not card_like and done is not None:
+            mileage_approval_request(order=order)
+    if card_like:
+        _charge(order, buyer, done is not None)
+    return order
+
+
+def _charge(order: Order, buyer: Buyer, with_mileage: bool) -> None:
+    result = gateway.charge(method=buyer.payment_method, amount_won=order.payable_won, card_number=buyer.card_number)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(order=order)
+        if result.approved:
+            payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, \
+                timezone.now()
+            payment.save(update_fields=["status", "gateway_tid", "approved_at"])
+            order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message)
+            if with_mileage:
+                mileage_approval_request(order=order)
+        else:
+            payment.status = PaymentStatus.FAILED
+            payment.save(update_fields=["status"])
+            order_set_status(order=order, to_status=OrderStatus.PAYMENT_FAILED, note=result.message)
+            if order.store_points_won and order.member_id:
+                store_points_change(member=order.member, delta_won=order.store_points_won, reason="결제실패 환원",
+                                    idempotency_key=f"{order.number}:use:reverse", order=order)
+            if with_mileage:
+                mileage_call(order=order, kind="abort")
+    if not result.approved:
+        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number")

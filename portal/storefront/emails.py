@@ -1,0 +1,15 @@
+"""The order e-mail: the same statement as the pages, with the Naver Mileage used and the expected earn (M2)."""
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+from mileage.models import MileageTransaction
+
+
+def send_order_email(order) -> None:
+    if not order.orderer_email:
+        return
+    mileage = MileageTransaction.objects.filter(order=order).first()
+    body = render_to_string("storefront/email/order.txt", {"order": order, "mileage": mileage,
+                                                           "lines": order.lines.all()})
+    send_mail(f"[마일리지 샵] 주문번호 {order.number} 주문이 접수되었습니다", body, None, [order.orderer_email])

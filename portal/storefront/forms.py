@@ -1,0 +1,53 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.orders.models import PaymentMethod
+
+
+class OrderForm(forms.Form):
+    orderer_name = forms.CharField(label=_("주문자명"), max_length=50)
+    orderer_phone = forms.RegexField(label=_("휴대전화"), regex=r"^[0-9-]{9,20}$", error_messages={
+        "invalid": "휴대전화 번호를 숫자와 - 로 입력해 주세요. (Enter the phone number with digits and -.)"})
+    orderer_email = forms.EmailField(label=_("이메일"), required=False)
+    same_as_orderer = forms.BooleanField(label=_("배송지 정보가 주문자 정보와 동일합니까?"), required=False, initial=True)
+    recipient_name = forms.CharField(label=_("성명"), max_length=50, required=False)
+    recipient_phone = forms.RegexField(label=_("휴대전화"), regex=r"^[0-9-]{9,20}$", required=False)
+    zipcode = forms.CharField(label=_("우편번호"), max_length=10, required=False)
+    address = forms.CharField(label=_("기본주소"), max_length=200)
+    address_detail = forms.CharField(label=_("나머지주소"), max_length=200, required=False)
+    shipping_message = forms.CharField(label=_("배송메시지"), max_length=200, required=False)
+    payment_method = forms.ChoiceField(label=_("결제방법"), choices=PaymentMethod.choices, widget=forms.RadioSelect,
+                                       initial=PaymentMethod.BANK_TRANSFER)
+    depositor_name = forms.CharField(label=_("입금자명"), max_length=50, required=False)
+    card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False)
+    store_points = forms.IntegerField(label=_("적립금 사용"), min_value=0, required=False, initial=0, error_messages={
+        "invalid": "적립금은 숫자로 입력해 주세요. (Enter store points as a number.)",
+        "min_value": "적립금은 0원 이상이어야 합니다. (Store points cannot be negative.)"})
+    guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
+                                     widget=forms.PasswordInput(render_value=True))
+    privacy_agreed = forms.BooleanField(label=_("비회원 구매 및 결제 개인정보취급방침에 동의합니다"), required=False)
+
+    def __init__(self, *args, is_member: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.is_member = is_member
+        if is_member:
+            for name in ("guest_password", "privacy_agreed"):
+                del self.fields[name]
+        else:
+            del self.fields["store_points"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("same_as_orderer"):
+            data["recipient_name"] = data.get("orderer_name", "")
+            data["recipient_phone"] = data.get("orderer_phone", "")
+        elif not data.get("recipient_name") or not data.get("recipient_phone"):
+            self.add_error("recipient_name", "받는 분 성명과 연락처를 입력해 주세요. (Enter the recipient's name and phone.)")
+        if not self.is_member and not data.get("privacy_agreed"):
+            self.add_error("privacy_agreed", "비회원 구매 개인정보취급방침에 동의해 주세요. (Please agree to the policy.)")
+        return data
+
+
+class GuestLookupForm(forms.Form):
+    number = forms.CharField(label=_("주문번호"), max_length=20)
+    password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, widget=forms.PasswordInput)

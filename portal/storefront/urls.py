@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "storefront"
+
+urlpatterns = [
+    path("", views.catalog, name="catalog"),
+    path("c/<slug:slug>/", views.catalog, name="category"),
+    path("p/<str:code>/", views.product_detail, name="product"),
+    path("cart/", views.cart_view, name="cart"),
+    path("cart/add/", views.cart_add, name="cart-add"),
+    path("order/", views.order_form, name="order"),
+    path("order/<str:number>/complete/", views.order_complete, name="complete"),
+    path("mypage/", views.mypage, name="mypage"),
+    path("orders/<str:number>/", views.order_detail, name="order-detail"),
+    path("guest/", views.guest_lookup, name="guest-lookup"),
+]

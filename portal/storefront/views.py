@@ -1,0 +1,206 @@
+"""The buyer's pages: catalog, product, cart, order form with 적립/사용, 주문완료, My Page and guest lookup."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from mileage.inflow import INFLOW_KEY, current_inflow
+from mileage.models import MileageTransaction
+from mileage.policy.constants import (
+    MAX_BALANCE_PER_BUYER_WON,
+    MAX_EARN_PER_ORDER_WON,
+    MIN_USE_WON,
+    UNPAID_TRANSFER_DAYS,
+)
+from mileage.selectors import base_rate_x10, checkout_available, live_disclosure
+from mileage.views import CHOICE_KEY, set_offer
+from portal.catalog.models import Category, Product
+from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
+from portal.orders.models import Order
+
+from .emails import send_order_email
+from .forms import GuestLookupForm, OrderForm
+
+CART_KEY = "cart"
+ORDERS_KEY = "my_orders"  # order numbers this browser placed or looked up as a guest
+
+
+def _member(request):
+    return getattr(request.user, "member", None) if request.user.is_authenticated else None
+
+
+def catalog(request: HttpRequest, slug: str | None = None) -> HttpResponse:
+    category = get_object_or_404(Category, slug=slug) if slug else None
+    products = Product.objects.filter(is_displayed=True).select_related("mileage_exclusion").order_by("id")
+    if category is not None:
+        products = products.filter(category=category)
+    page = Paginator(products, 20).get_page(request.GET.get("page"))
+    return render(request, "storefront/catalog.html", {
+        "categories": Category.objects.all(), "category": category, "page": page})
+
+
+def product_detail(request: HttpRequest, code: str) -> HttpResponse:
+    product = get_object_or_404(Product.objects.select_related("category", "mileage_exclusion"), code=code,
+                                is_displayed=True)
+    inflow = current_inflow(request)
+    return render(request, "storefront/product.html", {
+        "product": product, "excluded": hasattr(product, "mileage_exclusion"),
+        "base_rate_x10": base_rate_x10(), "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
+
+
+def _cart(request) -> dict[str, int]:
+    return dict(request.session.get(CART_KEY, {}))
+
+
+@require_POST
+def cart_add(request: HttpRequest) -> HttpResponse:
+    product = get_object_or_404(Product, code=request.POST.get("code", ""), is_displayed=True)
+    try:
+        quantity = parse_quantity(request.POST.get("quantity", "1"))
+    except CheckoutError as exc:
+        messages.error(request, exc.message)
+        return redirect("storefront:product", code=product.code)
+    cart = _cart(request)
+    if request.POST.get("buy_now"):
+        cart = {product.code: quantity}
+    else:
+        cart[product.code] = min(cart.get(product.code, 0) + quantity, 99)
+    request.session[CART_KEY] = cart
+    return redirect("storefront:order" if request.POST.get("buy_now") else "storefront:cart")
+
+
+def cart_view(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        cart = _cart(request)
+        code = request.POST.get("code", "")
+        if request.POST.get("remove"):
+            cart.pop(code, None)
+        elif code in cart:
+            try:
+                cart[code] = parse_quantity(request.POST.get("quantity", ""))
+            except CheckoutError as exc:
+                messages.error(request, exc.message)
+        request.session[CART_KEY] = cart
+        return redirect("storefront:cart")
+    lines = cart_lines(_cart(request))
+    return render(request, "storefront/cart.html", {"quote": quote(lines) if lines else None})
+
+
+def order_form(request: HttpRequest) -> HttpResponse:
+    lines = cart_lines(_cart(request))
+    if not lines:
+        messages.error(request, "장바구니가 비어 있습니다. (The cart is empty.)")
+        return redirect("storefront:cart")
+    member = _member(request)
+    form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member))
+    points = 0
+    if request.method == "POST" and form.is_valid():
+        points = form.cleaned_data.get("store_points") or 0
+        data = {k: form.cleaned_data.get(k, "") or "" for k in Buyer.__dataclass_fields__}
+        try:
+            order = order_place(lines=lines, buyer=Buyer(**data), member=member, store_points_won=points,
+                                choice=request.session.get(CHOICE_KEY) if available_mileage() else None,
+                                inflow_token=request.session.get(INFLOW_KEY, ""))
+        except CheckoutError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
+            for key in (CART_KEY, CHOICE_KEY):
+                request.session.pop(key, None)
+            transaction.on_commit(lambda: send_order_email(order))
+            return redirect("storefront:complete", number=order.number)
+    elif request.method == "POST":
+        points = _int(request.POST.get("store_points"))
+    try:
+        priced = quote(lines, member=member, store_points_won=points)
+    except CheckoutError as exc:
+        form.add_error(None, exc.message)
+        priced = quote(lines, member=member)
+    mileage_on, why = checkout_available()
+    choice = request.session.get(CHOICE_KEY)
+    if mileage_on:
+        set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
+        choice = request.session.get(CHOICE_KEY)
+        if choice:
+            priced = quote(lines, member=member, store_points_won=priced.store_points_won,
+                           mileage_use_won=choice["use_won"], rate_x10=choice["base_rate_x10"] + choice["add_rate_x10"])
+    return render(request, "storefront/order_form.html", {
+        "form": form, "quote": priced, "member": member, "choice": choice if mileage_on else None,
+        "mileage_on": mileage_on, "disclosure": live_disclosure(), "MIN_USE_WON": MIN_USE_WON,
+        "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
+        "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
+    }, status=400 if request.method == "POST" else 200)
+
+
+def available_mileage() -> bool:
+    return checkout_available()[0]
+
+
+def _exchange_page():
+    from cms_pages.models import ExchangePolicyPage
+
+    return ExchangePolicyPage.objects.live().first()
+
+
+def _int(raw) -> int:
+    try:
+        return max(0, int(raw))
+    except (TypeError, ValueError):
+        return 0
+
+
+def _initial(request, member) -> dict:
+    if member is None:
+        return {}
+    return {"orderer_name": member.name, "orderer_phone": member.phone, "orderer_email": request.user.email,
+            "zipcode": member.zipcode, "address": member.address, "address_detail": member.address_detail,
+            "same_as_orderer": True}
+
+
+def _order_for(request, number: str) -> Order:
+    order = get_object_or_404(Order.objects.select_related("member", "mileage").prefetch_related("lines", "payments"),
+                              number=number)
+    member = _member(request)
+    if (member is not None and order.member_id == member.pk) or number in request.session.get(ORDERS_KEY, []):
+        return order
+    raise Http404
+
+
+def order_complete(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order_for(request, number)
+    return render(request, "storefront/complete.html", {"order": order, **statement(order)})
+
+
+def statement(order: Order) -> dict:
+    """What every statement shows besides the lines (M2): the mileage used and the expected or granted earn."""
+    mileage = MileageTransaction.objects.filter(order=order).first()
+    return {"mileage": mileage, "payment": order.payments.first()}
+
+
+@login_required
+def mypage(request: HttpRequest) -> HttpResponse:
+    member = _member(request)
+    orders = Order.objects.filter(member=member).select_related("mileage") if member else Order.objects.none()
+    return render(request, "storefront/mypage.html", {"orders": orders[:50], "member": member})
+
+
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    order = _order_for(request, number)
+    return render(request, "storefront/order_detail.html", {"order": order, **statement(order)})
+
+
+def guest_lookup(request: HttpRequest) -> HttpResponse:
+    form = GuestLookupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        order = Order.objects.filter(number=form.cleaned_data["number"], member__isnull=True).first()
+        if order is not None and order.check_guest_password(form.cleaned_data["password"]):
+            request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
+            return redirect(reverse("storefront:order-detail", kwargs={"number": order.number}))
+        form.add_error(None, "주문번호 또는 비밀번호가 올바르지 않습니다. (Wrong order number or password.)")
+    return render(request, "storefront/guest_lookup.html", {"form": form},
+                  status=400 if request.method == "POST" else 200)

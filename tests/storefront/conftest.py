@@ -1,0 +1,36 @@
+import pytest
+from django.core.cache import cache
+
+from mileage.models import MileageSettings
+from portal.demo import load_demo
+
+
+@pytest.fixture
+def shop(sandbox, settings, transactional_db):
+    """The demo shop pointed at the running sandbox, with the TEST merchant's credentials."""
+    settings.MILEAGE_API_BASE = settings.MILEAGE_SERVICE_BASE = sandbox.base_url
+    cache.clear()
+    load_demo()
+    return sandbox
+
+
+def use_merchant(api_id: str, hash_key: str) -> None:
+    mileage_settings = MileageSettings.load()
+    mileage_settings.api_id, mileage_settings.hash_key = api_id, hash_key
+    mileage_settings.save()
+    cache.clear()
+
+
+def choose_mileage(client, sandbox, buyer: str, use: int) -> dict:
+    """Press 적립/사용 on the order form, log in at the provider, use `use` won; returns the done params."""
+    opened = client.get("/mileage/popup/open/")
+    assert opened.status_code == 302, opened.content
+    params = sandbox.choose_in_popup(opened["Location"], buyer, use)
+    done = client.get("/mileage/popup/done/", params)
+    assert done.status_code == 200, done.content.decode()
+    return params
+
+
+GUEST = {"orderer_name": "홍길동", "orderer_phone": "010-1234-5678", "orderer_email": "hong@example.com",
+         "same_as_orderer": "on", "address": "서울 동작구 신대방2동", "payment_method": "bank",
+         "depositor_name": "홍길동", "guest_password": "abcd1234", "privacy_agreed": "on"}

@@ -1,0 +1,215 @@
+"""The buyer's side end to end, over real HTTP with the sandbox running (POLICY E5, I1–I4, U1–U4, M1–M3, L1)."""
+
+from datetime import timedelta
+from urllib.parse import parse_qsl, urlsplit
+
+import pytest
+import requests
+from django.core import mail
+
+from mileage.models import MileageTransaction, OutboxMessage, TransactionState
+from portal.orders.models import Order, OrderStatus, PaymentStatus
+
+from .conftest import GUEST, choose_mileage, use_merchant
+
+pytestmark = pytest.mark.sandbox
+
+
+def add_to_cart(client, code: str, quantity="1"):
+    return client.post("/shop/cart/add/", {"code": code, "quantity": quantity})
+
+
+def test_manual_example_end_to_end(client, shop):
+    buyer = shop.new_buyer(15_500)
+    # given sample product 1 shows the provider's 1% on its page
+    page = client.get("/shop/p/1/").content.decode()
+    assert "네이버 마일리지 1% 적립" in page and "5,000원" in page
+    add_to_cart(client, "1")
+    form = client.get("/shop/order/").content.decode()
+    assert "네이버 마일리지" in form and "적립/사용" in form and "20,000원" in form and "500원" in form
+    assert "/earn-base/" in form
+    # when the buyer uses 500원 in the popup
+    choose_mileage(client, shop, buyer, 500)
+    form = client.get("/shop/order/").content.decode()
+    assert "네이버 마일리지 사용 -500원" in form and "1% 적립 예정 45원" in form
+    assert 'id="payable">7,000원' in form  # 5,000 + 2,500 shipping − 500
+    response = client.post("/shop/order/", GUEST)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    # then the order is placed with the mileage line and approved at the provider (isConfirmed=N)
+    order = Order.objects.get()
+    assert (order.goods_won, order.mileage_use_won, order.shipping_won, order.payable_won) == (5_000, 500, 2_500, 7_000)
+    mileage = MileageTransaction.objects.get(order=order)
+    assert mileage.state == TransactionState.APPROVED and mileage.tx_id
+    assert (mileage.earn_base_won, mileage.expected_earn_won) == (4_500, 45)
+    assert shop.balance(buyer)["available"] == 15_000
+    assert shop.balance(buyer)["transactions"][0]["state"] == "APPROVED"
+    complete = client.get(response["Location"]).content.decode()
+    assert "네이버 마일리지 사용 -500원" in complete and "1% 적립 예정 45원" in complete
+    assert "입금기한" in complete and order.number in complete
+    detail = client.get(f"/shop/orders/{order.number}/").content.decode()
+    assert "-500원" in detail and "45원" in detail
+    assert "네이버 마일리지 사용: -500원" in mail.outbox[0].body
+    assert "1% 적립 예정 45원" in mail.outbox[0].body
+    assert order.disclosure_revision_id is not None
+
+
+def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):
+    from django.contrib.auth.models import User
+
+    buyer = shop.new_buyer(15_500)
+    client.force_login(User.objects.get(username="hong"))
+    add_to_cart(client, "6")  # 30,000원
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 1_500)
+    data = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    response = client.post("/shop/order/", {**data, "store_points": "1000", "payment_method": "card",
+                                            "card_number": "4111-1111-1111-1111"})
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID and order.payments.get().status == PaymentStatus.APPROVED
+    assert order.payments.get().gateway_tid.startswith("TEST-")
+    assert (order.store_points_won, order.mileage_use_won, order.payable_won) == (1_000, 1_500, 30_000)
+    assert order.mileage.expected_earn_won == 275  # (30,000 − 1,000 − 1,500) × 1%
+    assert User.objects.get(username="hong").member.store_points_won == 0
+    assert shop.balance(buyer)["pending"] == 275
+    assert "-1,500원" in client.get("/shop/mypage/").content.decode()
+
+
+def test_declined_card_aborts_the_approval(client, shop):
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 500)
+    response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4000000000000002"})
+    assert response.status_code == 400 and "거절" in response.content.decode()
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAYMENT_FAILED
+    assert list(OutboxMessage.objects.values_list("kind", "status")) == [("abort", "sent")]
+    assert shop.balance(buyer)["transactions"] == [] and shop.balance(buyer)["available"] == 15_500
+
+
+def test_excluded_gift_certificate_is_outside_the_offer_and_the_base(client, shop):
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    add_to_cart(client, "GIFT-50000")
+    client.get("/shop/order/")
+    opened = client.get("/mileage/popup/open/")
+    assert dict(parse_qsl(urlsplit(opened["Location"]).query))["maxUseAmount"] == "5000"
+    params = shop.choose_in_popup(opened["Location"], buyer, 500)
+    client.get("/mileage/popup/done/", params)
+    assert client.post("/shop/order/", GUEST).status_code == 302
+    mileage = MileageTransaction.objects.get()
+    assert (mileage.earn_base_won, mileage.expected_earn_won) == (4_500, 45)
+    assert Order.objects.get().excluded_goods_won == 50_000
+
+
+def test_only_excluded_goods_offer_no_mileage(client, shop):
+    add_to_cart(client, "GIFT-50000")
+    form = client.get("/shop/order/").content.decode()
+    assert "이 주문은 네이버 마일리지 적립/사용 대상이 아닙니다." in form
+    assert client.get("/mileage/popup/open/").status_code == 400
+
+
+def test_excluded_product_page_shows_the_banner_and_no_rate(client, shop):
+    page = client.get("/shop/p/GIFT-50000/").content.decode()
+    assert "해당 상품은 네이버 마일리지가 지급되지 않는 상품입니다." in page
+    assert "% 적립" not in page
+
+
+def test_shirt_through_an_ad_click_shows_the_extra_rate_until_it_ends(client, shop):
+    api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
+    use_merchant(api_id, hash_key)
+    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/D0SELF0012179/",
+                           allow_redirects=False, timeout=5)
+    target = urlsplit(landing.headers["Location"])
+    page = client.get(f"{target.path}?{target.query}", HTTP_REFERER=shop.base_url + "/").content.decode()
+    assert "21,000원" in page and "네이버 마일리지 5% + 추가 5% 적립" in page
+    # browsing the shop keeps it
+    assert "추가 5%" in client.get("/shop/p/D0SELF0012179/", HTTP_REFERER="http://testserver/shop/").content.decode()
+    # and the popup gets the token: earn at 10%
+    buyer = shop.new_buyer(0)
+    add_to_cart(client, "D0SELF0012179")
+    client.get("/shop/order/", HTTP_REFERER="http://testserver/shop/")
+    choose_mileage(client, shop, buyer, 0)
+    assert client.post("/shop/order/", GUEST, HTTP_REFERER="http://testserver/shop/order/").status_code == 302
+    assert MileageTransaction.objects.get().expected_earn_won == 2_100
+    # a page view arriving from another portal ends the extra rate
+    page = client.get("/shop/p/D0SELF0012179/", HTTP_REFERER="https://www.daum.net/").content.decode()
+    assert "네이버 마일리지 5% 적립" in page and "추가" not in page
+
+
+def test_an_inflow_older_than_six_hours_gets_no_extra(client, shop, sandbox_clock):
+    api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
+    use_merchant(api_id, hash_key)
+    shop.advance(-int(timedelta(hours=6, seconds=1).total_seconds()))
+    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/D0SELF0012179/",
+                           allow_redirects=False, timeout=5)
+    shop.reset_clock()
+    target = urlsplit(landing.headers["Location"])
+    page = client.get(f"{target.path}?{target.query}").content.decode()
+    assert "네이버 마일리지 5% 적립" in page and "추가" not in page
+
+
+def test_guest_lookup(client, shop):
+    add_to_cart(client, "2")
+    client.get("/shop/order/")
+    assert client.post("/shop/order/", GUEST).status_code == 302
+    order = Order.objects.get()
+    other = client.__class__()
+    assert other.get(f"/shop/orders/{order.number}/").status_code == 404
+    assert other.post("/shop/guest/", {"number": order.number, "password": "wrong123"}).status_code == 400
+    found = other.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})
+    assert found.status_code == 302
+    assert "네이버 마일리지 사용 0원" in other.get(found["Location"]).content.decode()
+
+
+@pytest.mark.parametrize("quantity", ["0", "-1", "100", "abc"])
+def test_bad_quantities_are_refused(client, shop, quantity):
+    response = add_to_cart(client, "1", quantity)
+    assert response.status_code == 302
+    assert "수량" in client.get(response["Location"]).content.decode()
+    assert client.session.get("cart", {}) == {}
+
+
+def test_tampered_done_page_and_replayed_choice_leave_no_order(client, shop):
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    params = choose_mileage(client, shop, buyer, 500)
+    tampered = {**params, "mileageUseAmount": "400", "totalUseAmount": "400"}
+    assert client.get("/mileage/popup/done/", tampered).status_code == 400
+    # the verified choice still stands; place the order once
+    assert client.post("/shop/order/", GUEST).status_code == 302
+    # a second order replaying the same popup result is refused
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    session = client.session
+    session["mileage_choice"] = {"req_tx_id": params["reqTxId"], "use_won": 500, "base_rate_x10": 10,
+                                 "add_rate_x10": 0, "balance_won": 15_000, "params": params}
+    session.save()
+    response = client.post("/shop/order/", GUEST)
+    assert response.status_code == 400 and "이미 주문에 사용된" in response.content.decode()
+    assert Order.objects.count() == 1
+    assert shop.balance(buyer)["available"] == 15_000
+
+
+def test_bad_form_input_is_refused_with_a_message(client, shop):
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    response = client.post("/shop/order/", {**GUEST, "guest_password": "ab"})
+    assert response.status_code == 400 and "4자에서 12자" in response.content.decode()
+    response = client.post("/shop/order/", {**GUEST, "orderer_phone": "전화"})
+    assert response.status_code == 400 and "휴대전화" in response.content.decode()
+    response = client.post("/shop/order/", {**GUEST, "privacy_agreed": ""})
+    assert response.status_code == 400 and "동의" in response.content.decode()
+    assert Order.objects.count() == 0
+
+
+def test_mileage_button_off_when_the_disclosure_is_unpublished(client, shop):
+    from cms_pages.models import EarnBaseDisclosurePage
+
+    EarnBaseDisclosurePage.objects.get().unpublish()
+    add_to_cart(client, "1")
+    form = client.get("/shop/order/").content.decode()
+    assert "지금은 네이버 마일리지를 이용할 수 없습니다." in form
+    assert 'id="mileage-button"' not in form

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
+from mileage import wire
 from mileage.inflow import INFLOW_KEY
 from mileage.provider import ProviderError, get_client
 
@@ -54,5 +55,8 @@ def popup_done(request: HttpRequest) -> HttpResponse:
               "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
               "balance_won": result.balance_won, "params": dict(request.GET.items())}
     request.session[CHOICE_KEY] = choice
-    return render(request, "mileage/popup_done.html", {"choice": choice,
-                                                       "rate": (result.base_rate_x10 + result.add_rate_x10) / 10})
+    response = render(request, "mileage/popup_done.html", {
+        "choice": choice, "rate": wire.rate_to_wire(result.base_rate_x10 + result.add_rate_x10)})
+    # The popup came from the provider's origin; keep its link to the order form that opened it.
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response

@@ -122,6 +122,8 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
 
+# The order form opens the provider's popup, whose done page must reach back to it (window.opener).
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True  # the inflow (I2) lives as long as the browser session
 
 LOGIN_URL = "accounts:login"

@@ -1,0 +1,87 @@
+"""The buyer's path in a real browser (Playwright driving Debian's Chromium, headless), with screenshots:
+ad click → product page → order form → popup → use 500원 → bank transfer → 주문완료."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from mileage.models import MileageSettings
+from portal.demo import load_demo
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+pytestmark = [
+    pytest.mark.sandbox,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                       reason="Debian chromium is not installed (CI installs it)"),
+]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def browser_shop(sandbox, live_server, settings, transactional_db):
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
+    settings.MILEAGE_API_BASE = settings.MILEAGE_SERVICE_BASE = sandbox.base_url
+    cache.clear()
+    load_demo()
+    MileageSettings.objects.filter(pk=1).update(api_id="1TWXDZ", hash_key="aaf23a53f426561f62e71139c5f27adfd67da711")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield sandbox, live_server.url
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_buyer_path_with_500_won_of_mileage(browser_shop):
+    from playwright.sync_api import expect, sync_playwright
+
+    from portal.orders.models import Order
+
+    sandbox, shop_url = browser_shop
+    buyer = sandbox.new_buyer(15_500)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="ko-KR", viewport={"width": 1100, "height": 1400})
+        # an ad click at the provider lands on the product page with the inflow token
+        page.goto(f"{sandbox.base_url}/ad/1TWXDZ/?to={shop_url}/shop/p/1/")
+        expect(page.locator("#mileage-rate")).to_contain_text("네이버 마일리지 1% + 추가 5% 적립")
+        page.screenshot(path=SHOTS / "1-product.png", full_page=True)
+        page.click("#buy-now")
+        expect(page.locator("h1")).to_have_text("주문서작성")
+        page.fill("#id_orderer_name", "홍길동")
+        page.fill("#id_orderer_phone", "010-1234-5678")
+        page.fill("#id_address", "서울 동작구 신대방2동")
+        page.fill("#id_guest_password", "abcd1234")
+        page.check("#id_privacy_agreed")
+        page.screenshot(path=SHOTS / "2-order-form.png", full_page=True)
+        # 적립/사용 opens the provider's popup
+        with page.expect_popup() as popup_info:
+            page.click("#mileage-button")
+        popup = popup_info.value
+        popup.fill("input[name=login_id]", buyer)
+        popup.fill("input[name=password]", "demo1234!")
+        popup.click("text=로그인")
+        expect(popup.locator("#balance")).to_have_text("15,500원")
+        expect(popup.locator("#rate")).to_contain_text("적립대상금액의 1% + 추가 5%")
+        popup.fill("#use", "500")
+        popup.screenshot(path=SHOTS / "3-popup.png", full_page=True)
+        popup.click("#confirm")
+        popup.wait_for_event("close")
+        # the order form shows the verified choice and the new amount, and kept what was typed
+        expect(page.locator("#mileage-choice")).to_contain_text("네이버 마일리지 사용 500원")
+        expect(page.locator("#payable")).to_have_text("7,000원")
+        expect(page.locator("#id_orderer_name")).to_have_value("홍길동")
+        page.screenshot(path=SHOTS / "4-order-form-with-mileage.png", full_page=True)
+        page.click("#pay")
+        expect(page.locator("h1")).to_have_text("주문완료")
+        expect(page.locator("#mileage-line")).to_contain_text("네이버 마일리지 사용 -500원")
+        expect(page.locator("#mileage-line")).to_contain_text("6% 적립 예정 270원")
+        page.screenshot(path=SHOTS / "5-complete.png", full_page=True)
+        browser.close()
+    order = Order.objects.get()
+    assert (order.mileage_use_won, order.payable_won, order.mileage.expected_earn_won) == (500, 7_000, 270)
+    assert sandbox.balance(buyer)["available"] == 15_000

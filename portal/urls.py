@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("portal.accounts.urls")),
     path("mileage/", include("mileage.urls")),
     path("shop/", include("portal.storefront.urls")),
+    path("console/", include("portal.console.urls")),
 ]
 
 if settings.DEBUG:

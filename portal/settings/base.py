@@ -23,6 +23,8 @@ INSTALLED_APPS = [
     "portal.catalog",
     "portal.orders",
     "portal.storefront",
+    "portal.aftersales",
+    "portal.console",
     "mileage",
     "cms_pages",
     "wagtail.contrib.forms",
@@ -147,6 +149,10 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
 
 DJANGO_TABLES2_TEMPLATE = "console/table.html"
+
+# The shop's basic shipping fee (기본배송비; the manual's screens show 0원) and the free-shipping threshold.
+SHOP_SHIPPING_FEE_WON = env.int("SHOP_SHIPPING_FEE_WON", default=0)
+SHOP_FREE_SHIPPING_FROM_WON = env.int("SHOP_FREE_SHIPPING_FROM_WON", default=50_000)
 
 # The provider (Naver Mileage). Credentials entered in the settings screen win over these.
 MILEAGE_SERVICE_BASE = env("MILEAGE_SERVICE_BASE", default="http://127.0.0.1:8001")

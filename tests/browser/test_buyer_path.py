@@ -73,7 +73,7 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
         popup.wait_for_event("close")
         # the order form shows the verified choice and the new amount, and kept what was typed
         expect(page.locator("#mileage-choice")).to_contain_text("네이버 마일리지 사용 500원")
-        expect(page.locator("#payable")).to_have_text("7,000원")
+        expect(page.locator("#payable")).to_have_text("4,500원")
         expect(page.locator("#id_orderer_name")).to_have_value("홍길동")
         page.screenshot(path=SHOTS / "4-order-form-with-mileage.png", full_page=True)
         page.click("#pay")
@@ -83,5 +83,5 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
         page.screenshot(path=SHOTS / "5-complete.png", full_page=True)
         browser.close()
     order = Order.objects.get()
-    assert (order.mileage_use_won, order.payable_won, order.mileage.expected_earn_won) == (500, 7_000, 270)
+    assert (order.mileage_use_won, order.payable_won, order.mileage.expected_earn_won) == (500, 4_500, 270)
     assert sandbox.balance(buyer)["available"] == 15_000

@@ -13,7 +13,9 @@ def test_guest_password_4_to_12_letters_or_digits(raw, ok):
     assert (guest_password_error(raw) is None) is ok
 
 
-def test_shipping_fee():
+def test_shipping_fee(settings):
+    assert shipping_fee(5_000) == 0  # 기본배송비 0원, as in the manual
+    settings.SHOP_SHIPPING_FEE_WON = 2_500
     assert shipping_fee(5_000) == 2_500
     assert shipping_fee(49_999) == 2_500
     assert shipping_fee(50_000) == 0

@@ -32,12 +32,12 @@ def test_manual_example_end_to_end(client, shop):
     choose_mileage(client, shop, buyer, 500)
     form = client.get("/shop/order/").content.decode()
     assert "네이버 마일리지 사용 -500원" in form and "1% 적립 예정 45원" in form
-    assert 'id="payable">7,000원' in form  # 5,000 + 2,500 shipping − 500
+    assert 'id="payable">4,500원' in form
     response = client.post("/shop/order/", GUEST)
     assert response.status_code == 302, response.content.decode()[-3000:]
-    # then the order is placed with the mileage line and approved at the provider (isConfirmed=N)
+    # then the order is placed with the mileage line (payment 4,500원 as in the manual) and approved at the provider (isConfirmed=N)
     order = Order.objects.get()
-    assert (order.goods_won, order.mileage_use_won, order.shipping_won, order.payable_won) == (5_000, 500, 2_500, 7_000)
+    assert (order.goods_won, order.mileage_use_won, order.shipping_won, order.payable_won) == (5_000, 500, 0, 4_500)
     mileage = MileageTransaction.objects.get(order=order)
     assert mileage.state == TransactionState.APPROVED and mileage.tx_id
     assert (mileage.earn_base_won, mileage.expected_earn_won) == (4_500, 45)
@@ -68,7 +68,7 @@ def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):
     order = Order.objects.get()
     assert order.status == OrderStatus.PAID and order.payments.get().status == PaymentStatus.APPROVED
     assert order.payments.get().gateway_tid.startswith("TEST-")
-    assert (order.store_points_won, order.mileage_use_won, order.payable_won) == (1_000, 1_500, 30_000)
+    assert (order.store_points_won, order.mileage_use_won, order.payable_won) == (1_000, 1_500, 27_500)
     assert order.mileage.expected_earn_won == 275  # (30,000 − 1,000 − 1,500) × 1%
     assert User.objects.get(username="hong").member.store_points_won == 0
     assert shop.balance(buyer)["pending"] == 275

@@ -6,14 +6,19 @@ from mileage.provider.outbox import deliver_due
 
 
 class Command(BaseCommand):
-    help = "Sweep the outbox every few seconds: send due messages and retries (runs beside the task worker)."
+    help = "Every few seconds: cancel unpaid bank transfers past their deadline (E8) and send due outbox messages."
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=5.0)
         parser.add_argument("--once", action="store_true")
 
     def handle(self, *args, interval: float, once: bool, **options):
+        from portal.aftersales.services import orders_expire_unpaid
+
         while True:
+            expired = orders_expire_unpaid()
+            if expired:
+                self.stdout.write(f"unpaid bank transfers cancelled: {expired}")
             sent = deliver_due()
             if sent:
                 self.stdout.write(f"outbox: sent {sent}")

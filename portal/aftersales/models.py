@@ -1,0 +1,126 @@
+"""After the sale: refunds (환불관리), returns (상품반송) and exchanges (상품교환).
+
+A refund waits in the refund queue as 환불전; only 환불완료 moves money back — the store points to the member and
+the Naver Mileage at the provider (L3, L4). Every row records who did what and when.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class RefundStatus(models.TextChoices):
+    BEFORE = "before", _("환불전")  # waiting in the refund queue: nothing moved yet
+    DONE = "done", _("환불완료")  # money returned; the provider call is in the outbox
+
+
+class RefundReason(models.TextChoices):
+    CANCEL = "cancel", _("주문취소")
+    RETURN = "return", _("반품")
+    EXCHANGE = "exchange", _("교환")
+
+
+class RefundMethod(models.TextChoices):
+    CASH = "cash", _("현금환불")
+    CARD = "card", _("카드취소")
+    TRANSFER = "transfer", _("계좌이체취소")
+    PHONE = "phone", _("휴대폰결제취소")
+    POINTS = "points", _("적립금환불")
+
+
+class ProviderCall(models.TextChoices):
+    NONE = "", _("없음")
+    CANCEL = "cancel", _("취소")
+    REPAYMENT = "repayment", _("재승인")
+
+
+def _non_negative(prefix: str, *fields: str) -> list[models.CheckConstraint]:
+    return [models.CheckConstraint(condition=Q(**{f"{f}__gte": 0}), name=f"{prefix}_{f}_non_negative")
+            for f in fields]
+
+
+class Refund(models.Model):
+    number = models.CharField(_("환불정보"), max_length=20, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    reason = models.CharField(_("사유"), max_length=10, choices=RefundReason.choices)
+    status = models.CharField(_("환불상태"), max_length=8, choices=RefundStatus.choices, default=RefundStatus.BEFORE)
+    cash_won = models.BigIntegerField(_("현금/카드 환불액"), default=0)
+    store_points_won = models.BigIntegerField(_("적립금 반환액"), default=0)
+    mileage_won = models.BigIntegerField(_("네이버 마일리지 반환액"), default=0)
+    shipping_deduction_won = models.BigIntegerField(_("배송비 적용"), default=0)
+    method = models.CharField(_("환불 방식"), max_length=10, choices=RefundMethod.choices, default=RefundMethod.CASH)
+    bank = models.CharField(_("환불은행"), max_length=40, blank=True)
+    account_no = models.CharField(_("환불 계좌번호"), max_length=40, blank=True)
+    holder = models.CharField(_("예금주"), max_length=40, blank=True)
+    provider_call = models.CharField(max_length=10, choices=ProviderCall.choices, blank=True, default="")
+    returned_at = models.DateTimeField(_("반송완료일"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("접수일"), auto_now_add=True)
+    completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    completed_at = models.DateTimeField(_("환불완료일"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("환불")
+        verbose_name_plural = _("환불")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "-created_at"], name="refund_status_created_idx")]
+        constraints = _non_negative("refund", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def total_won(self) -> int:
+        return self.cash_won + self.store_points_won + self.mileage_won
+
+
+class ReturnStatus(models.TextChoices):
+    REQUESTED = "requested", _("반품접수")
+    RETURNING = "returning", _("반송중")
+    RETURNED = "returned", _("반송완료")
+
+
+class ReturnRequest(models.Model):
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="returns")
+    status = models.CharField(_("반품상태"), max_length=10, choices=ReturnStatus.choices,
+                              default=ReturnStatus.REQUESTED)
+    lines = models.JSONField(default=dict)  # {order line id: quantity}
+    cash_won = models.BigIntegerField(default=0)
+    store_points_won = models.BigIntegerField(default=0)
+    mileage_won = models.BigIntegerField(default=0)
+    shipping_deduction_won = models.BigIntegerField(default=0)
+    method = models.CharField(max_length=10, choices=RefundMethod.choices, default=RefundMethod.CASH)
+    bank = models.CharField(max_length=40, blank=True)
+    account_no = models.CharField(max_length=40, blank=True)
+    holder = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(_("반품사유"), max_length=200, blank=True)
+    refund = models.OneToOneField(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="return_request")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("반송접수일"), auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("반품")
+        verbose_name_plural = _("반품")
+        ordering = ["-created_at"]
+        constraints = _non_negative("return", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
+
+
+class Exchange(models.Model):
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="exchanges")
+    old_lines = models.JSONField(default=dict)  # {order line id: quantity}
+    new_lines = models.JSONField(default=list)  # [{"code": ..., "quantity": ...}]
+    mileage_returned_won = models.BigIntegerField(_("네이버 마일리지 반환액"), default=0)
+    additional_payment_won = models.BigIntegerField(_("추가 결제예정 금액"), default=0)
+    refund_won = models.BigIntegerField(_("환불액"), default=0)
+    earn_basis_won = models.BigIntegerField(_("적립 기준금액"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("교환")
+        verbose_name_plural = _("교환")
+        constraints = _non_negative("exchange", "mileage_returned_won", "additional_payment_won", "refund_won",
+                                    "earn_basis_won")

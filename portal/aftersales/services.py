@@ -1,0 +1,458 @@
+"""Operator actions on an order (POLICY L1–L6): deposit, shipping, purchase confirmation, cancellations before
+and after payment, returns, exchanges and the refund queue's 환불완료.
+
+Each function locks the order (and the refund) rows, checks the status table, changes the portal's state, and
+records the provider call in the outbox in the same transaction; the call goes out after commit.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from mileage.models import MileageEvent, MileageSettings, MileageTransaction, TransactionState
+from mileage.policy import (
+    OrderAmounts,
+    PolicyError,
+    earn_base,
+    exchange_earn_basis,
+    exchange_outcome,
+    validate_mileage_return,
+)
+from mileage.policy.constants import BUSINESS_TZ
+from mileage.provider.client import Invoice
+from mileage.services.transactions import (
+    mileage_call,
+    mileage_invoice_send,
+    mileage_repayment_request,
+    payment_request,
+)
+from portal.accounts.services import store_points_change
+from portal.catalog.models import Product
+from portal.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment, PaymentStatus
+from portal.orders.services import order_set_status
+
+from .models import Exchange, ProviderCall, Refund, RefundReason, RefundStatus, ReturnRequest, ReturnStatus
+
+LIVE_MILEAGE = (TransactionState.APPROVING, TransactionState.APPROVED, TransactionState.STATED,
+                TransactionState.CONFIRMED)
+
+
+class ActionError(Exception):
+    """An operator's input that cannot be applied: shown next to the field, nothing changed."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message, self.field = message, field
+
+
+def _mileage(order: Order) -> MileageTransaction | None:
+    mileage = MileageTransaction.objects.filter(order=order).first()
+    return mileage if mileage is not None and mileage.state in LIVE_MILEAGE else None
+
+
+def _lock(order: Order) -> Order:
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def _cap(value: int, limit: int, label: str, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ActionError(f"{label}은(는) 숫자로 입력해 주세요. ({label} must be a number.)", field)
+    if value < 0:
+        raise ActionError(f"{label}은(는) 0원 이상이어야 합니다. ({label} cannot be negative.)", field)
+    if value > limit:
+        raise ActionError(f"{label}은(는) 최대 {limit:,}원까지 가능합니다. ({label}: at most {limit:,} won.)", field)
+    return value
+
+
+def _refund_number(now: datetime) -> str:
+    day = now.astimezone(BUSINESS_TZ).strftime("%Y%m%d")
+    last = Refund.objects.filter(number__startswith=f"C{day}-").order_by("-number").values_list("number", flat=True)
+    seq = int(last[0].split("-")[1]) + 1 if last else 1
+    return f"C{day}-{seq:07d}"
+
+
+# --- the order's way ---------------------------------------------------------------------------------------------
+
+def order_confirm_deposit(*, order: Order, by) -> Order:
+    """입금확인: the bank transfer arrived; the provider is told the deal is done (stated)."""
+    with transaction.atomic():
+        order = _lock(order)
+        order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")
+        Payment.objects.filter(order=order, status=PaymentStatus.WAITING).update(
+            status=PaymentStatus.APPROVED, approved_at=timezone.now())
+        if _mileage(order):
+            mileage_call(order=order, kind="stated", key_suffix=f":{order.status_changes.count()}", by=by)
+    return order
+
+
+def order_mark_unpaid(*, order: Order, by) -> Order:
+    """미입금상태로 전환: back to 입금전; the provider's deal-done is cancelled."""
+    with transaction.atomic():
+        order = _lock(order)
+        order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
+        Payment.objects.filter(order=order, status=PaymentStatus.APPROVED).update(status=PaymentStatus.WAITING)
+        if _mileage(order):
+            mileage_call(order=order, kind="cancel_stated", key_suffix=f":{order.status_changes.count()}", by=by)
+    return order
+
+
+def order_ship(*, order: Order, invoice_no: str, company: str, by) -> Order:
+    invoice_no = invoice_no.strip()
+    if not invoice_no or not invoice_no.replace("-", "").isalnum():
+        raise ActionError("운송장번호를 입력해 주세요 (영문/숫자). (Enter the invoice number.)", "invoice_no")
+    with transaction.atomic():
+        order = _lock(order)
+        order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
+        order.invoice_no = invoice_no
+        order.save(update_fields=["invoice_no"])
+        if _mileage(order):
+            phone = order.recipient_phone.split("-")
+            masked = "-".join([phone[0], "****", *phone[2:]]) if len(phone) == 3 else order.recipient_phone
+            mileage_invoice_send(order=order, by=by, invoice=Invoice(
+                shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
+                recipient_name=order.recipient_name, service_company=company or "자체배송",
+                address=_address_to_dong(order.address), recipient_cph_no=masked))
+    return order
+
+
+def _address_to_dong(address: str) -> str:
+    """The address cut after its 동/읍/면/리 part (PROTOCOL §2 invoice)."""
+    words = address.split()
+    for index, word in enumerate(words):
+        if word.endswith(("동", "읍", "면", "리")) and index > 0:
+            return " ".join(words[: index + 1])
+    return " ".join(words[:3])
+
+
+def order_deliver(*, order: Order, by) -> Order:
+    return order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="배송완료")
+
+
+def order_confirm_purchase(*, order: Order, by) -> Order:
+    with transaction.atomic():
+        order = _lock(order)
+        order_set_status(order=order, to_status=OrderStatus.CONFIRMED, by=by, note="구매확정")
+        if _mileage(order):
+            mileage_call(order=order, kind="confirmed", by=by)
+    return order
+
+
+def order_cancel_before_payment(*, order: Order, by) -> Order:
+    """§6 입금전 취소: the whole use goes back at once and the pending earn is cancelled (L2)."""
+    with transaction.atomic():
+        order = _lock(order)
+        order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
+        Payment.objects.filter(order=order).update(status=PaymentStatus.CANCELLED)
+        _return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
+        mileage = MileageTransaction.objects.filter(order=order).first()
+        if mileage is not None and mileage.state in LIVE_MILEAGE:
+            mileage_call(order=order, kind="cancel", by=by)
+        elif mileage is not None and mileage.state == TransactionState.SELECTED:
+            mileage_call(order=order, kind="abort", by=by)
+    return order
+
+
+def _return_points(order: Order, amount: int, key: str, by) -> None:
+    if amount and order.member_id:
+        store_points_change(member=order.member, delta_won=amount, reason="주문취소/환불 반환", idempotency_key=key,
+                            order=order, by=by)
+
+
+@dataclass(frozen=True)
+class RefundInput:
+    cash_won: int
+    store_points_won: int
+    mileage_won: int
+    shipping_deduction_won: int = 0
+    method: str = "cash"
+    bank: str = ""
+    account_no: str = ""
+    holder: str = ""
+
+
+def mileage_returned_so_far(order: Order) -> int:
+    """Mileage already given back, or promised in refunds still waiting, for this order (L4 sums them)."""
+    return Refund.objects.filter(order=order).aggregate(s=Sum("mileage_won"))["s"] or 0
+
+
+def refund_limits(order: Order) -> dict[str, int]:
+    refunded = Refund.objects.filter(order=order).aggregate(cash=Sum("cash_won"), points=Sum("store_points_won"))
+    return {"cash": order.payable_won - (refunded["cash"] or 0),
+            "points": order.store_points_won - (refunded["points"] or 0),
+            "mileage": order.mileage_use_won - mileage_returned_so_far(order)}
+
+
+def _validate_refund(order: Order, data: RefundInput) -> None:
+    limits = refund_limits(order)
+    _cap(data.cash_won, limits["cash"], "현금/카드결제액", "cash_won")
+    _cap(data.store_points_won, limits["points"], "사용된 적립금 반환", "store_points_won")
+    try:
+        validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
+                                already_returned_won=mileage_returned_so_far(order))
+    except PolicyError as exc:
+        raise ActionError(str(exc), "mileage_won") from exc
+    total = data.cash_won + data.store_points_won + data.mileage_won
+    _cap(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
+    if total == 0:
+        raise ActionError("환불할 금액이 없습니다. (Nothing to refund.)")
+
+
+def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: datetime | None = None) -> Refund:
+    """§7 배송전 취소: the order is cancelled and a refund (환불전) waits in the queue; the provider is not told."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status != OrderStatus.PAID:
+            raise ActionError("결제완료(배송전) 주문만 취소할 수 있습니다. (Only paid, unshipped orders can be cancelled "
+                              "this way.)")
+        _validate_refund(order, data)
+        order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
+        mileage = _mileage(order)
+        full = mileage is not None and data.mileage_won == mileage.use_remaining_won
+        return Refund.objects.create(
+            number=_refund_number(now), order=order, reason=RefundReason.CANCEL,
+            provider_call=ProviderCall.CANCEL if full else (ProviderCall.REPAYMENT if mileage else ProviderCall.NONE),
+            created_by=by, **data.__dict__)
+
+
+# --- returns -----------------------------------------------------------------------------------------------------
+
+def _parse_lines(order: Order, lines: dict) -> dict[int, int]:
+    chosen = {}
+    available = {line.pk: line.quantity - line.returned_quantity for line in order.lines.all()}
+    for raw_id, raw_qty in lines.items():
+        if str(raw_qty).strip() in ("", "0"):
+            continue
+        if not str(raw_qty).strip().isdigit():
+            raise ActionError("수량은 숫자로 입력해 주세요. (Enter the quantity as a number.)", "lines")
+        line_id, quantity = int(raw_id), int(raw_qty)
+        if line_id not in available:
+            raise ActionError("이 주문의 상품이 아닙니다. (Not a line of this order.)", "lines")
+        if quantity > available[line_id]:
+            raise ActionError(f"구매한 수량({available[line_id]}개)보다 많이 반품할 수 없습니다. "
+                              f"(Cannot return more than was bought.)", "lines")
+        chosen[line_id] = quantity
+    if not chosen:
+        raise ActionError("반품할 상품과 수량을 선택해 주세요. (Choose the lines to return.)", "lines")
+    return chosen
+
+
+def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str = "", by) -> ReturnRequest:
+    """§8 반품접수: the mileage to return is entered by the operator, at most what remains of the use."""
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status != OrderStatus.DELIVERED:
+            raise ActionError("배송완료된 주문만 반품할 수 있습니다. (Only delivered orders can be returned.)")
+        chosen = _parse_lines(order, lines)
+        if data.cash_won + data.store_points_won + data.mileage_won:
+            _validate_refund(order, data)
+        pending = ReturnRequest.objects.filter(order=order, refund__isnull=True).aggregate(s=Sum("mileage_won"))["s"]
+        try:
+            validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
+                                    already_returned_won=mileage_returned_so_far(order) + (pending or 0))
+        except PolicyError as exc:
+            raise ActionError(str(exc), "mileage_won") from exc
+        order_set_status(order=order, to_status=OrderStatus.RETURN_REQUESTED, by=by, note="반품접수")
+        return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
+                                            created_by=by, **data.__dict__)
+
+
+def return_mark_shipping(*, request: ReturnRequest, by) -> ReturnRequest:
+    with transaction.atomic():
+        request = ReturnRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != ReturnStatus.REQUESTED:
+            raise ActionError("반품접수 상태가 아닙니다. (Not in 반품접수.)")
+        order_set_status(order=request.order, to_status=OrderStatus.RETURNING, by=by, note="반송중")
+        request.status = ReturnStatus.RETURNING
+        request.save(update_fields=["status", "updated_at"])
+    return request
+
+
+def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) -> Refund:
+    """반송완료: the goods are back; their lines are marked returned and a refund (환불전) joins the queue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = ReturnRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
+        if request.status != ReturnStatus.RETURNING:
+            raise ActionError("반송중 상태가 아닙니다. (Not in 반송중.)")
+        order = _lock(request.order)
+        for line_id, quantity in request.lines.items():
+            line = OrderLine.objects.select_for_update().get(pk=int(line_id), order=order)
+            line.returned_quantity += quantity
+            line.save(update_fields=["returned_quantity"])
+        order_set_status(order=order, to_status=OrderStatus.RETURNED, by=by, note="반송완료", now=now)
+        mileage = _mileage(order)
+        remaining = order.lines.filter(returned_quantity__lt=F("quantity")).exists()
+        full = mileage is not None and not remaining and request.mileage_won == mileage.use_remaining_won
+        refund = Refund.objects.create(
+            number=_refund_number(now), order=order, reason=RefundReason.RETURN, returned_at=now,
+            provider_call=ProviderCall.CANCEL if full else (ProviderCall.REPAYMENT if mileage else ProviderCall.NONE),
+            cash_won=request.cash_won, store_points_won=request.store_points_won, mileage_won=request.mileage_won,
+            shipping_deduction_won=request.shipping_deduction_won, method=request.method, bank=request.bank,
+            account_no=request.account_no, holder=request.holder, created_by=by)
+        request.status, request.refund = ReturnStatus.RETURNED, refund
+        request.save(update_fields=["status", "refund", "updated_at"])
+    return refund
+
+
+# --- the refund queue ---------------------------------------------------------------------------------------------
+
+def _remaining_request(order: Order, mileage: MileageTransaction, mileage_back: int):
+    """The re-approval after a partial refund: the remaining lines at the ORIGINAL rates (R3), use reduced."""
+    lines = [] if order.status == OrderStatus.CANCELLED else list(order.lines.all())
+    goods = sum(line.unit_price_won * (line.quantity - line.returned_quantity) for line in lines)
+    excluded = sum(line.unit_price_won * (line.quantity - line.returned_quantity) for line in lines if line.is_excluded)
+    new_use = mileage.use_remaining_won - mileage_back
+    points = max(0, order.store_points_won - (Refund.objects.filter(order=order, status=RefundStatus.DONE)
+                                              .aggregate(s=Sum("store_points_won"))["s"] or 0))
+    shipping = order.shipping_won if goods else 0
+    amounts = OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=min(points, goods),
+                           shipping_won=shipping, mileage_use_won=min(new_use, goods + shipping))
+    base = earn_base(amounts, MileageSettings.load().earn_base_rule) if order.status != OrderStatus.CANCELLED else 0
+    return payment_request(order, mileage, order_amount_won=goods + shipping, earn_base_won=base, use_won=new_use,
+                           lines=lines, with_req_tx_id=False)
+
+
+def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
+    """환불완료: returns the store points and tells the provider (cancel, or re-approval for a partial refund).
+    Pressed twice or by two operators at once, it applies exactly once: returns False the second time."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status == RefundStatus.DONE:
+            return False
+        order = _lock(refund.order)
+        refund.status, refund.completed_by, refund.completed_at = RefundStatus.DONE, by, now
+        refund.save(update_fields=["status", "completed_by", "completed_at"])
+        _return_points(order, refund.store_points_won, f"{refund.number}:points", by)
+        if order.status == OrderStatus.CANCELLED:
+            Payment.objects.filter(order=order, status=PaymentStatus.APPROVED).update(status=PaymentStatus.CANCELLED)
+        mileage = _mileage(order)
+        if mileage is not None and refund.provider_call == ProviderCall.CANCEL:
+            mileage.returned_won = mileage.use_won
+            mileage.save(update_fields=["returned_won", "updated_at"])
+            mileage_call(order=order, kind="cancel", by=by)
+        elif mileage is not None and refund.provider_call == ProviderCall.REPAYMENT:
+            mileage_repayment_request(order=order, request=_remaining_request(order, mileage, refund.mileage_won),
+                                      key=f"repayment:{refund.number}", by=by)
+        if order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists():
+            order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
+    return True
+
+
+# --- exchanges -----------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ExchangeQuote:
+    new_total_won: int
+    cash_paid_won: int
+    additional_payment_won: int
+    refund_won: int
+    mileage_kept_won: int
+    earn_basis_won: int
+
+
+def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: list[tuple[Product, int]],
+                   mileage_returned_won: int) -> ExchangeQuote:
+    """§9: 추가 결제예정 금액 or the refund; the earn basis of L5."""
+    kept_lines = sum(line.unit_price_won * (line.quantity - line.returned_quantity - old_lines.get(line.pk, 0))
+                     for line in order.lines.all())
+    new_goods = kept_lines + sum(p.price_won * q for p, q in new_products)
+    excluded = sum(line.unit_price_won * (line.quantity - line.returned_quantity - old_lines.get(line.pk, 0))
+                   for line in order.lines.all() if line.is_excluded)
+    excluded += sum(p.price_won * q for p, q in new_products if hasattr(p, "mileage_exclusion"))
+    mileage = MileageTransaction.objects.filter(order=order).first()
+    used = mileage.use_remaining_won if mileage else 0
+    try:
+        outcome = exchange_outcome(new_total_won=new_goods + order.shipping_won - order.store_points_won,
+                                   cash_paid_won=order.payable_won, mileage_used_won=used,
+                                   mileage_returned_won=mileage_returned_won)
+    except PolicyError as exc:
+        raise ActionError(str(exc), "mileage_returned_won") from exc
+    new_basis = earn_base(OrderAmounts(goods_won=new_goods, excluded_goods_won=excluded,
+                                       store_points_won=min(order.store_points_won, new_goods),
+                                       shipping_won=order.shipping_won, mileage_use_won=outcome.mileage_kept_won),
+                          MileageSettings.load().earn_base_rule)
+    basis = exchange_earn_basis(mileage.original_earn_base_won, new_basis) if mileage else 0
+    return ExchangeQuote(new_total_won=new_goods, cash_paid_won=order.payable_won,
+                         additional_payment_won=outcome.additional_payment_won, refund_won=outcome.refund_won,
+                         mileage_kept_won=outcome.mileage_kept_won, earn_basis_won=basis)
+
+
+def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple[Product, int]],
+                      mileage_returned_won: int, by, now: datetime | None = None) -> Exchange:
+    """상품교환완료: the lines change, the provider re-approves with the L5 basis at the original rates."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = _lock(order)
+        if order.status not in (OrderStatus.DELIVERED, OrderStatus.PAID, OrderStatus.SHIPPED):
+            raise ActionError("이 주문은 교환할 수 없습니다. (This order cannot be exchanged.)")
+        chosen = _parse_lines(order, old_lines)
+        if not new_products or any(q < 1 for _p, q in new_products):
+            raise ActionError("교환할 상품을 선택해 주세요. (Choose the new products.)", "new_products")
+        quote = exchange_quote(order=order, old_lines=chosen, new_products=new_products,
+                               mileage_returned_won=mileage_returned_won)
+        for line_id, quantity in chosen.items():
+            line = OrderLine.objects.select_for_update().get(pk=line_id)
+            line.returned_quantity += quantity
+            line.save(update_fields=["returned_quantity"])
+        for product, quantity in new_products:
+            OrderLine.objects.create(order=order, product=product, product_code=product.code, product_name=product.name,
+                                     category_path=product.category.path, unit_price_won=product.price_won,
+                                     quantity=quantity, line_total_won=product.price_won * quantity,
+                                     is_excluded=hasattr(product, "mileage_exclusion"))
+        exchange = Exchange.objects.create(
+            order=order, old_lines={str(k): v for k, v in chosen.items()},
+            new_lines=[{"code": p.code, "quantity": q} for p, q in new_products],
+            mileage_returned_won=mileage_returned_won, additional_payment_won=quote.additional_payment_won,
+            refund_won=quote.refund_won, earn_basis_won=quote.earn_basis_won, created_by=by)
+        if quote.refund_won:
+            Refund.objects.create(number=_refund_number(now), order=order, reason=RefundReason.EXCHANGE,
+                                  cash_won=quote.refund_won, provider_call=ProviderCall.NONE, created_by=by)
+        mileage = _mileage(order)
+        if mileage is not None:
+            request = payment_request(order, mileage, order_amount_won=quote.new_total_won + order.shipping_won,
+                                      earn_base_won=quote.earn_basis_won, use_won=quote.mileage_kept_won,
+                                      with_req_tx_id=False)
+            mileage_repayment_request(order=order, request=request, key=f"exchange:{exchange.pk}", by=by)
+        order.goods_won = quote.new_total_won
+        order.excluded_goods_won = sum(line.unit_price_won * (line.quantity - line.returned_quantity)
+                                       for line in order.lines.all() if line.is_excluded)
+        order.mileage_use_won = quote.mileage_kept_won
+        order.payable_won = order.payable_won + quote.additional_payment_won - quote.refund_won
+        order.save(update_fields=["goods_won", "excluded_goods_won", "mileage_use_won", "payable_won"])
+        OrderStatusChange.objects.create(order=order, from_status=order.status, to_status=order.status,
+                                         changed_by=by if by is not None and by.is_authenticated else None,
+                                         changed_at=now, note="상품교환")
+    return exchange
+
+
+# --- E8 on the portal's side -------------------------------------------------------------------------------------
+
+def orders_expire_unpaid(*, now: datetime | None = None) -> int:
+    """Unpaid bank transfers past their 15-day deadline are cancelled; the provider cancels their mileage by
+    itself (E8), so the ledger records that fact without a call."""
+    now = now or timezone.now()
+    count = 0
+    for order in Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT, deposit_deadline__lte=now):
+        with transaction.atomic():
+            locked = _lock(order)
+            if locked.status != OrderStatus.AWAITING_DEPOSIT:
+                continue
+            order_set_status(order=locked, to_status=OrderStatus.CANCELLED, note="미입금 자동취소", now=now)
+            Payment.objects.filter(order=locked).update(status=PaymentStatus.CANCELLED)
+            _return_points(locked, locked.store_points_won, f"{locked.number}:expire:points", None)
+            mileage = MileageTransaction.objects.select_for_update().filter(order=locked).first()
+            if mileage is not None and mileage.state in LIVE_MILEAGE:
+                mileage.state = TransactionState.CANCELLED
+                mileage.returned_won = mileage.use_won
+                mileage.save(update_fields=["state", "returned_won", "updated_at"])
+                MileageEvent.objects.create(transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id,
+                                            use_won=mileage.use_won, result_code="E8",
+                                            result_message="미입금 15일 경과: 제공자 자동취소",
+                                            idempotency_key=f"{locked.number}:auto_cancel")
+            count += 1
+    return count

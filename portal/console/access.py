@@ -1,0 +1,17 @@
+"""Only operators reach the console: the orders.operate_console permission (the 운영자 group has it)."""
+
+from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+
+OPERATOR_PERMISSION = "orders.operate_console"
+
+
+class OperatorRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):
+    permission_required = OPERATOR_PERMISSION
+    raise_exception = False
+
+    def handle_no_permission(self):
+        if self.request.user.is_authenticated:
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied("운영자만 사용할 수 있습니다. (Operators only.)")
+        return super().handle_no_permission()

@@ -1,0 +1,223 @@
+"""Console screens after the sale: 입금전 취소 (§6), 배송전 취소 (§7), 상품반송 (§8), 상품교환 (§9), 환불관리, and
+the outbox queue of provider calls that failed after their retries."""
+
+from django.contrib import messages
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views import View
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
+from mileage.provider.outbox import retry_by_hand
+from portal.aftersales import services as aftersales
+from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
+from portal.catalog.models import Product
+from portal.orders.models import Order, OrderStatus
+
+from .access import OperatorRequiredMixin
+from .filters import RefundFilter
+from .forms import ExchangeForm, RefundForm, ReturnForm
+from .tables import OutboxTable, RefundTable
+
+
+def _order(number: str) -> Order:
+    return get_object_or_404(Order.objects.select_related("member"), number=number)
+
+
+def _apply_form_error(form, exc: aftersales.ActionError) -> None:
+    form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+
+
+class CancelView(OperatorRequiredMixin, View):
+    """주문취소: before payment (§6) the use returns at once; after payment (§7) a refund waits for 환불완료."""
+
+    def get(self, request, number):
+        order = _order(number)
+        limits = aftersales.refund_limits(order)
+        form = RefundForm(initial={"cash_won": limits["cash"], "store_points_won": limits["points"],
+                                   "mileage_won": limits["mileage"], "holder": order.orderer_name})
+        return self.render(request, order, form)
+
+    def render(self, request, order, form, status=200):
+        template = "console/cancel_before.html" if order.status == OrderStatus.AWAITING_DEPOSIT \
+            else "console/cancel_after.html"
+        return render(request, template, {"order": order, "form": form, "limits": aftersales.refund_limits(order),
+                                          "mileage": MileageTransaction.objects.filter(order=order).first()},
+                      status=status)
+
+    def post(self, request, number):
+        order = _order(number)
+        if order.status == OrderStatus.AWAITING_DEPOSIT:
+            try:
+                aftersales.order_cancel_before_payment(order=order, by=request.user)
+            except Exception as exc:  # TransitionNotAllowed or ActionError
+                messages.error(request, getattr(exc, "message", str(exc)))
+                return redirect("console:order", number=number)
+            messages.success(request, "입금전 취소를 완료했습니다. 사용한 네이버 마일리지가 반환됩니다.")
+            return redirect("console:order", number=number)
+        form = RefundForm(request.POST)
+        if form.is_valid():
+            try:
+                refund = aftersales.order_cancel_after_payment(
+                    order=order, data=aftersales.RefundInput(**form.cleaned_data), by=request.user)
+            except aftersales.ActionError as exc:
+                _apply_form_error(form, exc)
+            else:
+                messages.success(request, f"취소완료: 환불 {refund.number}이(가) 환불관리에 등록되었습니다 (환불전).")
+                return redirect("console:order", number=number)
+        return self.render(request, order, form, status=400)
+
+
+class ReturnView(OperatorRequiredMixin, View):
+    """상품반송 (§8): 반품접수 with lines, quantities and the mileage to return (capped by what remains)."""
+
+    def get(self, request, number):
+        order = _order(number)
+        return self.render(request, order, ReturnForm(initial={"holder": order.orderer_name}))
+
+    def render(self, request, order, form, status=200, chosen=None):
+        return render(request, "console/return.html", {
+            "order": order, "form": form, "lines": order.lines.all(), "chosen": chosen or {},
+            "limits": aftersales.refund_limits(order), "returns": order.returns.all()}, status=status)
+
+    def post(self, request, number):
+        order = _order(number)
+        form = ReturnForm(request.POST)
+        lines = {key.removeprefix("qty_"): value for key, value in request.POST.items() if key.startswith("qty_")}
+        if form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
+            try:
+                aftersales.return_request(order=order, lines=lines, data=aftersales.RefundInput(**data),
+                                          reason=form.cleaned_data["reason"], by=request.user)
+            except aftersales.ActionError as exc:
+                _apply_form_error(form, exc)
+            else:
+                messages.success(request, "반품접수를 완료했습니다.")
+                return redirect("console:order", number=number)
+        return self.render(request, order, form, status=400, chosen=lines)
+
+
+class ReturnStepView(OperatorRequiredMixin, View):
+    def post(self, request, pk, step):
+        return_request = get_object_or_404(ReturnRequest, pk=pk)
+        try:
+            if step == "shipping":
+                aftersales.return_mark_shipping(request=return_request, by=request.user)
+                messages.success(request, "반송중으로 바꿨습니다.")
+            else:
+                refund = aftersales.return_complete(request=return_request, by=request.user)
+                messages.success(request, f"반송완료: 환불 {refund.number}이(가) 환불관리에 등록되었습니다 (환불전).")
+        except aftersales.ActionError as exc:
+            messages.error(request, exc.message)
+        return redirect("console:order", number=return_request.order.number)
+
+
+class ExchangeView(OperatorRequiredMixin, View):
+    """상품교환 (§9): pick the lines and the new products, see 추가 결제예정 금액 or the refund, then complete."""
+
+    def _state(self, request, order):
+        source = request.POST if request.method == "POST" else request.GET
+        old = {k.removeprefix("qty_"): v for k, v in source.items() if k.startswith("qty_") and v not in ("", "0")}
+        new = []
+        for key, value in source.items():
+            if key.startswith("new_") and value.strip().isdigit() and int(value) > 0:
+                product = Product.objects.filter(code=key.removeprefix("new_")).select_related(
+                    "category", "mileage_exclusion").first()
+                if product is not None:
+                    new.append((product, int(value)))
+        return old, new
+
+    def get(self, request, number):
+        return self.render(request, _order(number), ExchangeForm(request.GET or None))
+
+    def render(self, request, order, form, status=200):
+        from cms_pages.models import ExchangePolicyPage
+
+        old, new = self._state(request, order)
+        term = (request.POST or request.GET).get("q", "").strip()
+        products = Product.objects.filter(is_displayed=True).order_by("id")
+        if term:
+            products = products.filter(name__icontains=term)
+        quote = None
+        if old and new and form.is_bound and form.is_valid():
+            try:
+                parsed = {int(k): int(v) for k, v in old.items() if str(v).isdigit()}
+                quote = aftersales.exchange_quote(order=order, old_lines=parsed, new_products=new,
+                                                  mileage_returned_won=form.cleaned_data["mileage_returned_won"])
+            except aftersales.ActionError as exc:
+                _apply_form_error(form, exc)
+        return render(request, "console/exchange.html", {
+            "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
+            "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote,
+            "mileage": MileageTransaction.objects.filter(order=order).first(),
+            "limits": aftersales.refund_limits(order), "notice": ExchangePolicyPage.objects.live().first()},
+            status=status)
+
+    def post(self, request, number):
+        order = _order(number)
+        form = ExchangeForm(request.POST)
+        if request.POST.get("action") == "complete" and form.is_valid():
+            old, new = self._state(request, order)
+            try:
+                exchange = aftersales.exchange_complete(
+                    order=order, old_lines=old, new_products=new, by=request.user,
+                    mileage_returned_won=form.cleaned_data["mileage_returned_won"])
+            except aftersales.ActionError as exc:
+                _apply_form_error(form, exc)
+            else:
+                messages.success(request, f"상품교환완료: 추가 결제예정 금액 {exchange.additional_payment_won:,}원, "
+                                          f"환불 {exchange.refund_won:,}원")
+                return redirect("console:order", number=number)
+        return self.render(request, order, form, status=400 if request.POST.get("action") == "complete" else 200)
+
+
+class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "console/refund_list.html"
+    table_class = RefundTable
+    filterset_class = RefundFilter
+    table_pagination = {"per_page": 50}
+
+    def get_queryset(self):
+        return Refund.objects.select_related("order")
+
+    def get_filterset_kwargs(self, filterset_class):
+        kwargs = super().get_filterset_kwargs(filterset_class)
+        if kwargs["data"] is None or "status" not in kwargs["data"]:
+            kwargs["data"] = {**(kwargs["data"] or {}), "status": RefundStatus.BEFORE}
+        return kwargs
+
+    def post(self, request):
+        """Bulk 환불완료 of the checked refunds; each reverses exactly once."""
+        ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+        if not ids:
+            messages.error(request, "환불완료할 항목을 선택해 주세요. (Select refunds first.)")
+            return redirect("console:refunds")
+        done = skipped = 0
+        for refund in Refund.objects.filter(pk__in=ids).order_by("pk"):
+            if aftersales.refund_complete(refund=refund, by=request.user):
+                done += 1
+            else:
+                skipped += 1
+        messages.success(request, f"환불완료 {done}건" + (f" (이미 완료된 {skipped}건 제외)" if skipped else ""))
+        return redirect(request.get_full_path())
+
+
+class OutboxListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "console/outbox.html"
+    table_class = OutboxTable
+    model = OutboxMessage
+    filterset_fields = ["status", "kind"]
+
+    def get_queryset(self):
+        return OutboxMessage.objects.filter(Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING,
+                                                                           attempts__gt=0)).select_related("order")
+
+    def post(self, request):
+        message = get_object_or_404(OutboxMessage, pk=request.POST.get("message"))
+        result = retry_by_hand(message.pk)
+        if result is not None and result.status == OutboxStatus.SENT:
+            messages.success(request, f"{message.kind} 전송 완료")
+        else:
+            messages.error(request, f"{message.kind} 전송 실패: {result.last_error if result else ''}")
+        return redirect("console:outbox")

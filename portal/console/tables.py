@@ -1,0 +1,89 @@
+"""The console's tables: one BaseTable style, the order queue, the refund queue, the outbox queue."""
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+from mileage.models import OutboxMessage
+from portal.aftersales.models import Refund
+from portal.orders.models import Order
+
+
+class WonColumn(tables.Column):
+    attrs = {"td": {"class": "won"}}
+
+    def render(self, value):
+        return f"{int(value):,}원"
+
+
+class BaseTable(tables.Table):
+    class Meta:
+        attrs = {"class": "console-table"}
+        template_name = "console/table.html"
+
+
+class OrderTable(BaseTable):
+    placed_at = tables.DateTimeColumn(verbose_name=_("주문일"), format="Y-m-d H:i:s")
+    orderer_name = tables.Column(verbose_name=_("주문자"))
+    number = tables.Column(verbose_name=_("주문번호"), linkify=lambda record: reverse("console:order", args=[record.number]))
+    goods_won = WonColumn(verbose_name=_("총주문금액"))
+    payable_won = WonColumn(verbose_name=_("실결제금액"))
+    payment_method = tables.Column(verbose_name=_("결제수단"))
+    status = tables.Column(verbose_name=_("처리상태"))
+
+    class Meta(BaseTable.Meta):
+        model = Order
+        fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
+        order_by = ("-placed_at",)
+
+    def render_payment_method(self, value, record):
+        if record.mileage_use_won or getattr(record, "has_mileage", False):
+            return format_html('<span class="mileage-badge" title="{}">M</span> {}', "네이버 마일리지",
+                               record.get_payment_method_display())
+        return record.get_payment_method_display()
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+
+class RefundTable(BaseTable):
+    selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"id": "select-all"}})
+    returned_at = tables.DateTimeColumn(verbose_name=_("반송완료일"), format="Y/m/d", default="-")
+    order = tables.Column(verbose_name=_("주문번호"), accessor="order__number",
+                          linkify=lambda record: reverse("console:order", args=[record.order.number]))
+    number = tables.Column(verbose_name=_("환불정보"))
+    total = WonColumn(verbose_name=_("환불금액"), accessor="cash_won", orderable=False)
+    mileage_won = WonColumn(verbose_name=_("네이버 마일리지"))
+    method = tables.Column(verbose_name=_("환불방식"))
+    bank = tables.Column(verbose_name=_("환불은행"))
+    account_no = tables.Column(verbose_name=_("환불 계좌번호"))
+    holder = tables.Column(verbose_name=_("예금주"))
+    status = tables.Column(verbose_name=_("환불상태"))
+    reason = tables.Column(verbose_name=_("사유"))
+
+    class Meta(BaseTable.Meta):
+        model = Refund
+        fields = ("selection", "returned_at", "order", "number", "total", "mileage_won", "method", "bank",
+                  "account_no", "holder", "status", "reason")
+        order_by = ("-created_at",)
+
+    def render_total(self, record):
+        return f"{record.cash_won - record.shipping_deduction_won + record.store_points_won:,}원"
+
+    def render_method(self, record):
+        return record.get_method_display()
+
+    def render_status(self, record):
+        return record.get_status_display()
+
+    def render_reason(self, record):
+        return record.get_reason_display()
+
+
+class OutboxTable(BaseTable):
+    retry = tables.TemplateColumn(template_name="console/outbox_retry.html", verbose_name="", orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = OutboxMessage
+        fields = ("id", "kind", "order", "status", "attempts", "last_error", "created_at", "next_attempt_at")

@@ -1,0 +1,144 @@
+"""The operator console: the order queue (주문조회/취소/교환), the order detail and its actions."""
+
+import csv
+
+from django.contrib import messages
+from django.db.models import Exists, OuterRef
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
+from django.views.generic import TemplateView
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from mileage.models import MileageEvent, MileageTransaction, OperatorNotice, OutboxMessage
+from portal.aftersales import services as aftersales
+from portal.aftersales.models import Refund
+from portal.orders.models import Order, OrderStatus
+from portal.orders.services import TransitionNotAllowed
+
+from .access import OperatorRequiredMixin
+from .filters import OrderFilter
+from .forms import ShipForm
+from .tables import OrderTable
+
+PAGE_SIZES = (10, 20, 50, 100)
+EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orderer_name", "주문자"),
+                  ("goods_won", "총주문금액"), ("payable_won", "실결제금액"), ("payment_method", "결제수단"),
+                  ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
+
+
+def order_queryset():
+    return Order.objects.annotate(has_mileage=Exists(MileageTransaction.objects.filter(order=OuterRef("pk"))))
+
+
+class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "console/order_list.html"
+    table_class = OrderTable
+    filterset_class = OrderFilter
+
+    def get_queryset(self):
+        return order_queryset()
+
+    def get_table_pagination(self, table):
+        size = self.request.GET.get("per_page", "")
+        per_page = int(size) if size.isdigit() and int(size) in PAGE_SIZES else 50
+        return {"per_page": per_page, "paginator_class": LazyPaginator}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["page_sizes"] = PAGE_SIZES
+        context["notices"] = OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
+        return context
+
+    def render_to_response(self, context, **kwargs):
+        export = self.request.GET.get("export")
+        if export in ("csv", "xlsx"):
+            rows = self.object_list.order_by("-placed_at")[:100_000]
+            return export_orders(rows, export)
+        return super().render_to_response(context, **kwargs)
+
+
+def _export_rows(orders):
+    for order in orders.iterator(chunk_size=2000):
+        yield [order.placed_at.strftime("%Y-%m-%d %H:%M:%S"), order.number, order.orderer_name, order.goods_won,
+               order.payable_won, ("M " if order.has_mileage else "") + order.get_payment_method_display(),
+               order.mileage_use_won, order.get_status_display()]
+
+
+def export_orders(orders, kind: str) -> HttpResponse:
+    header = [label for _field, label in EXPORT_COLUMNS]
+    if kind == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerow(header)
+        writer.writerows(_export_rows(orders))
+        return response
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("주문")
+    sheet.append(header)
+    for row in _export_rows(orders):
+        sheet.append(row)
+    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = 'attachment; filename="orders.xlsx"'
+    book.save(response)
+    return response
+
+
+class OrderDetailView(OperatorRequiredMixin, TemplateView):
+    template_name = "console/order_detail.html"
+
+    def get_context_data(self, **kwargs):
+        order = get_object_or_404(Order.objects.select_related("member__user"), number=kwargs["number"])
+        mileage = MileageTransaction.objects.filter(order=order).first()
+        disclosure_url = None
+        if order.disclosure_revision_id:
+            from wagtail.models import Revision
+
+            revision = Revision.objects.filter(pk=order.disclosure_revision_id).first()
+            if revision is not None:
+                disclosure_url = f"/cms/pages/{revision.object_id}/revisions/{revision.pk}/view/"
+        return {
+            **super().get_context_data(**kwargs), "order": order, "mileage": mileage,
+            "lines": order.lines.all(), "payment": order.payments.first(),
+            "history": order.status_changes.select_related("changed_by"),
+            "events": MileageEvent.objects.filter(transaction__order=order).select_related("created_by"),
+            "outbox": OutboxMessage.objects.filter(order=order),
+            "refunds": Refund.objects.filter(order=order), "returns": order.returns.all(),
+            "exchanges": order.exchanges.all(), "ship_form": ShipForm(), "disclosure_url": disclosure_url,
+            "S": OrderStatus,
+        }
+
+
+ACTIONS = {
+    "confirm_deposit": (aftersales.order_confirm_deposit, "입금확인 처리했습니다."),
+    "mark_unpaid": (aftersales.order_mark_unpaid, "미입금상태로 전환했습니다."),
+    "deliver": (aftersales.order_deliver, "배송완료 처리했습니다."),
+    "confirm_purchase": (aftersales.order_confirm_purchase, "구매확정 처리했습니다."),
+}
+
+
+class OrderActionView(OperatorRequiredMixin, View):
+    def post(self, request, number: str, action: str):
+        order = get_object_or_404(Order, number=number)
+        try:
+            if action == "ship":
+                form = ShipForm(request.POST)
+                if not form.is_valid():
+                    raise aftersales.ActionError("운송장번호를 입력해 주세요. (Enter the invoice number.)")
+                aftersales.order_ship(order=order, by=request.user, **form.cleaned_data)
+                messages.success(request, "배송 처리했습니다.")
+            elif action in ACTIONS:
+                service, done = ACTIONS[action]
+                service(order=order, by=request.user)
+                messages.success(request, done)
+            else:
+                messages.error(request, "알 수 없는 작업입니다. (Unknown action.)")
+        except (aftersales.ActionError, TransitionNotAllowed) as exc:
+            messages.error(request, getattr(exc, "message", str(exc)))
+        return redirect("console:order", number=number)

@@ -1,0 +1,97 @@
+"""Console screens: who may enter, the order queue's filters, M icon, page sizes, query counts and exports."""
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from mileage.models import MileageTransaction
+from portal.demo import load_demo
+from portal.orders.models import Order, PaymentMethod
+from tests.factories import ProductFactory, order_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client):
+    load_demo()
+    client.force_login(User.objects.get(username="operator"))
+    return client
+
+
+def many_orders(n: int, *, with_mileage_every: int = 3) -> list[Order]:
+    product = ProductFactory(name="샘플상품 1")
+    orders = []
+    for i in range(n):
+        order = order_for([(product, 1)], method=PaymentMethod.CARD if i % 2 else PaymentMethod.BANK_TRANSFER)
+        Order.objects.filter(pk=order.pk).update(orderer_name=f"고객{i:03d}",
+                                                 placed_at=timezone.now() - timedelta(days=i))
+        if i % with_mileage_every == 0:
+            MileageTransaction.objects.create(order=order, req_tx_id=f"R{i}", use_won=500, earn_base_won=4_500,
+                                              original_earn_base_won=4_500, expected_earn_won=45, base_rate_x10=10)
+        orders.append(order)
+    return orders
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/refunds/", "/console/outbox/"])
+def test_only_operators_get_in(client, path):
+    load_demo()
+    assert client.get(path).status_code == 302  # anonymous → login
+    for username in ("editor", "hong"):
+        client.force_login(User.objects.get(username=username))
+        assert client.get(path).status_code == 403
+    client.force_login(User.objects.get(username="operator"))
+    assert client.get(path).status_code == 200
+
+
+def test_actions_need_csrf(operator):
+    order = many_orders(1)[0]
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(User.objects.get(username="operator"))
+    assert strict.post(f"/console/orders/{order.number}/action/confirm_deposit/").status_code == 403
+    order.refresh_from_db()
+    assert order.status == "awaiting_deposit"
+
+
+def test_filters_and_the_m_icon(operator):
+    many_orders(12)
+    page = operator.get("/console/", {"orderer_name": "고객003"}).content.decode()
+    assert "고객003" in page and "고객004" not in page and 'class="mileage-badge"' in page
+    page = operator.get("/console/", {"payment_method": "mileage", "per_page": "100"}).content.decode()
+    assert page.count('class="mileage-badge"') == 4 and "고객001" not in page
+    page = operator.get("/console/", {"period": "3d", "payment_method": "card"}).content.decode()
+    assert "고객001" in page and "고객000" not in page and "고객003" not in page
+    page = operator.get("/console/", {"product": "샘플상품"}).content.decode()
+    assert "고객011" in page
+    assert operator.get("/console/", {"product": "없는상품"}).content.decode().count("고객") == 0
+
+
+def test_constant_queries_whatever_the_page_size(operator):
+    many_orders(60)
+    counts = []
+    for size in (10, 50):
+        with CaptureQueriesContext(connection) as queries:
+            response = operator.get("/console/", {"per_page": size})
+        assert response.status_code == 200
+        counts.append(len(queries))
+        assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries if "orders_order" in q["sql"])
+    assert counts[0] == counts[1] and counts[0] <= 12
+
+
+def test_export_csv_and_xlsx(operator):
+    many_orders(5)
+    response = operator.get("/console/", {"export": "csv", "payment_method": "mileage"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:2] == ["주문일", "주문번호"] and len(rows) == 1 + 2
+    assert rows[1][5].startswith("M ")
+    response = operator.get("/console/", {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    assert sheet.max_row == 6 and sheet.cell(1, 2).value == "주문번호"

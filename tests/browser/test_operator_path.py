@@ -1,0 +1,50 @@
+"""An operator walks §7 in a real browser: a paid order → 주문취소 (배송전) → 환불관리 → 환불완료, with screenshots."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import User
+
+from tests.console.conftest import place
+
+from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                                                      reason="Debian chromium is not installed (CI installs it)")]
+
+
+def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox, shop_url = browser_shop
+    order, buyer = place(sandbox, method="card")
+    user = User.objects.get(username="operator")
+    user.set_password("operator1234!")
+    user.save()
+    assert sandbox.balance(buyer)["available"] == 15_000
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 1200})
+        page.goto(f"{shop_url}/accounts/login/?next=/console/")
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "operator1234!")
+        page.click("button[type=submit]")
+        expect(page.locator("h1")).to_have_text("주문조회/취소/교환")
+        expect(page.locator(".mileage-badge").first).to_be_visible()
+        page.screenshot(path=SHOTS / "op-1-orders.png", full_page=True)
+        page.click(f"text={order.number}")
+        expect(page.locator("#mileage-summary")).to_contain_text("-500 + 1% 적립")
+        page.screenshot(path=SHOTS / "op-2-detail.png", full_page=True)
+        page.click("#cancel-button")
+        expect(page.locator("#mileage-return")).to_contain_text("최대 500 원 까지 환불가능")
+        page.screenshot(path=SHOTS / "op-3-cancel.png", full_page=True)
+        page.click("#cancel-complete")
+        expect(page.locator("#order-status")).to_have_text("주문취소")
+        page.click("text=환불관리")
+        page.check("input[name=selection]")
+        page.screenshot(path=SHOTS / "op-4-refunds.png", full_page=True)
+        page.click("#refund-complete")
+        expect(page.locator(".messages")).to_contain_text("환불완료 1건")
+        page.screenshot(path=SHOTS / "op-5-done.png", full_page=True)
+        browser.close()
+    assert sandbox.balance(buyer)["available"] == 15_500 and sandbox.balance(buyer)["pending"] == 0

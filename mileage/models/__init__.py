@@ -5,6 +5,7 @@ from .ledger import AppendOnlyError, MileageEvent, MileageEventKind, MileageTran
 from .notices import OperatorNotice
 from .outbox import OutboxMessage, OutboxStatus
 from .settings import MileageSettings
+from .settlement import SettlementKind, SettlementLine
 
 __all__ = [
     "AppendOnlyError",
@@ -18,5 +19,7 @@ __all__ = [
     "OperatorNotice",
     "OutboxMessage",
     "OutboxStatus",
+    "SettlementKind",
+    "SettlementLine",
     "TransactionState",
 ]

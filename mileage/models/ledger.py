@@ -38,6 +38,10 @@ class MileageTransaction(models.Model):
     earn_base_won = models.BigIntegerField(_("적립대상금액"), default=0)
     original_earn_base_won = models.BigIntegerField(_("최초 적립대상금액"), default=0)
     expected_earn_won = models.BigIntegerField(_("적립예정"), default=0)
+    # What the provider holds now for this order, as its answers said: the use reserved and the earn granted.
+    provider_use_won = models.BigIntegerField(default=0)
+    granted_earn_won = models.BigIntegerField(default=0)
+    earn_granted = models.BooleanField(default=False)
     inflow_token = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mileage.models import MileageEvent, MileageTransaction, OutboxMessage, OutboxStatus, TransactionState
+from mileage.services.settlement import record_settlement
 
 from .client import Invoice, PaymentRequest, ProviderError, ProviderUnavailable, get_client
 
@@ -137,11 +138,17 @@ def deliver(message_id: int, *, now: datetime | None = None, force: bool = False
             mileage.state = new_state
             fields.append("state")
         mileage.save(update_fields=fields)
-        MileageEvent.objects.create(
+        request = message.payload.get("request") or {}
+        answered_use = result.raw.get("mileageUseAmount")
+        use_after = int(answered_use) if str(answered_use or "").isdigit() else request.get("mileage_use_won")
+        event = MileageEvent.objects.create(
             transaction=mileage, kind=event_kind, tx_id=message.payload.get("tx_id_before", ""),
-            new_tx_id=result.tx_id, use_won=mileage.use_won, earn_base_won=mileage.earn_base_won,
-            earn_won=result.earn_won, result_code=result.code, result_message=result.message[:300],
-            idempotency_key=message.idempotency_key, created_by_id=message.payload.get("by"))
+            new_tx_id=result.tx_id, use_won=use_after if use_after is not None else mileage.use_won,
+            earn_base_won=mileage.earn_base_won, earn_won=result.earn_won, result_code=result.code,
+            result_message=result.message[:300], idempotency_key=message.idempotency_key,
+            created_by_id=message.payload.get("by"))
+        record_settlement(mileage=mileage, event=event, use_after=use_after, earn_after=result.earn_won,
+                          confirmed=bool(request.get("is_confirmed")))
         message.status, message.sent_at = OutboxStatus.SENT, timezone.now()
         message.response = result.raw
         message.provider_ms = int(result.provider_ms) if result.provider_ms is not None else None

@@ -23,6 +23,7 @@ from mileage.policy import (
 )
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider.client import Invoice
+from mileage.services.settlement import record_settlement
 from mileage.services.transactions import (
     mileage_call,
     mileage_invoice_send,
@@ -450,9 +451,10 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
                 mileage.state = TransactionState.CANCELLED
                 mileage.returned_won = mileage.use_won
                 mileage.save(update_fields=["state", "returned_won", "updated_at"])
-                MileageEvent.objects.create(transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id,
-                                            use_won=mileage.use_won, result_code="E8",
-                                            result_message="미입금 15일 경과: 제공자 자동취소",
-                                            idempotency_key=f"{locked.number}:auto_cancel")
+                event = MileageEvent.objects.create(
+                    transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
+                    result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소",
+                    idempotency_key=f"{locked.number}:auto_cancel")
+                record_settlement(mileage=mileage, event=event, use_after=0, earn_after=0)
             count += 1
     return count

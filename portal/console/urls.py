@@ -1,13 +1,15 @@
 from django.urls import path
 
 from . import aftersales_views as after
-from . import views
+from . import mileage_views, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order"),
+    path("orders/<str:number>/receipt.pdf", views.OrderReceiptView.as_view(), name="receipt"),
+    path("receipts.zip", views.ReceiptBatchView.as_view(), name="receipts"),
     path("orders/<str:number>/action/<str:action>/", views.OrderActionView.as_view(), name="order-action"),
     path("orders/<str:number>/cancel/", after.CancelView.as_view(), name="cancel"),
     path("orders/<str:number>/return/", after.ReturnView.as_view(), name="return"),
@@ -15,4 +17,8 @@ urlpatterns = [
     path("orders/<str:number>/exchange/", after.ExchangeView.as_view(), name="exchange"),
     path("refunds/", after.RefundListView.as_view(), name="refunds"),
     path("outbox/", after.OutboxListView.as_view(), name="outbox"),
+    path("mileage/settings/", mileage_views.MileageSettingsView.as_view(), name="mileage-settings"),
+    path("mileage/exclusions/", mileage_views.ExclusionListView.as_view(), name="exclusions"),
+    path("mileage/rates/", mileage_views.RateCalendarView.as_view(), name="rates"),
+    path("mileage/settlement/", mileage_views.SettlementView.as_view(), name="settlement"),
 ]

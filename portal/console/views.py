@@ -142,3 +142,27 @@ class OrderActionView(OperatorRequiredMixin, View):
         except (aftersales.ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("console:order", number=number)
+
+
+class OrderReceiptView(OperatorRequiredMixin, View):
+    def get(self, request, number: str):
+        from portal.receipts.render import receipt_pdf
+
+        order = get_object_or_404(Order, number=number)
+        response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="receipt-{order.number}.pdf"'
+        return response
+
+
+class ReceiptBatchView(OperatorRequiredMixin, View):
+    """Receipts of the filtered order list (at most MAX_BATCH orders) in one zip."""
+
+    MAX_BATCH = 1_000
+
+    def get(self, request):
+        from portal.receipts.render import receipts_zip
+
+        orders = OrderFilter(request.GET, queryset=Order.objects.order_by("-placed_at")).qs[: self.MAX_BATCH]
+        response = HttpResponse(receipts_zip(list(orders)), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="receipts.zip"'
+        return response

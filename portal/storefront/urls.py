@@ -14,5 +14,6 @@ urlpatterns = [
     path("order/<str:number>/complete/", views.order_complete, name="complete"),
     path("mypage/", views.mypage, name="mypage"),
     path("orders/<str:number>/", views.order_detail, name="order-detail"),
+    path("orders/<str:number>/receipt.pdf", views.order_receipt, name="receipt"),
     path("guest/", views.guest_lookup, name="guest-lookup"),
 ]

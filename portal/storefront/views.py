@@ -204,3 +204,13 @@ def guest_lookup(request: HttpRequest) -> HttpResponse:
         form.add_error(None, "주문번호 또는 비밀번호가 올바르지 않습니다. (Wrong order number or password.)")
     return render(request, "storefront/guest_lookup.html", {"form": form},
                   status=400 if request.method == "POST" else 200)
+
+
+def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
+    """The buyer's PDF receipt (member owner or the guest who looked the order up)."""
+    from portal.receipts.render import receipt_pdf
+
+    order = _order_for(request, number)
+    response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{order.number}.pdf"'
+    return response

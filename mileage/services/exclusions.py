@@ -1,0 +1,41 @@
+"""Exclusions (E6): only gift certificates (상품권) and gold (금) may be excluded; each change is logged."""
+
+from django.db import transaction
+
+from mileage.models import Exclusion, ExclusionChange, ExclusionReason
+from mileage.policy import PolicyError
+
+
+def _user(by):
+    return by if by is not None and getattr(by, "is_authenticated", False) else None
+
+
+def exclusion_set(*, product_ids: list[int], reason: str, by) -> int:
+    if reason not in ExclusionReason.values:
+        raise PolicyError("exclusion_reason", "예외상품은 상품권 또는 금만 설정할 수 있습니다.",
+                          "Only gift certificates (상품권) or gold (금) may be excluded.")
+    changed = 0
+    with transaction.atomic():
+        current = {e.product_id: e for e in Exclusion.objects.select_for_update().filter(product_id__in=product_ids)}
+        for product_id in product_ids:
+            existing = current.get(product_id)
+            if existing is not None and existing.reason == reason:
+                continue
+            if existing is None:
+                Exclusion.objects.create(product_id=product_id, reason=reason, created_by=_user(by))
+            else:
+                Exclusion.objects.filter(pk=existing.pk).update(reason=reason)
+            ExclusionChange.objects.create(product_id=product_id, from_reason=existing.reason if existing else "",
+                                           to_reason=reason, changed_by=_user(by))
+            changed += 1
+    return changed
+
+
+def exclusion_unset(*, product_ids: list[int], by) -> int:
+    with transaction.atomic():
+        existing = list(Exclusion.objects.select_for_update().filter(product_id__in=product_ids))
+        ExclusionChange.objects.bulk_create([
+            ExclusionChange(product_id=e.product_id, from_reason=e.reason, to_reason="", changed_by=_user(by))
+            for e in existing])
+        Exclusion.objects.filter(pk__in=[e.pk for e in existing]).delete()
+    return len(existing)

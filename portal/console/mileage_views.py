@@ -1,0 +1,243 @@
+"""Console screens of the mileage service: 노출설정 및 셋팅, 예외상품설정, 적립률 and 정산 (manual §1–2, §5)."""
+
+import csv
+from datetime import date
+
+import django_filters as filters
+import django_tables2 as tables
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+
+from mileage import wire
+from mileage.models import MileageSettings
+from mileage.policy import PolicyError
+from mileage.policy.calendar import next_cutoff
+from mileage.policy.constants import BUSINESS_TZ
+from mileage.provider import MileageClient, ProviderError, get_client
+from mileage.selectors import RATE_CACHE_KEY, live_disclosure
+from mileage.services.exclusions import exclusion_set, exclusion_unset
+from mileage.services.settlement import monthly_statement, reconcile
+from portal.catalog.models import Category, Product
+
+from .access import OperatorRequiredMixin
+from .mileage_forms import ExclusionActionForm, MileageSettingsForm
+from .tables import BaseTable, WonColumn
+
+
+def _client_for(api_id: str, hash_key: str) -> MileageClient:
+    from django.conf import settings
+
+    return MileageClient(api_base=settings.MILEAGE_API_BASE, service_base=settings.MILEAGE_SERVICE_BASE,
+                         api_id=api_id, hash_key=hash_key, connect_timeout=settings.MILEAGE_CONNECT_TIMEOUT,
+                         read_timeout=settings.MILEAGE_READ_TIMEOUT, retries=0, rate_cache_seconds=0)
+
+
+class MileageSettingsView(OperatorRequiredMixin, View):
+    template_name = "console/mileage_settings.html"
+
+    def get(self, request):
+        current = MileageSettings.load()
+        return self.render(request, MileageSettingsForm(instance=current), current)
+
+    def render(self, request, form, current, check=None, status=200):
+        return render(request, self.template_name, {"form": form, "current": current, "check": check,
+                                                    "disclosure": live_disclosure()}, status=status)
+
+    def post(self, request):
+        current = MileageSettings.load()
+        action = request.POST.get("action", "save")
+        if action in ("enable", "disable"):
+            return self.toggle(request, current, action == "enable")
+        form = MileageSettingsForm(request.POST, instance=MileageSettings.load())
+        if not form.is_valid():
+            return self.render(request, form, current, status=400)
+        if action == "check":
+            return self.render(request, form, current, check=self.check(form.cleaned_data["api_id"],
+                                                                        form.cleaned_data["hash_key"]))
+        saved = form.save(commit=False)
+        saved.updated_by = request.user
+        saved.save()
+        from django.core.cache import cache
+
+        cache.delete(RATE_CACHE_KEY)
+        messages.success(request, "설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다.")
+        return redirect("console:mileage-settings")
+
+    @staticmethod
+    def check(api_id: str, hash_key: str) -> dict:
+        try:
+            result = _client_for(api_id, hash_key).accum_rate(fresh=True)
+        except ProviderError as exc:
+            return {"ok": False, "message": f"연결 실패 [{exc.code}] {exc.message}"}
+        return {"ok": True, "message": f"연결 성공: 기본 적립률 {wire.rate_to_wire(result.base_rate_x10)}%"}
+
+    def toggle(self, request, current, on: bool):
+        if on:
+            missing = []
+            api_id, hash_key = current.effective_credentials()
+            if not (api_id and hash_key) or not self.check(api_id, hash_key)["ok"]:
+                missing.append("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다. "
+                               "(The credentials do not work.)")
+            if live_disclosure() is None:
+                missing.append("적립 기준 안내 페이지가 게시되어 있지 않습니다. (The earn-base disclosure is not "
+                               "published.)")
+            if missing:
+                for text in missing:
+                    messages.error(request, text)
+                return redirect("console:mileage-settings")
+        current.service_enabled, current.updated_by = on, request.user
+        current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
+        messages.success(request, "네이버 마일리지 서비스를 " + ("켰습니다." if on else "껐습니다."))
+        return redirect("console:mileage-settings")
+
+
+class ProductExclusionFilter(filters.FilterSet):
+    category = filters.ModelChoiceFilter(label=_("상품분류"), queryset=Category.objects.all(),
+                                         empty_label=_("전체 상품분류"))
+    name = filters.CharFilter(label=_("상품명"), lookup_expr="icontains")
+    display = filters.ChoiceFilter(label=_("진열상태"), field_name="is_displayed", empty_label=_("전체"),
+                                   choices=[(True, _("진열중상품")), (False, _("미진열중상품"))])
+    excluded = filters.ChoiceFilter(label=_("네이버마일리지 예외상품검색"), method="filter_excluded",
+                                    empty_label=_("전체"), choices=[("yes", _("예외상품 보기")), ("no", _("적용상품 보기"))])
+
+    class Meta:
+        model = Product
+        fields: list[str] = []
+
+    def filter_excluded(self, queryset, name, value):
+        return queryset.filter(mileage_exclusion__isnull=(value != "yes")) if value else queryset
+
+
+class ProductExclusionTable(BaseTable):
+    selection = tables.CheckBoxColumn(accessor="pk")
+    name = tables.Column(verbose_name=_("상품명"))
+    price_won = WonColumn(verbose_name=_("판매가"))
+    manufacturer = tables.Column(verbose_name=_("제조사"))
+    is_displayed = tables.Column(verbose_name=_("진열상태"))
+    state = tables.Column(verbose_name=_("상태"), accessor="mileage_exclusion__reason", default="-", orderable=False)
+
+    class Meta(BaseTable.Meta):
+        model = Product
+        fields = ("selection", "name", "price_won", "manufacturer", "is_displayed", "state")
+
+    def render_is_displayed(self, value):
+        return "진열함" if value else "진열안함"
+
+    def render_state(self, value):
+        return format_html('<span class="excluded">예외상품 ({})</span>', value)
+
+
+class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+    template_name = "console/exclusions.html"
+    table_class = ProductExclusionTable
+    filterset_class = ProductExclusionFilter
+
+    def get_queryset(self):
+        return Product.objects.select_related("mileage_exclusion").order_by("-id")
+
+    def get_table_pagination(self, table):
+        size = self.request.GET.get("per_page", "")
+        return {"per_page": int(size) if size in ("10", "20", "50", "100") else 10, "paginator_class": LazyPaginator}
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm()}
+
+    def post(self, request):
+        ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+        if not ids:
+            messages.error(request, "상품을 선택해 주세요. (Select products first.)")
+        elif request.POST.get("action") == "unset":
+            messages.success(request, f"예외상품설정 해제: {exclusion_unset(product_ids=ids, by=request.user)}건")
+        else:
+            try:
+                count = exclusion_set(product_ids=ids, reason=request.POST.get("reason", ""), by=request.user)
+            except PolicyError as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(request, f"예외상품설정: {count}건")
+        return redirect(request.get_full_path())
+
+
+class RateCalendarView(OperatorRequiredMixin, View):
+    def get(self, request):
+        now = timezone.now()
+        try:
+            rates = get_client().accum_rate(fresh=True)
+        except ProviderError as exc:
+            return render(request, "console/rates.html", {"error": exc.message}, status=502)
+        raw = rates.raw
+        history = raw.get("history") or []
+        if isinstance(history, dict):
+            history = [history]
+        cutoff = next_cutoff(now)
+        return render(request, "console/rates.html", {
+            "current": wire.rate_to_wire(rates.base_rate_x10), "next_month": raw.get("nextMonth"),
+            "next_rate": raw.get("nextMonthRate"), "fixed": raw.get("nextMonthFixed") == "Y", "history": history,
+            "cutoff": cutoff, "remaining": cutoff - now})
+
+
+def _month(request) -> str:
+    value = request.GET.get("month", "")
+    try:
+        year, month = (int(p) for p in value.split("-"))
+        return date(year, month, 1).strftime("%Y-%m")
+    except ValueError:
+        return timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
+
+
+class SettlementView(OperatorRequiredMixin, View):
+    def get(self, request):
+        month = _month(request)
+        statement = monthly_statement(month)
+        report, error = None, ""
+        try:
+            report = get_client().settlement(month)
+        except ProviderError as exc:
+            error = exc.message
+        mismatches = reconcile(statement, report) if report is not None else []
+        export = request.GET.get("export")
+        if export:
+            return export_statement(statement, export)
+        return render(request, "console/settlement.html", {
+            "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error})
+
+
+HEADER = ["주문번호", "적립 (가맹점 → 네이버)", "사용 (네이버 → 가맹점)", "취소"]
+
+
+def export_statement(statement, kind: str) -> HttpResponse:
+    rows = [[line.order_number, line.earned, line.used, line.cancelled] for line in statement.lines]
+    totals = ["합계", statement.earned, statement.used, statement.cancelled]
+    name = f"settlement-{statement.month}"
+    if kind == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerows([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]])
+        return response
+    if kind == "xlsx":
+        from openpyxl import Workbook
+
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(statement.month)
+        for row in [HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]]:
+            sheet.append(row)
+        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
+        book.save(response)
+        return response
+    from portal.receipts.render import render_pdf
+
+    pdf = render_pdf("receipts/statement.html", {"statement": statement})
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response

@@ -1,0 +1,94 @@
+"""Rendering with WeasyPrint, and the receipt cache: one PDF per order version, kept in the default storage."""
+
+import hashlib
+import io
+import zipfile
+from concurrent.futures import ProcessPoolExecutor
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import connections
+from django.template.loader import render_to_string
+
+FONT_DIR = settings.BASE_DIR / "static" / "fonts"
+
+
+def font_context() -> dict:
+    return {"font_regular": (FONT_DIR / "NanumSquareR.ttf").as_uri(), "font_bold": (FONT_DIR / "NanumSquareB.ttf").as_uri()}
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()
+
+
+def render_pdf(template: str, context: dict) -> bytes:
+    return html_to_pdf(render_to_string(template, {**font_context(), **context}))
+
+
+def _receipt_context(order) -> dict:
+    from mileage.models import MileageTransaction
+
+    return {"order": order, "lines": list(order.lines.all()), "refunds": list(order.refunds.all()),
+            "exchanges": list(order.exchanges.all()), "payment": order.payments.first(),
+            "mileage": MileageTransaction.objects.filter(order=order).first()}
+
+
+def receipt_html(order) -> str:
+    return render_to_string("receipts/receipt.html", {**font_context(), **_receipt_context(order)})
+
+
+def receipt_version(order) -> str:
+    """A fingerprint of everything the receipt shows: a changed order renders anew, an unchanged one is reused."""
+    context = _receipt_context(order)
+    mileage = context["mileage"]
+    parts = [order.number, order.status, order.goods_won, order.discount_won, order.shipping_won,
+             order.store_points_won, order.mileage_use_won, order.payable_won,
+             *[(line.pk, line.quantity, line.returned_quantity) for line in context["lines"]],
+             *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
+             (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
+             getattr(context["payment"], "status", "")]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+
+
+def receipt_path(order) -> str:
+    return f"receipts/{order.number}-{receipt_version(order)}.pdf"
+
+
+def receipt_pdf(order) -> bytes:
+    path = receipt_path(order)
+    if default_storage.exists(path):
+        with default_storage.open(path, "rb") as cached:
+            return cached.read()
+    pdf = html_to_pdf(receipt_html(order))
+    default_storage.save(path, ContentFile(pdf))
+    return pdf
+
+
+def receipts_zip(orders, *, workers: int = 2) -> bytes:
+    """Receipts of many orders in one zip; the ones not cached yet are rendered on `workers` processes."""
+    todo, ready = [], {}
+    for order in orders:
+        path = receipt_path(order)
+        if default_storage.exists(path):
+            with default_storage.open(path, "rb") as cached:
+                ready[order.number] = cached.read()
+        else:
+            todo.append((order.number, path, receipt_html(order)))
+    if todo:
+        connections.close_all()  # the workers are forked: they must not share this process's connections
+        if workers > 1 and len(todo) > 1:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                pdfs = list(pool.map(html_to_pdf, [html for _n, _p, html in todo], chunksize=4))
+        else:
+            pdfs = [html_to_pdf(html) for _n, _p, html in todo]
+        for (number, path, _html), pdf in zip(todo, pdfs, strict=True):
+            default_storage.save(path, ContentFile(pdf))
+            ready[number] = pdf
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for number, pdf in ready.items():
+            archive.writestr(f"receipt-{number}.pdf", pdf)
+    return buffer.getvalue()

@@ -1,0 +1,170 @@
+"""노출설정 및 셋팅, 예외상품설정, 적립률, 정산 and receipts (issue: settings, exclusions, rate calendar, settlement)."""
+
+import io
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from pypdf import PdfReader
+
+from mileage.models import ExclusionChange, MileageSettings, SettlementKind, SettlementLine
+from mileage.policy.constants import BUSINESS_TZ
+from portal.catalog.models import Product
+from tests.storefront.conftest import use_merchant
+
+from .conftest import place
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+def test_settings_validate_mask_check_and_guard_the_switch(shop, operator, client):
+    url = "/console/mileage/settings/"
+    response = operator.post(url, {"api_id": "1TW", "hash_key": "xyz", "action": "save"})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "영문/숫자 6자" in text and "16진수 40자" in text
+    page = operator.get(url).content.decode()
+    assert "aaf23a53f426561f62e71139c5f27adfd67da711" not in page and "aaf2" in page
+    # 연결 확인 with the stored key (the field left empty keeps it)
+    page = operator.post(url, {"api_id": "1TWXDZ", "hash_key": "", "action": "check"}).content.decode()
+    assert "연결 성공: 기본 적립률 1%" in page
+    page = operator.post(url, {"api_id": "1TWXDZ", "hash_key": "f" * 40, "action": "check"}).content.decode()
+    assert "연결 실패 [2003]" in page
+    # the earn-base choices show on the disclosure page at once
+    operator.post(url, {"api_id": "1TWXDZ", "hash_key": "", "action": "save", "include_shipping": "on",
+                        "subtract_discounts": "on", "subtract_store_points": "on", "store_points_first": "on"})
+    assert MileageSettings.load().hash_key == "aaf23a53f426561f62e71139c5f27adfd67da711"
+    assert "배송비/포장비는 적립대상금액에 포함됩니다." in client.get("/earn-base/").content.decode()
+    # switching on needs working credentials and a published disclosure
+    from cms_pages.models import EarnBaseDisclosurePage
+
+    operator.post(url, {"action": "disable"})
+    EarnBaseDisclosurePage.objects.get().unpublish()
+    page = operator.post(url, {"action": "enable"}, follow=True).content.decode()
+    assert "적립 기준 안내 페이지가 게시되어 있지 않습니다" in page
+    assert not MileageSettings.load().service_enabled
+    EarnBaseDisclosurePage.objects.get().save_revision().publish()
+    operator.post(url, {"action": "enable"})
+    assert MileageSettings.load().service_enabled
+
+
+def test_exclusion_search_bulk_reason_log_and_banner(shop, operator, client):
+    page = operator.get("/console/mileage/exclusions/", {"excluded": "yes"}).content.decode()
+    assert "문화상품권" in page and "샘플상품 1" not in page
+    page = operator.get("/console/mileage/exclusions/", {"name": "샘플", "per_page": "20"}).content.decode()
+    assert page.count("샘플상품") == 8
+    shirt = Product.objects.get(code="D0SELF0012179")
+    # a reason other than 상품권/금 is refused and changes nothing
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "set", "reason": "할인"})
+    assert not hasattr(Product.objects.get(pk=shirt.pk), "mileage_exclusion")
+    assert ExclusionChange.objects.filter(product=shirt).count() == 0
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "set", "reason": "금"})
+    change = ExclusionChange.objects.get(product=shirt)
+    assert (change.from_reason, change.to_reason, change.changed_by.username) == ("", "금", "operator")
+    assert "해당 상품은 네이버 마일리지가 지급되지 않는 상품입니다." in client.get(
+        "/shop/p/D0SELF0012179/").content.decode()
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "unset"})
+    assert ExclusionChange.objects.filter(product=shirt).count() == 2
+    assert "해당 상품은" not in client.get("/shop/p/D0SELF0012179/").content.decode()
+
+
+def test_rate_calendar_across_the_26th(shop, operator, sandbox_clock):
+    api_id, hash_key = shop.new_merchant(rate="1")
+    use_merchant(api_id, hash_key)
+    server_now = datetime.fromisoformat(shop.advance(0)["now"]).astimezone(BUSINESS_TZ)
+    # move the provider's clock to the 25th 23:59:59 of this month, Seoul time
+    target = server_now.replace(day=25, hour=23, minute=59, second=59, microsecond=0)
+    shop.advance(int((target - server_now).total_seconds()))
+    page = operator.get("/console/mileage/rates/").content.decode()
+    assert "미확정 (26일 00시에 확정)" in page and 'id="current-rate">1%' in page
+    shop.advance(1)
+    page = operator.get("/console/mileage/rates/").content.decode()
+    assert "확정됨" in page
+
+
+def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop, operator):
+    api_id, hash_key = shop.new_merchant(rate="1")
+    use_merchant(api_id, hash_key)
+    # a month of the manual's scenarios: earn, use, cancel, partial return, exchange
+    paid, _ = place(shop, method="card")  # use 500, earn 45
+    cancelled, _ = place(shop)  # bank: use 500, cancelled before payment
+    operator.post(f"/console/orders/{cancelled.number}/cancel/")
+    returned, _ = place(shop, method="card", quantity="2", use=1_000)
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{returned.number}/action/{action}/", {"company": "자체", "invoice_no": "1"})
+    line = returned.lines.get()
+    operator.post(f"/console/orders/{returned.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "card"})
+    from portal.aftersales.models import Refund, ReturnRequest
+
+    request = ReturnRequest.objects.get()
+    operator.post(f"/console/returns/{request.pk}/shipping/")
+    operator.post(f"/console/returns/{request.pk}/complete/")
+    operator.post("/console/refunds/", {"selection": [Refund.objects.get().pk]})
+    exchanged, _ = place(shop, method="card")
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{exchanged.number}/action/{action}/", {"company": "자체", "invoice_no": "2"})
+    line = exchanged.lines.get()
+    operator.post(f"/console/orders/{exchanged.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_6": "1", "mileage_returned_won": "500", "action": "complete"})
+
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    assert 'id="reconciled"' in page, page[page.find("대사 결과"):][:1500]
+    # earned: 45 + 0 + (90 → 45) + 45 ; used: 500 + 0 + (1,000 → 500) + (500 → 0)
+    assert 'id="earned">135원' in page and 'id="used">1,000원' in page and 'id="net">-865원' in page
+    # a deliberately broken record shows up as a mismatch with a link to the order
+    event = paid.mileage.events.first()
+    SettlementLine.objects.create(order=paid, event=event, kind=SettlementKind.EARN, amount_won=1,
+                                  month=SettlementLine.objects.first().month, occurred_at=event.created_at)
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    assert "금액 다름" in page and f"/console/orders/{paid.number}/" in page
+    csv_text = operator.get("/console/mileage/settlement/", {"export": "csv"}).content.decode("utf-8-sig")
+    assert paid.number in csv_text and "합계,136,1000" in csv_text
+    pdf = operator.get("/console/mileage/settlement/", {"export": "pdf"}).content
+    assert "정산서" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+
+
+def test_receipts_show_the_mileage_line_and_are_cached(shop, operator, media):
+    order, _ = place(shop)
+    buyer = Client()
+    assert buyer.get(f"/shop/orders/{order.number}/receipt.pdf").status_code == 404  # another browser
+    session_client = Client()
+    session_client.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})
+    response = session_client.get(f"/shop/orders/{order.number}/receipt.pdf")
+    assert response["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(response.content)).pages[0].extract_text()
+    for expected in ("네이버 마일리지 사용", "-500원", "1% 적립 예정 45원", "4,500원", "무통장입금", order.number):
+        assert expected in text, (expected, text)
+    cached = list((media / "receipts").iterdir())
+    assert len(cached) == 1
+    # served from storage afterwards
+    from portal.receipts import render
+
+    original = render.html_to_pdf
+    render.html_to_pdf = lambda html: (_ for _ in ()).throw(AssertionError("rendered twice"))
+    try:
+        assert operator.get(f"/console/orders/{order.number}/receipt.pdf").content == response.content
+    finally:
+        render.html_to_pdf = original
+    # a new version of the order renders anew
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    assert operator.get(f"/console/orders/{order.number}/receipt.pdf").content != response.content
+    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "receipt.pdf").write_bytes(response.content)
+
+
+def test_batch_download_of_the_filtered_receipts(shop, operator, media):
+    numbers = {place(shop, method="card")[0].number for _ in range(3)}
+    response = operator.get("/console/receipts.zip", {"payment_method": "card"})
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert {name.removeprefix("receipt-").removesuffix(".pdf") for name in archive.namelist()} == numbers

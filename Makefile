@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/mileage_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $(PY) manage.py
 
-.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres clean
+.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres bench clean
 
 venv: .venv/.installed
 
@@ -53,6 +53,10 @@ pytest-postgres: venv messages
 	fi
 
 test: lint pytest-sqlite pytest-postgres
+
+# Benchmarks: `make bench` (1,000,000 orders) or `make bench SCALE=small` (a few minutes; CI runs it).
+bench: venv messages
+	$(PY) bench/run.py --scale $(or $(SCALE),full)
 
 clean:
 	rm -rf var/*.sqlite3* var/static var/media var/mail

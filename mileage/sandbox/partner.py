@@ -14,7 +14,7 @@ from mileage import wire
 from mileage.policy.constants import BUSINESS_TZ, INFLOW_TTL
 
 from . import services as svc
-from .models import Buyer, Clock, Fault, Merchant, Transaction
+from .models import Buyer, Clock, Fault, Merchant, PopupSession, PopupState, Transaction
 
 PARTNER_SESSION_KEY = "sandbox_partner_api_id"
 
@@ -148,6 +148,30 @@ def control_buyer(request: HttpRequest) -> JsonResponse:
     buyer.set_password(data.get("password", "demo1234!"))
     buyer.save()
     return JsonResponse({"login_id": buyer.login_id})
+
+
+@csrf_exempt
+@require_POST
+def control_popup(request: HttpRequest) -> JsonResponse:
+    """Seed a completed popup (the buyer chose `use`) and answer the signed doneUrl parameters, as the popup's
+    redirect would carry them: for load tests that cannot drive a browser per order."""
+    data = _json_body(request)
+    merchant = get_object_or_404(Merchant, api_id=data.get("api_id", ""))
+    buyer = get_object_or_404(Buyer, login_id=data.get("login_id", ""))
+    now = svc.now()
+    use = int(data.get("use", 0))
+    with transaction.atomic():
+        available = svc.balance(buyer, now).available_won
+        if use > available:
+            return JsonResponse({"error": "use above balance"}, status=400)
+        popup = PopupSession.objects.create(
+            req_tx_id=svc.new_req_tx_id(), merchant=merchant, buyer=buyer, done_url=data.get("done_url", ""),
+            max_use_won=int(data.get("max_use", use)), ncisy=data.get("ncisy", ""), state=PopupState.OK,
+            base_rate_x10=svc.base_rate(merchant, now), add_rate_x10=svc.extra_rate(data.get("ncisy", ""), now),
+            use_won=use, created_at=now, completed_at=now)
+    result = wire.DoneResult("OK", popup.req_tx_id, popup.base_rate_x10, popup.add_rate_x10, use, 0, use,
+                             available - use)
+    return JsonResponse(wire.done_params(merchant.hash_key, result))
 
 
 def control_balance(request: HttpRequest, login_id: str) -> JsonResponse:

@@ -25,5 +25,6 @@ urlpatterns = [
     path("_control/fault", partner.control_fault),
     path("_control/merchant", partner.control_merchant),
     path("_control/buyer", partner.control_buyer),
+    path("_control/popup", partner.control_popup),
     path("_control/buyers/<str:login_id>", partner.control_balance),
 ]

@@ -1,0 +1,383 @@
+"""The measurements of one database (run by bench/run.py in a process of its own, on a bench database).
+
+Every figure is the median of several runs; every target is a ratio against a baseline measured here, or a count.
+Prints one JSON list of rows on stdout.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import tracemalloc
+from datetime import timedelta
+from pathlib import Path
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+django.setup()
+
+import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from bench import data  # noqa: E402
+from mileage.policy.constants import BUSINESS_TZ  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALES = {
+    "small": {"orders": 20_000, "products": 10_000, "events": 50_000, "refunds": 30, "receipts": 16,
+              "load_seconds": 5, "repeat": 5, "page": 500, "per_page": 10},
+    "full": {"orders": 1_000_000, "products": 100_000, "events": 1_000_000, "refunds": 1_000, "receipts": 1_000,
+             "load_seconds": 20, "repeat": 7, "page": 500, "per_page": 50},
+}
+rows: list[dict] = []
+
+
+def row(metric, ours, baseline, ratio, target, met, unit="ms"):
+    rows.append({"metric": metric, "database": connection.vendor, "this": ours, "baseline": baseline,
+                 "ratio": ratio, "target": target, "met": met, "unit": unit})
+
+
+def median_ms(fn, repeat: int) -> float:
+    fn()  # warm
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(samples)
+
+
+def client_for(username: str) -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+# 1. the order queue against the Django admin changelist -------------------------------------------------------
+
+def order_queue(scale):
+    operator, admin = client_for("operator"), client_for("bench")
+    per_page = scale["per_page"]
+    cases = {
+        "first page": ({}, {}),
+        "name filter": ({"orderer_name": "김민준1"}, {"q": "김민준1"}),
+        "period + method": ({"period": "30d", "payment_method": "card"},
+                            {"placed_at__gte": (timezone.now() - timedelta(days=29)).date().isoformat(),
+                             "payment_method__exact": "card"}),
+        f"page {scale['page']}": ({"page": scale["page"]}, {"p": scale["page"] - 1}),
+    }
+    first = None
+    for name, (ours, theirs) in cases.items():
+        ours_ms = median_ms(lambda q=ours: _ok(operator.get("/console/", {**q, "per_page": per_page})),
+                            scale["repeat"])
+        admin_ms = median_ms(lambda q=theirs: _ok(admin.get("/django-admin/orders/order/", q)), scale["repeat"])
+        ratio = admin_ms / ours_ms
+        row(f"주문조회 {name}", round(ours_ms, 1), round(admin_ms, 1), round(ratio, 2), "≥ 3× faster", ratio >= 3)
+        if first is None:
+            first = ours_ms
+        if name.startswith("page"):
+            row("주문조회 last page vs first", round(ours_ms, 1), round(first, 1), round(ours_ms / first, 2), "≤ 2×",
+                ours_ms / first <= 2)
+    counts = []
+    for size in (10, 100):
+        with CaptureQueriesContext(connection) as queries:
+            _ok(operator.get("/console/", {"per_page": size}))
+        counts.append(len(queries))
+    row("주문조회 queries per page (10 / 100 rows)", counts[0], counts[1], "-", "≤ 12, constant",
+        counts[0] == counts[1] <= 12, unit="queries")
+
+
+def _ok(response):
+    assert response.status_code == 200, response.status_code
+    return response
+
+
+# 3. settlement totals against the hand-written aggregate --------------------------------------------------------
+
+def settlement(scale, month):
+    from mileage.services.settlement import statement_totals
+
+    sql = ("SELECT kind, SUM(amount_won), SUM(CASE WHEN amount_won < 0 THEN amount_won ELSE 0 END) "
+           "FROM mileage_settlementline WHERE month = %s GROUP BY kind")
+
+    def floor():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [month])
+            result = {kind: (total, neg) for kind, total, neg in cursor.fetchall()}
+        earn, use = result.get("EARN", (0, 0)), result.get("USE", (0, 0))
+        return int(earn[0] or 0), int(use[0] or 0), -int((earn[1] or 0) + (use[1] or 0))
+
+    ours_ms = median_ms(lambda: statement_totals(month), scale["repeat"])
+    floor_ms = median_ms(floor, scale["repeat"])
+    equal = statement_totals(month) == floor()
+    ratio = ours_ms / floor_ms
+    row(f"정산 totals ({scale['events']:,} events)", round(ours_ms, 1), round(floor_ms, 1), round(ratio, 2),
+        "≤ 1.5× the SQL aggregate, equal", ratio <= 1.5 and equal)
+
+
+# 4. receipts -----------------------------------------------------------------------------------------------------
+
+def receipts(scale):
+    from django.core.files.storage import default_storage
+
+    from portal.orders.models import Order
+    from portal.receipts import render
+
+    orders = list(Order.objects.order_by("id")[: scale["receipts"] + 1])
+    one = orders[0]
+
+    def uncached():
+        path = render.receipt_path(one)
+        if default_storage.exists(path):
+            default_storage.delete(path)
+        render.receipt_pdf(one)
+
+    html = render.receipt_html(one)
+    ours_ms = median_ms(uncached, scale["repeat"])
+    bare_ms = median_ms(lambda: render.html_to_pdf(html), scale["repeat"])
+    row("영수증 one receipt vs bare WeasyPrint", round(ours_ms, 1), round(bare_ms, 1), round(ours_ms / bare_ms, 2),
+        "≤ 1.2×", ours_ms / bare_ms <= 1.2)
+    batch = orders[1:]
+
+    def clear():
+        for order in batch:
+            path = render.receipt_path(order)
+            if default_storage.exists(path):
+                default_storage.delete(path)
+
+    clear()
+    started = time.perf_counter()
+    render.receipts_zip(batch, workers=1)
+    single = time.perf_counter() - started
+    clear()
+    started = time.perf_counter()
+    render.receipts_zip(batch, workers=2)
+    double = time.perf_counter() - started
+    speedup = single / double
+    row(f"영수증 batch of {len(batch)} on 2 processes", round(len(batch) / double, 1), round(len(batch) / single, 1),
+        round(speedup, 2), "≥ 1.6× the single-process rate", speedup >= 1.6, unit="receipts/s")
+    operator = client_for("operator")
+    cached_ms = median_ms(lambda: _ok(operator.get(f"/console/orders/{one.number}/receipt.pdf")), scale["repeat"])
+    row("영수증 cached receipt served", round(cached_ms, 2), "-", "-", "≤ 10 ms", cached_ms <= 10)
+
+
+# 6. exclusions search, and memory of the list views -----------------------------------------------------------
+
+def exclusions(scale):
+    operator = client_for("operator")
+    ours_ms = median_ms(lambda: _ok(operator.get("/console/mileage/exclusions/", {"name": "벤치상품 12",
+                                                                                  "per_page": 50})),
+                        scale["repeat"])
+    row(f"예외상품설정 search ({scale['products']:,} products)", round(ours_ms, 1), "-", "-", "≤ 50 ms",
+        ours_ms <= 50)
+    counts = []
+    for size in (10, 100):
+        with CaptureQueriesContext(connection) as queries:
+            _ok(operator.get("/console/mileage/exclusions/", {"per_page": size}))
+        counts.append(len(queries))
+    row("예외상품설정 queries (10 / 100 rows)", counts[0], counts[1], "-", "constant", counts[0] == counts[1],
+        unit="queries")
+
+
+def memory():
+    """Peak Python memory of a list view's request; measured again at another table size by bench/run.py."""
+    operator = client_for("operator")
+    result = {}
+    for name, path in [("orders", "/console/"), ("refunds", "/console/refunds/"),
+                       ("exclusions", "/console/mileage/exclusions/")]:
+        operator.get(path)
+        tracemalloc.start()
+        _ok(operator.get(path, {"per_page": 50}))
+        result[name] = tracemalloc.get_traced_memory()[1] / 1024
+        tracemalloc.stop()
+    return result
+
+
+# 2 and 5 need the provider sandbox and a real server --------------------------------------------------------------
+
+def with_sandbox(scale):
+    sys.path.insert(0, str(ROOT))
+    from tests.sandbox_process import Sandbox
+
+    tmp = ROOT / "var" / "bench" / "sandbox"
+    tmp.mkdir(parents=True, exist_ok=True)
+    sandbox = Sandbox.start(tmp)
+    try:
+        settings.MILEAGE_API_BASE = settings.MILEAGE_SERVICE_BASE = sandbox.base_url
+        api_id, hash_key = sandbox.new_merchant(rate="1")
+        from mileage.models import MileageSettings
+
+        MileageSettings.objects.update_or_create(pk=1, defaults={"api_id": api_id, "hash_key": hash_key,
+                                                                 "service_enabled": True})
+        refunds(scale, sandbox, api_id)
+        storefront(scale, sandbox, api_id)
+    finally:
+        sandbox.stop()
+        sandbox.drop_database()
+
+
+def _placed_orders(count, sandbox, api_id, method="card"):
+    from mileage.provider import get_client
+    from portal.orders.checkout import Buyer, cart_lines, order_place
+
+    get_client()
+    lines = cart_lines({"1": 1})
+    orders = []
+    for _ in range(count):
+        buyer = sandbox.new_buyer(15_500)
+        params = sandbox.control("popup", api_id=api_id, login_id=buyer, use=500, max_use=5_000)
+        choice = {"req_tx_id": params["reqTxId"], "use_won": 500, "params": params}
+        orders.append(order_place(lines=lines, member=None, store_points_won=0, choice=choice, buyer=Buyer(
+            orderer_name="벤치", orderer_phone="010-0000-0000", orderer_email="", recipient_name="벤치",
+            recipient_phone="010-0000-0000", zipcode="", address="서울 동작구 신대방2동", address_detail="",
+            shipping_message="", depositor_name="", payment_method=method, card_number="4111",
+            guest_password="bench123")))
+    return orders
+
+
+def refunds(scale, sandbox, api_id):
+    from mileage.models import OutboxMessage
+    from portal.aftersales.models import Refund
+    from portal.aftersales.services import RefundInput, order_cancel_after_payment
+
+    operator_user = User.objects.get(username="operator")
+    orders = _placed_orders(scale["refunds"], sandbox, api_id)
+    for order in orders:
+        order_cancel_after_payment(order=order, by=operator_user, data=RefundInput(
+            cash_won=order.payable_won, store_points_won=0, mileage_won=order.mileage_use_won))
+    ids = list(Refund.objects.filter(order__in=orders).values_list("pk", flat=True))
+    operator = client_for("operator")
+    started = time.perf_counter()
+    _ok(operator.post("/console/refunds/", {"selection": ids}, follow=True))
+    total_ms = (time.perf_counter() - started) * 1000
+    sent = OutboxMessage.objects.filter(order__in=orders, kind="cancel", status="sent")
+    provider_ms = sum(m.provider_ms or 0 for m in sent)
+    calls = sent.count()
+    per_refund = (total_ms - provider_ms) / len(ids)
+    row(f"환불관리 bulk 환불완료 of {len(ids)} (portal ms per refund)", round(per_refund, 2),
+        round(provider_ms / max(1, calls), 2), "-", f"{len(ids)} calls, none twice; ≤ 20 ms",
+        calls == len(ids) and per_refund <= 20)
+
+
+def _load(url_for, seconds: float, clients: int, session_setup=None):
+    latencies, stop = [], time.monotonic() + seconds
+    lock = threading.Lock()
+
+    def worker(n):
+        session = requests.Session()
+        if session_setup:
+            session_setup(session)
+        local = []
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            url_for(session, n)
+            local.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(local)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(clients)]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return len(latencies) / elapsed, latencies[int(len(latencies) * 0.95) - 1] if latencies else 0
+
+
+def storefront(scale, sandbox, api_id):
+    from tests.sandbox_process import free_port
+
+    port = free_port()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "MILEAGE_API_BASE": sandbox.base_url,
+           "MILEAGE_SERVICE_BASE": sandbox.base_url}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "bench.wsgi", "-w", "2", "-b",
+                               f"127.0.0.1:{port}", "--log-level", "error"], env=env, cwd=ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                requests.get(base + "/bench/plain/p/1/", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+
+        def fetch(path):
+            def get(session, n):
+                assert session.get(base + path, timeout=10).status_code == 200
+            return get
+
+        secs = scale["load_seconds"]
+        ours = _load(fetch("/shop/p/1/"), secs, 8)
+        plain = _load(fetch("/bench/plain/p/1/"), secs, 8)
+        ratio = ours[0] / plain[0]
+        row("쇼핑몰 product page req/s (p95 ms)", f"{ours[0]:.0f} ({ours[1]:.0f})", f"{plain[0]:.0f} ({plain[1]:.0f})",
+            round(ratio, 2), "≥ 70% of the plain view", ratio >= 0.7, unit="req/s")
+
+        def place(with_mileage):
+            def run(session, n):
+                session.post(base + "/shop/cart/add/", data={"code": "1", "quantity": "1"},
+                             headers={"X-CSRFToken": session.cookies.get("csrftoken", "")})
+                form = session.get(base + "/shop/order/", timeout=10)
+                if with_mileage:
+                    buyer = sandbox.new_buyer(15_500)
+                    params = sandbox.control("popup", api_id=api_id, login_id=buyer, use=500, max_use=5_000)
+                    assert session.get(base + "/mileage/popup/done/", params=params, timeout=10).status_code == 200
+                token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+                response = session.post(base + "/shop/order/", timeout=20, allow_redirects=False, data={
+                    "csrfmiddlewaretoken": token, "orderer_name": "벤치", "orderer_phone": "010-0000-0000",
+                    "same_as_orderer": "on", "address": "서울 동작구 신대방2동", "payment_method": "card",
+                    "card_number": "4111", "guest_password": "bench123", "privacy_agreed": "on"})
+                assert response.status_code == 302, response.status_code
+            return run
+
+        def warm(session):
+            session.get(base + "/shop/p/1/")
+
+        mileage = _load(place(True), secs, 4, warm)
+        bare = _load(place(False), secs, 4, warm)
+        row("주문 placement with mileage orders/s (p95 ms)", f"{mileage[0]:.1f} ({mileage[1]:.0f})",
+            f"{bare[0]:.1f} ({bare[1]:.0f})", round(mileage[0] / bare[0], 2), "reported (cost of mileage)", True,
+            unit="orders/s")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="small", choices=SCALES)
+    parser.add_argument("--skip-sandbox", action="store_true")
+    parser.add_argument("--memory-only", action="store_true")
+    args = parser.parse_args()
+    scale = SCALES[args.scale]
+    month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
+    from portal.demo import load_demo
+
+    load_demo()
+    if args.memory_only:
+        print(json.dumps({"memory": memory()}))
+        return
+    data.ensure(scale, month)
+    order_queue(scale)
+    settlement(scale, month)
+    exclusions(scale)
+    receipts(scale)
+    if not args.skip_sandbox:
+        with_sandbox(scale)
+    print(json.dumps({"rows": rows, "memory": memory()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""`make bench [SCALE=small]`: run the measurements on SQLite and on PostgreSQL, print one table, keep the JSON.
+
+Data is generated once per database and scale into var/bench/ (SQLite files) or mileage_bench_<scale>
+(PostgreSQL); later runs reuse it.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def pg_ready() -> bool:
+    return subprocess.run([sys.executable, str(ROOT / "scripts" / "pg_ready.py"), PG + "/postgres"],
+                          capture_output=True).returncode == 0
+
+
+def pg_database(name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(PG + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{PG}/{name}"
+
+
+def run(database_url: str, *args: str) -> dict:
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_SETTINGS_MODULE": "bench.settings",
+           "PYTHONPATH": str(ROOT)}
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
+    out = subprocess.run([sys.executable, "-m", "bench.measure", *args], env=env, cwd=ROOT, check=True,
+                         stdout=subprocess.PIPE, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", default="full", choices=["small", "full"])
+    parser.add_argument("--skip-sandbox", action="store_true")
+    args = parser.parse_args()
+    (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    databases = [("sqlite", f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{args.scale}.sqlite3'}",
+                  f"sqlite:///{ROOT / 'var' / 'bench' / 'bench-tiny.sqlite3'}")]
+    if pg_ready():
+        databases.append(("postgresql", pg_database(f"mileage_bench_{args.scale}"), pg_database("mileage_bench_tiny")))
+    else:
+        print("PostgreSQL does not answer: measuring SQLite only", file=sys.stderr)
+    rows = []
+    for vendor, url, tiny_url in databases:
+        print(f"… {vendor}", file=sys.stderr)
+        extra = ["--skip-sandbox"] if args.skip_sandbox else []
+        result = run(url, "--scale", args.scale, *extra)
+        tiny = run(tiny_url, "--memory-only")["memory"]
+        rows += result["rows"]
+        for view, kib in result["memory"].items():
+            ratio = kib / max(1.0, tiny[view])
+            rows.append({"metric": f"memory of {view} list (large vs tiny table)", "database": vendor,
+                         "this": round(kib), "baseline": round(tiny[view]), "ratio": round(ratio, 2),
+                         "target": "does not grow (≤ 1.5×)", "met": ratio <= 1.5, "unit": "KiB"})
+    report = {"date": datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+              "rows": rows}
+    out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}.json"
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
+    print(table(rows))
+    print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} targets met · results in {out.relative_to(ROOT)}")
+
+
+def table(rows) -> str:
+    header = ["metric", "database", "this project", "baseline", "ratio", "target", "met?"]
+    body = [[r["metric"], r["database"], f"{r['this']} {r['unit']}", f"{r['baseline']}", f"{r['ratio']}",
+             r["target"], "yes" if r["met"] else "NO"] for r in rows]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *body, strict=False)]
+    lines = [" | ".join(str(c).ljust(w) for c, w in zip(line, widths, strict=False)) for line in [header, *body]]
+    lines.insert(1, "-+-".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()

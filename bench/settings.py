@@ -1,0 +1,13 @@
+"""Settings of the benchmark runs: the portal's, on its own database (DATABASE_URL set by bench/run.py)."""
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import VAR_DIR
+
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+ROOT_URLCONF = "bench.urls"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MEDIA_ROOT = VAR_DIR / "bench" / "media"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+LOGGING = {"version": 1, "disable_existing_loggers": True, "root": {"level": "ERROR", "handlers": []}}

@@ -1,0 +1,13 @@
+"""The Django admin of orders, for superusers (and the baseline the order-queue benchmark compares against)."""
+
+from django.contrib import admin
+
+from .models import Order
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
+    list_filter = ("status", "payment_method", "placed_at")
+    search_fields = ("number", "orderer_name", "depositor_name", "recipient_name", "orderer_phone")
+    list_per_page = 50

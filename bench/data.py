@@ -45,6 +45,7 @@ def ensure(scale: dict, month: str) -> None:
                     orderer_name=name, orderer_phone=f"010-{i % 10000:04d}-{i % 9999:04d}",
                     recipient_name=name, recipient_phone="010-0000-0000", address="서울 동작구 신대방2동",
                     depositor_name=name, goods_won=5_000, mileage_use_won=500 if i % 3 == 0 else 0,
+                    uses_mileage=i % 3 == 0,
                     payable_won=4_500 if i % 3 == 0 else 5_000,
                     placed_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 365))))
             Order.objects.bulk_create(orders, batch_size=BATCH)

@@ -9,8 +9,8 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $PY manage.py runserver "127.0.0.1:${SANDBOX_PORT}" --noreload \
-  >var/log/sandbox.log 2>&1 & pids+=($!)
+DJANGO_SETTINGS_MODULE=mileage.sandbox.settings .venv/bin/gunicorn mileage.sandbox.wsgi \
+  --bind "127.0.0.1:${SANDBOX_PORT}" --workers 1 --threads 8 >var/log/sandbox.log 2>&1 & pids+=($!)
 $PY manage.py db_worker --interval 1 >var/log/worker.log 2>&1 & pids+=($!)
 $PY manage.py outbox_scheduler >var/log/scheduler.log 2>&1 & pids+=($!)
 $PY manage.py runserver "127.0.0.1:${PORTAL_PORT}" --noreload >var/log/portal.log 2>&1 & pids+=($!)

@@ -23,6 +23,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def serve_command(port: int) -> list[str]:
+    """The sandbox behind gunicorn (threads, so an injected slow answer does not hold the others up)."""
+    return [str(Path(sys.executable).parent / "gunicorn"), "mileage.sandbox.wsgi", "--bind", f"127.0.0.1:{port}",
+            "--workers", "1", "--threads", "8", "--log-level", "warning"]
+
+
 def _sandbox_database(tmp: Path) -> tuple[str, callable]:
     """SQLite in a temporary folder, or a fresh PostgreSQL database when SANDBOX_DATABASE_URL names a server."""
     url = os.environ.get("SANDBOX_DATABASE_URL", "")
@@ -65,8 +71,8 @@ class Sandbox:
         subprocess.run([*manage, "sandbox_seed"], env=env, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
         port = free_port()
         log_path = tmp / "sandbox.log"
-        process = subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
-                                   env=env, cwd=ROOT, stdout=log_path.open("w"), stderr=subprocess.STDOUT)
+        process = subprocess.Popen(serve_command(port), env=env, cwd=ROOT, stdout=log_path.open("w"),
+                                   stderr=subprocess.STDOUT)
         sandbox = cls(f"http://127.0.0.1:{port}", process, env, log_path, drop)
         sandbox.wait_ready()
         return sandbox
@@ -93,9 +99,8 @@ class Sandbox:
     def restart(self) -> None:
         """Start the process again on the same port and database (after `stop`)."""
         port = urlsplit(self.base_url).port
-        self.process = subprocess.Popen(
-            [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload",
-             "--skip-checks"], env=self.env, cwd=ROOT, stdout=self.log_path.open("a"), stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(serve_command(port), env=self.env, cwd=ROOT,
+                                        stdout=self.log_path.open("a"), stderr=subprocess.STDOUT)
         self.wait_ready()
 
     # --- test controls ---

@@ -174,7 +174,6 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
             response, code = _error(fmt, err.code, err.message, err.http_status), err.code
         ApiCall.objects.create(merchant=merchant, path=request.path, result_code=code, replayed=replayed,
                                duration_ms=(time.perf_counter() - started) * 1000)
-        response["X-Provider-Time-Ms"] = f"{(time.perf_counter() - started) * 1000:.3f}"
         return response
 
     view = require_POST(view) if method == "POST" else require_GET(view)

@@ -7,7 +7,6 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mileage.models import MileageTransaction
 from mileage.policy.constants import BUSINESS_TZ
 from portal.aftersales.models import Refund, RefundMethod, RefundStatus
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
@@ -46,7 +45,7 @@ class OrderFilter(filters.FilterSet):
 
     def filter_method(self, queryset, name, value):
         if value == MILEAGE:
-            return queryset.filter(Exists(MileageTransaction.objects.filter(order=OuterRef("pk"))))
+            return queryset.filter(uses_mileage=True)
         return queryset.filter(payment_method=value)
 
     def filter_product(self, queryset, name, value):

@@ -36,9 +36,10 @@ class OrderTable(BaseTable):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
         order_by = ("-placed_at",)
+        template_name = "console/order_table.html"
 
     def render_payment_method(self, value, record):
-        if record.mileage_use_won or getattr(record, "has_mileage", False):
+        if record.uses_mileage:
             return format_html('<span class="mileage-badge" title="{}">M</span> {}', "네이버 마일리지",
                                record.get_payment_method_display())
         return record.get_payment_method_display()

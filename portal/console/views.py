@@ -3,7 +3,6 @@
 import csv
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views import View
@@ -29,17 +28,13 @@ EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orde
                   ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
 
 
-def order_queryset():
-    return Order.objects.annotate(has_mileage=Exists(MileageTransaction.objects.filter(order=OuterRef("pk"))))
-
-
 class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
     template_name = "console/order_list.html"
     table_class = OrderTable
     filterset_class = OrderFilter
 
     def get_queryset(self):
-        return order_queryset()
+        return Order.objects.all()
 
     def get_table_pagination(self, table):
         size = self.request.GET.get("per_page", "")
@@ -63,7 +58,7 @@ class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
 def _export_rows(orders):
     for order in orders.iterator(chunk_size=2000):
         yield [order.placed_at.strftime("%Y-%m-%d %H:%M:%S"), order.number, order.orderer_name, order.goods_won,
-               order.payable_won, ("M " if order.has_mileage else "") + order.get_payment_method_display(),
+               order.payable_won, ("M " if order.uses_mileage else "") + order.get_payment_method_display(),
                order.mileage_use_won, order.get_status_display()]
 
 

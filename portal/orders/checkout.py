@@ -185,7 +185,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             store_points_won=priced.store_points_won, mileage_use_won=priced.mileage_use_won,
             payable_won=priced.payable_won, placed_at=now,
             deposit_deadline=None if card_like else unpaid_deadline(now),
-            disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None))
+            disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None)
         if member is None:
             order.set_guest_password(buyer.guest_password)
         save_with_number(order, now)

@@ -84,6 +84,8 @@ class Order(models.Model):
     deposit_deadline = models.DateTimeField(_("입금기한"), null=True, blank=True)
     invoice_no = models.CharField(_("운송장번호"), max_length=40, blank=True)
     disclosure_revision_id = models.BigIntegerField(null=True, blank=True)
+    # The order used or earns Naver Mileage (the queue's "M" icon and its 네이버 마일리지 filter).
+    uses_mileage = models.BooleanField(_("네이버 마일리지 주문"), default=False)
 
     class Meta:
         verbose_name = _("주문")
@@ -97,6 +99,7 @@ class Order(models.Model):
             models.Index(fields=["depositor_name"], name="order_depositor_idx"),
             models.Index(fields=["recipient_name"], name="order_recipient_idx"),
             models.Index(fields=["orderer_phone"], name="order_phone_idx"),
+            models.Index(fields=["uses_mileage", "-placed_at"], name="order_mileage_placed_idx"),
         ]
         constraints = [
             *_non_negative("goods_won", "excluded_goods_won", "discount_won", "shipping_won", "store_points_won",

@@ -36,13 +36,13 @@ def _receipt_context(order) -> dict:
             "mileage": MileageTransaction.objects.filter(order=order).first()}
 
 
-def receipt_html(order) -> str:
-    return render_to_string("receipts/receipt.html", {**font_context(), **_receipt_context(order)})
+def receipt_html(order, context: dict | None = None) -> str:
+    return render_to_string("receipts/receipt.html", {**font_context(), **(context or _receipt_context(order))})
 
 
-def receipt_version(order) -> str:
+def receipt_version(order, context: dict | None = None) -> str:
     """A fingerprint of everything the receipt shows: a changed order renders anew, an unchanged one is reused."""
-    context = _receipt_context(order)
+    context = context or _receipt_context(order)
     mileage = context["mileage"]
     parts = [order.number, order.status, order.goods_won, order.discount_won, order.shipping_won,
              order.store_points_won, order.mileage_use_won, order.payable_won,
@@ -53,40 +53,46 @@ def receipt_version(order) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
-def receipt_path(order) -> str:
-    return f"receipts/{order.number}-{receipt_version(order)}.pdf"
+def receipt_path(order, context: dict | None = None) -> str:
+    return f"receipts/{order.number}-{receipt_version(order, context)}.pdf"
 
 
 def receipt_pdf(order) -> bytes:
-    path = receipt_path(order)
+    context = _receipt_context(order)
+    path = receipt_path(order, context)
     if default_storage.exists(path):
         with default_storage.open(path, "rb") as cached:
             return cached.read()
-    pdf = html_to_pdf(receipt_html(order))
+    pdf = html_to_pdf(receipt_html(order, context))
     default_storage.save(path, ContentFile(pdf))
     return pdf
 
 
 def receipts_zip(orders, *, workers: int = 2) -> bytes:
     """Receipts of many orders in one zip; the ones not cached yet are rendered on `workers` processes."""
-    todo, ready = [], {}
-    for order in orders:
-        path = receipt_path(order)
-        if default_storage.exists(path):
-            with default_storage.open(path, "rb") as cached:
-                ready[order.number] = cached.read()
-        else:
-            todo.append((order.number, path, receipt_html(order)))
-    if todo:
+    ready: dict[str, bytes] = {}
+    pending = []
+    pool = None
+    if workers > 1:
         connections.close_all()  # the workers are forked: they must not share this process's connections
-        if workers > 1 and len(todo) > 1:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                pdfs = list(pool.map(html_to_pdf, [html for _n, _p, html in todo], chunksize=4))
-        else:
-            pdfs = [html_to_pdf(html) for _n, _p, html in todo]
-        for (number, path, _html), pdf in zip(todo, pdfs, strict=True):
+        pool = ProcessPoolExecutor(max_workers=workers)
+    try:
+        for order in orders:
+            context = _receipt_context(order)
+            path = receipt_path(order, context)
+            if default_storage.exists(path):
+                with default_storage.open(path, "rb") as cached:
+                    ready[order.number] = cached.read()
+                continue
+            html = receipt_html(order, context)  # rendered here while the workers turn earlier ones into PDFs
+            pending.append((order.number, path, pool.submit(html_to_pdf, html) if pool else html_to_pdf(html)))
+        for number, path, result in pending:
+            pdf = result.result() if pool else result
             default_storage.save(path, ContentFile(pdf))
             ready[number] = pdf
+    finally:
+        if pool is not None:
+            pool.shutdown()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for number, pdf in ready.items():

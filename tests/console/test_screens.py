@@ -35,6 +35,7 @@ def many_orders(n: int, *, with_mileage_every: int = 3) -> list[Order]:
         Order.objects.filter(pk=order.pk).update(orderer_name=f"고객{i:03d}",
                                                  placed_at=timezone.now() - timedelta(days=i))
         if i % with_mileage_every == 0:
+            Order.objects.filter(pk=order.pk).update(uses_mileage=True)
             MileageTransaction.objects.create(order=order, req_tx_id=f"R{i}", use_won=500, earn_base_won=4_500,
                                               original_earn_base_won=4_500, expected_earn_won=45, base_rate_x10=10)
         orders.append(order)

@@ -69,8 +69,8 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
         expect(popup.locator("#rate")).to_contain_text("적립대상금액의 1% + 추가 5%")
         popup.fill("#use", "500")
         popup.screenshot(path=SHOTS / "3-popup.png", full_page=True)
-        popup.click("#confirm")
-        popup.wait_for_event("close")
+        with popup.expect_event("close"):  # the done page hands the choice to the order form and closes
+            popup.click("#confirm")
         # the order form shows the verified choice and the new amount, and kept what was typed
         expect(page.locator("#mileage-choice")).to_contain_text("네이버 마일리지 사용 500원")
         expect(page.locator("#payable")).to_have_text("4,500원")

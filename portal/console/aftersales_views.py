@@ -10,6 +10,7 @@ from django_tables2 import SingleTableMixin
 
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
 from mileage.provider.outbox import retry_by_hand
+from portal.aftersales import exchanges
 from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
 from portal.catalog.models import Product
@@ -143,7 +144,7 @@ class ExchangeView(OperatorRequiredMixin, View):
         if old and new and form.is_bound and form.is_valid():
             try:
                 parsed = {int(k): int(v) for k, v in old.items() if str(v).isdigit()}
-                quote = aftersales.exchange_quote(order=order, old_lines=parsed, new_products=new,
+                quote = exchanges.exchange_quote(order=order, old_lines=parsed, new_products=new,
                                                   mileage_returned_won=form.cleaned_data["mileage_returned_won"])
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
@@ -160,7 +161,7 @@ class ExchangeView(OperatorRequiredMixin, View):
         if request.POST.get("action") == "complete" and form.is_valid():
             old, new = self._state(request, order)
             try:
-                exchange = aftersales.exchange_complete(
+                exchange = exchanges.exchange_complete(
                     order=order, old_lines=old, new_products=new, by=request.user,
                     mileage_returned_won=form.cleaned_data["mileage_returned_won"])
             except aftersales.ActionError as exc:

@@ -9,6 +9,7 @@ urlpatterns = [
     path("", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order"),
     path("orders/<str:number>/receipt.pdf", views.OrderReceiptView.as_view(), name="receipt"),
+    path("disclosure/<int:revision_id>/", views.DisclosureRevisionView.as_view(), name="disclosure"),
     path("receipts.zip", views.ReceiptBatchView.as_view(), name="receipts"),
     path("orders/<str:number>/action/<str:action>/", views.OrderActionView.as_view(), name="order-action"),
     path("orders/<str:number>/cancel/", after.CancelView.as_view(), name="cancel"),

@@ -4,7 +4,8 @@ import csv
 
 from django.contrib import messages
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
@@ -95,9 +96,8 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
         if order.disclosure_revision_id:
             from wagtail.models import Revision
 
-            revision = Revision.objects.filter(pk=order.disclosure_revision_id).first()
-            if revision is not None:
-                disclosure_url = f"/cms/pages/{revision.object_id}/revisions/{revision.pk}/view/"
+            if Revision.objects.filter(pk=order.disclosure_revision_id).exists():
+                disclosure_url = reverse("console:disclosure", args=[order.disclosure_revision_id])
         return {
             **super().get_context_data(**kwargs), "order": order, "mileage": mileage,
             "lines": order.lines.all(), "payment": order.payments.first(),
@@ -161,3 +161,14 @@ class ReceiptBatchView(OperatorRequiredMixin, View):
         response = HttpResponse(receipts_zip(list(orders)), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="receipts.zip"'
         return response
+
+
+class DisclosureRevisionView(OperatorRequiredMixin, View):
+    """The earn-base disclosure exactly as it was published when an order was placed (a Wagtail revision)."""
+
+    def get(self, request, revision_id: int):
+        from wagtail.models import Revision
+
+        revision = get_object_or_404(Revision, pk=revision_id)
+        return render(request, "console/disclosure_revision.html", {"revision": revision,
+                                                                    "page": revision.as_object()})

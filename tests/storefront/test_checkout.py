@@ -50,7 +50,20 @@ def test_manual_example_end_to_end(client, shop):
     assert "-500원" in detail and "45원" in detail
     assert "네이버 마일리지 사용: -500원" in mail.outbox[0].body
     assert "1% 적립 예정 45원" in mail.outbox[0].body
-    assert order.disclosure_revision_id is not None
+    # the order records the revision of the earn-base disclosure that was live, and the operator's detail links it
+    from mileage.selectors import live_disclosure
+
+    disclosure = live_disclosure()
+    assert order.disclosure_revision_id == disclosure.live_revision_id
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    link = f"/console/disclosure/{order.disclosure_revision_id}/"
+    assert link in detail
+    assert disclosure.title in operator.get(link).content.decode()
 
 
 def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):

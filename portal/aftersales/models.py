@@ -6,8 +6,9 @@ the Naver Mileage at the provider (L3, L4). Every row records who did what and w
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+
+from portal.constraints import non_negative
 
 
 class RefundStatus(models.TextChoices):
@@ -33,11 +34,6 @@ class ProviderCall(models.TextChoices):
     NONE = "", _("없음")
     CANCEL = "cancel", _("취소")
     REPAYMENT = "repayment", _("재승인")
-
-
-def _non_negative(prefix: str, *fields: str) -> list[models.CheckConstraint]:
-    return [models.CheckConstraint(condition=Q(**{f"{f}__gte": 0}), name=f"{prefix}_{f}_non_negative")
-            for f in fields]
 
 
 class Refund(models.Model):
@@ -66,7 +62,7 @@ class Refund(models.Model):
         verbose_name_plural = _("환불")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["status", "-created_at"], name="refund_status_created_idx")]
-        constraints = _non_negative("refund", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
+        constraints = non_negative("refund", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
 
     def __str__(self) -> str:
         return self.number
@@ -105,7 +101,7 @@ class ReturnRequest(models.Model):
         verbose_name = _("반품")
         verbose_name_plural = _("반품")
         ordering = ["-created_at"]
-        constraints = _non_negative("return", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
+        constraints = non_negative("return", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
 
 
 class Exchange(models.Model):
@@ -122,5 +118,5 @@ class Exchange(models.Model):
     class Meta:
         verbose_name = _("교환")
         verbose_name_plural = _("교환")
-        constraints = _non_negative("exchange", "mileage_returned_won", "additional_payment_won", "refund_won",
+        constraints = non_negative("exchange", "mileage_returned_won", "additional_payment_won", "refund_won",
                                     "earn_basis_won")

@@ -148,7 +148,8 @@ class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         return {"per_page": int(size) if size in ("10", "20", "50", "100") else 10, "paginator_class": LazyPaginator}
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm()}
+        return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm(),
+                "page_sizes": (10, 20, 50, 100)}
 
     def post(self, request):
         ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]

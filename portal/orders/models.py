@@ -7,6 +7,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from portal.append_only import AppendOnlyModel
+from portal.constraints import non_negative
 
 
 class OrderStatus(models.TextChoices):
@@ -42,13 +43,6 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", _("신용카드")
     REALTIME_TRANSFER = "realtime", _("실시간계좌이체")
     PHONE = "phone", _("휴대폰결제")
-
-
-def _non_negative(*fields: str, prefix: str) -> list[models.CheckConstraint]:
-    return [
-        models.CheckConstraint(condition=Q(**{f"{field}__gte": 0}), name=f"{prefix}_{field}_non_negative")
-        for field in fields
-    ]
 
 
 class Order(models.Model):
@@ -102,8 +96,8 @@ class Order(models.Model):
             models.Index(fields=["uses_mileage", "-placed_at"], name="order_mileage_placed_idx"),
         ]
         constraints = [
-            *_non_negative("goods_won", "excluded_goods_won", "discount_won", "shipping_won", "store_points_won",
-                           "mileage_use_won", "payable_won", prefix="order"),
+            *non_negative("order", "goods_won", "excluded_goods_won", "discount_won", "shipping_won",
+                          "store_points_won", "mileage_use_won", "payable_won"),
             models.CheckConstraint(condition=Q(excluded_goods_won__lte=F("goods_won")),
                                    name="order_excluded_within_goods"),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
@@ -141,7 +135,7 @@ class OrderLine(models.Model):
         ordering = ["id"]
         indexes = [models.Index(fields=["product_name"], name="orderline_name_idx")]
         constraints = [
-            *_non_negative("unit_price_won", "line_total_won", prefix="orderline"),
+            *non_negative("orderline", "unit_price_won", "line_total_won"),
             models.CheckConstraint(condition=Q(quantity__gte=1), name="orderline_quantity_positive"),
             models.CheckConstraint(condition=Q(returned_quantity__lte=F("quantity")),
                                    name="orderline_returned_within_quantity"),
@@ -171,7 +165,7 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("결제")
         verbose_name_plural = _("결제")
-        constraints = _non_negative("amount_won", prefix="payment")
+        constraints = non_negative("payment", "amount_won")
 
 
 class OrderStatusChange(AppendOnlyModel):

@@ -45,7 +45,11 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="full", choices=["small", "full"])
     parser.add_argument("--skip-sandbox", action="store_true")
+    parser.add_argument("--readme-from", help="write bench/README.md from a results JSON and stop")
     args = parser.parse_args()
+    if args.readme_from:
+        write_readme(json.loads(Path(args.readme_from).read_text()))
+        return
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     databases = [("sqlite", f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{args.scale}.sqlite3'}",
                   f"sqlite:///{ROOT / 'var' / 'bench' / 'bench-tiny.sqlite3'}")]
@@ -72,6 +76,33 @@ def main():
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(table(rows))
     print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} targets met · results in {out.relative_to(ROOT)}")
+    if args.scale == "full":
+        write_readme(report)
+
+
+README_HEAD = """# Benchmarks
+
+`make bench` (1,000,000 orders, 100,000 products, 1,000,000 mileage events) or `make bench SCALE=small`.
+Every figure is a median of several runs; every target is a ratio against a baseline measured in the same run, or a
+count. Baselines: the Django admin changelist of the same Order model (order queue), the hand-written SQL aggregate
+(settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
+view rendering the product template without the mileage work (storefront, gunicorn with 2 workers, 8 clients on
+loopback), an order placement without mileage (placement). The provider's own time, which the sandbox reports in
+`X-Provider-Time-Ms`, is left out of the portal's time per refund.
+
+"""
+
+
+def write_readme(report: dict) -> None:
+    """bench/README.md: the last full run's table and the machine it ran on."""
+    machine = report["machine"]
+    lines = [README_HEAD, f"## Last full run: {report['date']}\n",
+             f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}.\n",
+             "| metric | database | this project | baseline | ratio | target | met? |", "|---|---|---|---|---|---|---|"]
+    for r in report["rows"]:
+        lines.append(f"| {r['metric']} | {r['database']} | {r['this']} {r['unit']} | {r['baseline']} | {r['ratio']} | "
+                     f"{r['target']} | {'yes' if r['met'] else '**no**'} |")
+    (ROOT / "bench" / "README.md").write_text("\n".join(lines) + "\n")
 
 
 def table(rows) -> str:

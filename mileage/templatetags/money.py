@@ -22,3 +22,9 @@ def rate(value) -> str:
         return wire.rate_to_wire(int(value))
     except (TypeError, ValueError):
         return ""
+
+
+@register.filter
+def label(labels: dict, value) -> str:
+    """`{{ labels|label:value }}`: a choice's label from a dict resolved once per request."""
+    return labels.get(value, value)

@@ -35,7 +35,6 @@ class OrderTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
-        order_by = ("-placed_at",)
         template_name = "console/order_table.html"
 
     def render_payment_method(self, value, record):

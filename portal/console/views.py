@@ -15,7 +15,7 @@ from django_tables2.paginators import LazyPaginator
 from mileage.models import MileageEvent, MileageTransaction, OperatorNotice, OutboxMessage
 from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import TransitionNotAllowed
 
 from .access import OperatorRequiredMixin
@@ -35,12 +35,20 @@ class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
     filterset_class = OrderFilter
 
     def get_queryset(self):
-        return Order.objects.all()
+        return Order.objects.deferred_paging()
 
     def get_table_pagination(self, table):
         size = self.request.GET.get("per_page", "")
         per_page = int(size) if size.isdigit() and int(size) in PAGE_SIZES else 50
         return {"per_page": per_page, "paginator_class": LazyPaginator}
+
+    def get_table(self, **kwargs):
+        table = super().get_table(**kwargs)
+        # Resolved once per request, not once per row (the table's template reads them).
+        table.status_labels = {value: str(label) for value, label in OrderStatus.choices}
+        table.method_labels = {value: str(label) for value, label in PaymentMethod.choices}
+        table.order_url_prefix = reverse("console:order", args=["0"]).removesuffix("0/")
+        return table
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

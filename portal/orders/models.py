@@ -9,6 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from portal.append_only import AppendOnlyModel
 from portal.constraints import non_negative
 
+from .querysets import OrderQuerySet
+
 
 class OrderStatus(models.TextChoices):
     AWAITING_DEPOSIT = "awaiting_deposit", _("입금전")  # bank transfer placed, no deposit yet
@@ -81,6 +83,8 @@ class Order(models.Model):
     # The order used or earns Naver Mileage (the queue's "M" icon and its 네이버 마일리지 filter).
     uses_mileage = models.BooleanField(_("네이버 마일리지 주문"), default=False)
 
+    objects = OrderQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("주문")
         verbose_name_plural = _("주문")
@@ -94,6 +98,7 @@ class Order(models.Model):
             models.Index(fields=["recipient_name"], name="order_recipient_idx"),
             models.Index(fields=["orderer_phone"], name="order_phone_idx"),
             models.Index(fields=["uses_mileage", "-placed_at"], name="order_mileage_placed_idx"),
+            models.Index(fields=["-placed_at", "-id"], name="order_placed_id_idx"),
         ]
         constraints = [
             *non_negative("order", "goods_won", "excluded_goods_won", "discount_won", "shipping_won",

@@ -96,3 +96,15 @@ def test_export_csv_and_xlsx(operator):
     response = operator.get("/console/", {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 6 and sheet.cell(1, 2).value == "주문번호"
+
+
+def test_deep_pages_show_the_same_rows_as_plain_offsets(operator, monkeypatch):
+    from portal.orders import querysets
+
+    many_orders(30)
+    monkeypatch.setattr(querysets, "DEFERRED_FROM", 10)
+    plain = list(Order.objects.order_by("-placed_at", "-id").values_list("number", flat=True)[20:30])
+    deferred = [o.number for o in Order.objects.deferred_paging()[20:30]]
+    assert deferred == plain
+    page = operator.get("/console/", {"per_page": 10, "page": 3}).content.decode()
+    assert all(number in page for number in plain)

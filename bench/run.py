@@ -73,6 +73,7 @@ def main():
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
               "rows": rows}
     out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(table(rows))
     print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} targets met · results in {out.relative_to(ROOT)}")

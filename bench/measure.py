@@ -58,6 +58,18 @@ def median_ms(fn, repeat: int) -> float:
     return statistics.median(samples)
 
 
+def paired_median_ms(ours, baseline, repeat: int) -> tuple[float, float]:
+    """Both medians from alternating runs, so drift and warm-up fall on both sides alike."""
+    ours(), baseline()
+    a, b = [], []
+    for _ in range(repeat):
+        for fn, samples in ((ours, a), (baseline, b)):
+            started = time.perf_counter()
+            fn()
+            samples.append((time.perf_counter() - started) * 1000)
+    return statistics.median(a), statistics.median(b)
+
+
 def client_for(username: str) -> Client:
     client = Client()
     client.force_login(User.objects.get(username=username))
@@ -79,9 +91,9 @@ def order_queue(scale):
     }
     first = None
     for name, (ours, theirs) in cases.items():
-        ours_ms = median_ms(lambda q=ours: _ok(operator.get("/console/", {**q, "per_page": per_page})),
-                            scale["repeat"])
-        admin_ms = median_ms(lambda q=theirs: _ok(admin.get("/django-admin/orders/order/", q)), scale["repeat"])
+        ours_ms, admin_ms = paired_median_ms(
+            lambda q=ours: _ok(operator.get("/console/", {**q, "per_page": per_page})),
+            lambda q=theirs: _ok(admin.get("/django-admin/orders/order/", q)), scale["repeat"])
         ratio = admin_ms / ours_ms
         row(f"주문조회 {name}", round(ours_ms, 1), round(admin_ms, 1), round(ratio, 2), "≥ 3× faster", ratio >= 3)
         if first is None:
@@ -124,8 +136,7 @@ def settlement(scale, month):
         earn, use = result.get("EARN", (0, 0)), result.get("USE", (0, 0))
         return int(earn[0] or 0), int(use[0] or 0), -int((earn[1] or 0) + (use[1] or 0))
 
-    ours_ms = median_ms(lambda: statement_totals(month), scale["repeat"])
-    floor_ms = median_ms(floor, scale["repeat"])
+    ours_ms, floor_ms = paired_median_ms(lambda: statement_totals(month), floor, scale["repeat"])
     equal = statement_totals(month) == floor()
     ratio = ours_ms / floor_ms
     row(f"정산 totals ({scale['events']:,} events)", round(ours_ms, 1), round(floor_ms, 1), round(ratio, 2),
@@ -143,15 +154,14 @@ def receipts(scale):
     orders = list(Order.objects.order_by("id")[: scale["receipts"] + 1])
     one = orders[0]
 
+    path = render.receipt_path(one)
+
     def uncached():
-        path = render.receipt_path(one)
-        if default_storage.exists(path):
-            default_storage.delete(path)
         render.receipt_pdf(one)
+        default_storage.delete(path)  # so that the next run renders again
 
     html = render.receipt_html(one)
-    ours_ms = median_ms(uncached, scale["repeat"])
-    bare_ms = median_ms(lambda: render.html_to_pdf(html), scale["repeat"])
+    ours_ms, bare_ms = paired_median_ms(uncached, lambda: render.html_to_pdf(html), scale["repeat"] * 2)
     row("영수증 one receipt vs bare WeasyPrint", round(ours_ms, 1), round(bare_ms, 1), round(ours_ms / bare_ms, 2),
         "≤ 1.2×", ours_ms / bare_ms <= 1.2)
     batch = orders[1:]

@@ -80,12 +80,13 @@ def test_rate_calendar_across_the_26th(shop, operator, sandbox_clock):
     api_id, hash_key = shop.new_merchant(rate="1")
     use_merchant(api_id, hash_key)
     server_now = datetime.fromisoformat(shop.advance(0)["now"]).astimezone(BUSINESS_TZ)
-    # move the provider's clock to the 25th 23:59:59 of this month, Seoul time
-    target = server_now.replace(day=25, hour=23, minute=59, second=59, microsecond=0)
+    # move the provider's clock to a minute before the 26th 00:00 of this month, Seoul time (the exact second is
+    # the policy tests' business; a minute leaves room for a slow machine between the two calls)
+    target = server_now.replace(day=25, hour=23, minute=59, second=0, microsecond=0)
     shop.advance(int((target - server_now).total_seconds()))
     page = operator.get("/console/mileage/rates/").content.decode()
     assert "미확정 (26일 00시에 확정)" in page and 'id="current-rate">1%' in page
-    shop.advance(1)
+    shop.advance(120)
     page = operator.get("/console/mileage/rates/").content.decode()
     assert "확정됨" in page
 

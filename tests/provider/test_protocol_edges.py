@@ -129,10 +129,10 @@ def test_apply_then_drop_the_answer_is_retried_without_applying_twice(sandbox, m
 
 
 def test_timeout_then_success(sandbox, merchant):
-    client = client_for(sandbox, merchant, read_timeout=0.5)
+    client = client_for(sandbox, merchant, read_timeout=2.0)
     buyer = sandbox.new_buyer(15_500)
     _done, order, result = approved(sandbox, client, buyer, confirmed=True)
-    sandbox.fault(merchant[0], "timeout", count=1, delay=1.0)
+    sandbox.fault(merchant[0], "timeout", count=1, delay=3.0)
     assert client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed").code in ("1000", "3092")
     assert sandbox.balance(buyer)["transactions"][-1]["state"] == "CONFIRMED"
 

@@ -284,6 +284,17 @@ _clients: dict[tuple, MileageClient] = {}
 _clients_lock = threading.Lock()
 
 
+def client_for(api_id: str, hash_key: str, **overrides) -> MileageClient:
+    """A client for these credentials with the MILEAGE_* settings (hosts, timeouts, headers, rate cache)."""
+    from django.conf import settings
+
+    options = {"connect_timeout": settings.MILEAGE_CONNECT_TIMEOUT, "read_timeout": settings.MILEAGE_READ_TIMEOUT,
+               "send_extension_headers": settings.MILEAGE_SEND_EXTENSION_HEADERS,
+               "rate_cache_seconds": settings.MILEAGE_RATE_CACHE_SECONDS, **overrides}
+    return MileageClient(api_base=settings.MILEAGE_API_BASE, service_base=settings.MILEAGE_SERVICE_BASE,
+                         api_id=api_id, hash_key=hash_key, **options)
+
+
 def get_client() -> MileageClient:
     """The client for the current settings (screen values win over the environment); one per configuration."""
     from django.conf import settings
@@ -295,11 +306,6 @@ def get_client() -> MileageClient:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = MileageClient(
-                api_base=settings.MILEAGE_API_BASE, service_base=settings.MILEAGE_SERVICE_BASE, api_id=api_id,
-                hash_key=hash_key, connect_timeout=settings.MILEAGE_CONNECT_TIMEOUT,
-                read_timeout=settings.MILEAGE_READ_TIMEOUT,
-                send_extension_headers=settings.MILEAGE_SEND_EXTENSION_HEADERS,
-                rate_cache_seconds=settings.MILEAGE_RATE_CACHE_SECONDS)
+            client = client_for(api_id, hash_key)
             _clients[key] = client
     return client

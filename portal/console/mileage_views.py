@@ -21,7 +21,8 @@ from mileage.models import MileageSettings
 from mileage.policy import PolicyError
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
-from mileage.provider import MileageClient, ProviderError, get_client
+from mileage.provider import ProviderError, get_client
+from mileage.provider.client import client_for
 from mileage.selectors import RATE_CACHE_KEY, live_disclosure
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
@@ -30,14 +31,6 @@ from portal.catalog.models import Category, Product
 from .access import OperatorRequiredMixin
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, WonColumn
-
-
-def _client_for(api_id: str, hash_key: str) -> MileageClient:
-    from django.conf import settings
-
-    return MileageClient(api_base=settings.MILEAGE_API_BASE, service_base=settings.MILEAGE_SERVICE_BASE,
-                         api_id=api_id, hash_key=hash_key, connect_timeout=settings.MILEAGE_CONNECT_TIMEOUT,
-                         read_timeout=settings.MILEAGE_READ_TIMEOUT, retries=0, rate_cache_seconds=0)
 
 
 class MileageSettingsView(OperatorRequiredMixin, View):
@@ -74,7 +67,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
     @staticmethod
     def check(api_id: str, hash_key: str) -> dict:
         try:
-            result = _client_for(api_id, hash_key).accum_rate(fresh=True)
+            result = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0).accum_rate(fresh=True)
         except ProviderError as exc:
             return {"ok": False, "message": f"연결 실패 [{exc.code}] {exc.message}"}
         return {"ok": True, "message": f"연결 성공: 기본 적립률 {wire.rate_to_wire(result.base_rate_x10)}%"}

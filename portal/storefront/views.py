@@ -98,13 +98,14 @@ def order_form(request: HttpRequest) -> HttpResponse:
         return redirect("storefront:cart")
     member = _member(request)
     form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member))
+    mileage_on, _why = checkout_available()
     points = 0
     if request.method == "POST" and form.is_valid():
         points = form.cleaned_data.get("store_points") or 0
         data = {k: form.cleaned_data.get(k, "") or "" for k in Buyer.__dataclass_fields__}
         try:
             order = order_place(lines=lines, buyer=Buyer(**data), member=member, store_points_won=points,
-                                choice=request.session.get(CHOICE_KEY) if available_mileage() else None,
+                                choice=request.session.get(CHOICE_KEY) if mileage_on else None,
                                 inflow_token=request.session.get(INFLOW_KEY, ""))
         except CheckoutError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
@@ -121,7 +122,6 @@ def order_form(request: HttpRequest) -> HttpResponse:
     except CheckoutError as exc:
         form.add_error(None, exc.message)
         priced = quote(lines, member=member)
-    mileage_on, why = checkout_available()
     choice = request.session.get(CHOICE_KEY)
     if mileage_on:
         set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
@@ -135,10 +135,6 @@ def order_form(request: HttpRequest) -> HttpResponse:
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
     }, status=400 if request.method == "POST" else 200)
-
-
-def available_mileage() -> bool:
-    return checkout_available()[0]
 
 
 def _exchange_page():

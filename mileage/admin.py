@@ -3,7 +3,7 @@
 from django.contrib import admin, messages
 
 from .models import MileageEvent, OutboxMessage, OutboxStatus
-from .provider.outbox import retry_by_hand
+from .services.transactions import outbox_retry_by_hand as retry_by_hand
 
 
 @admin.register(OutboxMessage)

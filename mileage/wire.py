@@ -86,7 +86,7 @@ def done_params(hash_key: str, result: DoneResult) -> dict[str, str]:
         "totalUseAmount": str(result.total_use_won),
         "balanceAmount": str(result.balance_won),
     }
-    params["sig"] = done_signature(hash_key, result) if result.result_code == "OK" else ""
+    params["sig"] = done_signature(hash_key, result)  # every result is signed: OK, CANCEL and ERROR alike
     return params
 
 

@@ -1,13 +1,22 @@
 """The portal's side of Naver Mileage: settings, exclusions, per-order transactions, the ledger, the outbox."""
 
 from .exclusions import Exclusion, ExclusionChange, ExclusionReason
-from .ledger import AppendOnlyError, MileageEvent, MileageEventKind, MileageTransaction, TransactionState
+from .ledger import (
+    MILEAGE_TRANSITIONS,
+    AppendOnlyError,
+    MileageEvent,
+    MileageEventKind,
+    MileageStateChange,
+    MileageTransaction,
+    TransactionState,
+)
 from .notices import OperatorNotice
 from .outbox import OutboxMessage, OutboxStatus
 from .settings import MileageSettings
 from .settlement import SettlementKind, SettlementLine
 
 __all__ = [
+    "MILEAGE_TRANSITIONS",
     "AppendOnlyError",
     "Exclusion",
     "ExclusionChange",
@@ -15,6 +24,7 @@ __all__ = [
     "MileageEvent",
     "MileageEventKind",
     "MileageSettings",
+    "MileageStateChange",
     "MileageTransaction",
     "OperatorNotice",
     "OutboxMessage",

@@ -12,25 +12,44 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.append_only import AppendOnlyError, AppendOnlyModel
 
-__all__ = ["AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageTransaction", "TransactionState"]
+__all__ = ["MILEAGE_TRANSITIONS", "AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageStateChange",
+           "MileageTransaction", "TransactionState"]
 
 
 class TransactionState(models.TextChoices):
-    SELECTED = "selected", _("선택됨")  # the buyer's verified popup choice, not yet approved
-    APPROVING = "approving", _("승인요청")  # approval written to the outbox
+    HELD = "selected", _("사용 보류")  # the buyer's verified popup choice, held at the provider, not yet approved
+    APPROVING = "approving", _("승인요청")  # the approval is being asked for (synchronously, at placement)
     APPROVED = "approved", _("승인")  # approved at the provider
     STATED = "stated", _("거래완료")  # the deal is done (paid)
+    REPAID = "repaid", _("재승인")  # re-approved with new totals (partial refund, return, exchange)
     CONFIRMED = "confirmed", _("구매확정")  # the purchase is confirmed
-    ABORTED = "aborted", _("승인취소")  # approval aborted (payment failed)
+    ABORTED = "aborted", _("승인취소")  # the approval or the hold was aborted (the order was not paid)
     CANCELLED = "cancelled", _("취소")  # the whole order cancelled at the provider
-    FAILED = "failed", _("실패")  # the provider refused the approval
+    FAILED = "failed", _("승인거절")  # the provider refused the approval, or could not be reached for it
+
+
+_T = TransactionState
+# What the provider can do to a transaction, as the portal records it (staying in a state is always allowed).
+MILEAGE_TRANSITIONS: dict[str, set[str]] = {
+    _T.HELD: {_T.APPROVING, _T.ABORTED, _T.FAILED},
+    _T.APPROVING: {_T.APPROVED, _T.FAILED, _T.ABORTED},
+    _T.APPROVED: {_T.STATED, _T.REPAID, _T.CONFIRMED, _T.CANCELLED, _T.ABORTED},
+    _T.STATED: {_T.APPROVED, _T.REPAID, _T.CONFIRMED, _T.CANCELLED},
+    _T.REPAID: {_T.STATED, _T.APPROVED, _T.CONFIRMED, _T.CANCELLED},
+    _T.CONFIRMED: set(),
+    _T.FAILED: {_T.ABORTED},
+    _T.ABORTED: set(),
+    _T.CANCELLED: set(),
+}
 
 
 class MileageTransaction(models.Model):
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="mileage")
-    req_tx_id = models.CharField(max_length=64, blank=True)
+    req_tx_id = models.CharField(max_length=64, blank=True)  # unique: one popup choice pays for one order
+    # The Idempotency-Key of the approval, drawn once: every try of the approval sends it.
+    approval_key = models.CharField(max_length=100, blank=True)
     tx_id = models.CharField(_("거래번호"), max_length=64, blank=True, db_index=True)
-    state = models.CharField(max_length=12, choices=TransactionState.choices, default=TransactionState.SELECTED)
+    state = models.CharField(max_length=12, choices=TransactionState.choices, default=TransactionState.HELD)
     base_rate_x10 = models.PositiveIntegerField(_("기본 적립률×10"), default=0)
     add_rate_x10 = models.PositiveIntegerField(_("추가 적립률×10"), default=0)
     use_won = models.BigIntegerField(_("사용금액"), default=0)
@@ -50,6 +69,7 @@ class MileageTransaction(models.Model):
         verbose_name = _("네이버 마일리지 거래")
         verbose_name_plural = _("네이버 마일리지 거래")
         constraints = [
+            models.UniqueConstraint(fields=["req_tx_id"], condition=~Q(req_tx_id=""), name="mtx_req_tx_id_unique"),
             models.CheckConstraint(condition=Q(use_won__gte=0), name="mtx_use_non_negative"),
             models.CheckConstraint(condition=Q(returned_won__gte=0) & Q(returned_won__lte=F("use_won")),
                                    name="mtx_returned_within_use"),
@@ -105,3 +125,21 @@ class MileageEvent(AppendOnlyModel):
             models.CheckConstraint(condition=Q(use_won__gte=0), name="mevent_use_non_negative"),
             models.CheckConstraint(condition=Q(earn_won__gte=0), name="mevent_earn_non_negative"),
         ]
+
+
+class MileageStateChange(AppendOnlyModel):
+    """One move of a transaction along MILEAGE_TRANSITIONS, with the event that caused it. Append-only."""
+
+    transaction = models.ForeignKey(MileageTransaction, on_delete=models.PROTECT, related_name="state_changes")
+    from_state = models.CharField(max_length=12, choices=TransactionState.choices, blank=True)
+    to_state = models.CharField(max_length=12, choices=TransactionState.choices)
+    event = models.ForeignKey(MileageEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    note = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    changed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("네이버 마일리지 상태 변경")
+        verbose_name_plural = _("네이버 마일리지 상태 변경")
+        ordering = ["changed_at", "id"]

@@ -10,6 +10,7 @@ from .earn import EarnBaseRule, OrderAmounts, cap_for_buyer, earn_amount, earn_b
 from .errors import PolicyError
 from .exchange import ExchangeOutcome, exchange_earn_basis, exchange_outcome
 from .inflow import InflowToken, inflow_is_valid, referrer_ends_inflow
+from .refund import RefundPlan, refund_plan
 from .returns import max_mileage_return, validate_mileage_return
 from .use import max_use_amount, validate_use
 
@@ -20,6 +21,7 @@ __all__ = [
     "OrderAmounts",
     "PolicyError",
     "RateChange",
+    "RefundPlan",
     "cap_for_buyer",
     "earn_amount",
     "earn_base",
@@ -33,6 +35,7 @@ __all__ = [
     "rate_for_month",
     "rate_on",
     "referrer_ends_inflow",
+    "refund_plan",
     "unpaid_deadline",
     "validate_mileage_return",
     "validate_use",

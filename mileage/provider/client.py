@@ -1,7 +1,8 @@
 """The provider client: the popup URL and its signed return, and every server-to-server call.
 
-One `requests.Session`, connect/read timeouts, retries only on connection errors, timeouts and HTTP 5xx, always
-with the same Idempotency-Key. Results are typed; errors are exceptions carrying the provider's code and message.
+One `requests.Session`, connect/read timeouts and ONE attempt per call: retrying is the caller's business (the outbox
+for every call that follows a state change, the checkout's authorisation for the approval), always with the same
+Idempotency-Key. Results are typed; errors are exceptions carrying the provider's code and message.
 """
 
 import json
@@ -19,7 +20,10 @@ from mileage import wire
 
 log = logging.getLogger(__name__)
 
-SUCCESS_CODES = {"1000", "3092"}
+ALREADY_DONE = "3092"
+SUCCESS_CODES = frozenset({"1000", ALREADY_DONE})
+# 1001/1002: accepted, completed later — success for an approval and a re-approval (PROTOCOL §2).
+APPROVAL_SUCCESS_CODES = SUCCESS_CODES | {"1001", "1002"}
 
 
 class ProviderError(Exception):
@@ -47,7 +51,17 @@ class ApiResult:
 
     @property
     def already_done(self) -> bool:
-        return self.code == "3092"
+        return self.code == ALREADY_DONE
+
+    @property
+    def state(self) -> str:
+        """The provider's state of the transaction, when the answer names it (e.g. APPROVED, ABORTED)."""
+        return str(self.raw.get("state", ""))
+
+    @property
+    def req_tx_state(self) -> str:
+        """The status call's state of a reqTxId: OPEN, HELD, EXPIRED, CANCELLED, ABORTED or USED."""
+        return str(self.raw.get("reqTxState", ""))
 
 
 @dataclass(frozen=True)
@@ -121,7 +135,7 @@ def _xml_value(node: ET.Element):
 class MileageClient:
     def __init__(self, *, api_base: str, service_base: str, api_id: str, hash_key: str,
                  session: requests.Session | None = None, connect_timeout: float = 3.0, read_timeout: float = 10.0,
-                 retries: int = 2, backoff_seconds: float = 0.2, send_extension_headers: bool = True,
+                 retries: int = 0, backoff_seconds: float = 0.2, send_extension_headers: bool = True,
                  fmt: str = "xml", rate_cache_seconds: float = 300.0):
         self.api_base, self.service_base = api_base.rstrip("/"), service_base.rstrip("/")
         self.api_id, self.hash_key = api_id, hash_key
@@ -143,29 +157,30 @@ class MileageClient:
         return f"{self.service_base}/service/v2/accumulation/{self.api_id}?{query}"
 
     def verify_done(self, params: Mapping[str, str], *, max_use_won: int) -> wire.DoneResult:
-        """Check the popup's return: signature (constant time), integers, amounts not above what was offered."""
+        """Check the popup's return: integers, the signature (constant time, on OK, CANCEL and ERROR alike), then
+        the result code and the amounts against what was offered. Nothing unsigned is acted on."""
         code = params.get("resultCode", "")
-        if code == "CANCEL":
-            raise ProviderError("CANCEL", "네이버 마일리지 적립/사용을 취소했습니다. (The buyer cancelled.)")
-        if code != "OK":
-            raise ProviderError(code or "ERROR", "네이버 마일리지 응답이 올바르지 않습니다. (Bad popup result.)")
         try:
             result = wire.DoneResult(
-                result_code=code, req_tx_id=params["reqTxId"],
-                base_rate_x10=wire.rate_from_wire(params["baseAccumRate"]),
-                add_rate_x10=wire.rate_from_wire(params["addAccumRate"]),
-                mileage_use_won=_non_negative(params["mileageUseAmount"]),
-                cash_use_won=_non_negative(params["cashUseAmount"]),
-                total_use_won=_non_negative(params["totalUseAmount"]),
-                balance_won=_non_negative(params["balanceAmount"]),
+                result_code=code, req_tx_id=params.get("reqTxId", ""),
+                base_rate_x10=wire.rate_from_wire(params.get("baseAccumRate") or "0"),
+                add_rate_x10=wire.rate_from_wire(params.get("addAccumRate") or "0"),
+                mileage_use_won=_non_negative(params.get("mileageUseAmount") or "0"),
+                cash_use_won=_non_negative(params.get("cashUseAmount") or "0"),
+                total_use_won=_non_negative(params.get("totalUseAmount") or "0"),
+                balance_won=_non_negative(params.get("balanceAmount") or "0"),
             )
         except (KeyError, ValueError) as exc:
             raise ProviderError("BAD_RESULT", "네이버 마일리지 응답 형식이 올바르지 않습니다. "
                                               "(Malformed popup result.)") from exc
-        if not result.req_tx_id or not wire.constant_time_equal(params.get("sig", ""),
-                                                                 wire.done_signature(self.hash_key, result)):
+        if code not in ("OK", "CANCEL", "ERROR") or not wire.constant_time_equal(
+                params.get("sig", ""), wire.done_signature(self.hash_key, result)):
             raise ProviderError("BAD_SIGNATURE", "네이버 마일리지 응답의 서명이 올바르지 않습니다. "
                                                  "(Bad signature on the popup result.)")
+        if code == "CANCEL":
+            raise ProviderError("CANCEL", "네이버 마일리지 적립/사용을 취소했습니다. (The buyer cancelled.)")
+        if code != "OK" or not result.req_tx_id:
+            raise ProviderError("ERROR", "네이버 마일리지 적립/사용에 실패했습니다. (The popup reported an error.)")
         if result.mileage_use_won > max_use_won or result.total_use_won > max_use_won:
             raise ProviderError("ABOVE_OFFER", f"사용금액이 이 주문의 최대 사용가능금액({max_use_won:,}원)을 넘습니다. "
                                                f"(The amount is above what this order allows.)")
@@ -176,9 +191,10 @@ class MileageClient:
     def _url(self, path: str) -> str:
         return f"{self.api_base}/v2/partner/{self.api_id}/{path}"
 
-    def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "") -> ApiResult:
+    def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "", *,
+              success: frozenset[str] = SUCCESS_CODES, fmt: str | None = None) -> ApiResult:
         url = self._url(path)
-        data = {**fields, "format": self.fmt, "secret": self.hash_key}
+        data = {**fields, "format": fmt or self.fmt, "secret": self.hash_key}
         last_error = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -199,7 +215,8 @@ class MileageClient:
                                                                                 stamp, body)
                     response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
+                # The exception's text names the URL; only its type is kept, so no secret can travel on.
+                last_error = "timeout" if isinstance(exc, requests.Timeout) else "connection failed"
                 log.warning("provider %s %s failed (attempt %d): %s", method, path, attempt + 1, last_error)
                 continue
             if response.status_code >= 500:
@@ -218,35 +235,46 @@ class MileageClient:
                 provider_ms=float(response.headers["X-Provider-Time-Ms"])
                 if "X-Provider-Time-Ms" in response.headers else None,
             )
-            if code not in SUCCESS_CODES:
+            if code not in success:
                 raise ProviderError(code or str(response.status_code), result.message or response.reason)
             return result
         raise ProviderUnavailable("UNAVAILABLE", f"네이버 마일리지 서버에 연결할 수 없습니다. (Provider unavailable: "
                                                  f"{last_error})")
 
+    def _on(self, template: str, ident: str) -> str:
+        """A call's path on a txId or reqTxId; an empty one is refused here, never sent as `/payment//…`."""
+        if not ident or "/" in ident:
+            raise ProviderError("NO_TX_ID", "거래번호가 없어 요청을 보낼 수 없습니다. (No txId to send the call on.)")
+        return template.format(ident)
+
     def approve(self, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", "payment", request.fields(), idempotency_key)
+        return self._send("POST", "payment", request.fields(), idempotency_key, success=APPROVAL_SUCCESS_CODES)
 
     def abort(self, req_tx_id: str, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"payment/{req_tx_id}/abort", {}, idempotency_key)
+        return self._send("POST", self._on("payment/{}/abort", req_tx_id), {}, idempotency_key)
+
+    def status(self, req_tx_id: str) -> ApiResult:
+        """Extension: what became of a reqTxId (and its txId once approved). A read: no Idempotency-Key."""
+        return self._send("POST", self._on("payment/{}/status", req_tx_id), {})
 
     def stated(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"payment/{tx_id}/stated", {}, idempotency_key)
+        return self._send("POST", self._on("payment/{}/stated", tx_id), {}, idempotency_key)
 
     def cancel_stated(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"payment/{tx_id}/cancel/stated", {}, idempotency_key)
+        return self._send("POST", self._on("payment/{}/cancel/stated", tx_id), {}, idempotency_key)
 
     def cancel(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"payment/{tx_id}/cancel", {}, idempotency_key)
+        return self._send("POST", self._on("payment/{}/cancel", tx_id), {}, idempotency_key)
 
     def repayment(self, tx_id: str, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"repayment/{tx_id}", request.fields(), idempotency_key)
+        return self._send("POST", self._on("repayment/{}", tx_id), request.fields(), idempotency_key,
+                          success=APPROVAL_SUCCESS_CODES)
 
     def confirmed(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"payment/{tx_id}/confirmed", {}, idempotency_key)
+        return self._send("POST", self._on("payment/{}/confirmed", tx_id), {}, idempotency_key)
 
     def invoice(self, tx_id: str, invoice: Invoice, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", f"delivery/{tx_id}/invoice", invoice.fields(), idempotency_key)
+        return self._send("POST", self._on("delivery/{}/invoice", tx_id), invoice.fields(), idempotency_key)
 
     def accum_rate(self, *, fresh: bool = False) -> ApiResult:
         """getAccumRate, cached for `rate_cache_seconds`."""
@@ -260,15 +288,11 @@ class MileageClient:
         return result
 
     def settlement(self, month: str) -> dict:
-        previous, self.fmt = self.fmt, "json"
-        try:
-            return self._send("GET", f"settlement/{month}", {}).raw
-        finally:
-            self.fmt = previous
+        return self._send("GET", f"settlement/{month}", {}, fmt="json").raw
 
 
 def _non_negative(text: str) -> int:
-    if not isinstance(text, str) or not text.isdigit():
+    if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise ValueError(f"not a non-negative integer: {text!r}")
     return int(text)
 

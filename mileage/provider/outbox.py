@@ -1,26 +1,35 @@
-"""The outbox: provider calls recorded in the same transaction as the portal's state change, sent after commit.
+"""The outbox: transport for provider calls recorded in the same transaction as the portal's state change.
 
 `enqueue_call` writes an `OutboxMessage` inside the caller's atomic block and schedules delivery on commit.
-`deliver` claims a message under a row lock, makes the HTTP call OUTSIDE any database transaction, then records
-the outcome: success applies the provider's answer (e.g. a new txId) and appends a `MileageEvent`; a transient
-failure is retried with backoff under the same Idempotency-Key; a refusal, or the last failed try, leaves the
-message FAILED in the operator's queue, where it can be retried by hand.
+`deliver` claims a message under a row lock, makes the HTTP call OUTSIDE any database transaction (one attempt per
+delivery: this is the only retry layer), then hands a success to the caller's `apply` inside one transaction with
+the message marked SENT. A transient failure is retried with backoff under the same Idempotency-Key; a refusal,
+or the last failed try, leaves the message FAILED in the operator's queue, where it can be retried by hand.
 
 Calls of one order go out in order: a message waits while an earlier one of the same order is not sent.
+What an answer means for the order is not decided here (mileage.services.transactions owns that).
 """
 
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from mileage.models import MileageEvent, MileageTransaction, OutboxMessage, OutboxStatus, TransactionState
-from mileage.services.settlement import record_settlement
+from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
 
-from .client import Invoice, PaymentRequest, ProviderError, ProviderUnavailable, get_client
+from .client import (
+    ApiResult,
+    Invoice,
+    MileageClient,
+    PaymentRequest,
+    ProviderError,
+    ProviderUnavailable,
+    get_client,
+)
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +37,47 @@ MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 5
 CLAIM_LEASE = timedelta(minutes=2)
 
-# kind → (event kind, state after success or None)
-KINDS = {
-    "approve": ("approve", TransactionState.APPROVED),
-    "abort": ("abort", TransactionState.ABORTED),
-    "stated": ("stated", TransactionState.STATED),
-    "cancel_stated": ("cancel_stated", TransactionState.APPROVED),
-    "cancel": ("cancel", TransactionState.CANCELLED),
-    "repayment": ("repayment", None),
-    "confirmed": ("confirmed", TransactionState.CONFIRMED),
-    "invoice": ("invoice", None),
+Apply = Callable[[OutboxMessage, ApiResult], None]
+
+
+def _on_req_tx(call: Callable[..., ApiResult]):
+    def send(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
+        return call(client, ids.req_tx_id, idempotency_key=key)
+    return send
+
+
+def _on_tx(call: Callable[..., ApiResult]):
+    def send(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
+        return call(client, ids.tx_id, idempotency_key=key)
+    return send
+
+
+class Ids:
+    """The reqTxId and the current txId of the message's transaction, read at send time (a re-approval before this
+    message replaced the txId). A txId the portal never learnt is asked for with the status call."""
+
+    def __init__(self, client: MileageClient, message: OutboxMessage):
+        mileage = MileageTransaction.objects.only("req_tx_id", "tx_id").get(pk=message.payload["mileage_id"])
+        self.req_tx_id, self._tx_id, self._client = mileage.req_tx_id, mileage.tx_id, client
+
+    @property
+    def tx_id(self) -> str:
+        if not self._tx_id and self.req_tx_id:
+            self._tx_id = self._client.status(self.req_tx_id).tx_id
+        return self._tx_id
+
+
+# kind → how it is sent: one typed entry per call of PROTOCOL §2 that follows a state change.
+CALLS: dict[str, Callable[[MileageClient, Ids, dict, str], ApiResult]] = {
+    "abort": _on_req_tx(MileageClient.abort),
+    "stated": _on_tx(MileageClient.stated),
+    "cancel_stated": _on_tx(MileageClient.cancel_stated),
+    "cancel": _on_tx(MileageClient.cancel),
+    "confirmed": _on_tx(MileageClient.confirmed),
+    "repayment": lambda client, ids, payload, key: client.repayment(
+        ids.tx_id, PaymentRequest.from_json(payload["request"]), idempotency_key=key),
+    "invoice": lambda client, ids, payload, key: client.invoice(
+        ids.tx_id, Invoice(**payload["invoice"]), idempotency_key=key),
 }
 
 
@@ -45,16 +85,16 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=BACKOFF_BASE_SECONDS * 2 ** max(0, attempts - 1))
 
 
-def enqueue_call(*, kind: str, mileage: MileageTransaction, payload: dict, idempotency_key: str,
+def enqueue_call(*, kind: str, order_id: int | None, payload: dict, idempotency_key: str,
                  now: datetime | None = None) -> OutboxMessage:
     """Record a provider call; must run inside the transaction that makes the state change."""
-    if kind not in KINDS:
+    if kind not in CALLS:
         raise ValueError(f"unknown outbox kind {kind}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue_call must run inside the state change's transaction")
     message, created = OutboxMessage.objects.get_or_create(
         idempotency_key=idempotency_key,
-        defaults={"kind": kind, "order_id": mileage.order_id, "payload": {**payload, "mileage_id": mileage.pk},
+        defaults={"kind": kind, "order_id": order_id, "payload": payload,
                   "wire_key": f"{idempotency_key}:{uuid.uuid4().hex[:16]}", "next_attempt_at": now or timezone.now()})
     if created:
         transaction.on_commit(lambda: _schedule(message.pk))
@@ -90,33 +130,17 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
         return message
 
 
-def _call(message: OutboxMessage):
-    client = get_client()
-    mileage = MileageTransaction.objects.get(pk=message.payload["mileage_id"])
-    key, payload = message.wire_key, message.payload
-    match message.kind:
-        case "approve":
-            return client.approve(PaymentRequest.from_json(payload["request"]), idempotency_key=key)
-        case "abort":
-            return client.abort(mileage.req_tx_id, idempotency_key=key)
-        case "repayment":
-            return client.repayment(mileage.tx_id, PaymentRequest.from_json(payload["request"]),
-                                    idempotency_key=key)
-        case "invoice":
-            return client.invoice(mileage.tx_id, Invoice(**payload["invoice"]), idempotency_key=key)
-        case _:
-            return getattr(client, message.kind)(mileage.tx_id, idempotency_key=key)
-
-
-def deliver(message_id: int, *, now: datetime | None = None, force: bool = False) -> OutboxMessage | None:
+def deliver(message_id: int, *, apply: Apply, now: datetime | None = None,
+            force: bool = False) -> OutboxMessage | None:
     """Send one message if it is due (or `force`). Returns the message as it ended, or None if not sent now."""
     now = now or timezone.now()
     message = _claim(message_id, now, force)
     if message is None:
         return None
     started = time.perf_counter()
+    client = get_client()
     try:
-        result = _call(message)  # outside any transaction
+        result = CALLS[message.kind](client, Ids(client, message), message.payload, message.wire_key)  # no transaction
     except ProviderUnavailable as exc:
         return _record_failure(message, exc, now, transient=True)
     except ProviderError as exc:
@@ -124,31 +148,7 @@ def deliver(message_id: int, *, now: datetime | None = None, force: bool = False
     portal_ms = (time.perf_counter() - started) * 1000
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
-        mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
-        event_kind, new_state = KINDS[message.kind]
-        fields = ["updated_at"]
-        if result.tx_id and message.kind in ("approve", "repayment"):
-            mileage.tx_id = result.tx_id
-            mileage.expected_earn_won = result.earn_won
-            fields += ["tx_id", "expected_earn_won"]
-        if message.kind == "approve" and result.tx_id:
-            mileage.base_rate_x10, mileage.add_rate_x10 = result.base_rate_x10, result.add_rate_x10
-            fields += ["base_rate_x10", "add_rate_x10"]
-        if new_state is not None:
-            mileage.state = new_state
-            fields.append("state")
-        mileage.save(update_fields=fields)
-        request = message.payload.get("request") or {}
-        answered_use = result.raw.get("mileageUseAmount")
-        use_after = int(answered_use) if str(answered_use or "").isdigit() else request.get("mileage_use_won")
-        event = MileageEvent.objects.create(
-            transaction=mileage, kind=event_kind, tx_id=message.payload.get("tx_id_before", ""),
-            new_tx_id=result.tx_id, use_won=use_after if use_after is not None else mileage.use_won,
-            earn_base_won=mileage.earn_base_won, earn_won=result.earn_won, result_code=result.code,
-            result_message=result.message[:300], idempotency_key=message.idempotency_key,
-            created_by_id=message.payload.get("by"))
-        record_settlement(mileage=mileage, event=event, use_after=use_after, earn_after=result.earn_won,
-                          confirmed=bool(request.get("is_confirmed")))
+        apply(message, result)
         message.status, message.sent_at = OutboxStatus.SENT, timezone.now()
         message.response = result.raw
         message.provider_ms = int(result.provider_ms) if result.provider_ms is not None else None
@@ -167,28 +167,24 @@ def _record_failure(message: OutboxMessage, exc: ProviderError, now: datetime, *
             message.next_attempt_at = now + backoff(message.attempts)
         else:
             message.status = OutboxStatus.FAILED
-            if not transient and message.kind == "approve":
-                mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
-                mileage.state = TransactionState.FAILED
-                mileage.save(update_fields=["state", "updated_at"])
         message.save(update_fields=["status", "next_attempt_at", "last_error"])
     log.warning("outbox %s failed (%s): %s", message.idempotency_key, message.status, message.last_error)
     return message
 
 
-def deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
+def deliver_due(*, apply: Apply, now: datetime | None = None, limit: int = 100) -> int:
     """Send every due pending message (the scheduler's sweep). Returns how many were sent."""
     now = now or timezone.now()
     ids = list(OutboxMessage.objects.filter(status=OutboxStatus.PENDING, next_attempt_at__lte=now)
                .order_by("id").values_list("id", flat=True)[:limit])
     sent = 0
     for message_id in ids:
-        result = deliver(message_id, now=now)
+        result = deliver(message_id, apply=apply, now=now)
         sent += bool(result and result.status == OutboxStatus.SENT)
     return sent
 
 
-def retry_by_hand(message_id: int) -> OutboxMessage | None:
+def retry_by_hand(message_id: int, *, apply: Apply) -> OutboxMessage | None:
     """The operator's retry button: a FAILED message is sent again at once, with the same Idempotency-Key."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
@@ -197,4 +193,4 @@ def retry_by_hand(message_id: int) -> OutboxMessage | None:
         message.status, message.attempts = OutboxStatus.PENDING, 0
         message.next_attempt_at = timezone.now()
         message.save(update_fields=["status", "attempts", "next_attempt_at"])
-    return deliver(message_id, force=True)
+    return deliver(message_id, apply=apply, force=True)

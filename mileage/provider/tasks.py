@@ -5,14 +5,14 @@ from django_tasks import task
 
 @task()
 def deliver_outbox_message(message_id: int) -> str:
-    from .outbox import deliver
+    from mileage.services.transactions import outbox_deliver
 
-    message = deliver(message_id)
+    message = outbox_deliver(message_id)
     return message.status if message else "not-due"
 
 
 @task()
 def deliver_due_messages() -> int:
-    from .outbox import deliver_due
+    from mileage.services.transactions import outbox_deliver_due
 
-    return deliver_due()
+    return outbox_deliver_due()

@@ -145,13 +145,14 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
                 time.sleep(merchant.fault_delay_seconds)
             key = request.headers.get("Idempotency-Key", "")
             body_hash = hashlib.sha256(request.body).hexdigest()
+            request_line = f"{request.method} {request.path}"[:250]
             with transaction.atomic():
                 Merchant.objects.select_for_update().get(pk=merchant.pk)  # one call at a time per merchant
                 record = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first() if key else None
                 if record is not None:
-                    if record.body_hash != body_hash:
+                    if record.body_hash != body_hash or record.request_line != request_line:
                         raise svc.ApiError("2006", "같은 Idempotency-Key에 다른 요청입니다. "
-                                                   "(Idempotency-Key reused with another body.)", 422)
+                                                   "(Idempotency-Key reused with another request.)", 422)
                     replayed, code = True, record.result_code
                     response = HttpResponse(record.body, status=record.status_code,
                                             content_type=record.content_type)
@@ -164,6 +165,7 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
                     response, code = _render(fmt, fields), fields["resultCode"]
                     if key:
                         IdempotencyRecord.objects.create(merchant=merchant, key=key, body_hash=body_hash,
+                                                         request_line=request_line,
                                                          result_code=code,
                                                          status_code=response.status_code,
                                                          content_type=response["Content-Type"],
@@ -197,6 +199,12 @@ def _on_tx(action):
     return handler
 
 
+def h_status(merchant, data, now, req_tx_id):
+    """Extension: the state of a reqTxId and, once approved, the transaction standing for it (its txId)."""
+    state, tx = svc.status(merchant, req_tx_id, now)
+    return {**tx_fields(tx), "reqTxId": req_tx_id, "reqTxState": state}
+
+
 def h_repayment(merchant, data, now, tx_id):
     return tx_fields(svc.repayment(svc.lock_tx(merchant, tx_id, now), parse_amounts(data), now))
 
@@ -225,6 +233,7 @@ def h_settlement(merchant, data, now, month):
 
 payment = endpoint(h_payment)
 abort = endpoint(h_abort)
+status = endpoint(h_status)
 stated = endpoint(_on_tx(svc.stated))
 cancel_stated = endpoint(_on_tx(svc.cancel_stated))
 cancel = endpoint(_on_tx(svc.cancel))

@@ -34,6 +34,9 @@ class Merchant(models.Model):
     initial_rate_x10 = models.PositiveIntegerField(default=10)
     ad_extra_rate_x10 = models.PositiveIntegerField(default=50)
     require_signed_requests = models.BooleanField(default=False)
+    # Extension (PROTOCOL §1): the popup's OK holds the chosen use for this merchant's reqTxId. Off plays a
+    # provider that ignores the extension, where only the approval's balance check stands between two orders.
+    holds_popup_use = models.BooleanField(default=True)
     fault = models.CharField(max_length=10, choices=Fault.choices, blank=True, default="")
     fault_remaining = models.PositiveIntegerField(default=0)
     fault_delay_seconds = models.FloatField(default=6.0)
@@ -71,11 +74,11 @@ class Buyer(models.Model):
 
 
 class PopupState(models.TextChoices):
-    OPEN = "open"
-    OK = "ok"
-    CANCELLED = "cancel"
-    ABORTED = "aborted"
-    USED = "used"
+    OPEN = "open"  # the buyer has the popup open; nothing held
+    OK = "ok"  # the buyer confirmed: the use is held until hold_expires_at (when the merchant holds)
+    CANCELLED = "cancel"  # the buyer pressed 취소
+    ABORTED = "aborted"  # the shop aborted the reqTxId: the hold is released
+    USED = "used"  # an approval consumed the choice
 
 
 class PopupSession(models.Model):
@@ -91,6 +94,10 @@ class PopupSession(models.Model):
     use_won = models.BigIntegerField(default=0)
     created_at = models.DateTimeField()
     completed_at = models.DateTimeField(null=True)
+    hold_expires_at = models.DateTimeField(null=True)  # while state is OK and this is in the future, use_won is held
+
+    class Meta:
+        indexes = [models.Index(fields=["buyer", "state"], name="popup_buyer_state_idx")]
 
 
 class TxState(models.TextChoices):
@@ -168,6 +175,7 @@ class SettlementEntry(models.Model):
 class IdempotencyRecord(models.Model):
     merchant = models.ForeignKey(Merchant, on_delete=models.CASCADE)
     key = models.CharField(max_length=100)
+    request_line = models.CharField(max_length=250, default="")  # "POST /v2/partner/…/payment": a key binds to it
     body_hash = models.CharField(max_length=64)
     result_code = models.CharField(max_length=8)
     status_code = models.PositiveIntegerField()

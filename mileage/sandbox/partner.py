@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mileage import wire
+from mileage.policy import PolicyError
 from mileage.policy.constants import BUSINESS_TZ, INFLOW_TTL
 
 from . import services as svc
@@ -67,6 +68,8 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
         "merchant": merchant, "now": now, "message": message, "rates": rates, "month": month,
         "report": svc.settlement(merchant, month),
         "transactions": Transaction.objects.filter(merchant=merchant).select_related("buyer").order_by("-id")[:100],
+        "holds": PopupSession.objects.filter(merchant=merchant, state=PopupState.OK, hold_expires_at__gt=now)
+        .select_related("buyer").order_by("hold_expires_at")[:100],
     })
 
 
@@ -134,6 +137,7 @@ def control_merchant(request: HttpRequest) -> JsonResponse:
         "initial_rate_x10": wire.rate_from_wire(str(data.get("rate", "1"))),
         "ad_extra_rate_x10": wire.rate_from_wire(str(data.get("ad_extra_rate", "5"))),
         "require_signed_requests": bool(data.get("require_signed_requests", False)),
+        "holds_popup_use": bool(data.get("holds_popup_use", True)),
     })
     return JsonResponse({"api_id": merchant.api_id})
 
@@ -160,17 +164,16 @@ def control_popup(request: HttpRequest) -> JsonResponse:
     buyer = get_object_or_404(Buyer, login_id=data.get("login_id", ""))
     now = svc.now()
     use = int(data.get("use", 0))
-    with transaction.atomic():
-        available = svc.balance(buyer, now).available_won
-        if use > available:
-            return JsonResponse({"error": "use above balance"}, status=400)
-        popup = PopupSession.objects.create(
-            req_tx_id=svc.new_req_tx_id(), merchant=merchant, buyer=buyer, done_url=data.get("done_url", ""),
-            max_use_won=int(data.get("max_use", use)), ncisy=data.get("ncisy", ""), state=PopupState.OK,
-            base_rate_x10=svc.base_rate(merchant, now), add_rate_x10=svc.extra_rate(data.get("ncisy", ""), now),
-            use_won=use, created_at=now, completed_at=now)
-    result = wire.DoneResult("OK", popup.req_tx_id, popup.base_rate_x10, popup.add_rate_x10, use, 0, use,
-                             available - use)
+    base, add = svc.base_rate(merchant, now), svc.extra_rate(data.get("ncisy", ""), now)
+    popup = PopupSession(req_tx_id=svc.new_req_tx_id(), merchant=merchant, done_url=data.get("done_url", ""),
+                         max_use_won=int(data.get("max_use", use)), ncisy=data.get("ncisy", ""), created_at=now)
+    try:
+        with transaction.atomic():
+            popup.save()
+            bal = svc.popup_hold(popup, buyer, use, base, add, now)
+    except PolicyError as exc:
+        return JsonResponse({"error": str(exc)}, status=400)
+    result = wire.DoneResult("OK", popup.req_tx_id, base, add, use, 0, use, bal.available_won)
     return JsonResponse(wire.done_params(merchant.hash_key, result))
 
 
@@ -181,6 +184,7 @@ def control_balance(request: HttpRequest, login_id: str) -> JsonResponse:
         svc.expire_unpaid(now, buyer)
     bal = svc.balance(buyer, now)
     return JsonResponse({"login_id": login_id, "available": bal.available_won, "pending": bal.pending_won,
+                         "held": bal.held_won,
                          "transactions": [
                              {"txId": t.tx_id, "orderNo": t.order_no, "state": t.state, "use": t.use_won,
                               "earn": t.earn_won, "amount": t.amount_won, "baseRate": t.base_rate_x10,

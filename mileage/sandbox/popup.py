@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from mileage import wire
-from mileage.policy import PolicyError, validate_use
+from mileage.policy import PolicyError
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -54,6 +54,14 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
     return redirect("popup", req_tx_id=popup.req_tx_id)
 
 
+def _won(raw: str) -> int:
+    """The use typed into the popup: ASCII digits only (a minus sign is left to the rule), at most 12 of them."""
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
+        raise PolicyError("use_not_integer", "사용금액은 숫자로 입력해 주세요.", "Enter the amount as a number.")
+    return int(raw)
+
+
 def _done_redirect(popup: PopupSession, result: wire.DoneResult) -> HttpResponse:
     sep = "&" if "?" in popup.done_url else "?"
     return redirect(popup.done_url + sep + urlencode(wire.done_params(popup.merchant.hash_key, result)))
@@ -85,23 +93,20 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
         return _done_redirect(session, wire.DoneResult("CANCEL", session.req_tx_id, base_rate, add_rate, 0, 0, 0, 0))
     bal = None
     if buyer is not None:
-        svc.expire_unpaid(now, buyer)
-        bal = svc.balance(buyer, now)
         if request.method == "POST" and action == "confirm":
             raw = request.POST.get("use", "").replace(",", "").strip() or "0"
             try:
-                use = validate_use(int(raw) if raw.lstrip("-").isdigit() else raw, balance_won=bal.available_won,
-                                   max_use_won=session.max_use_won)
+                use = _won(raw)
+                with transaction.atomic():
+                    bal = svc.popup_hold(session, buyer, use, base_rate, add_rate, now)
             except PolicyError as exc:
                 error = str(exc)
             else:
-                with transaction.atomic():
-                    session.buyer, session.use_won = buyer, use
-                    session.base_rate_x10, session.add_rate_x10 = base_rate, add_rate
-                    session.state, session.completed_at = PopupState.OK, now
-                    session.save()
                 return _done_redirect(session, wire.DoneResult(
-                    "OK", session.req_tx_id, base_rate, add_rate, use, 0, use, bal.available_won - use))
+                    "OK", session.req_tx_id, base_rate, add_rate, use, 0, use, bal.available_won))
+        with transaction.atomic():
+            svc.expire_unpaid(now, buyer)
+        bal = svc.balance(buyer, now)
     return render(request, "sandbox/popup.html", {
         "session": session, "merchant": session.merchant, "buyer": buyer, "balance": bal, "error": error,
         "base_rate": wire.rate_to_wire(base_rate), "add_rate": wire.rate_to_wire(add_rate) if add_rate else "",

@@ -6,7 +6,7 @@ same buyer never read-decide-write on stale balances.
 
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Sum
@@ -20,6 +20,7 @@ from mileage.policy import (
     inflow_is_valid,
     rate_on,
     unpaid_deadline,
+    validate_use,
 )
 from mileage.policy.calendar import effective_month, next_cutoff, rate_for_month
 from mileage.policy.constants import BUSINESS_TZ, RATE_CUTOFF_DAY
@@ -101,18 +102,45 @@ def rates_report(merchant: Merchant, now: datetime) -> dict:
 
 @dataclass(frozen=True)
 class Balance:
-    available_won: int
+    available_won: int  # what the buyer can spend now: holds of confirmed popups already taken off
     pending_won: int
+    held_won: int = 0
 
 
-def balance(buyer: Buyer, now: datetime, exclude_tx: Transaction | None = None) -> Balance:
+def holds(buyer: Buyer, now: datetime, exclude_popup: PopupSession | None = None):
+    """Popup choices still holding their use (PROTOCOL §1 hold): confirmed, not yet approved, aborted or expired."""
+    held = PopupSession.objects.filter(buyer=buyer, state=PopupState.OK, hold_expires_at__gt=now)
+    return held.exclude(pk=exclude_popup.pk) if exclude_popup is not None else held
+
+
+def balance(buyer: Buyer, now: datetime, exclude_tx: Transaction | None = None,
+            exclude_popup: PopupSession | None = None) -> Balance:
     active = Transaction.objects.filter(buyer=buyer, state__in=ACTIVE_STATES)
     if exclude_tx is not None:
         active = active.exclude(pk=exclude_tx.pk)
     used = active.aggregate(s=Sum("use_won"))["s"] or 0
     earned = active.filter(available_at__lte=now).aggregate(s=Sum("earn_won"))["s"] or 0
     pending = active.filter(available_at__gt=now).aggregate(s=Sum("earn_won"))["s"] or 0
-    return Balance(available_won=buyer.opening_balance_won + earned - used, pending_won=pending)
+    held = holds(buyer, now, exclude_popup).aggregate(s=Sum("use_won"))["s"] or 0
+    return Balance(available_won=buyer.opening_balance_won + earned - used - held, pending_won=pending,
+                   held_won=held)
+
+
+def popup_hold(popup: PopupSession, buyer: Buyer, use_won: int, base_rate_x10: int, add_rate_x10: int,
+               now: datetime) -> Balance:
+    """The buyer pressed 확인: under the buyer's row lock, check the use against the balance (other holds counted)
+    and hold it against the reqTxId for SANDBOX_HOLD_MINUTES. Raises PolicyError when it does not fit."""
+    Buyer.objects.select_for_update().get(pk=buyer.pk)
+    expire_unpaid(now, buyer)
+    bal = balance(buyer, now, exclude_popup=popup)
+    validate_use(use_won, balance_won=bal.available_won, max_use_won=popup.max_use_won)
+    popup.buyer, popup.use_won = buyer, use_won
+    popup.base_rate_x10, popup.add_rate_x10 = base_rate_x10, add_rate_x10
+    popup.state, popup.completed_at = PopupState.OK, now
+    popup.hold_expires_at = (now + timedelta(minutes=settings.SANDBOX_HOLD_MINUTES)
+                             if popup.merchant.holds_popup_use else None)
+    popup.save()
+    return Balance(bal.available_won - use_won, bal.pending_won, bal.held_won + use_won)
 
 
 def expire_unpaid(now: datetime, buyer: Buyer | None = None) -> int:
@@ -189,11 +217,17 @@ def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: 
         raise ApiError("3001", "거래 정보가 없습니다. (Unknown reqTxId.)")
     existing = Transaction.objects.filter(popup=popup, root__isnull=True).first()
     if existing is not None:
-        if existing.order_no == amounts.order_no:
-            raise AlreadyDone(existing)
-        raise ApiError("3002", "이미 사용된 reqTxId입니다. (This reqTxId was used by another order.)")
+        if existing.order_no != amounts.order_no:
+            raise ApiError("3002", "이미 사용된 reqTxId입니다. (This reqTxId was used by another order.)")
+        if existing.state in (TxState.ABORTED, TxState.CANCELLED, TxState.AUTO_CANCELLED):
+            raise ApiError("3006", "이미 취소된 거래입니다. (The approval of this reqTxId was aborted or cancelled.)")
+        raise AlreadyDone(latest(existing))
+    if popup.state == PopupState.ABORTED:
+        raise ApiError("3006", "승인취소된 reqTxId입니다. (This reqTxId was aborted.)")
     if popup.state != PopupState.OK:
         raise ApiError("3002", "적립/사용 선택이 완료되지 않았습니다. (The buyer did not confirm the popup.)")
+    if popup.hold_expires_at is not None and popup.hold_expires_at <= now:
+        raise ApiError("3005", "적립/사용 선택의 유효시간이 지났습니다. (The popup's hold has expired.)")
     if amounts.mileage_use_won != popup.use_won:
         raise ApiError("3003", f"사용금액이 구매자가 선택한 금액({popup.use_won}원)과 다릅니다. "
                                f"(mileageUseAmount differs from the buyer's choice.)")
@@ -201,7 +235,7 @@ def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: 
         raise ApiError("2002", "적립대상금액이 주문금액보다 큽니다. (amount is above orderAmount.)")
     buyer = Buyer.objects.select_for_update().get(pk=popup.buyer_id)
     expire_unpaid(now, buyer)
-    if amounts.mileage_use_won > balance(buyer, now).available_won:
+    if amounts.mileage_use_won > balance(buyer, now, exclude_popup=popup).available_won:
         raise ApiError("3004", "네이버 마일리지 잔액이 부족합니다. (Insufficient balance.)")
     tx = Transaction(
         tx_id=_new_tx_id(), merchant=merchant, buyer=buyer, popup=popup, order_no=amounts.order_no,
@@ -224,6 +258,29 @@ def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: 
     if _granted(tx):
         _entry(tx, EntryKind.EARN, tx.earn_won, "APPROVE", now)
     return tx
+
+
+def latest(tx: Transaction) -> Transaction:
+    """The transaction that stands now for tx's order: tx, or the re-approval that superseded it, and so on."""
+    while tx.superseded_by_id is not None:
+        tx = Transaction.objects.get(pk=tx.superseded_by_id)
+    return tx
+
+
+POPUP_STATUS = {PopupState.OPEN: "OPEN", PopupState.OK: "HELD", PopupState.CANCELLED: "CANCELLED",
+                PopupState.ABORTED: "ABORTED", PopupState.USED: "USED"}
+
+
+def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Transaction | None]:
+    """Extension (PROTOCOL §2 status): what became of a reqTxId, and the transaction standing for it now."""
+    popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=req_tx_id).first()
+    if popup is None:
+        raise ApiError("3001", "거래 정보가 없습니다. (Unknown reqTxId.)")
+    tx = Transaction.objects.filter(popup=popup, root__isnull=True).first()
+    state = POPUP_STATUS[popup.state]
+    if state == "HELD" and popup.hold_expires_at is not None and popup.hold_expires_at <= now:
+        state = "EXPIRED"
+    return state, latest(tx) if tx is not None else None
 
 
 def lock_tx(merchant: Merchant, tx_id: str, now: datetime) -> Transaction:

@@ -58,6 +58,8 @@ PASSWORD_HASHERS = env.list("SANDBOX_PASSWORD_HASHERS", default=[
 SANDBOX_PROVIDER_KEY = env("SANDBOX_PROVIDER_KEY", default="sandbox-provider-key-9d2f")
 # How far a popup timestamp may be off (extension).
 SANDBOX_POPUP_MAX_SKEW_SECONDS = 600
+# How long the popup's OK holds the chosen use against its reqTxId (extension, PROTOCOL §1).
+SANDBOX_HOLD_MINUTES = env.int("SANDBOX_HOLD_MINUTES", default=30)
 # Extension headers: how far X-Mileage-Timestamp may be off.
 SANDBOX_REQUEST_MAX_SKEW_SECONDS = 600
 LOGGING = {"version": 1, "disable_existing_loggers": False,

@@ -11,6 +11,7 @@ urlpatterns = [
     path("service/v2/popup/<str:req_tx_id>/", popup.popup, name="popup"),
     path(f"{P}/payment", api.payment),
     path(f"{P}/payment/<str:req_tx_id>/abort", api.abort),
+    path(f"{P}/payment/<str:req_tx_id>/status", api.status),
     path(f"{P}/payment/<str:tx_id>/stated", api.stated),
     path(f"{P}/payment/<str:tx_id>/cancel/stated", api.cancel_stated),
     path(f"{P}/payment/<str:tx_id>/cancel", api.cancel),

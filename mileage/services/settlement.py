@@ -1,50 +1,13 @@
-"""Settlement bookkeeping (S1): turn each provider answer into signed EARN/USE lines, the way the provider books
-them — use when approved, earn when the deal is paid (approval with isConfirmed=Y, or stated), reversals when
-cancelled, deltas on a re-approval — and build a month's statement and its reconciliation."""
+"""Settlement reads (S1): a month's statement over the signed EARN/USE lines (booked by
+mileage.services.transactions with each provider answer) and its reconciliation against the provider's report."""
 
 from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
-from django.utils import timezone
 
-from mileage.models import MileageEvent, MileageTransaction, SettlementKind, SettlementLine
-from mileage.policy.constants import BUSINESS_TZ
+from mileage.models import SettlementKind, SettlementLine
 
 NEGATIVE = Q(amount_won__lt=0)
-
-
-def _month(moment) -> str:
-    return moment.astimezone(BUSINESS_TZ).strftime("%Y-%m")
-
-
-def record_settlement(*, mileage: MileageTransaction, event: MileageEvent, use_after: int | None,
-                      earn_after: int, confirmed: bool = False) -> None:
-    """Book the provider's new state for this order after `event` (inside the event's transaction)."""
-    kind = event.kind
-    use, granted, is_granted = mileage.provider_use_won, mileage.granted_earn_won, mileage.earn_granted
-    if kind == "approve":
-        use = use_after if use_after is not None else mileage.use_won
-        is_granted = confirmed
-        granted = earn_after if confirmed else 0
-    elif kind == "stated":
-        is_granted, granted = True, earn_after
-    elif kind == "cancel_stated":
-        is_granted, granted = False, 0
-    elif kind in ("cancel", "abort", "auto_cancel"):
-        use, granted, is_granted = 0, 0, False
-    elif kind == "repayment":
-        use = use_after if use_after is not None else use
-        granted = earn_after if is_granted else 0
-    else:
-        return
-    now = event.created_at or timezone.now()
-    for line_kind, delta in ((SettlementKind.USE, use - mileage.provider_use_won),
-                             (SettlementKind.EARN, granted - mileage.granted_earn_won)):
-        if delta:
-            SettlementLine.objects.create(order_id=mileage.order_id, event=event, kind=line_kind, amount_won=delta,
-                                          month=_month(now), occurred_at=now)
-    mileage.provider_use_won, mileage.granted_earn_won, mileage.earn_granted = use, granted, is_granted
-    mileage.save(update_fields=["provider_use_won", "granted_earn_won", "earn_granted", "updated_at"])
 
 
 @dataclass

@@ -1,33 +1,105 @@
-"""Writes on an order's mileage: the verified popup choice, the approval and every later provider call.
+"""The one owner of an order's Naver Mileage transaction: every change of `MileageTransaction`, `MileageEvent` and
+`SettlementLine` is made here, along `MILEAGE_TRANSITIONS`, with a `MileageStateChange` row per change.
 
-Each function changes the portal's state and records the provider call in the outbox in ONE database
-transaction; the call itself goes out after commit (mileage.provider.outbox).
+Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
+- the approval is an authorisation: `mileage_authorize` calls it synchronously at placement, before a card is
+  charged or a bank-transfer order is confirmed, and recovers a lost answer with the status call;
+- everything that follows a state change the shop already owns (stated, cancel, re-approval, confirmed, invoice,
+  abort) is recorded in the outbox in the same transaction as that change and sent after commit; the provider's
+  answer comes back through `mileage_answer_apply`.
 """
 
+import logging
+import uuid
+from datetime import datetime
+
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from mileage import wire
-from mileage.models import MileageSettings, MileageTransaction, TransactionState
+from mileage.models import (
+    MILEAGE_TRANSITIONS,
+    MileageEvent,
+    MileageSettings,
+    MileageStateChange,
+    MileageTransaction,
+    OutboxMessage,
+    SettlementKind,
+    SettlementLine,
+    TransactionState,
+)
 from mileage.policy import OrderAmounts, earn_amount, earn_base
-from mileage.provider.client import Invoice, PaymentRequest
-from mileage.provider.outbox import enqueue_call
+from mileage.policy.constants import BUSINESS_TZ
+from mileage.provider import outbox
+from mileage.provider.client import (
+    ApiResult,
+    Invoice,
+    PaymentRequest,
+    ProviderError,
+    ProviderUnavailable,
+    client_for,
+)
 from portal.orders.models import Order, PaymentMethod
 
+log = logging.getLogger(__name__)
+T = TransactionState
+
+# States in which the provider holds the order's use (or is about to): calls that follow the order go out.
+LIVE_STATES = (T.APPROVING, T.APPROVED, T.STATED, T.REPAID, T.CONFIRMED)
+
+
+class TransitionNotAllowed(Exception):
+    def __init__(self, mileage: MileageTransaction, to_state: str):
+        super().__init__(f"mileage {mileage.pk}: {mileage.state} → {to_state} is not allowed")
+
+
+class MileageRefused(Exception):
+    """The approval was refused, or could not be had: the order must not be placed. `message` is for the buyer."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"[{code}] {message}")
+        self.code, self.message = code, message
+
+
+# --- the state machine -------------------------------------------------------------------------------------------
+
+def _transition(mileage: MileageTransaction, to_state: str, *, note: str = "", event: MileageEvent | None = None,
+                by=None, fields: tuple[str, ...] = ()) -> MileageTransaction:
+    """Move a LOCKED transaction along MILEAGE_TRANSITIONS (staying put is always allowed) and write the change."""
+    from_state = mileage.state
+    if to_state != from_state and to_state not in MILEAGE_TRANSITIONS[from_state]:
+        raise TransitionNotAllowed(mileage, to_state)
+    mileage.state = to_state
+    mileage.save(update_fields=["state", "updated_at", *fields])
+    if to_state != from_state:
+        MileageStateChange.objects.create(transaction=mileage, from_state=from_state, to_state=to_state, note=note,
+                                          event=event, changed_by_id=_uid(by))
+    return mileage
+
+
+def _lock(order: Order) -> MileageTransaction:
+    return MileageTransaction.objects.select_for_update().get(order=order)
+
+
+def _uid(user) -> int | None:
+    if isinstance(user, int):
+        return user
+    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def live_mileage(order: Order) -> MileageTransaction | None:
+    """The order's transaction while the provider holds its use, else None."""
+    mileage = MileageTransaction.objects.filter(order=order).first()
+    return mileage if mileage is not None and mileage.state in LIVE_STATES else None
+
+
+# --- amounts -----------------------------------------------------------------------------------------------------
 
 def order_amounts(order: Order) -> OrderAmounts:
     return OrderAmounts(goods_won=order.goods_won, excluded_goods_won=order.excluded_goods_won,
                         discount_won=order.discount_won, store_points_won=order.store_points_won,
                         shipping_won=order.shipping_won, mileage_use_won=order.mileage_use_won)
-
-
-def mileage_transaction_create(*, order: Order, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
-    """Store the buyer's verified popup choice for an order (inside the order's creating transaction)."""
-    base = earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
-    return MileageTransaction.objects.create(
-        order=order, req_tx_id=done.req_tx_id, state=TransactionState.SELECTED,
-        base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,
-        earn_base_won=base, original_earn_base_won=base,
-        expected_earn_won=earn_amount(base, done.base_rate_x10 + done.add_rate_x10), inflow_token=inflow_token)
 
 
 def payment_request(order: Order, mileage: MileageTransaction, *, order_amount_won: int | None = None,
@@ -49,29 +121,118 @@ def payment_request(order: Order, mileage: MileageTransaction, *, order_amount_w
         items=items, req_tx_id=mileage.req_tx_id if with_req_tx_id else "")
 
 
-def _lock(order: Order) -> MileageTransaction:
-    return MileageTransaction.objects.select_for_update().get(order=order)
+# --- placement: hold, authorise, release -------------------------------------------------------------------------
 
-
-def mileage_approval_request(*, order: Order, by=None) -> MileageTransaction:
-    """L1: approve the order at the provider (after commit)."""
-    with transaction.atomic():
-        mileage = _lock(order)
-        if mileage.state != TransactionState.SELECTED:
-            return mileage
-        mileage.state = TransactionState.APPROVING
-        mileage.save(update_fields=["state", "updated_at"])
-        enqueue_call(kind="approve", mileage=mileage, idempotency_key=f"{order.number}:approve",
-                     payload={"request": payment_request(order, mileage).to_json(), "by": _uid(by)})
+def mileage_hold_record(*, order: Order, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
+    """Store the buyer's verified popup choice (held at the provider) for an order, inside the order's creating
+    transaction. The unique reqTxId makes a second order with the same choice fail with IntegrityError."""
+    base = earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
+    mileage = MileageTransaction.objects.create(
+        order=order, req_tx_id=done.req_tx_id, state=T.HELD,
+        base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,
+        earn_base_won=base, original_earn_base_won=base,
+        expected_earn_won=earn_amount(base, done.base_rate_x10 + done.add_rate_x10), inflow_token=inflow_token,
+        approval_key=f"{order.number}:approve:{uuid.uuid4().hex[:16]}")
+    MileageStateChange.objects.create(transaction=mileage, from_state="", to_state=T.HELD, note="적립/사용 선택")
     return mileage
 
 
-def mileage_call(*, order: Order, kind: str, key_suffix: str = "", by=None) -> MileageTransaction:
-    """stated, cancel_stated, cancel, confirmed or abort of the order's transaction (after commit)."""
+def approval_client():
+    """The client for the synchronous approval: the configured credentials with the short approval timeouts."""
+    api_id, hash_key = MileageSettings.load().effective_credentials()
+    return client_for(api_id, hash_key, connect_timeout=settings.MILEAGE_APPROVAL_CONNECT_TIMEOUT,
+                      read_timeout=settings.MILEAGE_APPROVAL_READ_TIMEOUT)
+
+
+APPROVED_AT_PROVIDER = {"APPROVED", "STATED", "CONFIRMED"}
+
+
+def _approve_at_provider(client, request: PaymentRequest, key: str) -> ApiResult:
+    """One approval with one Idempotency-Key; a lost answer or a 3092 without a txId is settled by the status call
+    (and, while the reqTxId is still only held, one more try with the same key) — never guessed.
+    Raises ProviderError (refused) or ProviderUnavailable (no answer could be had)."""
+    tries = 2
+    while True:
+        tries -= 1
+        try:
+            result = client.approve(request, idempotency_key=key)
+            if result.tx_id:
+                return result
+        except ProviderUnavailable:
+            if tries < 0:
+                raise
+        status = client.status(request.req_tx_id)
+        if status.tx_id and status.state in APPROVED_AT_PROVIDER:
+            return status
+        if status.req_tx_state != "HELD" or tries <= 0:
+            raise ProviderError(status.req_tx_state or "3001", _REFUSED.get(status.req_tx_state, _REFUSED[""]))
+
+
+_REFUSED = {
+    "EXPIRED": "네이버 마일리지 사용 선택의 유효시간이 지났습니다. (The mileage choice has expired.)",
+    "ABORTED": "네이버 마일리지 사용 선택이 취소되었습니다. (The mileage choice was cancelled.)",
+    "": "네이버 마일리지 승인을 받지 못했습니다. (The mileage approval was not given.)",
+}
+UNAVAILABLE_MESSAGE = ("네이버 마일리지 서버와 연결되지 않아 주문하지 못했습니다. 잠시 후 다시 시도하거나 마일리지 없이 결제해 "
+                       "주세요. (The Naver Mileage server could not be reached; nothing was charged.)")
+
+
+def mileage_authorize(*, order: Order) -> MileageTransaction:
+    """L1 as an authorisation: approve the held choice at the provider NOW, before any money is taken.
+
+    Runs outside any database transaction. Approved: the answer is applied (txId, rates, earn) and the transaction
+    returned. Refused or unreachable: the transaction is FAILED, the reqTxId is aborted through the outbox (so no
+    hold is stranded, and an approval that did go through unseen is undone), and MileageRefused is raised."""
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError("mileage_authorize calls the provider: it must not run inside a database transaction")
     with transaction.atomic():
         mileage = _lock(order)
-        enqueue_call(kind=kind, mileage=mileage, idempotency_key=f"{order.number}:{kind}{key_suffix}",
-                     payload={"by": _uid(by), "tx_id_before": mileage.tx_id})
+        _transition(mileage, T.APPROVING, note="승인요청")
+        request = payment_request(order, mileage)
+    try:
+        result = _approve_at_provider(approval_client(), request, mileage.approval_key)
+    except ProviderUnavailable as exc:
+        _authorize_failed(order, exc.code)
+        raise MileageRefused(exc.code, UNAVAILABLE_MESSAGE) from exc
+    except ProviderError as exc:
+        _authorize_failed(order, exc.code)
+        raise MileageRefused(exc.code, exc.message) from exc
+    with transaction.atomic():
+        mileage = _lock(order)
+        _apply(mileage, "approve", result, idempotency_key=mileage.approval_key, request=request.to_json())
+    return mileage
+
+
+def _authorize_failed(order: Order, code: str) -> None:
+    with transaction.atomic():
+        mileage = _lock(order)
+        _transition(mileage, T.FAILED, note=f"승인거절 {code}")
+        _enqueue(mileage, "abort", f"{order.number}:abort", {})
+
+
+def mileage_release(*, order: Order, by=None) -> None:
+    """The order will not be paid (declined card, cancel before payment of a held choice): abort the approval or
+    release the hold at the provider, after commit."""
+    with transaction.atomic():
+        mileage = _lock(order)
+        if mileage.state in (T.ABORTED, T.CANCELLED):
+            return
+        _enqueue(mileage, "abort", f"{order.number}:abort", {"by": _uid(by)})
+
+
+# --- calls that follow the shop's own state changes (outbox) -----------------------------------------------------
+
+def _enqueue(mileage: MileageTransaction, kind: str, key: str, payload: dict) -> OutboxMessage:
+    return outbox.enqueue_call(kind=kind, order_id=mileage.order_id,
+                               payload={**payload, "mileage_id": mileage.pk, "tx_id_before": mileage.tx_id},
+                               idempotency_key=key)
+
+
+def mileage_call(*, order: Order, kind: str, key_suffix: str = "", by=None) -> MileageTransaction:
+    """stated, cancel_stated, cancel or confirmed of the order's transaction (after commit)."""
+    with transaction.atomic():
+        mileage = _lock(order)
+        _enqueue(mileage, kind, f"{order.number}:{kind}{key_suffix}", {"by": _uid(by)})
     return mileage
 
 
@@ -82,18 +243,144 @@ def mileage_repayment_request(*, order: Order, request: PaymentRequest, key: str
         mileage.earn_base_won = request.amount_won
         mileage.returned_won = mileage.use_won - request.mileage_use_won
         mileage.save(update_fields=["earn_base_won", "returned_won", "updated_at"])
-        enqueue_call(kind="repayment", mileage=mileage, idempotency_key=f"{order.number}:{key}",
-                     payload={"request": request.to_json(), "by": _uid(by), "tx_id_before": mileage.tx_id})
+        _enqueue(mileage, "repayment", f"{order.number}:{key}", {"request": request.to_json(), "by": _uid(by)})
+    return mileage
+
+
+def mileage_cancel(*, order: Order, key_suffix: str = "", by=None) -> MileageTransaction:
+    """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled."""
+    with transaction.atomic():
+        mileage = _lock(order)
+        mileage.returned_won = mileage.use_won
+        mileage.save(update_fields=["returned_won", "updated_at"])
+        _enqueue(mileage, "cancel", f"{order.number}:cancel{key_suffix}", {"by": _uid(by)})
     return mileage
 
 
 def mileage_invoice_send(*, order: Order, invoice: Invoice, by=None) -> MileageTransaction:
     with transaction.atomic():
         mileage = _lock(order)
-        enqueue_call(kind="invoice", mileage=mileage, idempotency_key=f"{order.number}:invoice:{invoice.invoice_no}",
-                     payload={"invoice": invoice.__dict__, "by": _uid(by), "tx_id_before": mileage.tx_id})
+        _enqueue(mileage, "invoice", f"{order.number}:invoice:{invoice.invoice_no}",
+                 {"invoice": invoice.__dict__, "by": _uid(by)})
     return mileage
 
 
-def _uid(user) -> int | None:
-    return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+def mileage_auto_cancel(*, order: Order) -> None:
+    """E8 on the portal's side: the provider cancels an unpaid transfer's mileage by itself after 15 days; the
+    ledger records that fact without a call (inside the caller's transaction)."""
+    mileage = MileageTransaction.objects.select_for_update().filter(order=order).first()
+    if mileage is None or mileage.state not in LIVE_STATES:
+        return
+    mileage.returned_won = mileage.use_won
+    mileage.save(update_fields=["returned_won", "updated_at"])
+    event = MileageEvent.objects.create(
+        transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
+        result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소", idempotency_key=f"{order.number}:auto_cancel")
+    _transition(mileage, T.CANCELLED, note="미입금 자동취소", event=event)
+    _book_settlement(mileage, event, use_after=0, earn_after=0)
+
+
+# --- the provider's answers --------------------------------------------------------------------------------------
+
+# kind → the state after the provider said yes (None: the state stays)
+ANSWER_STATES = {
+    "approve": T.APPROVED,
+    "abort": T.ABORTED,
+    "stated": T.STATED,
+    "cancel_stated": T.APPROVED,
+    "cancel": T.CANCELLED,
+    "repayment": T.REPAID,
+    "confirmed": T.CONFIRMED,
+    "invoice": None,
+}
+
+
+def mileage_answer_apply(message: OutboxMessage, result: ApiResult) -> None:
+    """The outbox's success hook (inside its transaction): apply the provider's answer to the transaction."""
+    mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
+    _apply(mileage, message.kind, result, idempotency_key=message.idempotency_key,
+           request=message.payload.get("request") or {}, tx_id_before=message.payload.get("tx_id_before", ""),
+           by=message.payload.get("by"))
+
+
+def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempotency_key: str, request: dict,
+           tx_id_before: str = "", by=None) -> MileageEvent:
+    fields = []
+    if result.tx_id and kind in ("approve", "repayment"):
+        mileage.tx_id, mileage.expected_earn_won = result.tx_id, result.earn_won
+        fields += ["tx_id", "expected_earn_won"]
+    elif result.tx_id and not mileage.tx_id:
+        mileage.tx_id = result.tx_id  # learnt from a later answer (or the status call)
+        fields.append("tx_id")
+    if kind == "approve" and result.tx_id:
+        mileage.base_rate_x10, mileage.add_rate_x10 = result.base_rate_x10, result.add_rate_x10
+        fields += ["base_rate_x10", "add_rate_x10"]
+    answered_use = str(result.raw.get("mileageUseAmount") or "")
+    use_after = int(answered_use) if answered_use.isascii() and answered_use.isdigit() else \
+        request.get("mileage_use_won")
+    if kind == "abort" and mileage.state in (T.HELD, T.FAILED, T.APPROVING):
+        use_after = 0  # a hold released: nothing was ever booked
+    event = MileageEvent.objects.create(
+        transaction=mileage, kind=kind, tx_id=tx_id_before, new_tx_id=result.tx_id,
+        use_won=use_after if use_after is not None else mileage.use_won, earn_base_won=mileage.earn_base_won,
+        earn_won=result.earn_won, result_code=result.code, result_message=result.message[:300],
+        idempotency_key=idempotency_key, created_by_id=_uid(by))
+    new_state = ANSWER_STATES[kind]
+    _transition(mileage, new_state if new_state is not None else mileage.state, note=f"{kind} {result.code}",
+                event=event, by=by, fields=tuple(fields))
+    _book_settlement(mileage, event, use_after=use_after, earn_after=result.earn_won,
+                     confirmed=bool(request.get("is_confirmed")))
+    return event
+
+
+# --- settlement bookkeeping (S1) ---------------------------------------------------------------------------------
+
+def _month(moment: datetime) -> str:
+    return moment.astimezone(BUSINESS_TZ).strftime("%Y-%m")
+
+
+def _book_settlement(mileage: MileageTransaction, event: MileageEvent, *, use_after: int | None, earn_after: int,
+                     confirmed: bool = False) -> None:
+    """Book the provider's new state for this order after `event`, the way the provider books it: use when
+    approved, earn when the deal is paid (approval with isConfirmed=Y, or stated), reversals when cancelled,
+    deltas on a re-approval."""
+    kind = event.kind
+    use, granted, is_granted = mileage.provider_use_won, mileage.granted_earn_won, mileage.earn_granted
+    if kind == "approve":
+        use = use_after if use_after is not None else mileage.use_won
+        is_granted = confirmed
+        granted = earn_after if confirmed else 0
+    elif kind == "stated":
+        is_granted, granted = True, earn_after
+    elif kind == "cancel_stated":
+        is_granted, granted = False, 0
+    elif kind in ("cancel", "abort", "auto_cancel"):
+        use, granted, is_granted = 0, 0, False
+    elif kind == "repayment":
+        use = use_after if use_after is not None else use
+        granted = earn_after if is_granted else 0
+    else:
+        return
+    now = event.created_at or timezone.now()
+    for line_kind, delta in ((SettlementKind.USE, use - mileage.provider_use_won),
+                             (SettlementKind.EARN, granted - mileage.granted_earn_won)):
+        if delta:
+            SettlementLine.objects.create(order_id=mileage.order_id, event=event, kind=line_kind, amount_won=delta,
+                                          month=_month(now), occurred_at=now)
+    mileage.provider_use_won, mileage.granted_earn_won, mileage.earn_granted = use, granted, is_granted
+    mileage.save(update_fields=["provider_use_won", "granted_earn_won", "earn_granted", "updated_at"])
+
+
+# --- delivery entry points (the worker, the scheduler, the operator's retry button) ------------------------------
+
+def outbox_deliver(message_id: int, *, now: datetime | None = None, force: bool = False) -> OutboxMessage | None:
+    return outbox.deliver(message_id, apply=mileage_answer_apply, now=now, force=force)
+
+
+def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
+    return outbox.deliver_due(apply=mileage_answer_apply, now=now, limit=limit)
+
+
+def outbox_retry_by_hand(message_id: int) -> OutboxMessage | None:
+    return outbox.retry_by_hand(message_id, apply=mileage_answer_apply)
+

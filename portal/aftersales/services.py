@@ -12,19 +12,23 @@ from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from mileage.models import MileageEvent, MileageSettings, MileageTransaction, TransactionState
+from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import (
     OrderAmounts,
     PolicyError,
-    earn_base,
+    refund_plan,
     validate_mileage_return,
 )
 from mileage.policy.constants import BUSINESS_TZ
+from mileage.policy.refund import CANCEL, REPAYMENT
 from mileage.provider.client import Invoice
-from mileage.services.settlement import record_settlement
 from mileage.services.transactions import (
+    live_mileage,
+    mileage_auto_cancel,
     mileage_call,
+    mileage_cancel,
     mileage_invoice_send,
+    mileage_release,
     mileage_repayment_request,
     payment_request,
 )
@@ -33,9 +37,6 @@ from portal.orders.models import Order, OrderLine, OrderStatus, Payment, Payment
 from portal.orders.services import order_set_status
 
 from .models import ProviderCall, Refund, RefundReason, RefundStatus, ReturnRequest, ReturnStatus
-
-LIVE_MILEAGE = (TransactionState.APPROVING, TransactionState.APPROVED, TransactionState.STATED,
-                TransactionState.CONFIRMED)
 
 
 class ActionError(Exception):
@@ -47,8 +48,7 @@ class ActionError(Exception):
 
 
 def _mileage(order: Order) -> MileageTransaction | None:
-    mileage = MileageTransaction.objects.filter(order=order).first()
-    return mileage if mileage is not None and mileage.state in LIVE_MILEAGE else None
+    return live_mileage(order)
 
 
 def _lock(order: Order) -> Order:
@@ -145,11 +145,10 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
         Payment.objects.filter(order=order).update(status=PaymentStatus.CANCELLED)
         _return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
-        mileage = MileageTransaction.objects.filter(order=order).first()
-        if mileage is not None and mileage.state in LIVE_MILEAGE:
-            mileage_call(order=order, kind="cancel", by=by)
-        elif mileage is not None and mileage.state == TransactionState.SELECTED:
-            mileage_call(order=order, kind="abort", by=by)
+        if _mileage(order):
+            mileage_cancel(order=order, by=by)
+        elif MileageTransaction.objects.filter(order=order).exists():
+            mileage_release(order=order, by=by)
     return order
 
 
@@ -208,12 +207,8 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
                               "this way.)")
         _validate_refund(order, data)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
-        mileage = _mileage(order)
-        full = mileage is not None and data.mileage_won == mileage.use_remaining_won
-        return Refund.objects.create(
-            number=_refund_number(now), order=order, reason=RefundReason.CANCEL,
-            provider_call=ProviderCall.CANCEL if full else (ProviderCall.REPAYMENT if mileage else ProviderCall.NONE),
-            created_by=by, **data.__dict__)
+        return Refund.objects.create(number=_refund_number(now), order=order, reason=RefundReason.CANCEL,
+                                     created_by=by, **data.__dict__)
 
 
 # --- returns -----------------------------------------------------------------------------------------------------
@@ -282,12 +277,8 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
             line.returned_quantity += quantity
             line.save(update_fields=["returned_quantity"])
         order_set_status(order=order, to_status=OrderStatus.RETURNED, by=by, note="반송완료", now=now)
-        mileage = _mileage(order)
-        remaining = order.lines.filter(returned_quantity__lt=F("quantity")).exists()
-        full = mileage is not None and not remaining and request.mileage_won == mileage.use_remaining_won
         refund = Refund.objects.create(
             number=_refund_number(now), order=order, reason=RefundReason.RETURN, returned_at=now,
-            provider_call=ProviderCall.CANCEL if full else (ProviderCall.REPAYMENT if mileage else ProviderCall.NONE),
             cash_won=request.cash_won, store_points_won=request.store_points_won, mileage_won=request.mileage_won,
             shipping_deduction_won=request.shipping_deduction_won, method=request.method, bank=request.bank,
             account_no=request.account_no, holder=request.holder, created_by=by)
@@ -298,20 +289,39 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
 
 # --- the refund queue ---------------------------------------------------------------------------------------------
 
-def _remaining_request(order: Order, mileage: MileageTransaction, mileage_back: int):
-    """The re-approval after a partial refund: the remaining lines at the ORIGINAL rates (R3), use reduced."""
-    lines = [] if order.status == OrderStatus.CANCELLED else list(order.lines.all())
+def _remaining(order: Order) -> OrderAmounts | None:
+    """What is left of the order once its returned lines are gone (None for a cancelled order)."""
+    if order.status == OrderStatus.CANCELLED:
+        return None
+    lines = list(order.lines.all())
     goods = sum(line.unit_price_won * (line.quantity - line.returned_quantity) for line in lines)
     excluded = sum(line.unit_price_won * (line.quantity - line.returned_quantity) for line in lines if line.is_excluded)
-    new_use = mileage.use_remaining_won - mileage_back
     points = max(0, order.store_points_won - (Refund.objects.filter(order=order, status=RefundStatus.DONE)
                                               .aggregate(s=Sum("store_points_won"))["s"] or 0))
-    shipping = order.shipping_won if goods else 0
-    amounts = OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=min(points, goods),
-                           shipping_won=shipping, mileage_use_won=min(new_use, goods + shipping))
-    base = earn_base(amounts, MileageSettings.load().earn_base_rule) if order.status != OrderStatus.CANCELLED else 0
-    return payment_request(order, mileage, order_amount_won=goods + shipping, earn_base_won=base, use_won=new_use,
-                           lines=lines, with_req_tx_id=False)
+    return OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=min(points, goods),
+                        shipping_won=order.shipping_won if goods else 0)
+
+
+def _tell_provider(order: Order, refund: Refund, by) -> None:
+    """The refund's mileage outcome, decided now by mileage.policy.refund_plan, sent through the outbox."""
+    mileage = _mileage(order)
+    if mileage is None or refund.reason == RefundReason.EXCHANGE:  # an exchange re-approved when it was made
+        return
+    remaining = _remaining(order)
+    plan = refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
+                       mileage_back_won=refund.mileage_won, remaining=remaining,
+                       original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule)
+    if plan.call == CANCEL:
+        mileage_cancel(order=order, key_suffix=f":{refund.number}", by=by)
+    elif plan.call == REPAYMENT:
+        lines = [] if remaining is None else list(order.lines.all())
+        request = payment_request(order, mileage, order_amount_won=plan.order_amount_after_won,
+                                  earn_base_won=plan.earn_base_after_won, use_won=plan.use_after_won, lines=lines,
+                                  with_req_tx_id=False)
+        mileage_repayment_request(order=order, request=request, key=f"repayment:{refund.number}", by=by)
+    refund.provider_call = {CANCEL: ProviderCall.CANCEL, REPAYMENT: ProviderCall.REPAYMENT}.get(plan.call,
+                                                                                               ProviderCall.NONE)
+    refund.save(update_fields=["provider_call"])
 
 
 def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
@@ -328,14 +338,7 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
         _return_points(order, refund.store_points_won, f"{refund.number}:points", by)
         if order.status == OrderStatus.CANCELLED:
             Payment.objects.filter(order=order, status=PaymentStatus.APPROVED).update(status=PaymentStatus.CANCELLED)
-        mileage = _mileage(order)
-        if mileage is not None and refund.provider_call == ProviderCall.CANCEL:
-            mileage.returned_won = mileage.use_won
-            mileage.save(update_fields=["returned_won", "updated_at"])
-            mileage_call(order=order, kind="cancel", by=by)
-        elif mileage is not None and refund.provider_call == ProviderCall.REPAYMENT:
-            mileage_repayment_request(order=order, request=_remaining_request(order, mileage, refund.mileage_won),
-                                      key=f"repayment:{refund.number}", by=by)
+        _tell_provider(order, refund, by)
         if order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists():
             order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
     return True
@@ -356,15 +359,6 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
             order_set_status(order=locked, to_status=OrderStatus.CANCELLED, note="미입금 자동취소", now=now)
             Payment.objects.filter(order=locked).update(status=PaymentStatus.CANCELLED)
             _return_points(locked, locked.store_points_won, f"{locked.number}:expire:points", None)
-            mileage = MileageTransaction.objects.select_for_update().filter(order=locked).first()
-            if mileage is not None and mileage.state in LIVE_MILEAGE:
-                mileage.state = TransactionState.CANCELLED
-                mileage.returned_won = mileage.use_won
-                mileage.save(update_fields=["state", "returned_won", "updated_at"])
-                event = MileageEvent.objects.create(
-                    transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
-                    result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소",
-                    idempotency_key=f"{locked.number}:auto_cancel")
-                record_settlement(mileage=mileage, event=event, use_after=0, earn_after=0)
+            mileage_auto_cancel(order=locked)
             count += 1
     return count

@@ -9,7 +9,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
-from mileage.provider.outbox import retry_by_hand
+from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from portal.aftersales import exchanges
 from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest

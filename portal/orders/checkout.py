@@ -7,15 +7,21 @@ popup choice is trusted only after its signature is verified again at placement.
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mileage import wire
 from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import OrderAmounts, earn_amount, earn_base, max_use_amount, unpaid_deadline
 from mileage.provider import ProviderError, get_client
 from mileage.selectors import live_disclosure
-from mileage.services.transactions import mileage_approval_request, mileage_call, mileage_transaction_create
+from mileage.services.transactions import (
+    MileageRefused,
+    mileage_authorize,
+    mileage_hold_record,
+    mileage_release,
+)
 from portal.accounts.models import Member
 from portal.accounts.services import NotEnoughPoints, store_points_change
 from portal.catalog.models import Product
@@ -151,10 +157,19 @@ def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult
         raise CheckoutError(f"{message} 적립/사용 버튼을 다시 눌러 주세요. (Press 적립/사용 again.)", "mileage") from exc
 
 
+def _already_used() -> CheckoutError:
+    return CheckoutError(_("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요."), "mileage")
+
+
 def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, store_points_won: int,
                 choice: dict | None, inflow_token: str = "", now: datetime | None = None) -> Order:
-    """Create the order; charge card-like methods on the TEST gateway; approve or abort at the provider
-    (through the outbox). Raises CheckoutError with nothing changed when the input is wrong."""
+    """Place an order: reserve, then approve, then charge (docs/adr/0005-authorisation-before-capture.md).
+
+    The order is recorded as 주문처리중 with the buyer's held mileage choice; the provider's approval is asked for
+    synchronously; only an approved order keeps its mileage line and goes on to the card charge (or to 입금전 for a
+    bank transfer). A refused or unanswered approval leaves the order unplaced (결제실패, nothing charged, store points
+    back, the reqTxId aborted through the outbox) and raises CheckoutError for the buyer. Wrong input raises
+    CheckoutError with nothing changed."""
     now = now or timezone.now()
     if member is None:
         error = guest_password_error(buyer.guest_password)
@@ -168,15 +183,39 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         raise CheckoutError("상품권/금은 네이버 마일리지로 결제할 수 없습니다. "
                             "(Gift certificates and gold cannot be paid with Naver Mileage.)", "mileage")
     if done is not None and MileageTransaction.objects.filter(req_tx_id=done.req_tx_id).exists():
-        raise CheckoutError("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요. "
-                            "(This mileage choice was already used for an order.)", "mileage")
+        raise _already_used()
     if done is not None:
         priced = quote(lines, member=member, store_points_won=store_points_won,
                        mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
+    try:
+        order = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
+    except IntegrityError:
+        if done is not None and MileageTransaction.objects.filter(req_tx_id=done.req_tx_id).exists():
+            raise _already_used() from None  # the same choice won a race with another tab: refused, not placed
+        raise
+    if done is not None:
+        try:
+            mileage_authorize(order=order)
+        except MileageRefused as exc:
+            _not_placed(order, note=f"네이버 마일리지 승인거절 [{exc.code}]")
+            raise CheckoutError(_("네이버 마일리지 사용이 승인되지 않아 주문하지 못했습니다: %(reason)s "
+                                  "결제된 금액은 없습니다. 적립/사용 버튼을 다시 누르거나 마일리지 없이 결제해 주세요.")
+                                % {"reason": exc.message}, "mileage") from exc
+    if card_like:
+        _charge(order, buyer, with_mileage=done is not None)
+    elif order.status == OrderStatus.PLACING:
+        order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인")
+    return order
+
+
+def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
+            inflow_token: str, now: datetime, card_like: bool) -> Order:
+    """The order, its lines, the store points taken and the held mileage choice, in one transaction."""
     with transaction.atomic():
         order = Order(
-            member=member, status=OrderStatus.AWAITING_DEPOSIT, payment_method=buyer.payment_method,
+            member=member, status=OrderStatus.PLACING if card_like or done is not None else OrderStatus.AWAITING_DEPOSIT,
+            payment_method=buyer.payment_method,
             orderer_name=buyer.orderer_name, orderer_phone=buyer.orderer_phone, orderer_email=buyer.orderer_email,
             recipient_name=buyer.recipient_name, recipient_phone=buyer.recipient_phone, zipcode=buyer.zipcode,
             address=buyer.address, address_detail=buyer.address_detail, shipping_message=buyer.shipping_message,
@@ -205,33 +244,31 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
                                gateway="" if not card_like else gateway.GATEWAY_NAME,
                                bank_account="" if card_like else SHOP_BANK_ACCOUNT)
         if done is not None:
-            mileage_transaction_create(order=order, done=done, inflow_token=inflow_token)
-        if not card_like and done is not None:
-            mileage_approval_request(order=order)
-    if card_like:
-        _charge(order, buyer, done is not None)
+            mileage_hold_record(order=order, done=done, inflow_token=inflow_token)
     return order
 
 
-def _charge(order: Order, buyer: Buyer, with_mileage: bool) -> None:
+def _not_placed(order: Order, *, note: str) -> None:
+    """The order will not be paid: 결제실패, the payment failed, the store points back (the caller released the
+    mileage)."""
+    with transaction.atomic():
+        Payment.objects.filter(order=order).update(status=PaymentStatus.FAILED)
+        order_set_status(order=order, to_status=OrderStatus.PAYMENT_FAILED, note=note)
+        if order.store_points_won and order.member_id:
+            store_points_change(member=order.member, delta_won=order.store_points_won, reason="결제실패 환원",
+                                idempotency_key=f"{order.number}:use:reverse", order=order)
+
+
+def _charge(order: Order, buyer: Buyer, *, with_mileage: bool) -> None:
+    """Capture: charge the card on the TEST gateway (outside any transaction); a decline undoes the approval."""
     result = gateway.charge(method=buyer.payment_method, amount_won=order.payable_won, card_number=buyer.card_number)
+    if not result.approved:
+        _not_placed(order, note=result.message)
+        if with_mileage:
+            mileage_release(order=order)
+        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number")
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(order=order)
-        if result.approved:
-            payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, \
-                timezone.now()
-            payment.save(update_fields=["status", "gateway_tid", "approved_at"])
-            order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message)
-            if with_mileage:
-                mileage_approval_request(order=order)
-        else:
-            payment.status = PaymentStatus.FAILED
-            payment.save(update_fields=["status"])
-            order_set_status(order=order, to_status=OrderStatus.PAYMENT_FAILED, note=result.message)
-            if order.store_points_won and order.member_id:
-                store_points_change(member=order.member, delta_won=order.store_points_won, reason="결제실패 환원",
-                                    idempotency_key=f"{order.number}:use:reverse", order=order)
-            if with_mileage:
-                mileage_call(order=order, kind="abort")
-    if not result.approved:
-        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number")
+        payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, timezone.now()
+        payment.save(update_fields=["status", "gateway_tid", "approved_at"])
+        order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message)

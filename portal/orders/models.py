@@ -13,6 +13,7 @@ from .querysets import OrderQuerySet
 
 
 class OrderStatus(models.TextChoices):
+    PLACING = "placing", _("주문처리중")  # submitted; the mileage approval or the card charge is under way
     AWAITING_DEPOSIT = "awaiting_deposit", _("입금전")  # bank transfer placed, no deposit yet
     PAID = "paid", _("결제완료")  # paid, being prepared (배송준비중)
     SHIPPED = "shipped", _("배송중")  # handed to the carrier with an invoice number
@@ -22,11 +23,12 @@ class OrderStatus(models.TextChoices):
     RETURNING = "returning", _("반송중")  # the goods are on their way back
     RETURNED = "returned", _("반송완료")  # the goods are back; the refund is in the refund queue
     CANCELLED = "cancelled", _("주문취소")  # cancelled before or after payment
-    PAYMENT_FAILED = "payment_failed", _("결제실패")  # the payment gateway refused; mileage approval aborted
+    PAYMENT_FAILED = "payment_failed", _("결제실패")  # not placed: the card or the mileage approval was refused
 
 
 S = OrderStatus
 ORDER_TRANSITIONS: dict[str, set[str]] = {
+    S.PLACING: {S.AWAITING_DEPOSIT, S.PAID, S.PAYMENT_FAILED},
     S.AWAITING_DEPOSIT: {S.PAID, S.CANCELLED, S.PAYMENT_FAILED},
     S.PAID: {S.AWAITING_DEPOSIT, S.SHIPPED, S.CANCELLED},
     S.SHIPPED: {S.DELIVERED},

@@ -161,6 +161,9 @@ MILEAGE_API_ID = env("MILEAGE_API_ID", default="")
 MILEAGE_HASH_KEY = env("MILEAGE_HASH_KEY", default="")
 MILEAGE_CONNECT_TIMEOUT = env.float("MILEAGE_CONNECT_TIMEOUT", default=3.0)
 MILEAGE_READ_TIMEOUT = env.float("MILEAGE_READ_TIMEOUT", default=10.0)
+# The approval is asked for while the buyer waits at 결제하기 (authorisation before capture): short timeouts.
+MILEAGE_APPROVAL_CONNECT_TIMEOUT = env.float("MILEAGE_APPROVAL_CONNECT_TIMEOUT", default=2.0)
+MILEAGE_APPROVAL_READ_TIMEOUT = env.float("MILEAGE_APPROVAL_READ_TIMEOUT", default=5.0)
 MILEAGE_SEND_EXTENSION_HEADERS = env.bool("MILEAGE_SEND_EXTENSION_HEADERS", default=True)
 MILEAGE_RATE_CACHE_SECONDS = env.int("MILEAGE_RATE_CACHE_SECONDS", default=300)
 # Hosts of the provider whose referrer does not end an inflow (POLICY I2).

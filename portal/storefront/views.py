@@ -18,7 +18,7 @@ from mileage.policy.constants import (
     UNPAID_TRANSFER_DAYS,
 )
 from mileage.selectors import base_rate_x10, checkout_available, live_disclosure
-from mileage.views import CHOICE_KEY, set_offer
+from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
 from portal.orders.models import Order
@@ -109,9 +109,11 @@ def order_form(request: HttpRequest) -> HttpResponse:
                                 inflow_token=request.session.get(INFLOW_KEY, ""))
         except CheckoutError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if exc.field == "mileage":  # a refused or spent choice is dead: the buyer presses 적립/사용 again
+                request.session.pop(CHOICE_KEY, None)
         else:
             request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
-            for key in (CART_KEY, CHOICE_KEY):
+            for key in (CART_KEY, CHOICE_KEY, LAST_REQ_KEY):
                 request.session.pop(key, None)
             transaction.on_commit(lambda: send_order_email(order))
             return redirect("storefront:complete", number=order.number)

@@ -8,7 +8,14 @@ from django.utils import timezone
 
 from mileage.models import MileageEvent, MileageSettings, OutboxMessage, OutboxStatus, TransactionState
 from mileage.provider import outbox
-from mileage.services.transactions import mileage_approval_request, mileage_call, mileage_transaction_create
+from mileage.services.transactions import (
+    mileage_authorize,
+    mileage_call,
+    mileage_hold_record,
+    outbox_deliver,
+    outbox_deliver_due,
+    outbox_retry_by_hand,
+)
 from tests.factories import ProductFactory, order_for
 from tests.provider.helpers import client_for, popup_choice
 
@@ -29,68 +36,79 @@ def placed_order(portal, merchant, use=500):
     done = popup_choice(portal, client_for(portal, merchant), buyer, use, 5_000)
     with transaction.atomic():
         order = order_for([(ProductFactory(price_won=5_000), 1)], mileage_use_won=use)
-        mileage_transaction_create(order=order, done=done)
+        mileage_hold_record(order=order, done=done)
     return order, buyer
 
 
-def test_approval_goes_out_after_commit_and_lands_in_the_ledger(portal, merchant):
+def test_approval_is_synchronous_and_lands_in_the_ledger(portal, merchant):
     order, buyer = placed_order(portal, merchant)
-    mileage = mileage_approval_request(order=order)
+    mileage = mileage_authorize(order=order)
     mileage.refresh_from_db()
     assert mileage.state == TransactionState.APPROVED and mileage.tx_id
     assert mileage.expected_earn_won == 45
     event = MileageEvent.objects.get(transaction=mileage)
     assert (event.kind, event.result_code, event.new_tx_id) == ("approve", "1000", mileage.tx_id)
-    assert OutboxMessage.objects.get(order=order).status == OutboxStatus.SENT
+    assert not OutboxMessage.objects.filter(order=order).exists()
     assert portal.balance(buyer)["available"] == 15_000
+    states = list(mileage.state_changes.values_list("from_state", "to_state"))
+    assert states == [("", "selected"), ("selected", "approving"), ("approving", "approved")]
+
+
+def test_approval_is_refused_inside_a_database_transaction(portal, merchant):
+    order, buyer = placed_order(portal, merchant)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        mileage_authorize(order=order)
+    assert portal.balance(buyer)["transactions"] == []
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(portal, merchant):
     order, buyer = placed_order(portal, merchant)
+    mileage_authorize(order=order)
     with pytest.raises(RuntimeError), transaction.atomic():
-        mileage_approval_request(order=order)
-        raise RuntimeError("the order failed to save")
+        mileage_call(order=order, kind="cancel")
+        raise RuntimeError("the refund failed to save")
     assert not OutboxMessage.objects.exists()
-    assert portal.balance(buyer)["transactions"] == []
+    assert portal.balance(buyer)["transactions"][0]["state"] == "APPROVED"
 
 
 def test_enqueue_outside_a_transaction_is_refused(portal, merchant):
     order, _ = placed_order(portal, merchant)
     with pytest.raises(RuntimeError):
-        outbox.enqueue_call(kind="cancel", mileage=order.mileage, payload={}, idempotency_key="x")
+        outbox.enqueue_call(kind="cancel", order_id=order.pk, payload={"mileage_id": order.mileage.pk},
+                            idempotency_key="x")
 
 
 def test_sandbox_down_then_up_delivers_in_order_and_once(portal, merchant):
     order, buyer = placed_order(portal, merchant)
-    mileage_approval_request(order=order)
+    mileage_authorize(order=order)
     # given the provider is down
     portal.stop()
     try:
         mileage_call(order=order, kind="stated")
         mileage_call(order=order, kind="confirmed")
-        stated, confirmed = OutboxMessage.objects.filter(order=order).order_by("id")[1:]
+        stated, confirmed = OutboxMessage.objects.filter(order=order).order_by("id")
         stated.refresh_from_db()
         assert stated.status == OutboxStatus.PENDING and stated.attempts == 1
         assert "UNAVAILABLE" in stated.last_error
         assert stated.next_attempt_at > timezone.now()
         # the later call of the same order waits behind the first
-        assert outbox.deliver(confirmed.pk, now=timezone.now() + timedelta(hours=1)) is None
+        assert outbox_deliver(confirmed.pk, now=timezone.now() + timedelta(hours=1)) is None
     finally:
         portal.restart()
     # when the provider is back and the sweep runs
-    assert outbox.deliver_due(now=timezone.now() + timedelta(hours=1)) == 2
+    assert outbox_deliver_due(now=timezone.now() + timedelta(hours=1)) == 2
     # then both went out once, in order
-    assert list(OutboxMessage.objects.filter(order=order).values_list("status", flat=True)) == ["sent"] * 3
+    assert list(OutboxMessage.objects.filter(order=order).values_list("status", flat=True)) == ["sent"] * 2
     kinds = list(MileageEvent.objects.filter(transaction__order=order).values_list("kind", flat=True))
     assert kinds == ["approve", "stated", "confirmed"]
     assert portal.balance(buyer)["pending"] == 45
     assert portal.balance(buyer)["transactions"][-1]["state"] == "CONFIRMED"
-    assert outbox.deliver_due(now=timezone.now() + timedelta(hours=2)) == 0
+    assert outbox_deliver_due(now=timezone.now() + timedelta(hours=2)) == 0
 
 
 def test_after_the_last_try_it_waits_for_an_operator(portal, merchant):
     order, buyer = placed_order(portal, merchant)
-    mileage_approval_request(order=order)
+    mileage_authorize(order=order)
     portal.fault(merchant[0], "http500", count=100)
     try:
         mileage_call(order=order, kind="cancel")
@@ -98,22 +116,22 @@ def test_after_the_last_try_it_waits_for_an_operator(portal, merchant):
         moment = timezone.now()
         for _ in range(outbox.MAX_ATTEMPTS):
             moment += timedelta(hours=2)
-            outbox.deliver(message.pk, now=moment)
+            outbox_deliver(message.pk, now=moment)
         message.refresh_from_db()
         assert message.status == OutboxStatus.FAILED and message.attempts == outbox.MAX_ATTEMPTS
-        assert outbox.deliver_due(now=moment + timedelta(days=1)) == 0
+        assert outbox_deliver_due(now=moment + timedelta(days=1)) == 0
     finally:
         portal.fault(merchant[0], "", count=0)
     assert portal.balance(buyer)["available"] == 15_000
     # the operator presses retry
-    assert outbox.retry_by_hand(message.pk).status == OutboxStatus.SENT
+    assert outbox_retry_by_hand(message.pk).status == OutboxStatus.SENT
     assert portal.balance(buyer)["available"] == 15_500
     assert MileageEvent.objects.filter(transaction__order=order, kind="cancel").count() == 1
 
 
 def test_a_refusal_fails_at_once_with_the_providers_code(portal, merchant):
     order, _buyer = placed_order(portal, merchant)
-    mileage_approval_request(order=order)
+    mileage_authorize(order=order)
     mileage_call(order=order, kind="cancel")
     mileage_call(order=order, kind="stated")
     message = OutboxMessage.objects.get(order=order, kind="stated")
@@ -125,7 +143,7 @@ def test_events_are_append_only(portal, merchant):
     from mileage.models import AppendOnlyError
 
     order, _ = placed_order(portal, merchant)
-    mileage_approval_request(order=order)
+    mileage_authorize(order=order)
     event = MileageEvent.objects.get(transaction__order=order)
     event.result_code = "9999"
     with pytest.raises(AppendOnlyError):

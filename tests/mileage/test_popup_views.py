@@ -1,6 +1,6 @@
 """A person opens the popup from the portal, logs in as the demo buyer, uses 500원 and lands on the done page."""
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
@@ -40,13 +40,18 @@ def test_demo_buyer_uses_500_and_lands_on_the_done_page(client, shop):
     assert client.session[CHOICE_KEY]["use_won"] == 500
 
 
+def _nonce(popup_url: str) -> str:
+    done_url = dict(parse_qsl(urlsplit(popup_url).query))["doneUrl"]
+    return dict(parse_qsl(urlsplit(done_url).query))["n"]
+
+
 def test_tampered_done_page_is_refused(client, shop, merchant):
     _with_offer(client, 5_000)
     opened = client.get("/mileage/popup/open/")
     buyer = shop.new_buyer(15_500)
-    # the popup of another merchant signs with another key
+    # the popup of another merchant signs with another key (carried back with this session's own nonce)
     other = client_for(shop, merchant).popup_url(done_url="http://testserver/mileage/popup/done/", max_use_won=5_000)
-    params = shop.choose_in_popup(other, buyer, 500)
+    params = {**shop.choose_in_popup(other, buyer, 500), "n": _nonce(opened["Location"])}
     response = client.get("/mileage/popup/done/", params)
     assert response.status_code == 400 and "서명" in response.content.decode()
     assert CHOICE_KEY not in client.session
@@ -65,3 +70,45 @@ def test_amount_above_the_offer_is_refused(client, shop):
 
 def test_done_without_an_order_in_progress(client, shop):
     assert client.get("/mileage/popup/done/", {"resultCode": "OK"}).status_code == 400
+
+
+def test_a_result_planted_into_another_session_is_refused(client, shop):
+    from django.test import Client
+
+    # given the attacker opens the popup in his own browser and signs a result with his own Naver account
+    attacker = Client()
+    _with_offer(attacker, 5_000)
+    opened = attacker.get("/mileage/popup/open/")
+    params = shop.choose_in_popup(opened["Location"], shop.new_buyer(15_500), 500)
+    # when the victim's browser is made to GET that done URL
+    _with_offer(client, 5_000)
+    client.get("/mileage/popup/open/")
+    response = client.get("/mileage/popup/done/", params)
+    # then the victim's session takes nothing
+    assert response.status_code == 400 and "이 브라우저" in response.content.decode()
+    assert CHOICE_KEY not in client.session
+
+
+def test_a_result_is_taken_once(client, shop):
+    _with_offer(client, 5_000)
+    opened = client.get("/mileage/popup/open/")
+    params = shop.choose_in_popup(opened["Location"], shop.new_buyer(15_500), 500)
+    assert client.get("/mileage/popup/done/", params).status_code == 200
+    session = client.session
+    session.pop(CHOICE_KEY)
+    session.save()
+    assert client.get("/mileage/popup/done/", params).status_code == 400
+    assert CHOICE_KEY not in client.session
+
+
+def test_cancel_is_signed_and_an_unsigned_cancel_is_refused(client, shop):
+    _with_offer(client, 5_000)
+    opened = client.get("/mileage/popup/open/")
+    params = shop.choose_in_popup(opened["Location"], shop.new_buyer(15_500), 0, action="cancel")
+    assert params["resultCode"] == "CANCEL" and len(params["sig"]) == 40
+    forged = {**params, "sig": ""}
+    assert client.get("/mileage/popup/done/", forged).status_code == 400  # spends the nonce: nothing acted on
+    opened = client.get("/mileage/popup/open/")
+    params = shop.choose_in_popup(opened["Location"], shop.new_buyer(15_500), 0, action="cancel")
+    response = client.get("/mileage/popup/done/", params)
+    assert response.status_code == 200 and "취소" in response.content.decode()

@@ -27,8 +27,8 @@ def test_bank_transfer_order_approve_stated_confirmed(sandbox_clock, merchant):
     assert stated.code == "1000"
     assert sandbox.balance(buyer)["pending"] == 45
     sandbox.advance(int(PENDING_PERIOD.total_seconds()) - 60)
-    assert sandbox.balance(buyer) | {"transactions": None} == {
-        "login_id": buyer, "available": 15_000, "pending": 45, "transactions": None}
+    assert sandbox.balance(buyer) | {"transactions": None, "held": 0} == {
+        "login_id": buyer, "available": 15_000, "pending": 45, "transactions": None, "held": 0}
     sandbox.advance(60)
     assert sandbox.balance(buyer)["available"] == 15_045
     assert sandbox.balance(buyer)["pending"] == 0

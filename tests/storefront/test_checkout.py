@@ -98,7 +98,10 @@ def test_declined_card_aborts_the_approval(client, shop):
     order = Order.objects.get()
     assert order.status == OrderStatus.PAYMENT_FAILED
     assert list(OutboxMessage.objects.values_list("kind", "status")) == [("abort", "sent")]
-    assert shop.balance(buyer)["transactions"] == [] and shop.balance(buyer)["available"] == 15_500
+    # the approval came first (authorisation before capture) and was aborted: the buyer has every won back
+    assert [t["state"] for t in shop.balance(buyer)["transactions"]] == ["ABORTED"]
+    assert (shop.balance(buyer)["available"], shop.balance(buyer)["held"]) == (15_500, 0)
+    assert order.mileage.state == TransactionState.ABORTED
 
 
 def test_excluded_gift_certificate_is_outside_the_offer_and_the_base(client, shop):

@@ -2,7 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from mileage.provider.outbox import deliver_due
+from mileage.services.transactions import outbox_deliver_due as deliver_due
 
 
 class Command(BaseCommand):

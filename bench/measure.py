@@ -35,9 +35,9 @@ from mileage.policy.constants import BUSINESS_TZ  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = {
     "small": {"orders": 20_000, "products": 10_000, "events": 50_000, "refunds": 30, "receipts": 16,
-              "load_seconds": 5, "repeat": 5, "page": 300, "per_page": 50},
+              "placements": 40, "load_seconds": 5, "repeat": 5, "page": 300, "per_page": 50},
     "full": {"orders": 1_000_000, "products": 100_000, "events": 1_000_000, "refunds": 1_000, "receipts": 1_000,
-             "load_seconds": 20, "repeat": 7, "page": 500, "per_page": 50},
+             "placements": 200, "load_seconds": 20, "repeat": 7, "page": 500, "per_page": 50},
 }
 TINY = {"orders": 200, "products": 200, "events": 200}
 rows: list[dict] = []
@@ -313,6 +313,57 @@ def _load(url_for, seconds: float, clients: int, session_setup=None):
     return len(latencies) / elapsed, latencies[int(len(latencies) * 0.95) - 1] if latencies else 0
 
 
+def placements(base, sandbox, api_id, count: int, *, with_mileage: bool) -> dict:
+    """Order placements through the real order form, one browser each. Untimed: the cart, the form and (with
+    mileage) the popup, seeded at the provider and returned to the done page with the session's nonce. Timed: the
+    POST of 결제하기 alone, with the provider's own time of that placement's calls read from the mileage ledger."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    from mileage.models import MileageEvent
+
+    prepared = []
+    for _ in range(count):
+        session = requests.Session()
+        session.get(base + "/shop/p/1/")
+        session.post(base + "/shop/cart/add/", data={"code": "1", "quantity": "1"},
+                     headers={"X-CSRFToken": session.cookies.get("csrftoken", "")})
+        form = session.get(base + "/shop/order/", timeout=10)
+        if with_mileage:
+            opened = session.get(base + "/mileage/popup/open/", allow_redirects=False, timeout=10)
+            done_url = dict(parse_qsl(urlsplit(opened.headers["Location"]).query))["doneUrl"]
+            nonce = dict(parse_qsl(urlsplit(done_url).query))["n"]
+            params = sandbox.control("popup", api_id=api_id, login_id=sandbox.new_buyer(15_500), use=500,
+                                     max_use=5_000, done_url=done_url)
+            assert session.get(base + "/mileage/popup/done/", params={**params, "n": nonce},
+                               timeout=10).status_code == 200
+        token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+        prepared.append((session, token))
+    timings, lock = [], threading.Lock()
+
+    def place(batch):
+        for session, token in batch:
+            started = time.perf_counter()
+            response = session.post(base + "/shop/order/", timeout=20, allow_redirects=False, data={
+                "csrfmiddlewaretoken": token, "orderer_name": "벤치", "orderer_phone": "010-0000-0000",
+                "same_as_orderer": "on", "address": "서울 동작구 신대방2동", "payment_method": "card",
+                "card_number": "4111", "guest_password": "bench123", "privacy_agreed": "on"})
+            elapsed = (time.perf_counter() - started) * 1000
+            assert response.status_code == 302, response.status_code
+            with lock:
+                timings.append((response.headers["Location"].rstrip("/").split("/")[-2], elapsed))
+
+    threads = [threading.Thread(target=place, args=(prepared[n::4],)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    provider = {}
+    for number, ms in MileageEvent.objects.filter(kind="approve").values_list("transaction__order__number",
+                                                                              "provider_ms"):
+        provider[number] = ms or 0
+    return {"ms": [ms for _n, ms in timings], "provider_ms": [provider.get(n, 0) for n, _ms in timings]}
+
+
 def storefront(scale, sandbox, api_id):
     from tests.sandbox_process import free_port
 
@@ -342,31 +393,14 @@ def storefront(scale, sandbox, api_id):
         row("쇼핑몰 product page req/s (p95 ms)", f"{ours[0]:.0f} ({ours[1]:.0f})", f"{plain[0]:.0f} ({plain[1]:.0f})",
             round(ratio, 2), "≥ 70% of the plain view", ratio >= 0.7, unit="req/s")
 
-        def place(with_mileage):
-            def run(session, n):
-                session.post(base + "/shop/cart/add/", data={"code": "1", "quantity": "1"},
-                             headers={"X-CSRFToken": session.cookies.get("csrftoken", "")})
-                form = session.get(base + "/shop/order/", timeout=10)
-                if with_mileage:
-                    buyer = sandbox.new_buyer(15_500)
-                    params = sandbox.control("popup", api_id=api_id, login_id=buyer, use=500, max_use=5_000)
-                    assert session.get(base + "/mileage/popup/done/", params=params, timeout=10).status_code == 200
-                token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-                response = session.post(base + "/shop/order/", timeout=20, allow_redirects=False, data={
-                    "csrfmiddlewaretoken": token, "orderer_name": "벤치", "orderer_phone": "010-0000-0000",
-                    "same_as_orderer": "on", "address": "서울 동작구 신대방2동", "payment_method": "card",
-                    "card_number": "4111", "guest_password": "bench123", "privacy_agreed": "on"})
-                assert response.status_code == 302, response.status_code
-            return run
-
-        def warm(session):
-            session.get(base + "/shop/p/1/")
-
-        mileage = _load(place(True), secs, 4, warm)
-        bare = _load(place(False), secs, 4, warm)
-        row("주문 placement with mileage orders/s (p95 ms)", f"{mileage[0]:.1f} ({mileage[1]:.0f})",
-            f"{bare[0]:.1f} ({bare[1]:.0f})", round(mileage[0] / bare[0], 2), "reported (cost of mileage)", True,
-            unit="orders/s")
+        mileage, bare = placements(base, sandbox, api_id, scale["placements"], with_mileage=True), \
+            placements(base, sandbox, api_id, scale["placements"], with_mileage=False)
+        portal_ms = statistics.median(m - p for m, p in zip(mileage["ms"], mileage["provider_ms"], strict=True))
+        bare_ms = statistics.median(bare["ms"])
+        ratio = portal_ms / bare_ms
+        row("주문 placement with mileage: portal ms per order (provider ms apart)",
+            f"{portal_ms:.1f} (+{statistics.median(mileage['provider_ms']):.1f} provider)", f"{bare_ms:.1f}",
+            round(ratio, 2), "≤ 1.5× the placement without", ratio <= 1.5)
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -151,21 +151,23 @@ def _approve_at_provider(client, request: PaymentRequest, key: str) -> ApiResult
     """One approval with one Idempotency-Key; a lost answer or a 3092 without a txId is settled by the status call
     (and, while the reqTxId is still only held, one more try with the same key) — never guessed.
     Raises ProviderError (refused) or ProviderUnavailable (no answer could be had)."""
-    tries = 2
-    while True:
-        tries -= 1
+    for attempt in (1, 2):
         try:
             result = client.approve(request, idempotency_key=key)
             if result.tx_id:
                 return result
+            lost = False  # success or 3092 without a txId
         except ProviderUnavailable:
-            if tries < 0:
-                raise
+            lost = True
         status = client.status(request.req_tx_id)
         if status.tx_id and status.state in APPROVED_AT_PROVIDER:
             return status
-        if status.req_tx_state != "HELD" or tries <= 0:
-            raise ProviderError(status.req_tx_state or "3001", _REFUSED.get(status.req_tx_state, _REFUSED[""]))
+        if status.req_tx_state == "HELD" and attempt == 1:
+            continue  # the approval never landed: once more, with the same key
+        if lost and status.req_tx_state == "HELD":
+            raise ProviderUnavailable("UNAVAILABLE", UNAVAILABLE_MESSAGE)
+        raise ProviderError(status.req_tx_state or "3001", _REFUSED.get(status.req_tx_state, _REFUSED[""]))
+    raise AssertionError("unreachable")
 
 
 _REFUSED = {
@@ -324,6 +326,7 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
         transaction=mileage, kind=kind, tx_id=tx_id_before, new_tx_id=result.tx_id,
         use_won=use_after if use_after is not None else mileage.use_won, earn_base_won=mileage.earn_base_won,
         earn_won=result.earn_won, result_code=result.code, result_message=result.message[:300],
+        provider_ms=int(result.provider_ms) if result.provider_ms is not None else None,
         idempotency_key=idempotency_key, created_by_id=_uid(by))
     new_state = ANSWER_STATES[kind]
     _transition(mileage, new_state if new_state is not None else mileage.state, note=f"{kind} {result.code}",

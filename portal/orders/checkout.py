@@ -5,7 +5,7 @@ popup choice is trusted only after its signature is verified again at placement.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,7 +29,7 @@ from portal.catalog.models import Product
 from . import gateway
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from .rules import guest_password_error, shipping_fee
-from .services import order_set_status, save_with_number
+from .services import TransitionNotAllowed, order_set_status, save_with_number
 
 MAX_QUANTITY = 99
 SHOP_BANK_ACCOUNT = "기업은행 11231-23-2123 (예금주: 마일리지샵)"
@@ -272,3 +272,22 @@ def _charge(order: Order, buyer: Buyer, *, with_mileage: bool) -> None:
         payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, timezone.now()
         payment.save(update_fields=["status", "gateway_tid", "approved_at"])
         order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message)
+
+
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def orders_abandon_stuck(*, now: datetime | None = None) -> int:
+    """Orders left 주문처리중 by a process that died between recording and charging are not placed: 결제실패, store
+    points back, and the mileage approval (or hold) aborted at the provider. The scheduler runs this."""
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    count = 0
+    for order in Order.objects.filter(status=OrderStatus.PLACING, placed_at__lte=cutoff):
+        try:
+            _not_placed(order, note="주문처리 중단")
+        except TransitionNotAllowed:
+            continue  # finished meanwhile
+        if MileageTransaction.objects.filter(order=order).exists():
+            mileage_release(order=order)
+        count += 1
+    return count

@@ -26,6 +26,8 @@ class OrderForm(forms.Form):
     guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
                                      widget=forms.PasswordInput(render_value=True))
     privacy_agreed = forms.BooleanField(label=_("비회원 구매 및 결제 개인정보취급방침에 동의합니다"), required=False)
+    # The reqTxId of the mileage choice the page showed (hidden; empty without one).
+    mileage_choice = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, is_member: bool, **kwargs):
         super().__init__(*args, **kwargs)

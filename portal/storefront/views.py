@@ -7,6 +7,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mileage.inflow import INFLOW_KEY, current_inflow
@@ -100,7 +101,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member))
     mileage_on, _why = checkout_available()
     points = 0
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on):
         points = form.cleaned_data.get("store_points") or 0
         data = {k: form.cleaned_data.get(k, "") or "" for k in Buyer.__dataclass_fields__}
         try:
@@ -137,6 +138,18 @@ def order_form(request: HttpRequest) -> HttpResponse:
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
     }, status=400 if request.method == "POST" else 200)
+
+
+def _choice_unchanged(request, form, mileage_on: bool) -> bool:
+    """The page the buyer paid from showed the mileage choice the session still holds (another tab may have spent
+    it or replaced it): otherwise nothing is placed and the buyer sees the new amounts first."""
+    if "mileage_choice" not in request.POST:
+        return True
+    session_choice = (request.session.get(CHOICE_KEY) or {}).get("req_tx_id", "") if mileage_on else ""
+    if form.cleaned_data.get("mileage_choice", "") == session_choice:
+        return True
+    form.add_error(None, _("네이버 마일리지 적립/사용 정보가 바뀌었습니다. 바뀐 결제금액을 확인하고 다시 결제해 주세요."))
+    return False
 
 
 def _exchange_page():

@@ -14,11 +14,15 @@ class Command(BaseCommand):
 
     def handle(self, *args, interval: float, once: bool, **options):
         from portal.aftersales.services import orders_expire_unpaid
+        from portal.orders.checkout import orders_abandon_stuck
 
         while True:
             expired = orders_expire_unpaid()
             if expired:
                 self.stdout.write(f"unpaid bank transfers cancelled: {expired}")
+            abandoned = orders_abandon_stuck()
+            if abandoned:
+                self.stdout.write(f"orders left 주문처리중 abandoned: {abandoned}")
             sent = deliver_due()
             if sent:
                 self.stdout.write(f"outbox: sent {sent}")

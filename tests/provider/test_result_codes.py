@@ -1,0 +1,95 @@
+"""Result codes as real shops read them (PROTOCOL §2): 1000/1001/1002 are success for an approval and a
+re-approval; 3092 is success only with a txId in hand, else the status call is asked; an empty txId is never sent."""
+
+import pytest
+import responses
+
+from mileage.provider import MileageClient, ProviderError, ProviderUnavailable
+from mileage.services.transactions import _approve_at_provider
+from tests.provider.helpers import payment, sample_items
+
+BASE = "http://provider.test"
+API = f"{BASE}/v2/partner/ABC123"
+
+
+def client() -> MileageClient:
+    return MileageClient(api_base=BASE, service_base=BASE, api_id="ABC123", hash_key="k" * 40)
+
+
+def answer(code: str, **fields) -> str:
+    inner = "".join(f"<{k}>{v}</{k}>" for k, v in {"resultCode": code, "resultMessage": "m", **fields}.items())
+    return f'<?xml version="1.0" encoding="UTF-8"?><response>{inner}</response>'
+
+
+def request():
+    from mileage import wire
+
+    done = wire.DoneResult("OK", "R1", 10, 0, 500, 0, 500, 0)
+    return payment(done, order="O-1", order_amount=5_000, amount=4_500, confirmed=True, items=sample_items(5_000))
+
+
+@pytest.mark.parametrize("code", ["1000", "1001", "1002"])
+@responses.activate
+def test_approval_success_codes(code):
+    responses.post(f"{API}/payment", body=answer(code, txId="T1", baseAccumRate="1", baseAccumAmount="45"),
+                   content_type="application/xml")
+    result = _approve_at_provider(client(), request(), "key-1")
+    assert (result.code, result.tx_id, result.earn_won) == (code, "T1", 45)
+
+
+@responses.activate
+def test_1001_is_not_success_for_a_cancel():
+    responses.post(f"{API}/payment/T1/cancel", body=answer("1001"), content_type="application/xml")
+    with pytest.raises(ProviderError) as caught:
+        client().cancel("T1", idempotency_key="k")
+    assert caught.value.code == "1001"
+
+
+@responses.activate
+def test_3092_without_a_tx_id_asks_the_status_call():
+    responses.post(f"{API}/payment", body=answer("3092"), content_type="application/xml")
+    responses.post(f"{API}/payment/R1/status", body=answer("1000", txId="T9", state="APPROVED", reqTxState="USED",
+                                                              baseAccumRate="1", baseAccumAmount="45"),
+                   content_type="application/xml")
+    result = _approve_at_provider(client(), request(), "key-1")
+    assert result.tx_id == "T9"
+    assert [c.request.url.split("/v2/partner/ABC123/")[1] for c in responses.calls] == ["payment", "payment/R1/status"]
+
+
+@responses.activate
+def test_a_lost_answer_then_a_held_status_retries_once_with_the_same_key():
+    responses.post(f"{API}/payment", status=503)
+    responses.post(f"{API}/payment/R1/status", body=answer("1000", reqTxState="HELD"), content_type="application/xml")
+    with pytest.raises(ProviderUnavailable):
+        _approve_at_provider(client(), request(), "key-7")
+    keys = [c.request.headers.get("Idempotency-Key") for c in responses.calls if c.request.url.endswith("/payment")]
+    assert keys == ["key-7", "key-7"]
+
+
+@responses.activate
+def test_an_expired_hold_is_a_refusal():
+    responses.post(f"{API}/payment", status=503)
+    responses.post(f"{API}/payment/R1/status", body=answer("1000", reqTxState="EXPIRED"),
+                   content_type="application/xml")
+    with pytest.raises(ProviderError) as caught:
+        _approve_at_provider(client(), request(), "key-1")
+    assert caught.value.code == "EXPIRED" and not isinstance(caught.value, ProviderUnavailable)
+
+
+@pytest.mark.parametrize("call", ["cancel", "stated", "cancel_stated", "confirmed", "abort"])
+@responses.activate
+def test_an_empty_id_is_never_sent(call):
+    with pytest.raises(ProviderError) as caught:
+        getattr(client(), call)("", idempotency_key="k")
+    assert caught.value.code == "NO_TX_ID" and len(responses.calls) == 0
+    with pytest.raises(ProviderError):
+        client().status("")
+    assert len(responses.calls) == 0
+
+
+@responses.activate
+def test_one_attempt_per_call():
+    responses.post(f"{API}/payment/T1/stated", status=500)
+    with pytest.raises(ProviderUnavailable):
+        client().stated("T1", idempotency_key="k")
+    assert len(responses.calls) == 1

@@ -4,6 +4,7 @@ import logging
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from mileage import wire
 from mileage.models import MileageSettings
@@ -17,26 +18,35 @@ from mileage.policy.constants import (
 )
 
 log = logging.getLogger(__name__)
-RATE_CACHE_KEY = "mileage:base-rate"
-UNAVAILABLE = -1  # cached briefly when the provider cannot be reached, so pages do not wait on it each time
-UNAVAILABLE_RETRY_SECONDS = 30
+RATE_CACHE_KEY = "mileage:rates"
+UNAVAILABLE_RETRY_SECONDS = 30  # how long "the provider cannot be reached" is remembered, so pages do not wait on it
+ACTIVE = "ACTIVE"
 
 
-def base_rate_x10(*, timeout_seconds: int = 300) -> int | None:
-    """The merchant's current base rate from the provider (getAccumRate), cached; None when it cannot be read."""
+def provider_rates(*, timeout_seconds: int = 300) -> tuple[int | None, str]:
+    """(base rate ×10, serviceStatus) from the provider's getAccumRate, cached; (None, "") when it cannot be read.
+    A provider that does not send serviceStatus is taken as ACTIVE."""
     cached = cache.get(RATE_CACHE_KEY)
     if cached is not None:
-        return cached if cached >= 0 else None
+        return tuple(cached)
     from mileage.provider import ProviderError, get_client
 
     try:
-        rate = get_client().accum_rate().base_rate_x10
+        answer = get_client().accum_rate(fresh=True)  # this cache is the one that counts
     except ProviderError as exc:
-        log.warning("base rate unavailable: %s", exc)
-        cache.set(RATE_CACHE_KEY, UNAVAILABLE, UNAVAILABLE_RETRY_SECONDS)
-        return None
-    cache.set(RATE_CACHE_KEY, rate, timeout_seconds)
-    return rate
+        log.warning("base rate unavailable: [%s]", exc.code)
+        cache.set(RATE_CACHE_KEY, (None, ""), UNAVAILABLE_RETRY_SECONDS)
+        return None, ""
+    rates = (answer.base_rate_x10, str(answer.raw.get("serviceStatus") or ACTIVE))
+    cache.set(RATE_CACHE_KEY, rates, timeout_seconds)
+    return rates
+
+
+def base_rate_x10(*, timeout_seconds: int = 300) -> int | None:
+    """The merchant's current base rate, or None when it cannot be read or the provider says the merchant's service
+    is not ACTIVE (a shop then shows no rate)."""
+    rate, status = provider_rates(timeout_seconds=timeout_seconds)
+    return rate if status in (ACTIVE, "") else None
 
 
 @dataclass(frozen=True)
@@ -78,4 +88,7 @@ def checkout_available() -> tuple[bool, str]:
     if live_disclosure() is None:
         return False, ("적립 기준 안내 페이지가 게시되어 있지 않습니다. "
                        "(The earn-base disclosure page is not published.)")
+    _rate, status = provider_rates()
+    if status not in (ACTIVE, ""):
+        return False, _("네이버 마일리지가 가맹점 서비스 상태를 %(status)s(으)로 알려 왔습니다.") % {"status": status}
     return True, ""

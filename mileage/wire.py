@@ -104,6 +104,31 @@ def unb64(text: str) -> str:
     return base64.b64decode(text.encode(), validate=True).decode()
 
 
+def mask_name(name: str) -> str:
+    """Invoice recipientName (PROTOCOL §2): every character but the first and the last replaced by '*' (홍*동)."""
+    name = name.strip()
+    return name if len(name) <= 2 else name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def mask_phone(number: str) -> str:
+    """Invoice phone numbers: the middle group masked digit by digit (010-1234-5678 → 010-****-5678)."""
+    digits = "".join(ch for ch in number if ch.isascii() and ch.isdigit())
+    groups = number.strip().split("-")
+    if len(groups) != 3 or not all(g.isascii() and g.isdigit() for g in groups):
+        if len(digits) < 9:
+            return ""
+        groups = [digits[:2] if digits.startswith("02") else digits[:3], "", digits[-4:]]
+        groups[1] = digits[len(groups[0]):-4]
+    return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
+
+
+def is_masked_phone(value: str) -> bool:
+    head, _, rest = value.partition("-")
+    middle, _, tail = rest.partition("-")
+    return (head.isascii() and head.isdigit() and 2 <= len(head) <= 3 and middle and set(middle) == {"*"}
+            and 3 <= len(middle) <= 4 and tail.isascii() and tail.isdigit() and len(tail) == 4)
+
+
 def order_product_name(name: str) -> str:
     """orderProductName: the name cut to 66 characters, then base64 of UTF-8."""
     return b64(name[:ORDER_PRODUCT_NAME_MAX_CHARS])

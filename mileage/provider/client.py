@@ -110,9 +110,16 @@ class Invoice:
     recipient_cph_no: str = ""
 
     def fields(self) -> dict[str, str]:
-        return {"shippedDate": self.shipped_date, "invoiceNo": self.invoice_no, "recipientName": self.recipient_name,
-                "serviceCompany": self.service_company, "address": wire.b64(self.address),
-                "recipientTelNo": self.recipient_tel_no, "recipientCphNo": self.recipient_cph_no}
+        """The wire form: the name masked and base64, company and address base64, phones masked digit by digit,
+        a missing number left out (never sent empty)."""
+        data = {"shippedDate": self.shipped_date, "invoiceNo": self.invoice_no,
+                "recipientName": wire.b64(wire.mask_name(self.recipient_name)),
+                "serviceCompany": wire.b64(self.service_company), "address": wire.b64(self.address)}
+        for name, number in (("recipientTelNo", self.recipient_tel_no), ("recipientCphNo", self.recipient_cph_no)):
+            masked = wire.mask_phone(number) if number else ""
+            if masked:
+                data[name] = masked
+        return data
 
 
 def _parse(response: requests.Response) -> dict:

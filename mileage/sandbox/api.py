@@ -211,15 +211,24 @@ def h_repayment(merchant, data, now, tx_id):
 
 def h_invoice(merchant, data, now, tx_id):
     shipped = _text(data, "shippedDate")
-    if len(shipped) != 8 or not shipped.isdigit():
+    if len(shipped) != 8 or not (shipped.isascii() and shipped.isdigit()):
         raise svc.ApiError("2002", "shippedDate는 YYYYMMDD입니다. (shippedDate must be YYYYMMDD.)")
-    fields = {"shippedDate": shipped, "invoiceNo": _text(data, "invoiceNo"),
-              "serviceCompany": data.get("serviceCompany", ""), "recipientName": data.get("recipientName", ""),
-              "recipientTelNo": data.get("recipientTelNo", ""), "recipientCphNo": data.get("recipientCphNo", "")}
-    try:
-        fields["address"] = wire.unb64(data.get("address", "")) if data.get("address") else ""
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise svc.ApiError("2002", "address는 base64입니다. (address must be base64.)") from exc
+    fields = {"shippedDate": shipped, "invoiceNo": _text(data, "invoiceNo")}
+    for name in ("recipientName", "serviceCompany", "address"):
+        try:
+            fields[name] = wire.unb64(data.get(name, "")) if data.get(name) else ""
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise svc.ApiError("2002", f"{name}는 base64입니다. ({name} must be base64.)") from exc
+    recipient = fields["recipientName"]
+    if len(recipient) > 2 and set(recipient[1:-1]) != {"*"}:
+        raise svc.ApiError("2002", "recipientName은 마스킹해야 합니다(홍*동). (recipientName must be masked.)")
+    for name in ("recipientTelNo", "recipientCphNo"):
+        if name not in data:
+            continue
+        if not wire.is_masked_phone(data[name]):
+            raise svc.ApiError("2002", f"{name}은(는) 가운데 자리를 마스킹한 번호입니다(010-****-5678). 없으면 보내지 "
+                                       f"않습니다. ({name} must be masked, and left out when missing.)")
+        fields[name] = data[name]
     return tx_fields(svc.invoice(svc.lock_tx(merchant, tx_id, now), fields, now))
 
 

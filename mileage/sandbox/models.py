@@ -37,6 +37,8 @@ class Merchant(models.Model):
     # Extension (PROTOCOL §1): the popup's OK holds the chosen use for this merchant's reqTxId. Off plays a
     # provider that ignores the extension, where only the approval's balance check stands between two orders.
     holds_popup_use = models.BooleanField(default=True)
+    # getAccumRate's serviceStatus (PROTOCOL §2): ACTIVE, SUSPENDED, or REVIEW while the application is reviewed.
+    service_status = models.CharField(max_length=10, default="ACTIVE")
     fault = models.CharField(max_length=10, choices=Fault.choices, blank=True, default="")
     fault_remaining = models.PositiveIntegerField(default=0)
     fault_delay_seconds = models.FloatField(default=6.0)

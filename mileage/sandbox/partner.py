@@ -138,6 +138,7 @@ def control_merchant(request: HttpRequest) -> JsonResponse:
         "ad_extra_rate_x10": wire.rate_from_wire(str(data.get("ad_extra_rate", "5"))),
         "require_signed_requests": bool(data.get("require_signed_requests", False)),
         "holds_popup_use": bool(data.get("holds_popup_use", True)),
+        "service_status": data.get("service_status", "ACTIVE"),
     })
     return JsonResponse({"api_id": merchant.api_id})
 

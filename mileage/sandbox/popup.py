@@ -111,6 +111,8 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
         "session": session, "merchant": session.merchant, "buyer": buyer, "balance": bal, "error": error,
         "base_rate": wire.rate_to_wire(base_rate), "add_rate": wire.rate_to_wire(add_rate) if add_rate else "",
         "max_use": min(session.max_use_won, bal.available_won) if bal else session.max_use_won,
+        # E4: holding 500,000원 or more (available + pending), the buyer can only use
+        "use_only": bal is not None and bal.available_won + bal.held_won + bal.pending_won >= MAX_BALANCE_PER_BUYER_WON,
         "MIN_USE_WON": MIN_USE_WON, "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON,
         "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON, "PENDING_DAYS": PENDING_DAYS,
     }, status=200 if not error else 400)

@@ -91,6 +91,7 @@ def rates_report(merchant: Merchant, now: datetime) -> dict:
         "nextMonth": f"{ny:04d}-{nm:02d}",
         "nextMonthRate": wire.rate_to_wire(rate_for_month(changes, merchant.initial_rate_x10, ny, nm)),
         "nextMonthFixed": "Y" if local.day >= RATE_CUTOFF_DAY else "N",
+        "serviceStatus": merchant.service_status,
         "nextCutoff": next_cutoff(now).isoformat(),
         "serverTime": now.isoformat(),
         "history": [{"requestedAt": r.requested_at.isoformat(), "rate": wire.rate_to_wire(r.rate_x10),

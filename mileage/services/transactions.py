@@ -106,11 +106,14 @@ def payment_request(order: Order, mileage: MileageTransaction, *, order_amount_w
                     earn_base_won: int | None = None, use_won: int | None = None, lines=None,
                     with_req_tx_id: bool = True) -> PaymentRequest:
     lines = list(order.lines.all()) if lines is None else lines
+    kept = [line for line in lines if line.quantity - line.returned_quantity > 0]
     items = [wire.WireItem(line.product_code, line.product_name, line.unit_price_won,
                            line.quantity - line.returned_quantity,
                            line.unit_price_won * (line.quantity - line.returned_quantity), line.category_path)
-             for line in lines if line.quantity - line.returned_quantity > 0]
-    first = items[0].name if items else order.number
+             for line in kept]
+    # orderProductName: the first line that earns (a gift certificate first in the cart does not name the order)
+    eligible = [line.product_name for line in kept if not line.is_excluded]
+    first = (eligible or [item.name for item in items] or [order.number])[0]
     name = first if len(items) <= 1 else f"{first} 외 {len(items) - 1}건"
     return PaymentRequest(
         order_no=order.number, product_name=name, qty=sum(i.qty for i in items) or 1,

@@ -106,13 +106,11 @@ def order_ship(*, order: Order, invoice_no: str, company: str, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
         order.invoice_no = invoice_no
         order.save(update_fields=["invoice_no"])
-        if _mileage(order):
-            phone = order.recipient_phone.split("-")
-            masked = "-".join([phone[0], "****", *phone[2:]]) if len(phone) == 3 else order.recipient_phone
+        if _mileage(order):  # the Invoice masks the name and the phone on the wire
             mileage_invoice_send(order=order, by=by, invoice=Invoice(
                 shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
                 recipient_name=order.recipient_name, service_company=company or "자체배송",
-                address=_address_to_dong(order.address), recipient_cph_no=masked))
+                address=_address_to_dong(order.address), recipient_cph_no=order.recipient_phone))
     return order
 
 

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import aftersales_views as after
-from . import mileage_views, views
+from . import mileage_views, payment_views, views
 
 app_name = "console"
 
@@ -13,6 +13,8 @@ urlpatterns = [
     path("receipts.zip", views.ReceiptBatchView.as_view(), name="receipts"),
     path("orders/<str:number>/action/<str:action>/", views.OrderActionView.as_view(), name="order-action"),
     path("orders/<str:number>/cancel/", after.CancelView.as_view(), name="cancel"),
+    path("orders/<str:number>/payments/<int:payment_id>/cancel/", payment_views.PaymentCancelView.as_view(),
+         name="payment-cancel"),
     path("orders/<str:number>/return/", after.ReturnView.as_view(), name="return"),
     path("returns/<int:pk>/<str:step>/", after.ReturnStepView.as_view(), name="return-step"),
     path("orders/<str:number>/exchange/", after.ExchangeView.as_view(), name="exchange"),

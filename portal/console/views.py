@@ -26,6 +26,7 @@ from portal.orders.services import TransitionNotAllowed
 from .access import OperatorRequiredMixin
 from .filters import OrderFilter
 from .forms import ShipForm
+from .payment_views import payment_cancel_context
 from .tables import OrderTable
 
 PAGE_SIZES = (10, 20, 50, 100)
@@ -133,7 +134,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
             "outbox": OutboxMessage.objects.filter(order=order),
             "refunds": Refund.objects.filter(order=order), "returns": order.returns.all(),
             "exchanges": order.exchanges.all(), "ship_form": ShipForm(), "disclosure_url": disclosure_url,
-            "S": OrderStatus,
+            "S": OrderStatus, **payment_cancel_context(order),
         }
 
 

@@ -29,3 +29,23 @@ def charge(*, method: str, amount_won: int, card_number: str = "") -> GatewayRes
     if method == PaymentMethod.CARD and digits.endswith(DECLINING_SUFFIX):
         return GatewayResult(False, "", "카드 승인이 거절되었습니다. (The card was declined by the TEST gateway.)")
     return GatewayResult(True, f"TEST-{secrets.token_hex(8).upper()}", "승인 (approved by the TEST gateway)")
+
+
+class PaymentGateway:
+    """What the shop needs of a Korean PG: charge, and cancel all or part of a charge. The TEST adapter below
+    stands in for a real one (a KG이니시스/토스페이먼츠 adapter would implement the same two calls)."""
+
+    name = GATEWAY_NAME
+
+    def charge(self, *, method: str, amount_won: int, card_number: str = "") -> GatewayResult:
+        return charge(method=method, amount_won=amount_won, card_number=card_number)
+
+    def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
+        if not tid or amount_won <= 0:
+            raise ValueError("a cancel needs the charge's tid and a positive amount")
+        kind = "PART" if partial else "FULL"
+        return GatewayResult(True, f"TEST-{kind}-{secrets.token_hex(6).upper()}", "취소 (cancelled by the TEST gateway)")
+
+
+def get_gateway() -> PaymentGateway:
+    return PaymentGateway()

@@ -175,6 +175,36 @@ class Payment(models.Model):
         constraints = non_negative("payment", "amount_won")
 
 
+class PaymentCancelStatus(models.TextChoices):
+    PENDING = "pending", _("요청중")  # reserved under the payment's lock; the gateway is being asked
+    DONE = "done", _("취소완료")  # the gateway cancelled it
+    FAILED = "failed", _("실패")  # the gateway refused: nothing was cancelled
+
+
+class PaymentCancel(models.Model):
+    """One cancellation of (part of) a charge at the payment gateway: 카드결제취소, 카드부분취소, 계좌이체취소,
+    휴대폰결제취소. The sum of the non-failed rows never exceeds the charge; `idempotency_key` makes a second press of
+    the same button do nothing."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="cancels")
+    label = models.CharField(_("처리"), max_length=20)
+    amount_won = models.BigIntegerField(_("취소금액"))
+    status = models.CharField(_("상태"), max_length=10, choices=PaymentCancelStatus.choices,
+                              default=PaymentCancelStatus.PENDING)
+    gateway_tid = models.CharField(_("취소 거래번호"), max_length=60, blank=True)
+    message = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=100, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("결제취소")
+        verbose_name_plural = _("결제취소")
+        ordering = ["created_at", "id"]
+        constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="paymentcancel_amount_positive")]
+
+
 class OrderStatusChange(AppendOnlyModel):
     """Who moved an order from which status to which, and when. Append-only."""
 

@@ -25,6 +25,9 @@ class MileageSettings(models.Model):
     include_shipping = models.BooleanField(_("배송비를 적립대상금액에 포함"), default=False)
     store_points_first = models.BooleanField(_("적립금을 네이버 마일리지보다 먼저 차감"), default=True)
     service_enabled = models.BooleanField(_("네이버 마일리지 서비스 사용"), default=False)
+    # E9: the shop's own 적립금 (granted at 구매확정) and whether the buyer picks which one an order earns.
+    store_points_rate_x10 = models.PositiveIntegerField(_("쇼핑몰 적립금 적립률(×10)"), default=0)
+    buyer_chooses_earn = models.BooleanField(_("구매자가 적립 수단 선택"), default=False)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

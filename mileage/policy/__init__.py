@@ -7,6 +7,7 @@ from .calendar import RateChange, effective_month, rate_for_month, rate_on
 from .constants import *  # noqa: F403
 from .dates import earning_available_at, unpaid_deadline
 from .earn import EarnBaseRule, OrderAmounts, cap_for_buyer, earn_amount, earn_base
+from .earn_choice import EarnPlan, earn_plan, store_points_earn
 from .errors import PolicyError
 from .exchange import ExchangeOutcome, exchange_earn_basis, exchange_outcome
 from .inflow import InflowToken, inflow_is_valid, referrer_ends_inflow
@@ -16,6 +17,7 @@ from .use import max_use_amount, validate_use
 
 __all__ = [
     "EarnBaseRule",
+    "EarnPlan",
     "ExchangeOutcome",
     "InflowToken",
     "OrderAmounts",
@@ -25,6 +27,7 @@ __all__ = [
     "cap_for_buyer",
     "earn_amount",
     "earn_base",
+    "earn_plan",
     "earning_available_at",
     "effective_month",
     "exchange_earn_basis",
@@ -34,6 +37,7 @@ __all__ = [
     "max_use_amount",
     "rate_for_month",
     "rate_on",
+    "store_points_earn",
     "referrer_ends_inflow",
     "refund_plan",
     "unpaid_deadline",

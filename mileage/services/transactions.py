@@ -31,6 +31,7 @@ from mileage.models import (
 )
 from mileage.policy import OrderAmounts, earn_amount, earn_base
 from mileage.policy.constants import BUSINESS_TZ
+from mileage.policy.earn_choice import STORE
 from mileage.provider import outbox
 from mileage.provider.client import (
     ApiResult,
@@ -129,7 +130,8 @@ def payment_request(order: Order, mileage: MileageTransaction, *, order_amount_w
 def mileage_hold_record(*, order: Order, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
     """Store the buyer's verified popup choice (held at the provider) for an order, inside the order's creating
     transaction. The unique reqTxId makes a second order with the same choice fail with IntegrityError."""
-    base = earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
+    # E9: an order that earns the shop's 적립금 instead is approved with an earn base of 0
+    base = 0 if order.earn_choice == STORE else earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
     mileage = MileageTransaction.objects.create(
         order=order, req_tx_id=done.req_tx_id, state=T.HELD,
         base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,

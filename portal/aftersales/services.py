@@ -16,7 +16,9 @@ from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import (
     OrderAmounts,
     PolicyError,
+    earn_base,
     refund_plan,
+    store_points_earn,
     validate_mileage_return,
 )
 from mileage.policy.constants import BUSINESS_TZ
@@ -133,7 +135,25 @@ def order_confirm_purchase(*, order: Order, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.CONFIRMED, by=by, note="구매확정")
         if _mileage(order):
             mileage_call(order=order, kind="confirmed", by=by)
+        _grant_store_points(order, by)
     return order
+
+
+def _grant_store_points(order: Order, by) -> None:
+    """E9: the shop's 적립금 is granted at 구매확정, on what remains of the order after returns and exchanges (so a
+    cancelled or returned order never gets it)."""
+    if not order.member_id or order.store_points_earn_won <= 0:
+        return
+    settings = MileageSettings.load()
+    remaining = _remaining(order)
+    base = earn_base(OrderAmounts(goods_won=remaining.goods_won, excluded_goods_won=remaining.excluded_goods_won,
+                                  store_points_won=remaining.store_points_won,
+                                  mileage_use_won=min(order.mileage_use_won, remaining.goods_won)),
+                     settings.earn_base_rule) if remaining else 0
+    earned = min(order.store_points_earn_won, store_points_earn(base, settings.store_points_rate_x10))
+    if earned:
+        store_points_change(member=order.member, delta_won=earned, reason="구매확정 적립", order=order, by=by,
+                            idempotency_key=f"{order.number}:earn")
 
 
 def order_cancel_before_payment(*, order: Order, by) -> Order:

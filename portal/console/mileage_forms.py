@@ -11,11 +11,35 @@ class MileageSettingsForm(forms.ModelForm):
     hash_key = forms.CharField(label=_("해쉬키(인증키)입력"), required=False, max_length=40,
                                widget=forms.PasswordInput(render_value=False), validators=[hash_key_validator])
     api_id = forms.CharField(label=_("가맹점 API ID 입력"), max_length=6, validators=[api_id_validator])
+    store_points_rate = forms.CharField(label=_("쇼핑몰 적립금 적립률 (%)"), required=False, max_length=5,
+                                        help_text=_("구매확정 시 적립대상금액의 이 비율만큼 쇼핑몰 적립금을 드립니다. 0이면 적립하지 않습니다."))
 
     class Meta:
         model = MileageSettings
         fields = ["api_id", "hash_key", "subtract_discounts", "subtract_store_points", "include_shipping",
-                  "store_points_first"]
+                  "store_points_first", "buyer_chooses_earn"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from mileage import wire
+
+        self.fields["store_points_rate"].initial = wire.rate_to_wire(self.instance.store_points_rate_x10)
+
+    def clean_store_points_rate(self):
+        from mileage import wire
+
+        raw = (self.cleaned_data.get("store_points_rate") or "0").strip()
+        try:
+            rate_x10 = wire.rate_from_wire(raw)
+        except ValueError:
+            rate_x10 = -1
+        if not 0 <= rate_x10 <= 1000:
+            raise forms.ValidationError(_("적립률은 0%에서 100% 사이, 소수점 한 자리까지 입력해 주세요."))
+        return rate_x10
+
+    def save(self, commit=True):
+        self.instance.store_points_rate_x10 = self.cleaned_data["store_points_rate"]
+        return super().save(commit=commit)
 
     def clean_hash_key(self):
         value = self.cleaned_data.get("hash_key", "").strip().lower()

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 
 from mileage import wire
 from mileage.models import MileageSettings, MileageTransaction
-from mileage.policy import OrderAmounts, earn_amount, earn_base, max_use_amount, unpaid_deadline
+from mileage.policy import OrderAmounts, earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
+from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
 from mileage.selectors import live_disclosure
 from mileage.services.transactions import (
@@ -70,6 +71,8 @@ class Quote:
     earn_base_won: int = 0
     expected_earn_won: int = 0
     rate_x10: int = 0
+    earn_choice: str = "both"  # E9: naver | store | both
+    store_points_earn_won: int = 0  # the shop's 적립금 this order earns at 구매확정
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -96,7 +99,7 @@ def cart_lines(cart: dict[str, int]) -> list[CartLine]:
 
 
 def quote(lines: list[CartLine], *, member: Member | None = None, store_points_won: int = 0,
-          mileage_use_won: int = 0, rate_x10: int = 0) -> Quote:
+          mileage_use_won: int = 0, rate_x10: int = 0, earn_choice: str = NAVER) -> Quote:
     """Price a cart; U2 offer, U4 order of deduction and E1 earn base from the merchant's settings."""
     if not lines:
         raise CheckoutError("장바구니가 비어 있습니다. (The cart is empty.)")
@@ -124,9 +127,12 @@ def quote(lines: list[CartLine], *, member: Member | None = None, store_points_w
     amounts = OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=points,
                            shipping_won=shipping, mileage_use_won=mileage_use_won)
     base = earn_base(amounts, settings.earn_base_rule)
+    plan = earn_plan(buyer_chooses=settings.buyer_chooses_earn, chosen=earn_choice, is_member=member is not None,
+                     base_won=base, store_rate_x10=settings.store_points_rate_x10)
     return Quote(lines=lines, goods_won=goods, excluded_goods_won=excluded, shipping_won=shipping,
-                 store_points_won=points, max_use_won=max_use, mileage_use_won=mileage_use_won, earn_base_won=base,
-                 expected_earn_won=earn_amount(base, rate_x10), rate_x10=rate_x10)
+                 store_points_won=points, max_use_won=max_use, mileage_use_won=mileage_use_won,
+                 earn_base_won=plan.naver_base_won, expected_earn_won=earn_amount(plan.naver_base_won, rate_x10),
+                 rate_x10=rate_x10, earn_choice=plan.choice, store_points_earn_won=plan.store_points_won)
 
 
 @dataclass(frozen=True)
@@ -144,6 +150,7 @@ class Buyer:
     payment_method: str
     card_number: str = ""
     guest_password: str = ""
+    earn_choice: str = NAVER  # E9, when the shop lets the buyer choose
 
 
 def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult | None:
@@ -177,7 +184,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             raise CheckoutError(error, "guest_password")
     if buyer.payment_method not in PaymentMethod.values:
         raise CheckoutError("결제수단을 선택해 주세요. (Choose a payment method.)", "payment_method")
-    priced = quote(lines, member=member, store_points_won=store_points_won)
+    priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=buyer.earn_choice)
     done = verified_choice(choice, max_use_won=priced.max_use_won)
     if done is not None and done.mileage_use_won and priced.max_use_won == 0:
         raise CheckoutError("상품권/금은 네이버 마일리지로 결제할 수 없습니다. "
@@ -186,7 +193,8 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         raise _already_used()
     if done is not None:
         priced = quote(lines, member=member, store_points_won=store_points_won,
-                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10)
+                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10,
+                       earn_choice=buyer.earn_choice)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
     try:
         order = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
@@ -222,7 +230,8 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             depositor_name=buyer.depositor_name or buyer.orderer_name, goods_won=priced.goods_won,
             excluded_goods_won=priced.excluded_goods_won, shipping_won=priced.shipping_won,
             store_points_won=priced.store_points_won, mileage_use_won=priced.mileage_use_won,
-            payable_won=priced.payable_won, placed_at=now,
+            payable_won=priced.payable_won, placed_at=now, earn_choice=priced.earn_choice,
+            store_points_earn_won=priced.store_points_earn_won,
             deposit_deadline=None if card_like else unpaid_deadline(now),
             disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None)
         if member is None:

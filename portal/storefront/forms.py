@@ -26,12 +26,18 @@ class OrderForm(forms.Form):
     guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
                                      widget=forms.PasswordInput(render_value=True))
     privacy_agreed = forms.BooleanField(label=_("비회원 구매 및 결제 개인정보취급방침에 동의합니다"), required=False)
+    # E9: which earn this order gets, shown to members when the shop lets buyers choose.
+    earn_choice = forms.ChoiceField(label=_("적립 수단 선택"), required=False, widget=forms.RadioSelect,
+                                    choices=[("naver", _("네이버 마일리지 적립")), ("store", _("쇼핑몰 적립금 적립"))],
+                                    initial="naver")
     # The reqTxId of the mileage choice the page showed (hidden; empty without one).
     mileage_choice = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, is_member: bool, **kwargs):
+    def __init__(self, *args, is_member: bool, earn_choice: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.is_member = is_member
+        if not (is_member and earn_choice):
+            del self.fields["earn_choice"]
         if is_member:
             for name in ("guest_password", "privacy_agreed"):
                 del self.fields[name]

@@ -11,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mileage.inflow import INFLOW_KEY, current_inflow
-from mileage.models import MileageTransaction
+from mileage.models import MileageSettings, MileageTransaction
+from mileage.policy import store_points_earn
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -49,8 +50,10 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     product = get_object_or_404(Product.objects.select_related("category", "mileage_exclusion"), code=code,
                                 is_displayed=True)
     inflow = current_inflow(request)
+    store_rate = MileageSettings.load().store_points_rate_x10
     return render(request, "storefront/product.html", {
         "product": product, "excluded": hasattr(product, "mileage_exclusion"),
+        "store_points_earn": store_points_earn(product.price_won, store_rate) if store_rate else None,
         "base_rate_x10": base_rate_x10(), "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
 
 
@@ -98,7 +101,9 @@ def order_form(request: HttpRequest) -> HttpResponse:
         messages.error(request, "장바구니가 비어 있습니다. (The cart is empty.)")
         return redirect("storefront:cart")
     member = _member(request)
-    form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member))
+    shop_settings = MileageSettings.load()
+    form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member),
+                     earn_choice=shop_settings.buyer_chooses_earn)
     mileage_on, _why = checkout_available()
     points = 0
     if request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on):
@@ -126,17 +131,22 @@ def order_form(request: HttpRequest) -> HttpResponse:
         form.add_error(None, exc.message)
         priced = quote(lines, member=member)
     choice = request.session.get(CHOICE_KEY)
+    earn_choice = request.POST.get("earn_choice", "naver") if "earn_choice" in form.fields else "naver"
     if mileage_on:
+        # the offer does not depend on which earn the buyer picks: switching it keeps the popup choice
         set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
         choice = request.session.get(CHOICE_KEY)
-        if choice:
-            priced = quote(lines, member=member, store_points_won=priced.store_points_won,
-                           mileage_use_won=choice["use_won"], rate_x10=choice["base_rate_x10"] + choice["add_rate_x10"])
+    if (mileage_on and choice) or earn_choice != "naver":
+        use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if mileage_on and choice \
+            else (0, 0)
+        priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,
+                       rate_x10=rate, earn_choice=earn_choice)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice if mileage_on else None,
         "mileage_on": mileage_on, "disclosure": live_disclosure(), "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
+        "shop_settings": shop_settings,
     }, status=400 if request.method == "POST" else 200)
 
 

@@ -1,0 +1,65 @@
+"""E9 end to end: a member chooses 적립금 for an order; the approval carries an earn base of 0, the order and its
+statements say so, and 구매확정 grants the 적립금 through the ledger."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from mileage.models import MileageSettings
+from portal.aftersales.services import order_confirm_purchase, order_deliver, order_ship
+from portal.orders.models import Order, OrderStatus
+
+from .conftest import GUEST, choose_mileage
+
+pytestmark = pytest.mark.sandbox
+
+MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+
+
+@pytest.fixture
+def choosing_shop(shop):
+    settings = MileageSettings.load()
+    settings.store_points_rate_x10, settings.buyer_chooses_earn = 20, True
+    settings.save()
+    return shop
+
+
+def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(client, choosing_shop):
+    shop = choosing_shop
+    buyer = shop.new_buyer(15_500)
+    hong = User.objects.get(username="hong")
+    client.force_login(hong)
+    assert "적립금 : 100원" in client.get("/shop/p/1/").content.decode()
+    client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    form = client.get("/shop/order/").content.decode()
+    assert 'name="earn_choice"' in form and "쇼핑몰 적립금 적립" in form
+    choose_mileage(client, shop, buyer, 500)
+    response = client.post("/shop/order/", {**MEMBER, "payment_method": "card", "card_number": "4111111111111111",
+                                            "earn_choice": "store", "store_points": "0"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    order = Order.objects.get()
+    assert (order.earn_choice, order.store_points_earn_won) == ("store", 90)
+    # the provider was asked to grant nothing: earn base 0, use 500원
+    tx = shop.balance(buyer)["transactions"][0]
+    assert (tx["amount"], tx["earn"], tx["use"]) == (0, 0, 500)
+    assert order.mileage.expected_earn_won == 0
+    # 구매확정 grants 90원 of 적립금, once
+    points_before = hong.member.store_points_won
+    order_ship(order=order, invoice_no="123", company="CJ", by=None)
+    order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+    order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
+    hong.member.refresh_from_db()
+    assert hong.member.store_points_won == points_before + 90
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.CONFIRMED
+
+
+def test_guest_sees_no_choice_and_earns_naver_mileage(choosing_shop):
+    shop = choosing_shop
+    buyer = shop.new_buyer(15_500)
+    guest = Client()
+    guest.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    assert 'name="earn_choice"' not in guest.get("/shop/order/").content.decode()
+    choose_mileage(guest, shop, buyer, 500)
+    assert guest.post("/shop/order/", {**GUEST, "earn_choice": "store"}).status_code == 302
+    order = Order.objects.get()
+    assert (order.earn_choice, order.store_points_earn_won, order.mileage.expected_earn_won) == ("naver", 0, 45)

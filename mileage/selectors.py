@@ -55,6 +55,8 @@ class DisclosureRules:
     subtract_store_points: bool
     include_shipping: bool
     base_rate: str | None
+    store_points_rate: str | None = None  # E9: the shop's own 적립금 rate, None when it grants none
+    buyer_chooses_earn: bool = False
     min_use_won: int = MIN_USE_WON
     max_earn_per_order_won: int = MAX_EARN_PER_ORDER_WON
     max_balance_won: int = MAX_BALANCE_PER_BUYER_WON
@@ -69,7 +71,10 @@ def disclosure_rules(*, with_rate: bool = True) -> DisclosureRules:
     return DisclosureRules(subtract_discounts=settings.subtract_discounts,
                            subtract_store_points=settings.subtract_store_points,
                            include_shipping=settings.include_shipping,
-                           base_rate=wire.rate_to_wire(rate) if rate is not None else None)
+                           base_rate=wire.rate_to_wire(rate) if rate is not None else None,
+                           store_points_rate=wire.rate_to_wire(settings.store_points_rate_x10)
+                           if settings.store_points_rate_x10 else None,
+                           buyer_chooses_earn=settings.buyer_chooses_earn)
 
 
 def live_disclosure():

@@ -63,3 +63,13 @@ def test_guest_sees_no_choice_and_earns_naver_mileage(choosing_shop):
     assert guest.post("/shop/order/", {**GUEST, "earn_choice": "store"}).status_code == 302
     order = Order.objects.get()
     assert (order.earn_choice, order.store_points_earn_won, order.mileage.expected_earn_won) == ("naver", 0, 45)
+
+
+def test_the_disclosure_states_the_rule_live(client, choosing_shop):
+    page = client.get("/earn-base/").content.decode()
+    assert "쇼핑몰 적립금: 같은 적립대상금액의 2%" in page and 'id="rule-earn-choice"' in page
+    settings = MileageSettings.load()
+    settings.buyer_chooses_earn = False
+    settings.save()
+    page = client.get("/earn-base/").content.decode()
+    assert 'id="rule-earn-choice"' not in page and 'id="rule-earn-both"' in page

@@ -64,6 +64,7 @@ class Sandbox:
         db_url, drop = _sandbox_database(tmp)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mileage.sandbox.settings", "SANDBOX_DATABASE_URL": db_url,
                "SANDBOX_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
+               "SANDBOX_EMAIL_FILE_PATH": str(tmp / "mail"),
                "PYTHONPATH": str(ROOT)}
         env.pop("DATABASE_URL", None)
         manage = [sys.executable, str(ROOT / "manage.py")]

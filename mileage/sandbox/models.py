@@ -198,3 +198,35 @@ class ApiCall(models.Model):
     duration_ms = models.FloatField()
     replayed = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class ApplicationStatus(models.TextChoices):
+    REVIEW = "REVIEW", "심사중"  # sent, waiting for the provider's review
+    REJECTED = "REJECTED", "반려"  # the reviewer sent it back with a reason; it may be corrected and sent again
+    APPROVED = "APPROVED", "승인"  # the keys were issued
+
+
+class Application(models.Model):
+    """A merchant's partner sign-up (PROTOCOL §3). The API ID is issued at application (extension), the hash key on
+    approval, shown once to the applicant and mailed."""
+
+    api_id = models.CharField(max_length=6, unique=True)
+    token = models.CharField(max_length=64, unique=True)  # the applicant's private link to the application
+    company = models.CharField("상호", max_length=100)
+    ceo = models.CharField("대표자", max_length=50)
+    business_no = models.CharField("사업자등록번호", max_length=12)
+    shop_url = models.URLField("쇼핑몰 URL")
+    contact_name = models.CharField("담당자", max_length=50)
+    email = models.EmailField("e-mail")
+    phone = models.CharField("연락처", max_length=20)
+    done_url_host = models.CharField("doneUrl 호스트", max_length=200)
+    status = models.CharField(max_length=10, choices=ApplicationStatus.choices, default=ApplicationStatus.REVIEW)
+    reject_reason = models.CharField(max_length=300, blank=True)
+    keys_shown = models.BooleanField(default=False)  # the hash key is shown once, then only mailed
+    merchant = models.OneToOneField(Merchant, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="application")
+    created_at = models.DateTimeField(auto_now_add=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "id"]

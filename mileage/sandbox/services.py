@@ -80,6 +80,14 @@ def request_rate(merchant: Merchant, rate_x10: int, now: datetime) -> RateReques
                                       effective_from=date(year, month, 1))
 
 
+def _application_fields(merchant: Merchant) -> dict:
+    """Extension: a merchant that joined through the partner sign-up also learns its application's state here."""
+    application = getattr(merchant, "application", None)
+    if application is None:
+        return {}
+    return {"applicationStatus": application.status, "rejectReason": application.reject_reason}
+
+
 def rates_report(merchant: Merchant, now: datetime) -> dict:
     """getAccumRate's answer: this month's rate, next month's and whether it is fixed (R2), the history."""
     local = now.astimezone(BUSINESS_TZ)
@@ -92,6 +100,7 @@ def rates_report(merchant: Merchant, now: datetime) -> dict:
         "nextMonthRate": wire.rate_to_wire(rate_for_month(changes, merchant.initial_rate_x10, ny, nm)),
         "nextMonthFixed": "Y" if local.day >= RATE_CUTOFF_DAY else "N",
         "serviceStatus": merchant.service_status,
+        **_application_fields(merchant),
         "nextCutoff": next_cutoff(now).isoformat(),
         "serverTime": now.isoformat(),
         "history": [{"requestedAt": r.requested_at.isoformat(), "rate": wire.rate_to_wire(r.rate_x10),

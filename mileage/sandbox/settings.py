@@ -58,6 +58,12 @@ PASSWORD_HASHERS = env.list("SANDBOX_PASSWORD_HASHERS", default=[
 SANDBOX_PROVIDER_KEY = env("SANDBOX_PROVIDER_KEY", default="sandbox-provider-key-9d2f")
 # How far a popup timestamp may be off (extension).
 SANDBOX_POPUP_MAX_SKEW_SECONDS = 600
+# The reviewer's password of the partner sign-up queue (the sandbox's stand-in for the provider's staff).
+SANDBOX_REVIEWER_PASSWORD = env("SANDBOX_REVIEWER_PASSWORD", default="review1234!")
+# Mail the provider sends (approval keys, rejections): files in var/sandbox-mail unless configured.
+EMAIL_BACKEND = env("SANDBOX_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = env("SANDBOX_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "sandbox-mail"))
+DEFAULT_FROM_EMAIL = "noreply@mileage.sandbox"
 # How long the popup's OK holds the chosen use against its reqTxId (extension, PROTOCOL §1).
 SANDBOX_HOLD_MINUTES = env.int("SANDBOX_HOLD_MINUTES", default=30)
 # Extension headers: how far X-Mileage-Timestamp may be off.

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, partner, popup
+from . import api, joining, partner, popup
 
 P = "v2/partner/<str:api_id>"
 
@@ -20,6 +20,9 @@ urlpatterns = [
     path(f"{P}/delivery/<str:tx_id>/invoice", api.invoice),
     path(f"{P}/getAccumRate", api.rates),
     path(f"{P}/settlement/<str:month>", api.settlement),
+    path("partner/join/", joining.apply, name="join"),
+    path("partner/join/review/", joining.review, name="join-review"),
+    path("partner/join/<str:token>/", joining.status, name="join-status"),
     path("partner/<str:api_id>/", partner.partner, name="partner"),
     path("ad/<str:api_id>/", partner.ad_click, name="ad-click"),
     path("_control/clock", partner.control_clock),

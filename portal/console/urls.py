@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import aftersales_views as after
-from . import mileage_views, payment_views, views
+from . import joining_views, mileage_views, payment_views, views
 
 app_name = "console"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("orders/<str:number>/exchange/", after.ExchangeView.as_view(), name="exchange"),
     path("refunds/", after.RefundListView.as_view(), name="refunds"),
     path("outbox/", after.OutboxListView.as_view(), name="outbox"),
+    path("mileage/about/", joining_views.MileageAboutView.as_view(), name="mileage-about"),
     path("mileage/settings/", mileage_views.MileageSettingsView.as_view(), name="mileage-settings"),
     path("mileage/exclusions/", mileage_views.ExclusionListView.as_view(), name="exclusions"),
     path("mileage/rates/", mileage_views.RateCalendarView.as_view(), name="rates"),

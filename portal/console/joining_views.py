@@ -1,0 +1,87 @@
+"""상점관리 › 네이버 마일리지 › "네이버 마일리지란?" (manual §1, POLICY J1–J3): the service explained (the CMS's 서비스 소개
+page, edited by merchant editors), the 가입신청하기 button to the provider's partner sign-up, and the application's
+state as the provider tells it (미가입 / 심사중 / 반려 with the reason / 승인)."""
+
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import View
+
+from mileage.models import MileageSettings
+from mileage.models.settings import api_id_validator
+from mileage.provider import ProviderError
+from mileage.provider.client import client_for
+
+from .access import OperatorRequiredMixin
+
+
+@dataclass(frozen=True)
+class Application:
+    state: str  # none | review | rejected | approved | unknown
+    label: str
+    reason: str = ""
+
+
+def application_state(api_id: str) -> Application:
+    """What the provider says of this shop's API ID: getAccumRate's serviceStatus (and the sign-up's extension
+    fields). No API ID yet: 미가입."""
+    if not api_id:
+        return Application("none", _("미가입"))
+    try:
+        answer = client_for(api_id, "").accum_rate(fresh=True)
+    except ProviderError as exc:
+        return Application("unknown", _("확인할 수 없음"), _("네이버 마일리지 응답 코드 %(code)s") % {"code": exc.code})
+    application, service = str(answer.raw.get("applicationStatus", "")), str(answer.raw.get("serviceStatus", "ACTIVE"))
+    if application == "REJECTED":
+        return Application("rejected", _("반려"), str(answer.raw.get("rejectReason", "")))
+    if application == "REVIEW" or service == "REVIEW":
+        return Application("review", _("심사중"))
+    if service == "SUSPENDED":
+        return Application("suspended", _("이용정지"))
+    return Application("approved", _("승인"))
+
+
+class ApplicationIdForm(forms.Form):
+    api_id = forms.CharField(label=gettext_lazy("가맹점 API ID (신청번호)"), max_length=6, validators=[api_id_validator])
+
+
+class MileageAboutView(OperatorRequiredMixin, View):
+    template_name = "console/mileage_about.html"
+
+    def get(self, request):
+        current = MileageSettings.load()
+        returned = request.GET.get("apiId", "")
+        form = ApplicationIdForm(initial={"api_id": returned or current.api_id})
+        return self.render(request, current, form)
+
+    def post(self, request):
+        current = MileageSettings.load()
+        form = ApplicationIdForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, current, form, status=400)
+        if current.hash_key:
+            messages.error(request, _("인증키가 이미 입력되어 있습니다. API ID는 노출설정 및 셋팅에서 바꿔 주세요."))
+            return redirect("console:mileage-about")
+        current.api_id, current.updated_by = form.cleaned_data["api_id"].upper(), request.user
+        current.save(update_fields=["api_id", "updated_by", "updated_at"])
+        messages.success(request, _("가맹점 API ID를 저장했습니다. 심사 상태를 네이버 마일리지에서 확인합니다."))
+        return redirect("console:mileage-about")
+
+    def render(self, request, current, form, status=200):
+        from cms_pages.models import ServiceOverviewPage
+
+        about = request.build_absolute_uri(reverse("console:mileage-about"))
+        join_url = f"{settings.MILEAGE_SERVICE_BASE.rstrip('/')}/partner/join/?" + urlencode(
+            {"shop": request.build_absolute_uri("/"), "return": about})
+        api_id, hash_key = current.api_id, current.hash_key
+        return render(request, self.template_name, {
+            "page": ServiceOverviewPage.objects.live().first(), "join_url": join_url, "form": form,
+            "application": application_state(api_id), "api_id": api_id, "has_key": bool(hash_key),
+        }, status=status)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import requests
+from django.utils.translation import gettext as _
 
 from mileage import wire
 
@@ -178,7 +179,9 @@ class MileageClient:
 
     def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "") -> ApiResult:
         url = self._url(path)
-        data = {**fields, "format": self.fmt, "secret": self.hash_key}
+        # The secret travels only in a POST body; a GET (getAccumRate: rates are public) carries none.
+        data = {**fields, "format": self.fmt} if method == "GET" else {**fields, "format": self.fmt,
+                                                                        "secret": self.hash_key}
         last_error = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -199,7 +202,7 @@ class MileageClient:
                                                                                 stamp, body)
                     response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
+                last_error = type(exc).__name__  # never the exception text: it carries the URL
                 log.warning("provider %s %s failed (attempt %d): %s", method, path, attempt + 1, last_error)
                 continue
             if response.status_code >= 500:
@@ -221,8 +224,7 @@ class MileageClient:
             if code not in SUCCESS_CODES:
                 raise ProviderError(code or str(response.status_code), result.message or response.reason)
             return result
-        raise ProviderUnavailable("UNAVAILABLE", f"네이버 마일리지 서버에 연결할 수 없습니다. (Provider unavailable: "
-                                                 f"{last_error})")
+        raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다."))
 
     def approve(self, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:
         return self._send("POST", "payment", request.fields(), idempotency_key)
@@ -262,7 +264,7 @@ class MileageClient:
     def settlement(self, month: str) -> dict:
         previous, self.fmt = self.fmt, "json"
         try:
-            return self._send("GET", f"settlement/{month}", {}).raw
+            return self._send("POST", f"settlement/{month}", {}).raw
         finally:
             self.fmt = previous
 

@@ -33,6 +33,12 @@ from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, WonColumn
 
 
+def provider_error_text(exc: ProviderError) -> str:
+    """What an operator sees of a provider error: its code and the message (the provider's, or ours in Korean),
+    never a library's exception text."""
+    return f"[{exc.code}] {exc.message}"
+
+
 class MileageSettingsView(OperatorRequiredMixin, View):
     template_name = "console/mileage_settings.html"
 
@@ -66,10 +72,13 @@ class MileageSettingsView(OperatorRequiredMixin, View):
 
     @staticmethod
     def check(api_id: str, hash_key: str) -> dict:
+        """getAccumRate is public, so the key is proven by an authenticated call too (this month's report)."""
+        client = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0)
         try:
-            result = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0).accum_rate(fresh=True)
+            result = client.accum_rate(fresh=True)
+            client.settlement(timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m"))
         except ProviderError as exc:
-            return {"ok": False, "message": f"연결 실패 [{exc.code}] {exc.message}"}
+            return {"ok": False, "message": f"연결 실패 {provider_error_text(exc)}"}
         return {"ok": True, "message": f"연결 성공: 기본 적립률 {wire.rate_to_wire(result.base_rate_x10)}%"}
 
     def toggle(self, request, current, on: bool):
@@ -166,7 +175,7 @@ class RateCalendarView(OperatorRequiredMixin, View):
         try:
             rates = get_client().accum_rate(fresh=True)
         except ProviderError as exc:
-            return render(request, "console/rates.html", {"error": exc.message}, status=502)
+            return render(request, "console/rates.html", {"error": provider_error_text(exc)}, status=502)
         raw = rates.raw
         history = raw.get("history") or []
         if isinstance(history, dict):
@@ -195,7 +204,7 @@ class SettlementView(OperatorRequiredMixin, View):
         try:
             report = get_client().settlement(month)
         except ProviderError as exc:
-            error = exc.message
+            error = provider_error_text(exc)
         mismatches = reconcile(statement, report) if report is not None else []
         export = request.GET.get("export")
         if export:

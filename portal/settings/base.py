@@ -170,10 +170,17 @@ MILEAGE_PROVIDER_HOSTS = env.list(
 )
 PORTAL_BASE_URL = WAGTAILADMIN_BASE_URL
 
+# Every handler masks the hash key and any `secret=` (portal/log_redaction.py), on every logger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"redact_secrets": {"()": "portal.log_redaction.RedactSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"mileage": {"level": "INFO"}},
+    "loggers": {
+        "mileage": {"level": "INFO", "filters": ["redact_secrets"]},
+        "mileage.provider": {"filters": ["redact_secrets"]},
+        "portal": {"filters": ["redact_secrets"]},
+        "django.request": {"filters": ["redact_secrets"]},
+    },
 }

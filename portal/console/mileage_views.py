@@ -1,6 +1,5 @@
 """Console screens of the mileage service: 노출설정 및 셋팅, 예외상품설정, 적립률 and 정산 (manual §1–2, §5)."""
 
-import csv
 from datetime import date
 
 import django_filters as filters
@@ -29,6 +28,7 @@ from mileage.services.settlement import monthly_statement, reconcile
 from portal.catalog.models import Category, Product
 
 from .access import OperatorRequiredMixin
+from .exports import export_response
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, WonColumn
 
@@ -220,24 +220,9 @@ def export_statement(statement, kind: str) -> HttpResponse:
     rows = [[line.order_number, line.earned, line.used, line.cancelled] for line in statement.lines]
     totals = ["합계", statement.earned, statement.used, statement.cancelled]
     name = f"settlement-{statement.month}"
-    if kind == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerows([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]])
-        return response
-    if kind == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(statement.month)
-        for row in [HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]]:
-            sheet.append(row)
-        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        book.save(response)
-        return response
+    if kind in ("csv", "xlsx"):
+        return export_response([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]], kind=kind,
+                               filename=name, sheet=statement.month)
     from portal.receipts.render import render_pdf
 
     pdf = render_pdf("receipts/statement.html", {"statement": statement})

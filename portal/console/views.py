@@ -1,7 +1,7 @@
 """The operator console: the order queue (주문조회/취소/교환), the order detail and its actions."""
 
-import csv
 import hashlib
+import itertools
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -24,6 +24,7 @@ from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import TransitionNotAllowed
 
 from .access import OperatorRequiredMixin
+from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
 from .tables import OrderTable
@@ -92,25 +93,8 @@ def _export_rows(orders):
 
 def export_orders(orders, kind: str) -> HttpResponse:
     header = [label for _field, label in EXPORT_COLUMNS]
-    if kind == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(header)
-        writer.writerows(_export_rows(orders))
-        return response
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("주문")
-    sheet.append(header)
-    for row in _export_rows(orders):
-        sheet.append(row)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="orders.xlsx"'
-    book.save(response)
-    return response
+    return export_response(itertools.chain([header], _export_rows(orders)), kind=kind, filename="orders",
+                           sheet="주문")
 
 
 class OrderDetailView(OperatorRequiredMixin, TemplateView):

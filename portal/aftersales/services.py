@@ -29,6 +29,7 @@ from mileage.services.transactions import (
     payment_request,
 )
 from portal.accounts.services import store_points_change
+from portal.numbering import next_number, save_numbered
 from portal.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from portal.orders.services import order_set_status
 
@@ -66,10 +67,12 @@ def _cap(value: int, limit: int, label: str, field: str) -> int:
 
 
 def _refund_number(now: datetime) -> str:
-    day = now.astimezone(BUSINESS_TZ).strftime("%Y%m%d")
-    last = Refund.objects.filter(number__startswith=f"C{day}-").order_by("-number").values_list("number", flat=True)
-    seq = int(last[0].split("-")[1]) + 1 if last else 1
-    return f"C{day}-{seq:07d}"
+    return next_number(Refund, "C", now)
+
+
+def _create_refund(now: datetime, **fields) -> Refund:
+    """A new refund under the next free 'C' number of the day (retried when a concurrent one took it)."""
+    return save_numbered(Refund(**fields), lambda: _refund_number(now))
 
 
 # --- the order's way ---------------------------------------------------------------------------------------------
@@ -210,8 +213,8 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
         mileage = _mileage(order)
         full = mileage is not None and data.mileage_won == mileage.use_remaining_won
-        return Refund.objects.create(
-            number=_refund_number(now), order=order, reason=RefundReason.CANCEL,
+        return _create_refund(
+            now, order=order, reason=RefundReason.CANCEL,
             provider_call=ProviderCall.CANCEL if full else (ProviderCall.REPAYMENT if mileage else ProviderCall.NONE),
             created_by=by, **data.__dict__)
 
@@ -285,8 +288,8 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
         mileage = _mileage(order)
         remaining = order.lines.filter(returned_quantity__lt=F("quantity")).exists()
         full = mileage is not None and not remaining and request.mileage_won == mileage.use_remaining_won
-        refund = Refund.objects.create(
-            number=_refund_number(now), order=order, reason=RefundReason.RETURN, returned_at=now,
+        refund = _create_refund(
+            now, order=order, reason=RefundReason.RETURN, returned_at=now,
             provider_call=ProviderCall.CANCEL if full else (ProviderCall.REPAYMENT if mileage else ProviderCall.NONE),
             cash_won=request.cash_won, store_points_won=request.store_points_won, mileage_won=request.mileage_won,
             shipping_deduction_won=request.shipping_deduction_won, method=request.method, bank=request.bank,

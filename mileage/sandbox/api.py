@@ -61,9 +61,11 @@ def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
         if required:
             raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다. (Missing parameter {name}.)")
         return default
-    if not raw.isdigit() or len(raw) > 12:
-        raise svc.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative integer.)")
-    return int(raw)
+    try:
+        return wire.parse_int(raw, max_length=12)
+    except wire.NotANumber:
+        raise svc.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative "
+                                   f"integer.)") from None
 
 
 def _yn(data, name: str) -> bool:
@@ -106,7 +108,8 @@ def _authenticate(request: HttpRequest, api_id: str, data, *, public: bool = Fal
     if merchant.require_signed_requests and request.method == "POST":
         stamp = request.headers.get("X-Mileage-Timestamp", "")
         signature = request.headers.get("X-Mileage-Signature", "")
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
+        seconds = _int({"t": stamp}, "t", required=False, default=-1) if stamp else -1
+        if seconds < 0 or abs(time.time() - seconds) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
             raise svc.ApiError("2004", "요청 시각이 올바르지 않습니다. (Bad or stale X-Mileage-Timestamp.)")
         expected = wire.request_signature(merchant.hash_key, "POST", request.path, stamp, request.body)
         if not wire.constant_time_equal(signature, expected):
@@ -209,7 +212,7 @@ def h_repayment(merchant, data, now, tx_id):
 
 def h_invoice(merchant, data, now, tx_id):
     shipped = _text(data, "shippedDate")
-    if len(shipped) != 8 or not shipped.isdigit():
+    if len(shipped) != 8 or not shipped.isascii() or not shipped.isdigit():
         raise svc.ApiError("2002", "shippedDate는 YYYYMMDD입니다. (shippedDate must be YYYYMMDD.)")
     fields = {"shippedDate": shipped, "invoiceNo": _text(data, "invoiceNo"),
               "serviceCompany": data.get("serviceCompany", ""), "recipientName": data.get("recipientName", ""),

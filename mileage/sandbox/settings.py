@@ -21,6 +21,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "mileage.sandbox.middleware.ProviderTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "mileage.sandbox.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

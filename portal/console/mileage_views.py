@@ -26,6 +26,7 @@ from mileage.selectors import RATE_CACHE_KEY, live_disclosure
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.catalog.models import Category, Product
+from portal.parsing import int_or_none, parse_int
 
 from .access import OperatorRequiredMixin
 from .exports import export_response
@@ -154,7 +155,7 @@ class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
                 "page_sizes": (10, 20, 50, 100)}
 
     def post(self, request):
-        ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+        ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
             messages.error(request, "상품을 선택해 주세요. (Select products first.)")
         elif request.POST.get("action") == "unset":
@@ -190,7 +191,7 @@ class RateCalendarView(OperatorRequiredMixin, View):
 def _month(request) -> str:
     value = request.GET.get("month", "")
     try:
-        year, month = (int(p) for p in value.split("-"))
+        year, month = (parse_int(p, min_value=1, max_value=9999, max_length=4) for p in value.split("-"))
         return date(year, month, 1).strftime("%Y-%m")
     except ValueError:
         return timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")

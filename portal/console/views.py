@@ -22,6 +22,7 @@ from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import TransitionNotAllowed
+from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
 from .exports import export_response
@@ -45,8 +46,8 @@ class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         return Order.objects.deferred_paging()
 
     def get_table_pagination(self, table):
-        size = self.request.GET.get("per_page", "")
-        per_page = int(size) if size.isdigit() and int(size) in PAGE_SIZES else 50
+        size = int_or_none(self.request.GET.get("per_page", ""), max_value=1000)
+        per_page = size if size in PAGE_SIZES else 50
         return {"per_page": per_page, "paginator_class": LazyPaginator}
 
     def get_table(self, **kwargs):

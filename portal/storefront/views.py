@@ -22,6 +22,7 @@ from mileage.views import CHOICE_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
 from portal.orders.models import Order
+from portal.parsing import int_or_none
 
 from .emails import send_order_email
 from .forms import GuestLookupForm, OrderForm
@@ -144,10 +145,7 @@ def _exchange_page():
 
 
 def _int(raw) -> int:
-    try:
-        return max(0, int(raw))
-    except (TypeError, ValueError):
-        return 0
+    return int_or_none(raw) or 0
 
 
 def _initial(request, member) -> dict:

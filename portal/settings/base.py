@@ -124,6 +124,8 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
+# Private files (cached PDF receipts): outside MEDIA_ROOT, served only by permission-checked views.
+RECEIPTS_ROOT = env.path("RECEIPTS_ROOT", default=VAR_DIR / "private" / "receipts")
 
 # The order form opens the provider's popup, whose done page must reach back to it (window.opener).
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"

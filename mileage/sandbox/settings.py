@@ -39,6 +39,9 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not SANDBOX_DEV
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# The popup is opened by the merchant's order form and must keep its window.opener across the redirect back to the
+# merchant's done page: SecurityMiddleware's default (same-origin) would sever it.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "unsafe-none"
 SECURE_SSL_REDIRECT = env.bool("SANDBOX_SSL_REDIRECT", default=not SANDBOX_DEV)
 SECURE_HSTS_SECONDS = env.int("SANDBOX_HSTS_SECONDS", default=0 if SANDBOX_DEV else 31_536_000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not SANDBOX_DEV

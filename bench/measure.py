@@ -146,10 +146,10 @@ def settlement(scale, month):
 # 4. receipts -----------------------------------------------------------------------------------------------------
 
 def receipts(scale):
-    from django.core.files.storage import default_storage
-
     from portal.orders.models import Order
     from portal.receipts import render
+
+    default_storage = render.receipt_storage()
 
     orders = list(Order.objects.order_by("id")[: scale["receipts"] + 1])
     one = orders[0]

@@ -5,3 +5,15 @@ class MileageConfig(AppConfig):
     name = "mileage"
     label = "mileage"
     verbose_name = "네이버 마일리지"
+
+    def ready(self):
+        from django.db.models.signals import post_init, post_save
+
+        from mileage.models import MileageSettings
+        from portal.log_redaction import register_secret
+
+        def remember_key(sender, instance, **kwargs):
+            register_secret(instance.hash_key)
+
+        post_init.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-init")
+        post_save.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-save")

@@ -7,6 +7,7 @@ bytes. Nothing here knows about Django.
 import base64
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
@@ -39,6 +40,30 @@ def rate_to_wire(rate_x10: int) -> str:
     """A rate ×10 as the percentage the wire shows: 10 → '1', 15 → '1.5'."""
     whole, tenth = divmod(rate_x10, RATE_SCALE)
     return str(whole) if tenth == 0 else f"{whole}.{tenth}"
+
+
+class NotANumber(ValueError):
+    """Raised by `parse_int`: `kind` is "invalid" (not ASCII digits, or too long) or "range"."""
+
+    def __init__(self, kind: str, text: str):
+        super().__init__(f"{kind}: {text[:40]!r}")
+        self.kind = kind
+
+
+_ASCII_INT = re.compile(r"-?[0-9]+", re.ASCII)
+
+
+def parse_int(raw, *, min_value: int = 0, max_value: int = 10**12, max_length: int = 13) -> int:
+    """The one strict parser of numbers typed by people or sent by peers: ASCII digits only (an optional leading
+    '-' only when `min_value` allows it), at most `max_length` characters after trimming spaces, and within
+    [min_value, max_value]. `str.isdigit()` and `int()` accept '²', '١٢' or 5,000 digits; this does not."""
+    text = raw.strip() if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
+    if not text or len(text) > max_length or not _ASCII_INT.fullmatch(text) or (text[0] == "-" and min_value >= 0):
+        raise NotANumber("invalid", text)
+    value = int(text)
+    if not min_value <= value <= max_value:
+        raise NotANumber("range", text)
+    return value
 
 
 def rate_from_wire(text: str) -> int:

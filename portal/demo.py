@@ -45,6 +45,9 @@ def _user(username: str, password: str, **extra) -> User:
 def _groups() -> tuple[Group, Group]:
     operators, _ = Group.objects.get_or_create(name=OPERATORS_GROUP)
     operators.permissions.add(Permission.objects.get(codename="operate_console", content_type__app_label="orders"))
+    # Operators unlock a login or a guest lookup that django-axes locked (Django admin › Axes).
+    operators.permissions.add(*Permission.objects.filter(content_type__app_label="axes", codename__in=[
+        "view_accessattempt", "delete_accessattempt", "view_accessfailurelog", "view_accesslog"]))
     editors, _ = Group.objects.get_or_create(name=EDITORS_GROUP)
     editors.permissions.add(Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin"))
     return operators, editors

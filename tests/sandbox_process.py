@@ -63,6 +63,7 @@ class Sandbox:
     def start(cls, tmp: Path) -> "Sandbox":
         db_url, drop = _sandbox_database(tmp)
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mileage.sandbox.settings", "SANDBOX_DATABASE_URL": db_url,
+               "SANDBOX_TEST_CONTROLS": "1", "SANDBOX_DEV": "1",
                "SANDBOX_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
                "SANDBOX_EMAIL_FILE_PATH": str(tmp / "mail"),
                "PYTHONPATH": str(ROOT)}

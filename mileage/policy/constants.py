@@ -44,7 +44,7 @@ EXCLUSION_REASON_GOLD = "금"
 EXCLUSION_REASONS = (EXCLUSION_REASON_GIFT_CERTIFICATE, EXCLUSION_REASON_GOLD)
 
 # Guest order password (manual §3 결제정보): 4 to 12 letters or digits, case-sensitive.
-GUEST_PASSWORD_MIN_LENGTH = 4
+GUEST_PASSWORD_MIN_LENGTH = 6
 GUEST_PASSWORD_MAX_LENGTH = 12
 
 # Protocol: orderProductName is cut to 66 characters before base64 (PROTOCOL §2).

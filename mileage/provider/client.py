@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import requests
+from django.utils.translation import gettext as _
 
 from mileage import wire
 
@@ -201,7 +202,10 @@ class MileageClient:
     def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "", *,
               success: frozenset[str] = SUCCESS_CODES, fmt: str | None = None) -> ApiResult:
         url = self._url(path)
-        data = {**fields, "format": fmt or self.fmt, "secret": self.hash_key}
+        # The secret travels only in a POST body; a GET (getAccumRate: rates are public) carries none.
+        data = {**fields, "format": fmt or self.fmt}
+        if method != "GET":
+            data["secret"] = self.hash_key
         last_error = ""
         for attempt in range(self.retries + 1):
             if attempt:
@@ -222,8 +226,7 @@ class MileageClient:
                                                                                 stamp, body)
                     response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
-                # The exception's text names the URL; only its type is kept, so no secret can travel on.
-                last_error = "timeout" if isinstance(exc, requests.Timeout) else "connection failed"
+                last_error = type(exc).__name__  # never the exception text: it carries the URL
                 log.warning("provider %s %s failed (attempt %d): %s", method, path, attempt + 1, last_error)
                 continue
             if response.status_code >= 500:
@@ -245,8 +248,7 @@ class MileageClient:
             if code not in success:
                 raise ProviderError(code or str(response.status_code), result.message or response.reason)
             return result
-        raise ProviderUnavailable("UNAVAILABLE", f"네이버 마일리지 서버에 연결할 수 없습니다. (Provider unavailable: "
-                                                 f"{last_error})")
+        raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다."))
 
     def _on(self, template: str, ident: str) -> str:
         """A call's path on a txId or reqTxId; an empty one is refused here, never sent as `/payment//…`."""
@@ -295,7 +297,7 @@ class MileageClient:
         return result
 
     def settlement(self, month: str) -> dict:
-        return self._send("GET", f"settlement/{month}", {}, fmt="json").raw
+        return self._send("POST", f"settlement/{month}", {}, fmt="json").raw
 
 
 def _non_negative(text: str) -> int:

@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Callable
 from xml.sax.saxutils import escape
@@ -18,6 +19,7 @@ from . import services as svc
 from .models import ApiCall, Fault, IdempotencyRecord, Merchant, Transaction
 
 SUCCESS, ALREADY_DONE = "1000", "3092"
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
 MESSAGES = {SUCCESS: "성공", ALREADY_DONE: "이미 처리되었습니다. (Already done.)"}
 
 
@@ -59,9 +61,11 @@ def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
         if required:
             raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다. (Missing parameter {name}.)")
         return default
-    if not raw.isdigit() or len(raw) > 12:
-        raise svc.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative integer.)")
-    return int(raw)
+    try:
+        return wire.parse_int(raw, max_length=12)
+    except wire.NotANumber:
+        raise svc.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative "
+                                   f"integer.)") from None
 
 
 def _yn(data, name: str) -> bool:
@@ -92,16 +96,20 @@ def parse_amounts(data) -> svc.Amounts:
     )
 
 
-def _authenticate(request: HttpRequest, api_id: str, data) -> Merchant:
+def _authenticate(request: HttpRequest, api_id: str, data, *, public: bool = False) -> Merchant:
+    """The merchant of `api_id`, its secret checked (a public call, getAccumRate, needs none: rates are public)."""
     merchant = Merchant.objects.filter(api_id=api_id).first()
     if merchant is None:
         raise svc.ApiError("2005", "등록되지 않은 가맹점입니다. (Unknown API ID.)")
+    if public:
+        return merchant
     if not wire.constant_time_equal(data.get("secret", ""), merchant.hash_key):
         raise svc.ApiError("2003", "인증에 실패했습니다. (Wrong secret.)")
     if merchant.require_signed_requests and request.method == "POST":
         stamp = request.headers.get("X-Mileage-Timestamp", "")
         signature = request.headers.get("X-Mileage-Signature", "")
-        if not stamp.isdigit() or abs(time.time() - int(stamp)) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
+        seconds = _int({"t": stamp}, "t", required=False, default=-1) if stamp else -1
+        if seconds < 0 or abs(time.time() - seconds) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
             raise svc.ApiError("2004", "요청 시각이 올바르지 않습니다. (Bad or stale X-Mileage-Timestamp.)")
         expected = wire.request_signature(merchant.hash_key, "POST", request.path, stamp, request.body)
         if not wire.constant_time_equal(signature, expected):
@@ -125,8 +133,9 @@ def _take_fault(merchant: Merchant) -> str:
     return fault
 
 
-def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str = "POST"):
-    """Wrap a call handler: auth, faults, idempotency, the answer, the call log."""
+def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str = "POST", public: bool = False):
+    """Wrap a call handler: auth, faults, idempotency, the answer, the call log. Only a public call (no secret)
+    is a GET: the secret travels in a POST body, never in a URL (PROTOCOL §2)."""
 
     @csrf_exempt
     def view(request: HttpRequest, api_id: str, **kwargs):
@@ -137,7 +146,7 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
         replayed = False
         code = ""
         try:
-            merchant = _authenticate(request, api_id, data)
+            merchant = _authenticate(request, api_id, data, public=public)
             fault = _take_fault(merchant)
             if fault == Fault.HTTP500:
                 return HttpResponse("injected failure", status=500)
@@ -237,6 +246,8 @@ def h_rates(merchant, data, now):
 
 
 def h_settlement(merchant, data, now, month):
+    if not MONTH.fullmatch(month):
+        raise svc.ApiError("2002", "month는 YYYY-MM입니다. (The month must be YYYY-MM.)")
     return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **svc.settlement(merchant, month)}
 
 
@@ -249,5 +260,5 @@ cancel = endpoint(_on_tx(svc.cancel))
 confirmed = endpoint(_on_tx(svc.confirmed))
 repayment = endpoint(h_repayment)
 invoice = endpoint(h_invoice)
-rates = endpoint(h_rates, method="GET")
-settlement = endpoint(h_settlement, method="GET")
+rates = endpoint(h_rates, method="GET", public=True)
+settlement = endpoint(h_settlement)

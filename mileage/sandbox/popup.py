@@ -28,13 +28,22 @@ def _bad(message: str) -> HttpResponse:
     return HttpResponseBadRequest(f"<!doctype html><meta charset=utf-8><p>{message}</p>")
 
 
+def _number(text: str) -> bool:
+    """Whether `text` is a number wire.parse_int takes (ASCII digits, bounded): isdigit() also takes '²'."""
+    try:
+        wire.parse_int(text, max_length=15, max_value=10**15)
+    except wire.NotANumber:
+        return False
+    return True
+
+
 def entry(request: HttpRequest, api_id: str) -> HttpResponse:
     merchant = Merchant.objects.filter(api_id=api_id).first()
     if merchant is None:
         return _bad("등록되지 않은 가맹점입니다. (Unknown merchant.)")
     done_url, stamp, sig = request.GET.get("doneUrl", ""), request.GET.get("timestamp", ""), request.GET.get("sig", "")
     max_use = request.GET.get("maxUseAmount", "")
-    if not done_url or not stamp.isdigit() or not max_use.isdigit():
+    if not done_url or not _number(stamp) or not _number(max_use):
         return _bad("doneUrl, timestamp, maxUseAmount가 필요합니다. (doneUrl, timestamp and maxUseAmount are required.)")
     if abs(time.time() - int(stamp)) > settings.SANDBOX_POPUP_MAX_SKEW_SECONDS:
         return _bad("요청 시각이 만료되었습니다. (The timestamp is more than 10 minutes off.)")

@@ -20,11 +20,33 @@ INSTALLED_APPS = [
 ]
 MIDDLEWARE = [
     "mileage.sandbox.middleware.ProviderTimeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "mileage.sandbox.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# Test controls (/_control/: re-key or create merchants, sign popup results, arm faults, move the clock) exist
+# only when SANDBOX_TEST_CONTROLS=1: `make run` and the tests set it. Never in a shared deployment.
+SANDBOX_TEST_CONTROLS = env.bool("SANDBOX_TEST_CONTROLS", default=False)
+# Outside a developer's machine (SANDBOX_DEV unset) the sandbox is served over HTTPS: secure cookies, HSTS and
+# the redirect to HTTPS (SANDBOX_SSL_REDIRECT=0 behind a proxy that terminates TLS and redirects itself).
+SANDBOX_DEV = env.bool("SANDBOX_DEV", default=False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = not SANDBOX_DEV
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+# The popup is opened by the merchant's order form and must keep its window.opener across the redirect back to the
+# merchant's done page: SecurityMiddleware's default (same-origin) would sever it.
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "unsafe-none"
+SECURE_SSL_REDIRECT = env.bool("SANDBOX_SSL_REDIRECT", default=not SANDBOX_DEV)
+SECURE_HSTS_SECONDS = env.int("SANDBOX_HSTS_SECONDS", default=0 if SANDBOX_DEV else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not SANDBOX_DEV
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SANDBOX_BEHIND_PROXY", default=False) \
+    else None
 ROOT_URLCONF = "mileage.sandbox.urls"
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",

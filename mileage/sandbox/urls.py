@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 
 from . import api, joining, partner, popup
@@ -25,10 +26,14 @@ urlpatterns = [
     path("partner/join/<str:token>/", joining.status, name="join-status"),
     path("partner/<str:api_id>/", partner.partner, name="partner"),
     path("ad/<str:api_id>/", partner.ad_click, name="ad-click"),
-    path("_control/clock", partner.control_clock),
-    path("_control/fault", partner.control_fault),
-    path("_control/merchant", partner.control_merchant),
-    path("_control/buyer", partner.control_buyer),
-    path("_control/popup", partner.control_popup),
-    path("_control/buyers/<str:login_id>", partner.control_balance),
 ]
+
+if settings.SANDBOX_TEST_CONTROLS:  # dev and tests only (see settings)
+    urlpatterns += [
+        path("_control/clock", partner.control_clock),
+        path("_control/fault", partner.control_fault),
+        path("_control/merchant", partner.control_merchant),
+        path("_control/buyer", partner.control_buyer),
+        path("_control/popup", partner.control_popup),
+        path("_control/buyers/<str:login_id>", partner.control_balance),
+    ]

@@ -13,8 +13,8 @@ from mileage.services.transactions import mileage_repayment_request, payment_req
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 
-from .models import Exchange, ProviderCall, Refund, RefundReason
-from .services import ActionError, _lock, _mileage, _parse_lines, _refund_number
+from .models import Exchange, ProviderCall, RefundReason
+from .services import ActionError, _create_refund, _lock, _mileage, _parse_lines
 
 
 @dataclass(frozen=True)
@@ -82,8 +82,8 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
             mileage_returned_won=mileage_returned_won, additional_payment_won=quote.additional_payment_won,
             refund_won=quote.refund_won, earn_basis_won=quote.earn_basis_won, created_by=by)
         if quote.refund_won:
-            Refund.objects.create(number=_refund_number(now), order=order, reason=RefundReason.EXCHANGE,
-                                  cash_won=quote.refund_won, provider_call=ProviderCall.NONE, created_by=by)
+            _create_refund(now, order=order, reason=RefundReason.EXCHANGE, cash_won=quote.refund_won,
+                           provider_call=ProviderCall.NONE, created_by=by)
         mileage = _mileage(order)
         if mileage is not None:
             request = payment_request(order, mileage, order_amount_won=quote.new_total_won + order.shipping_won,

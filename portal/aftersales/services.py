@@ -35,6 +35,7 @@ from mileage.services.transactions import (
     payment_request,
 )
 from portal.accounts.services import store_points_change
+from portal.numbering import next_number, save_numbered
 from portal.orders.models import Order, OrderLine, OrderStatus, Payment, PaymentStatus
 from portal.orders.services import order_set_status
 
@@ -68,10 +69,12 @@ def _cap(value: int, limit: int, label: str, field: str) -> int:
 
 
 def _refund_number(now: datetime) -> str:
-    day = now.astimezone(BUSINESS_TZ).strftime("%Y%m%d")
-    last = Refund.objects.filter(number__startswith=f"C{day}-").order_by("-number").values_list("number", flat=True)
-    seq = int(last[0].split("-")[1]) + 1 if last else 1
-    return f"C{day}-{seq:07d}"
+    return next_number(Refund, "C", now)
+
+
+def _create_refund(now: datetime, **fields) -> Refund:
+    """A new refund under the next free 'C' number of the day (retried when a concurrent one took it)."""
+    return save_numbered(Refund(**fields), lambda: _refund_number(now))
 
 
 # --- the order's way ---------------------------------------------------------------------------------------------
@@ -225,8 +228,7 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
                               "this way.)")
         _validate_refund(order, data)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
-        return Refund.objects.create(number=_refund_number(now), order=order, reason=RefundReason.CANCEL,
-                                     created_by=by, **data.__dict__)
+        return _create_refund(now, order=order, reason=RefundReason.CANCEL, created_by=by, **data.__dict__)
 
 
 # --- returns -----------------------------------------------------------------------------------------------------
@@ -295,8 +297,8 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
             line.returned_quantity += quantity
             line.save(update_fields=["returned_quantity"])
         order_set_status(order=order, to_status=OrderStatus.RETURNED, by=by, note="반송완료", now=now)
-        refund = Refund.objects.create(
-            number=_refund_number(now), order=order, reason=RefundReason.RETURN, returned_at=now,
+        refund = _create_refund(
+            now, order=order, reason=RefundReason.RETURN, returned_at=now,
             cash_won=request.cash_won, store_points_won=request.store_points_won, mileage_won=request.mileage_won,
             shipping_deduction_won=request.shipping_deduction_won, method=request.method, bank=request.bank,
             account_no=request.account_no, holder=request.holder, created_by=by)

@@ -4,6 +4,7 @@ the outbox queue of provider calls that failed after their retries."""
 from django.contrib import messages
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -15,10 +16,11 @@ from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
+from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
 from .filters import RefundFilter
-from .forms import ExchangeForm, RefundForm, ReturnForm
+from .forms import ExchangeForm, LineQuantitiesForm, NewProductsForm, RefundForm, ReturnForm, merge_errors
 from .tables import OutboxTable, RefundTable
 
 
@@ -85,11 +87,14 @@ class ReturnView(OperatorRequiredMixin, View):
     def post(self, request, number):
         order = _order(number)
         form = ReturnForm(request.POST)
+        lines_form = LineQuantitiesForm(request.POST, lines=order.lines.all())
         lines = {key.removeprefix("qty_"): value for key, value in request.POST.items() if key.startswith("qty_")}
-        if form.is_valid():
+        if form.is_valid() and not lines_form.is_valid():
+            merge_errors(form, lines_form)
+        elif form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
             try:
-                aftersales.return_request(order=order, lines=lines, data=aftersales.RefundInput(**data),
+                aftersales.return_request(order=order, lines=lines_form.chosen(), data=aftersales.RefundInput(**data),
                                           reason=form.cleaned_data["reason"], by=request.user)
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
@@ -118,16 +123,14 @@ class ExchangeView(OperatorRequiredMixin, View):
     """상품교환 (§9): pick the lines and the new products, see 추가 결제예정 금액 or the refund, then complete."""
 
     def _state(self, request, order):
+        """The chosen lines and new products as typed (`old`, for the form) and as parsed by the line forms."""
         source = request.POST if request.method == "POST" else request.GET
         old = {k.removeprefix("qty_"): v for k, v in source.items() if k.startswith("qty_") and v not in ("", "0")}
-        new = []
-        for key, value in source.items():
-            if key.startswith("new_") and value.strip().isdigit() and int(value) > 0:
-                product = Product.objects.filter(code=key.removeprefix("new_")).select_related(
-                    "category", "mileage_exclusion").first()
-                if product is not None:
-                    new.append((product, int(value)))
-        return old, new
+        lines_form = LineQuantitiesForm(source, lines=order.lines.all())
+        new_form = NewProductsForm(source)
+        chosen = lines_form.chosen() if lines_form.is_valid() else {}
+        new = new_form.chosen() if new_form.is_valid() else []
+        return old, chosen, new, [lines_form, new_form]
 
     def get(self, request, number):
         return self.render(request, _order(number), ExchangeForm(request.GET or None))
@@ -135,16 +138,17 @@ class ExchangeView(OperatorRequiredMixin, View):
     def render(self, request, order, form, status=200):
         from cms_pages.models import ExchangePolicyPage
 
-        old, new = self._state(request, order)
+        old, chosen, new, line_forms = self._state(request, order)
         term = (request.POST or request.GET).get("q", "").strip()
         products = Product.objects.filter(is_displayed=True).order_by("id")
         if term:
             products = products.filter(name__icontains=term)
         quote = None
-        if old and new and form.is_bound and form.is_valid():
+        if form.is_bound and form.is_valid() and any(f.errors for f in line_forms):
+            merge_errors(form, *line_forms)
+        elif chosen and new and form.is_bound and form.is_valid():
             try:
-                parsed = {int(k): int(v) for k, v in old.items() if str(v).isdigit()}
-                quote = exchanges.exchange_quote(order=order, old_lines=parsed, new_products=new,
+                quote = exchanges.exchange_quote(order=order, old_lines=chosen, new_products=new,
                                                   mileage_returned_won=form.cleaned_data["mileage_returned_won"])
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
@@ -158,11 +162,11 @@ class ExchangeView(OperatorRequiredMixin, View):
     def post(self, request, number):
         order = _order(number)
         form = ExchangeForm(request.POST)
-        if request.POST.get("action") == "complete" and form.is_valid():
-            old, new = self._state(request, order)
+        _old, chosen, new, line_forms = self._state(request, order)
+        if request.POST.get("action") == "complete" and form.is_valid() and not any(f.errors for f in line_forms):
             try:
                 exchange = exchanges.exchange_complete(
-                    order=order, old_lines=old, new_products=new, by=request.user,
+                    order=order, old_lines=chosen, new_products=new, by=request.user,
                     mileage_returned_won=form.cleaned_data["mileage_returned_won"])
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
@@ -190,7 +194,7 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
 
     def post(self, request):
         """Bulk 환불완료 of the checked refunds; each reverses exactly once."""
-        ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+        ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
             messages.error(request, "환불완료할 항목을 선택해 주세요. (Select refunds first.)")
             return redirect("console:refunds")
@@ -215,7 +219,11 @@ class OutboxListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
                                                                            attempts__gt=0)).select_related("order")
 
     def post(self, request):
-        message = get_object_or_404(OutboxMessage, pk=request.POST.get("message"))
+        pk = int_or_none(request.POST.get("message", ""))
+        if pk is None:
+            messages.error(request, _("재전송할 항목을 선택해 주세요."))
+            return redirect("console:outbox")
+        message = get_object_or_404(OutboxMessage, pk=pk)
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:
             messages.success(request, f"{message.kind} 전송 완료")

@@ -1,14 +1,19 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.aftersales.models import RefundMethod
+from portal.catalog.models import Product
+from portal.orders.checkout import MAX_QUANTITY
+from portal.parsing import StrictIntegerField
 
 WON_ERRORS = {"invalid": "숫자로 입력해 주세요. (Enter a number.)",
               "min_value": "0원 이상이어야 합니다. (Cannot be negative.)"}
 
 
 def won_field(label):
-    return forms.IntegerField(label=label, min_value=0, initial=0, error_messages=WON_ERRORS)
+    return StrictIntegerField(label=label, min_value=0, initial=0, error_messages=WON_ERRORS)
 
 
 class RefundForm(forms.Form):
@@ -33,3 +38,51 @@ class ShipForm(forms.Form):
 
 class ExchangeForm(forms.Form):
     mileage_returned_won = won_field(_("네이버 마일리지 반환액"))
+
+
+QTY_ERRORS = {"invalid": _("수량은 숫자로 입력해 주세요."), "min_value": _("수량은 0 이상이어야 합니다."),
+              "max_value": _("구매한 수량 중 남은 %(limit_value)s개보다 많이 고를 수 없습니다.")}
+_CODE = re.compile(r"[^\x00-\x1f\x7f]{1,40}")
+
+
+class LineQuantitiesForm(forms.Form):
+    """`qty_<line>` for each line of the order that still has goods to return or exchange: 0 up to what remains.
+    Keys that name no such line are ignored."""
+
+    def __init__(self, data=None, *, lines, **kwargs):
+        super().__init__(data, **kwargs)
+        for line in lines:
+            left = line.quantity - line.returned_quantity
+            if left > 0:
+                self.fields[f"qty_{line.pk}"] = StrictIntegerField(
+                    label=line.product_name, required=False, min_value=0, max_value=left, error_messages=QTY_ERRORS)
+
+    def chosen(self) -> dict[int, int]:
+        return {int(name.removeprefix("qty_")): qty for name, qty in self.cleaned_data.items() if qty}
+
+
+class NewProductsForm(forms.Form):
+    """`new_<product code>` for the products an exchange brings: 0 up to MAX_QUANTITY each."""
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        codes = [key.removeprefix("new_") for key in (data or {}) if key.startswith("new_")]
+        codes = [code for code in codes if _CODE.fullmatch(code)][:100]
+        self.products = {p.code: p for p in Product.objects.filter(code__in=codes).select_related(
+            "category", "mileage_exclusion")}
+        for code, product in self.products.items():
+            self.fields[f"new_{code}"] = StrictIntegerField(
+                label=product.name, required=False, min_value=0, max_value=MAX_QUANTITY,
+                error_messages={**QTY_ERRORS, "max_value": _("한 상품은 %(limit_value)s개까지 고를 수 있습니다.")})
+
+    def chosen(self) -> list[tuple[Product, int]]:
+        return [(self.products[name.removeprefix("new_")], qty) for name, qty in self.cleaned_data.items() if qty]
+
+
+def merge_errors(target: forms.Form, *others: forms.Form) -> None:
+    """Show the errors of the line forms on the main form (as non-field errors, with the line's name)."""
+    for other in others:
+        for name, errors in other.errors.items():
+            label = other.fields[name].label if name in other.fields else ""
+            for error in errors:
+                target.add_error(None, f"{label}: {error}" if label else error)

@@ -1,6 +1,5 @@
 """Console screens of the mileage service: 노출설정 및 셋팅, 예외상품설정, 적립률 and 정산 (manual §1–2, §5)."""
 
-import csv
 from datetime import date
 
 import django_filters as filters
@@ -27,10 +26,18 @@ from mileage.selectors import RATE_CACHE_KEY, live_disclosure
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.catalog.models import Category, Product
+from portal.parsing import int_or_none, parse_int
 
 from .access import OperatorRequiredMixin
+from .exports import export_response
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, WonColumn
+
+
+def provider_error_text(exc: ProviderError) -> str:
+    """What an operator sees of a provider error: its code and the message (the provider's, or ours in Korean),
+    never a library's exception text."""
+    return f"[{exc.code}] {exc.message}"
 
 
 class MileageSettingsView(OperatorRequiredMixin, View):
@@ -66,10 +73,13 @@ class MileageSettingsView(OperatorRequiredMixin, View):
 
     @staticmethod
     def check(api_id: str, hash_key: str) -> dict:
+        """getAccumRate is public, so the key is proven by an authenticated call too (this month's report)."""
+        client = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0)
         try:
-            result = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0).accum_rate(fresh=True)
+            result = client.accum_rate(fresh=True)
+            client.settlement(timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m"))
         except ProviderError as exc:
-            return {"ok": False, "message": f"연결 실패 [{exc.code}] {exc.message}"}
+            return {"ok": False, "message": f"연결 실패 {provider_error_text(exc)}"}
         return {"ok": True, "message": f"연결 성공: 기본 적립률 {wire.rate_to_wire(result.base_rate_x10)}%"}
 
     def toggle(self, request, current, on: bool):
@@ -145,7 +155,7 @@ class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
                 "page_sizes": (10, 20, 50, 100)}
 
     def post(self, request):
-        ids = [int(i) for i in request.POST.getlist("selection") if i.isdigit()]
+        ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
             messages.error(request, "상품을 선택해 주세요. (Select products first.)")
         elif request.POST.get("action") == "unset":
@@ -166,7 +176,7 @@ class RateCalendarView(OperatorRequiredMixin, View):
         try:
             rates = get_client().accum_rate(fresh=True)
         except ProviderError as exc:
-            return render(request, "console/rates.html", {"error": exc.message}, status=502)
+            return render(request, "console/rates.html", {"error": provider_error_text(exc)}, status=502)
         raw = rates.raw
         history = raw.get("history") or []
         if isinstance(history, dict):
@@ -181,7 +191,7 @@ class RateCalendarView(OperatorRequiredMixin, View):
 def _month(request) -> str:
     value = request.GET.get("month", "")
     try:
-        year, month = (int(p) for p in value.split("-"))
+        year, month = (parse_int(p, min_value=1, max_value=9999, max_length=4) for p in value.split("-"))
         return date(year, month, 1).strftime("%Y-%m")
     except ValueError:
         return timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
@@ -195,7 +205,7 @@ class SettlementView(OperatorRequiredMixin, View):
         try:
             report = get_client().settlement(month)
         except ProviderError as exc:
-            error = exc.message
+            error = provider_error_text(exc)
         mismatches = reconcile(statement, report) if report is not None else []
         export = request.GET.get("export")
         if export:
@@ -211,24 +221,9 @@ def export_statement(statement, kind: str) -> HttpResponse:
     rows = [[line.order_number, line.earned, line.used, line.cancelled] for line in statement.lines]
     totals = ["합계", statement.earned, statement.used, statement.cancelled]
     name = f"settlement-{statement.month}"
-    if kind == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerows([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]])
-        return response
-    if kind == "xlsx":
-        from openpyxl import Workbook
-
-        book = Workbook(write_only=True)
-        sheet = book.create_sheet(statement.month)
-        for row in [HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]]:
-            sheet.append(row)
-        response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-        book.save(response)
-        return response
+    if kind in ("csv", "xlsx"):
+        return export_response([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]], kind=kind,
+                               filename=name, sheet=statement.month)
     from portal.receipts.render import render_pdf
 
     pdf = render_pdf("receipts/statement.html", {"statement": statement})

@@ -1,7 +1,7 @@
 """The operator console: the order queue (주문조회/취소/교환), the order detail and its actions."""
 
-import csv
 import hashlib
+import itertools
 
 from django.contrib import messages
 from django.core.cache import cache
@@ -22,8 +22,10 @@ from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import TransitionNotAllowed
+from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
+from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
 from .payment_views import payment_cancel_context
@@ -45,8 +47,8 @@ class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         return Order.objects.deferred_paging()
 
     def get_table_pagination(self, table):
-        size = self.request.GET.get("per_page", "")
-        per_page = int(size) if size.isdigit() and int(size) in PAGE_SIZES else 50
+        size = int_or_none(self.request.GET.get("per_page", ""), max_value=1000)
+        per_page = size if size in PAGE_SIZES else 50
         return {"per_page": per_page, "paginator_class": LazyPaginator}
 
     def get_table(self, **kwargs):
@@ -93,25 +95,8 @@ def _export_rows(orders):
 
 def export_orders(orders, kind: str) -> HttpResponse:
     header = [label for _field, label in EXPORT_COLUMNS]
-    if kind == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="orders.csv"'
-        response.write("\ufeff")
-        writer = csv.writer(response)
-        writer.writerow(header)
-        writer.writerows(_export_rows(orders))
-        return response
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("주문")
-    sheet.append(header)
-    for row in _export_rows(orders):
-        sheet.append(row)
-    response = HttpResponse(content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = 'attachment; filename="orders.xlsx"'
-    book.save(response)
-    return response
+    return export_response(itertools.chain([header], _export_rows(orders)), kind=kind, filename="orders",
+                           sheet="주문")
 
 
 class OrderDetailView(OperatorRequiredMixin, TemplateView):

@@ -81,10 +81,10 @@ class Quote:
 
 
 def parse_quantity(raw) -> int:
-    text = str(raw).strip()
-    if not text.lstrip("-").isdigit():
-        raise CheckoutError("수량은 숫자로 입력해 주세요. (Enter the quantity as a number.)", "quantity")
-    quantity = int(text)
+    try:
+        quantity = wire.parse_int(raw, min_value=-(10**6), max_value=10**6, max_length=7)
+    except wire.NotANumber:
+        raise CheckoutError("수량은 숫자로 입력해 주세요. (Enter the quantity as a number.)", "quantity") from None
     if quantity < 1 or quantity > MAX_QUANTITY:
         raise CheckoutError(f"수량은 1개에서 {MAX_QUANTITY}개까지 주문할 수 있습니다. "
                             f"(Quantity must be 1 to {MAX_QUANTITY}.)", "quantity")

@@ -3,10 +3,11 @@
 import re
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from mileage.policy.constants import GUEST_PASSWORD_MAX_LENGTH, GUEST_PASSWORD_MIN_LENGTH
 
-_GUEST_PASSWORD = re.compile(rf"^[A-Za-z0-9]{{{GUEST_PASSWORD_MIN_LENGTH},{GUEST_PASSWORD_MAX_LENGTH}}}$")
+_GUEST_PASSWORD = re.compile(rf"[A-Za-z0-9]{{{GUEST_PASSWORD_MIN_LENGTH},{GUEST_PASSWORD_MAX_LENGTH}}}", re.ASCII)
 
 
 def shipping_fee(goods_won: int) -> int:
@@ -18,8 +19,10 @@ def shipping_fee(goods_won: int) -> int:
 
 
 def guest_password_error(raw: str) -> str | None:
-    """None when valid; else the message shown next to the field (Korean, then English)."""
-    if _GUEST_PASSWORD.match(raw or ""):
+    """None when valid: 6 to 12 ASCII letters and digits, with at least one of each (a guessable order number
+    is the other half of the lookup). Else the message shown next to the field."""
+    raw = raw or ""
+    if _GUEST_PASSWORD.fullmatch(raw) and any(c.isalpha() for c in raw) and any(c.isdigit() for c in raw):
         return None
-    return (f"비회원결제비밀번호는 {GUEST_PASSWORD_MIN_LENGTH}자에서 {GUEST_PASSWORD_MAX_LENGTH}자 영문 또는 숫자입니다. "
-            f"(The guest password is {GUEST_PASSWORD_MIN_LENGTH} to {GUEST_PASSWORD_MAX_LENGTH} letters or digits.)")
+    return _("비회원결제비밀번호는 영문과 숫자를 모두 섞어 %(min)d자에서 %(max)d자로 입력해 주세요.") % {
+        "min": GUEST_PASSWORD_MIN_LENGTH, "max": GUEST_PASSWORD_MAX_LENGTH}

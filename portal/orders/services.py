@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from mileage.policy.constants import BUSINESS_TZ
+from portal.numbering import ATTEMPTS, next_number, save_numbered
 
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
 
@@ -20,25 +20,12 @@ class TransitionNotAllowed(Exception):
 
 def next_order_number(now: datetime | None = None) -> str:
     """'YYYYMMDD-0000015': the Seoul date and a sequence within that day, as in the manual."""
-    now = now or timezone.now()
-    day = now.astimezone(BUSINESS_TZ).strftime("%Y%m%d")
-    last = Order.objects.filter(number__startswith=f"{day}-").order_by("-number").values_list("number", flat=True)
-    seq = int(last[0].split("-")[1]) + 1 if last else 1
-    return f"{day}-{seq:07d}"
+    return next_number(Order, "", now)
 
 
-def save_with_number(order: Order, now: datetime | None = None, attempts: int = 5) -> Order:
+def save_with_number(order: Order, now: datetime | None = None, attempts: int = ATTEMPTS) -> Order:
     """Save a new order under the next free number (retrying when two orders race for the same one)."""
-    for attempt in range(attempts):
-        order.number = next_order_number(now)
-        try:
-            with transaction.atomic():
-                order.save()
-            return order
-        except IntegrityError:
-            if attempt == attempts - 1:
-                raise
-    return order
+    return save_numbered(order, lambda: next_order_number(now), attempts=attempts)
 
 
 def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",

@@ -1,4 +1,9 @@
-"""Rendering with WeasyPrint, and the receipt cache: one PDF per order version, kept in the default storage."""
+"""Rendering with WeasyPrint, and the receipt cache: one PDF per order version, kept in private storage.
+
+The cache lives in RECEIPTS_ROOT (var/private/receipts), outside MEDIA_ROOT: no URL serves it. Receipts reach
+people only through the permission-checked views (the buyer who owns the order, the guest who looked it up,
+an operator). File names carry a keyed hash, so even a leaked listing says nothing about other orders.
+"""
 
 import hashlib
 import io
@@ -7,9 +12,10 @@ from concurrent.futures import ProcessPoolExecutor
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage
 from django.db import connections
 from django.template.loader import render_to_string
+from django.utils.crypto import salted_hmac
 
 FONT_DIR = settings.BASE_DIR / "static" / "fonts"
 
@@ -53,18 +59,31 @@ def receipt_version(order, context: dict | None = None) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 
+class PrivateStorage(FileSystemStorage):
+    """A folder no URL points to: asking for a file's URL is a programming error."""
+
+    def url(self, name):
+        raise ValueError("private files have no URL; serve them through a permission-checked view")
+
+
+def receipt_storage() -> PrivateStorage:
+    return PrivateStorage(location=settings.RECEIPTS_ROOT)
+
+
 def receipt_path(order, context: dict | None = None) -> str:
-    return f"receipts/{order.number}-{receipt_version(order, context)}.pdf"
+    name = salted_hmac("portal.receipts", f"{order.number}:{receipt_version(order, context)}").hexdigest()[:32]
+    return f"{name}.pdf"
 
 
 def receipt_pdf(order) -> bytes:
     context = _receipt_context(order)
     path = receipt_path(order, context)
-    if default_storage.exists(path):
-        with default_storage.open(path, "rb") as cached:
+    storage = receipt_storage()
+    if storage.exists(path):
+        with storage.open(path, "rb") as cached:
             return cached.read()
     pdf = html_to_pdf(receipt_html(order, context))
-    default_storage.save(path, ContentFile(pdf))
+    storage.save(path, ContentFile(pdf))
     return pdf
 
 
@@ -72,6 +91,7 @@ def receipts_zip(orders, *, workers: int = 2) -> bytes:
     """Receipts of many orders in one zip; the ones not cached yet are rendered on `workers` processes."""
     ready: dict[str, bytes] = {}
     pending = []
+    storage = receipt_storage()
     pool = None
     if workers > 1:
         connections.close_all()  # the workers are forked: they must not share this process's connections
@@ -80,15 +100,15 @@ def receipts_zip(orders, *, workers: int = 2) -> bytes:
         for order in orders:
             context = _receipt_context(order)
             path = receipt_path(order, context)
-            if default_storage.exists(path):
-                with default_storage.open(path, "rb") as cached:
+            if storage.exists(path):
+                with storage.open(path, "rb") as cached:
                     ready[order.number] = cached.read()
                 continue
             html = receipt_html(order, context)  # rendered here while the workers turn earlier ones into PDFs
             pending.append((order.number, path, pool.submit(html_to_pdf, html) if pool else html_to_pdf(html)))
         for number, path, result in pending:
             pdf = result.result() if pool else result
-            default_storage.save(path, ContentFile(pdf))
+            storage.save(path, ContentFile(pdf))
             ready[number] = pdf
     finally:
         if pool is not None:

@@ -1,11 +1,38 @@
-"""Production settings: the secret key and the database must come from the environment."""
+"""Production settings: the secret key, the provider's hosts and the database must come from the environment.
+
+HTTPS is assumed: HSTS, the redirect to HTTPS and secure cookies are on by default. Behind a proxy that
+terminates TLS, set DJANGO_BEHIND_TLS_PROXY=1 (trust its X-Forwarded-Proto) and, if the proxy redirects itself,
+DJANGO_SECURE_SSL_REDIRECT=0. `manage.py check --deploy` is clean with the defaults (tests/hardening).
+"""
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 from .base import env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
+
+
+def _required(name: str) -> str:
+    value = env(name, default="")
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set in production (no silent default to the local sandbox).")
+    return value
+
+
+MILEAGE_API_BASE = _required("MILEAGE_API_BASE")
+MILEAGE_SERVICE_BASE = _required("MILEAGE_SERVICE_BASE")
+
 SESSION_COOKIE_SECURE = env.bool("DJANGO_SECURE_COOKIES", default=True)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")

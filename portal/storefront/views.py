@@ -1,12 +1,19 @@
 """The buyer's pages: catalog, product, cart, order form with 적립/사용, 주문완료, My Page and guest lookup."""
 
+import functools
+
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.hashers import check_password, make_password
+from django.contrib.auth.signals import user_login_failed
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -24,6 +31,7 @@ from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
 from portal.orders.models import Order
+from portal.parsing import int_or_none
 
 from .emails import send_order_email
 from .forms import GuestLookupForm, OrderForm
@@ -169,10 +177,7 @@ def _exchange_page():
 
 
 def _int(raw) -> int:
-    try:
-        return max(0, int(raw))
-    except (TypeError, ValueError):
-        return 0
+    return int_or_none(raw) or 0
 
 
 def _initial(request, member) -> dict:
@@ -215,14 +220,34 @@ def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     return render(request, "storefront/order_detail.html", {"order": order, **statement(order)})
 
 
+@functools.cache
+def _dummy_guest_hash() -> str:
+    return make_password(get_random_string(24))
+
+
+def _guest_password_matches(order: Order | None, raw: str) -> bool:
+    """Run the hasher whether or not the order exists, so the answer takes as long either way."""
+    encoded = order.guest_password_hash if order is not None and order.guest_password_hash else None
+    matches = check_password(raw, encoded or _dummy_guest_hash())
+    return matches and encoded is not None
+
+
 def guest_lookup(request: HttpRequest) -> HttpResponse:
+    """비회원 주문조회: throttled by django-axes (failures per order number and per address), constant time."""
     form = GuestLookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        order = Order.objects.filter(number=form.cleaned_data["number"], member__isnull=True).first()
-        if order is not None and order.check_guest_password(form.cleaned_data["password"]):
+        number = form.cleaned_data["number"]
+        credentials = {"username": f"guest-order:{number}"}
+        if not AxesProxyHandler.is_allowed(request, credentials):
+            return get_lockout_response(request, None, credentials)
+        order = Order.objects.filter(number=number, member__isnull=True).first()
+        if _guest_password_matches(order, form.cleaned_data["password"]):
             request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
             return redirect(reverse("storefront:order-detail", kwargs={"number": order.number}))
-        form.add_error(None, "주문번호 또는 비밀번호가 올바르지 않습니다. (Wrong order number or password.)")
+        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+        if getattr(request, "axes_locked_out", False):
+            return get_lockout_response(request, None, credentials)
+        form.add_error(None, _("주문번호 또는 비밀번호가 올바르지 않습니다."))
     return render(request, "storefront/guest_lookup.html", {"form": form},
                   status=400 if request.method == "POST" else 200)
 

@@ -20,6 +20,14 @@ pytestmark = [
                        reason="Debian chromium is not installed (CI installs it)"),
 ]
 
+def csp_violations(page) -> list[str]:
+    """Collects the browser's Content-Security-Policy reports of `page` (the tests run with the policy on)."""
+    found: list[str] = []
+    page.on("console", lambda message: found.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return found
+
+
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -46,6 +54,7 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1100, "height": 1400})
+        violations = csp_violations(page)
         # an ad click at the provider lands on the product page with the inflow token
         page.goto(f"{sandbox.base_url}/ad/1TWXDZ/?to={shop_url}/shop/p/1/")
         expect(page.locator("#mileage-rate")).to_contain_text("네이버 마일리지 1% + 추가 5% 적립")
@@ -62,6 +71,7 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
         with page.expect_popup() as popup_info:
             page.click("#mileage-button")
         popup = popup_info.value
+        violations += csp_violations(popup)
         popup.fill("input[name=login_id]", buyer)
         popup.fill("input[name=password]", "demo1234!")
         popup.click("text=로그인")
@@ -81,7 +91,9 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
         expect(page.locator("#mileage-line")).to_contain_text("네이버 마일리지 사용 -500원")
         expect(page.locator("#mileage-line")).to_contain_text("6% 적립 예정 270원")
         page.screenshot(path=SHOTS / "5-complete.png", full_page=True)
+        assert page.evaluate("() => document.querySelectorAll('script:not([src])').length") == 0
         browser.close()
+    assert violations == []
     order = Order.objects.get()
     assert (order.mileage_use_won, order.payable_won, order.mileage.expected_earn_won) == (500, 4_500, 270)
     assert sandbox.balance(buyer)["available"] == 15_000

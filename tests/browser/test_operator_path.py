@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 
 from tests.console.conftest import place
 
-from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
+from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                                                       reason="Debian chromium is not installed (CI installs it)")]
@@ -25,6 +25,7 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 1200})
+        violations = csp_violations(page)
         page.goto(f"{shop_url}/accounts/login/?next=/console/")
         page.fill("#id_username", "operator")
         page.fill("#id_password", "operator1234!")
@@ -47,4 +48,5 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
         expect(page.locator(".messages")).to_contain_text("환불완료 1건")
         page.screenshot(path=SHOTS / "op-5-done.png", full_page=True)
         browser.close()
+    assert violations == []
     assert sandbox.balance(buyer)["available"] == 15_500 and sandbox.balance(buyer)["pending"] == 0

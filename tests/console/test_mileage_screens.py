@@ -21,7 +21,8 @@ pytestmark = pytest.mark.sandbox
 
 @pytest.fixture
 def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.RECEIPTS_ROOT = tmp_path / "receipts"
     return tmp_path
 
 

@@ -7,9 +7,11 @@ from portal.orders.rules import guest_password_error, shipping_fee
 from tests.factories import MemberFactory
 
 
-@pytest.mark.parametrize(("raw", "ok"), [("abcd", True), ("Ab12Cd34Ef56", True), ("abc", False),
-                                        ("abcdefghijklm", False), ("ab cd", False), ("비밀번호", False), ("", False)])
-def test_guest_password_4_to_12_letters_or_digits(raw, ok):
+@pytest.mark.parametrize(("raw", "ok"), [("abc123", True), ("Ab12Cd34Ef56", True), ("abcd", False), ("ab12", False),
+                                        ("abcdef", False), ("123456", False), ("abcdefghij123", False),
+                                        ("ab cd 12", False), ("비밀번호12ab", False), ("", False),
+                                        ("abc١٢٣", False)])
+def test_guest_password_6_to_12_letters_and_digits(raw, ok):
     assert (guest_password_error(raw) is None) is ok
 
 

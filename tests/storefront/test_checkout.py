@@ -213,7 +213,7 @@ def test_bad_form_input_is_refused_with_a_message(client, shop):
     add_to_cart(client, "1")
     client.get("/shop/order/")
     response = client.post("/shop/order/", {**GUEST, "guest_password": "ab"})
-    assert response.status_code == 400 and "4자에서 12자" in response.content.decode()
+    assert response.status_code == 400 and "6자에서 12자" in response.content.decode()
     response = client.post("/shop/order/", {**GUEST, "orderer_phone": "전화"})
     assert response.status_code == 400 and "휴대전화" in response.content.decode()
     response = client.post("/shop/order/", {**GUEST, "privacy_agreed": ""})

@@ -1,0 +1,47 @@
+"""One export helper for every CSV and XLSX the console writes (the order queue, the settlement).
+
+Text cells that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
+return; the OWASP CSV-injection rule) are prefixed with a single quote, in CSV and XLSX alike. Numbers stay
+numbers.
+"""
+
+import csv
+from collections.abc import Iterable
+
+from django.http import HttpResponse
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def safe_cell(value):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def safe_row(row: Iterable) -> list:
+    return [safe_cell(value) for value in row]
+
+
+def export_response(rows: Iterable[Iterable], *, kind: str, filename: str, sheet: str = "Sheet") -> HttpResponse:
+    """`rows` (the header first) as an attachment `filename.csv` or `filename.xlsx`."""
+    if kind == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        response.write("\ufeff")
+        writer = csv.writer(response)
+        writer.writerows(safe_row(row) for row in rows)
+        return response
+    if kind != "xlsx":
+        raise ValueError(f"unknown export kind {kind!r}")
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    worksheet = book.create_sheet(sheet)
+    for row in rows:
+        worksheet.append(safe_row(row))
+    response = HttpResponse(content_type=XLSX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    book.save(response)
+    return response

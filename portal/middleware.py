@@ -1,0 +1,28 @@
+"""Input no screen can use: a NUL character in the path, a query or form parameter (PostgreSQL refuses NUL in
+text, so a lookup with it would fail with a 500) is answered 400 before any view runs."""
+
+from django.http import HttpResponseBadRequest
+from django.utils.html import escape
+from django.utils.translation import gettext as _
+
+
+def has_nul(request) -> bool:
+    if "\x00" in request.path:
+        return True
+    sources = [request.GET]
+    if request.method == "POST" and request.content_type in ("application/x-www-form-urlencoded",
+                                                              "multipart/form-data"):
+        sources.append(request.POST)
+    return any("\x00" in key or any("\x00" in value for value in values)
+               for source in sources for key, values in source.lists())
+
+
+class RejectNulMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if has_nul(request):
+            message = escape(_("요청에 사용할 수 없는 문자(NUL)가 있습니다."))
+            return HttpResponseBadRequest(f"<!doctype html><meta charset=utf-8><title>400</title><p>{message}</p>")
+        return self.get_response(request)

@@ -1,0 +1,2 @@
+from tests.console.conftest import operator, place  # noqa: F401
+from tests.storefront.conftest import shop  # noqa: F401

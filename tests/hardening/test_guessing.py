@@ -1,0 +1,108 @@
+"""Finding 4: login and 비회원 주문조회 are throttled (django-axes), the lookup takes the same time whether the
+order exists or not, and guest passwords are at least 6 letters and digits."""
+
+import time
+from unittest import mock
+
+import pytest
+from axes.models import AccessAttempt
+from django.contrib.auth import hashers
+from django.contrib.auth.models import User
+from django.test import Client
+
+from portal.demo import load_demo
+from tests.factories import ProductFactory, order_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def guest_order(db):
+    load_demo()
+    order = order_for([(ProductFactory(), 1)])
+    order.set_guest_password("abcd1234")
+    order.save()
+    return order
+
+
+def test_guest_lookup_locks_after_a_handful_of_failures(guest_order, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        response = client.post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"})
+        assert response.status_code == 400
+        assert "주문번호 또는 비밀번호가 올바르지 않습니다" in response.content.decode()
+    locked = client.post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"})
+    assert locked.status_code == 429
+    assert "잠시 이용이 제한되었습니다" in locked.content.decode()
+    # then even the right password is refused, and the order is not opened
+    right = client.post("/shop/guest/", {"number": guest_order.number, "password": "abcd1234"})
+    assert right.status_code == 429
+    assert client.get(f"/shop/orders/{guest_order.number}/").status_code == 404
+    # an operator unlocks in the Django admin: the attempt is deleted, and the right password works again
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    attempts = list(AccessAttempt.objects.values_list("pk", flat=True))
+    assert attempts
+    page = operator.get("/django-admin/axes/accessattempt/")
+    assert page.status_code == 200
+    response = operator.post("/django-admin/axes/accessattempt/", {
+        "action": "delete_selected", "_selected_action": attempts, "post": "yes"})
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
+    assert client.post("/shop/guest/", {"number": guest_order.number, "password": "abcd1234"}).status_code == 302
+
+
+def test_operator_login_locks_after_a_handful_of_failures(guest_order, settings):
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/accounts/login/", {"username": "operator", "password": "nope"})
+    response = client.post("/accounts/login/", {"username": "operator", "password": "operator1234!"})
+    assert response.status_code == 429
+    assert "잠시 이용이 제한되었습니다" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    # the English page
+    english = client.post("/accounts/login/", {"username": "operator", "password": "operator1234!"},
+                          HTTP_ACCEPT_LANGUAGE="en")
+    assert english.status_code == 429
+
+
+def test_member_login_still_works_below_the_limit(guest_order):
+    client = Client()
+    client.post("/accounts/login/", {"username": "hong", "password": "nope"})
+    response = client.post("/accounts/login/", {"username": "hong", "password": "hong1234!"})
+    assert response.status_code == 302 and "_auth_user_id" in client.session
+
+
+def test_lookup_runs_the_hasher_whether_or_not_the_order_exists(guest_order):
+    calls = []
+    original = hashers.check_password
+
+    def counting(password, encoded, *args, **kwargs):
+        calls.append(encoded)
+        return original(password, encoded, *args, **kwargs)
+
+    with mock.patch("portal.storefront.views.check_password", counting):
+        Client().post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"})
+        Client().post("/shop/guest/", {"number": "20991231-9999999", "password": "wrong123"})
+    assert len(calls) == 2
+    assert all(encoded and not encoded.startswith("!") for encoded in calls)  # a real hash both times
+
+
+def test_lookup_timing_is_alike_with_the_real_hasher(guest_order, settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
+    guest_order.set_guest_password("abcd1234")
+    guest_order.save()
+    from portal.storefront import views
+
+    views._dummy_guest_hash.cache_clear()
+
+    def timed(number):
+        started = time.perf_counter()
+        Client(REMOTE_ADDR=f"10.0.0.{len(number) % 200}").post(
+            "/shop/guest/", {"number": number, "password": "wrong123"})
+        return time.perf_counter() - started
+
+    timed(guest_order.number)  # warm up
+    existing = min(timed(guest_order.number) for _ in range(2))
+    missing = min(timed("20991231-9999998") for _ in range(2))
+    assert missing > existing * 0.5, (existing, missing)  # before: 0.06 s against 0.27 s
+    views._dummy_guest_hash.cache_clear()

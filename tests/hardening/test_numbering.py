@@ -1,0 +1,60 @@
+"""Finding 6: refund numbers (cancellations, returns, exchanges) stay unique under concurrency."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection, transaction
+
+from portal.aftersales.models import Refund, RefundReason
+from portal.aftersales.services import RefundInput, order_cancel_after_payment
+from portal.numbering import next_number, save_numbered
+from portal.orders.models import Order, OrderStatus, PaymentMethod
+from tests.factories import ProductFactory, order_for
+
+
+def _paid_orders(n: int) -> list[Order]:
+    product = ProductFactory()
+    orders = [order_for([(product, 1)], method=PaymentMethod.CARD) for _ in range(n)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=OrderStatus.PAID)
+    return list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
+
+
+@pytest.mark.django_db
+def test_a_taken_number_is_retried_inside_the_callers_transaction():
+    # given a refund already holding today's first number
+    order = _paid_orders(1)[0]
+    taken = next_number(Refund, "C")
+    Refund.objects.create(number=taken, order=order, reason=RefundReason.CANCEL, cash_won=1)
+    offered = iter([taken, taken, next_number(Refund, "C")])
+    # when a new one is saved in an outer transaction and first offered the taken number twice
+    with transaction.atomic():
+        refund = save_numbered(Refund(order=order, reason=RefundReason.CANCEL, cash_won=1), lambda: next(offered))
+        Refund.objects.filter(pk=refund.pk).update(cash_won=2)  # the outer transaction still works
+    # then it got the next free one
+    assert refund.number.endswith("-0000002")
+    assert Refund.objects.count() == 2
+
+
+@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                    reason="twenty writers at once need PostgreSQL; the in-memory SQLite test database cannot "
+                           "take concurrent writers (make test runs this on PostgreSQL)")
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_cancellations_get_twenty_refunds():
+    # given twenty paid orders
+    orders = _paid_orders(20)
+
+    def cancel(order):
+        try:
+            return order_cancel_after_payment(order=order, by=None, data=RefundInput(
+                cash_won=order.payable_won, store_points_won=0, mileage_won=0, method="card")).number
+        finally:
+            connection.close()
+
+    # when all are cancelled (배송전 취소) at the same moment
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        numbers = list(pool.map(cancel, orders))
+    # then each has its own refund with its own number
+    assert len(set(numbers)) == 20
+    assert Refund.objects.count() == 20
+    assert Order.objects.filter(status=OrderStatus.CANCELLED).count() == 20

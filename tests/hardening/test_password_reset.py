@@ -1,0 +1,51 @@
+"""Finding 8: a member who forgot the password resets it through a link sent by e-mail."""
+
+import re
+
+import pytest
+from django.conf import settings as django_settings
+from django.core import mail
+from django.test import Client
+
+from portal.demo import load_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_member_resets_a_forgotten_password_by_email():
+    # given the demo member 홍길동 on the login page
+    load_demo()
+    client = Client()
+    assert "/accounts/password/reset/" in client.get("/accounts/login/").content.decode()
+    # when he asks for a reset
+    response = client.post("/accounts/password/reset/", {"email": "hong@example.com"}, follow=True)
+    assert "이메일을 확인해 주세요" in response.content.decode()
+    # then one mail, in Korean, carries a one-time link
+    assert len(mail.outbox) == 1
+    body = mail.outbox[0].body
+    assert mail.outbox[0].to == ["hong@example.com"] and "비밀번호 재설정" in mail.outbox[0].subject
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/\S+/)", body).group(1)
+    form = client.get(link, follow=True)
+    assert "새 비밀번호 설정" in form.content.decode()
+    done = client.post(form.redirect_chain[-1][0] if form.redirect_chain else link,
+                       {"new_password1": "새비번Xy9!long", "new_password2": "새비번Xy9!long"}, follow=True)
+    assert "새 비밀번호로 로그인할 수 있습니다" in done.content.decode()
+    login = Client().post("/accounts/login/", {"username": "hong", "password": "새비번Xy9!long"})
+    assert login.status_code == 302
+    # and the link works once only
+    assert "재설정 링크가 올바르지 않거나" in client.get(link, follow=True).content.decode()
+
+
+def test_unknown_address_sends_nothing_and_says_the_same():
+    load_demo()
+    response = Client().post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
+    assert "이메일을 확인해 주세요" in response.content.decode()
+    assert mail.outbox == []
+
+
+def test_development_mail_goes_to_var_mail():
+    from portal.settings import dev
+
+    assert dev.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend"
+    assert str(dev.EMAIL_FILE_PATH).endswith("var/mail")
+    assert django_settings.EMAIL_BACKEND.endswith("locmem.EmailBackend")  # tests keep mail in memory

@@ -110,7 +110,9 @@ class ProductExclusionFilter(filters.FilterSet):
 
 
 class ProductExclusionTable(BaseTable):
-    selection = tables.CheckBoxColumn(accessor="pk")
+    selection = tables.CheckBoxColumn(accessor="pk", attrs={
+        "th__input": {"id": "select-all", "aria-label": _("전체 선택"), "class": "form-check-input"},
+        "td__input": {"aria-label": _("선택"), "class": "form-check-input"}})
     name = tables.Column(verbose_name=_("상품명"))
     price_won = WonColumn(verbose_name=_("판매가"))
     manufacturer = tables.Column(verbose_name=_("제조사"))

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tables2",
+    "django_bootstrap5",
     "django_filters",
     "django_tasks",
     "django_tasks_db",

@@ -56,3 +56,11 @@ def shop_header(context):
 @register.inclusion_tag("storefront/includes/footer.html", takes_context=True)
 def shop_footer(context):
     return {"request": context.get("request"), "merchant": merchant_rows(context.get("request"))}
+
+
+@register.filter
+def discount_percent(product) -> int:
+    """How much below 기존 판매가 the price is, in whole percent (rounded down, as shops show it)."""
+    if not product.list_price_won or product.list_price_won <= product.price_won:
+        return 0
+    return (product.list_price_won - product.price_won) * 100 // product.list_price_won

@@ -202,8 +202,12 @@ class SettlementView(OperatorRequiredMixin, View):
         export = request.GET.get("export")
         if export:
             return export_statement(statement, export)
+        from .dashboard import last_months, monthly_series
+
+        year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {
-            "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error})
+            "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,
+            "chart": monthly_series(last_months(date(year, number, 1)))})
 
 
 HEADER = ["주문번호", "적립 (가맹점 → 네이버)", "사용 (네이버 → 가맹점)", "취소"]

@@ -22,7 +22,9 @@ urlpatterns = [
 
 if settings.DEBUG or getattr(settings, "SERVE_MEDIA", False):
     # product pictures; in production the web server serves MEDIA_ROOT
-    urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", serve,
-                            {"document_root": settings.MEDIA_ROOT})]
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)  # read per request (tests move it)
+
+    urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", media)]
 
 urlpatterns += i18n_patterns(path("", include(wagtail_urls)), prefix_default_language=False)

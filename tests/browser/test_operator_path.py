@@ -36,7 +36,7 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
         expect(page.locator("#mileage-summary")).to_contain_text("-500 + 1% 적립")
         page.screenshot(path=SHOTS / "op-2-detail.png", full_page=True)
         page.click("#cancel-button")
-        expect(page.locator("#mileage-return")).to_contain_text("최대 500 원 까지 환불가능")
+        expect(page.locator("#mileage-return")).to_contain_text("최대 500원 까지 환불가능")
         page.screenshot(path=SHOTS / "op-3-cancel.png", full_page=True)
         page.click("#cancel-complete")
         expect(page.locator("#order-status")).to_have_text("주문취소")

@@ -108,3 +108,17 @@ def test_deep_pages_show_the_same_rows_as_plain_offsets(operator, monkeypatch):
     assert deferred == plain
     page = operator.get("/console/orders/", {"per_page": 10, "page": 3}).content.decode()
     assert all(number in page for number in plain)
+
+
+def test_refunds_of_one_order_are_listed_without_a_status(operator):
+    # given a refund waiting (환불전) and one done, on two orders
+    from portal.aftersales.models import Refund
+
+    first, second = many_orders(2)
+    Refund.objects.create(order=first, number="R-WAIT", reason="cancel", cash_won=1000)
+    Refund.objects.create(order=second, number="R-DONE", reason="cancel", cash_won=1000, status="done")
+    # when the operator follows a link with only ?order=
+    page = operator.get("/console/refunds/", {"order": first.number}).content.decode()
+    # then the waiting refund is listed, the other order's is not
+    assert "R-WAIT" in page and "R-DONE" not in page
+    assert "R-DONE" in operator.get("/console/refunds/", {"status": "done"}).content.decode()

@@ -178,3 +178,6 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {"mileage": {"level": "INFO"}},
 }
+
+# django-bootstrap5: labels stay above the inputs; no placeholder repeating the label
+BOOTSTRAP5 = {"set_placeholder": False}

@@ -5,7 +5,8 @@
   if (!canvas || typeof Chart === "undefined") return;
   var data = JSON.parse(document.getElementById(canvas.dataset.source).textContent);
   var won = function (v) { return Number(v).toLocaleString("ko-KR") + "원"; };
-  new Chart(canvas, {
+  Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;  // the page's Korean web font
+  var draw = function () { new Chart(canvas, {
     type: "bar",
     data: {
       labels: data.months.map(function (m) { return m.slice(2).replace("-", "."); }),
@@ -19,5 +20,6 @@
       plugins: {legend: {position: "bottom"}, tooltip: {callbacks: {label: function (c) { return c.dataset.label + " " + won(c.parsed.y); }}}},
       scales: {y: {beginAtZero: true, ticks: {callback: function (v) { return won(v); }}}, x: {grid: {display: false}}}
     }
-  });
+  }); };
+  (document.fonts && document.fonts.ready ? document.fonts.ready : Promise.resolve()).then(draw);
 })();

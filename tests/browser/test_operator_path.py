@@ -25,7 +25,7 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 1200})
-        page.goto(f"{shop_url}/accounts/login/?next=/console/")
+        page.goto(f"{shop_url}/accounts/login/?next=/console/orders/")
         page.fill("#id_username", "operator")
         page.fill("#id_password", "operator1234!")
         page.click("button[type=submit]")

@@ -39,11 +39,10 @@ def load_merchant_details() -> None:
         setattr(details, name, DEMO_MERCHANT[name])
     if changed:
         details.save()
-    # operators and editors both keep the details: Wagtail admin › 설정 › 사업자 정보
-    permissions = [Permission.objects.get(codename="change_merchantdetails", content_type__app_label="cms_pages"),
-                   Permission.objects.get(codename="access_admin", content_type__app_label="wagtailadmin")]
-    for group in Group.objects.filter(name__in=("운영자", "가맹점 편집자")):
-        group.permissions.add(*permissions)
+    # merchant editors keep them in the Wagtail admin (설정 › 사업자 정보); operators stay out of the CMS
+    permission = Permission.objects.get(codename="change_merchantdetails", content_type__app_label="cms_pages")
+    for group in Group.objects.filter(name="가맹점 편집자"):
+        group.permissions.add(permission)
 
 
 def _draw(name: str, code: str) -> bytes:

@@ -81,3 +81,9 @@ def test_console_has_no_inline_script_either(demo, client, path):
     client.force_login(User.objects.get(username="operator"))
     page = client.get(path).content.decode()
     assert 'id="breadcrumb"' in page and not INLINE.search(page), INLINE.search(page)
+
+
+def test_editors_keep_the_merchant_details_in_the_cms(demo, client):
+    client.force_login(User.objects.get(username="editor"))
+    site = Site.objects.get(is_default_site=True)
+    assert client.get(f"/cms/settings/cms_pages/merchantdetails/{site.pk}/").status_code == 200

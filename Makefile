@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/mileage_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $(PY) manage.py
 
-.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres bench clean
+.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres bench clean screenshots
 
 venv: .venv/.installed
 
@@ -53,6 +53,10 @@ pytest-postgres: venv messages
 	fi
 
 test: lint pytest-sqlite pytest-postgres
+
+# The README's pictures (docs/screenshots/), taken by the browser tests with axe-core checks on every screen.
+screenshots: venv messages
+	README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_screens.py
 
 # Benchmarks: `make bench` (1,000,000 orders) or `make bench SCALE=small` (a few minutes; CI runs it).
 bench: venv messages

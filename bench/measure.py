@@ -92,7 +92,7 @@ def order_queue(scale):
     first = None
     for name, (ours, theirs) in cases.items():
         ours_ms, admin_ms = paired_median_ms(
-            lambda q=ours: _ok(operator.get("/console/", {**q, "per_page": per_page})),
+            lambda q=ours: _ok(operator.get("/console/orders/", {**q, "per_page": per_page})),
             lambda q=theirs: _ok(admin.get("/django-admin/orders/order/", q)), scale["repeat"])
         ratio = admin_ms / ours_ms
         row(f"주문조회 {name}", round(ours_ms, 1), round(admin_ms, 1), round(ratio, 2), "≥ 3× faster", ratio >= 3)
@@ -104,7 +104,7 @@ def order_queue(scale):
     counts = []
     for size in (10, 100):
         with CaptureQueriesContext(connection) as queries:
-            _ok(operator.get("/console/", {"per_page": size}))
+            _ok(operator.get("/console/orders/", {"per_page": size}))
         counts.append(len(queries))
     row("주문조회 queries per page (10 / 100 rows)", counts[0], counts[1], "-", "≤ 12, constant",
         counts[0] == counts[1] <= 12, unit="queries")
@@ -210,7 +210,7 @@ def memory():
     """Peak Python memory of a list view's request; measured again at another table size by bench/run.py."""
     operator = client_for("operator")
     result = {}
-    for name, path in [("orders", "/console/"), ("refunds", "/console/refunds/"),
+    for name, path in [("orders", "/console/orders/"), ("refunds", "/console/refunds/"),
                        ("exclusions", "/console/mileage/exclusions/")]:
         operator.get(path)
         tracemalloc.start()

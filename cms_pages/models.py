@@ -7,6 +7,7 @@ from the mileage app, so a change of the merchant's settings shows at once.
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
+from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
@@ -112,3 +113,32 @@ class HelpPage(Page):
 
     class Meta:
         verbose_name = _("도움말")
+
+
+@register_setting(icon="site")
+class MerchantDetails(BaseSiteSetting):
+    """The shop's business details that Korean law asks an online shop to show (footer) and a 영수증 to carry.
+
+    One place for an operator or editor to keep them (Wagtail admin › 설정 › 사업자 정보); the storefront's footer and
+    the PDF receipt read them from here.
+    """
+
+    company_name = models.CharField(_("상호"), max_length=100, blank=True)
+    representative = models.CharField(_("대표자"), max_length=50, blank=True)
+    business_number = models.CharField(_("사업자등록번호"), max_length=20, blank=True)
+    address = models.CharField(_("주소"), max_length=200, blank=True)
+    mail_order_number = models.CharField(_("통신판매업 신고번호"), max_length=50, blank=True)
+    phone = models.CharField(_("연락처"), max_length=50, blank=True)
+    email = models.EmailField(_("이메일"), blank=True)
+
+    panels = [FieldPanel("company_name"), FieldPanel("representative"), FieldPanel("business_number"),
+              FieldPanel("address"), FieldPanel("mail_order_number"), FieldPanel("phone"), FieldPanel("email")]
+
+    class Meta:
+        verbose_name = _("사업자 정보")
+
+    def as_rows(self) -> list[tuple[str, str]]:
+        """(label, value) pairs in the order a Korean shop's footer lists them, the empty ones left out."""
+        names = ("company_name", "representative", "business_number", "address", "mail_order_number", "phone",
+                 "email")
+        return [(str(self._meta.get_field(n).verbose_name), getattr(self, n)) for n in names if getattr(self, n)]

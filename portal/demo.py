@@ -19,6 +19,7 @@ from cms_pages.models import (
 from mileage.models import Exclusion, MileageSettings
 from portal.accounts.models import Member
 from portal.catalog.models import Category, Product
+from portal.demo_shop import load_merchant_details
 
 OPERATORS_GROUP = "운영자"
 EDITORS_GROUP = "가맹점 편집자"
@@ -179,3 +180,4 @@ def load_demo() -> None:
             group=editors, page=home, permission=Permission.objects.get(
                 codename=codename, content_type__app_label="wagtailcore"))
     Locale.objects.get_or_create(language_code="en")
+    load_merchant_details()

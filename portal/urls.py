@@ -1,8 +1,10 @@
+import re
+
 from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
-from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -18,7 +20,11 @@ urlpatterns = [
     path("console/", include("portal.console.urls")),
 ]
 
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if settings.DEBUG or getattr(settings, "SERVE_MEDIA", False):
+    # product pictures; in production the web server serves MEDIA_ROOT
+    def media(request, path):
+        return serve(request, path, document_root=settings.MEDIA_ROOT)  # read per request (tests move it)
+
+    urlpatterns += [re_path(rf"^{re.escape(settings.MEDIA_URL.lstrip('/'))}(?P<path>.*)$", media)]
 
 urlpatterns += i18n_patterns(path("", include(wagtail_urls)), prefix_default_language=False)

@@ -9,7 +9,8 @@ pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-SANDBOX_DEV=1 SANDBOX_TEST_CONTROLS=1 DJANGO_SETTINGS_MODULE=mileage.sandbox.settings .venv/bin/gunicorn mileage.sandbox.wsgi \
+SANDBOX_DEV=1 SANDBOX_TEST_CONTROLS=1 SANDBOX_SHOP_URL=${SANDBOX_SHOP_URL:-http://127.0.0.1:${PORTAL_PORT}/} \
+  DJANGO_SETTINGS_MODULE=mileage.sandbox.settings .venv/bin/gunicorn mileage.sandbox.wsgi \
   --bind "127.0.0.1:${SANDBOX_PORT}" --workers 1 --threads 8 >var/log/sandbox.log 2>&1 & pids+=($!)
 $PY manage.py db_worker --interval 1 >var/log/worker.log 2>&1 & pids+=($!)
 $PY manage.py outbox_scheduler >var/log/scheduler.log 2>&1 & pids+=($!)

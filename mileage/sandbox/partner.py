@@ -35,7 +35,7 @@ def font(request: HttpRequest, name: str) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/home.html", {
-        "merchants": Merchant.objects.order_by("api_id"), "now": svc.now(),
+        "merchants": Merchant.objects.order_by("api_id"), "now": svc.now(), "shop_url": settings.SANDBOX_SHOP_URL,
         "buyers": Buyer.objects.order_by("login_id")[:50]})
 
 

@@ -77,6 +77,8 @@ PASSWORD_HASHERS = env.list("SANDBOX_PASSWORD_HASHERS", default=[
 ])
 
 # The provider's own key, signing inflow tokens (NaPm `hk`): only the provider can verify them.
+# Where the home page's "광고 클릭 재현" link sends the simulated ad click (the portal's shop).
+SANDBOX_SHOP_URL = env("SANDBOX_SHOP_URL", default="http://127.0.0.1:8000/")
 SANDBOX_PROVIDER_KEY = env("SANDBOX_PROVIDER_KEY", default="sandbox-provider-key-9d2f")
 # How far a popup timestamp may be off (extension).
 SANDBOX_POPUP_MAX_SKEW_SECONDS = 600

@@ -39,6 +39,7 @@ class Product(models.Model):
     origin = models.CharField(_("원산지"), max_length=100, blank=True)
     is_displayed = models.BooleanField(_("진열상태"), default=True)
     description = models.TextField(_("상품설명"), blank=True)
+    image = models.ImageField(_("상품 이미지"), upload_to="products/", blank=True)
     created_at = models.DateTimeField(_("등록일"), auto_now_add=True)
 
     class Meta:

@@ -3,6 +3,7 @@ the outbox queue of provider calls that failed after their retries."""
 
 from django.contrib import messages
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -189,7 +190,10 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         if kwargs["data"] is None or "status" not in kwargs["data"]:
-            kwargs["data"] = {**(kwargs["data"] or {}), "status": RefundStatus.BEFORE}
+            # A QueryDict copy, not {**data}: unpacking a QueryDict yields its value lists, which match nothing.
+            data = kwargs["data"].copy() if kwargs["data"] is not None else QueryDict(mutable=True)
+            data["status"] = RefundStatus.BEFORE
+            kwargs["data"] = data
         return kwargs
 
     def post(self, request):

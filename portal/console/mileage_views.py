@@ -120,7 +120,9 @@ class ProductExclusionFilter(filters.FilterSet):
 
 
 class ProductExclusionTable(BaseTable):
-    selection = tables.CheckBoxColumn(accessor="pk")
+    selection = tables.CheckBoxColumn(accessor="pk", attrs={
+        "th__input": {"id": "select-all", "aria-label": _("전체 선택"), "class": "form-check-input"},
+        "td__input": {"aria-label": _("선택"), "class": "form-check-input"}})
     name = tables.Column(verbose_name=_("상품명"))
     price_won = WonColumn(verbose_name=_("판매가"))
     manufacturer = tables.Column(verbose_name=_("제조사"))
@@ -210,8 +212,12 @@ class SettlementView(OperatorRequiredMixin, View):
         export = request.GET.get("export")
         if export:
             return export_statement(statement, export)
+        from .dashboard import last_months, monthly_series
+
+        year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {
-            "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error})
+            "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,
+            "chart": monthly_series(last_months(date(year, number, 1)))})
 
 
 HEADER = ["주문번호", "적립 (가맹점 → 네이버)", "사용 (네이버 → 가맹점)", "취소"]

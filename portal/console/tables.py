@@ -17,9 +17,14 @@ class WonColumn(tables.Column):
         return f"{int(value):,}원"
 
 
+def status_badge(value: str, label: str) -> str:
+    """A status as a coloured badge (static/css/console.css colours each `status-<value>`)."""
+    return format_html('<span class="badge status-badge status-{}">{}</span>', value, label)
+
+
 class BaseTable(tables.Table):
     class Meta:
-        attrs = {"class": "console-table"}
+        attrs = {"class": "console-table table table-sm table-hover align-middle"}
         template_name = "console/table.html"
 
 
@@ -44,11 +49,13 @@ class OrderTable(BaseTable):
         return record.get_payment_method_display()
 
     def render_status(self, record):
-        return record.get_status_display()
+        return status_badge(record.status, record.get_status_display())
 
 
 class RefundTable(BaseTable):
-    selection = tables.CheckBoxColumn(accessor="pk", attrs={"th__input": {"id": "select-all"}})
+    selection = tables.CheckBoxColumn(accessor="pk", attrs={
+        "th__input": {"id": "select-all", "aria-label": _("전체 선택"), "class": "form-check-input"},
+        "td__input": {"aria-label": _("선택"), "class": "form-check-input"}})
     returned_at = tables.DateTimeColumn(verbose_name=_("반송완료일"), format="Y/m/d", default="-")
     order = tables.Column(verbose_name=_("주문번호"), accessor="order__number",
                           linkify=lambda record: reverse("console:order", args=[record.order.number]))
@@ -75,7 +82,7 @@ class RefundTable(BaseTable):
         return record.get_method_display()
 
     def render_status(self, record):
-        return record.get_status_display()
+        return status_badge(record.status, record.get_status_display())
 
     def render_reason(self, record):
         return record.get_reason_display()
@@ -87,3 +94,6 @@ class OutboxTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = OutboxMessage
         fields = ("id", "kind", "order", "status", "attempts", "last_error", "created_at", "next_attempt_at")
+
+    def render_status(self, record):
+        return status_badge(record.status, record.get_status_display())

@@ -1,12 +1,13 @@
 from django.urls import path
 
 from . import aftersales_views as after
-from . import joining_views, mileage_views, payment_views, views
+from . import dashboard, joining_views, mileage_views, payment_views, views
 
 app_name = "console"
 
 urlpatterns = [
-    path("", views.OrderListView.as_view(), name="orders"),
+    path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order"),
     path("orders/<str:number>/receipt.pdf", views.OrderReceiptView.as_view(), name="receipt"),
     path("disclosure/<int:revision_id>/", views.DisclosureRevisionView.as_view(), name="disclosure"),

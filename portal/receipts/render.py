@@ -39,7 +39,14 @@ def _receipt_context(order) -> dict:
 
     return {"order": order, "lines": list(order.lines.all()), "refunds": list(order.refunds.all()),
             "exchanges": list(order.exchanges.all()), "payment": order.payments.first(),
-            "mileage": MileageTransaction.objects.filter(order=order).first()}
+            "mileage": MileageTransaction.objects.filter(order=order).first(), "merchant": _merchant()}
+
+
+def _merchant() -> list[tuple[str, str]]:
+    """상호, 대표자, 사업자등록번호, … from the Wagtail site setting (cached; cleared when it is saved)."""
+    from portal.storefront.templatetags.shop import merchant_rows
+
+    return merchant_rows()
 
 
 def receipt_html(order, context: dict | None = None) -> str:
@@ -55,7 +62,7 @@ def receipt_version(order, context: dict | None = None) -> str:
              *[(line.pk, line.quantity, line.returned_quantity) for line in context["lines"]],
              *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
-             getattr(context["payment"], "status", "")]
+             getattr(context["payment"], "status", ""), context.get("merchant")]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "modelcluster",
     "taggit",
     "django_tables2",
+    "django_bootstrap5",
     "django_filters",
     "django_tasks",
     "django_tasks_db",
@@ -65,7 +66,7 @@ MIDDLEWARE = [
     "portal.middleware.RejectNulMiddleware",
     "portal.csp.PortalCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    "portal.i18n.LocaleMiddleware",  # Django's, plus the language switch on the unprefixed shop and console
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -245,3 +246,6 @@ LOGGING = {
         "django.request": {"filters": ["redact_secrets"]},
     },
 }
+
+# django-bootstrap5: labels stay above the inputs; no placeholder repeating the label
+BOOTSTRAP5 = {"set_placeholder": False}

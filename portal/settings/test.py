@@ -12,3 +12,4 @@ STORAGES = {
 }
 MILEAGE_CONNECT_TIMEOUT = 2.0
 MILEAGE_READ_TIMEOUT = 5.0
+SERVE_MEDIA = True  # the browser tests show product pictures from MEDIA_ROOT

@@ -18,13 +18,16 @@ class OrderForm(forms.Form):
     shipping_message = forms.CharField(label=_("배송메시지"), max_length=200, required=False)
     payment_method = forms.ChoiceField(label=_("결제방법"), choices=PaymentMethod.choices, widget=forms.RadioSelect,
                                        initial=PaymentMethod.BANK_TRANSFER)
-    depositor_name = forms.CharField(label=_("입금자명"), max_length=50, required=False)
-    card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False)
+    depositor_name = forms.CharField(label=_("입금자명"), max_length=50, required=False,
+                                     help_text=_("무통장입금"))
+    card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False,
+                                  help_text=_("TEST-PG: 실제 결제가 아닙니다. 0002로 끝나는 번호는 거절됩니다."))
     store_points = forms.IntegerField(label=_("적립금 사용"), min_value=0, required=False, initial=0, error_messages={
         "invalid": "적립금은 숫자로 입력해 주세요. (Enter store points as a number.)",
         "min_value": "적립금은 0원 이상이어야 합니다. (Store points cannot be negative.)"})
     guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
-                                     widget=forms.PasswordInput(render_value=True))
+                                     widget=forms.PasswordInput(render_value=True),
+                                     help_text=_("주문조회시 필요합니다. 영문과 숫자를 섞어 6자에서 12자, 대소문자구분."))
     privacy_agreed = forms.BooleanField(label=_("비회원 구매 및 결제 개인정보취급방침에 동의합니다"), required=False)
     # E9: which earn this order gets, shown to members when the shop lets buyers choose.
     earn_choice = forms.ChoiceField(label=_("적립 수단 선택"), required=False, widget=forms.RadioSelect,

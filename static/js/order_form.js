@@ -1,13 +1,12 @@
-// The order form (주문서작성), kept out of the page so that the Content-Security-Policy allows no inline script.
-// 적립/사용 opens the provider's popup in a small window; the popup's done page tells us a verified choice was
-// stored, and we refresh the mileage row and the amounts from the server without losing what the buyer typed.
+// The order form (주문서작성): 적립/사용 opens the provider's popup; its done page posts the verified choice back and
+// the mileage row and the amounts are refreshed from the server without losing what the buyer typed.
 (function () {
   "use strict";
   document.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-popup-features]");
-    if (!link) return;
+    var button = event.target.closest("#mileage-button");
+    if (!button) return;
     event.preventDefault();
-    window.open(link.href, link.target || "naver_mileage", link.dataset.popupFeatures);
+    window.open(button.href, button.target || "naver_mileage", button.dataset.popupFeatures || "width=560,height=760");
   });
   window.addEventListener("message", function (event) {
     if (event.origin !== window.location.origin || !event.data || event.data.type !== "mileage-choice") return;

@@ -27,7 +27,7 @@ def test_cancel_before_payment_returns_500_at_once(shop, operator):
     order, buyer = place(shop)
     assert shop.balance(buyer)["available"] == 15_000
     page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
-    assert "주문시 사용한 네이버 마일리지" in page and "500 (최대 500 원 까지 환원 가능)" in page
+    assert "주문시 사용한 네이버 마일리지" in page and "500원 (최대 500원 까지 환원 가능)" in page
     assert "4,500원" in page
     response = operator.post(f"/console/orders/{order.number}/cancel/")
     assert response.status_code == 302
@@ -45,7 +45,7 @@ def test_cancel_after_payment_moves_nothing_until_refund_done(shop, operator):
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert "-500 + 1% 적립" in detail
     page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
-    assert "배송전 주문 취소 하기" in page and "최대 500 원 까지 환불가능" in page
+    assert "배송전 주문 취소 하기" in page and "최대 500원 까지 환불가능" in page
     response = operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
         "method": "cash", "bank": "농협", "account_no": "123", "holder": "홍길동"})

@@ -42,7 +42,7 @@ def many_orders(n: int, *, with_mileage_every: int = 3) -> list[Order]:
     return orders
 
 
-@pytest.mark.parametrize("path", ["/console/", "/console/refunds/", "/console/outbox/"])
+@pytest.mark.parametrize("path", ["/console/", "/console/orders/", "/console/refunds/", "/console/outbox/"])
 def test_only_operators_get_in(client, path):
     load_demo()
     assert client.get(path).status_code == 302  # anonymous → login
@@ -64,15 +64,15 @@ def test_actions_need_csrf(operator):
 
 def test_filters_and_the_m_icon(operator):
     many_orders(12)
-    page = operator.get("/console/", {"orderer_name": "고객003"}).content.decode()
+    page = operator.get("/console/orders/", {"orderer_name": "고객003"}).content.decode()
     assert "고객003" in page and "고객004" not in page and 'class="mileage-badge"' in page
-    page = operator.get("/console/", {"payment_method": "mileage", "per_page": "100"}).content.decode()
+    page = operator.get("/console/orders/", {"payment_method": "mileage", "per_page": "100"}).content.decode()
     assert page.count('class="mileage-badge"') == 4 and "고객001" not in page
-    page = operator.get("/console/", {"period": "3d", "payment_method": "card"}).content.decode()
+    page = operator.get("/console/orders/", {"period": "3d", "payment_method": "card"}).content.decode()
     assert "고객001" in page and "고객000" not in page and "고객003" not in page
-    page = operator.get("/console/", {"product": "샘플상품"}).content.decode()
+    page = operator.get("/console/orders/", {"product": "샘플상품"}).content.decode()
     assert "고객011" in page
-    assert operator.get("/console/", {"product": "없는상품"}).content.decode().count("고객") == 0
+    assert operator.get("/console/orders/", {"product": "없는상품"}).content.decode().count("고객") == 0
 
 
 def test_constant_queries_whatever_the_page_size(operator):
@@ -80,7 +80,7 @@ def test_constant_queries_whatever_the_page_size(operator):
     counts = []
     for size in (10, 50):
         with CaptureQueriesContext(connection) as queries:
-            response = operator.get("/console/", {"per_page": size})
+            response = operator.get("/console/orders/", {"per_page": size})
         assert response.status_code == 200
         counts.append(len(queries))
         assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries if "orders_order" in q["sql"])
@@ -89,11 +89,11 @@ def test_constant_queries_whatever_the_page_size(operator):
 
 def test_export_csv_and_xlsx(operator):
     many_orders(5)
-    response = operator.get("/console/", {"export": "csv", "payment_method": "mileage"})
+    response = operator.get("/console/orders/", {"export": "csv", "payment_method": "mileage"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["주문일", "주문번호"] and len(rows) == 1 + 2
     assert rows[1][5].startswith("M ")
-    response = operator.get("/console/", {"export": "xlsx"})
+    response = operator.get("/console/orders/", {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 6 and sheet.cell(1, 2).value == "주문번호"
 
@@ -106,5 +106,19 @@ def test_deep_pages_show_the_same_rows_as_plain_offsets(operator, monkeypatch):
     plain = list(Order.objects.order_by("-placed_at", "-id").values_list("number", flat=True)[20:30])
     deferred = [o.number for o in Order.objects.deferred_paging()[20:30]]
     assert deferred == plain
-    page = operator.get("/console/", {"per_page": 10, "page": 3}).content.decode()
+    page = operator.get("/console/orders/", {"per_page": 10, "page": 3}).content.decode()
     assert all(number in page for number in plain)
+
+
+def test_refunds_of_one_order_are_listed_without_a_status(operator):
+    # given a refund waiting (환불전) and one done, on two orders
+    from portal.aftersales.models import Refund
+
+    first, second = many_orders(2)
+    Refund.objects.create(order=first, number="R-WAIT", reason="cancel", cash_won=1000)
+    Refund.objects.create(order=second, number="R-DONE", reason="cancel", cash_won=1000, status="done")
+    # when the operator follows a link with only ?order=
+    page = operator.get("/console/refunds/", {"order": first.number}).content.decode()
+    # then the waiting refund is listed, the other order's is not
+    assert "R-WAIT" in page and "R-DONE" not in page
+    assert "R-DONE" in operator.get("/console/refunds/", {"status": "done"}).content.decode()

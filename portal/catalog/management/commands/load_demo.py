@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from portal.demo import DEMO_LOGINS, load_demo
+from portal.demo_shop import load_product_images
 
 
 class Command(BaseCommand):
@@ -8,6 +9,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         load_demo()
+        load_product_images()
         self.stdout.write("Demo data loaded. Demo logins:")
         for username, password, role in DEMO_LOGINS:
             self.stdout.write(f"  {username:<10} {password:<15} {role}")

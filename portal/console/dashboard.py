@@ -1,0 +1,88 @@
+"""The console home (대시보드): what an operator checks first, in a handful of aggregate queries.
+
+Today's orders and the deposits waiting, the refund queue, failed provider calls, this month's settlement, this and
+next month's rate with the cut-off countdown (the provider's cached getAccumRate, as the 적립률 screen reads it), and
+the last twelve months of earn and use for a chart (static/js/charts.js reads them from a json_script block).
+"""
+
+from datetime import date
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+from django.views.generic import TemplateView
+
+from mileage import wire
+from mileage.models import OutboxMessage, SettlementKind, SettlementLine
+from mileage.models.outbox import OutboxStatus
+from mileage.policy.calendar import next_cutoff
+from mileage.policy.constants import BUSINESS_TZ
+from mileage.provider import ProviderError, get_client
+from mileage.services.settlement import statement_totals
+from portal.aftersales.models import Refund, RefundStatus
+from portal.orders.models import Order, OrderStatus
+
+from .access import OperatorRequiredMixin
+
+CHART_MONTHS = 12
+
+
+def last_months(today: date, count: int = CHART_MONTHS) -> list[str]:
+    """['YYYY-MM', …] ending with today's month, oldest first."""
+    year, month, months = today.year, today.month, []
+    for _ in range(count):
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return months[::-1]
+
+
+def monthly_series(months: list[str]) -> dict:
+    """Earn and use per month for the chart: one aggregate over the settlement lines (indexed by month, kind)."""
+    totals = {(m, k): 0 for m in months for k in (SettlementKind.EARN, SettlementKind.USE)}
+    rows = (SettlementLine.objects.filter(month__gte=months[0], month__lte=months[-1])
+            .values("month", "kind").annotate(total=Sum("amount_won")).order_by())
+    for row in rows:
+        totals[(row["month"], row["kind"])] = row["total"] or 0
+    earned = [totals[(m, SettlementKind.EARN)] for m in months]
+    used = [totals[(m, SettlementKind.USE)] for m in months]
+    return {"months": months, "earned": earned, "used": used, "rows": list(zip(months, earned, used, strict=True))}
+
+
+def rate_summary(now) -> dict:
+    cutoff = next_cutoff(now)
+    remaining = cutoff - now
+    summary = {"cutoff": cutoff, "days": remaining.days, "hours": remaining.seconds // 3600, "error": ""}
+    try:
+        result = get_client().accum_rate()
+    except ProviderError as exc:
+        summary["error"] = exc.message
+        return summary
+    raw = result.raw
+    summary.update(current=wire.rate_to_wire(result.base_rate_x10), next_month=raw.get("nextMonth"),
+                   next_rate=raw.get("nextMonthRate"), fixed=raw.get("nextMonthFixed") == "Y")
+    return summary
+
+
+class DashboardView(OperatorRequiredMixin, TemplateView):
+    template_name = "console/dashboard.html"
+
+    def get_context_data(self, **kwargs):
+        now = timezone.now()
+        local = now.astimezone(BUSINESS_TZ)
+        today_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        month = local.strftime("%Y-%m")
+        today = Order.objects.filter(placed_at__gte=today_start).aggregate(
+            count=Count("id"), total=Sum("payable_won"),
+            mileage=Count("id", filter=Q(uses_mileage=True)))
+        earned, used, cancelled = statement_totals(month)
+        return {
+            **super().get_context_data(**kwargs),
+            "today": {"count": today["count"], "total": today["total"] or 0, "mileage": today["mileage"]},
+            "awaiting_deposit": Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT).count(),
+            "refunds_before": Refund.objects.filter(status=RefundStatus.BEFORE).count(),
+            "outbox_failed": OutboxMessage.objects.filter(status=OutboxStatus.FAILED).count(),
+            "month": month, "settlement": {"earned": earned, "used": used, "cancelled": cancelled,
+                                           "net": earned - used},
+            "rates": rate_summary(now),
+            "chart": monthly_series(last_months(local.date())),
+            "S": OrderStatus, "RS": RefundStatus,
+        }

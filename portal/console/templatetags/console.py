@@ -1,0 +1,47 @@
+"""`{% console_sidebar %}` and `{% console_breadcrumb %}`: the menu of portal/console/menu.py, no query."""
+
+from django import template
+from django.urls import reverse
+
+from portal.console.menu import MENU, locate
+
+register = template.Library()
+
+
+def _url_name(context) -> str:
+    match = getattr(context.get("request"), "resolver_match", None)
+    return f"{match.namespace}:{match.url_name}" if match else ""
+
+
+@register.inclusion_tag("console/includes/sidebar.html", takes_context=True)
+def console_sidebar(context):
+    current = _url_name(context)
+    _group, active = locate(current)
+    groups = [{"crumbs": group.crumbs, "items": [
+        {"url": reverse(item.url_name), "title": item.title, "active": item is active} for item in group.items]}
+        for group in MENU]
+    return {"groups": groups}
+
+
+@register.inclusion_tag("includes/breadcrumb.html", takes_context=True)
+def console_breadcrumb(context, *extra):
+    group, item = locate(_url_name(context))
+    crumbs = []
+    if group is not None:
+        crumbs = [(name, None) for name in group.crumbs if name != item.title]
+        crumbs.append((item.title, reverse(item.url_name)))
+    crumbs += [(name, None) for name in extra if name]
+    return {"crumbs": crumbs}
+
+
+@register.filter
+def bs_widget(field):
+    """A bound field's widget with Bootstrap's small control classes (the search grids label the cell themselves)."""
+    input_type = getattr(field.field.widget, "input_type", "")
+    if input_type == "select" or field.field.widget.__class__.__name__.endswith("Select"):
+        css = "form-select form-select-sm"
+    elif input_type in ("checkbox", "radio"):
+        css = "form-check-input"
+    else:
+        css = "form-control form-control-sm"
+    return field.as_widget(attrs={"class": css})

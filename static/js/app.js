@@ -1,0 +1,15 @@
+// Small behaviours shared by every page (no inline scripts: the pages run under script-src 'self').
+(function () {
+  "use strict";
+  // The language switch submits on change; its button stays for those without scripts.
+  document.querySelectorAll(".js-autosubmit").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+  document.querySelectorAll(".js-hide-when-scripted").forEach(function (node) { node.classList.add("d-none"); });
+  // A "select all" checkbox in a table heading ticks the rows' boxes of the same name.
+  document.querySelectorAll("#select-all").forEach(function (all) {
+    all.addEventListener("change", function () {
+      all.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+})();

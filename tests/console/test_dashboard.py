@@ -1,0 +1,71 @@
+"""The console home (대시보드): its numbers, its links, and a bounded number of queries whatever the data."""
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mileage.models import MileageEvent, MileageTransaction, OutboxMessage, SettlementKind, SettlementLine
+from mileage.models.outbox import OutboxStatus
+from portal.aftersales.models import Refund
+from portal.console.dashboard import last_months
+from portal.demo import load_demo
+from portal.orders.models import Order, PaymentMethod
+from tests.factories import ProductFactory, order_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def operator(client, settings):
+    settings.MILEAGE_API_BASE = "http://127.0.0.1:9"  # no provider: the rate card says so, the page still renders
+    load_demo()
+    client.force_login(User.objects.get(username="operator"))
+    return client
+
+
+def _orders(n):
+    product = ProductFactory(name="샘플상품 1")
+    return [order_for([(product, 1)], method=PaymentMethod.BANK_TRANSFER if i % 2 else PaymentMethod.CARD)
+            for i in range(n)]
+
+
+def test_last_months_ends_with_this_month():
+    assert last_months(timezone.now().date().replace(year=2026, month=2, day=3), 3) == ["2025-12", "2026-01", "2026-02"]
+
+
+def test_dashboard_shows_todays_orders_the_queues_and_the_month(operator):
+    # given orders today, a waiting refund, a failed call and settlement lines this month
+    orders = _orders(4)
+    month = timezone.localtime().strftime("%Y-%m")
+    now = timezone.now()
+    tx = MileageTransaction.objects.create(order=orders[0], req_tx_id="R0", use_won=500, earn_base_won=4_500,
+                                           original_earn_base_won=4_500, expected_earn_won=45, base_rate_x10=10)
+    event = MileageEvent.objects.create(transaction=tx, kind="approve", idempotency_key="e-1")
+    for kind, amount in ((SettlementKind.EARN, 45), (SettlementKind.USE, 500)):
+        SettlementLine.objects.create(order=orders[0], event=event, kind=kind, amount_won=amount, month=month,
+                                      occurred_at=now)
+    Refund.objects.create(order=orders[1], number="R-1", reason="cancel", cash_won=1000)
+    OutboxMessage.objects.create(kind="cancel", order=orders[2], status=OutboxStatus.FAILED, payload={},
+                                 idempotency_key="k-1", wire_key="w-1", next_attempt_at=now)
+    # when
+    page = operator.get("/console/").content.decode()
+    # then
+    assert "대시보드" in page and 'id="breadcrumb"' in page
+    assert "4건" in page and "45원" in page and "500원" in page and "-455원" in page
+    assert "/console/refunds/?status=before" in page and "/console/outbox/" in page
+    assert 'id="mileage-chart-data"' in page and "<script>" not in page
+
+
+def test_dashboard_queries_stay_bounded(operator):
+    _orders(3)
+    with CaptureQueriesContext(connection) as few:
+        assert operator.get("/console/").status_code == 200
+    _orders(30)
+    Order.objects.update(placed_at=timezone.now() - timedelta(hours=1))
+    with CaptureQueriesContext(connection) as many:
+        assert operator.get("/console/").status_code == 200
+    assert len(many) == len(few) <= 14, [q["sql"] for q in many.captured_queries]

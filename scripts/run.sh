@@ -5,6 +5,9 @@ PORTAL_PORT=${1:-8000}
 SANDBOX_PORT=${2:-8001}
 PY=.venv/bin/python
 mkdir -p var/log
+# the portal's processes talk to the sandbox started below
+export MILEAGE_API_BASE=${MILEAGE_API_BASE:-http://127.0.0.1:${SANDBOX_PORT}}
+export MILEAGE_SERVICE_BASE=${MILEAGE_SERVICE_BASE:-http://127.0.0.1:${SANDBOX_PORT}}
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
@@ -12,6 +15,9 @@ trap cleanup EXIT INT TERM
 SANDBOX_DEV=1 SANDBOX_TEST_CONTROLS=1 SANDBOX_SHOP_URL=${SANDBOX_SHOP_URL:-http://127.0.0.1:${PORTAL_PORT}/} \
   DJANGO_SETTINGS_MODULE=mileage.sandbox.settings .venv/bin/gunicorn mileage.sandbox.wsgi \
   --bind "127.0.0.1:${SANDBOX_PORT}" --workers 1 --threads 8 >var/log/sandbox.log 2>&1 & pids+=($!)
+for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:${SANDBOX_PORT}/" && break; sleep 0.5; done
+# Three months of demo orders in every state, placed through the real services against the sandbox (once).
+$PY manage.py load_demo_orders || echo "demo orders could not be placed (see above); the shop runs without them"
 $PY manage.py db_worker --interval 1 >var/log/worker.log 2>&1 & pids+=($!)
 $PY manage.py outbox_scheduler >var/log/scheduler.log 2>&1 & pids+=($!)
 $PY manage.py runserver "127.0.0.1:${PORTAL_PORT}" --noreload >var/log/portal.log 2>&1 & pids+=($!)

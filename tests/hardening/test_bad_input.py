@@ -117,7 +117,7 @@ def test_outbox_retry_with_a_bad_message_id(operator, message):
 
 
 def test_queue_page_size_and_selections_with_superscripts(operator):
-    assert operator.get("/console/", {"per_page": "²"}).status_code == 200
+    assert operator.get("/console/orders/", {"per_page": "²"}).status_code == 200
     assert operator.post("/console/refunds/", {"selection": ["²", "1" * 5000]}).status_code == 302
     assert operator.post("/console/mileage/exclusions/", {"selection": ["³"]}).status_code == 302
     assert operator.get("/console/mileage/settlement/", {"month": "²⁰²⁶-1"}).status_code == 200

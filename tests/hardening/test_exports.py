@@ -33,8 +33,8 @@ def test_order_queue_exports_neutralise_a_formula_name(client):
     Order.objects.filter(pk=order.pk).update(orderer_name=EVIL)
     client.force_login(User.objects.get(username="operator"))
     # when the operator exports the queue
-    text = client.get("/console/", {"export": "csv"}).content.decode("utf-8-sig")
-    book = load_workbook(io.BytesIO(client.get("/console/", {"export": "xlsx"}).content))
+    text = client.get("/console/orders/", {"export": "csv"}).content.decode("utf-8-sig")
+    book = load_workbook(io.BytesIO(client.get("/console/orders/", {"export": "xlsx"}).content))
     # then the name is text, not a formula, in both
     names = [row[2] for row in csv.reader(io.StringIO(text))]
     assert "'" + EVIL in names and EVIL not in names

@@ -34,11 +34,11 @@ def test_unreachable_provider_shows_and_logs_no_key(shop, operator, settings, ca
     cache.clear()
     caplog.set_level(logging.INFO)
     # when the operator opens every console screen, its exports and the connection check
-    urls = ["/console/", f"/console/orders/{order.number}/", f"/console/orders/{order.number}/cancel/",
+    urls = ["/console/", "/console/orders/", f"/console/orders/{order.number}/", f"/console/orders/{order.number}/cancel/",
             f"/console/orders/{order.number}/return/", f"/console/orders/{order.number}/exchange/",
             "/console/refunds/", "/console/outbox/", "/console/mileage/settings/", "/console/mileage/exclusions/",
             "/console/mileage/rates/", "/console/mileage/settlement/", "/shop/", "/shop/p/1/"]
-    exports = [("/console/", {"export": "csv"}), ("/console/", {"export": "xlsx"}),
+    exports = [("/console/orders/", {"export": "csv"}), ("/console/orders/", {"export": "xlsx"}),
                ("/console/mileage/settlement/", {"export": "csv"}),
                ("/console/mileage/settlement/", {"export": "xlsx"})]
     seen = []

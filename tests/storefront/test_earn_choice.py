@@ -29,7 +29,7 @@ def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(clie
     buyer = shop.new_buyer(15_500)
     hong = User.objects.get(username="hong")
     client.force_login(hong)
-    assert "적립금 : 100원" in client.get("/shop/p/1/").content.decode()
+    assert 'id="store-points">100원' in client.get("/shop/p/1/").content.decode()  # 적립금 : 100원
     client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
     form = client.get("/shop/order/").content.decode()
     assert 'name="earn_choice"' in form and "쇼핑몰 적립금 적립" in form

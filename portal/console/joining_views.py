@@ -49,7 +49,8 @@ def application_state(api_id: str) -> Application:
 
 
 class ApplicationIdForm(forms.Form):
-    api_id = forms.CharField(label=gettext_lazy("가맹점 API ID (신청번호)"), max_length=6, validators=[api_id_validator])
+    api_id = forms.CharField(label=gettext_lazy("가맹점 API ID (신청번호)"), max_length=6, validators=[api_id_validator],
+                             widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}))
 
 
 class MileageAboutView(OperatorRequiredMixin, View):

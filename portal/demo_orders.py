@@ -177,12 +177,12 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
         _ship(order, operator, "100000000006")
         placed += 1
     # this month: 결제완료, 배송중, 입금전, 입금전 취소, and a 배송전 취소 whose refund waits (환불전)
-    recent = today - timedelta(days=2)
-    with at(recent, sandbox):
+    with at(timezone.now(), sandbox):  # today's orders on the dashboard
         _place(sandbox, {"5": 1}, use=500, login=login, name="윤지아")  # 결제완료
+        _place(sandbox, {"2": 2}, use=1_000, method="bank", login=login, name="한소희")  # 입금전
+    with at(today - timedelta(days=2), sandbox):
         order = _place(sandbox, {"7": 1}, use=700, login=login, name="임준호")
         _ship(order, operator, "100000000007")  # 배송중
-        _place(sandbox, {"2": 2}, use=1_000, method="bank", login=login, name="한소희")  # 입금전
         order = _place(sandbox, {"3": 1}, use=500, method="bank", login=login, name="오세훈")
         after.order_cancel_before_payment(order=order, by=operator)  # 입금전 취소
         order = _place(sandbox, {"8": 1}, use=3_000, login=login, name="서예린")

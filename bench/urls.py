@@ -1,7 +1,11 @@
 """The portal's URLs plus the baseline views the benchmarks compare against."""
 
+from django.contrib.auth.decorators import login_required, permission_required
+from django.db import connection
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path
+from django.utils.html import escape
 
 from portal.catalog.models import Product
 from portal.urls import urlpatterns as portal_urlpatterns
@@ -14,4 +18,26 @@ def plain_product(request, code):
                                                        "base_rate_x10": None, "extra_rate_x10": 0})
 
 
-urlpatterns = [path("bench/plain/p/<str:code>/", plain_product), *portal_urlpatterns]
+@login_required
+@permission_required("orders.operate_console", raise_exception=True)
+def floor_orders(request):
+    """The floor of the order queue's first page: the same login and permission check and the same 50 newest rows,
+    read with one hand-written query and written out with no template."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT number, placed_at, orderer_name, payable_won, mileage_use_won, status "
+                       "FROM orders_order ORDER BY placed_at DESC, id DESC LIMIT 50")
+        rows = cursor.fetchall()
+    cells = "".join(f"<tr><td>{escape(n)}</td><td>{p}</td><td>{escape(o)}</td><td>{t:,}원</td><td>{m:,}원</td>"
+                    f"<td>{escape(s)}</td></tr>" for n, p, o, t, m, s in rows)
+    return HttpResponse(f"<!doctype html><table>{cells}</table>")
+
+
+@login_required
+@permission_required("orders.operate_console", raise_exception=True)
+def floor_page(request):
+    """The floor of any console page: the login and permission check and nothing else."""
+    return HttpResponse("<!doctype html><p>ok</p>")
+
+
+urlpatterns = [path("bench/plain/p/<str:code>/", plain_product), path("bench/floor/orders/", floor_orders),
+               path("bench/floor/page/", floor_page), *portal_urlpatterns]

@@ -200,7 +200,7 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         """Bulk 환불완료 of the checked refunds; each reverses exactly once."""
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
-            messages.error(request, "환불완료할 항목을 선택해 주세요. (Select refunds first.)")
+            messages.error(request, _("환불완료할 항목을 선택해 주세요."))
             return redirect("console:refunds")
         done = skipped = 0
         for refund in Refund.objects.filter(pk__in=ids).order_by("pk"):

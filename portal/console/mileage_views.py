@@ -87,11 +87,9 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             missing = []
             api_id, hash_key = current.effective_credentials()
             if not (api_id and hash_key) or not self.check(api_id, hash_key)["ok"]:
-                missing.append("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다. "
-                               "(The credentials do not work.)")
+                missing.append(_("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다."))
             if live_disclosure() is None:
-                missing.append("적립 기준 안내 페이지가 게시되어 있지 않습니다. (The earn-base disclosure is not "
-                               "published.)")
+                missing.append(_("적립 기준 안내 페이지가 게시되어 있지 않습니다."))
             if missing:
                 for text in missing:
                     messages.error(request, text)
@@ -159,7 +157,7 @@ class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
     def post(self, request):
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
-            messages.error(request, "상품을 선택해 주세요. (Select products first.)")
+            messages.error(request, _("상품을 선택해 주세요."))
         elif request.POST.get("action") == "unset":
             messages.success(request, f"예외상품설정 해제: {exclusion_unset(product_ids=ids, by=request.user)}건")
         else:

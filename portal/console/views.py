@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
@@ -138,7 +139,7 @@ class OrderActionView(OperatorRequiredMixin, View):
             if action == "ship":
                 form = ShipForm(request.POST)
                 if not form.is_valid():
-                    raise aftersales.ActionError("운송장번호를 입력해 주세요. (Enter the invoice number.)")
+                    raise aftersales.ActionError(_("운송장번호를 입력해 주세요."))
                 aftersales.order_ship(order=order, by=request.user, **form.cleaned_data)
                 messages.success(request, "배송 처리했습니다.")
             elif action in ACTIONS:
@@ -146,7 +147,7 @@ class OrderActionView(OperatorRequiredMixin, View):
                 service(order=order, by=request.user)
                 messages.success(request, done)
             else:
-                messages.error(request, "알 수 없는 작업입니다. (Unknown action.)")
+                messages.error(request, _("알 수 없는 작업입니다."))
         except (aftersales.ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("console:order", number=number)

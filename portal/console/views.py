@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
@@ -125,10 +125,10 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
 
 
 ACTIONS = {
-    "confirm_deposit": (aftersales.order_confirm_deposit, "입금확인 처리했습니다."),
-    "mark_unpaid": (aftersales.order_mark_unpaid, "미입금상태로 전환했습니다."),
-    "deliver": (aftersales.order_deliver, "배송완료 처리했습니다."),
-    "confirm_purchase": (aftersales.order_confirm_purchase, "구매확정 처리했습니다."),
+    "confirm_deposit": (aftersales.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
+    "mark_unpaid": (aftersales.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
+    "deliver": (aftersales.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
+    "confirm_purchase": (aftersales.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
 }
 
 
@@ -141,7 +141,7 @@ class OrderActionView(OperatorRequiredMixin, View):
                 if not form.is_valid():
                     raise aftersales.ActionError(_("운송장번호를 입력해 주세요."))
                 aftersales.order_ship(order=order, by=request.user, **form.cleaned_data)
-                messages.success(request, "배송 처리했습니다.")
+                messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:
                 service, done = ACTIONS[action]
                 service(order=order, by=request.user)

@@ -1,14 +1,15 @@
 """Wagtail hooks: unpublishing the earn-base disclosure switches the checkout's mileage button off (the order form
 asks `mileage.selectors.checkout_available`) and leaves a notice for operators."""
 
+from django.utils.translation import gettext_noop
 from wagtail.signals import page_published, page_unpublished
 
 from mileage.models import OperatorNotice
 
 from .models import EarnBaseDisclosurePage
 
-UNPUBLISHED_NOTICE = ("적립 기준 안내 페이지가 게시 중단되어 주문서의 네이버 마일리지 적립/사용 버튼이 꺼졌습니다. "
-                      "(The earn-base disclosure was unpublished: the checkout's mileage button is off.)")
+# Stored in Korean (the notice's key); shown through gettext by OperatorNotice.text.
+UNPUBLISHED_NOTICE = gettext_noop("적립 기준 안내 페이지가 게시 중단되어 주문서의 네이버 마일리지 적립/사용 버튼이 꺼졌습니다.")
 
 
 def _on_unpublished(sender, instance, **kwargs):

@@ -1,6 +1,7 @@
 """The outbox queue for operators (Django admin): failed provider calls, with a retry button."""
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 
 from .models import MileageEvent, OutboxMessage, OutboxStatus
 from .services.transactions import outbox_retry_by_hand as retry_by_hand
@@ -14,7 +15,7 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["retry"]
 
-    @admin.action(description="다시 보내기 (retry)")
+    @admin.action(description=_("다시 보내기"))
     def retry(self, request, queryset):
         for message in queryset.filter(status=OutboxStatus.FAILED):
             result = retry_by_hand(message.pk)

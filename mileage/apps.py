@@ -8,8 +8,10 @@ class MileageConfig(AppConfig):
 
     def ready(self):
         from django.db.models.signals import post_init, post_save
+        from django.utils.translation import gettext
 
         from mileage.models import MileageSettings
+        from mileage.policy.errors import install_translator
         from portal.log_redaction import register_secret
 
         def remember_key(sender, instance, **kwargs):
@@ -17,3 +19,5 @@ class MileageConfig(AppConfig):
 
         post_init.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-init")
         post_save.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-save")
+        # The pure-Python policy's messages are Korean msgids: a person sees them in the active language (one only).
+        install_translator(gettext)

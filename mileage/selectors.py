@@ -87,12 +87,11 @@ def checkout_available() -> tuple[bool, str]:
     """Whether the order form may offer the 적립/사용 button, and if not, why (for operators)."""
     settings = MileageSettings.load()
     if not settings.service_enabled:
-        return False, "네이버 마일리지 서비스가 꺼져 있습니다. (The mileage service is switched off.)"
+        return False, _("네이버 마일리지 서비스가 꺼져 있습니다.")
     if not all(settings.effective_credentials()):
-        return False, "가맹점 API ID와 해쉬키가 없습니다. (The API ID and hash key are missing.)"
+        return False, _("가맹점 API ID와 해쉬키가 없습니다.")
     if live_disclosure() is None:
-        return False, ("적립 기준 안내 페이지가 게시되어 있지 않습니다. "
-                       "(The earn-base disclosure page is not published.)")
+        return False, _("적립 기준 안내 페이지가 게시되어 있지 않습니다.")
     _rate, status = provider_rates()
     if status not in (ACTIVE, ""):
         return False, _("네이버 마일리지가 가맹점 서비스 상태를 %(status)s(으)로 알려 왔습니다.") % {"status": status}

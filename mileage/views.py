@@ -39,10 +39,9 @@ def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1)
 def popup_open(request: HttpRequest) -> HttpResponse:
     offer = request.session.get(OFFER_KEY)
     if not offer:
-        return HttpResponseBadRequest("주문서에서 적립/사용 버튼을 눌러 주세요. (Open the popup from the order form.)")
+        return HttpResponseBadRequest(_("주문서에서 적립/사용 버튼을 눌러 주세요."))
     if offer["max_use_won"] <= 0 and offer.get("earn_base_won", 1) <= 0:
-        return HttpResponseBadRequest("이 주문은 네이버 마일리지 적립/사용 대상이 아닙니다. "
-                                      "(This order neither earns nor accepts Naver Mileage.)")
+        return HttpResponseBadRequest(_("이 주문은 네이버 마일리지 적립/사용 대상이 아닙니다."))
     previous = request.session.get(LAST_REQ_KEY, "")
     inflow = request.session.get(INFLOW_KEY, "")
     nonce = secrets.token_urlsafe(16)
@@ -66,7 +65,7 @@ def _take_nonce(request: HttpRequest) -> bool:
 def popup_done(request: HttpRequest) -> HttpResponse:
     offer = request.session.get(OFFER_KEY)
     if not offer:
-        return HttpResponseBadRequest("주문 정보가 없습니다. (No order in progress.)")
+        return HttpResponseBadRequest(_("주문 정보가 없습니다."))
     if not _take_nonce(request):
         return render(request, "mileage/popup_done.html", {"error": _(
             "이 브라우저의 주문서에서 연 적립/사용 창의 결과가 아니거나 이미 처리된 결과입니다. 적립/사용 버튼을 다시 눌러 주세요.")},

@@ -1,6 +1,7 @@
 """Notices for operators about the mileage service (e.g. the disclosure page was unpublished)."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,4 +16,9 @@ class OperatorNotice(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return self.message
+        return self.text
+
+    @property
+    def text(self) -> str:
+        """The notice in the active language: a notice's message is its Korean text, a msgid of the catalogue."""
+        return gettext(self.message)

@@ -8,10 +8,10 @@ from django.utils.translation import gettext_lazy as _
 from mileage.policy import EarnBaseRule
 
 api_id_validator = RegexValidator(
-    r"^[A-Za-z0-9]{6}$", _("가맹점 API ID는 영문/숫자 6자입니다. (The API ID is 6 letters or digits.)")
+    r"^[A-Za-z0-9]{6}$", _("가맹점 API ID는 영문/숫자 6자입니다.")
 )
 hash_key_validator = RegexValidator(
-    r"^[0-9a-f]{40}$", _("해쉬키는 16진수 40자입니다. (The hash key is 40 hexadecimal characters.)")
+    r"^[0-9a-f]{40}$", _("해쉬키는 16진수 40자입니다.")
 )
 
 

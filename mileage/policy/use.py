@@ -1,7 +1,7 @@
 """Use rules: the popup's maximum (U2) and validation of a chosen amount (U1)."""
 
 from .constants import MIN_USE_WON
-from .errors import PolicyError
+from .errors import PolicyError, gettext_noop
 
 
 def max_use_amount(payable_won: int, excluded_goods_won: int) -> int:
@@ -12,27 +12,30 @@ def max_use_amount(payable_won: int, excluded_goods_won: int) -> int:
 def validate_use(use_won: int, *, balance_won: int, max_use_won: int) -> int:
     """U1: 0 (no use) or at least 500원, at most the balance and at most maxUseAmount. Returns the amount."""
     if not isinstance(use_won, int) or isinstance(use_won, bool):
-        raise PolicyError("use_not_integer", "사용금액은 숫자로 입력해 주세요.", "Enter the amount as a number.")
+        raise PolicyError("use_not_integer", gettext_noop("사용금액은 숫자로 입력해 주세요."), "Enter the amount as a number.")
     if use_won < 0:
-        raise PolicyError("use_negative", "사용금액은 0원 이상이어야 합니다.", "The amount cannot be negative.")
+        raise PolicyError("use_negative", gettext_noop("사용금액은 0원 이상이어야 합니다."), "The amount cannot be negative.")
     if use_won == 0:
         return 0
     if use_won < MIN_USE_WON:
-        raise PolicyError(
+        raise PolicyError.with_values(
             "use_below_minimum",
-            f"네이버 마일리지는 {MIN_USE_WON:,}원부터 사용할 수 있습니다.",
-            f"Naver Mileage can be used from {MIN_USE_WON:,} won.",
+            gettext_noop("네이버 마일리지는 %(min)s원부터 사용할 수 있습니다."),
+            "Naver Mileage can be used from %(min)s won.",
+            min=f"{MIN_USE_WON:,}",
         )
     if use_won > balance_won:
-        raise PolicyError(
+        raise PolicyError.with_values(
             "use_above_balance",
-            f"사용금액이 잔액({balance_won:,}원)보다 많습니다.",
-            f"The amount is above the balance ({balance_won:,} won).",
+            gettext_noop("사용금액이 잔액(%(balance)s원)보다 많습니다."),
+            "The amount is above the balance (%(balance)s won).",
+            balance=f"{balance_won:,}",
         )
     if use_won > max_use_won:
-        raise PolicyError(
+        raise PolicyError.with_values(
             "use_above_max",
-            f"이 주문에는 최대 {max_use_won:,}원까지 사용할 수 있습니다.",
-            f"At most {max_use_won:,} won can be used on this order.",
+            gettext_noop("이 주문에는 최대 %(max)s원까지 사용할 수 있습니다."),
+            "At most %(max)s won can be used on this order.",
+            max=f"{max_use_won:,}",
         )
     return use_won

@@ -179,19 +179,17 @@ class MileageClient:
                 balance_won=_non_negative(params.get("balanceAmount") or "0"),
             )
         except (KeyError, ValueError) as exc:
-            raise ProviderError("BAD_RESULT", "네이버 마일리지 응답 형식이 올바르지 않습니다. "
-                                              "(Malformed popup result.)") from exc
+            raise ProviderError("BAD_RESULT", _("네이버 마일리지 응답 형식이 올바르지 않습니다.")) from exc
         if code not in ("OK", "CANCEL", "ERROR") or not wire.constant_time_equal(
                 params.get("sig", ""), wire.done_signature(self.hash_key, result)):
-            raise ProviderError("BAD_SIGNATURE", "네이버 마일리지 응답의 서명이 올바르지 않습니다. "
-                                                 "(Bad signature on the popup result.)")
+            raise ProviderError("BAD_SIGNATURE", _("네이버 마일리지 응답의 서명이 올바르지 않습니다."))
         if code == "CANCEL":
-            raise ProviderError("CANCEL", "네이버 마일리지 적립/사용을 취소했습니다. (The buyer cancelled.)")
+            raise ProviderError("CANCEL", _("네이버 마일리지 적립/사용을 취소했습니다."))
         if code != "OK" or not result.req_tx_id:
-            raise ProviderError("ERROR", "네이버 마일리지 적립/사용에 실패했습니다. (The popup reported an error.)")
+            raise ProviderError("ERROR", _("네이버 마일리지 적립/사용에 실패했습니다."))
         if result.mileage_use_won > max_use_won or result.total_use_won > max_use_won:
-            raise ProviderError("ABOVE_OFFER", f"사용금액이 이 주문의 최대 사용가능금액({max_use_won:,}원)을 넘습니다. "
-                                               f"(The amount is above what this order allows.)")
+            raise ProviderError("ABOVE_OFFER", _("사용금액이 이 주문의 최대 사용가능금액(%(max)s원)을 넘습니다.")
+                                % {"max": f"{max_use_won:,}"})
         return result
 
     # --- server to server ------------------------------------------------------------------------------------
@@ -253,7 +251,7 @@ class MileageClient:
     def _on(self, template: str, ident: str) -> str:
         """A call's path on a txId or reqTxId; an empty one is refused here, never sent as `/payment//…`."""
         if not ident or "/" in ident:
-            raise ProviderError("NO_TX_ID", "거래번호가 없어 요청을 보낼 수 없습니다. (No txId to send the call on.)")
+            raise ProviderError("NO_TX_ID", _("거래번호가 없어 요청을 보낼 수 없습니다."))
         return template.format(ident)
 
     def approve(self, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:

@@ -1,6 +1,7 @@
 """Exclusions (E6): only gift certificates (상품권) and gold (금) may be excluded; each change is logged."""
 
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from mileage.models import Exclusion, ExclusionChange, ExclusionReason
 from mileage.policy import PolicyError
@@ -12,7 +13,7 @@ def _user(by):
 
 def exclusion_set(*, product_ids: list[int], reason: str, by) -> int:
     if reason not in ExclusionReason.values:
-        raise PolicyError("exclusion_reason", "예외상품은 상품권 또는 금만 설정할 수 있습니다.",
+        raise PolicyError("exclusion_reason", gettext_noop("예외상품은 상품권 또는 금만 설정할 수 있습니다."),
                           "Only gift certificates (상품권) or gold (금) may be excluded.")
     changed = 0
     with transaction.atomic():

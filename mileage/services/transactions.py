@@ -16,6 +16,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from mileage import wire
 from mileage.models import (
@@ -170,18 +171,18 @@ def _approve_at_provider(client, request: PaymentRequest, key: str) -> ApiResult
         if status.req_tx_state == "HELD" and attempt == 1:
             continue  # the approval never landed: once more, with the same key
         if lost and status.req_tx_state == "HELD":
-            raise ProviderUnavailable("UNAVAILABLE", UNAVAILABLE_MESSAGE)
-        raise ProviderError(status.req_tx_state or "3001", _REFUSED.get(status.req_tx_state, _REFUSED[""]))
+            raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE))
+        raise ProviderError(status.req_tx_state or "3001", str(_REFUSED.get(status.req_tx_state, _REFUSED[""])))
     raise AssertionError("unreachable")
 
 
 _REFUSED = {
-    "EXPIRED": "네이버 마일리지 사용 선택의 유효시간이 지났습니다. (The mileage choice has expired.)",
-    "ABORTED": "네이버 마일리지 사용 선택이 취소되었습니다. (The mileage choice was cancelled.)",
-    "": "네이버 마일리지 승인을 받지 못했습니다. (The mileage approval was not given.)",
+    "EXPIRED": gettext_lazy("네이버 마일리지 사용 선택의 유효시간이 지났습니다."),
+    "ABORTED": gettext_lazy("네이버 마일리지 사용 선택이 취소되었습니다."),
+    "": gettext_lazy("네이버 마일리지 승인을 받지 못했습니다."),
 }
-UNAVAILABLE_MESSAGE = ("네이버 마일리지 서버와 연결되지 않아 주문하지 못했습니다. 잠시 후 다시 시도하거나 마일리지 없이 결제해 "
-                       "주세요. (The Naver Mileage server could not be reached; nothing was charged.)")
+UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되지 않아 주문하지 못했습니다. 잠시 후 다시 시도하거나 마일리지 없이 "
+                                   "결제해 주세요.")
 
 
 def mileage_authorize(*, order: Order) -> MileageTransaction:
@@ -200,7 +201,7 @@ def mileage_authorize(*, order: Order) -> MileageTransaction:
         result = _approve_at_provider(approval_client(), request, mileage.approval_key)
     except ProviderUnavailable as exc:
         _authorize_failed(order, exc.code)
-        raise MileageRefused(exc.code, UNAVAILABLE_MESSAGE) from exc
+        raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc
     except ProviderError as exc:
         _authorize_failed(order, exc.code)
         raise MileageRefused(exc.code, exc.message) from exc

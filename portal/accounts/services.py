@@ -2,6 +2,7 @@
 
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext as _
 
 from .models import Member, StorePointEntry
 
@@ -19,8 +20,7 @@ def store_points_change(*, member: Member, delta_won: int, reason: str, idempote
             return existing
         locked = Member.objects.select_for_update().get(pk=member.pk)
         if locked.store_points_won + delta_won < 0:
-            raise NotEnoughPoints(f"적립금이 부족합니다 (보유 {locked.store_points_won:,}원). "
-                                  f"(Not enough store points: {locked.store_points_won:,} won.)")
+            raise NotEnoughPoints(_("적립금이 부족합니다 (보유 %(points)s원).") % {"points": f"{locked.store_points_won:,}"})
         Member.objects.filter(pk=locked.pk).update(store_points_won=F("store_points_won") + delta_won)
         locked.refresh_from_db(fields=["store_points_won"])
         entry = StorePointEntry.objects.create(

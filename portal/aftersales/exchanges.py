@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import OrderAmounts, PolicyError, earn_base, exchange_earn_basis, exchange_outcome
@@ -61,10 +62,10 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
     with transaction.atomic():
         order = _lock(order)
         if order.status not in (OrderStatus.DELIVERED, OrderStatus.PAID, OrderStatus.SHIPPED):
-            raise ActionError("이 주문은 교환할 수 없습니다. (This order cannot be exchanged.)")
+            raise ActionError(_("이 주문은 교환할 수 없습니다."))
         chosen = _parse_lines(order, old_lines)
         if not new_products or any(q < 1 for _p, q in new_products):
-            raise ActionError("교환할 상품을 선택해 주세요. (Choose the new products.)", "new_products")
+            raise ActionError(_("교환할 상품을 선택해 주세요."), "new_products")
         quote = exchange_quote(order=order, old_lines=chosen, new_products=new_products,
                                mileage_returned_won=mileage_returned_won)
         for line_id, quantity in chosen.items():

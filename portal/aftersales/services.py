@@ -11,6 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import (
@@ -60,11 +61,12 @@ def _lock(order: Order) -> Order:
 
 def _cap(value: int, limit: int, label: str, field: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ActionError(f"{label}은(는) 숫자로 입력해 주세요. ({label} must be a number.)", field)
+        raise ActionError(_("%(label)s은(는) 숫자로 입력해 주세요.") % {"label": label}, field)
     if value < 0:
-        raise ActionError(f"{label}은(는) 0원 이상이어야 합니다. ({label} cannot be negative.)", field)
+        raise ActionError(_("%(label)s은(는) 0원 이상이어야 합니다.") % {"label": label}, field)
     if value > limit:
-        raise ActionError(f"{label}은(는) 최대 {limit:,}원까지 가능합니다. ({label}: at most {limit:,} won.)", field)
+        raise ActionError(_("%(label)s은(는) 최대 %(limit)s원까지 가능합니다.") % {"label": label, "limit": f"{limit:,}"},
+                          field)
     return value
 
 
@@ -105,7 +107,7 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
 def order_ship(*, order: Order, invoice_no: str, company: str, by) -> Order:
     invoice_no = invoice_no.strip()
     if not invoice_no or not invoice_no.replace("-", "").isalnum():
-        raise ActionError("운송장번호를 입력해 주세요 (영문/숫자). (Enter the invoice number.)", "invoice_no")
+        raise ActionError(_("운송장번호를 입력해 주세요 (영문/숫자)."), "invoice_no")
     with transaction.atomic():
         order = _lock(order)
         order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
@@ -215,7 +217,7 @@ def _validate_refund(order: Order, data: RefundInput) -> None:
     total = data.cash_won + data.store_points_won + data.mileage_won
     _cap(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
     if total == 0:
-        raise ActionError("환불할 금액이 없습니다. (Nothing to refund.)")
+        raise ActionError(_("환불할 금액이 없습니다."))
 
 
 def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: datetime | None = None) -> Refund:
@@ -224,8 +226,7 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
     with transaction.atomic():
         order = _lock(order)
         if order.status != OrderStatus.PAID:
-            raise ActionError("결제완료(배송전) 주문만 취소할 수 있습니다. (Only paid, unshipped orders can be cancelled "
-                              "this way.)")
+            raise ActionError(_("결제완료(배송전) 주문만 취소할 수 있습니다."))
         _validate_refund(order, data)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
         return _create_refund(now, order=order, reason=RefundReason.CANCEL, created_by=by, **data.__dict__)
@@ -240,16 +241,16 @@ def _parse_lines(order: Order, lines: dict) -> dict[int, int]:
         if str(raw_qty).strip() in ("", "0"):
             continue
         if not str(raw_qty).strip().isdigit():
-            raise ActionError("수량은 숫자로 입력해 주세요. (Enter the quantity as a number.)", "lines")
+            raise ActionError(_("수량은 숫자로 입력해 주세요."), "lines")
         line_id, quantity = int(raw_id), int(raw_qty)
         if line_id not in available:
-            raise ActionError("이 주문의 상품이 아닙니다. (Not a line of this order.)", "lines")
+            raise ActionError(_("이 주문의 상품이 아닙니다."), "lines")
         if quantity > available[line_id]:
-            raise ActionError(f"구매한 수량({available[line_id]}개)보다 많이 반품할 수 없습니다. "
-                              f"(Cannot return more than was bought.)", "lines")
+            raise ActionError(_("구매한 수량(%(count)s개)보다 많이 반품할 수 없습니다.") % {"count": available[line_id]},
+                              "lines")
         chosen[line_id] = quantity
     if not chosen:
-        raise ActionError("반품할 상품과 수량을 선택해 주세요. (Choose the lines to return.)", "lines")
+        raise ActionError(_("반품할 상품과 수량을 선택해 주세요."), "lines")
     return chosen
 
 
@@ -258,7 +259,7 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
     with transaction.atomic():
         order = _lock(order)
         if order.status != OrderStatus.DELIVERED:
-            raise ActionError("배송완료된 주문만 반품할 수 있습니다. (Only delivered orders can be returned.)")
+            raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
         chosen = _parse_lines(order, lines)
         if data.cash_won + data.store_points_won + data.mileage_won:
             _validate_refund(order, data)
@@ -277,7 +278,7 @@ def return_mark_shipping(*, request: ReturnRequest, by) -> ReturnRequest:
     with transaction.atomic():
         request = ReturnRequest.objects.select_for_update().get(pk=request.pk)
         if request.status != ReturnStatus.REQUESTED:
-            raise ActionError("반품접수 상태가 아닙니다. (Not in 반품접수.)")
+            raise ActionError(_("반품접수 상태가 아닙니다."))
         order_set_status(order=request.order, to_status=OrderStatus.RETURNING, by=by, note="반송중")
         request.status = ReturnStatus.RETURNING
         request.save(update_fields=["status", "updated_at"])
@@ -290,7 +291,7 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
     with transaction.atomic():
         request = ReturnRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
         if request.status != ReturnStatus.RETURNING:
-            raise ActionError("반송중 상태가 아닙니다. (Not in 반송중.)")
+            raise ActionError(_("반송중 상태가 아닙니다."))
         order = _lock(request.order)
         for line_id, quantity in request.lines.items():
             line = OrderLine.objects.select_for_update().get(pk=int(line_id), order=order)

@@ -1,6 +1,7 @@
 """Only operators reach the console: the orders.operate_console permission (the 운영자 group has it)."""
 
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.utils.translation import gettext as _
 
 OPERATOR_PERMISSION = "orders.operate_console"
 
@@ -13,5 +14,5 @@ class OperatorRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):
         if self.request.user.is_authenticated:
             from django.core.exceptions import PermissionDenied
 
-            raise PermissionDenied("운영자만 사용할 수 있습니다. (Operators only.)")
+            raise PermissionDenied(_("운영자만 사용할 수 있습니다."))
         return super().handle_no_permission()

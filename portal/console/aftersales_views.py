@@ -58,7 +58,7 @@ class CancelView(OperatorRequiredMixin, View):
             except Exception as exc:  # TransitionNotAllowed or ActionError
                 messages.error(request, getattr(exc, "message", str(exc)))
                 return redirect("console:order", number=number)
-            messages.success(request, "입금전 취소를 완료했습니다. 사용한 네이버 마일리지가 반환됩니다.")
+            messages.success(request, _("입금전 취소를 완료했습니다. 사용한 네이버 마일리지가 반환됩니다."))
             return redirect("console:order", number=number)
         form = RefundForm(request.POST)
         if form.is_valid():
@@ -68,7 +68,8 @@ class CancelView(OperatorRequiredMixin, View):
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
             else:
-                messages.success(request, f"취소완료: 환불 {refund.number}이(가) 환불관리에 등록되었습니다 (환불전).")
+                messages.success(request, _("취소완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
+                                 % {"number": refund.number})
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400)
 
@@ -100,7 +101,7 @@ class ReturnView(OperatorRequiredMixin, View):
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
             else:
-                messages.success(request, "반품접수를 완료했습니다.")
+                messages.success(request, _("반품접수를 완료했습니다."))
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400, chosen=lines)
 
@@ -111,10 +112,11 @@ class ReturnStepView(OperatorRequiredMixin, View):
         try:
             if step == "shipping":
                 aftersales.return_mark_shipping(request=return_request, by=request.user)
-                messages.success(request, "반송중으로 바꿨습니다.")
+                messages.success(request, _("반송중으로 바꿨습니다."))
             else:
                 refund = aftersales.return_complete(request=return_request, by=request.user)
-                messages.success(request, f"반송완료: 환불 {refund.number}이(가) 환불관리에 등록되었습니다 (환불전).")
+                messages.success(request, _("반송완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
+                                 % {"number": refund.number})
         except aftersales.ActionError as exc:
             messages.error(request, exc.message)
         return redirect("console:order", number=return_request.order.number)
@@ -172,8 +174,8 @@ class ExchangeView(OperatorRequiredMixin, View):
             except aftersales.ActionError as exc:
                 _apply_form_error(form, exc)
             else:
-                messages.success(request, f"상품교환완료: 추가 결제예정 금액 {exchange.additional_payment_won:,}원, "
-                                          f"환불 {exchange.refund_won:,}원")
+                messages.success(request, _("상품교환완료: 추가 결제예정 금액 %(additional)s원, 환불 %(refund)s원") % {
+                    "additional": f"{exchange.additional_payment_won:,}", "refund": f"{exchange.refund_won:,}"})
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400 if request.POST.get("action") == "complete" else 200)
 
@@ -200,7 +202,7 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         """Bulk 환불완료 of the checked refunds; each reverses exactly once."""
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
-            messages.error(request, "환불완료할 항목을 선택해 주세요. (Select refunds first.)")
+            messages.error(request, _("환불완료할 항목을 선택해 주세요."))
             return redirect("console:refunds")
         done = skipped = 0
         for refund in Refund.objects.filter(pk__in=ids).order_by("pk"):
@@ -208,7 +210,8 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
                 done += 1
             else:
                 skipped += 1
-        messages.success(request, f"환불완료 {done}건" + (f" (이미 완료된 {skipped}건 제외)" if skipped else ""))
+        messages.success(request, _("환불완료 %(done)s건 (이미 완료된 %(skipped)s건 제외)") % {"done": done, "skipped": skipped}
+                         if skipped else _("환불완료 %(done)s건") % {"done": done})
         return redirect(request.get_full_path())
 
 
@@ -230,7 +233,8 @@ class OutboxListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         message = get_object_or_404(OutboxMessage, pk=pk)
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:
-            messages.success(request, f"{message.kind} 전송 완료")
+            messages.success(request, _("%(kind)s 전송 완료") % {"kind": message.kind})
         else:
-            messages.error(request, f"{message.kind} 전송 실패: {result.last_error if result else ''}")
+            messages.error(request, _("%(kind)s 전송 실패: %(error)s")
+                           % {"kind": message.kind, "error": result.last_error if result else ""})
         return redirect("console:outbox")

@@ -8,8 +8,7 @@ from portal.catalog.models import Product
 from portal.orders.checkout import MAX_QUANTITY
 from portal.parsing import StrictIntegerField
 
-WON_ERRORS = {"invalid": "숫자로 입력해 주세요. (Enter a number.)",
-              "min_value": "0원 이상이어야 합니다. (Cannot be negative.)"}
+WON_ERRORS = {"invalid": _("숫자로 입력해 주세요."), "min_value": _("0원 이상이어야 합니다.")}
 
 
 def won_field(label):

@@ -45,7 +45,7 @@ class MileageSettingsForm(forms.ModelForm):
         value = self.cleaned_data.get("hash_key", "").strip().lower()
         if not value:
             if not self.instance.hash_key:
-                raise forms.ValidationError("해쉬키를 입력해 주세요. (Enter the hash key.)")
+                raise forms.ValidationError(_("해쉬키를 입력해 주세요."))
             return self.instance.hash_key
         return value
 

@@ -68,7 +68,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         from django.core.cache import cache
 
         cache.delete(RATE_CACHE_KEY)
-        messages.success(request, "설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다.")
+        messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
         return redirect("console:mileage-settings")
 
     @staticmethod
@@ -87,18 +87,16 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             missing = []
             api_id, hash_key = current.effective_credentials()
             if not (api_id and hash_key) or not self.check(api_id, hash_key)["ok"]:
-                missing.append("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다. "
-                               "(The credentials do not work.)")
+                missing.append(_("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다."))
             if live_disclosure() is None:
-                missing.append("적립 기준 안내 페이지가 게시되어 있지 않습니다. (The earn-base disclosure is not "
-                               "published.)")
+                missing.append(_("적립 기준 안내 페이지가 게시되어 있지 않습니다."))
             if missing:
                 for text in missing:
                     messages.error(request, text)
                 return redirect("console:mileage-settings")
         current.service_enabled, current.updated_by = on, request.user
         current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
-        messages.success(request, "네이버 마일리지 서비스를 " + ("켰습니다." if on else "껐습니다."))
+        messages.success(request, _("네이버 마일리지 서비스를 켰습니다.") if on else _("네이버 마일리지 서비스를 껐습니다."))
         return redirect("console:mileage-settings")
 
 
@@ -159,16 +157,16 @@ class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
     def post(self, request):
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
-            messages.error(request, "상품을 선택해 주세요. (Select products first.)")
+            messages.error(request, _("상품을 선택해 주세요."))
         elif request.POST.get("action") == "unset":
-            messages.success(request, f"예외상품설정 해제: {exclusion_unset(product_ids=ids, by=request.user)}건")
+            messages.success(request, _("예외상품설정 해제: %(count)s건") % {"count": exclusion_unset(product_ids=ids, by=request.user)})
         else:
             try:
                 count = exclusion_set(product_ids=ids, reason=request.POST.get("reason", ""), by=request.user)
             except PolicyError as exc:
                 messages.error(request, str(exc))
             else:
-                messages.success(request, f"예외상품설정: {count}건")
+                messages.success(request, _("예외상품설정: %(count)s건") % {"count": count})
         return redirect(request.get_full_path())
 
 

@@ -10,7 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
@@ -124,10 +125,10 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
 
 
 ACTIONS = {
-    "confirm_deposit": (aftersales.order_confirm_deposit, "입금확인 처리했습니다."),
-    "mark_unpaid": (aftersales.order_mark_unpaid, "미입금상태로 전환했습니다."),
-    "deliver": (aftersales.order_deliver, "배송완료 처리했습니다."),
-    "confirm_purchase": (aftersales.order_confirm_purchase, "구매확정 처리했습니다."),
+    "confirm_deposit": (aftersales.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
+    "mark_unpaid": (aftersales.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
+    "deliver": (aftersales.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
+    "confirm_purchase": (aftersales.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
 }
 
 
@@ -138,15 +139,15 @@ class OrderActionView(OperatorRequiredMixin, View):
             if action == "ship":
                 form = ShipForm(request.POST)
                 if not form.is_valid():
-                    raise aftersales.ActionError("운송장번호를 입력해 주세요. (Enter the invoice number.)")
+                    raise aftersales.ActionError(_("운송장번호를 입력해 주세요."))
                 aftersales.order_ship(order=order, by=request.user, **form.cleaned_data)
-                messages.success(request, "배송 처리했습니다.")
+                messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:
                 service, done = ACTIONS[action]
                 service(order=order, by=request.user)
                 messages.success(request, done)
             else:
-                messages.error(request, "알 수 없는 작업입니다. (Unknown action.)")
+                messages.error(request, _("알 수 없는 작업입니다."))
         except (aftersales.ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("console:order", number=number)

@@ -37,7 +37,7 @@ SHOP_BANK_ACCOUNT = "기업은행 11231-23-2123 (예금주: 마일리지샵)"
 
 
 class CheckoutError(Exception):
-    """A buyer's mistake: the message (Korean, then English) is shown next to the form; nothing was changed."""
+    """A buyer's mistake: the message (translated, Korean by default) is shown next to the form; nothing was changed."""
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
@@ -84,10 +84,9 @@ def parse_quantity(raw) -> int:
     try:
         quantity = wire.parse_int(raw, min_value=-(10**6), max_value=10**6, max_length=7)
     except wire.NotANumber:
-        raise CheckoutError("수량은 숫자로 입력해 주세요. (Enter the quantity as a number.)", "quantity") from None
+        raise CheckoutError(_("수량은 숫자로 입력해 주세요."), "quantity") from None
     if quantity < 1 or quantity > MAX_QUANTITY:
-        raise CheckoutError(f"수량은 1개에서 {MAX_QUANTITY}개까지 주문할 수 있습니다. "
-                            f"(Quantity must be 1 to {MAX_QUANTITY}.)", "quantity")
+        raise CheckoutError(_("수량은 1개에서 %(max)s개까지 주문할 수 있습니다.") % {"max": MAX_QUANTITY}, "quantity")
     return quantity
 
 
@@ -102,18 +101,18 @@ def quote(lines: list[CartLine], *, member: Member | None = None, store_points_w
           mileage_use_won: int = 0, rate_x10: int = 0, earn_choice: str = NAVER) -> Quote:
     """Price a cart; U2 offer, U4 order of deduction and E1 earn base from the merchant's settings."""
     if not lines:
-        raise CheckoutError("장바구니가 비어 있습니다. (The cart is empty.)")
+        raise CheckoutError(_("장바구니가 비어 있습니다."))
     settings = MileageSettings.load()
     goods = sum(line.total_won for line in lines)
     excluded = sum(line.total_won for line in lines if line.excluded)
     shipping = shipping_fee(goods)
     if store_points_won < 0:
-        raise CheckoutError("적립금은 0원 이상이어야 합니다. (Store points cannot be negative.)", "store_points")
+        raise CheckoutError(_("적립금은 0원 이상이어야 합니다."), "store_points")
     if store_points_won and member is None:
-        raise CheckoutError("적립금은 회원만 사용할 수 있습니다. (Only members can use store points.)", "store_points")
+        raise CheckoutError(_("적립금은 회원만 사용할 수 있습니다."), "store_points")
     if member is not None and store_points_won > member.store_points_won:
-        raise CheckoutError(f"사용 가능한 적립금은 {member.store_points_won:,}원입니다. "
-                            f"(You have {member.store_points_won:,} won of store points.)", "store_points")
+        raise CheckoutError(_("사용 가능한 적립금은 %(points)s원입니다.") % {"points": f"{member.store_points_won:,}"},
+                            "store_points")
     before = goods + shipping
     if settings.store_points_first:
         points = min(store_points_won, before)
@@ -122,8 +121,8 @@ def quote(lines: list[CartLine], *, member: Member | None = None, store_points_w
         max_use = max_use_amount(before, excluded)
         points = min(store_points_won, max(0, before - mileage_use_won))
     if store_points_won > points:
-        raise CheckoutError(f"적립금은 결제금액까지만 사용할 수 있습니다 (최대 {points:,}원). "
-                            f"(Store points are limited to the amount to pay.)", "store_points")
+        raise CheckoutError(_("적립금은 결제금액까지만 사용할 수 있습니다 (최대 %(points)s원).") % {"points": f"{points:,}"},
+                            "store_points")
     amounts = OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=points,
                            shipping_won=shipping, mileage_use_won=mileage_use_won)
     base = earn_base(amounts, settings.earn_base_rule)
@@ -160,8 +159,8 @@ def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult
     try:
         return get_client().verify_done(choice["params"], max_use_won=max_use_won)
     except (ProviderError, KeyError) as exc:
-        message = getattr(exc, "message", "네이버 마일리지 정보가 올바르지 않습니다. (Invalid mileage choice.)")
-        raise CheckoutError(f"{message} 적립/사용 버튼을 다시 눌러 주세요. (Press 적립/사용 again.)", "mileage") from exc
+        message = getattr(exc, "message", _("네이버 마일리지 정보가 올바르지 않습니다."))
+        raise CheckoutError(_("%(reason)s 적립/사용 버튼을 다시 눌러 주세요.") % {"reason": message}, "mileage") from exc
 
 
 def _already_used() -> CheckoutError:
@@ -183,12 +182,11 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         if error:
             raise CheckoutError(error, "guest_password")
     if buyer.payment_method not in PaymentMethod.values:
-        raise CheckoutError("결제수단을 선택해 주세요. (Choose a payment method.)", "payment_method")
+        raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
     priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=buyer.earn_choice)
     done = verified_choice(choice, max_use_won=priced.max_use_won)
     if done is not None and done.mileage_use_won and priced.max_use_won == 0:
-        raise CheckoutError("상품권/금은 네이버 마일리지로 결제할 수 없습니다. "
-                            "(Gift certificates and gold cannot be paid with Naver Mileage.)", "mileage")
+        raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
     if done is not None and MileageTransaction.objects.filter(req_tx_id=done.req_tx_id).exists():
         raise _already_used()
     if done is not None:

@@ -7,6 +7,8 @@ Every transaction id it issues starts with "TEST-", and the order screens show t
 import secrets
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from .models import PaymentMethod
 
 GATEWAY_NAME = "TEST-PG (테스트 결제)"
@@ -27,7 +29,7 @@ def charge(*, method: str, amount_won: int, card_number: str = "") -> GatewayRes
         raise ValueError("amount must not be negative")
     digits = "".join(ch for ch in card_number if ch.isdigit())
     if method == PaymentMethod.CARD and digits.endswith(DECLINING_SUFFIX):
-        return GatewayResult(False, "", "카드 승인이 거절되었습니다. (The card was declined by the TEST gateway.)")
+        return GatewayResult(False, "", _("카드 승인이 거절되었습니다."))
     return GatewayResult(True, f"TEST-{secrets.token_hex(8).upper()}", "승인 (approved by the TEST gateway)")
 
 

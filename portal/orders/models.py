@@ -94,7 +94,7 @@ class Order(models.Model):
         verbose_name = _("주문")
         verbose_name_plural = _("주문")
         ordering = ["-placed_at", "-id"]
-        permissions = [("operate_console", "운영자 화면 사용 (Can use the operator console)")]
+        permissions = [("operate_console", _("운영자 화면 사용"))]
         indexes = [
             models.Index(fields=["status", "-placed_at"], name="order_status_placed_idx"),
             models.Index(fields=["payment_method", "-placed_at"], name="order_method_placed_idx"),

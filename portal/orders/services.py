@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from portal.numbering import ATTEMPTS, next_number, save_numbered
 
@@ -14,8 +15,7 @@ class TransitionNotAllowed(Exception):
     def __init__(self, order: Order, to_status: str):
         self.order, self.to_status = order, to_status
         frm, to = OrderStatus(order.status).label, OrderStatus(to_status).label
-        super().__init__(f"'{frm}' 상태에서 '{to}'(으)로 바꿀 수 없습니다. (Cannot change from {order.status} to "
-                         f"{to_status}.)")
+        super().__init__(_("'%(from)s' 상태에서 '%(to)s'(으)로 바꿀 수 없습니다.") % {"from": frm, "to": to})
 
 
 def next_order_number(now: datetime | None = None) -> str:

@@ -7,7 +7,7 @@ from portal.orders.models import PaymentMethod
 class OrderForm(forms.Form):
     orderer_name = forms.CharField(label=_("주문자명"), max_length=50)
     orderer_phone = forms.RegexField(label=_("휴대전화"), regex=r"^[0-9-]{9,20}$", error_messages={
-        "invalid": "휴대전화 번호를 숫자와 - 로 입력해 주세요. (Enter the phone number with digits and -.)"})
+        "invalid": _("휴대전화 번호를 숫자와 - 로 입력해 주세요.")})
     orderer_email = forms.EmailField(label=_("이메일"), required=False)
     same_as_orderer = forms.BooleanField(label=_("배송지 정보가 주문자 정보와 동일합니까?"), required=False, initial=True)
     recipient_name = forms.CharField(label=_("성명"), max_length=50, required=False)
@@ -23,8 +23,8 @@ class OrderForm(forms.Form):
     card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False,
                                   help_text=_("TEST-PG: 실제 결제가 아닙니다. 0002로 끝나는 번호는 거절됩니다."))
     store_points = forms.IntegerField(label=_("적립금 사용"), min_value=0, required=False, initial=0, error_messages={
-        "invalid": "적립금은 숫자로 입력해 주세요. (Enter store points as a number.)",
-        "min_value": "적립금은 0원 이상이어야 합니다. (Store points cannot be negative.)"})
+        "invalid": _("적립금은 숫자로 입력해 주세요."),
+        "min_value": _("적립금은 0원 이상이어야 합니다.")})
     guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
                                      widget=forms.PasswordInput(render_value=True),
                                      help_text=_("주문조회시 필요합니다. 영문과 숫자를 섞어 6자에서 12자, 대소문자구분."))
@@ -53,9 +53,9 @@ class OrderForm(forms.Form):
             data["recipient_name"] = data.get("orderer_name", "")
             data["recipient_phone"] = data.get("orderer_phone", "")
         elif not data.get("recipient_name") or not data.get("recipient_phone"):
-            self.add_error("recipient_name", "받는 분 성명과 연락처를 입력해 주세요. (Enter the recipient's name and phone.)")
+            self.add_error("recipient_name", _("받는 분 성명과 연락처를 입력해 주세요."))
         if not self.is_member and not data.get("privacy_agreed"):
-            self.add_error("privacy_agreed", "비회원 구매 개인정보취급방침에 동의해 주세요. (Please agree to the policy.)")
+            self.add_error("privacy_agreed", _("비회원 구매 개인정보취급방침에 동의해 주세요."))
         return data
 
 

@@ -106,7 +106,7 @@ def cart_view(request: HttpRequest) -> HttpResponse:
 def order_form(request: HttpRequest) -> HttpResponse:
     lines = cart_lines(_cart(request))
     if not lines:
-        messages.error(request, "장바구니가 비어 있습니다. (The cart is empty.)")
+        messages.error(request, _("장바구니가 비어 있습니다."))
         return redirect("storefront:cart")
     member = _member(request)
     shop_settings = MileageSettings.load()

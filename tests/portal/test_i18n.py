@@ -1,0 +1,128 @@
+"""Every message a person reads goes through gettext with the Korean text as msgid and its English in locale/en.
+
+No "한국어 (English)" literal may come back in the portal's own code; the language switch shows one language.
+"""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+from django.utils import translation
+
+from mileage.policy import PolicyError, validate_mileage_return, validate_use
+from portal.orders.checkout import CheckoutError, parse_quantity, quote
+
+ROOT = Path(__file__).resolve().parents[2]
+HANGUL = "\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3"
+# Korean, then a parenthesised English sentence: "… 주세요. (Enter the …)" or, with a value first, "({label} must …)".
+BILINGUAL = re.compile(rf"[{HANGUL}][^\n]*\((?:[A-Z][a-z]+|\{{\}}\s*:?\s*[a-z]+)\b[^)]*\)", re.S)
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A request through the language switch leaves English active in this thread: later tests expect Korean."""
+    yield
+    translation.deactivate()
+
+
+def _python_files():
+    for top in ("portal", "mileage", "cms_pages"):
+        for path in sorted((ROOT / top).rglob("*.py")):
+            relative = path.relative_to(ROOT).as_posix()
+            if "/migrations/" in relative or relative.startswith("mileage/sandbox/"):
+                continue  # the sandbox is the provider (its wire answers imitate the provider's); migrations are history
+            yield relative, path
+
+
+def _strings(tree):
+    """Every string literal (adjacent literals joined, f-strings with {} for their values), docstrings excepted."""
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+            first = node.body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                docstrings.add(id(first.value))
+    inside_fstrings = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            if id(node) not in docstrings and id(node) not in inside_fstrings:
+                yield node.lineno, node.value
+        elif isinstance(node, ast.JoinedStr):
+            yield node.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+
+
+def bilingual_literals(files):
+    found = []
+    for relative, path in files:
+        for line, text in _strings(ast.parse(path.read_text(encoding="utf-8"))):
+            if BILINGUAL.search(text):
+                found.append(f"{relative}:{line}: {text!r}")
+    return found
+
+
+def test_the_detector_catches_the_old_forms(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'A = "장바구니가 비어 있습니다. (The cart is empty.)"\n'
+        'B = ("적립금은 결제금액까지만 사용할 수 있습니다. "\n     "(Store points are limited.)")\n'
+        'C = f"{label}은(는) 숫자로 입력해 주세요. ({label} must be a number.)"\n'
+        'D = f"사용 가능한 적립금은 {n:,}원입니다. " f"(You have {n:,} won.)"\n'
+        'E = _("요청에 사용할 수 없는 문자(NUL)가 있습니다.")\n'
+        'F = _("운송장번호를 입력해 주세요 (영문/숫자).")\n',
+        encoding="utf-8")
+    found = bilingual_literals([("sample.py", sample)])
+    assert [entry.split(":")[1] for entry in found] == ["1", "2", "4", "5"]
+
+
+def test_no_korean_english_literal_in_the_portal():
+    offenders = bilingual_literals(_python_files())
+    assert offenders == [], "use gettext with the Korean msgid and put the English in locale/en:\n" + "\n".join(offenders)
+
+
+def test_policy_errors_show_one_language():
+    with pytest.raises(PolicyError) as caught:
+        validate_use(100, balance_won=10_000, max_use_won=10_000)
+    assert str(caught.value) == "네이버 마일리지는 500원부터 사용할 수 있습니다."
+    assert caught.value.message_ko == "네이버 마일리지는 500원부터 사용할 수 있습니다."  # the pure design is kept
+    assert caught.value.message_en == "Naver Mileage can be used from 500 won."
+    with translation.override("en"):
+        assert str(caught.value) == "Naver Mileage can be used from 500 won."
+    with pytest.raises(PolicyError) as caught, translation.override("en"):
+        validate_mileage_return(2_000, used_won=1_500, already_returned_won=0)
+    with translation.override("en"):
+        assert caught.value.message == "At most 1,500 won of Naver Mileage can be returned."
+    with translation.override("ko"):
+        assert caught.value.message == "네이버 마일리지 반환액은 최대 1,500원까지 가능합니다."
+
+
+def test_checkout_errors_follow_the_active_language(db):
+    with pytest.raises(CheckoutError) as caught, translation.override("en"):
+        quote([])
+    assert caught.value.message == "The cart is empty."
+    with pytest.raises(CheckoutError) as caught, translation.override("en"):
+        parse_quantity("100")
+    assert caught.value.message == "Quantity must be 1 to 99."
+    with pytest.raises(CheckoutError) as caught:
+        parse_quantity("100")
+    assert caught.value.message == "수량은 1개에서 99개까지 주문할 수 있습니다."
+
+
+@pytest.mark.django_db
+def test_the_language_switch_shows_messages_in_english(client):
+    # Korean by default
+    lookup = client.post("/shop/guest/", {"number": "20250101-0000001", "password": "wrong123"})
+    assert lookup.status_code == 400
+    assert "주문번호 또는 비밀번호가 올바르지 않습니다." in lookup.content.decode()
+    empty = client.get("/shop/order/", follow=True)
+    assert "장바구니가 비어 있습니다." in empty.content.decode()
+
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/shop/"})
+    assert switched.status_code == 302
+
+    lookup = client.post("/shop/guest/", {"number": "20250101-0000001", "password": "wrong123"})
+    page = lookup.content.decode()
+    assert lookup.status_code == 400
+    assert "The order number or password is not correct." in page and "주문번호 또는 비밀번호가" not in page
+    empty = client.get("/shop/order/", follow=True).content.decode()
+    assert "The cart is empty." in empty and "장바구니가 비어 있습니다." not in empty

@@ -3,6 +3,7 @@ the outbox queue of provider calls that failed after their retries."""
 
 from django.contrib import messages
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -21,7 +22,7 @@ from portal.parsing import int_or_none
 from .access import OperatorRequiredMixin
 from .filters import RefundFilter
 from .forms import ExchangeForm, LineQuantitiesForm, NewProductsForm, RefundForm, ReturnForm, merge_errors
-from .tables import OutboxTable, RefundTable
+from .tables import BoundedPagingMixin, OutboxTable, RefundTable
 
 
 def _order(number: str) -> Order:
@@ -177,7 +178,7 @@ class ExchangeView(OperatorRequiredMixin, View):
         return self.render(request, order, form, status=400 if request.POST.get("action") == "complete" else 200)
 
 
-class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
     template_name = "console/refund_list.html"
     table_class = RefundTable
     filterset_class = RefundFilter
@@ -189,7 +190,10 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)
         if kwargs["data"] is None or "status" not in kwargs["data"]:
-            kwargs["data"] = {**(kwargs["data"] or {}), "status": RefundStatus.BEFORE}
+            # a QueryDict copy: `{**query}` would turn every value into a list
+            data = kwargs["data"].copy() if kwargs["data"] is not None else QueryDict(mutable=True)
+            data["status"] = RefundStatus.BEFORE
+            kwargs["data"] = data
         return kwargs
 
     def post(self, request):
@@ -208,7 +212,7 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         return redirect(request.get_full_path())
 
 
-class OutboxListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
     template_name = "console/outbox.html"
     table_class = OutboxTable
     model = OutboxMessage

@@ -63,6 +63,7 @@ def test_operator_login_locks_after_a_handful_of_failures(guest_order, settings)
     english = client.post("/accounts/login/", {"username": "operator", "password": "operator1234!"},
                           HTTP_ACCEPT_LANGUAGE="en")
     assert english.status_code == 429
+    assert "Too many failed logins" in english.content.decode()
 
 
 def test_member_login_still_works_below_the_limit(guest_order):

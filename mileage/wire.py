@@ -72,7 +72,8 @@ def rate_from_wire(text: str) -> int:
     if not text:
         raise ValueError("empty rate")
     whole, _, tenth = text.partition(".")
-    if not whole.isdigit() or (tenth and (not tenth.isdigit() or len(tenth) > 1)):
+    if not text.isascii() or len(whole) > 4 or not whole.isdigit() or (tenth and (not tenth.isdigit()
+                                                                                   or len(tenth) > 1)):
         raise ValueError(f"bad rate {text!r}")
     return int(whole) * RATE_SCALE + (int(tenth) if tenth else 0)
 

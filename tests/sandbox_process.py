@@ -85,9 +85,9 @@ class Sandbox:
             if self.process.poll() is not None:
                 raise RuntimeError(f"sandbox exited: {self.log_path.read_text()[-2000:]}")
             try:
-                requests.get(self.base_url + "/", timeout=2)
+                requests.get(self.base_url + "/", timeout=5)
                 return
-            except (requests.ConnectionError, requests.Timeout):
+            except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a loaded machine
                 time.sleep(0.1)
         raise RuntimeError("sandbox did not start")
 

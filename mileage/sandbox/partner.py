@@ -77,14 +77,22 @@ def ad_click(request: HttpRequest, api_id: str) -> HttpResponse:
     """Plays an ad click: mints a signed NaPm token and sends the browser to the shop URL with it."""
     merchant = get_object_or_404(Merchant, api_id=api_id)
     target = request.GET.get("to", "")
-    if urlsplit(target).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(target).scheme
+    except ValueError:
+        scheme = ""
+    if scheme not in ("http", "https"):
         return HttpResponseBadRequest("to= must be an http(s) URL of the shop")
     now = svc.now()
     extra = request.GET.get("aa")
+    try:
+        extra_x10 = wire.rate_from_wire(extra) if extra else merchant.ad_extra_rate_x10
+    except ValueError:
+        return HttpResponseBadRequest("aa= must be a rate such as 5 or 2.5")
     token = wire.mint_napm(
         settings.SANDBOX_PROVIDER_KEY, visited_at=now, channel=request.GET.get("ci", "sandbox-ad"),
         traffic_type=request.GET.get("tr", "sa"), base_rate_x10=svc.base_rate(merchant, now),
-        extra_rate_x10=wire.rate_from_wire(extra) if extra else merchant.ad_extra_rate_x10,
+        extra_rate_x10=extra_x10,
         expires_at=now + INFLOW_TTL)
     sep = "&" if "?" in target else "?"
     return redirect(f"{target}{sep}NaPm={quote(token, safe='')}")

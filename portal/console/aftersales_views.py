@@ -22,7 +22,7 @@ from portal.parsing import int_or_none
 from .access import OperatorRequiredMixin
 from .filters import RefundFilter
 from .forms import ExchangeForm, LineQuantitiesForm, NewProductsForm, RefundForm, ReturnForm, merge_errors
-from .tables import OutboxTable, RefundTable
+from .tables import BoundedPagingMixin, OutboxTable, RefundTable
 
 
 def _order(number: str) -> Order:
@@ -180,7 +180,7 @@ class ExchangeView(OperatorRequiredMixin, View):
         return self.render(request, order, form, status=400 if request.POST.get("action") == "complete" else 200)
 
 
-class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
     template_name = "console/refund_list.html"
     table_class = RefundTable
     filterset_class = RefundFilter
@@ -215,7 +215,7 @@ class RefundListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
         return redirect(request.get_full_path())
 
 
-class OutboxListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
     template_name = "console/outbox.html"
     table_class = OutboxTable
     model = OutboxMessage

@@ -31,7 +31,7 @@ from portal.parsing import int_or_none, parse_int
 from .access import OperatorRequiredMixin
 from .exports import export_response
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
-from .tables import BaseTable, WonColumn
+from .tables import BaseTable, BoundedPagingMixin, WonColumn
 
 
 def provider_error_text(exc: ProviderError) -> str:
@@ -138,7 +138,7 @@ class ProductExclusionTable(BaseTable):
         return format_html('<span class="excluded">예외상품 ({})</span>', value)
 
 
-class ExclusionListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
     template_name = "console/exclusions.html"
     table_class = ProductExclusionTable
     filterset_class = ProductExclusionFilter

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from mileage.models import OutboxMessage
 from portal.aftersales.models import Refund
 from portal.orders.models import Order
+from portal.parsing import int_or_none
 
 
 class WonColumn(tables.Column):
@@ -15,6 +16,24 @@ class WonColumn(tables.Column):
 
     def render(self, value):
         return f"{int(value):,}원"
+
+
+MAX_PAGE = 1_000_000
+
+
+class BoundedPagingMixin:
+    """django-tables2 reads `page` and `per_page` from the query with a bare int(): 10²⁵ would reach the database
+    as an OFFSET/LIMIT it cannot take. Out-of-range or non-ASCII values are dropped before it looks."""
+
+    def get_table(self, **kwargs):
+        query = self.request.GET
+        if any(key in query for key in ("page", "per_page")):
+            query = query.copy()
+            for key, bound in (("page", MAX_PAGE), ("per_page", 100)):
+                if key in query and int_or_none(query[key], min_value=1, max_value=bound) is None:
+                    del query[key]
+            self.request.GET = query
+        return super().get_table(**kwargs)
 
 
 def status_badge(value: str, label: str) -> str:

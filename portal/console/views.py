@@ -30,7 +30,7 @@ from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
 from .payment_views import payment_cancel_context
-from .tables import OrderTable
+from .tables import BoundedPagingMixin, OrderTable
 
 PAGE_SIZES = (10, 20, 50, 100)
 FILTER_FORM_CACHE_SECONDS = 3600
@@ -39,7 +39,7 @@ EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orde
                   ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
 
 
-class OrderListView(OperatorRequiredMixin, SingleTableMixin, FilterView):
+class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
     template_name = "console/order_list.html"
     table_class = OrderTable
     filterset_class = OrderFilter

@@ -100,6 +100,8 @@ def receipts_zip(orders, *, workers: int = 2) -> bytes:
     pending = []
     storage = receipt_storage()
     pool = None
+    if workers > 1 and any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        workers = 1  # inside a transaction the connections cannot be closed for the fork: render here
     if workers > 1:
         connections.close_all()  # the workers are forked: they must not share this process's connections
         pool = ProcessPoolExecutor(max_workers=workers)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from mileage import wire
 from mileage.inflow import INFLOW_KEY
-from mileage.provider import ProviderError, get_client
+from mileage.provider import ProviderError, ProviderUnavailable, get_client
 
 OFFER_KEY = "mileage_offer"
 CHOICE_KEY = "mileage_choice"
@@ -45,20 +45,44 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     previous = request.session.get(LAST_REQ_KEY, "")
     inflow = request.session.get(INFLOW_KEY, "")
     nonce = secrets.token_urlsafe(16)
-    request.session[NONCES_KEY] = [*request.session.get(NONCES_KEY, [])[-(MAX_OPEN_POPUPS - 1):], nonce]
     done_url = request.build_absolute_uri(f"{reverse('mileage:popup-done')}?{urlencode({'n': nonce})}")
+    opened = dict(list((request.session.get(NONCES_KEY) or {}).items())[-(MAX_OPEN_POPUPS - 1):])
+    request.session[NONCES_KEY] = {**opened, nonce: done_url}
+    # reopening hands the provider the earlier reqTxId: it releases that choice's hold, so the choice is gone here too
+    request.session.pop(CHOICE_KEY, None)
     url = get_client().popup_url(done_url=done_url, max_use_won=offer["max_use_won"], ncisy=inflow,
                                  req_tx_id=previous)
     return redirect(url)
 
 
-def _take_nonce(request: HttpRequest) -> bool:
-    """True once for a nonce this session drew when it opened the popup (then it is spent)."""
-    nonce, open_ = request.GET.get("n", ""), request.session.get(NONCES_KEY, [])
-    if not nonce or nonce not in open_:
-        return False
-    request.session[NONCES_KEY] = [n for n in open_ if n != nonce]
-    return True
+def _take_nonce(request: HttpRequest) -> str:
+    """The doneUrl of a popup this session opened and has not heard back from, once (then it is spent)."""
+    nonce, opened = request.GET.get("n", ""), request.session.get(NONCES_KEY) or {}
+    if not isinstance(opened, dict) or not nonce or nonce not in opened:
+        return ""
+    done_url = opened.pop(nonce)
+    request.session[NONCES_KEY] = opened
+    return done_url
+
+
+def _opened_here(client, req_tx_id: str, done_url: str) -> bool | None:
+    """Whether the provider says this reqTxId is a choice held for the popup this session opened (its doneUrl carries
+    this session's nonce). A signed result alone does not say whose browser it came back to. None: the provider
+    could not be asked now. A provider without the status extension cannot tell: the nonce alone then stands."""
+    try:
+        answer = client.status(req_tx_id)
+    except ProviderUnavailable:
+        return None
+    except ProviderError as exc:
+        return not exc.code.startswith("3")  # 3001: no such reqTxId; other codes: no status extension
+    opened_for = str(answer.raw.get("doneUrl", ""))
+    return answer.req_tx_state == "HELD" and (not opened_for or opened_for == done_url)
+
+
+def _not_yours(request: HttpRequest) -> HttpResponse:
+    return render(request, "mileage/popup_done.html", {"error": _(
+        "이 브라우저의 주문서에서 연 적립/사용 창의 결과가 아니거나 이미 처리된 결과입니다. 적립/사용 버튼을 다시 눌러 주세요.")},
+        status=400)
 
 
 @require_GET
@@ -66,16 +90,26 @@ def popup_done(request: HttpRequest) -> HttpResponse:
     offer = request.session.get(OFFER_KEY)
     if not offer:
         return HttpResponseBadRequest(_("주문 정보가 없습니다."))
-    if not _take_nonce(request):
-        return render(request, "mileage/popup_done.html", {"error": _(
-            "이 브라우저의 주문서에서 연 적립/사용 창의 결과가 아니거나 이미 처리된 결과입니다. 적립/사용 버튼을 다시 눌러 주세요.")},
-            status=400)
+    done_url = _take_nonce(request)
+    if not done_url:
+        return _not_yours(request)
+    client = get_client()
     try:
-        result = get_client().verify_done(request.GET, max_use_won=offer["max_use_won"])
+        result = client.verify_done(request.GET, max_use_won=offer["max_use_won"])
     except ProviderError as exc:
-        status = 200 if exc.code == "CANCEL" else 400
-        return render(request, "mileage/popup_done.html", {"error": exc.message, "cancelled": exc.code == "CANCEL"},
-                      status=status)
+        if exc.code == "CANCEL":
+            request.session.pop(CHOICE_KEY, None)
+            return render(request, "mileage/popup_done.html", {"error": exc.message, "cancelled": True})
+        req_tx_id = request.GET.get("reqTxId", "")
+        if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(client, req_tx_id, done_url):
+            _release(client, req_tx_id)  # the buyer's own choice, refused here: no hold left behind
+        return render(request, "mileage/popup_done.html", {"error": exc.message}, status=400)
+    bound = _opened_here(client, result.req_tx_id, done_url)
+    if bound is None:
+        return render(request, "mileage/popup_done.html", {"error": _(
+            "네이버 마일리지에서 선택을 확인하지 못했습니다. 잠시 후 적립/사용 버튼을 다시 눌러 주세요.")}, status=503)
+    if not bound:
+        return _not_yours(request)
     request.session[LAST_REQ_KEY] = result.req_tx_id
     choice = {"req_tx_id": result.req_tx_id, "use_won": result.mileage_use_won,
               "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
@@ -87,3 +121,10 @@ def popup_done(request: HttpRequest) -> HttpResponse:
     # The popup came from the provider's origin; keep its link to the order form that opened it.
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"
     return response
+
+
+def _release(client, req_tx_id: str) -> None:
+    try:
+        client.abort(req_tx_id, idempotency_key=f"popup-release:{req_tx_id}")
+    except ProviderError:
+        pass  # the hold expires by itself

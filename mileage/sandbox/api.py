@@ -210,8 +210,8 @@ def _on_tx(action):
 
 def h_status(merchant, data, now, req_tx_id):
     """Extension: the state of a reqTxId and, once approved, the transaction standing for it (its txId)."""
-    state, tx = svc.status(merchant, req_tx_id, now)
-    return {**tx_fields(tx), "reqTxId": req_tx_id, "reqTxState": state}
+    state, tx, popup = svc.status(merchant, req_tx_id, now)
+    return {**tx_fields(tx), "reqTxId": req_tx_id, "reqTxState": state, "doneUrl": popup.done_url}
 
 
 def h_repayment(merchant, data, now, tx_id):

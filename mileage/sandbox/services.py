@@ -281,8 +281,9 @@ POPUP_STATUS = {PopupState.OPEN: "OPEN", PopupState.OK: "HELD", PopupState.CANCE
                 PopupState.ABORTED: "ABORTED", PopupState.USED: "USED"}
 
 
-def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Transaction | None]:
-    """Extension (PROTOCOL §2 status): what became of a reqTxId, and the transaction standing for it now."""
+def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Transaction | None, PopupSession]:
+    """Extension (PROTOCOL §2 status): what became of a reqTxId, the transaction standing for it now, and the
+    popup (whose doneUrl lets the shop check that a result came back to the browser session that opened it)."""
     popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=req_tx_id).first()
     if popup is None:
         raise ApiError("3001", "거래 정보가 없습니다. (Unknown reqTxId.)")
@@ -290,7 +291,7 @@ def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Tran
     state = POPUP_STATUS[popup.state]
     if state == "HELD" and popup.hold_expires_at is not None and popup.hold_expires_at <= now:
         state = "EXPIRED"
-    return state, latest(tx) if tx is not None else None
+    return state, latest(tx) if tx is not None else None, popup
 
 
 def lock_tx(merchant: Merchant, tx_id: str, now: datetime) -> Transaction:

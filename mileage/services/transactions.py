@@ -16,6 +16,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from mileage import wire
@@ -178,9 +179,26 @@ def _approve_at_provider(client, request: PaymentRequest, key: str) -> ApiResult
 
 _REFUSED = {
     "EXPIRED": gettext_lazy("네이버 마일리지 사용 선택의 유효시간이 지났습니다."),
+    "3005": gettext_lazy("네이버 마일리지 사용 선택의 유효시간이 지났습니다."),
     "ABORTED": gettext_lazy("네이버 마일리지 사용 선택이 취소되었습니다."),
+    "3006": gettext_lazy("네이버 마일리지 사용 선택이 취소되었습니다."),
+    "3004": gettext_lazy("네이버 마일리지 잔액이 부족합니다."),
+    "3002": gettext_lazy("네이버 마일리지 적립/사용 선택이 완료되지 않았거나 이미 사용되었습니다."),
+    "OPEN": gettext_lazy("네이버 마일리지 적립/사용 선택이 완료되지 않았거나 이미 사용되었습니다."),
+    "3003": gettext_lazy("사용금액이 적립/사용 창에서 고른 금액과 다릅니다."),
     "": gettext_lazy("네이버 마일리지 승인을 받지 못했습니다."),
 }
+
+
+def refusal_message(code: str) -> str:
+    """What the buyer reads when the approval is refused: the portal's own words for the provider's code (in the
+    buyer's language), never the provider's raw message."""
+    known = _REFUSED.get(code)
+    if known is not None:
+        return str(known)
+    return _("네이버 마일리지 승인을 받지 못했습니다 (코드 %(code)s).") % {"code": code}
+
+
 UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되지 않아 주문하지 못했습니다. 잠시 후 다시 시도하거나 마일리지 없이 "
                                    "결제해 주세요.")
 
@@ -204,7 +222,7 @@ def mileage_authorize(*, order: Order) -> MileageTransaction:
         raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc
     except ProviderError as exc:
         _authorize_failed(order, exc.code)
-        raise MileageRefused(exc.code, exc.message) from exc
+        raise MileageRefused(exc.code, refusal_message(exc.code)) from exc
     with transaction.atomic():
         mileage = _lock(order)
         _apply(mileage, "approve", result, idempotency_key=mileage.approval_key, request=request.to_json())

@@ -49,5 +49,5 @@ class PaymentCancelView(OperatorRequiredMixin, View):
                 messages.info(request, _("이미 처리된 결제취소입니다."))
             else:
                 messages.success(request, _("%(label)s: %(amount)s원을 취소했습니다.")
-                                 % {"label": cancel.label, "amount": f"{cancel.amount_won:,}"})
+                                 % {"label": _(cancel.label), "amount": f"{cancel.amount_won:,}"})
         return redirect("console:order", number=number)

@@ -39,9 +39,12 @@ SHOP_BANK_ACCOUNT = "기업은행 11231-23-2123 (예금주: 마일리지샵)"
 class CheckoutError(Exception):
     """A buyer's mistake: the message (translated, Korean by default) is shown next to the form; nothing was changed."""
 
-    def __init__(self, message: str, field: str | None = None):
+    def __init__(self, message: str, field: str | None = None, *, spent_choice: bool = False):
         super().__init__(message)
         self.message, self.field = message, field
+        # This attempt consumed the buyer's mileage choice (its approval was refused, or aborted after a declined
+        # card): the order form must drop it. A choice spent by ANOTHER request is not ours to touch.
+        self.spent_choice = spent_choice
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             _not_placed(order, note=f"네이버 마일리지 승인거절 [{exc.code}]")
             raise CheckoutError(_("네이버 마일리지 사용이 승인되지 않아 주문하지 못했습니다: %(reason)s "
                                   "결제된 금액은 없습니다. 적립/사용 버튼을 다시 누르거나 마일리지 없이 결제해 주세요.")
-                                % {"reason": exc.message}, "mileage") from exc
+                                % {"reason": exc.message}, "mileage", spent_choice=True) from exc
     if card_like:
         _charge(order, buyer, with_mileage=done is not None)
     elif order.status == OrderStatus.PLACING:
@@ -273,7 +276,7 @@ def _charge(order: Order, buyer: Buyer, *, with_mileage: bool) -> None:
         _not_placed(order, note=result.message)
         if with_mileage:
             mileage_release(order=order)
-        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number")
+        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number", spent_choice=with_mileage)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(order=order)
         payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, timezone.now()

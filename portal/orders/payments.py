@@ -32,19 +32,36 @@ def cancelled_won(payment: Payment) -> int:
     return payment.cancels.exclude(status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
+# Which refund method a gateway cancel carries out (the refund says how the money goes back, manual §7).
+REFUND_METHOD_OF = {PaymentMethod.CARD: "card", PaymentMethod.REALTIME_TRANSFER: "transfer",
+                    PaymentMethod.PHONE: "phone"}
+
+
+def refunded_by_gateway_won(payment: Payment) -> int:
+    """The money of this order's refunds that go back through this payment's gateway (환불 방식 카드취소,
+    계좌이체취소 or 휴대폰결제취소). A cancel carries such a refund out; a 현금환불 is paid by the shop instead."""
+    from portal.aftersales.models import Refund
+
+    return Refund.objects.filter(order_id=payment.order_id, method=REFUND_METHOD_OF.get(payment.method, "-")) \
+        .aggregate(s=Sum("cash_won"))["s"] or 0
+
+
 def cancellable_won(payment: Payment) -> int:
-    """What is left of the charge to cancel (0 for a payment that was never charged through the gateway)."""
+    """What may be cancelled now: the refunds to be paid back through the gateway, less what was cancelled, and
+    never more than what is left of the charge (so a card cancel and a cash refund can never pay the same money
+    twice). 0 for a payment that was never charged through the gateway."""
     if payment.method not in GATEWAY_METHODS or payment.status not in (PaymentStatus.APPROVED,
                                                                        PaymentStatus.CANCELLED):
         return 0
-    return max(0, payment.amount_won - cancelled_won(payment))
+    done = cancelled_won(payment)
+    return max(0, min(payment.amount_won - done, refunded_by_gateway_won(payment) - done))
 
 
 def cancel_label(payment: Payment, amount_won: int) -> str:
     if payment.method == PaymentMethod.CARD:
-        return _("카드결제취소") if amount_won >= cancellable_won(payment) else _("카드부분취소")
-    return {PaymentMethod.REALTIME_TRANSFER: _("계좌이체취소"), PaymentMethod.PHONE: _("휴대폰결제취소")}.get(
-        payment.method, "")
+        whole = amount_won >= payment.amount_won - cancelled_won(payment)
+        return "카드결제취소" if whole else "카드부분취소"  # stored; shown through gettext
+    return {PaymentMethod.REALTIME_TRANSFER: "계좌이체취소", PaymentMethod.PHONE: "휴대폰결제취소"}.get(payment.method, "")
 
 
 def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
@@ -59,18 +76,19 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
             return None
         remaining = cancellable_won(payment)
         if remaining == 0:
-            raise PaymentActionError(_("취소할 결제금액이 없습니다."))
+            raise PaymentActionError(_("취소할 결제금액이 없습니다. 먼저 주문취소나 반품으로 환불(카드취소 등)을 접수해 주세요."))
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
+        whole = amount_won == payment.amount_won - cancelled_won(payment)
         if payment.method == PaymentMethod.PHONE:
             paid_on = (payment.approved_at or now).astimezone(BUSINESS_TZ).date()
             if paid_on != now.astimezone(BUSINESS_TZ).date():
                 raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
-            if amount_won != remaining:
+            if not whole:
                 raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다."))
-        if payment.method == PaymentMethod.REALTIME_TRANSFER and amount_won != remaining:
+        if payment.method == PaymentMethod.REALTIME_TRANSFER and not whole:
             raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다."))
-        partial = amount_won < remaining or cancelled_won(payment) > 0
+        partial = not whole or cancelled_won(payment) > 0
         cancel = PaymentCancel.objects.create(payment=payment, label=cancel_label(payment, amount_won),
                                               amount_won=amount_won, idempotency_key=key,
                                               created_by=by if getattr(by, "is_authenticated", False) else None)

@@ -123,7 +123,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
                                 inflow_token=request.session.get(INFLOW_KEY, ""))
         except CheckoutError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            if exc.field == "mileage":  # a refused or spent choice is dead: the buyer presses 적립/사용 again
+            if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
                 request.session.pop(CHOICE_KEY, None)
         else:
             request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]

@@ -15,6 +15,14 @@ from .conftest import place
 pytestmark = pytest.mark.sandbox
 
 
+def refund_by(operator, order, method: str, cash: int) -> None:
+    """주문취소 after payment with the money going back by `method` (카드취소, 계좌이체취소, 휴대폰결제취소)."""
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": str(cash), "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
+        "shipping_deduction_won": "0", "method": method})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+
+
 def _form(page: str) -> tuple[str, str]:
     action = re.search(r'action="([^"]+/payments/\d+/cancel/)"', page).group(1)
     key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
@@ -23,6 +31,10 @@ def _form(page: str) -> tuple[str, str]:
 
 def test_card_partial_then_full_cancel_never_more_than_charged(shop, operator):
     order, _buyer = place(shop, code="4", method="card")  # 20,000원 − 500원 mileage = 19,500원 charged
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    # nothing to cancel before a refund says the money goes back by card
+    assert 'name="key"' not in page.split('id="payment-cancel"')[1]
+    refund_by(operator, order, "card", 19_500)
     page = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert "카드결제취소" in page and "19,500원" in page
     action, key = _form(page)
@@ -47,8 +59,19 @@ def test_card_partial_then_full_cancel_never_more_than_charged(shop, operator):
     assert 'id="payment-cancel"' in done and "name=\"key\"" not in done.split('id="payment-cancel"')[1]
 
 
+def test_a_card_cancel_and_a_cash_refund_never_pay_the_same_money_twice(shop, operator):
+    order, _ = place(shop, method="card")
+    refund_by(operator, order, "cash", order.payable_won)  # 현금환불: the shop pays it, the card stays charged
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'name="key"' not in page.split('id="payment-cancel"')[1]
+    with pytest.raises(PaymentActionError) as caught:
+        payment_cancel(payment=order.payments.get(), amount_won=order.payable_won, key="twice")
+    assert "먼저" in caught.value.message and not PaymentCancel.objects.exists()
+
+
 def test_bad_amount_changes_nothing(shop, operator):
     order, _ = place(shop, method="card")
+    refund_by(operator, order, "card", order.payable_won)
     action, key = _form(operator.get(f"/console/orders/{order.number}/").content.decode())
     for amount in ("abc", "-1", "0", "²", "9" * 30):
         response = operator.post(action, {"amount_won": amount, "key": key}, follow=True)
@@ -58,6 +81,7 @@ def test_bad_amount_changes_nothing(shop, operator):
 
 def test_phone_payment_is_cancelled_on_the_day_only_and_whole(shop, operator):
     order, _ = place(shop, method="phone")
+    refund_by(operator, order, "phone", order.payable_won)
     payment = order.payments.get()
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=1_000, key="p1")
@@ -79,6 +103,7 @@ def test_bank_transfer_has_no_gateway_cancel(shop, operator):
 
 def test_realtime_transfer_cancels_whole(shop, operator):
     order, _ = place(shop, method="realtime")
+    refund_by(operator, order, "transfer", order.payable_won)
     payment = order.payments.get()
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=100, key="r1")
@@ -93,6 +118,7 @@ def test_two_operators_cancelling_at_once_never_cancel_more_than_was_charged(sho
     from django.db import connection
 
     order, _ = place(shop, method="card")
+    refund_by(operator, order, "card", order.payable_won)
     payment = order.payments.get()
 
     def press(key):

@@ -112,3 +112,49 @@ def test_cancel_is_signed_and_an_unsigned_cancel_is_refused(client, shop):
     params = shop.choose_in_popup(opened["Location"], shop.new_buyer(15_500), 0, action="cancel")
     response = client.get("/mileage/popup/done/", params)
     assert response.status_code == 200 and "취소" in response.content.decode()
+
+
+def test_another_buyers_result_with_this_sessions_own_nonce_is_refused(client, shop):
+    from django.test import Client
+
+    # given buyer B completed a popup in B's browser (the choice is held for B's popup)
+    victim = Client()
+    _with_offer(victim, 5_000)
+    opened_b = victim.get("/mileage/popup/open/")
+    params_b = shop.choose_in_popup(opened_b["Location"], shop.new_buyer(3_000), 2_000)
+    # when A opens a popup of A's own and brings B's signed result back under A's nonce
+    _with_offer(client, 5_000)
+    opened_a = client.get("/mileage/popup/open/")
+    response = client.get("/mileage/popup/done/", {**params_b, "n": _nonce(opened_a["Location"])})
+    # then the provider's record of the popup (its doneUrl) does not match A's: refused, nothing taken
+    assert response.status_code == 400 and CHOICE_KEY not in client.session
+    # and B can still use the choice in B's own browser
+    assert victim.get("/mileage/popup/done/", params_b).status_code == 200
+
+
+def test_a_result_above_the_offer_releases_its_hold(client, shop):
+    _with_offer(client, 5_000)
+    opened = client.get("/mileage/popup/open/")
+    buyer = shop.new_buyer(15_500)
+    params = shop.choose_in_popup(opened["Location"], buyer, 3_000)
+    _with_offer(client, 2_000)
+    assert client.get("/mileage/popup/done/", params).status_code == 400
+    assert shop.balance(buyer)["held"] == 0
+
+
+def test_reopening_the_popup_or_cancelling_drops_the_choice(client, shop):
+    _with_offer(client, 5_000)
+    buyer = shop.new_buyer(15_500)
+    opened = client.get("/mileage/popup/open/")
+    assert client.get("/mileage/popup/done/", shop.choose_in_popup(opened["Location"], buyer, 500)).status_code == 200
+    assert CHOICE_KEY in client.session
+    # pressing 적립/사용 again hands the provider the same reqTxId, which releases its hold: the choice is gone here too
+    opened = client.get("/mileage/popup/open/")
+    assert CHOICE_KEY not in client.session
+    import requests
+
+    assert requests.get(opened["Location"], timeout=10).status_code == 200  # the popup window opens
+    assert shop.balance(buyer)["held"] == 0
+    params = shop.choose_in_popup(opened["Location"], buyer, 0, action="cancel")
+    assert client.get("/mileage/popup/done/", params).status_code == 200
+    assert CHOICE_KEY not in client.session

@@ -69,6 +69,7 @@ def test_spent_balance_refuses_the_approval_and_nothing_is_charged(shop):
     # then it is not placed, the buyer reads why and can press 적립/사용 again or pay without mileage
     page = response.content.decode()
     assert response.status_code == 400 and "승인되지 않아" in page and "잔액이 부족" in page
+    assert "Insufficient" not in page  # the portal's own words, not the provider's raw message
     assert "mileage-button" in page and "네이버 마일리지 사용 -2,000원" not in page
     refused = Order.objects.exclude(status=OrderStatus.PAID).get()
     assert_not_placed(refused)
@@ -186,6 +187,11 @@ def test_two_tabs_of_one_session_submitting_at_once_place_one_order(shop):
     assert placed.count() == 1 and MileageTransaction.objects.filter(state=TransactionState.APPROVED).count() == 1
     assert codes[0] == 302 and codes[1] in (302, 400)  # the loser is refused, or found the cart empty and paid none
     assert shop.balance(buyer)["available"] == 15_000
+    # the loser did not write its stale session over the winner's: the paid order stays visible, the cart empty
+    tab = Client()
+    tab.cookies = cookie
+    assert tab.get(f"/shop/order/{placed.get().number}/complete/").status_code == 200
+    assert tab.get("/shop/order/").status_code == 302
 
 
 @on_postgres
@@ -239,3 +245,25 @@ def test_an_order_left_half_placed_by_a_dead_process_is_abandoned_and_its_hold_r
     # then it is not placed and the provider released the hold
     assert_not_placed(Order.objects.get(pk=order.pk))
     assert (shop.balance(buyer)["available"], shop.balance(buyer)["held"]) == (15_500, 0)
+
+
+def test_a_declined_card_drops_the_spent_choice_and_paying_again_works(shop):
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500, product="1")
+    declined = browser.post("/shop/order/", {**CARD, "card_number": "4000000000000002"})
+    assert declined.status_code == 400 and "mileage_choice" not in browser.session
+    assert 'id="mileage-choice"' not in declined.content.decode()
+    choose_mileage(browser, shop, buyer, 500)
+    assert browser.post("/shop/order/", CARD).status_code == 302
+    assert Order.objects.filter(status=OrderStatus.PAID).get().mileage_use_won == 500
+    assert shop.balance(buyer)["available"] == 15_000 and shop.balance(buyer)["held"] == 0
+
+
+def test_a_form_still_showing_a_choice_that_reopening_released_is_refused(shop):
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500, product="1")
+    req_tx_id = browser.session["mileage_choice"]["req_tx_id"]
+    browser.get("/mileage/popup/open/")  # 적립/사용 pressed again, then the popup closed without a choice
+    response = browser.post("/shop/order/", {**GUEST, "mileage_choice": req_tx_id})
+    assert response.status_code == 400 and "바뀌었습니다" in response.content.decode()
+    assert not Order.objects.exists()

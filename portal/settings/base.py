@@ -110,6 +110,22 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache: per process (local memory) on one machine; shared in Redis when REDIS_URL is set, so that several
+# portal nodes see one rate cache, one filter-form cache and one set of django-axes lockouts.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="portal"),
+            # a Redis that stops answering must not hang a request (healthz reports it)
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Login throttling (django-axes): member, operator, Wagtail and Django admin logins and the guest order lookup.
 # After AXES_FAILURE_LIMIT failures for one login name, or from one address, further tries are refused for
 # AXES_COOLOFF_TIME; operators unlock earlier in the Django admin (Axes › 접근 시도: delete the attempt).
@@ -123,6 +139,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Failures are counted in the database, which every node shares (and where the Django admin lists and unlocks
+# them). AXES_HANDLER=axes.handlers.cache.AxesCacheHandler counts them in the shared Redis cache instead (faster,
+# no audit rows; unlock with `manage.py axes_reset_username NAME`); axes.W001 refuses that handler without Redis.
+AXES_HANDLER = env(
+    "AXES_HANDLER",
+    default="axes.handlers.database.AxesDatabaseHandler",
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

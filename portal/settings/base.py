@@ -255,6 +255,14 @@ MILEAGE_PROVIDER_HOSTS = env.list(
 )
 PORTAL_BASE_URL = WAGTAILADMIN_BASE_URL
 
+# /healthz (portal/ops/health.py): the provider is asked on a short timeout and its answer kept for a few seconds;
+# a pending outbox message older than HEALTHZ_OUTBOX_MAX_AGE_SECONDS marks the outbox degraded.
+HEALTHZ_PROVIDER_TIMEOUT = env.float("HEALTHZ_PROVIDER_TIMEOUT", default=1.0)
+HEALTHZ_PROVIDER_CACHE_SECONDS = env.int("HEALTHZ_PROVIDER_CACHE_SECONDS", default=15)
+HEALTHZ_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTHZ_OUTBOX_MAX_AGE_SECONDS", default=600)
+# /metrics (Prometheus): operators, loopback, or `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+
 # Every handler masks the hash key and any `secret=` (portal/log_redaction.py), on every logger.
 LOGGING = {
     "version": 1,

@@ -193,3 +193,12 @@ def test_the_dashboard_shows_the_summary(activity):
     assert 'id="ops-summary"' in page
     assert 'id="ops-failed">1건' in page and 'id="ops-refused">1건' in page
     assert "p50 100ms · p95 190ms" in page and 'id="ops-error-rate">88.9%' in page
+
+
+def test_the_dashboard_card_in_english(activity, settings):
+    load_demo()
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    operator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = operator.get("/console/").content.decode()
+    assert "Operations" in page and "Approvals refused (24 h)" in page and "Send error rate (1 h)" in page

@@ -66,6 +66,12 @@ pytest-postgres: venv messages
 
 test: lint pytest-sqlite pytest-postgres
 
+# Several nodes on PostgreSQL and Redis (tests/scaleout, marked `scaleout`, left out of `make test`); .ci/run runs it.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/5
+pytest-scaleout: venv messages
+	DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" REDIS_TEST_URL="$(REDIS_TEST_URL)" \
+		$(PY) -m pytest -q -m scaleout tests/scaleout
+
 # The README's pictures (docs/screenshots/), taken by the browser tests with axe-core checks on every screen.
 screenshots: venv messages
 	README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_screens.py

@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/mileage_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $(PY) manage.py
 
-.PHONY: run test venv migrate demo messages lint pytest-sqlite pytest-postgres bench clean screenshots
+.PHONY: run serve test venv migrate demo messages lint pytest-sqlite pytest-postgres pytest-scaleout bench clean screenshots
 
 venv: .venv/.installed
 
@@ -34,6 +34,18 @@ run: venv messages demo
 	$(PY) manage.py collectstatic --noinput -v0
 	@bash scripts/run.sh $(PORTAL_PORT) $(SANDBOX_PORT)
 
+# The production profile (README, Production): gunicorn, WhiteNoise, WORKERS task workers, the scheduler; the
+# sandbox only with WITH_SANDBOX=1. Needs DATABASE_URL, DJANGO_SECRET_KEY, MILEAGE_API_BASE, MILEAGE_SERVICE_BASE;
+# MIGRATE=0 on every node but one.
+PROD := DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py
+serve: venv messages
+	mkdir -p var
+	$(PROD) collectstatic --noinput -v0
+	@if [ "$(MIGRATE)" != "0" ]; then $(PROD) migrate --noinput -v0; fi
+	@if [ "$(WITH_SANDBOX)" = "1" ] && [ "$(MIGRATE)" != "0" ]; then $(SANDBOX) migrate --noinput -v0 && $(SANDBOX) sandbox_seed; fi
+	@WORKERS=$(or $(WORKERS),2) SANDBOX=$(or $(WITH_SANDBOX),0) PORTAL_PORT=$(PORTAL_PORT) SANDBOX_PORT=$(SANDBOX_PORT) \
+		bash scripts/serve.sh
+
 lint: venv
 	.venv/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run -v0
@@ -53,6 +65,12 @@ pytest-postgres: venv messages
 	fi
 
 test: lint pytest-sqlite pytest-postgres
+
+# Several nodes on PostgreSQL and Redis (tests/scaleout, marked `scaleout`, left out of `make test`); .ci/run runs it.
+REDIS_TEST_URL ?= redis://127.0.0.1:6379/5
+pytest-scaleout: venv messages
+	DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" REDIS_TEST_URL="$(REDIS_TEST_URL)" \
+		$(PY) -m pytest -q -m scaleout tests/scaleout
 
 # The README's pictures (docs/screenshots/), taken by the browser tests with axe-core checks on every screen.
 screenshots: venv messages

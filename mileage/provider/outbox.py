@@ -112,7 +112,10 @@ def _schedule(message_id: int) -> None:
 
 def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
     with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().filter(pk=message_id).first()
+        # a sweep does not wait on a message another node is claiming (that node sends it); the operator's retry
+        # (force) waits for its answer
+        rows = OutboxMessage.objects.select_for_update(skip_locked=not force)
+        message = rows.filter(pk=message_id).first()
         if message is None or message.status == OutboxStatus.SENT:
             return None
         if message.status == OutboxStatus.FAILED and not force:

@@ -374,8 +374,9 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
     count = 0
     for order in Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT, deposit_deadline__lte=now):
         with transaction.atomic():
-            locked = _lock(order)
-            if locked.status != OrderStatus.AWAITING_DEPOSIT:
+            # an order another node (or an operator) holds is left to it; if still unpaid, the next sweep takes it
+            locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
+            if locked is None or locked.status != OrderStatus.AWAITING_DEPOSIT:
                 continue
             order_set_status(order=locked, to_status=OrderStatus.CANCELLED, note="미입금 자동취소", now=now)
             Payment.objects.filter(order=locked).update(status=PaymentStatus.CANCELLED)

@@ -2,7 +2,8 @@
 
 Today's orders and the deposits waiting, the refund queue, failed provider calls, this month's settlement, this and
 next month's rate with the cut-off countdown (the provider's cached getAccumRate, as the 적립률 screen reads it), and
-the last twelve months of earn and use for a chart (static/js/charts.js reads them from a json_script block).
+the last twelve months of earn and use for a chart (static/js/charts.js reads them from a json_script block), and
+a small card of what /metrics tells Prometheus (backlog, refused approvals, the provider's latency and error rate).
 """
 
 from datetime import date
@@ -12,13 +13,13 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from mileage import wire
-from mileage.models import OutboxMessage, SettlementKind, SettlementLine
-from mileage.models.outbox import OutboxStatus
+from mileage.models import SettlementKind, SettlementLine
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, get_client
 from mileage.services.settlement import statement_totals
-from portal.aftersales.models import Refund, RefundStatus
+from portal.aftersales.models import RefundStatus
+from portal.ops.metrics import ops_summary
 from portal.orders.models import Order, OrderStatus
 
 from .access import OperatorRequiredMixin
@@ -74,15 +75,17 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
             count=Count("id"), total=Sum("payable_won"),
             mileage=Count("id", filter=Q(uses_mileage=True)))
         earned, used, cancelled = statement_totals(month)
+        ops = ops_summary(now)
         return {
             **super().get_context_data(**kwargs),
             "today": {"count": today["count"], "total": today["total"] or 0, "mileage": today["mileage"]},
             "awaiting_deposit": Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT).count(),
-            "refunds_before": Refund.objects.filter(status=RefundStatus.BEFORE).count(),
-            "outbox_failed": OutboxMessage.objects.filter(status=OutboxStatus.FAILED).count(),
+            "refunds_before": ops.refunds_waiting,
+            "outbox_failed": ops.outbox_failed,
             "month": month, "settlement": {"earned": earned, "used": used, "cancelled": cancelled,
                                            "net": earned - used},
             "rates": rate_summary(now),
             "chart": monthly_series(last_months(local.date())),
+            "ops": ops,  # the same numbers /metrics gives Prometheus
             "S": OrderStatus, "RS": RefundStatus,
         }

@@ -29,6 +29,7 @@ from .access import OperatorRequiredMixin
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
+from .models import ReceiptBatch, ReceiptBatchStatus
 from .payment_views import payment_cancel_context
 from .tables import BoundedPagingMixin, OrderTable
 
@@ -164,17 +165,59 @@ class OrderReceiptView(OperatorRequiredMixin, View):
 
 
 class ReceiptBatchView(OperatorRequiredMixin, View):
-    """Receipts of the filtered order list (at most MAX_BATCH orders) in one zip."""
+    """Receipts of the filtered order list (at most MAX_BATCH orders) in one zip, built by a task worker: the page
+    says how many orders match, 만들기 records the batch and leads to its progress page."""
 
-    MAX_BATCH = 1_000
+    def _orders(self, query):
+        from portal.receipts.batch import MAX_BATCH
+
+        return OrderFilter(query, queryset=Order.objects.order_by("-placed_at")).qs[:MAX_BATCH]
 
     def get(self, request):
-        from portal.receipts.render import receipts_zip
+        from portal.receipts.batch import MAX_BATCH
 
-        orders = OrderFilter(request.GET, queryset=Order.objects.order_by("-placed_at")).qs[: self.MAX_BATCH]
-        response = HttpResponse(receipts_zip(list(orders)), content_type="application/zip")
-        response["Content-Disposition"] = 'attachment; filename="receipts.zip"'
-        return response
+        count = self._orders(request.GET).count()
+        return render(request, "console/receipt_batch_new.html", {
+            "count": count, "query": request.GET.urlencode(), "max_batch": MAX_BATCH,
+            "recent": ReceiptBatch.objects.filter(requested_by=request.user)[:5]})
+
+    def post(self, request):
+        from django.http import QueryDict
+
+        from portal.receipts.batch import receipt_batch_request
+
+        query = QueryDict(request.POST.get("query", ""))
+        ids = list(self._orders(query).values_list("pk", flat=True))
+        if not ids:
+            messages.error(request, _("조건에 맞는 주문이 없습니다."))
+            return redirect(f"{reverse('console:receipts')}?{query.urlencode()}")
+        batch = receipt_batch_request(order_ids=ids, query=query.urlencode(), by=request.user)
+        return redirect("console:receipt-batch", pk=batch.pk)
+
+
+class ReceiptBatchDetailView(OperatorRequiredMixin, View):
+    """A batch's progress (the page refreshes itself while a worker builds it) and its download link when ready."""
+
+    def get(self, request, pk):
+        batch = get_object_or_404(ReceiptBatch, pk=pk)
+        running = batch.status in (ReceiptBatchStatus.QUEUED, ReceiptBatchStatus.RUNNING)
+        return render(request, "console/receipt_batch.html", {"batch": batch, "running": running,
+                                                              "S": ReceiptBatchStatus})
+
+
+class ReceiptBatchDownloadView(OperatorRequiredMixin, View):
+    def get(self, request, pk):
+        from django.http import FileResponse, Http404
+
+        from portal.receipts.render import receipt_storage
+
+        batch = get_object_or_404(ReceiptBatch, pk=pk, status=ReceiptBatchStatus.READY)
+        storage = receipt_storage()
+        if not batch.file_name or not storage.exists(batch.file_name):
+            raise Http404
+        return FileResponse(storage.open(batch.file_name, "rb"), as_attachment=True,
+                            filename=f"receipts-{batch.created_at:%Y%m%d-%H%M%S}.zip",
+                            content_type="application/zip")
 
 
 class DisclosureRevisionView(OperatorRequiredMixin, View):

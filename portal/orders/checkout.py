@@ -293,11 +293,16 @@ def orders_abandon_stuck(*, now: datetime | None = None) -> int:
     cutoff = (now or timezone.now()) - STUCK_AFTER
     count = 0
     for order in Order.objects.filter(status=OrderStatus.PLACING, placed_at__lte=cutoff):
-        try:
-            _not_placed(order, note="주문처리 중단")
-        except TransitionNotAllowed:
-            continue  # finished meanwhile
-        if MileageTransaction.objects.filter(order=order).exists():
-            mileage_release(order=order)
+        with transaction.atomic():
+            # an order another node holds is left to it (skip_locked); one that finished meanwhile is skipped
+            locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
+            if locked is None or locked.status != OrderStatus.PLACING:
+                continue
+            try:
+                _not_placed(locked, note="주문처리 중단")
+            except TransitionNotAllowed:
+                continue
+        if MileageTransaction.objects.filter(order=locked).exists():
+            mileage_release(order=locked)
         count += 1
     return count

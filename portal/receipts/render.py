@@ -95,7 +95,9 @@ def receipt_pdf(order) -> bytes:
 
 
 def receipts_zip(orders, *, workers: int = 2) -> bytes:
-    """Receipts of many orders in one zip; the ones not cached yet are rendered on `workers` processes."""
+    """Receipts of many orders in one zip; the ones not cached yet are rendered on `workers` processes. The bench
+    measures rendering with it; the console's batches are built by a task worker instead (portal/receipts/batch.py),
+    never inside a request."""
     ready: dict[str, bytes] = {}
     pending = []
     storage = receipt_storage()

@@ -110,6 +110,22 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# The cache: per process (local memory) on one machine; shared in Redis when REDIS_URL is set, so that several
+# portal nodes see one rate cache, one filter-form cache and one set of django-axes lockouts.
+REDIS_URL = env("REDIS_URL", default="")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="portal"),
+            # a Redis that stops answering must not hang a request (healthz reports it)
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 # Login throttling (django-axes): member, operator, Wagtail and Django admin logins and the guest order lookup.
 # After AXES_FAILURE_LIMIT failures for one login name, or from one address, further tries are refused for
 # AXES_COOLOFF_TIME; operators unlock earlier in the Django admin (Axes › 접근 시도: delete the attempt).
@@ -123,6 +139,13 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Failures are counted in the database, which every node shares (and where the Django admin lists and unlocks
+# them). AXES_HANDLER=axes.handlers.cache.AxesCacheHandler counts them in the shared Redis cache instead (faster,
+# no audit rows; unlock with `manage.py axes_reset_username NAME`); axes.W001 refuses that handler without Redis.
+AXES_HANDLER = env(
+    "AXES_HANDLER",
+    default="axes.handlers.database.AxesDatabaseHandler",
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -141,7 +164,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = VAR_DIR / "media"
@@ -231,6 +254,14 @@ MILEAGE_PROVIDER_HOSTS = env.list(
     default=["naver.com", "search.naver.com", "shopping.naver.com", "127.0.0.1:8001", "localhost:8001"],
 )
 PORTAL_BASE_URL = WAGTAILADMIN_BASE_URL
+
+# /healthz (portal/ops/health.py): the provider is asked on a short timeout and its answer kept for a few seconds;
+# a pending outbox message older than HEALTHZ_OUTBOX_MAX_AGE_SECONDS marks the outbox degraded.
+HEALTHZ_PROVIDER_TIMEOUT = env.float("HEALTHZ_PROVIDER_TIMEOUT", default=1.0)
+HEALTHZ_PROVIDER_CACHE_SECONDS = env.int("HEALTHZ_PROVIDER_CACHE_SECONDS", default=15)
+HEALTHZ_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTHZ_OUTBOX_MAX_AGE_SECONDS", default=600)
+# /metrics (Prometheus): operators, loopback, or `Authorization: Bearer <METRICS_TOKEN>` when it is set.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
 # Every handler masks the hash key and any `secret=` (portal/log_redaction.py), on every logger.
 LOGGING = {

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from mileage.models import ExclusionChange, MileageSettings, SettlementKind, SettlementLine
 from mileage.policy.constants import BUSINESS_TZ
 from portal.catalog.models import Product
+from portal.console.models import ReceiptBatch
 from tests.storefront.conftest import use_merchant
 
 from .conftest import place
@@ -167,6 +168,17 @@ def test_receipts_show_the_mileage_line_and_are_cached(shop, operator, media):
 
 def test_batch_download_of_the_filtered_receipts(shop, operator, media):
     numbers = {place(shop, method="card")[0].number for _ in range(3)}
-    response = operator.get("/console/receipts.zip", {"payment_method": "card"})
-    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    page = operator.get("/console/receipts/", {"payment_method": "card"}).content.decode()
+    assert "조건에 맞는 주문 3건의 영수증" in page
+    # the request only records the batch; a task worker (run at once by the test settings) builds it
+    response = operator.post("/console/receipts/", {"query": "payment_method=card"})
+    batch = ReceiptBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/console/receipts/{batch.pk}/"
+    detail = operator.get(response["Location"]).content.decode()
+    assert 'data-status="ready"' in detail and 'http-equiv="refresh"' not in detail
+    assert 'value="3"' in detail and f"/console/receipts/{batch.pk}/download/" in detail
+    download = operator.get(f"/console/receipts/{batch.pk}/download/")
+    assert download["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
     assert {name.removeprefix("receipt-").removesuffix(".pdf") for name in archive.namelist()} == numbers
+    assert (media / "receipts" / "batches" / f"{batch.pk}.zip").exists()

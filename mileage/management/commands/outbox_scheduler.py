@@ -1,31 +1,38 @@
+import logging
 import time
 
 from django.core.management.base import BaseCommand
-
-from mileage.services.transactions import outbox_deliver_due as deliver_due
+from django.db import close_old_connections
 
 
 class Command(BaseCommand):
-    help = "Every few seconds: cancel unpaid bank transfers past their deadline (E8) and send due outbox messages."
+    help = ("Every few seconds: cancel unpaid bank transfers past their deadline (E8), abandon stuck placements and "
+            "send due outbox messages, under a PostgreSQL advisory lock so that every node may run it "
+            "(portal/periodic.py).")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=5.0)
         parser.add_argument("--once", action="store_true")
 
     def handle(self, *args, interval: float, once: bool, **options):
-        from portal.aftersales.services import orders_expire_unpaid
-        from portal.orders.checkout import orders_abandon_stuck
+        from portal.periodic import periodic_sweep
 
         while True:
-            expired = orders_expire_unpaid()
-            if expired:
-                self.stdout.write(f"unpaid bank transfers cancelled: {expired}")
-            abandoned = orders_abandon_stuck()
-            if abandoned:
-                self.stdout.write(f"orders left 주문처리중 abandoned: {abandoned}")
-            sent = deliver_due()
-            if sent:
-                self.stdout.write(f"outbox: sent {sent}")
+            close_old_connections()  # a connection the database dropped is replaced, not reused
+            try:
+                result = periodic_sweep()
+            except Exception:  # one failed tick must not stop the scheduler; the next tick retries
+                if once:
+                    raise
+                logging.getLogger("portal.periodic").exception("sweep failed; retrying at the next tick")
+                result = None
+            if result is not None:
+                if result.expired:
+                    self.stdout.write(f"unpaid bank transfers cancelled: {result.expired}")
+                if result.abandoned:
+                    self.stdout.write(f"orders left 주문처리중 abandoned: {result.abandoned}")
+                if result.sent:
+                    self.stdout.write(f"outbox: sent {result.sent}")
             if once:
                 return
             time.sleep(interval)

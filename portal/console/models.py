@@ -1,0 +1,43 @@
+"""A receipt batch: the operator asks for the receipts of a filtered order list, a task worker renders them into one
+zip in private storage, and the operator downloads it when it is ready (the page shows the progress)."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+
+class ReceiptBatchStatus(models.TextChoices):
+    QUEUED = "queued", _("대기 중")  # recorded, waiting for a task worker
+    RUNNING = "running", _("만드는 중")  # a worker is rendering the receipts
+    READY = "ready", _("완료")  # the zip is in private storage, ready to download
+    FAILED = "failed", _("실패")  # the worker could not finish; the operator asks again
+
+
+class ReceiptBatch(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # not guessable: it names a file
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    query = models.CharField(_("검색 조건"), max_length=2000, blank=True)
+    order_ids = models.JSONField(default=list)  # the orders the filter matched when it was asked for
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=8, choices=ReceiptBatchStatus.choices, default=ReceiptBatchStatus.QUEUED)
+    file_name = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("영수증 일괄 다운로드")
+        verbose_name_plural = _("영수증 일괄 다운로드")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(done__lte=F("total")), name="receipt_batch_done_within_total"),
+            models.CheckConstraint(condition=Q(status__in=ReceiptBatchStatus.values), name="receipt_batch_status_valid"),
+        ]
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else self.done * 100 // self.total

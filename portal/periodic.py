@@ -1,0 +1,69 @@
+"""The scheduler's periodic work, safe to run on every node.
+
+One sweep cancels unpaid bank transfers past their deadline (E8), abandons placements left 주문처리중 by a process
+that died, and sends the outbox messages that are due. Every node may run `manage.py outbox_scheduler`; each
+sweep first takes a PostgreSQL session-level advisory lock (`pg_try_advisory_lock`) and a node that does not get it
+skips that tick, so ten schedulers do the work once per tick. The lock is released after each sweep, so a node that
+dies hands the work to the others at the next tick. The services underneath stay correct without the lock anyway
+(row locks, the outbox's claim lease, `skip_locked` where a sweep would wait on another node); the lock keeps nodes
+from racing each other for nothing. On SQLite (one machine) the lock is a no-op. See docs/adr/0007-periodic-work.md.
+"""
+
+import hashlib
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import connection
+
+log = logging.getLogger(__name__)
+
+SWEEP_LOCK = "portal.periodic.sweep"
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock from a readable name."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(name: str) -> Iterator[bool]:
+    """Yields whether this process holds the lock `name` (session level, released on leaving). Never waits."""
+    if connection.vendor != "postgresql":
+        yield True
+        return
+    if connection.in_atomic_block:
+        raise RuntimeError("the sweep's advisory lock is taken outside any transaction")
+    key = lock_key(name)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        held = cursor.fetchone()[0]
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    expired: int  # unpaid bank transfers cancelled
+    abandoned: int  # placements left 주문처리중 abandoned
+    sent: int  # outbox messages sent
+
+
+def periodic_sweep(*, now: datetime | None = None) -> SweepResult | None:
+    """One tick of the scheduler; None when another node holds the sweep lock and does this tick's work."""
+    from mileage.services.transactions import outbox_deliver_due
+    from portal.aftersales.services import orders_expire_unpaid
+    from portal.orders.checkout import orders_abandon_stuck
+
+    with advisory_lock(SWEEP_LOCK) as held:
+        if not held:
+            log.debug("sweep skipped: another node holds the lock")
+            return None
+        return SweepResult(expired=orders_expire_unpaid(now=now), abandoned=orders_abandon_stuck(now=now),
+                           sent=outbox_deliver_due(now=now))

@@ -104,6 +104,13 @@ def _deliver(order: Order, operator: User) -> Order:
     return after.order_deliver(order=Order.objects.get(pk=order.pk), by=operator)
 
 
+def _exchange(order: Order, code: str, *, mileage_back: int, by: User) -> None:
+    """상품교환 of the order's only line for one `code`."""
+    exchanges.exchange_complete(order=Order.objects.get(pk=order.pk), old_lines={order.lines.get().pk: 1},
+                                new_products=[(Product.objects.get(code=code), 1)], mileage_returned_won=mileage_back,
+                                by=by)
+
+
 def load_demo_orders(sandbox_base: str | None = None) -> int:
     """Place the demo stories if they are not there yet. Returns how many orders were placed."""
     if Order.objects.filter(shipping_message=DEMO_NOTE).exists():
@@ -147,19 +154,13 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
     with at(month_ago(2, 20), sandbox):
         order = _place(sandbox, {"1": 1}, use=500, login=login, name="박서준")
         _deliver(_ship(order, operator, "100000000003"), operator)
-        line = order.lines.get()
-        exchanges.exchange_complete(order=Order.objects.get(pk=order.pk), old_lines={line.pk: 1},
-                                    new_products=[(Product.objects.get(code="6"), 1)], mileage_returned_won=500,
-                                    by=operator)
+        _exchange(order, "6", mileage_back=500, by=operator)  # up: 5,000원 → 30,000원, the 500원 returned
         placed += 1
     # last month: an exchange down, a cancellation after payment refunded, an ad-inflow order, a gift certificate
     with at(month_ago(1, 3), sandbox):
         order = _place(sandbox, {"6": 1}, use=2_000, login=login, name="이서연")
         _deliver(_ship(order, operator, "100000000004"), operator)
-        line = order.lines.get()
-        exchanges.exchange_complete(order=Order.objects.get(pk=order.pk), old_lines={line.pk: 1},
-                                    new_products=[(Product.objects.get(code="2"), 1)], mileage_returned_won=0,
-                                    by=operator)
+        _exchange(order, "2", mileage_back=0, by=operator)  # down: 30,000원 → 10,000원
         placed += 1
     with at(month_ago(1, 9), sandbox):
         order = _place(sandbox, {"4": 1}, use=1_500, login=login, name="최우진")

@@ -30,7 +30,7 @@ def charge(*, method: str, amount_won: int, card_number: str = "") -> GatewayRes
     digits = "".join(ch for ch in card_number if ch.isdigit())
     if method == PaymentMethod.CARD and digits.endswith(DECLINING_SUFFIX):
         return GatewayResult(False, "", _("카드 승인이 거절되었습니다."))
-    return GatewayResult(True, f"TEST-{secrets.token_hex(8).upper()}", "승인 (approved by the TEST gateway)")
+    return GatewayResult(True, f"TEST-{secrets.token_hex(8).upper()}", "TEST-PG 승인")
 
 
 class PaymentGateway:
@@ -46,7 +46,7 @@ class PaymentGateway:
         if not tid or amount_won <= 0:
             raise ValueError("a cancel needs the charge's tid and a positive amount")
         kind = "PART" if partial else "FULL"
-        return GatewayResult(True, f"TEST-{kind}-{secrets.token_hex(6).upper()}", "취소 (cancelled by the TEST gateway)")
+        return GatewayResult(True, f"TEST-{kind}-{secrets.token_hex(6).upper()}", "TEST-PG 취소")
 
 
 def get_gateway() -> PaymentGateway:

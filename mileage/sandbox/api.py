@@ -20,7 +20,7 @@ from .models import ApiCall, Fault, IdempotencyRecord, Merchant, Transaction
 
 SUCCESS, ALREADY_DONE = "1000", "3092"
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
-MESSAGES = {SUCCESS: "성공", ALREADY_DONE: "이미 처리되었습니다. (Already done.)"}
+MESSAGES = {SUCCESS: "성공", ALREADY_DONE: "이미 처리되었습니다."}
 
 
 def _render(fmt: str, fields: dict, status: int = 200) -> HttpResponse:
@@ -59,7 +59,7 @@ def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
     raw = data.get(name)
     if raw in (None, ""):
         if required:
-            raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다. (Missing parameter {name}.)")
+            raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다.")
         return default
     try:
         return wire.parse_int(raw, max_length=12)
@@ -78,7 +78,7 @@ def _yn(data, name: str) -> bool:
 def _text(data, name: str, *, required: bool = True) -> str:
     raw = data.get(name, "")
     if required and not raw:
-        raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다. (Missing parameter {name}.)")
+        raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다.")
     return raw
 
 
@@ -100,20 +100,20 @@ def _authenticate(request: HttpRequest, api_id: str, data, *, public: bool = Fal
     """The merchant of `api_id`, its secret checked (a public call, getAccumRate, needs none: rates are public)."""
     merchant = Merchant.objects.filter(api_id=api_id).first()
     if merchant is None:
-        raise svc.ApiError("2005", "등록되지 않은 가맹점입니다. (Unknown API ID.)")
+        raise svc.ApiError("2005", "등록되지 않은 가맹점입니다.")
     if public:
         return merchant
     if not wire.constant_time_equal(data.get("secret", ""), merchant.hash_key):
-        raise svc.ApiError("2003", "인증에 실패했습니다. (Wrong secret.)")
+        raise svc.ApiError("2003", "인증에 실패했습니다.")
     if merchant.require_signed_requests and request.method == "POST":
         stamp = request.headers.get("X-Mileage-Timestamp", "")
         signature = request.headers.get("X-Mileage-Signature", "")
         seconds = _int({"t": stamp}, "t", required=False, default=-1) if stamp else -1
         if seconds < 0 or abs(time.time() - seconds) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
-            raise svc.ApiError("2004", "요청 시각이 올바르지 않습니다. (Bad or stale X-Mileage-Timestamp.)")
+            raise svc.ApiError("2004", "요청 시각이 올바르지 않습니다.")
         expected = wire.request_signature(merchant.hash_key, "POST", request.path, stamp, request.body)
         if not wire.constant_time_equal(signature, expected):
-            raise svc.ApiError("2004", "요청 서명이 올바르지 않습니다. (Bad X-Mileage-Signature.)")
+            raise svc.ApiError("2004", "요청 서명이 올바르지 않습니다.")
     return merchant
 
 
@@ -247,7 +247,7 @@ def h_rates(merchant, data, now):
 
 def h_settlement(merchant, data, now, month):
     if not MONTH.fullmatch(month):
-        raise svc.ApiError("2002", "month는 YYYY-MM입니다. (The month must be YYYY-MM.)")
+        raise svc.ApiError("2002", "month는 YYYY-MM입니다.")
     return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **svc.settlement(merchant, month)}
 
 

@@ -50,13 +50,13 @@ class ApplicationForm(forms.ModelForm):
         value = self.cleaned_data["done_url_host"].strip().lower()
         host = urlsplit(value if "//" in value else f"//{value}").hostname or ""
         if not host or any(ch in host for ch in " /?#@"):
-            raise forms.ValidationError("doneUrl의 호스트를 입력해 주세요 (예: shop.example.com). (Enter a host name.)")
+            raise forms.ValidationError("doneUrl의 호스트를 입력해 주세요 (예: shop.example.com).")
         return host
 
     def clean_phone(self):
         value = self.cleaned_data["phone"].strip()
         if not all(ch.isascii() and (ch.isdigit() or ch == "-") for ch in value) or len(value) < 9:
-            raise forms.ValidationError("연락처를 숫자와 - 로 입력해 주세요. (Digits and - only.)")
+            raise forms.ValidationError("연락처를 숫자와 - 로 입력해 주세요.")
         return value
 
 
@@ -124,7 +124,7 @@ def review(request: HttpRequest) -> HttpResponse:
                                       settings.SANDBOX_REVIEWER_PASSWORD.encode()):
                 request.session[REVIEWER_SESSION_KEY] = True
                 return redirect("join-review")
-            error = "비밀번호가 올바르지 않습니다. (Wrong password.)"
+            error = "비밀번호가 올바르지 않습니다."
         return render(request, "sandbox/join_review_login.html", {"error": error}, status=400 if error else 200)
     message = ""
     if request.method == "POST":
@@ -132,9 +132,9 @@ def review(request: HttpRequest) -> HttpResponse:
                                         if (request.POST.get("application", "") or "0").isdigit() else 0)
         action, reason = request.POST.get("action", ""), request.POST.get("reason", "").strip()[:300]
         if application.status != ApplicationStatus.REVIEW:
-            message = "이미 심사가 끝난 신청입니다. (Already reviewed.)"
+            message = "이미 심사가 끝난 신청입니다."
         elif action == "reject" and not reason:
-            message = "반려 사유를 입력해 주세요. (Enter the reason.)"
+            message = "반려 사유를 입력해 주세요."
         elif action == "reject":
             _reject(application, reason)
             message = f"{application.company}: 반려했습니다."

@@ -47,7 +47,7 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
             if wire.constant_time_equal(request.POST.get("hash_key", ""), merchant.hash_key):
                 request.session[PARTNER_SESSION_KEY] = api_id
                 return redirect("partner", api_id=api_id)
-            error = "해쉬키가 올바르지 않습니다. (Wrong hash key.)"
+            error = "해쉬키가 올바르지 않습니다."
         return render(request, "sandbox/partner_login.html", {"merchant": merchant, "error": error},
                       status=400 if error else 200)
     now = svc.now()
@@ -58,7 +58,7 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
             if not 1 <= rate_x10 <= 1000:
                 raise ValueError
         except ValueError:
-            message = "적립률은 0.1%에서 100% 사이, 소수점 한 자리까지입니다. (Rate 0.1–100, one decimal.)"
+            message = "적립률은 0.1%에서 100% 사이, 소수점 한 자리까지입니다."
         else:
             req = svc.request_rate(merchant, rate_x10, now)
             message = f"{wire.rate_to_wire(rate_x10)}% 적립률이 {req.effective_from:%Y년 %m월}부터 적용됩니다."

@@ -40,15 +40,15 @@ def _number(text: str) -> bool:
 def entry(request: HttpRequest, api_id: str) -> HttpResponse:
     merchant = Merchant.objects.filter(api_id=api_id).first()
     if merchant is None:
-        return _bad("등록되지 않은 가맹점입니다. (Unknown merchant.)")
+        return _bad("등록되지 않은 가맹점입니다.")
     done_url, stamp, sig = request.GET.get("doneUrl", ""), request.GET.get("timestamp", ""), request.GET.get("sig", "")
     max_use = request.GET.get("maxUseAmount", "")
     if not done_url or not _number(stamp) or not _number(max_use):
         return _bad("doneUrl, timestamp, maxUseAmount가 필요합니다. (doneUrl, timestamp and maxUseAmount are required.)")
     if abs(time.time() - int(stamp)) > settings.SANDBOX_POPUP_MAX_SKEW_SECONDS:
-        return _bad("요청 시각이 만료되었습니다. (The timestamp is more than 10 minutes off.)")
+        return _bad("요청 시각이 10분 넘게 차이 납니다.")
     if not wire.constant_time_equal(sig, wire.popup_signature(merchant.hash_key, stamp, done_url)):
-        return _bad("서명이 올바르지 않습니다. (Bad signature.)")
+        return _bad("서명이 올바르지 않습니다.")
     now = svc.now()
     with transaction.atomic():
         previous = request.GET.get("reqTxId", "")
@@ -80,7 +80,7 @@ def _done_redirect(popup: PopupSession, result: wire.DoneResult) -> HttpResponse
 def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
     session = get_object_or_404(PopupSession.objects.select_related("merchant"), req_tx_id=req_tx_id)
     if session.state != PopupState.OPEN:
-        return _bad("이미 완료된 요청입니다. (This popup is already completed.)")
+        return _bad("이미 완료된 요청입니다.")
     now = svc.now()
     buyer = Buyer.objects.filter(pk=request.session.get(BUYER_SESSION_KEY)).first()
     error = ""
@@ -90,7 +90,7 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
         if candidate and candidate.check_password(request.POST.get("password", "")):
             request.session[BUYER_SESSION_KEY] = candidate.pk
             return redirect("popup", req_tx_id=req_tx_id)
-        error = "아이디 또는 비밀번호가 올바르지 않습니다. (Wrong login id or password.)"
+        error = "아이디 또는 비밀번호가 올바르지 않습니다."
     elif request.method == "POST" and action == "logout":
         request.session.pop(BUYER_SESSION_KEY, None)
         return redirect("popup", req_tx_id=req_tx_id)

@@ -224,20 +224,20 @@ def _grant(tx: Transaction, buyer: Buyer, now: datetime) -> None:
 def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: bool, now: datetime) -> Transaction:
     popup = PopupSession.objects.select_for_update().filter(merchant=merchant, req_tx_id=req_tx_id).first()
     if popup is None:
-        raise ApiError("3001", "거래 정보가 없습니다. (Unknown reqTxId.)")
+        raise ApiError("3001", "거래 정보가 없습니다.")
     existing = Transaction.objects.filter(popup=popup, root__isnull=True).first()
     if existing is not None:
         if existing.order_no != amounts.order_no:
-            raise ApiError("3002", "이미 사용된 reqTxId입니다. (This reqTxId was used by another order.)")
+            raise ApiError("3002", "이미 사용된 reqTxId입니다.")
         if existing.state in (TxState.ABORTED, TxState.CANCELLED, TxState.AUTO_CANCELLED):
-            raise ApiError("3006", "이미 취소된 거래입니다. (The approval of this reqTxId was aborted or cancelled.)")
+            raise ApiError("3006", "이미 취소된 거래입니다.")
         raise AlreadyDone(latest(existing))
     if popup.state == PopupState.ABORTED:
-        raise ApiError("3006", "승인취소된 reqTxId입니다. (This reqTxId was aborted.)")
+        raise ApiError("3006", "승인취소된 reqTxId입니다.")
     if popup.state != PopupState.OK:
-        raise ApiError("3002", "적립/사용 선택이 완료되지 않았습니다. (The buyer did not confirm the popup.)")
+        raise ApiError("3002", "적립/사용 선택이 완료되지 않았습니다.")
     if popup.hold_expires_at is not None and popup.hold_expires_at <= now:
-        raise ApiError("3005", "적립/사용 선택의 유효시간이 지났습니다. (The popup's hold has expired.)")
+        raise ApiError("3005", "적립/사용 선택의 유효시간이 지났습니다.")
     if amounts.mileage_use_won != popup.use_won:
         raise ApiError("3003", f"사용금액이 구매자가 선택한 금액({popup.use_won}원)과 다릅니다. "
                                f"(mileageUseAmount differs from the buyer's choice.)")
@@ -246,7 +246,7 @@ def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: 
     buyer = Buyer.objects.select_for_update().get(pk=popup.buyer_id)
     expire_unpaid(now, buyer)
     if amounts.mileage_use_won > balance(buyer, now, exclude_popup=popup).available_won:
-        raise ApiError("3004", "네이버 마일리지 잔액이 부족합니다. (Insufficient balance.)")
+        raise ApiError("3004", "네이버 마일리지 잔액이 부족합니다.")
     tx = Transaction(
         tx_id=_new_tx_id(), merchant=merchant, buyer=buyer, popup=popup, order_no=amounts.order_no,
         state=TxState.APPROVED, is_confirmed=is_confirmed, is_member=amounts.is_member,
@@ -286,7 +286,7 @@ def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Tran
     popup (whose doneUrl lets the shop check that a result came back to the browser session that opened it)."""
     popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=req_tx_id).first()
     if popup is None:
-        raise ApiError("3001", "거래 정보가 없습니다. (Unknown reqTxId.)")
+        raise ApiError("3001", "거래 정보가 없습니다.")
     tx = Transaction.objects.filter(popup=popup, root__isnull=True).first()
     state = POPUP_STATUS[popup.state]
     if state == "HELD" and popup.hold_expires_at is not None and popup.hold_expires_at <= now:
@@ -297,20 +297,20 @@ def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Tran
 def lock_tx(merchant: Merchant, tx_id: str, now: datetime) -> Transaction:
     tx = Transaction.objects.filter(merchant=merchant, tx_id=tx_id).first()
     if tx is None:
-        raise ApiError("3001", "거래 정보가 없습니다. (Unknown txId.)")
+        raise ApiError("3001", "거래 정보가 없습니다.")
     Buyer.objects.select_for_update().get(pk=tx.buyer_id)
     expire_unpaid(now, tx.buyer)
     return Transaction.objects.select_for_update().get(pk=tx.pk)
 
 
 def _not_allowed(tx: Transaction, action: str) -> ApiError:
-    return ApiError("3002", f"'{tx.state}' 상태에서는 {action}할 수 없습니다. (Not allowed in state {tx.state}.)")
+    return ApiError("3002", f"'{tx.state}' 상태에서는 {action}할 수 없습니다.")
 
 
 def abort(merchant: Merchant, req_tx_id: str, now: datetime) -> Transaction | None:
     popup = PopupSession.objects.select_for_update().filter(merchant=merchant, req_tx_id=req_tx_id).first()
     if popup is None:
-        raise ApiError("3001", "거래 정보가 없습니다. (Unknown reqTxId.)")
+        raise ApiError("3001", "거래 정보가 없습니다.")
     tx = Transaction.objects.filter(popup=popup, root__isnull=True).first()
     if tx is None:
         if popup.state == PopupState.ABORTED:

@@ -31,7 +31,6 @@ from portal.orders.checkout import Buyer, cart_lines, order_place
 from portal.orders.models import Order
 
 DEMO_NOTE = "데모 주문"
-DEMO_API_ID = "1TWXDZ"
 
 
 class SandboxUnavailable(Exception):
@@ -41,6 +40,7 @@ class SandboxUnavailable(Exception):
 @dataclass
 class Sandbox:
     base: str
+    api_id: str  # the shop's merchant at the provider (the settings screen's, else the environment's)
 
     def control(self, path: str, **data) -> dict:
         response = requests.post(f"{self.base}/_control/{path}", json=data, timeout=10)
@@ -55,12 +55,12 @@ class Sandbox:
         self.control("clock", advance_seconds=offset)
 
     def choice(self, login: str, use: int, max_use: int, ncisy: str = "") -> dict:
-        params = self.control("popup", api_id=DEMO_API_ID, login_id=login, use=use, max_use=max_use, ncisy=ncisy,
+        params = self.control("popup", api_id=self.api_id, login_id=login, use=use, max_use=max_use, ncisy=ncisy,
                               done_url="http://127.0.0.1/mileage/popup/done/")
         return {"req_tx_id": params["reqTxId"], "use_won": use, "params": params}
 
     def ad_token(self) -> str:
-        response = requests.get(f"{self.base}/ad/{DEMO_API_ID}/", params={"to": "http://127.0.0.1/shop/"},
+        response = requests.get(f"{self.base}/ad/{self.api_id}/", params={"to": "http://127.0.0.1/shop/"},
                                 allow_redirects=False, timeout=10)
         return dict(parse_qsl(urlsplit(response.headers["Location"]).query))["NaPm"]
 
@@ -115,7 +115,10 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
     """Place the demo stories if they are not there yet. Returns how many orders were placed."""
     if Order.objects.filter(shipping_message=DEMO_NOTE).exists():
         return 0
-    sandbox = Sandbox((sandbox_base or settings.MILEAGE_API_BASE).rstrip("/"))
+    from mileage.models import MileageSettings
+
+    sandbox = Sandbox((sandbox_base or settings.MILEAGE_API_BASE).rstrip("/"),
+                      MileageSettings.load().effective_credentials()[0])
     try:
         requests.get(sandbox.base + "/", timeout=3).raise_for_status()
     except requests.RequestException as exc:

@@ -326,17 +326,18 @@ def client_for(api_id: str, hash_key: str, **overrides) -> MileageClient:
                          api_id=api_id, hash_key=hash_key, **options)
 
 
-def get_client() -> MileageClient:
-    """The client for the current settings (screen values win over the environment); one per configuration."""
+def get_client(**overrides) -> MileageClient:
+    """The client for the current settings (screen values win over the environment) and these overrides (e.g. the
+    approval's short timeouts); one per configuration, so its connections are kept alive between calls."""
     from django.conf import settings
 
     from mileage.models import MileageSettings
 
     api_id, hash_key = MileageSettings.load().effective_credentials()
-    key = (settings.MILEAGE_API_BASE, settings.MILEAGE_SERVICE_BASE, api_id, hash_key)
+    key = (settings.MILEAGE_API_BASE, settings.MILEAGE_SERVICE_BASE, api_id, hash_key, *sorted(overrides.items()))
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = client_for(api_id, hash_key)
+            client = client_for(api_id, hash_key, **overrides)
             _clients[key] = client
     return client

@@ -41,7 +41,7 @@ from mileage.provider.client import (
     PaymentRequest,
     ProviderError,
     ProviderUnavailable,
-    client_for,
+    get_client,
 )
 from portal.orders.models import Order, PaymentMethod
 
@@ -146,8 +146,7 @@ def mileage_hold_record(*, order: Order, done: wire.DoneResult, inflow_token: st
 
 def approval_client():
     """The client for the synchronous approval: the configured credentials with the short approval timeouts."""
-    api_id, hash_key = MileageSettings.load().effective_credentials()
-    return client_for(api_id, hash_key, connect_timeout=settings.MILEAGE_APPROVAL_CONNECT_TIMEOUT,
+    return get_client(connect_timeout=settings.MILEAGE_APPROVAL_CONNECT_TIMEOUT,
                       read_timeout=settings.MILEAGE_APPROVAL_READ_TIMEOUT)
 
 

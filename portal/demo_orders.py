@@ -27,7 +27,7 @@ from portal.aftersales import exchanges
 from portal.aftersales import services as after
 from portal.aftersales.models import Refund
 from portal.catalog.models import Product
-from portal.orders.checkout import Buyer, cart_lines, order_place
+from portal.orders.checkout import Buyer, cart_lines, order_place, quote
 from portal.orders.models import Order
 
 DEMO_NOTE = "데모 주문"
@@ -88,8 +88,6 @@ def _place(sandbox: Sandbox, cart: dict[str, int], *, use: int, method: str = "c
     lines = cart_lines(cart)
     choice = None
     if use or login:
-        from portal.orders.checkout import quote
-
         max_use = quote(lines, member=member).max_use_won
         choice = sandbox.choice(login, use, max_use, ncisy)
     return order_place(lines=lines, buyer=_buyer(method, name), member=member, store_points_won=0, choice=choice,

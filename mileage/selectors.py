@@ -1,4 +1,5 @@
-"""Reads of the mileage app used by pages and views (rates, the disclosure rules, checkout availability)."""
+"""Reads of the mileage app used by pages, views and services (rates, the disclosure rules, checkout availability,
+an order's mileage transaction)."""
 
 import logging
 from dataclasses import dataclass
@@ -7,7 +8,7 @@ from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from mileage import wire
-from mileage.models import MileageSettings
+from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -96,3 +97,19 @@ def checkout_available() -> tuple[bool, str]:
     if status not in (ACTIVE, ""):
         return False, _("네이버 마일리지가 가맹점 서비스 상태를 %(status)s(으)로 알려 왔습니다.") % {"status": status}
     return True, ""
+
+
+# --- the mileage transaction of an order --------------------------------------------------------------------------
+
+def mileage_for_order(order):
+    """The order's mileage transaction (any state), or None when the order was placed without the provider."""
+    return MileageTransaction.objects.filter(order=order).first()
+
+
+def order_has_mileage(order) -> bool:
+    return MileageTransaction.objects.filter(order=order).exists()
+
+
+def req_tx_id_taken(req_tx_id: str) -> bool:
+    """Whether a popup choice (its reqTxId) already belongs to an order."""
+    return MileageTransaction.objects.filter(req_tx_id=req_tx_id).exists()

@@ -43,6 +43,7 @@ from mileage.provider.client import (
     ProviderUnavailable,
     get_client,
 )
+from mileage.selectors import mileage_for_order
 from portal.orders.models import Order, PaymentMethod
 
 log = logging.getLogger(__name__)
@@ -93,7 +94,7 @@ def _uid(user) -> int | None:
 
 def live_mileage(order: Order) -> MileageTransaction | None:
     """The order's transaction while the provider holds its use, else None."""
-    mileage = MileageTransaction.objects.filter(order=order).first()
+    mileage = mileage_for_order(order)
     return mileage if mileage is not None and mileage.state in LIVE_STATES else None
 
 

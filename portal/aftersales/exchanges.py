@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mileage.models import MileageSettings, MileageTransaction
+from mileage.models import MileageSettings
 from mileage.policy import OrderAmounts, PolicyError, earn_base, exchange_earn_basis, exchange_outcome
+from mileage.selectors import mileage_for_order
 from mileage.services.transactions import mileage_repayment_request, payment_request
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
@@ -37,7 +38,7 @@ def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: lis
     excluded = sum(line.unit_price_won * (line.quantity - line.returned_quantity - old_lines.get(line.pk, 0))
                    for line in order.lines.all() if line.is_excluded)
     excluded += sum(p.price_won * q for p, q in new_products if hasattr(p, "mileage_exclusion"))
-    mileage = MileageTransaction.objects.filter(order=order).first()
+    mileage = mileage_for_order(order)
     used = mileage.use_remaining_won if mileage else 0
     try:
         outcome = exchange_outcome(new_total_won=new_goods + order.shipping_won - order.store_points_won,

@@ -25,6 +25,7 @@ from mileage.policy import (
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.policy.refund import CANCEL, REPAYMENT
 from mileage.provider.client import Invoice
+from mileage.selectors import order_has_mileage
 from mileage.services.transactions import (
     live_mileage,
     mileage_auto_cancel,
@@ -170,7 +171,7 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
         _return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
         if _mileage(order):
             mileage_cancel(order=order, by=by)
-        elif MileageTransaction.objects.filter(order=order).exists():
+        elif order_has_mileage(order):
             mileage_release(order=order, by=by)
     return order
 

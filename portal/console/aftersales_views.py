@@ -10,7 +10,8 @@ from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
+from mileage.models import OutboxMessage, OutboxStatus
+from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from portal.aftersales import exchanges
 from portal.aftersales import services as aftersales
@@ -47,7 +48,7 @@ class CancelView(OperatorRequiredMixin, View):
         template = "console/cancel_before.html" if order.status == OrderStatus.AWAITING_DEPOSIT \
             else "console/cancel_after.html"
         return render(request, template, {"order": order, "form": form, "limits": aftersales.refund_limits(order),
-                                          "mileage": MileageTransaction.objects.filter(order=order).first()},
+                                          "mileage": mileage_for_order(order)},
                       status=status)
 
     def post(self, request, number):
@@ -158,7 +159,7 @@ class ExchangeView(OperatorRequiredMixin, View):
         return render(request, "console/exchange.html", {
             "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
             "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote,
-            "mileage": MileageTransaction.objects.filter(order=order).first(),
+            "mileage": mileage_for_order(order),
             "limits": aftersales.refund_limits(order), "notice": ExchangePolicyPage.objects.live().first()},
             status=status)
 

@@ -18,7 +18,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
-from mileage.models import MileageEvent, MileageTransaction, OperatorNotice, OutboxMessage
+from mileage.models import MileageEvent, OperatorNotice, OutboxMessage
+from mileage.selectors import mileage_for_order
 from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, OrderStatus, PaymentMethod
@@ -106,7 +107,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         order = get_object_or_404(Order.objects.select_related("member__user"), number=kwargs["number"])
-        mileage = MileageTransaction.objects.filter(order=order).first()
+        mileage = mileage_for_order(order)
         disclosure_url = None
         if order.disclosure_revision_id:
             from wagtail.models import Revision

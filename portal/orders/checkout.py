@@ -12,11 +12,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mileage import wire
-from mileage.models import MileageSettings, MileageTransaction
+from mileage.models import MileageSettings
 from mileage.policy import OrderAmounts, earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
 from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
-from mileage.selectors import live_disclosure
+from mileage.selectors import live_disclosure, order_has_mileage, req_tx_id_taken
 from mileage.services.transactions import (
     MileageRefused,
     mileage_authorize,
@@ -190,7 +190,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     done = verified_choice(choice, max_use_won=priced.max_use_won)
     if done is not None and done.mileage_use_won and priced.max_use_won == 0:
         raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
-    if done is not None and MileageTransaction.objects.filter(req_tx_id=done.req_tx_id).exists():
+    if done is not None and req_tx_id_taken(done.req_tx_id):
         raise _already_used()
     if done is not None:
         priced = quote(lines, member=member, store_points_won=store_points_won,
@@ -200,7 +200,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     try:
         order = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
     except IntegrityError:
-        if done is not None and MileageTransaction.objects.filter(req_tx_id=done.req_tx_id).exists():
+        if done is not None and req_tx_id_taken(done.req_tx_id):
             raise _already_used() from None  # the same choice won a race with another tab: refused, not placed
         raise
     if done is not None:
@@ -302,7 +302,7 @@ def orders_abandon_stuck(*, now: datetime | None = None) -> int:
                 _not_placed(locked, note="주문처리 중단")
             except TransitionNotAllowed:
                 continue
-        if MileageTransaction.objects.filter(order=locked).exists():
+        if order_has_mileage(locked):
             mileage_release(order=locked)
         count += 1
     return count

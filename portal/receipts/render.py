@@ -17,6 +17,8 @@ from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
+from mileage.selectors import mileage_for_order
+
 FONT_DIR = settings.BASE_DIR / "static" / "fonts"
 
 
@@ -35,11 +37,9 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 
 def _receipt_context(order) -> dict:
-    from mileage.models import MileageTransaction
-
     return {"order": order, "lines": list(order.lines.all()), "refunds": list(order.refunds.all()),
             "exchanges": list(order.exchanges.all()), "payment": order.payments.first(),
-            "mileage": MileageTransaction.objects.filter(order=order).first(), "merchant": _merchant()}
+            "mileage": mileage_for_order(order), "merchant": _merchant()}
 
 
 def _merchant() -> list[tuple[str, str]]:

@@ -3,13 +3,13 @@
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
 
-from mileage.models import MileageTransaction
+from mileage.selectors import mileage_for_order
 
 
 def send_order_email(order) -> None:
     if not order.orderer_email:
         return
-    mileage = MileageTransaction.objects.filter(order=order).first()
+    mileage = mileage_for_order(order)
     body = render_to_string("storefront/email/order.txt", {"order": order, "mileage": mileage,
                                                            "lines": order.lines.all()})
     send_mail(f"[마일리지 샵] 주문번호 {order.number} 주문이 접수되었습니다", body, None, [order.orderer_email])

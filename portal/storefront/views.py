@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from mileage.inflow import INFLOW_KEY, current_inflow
-from mileage.models import MileageSettings, MileageTransaction
+from mileage.models import MileageSettings
 from mileage.policy import store_points_earn
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
@@ -26,7 +26,7 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available, live_disclosure
+from mileage.selectors import base_rate_x10, checkout_available, live_disclosure, mileage_for_order
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
@@ -204,7 +204,7 @@ def order_complete(request: HttpRequest, number: str) -> HttpResponse:
 
 def statement(order: Order) -> dict:
     """What every statement shows besides the lines (M2): the mileage used and the expected or granted earn."""
-    mileage = MileageTransaction.objects.filter(order=order).first()
+    mileage = mileage_for_order(order)
     return {"mileage": mileage, "payment": order.payments.first()}
 
 

@@ -48,6 +48,7 @@ serve: venv messages
 
 lint: venv
 	.venv/bin/ruff check .
+	.venv/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	$(SANDBOX) makemigrations sandbox --check --dry-run -v0
 

@@ -11,6 +11,8 @@ from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 
+from mileage.selectors import disclosure_rules
+
 from .blocks import PageBodyBlock
 
 RICH = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
@@ -71,8 +73,6 @@ class EarnBaseDisclosurePage(NoticePage):
         verbose_name = _("적립 기준 안내")
 
     def get_context(self, request, *args, **kwargs):
-        from mileage.selectors import disclosure_rules
-
         context = super().get_context(request, *args, **kwargs)
         context["rules"] = disclosure_rules()
         return context

@@ -1,5 +1,5 @@
 """Wagtail hooks: unpublishing the earn-base disclosure switches the checkout's mileage button off (the order form
-asks `mileage.selectors.checkout_available`) and leaves a notice for operators."""
+asks `mileage.selectors.checkout_available` whether it is live) and leaves a notice for operators."""
 
 from django.utils.translation import gettext_noop
 from wagtail.signals import page_published, page_unpublished

@@ -10,9 +10,11 @@ class MileageConfig(AppConfig):
         from django.db.models.signals import post_init, post_save
         from django.utils.translation import gettext
 
+        from core.log_redaction import register_secret
         from mileage.models import MileageSettings
         from mileage.policy.errors import install_translator
-        from portal.log_redaction import register_secret
+        from mileage.provider import outbox
+        from mileage.services.transactions import mileage_answer_apply
 
         def remember_key(sender, instance, **kwargs):
             register_secret(instance.hash_key)
@@ -21,3 +23,4 @@ class MileageConfig(AppConfig):
         post_save.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-save")
         # The pure-Python policy's messages are Korean msgids: a person sees them in the active language (one only).
         install_translator(gettext)
+        outbox.answer_with(mileage_answer_apply)

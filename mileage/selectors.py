@@ -17,6 +17,7 @@ from mileage.policy.constants import (
     RATE_CUTOFF_DAY,
     UNPAID_TRANSFER_DAYS,
 )
+from mileage.provider import ProviderError, get_client
 
 log = logging.getLogger(__name__)
 RATE_CACHE_KEY = "mileage:rates"
@@ -30,8 +31,6 @@ def provider_rates(*, timeout_seconds: int = 300) -> tuple[int | None, str]:
     cached = cache.get(RATE_CACHE_KEY)
     if cached is not None:
         return tuple(cached)
-    from mileage.provider import ProviderError, get_client
-
     try:
         answer = get_client().accum_rate(fresh=True)  # this cache is the one that counts
     except ProviderError as exc:
@@ -78,20 +77,15 @@ def disclosure_rules(*, with_rate: bool = True) -> DisclosureRules:
                            buyer_chooses_earn=settings.buyer_chooses_earn)
 
 
-def live_disclosure():
-    from cms_pages.models import EarnBaseDisclosurePage
-
-    return EarnBaseDisclosurePage.objects.live().public().first()
-
-
-def checkout_available() -> tuple[bool, str]:
-    """Whether the order form may offer the 적립/사용 button, and if not, why (for operators)."""
+def checkout_available(*, disclosure_published: bool) -> tuple[bool, str]:
+    """Whether the order form may offer the 적립/사용 button, and if not, why (for operators). The earn-base
+    disclosure is a CMS page (cms_pages.selectors.live_disclosure): the caller says whether it is published."""
     settings = MileageSettings.load()
     if not settings.service_enabled:
         return False, _("네이버 마일리지 서비스가 꺼져 있습니다.")
     if not all(settings.effective_credentials()):
         return False, _("가맹점 API ID와 해쉬키가 없습니다.")
-    if live_disclosure() is None:
+    if not disclosure_published:
         return False, _("적립 기준 안내 페이지가 게시되어 있지 않습니다.")
     _rate, status = provider_rates()
     if status not in (ACTIVE, ""):

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.append_only import AppendOnlyError, AppendOnlyModel
+from core.append_only import AppendOnlyError, AppendOnlyModel
 
 __all__ = ["MILEAGE_TRANSITIONS", "AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageStateChange",
            "MileageTransaction", "TransactionState"]

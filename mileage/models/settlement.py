@@ -5,7 +5,7 @@ with the mileage event that caused it. A month's statement is one aggregate over
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from portal.append_only import AppendOnlyModel
+from core.append_only import AppendOnlyModel
 
 
 class SettlementKind(models.TextChoices):

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 import requests
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from mileage import wire
+from mileage.models import MileageSettings
 
 log = logging.getLogger(__name__)
 
@@ -317,8 +319,6 @@ _clients_lock = threading.Lock()
 
 def client_for(api_id: str, hash_key: str, **overrides) -> MileageClient:
     """A client for these credentials with the MILEAGE_* settings (hosts, timeouts, headers, rate cache)."""
-    from django.conf import settings
-
     options = {"connect_timeout": settings.MILEAGE_CONNECT_TIMEOUT, "read_timeout": settings.MILEAGE_READ_TIMEOUT,
                "send_extension_headers": settings.MILEAGE_SEND_EXTENSION_HEADERS,
                "rate_cache_seconds": settings.MILEAGE_RATE_CACHE_SECONDS, **overrides}
@@ -329,10 +329,6 @@ def client_for(api_id: str, hash_key: str, **overrides) -> MileageClient:
 def get_client(**overrides) -> MileageClient:
     """The client for the current settings (screen values win over the environment) and these overrides (e.g. the
     approval's short timeouts); one per configuration, so its connections are kept alive between calls."""
-    from django.conf import settings
-
-    from mileage.models import MileageSettings
-
     api_id, hash_key = MileageSettings.load().effective_credentials()
     key = (settings.MILEAGE_API_BASE, settings.MILEAGE_SERVICE_BASE, api_id, hash_key, *sorted(overrides.items()))
     with _clients_lock:

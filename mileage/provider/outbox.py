@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
 
@@ -38,6 +39,14 @@ BACKOFF_BASE_SECONDS = 5
 CLAIM_LEASE = timedelta(minutes=2)
 
 Apply = Callable[[OutboxMessage, ApiResult], None]
+_answer_handler: Apply | None = None
+
+
+def answer_with(apply: Apply) -> None:
+    """Who applies the provider's answers: mileage.services.transactions, registered when the app starts
+    (mileage/apps.py), so the transport does not import its caller."""
+    global _answer_handler
+    _answer_handler = apply
 
 
 def _on_req_tx(call: Callable[..., ApiResult]):
@@ -101,9 +110,14 @@ def enqueue_call(*, kind: str, order_id: int | None, payload: dict, idempotency_
     return message
 
 
-def _schedule(message_id: int) -> None:
-    from .tasks import deliver_outbox_message
+@task()
+def deliver_outbox_message(message_id: int) -> str:
+    """The background task (django-tasks) that sends a message after the commit that recorded it."""
+    message = deliver(message_id)
+    return message.status if message else "not-due"
 
+
+def _schedule(message_id: int) -> None:
     try:
         deliver_outbox_message.enqueue(message_id)
     except Exception:  # the scheduler's sweep picks it up anyway
@@ -133,9 +147,12 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
         return message
 
 
-def deliver(message_id: int, *, apply: Apply, now: datetime | None = None,
+def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None = None,
             force: bool = False) -> OutboxMessage | None:
     """Send one message if it is due (or `force`). Returns the message as it ended, or None if not sent now."""
+    apply = apply or _answer_handler
+    if apply is None:
+        raise RuntimeError("no answer handler registered (outbox.answer_with)")
     now = now or timezone.now()
     message = _claim(message_id, now, force)
     if message is None:

@@ -44,7 +44,7 @@ from mileage.provider.client import (
     get_client,
 )
 from mileage.selectors import mileage_for_order
-from portal.orders.models import Order, PaymentMethod
+from mileage.shop import ShopOrder
 
 log = logging.getLogger(__name__)
 T = TransactionState
@@ -82,7 +82,7 @@ def _transition(mileage: MileageTransaction, to_state: str, *, note: str = "", e
     return mileage
 
 
-def _lock(order: Order) -> MileageTransaction:
+def _lock(order: ShopOrder) -> MileageTransaction:
     return MileageTransaction.objects.select_for_update().get(order=order)
 
 
@@ -92,7 +92,7 @@ def _uid(user) -> int | None:
     return user.pk if user is not None and getattr(user, "is_authenticated", False) else None
 
 
-def live_mileage(order: Order) -> MileageTransaction | None:
+def live_mileage(order: ShopOrder) -> MileageTransaction | None:
     """The order's transaction while the provider holds its use, else None."""
     mileage = mileage_for_order(order)
     return mileage if mileage is not None and mileage.state in LIVE_STATES else None
@@ -100,13 +100,13 @@ def live_mileage(order: Order) -> MileageTransaction | None:
 
 # --- amounts -----------------------------------------------------------------------------------------------------
 
-def order_amounts(order: Order) -> OrderAmounts:
+def order_amounts(order: ShopOrder) -> OrderAmounts:
     return OrderAmounts(goods_won=order.goods_won, excluded_goods_won=order.excluded_goods_won,
                         discount_won=order.discount_won, store_points_won=order.store_points_won,
                         shipping_won=order.shipping_won, mileage_use_won=order.mileage_use_won)
 
 
-def payment_request(order: Order, mileage: MileageTransaction, *, order_amount_won: int | None = None,
+def payment_request(order: ShopOrder, mileage: MileageTransaction, *, order_amount_won: int | None = None,
                     earn_base_won: int | None = None, use_won: int | None = None, lines=None,
                     with_req_tx_id: bool = True) -> PaymentRequest:
     lines = list(order.lines.all()) if lines is None else lines
@@ -124,13 +124,13 @@ def payment_request(order: Order, mileage: MileageTransaction, *, order_amount_w
         order_amount_won=order.goods_won + order.shipping_won if order_amount_won is None else order_amount_won,
         amount_won=mileage.earn_base_won if earn_base_won is None else earn_base_won,
         mileage_use_won=mileage.use_remaining_won if use_won is None else use_won,
-        is_member=order.member_id is not None, is_confirmed=order.payment_method != PaymentMethod.BANK_TRANSFER,
+        is_member=order.member_id is not None, is_confirmed=order.paid_at_placement,
         items=items, req_tx_id=mileage.req_tx_id if with_req_tx_id else "")
 
 
 # --- placement: hold, authorise, release -------------------------------------------------------------------------
 
-def mileage_hold_record(*, order: Order, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
+def mileage_hold_record(*, order: ShopOrder, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
     """Store the buyer's verified popup choice (held at the provider) for an order, inside the order's creating
     transaction. The unique reqTxId makes a second order with the same choice fail with IntegrityError."""
     # E9: an order that earns the shop's 적립금 instead is approved with an earn base of 0
@@ -203,7 +203,7 @@ UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되�
                                    "결제해 주세요.")
 
 
-def mileage_authorize(*, order: Order) -> MileageTransaction:
+def mileage_authorize(*, order: ShopOrder) -> MileageTransaction:
     """L1 as an authorisation: approve the held choice at the provider NOW, before any money is taken.
 
     Runs outside any database transaction. Approved: the answer is applied (txId, rates, earn) and the transaction
@@ -229,14 +229,14 @@ def mileage_authorize(*, order: Order) -> MileageTransaction:
     return mileage
 
 
-def _authorize_failed(order: Order, code: str) -> None:
+def _authorize_failed(order: ShopOrder, code: str) -> None:
     with transaction.atomic():
         mileage = _lock(order)
         _transition(mileage, T.FAILED, note=f"승인거절 {code}")
         _enqueue(mileage, "abort", f"{order.number}:abort", {})
 
 
-def mileage_release(*, order: Order, by=None) -> None:
+def mileage_release(*, order: ShopOrder, by=None) -> None:
     """The order will not be paid (declined card, cancel before payment of a held choice): abort the approval or
     release the hold at the provider, after commit."""
     with transaction.atomic():
@@ -254,7 +254,7 @@ def _enqueue(mileage: MileageTransaction, kind: str, key: str, payload: dict) ->
                                idempotency_key=key)
 
 
-def mileage_call(*, order: Order, kind: str, key_suffix: str = "", by=None) -> MileageTransaction:
+def mileage_call(*, order: ShopOrder, kind: str, key_suffix: str = "", by=None) -> MileageTransaction:
     """stated, cancel_stated, cancel or confirmed of the order's transaction (after commit)."""
     with transaction.atomic():
         mileage = _lock(order)
@@ -262,7 +262,7 @@ def mileage_call(*, order: Order, kind: str, key_suffix: str = "", by=None) -> M
     return mileage
 
 
-def mileage_repayment_request(*, order: Order, request: PaymentRequest, key: str, by=None) -> MileageTransaction:
+def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key: str, by=None) -> MileageTransaction:
     """Re-approval with new totals (partial refund, return, exchange); the new txId arrives with the answer."""
     with transaction.atomic():
         mileage = _lock(order)
@@ -273,7 +273,7 @@ def mileage_repayment_request(*, order: Order, request: PaymentRequest, key: str
     return mileage
 
 
-def mileage_cancel(*, order: Order, key_suffix: str = "", by=None) -> MileageTransaction:
+def mileage_cancel(*, order: ShopOrder, key_suffix: str = "", by=None) -> MileageTransaction:
     """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled."""
     with transaction.atomic():
         mileage = _lock(order)
@@ -283,7 +283,7 @@ def mileage_cancel(*, order: Order, key_suffix: str = "", by=None) -> MileageTra
     return mileage
 
 
-def mileage_invoice_send(*, order: Order, invoice: Invoice, by=None) -> MileageTransaction:
+def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None) -> MileageTransaction:
     with transaction.atomic():
         mileage = _lock(order)
         _enqueue(mileage, "invoice", f"{order.number}:invoice:{invoice.invoice_no}",
@@ -291,7 +291,7 @@ def mileage_invoice_send(*, order: Order, invoice: Invoice, by=None) -> MileageT
     return mileage
 
 
-def mileage_auto_cancel(*, order: Order) -> None:
+def mileage_auto_cancel(*, order: ShopOrder) -> None:
     """E8 on the portal's side: the provider cancels an unpaid transfer's mileage by itself after 15 days; the
     ledger records that fact without a call (inside the caller's transaction)."""
     mileage = MileageTransaction.objects.select_for_update().filter(order=order).first()

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.append_only import AppendOnlyModel
+from core.append_only import AppendOnlyModel
 
 
 class Member(models.Model):

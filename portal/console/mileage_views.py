@@ -15,6 +15,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
+from cms_pages.selectors import live_disclosure
 from mileage import wire
 from mileage.models import MileageSettings
 from mileage.policy import PolicyError
@@ -22,7 +23,7 @@ from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, get_client
 from mileage.provider.client import client_for
-from mileage.selectors import RATE_CACHE_KEY, live_disclosure
+from mileage.selectors import RATE_CACHE_KEY
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.catalog.models import Category, Product

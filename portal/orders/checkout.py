@@ -11,12 +11,13 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms_pages.selectors import live_disclosure
 from mileage import wire
 from mileage.models import MileageSettings
 from mileage.policy import OrderAmounts, earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
 from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
-from mileage.selectors import live_disclosure, order_has_mileage, req_tx_id_taken
+from mileage.selectors import order_has_mileage, req_tx_id_taken
 from mileage.services.transactions import (
     MileageRefused,
     mileage_authorize,

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from portal.append_only import AppendOnlyModel
+from core.append_only import AppendOnlyModel
 from portal.constraints import non_negative
 
 from .querysets import OrderQuerySet
@@ -123,6 +123,11 @@ class Order(models.Model):
 
     def check_guest_password(self, raw: str) -> bool:
         return bool(self.guest_password_hash) and check_password(raw, self.guest_password_hash)
+
+    @property
+    def paid_at_placement(self) -> bool:
+        """Paid when placed (card, real-time transfer, phone); a bank transfer is paid later (mileage.shop)."""
+        return self.payment_method != PaymentMethod.BANK_TRANSFER
 
     @property
     def is_guest(self) -> bool:

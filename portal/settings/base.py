@@ -263,11 +263,11 @@ HEALTHZ_OUTBOX_MAX_AGE_SECONDS = env.int("HEALTHZ_OUTBOX_MAX_AGE_SECONDS", defau
 # /metrics (Prometheus): operators, loopback, or `Authorization: Bearer <METRICS_TOKEN>` when it is set.
 METRICS_TOKEN = env("METRICS_TOKEN", default="")
 
-# Every handler masks the hash key and any `secret=` (portal/log_redaction.py), on every logger.
+# Every handler masks the hash key and any `secret=` (core/log_redaction.py), on every logger.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "portal.log_redaction.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "core.log_redaction.RedactSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

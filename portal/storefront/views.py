@@ -17,6 +17,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cms_pages.selectors import live_disclosure
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
 from mileage.policy import store_points_earn
@@ -26,7 +27,7 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available, live_disclosure, mileage_for_order
+from mileage.selectors import base_rate_x10, checkout_available, mileage_for_order
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
@@ -112,7 +113,8 @@ def order_form(request: HttpRequest) -> HttpResponse:
     shop_settings = MileageSettings.load()
     form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member),
                      earn_choice=shop_settings.buyer_chooses_earn)
-    mileage_on, _why = checkout_available()
+    disclosure = live_disclosure()
+    mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
     points = 0
     if request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on):
         points = form.cleaned_data.get("store_points") or 0
@@ -151,7 +153,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
                        rate_x10=rate, earn_choice=earn_choice)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice if mileage_on else None,
-        "mileage_on": mileage_on, "disclosure": live_disclosure(), "MIN_USE_WON": MIN_USE_WON,
+        "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings,

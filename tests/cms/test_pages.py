@@ -13,8 +13,9 @@ from cms_pages.models import (
     HomePage,
     ServiceOverviewPage,
 )
+from cms_pages.selectors import live_disclosure
 from mileage.models import MileageSettings, OperatorNotice
-from mileage.selectors import checkout_available, live_disclosure
+from mileage.selectors import checkout_available
 from portal.demo import load_demo
 
 pytestmark = pytest.mark.django_db
@@ -67,15 +68,15 @@ def test_disclosure_block_shows_the_providers_rate(client, shop, sandbox, settin
 
 
 def test_unpublishing_the_disclosure_switches_checkout_off_and_tells_operators(shop):
-    assert checkout_available() == (True, "")
+    assert checkout_available(disclosure_published=live_disclosure() is not None) == (True, "")
     revision_before = live_disclosure().live_revision_id
     disclosure = EarnBaseDisclosurePage.objects.get()
     disclosure.unpublish()
-    available, why = checkout_available()
+    available, why = checkout_available(disclosure_published=live_disclosure() is not None)
     assert not available and "적립 기준 안내" in why
     assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 1
     disclosure.save_revision().publish()
-    assert checkout_available() == (True, "")
+    assert checkout_available(disclosure_published=live_disclosure() is not None) == (True, "")
     assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 0
     assert live_disclosure().live_revision_id != revision_before
 

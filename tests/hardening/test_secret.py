@@ -8,8 +8,8 @@ import pytest
 import requests
 from django.core.cache import cache
 
+from core.log_redaction import MASK, RedactSecretsFilter
 from mileage.provider.client import MileageClient, ProviderUnavailable
-from portal.log_redaction import MASK, RedactSecretsFilter
 from tests.sandbox_process import free_port
 
 pytestmark = pytest.mark.sandbox
@@ -126,8 +126,8 @@ def test_log_filter_masks_the_key_and_any_secret(settings):
 
 
 def test_the_project_handler_masks_keys_of_the_settings_screen():
+    from core.log_redaction import redact
     from mileage.models import MileageSettings
-    from portal.log_redaction import redact
 
     other = "b" * 40
     MileageSettings(hash_key=other)  # loading a row registers its key

@@ -51,7 +51,7 @@ def test_manual_example_end_to_end(client, shop):
     assert "네이버 마일리지 사용: -500원" in mail.outbox[0].body
     assert "1% 적립 예정 45원" in mail.outbox[0].body
     # the order records the revision of the earn-base disclosure that was live, and the operator's detail links it
-    from mileage.selectors import live_disclosure
+    from cms_pages.selectors import live_disclosure
 
     disclosure = live_disclosure()
     assert order.disclosure_revision_id == disclosure.live_revision_id

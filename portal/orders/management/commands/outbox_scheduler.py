@@ -4,6 +4,8 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from portal.periodic import periodic_sweep
+
 
 class Command(BaseCommand):
     help = ("Every few seconds: cancel unpaid bank transfers past their deadline (E8), abandon stuck placements and "
@@ -15,8 +17,6 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true")
 
     def handle(self, *args, interval: float, once: bool, **options):
-        from portal.periodic import periodic_sweep
-
         while True:
             close_old_connections()  # a connection the database dropped is replaced, not reused
             try:

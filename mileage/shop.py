@@ -1,0 +1,27 @@
+"""What the mileage app needs to know of the shop's order. The portal's `orders.Order` satisfies `ShopOrder`; the
+mileage app refers to it by this protocol (and its models by the string "orders.Order"), so it imports nothing of
+the portal (pyproject's import-linter contracts)."""
+
+from typing import Protocol
+
+
+class ShopOrder(Protocol):
+    pk: int
+    number: str
+    member_id: int | None
+    goods_won: int
+    excluded_goods_won: int
+    discount_won: int
+    store_points_won: int
+    shipping_won: int
+    mileage_use_won: int
+    earn_choice: str
+
+    @property
+    def lines(self): ...  # the order's lines (product_code, product_name, unit_price_won, quantity, …)
+
+    @property
+    def paid_at_placement(self) -> bool:
+        """Whether the order is paid when it is placed (card, transfer, phone), as opposed to a bank transfer that
+        the buyer pays later (isConfirmed of PROTOCOL §2)."""
+        ...

@@ -428,7 +428,7 @@ def main():
     args = parser.parse_args()
     scale = SCALES[args.scale]
     month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
-    from portal.demo import load_demo
+    from portal.demo.shop import load_demo
 
     load_demo()
     if args.memory_only:

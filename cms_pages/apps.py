@@ -5,3 +5,12 @@ class CmsPagesConfig(AppConfig):
     name = "cms_pages"
     label = "cms_pages"
     verbose_name = "페이지"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from .models import MerchantDetails
+        from .selectors import merchant_rows_forget
+
+        post_save.connect(merchant_rows_forget, sender=MerchantDetails, dispatch_uid="merchant-rows-save")
+        post_delete.connect(merchant_rows_forget, sender=MerchantDetails, dispatch_uid="merchant-rows-delete")

@@ -1,8 +1,31 @@
 """Reads of the CMS pages that other parts ask for."""
 
-from .models import EarnBaseDisclosurePage
+from django.core.cache import cache
+from wagtail.models import Site
+
+from .models import EarnBaseDisclosurePage, MerchantDetails
 
 
 def live_disclosure() -> EarnBaseDisclosurePage | None:
     """The published 적립 기준 안내 (POLICY E1): checkout offers mileage only while it is live."""
     return EarnBaseDisclosurePage.objects.live().public().first()
+
+
+MERCHANT_KEY = "shop:merchant-details"
+MERCHANT_CACHE_SECONDS = 300
+
+
+def merchant_rows(request=None) -> list[tuple[str, str]]:
+    """상호, 대표자, 사업자등록번호, … of the merchant (the Wagtail site setting), for the shop's footer and the
+    receipts; cached, and cleared when the setting is saved (cms_pages/apps.py)."""
+    rows = cache.get(MERCHANT_KEY)
+    if rows is None:
+        site = (Site.find_for_request(request) if request is not None else None) or Site.objects.filter(
+            is_default_site=True).first()
+        rows = MerchantDetails.for_site(site).as_rows() if site is not None else []
+        cache.set(MERCHANT_KEY, rows, MERCHANT_CACHE_SECONDS)
+    return rows
+
+
+def merchant_rows_forget(**kwargs) -> None:
+    cache.delete(MERCHANT_KEY)

@@ -3,7 +3,9 @@
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
 from django.utils.translation import gettext as _
 
-OPERATOR_PERMISSION = "orders.operate_console"
+from portal.accounts.roles import OPERATOR_PERMISSION
+
+__all__ = ["OPERATOR_PERMISSION", "OperatorRequiredMixin"]
 
 
 class OperatorRequiredMixin(LoginRequiredMixin, PermissionRequiredMixin):

@@ -170,12 +170,12 @@ class ReceiptBatchView(OperatorRequiredMixin, View):
     says how many orders match, 만들기 records the batch and leads to its progress page."""
 
     def _orders(self, query):
-        from portal.receipts.batch import MAX_BATCH
+        from .receipt_batches import MAX_BATCH
 
         return OrderFilter(query, queryset=Order.objects.order_by("-placed_at")).qs[:MAX_BATCH]
 
     def get(self, request):
-        from portal.receipts.batch import MAX_BATCH
+        from .receipt_batches import MAX_BATCH
 
         count = self._orders(request.GET).count()
         return render(request, "console/receipt_batch_new.html", {
@@ -185,7 +185,7 @@ class ReceiptBatchView(OperatorRequiredMixin, View):
     def post(self, request):
         from django.http import QueryDict
 
-        from portal.receipts.batch import receipt_batch_request
+        from .receipt_batches import receipt_batch_request
 
         query = QueryDict(request.POST.get("query", ""))
         ids = list(self._orders(query).values_list("pk", flat=True))

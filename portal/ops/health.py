@@ -15,6 +15,10 @@ from django.db import connection
 from django.db.models import Count, Min, Q
 from django.utils import timezone
 
+from mileage.models import MileageSettings, OutboxMessage, OutboxStatus
+from mileage.provider import ProviderError, ProviderUnavailable
+from mileage.provider.client import client_for
+
 PROVIDER_CACHE_KEY = "healthz:provider"
 
 
@@ -44,10 +48,6 @@ def check_provider() -> dict:
         cached = None
     if cached is not None:
         return {**cached, "cached": True}
-    from mileage.models import MileageSettings
-    from mileage.provider import ProviderError, ProviderUnavailable
-    from mileage.provider.client import client_for
-
     api_id, hash_key = MileageSettings.load().effective_credentials()
     client = client_for(api_id, hash_key, connect_timeout=settings.HEALTHZ_PROVIDER_TIMEOUT,
                         read_timeout=settings.HEALTHZ_PROVIDER_TIMEOUT, retries=0)
@@ -69,8 +69,6 @@ def check_provider() -> dict:
 
 def outbox_backlog(now=None) -> dict:
     """Pending messages, the oldest one's age in seconds, and the FAILED ones waiting for an operator."""
-    from mileage.models import OutboxMessage, OutboxStatus
-
     now = now or timezone.now()
     row = OutboxMessage.objects.aggregate(
         pending=Count("id", filter=Q(status=OutboxStatus.PENDING)),

@@ -14,6 +14,9 @@ from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from mileage.models import MileageEvent, MileageStateChange, OutboxMessage, OutboxStatus, TransactionState
+from portal.aftersales.models import Refund, RefundStatus
+
 LATENCY_WINDOW = timedelta(hours=1)
 REFUSED_WINDOW = timedelta(hours=24)
 LATENCY_SAMPLE = 10_000  # the newest events of the window; enough for a p95
@@ -50,9 +53,6 @@ class OpsSummary:
 
 
 def ops_summary(now=None) -> OpsSummary:
-    from mileage.models import MileageEvent, MileageStateChange, OutboxMessage, OutboxStatus, TransactionState
-    from portal.aftersales.models import Refund, RefundStatus
-
     now = now or timezone.now()
     recent = Q(created_at__gte=now - LATENCY_WINDOW)
     outbox = OutboxMessage.objects.aggregate(  # one query: the backlog and the last hour's attempts

@@ -7,7 +7,7 @@ from django.http import HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from portal.console.access import OPERATOR_PERMISSION
+from portal.accounts.roles import OPERATOR_PERMISSION
 
 from .health import health
 from .metrics import render_metrics

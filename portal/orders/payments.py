@@ -40,9 +40,7 @@ REFUND_METHOD_OF = {PaymentMethod.CARD: "card", PaymentMethod.REALTIME_TRANSFER:
 def refunded_by_gateway_won(payment: Payment) -> int:
     """The money of this order's refunds that go back through this payment's gateway (환불 방식 카드취소,
     계좌이체취소 or 휴대폰결제취소). A cancel carries such a refund out; a 현금환불 is paid by the shop instead."""
-    from portal.aftersales.models import Refund
-
-    return Refund.objects.filter(order_id=payment.order_id, method=REFUND_METHOD_OF.get(payment.method, "-")) \
+    return payment.order.refunds.filter(method=REFUND_METHOD_OF.get(payment.method, "-")) \
         .aggregate(s=Sum("cash_won"))["s"] or 0
 
 

@@ -17,6 +17,7 @@ from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
+from cms_pages.selectors import merchant_rows
 from mileage.selectors import mileage_for_order
 
 FONT_DIR = settings.BASE_DIR / "static" / "fonts"
@@ -44,8 +45,6 @@ def _receipt_context(order) -> dict:
 
 def _merchant() -> list[tuple[str, str]]:
     """상호, 대표자, 사업자등록번호, … from the Wagtail site setting (cached; cleared when it is saved)."""
-    from portal.storefront.templatetags.shop import merchant_rows
-
     return merchant_rows()
 
 
@@ -96,7 +95,7 @@ def receipt_pdf(order) -> bytes:
 
 def receipts_zip(orders, *, workers: int = 2) -> bytes:
     """Receipts of many orders in one zip; the ones not cached yet are rendered on `workers` processes. The bench
-    measures rendering with it; the console's batches are built by a task worker instead (portal/receipts/batch.py),
+    measures rendering with it; the console's batches are built by a task worker instead (portal/console/receipt_batches.py),
     never inside a request."""
     ready: dict[str, bytes] = {}
     pending = []

@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "portal.storefront",
     "portal.aftersales",
     "portal.console",
+    "portal.ops",
+    "portal.demo",
     "mileage",
     "cms_pages",
     "wagtail.contrib.forms",

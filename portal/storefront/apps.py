@@ -8,11 +8,9 @@ class StorefrontConfig(AppConfig):
     verbose_name = "쇼핑몰"
 
     def ready(self):
-        from cms_pages.models import MerchantDetails
         from portal.catalog.models import Category
 
         from .templatetags.shop import clear_cache
 
-        for model in (Category, MerchantDetails):
-            post_save.connect(clear_cache, sender=model, dispatch_uid=f"shop-cache-{model.__name__}-save")
-            post_delete.connect(clear_cache, sender=model, dispatch_uid=f"shop-cache-{model.__name__}-delete")
+        post_save.connect(clear_cache, sender=Category, dispatch_uid="shop-cache-Category-save")
+        post_delete.connect(clear_cache, sender=Category, dispatch_uid="shop-cache-Category-delete")

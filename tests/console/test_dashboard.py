@@ -12,7 +12,7 @@ from mileage.models import MileageEvent, MileageTransaction, OutboxMessage, Sett
 from mileage.models.outbox import OutboxStatus
 from portal.aftersales.models import Refund
 from portal.console.dashboard import last_months
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.orders.models import Order, PaymentMethod
 from tests.factories import ProductFactory, order_for
 

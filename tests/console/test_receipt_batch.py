@@ -8,11 +8,11 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from portal.console import receipt_batches as batches
 from portal.console.models import ReceiptBatch, ReceiptBatchStatus
-from portal.demo import load_demo
-from portal.receipts import batch as batches
+from portal.console.receipt_batches import receipt_batch_build
+from portal.demo.shop import load_demo
 from portal.receipts import render
-from portal.receipts.batch import receipt_batch_build
 from tests.factories import ProductFactory, order_for
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +47,7 @@ def test_the_request_records_the_batch_and_renders_nothing(operator, private, mo
         def enqueue(batch_id):
             queued.append(batch_id)
 
-    monkeypatch.setattr("portal.receipts.tasks.build_receipt_batch", Worker)
+    monkeypatch.setattr("portal.console.receipt_batches.build_receipt_batch", Worker)
     with django_capture_on_commit_callbacks(execute=True):
         response = operator.post("/console/receipts/", {"query": ""})
     batch = ReceiptBatch.objects.get()

@@ -13,7 +13,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from mileage.models import MileageTransaction
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.orders.models import Order, PaymentMethod
 from tests.factories import ProductFactory, order_for
 

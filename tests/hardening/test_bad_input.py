@@ -9,7 +9,7 @@ from django.test import Client
 
 from mileage.wire import NotANumber, parse_int
 from portal.aftersales.models import Exchange, Refund, ReturnRequest
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from tests.factories import ProductFactory, order_for
 

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from openpyxl import load_workbook
 
 from portal.console.exports import export_response, safe_cell
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.orders.models import Order
 from tests.factories import ProductFactory, order_for
 

@@ -10,7 +10,7 @@ from django.contrib.auth import hashers
 from django.contrib.auth.models import User
 from django.test import Client
 
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from tests.factories import ProductFactory, order_for
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.orders.models import Order
 from portal.receipts import render
 from tests.factories import MemberFactory, ProductFactory, order_for

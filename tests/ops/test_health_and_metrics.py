@@ -20,7 +20,7 @@ from mileage.models import (
     TransactionState,
 )
 from portal.aftersales.models import Refund, RefundReason, RefundStatus
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.ops.metrics import ops_summary, quantile
 from tests.factories import ProductFactory, order_for
 

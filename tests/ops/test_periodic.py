@@ -12,8 +12,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from mileage.models import MileageEvent, OutboxMessage, OutboxStatus
+from portal.ops.periodic import SWEEP_LOCK, SweepResult, lock_key, periodic_sweep
 from portal.orders.models import Order, OrderStatus, OrderStatusChange
-from portal.periodic import SWEEP_LOCK, SweepResult, lock_key, periodic_sweep
 from tests.console.conftest import operator, place  # noqa: F401  (fixture)
 from tests.storefront.conftest import shop  # noqa: F401  (fixture)
 

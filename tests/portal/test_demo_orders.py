@@ -10,7 +10,7 @@ from django.utils import timezone
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.aftersales.models import Refund, RefundStatus
-from portal.demo_orders import DEMO_NOTE, load_demo_orders
+from portal.demo.orders import DEMO_NOTE, load_demo_orders
 from portal.orders.models import Order, OrderStatus
 from tests.storefront.conftest import shop, use_merchant  # noqa: F401
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from mileage.models import Exclusion, MileageSettings
 from portal.catalog.models import Product
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 from portal.orders.models import Order, OrderStatus, OrderStatusChange
 from portal.orders.services import TransitionNotAllowed, next_order_number, order_set_status
 from tests.factories import ProductFactory, UserFactory, order_for

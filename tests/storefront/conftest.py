@@ -2,7 +2,7 @@ import pytest
 from django.core.cache import cache
 
 from mileage.models import MileageSettings
-from portal.demo import load_demo
+from portal.demo.shop import load_demo
 
 
 @pytest.fixture

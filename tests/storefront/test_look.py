@@ -11,8 +11,8 @@ from pypdf import PdfReader
 from wagtail.models import Site
 
 from cms_pages.models import MerchantDetails
-from portal.demo import load_demo
-from portal.demo_shop import DEMO_MERCHANT, load_product_images
+from portal.demo.merchant import DEMO_MERCHANT, load_product_images
+from portal.demo.shop import load_demo
 from portal.receipts.render import receipt_html
 from tests.factories import ProductFactory, order_for
 

@@ -1,45 +1,31 @@
 """The storefront's header (category navigation) and footer (the merchant's business details).
 
 Both read from the cache: a product page costs no more queries than before the redesign. The cache is cleared when a
-category or the merchant details are saved (portal/storefront/apps.py).
+category is saved (portal/storefront/apps.py) or the merchant details are (cms_pages/apps.py).
 """
 
 from django import template
 from django.core.cache import cache
 
+from cms_pages.selectors import merchant_rows
+from portal.catalog.models import Category
+
 register = template.Library()
 
 CATEGORIES_KEY = "shop:categories"
-MERCHANT_KEY = "shop:merchant-details"
 CACHE_SECONDS = 300
 
 
 def categories() -> list[dict]:
     rows = cache.get(CATEGORIES_KEY)
     if rows is None:
-        from portal.catalog.models import Category
-
         rows = list(Category.objects.filter(parent__isnull=True).values("name", "slug"))
         cache.set(CATEGORIES_KEY, rows, CACHE_SECONDS)
     return rows
 
 
-def merchant_rows(request=None) -> list[tuple[str, str]]:
-    rows = cache.get(MERCHANT_KEY)
-    if rows is None:
-        from wagtail.models import Site
-
-        from cms_pages.models import MerchantDetails
-
-        site = (Site.find_for_request(request) if request is not None else None) or Site.objects.filter(
-            is_default_site=True).first()
-        rows = MerchantDetails.for_site(site).as_rows() if site is not None else []
-        cache.set(MERCHANT_KEY, rows, CACHE_SECONDS)
-    return rows
-
-
 def clear_cache(**kwargs) -> None:
-    cache.delete_many([CATEGORIES_KEY, MERCHANT_KEY])
+    cache.delete(CATEGORIES_KEY)
 
 
 @register.inclusion_tag("storefront/includes/header.html", takes_context=True)

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from portal.demo import DEMO_LOGINS, load_demo
-from portal.demo_shop import load_product_images
+from portal.demo.merchant import load_product_images
+from portal.demo.shop import DEMO_LOGINS, load_demo
 
 
 class Command(BaseCommand):

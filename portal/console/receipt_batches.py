@@ -14,10 +14,12 @@ import zipfile
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django_tasks import task
 
-from portal.console.models import ReceiptBatch, ReceiptBatchStatus
+from portal.orders.models import Order
+from portal.receipts.render import receipt_pdf, receipt_storage
 
-from .render import receipt_pdf, receipt_storage
+from .models import ReceiptBatch, ReceiptBatchStatus
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 1_000
@@ -30,8 +32,6 @@ def batch_path(batch: ReceiptBatch) -> str:
 
 def receipt_batch_request(*, order_ids: list[int], query: str, by) -> ReceiptBatch:
     """Record a batch of these orders and have a worker build it."""
-    from .tasks import build_receipt_batch
-
     ids = list(order_ids)[:MAX_BATCH]
     with transaction.atomic():
         batch = ReceiptBatch.objects.create(requested_by=by if by.is_authenticated else None, query=query[:2000],
@@ -42,8 +42,6 @@ def receipt_batch_request(*, order_ids: list[int], query: str, by) -> ReceiptBat
 
 def receipt_batch_build(*, batch_id: str) -> ReceiptBatch:
     """Render the batch's receipts into one zip in private storage; READY afterwards, or FAILED with the reason."""
-    from portal.orders.models import Order
-
     batch = ReceiptBatch.objects.get(pk=batch_id)
     if batch.status == ReceiptBatchStatus.READY:
         return batch
@@ -72,3 +70,9 @@ def receipt_batch_build(*, batch_id: str) -> ReceiptBatch:
                                                     done=batch.total, finished_at=timezone.now())
     batch.refresh_from_db()
     return batch
+
+
+@task()
+def build_receipt_batch(batch_id: str) -> str:
+    """The background task (django-tasks) that builds a batch outside the operator's request."""
+    return receipt_batch_build(batch_id=batch_id).status

@@ -11,6 +11,9 @@ from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from cms_pages.models import MerchantDetails
+from portal.catalog.models import Product
+
 DEMO_MERCHANT = {
     "company_name": "(주)마일리지샵", "representative": "홍길동", "business_number": "123-45-67890",
     "address": "서울특별시 동작구 보라매로5길 15 전문건설회관 28층", "mail_order_number": "제2026-서울동작-0123호",
@@ -27,8 +30,6 @@ SIZE = 480
 
 def load_merchant_details() -> None:
     from wagtail.models import Site
-
-    from cms_pages.models import MerchantDetails
 
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
@@ -74,8 +75,6 @@ def _mix(color: str, other: str, amount: float) -> str:
 
 def load_product_images() -> int:
     """Draw a picture for every product without one; returns how many products got one."""
-    from portal.catalog.models import Product
-
     count = 0
     for product in Product.objects.filter(image="").order_by("id"):
         path = f"products/demo-{product.code.lower()}.png"

@@ -4,13 +4,13 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from portal.periodic import periodic_sweep
+from portal.ops.periodic import periodic_sweep
 
 
 class Command(BaseCommand):
     help = ("Every few seconds: cancel unpaid bank transfers past their deadline (E8), abandon stuck placements and "
             "send due outbox messages, under a PostgreSQL advisory lock so that every node may run it "
-            "(portal/periodic.py).")
+            "(portal/ops/periodic.py).")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=5.0)
@@ -24,7 +24,7 @@ class Command(BaseCommand):
             except Exception:  # one failed tick must not stop the scheduler; the next tick retries
                 if once:
                     raise
-                logging.getLogger("portal.periodic").exception("sweep failed; retrying at the next tick")
+                logging.getLogger("portal.ops.periodic").exception("sweep failed; retrying at the next tick")
                 result = None
             if result is not None:
                 if result.expired:

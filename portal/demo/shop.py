@@ -19,7 +19,7 @@ from cms_pages.models import (
 from mileage.models import Exclusion, MileageSettings
 from portal.accounts.models import Member
 from portal.catalog.models import Category, Product
-from portal.demo_shop import load_merchant_details
+from portal.demo.merchant import load_merchant_details
 
 OPERATORS_GROUP = "운영자"
 EDITORS_GROUP = "가맹점 편집자"

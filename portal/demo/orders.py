@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.utils import timezone
 
+from mileage.models import MileageSettings
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.services.transactions import outbox_deliver_due
 from portal.accounts.models import Member
@@ -113,8 +114,6 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
     """Place the demo stories if they are not there yet. Returns how many orders were placed."""
     if Order.objects.filter(shipping_message=DEMO_NOTE).exists():
         return 0
-    from mileage.models import MileageSettings
-
     sandbox = Sandbox((sandbox_base or settings.MILEAGE_API_BASE).rstrip("/"),
                       MileageSettings.load().effective_credentials()[0])
     try:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from portal.demo_orders import SandboxUnavailable, load_demo_orders
+from portal.demo.orders import SandboxUnavailable, load_demo_orders
 
 
 class Command(BaseCommand):

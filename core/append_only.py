@@ -1,6 +1,8 @@
 """Rows that are written once and never edited or deleted: a reversal is a new row (ADR 0002)."""
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 
 class AppendOnlyError(Exception):
@@ -19,3 +21,17 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(f"{type(self).__name__} rows are append-only")
+
+
+class StateChangeRow(AppendOnlyModel):
+    """The shape every "moved from … to …" row shares (an order's status, a mileage transaction's state): who, when,
+    why. Subclasses add what moved and its from/to fields with their own choices."""
+
+    note = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+        ordering = ["changed_at", "id"]

@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.append_only import AppendOnlyError, AppendOnlyModel
+from core.append_only import AppendOnlyError, AppendOnlyModel, StateChangeRow
 
 __all__ = ["MILEAGE_TRANSITIONS", "AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageStateChange",
            "MileageTransaction", "TransactionState"]
@@ -128,19 +128,14 @@ class MileageEvent(AppendOnlyModel):
         ]
 
 
-class MileageStateChange(AppendOnlyModel):
+class MileageStateChange(StateChangeRow):
     """One move of a transaction along MILEAGE_TRANSITIONS, with the event that caused it. Append-only."""
 
     transaction = models.ForeignKey(MileageTransaction, on_delete=models.PROTECT, related_name="state_changes")
     from_state = models.CharField(max_length=12, choices=TransactionState.choices, blank=True)
     to_state = models.CharField(max_length=12, choices=TransactionState.choices)
     event = models.ForeignKey(MileageEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(max_length=200, blank=True)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    changed_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
+    class Meta(StateChangeRow.Meta):
         verbose_name = _("네이버 마일리지 상태 변경")
         verbose_name_plural = _("네이버 마일리지 상태 변경")
-        ordering = ["changed_at", "id"]

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.append_only import AppendOnlyModel
+from core.append_only import StateChangeRow
 from portal.constraints import non_negative
 
 from .querysets import OrderQuerySet
@@ -215,18 +215,13 @@ class PaymentCancel(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="paymentcancel_amount_positive")]
 
 
-class OrderStatusChange(AppendOnlyModel):
+class OrderStatusChange(StateChangeRow):
     """Who moved an order from which status to which, and when. Append-only."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=20, choices=OrderStatus.choices, blank=True)
     to_status = models.CharField(max_length=20, choices=OrderStatus.choices)
-    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="+")
-    changed_at = models.DateTimeField()
-    note = models.CharField(max_length=200, blank=True)
 
-    class Meta:
+    class Meta(StateChangeRow.Meta):
         verbose_name = _("처리상태 변경")
         verbose_name_plural = _("처리상태 변경")
-        ordering = ["changed_at", "id"]

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from .earn import EarnBaseRule, OrderAmounts, earn_amount, earn_base
 from .returns import validate_mileage_return
 
-CANCEL, REPAYMENT, NONE = "cancel", "repayment", "none"
+CANCEL, REPAYMENT = "cancel", "repayment"
 DEFAULT_RULE = EarnBaseRule()
 
 
 @dataclass(frozen=True)
 class RefundPlan:
-    call: str  # CANCEL | REPAYMENT | NONE
+    call: str  # CANCEL | REPAYMENT
     returned_won: int  # mileage given back by this refund
     use_after_won: int  # what the order still uses at the provider afterwards
     earn_base_after_won: int
@@ -25,16 +25,15 @@ class RefundPlan:
 
 
 def refund_plan(*, used_won: int, returned_before_won: int, mileage_back_won: int, remaining: OrderAmounts | None,
-                original_rate_x10: int, rule: EarnBaseRule = DEFAULT_RULE, has_mileage: bool = True) -> RefundPlan:
-    """`remaining` is what is left of the order after this refund (None or no goods: nothing is left).
+                original_rate_x10: int, rule: EarnBaseRule = DEFAULT_RULE) -> RefundPlan:
+    """Only for an order whose use the provider holds (an order without mileage tells the provider nothing).
+    `remaining` is what is left of the order after this refund (None or no goods: nothing is left).
 
     Examples (§7, §8): the 5,000원 order paid 4,500원 + 500원 mileage, cancelled with 500원 back → CANCEL, use 0.
     Two of three lines returned with 200원 back → REPAYMENT, use 300원, earn on what remains at the original rate.
     Raises PolicyError when more would go back than the order used (summed over earlier refunds)."""
     validate_mileage_return(mileage_back_won, used_won=used_won, already_returned_won=returned_before_won)
     use_after = used_won - returned_before_won - mileage_back_won
-    if not has_mileage:
-        return RefundPlan(NONE, 0, 0, 0, 0, 0)
     nothing_left = remaining is None or remaining.goods_won == 0
     if nothing_left and use_after == 0:
         return RefundPlan(CANCEL, mileage_back_won, 0, 0, 0, 0)

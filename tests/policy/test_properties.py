@@ -11,9 +11,11 @@ from mileage.policy import (
     earn_amount,
     earn_base,
     max_use_amount,
+    refund_plan,
     validate_mileage_return,
 )
 from mileage.policy.constants import MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON
+from mileage.policy.refund import CANCEL
 
 won = st.integers(min_value=0, max_value=50_000_000)
 rates = st.integers(min_value=0, max_value=1000)
@@ -75,11 +77,16 @@ def test_returns_never_exceed_use(used, attempts):
     assert 0 <= returned <= used
 
 
-@given(orders(), rules, rates)
-def test_full_refund_reverses_everything(amounts, rule, rate):
-    # A full refund returns the whole use and cancels the whole earn: nothing remains on either side.
+@given(orders(), rules, rates, st.integers(0, 100_000))
+def test_given_any_order_when_it_is_fully_refunded_then_nothing_remains_at_the_provider(amounts, rule, rate, earlier):
+    # given an order that used mileage (part of it perhaps given back by an earlier partial refund)
     used = amounts.mileage_use_won
-    returned = validate_mileage_return(used, used_won=used, already_returned_won=0)
-    earned = earn_amount(earn_base(amounts, rule), rate)
-    assert used - returned == 0
-    assert earned - earned == 0
+    returned_before = min(earlier, used)
+    # when the last refund gives back the rest and nothing of the order remains
+    plan = refund_plan(used_won=used, returned_before_won=returned_before, mileage_back_won=used - returned_before,
+                       remaining=None, original_rate_x10=rate, rule=rule)
+    # then the provider cancels the whole transaction: no use, no earn base, no earn left
+    assert plan.call == CANCEL
+    assert (plan.use_after_won, plan.earn_base_after_won, plan.order_amount_after_won, plan.earn_after_won) == \
+        (0, 0, 0, 0)
+    assert plan.returned_won == used - returned_before

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mileage.policy import OrderAmounts, PolicyError, earn_amount, refund_plan
-from mileage.policy.refund import CANCEL, NONE, REPAYMENT
+from mileage.policy.refund import CANCEL, REPAYMENT
 
 
 def test_cancel_after_payment_returns_the_whole_use():
@@ -26,12 +26,6 @@ def test_partial_return_reapproves_on_what_remains_at_the_original_rate():
     with pytest.raises(PolicyError):
         refund_plan(used_won=1_000, returned_before_won=700, mileage_back_won=301, remaining=remaining,
                     original_rate_x10=10)
-
-
-def test_order_without_mileage_tells_the_provider_nothing():
-    plan = refund_plan(used_won=0, returned_before_won=0, mileage_back_won=0, remaining=None, original_rate_x10=10,
-                       has_mileage=False)
-    assert plan.call == NONE
 
 
 def test_cancelled_order_keeping_part_of_the_use_reapproves_without_earn():

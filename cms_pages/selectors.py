@@ -3,12 +3,17 @@
 from django.core.cache import cache
 from wagtail.models import Site
 
+from core.request_memo import remembered
+
 from .models import EarnBaseDisclosurePage, MerchantDetails
+
+LIVE_DISCLOSURE = "cms_pages.live_disclosure"
 
 
 def live_disclosure() -> EarnBaseDisclosurePage | None:
-    """The published 적립 기준 안내 (POLICY E1): checkout offers mileage only while it is live."""
-    return EarnBaseDisclosurePage.objects.live().public().first()
+    """The published 적립 기준 안내 (POLICY E1): checkout offers mileage only while it is live. Read once per
+    request (the order form and the order it places ask for the same page)."""
+    return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().public().first())
 
 
 MERCHANT_KEY = "shop:merchant-details"

@@ -12,6 +12,7 @@ class MileageConfig(AppConfig):
 
         from core.log_redaction import register_secret
         from mileage.models import MileageSettings
+        from mileage.models.settings import settings_memo_saved
         from mileage.policy.errors import install_translator
         from mileage.provider import outbox
         from mileage.services.transactions import mileage_answer_apply
@@ -21,6 +22,7 @@ class MileageConfig(AppConfig):
 
         post_init.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-init")
         post_save.connect(remember_key, sender=MileageSettings, weak=False, dispatch_uid="mileage-redact-save")
+        post_save.connect(settings_memo_saved, sender=MileageSettings, dispatch_uid="mileage-settings-memo-saved")
         # The pure-Python policy's messages are Korean msgids: a person sees them in the active language (one only).
         install_translator(gettext)
         outbox.answer_with(mileage_answer_apply)

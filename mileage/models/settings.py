@@ -1,11 +1,20 @@
-"""The merchant's mileage settings (노출설정 및 셋팅): credentials and the earn-base choices (E1)."""
+"""The merchant's mileage settings (노출설정 및 셋팅): credentials and the earn-base choices (E1).
+
+A request reads the row once (core.request_memo): `load()` hands out copies of what it read, so a form that
+changes the instance it was given changes nothing for the next reader; a save puts the saved row instead. Outside a
+request (workers, the scheduler) every `load()` reads the row."""
+
+import copy
 
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.request_memo import remember, remembered
 from mileage.policy import EarnBaseRule
+
+MEMO_KEY = "mileage.settings"
 
 api_id_validator = RegexValidator(
     r"^[A-Za-z0-9]{6}$", _("가맹점 API ID는 영문/숫자 6자입니다.")
@@ -41,8 +50,7 @@ class MileageSettings(models.Model):
 
     @classmethod
     def load(cls) -> "MileageSettings":
-        obj, _created = cls.objects.get_or_create(pk=1)
-        return obj
+        return copy.copy(remembered(MEMO_KEY, lambda: cls.objects.get_or_create(pk=1)[0]))
 
     @property
     def masked_hash_key(self) -> str:
@@ -59,3 +67,7 @@ class MileageSettings(models.Model):
         if self.api_id and self.hash_key:
             return self.api_id, self.hash_key
         return settings.MILEAGE_API_ID, settings.MILEAGE_HASH_KEY
+
+
+def settings_memo_saved(sender, instance, **kwargs) -> None:
+    remember(MEMO_KEY, copy.copy(instance))

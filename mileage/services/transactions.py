@@ -132,16 +132,20 @@ def payment_request(order: ShopOrder, mileage: MileageTransaction, *, order_amou
 
 def mileage_hold_record(*, order: ShopOrder, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
     """Store the buyer's verified popup choice (held at the provider) for an order, inside the order's creating
-    transaction. The unique reqTxId makes a second order with the same choice fail with IntegrityError."""
+    transaction, as APPROVING: the placement asks the approval (`mileage_authorize`) as soon as this commits, and an
+    order whose process dies before that is abandoned by the scheduler, which releases the hold. The unique reqTxId
+    makes a second order with the same choice fail with IntegrityError."""
     # E9: an order that earns the shop's 적립금 instead is approved with an earn base of 0
     base = 0 if order.earn_choice == STORE else earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
     mileage = MileageTransaction.objects.create(
-        order=order, req_tx_id=done.req_tx_id, state=T.HELD,
+        order=order, req_tx_id=done.req_tx_id, state=T.APPROVING,
         base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,
         earn_base_won=base, original_earn_base_won=base,
         expected_earn_won=earn_amount(base, done.base_rate_x10 + done.add_rate_x10), inflow_token=inflow_token,
         approval_key=f"{order.number}:approve:{uuid.uuid4().hex[:16]}")
-    MileageStateChange.objects.create(transaction=mileage, from_state="", to_state=T.HELD, note="적립/사용 선택")
+    MileageStateChange.objects.bulk_create([
+        MileageStateChange(transaction=mileage, from_state="", to_state=T.HELD, note="적립/사용 선택"),
+        MileageStateChange(transaction=mileage, from_state=T.HELD, to_state=T.APPROVING, note="승인요청")])
     return mileage
 
 
@@ -203,18 +207,20 @@ UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되�
                                    "결제해 주세요.")
 
 
-def mileage_authorize(*, order: ShopOrder) -> MileageTransaction:
+def mileage_authorize(*, order: ShopOrder, mileage: MileageTransaction | None = None) -> MileageTransaction:
     """L1 as an authorisation: approve the held choice at the provider NOW, before any money is taken.
 
     Runs outside any database transaction. Approved: the answer is applied (txId, rates, earn) and the transaction
     returned. Refused or unreachable: the transaction is FAILED, the reqTxId is aborted through the outbox (so no
-    hold is stranded, and an approval that did go through unseen is undone), and MileageRefused is raised."""
+    hold is stranded, and an approval that did go through unseen is undone), and MileageRefused is raised.
+    `mileage` is the transaction just recorded by `mileage_hold_record` (already APPROVING), if the caller has it."""
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("mileage_authorize calls the provider: it must not run inside a database transaction")
-    with transaction.atomic():
-        mileage = _lock(order)
-        _transition(mileage, T.APPROVING, note="승인요청")
-        request = payment_request(order, mileage)
+    if mileage is None or mileage.state != T.APPROVING:
+        with transaction.atomic():
+            mileage = _lock(order)
+            _transition(mileage, T.APPROVING, note="승인요청")
+    request = payment_request(order, mileage)
     try:
         result = _approve_at_provider(approval_client(), request, mileage.approval_key)
     except ProviderUnavailable as exc:
@@ -298,12 +304,11 @@ def mileage_auto_cancel(*, order: ShopOrder) -> None:
     if mileage is None or mileage.state not in LIVE_STATES:
         return
     mileage.returned_won = mileage.use_won
-    mileage.save(update_fields=["returned_won", "updated_at"])
     event = MileageEvent.objects.create(
         transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
         result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소", idempotency_key=f"{order.number}:auto_cancel")
-    _transition(mileage, T.CANCELLED, note="미입금 자동취소", event=event)
-    _book_settlement(mileage, event, use_after=0, earn_after=0)
+    booked = _book_settlement(mileage, event, use_after=0, earn_after=0)
+    _transition(mileage, T.CANCELLED, note="미입금 자동취소", event=event, fields=("returned_won", *booked))
 
 
 # --- the provider's answers --------------------------------------------------------------------------------------
@@ -352,11 +357,11 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
         earn_won=result.earn_won, result_code=result.code, result_message=result.message[:300],
         provider_ms=int(result.provider_ms) if result.provider_ms is not None else None,
         idempotency_key=idempotency_key, created_by_id=_uid(by))
+    booked = _book_settlement(mileage, event, use_after=use_after, earn_after=result.earn_won,
+                              confirmed=bool(request.get("is_confirmed")))
     new_state = ANSWER_STATES[kind]
     _transition(mileage, new_state if new_state is not None else mileage.state, note=f"{kind} {result.code}",
-                event=event, by=by, fields=tuple(fields))
-    _book_settlement(mileage, event, use_after=use_after, earn_after=result.earn_won,
-                     confirmed=bool(request.get("is_confirmed")))
+                event=event, by=by, fields=(*fields, *booked))
     return event
 
 
@@ -367,10 +372,10 @@ def _month(moment: datetime) -> str:
 
 
 def _book_settlement(mileage: MileageTransaction, event: MileageEvent, *, use_after: int | None, earn_after: int,
-                     confirmed: bool = False) -> None:
+                     confirmed: bool = False) -> tuple[str, ...]:
     """Book the provider's new state for this order after `event`, the way the provider books it: use when
     approved, earn when the deal is paid (approval with isConfirmed=Y, or stated), reversals when cancelled,
-    deltas on a re-approval."""
+    deltas on a re-approval. Returns the fields it changed on `mileage`, which the caller's transition saves."""
     kind = event.kind
     use, granted, is_granted = mileage.provider_use_won, mileage.granted_earn_won, mileage.earn_granted
     if kind == "approve":
@@ -387,15 +392,15 @@ def _book_settlement(mileage: MileageTransaction, event: MileageEvent, *, use_af
         use = use_after if use_after is not None else use
         granted = earn_after if is_granted else 0
     else:
-        return
+        return ()
     now = event.created_at or timezone.now()
-    for line_kind, delta in ((SettlementKind.USE, use - mileage.provider_use_won),
-                             (SettlementKind.EARN, granted - mileage.granted_earn_won)):
-        if delta:
-            SettlementLine.objects.create(order_id=mileage.order_id, event=event, kind=line_kind, amount_won=delta,
-                                          month=_month(now), occurred_at=now)
+    SettlementLine.objects.bulk_create([
+        SettlementLine(order_id=mileage.order_id, event=event, kind=line_kind, amount_won=delta, month=_month(now),
+                       occurred_at=now)
+        for line_kind, delta in ((SettlementKind.USE, use - mileage.provider_use_won),
+                                 (SettlementKind.EARN, granted - mileage.granted_earn_won)) if delta])
     mileage.provider_use_won, mileage.granted_earn_won, mileage.earn_granted = use, granted, is_granted
-    mileage.save(update_fields=["provider_use_won", "granted_earn_won", "earn_granted", "updated_at"])
+    return ("provider_use_won", "granted_earn_won", "earn_granted")
 
 
 # --- delivery entry points (the worker, the scheduler, the operator's retry button) ------------------------------

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from cms_pages.selectors import live_disclosure
 from mileage import wire
-from mileage.models import MileageSettings
+from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import OrderAmounts, earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
 from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
@@ -191,22 +191,21 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     done = verified_choice(choice, max_use_won=priced.max_use_won)
     if done is not None and done.mileage_use_won and priced.max_use_won == 0:
         raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
-    if done is not None and req_tx_id_taken(done.req_tx_id):
-        raise _already_used()
     if done is not None:
         priced = quote(lines, member=member, store_points_won=store_points_won,
                        mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10,
                        earn_choice=buyer.earn_choice)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
     try:
-        order = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
+        order, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
-            raise _already_used() from None  # the same choice won a race with another tab: refused, not placed
+            # the choice belongs to another order already (another tab, or a race): refused, not placed
+            raise _already_used() from None
         raise
-    if done is not None:
+    if mileage is not None:
         try:
-            mileage_authorize(order=order)
+            mileage_authorize(order=order, mileage=mileage)
         except MileageRefused as exc:
             _not_placed(order, note=f"네이버 마일리지 승인거절 [{exc.code}]")
             raise CheckoutError(_("네이버 마일리지 사용이 승인되지 않아 주문하지 못했습니다: %(reason)s "
@@ -220,7 +219,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
-            inflow_token: str, now: datetime, card_like: bool) -> Order:
+            inflow_token: str, now: datetime, card_like: bool) -> tuple[Order, MileageTransaction | None]:
     """The order, its lines, the store points taken and the held mileage choice, in one transaction."""
     with transaction.atomic():
         order = Order(
@@ -254,9 +253,8 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
                                status=PaymentStatus.WAITING,
                                gateway="" if not card_like else gateway.GATEWAY_NAME,
                                bank_account="" if card_like else SHOP_BANK_ACCOUNT)
-        if done is not None:
-            mileage_hold_record(order=order, done=done, inflow_token=inflow_token)
-    return order
+        mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
+    return order, mileage
 
 
 def _not_placed(order: Order, *, note: str) -> None:

@@ -237,7 +237,7 @@ def test_an_order_left_half_placed_by_a_dead_process_is_abandoned_and_its_hold_r
     done = checkout.verified_choice(choice, max_use_won=5_000)
     priced = checkout.quote(lines, mileage_use_won=500, rate_x10=10)
     data = {k: "" for k in checkout.Buyer.__dataclass_fields__} | {"payment_method": "card"}
-    order = checkout._record(lines, checkout.Buyer(**data), None, priced, done, "", timezone.now(), True)
+    order, _mileage = checkout._record(lines, checkout.Buyer(**data), None, priced, done, "", timezone.now(), True)
     assert order.status == OrderStatus.PLACING and shop.balance(buyer)["held"] == 500
     assert checkout.orders_abandon_stuck() == 0  # not yet: it may still be under way
     # when the scheduler sweeps after the cut-off

@@ -1,4 +1,5 @@
-"""The Django admin of orders, for superusers (and the baseline the order-queue benchmark compares against)."""
+"""The Django admin of orders, for superusers: read-only, since an order's status moves only through the services and
+their state machine (ADR 0010). It is also the baseline the order-queue benchmark compares against."""
 
 from django.contrib import admin
 
@@ -11,3 +12,12 @@ class OrderAdmin(admin.ModelAdmin):
     list_filter = ("status", "payment_method", "placed_at")
     search_fields = ("number", "orderer_name", "depositor_name", "recipient_name", "orderer_phone")
     list_per_page = 50
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -5,8 +5,8 @@ PIP := .venv/bin/pip
 PORTAL_PORT ?= 8000
 SANDBOX_PORT ?= 8001
 PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
-PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/mileage_sandbox
-SANDBOX := DJANGO_SETTINGS_MODULE=mileage.sandbox.settings $(PY) manage.py
+PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/provider_sandbox
+SANDBOX := DJANGO_SETTINGS_MODULE=provider_sandbox.settings $(PY) manage.py
 
 .PHONY: run serve test venv migrate demo messages lint pytest-sqlite pytest-postgres pytest-scaleout bench clean screenshots
 

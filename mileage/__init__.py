@@ -1,1 +1,1 @@
-"""The Naver Mileage integration: policy rules, models, services, the provider client and its sandbox."""
+"""The Naver Mileage integration: policy rules, the wire protocol, models, services and the provider client."""

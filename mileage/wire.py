@@ -1,7 +1,9 @@
 """The provider wire protocol (PROTOCOL.md): signatures, encodings and the inflow token.
 
 Pure Python, shared by the portal's client and the provider sandbox so that both sides compute the very same
-bytes. Nothing here knows about Django.
+bytes. Nothing here knows about Django, and nothing here imports the rest of the project: this module is the one
+piece of the portal that the provider sandbox may import (docs/adr/0008). The protocol owns the facts it carries
+(the ×10 rate scale, the product name's length, the inflow token's fields); `mileage.policy` takes them from here.
 """
 
 import base64
@@ -12,8 +14,25 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
-from .policy.constants import ORDER_PRODUCT_NAME_MAX_CHARS, RATE_SCALE
-from .policy.inflow import InflowToken
+# Rates are percentages with one decimal: the wire and both sides carry rate × 10 as an int (PROTOCOL, POLICY E2).
+RATE_SCALE = 10
+
+# orderProductName is cut to 66 characters before base64 (PROTOCOL §2).
+ORDER_PRODUCT_NAME_MAX_CHARS = 66
+
+
+@dataclass(frozen=True)
+class InflowToken:
+    """The NaPm inflow token's fields (§4). Minted and signed by the provider; the shop can only read them."""
+
+    visited_at: datetime  # ct
+    channel: str  # ci
+    traffic_type: str  # tr: sa search ad, ds shopping
+    base_rate_x10: int  # ba
+    extra_rate_x10: int  # aa
+    expires_at: datetime  # et
+    signature: str  # hk, only the provider can verify it
+    raw: str = ""  # the token as received, handed back to the provider as Ncisy
 
 _PHP_SAFE = "-_."
 

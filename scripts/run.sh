@@ -13,7 +13,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 SANDBOX_DEV=1 SANDBOX_TEST_CONTROLS=1 SANDBOX_SHOP_URL=${SANDBOX_SHOP_URL:-http://127.0.0.1:${PORTAL_PORT}/} \
-  DJANGO_SETTINGS_MODULE=mileage.sandbox.settings .venv/bin/gunicorn mileage.sandbox.wsgi \
+  DJANGO_SETTINGS_MODULE=provider_sandbox.settings .venv/bin/gunicorn provider_sandbox.wsgi \
   --bind "127.0.0.1:${SANDBOX_PORT}" --workers 1 --threads 8 >var/log/sandbox.log 2>&1 & pids+=($!)
 for _ in $(seq 1 60); do curl -fs -o /dev/null "http://127.0.0.1:${SANDBOX_PORT}/" && break; sleep 0.5; done
 # Three months of demo orders in every state, placed through the real services against the sandbox (once).

@@ -33,8 +33,8 @@ trap cleanup EXIT INT TERM
 
 if [ "${SANDBOX:-0}" = "1" ]; then
   # the emulator as a stand-in provider on loopback: plain HTTP, no test controls
-  SANDBOX_SSL_REDIRECT=${SANDBOX_SSL_REDIRECT:-0} DJANGO_SETTINGS_MODULE=mileage.sandbox.settings \
-    .venv/bin/gunicorn mileage.sandbox.wsgi --bind "127.0.0.1:${SANDBOX_PORT}" --workers 1 --threads 8 \
+  SANDBOX_SSL_REDIRECT=${SANDBOX_SSL_REDIRECT:-0} DJANGO_SETTINGS_MODULE=provider_sandbox.settings \
+    .venv/bin/gunicorn provider_sandbox.wsgi --bind "127.0.0.1:${SANDBOX_PORT}" --workers 1 --threads 8 \
     >"$LOG/sandbox.log" 2>&1 & pids+=($!)
 fi
 for n in $(seq 1 "$WORKERS"); do

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 def serve_command(port: int) -> list[str]:
     """The sandbox behind gunicorn (threads, so an injected slow answer does not hold the others up)."""
-    return [str(Path(sys.executable).parent / "gunicorn"), "mileage.sandbox.wsgi", "--bind", f"127.0.0.1:{port}",
+    return [str(Path(sys.executable).parent / "gunicorn"), "provider_sandbox.wsgi", "--bind", f"127.0.0.1:{port}",
             "--workers", "1", "--threads", "8", "--log-level", "warning"]
 
 
@@ -35,7 +35,7 @@ def _sandbox_database(tmp: Path) -> tuple[str, callable]:
     if not url.startswith("postgres"):
         return f"sqlite:///{tmp / 'sandbox.sqlite3'}", lambda: None
     parts = urlsplit(url)
-    name = f"{parts.path.strip('/') or 'mileage_sandbox'}_test_{os.getpid()}"
+    name = f"{parts.path.strip('/') or 'provider_sandbox'}_test_{os.getpid()}"
     admin = dict(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
                  password=parts.password, dbname="postgres", autocommit=True)
     with psycopg.connect(**admin) as conn:
@@ -62,7 +62,7 @@ class Sandbox:
     @classmethod
     def start(cls, tmp: Path) -> "Sandbox":
         db_url, drop = _sandbox_database(tmp)
-        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "mileage.sandbox.settings", "SANDBOX_DATABASE_URL": db_url,
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "provider_sandbox.settings", "SANDBOX_DATABASE_URL": db_url,
                "SANDBOX_TEST_CONTROLS": "1", "SANDBOX_DEV": "1",
                "SANDBOX_PASSWORD_HASHERS": "django.contrib.auth.hashers.MD5PasswordHasher",
                "SANDBOX_EMAIL_FILE_PATH": str(tmp / "mail"),

@@ -3,6 +3,9 @@
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+# The ×10 rate scale is a fact of the wire protocol: defined in mileage.wire, used by the rules here.
+from ..wire import RATE_SCALE
+
 # Business time of the provider and the shop (POLICY: "Business time is Asia/Seoul").
 BUSINESS_TZ = ZoneInfo("Asia/Seoul")
 
@@ -18,8 +21,7 @@ MAX_BALANCE_PER_BUYER_WON = 500_000
 # E2 — §팝업 안내: earnings below 1원 are not granted (최소 적립단위 1원).
 MIN_EARN_UNIT_WON = 1
 
-# E2 — rates are percentages with one decimal; the wire and this module carry rate × 10 as an int.
-RATE_SCALE = 10
+# E2 — rates are percentages with one decimal; the wire and this module carry rate × 10 (RATE_SCALE) as an int.
 # A percentage of an amount with the ×10 scale: amount × rate_x10 / (100 × 10).
 RATE_DENOMINATOR = 100 * RATE_SCALE
 
@@ -47,7 +49,4 @@ EXCLUSION_REASONS = (EXCLUSION_REASON_GIFT_CERTIFICATE, EXCLUSION_REASON_GOLD)
 GUEST_PASSWORD_MIN_LENGTH = 6
 GUEST_PASSWORD_MAX_LENGTH = 12
 
-# Protocol: orderProductName is cut to 66 characters before base64 (PROTOCOL §2).
-ORDER_PRODUCT_NAME_MAX_CHARS = 66
-
-__all__ = [name for name in dir() if name.isupper()]
+__all__ = [name for name in dir() if name.isupper()]  # RATE_SCALE included

@@ -4,22 +4,12 @@ The token (`NaPm`) is minted and signed by the provider; the shop can only read 
 browser session, end it at expiry or on a foreign referrer, and hand it back to the provider.
 """
 
-from dataclasses import dataclass
 from datetime import datetime
 
+from ..wire import InflowToken
 from .constants import INFLOW_TTL
 
-
-@dataclass(frozen=True)
-class InflowToken:
-    visited_at: datetime  # ct
-    channel: str  # ci
-    traffic_type: str  # tr: sa search ad, ds shopping
-    base_rate_x10: int  # ba
-    extra_rate_x10: int  # aa
-    expires_at: datetime  # et
-    signature: str  # hk, only the provider can verify it
-    raw: str = ""  # the token as received, handed back to the provider as Ncisy
+__all__ = ["InflowToken", "inflow_is_valid", "referrer_ends_inflow"]
 
 
 def inflow_is_valid(token: InflowToken | None, now: datetime) -> bool:

@@ -15,7 +15,7 @@ RESOLVE = ("import django; django.setup(); from django.urls import resolve, Reso
 
 def _sandbox_env(**extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SANDBOX_")}
-    return {**env, "DJANGO_SETTINGS_MODULE": "mileage.sandbox.settings", "PYTHONPATH": str(ROOT), **extra}
+    return {**env, "DJANGO_SETTINGS_MODULE": "provider_sandbox.settings", "PYTHONPATH": str(ROOT), **extra}
 
 
 @pytest.mark.parametrize(("flag", "expected"), [(None, "absent"), ("0", "absent"), ("1", "present")])

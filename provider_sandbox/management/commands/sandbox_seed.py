@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from mileage.sandbox.models import Buyer, Clock, Merchant
+from provider_sandbox.models import Buyer, Clock, Merchant
 
 DEMO_MERCHANT = {"api_id": "1TWXDZ", "hash_key": "aaf23a53f426561f62e71139c5f27adfd67da711", "name": "TEST"}
 DEMO_BUYERS = [("naverbuyer", "demo1234!", "네이버구매자", 15_500), ("naverbuyer2", "demo1234!", "김네이버", 0)]

@@ -11,10 +11,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from mileage import wire
-from mileage.policy import PolicyError
-from mileage.policy.constants import BUSINESS_TZ, INFLOW_TTL
 
+from . import rules
 from . import services as svc
+from .constants import BUSINESS_TZ, INFLOW_LIFETIME
 from .models import Buyer, Clock, Fault, Merchant, PopupSession, PopupState, Transaction
 
 PARTNER_SESSION_KEY = "sandbox_partner_api_id"
@@ -93,7 +93,7 @@ def ad_click(request: HttpRequest, api_id: str) -> HttpResponse:
         settings.SANDBOX_PROVIDER_KEY, visited_at=now, channel=request.GET.get("ci", "sandbox-ad"),
         traffic_type=request.GET.get("tr", "sa"), base_rate_x10=svc.base_rate(merchant, now),
         extra_rate_x10=extra_x10,
-        expires_at=now + INFLOW_TTL)
+        expires_at=now + INFLOW_LIFETIME)
     sep = "&" if "?" in target else "?"
     return redirect(f"{target}{sep}NaPm={quote(token, safe='')}")
 
@@ -180,7 +180,7 @@ def control_popup(request: HttpRequest) -> JsonResponse:
         with transaction.atomic():
             popup.save()
             bal = svc.popup_hold(popup, buyer, use, base, add, now)
-    except PolicyError as exc:
+    except rules.RuleError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     result = wire.DoneResult("OK", popup.req_tx_id, base, add, use, 0, use, bal.available_won)
     return JsonResponse(wire.done_params(merchant.hash_key, result))

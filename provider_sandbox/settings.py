@@ -4,7 +4,7 @@ from pathlib import Path
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 
 SECRET_KEY = env("SANDBOX_SECRET_KEY", default="sandbox-only-not-secret-51f0")
@@ -12,16 +12,16 @@ DEBUG = env.bool("SANDBOX_DEBUG", default=False)
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
 
 INSTALLED_APPS = [
-    "mileage.sandbox",
+    "provider_sandbox",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.humanize",
 ]
 MIDDLEWARE = [
-    "mileage.sandbox.middleware.ProviderTimeMiddleware",
+    "provider_sandbox.middleware.ProviderTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "mileage.sandbox.middleware.RejectNulMiddleware",
+    "provider_sandbox.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -47,7 +47,7 @@ SECURE_HSTS_SECONDS = env.int("SANDBOX_HSTS_SECONDS", default=0 if SANDBOX_DEV e
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = not SANDBOX_DEV
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("SANDBOX_BEHIND_PROXY", default=False) \
     else None
-ROOT_URLCONF = "mileage.sandbox.urls"
+ROOT_URLCONF = "provider_sandbox.urls"
 TEMPLATES = [{
     "BACKEND": "django.template.backends.django.DjangoTemplates",
     "DIRS": [],
@@ -87,7 +87,7 @@ SANDBOX_REVIEWER_PASSWORD = env("SANDBOX_REVIEWER_PASSWORD", default="review1234
 # Mail the provider sends (approval keys, rejections): files in var/sandbox-mail unless configured.
 EMAIL_BACKEND = env("SANDBOX_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env("SANDBOX_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "sandbox-mail"))
-DEFAULT_FROM_EMAIL = "noreply@mileage.sandbox"
+DEFAULT_FROM_EMAIL = "noreply@sandbox.invalid"
 # How long the popup's OK holds the chosen use against its reqTxId (extension, PROTOCOL §1).
 SANDBOX_HOLD_MINUTES = env.int("SANDBOX_HOLD_MINUTES", default=30)
 # Extension headers: how far X-Mileage-Timestamp may be off.

@@ -10,15 +10,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from mileage import wire
-from mileage.policy import PolicyError
-from mileage.policy.constants import (
-    MAX_BALANCE_PER_BUYER_WON,
-    MAX_EARN_PER_ORDER_WON,
-    MIN_USE_WON,
-    PENDING_DAYS,
-)
 
+from . import rules
 from . import services as svc
+from .constants import BUYER_HOLDING_CAP_WON, MIN_USE_WON, ORDER_EARN_CAP_WON, PENDING_DAYS
 from .models import Buyer, Merchant, PopupSession, PopupState
 
 BUYER_SESSION_KEY = "sandbox_buyer_id"
@@ -63,14 +58,6 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
     return redirect("popup", req_tx_id=popup.req_tx_id)
 
 
-def _won(raw: str) -> int:
-    """The use typed into the popup: ASCII digits only (a minus sign is left to the rule), at most 12 of them."""
-    digits = raw[1:] if raw.startswith("-") else raw
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > 12:
-        raise PolicyError("use_not_integer", "사용금액은 숫자로 입력해 주세요.", "Enter the amount as a number.")
-    return int(raw)
-
-
 def _done_redirect(popup: PopupSession, result: wire.DoneResult) -> HttpResponse:
     sep = "&" if "?" in popup.done_url else "?"
     return redirect(popup.done_url + sep + urlencode(wire.done_params(popup.merchant.hash_key, result)))
@@ -103,12 +90,11 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
     bal = None
     if buyer is not None:
         if request.method == "POST" and action == "confirm":
-            raw = request.POST.get("use", "").replace(",", "").strip() or "0"
             try:
-                use = _won(raw)
+                use = rules.parse_use(request.POST.get("use", ""))
                 with transaction.atomic():
                     bal = svc.popup_hold(session, buyer, use, base_rate, add_rate, now)
-            except PolicyError as exc:
+            except rules.RuleError as exc:
                 error = str(exc)
             else:
                 return _done_redirect(session, wire.DoneResult(
@@ -121,7 +107,8 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
         "base_rate": wire.rate_to_wire(base_rate), "add_rate": wire.rate_to_wire(add_rate) if add_rate else "",
         "max_use": min(session.max_use_won, bal.available_won) if bal else session.max_use_won,
         # E4: holding 500,000원 or more (available + pending), the buyer can only use
-        "use_only": bal is not None and bal.available_won + bal.held_won + bal.pending_won >= MAX_BALANCE_PER_BUYER_WON,
-        "MIN_USE_WON": MIN_USE_WON, "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON,
-        "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON, "PENDING_DAYS": PENDING_DAYS,
+        "use_only": bal is not None and rules.can_only_use(available_won=bal.available_won,
+                                                           pending_won=bal.pending_won, held_won=bal.held_won),
+        "MIN_USE_WON": MIN_USE_WON, "MAX_EARN_PER_ORDER_WON": ORDER_EARN_CAP_WON,
+        "MAX_BALANCE_PER_BUYER_WON": BUYER_HOLDING_CAP_WON, "PENDING_DAYS": PENDING_DAYS,
     }, status=200 if not error else 400)

@@ -12,19 +12,9 @@ from django.conf import settings
 from django.db.models import Sum
 
 from mileage import wire
-from mileage.policy import (
-    RateChange,
-    cap_for_buyer,
-    earn_amount,
-    earning_available_at,
-    inflow_is_valid,
-    rate_on,
-    unpaid_deadline,
-    validate_use,
-)
-from mileage.policy.calendar import effective_month, next_cutoff, rate_for_month
-from mileage.policy.constants import BUSINESS_TZ, RATE_CUTOFF_DAY
 
+from . import rules
+from .constants import BUSINESS_TZ
 from .models import (
     ACTIVE_STATES,
     Buyer,
@@ -58,24 +48,23 @@ class AlreadyDone(Exception):
 
 # --- rates ---------------------------------------------------------------------------------------------------
 
-def rate_changes(merchant: Merchant) -> list[RateChange]:
-    return [RateChange(r.requested_at, r.rate_x10) for r in merchant.rate_requests.all()]
+def rate_changes(merchant: Merchant) -> list[rules.RateRequestFact]:
+    return [rules.RateRequestFact(r.requested_at, r.rate_x10) for r in merchant.rate_requests.order_by("id")]
 
 
 def base_rate(merchant: Merchant, moment: datetime) -> int:
-    return rate_on(rate_changes(merchant), merchant.initial_rate_x10, moment)
+    return rules.rate_at(rate_changes(merchant), merchant.initial_rate_x10, moment)
 
 
 def extra_rate(ncisy: str, moment: datetime) -> int:
     """E5/I3: the token's extra rate, only for a token this provider signed and that has not expired."""
     if not ncisy or not wire.napm_signature_ok(settings.SANDBOX_PROVIDER_KEY, ncisy):
         return 0
-    token = wire.parse_napm(ncisy)
-    return token.extra_rate_x10 if inflow_is_valid(token, moment) else 0
+    return rules.extra_rate_of(wire.parse_napm(ncisy), moment)
 
 
 def request_rate(merchant: Merchant, rate_x10: int, now: datetime) -> RateRequest:
-    year, month = effective_month(now)
+    year, month = rules.first_month_of(now)
     return RateRequest.objects.create(merchant=merchant, rate_x10=rate_x10, requested_at=now,
                                       effective_from=date(year, month, 1))
 
@@ -90,18 +79,17 @@ def _application_fields(merchant: Merchant) -> dict:
 
 def rates_report(merchant: Merchant, now: datetime) -> dict:
     """getAccumRate's answer: this month's rate, next month's and whether it is fixed (R2), the history."""
-    local = now.astimezone(BUSINESS_TZ)
-    ny, nm = (local.year + 1, 1) if local.month == 12 else (local.year, local.month + 1)
+    ny, nm = rules.next_month(now)
     changes = rate_changes(merchant)
     return {
         "baseAccumRate": wire.rate_to_wire(base_rate(merchant, now)),
         "addAccumRate": wire.rate_to_wire(merchant.ad_extra_rate_x10),
         "nextMonth": f"{ny:04d}-{nm:02d}",
-        "nextMonthRate": wire.rate_to_wire(rate_for_month(changes, merchant.initial_rate_x10, ny, nm)),
-        "nextMonthFixed": "Y" if local.day >= RATE_CUTOFF_DAY else "N",
+        "nextMonthRate": wire.rate_to_wire(rules.rate_of_month(changes, merchant.initial_rate_x10, ny, nm)),
+        "nextMonthFixed": "Y" if rules.next_month_is_fixed(now) else "N",
         "serviceStatus": merchant.service_status,
         **_application_fields(merchant),
-        "nextCutoff": next_cutoff(now).isoformat(),
+        "nextCutoff": rules.next_cutoff_after(now).isoformat(),
         "serverTime": now.isoformat(),
         "history": [{"requestedAt": r.requested_at.isoformat(), "rate": wire.rate_to_wire(r.rate_x10),
                      "effectiveFrom": r.effective_from.isoformat()} for r in merchant.rate_requests.all()],
@@ -139,11 +127,11 @@ def balance(buyer: Buyer, now: datetime, exclude_tx: Transaction | None = None,
 def popup_hold(popup: PopupSession, buyer: Buyer, use_won: int, base_rate_x10: int, add_rate_x10: int,
                now: datetime) -> Balance:
     """The buyer pressed 확인: under the buyer's row lock, check the use against the balance (other holds counted)
-    and hold it against the reqTxId for SANDBOX_HOLD_MINUTES. Raises PolicyError when it does not fit."""
+    and hold it against the reqTxId for SANDBOX_HOLD_MINUTES. Raises rules.RuleError when it does not fit."""
     Buyer.objects.select_for_update().get(pk=buyer.pk)
     expire_unpaid(now, buyer)
     bal = balance(buyer, now, exclude_popup=popup)
-    validate_use(use_won, balance_won=bal.available_won, max_use_won=popup.max_use_won)
+    rules.check_use(use_won, balance_won=bal.available_won, max_use_won=popup.max_use_won)
     popup.buyer, popup.use_won = buyer, use_won
     popup.base_rate_x10, popup.add_rate_x10 = base_rate_x10, add_rate_x10
     popup.state, popup.completed_at = PopupState.OK, now
@@ -160,7 +148,7 @@ def expire_unpaid(now: datetime, buyer: Buyer | None = None) -> int:
         candidates = candidates.filter(buyer=buyer)
     count = 0
     for tx in candidates.select_related("merchant"):
-        if unpaid_deadline(tx.approved_at) <= now:
+        if rules.unpaid_has_lapsed(tx.approved_at, now):
             _end(tx, TxState.AUTO_CANCELLED, now, reason="AUTO_CANCEL")
             count += 1
     return count
@@ -216,9 +204,9 @@ class Amounts:
 def _grant(tx: Transaction, buyer: Buyer, now: datetime) -> None:
     """Compute the earning (E2, E3 at the tx's rates, E4 against the buyer's other holdings) and start E7."""
     held = balance(buyer, now, exclude_tx=tx)
-    tx.earn_won = cap_for_buyer(earn_amount(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10),
-                                max(0, held.available_won), held.pending_won)
-    tx.available_at = earning_available_at(now)
+    tx.earn_won = rules.within_holding_cap(rules.order_earning(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10),
+                                           available_won=max(0, held.available_won), pending_won=held.pending_won)
+    tx.available_at = rules.available_from(now)
 
 
 def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: bool, now: datetime) -> Transaction:
@@ -260,7 +248,7 @@ def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: 
         _grant(tx, buyer, now)
     else:
         # Not granted yet: the expected earn, not counted as pending (E7).
-        tx.earn_won = earn_amount(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10)
+        tx.earn_won = rules.order_earning(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10)
     tx.save()
     popup.state = PopupState.USED
     popup.save(update_fields=["state"])
@@ -352,7 +340,7 @@ def cancel_stated(tx: Transaction, now: datetime) -> Transaction:
     _entry(tx, EntryKind.EARN, -tx.earn_won, "CANCEL_STATED", now)
     tx.state, tx.is_confirmed, tx.stated_at, tx.available_at = TxState.APPROVED, False, None, None
     tx.approved_at = now  # the unpaid period starts again
-    tx.earn_won = earn_amount(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10)
+    tx.earn_won = rules.order_earning(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10)
     tx.save(update_fields=["state", "is_confirmed", "stated_at", "available_at", "approved_at", "earn_won"])
     return tx
 
@@ -406,11 +394,12 @@ def repayment(tx: Transaction, amounts: Amounts, now: datetime) -> Transaction:
     )
     if _granted(tx):
         held = balance(tx.buyer, now, exclude_tx=tx)
-        new.earn_won = cap_for_buyer(earn_amount(new.amount_won, new.base_rate_x10 + new.add_rate_x10),
-                                     max(0, held.available_won), held.pending_won)
+        new.earn_won = rules.within_holding_cap(
+            rules.order_earning(new.amount_won, new.base_rate_x10 + new.add_rate_x10),
+            available_won=max(0, held.available_won), pending_won=held.pending_won)
         new.available_at = tx.available_at
     else:
-        new.earn_won = earn_amount(new.amount_won, new.base_rate_x10 + new.add_rate_x10)
+        new.earn_won = rules.order_earning(new.amount_won, new.base_rate_x10 + new.add_rate_x10)
     tx.state, tx.ended_at = TxState.SUPERSEDED, now
     tx.save(update_fields=["state", "ended_at"])
     new.save()

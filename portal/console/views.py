@@ -20,7 +20,8 @@ from django_tables2.paginators import LazyPaginator
 
 from mileage.models import MileageEvent, OperatorNotice, OutboxMessage
 from mileage.selectors import mileage_for_order
-from portal.aftersales import services as aftersales
+from portal.aftersales import fulfilment
+from portal.aftersales.common import ActionError
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import TransitionNotAllowed
@@ -127,10 +128,10 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
 
 
 ACTIONS = {
-    "confirm_deposit": (aftersales.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
-    "mark_unpaid": (aftersales.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
-    "deliver": (aftersales.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
-    "confirm_purchase": (aftersales.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
+    "confirm_deposit": (fulfilment.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
+    "mark_unpaid": (fulfilment.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
+    "deliver": (fulfilment.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
+    "confirm_purchase": (fulfilment.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
 }
 
 
@@ -141,8 +142,8 @@ class OrderActionView(OperatorRequiredMixin, View):
             if action == "ship":
                 form = ShipForm(request.POST)
                 if not form.is_valid():
-                    raise aftersales.ActionError(_("운송장번호를 입력해 주세요."))
-                aftersales.order_ship(order=order, by=request.user, **form.cleaned_data)
+                    raise ActionError(_("운송장번호를 입력해 주세요."))
+                fulfilment.order_ship(order=order, by=request.user, **form.cleaned_data)
                 messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:
                 service, done = ACTIONS[action]
@@ -150,7 +151,7 @@ class OrderActionView(OperatorRequiredMixin, View):
                 messages.success(request, done)
             else:
                 messages.error(request, _("알 수 없는 작업입니다."))
-        except (aftersales.ActionError, TransitionNotAllowed) as exc:
+        except (ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("console:order", number=number)
 

@@ -17,7 +17,7 @@ from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
-from mileage.selectors import mileage_for_order
+from portal.orders.selectors import order_statement
 
 FONT_DIR = settings.BASE_DIR / "static" / "fonts"
 
@@ -38,8 +38,7 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 def _receipt_context(order) -> dict:
     return {"order": order, "lines": list(order.lines.all()), "refunds": list(order.refunds.all()),
-            "exchanges": list(order.exchanges.all()), "payment": order.payments.first(),
-            "mileage": mileage_for_order(order), "merchant": _merchant()}
+            "exchanges": list(order.exchanges.all()), **order_statement(order), "merchant": _merchant()}
 
 
 def _merchant() -> list[tuple[str, str]]:

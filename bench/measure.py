@@ -274,8 +274,9 @@ def _placed_orders(count, sandbox, api_id, method="card"):
 
 def refunds(scale, sandbox, api_id):
     from mileage.models import OutboxMessage
+    from portal.aftersales.cancellations import order_cancel_after_payment
+    from portal.aftersales.common import RefundInput
     from portal.aftersales.models import Refund
-    from portal.aftersales.services import RefundInput, order_cancel_after_payment
 
     operator_user = User.objects.get(username="operator")
     orders = _placed_orders(scale["refunds"], sandbox, api_id)

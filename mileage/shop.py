@@ -4,6 +4,8 @@ the portal (pyproject's import-linter contracts)."""
 
 from typing import Protocol
 
+from mileage.policy import OrderAmounts
+
 
 class ShopOrder(Protocol):
     pk: int
@@ -25,3 +27,10 @@ class ShopOrder(Protocol):
         """Whether the order is paid when it is placed (card, transfer, phone), as opposed to a bank transfer that
         the buyer pays later (isConfirmed of PROTOCOL §2)."""
         ...
+
+
+def order_amounts(order: ShopOrder) -> OrderAmounts:
+    """The order's recorded totals as the policy's amounts (the earn base is computed from these)."""
+    return OrderAmounts(goods_won=order.goods_won, excluded_goods_won=order.excluded_goods_won,
+                        discount_won=order.discount_won, store_points_won=order.store_points_won,
+                        shipping_won=order.shipping_won, mileage_use_won=order.mileage_use_won)

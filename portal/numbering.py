@@ -1,8 +1,11 @@
-"""Day-sequenced document numbers ('20261128-0000015' for orders, 'C20261128-0000003' for refunds), unique under
-concurrency: the next number is read, the row is inserted in a savepoint, and a collision with a row another
-transaction committed meanwhile (IntegrityError on the unique column) reads again and retries."""
+"""Day-sequenced document numbers, the one numbering helper of the portal: '20261128-0000015' for orders,
+'C20261128-0000003' for refunds (each kind's prefix below). A number is unique under concurrency: the next number
+is read, the row is inserted in a savepoint, and a collision with a row another transaction committed meanwhile
+(IntegrityError on the unique column) reads again and retries.
 
-from collections.abc import Callable
+Every numbered row is created through `save_numbered`; returns and exchanges carry no number of their own (a return
+is known by its refund's number once its goods are back, an exchange by its order's)."""
+
 from datetime import datetime
 from typing import TypeVar
 
@@ -14,6 +17,9 @@ from mileage.policy.constants import BUSINESS_TZ
 T = TypeVar("T", bound=models.Model)
 
 ATTEMPTS = 30  # enough for every one of a burst of simultaneous requests to win once
+
+ORDER_PREFIX = ""  # 주문번호, as in the manual
+REFUND_PREFIX = "C"  # 환불정보 (cancellations, returns and exchanges alike)
 
 
 def next_number(model: type[models.Model], prefix: str, now: datetime | None = None, *, field: str = "number",
@@ -27,13 +33,16 @@ def next_number(model: type[models.Model], prefix: str, now: datetime | None = N
     return f"{stem}{seq:0{width}d}"
 
 
-def save_numbered(instance: T, number: Callable[[], str], *, field: str = "number", attempts: int = ATTEMPTS) -> T:
-    """Save a new row under `number()`, retrying with a fresh number when another transaction took it first.
+def save_numbered(instance: T, *, prefix: str, now: datetime | None = None, field: str = "number",
+                  attempts: int = ATTEMPTS) -> T:
+    """Save a new row under the next free `prefix` number of `now`'s day, retrying with a fresh number when another
+    transaction took it first.
 
     Works inside an outer transaction too: each try is a savepoint, so a collision does not spoil the caller's
     transaction."""
+    model = type(instance)
     for attempt in range(attempts):
-        setattr(instance, field, number())
+        setattr(instance, field, next_number(model, prefix, now, field=field))
         try:
             with transaction.atomic():
                 instance.save(force_insert=True)

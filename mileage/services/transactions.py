@@ -31,7 +31,7 @@ from mileage.models import (
     SettlementLine,
     TransactionState,
 )
-from mileage.policy import OrderAmounts, earn_amount, earn_base
+from mileage.policy import earn_amount, earn_base
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.policy.earn_choice import STORE
 from mileage.provider import outbox
@@ -44,7 +44,7 @@ from mileage.provider.client import (
     get_client,
 )
 from mileage.selectors import mileage_for_order
-from mileage.shop import ShopOrder
+from mileage.shop import ShopOrder, order_amounts
 
 log = logging.getLogger(__name__)
 T = TransactionState
@@ -99,12 +99,6 @@ def live_mileage(order: ShopOrder) -> MileageTransaction | None:
 
 
 # --- amounts -----------------------------------------------------------------------------------------------------
-
-def order_amounts(order: ShopOrder) -> OrderAmounts:
-    return OrderAmounts(goods_won=order.goods_won, excluded_goods_won=order.excluded_goods_won,
-                        discount_won=order.discount_won, store_points_won=order.store_points_won,
-                        shipping_won=order.shipping_won, mileage_use_won=order.mileage_use_won)
-
 
 def payment_request(order: ShopOrder, mileage: MileageTransaction, *, order_amount_won: int | None = None,
                     earn_base_won: int | None = None, use_won: int | None = None, lines=None,

@@ -36,11 +36,9 @@ class ProviderCall(models.TextChoices):
     REPAYMENT = "repayment", _("재승인")
 
 
-class Refund(models.Model):
-    number = models.CharField(_("환불정보"), max_length=20, unique=True)
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
-    reason = models.CharField(_("사유"), max_length=10, choices=RefundReason.choices)
-    status = models.CharField(_("환불상태"), max_length=8, choices=RefundStatus.choices, default=RefundStatus.BEFORE)
+class RefundTerms(models.Model):
+    """How much goes back and how (the eight fields a return records at 반품접수 and its refund carries on)."""
+
     cash_won = models.BigIntegerField(_("현금/카드 환불액"), default=0)
     store_points_won = models.BigIntegerField(_("적립금 반환액"), default=0)
     mileage_won = models.BigIntegerField(_("네이버 마일리지 반환액"), default=0)
@@ -49,6 +47,28 @@ class Refund(models.Model):
     bank = models.CharField(_("환불은행"), max_length=40, blank=True)
     account_no = models.CharField(_("환불 계좌번호"), max_length=40, blank=True)
     holder = models.CharField(_("예금주"), max_length=40, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def total_won(self) -> int:
+        return self.cash_won + self.store_points_won + self.mileage_won
+
+    def refund_terms(self) -> dict:
+        """These terms as keyword arguments, to create a refund carrying them on."""
+        return {name: getattr(self, name) for name in REFUND_TERMS}
+
+
+REFUND_TERMS = ("cash_won", "store_points_won", "mileage_won", "shipping_deduction_won", "method", "bank",
+                "account_no", "holder")
+
+
+class Refund(RefundTerms):
+    number = models.CharField(_("환불정보"), max_length=20, unique=True)
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
+    reason = models.CharField(_("사유"), max_length=10, choices=RefundReason.choices)
+    status = models.CharField(_("환불상태"), max_length=8, choices=RefundStatus.choices, default=RefundStatus.BEFORE)
     provider_call = models.CharField(max_length=10, choices=ProviderCall.choices, blank=True, default="")
     returned_at = models.DateTimeField(_("반송완료일"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -67,10 +87,6 @@ class Refund(models.Model):
     def __str__(self) -> str:
         return self.number
 
-    @property
-    def total_won(self) -> int:
-        return self.cash_won + self.store_points_won + self.mileage_won
-
 
 class ReturnStatus(models.TextChoices):
     REQUESTED = "requested", _("반품접수")
@@ -78,19 +94,11 @@ class ReturnStatus(models.TextChoices):
     RETURNED = "returned", _("반송완료")
 
 
-class ReturnRequest(models.Model):
+class ReturnRequest(RefundTerms):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="returns")
     status = models.CharField(_("반품상태"), max_length=10, choices=ReturnStatus.choices,
                               default=ReturnStatus.REQUESTED)
     lines = models.JSONField(default=dict)  # {order line id: quantity}
-    cash_won = models.BigIntegerField(default=0)
-    store_points_won = models.BigIntegerField(default=0)
-    mileage_won = models.BigIntegerField(default=0)
-    shipping_deduction_won = models.BigIntegerField(default=0)
-    method = models.CharField(max_length=10, choices=RefundMethod.choices, default=RefundMethod.CASH)
-    bank = models.CharField(max_length=40, blank=True)
-    account_no = models.CharField(max_length=40, blank=True)
-    holder = models.CharField(max_length=40, blank=True)
     reason = models.CharField(_("반품사유"), max_length=200, blank=True)
     refund = models.OneToOneField(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="return_request")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")

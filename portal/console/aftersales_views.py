@@ -13,9 +13,13 @@ from django_tables2 import SingleTableMixin
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
-from portal.aftersales import exchanges
-from portal.aftersales import services as aftersales
+from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
+from portal.aftersales.common import ActionError, RefundInput
+from portal.aftersales.exchanges import exchange_complete
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
+from portal.aftersales.refunds import refund_complete
+from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
+from portal.aftersales.selectors import exchange_quote, refund_limits
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
 from portal.parsing import int_or_none
@@ -30,7 +34,7 @@ def _order(number: str) -> Order:
     return get_object_or_404(Order.objects.select_related("member"), number=number)
 
 
-def _apply_form_error(form, exc: aftersales.ActionError) -> None:
+def _apply_form_error(form, exc: ActionError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
@@ -39,7 +43,7 @@ class CancelView(OperatorRequiredMixin, View):
 
     def get(self, request, number):
         order = _order(number)
-        limits = aftersales.refund_limits(order)
+        limits = refund_limits(order)
         form = RefundForm(initial={"cash_won": limits["cash"], "store_points_won": limits["points"],
                                    "mileage_won": limits["mileage"], "holder": order.orderer_name})
         return self.render(request, order, form)
@@ -47,7 +51,7 @@ class CancelView(OperatorRequiredMixin, View):
     def render(self, request, order, form, status=200):
         template = "console/cancel_before.html" if order.status == OrderStatus.AWAITING_DEPOSIT \
             else "console/cancel_after.html"
-        return render(request, template, {"order": order, "form": form, "limits": aftersales.refund_limits(order),
+        return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
                                           "mileage": mileage_for_order(order)},
                       status=status)
 
@@ -55,7 +59,7 @@ class CancelView(OperatorRequiredMixin, View):
         order = _order(number)
         if order.status == OrderStatus.AWAITING_DEPOSIT:
             try:
-                aftersales.order_cancel_before_payment(order=order, by=request.user)
+                order_cancel_before_payment(order=order, by=request.user)
             except Exception as exc:  # TransitionNotAllowed or ActionError
                 messages.error(request, getattr(exc, "message", str(exc)))
                 return redirect("console:order", number=number)
@@ -64,9 +68,9 @@ class CancelView(OperatorRequiredMixin, View):
         form = RefundForm(request.POST)
         if form.is_valid():
             try:
-                refund = aftersales.order_cancel_after_payment(
-                    order=order, data=aftersales.RefundInput(**form.cleaned_data), by=request.user)
-            except aftersales.ActionError as exc:
+                refund = order_cancel_after_payment(
+                    order=order, data=RefundInput(**form.cleaned_data), by=request.user)
+            except ActionError as exc:
                 _apply_form_error(form, exc)
             else:
                 messages.success(request, _("취소완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
@@ -85,7 +89,7 @@ class ReturnView(OperatorRequiredMixin, View):
     def render(self, request, order, form, status=200, chosen=None):
         return render(request, "console/return.html", {
             "order": order, "form": form, "lines": order.lines.all(), "chosen": chosen or {},
-            "limits": aftersales.refund_limits(order), "returns": order.returns.all()}, status=status)
+            "limits": refund_limits(order), "returns": order.returns.all()}, status=status)
 
     def post(self, request, number):
         order = _order(number)
@@ -97,9 +101,9 @@ class ReturnView(OperatorRequiredMixin, View):
         elif form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
             try:
-                aftersales.return_request(order=order, lines=lines_form.chosen(), data=aftersales.RefundInput(**data),
+                return_request(order=order, lines=lines_form.chosen(), data=RefundInput(**data),
                                           reason=form.cleaned_data["reason"], by=request.user)
-            except aftersales.ActionError as exc:
+            except ActionError as exc:
                 _apply_form_error(form, exc)
             else:
                 messages.success(request, _("반품접수를 완료했습니다."))
@@ -112,13 +116,13 @@ class ReturnStepView(OperatorRequiredMixin, View):
         return_request = get_object_or_404(ReturnRequest, pk=pk)
         try:
             if step == "shipping":
-                aftersales.return_mark_shipping(request=return_request, by=request.user)
+                return_mark_shipping(request=return_request, by=request.user)
                 messages.success(request, _("반송중으로 바꿨습니다."))
             else:
-                refund = aftersales.return_complete(request=return_request, by=request.user)
+                refund = return_complete(request=return_request, by=request.user)
                 messages.success(request, _("반송완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
                                  % {"number": refund.number})
-        except aftersales.ActionError as exc:
+        except ActionError as exc:
             messages.error(request, exc.message)
         return redirect("console:order", number=return_request.order.number)
 
@@ -152,15 +156,15 @@ class ExchangeView(OperatorRequiredMixin, View):
             merge_errors(form, *line_forms)
         elif chosen and new and form.is_bound and form.is_valid():
             try:
-                quote = exchanges.exchange_quote(order=order, old_lines=chosen, new_products=new,
+                quote = exchange_quote(order=order, old_lines=chosen, new_products=new,
                                                   mileage_returned_won=form.cleaned_data["mileage_returned_won"])
-            except aftersales.ActionError as exc:
+            except ActionError as exc:
                 _apply_form_error(form, exc)
         return render(request, "console/exchange.html", {
             "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
             "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote,
             "mileage": mileage_for_order(order),
-            "limits": aftersales.refund_limits(order), "notice": ExchangePolicyPage.objects.live().first()},
+            "limits": refund_limits(order), "notice": ExchangePolicyPage.objects.live().first()},
             status=status)
 
     def post(self, request, number):
@@ -169,10 +173,10 @@ class ExchangeView(OperatorRequiredMixin, View):
         _old, chosen, new, line_forms = self._state(request, order)
         if request.POST.get("action") == "complete" and form.is_valid() and not any(f.errors for f in line_forms):
             try:
-                exchange = exchanges.exchange_complete(
+                exchange = exchange_complete(
                     order=order, old_lines=chosen, new_products=new, by=request.user,
                     mileage_returned_won=form.cleaned_data["mileage_returned_won"])
-            except aftersales.ActionError as exc:
+            except ActionError as exc:
                 _apply_form_error(form, exc)
             else:
                 messages.success(request, _("상품교환완료: 추가 결제예정 금액 %(additional)s원, 환불 %(refund)s원") % {
@@ -207,7 +211,7 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin
             return redirect("console:refunds")
         done = skipped = 0
         for refund in Refund.objects.filter(pk__in=ids).order_by("pk"):
-            if aftersales.refund_complete(refund=refund, by=request.user):
+            if refund_complete(refund=refund, by=request.user):
                 done += 1
             else:
                 skipped += 1

@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.receipts.views import ReceiptView
+
 from . import aftersales_views as after
 from . import dashboard, joining_views, mileage_views, payment_views, views
 
@@ -9,7 +11,7 @@ urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order"),
-    path("orders/<str:number>/receipt.pdf", views.OrderReceiptView.as_view(), name="receipt"),
+    path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.OPERATORS), name="receipt"),
     path("disclosure/<int:revision_id>/", views.DisclosureRevisionView.as_view(), name="disclosure"),
     path("receipts/", views.ReceiptBatchView.as_view(), name="receipts"),
     path("receipts/<uuid:pk>/", views.ReceiptBatchDetailView.as_view(), name="receipt-batch"),

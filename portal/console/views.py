@@ -5,7 +5,7 @@ import itertools
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -18,15 +18,16 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
-from mileage.models import MileageEvent, OperatorNotice, OutboxMessage
-from mileage.selectors import mileage_for_order
-from portal.aftersales import services as aftersales
-from portal.aftersales.models import Refund
+from mileage.models import OperatorNotice
+from portal.aftersales import fulfilment
+from portal.aftersales.common import ActionError
 from portal.orders.models import Order, OrderStatus, PaymentMethod
+from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
 from portal.parsing import int_or_none
+from portal.receipts.views import Audience
 
-from .access import OperatorRequiredMixin
+from .access import OPERATOR_PERMISSION, OperatorRequiredMixin
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -106,31 +107,20 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
     template_name = "console/order_detail.html"
 
     def get_context_data(self, **kwargs):
-        order = get_object_or_404(Order.objects.select_related("member__user"), number=kwargs["number"])
-        mileage = mileage_for_order(order)
-        disclosure_url = None
-        if order.disclosure_revision_id:
-            from wagtail.models import Revision
-
-            if Revision.objects.filter(pk=order.disclosure_revision_id).exists():
-                disclosure_url = reverse("console:disclosure", args=[order.disclosure_revision_id])
-        return {
-            **super().get_context_data(**kwargs), "order": order, "mileage": mileage,
-            "lines": order.lines.all(), "payment": order.payments.first(),
-            "history": order.status_changes.select_related("changed_by"),
-            "events": MileageEvent.objects.filter(transaction__order=order).select_related("created_by"),
-            "outbox": OutboxMessage.objects.filter(order=order),
-            "refunds": Refund.objects.filter(order=order), "returns": order.returns.all(),
-            "exchanges": order.exchanges.all(), "ship_form": ShipForm(), "disclosure_url": disclosure_url,
-            "S": OrderStatus, **payment_cancel_context(order),
-        }
+        detail = order_detail(kwargs["number"])
+        if detail is None:
+            raise Http404
+        disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
+                          if detail.disclosure_revision_id else None)
+        return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
+                "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order)}
 
 
 ACTIONS = {
-    "confirm_deposit": (aftersales.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
-    "mark_unpaid": (aftersales.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
-    "deliver": (aftersales.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
-    "confirm_purchase": (aftersales.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
+    "confirm_deposit": (fulfilment.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
+    "mark_unpaid": (fulfilment.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
+    "deliver": (fulfilment.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
+    "confirm_purchase": (fulfilment.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
 }
 
 
@@ -141,8 +131,8 @@ class OrderActionView(OperatorRequiredMixin, View):
             if action == "ship":
                 form = ShipForm(request.POST)
                 if not form.is_valid():
-                    raise aftersales.ActionError(_("운송장번호를 입력해 주세요."))
-                aftersales.order_ship(order=order, by=request.user, **form.cleaned_data)
+                    raise ActionError(_("운송장번호를 입력해 주세요."))
+                fulfilment.order_ship(order=order, by=request.user, **form.cleaned_data)
                 messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:
                 service, done = ACTIONS[action]
@@ -150,19 +140,14 @@ class OrderActionView(OperatorRequiredMixin, View):
                 messages.success(request, done)
             else:
                 messages.error(request, _("알 수 없는 작업입니다."))
-        except (aftersales.ActionError, TransitionNotAllowed) as exc:
+        except (ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
         return redirect("console:order", number=number)
 
 
-class OrderReceiptView(OperatorRequiredMixin, View):
-    def get(self, request, number: str):
-        from portal.receipts.render import receipt_pdf
-
-        order = get_object_or_404(Order, number=number)
-        response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="receipt-{order.number}.pdf"'
-        return response
+OPERATORS = Audience("operators", find_order=lambda request, number: get_object_or_404(Order, number=number),
+                     login_required=True, permission=OPERATOR_PERMISSION,
+                     refused=gettext_lazy("운영자만 사용할 수 있습니다."))  # every order's receipt
 
 
 class ReceiptBatchView(OperatorRequiredMixin, View):

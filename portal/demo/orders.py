@@ -24,8 +24,8 @@ from mileage.models import MileageSettings
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.services.transactions import outbox_deliver_due
 from portal.accounts.models import Member
-from portal.aftersales import exchanges
-from portal.aftersales import services as after
+from portal.aftersales import cancellations, exchanges, fulfilment, refunds, returns
+from portal.aftersales.common import RefundInput
 from portal.aftersales.models import Refund
 from portal.catalog.models import Product
 from portal.orders.checkout import Buyer, cart_lines, order_place, quote
@@ -96,11 +96,11 @@ def _place(sandbox: Sandbox, cart: dict[str, int], *, use: int, method: str = "c
 
 
 def _ship(order: Order, operator: User, invoice: str) -> Order:
-    return after.order_ship(order=order, invoice_no=invoice, company="CJ대한통운", by=operator)
+    return fulfilment.order_ship(order=order, invoice_no=invoice, company="CJ대한통운", by=operator)
 
 
 def _deliver(order: Order, operator: User) -> Order:
-    return after.order_deliver(order=Order.objects.get(pk=order.pk), by=operator)
+    return fulfilment.order_deliver(order=Order.objects.get(pk=order.pk), by=operator)
 
 
 def _exchange(order: Order, code: str, *, mileage_back: int, by: User) -> None:
@@ -138,18 +138,18 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
     with at(month_ago(2, 5), sandbox):
         order = _place(sandbox, {"1": 1}, use=500, member=hong, login=login)  # the manual's example
         _deliver(_ship(order, operator, "100000000001"), operator)
-        after.order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=operator)
+        fulfilment.order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=operator)
         placed += 1
     with at(month_ago(2, 12), sandbox):
         order = _place(sandbox, {"2": 1, "3": 1, "4": 1}, use=1_000, login=login, name="김민지")
         _deliver(_ship(order, operator, "100000000002"), operator)
         line = order.lines.get(product_code="2")
-        request = after.return_request(order=Order.objects.get(pk=order.pk), lines={line.pk: 1}, by=operator,
-                                       data=after.RefundInput(cash_won=9_700, store_points_won=0, mileage_won=300),
+        request = returns.return_request(order=Order.objects.get(pk=order.pk), lines={line.pk: 1}, by=operator,
+                                       data=RefundInput(cash_won=9_700, store_points_won=0, mileage_won=300),
                                        reason="사이즈 교환 불가")
-        after.return_mark_shipping(request=request, by=operator)
-        refund = after.return_complete(request=request, by=operator)
-        after.refund_complete(refund=refund, by=operator)
+        returns.return_mark_shipping(request=request, by=operator)
+        refund = returns.return_complete(request=request, by=operator)
+        refunds.refund_complete(refund=refund, by=operator)
         placed += 1
     with at(month_ago(2, 20), sandbox):
         order = _place(sandbox, {"1": 1}, use=500, login=login, name="박서준")
@@ -164,14 +164,14 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
         placed += 1
     with at(month_ago(1, 9), sandbox):
         order = _place(sandbox, {"4": 1}, use=1_500, login=login, name="최우진")
-        refund = after.order_cancel_after_payment(order=order, by=operator, data=after.RefundInput(
+        refund = cancellations.order_cancel_after_payment(order=order, by=operator, data=RefundInput(
             cash_won=order.payable_won, store_points_won=0, mileage_won=1_500))
-        after.refund_complete(refund=refund, by=operator)
+        refunds.refund_complete(refund=refund, by=operator)
         placed += 1
     with at(month_ago(1, 15), sandbox):
         order = _place(sandbox, {"D0SELF0012179": 1}, use=0, login=login, name="정하은", ncisy=sandbox.ad_token())
         _deliver(_ship(order, operator, "100000000005"), operator)
-        after.order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=operator)
+        fulfilment.order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=operator)
         placed += 1
     with at(month_ago(1, 22), sandbox):
         order = _place(sandbox, {"GIFT-50000": 1, "3": 1}, use=1_000, login=login, name="강도윤")
@@ -185,9 +185,9 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
         order = _place(sandbox, {"7": 1}, use=700, login=login, name="임준호")
         _ship(order, operator, "100000000007")  # 배송중
         order = _place(sandbox, {"3": 1}, use=500, method="bank", login=login, name="오세훈")
-        after.order_cancel_before_payment(order=order, by=operator)  # 입금전 취소
+        cancellations.order_cancel_before_payment(order=order, by=operator)  # 입금전 취소
         order = _place(sandbox, {"8": 1}, use=3_000, login=login, name="서예린")
-        after.order_cancel_after_payment(order=order, by=operator, data=after.RefundInput(
+        cancellations.order_cancel_after_payment(order=order, by=operator, data=RefundInput(
             cash_won=order.payable_won, store_points_won=0, mileage_won=3_000, method="card"))  # 환불전 waits
         placed += 5
     assert Refund.objects.filter(status="before").exists()

@@ -18,6 +18,10 @@ from datetime import datetime
 
 from django.db import connection
 
+from mileage.services.transactions import outbox_deliver_due
+from portal.aftersales.cancellations import orders_expire_unpaid
+from portal.orders.checkout import orders_abandon_stuck
+
 log = logging.getLogger(__name__)
 
 SWEEP_LOCK = "portal.periodic.sweep"
@@ -57,10 +61,6 @@ class SweepResult:
 
 def periodic_sweep(*, now: datetime | None = None) -> SweepResult | None:
     """One tick of the scheduler; None when another node holds the sweep lock and does this tick's work."""
-    from mileage.services.transactions import outbox_deliver_due
-    from portal.aftersales.services import orders_expire_unpaid
-    from portal.orders.checkout import orders_abandon_stuck
-
     with advisory_lock(SWEEP_LOCK) as held:
         if not held:
             log.debug("sweep skipped: another node holds the lock")

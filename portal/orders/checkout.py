@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from cms_pages.selectors import live_disclosure
 from mileage import wire
 from mileage.models import MileageSettings, MileageTransaction
-from mileage.policy import OrderAmounts, earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
+from mileage.policy import earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
 from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
 from mileage.selectors import order_has_mileage, req_tx_id_taken
@@ -29,6 +29,7 @@ from portal.accounts.services import NotEnoughPoints, store_points_change
 from portal.catalog.models import Product
 
 from . import gateway
+from .amounts import PricedLine, build_amounts, goods_of
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from .rules import guest_password_error, shipping_fee
 from .services import TransitionNotAllowed, order_set_status, save_with_number
@@ -107,8 +108,8 @@ def quote(lines: list[CartLine], *, member: Member | None = None, store_points_w
     if not lines:
         raise CheckoutError(_("장바구니가 비어 있습니다."))
     settings = MileageSettings.load()
-    goods = sum(line.total_won for line in lines)
-    excluded = sum(line.total_won for line in lines if line.excluded)
+    cart_goods = goods_of(PricedLine(line.product.price_won, line.quantity, line.excluded) for line in lines)
+    goods, excluded = cart_goods
     shipping = shipping_fee(goods)
     if store_points_won < 0:
         raise CheckoutError(_("적립금은 0원 이상이어야 합니다."), "store_points")
@@ -127,8 +128,7 @@ def quote(lines: list[CartLine], *, member: Member | None = None, store_points_w
     if store_points_won > points:
         raise CheckoutError(_("적립금은 결제금액까지만 사용할 수 있습니다 (최대 %(points)s원).") % {"points": f"{points:,}"},
                             "store_points")
-    amounts = OrderAmounts(goods_won=goods, excluded_goods_won=excluded, store_points_won=points,
-                           shipping_won=shipping, mileage_use_won=mileage_use_won)
+    amounts = build_amounts(cart_goods, store_points_won=points, shipping_won=shipping, mileage_use_won=mileage_use_won)
     base = earn_base(amounts, settings.earn_base_rule)
     plan = earn_plan(buyer_chooses=settings.buyer_chooses_earn, chosen=earn_choice, is_member=member is not None,
                      base_won=base, store_rate_x10=settings.store_points_rate_x10)

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from portal.numbering import ATTEMPTS, next_number, save_numbered
+from portal.numbering import ATTEMPTS, ORDER_PREFIX, next_number, save_numbered
 
 from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
 
@@ -20,12 +20,12 @@ class TransitionNotAllowed(Exception):
 
 def next_order_number(now: datetime | None = None) -> str:
     """'YYYYMMDD-0000015': the Seoul date and a sequence within that day, as in the manual."""
-    return next_number(Order, "", now)
+    return next_number(Order, ORDER_PREFIX, now)
 
 
 def save_with_number(order: Order, now: datetime | None = None, attempts: int = ATTEMPTS) -> Order:
     """Save a new order under the next free number (retrying when two orders race for the same one)."""
-    return save_numbered(order, lambda: next_order_number(now), attempts=attempts)
+    return save_numbered(order, prefix=ORDER_PREFIX, now=now, attempts=attempts)
 
 
 def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",

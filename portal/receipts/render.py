@@ -18,7 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
 from cms_pages.selectors import merchant_rows
-from mileage.selectors import mileage_for_order
+from portal.orders.selectors import order_statement
 
 FONT_DIR = settings.BASE_DIR / "static" / "fonts"
 
@@ -39,8 +39,7 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 def _receipt_context(order) -> dict:
     return {"order": order, "lines": list(order.lines.all()), "refunds": list(order.refunds.all()),
-            "exchanges": list(order.exchanges.all()), "payment": order.payments.first(),
-            "mileage": mileage_for_order(order), "merchant": _merchant()}
+            "exchanges": list(order.exchanges.all()), **order_statement(order), "merchant": _merchant()}
 
 
 def _merchant() -> list[tuple[str, str]]:

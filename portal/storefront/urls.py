@@ -1,5 +1,7 @@
 from django.urls import path
 
+from portal.receipts.views import ReceiptView
+
 from . import views
 
 app_name = "storefront"
@@ -14,6 +16,6 @@ urlpatterns = [
     path("order/<str:number>/complete/", views.order_complete, name="complete"),
     path("mypage/", views.mypage, name="mypage"),
     path("orders/<str:number>/", views.order_detail, name="order-detail"),
-    path("orders/<str:number>/receipt.pdf", views.order_receipt, name="receipt"),
+    path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.BUYERS), name="receipt"),
     path("guest/", views.guest_lookup, name="guest-lookup"),
 ]

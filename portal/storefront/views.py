@@ -27,12 +27,14 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available, mileage_for_order
+from mileage.selectors import base_rate_x10, checkout_available
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
 from portal.orders.models import Order
+from portal.orders.selectors import order_statement
 from portal.parsing import int_or_none
+from portal.receipts.views import Audience
 
 from .emails import send_order_email
 from .forms import GuestLookupForm, OrderForm
@@ -201,13 +203,7 @@ def _order_for(request, number: str) -> Order:
 
 def order_complete(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_for(request, number)
-    return render(request, "storefront/complete.html", {"order": order, **statement(order)})
-
-
-def statement(order: Order) -> dict:
-    """What every statement shows besides the lines (M2): the mileage used and the expected or granted earn."""
-    mileage = mileage_for_order(order)
-    return {"mileage": mileage, "payment": order.payments.first()}
+    return render(request, "storefront/complete.html", {"order": order, **order_statement(order)})
 
 
 @login_required
@@ -219,7 +215,7 @@ def mypage(request: HttpRequest) -> HttpResponse:
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     order = _order_for(request, number)
-    return render(request, "storefront/order_detail.html", {"order": order, **statement(order)})
+    return render(request, "storefront/order_detail.html", {"order": order, **order_statement(order)})
 
 
 @functools.cache
@@ -254,11 +250,4 @@ def guest_lookup(request: HttpRequest) -> HttpResponse:
                   status=400 if request.method == "POST" else 200)
 
 
-def order_receipt(request: HttpRequest, number: str) -> HttpResponse:
-    """The buyer's PDF receipt (member owner or the guest who looked the order up)."""
-    from portal.receipts.render import receipt_pdf
-
-    order = _order_for(request, number)
-    response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="receipt-{order.number}.pdf"'
-    return response
+BUYERS = Audience("buyers", find_order=_order_for)  # the member who owns the order, or the guest who looked it up

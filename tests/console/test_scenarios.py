@@ -10,8 +10,9 @@ from django.db import connection
 from django.utils import timezone
 
 from mileage.models import MileageEvent, MileageTransaction, OutboxMessage
+from portal.aftersales.cancellations import orders_expire_unpaid
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
-from portal.aftersales.services import orders_expire_unpaid, refund_complete
+from portal.aftersales.refunds import refund_complete
 from portal.orders.models import OrderStatus
 
 from .conftest import place

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from mileage.models import MileageSettings
-from portal.aftersales.services import order_confirm_purchase, order_deliver, order_ship
+from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
 from portal.orders.models import Order, OrderStatus
 
 from .conftest import GUEST, choose_mileage

@@ -1,0 +1,95 @@
+"""What the after-sale actions share (cancellations, returns, exchanges, refunds, fulfilment): the operator's error,
+the refund's input and its checks, the order lock, the chosen lines, store points given back and a new refund under
+the next 'C' number."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils.translation import gettext as _
+
+from mileage.policy import PolicyError, validate_mileage_return
+from portal.accounts.services import store_points_change
+from portal.numbering import REFUND_PREFIX, save_numbered
+from portal.orders.models import Order
+
+from .errors import ActionError
+from .models import Refund
+from .selectors import mileage_returned_so_far, refund_limits
+
+
+@dataclass(frozen=True)
+class RefundInput:
+    cash_won: int
+    store_points_won: int
+    mileage_won: int
+    shipping_deduction_won: int = 0
+    method: str = "cash"
+    bank: str = ""
+    account_no: str = ""
+    holder: str = ""
+
+
+def lock_order(order: Order) -> Order:
+    """The order's row, locked until the caller's transaction ends."""
+    return Order.objects.select_for_update().get(pk=order.pk)
+
+
+def cap_amount(value: int, limit: int, label: str, field: str) -> int:
+    """`value` when it is an integer between 0 and `limit`, else an ActionError naming the field."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ActionError(_("%(label)s은(는) 숫자로 입력해 주세요.") % {"label": label}, field)
+    if value < 0:
+        raise ActionError(_("%(label)s은(는) 0원 이상이어야 합니다.") % {"label": label}, field)
+    if value > limit:
+        raise ActionError(_("%(label)s은(는) 최대 %(limit)s원까지 가능합니다.") % {"label": label, "limit": f"{limit:,}"},
+                          field)
+    return value
+
+
+def validate_refund(order: Order, data: RefundInput) -> None:
+    """A refund stays within what was paid and not yet given back (L4 for the mileage)."""
+    limits = refund_limits(order)
+    cap_amount(data.cash_won, limits["cash"], "현금/카드결제액", "cash_won")
+    cap_amount(data.store_points_won, limits["points"], "사용된 적립금 반환", "store_points_won")
+    try:
+        validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
+                                already_returned_won=mileage_returned_so_far(order))
+    except PolicyError as exc:
+        raise ActionError(str(exc), "mileage_won") from exc
+    total = data.cash_won + data.store_points_won + data.mileage_won
+    cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
+    if total == 0:
+        raise ActionError(_("환불할 금액이 없습니다."))
+
+
+def create_refund(now: datetime, **fields) -> Refund:
+    """A new refund under the next free 'C' number of the day (retried when a concurrent one took it)."""
+    return save_numbered(Refund(**fields), prefix=REFUND_PREFIX, now=now)
+
+
+def parse_lines(order: Order, lines: dict) -> dict[int, int]:
+    """{line id: quantity} of the order's lines chosen for a return or an exchange, at most what is not returned."""
+    chosen = {}
+    available = {line.pk: line.quantity - line.returned_quantity for line in order.lines.all()}
+    for raw_id, raw_qty in lines.items():
+        if str(raw_qty).strip() in ("", "0"):
+            continue
+        if not str(raw_qty).strip().isdigit():
+            raise ActionError(_("수량은 숫자로 입력해 주세요."), "lines")
+        line_id, quantity = int(raw_id), int(raw_qty)
+        if line_id not in available:
+            raise ActionError(_("이 주문의 상품이 아닙니다."), "lines")
+        if quantity > available[line_id]:
+            raise ActionError(_("구매한 수량(%(count)s개)보다 많이 반품할 수 없습니다.") % {"count": available[line_id]},
+                              "lines")
+        chosen[line_id] = quantity
+    if not chosen:
+        raise ActionError(_("반품할 상품과 수량을 선택해 주세요."), "lines")
+    return chosen
+
+
+def return_points(order: Order, amount: int, key: str, by) -> None:
+    """Give `amount` of the member's store points back once (`key` is the ledger row's idempotency key)."""
+    if amount and order.member_id:
+        store_points_change(member=order.member, delta_won=amount, reason="주문취소/환불 반환", idempotency_key=key,
+                            order=order, by=by)

@@ -1,0 +1,102 @@
+"""The order's way after placement (POLICY L1): 입금확인 and back to 입금전, 배송 with the invoice, 배송완료 and
+구매확정 with the shop's 적립금.
+
+Each function locks the order row, checks the status table, changes the portal's state, and records the provider
+call in the outbox in the same transaction; the call goes out after commit."""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mileage.models import MileageSettings
+from mileage.policy import earn_base, store_points_earn
+from mileage.policy.constants import BUSINESS_TZ
+from mileage.provider.client import Invoice
+from mileage.services.transactions import live_mileage, mileage_call, mileage_invoice_send
+from portal.accounts.services import store_points_change
+from portal.orders.amounts import Goods, build_amounts
+from portal.orders.models import Order, OrderStatus, Payment, PaymentStatus
+from portal.orders.services import order_set_status
+
+from .common import ActionError, lock_order
+from .selectors import remaining_amounts
+
+
+def order_confirm_deposit(*, order: Order, by) -> Order:
+    """입금확인: the bank transfer arrived; the provider is told the deal is done (stated)."""
+    with transaction.atomic():
+        order = lock_order(order)
+        order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")
+        Payment.objects.filter(order=order, status=PaymentStatus.WAITING).update(
+            status=PaymentStatus.APPROVED, approved_at=timezone.now())
+        if live_mileage(order):
+            mileage_call(order=order, kind="stated", key_suffix=f":{order.status_changes.count()}", by=by)
+    return order
+
+
+def order_mark_unpaid(*, order: Order, by) -> Order:
+    """미입금상태로 전환: back to 입금전; the provider's deal-done is cancelled."""
+    with transaction.atomic():
+        order = lock_order(order)
+        order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
+        Payment.objects.filter(order=order, status=PaymentStatus.APPROVED).update(status=PaymentStatus.WAITING)
+        if live_mileage(order):
+            mileage_call(order=order, kind="cancel_stated", key_suffix=f":{order.status_changes.count()}", by=by)
+    return order
+
+
+def order_ship(*, order: Order, invoice_no: str, company: str, by) -> Order:
+    invoice_no = invoice_no.strip()
+    if not invoice_no or not invoice_no.replace("-", "").isalnum():
+        raise ActionError(_("운송장번호를 입력해 주세요 (영문/숫자)."), "invoice_no")
+    with transaction.atomic():
+        order = lock_order(order)
+        order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
+        order.invoice_no = invoice_no
+        order.save(update_fields=["invoice_no"])
+        if live_mileage(order):  # the Invoice masks the name and the phone on the wire
+            mileage_invoice_send(order=order, by=by, invoice=Invoice(
+                shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
+                recipient_name=order.recipient_name, service_company=company or "자체배송",
+                address=address_to_dong(order.address), recipient_cph_no=order.recipient_phone))
+    return order
+
+
+def address_to_dong(address: str) -> str:
+    """The address cut after its 동/읍/면/리 part (PROTOCOL §2 invoice)."""
+    words = address.split()
+    for index, word in enumerate(words):
+        if word.endswith(("동", "읍", "면", "리")) and index > 0:
+            return " ".join(words[: index + 1])
+    return " ".join(words[:3])
+
+
+def order_deliver(*, order: Order, by) -> Order:
+    return order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="배송완료")
+
+
+def order_confirm_purchase(*, order: Order, by) -> Order:
+    with transaction.atomic():
+        order = lock_order(order)
+        order_set_status(order=order, to_status=OrderStatus.CONFIRMED, by=by, note="구매확정")
+        if live_mileage(order):
+            mileage_call(order=order, kind="confirmed", by=by)
+        _grant_store_points(order, by)
+    return order
+
+
+def _grant_store_points(order: Order, by) -> None:
+    """E9: the shop's 적립금 is granted at 구매확정, on what remains of the order after returns and exchanges (so a
+    cancelled or returned order never gets it)."""
+    if not order.member_id or order.store_points_earn_won <= 0:
+        return
+    settings = MileageSettings.load()
+    remaining = remaining_amounts(order)
+    base = earn_base(build_amounts(Goods(remaining.goods_won, remaining.excluded_goods_won),
+                                   store_points_won=remaining.store_points_won,
+                                   mileage_use_won=min(order.mileage_use_won, remaining.goods_won)),
+                     settings.earn_base_rule) if remaining else 0
+    earned = min(order.store_points_earn_won, store_points_earn(base, settings.store_points_rate_x10))
+    if earned:
+        store_points_change(member=order.member, delta_won=earned, reason="구매확정 적립", order=order, by=by,
+                            idempotency_key=f"{order.number}:earn")

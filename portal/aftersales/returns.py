@@ -1,0 +1,66 @@
+"""Returns (상품반송, §8, POLICY L4): 반품접수 with the lines and the money to give back, 반송중, then 반송완료
+marks the lines returned and leaves a refund (환불전) in the queue carrying the return's terms."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mileage.policy import PolicyError, validate_mileage_return
+from portal.orders.models import Order, OrderLine, OrderStatus
+from portal.orders.services import order_set_status
+
+from .common import ActionError, RefundInput, create_refund, lock_order, parse_lines, validate_refund
+from .models import Refund, RefundReason, ReturnRequest, ReturnStatus
+from .selectors import mileage_in_open_returns, mileage_returned_so_far
+
+
+def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str = "", by) -> ReturnRequest:
+    """§8 반품접수: the mileage to return is entered by the operator, at most what remains of the use."""
+    with transaction.atomic():
+        order = lock_order(order)
+        if order.status != OrderStatus.DELIVERED:
+            raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
+        chosen = parse_lines(order, lines)
+        if data.cash_won + data.store_points_won + data.mileage_won:
+            validate_refund(order, data)
+        try:
+            validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
+                                    already_returned_won=mileage_returned_so_far(order) + mileage_in_open_returns(order))
+        except PolicyError as exc:
+            raise ActionError(str(exc), "mileage_won") from exc
+        order_set_status(order=order, to_status=OrderStatus.RETURN_REQUESTED, by=by, note="반품접수")
+        return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
+                                            created_by=by, **data.__dict__)
+
+
+def return_mark_shipping(*, request: ReturnRequest, by) -> ReturnRequest:
+    with transaction.atomic():
+        request = ReturnRequest.objects.select_for_update().get(pk=request.pk)
+        if request.status != ReturnStatus.REQUESTED:
+            raise ActionError(_("반품접수 상태가 아닙니다."))
+        order_set_status(order=request.order, to_status=OrderStatus.RETURNING, by=by, note="반송중")
+        request.status = ReturnStatus.RETURNING
+        request.save(update_fields=["status", "updated_at"])
+    return request
+
+
+def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) -> Refund:
+    """반송완료: the goods are back; their lines are marked returned and a refund (환불전) joins the queue."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        request = ReturnRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
+        if request.status != ReturnStatus.RETURNING:
+            raise ActionError(_("반송중 상태가 아닙니다."))
+        order = lock_order(request.order)
+        for line_id, quantity in request.lines.items():
+            line = OrderLine.objects.select_for_update().get(pk=int(line_id), order=order)
+            line.returned_quantity += quantity
+            line.save(update_fields=["returned_quantity"])
+        order_set_status(order=order, to_status=OrderStatus.RETURNED, by=by, note="반송완료", now=now)
+        refund = create_refund(now, order=order, reason=RefundReason.RETURN, returned_at=now, created_by=by,
+                               **request.refund_terms())
+        request.status, request.refund = ReturnStatus.RETURNED, refund
+        request.save(update_fields=["status", "refund", "updated_at"])
+    return refund

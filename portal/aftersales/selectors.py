@@ -1,0 +1,78 @@
+"""Reads after the sale (HackSoft-style selectors beside the actions): what may still be refunded, what is left of
+an order after its returns, and an exchange's quote (추가 결제예정 금액 or the refund, and the L5 earn basis). The
+console's screens and the actions read through these, so a screen shows what the action will check."""
+
+from dataclasses import dataclass
+
+from django.db.models import Sum
+
+from mileage.models import MileageSettings
+from mileage.policy import OrderAmounts, PolicyError, earn_base, exchange_earn_basis, exchange_outcome
+from mileage.selectors import mileage_for_order
+from portal.catalog.models import Product
+from portal.orders.amounts import PricedLine, build_amounts, goods_of, kept_lines
+from portal.orders.models import Order, OrderStatus
+
+from .errors import ActionError
+from .models import Refund, RefundStatus, ReturnRequest
+
+
+def mileage_returned_so_far(order: Order) -> int:
+    """Mileage already given back, or promised in refunds still waiting, for this order (L4 sums them)."""
+    return Refund.objects.filter(order=order).aggregate(s=Sum("mileage_won"))["s"] or 0
+
+
+def mileage_in_open_returns(order: Order) -> int:
+    """Mileage promised by returns whose goods are not back yet (no refund recorded for them)."""
+    return ReturnRequest.objects.filter(order=order, refund__isnull=True).aggregate(s=Sum("mileage_won"))["s"] or 0
+
+
+def refund_limits(order: Order) -> dict[str, int]:
+    """What may still be refunded, in won: `cash` (of the payable), `points` (store points used) and `mileage`."""
+    refunded = Refund.objects.filter(order=order).aggregate(cash=Sum("cash_won"), points=Sum("store_points_won"))
+    return {"cash": order.payable_won - (refunded["cash"] or 0),
+            "points": order.store_points_won - (refunded["points"] or 0),
+            "mileage": order.mileage_use_won - mileage_returned_so_far(order)}
+
+
+def remaining_amounts(order: Order) -> OrderAmounts | None:
+    """What is left of the order once its returned lines are gone (None for a cancelled order)."""
+    if order.status == OrderStatus.CANCELLED:
+        return None
+    goods = goods_of(kept_lines(order))
+    points = max(0, order.store_points_won - (Refund.objects.filter(order=order, status=RefundStatus.DONE)
+                                              .aggregate(s=Sum("store_points_won"))["s"] or 0))
+    return build_amounts(goods, store_points_won=min(points, goods.goods_won),
+                         shipping_won=order.shipping_won if goods.goods_won else 0)
+
+
+@dataclass(frozen=True)
+class ExchangeQuote:
+    new_total_won: int
+    cash_paid_won: int
+    additional_payment_won: int
+    refund_won: int
+    mileage_kept_won: int
+    earn_basis_won: int
+
+
+def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: list[tuple[Product, int]],
+                   mileage_returned_won: int) -> ExchangeQuote:
+    """§9: 추가 결제예정 금액 or the refund; the earn basis of L5."""
+    goods = goods_of([*kept_lines(order, less=old_lines),
+                      *(PricedLine(p.price_won, q, hasattr(p, "mileage_exclusion")) for p, q in new_products)])
+    mileage = mileage_for_order(order)
+    used = mileage.use_remaining_won if mileage else 0
+    try:
+        outcome = exchange_outcome(new_total_won=goods.goods_won + order.shipping_won - order.store_points_won,
+                                   cash_paid_won=order.payable_won, mileage_used_won=used,
+                                   mileage_returned_won=mileage_returned_won)
+    except PolicyError as exc:
+        raise ActionError(str(exc), "mileage_returned_won") from exc
+    new_basis = earn_base(build_amounts(goods, store_points_won=min(order.store_points_won, goods.goods_won),
+                                        shipping_won=order.shipping_won, mileage_use_won=outcome.mileage_kept_won),
+                          MileageSettings.load().earn_base_rule)
+    basis = exchange_earn_basis(mileage.original_earn_base_won, new_basis) if mileage else 0
+    return ExchangeQuote(new_total_won=goods.goods_won, cash_paid_won=order.payable_won,
+                         additional_payment_won=outcome.additional_payment_won, refund_won=outcome.refund_won,
+                         mileage_kept_won=outcome.mileage_kept_won, earn_basis_won=basis)

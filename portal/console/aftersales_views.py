@@ -10,6 +10,7 @@ from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
+from cms_pages.models import ExchangePolicyPage
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
@@ -144,8 +145,6 @@ class ExchangeView(OperatorRequiredMixin, View):
         return self.render(request, _order(number), ExchangeForm(request.GET or None))
 
     def render(self, request, order, form, status=200):
-        from cms_pages.models import ExchangePolicyPage
-
         old, chosen, new, line_forms = self._state(request, order)
         term = (request.POST or request.GET).get("q", "").strip()
         products = Product.objects.filter(is_displayed=True).order_by("id")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
+from cms_pages.models import ServiceOverviewPage
 from mileage.models import MileageSettings
 from mileage.models.settings import api_id_validator
 from mileage.provider import ProviderError
@@ -76,8 +77,6 @@ class MileageAboutView(OperatorRequiredMixin, View):
         return redirect("console:mileage-about")
 
     def render(self, request, current, form, status=200):
-        from cms_pages.models import ServiceOverviewPage
-
         about = request.build_absolute_uri(reverse("console:mileage-about"))
         join_url = f"{settings.MILEAGE_SERVICE_BASE.rstrip('/')}/partner/join/?" + urlencode(
             {"shop": request.build_absolute_uri("/"), "return": about})

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mileage import wire
 from mileage.models import ExclusionReason, MileageSettings
 from mileage.models.settings import api_id_validator, hash_key_validator
 
@@ -21,13 +22,9 @@ class MileageSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        from mileage import wire
-
         self.fields["store_points_rate"].initial = wire.rate_to_wire(self.instance.store_points_rate_x10)
 
     def clean_store_points_rate(self):
-        from mileage import wire
-
         raw = (self.cleaned_data.get("store_points_rate") or "0").strip()
         try:
             rate_x10 = wire.rate_from_wire(raw)

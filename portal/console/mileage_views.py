@@ -28,8 +28,10 @@ from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.catalog.models import Category, Product
 from portal.parsing import int_or_none, parse_int
+from portal.receipts.render import render_pdf
 
 from .access import OperatorRequiredMixin
+from .dashboard import last_months, monthly_series
 from .exports import export_response
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, BoundedPagingMixin, WonColumn
@@ -211,8 +213,6 @@ class SettlementView(OperatorRequiredMixin, View):
         export = request.GET.get("export")
         if export:
             return export_statement(statement, export)
-        from .dashboard import last_months, monthly_series
-
         year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {
             "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,
@@ -229,8 +229,6 @@ def export_statement(statement, kind: str) -> HttpResponse:
     if kind in ("csv", "xlsx"):
         return export_response([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]], kind=kind,
                                filename=name, sheet=statement.month)
-    from portal.receipts.render import render_pdf
-
     pdf = render_pdf("receipts/statement.html", {"statement": statement})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'

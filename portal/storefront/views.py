@@ -17,6 +17,7 @@ from django.utils.crypto import get_random_string
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from cms_pages.models import ExchangePolicyPage
 from cms_pages.selectors import live_disclosure
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
@@ -175,8 +176,6 @@ def _choice_unchanged(request, form, mileage_on: bool) -> bool:
 
 
 def _exchange_page():
-    from cms_pages.models import ExchangePolicyPage
-
     return ExchangePolicyPage.objects.live().first()
 
 

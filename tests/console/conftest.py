@@ -3,7 +3,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from portal.orders.models import Order
-from tests.storefront.conftest import GUEST, choose_mileage, shop  # noqa: F401  (the shop fixture)
+from tests.portal.storefront.conftest import GUEST, choose_mileage, shop  # noqa: F401  (the shop fixture)
 
 
 @pytest.fixture

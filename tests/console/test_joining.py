@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from mileage.models import MileageSettings
-from tests.provider.test_joining import APPLICATION, _form, review, reviewer
+from tests.mileage.provider.test_joining import APPLICATION, _form, review, reviewer
 
 pytestmark = pytest.mark.sandbox
 

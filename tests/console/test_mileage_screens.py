@@ -13,7 +13,7 @@ from mileage.models import ExclusionChange, MileageSettings, SettlementKind, Set
 from mileage.policy.constants import BUSINESS_TZ
 from portal.catalog.models import Product
 from portal.console.models import ReceiptBatch
-from tests.storefront.conftest import use_merchant
+from tests.portal.storefront.conftest import use_merchant
 
 from .conftest import place
 

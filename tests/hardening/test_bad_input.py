@@ -140,7 +140,7 @@ def test_sandbox_refuses_unicode_digits_with_2002(sandbox, merchant, field, valu
 
 @pytest.mark.sandbox
 def test_sandbox_popup_refuses_unicode_digits(sandbox, merchant):
-    from tests.provider.helpers import client_for
+    from tests.mileage.provider.helpers import client_for
 
     client = client_for(sandbox, merchant)
     good = client.popup_url(done_url="http://127.0.0.1:8000/done", max_use_won=5_000)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.hardening.test_fuzz import BAD, NASTY
-from tests.provider.helpers import client_for
+from tests.mileage.provider.helpers import client_for
 
 pytestmark = pytest.mark.sandbox
 

@@ -19,9 +19,9 @@ import psycopg
 import pytest
 import requests
 
-from tests.ops.redis_support import REDIS_TEST_URL, redis_answers
+from tests.portal.ops.redis_support import REDIS_TEST_URL, redis_answers
+from tests.portal.storefront.conftest import GUEST
 from tests.sandbox_process import ROOT, Sandbox, free_port
-from tests.storefront.conftest import GUEST
 
 ORDERS = int(os.environ.get("SCALEOUT_ORDERS", "50"))
 USE = 500

@@ -12,7 +12,7 @@ from mileage.services.settlement import monthly_statement, reconcile
 from portal.aftersales.models import Refund, RefundStatus
 from portal.demo.orders import DEMO_NOTE, load_demo_orders
 from portal.orders.models import Order, OrderStatus
-from tests.storefront.conftest import shop, use_merchant  # noqa: F401
+from tests.portal.storefront.conftest import shop, use_merchant  # noqa: F401
 
 pytestmark = pytest.mark.sandbox
 

@@ -6,7 +6,7 @@ import responses
 
 from mileage.provider import MileageClient, ProviderError, ProviderUnavailable
 from mileage.services.transactions import _approve_at_provider
-from tests.provider.helpers import payment, sample_items
+from tests.mileage.provider.helpers import payment, sample_items
 
 BASE = "http://provider.test"
 API = f"{BASE}/v2/partner/ABC123"

@@ -6,7 +6,7 @@ import pytest
 
 from mileage.models import MileageSettings
 from mileage.views import CHOICE_KEY, set_offer
-from tests.provider.helpers import client_for
+from tests.mileage.provider.helpers import client_for
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.django_db]
 

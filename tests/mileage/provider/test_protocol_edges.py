@@ -9,8 +9,8 @@ import requests
 from mileage import wire
 from mileage.policy.calendar import effective_month
 from mileage.provider import ProviderError, ProviderUnavailable
+from tests.sandbox_process import PopupRefused
 
-from ..sandbox_process import PopupRefused
 from .helpers import approved, client_for, order_no, payment, popup_choice
 
 pytestmark = pytest.mark.sandbox

@@ -17,7 +17,7 @@ from mileage.services.transactions import (
     outbox_retry_by_hand,
 )
 from tests.factories import ProductFactory, order_for
-from tests.provider.helpers import client_for, popup_choice
+from tests.mileage.provider.helpers import client_for, popup_choice
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,9 @@ imports nothing of the project (the provider sandbox imports it too, docs/adr/00
 import ast
 from pathlib import Path
 
-MILEAGE = Path(__file__).resolve().parents[2] / "mileage"
+import mileage
+
+MILEAGE = Path(mileage.__file__).resolve().parent
 POLICY = MILEAGE / "policy"
 WIRE = MILEAGE / "wire.py"
 FRAMEWORKS = {"django", "wagtail"}

@@ -1,1 +1,0 @@
-from tests.storefront.conftest import shop  # noqa: F401  (the demo shop pointed at the sandbox)

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -32,9 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "mileage_bench")
-SCALES = {
-    "small": {"placements": 60, "refunds": 80},
-    "full": {"placements": 300, "refunds": 600},
+SCALES = {  # refunds are pressed `batch` at a time
+    "small": {"placements": 48, "refunds": 64, "batch": 4},
+    "full": {"placements": 300, "refunds": 600, "batch": 10},
 }
 TARGET = 1.6
 README_MARK = "## One node vs two nodes (PostgreSQL)"
@@ -156,10 +157,13 @@ class Bench:
         redis = redis_url()
         if redis:
             os.environ.update({"REDIS_URL": redis, "CACHE_KEY_PREFIX": f"{self.db_name}{os.getpid()}"})
-        subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, check=True)
+        # the portal's database is migrated while the sandbox's is
+        migrate = subprocess.Popen([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT)
         from tests.sandbox_process import Sandbox, serve_command
 
         self.sandbox = Sandbox.start(self.tmp)
+        if migrate.wait() != 0:
+            raise RuntimeError("the portal's migrations failed")
         # the provider in two processes, so that one sandbox process is not what two portal nodes wait on
         stop(self.sandbox.process)
         command = serve_command(self.sandbox_port)
@@ -222,7 +226,11 @@ class Bench:
                     latencies.append((time.perf_counter() - started) * 1000)
 
         node_pids = [node.pid for node in nodes]
-        before = cpu_seconds(node_pids), cpu_seconds([self.sandbox.process.pid]), machine_seconds()
+        idle = machine_seconds()
+        time.sleep(1)  # the machine's load before this run: other work on the same cores
+        before = (cpu_seconds(node_pids), cpu_seconds([self.sandbox.process.pid]), machine_seconds(),
+                  cpu_seconds([os.getpid()]))
+        background = (before[2][0] - idle[0]) / max(0.01, before[2][1] - idle[1])
         started = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(self.args.clients)]
         for thread in threads:
@@ -230,10 +238,12 @@ class Bench:
         for thread in threads:
             thread.join()
         wall = time.perf_counter() - started
-        after = cpu_seconds(node_pids), cpu_seconds([self.sandbox.process.pid]), machine_seconds()
+        after = (cpu_seconds(node_pids), cpu_seconds([self.sandbox.process.pid]), machine_seconds(),
+                 cpu_seconds([os.getpid()]))
         busy, total = after[2][0] - before[2][0], after[2][1] - before[2][1]
         return {"wall": wall, "portal_cpu": after[0] - before[0], "provider_cpu": after[1] - before[1],
-                "machine_cpu": busy, "busy_ratio": busy / total if total else 0, "latencies": latencies}
+                "clients_cpu": after[3] - before[3], "machine_cpu": busy, "busy_ratio": busy / total if total else 0,
+                "background": background, "latencies": latencies}
 
     # 1. placements
 
@@ -244,8 +254,7 @@ class Bench:
 
         nodes = self.nodes_up(count)
         try:
-            prepared = []
-            for n in range(self.scale["placements"]):
+            def prepare(n):
                 base = f"http://127.0.0.1:{self.node_ports[n % count]}"
                 session = requests.Session()
                 session.get(base + "/shop/p/1/", timeout=20)
@@ -260,7 +269,10 @@ class Bench:
                 done = session.get(base + "/mileage/popup/done/", params={**params, "n": nonce}, timeout=20)
                 assert done.status_code == 200, done.status_code
                 token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-                prepared.append((base, session, token))
+                return base, session, token
+
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                prepared = list(pool.map(prepare, range(self.scale["placements"])))
             numbers = []
 
             def place(job):
@@ -286,6 +298,7 @@ class Bench:
     def refunds(self, count: int) -> dict:
         import requests
         from django.contrib.auth.models import User
+        from django.db import connection
 
         from mileage.models import OutboxMessage
         from mileage.provider import get_client
@@ -295,8 +308,7 @@ class Bench:
 
         get_client()
         operator = User.objects.get(username="operator")
-        orders = []
-        for _ in range(self.scale["refunds"]):
+        def prepare(_):
             params = self.sandbox.control("popup", api_id=self.api_id, login_id=self.sandbox.new_buyer(15_500),
                                           use=500, max_use=5_000)
             order = order_place(lines=cart_lines({"1": 1}), member=None, store_points_won=0, choice={
@@ -307,7 +319,11 @@ class Bench:
                 guest_password="bench123"))
             order_cancel_after_payment(order=order, by=operator, data=RefundInput(
                 cash_won=order.payable_won, store_points_won=0, mileage_won=order.mileage_use_won))
-            orders.append(order)
+            connection.close()  # this thread's
+            return order
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            orders = list(pool.map(prepare, range(self.scale["refunds"])))
         ids = list(Refund.objects.filter(order__in=orders).order_by("pk").values_list("pk", flat=True))
         nodes = self.nodes_up(count)
         try:
@@ -321,7 +337,7 @@ class Bench:
                     "password": "operator1234!"})
                 assert response.status_code == 302, response.status_code
                 desks.append((base, session))
-            batch = self.args.batch
+            batch = self.args.batch or self.scale["batch"]
             jobs = [(k, ids[i:i + batch]) for k, i in enumerate(range(0, len(ids), batch))]
 
             def complete(job):
@@ -355,9 +371,10 @@ def summary(name: str, unit: str, one: dict, two: dict) -> dict:
                    "provider_ms_median": round(statistics.median(run["provider_ms"]), 1),
                    "provider_share": round(sum(run["provider_ms"]) / max(1.0, sum(run["latencies"])), 3),
                    "cpu_ms_portal": per(run, "portal_cpu"), "cpu_ms_provider": per(run, "provider_cpu"),
-                   "cpu_ms_rest": round((run["machine_cpu"] - run["portal_cpu"] - run["provider_cpu"]) * 1000
-                                        / run["done"], 1),
-                   "machine_busy": round(run["busy_ratio"], 2)}
+                   "cpu_ms_clients": per(run, "clients_cpu"),
+                   "cpu_ms_rest": round((run["machine_cpu"] - run["portal_cpu"] - run["provider_cpu"]
+                                         - run["clients_cpu"]) * 1000 / run["done"], 1),
+                   "machine_busy": round(run["busy_ratio"], 2), "busy_before": round(run["background"], 2)}
         for run_name, run in (("one", one), ("two", two))}
     return {"metric": f"{name}, two nodes vs one ({unit}; provider ms per call, machine CPU busy)",
             "database": "postgresql",
@@ -369,66 +386,90 @@ def summary(name: str, unit: str, one: dict, two: dict) -> dict:
 
 def measure(args) -> list[dict]:
     bench = Bench(args, SCALES[args.scale])
+    started = time.monotonic()
+
+    def note(what):
+        print(f"… scaling: {what} ({time.monotonic() - started:.0f} s)", file=sys.stderr)
+
     try:
         bench.start()
-        place = [bench.placements(1), bench.placements(2)]
-        refund = [bench.refunds(1), bench.refunds(2)]
+        note("set up")
+        place = [bench.placements(1)]
+        note("placements on one node")
+        place.append(bench.placements(2))
+        note("placements on two nodes")
+        refund = [bench.refunds(1)]
+        note("refunds on one node")
+        refund.append(bench.refunds(2))
+        note("refunds on two nodes")
     finally:
         bench.close()
     return [summary("주문 placement with mileage", "orders/s", *place),
             summary("환불관리 bulk 환불완료", "refunds/s", *refund)]
 
 
-def readme_section(rows: list[dict], machine: str = "") -> str:
+def readme_section(rows: list[dict]) -> str:
     """The scaling section of bench/README.md: the numbers, and what limits the ratio on this machine."""
     rows = [r for r in rows if "scaling" in r]
     if not rows:
         return ""
-    lines = [README_MARK, "", "Measured by `bench/scaling.py` (part of `make bench`). Each node is one gunicorn "
-             "(the same processes × threads on both), the provider sandbox runs beside them in two processes, all on "
-             f"one machine{machine}. CPU per unit is the machine's user + system time in the timed window divided by "
-             "the units done, split into the portal nodes, the provider sandbox and the rest (PostgreSQL, the "
-             "benchmark's own clients, anything else running).", "",
+    lines = [README_MARK, "",
+             "Measured by `bench/scaling.py` (part of `make bench`; alone: `python bench/scaling.py --write-readme`). "
+             "Each node is one gunicorn of the same shape (by default 1 process × 4 threads); the provider sandbox "
+             "runs beside the nodes in two processes, all on this one machine with PostgreSQL, and 8 clients send "
+             "the same prepared work in both runs. CPU per unit is the machine's user + system time during the "
+             "timed window divided by the units done, split into the portal nodes, the provider sandbox, the "
+             "benchmark's clients and the rest (PostgreSQL's backends and anything else running on the machine); "
+             "*busy before* is how busy the machine was in the second before the run, with nothing sent yet.", "",
              "| work | nodes | per second | p95 ms | provider ms per call (median) | CPU ms per unit: portal / provider "
-             "/ rest | machine busy |", "|---|---|---|---|---|---|---|"]
+             "/ clients / PostgreSQL and rest | machine busy (busy before) |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        for name, label in (("one", "1"), ("two", "2")):
-            d = r["scaling"][name]
-            lines.append(f"| {r['metric'].split(',')[0]} | {label} | {d['per_s']} {r['unit']} | {d['p95_ms']} | "
-                         f"{d['provider_ms_median']} | {d['cpu_ms_portal']} / {d['cpu_ms_provider']} / "
-                         f"{d['cpu_ms_rest']} | {d['machine_busy']:.0%} |")
-        lines.append(f"| {r['metric'].split(',')[0]}: **ratio** | 2 vs 1 | **{r['ratio']}×** (target ≥ {TARGET}×: "
-                     f"{'met' if r['met'] else 'not met'}) | | | | |")
+        name = r["metric"].split(",")[0]
+        for key, label in (("one", "1"), ("two", "2")):
+            d = r["scaling"][key]
+            lines.append(f"| {name} | {label} | {d['per_s']} {r['unit']} | {d['p95_ms']} | {d['provider_ms_median']} | "
+                         f"{d['cpu_ms_portal']} / {d['cpu_ms_provider']} / {d['cpu_ms_clients']} / "
+                         f"{d['cpu_ms_rest']} | {d['machine_busy']:.0%} ({d['busy_before']:.0%}) |")
+        lines.append(f"| {name}: **2 nodes vs 1** | | **{r['ratio']}×** (target ≥ {TARGET}×: "
+                     f"{'met' if r['met'] else '**not met**'}) | | | | |")
     lines += ["", explain(rows), ""]
     return "\n".join(lines)
 
 
 def explain(rows: list[dict]) -> str:
     """Why the ratio is what it is, read from the numbers themselves."""
+    cpus = os.cpu_count() or 1
     parts = []
     for r in rows:
         one, two = r["scaling"]["one"], r["scaling"]["two"]
         name = r["metric"].split(",")[0]
-        portal = one["cpu_ms_portal"]
-        total = portal + one["cpu_ms_provider"] + one["cpu_ms_rest"]
         if r["met"]:
-            parts.append(f"{name}: {r['ratio']}×, the target is met.")
+            parts.append(f"**{name}**: {r['ratio']}×, the target is met.")
             continue
-        cpus = os.cpu_count() or 1
-        ceiling = cpus * 1000 / total if total else 0
-        if two["machine_busy"] >= 0.85:
-            why = (f"the machine is CPU-bound: with two nodes its {cpus} cores were {two['machine_busy']:.0%} busy. "
-                   f"One unit costs about {total:.0f} ms of CPU in all, of which the portal node's share is only "
-                   f"{portal:.0f} ms; the provider sandbox ({one['cpu_ms_provider']:.0f} ms) and PostgreSQL with the "
-                   f"clients ({one['cpu_ms_rest']:.0f} ms) run on the same cores, so the whole machine can do at most "
-                   f"about {ceiling:.0f} per second whatever the number of portal nodes, and one node already reaches "
-                   f"{one['per_s']} per second ({one['machine_busy']:.0%} busy)")
+        total = one["cpu_ms_portal"] + one["cpu_ms_provider"] + one["cpu_ms_clients"] + one["cpu_ms_rest"]
+        why = []
+        if max(one["machine_busy"], two["machine_busy"]) >= 0.85:
+            why.append(
+                f"the machine is CPU-bound: its {cpus} cores were {one['machine_busy']:.0%} busy with one node and "
+                f"{two['machine_busy']:.0%} with two, so a second node has no idle core to run on. One unit costs "
+                f"about {total:.0f} ms of CPU in all, of which the portal node's own share is "
+                f"{one['cpu_ms_portal']:.0f} ms; the provider sandbox ({one['cpu_ms_provider']:.0f} ms), the clients "
+                f"({one['cpu_ms_clients']:.0f} ms) and PostgreSQL with everything else ({one['cpu_ms_rest']:.0f} ms) "
+                f"share the same cores, which caps the machine near {cpus * 1000 / total:.0f} per second whatever the "
+                "number of portal nodes")
         else:
-            why = (f"the machine was not saturated ({two['machine_busy']:.0%} busy with two nodes), so the wait is "
-                   f"elsewhere: the provider's time per call went from {one['provider_ms_median']} ms to "
-                   f"{two['provider_ms_median']} ms, and rows locked in PostgreSQL are waited on by both nodes")
-        parts.append(f"{name}: {r['ratio']}×, below the {TARGET}× target, because {why}. A second node "
-                     "adds throughput only where there are idle cores (or a second machine) for it.")
+            why.append(f"the machine still had idle CPU ({two['machine_busy']:.0%} busy with two nodes), so the time "
+                       "went to waiting: on the provider and on rows locked in PostgreSQL")
+        if max(one["busy_before"], two["busy_before"]) >= 0.3:
+            why.append(f"other work shared the machine: it was already {one['busy_before']:.0%} and "
+                       f"{two['busy_before']:.0%} busy in the second before each run")
+        why.append(f"the provider's own time per call went from {one['provider_ms_median']} ms with one node to "
+                   f"{two['provider_ms_median']} ms with two (its share of the clients' wait from "
+                   f"{one['provider_share']:.0%} to {two['provider_share']:.0%}): on shared cores the provider "
+                   "slows down as the portal speeds up")
+        parts.append(f"**{name}**: {r['ratio']}×, below the {TARGET}× target, because " + "; ".join(why)
+                     + ". A second node adds throughput where it has cores of its own (another machine, or this "
+                     "one when the provider, PostgreSQL and the clients are elsewhere).")
     return "\n\n".join(parts)
 
 
@@ -446,7 +487,7 @@ def main():
     parser.add_argument("--node-workers", type=int, default=1, help="gunicorn processes per node")
     parser.add_argument("--node-threads", type=int, default=4, help="threads per gunicorn process")
     parser.add_argument("--clients", type=int, default=8, help="concurrent browsers or operators")
-    parser.add_argument("--batch", type=int, default=10, help="refunds per 환불완료 press")
+    parser.add_argument("--batch", type=int, default=0, help="refunds per 환불완료 press (by default the scale's)")
     parser.add_argument("--write-readme", action="store_true")
     args = parser.parse_args()
     started = time.monotonic()

@@ -109,13 +109,25 @@ def stop(process: subprocess.Popen) -> None:
 
 # --- databases -----------------------------------------------------------------------------------------------------
 
-def fresh_database(name: str) -> str:
+def fresh_database(name: str) -> tuple[str, bool]:
+    """A new database `name`, copied from `<name>_template` (migrated by an earlier run) when there is one;
+    returns its URL and whether it was copied."""
     import psycopg
 
     with psycopg.connect(PG + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return f"{PG}/{name}"
+        copied = bool(conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [f"{name}_template"]).fetchone())
+        conn.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{name}_template"' if copied else ""))
+    return f"{PG}/{name}", copied
+
+
+def keep_as_template(name: str) -> None:
+    """Keep the migrated, empty database as the template of the next run (migrate still runs on the copy)."""
+    import psycopg
+
+    with psycopg.connect(PG + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}_template"')
+        conn.execute(f'CREATE DATABASE "{name}_template" TEMPLATE "{name}"')
 
 
 def drop_database(name: str) -> None:
@@ -151,7 +163,7 @@ class Bench:
     # setup
 
     def start(self) -> None:
-        url = fresh_database(self.db_name)
+        url, copied = fresh_database(self.db_name)
         os.environ.update({"DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "bench.settings", "PYTHONPATH": str(ROOT),
                            "SANDBOX_DATABASE_URL": f"{PG}/{self.db_name}_sandbox"})
         redis = redis_url()
@@ -164,6 +176,8 @@ class Bench:
         self.sandbox = Sandbox.start(self.tmp)
         if migrate.wait() != 0:
             raise RuntimeError("the portal's migrations failed")
+        if not copied:
+            keep_as_template(self.db_name)
         # the provider in two processes, so that one sandbox process is not what two portal nodes wait on
         stop(self.sandbox.process)
         command = serve_command(self.sandbox_port)
@@ -381,7 +395,7 @@ def summary(name: str, unit: str, one: dict, two: dict) -> dict:
             "this": f"{rate2:.1f} ({detail['two']['provider_ms_median']} ms, {detail['two']['machine_busy']:.0%})",
             "baseline": f"{rate1:.1f} ({detail['one']['provider_ms_median']} ms, {detail['one']['machine_busy']:.0%})",
             "ratio": round(ratio, 2), "target": f"≥ {TARGET}×", "met": ratio >= TARGET, "unit": unit,
-            "scaling": detail}
+            "scaling": {**detail, "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}}
 
 
 def measure(args) -> list[dict]:
@@ -421,6 +435,8 @@ def readme_section(rows: list[dict]) -> str:
              "timed window divided by the units done, split into the portal nodes, the provider sandbox, the "
              "benchmark's clients and the rest (PostgreSQL's backends and anything else running on the machine); "
              "*busy before* is how busy the machine was in the second before the run, with nothing sent yet.", "",
+             f"Last measured {rows[0]['scaling']['measured']} on {os.cpu_count()} CPUs: "
+             + ", ".join(f"{r['scaling']['one']['count']} {r['unit'].split('/')[0]}" for r in rows) + " per run.", "",
              "| work | nodes | per second | p95 ms | provider ms per call (median) | CPU ms per unit: portal / provider "
              "/ clients / PostgreSQL and rest | machine busy (busy before) |", "|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -177,8 +177,8 @@ def rows(params: dict, sql: str, args=()) -> list[tuple]:
 def test_two_nodes_place_and_refund_every_order_once(tmp_path):
     started = time.monotonic()
     suffix = os.getpid()
-    name = f"{urlsplit(PG_URL).path.strip('/') or 'mileage'}_scaleout_{suffix}"
-    portal_url, portal_db = database(PG_URL, name)
+    db_name = f"{urlsplit(PG_URL).path.strip('/') or 'mileage'}_scaleout_{suffix}"
+    portal_url, portal_db = database(PG_URL, db_name)
     sandbox = Sandbox.start(tmp_path)
     sandbox_db = urlsplit(sandbox.env["SANDBOX_DATABASE_URL"])
     sandbox_admin = dict(host=sandbox_db.hostname, port=sandbox_db.port or 5432, user=sandbox_db.username or "postgres",
@@ -346,4 +346,4 @@ def test_two_nodes_place_and_refund_every_order_once(tmp_path):
         sandbox.stop()
         sandbox.drop_database()
         with psycopg.connect(**(portal_db | {"dbname": "postgres"})) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

@@ -481,8 +481,8 @@ def explain(rows: list[dict]) -> str:
                        f"{two['busy_before']:.0%} busy in the second before each run")
         why.append(f"the provider's own time per call went from {one['provider_ms_median']} ms with one node to "
                    f"{two['provider_ms_median']} ms with two (its share of the clients' wait from "
-                   f"{one['provider_share']:.0%} to {two['provider_share']:.0%}): on shared cores the provider "
-                   "slows down as the portal speeds up")
+                   f"{one['provider_share']:.0%} to {two['provider_share']:.0%}): on shared cores the provider's "
+                   "time grows with the load on the machine, which is why it is shown apart")
         parts.append(f"**{name}**: {r['ratio']}×, below the {TARGET}× target, because " + "; ".join(why)
                      + ". A second node adds throughput where it has cores of its own (another machine, or this "
                      "one when the provider, PostgreSQL and the clients are elsewhere).")

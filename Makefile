@@ -68,9 +68,13 @@ pytest-postgres: venv messages
 test: lint pytest-sqlite pytest-postgres
 
 # Several nodes on PostgreSQL and Redis (tests/scaleout, marked `scaleout`, left out of `make test`); .ci/run runs it.
+# SCALEOUT_ORDERS card orders and SCALEOUT_EXPIRED unpaid bank transfers (about 3½ minutes on 2 cores).
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/5
+SCALEOUT_ORDERS ?= 200
+SCALEOUT_EXPIRED ?= 20
 pytest-scaleout: venv messages
 	DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" REDIS_TEST_URL="$(REDIS_TEST_URL)" \
+		SCALEOUT_ORDERS="$(SCALEOUT_ORDERS)" SCALEOUT_EXPIRED="$(SCALEOUT_EXPIRED)" \
 		$(PY) -m pytest -q -m scaleout tests/scaleout
 
 # The README's pictures (docs/screenshots/), taken by the browser tests with axe-core checks on every screen.

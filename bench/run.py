@@ -69,6 +69,10 @@ def main():
             rows.append({"metric": f"memory of {view} list (large vs tiny table)", "database": vendor,
                          "this": round(kib), "baseline": round(tiny[view]), "ratio": round(ratio, 2),
                          "target": "does not grow (≤ 1.5×)", "met": ratio <= 1.5, "unit": "KiB"})
+    if pg_ready() and not args.skip_sandbox:  # one node vs two (bench/scaling.py), on PostgreSQL
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / "scaling.py"), "--scale", args.scale], cwd=ROOT,
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+        rows += json.loads(out.strip().splitlines()[-1])["rows"]
     report = {"date": datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
               "rows": rows}
@@ -103,7 +107,9 @@ def write_readme(report: dict) -> None:
     for r in report["rows"]:
         lines.append(f"| {r['metric']} | {r['database']} | {r['this']} {r['unit']} | {r['baseline']} | {r['ratio']} | "
                      f"{r['target']} | {'yes' if r['met'] else '**no**'} |")
-    (ROOT / "bench" / "README.md").write_text("\n".join(lines) + "\n")
+    from bench.scaling import readme_section
+
+    (ROOT / "bench" / "README.md").write_text("\n".join(lines) + "\n\n" + readme_section(report["rows"]))
 
 
 def table(rows) -> str:

@@ -1,9 +1,14 @@
 """Scale-out: two portal nodes (gunicorn), two task workers and two schedulers on one PostgreSQL and one Redis,
 with the provider sandbox. Orders with mileage are placed through both nodes (each step of an order on the other
 node than the step before: sessions and the cache are shared), then refunded (배송전 취소, then 환불완료 pressed on
-both nodes at once); a worker and a portal node are killed mid-run and restarted. Afterwards the sandbox has every
-call once, every order is cancelled with its refund done, nothing waits in the outbox, and the settlement
-reconciles. Run by `.ci/run` (`make pytest-scaleout`), not by `make test`."""
+both nodes at once); a worker and a portal node are killed mid-run and restarted. Members' unpaid bank transfers
+(무통장, with mileage and 적립금) pass their payment deadline while 환불완료 runs, so both schedulers race to expire
+them while a scheduler and a portal node are killed. Afterwards the sandbox has every call once, every order is
+cancelled (the card orders with their refund done, each expired one once: one status change, one auto-cancel at the
+portal and at the provider, its 적립금 returned once), nothing waits in the outbox, and the settlement reconciles.
+Run by `.ci/run` (`make pytest-scaleout`), not by `make test`. SCALEOUT_ORDERS (200) and SCALEOUT_EXPIRED (20) set
+the counts; the test's databases are named after DATABASE_URL's (`<name>_scaleout_<pid>`, the sandbox's after
+SANDBOX_DATABASE_URL's), so runs on one server do not clash."""
 
 import json
 import os
@@ -23,8 +28,10 @@ from tests.portal.ops.redis_support import REDIS_TEST_URL, redis_answers
 from tests.portal.storefront.conftest import GUEST
 from tests.sandbox_process import ROOT, Sandbox, free_port
 
-ORDERS = int(os.environ.get("SCALEOUT_ORDERS", "50"))
+ORDERS = int(os.environ.get("SCALEOUT_ORDERS", "200"))
+EXPIRED = int(os.environ.get("SCALEOUT_EXPIRED", "20"))
 USE = 500
+POINTS, POINTS_USED = 1_000, 300  # each expiring member's 적립금, and what their order spends
 PG_URL = os.environ.get("DATABASE_URL", "")
 pytestmark = [
     pytest.mark.scaleout,
@@ -133,6 +140,27 @@ def place(cluster: Cluster, sandbox: Sandbox, n: int) -> str:
     return buyer
 
 
+def place_unpaid(cluster: Cluster, sandbox: Sandbox, n: int) -> tuple[str, str]:
+    """Member `expire<n>` orders by bank transfer (무통장) with mileage and 적립금 and never pays; returns the
+    provider buyer and the order number."""
+    buyer = sandbox.new_buyer(15_500)
+    browser = Browser(cluster, n % 2)
+    assert browser.send("GET", "/accounts/login/").status_code == 200
+    response = browser.send("POST", "/accounts/login/", data={"username": f"expire{n}", "password": "expire1234!"})
+    assert response.status_code == 302, response.text[-500:]
+    assert browser.send("POST", "/shop/cart/add/", data={"code": "1", "quantity": "1"}).status_code == 302
+    assert browser.send("GET", "/shop/order/").status_code == 200
+    opened = browser.send("GET", "/mileage/popup/open/")
+    assert opened.status_code == 302, opened.text[-500:]
+    params = sandbox.choose_in_popup(opened.headers["Location"], buyer, USE)
+    assert browser.send("GET", "/mileage/popup/done/", params=params).status_code == 200
+    member = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    placed = browser.send("POST", "/shop/order/", data={**member, "payment_method": "bank",
+                                                       "store_points": str(POINTS_USED)})
+    assert placed.status_code == 302, placed.text[-1500:]
+    return buyer, placed.headers["Location"].rstrip("/").split("/")[-2]
+
+
 def operator(cluster: Cluster) -> Browser:
     browser = Browser(cluster, 0)
     browser.send("GET", "/accounts/login/")
@@ -149,9 +177,12 @@ def rows(params: dict, sql: str, args=()) -> list[tuple]:
 def test_two_nodes_place_and_refund_every_order_once(tmp_path):
     started = time.monotonic()
     suffix = os.getpid()
-    portal_url, portal_db = database(PG_URL, f"mileage_scaleout_{suffix}")
+    db_name = f"{urlsplit(PG_URL).path.strip('/') or 'mileage'}_scaleout_{suffix}"
+    portal_url, portal_db = database(PG_URL, db_name)
     sandbox = Sandbox.start(tmp_path)
     sandbox_db = urlsplit(sandbox.env["SANDBOX_DATABASE_URL"])
+    sandbox_admin = dict(host=sandbox_db.hostname, port=sandbox_db.port or 5432, user=sandbox_db.username or "postgres",
+                         dbname=sandbox_db.path.strip("/"))
     import redis
 
     redis.Redis.from_url(REDIS_TEST_URL).flushdb()
@@ -165,19 +196,36 @@ def test_two_nodes_place_and_refund_every_order_once(tmp_path):
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
     subprocess.run([sys.executable, "manage.py", "load_demo"], env=env, cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
+    # members whose bank transfers will expire, each with 적립금 on the ledger
+    script = ("from django.contrib.auth.models import User; from portal.accounts.models import Member; "
+              "from portal.accounts.services import store_points_change\n"
+              f"for n in range({EXPIRED}):\n"
+              "    user = User.objects.create_user(f'expire{n}', password='expire1234!')\n"
+              "    member = Member.objects.create(user=user, name=f'입금전{n}', phone='010-0000-0000', "
+              "address='서울 동작구 신대방2동')\n"
+              f"    store_points_change(member=member, delta_won={POINTS}, reason='가입 적립금', "
+              "idempotency_key=f'scaleout:expire{n}')")
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, cwd=ROOT, check=True)
     cluster = Cluster(env, tmp_path)
     try:
         for name in ("portal-0", "portal-1", "worker-0", "worker-1", "scheduler-0", "scheduler-1"):
             cluster.start(name)
         cluster.wait_ready()
 
-        # when orders are placed through both nodes, and a worker dies halfway and comes back
+        # when orders are placed through both nodes (the members' unpaid bank transfers among the first half), and a
+        # worker dies halfway and comes back
         with ThreadPoolExecutor(max_workers=6) as pool:
+            unpaid = pool.map(lambda n: place_unpaid(cluster, sandbox, n), range(EXPIRED))
             first = list(pool.map(lambda n: place(cluster, sandbox, n), range(ORDERS // 2)))
+            unpaid = list(unpaid)
             cluster.kill("worker-0")
             cluster.start("worker-0")
             buyers = first + list(pool.map(lambda n: place(cluster, sandbox, n), range(ORDERS // 2, ORDERS)))
-        orders = rows(portal_db, "SELECT id, number, status FROM orders_order ORDER BY id")
+        expiring = {number for _, number in unpaid}
+        placed = rows(portal_db, "SELECT id, number, status FROM orders_order ORDER BY id")
+        assert {(number, status) for _, number, status in placed if number in expiring} == {
+            (number, "awaiting_deposit") for number in expiring}
+        orders = [order for order in placed if order[1] not in expiring]
         assert len(orders) == ORDERS and {status for _, _, status in orders} == {"paid"}
 
         # and every order is cancelled before shipping (배송전 취소), on both nodes
@@ -205,43 +253,81 @@ def test_two_nodes_place_and_refund_every_order_once(tmp_path):
         jobs = [(i, refund) for refund in refunds for i in (0, 1)]
         with ThreadPoolExecutor(max_workers=6) as pool:
             results = pool.map(complete, jobs)
-            time.sleep(1)
+            # meanwhile the bank transfers' payment deadline passes, at the portal (its 입금기한) and at the
+            # provider (16 days since the approval, E8): both schedulers race to expire them, one is killed
+            rows(portal_db, "UPDATE orders_order SET deposit_deadline = now() - interval '1 minute' "
+                            "WHERE number = ANY(%s) RETURNING id", (list(expiring),))
+            rows(sandbox_admin, "UPDATE sandbox_transaction SET approved_at = approved_at - interval '16 days' "
+                                "WHERE order_no = ANY(%s) RETURNING id", (list(expiring),))
+            time.sleep(0.5)
+            cluster.kill("scheduler-0")
+            time.sleep(0.5)
             cluster.kill("portal-1")
+            sandbox.advance(0)  # the provider's own sweep (its clock unmoved)
             time.sleep(1)
             cluster.start("portal-1")
+            cluster.start("scheduler-0")
             assert set(results) <= {200, 302}
         cluster.wait_ready()
 
-        # then, once the workers have sent everything,
+        # then, once the workers have sent everything and the schedulers have swept,
         deadline = time.monotonic() + 60
-        while rows(portal_db, "SELECT count(*) FROM mileage_outboxmessage WHERE status = 'pending'")[0][0]:
-            assert time.monotonic() < deadline, "the outbox did not drain"
+        while rows(portal_db, "SELECT count(*) FROM mileage_outboxmessage WHERE status = 'pending'")[0][0] or rows(
+                portal_db, "SELECT count(*) FROM orders_order WHERE status = 'awaiting_deposit'")[0][0]:
+            assert time.monotonic() < deadline, "the outbox did not drain or the unpaid orders did not expire"
             time.sleep(0.5)
         assert not rows(portal_db, "SELECT id, last_error FROM mileage_outboxmessage WHERE status = 'failed'")
-        # every order is cancelled with its one refund done
-        assert rows(portal_db, "SELECT status, count(*) FROM orders_order GROUP BY status") == [("cancelled", ORDERS)]
+        # every order is cancelled, the card orders with their one refund done (the expired ones need none)
+        assert rows(portal_db, "SELECT status, count(*) FROM orders_order GROUP BY status") == [
+            ("cancelled", ORDERS + EXPIRED)]
         assert rows(portal_db, "SELECT status, count(*) FROM aftersales_refund GROUP BY status") == [("done", ORDERS)]
+        assert not rows(portal_db, "SELECT r.id FROM aftersales_refund r JOIN orders_order o ON o.id = r.order_id "
+                                   "WHERE o.number = ANY(%s)", (list(expiring),))
+        # each expired order was cancelled once: one status change to 주문취소 (the scheduler's), one auto-cancel of
+        # its mileage, its 적립금 returned once (the member has the opening 적립금 again)
+        changes = rows(portal_db, "SELECT o.number, c.from_status, c.note, c.changed_by_id FROM orders_orderstatuschange c "
+                                  "JOIN orders_order o ON o.id = c.order_id "
+                                  "WHERE c.to_status = 'cancelled' AND o.number = ANY(%s)", (list(expiring),))
+        assert sorted(number for number, *_ in changes) == sorted(expiring), changes
+        assert {(before, note, by) for _, before, note, by in changes} == {("awaiting_deposit", "미입금 자동취소", None)}
+        auto = rows(portal_db, "SELECT o.number, count(*) FROM mileage_mileageevent e "
+                               "JOIN mileage_mileagetransaction t ON t.id = e.transaction_id "
+                               "JOIN orders_order o ON o.id = t.order_id WHERE e.kind = 'auto_cancel' GROUP BY o.number")
+        assert dict(auto) == dict.fromkeys(expiring, 1), auto
+        assert rows(portal_db, "SELECT state, count(*) FROM mileage_mileagetransaction t JOIN orders_order o "
+                               "ON o.id = t.order_id WHERE o.number = ANY(%s) GROUP BY state",
+                    (list(expiring),)) == [("cancelled", EXPIRED)]
+        returned = rows(portal_db, "SELECT o.number, p.delta_won FROM accounts_storepointentry p "
+                                   "JOIN orders_order o ON o.id = p.order_id WHERE p.delta_won > 0")
+        assert sorted(returned) == sorted((number, POINTS_USED) for number in expiring), returned
+        assert rows(portal_db, "SELECT DISTINCT m.store_points_won FROM accounts_member m JOIN auth_user u "
+                               "ON u.id = m.user_id WHERE u.username LIKE 'expire%%'") == [(POINTS,)]
         # the portal recorded each call once
         events = rows(portal_db, "SELECT e.kind, count(*), count(DISTINCT t.order_id) FROM mileage_mileageevent e "
                                  "JOIN mileage_mileagetransaction t ON t.id = e.transaction_id GROUP BY e.kind")
         counts = {kind: (n, distinct) for kind, n, distinct in events}
-        assert counts["approve"] == (ORDERS, ORDERS) and counts["cancel"] == (ORDERS, ORDERS), counts
+        assert counts["approve"] == (ORDERS + EXPIRED, ORDERS + EXPIRED), counts
+        assert counts["cancel"] == (ORDERS, ORDERS) and counts.get("auto_cancel") == (EXPIRED, EXPIRED), counts
         assert all(n == distinct for n, distinct in counts.values()), counts
-        # the sandbox acted on each call once: one approval and one cancellation per order, nothing else applied
-        with psycopg.connect(host=sandbox_db.hostname, port=sandbox_db.port or 5432,
-                             user=sandbox_db.username or "postgres", dbname=sandbox_db.path.strip("/")) as conn:
+        # the sandbox acted on each call once: one approval per order, one cancellation per card order, nothing
+        # else applied; the expired orders' mileage ended once there too (E8: one reversal of the use each)
+        with psycopg.connect(**sandbox_admin) as conn:
             calls = conn.execute("SELECT path, count(*) FROM sandbox_apicall WHERE NOT replayed "
                                  "AND result_code IN ('1000', '1001', '1002') GROUP BY path").fetchall()
             states = conn.execute("SELECT state, count(*), count(DISTINCT order_no) FROM sandbox_transaction "
-                                  "GROUP BY state").fetchall()
+                                  "GROUP BY state ORDER BY state").fetchall()
+            reversals = conn.execute("SELECT t.order_no, e.kind, e.amount_won FROM sandbox_settlemententry e "
+                                     "JOIN sandbox_transaction t ON t.id = e.tx_id "
+                                     "WHERE t.order_no = ANY(%s) AND e.amount_won < 0", (list(expiring),)).fetchall()
         applied = {}
         for path, n in calls:
             kind = re.sub(r"^/v2/partner/[^/]+/", "", path)
             kind = re.sub(r"payment/[^/]+/", "payment/TX/", kind)
             applied[kind] = applied.get(kind, 0) + n
-        assert applied.get("payment") == ORDERS and applied.get("payment/TX/cancel") == ORDERS, applied
-        assert states == [("CANCELLED", ORDERS, ORDERS)], states
-        assert {sandbox.balance(buyer)["available"] for buyer in buyers} == {15_500}
+        assert applied.get("payment") == ORDERS + EXPIRED and applied.get("payment/TX/cancel") == ORDERS, applied
+        assert states == [("AUTO_CANCELLED", EXPIRED, EXPIRED), ("CANCELLED", ORDERS, ORDERS)], states
+        assert sorted(reversals) == sorted((number, "USE", -USE) for number in expiring), reversals
+        assert {sandbox.balance(buyer)["available"] for buyer in buyers + [b for b, _ in unpaid]} == {15_500}
         # and the month's settlement reconciles to the won
         script = ("import json; from django.utils import timezone; from mileage.policy.constants import BUSINESS_TZ; "
                   "from mileage.provider import get_client; "
@@ -253,11 +339,11 @@ def test_two_nodes_place_and_refund_every_order_once(tmp_path):
         shown = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, cwd=ROOT, check=True,
                                capture_output=True, text=True).stdout
         assert json.loads(shown.strip().splitlines()[-1])["mismatches"] == []
-        print(f"scale-out: {ORDERS} orders placed and refunded through two nodes in "
-              f"{time.monotonic() - started:.0f} s")
+        print(f"scale-out: {ORDERS} orders placed and refunded and {EXPIRED} unpaid ones expired through two nodes "
+              f"in {time.monotonic() - started:.0f} s")
     finally:
         cluster.stop()
         sandbox.stop()
         sandbox.drop_database()
         with psycopg.connect(**(portal_db | {"dbname": "postgres"})) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "mileage_scaleout_{suffix}" WITH (FORCE)')
+            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')

@@ -313,11 +313,11 @@ class Bench:
         import requests
         from django.contrib.auth.models import User
         from django.db import connection
+        from portal.aftersales.services import RefundInput, order_cancel_after_payment
 
         from mileage.models import OutboxMessage
         from mileage.provider import get_client
         from portal.aftersales.models import Refund
-        from portal.aftersales.services import RefundInput, order_cancel_after_payment
         from portal.orders.checkout import Buyer, cart_lines, order_place
 
         get_client()

@@ -192,7 +192,7 @@ class Bench:
 
         django.setup()
         from mileage.models import MileageSettings
-        from portal.demo import load_demo
+        from portal.demo.shop import load_demo
 
         load_demo()
         self.api_id, hash_key = self.sandbox.new_merchant(rate="1")
@@ -313,10 +313,11 @@ class Bench:
         import requests
         from django.contrib.auth.models import User
         from django.db import connection
-        from portal.aftersales.services import RefundInput, order_cancel_after_payment
 
         from mileage.models import OutboxMessage
         from mileage.provider import get_client
+        from portal.aftersales.cancellations import order_cancel_after_payment
+        from portal.aftersales.common import RefundInput
         from portal.aftersales.models import Refund
         from portal.orders.checkout import Buyer, cart_lines, order_place
 

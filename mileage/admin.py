@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
+
 from .models import MileageEvent, OutboxMessage, OutboxStatus
 from .services.transactions import outbox_retry_by_hand as retry_by_hand
 
@@ -30,15 +32,6 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(MileageEvent)
-class MileageEventAdmin(admin.ModelAdmin):
+class MileageEventAdmin(ReadOnlyAdmin):
     list_display = ("created_at", "transaction", "kind", "tx_id", "new_tx_id", "use_won", "earn_won", "result_code")
     readonly_fields = [f.name for f in MileageEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -3,21 +3,14 @@ their state machine (ADR 0010). It is also the baseline the order-queue benchmar
 
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import Order
 
 
 @admin.register(Order)
-class OrderAdmin(admin.ModelAdmin):
+class OrderAdmin(ReadOnlyAdmin):
     list_display = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
     list_filter = ("status", "payment_method", "placed_at")
     search_fields = ("number", "orderer_name", "depositor_name", "recipient_name", "orderer_phone")
     list_per_page = 50
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -93,3 +93,45 @@ def test_one_attempt_per_call():
     with pytest.raises(ProviderUnavailable):
         client().stated("T1", idempotency_key="k")
     assert len(responses.calls) == 1
+
+
+@responses.activate
+def test_given_one_shared_client_when_a_json_call_and_xml_calls_run_at_once_then_each_asks_its_own_format():
+    # the client is cached per configuration and shared by threads: a call's format is its own, not the client's
+    import threading
+    from urllib.parse import parse_qs, urlsplit
+
+    formats = []
+
+    def sent_format(request) -> str | None:
+        body = request.body.decode() if isinstance(request.body, bytes) else (request.body or "")
+        fields = {**parse_qs(urlsplit(request.url).query), **parse_qs(body)}
+        return (fields.get("format") or [None])[0]
+
+    def settle(request):
+        formats.append(("settlement", sent_format(request)))
+        return 200, {"Content-Type": "application/json"}, '{"resultCode": "1000", "resultMessage": "ok"}'
+
+    def rate(request):
+        formats.append(("rate", sent_format(request)))
+        return 200, {"Content-Type": "application/xml"}, answer("1000", baseAccumRate="1")
+
+    responses.add_callback(responses.POST, f"{API}/settlement/2026-11", callback=settle)
+    responses.add_callback(responses.GET, f"{API}/getAccumRate", callback=rate)
+    shared, failures = client(), []
+
+    def run(call):
+        try:
+            call()
+        except Exception as exc:  # collected: a thread's exception must fail the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(lambda: shared.settlement("2026-11"),)) for _ in range(4)] + \
+        [threading.Thread(target=run, args=(lambda: shared.accum_rate(fresh=True),)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert sorted(formats) == [("rate", "xml")] * 4 + [("settlement", "json")] * 4
+    assert shared.fmt == "xml"

@@ -110,7 +110,7 @@ def test_given_one_shared_client_when_a_json_call_and_xml_calls_run_at_once_then
 
     def settle(request):
         formats.append(("settlement", sent_format(request)))
-        return 200, {"Content-Type": "application/json"}, '{"resultCode": "1000", "resultMessage": "ok"}'
+        return 200, {"Content-Type": "application/json"}, '{"response": {"resultCode": "1000", "resultMessage": "ok"}}'
 
     def rate(request):
         formats.append(("rate", sent_format(request)))

@@ -1,7 +1,7 @@
 """`make bench [SCALE=small]`: run the measurements on SQLite and on PostgreSQL, print one table, keep the JSON.
 
-Data is generated once per database and scale into var/bench/ (SQLite files) or mileage_bench_<scale>
-(PostgreSQL); later runs reuse it.
+Data is generated once per database and scale into var/bench/ (SQLite files) or <BENCH_DB_PREFIX>_<scale>
+(PostgreSQL, default mileage_bench_<scale>); later runs reuse it.
 """
 
 import argparse
@@ -16,6 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+# The PostgreSQL databases' names start with this (e.g. BENCH_DB_PREFIX=h3_bench when several people run the bench
+# against one server at the same time).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "mileage_bench")
 
 
 def pg_ready() -> bool:
@@ -54,7 +57,7 @@ def main():
     databases = [("sqlite", f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{args.scale}.sqlite3'}",
                   f"sqlite:///{ROOT / 'var' / 'bench' / 'bench-tiny.sqlite3'}")]
     if pg_ready():
-        databases.append(("postgresql", pg_database(f"mileage_bench_{args.scale}"), pg_database("mileage_bench_tiny")))
+        databases.append(("postgresql", pg_database(f"{DB_PREFIX}_{args.scale}"), pg_database(f"{DB_PREFIX}_tiny")))
     else:
         print("PostgreSQL does not answer: measuring SQLite only", file=sys.stderr)
     rows = []

@@ -16,7 +16,6 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from mileage.models import MileageEvent, OperatorNotice, OutboxMessage
 from mileage.selectors import mileage_for_order
@@ -24,7 +23,6 @@ from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import TransitionNotAllowed
-from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
 from .exports import export_response
@@ -32,27 +30,21 @@ from .filters import OrderFilter
 from .forms import ShipForm
 from .models import ReceiptBatch, ReceiptBatchStatus
 from .payment_views import payment_cancel_context
-from .tables import BoundedPagingMixin, OrderTable
+from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
-PAGE_SIZES = (10, 20, 50, 100)
 FILTER_FORM_CACHE_SECONDS = 3600
 EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orderer_name", "주문자"),
                   ("goods_won", "총주문금액"), ("payable_won", "실결제금액"), ("payment_method", "결제수단"),
                   ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
 
 
-class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
+class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
     template_name = "console/order_list.html"
     table_class = OrderTable
     filterset_class = OrderFilter
 
     def get_queryset(self):
         return Order.objects.deferred_paging()
-
-    def get_table_pagination(self, table):
-        size = int_or_none(self.request.GET.get("per_page", ""), max_value=1000)
-        per_page = size if size in PAGE_SIZES else 50
-        return {"per_page": per_page, "paginator_class": LazyPaginator}
 
     def get_table(self, **kwargs):
         table = super().get_table(**kwargs)
@@ -64,19 +56,19 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin,
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["page_sizes"] = PAGE_SIZES
         context["filter_form_html"] = self.filter_form_html(context["filter"])
         context["notices"] = OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
         return context
 
     def filter_form_html(self, filterset) -> str:
         """The filter form, rendered once per distinct query (its twelve widgets cost more than the rows)."""
-        params = sorted((k, v) for k, v in self.request.GET.items() if k in filterset.form.fields or k == "per_page")
-        key = "console:order-filters:" + hashlib.sha256(f"{get_language()}|{params}".encode()).hexdigest()
+        params = sorted((k, v) for k, v in self.request.GET.items() if k in filterset.form.fields)
+        per_page = self.page_size()
+        key = "console:order-filters:" + hashlib.sha256(f"{get_language()}|{per_page}|{params}".encode()).hexdigest()
         html = cache.get(key)
         if html is None:
             html = render_to_string("console/includes/order_filters.html", {
-                "filter": filterset, "page_sizes": PAGE_SIZES, "per_page": self.request.GET.get("per_page", "")},
+                "filter": filterset, "page_sizes": self.page_sizes, "per_page": per_page},
                 request=self.request)
             cache.set(key, html, FILTER_FORM_CACHE_SECONDS)
         return mark_safe(html)  # rendered by our own template with autoescaping

@@ -93,7 +93,7 @@ class OrderTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
-        template_name = "console/order_table.html"
+        # Rendered by portal/console/order_table_html.py (the render_ methods serve other uses of the table).
 
     def render_payment_method(self, value, record):
         if record.uses_mileage:

@@ -21,14 +21,16 @@ from mileage.models import MileageEvent, OperatorNotice, OutboxMessage
 from mileage.selectors import mileage_for_order
 from portal.aftersales import services as aftersales
 from portal.aftersales.models import Refund
-from portal.orders.models import Order, OrderStatus, PaymentMethod
+from portal.orders.models import Order, OrderStatus
 from portal.orders.services import TransitionNotAllowed
 
 from .access import OperatorRequiredMixin
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
+from .frame import console_response
 from .models import ReceiptBatch, ReceiptBatchStatus
+from .order_table_html import order_table_html
 from .payment_views import payment_cancel_context
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
@@ -36,6 +38,9 @@ FILTER_FORM_CACHE_SECONDS = 3600
 EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orderer_name", "주문자"),
                   ("goods_won", "총주문금액"), ("payable_won", "실결제금액"), ("payment_method", "결제수단"),
                   ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
+
+TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
+                "uses_mileage", "status")
 
 
 class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
@@ -46,27 +51,34 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
     def get_queryset(self):
         return Order.objects.deferred_paging()
 
-    def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
-        # Resolved once per request, not once per row (the table's template reads them).
-        table.status_labels = {value: str(label) for value, label in OrderStatus.choices}
-        table.method_labels = {value: str(label) for value, label in PaymentMethod.choices}
-        table.order_url_prefix = reverse("console:order", args=["0"]).removesuffix("0/")
-        return table
+    def get(self, request, *args, **kwargs):
+        if any(request.GET.get(name) for name in self.filterset_class.base_filters):
+            return super().get(request, *args, **kwargs)
+        # No filter given (the queue as it opens): every order, without building and validating the filter form
+        # (its HTML comes from the cache; filter_form_html builds the form on a miss).
+        self.filterset = None
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
+
+    def get_table_data(self):
+        # the table's columns only (an order has some forty): the export reads self.object_list, whole rows
+        return self.object_list.only(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["filter_form_html"] = self.filter_form_html(context["filter"])
+        context["table_html"] = order_table_html(context["table"], self.request)
         context["notices"] = OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
         return context
 
     def filter_form_html(self, filterset) -> str:
         """The filter form, rendered once per distinct query (its twelve widgets cost more than the rows)."""
-        params = sorted((k, v) for k, v in self.request.GET.items() if k in filterset.form.fields)
+        params = sorted((k, v) for k, v in self.request.GET.items() if k in self.filterset_class.base_filters)
         per_page = self.page_size()
         key = "console:order-filters:" + hashlib.sha256(f"{get_language()}|{per_page}|{params}".encode()).hexdigest()
         html = cache.get(key)
         if html is None:
+            filterset = filterset or self.get_filterset(self.filterset_class)
             html = render_to_string("console/includes/order_filters.html", {
                 "filter": filterset, "page_sizes": self.page_sizes, "per_page": per_page},
                 request=self.request)
@@ -78,7 +90,8 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         if export in ("csv", "xlsx"):
             rows = self.object_list.order_by("-placed_at")[:100_000]
             return export_orders(rows, export)
-        return super().render_to_response(context, **kwargs)
+        content = render_to_string("console/includes/order_list_content.html", context)
+        return console_response(self.request, self.template_name, content)
 
 
 def _export_rows(orders):

@@ -48,18 +48,27 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="full", choices=["small", "full"])
     parser.add_argument("--skip-sandbox", action="store_true")
-    parser.add_argument("--readme-from", help="write bench/README.md from a results JSON and stop")
+    parser.add_argument("--vendor", choices=["sqlite", "postgresql"], action="append",
+                        help="measure only this database (repeatable; default: both)")
+    parser.add_argument("--readme-from", nargs="+", metavar="JSON",
+                        help="write bench/README.md from results JSON files (their rows together) and stop")
     args = parser.parse_args()
     if args.readme_from:
-        write_readme(json.loads(Path(args.readme_from).read_text()))
+        reports = [json.loads(Path(name).read_text()) for name in args.readme_from]
+        write_readme({**reports[-1], "rows": [r for report in reports for r in report["rows"]]})
         return
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     databases = [("sqlite", f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{args.scale}.sqlite3'}",
                   f"sqlite:///{ROOT / 'var' / 'bench' / 'bench-tiny.sqlite3'}")]
-    if pg_ready():
-        databases.append(("postgresql", pg_database(f"{DB_PREFIX}_{args.scale}"), pg_database(f"{DB_PREFIX}_tiny")))
-    else:
-        print("PostgreSQL does not answer: measuring SQLite only", file=sys.stderr)
+    vendors = set(args.vendor or ["sqlite", "postgresql"])
+    if "sqlite" not in vendors:
+        databases = []
+    if "postgresql" in vendors:
+        if pg_ready():
+            databases.append(("postgresql", pg_database(f"{DB_PREFIX}_{args.scale}"),
+                              pg_database(f"{DB_PREFIX}_tiny")))
+        else:
+            print("PostgreSQL does not answer: it is not measured", file=sys.stderr)
     rows = []
     for vendor, url, tiny_url in databases:
         print(f"… {vendor}", file=sys.stderr)
@@ -75,12 +84,13 @@ def main():
     report = {"date": datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
               "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
               "rows": rows}
-    out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}.json"
+    suffix = "" if not args.vendor else "-" + "-".join(sorted(set(args.vendor)))
+    out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(table(rows))
     print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} targets met · results in {out.relative_to(ROOT)}")
-    if args.scale == "full":
+    if args.scale == "full" and not args.vendor:  # a one-database run: --readme-from joins the files
         write_readme(report)
 
 

@@ -30,15 +30,14 @@ def _rows(orders) -> str:
     badge = '<span class="mileage-badge" title="네이버 마일리지">M</span> '
     tz = timezone.get_current_timezone()
     out = []
-    for o in orders:
-        number = esc(o.number)
-        status = esc(o.status)
+    for o in orders:  # rows of OrderListView's TABLE_FIELDS, as dicts
+        number, status, method = esc(o["number"]), esc(o["status"]), o["payment_method"]
         out.append(
-            f'<tr><td>{o.placed_at.astimezone(tz):%Y-%m-%d %H:%M:%S}</td><td>{esc(o.orderer_name)}</td>'
+            f'<tr><td>{o["placed_at"].astimezone(tz):%Y-%m-%d %H:%M:%S}</td><td>{esc(o["orderer_name"])}</td>'
             f'<td><a href="{prefix}{number}/">{number}</a></td>'
-            f'<td class="won">{o.goods_won:,}원</td><td class="won">{o.payable_won:,}원</td>'
-            f'<td>{badge if o.uses_mileage else ""}{methods.get(o.payment_method) or esc(o.payment_method)}</td>'
-            f'<td><span class="badge status-badge status-{status}">{statuses.get(o.status, status)}</span></td></tr>')
+            f'<td class="won">{o["goods_won"]:,}원</td><td class="won">{o["payable_won"]:,}원</td>'
+            f'<td>{badge if o["uses_mileage"] else ""}{methods.get(method) or esc(method)}</td>'
+            f'<td><span class="badge status-badge status-{status}">{statuses.get(o["status"], status)}</span></td></tr>')
     return "".join(out)
 
 

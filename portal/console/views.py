@@ -61,8 +61,9 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
-        # the table's columns only (an order has some forty): the export reads self.object_list, whole rows
-        return self.object_list.only(*TABLE_FIELDS)
+        # the table's columns only (an order has some forty), as plain rows: no model instance per order (the
+        # export reads self.object_list, whole orders)
+        return self.object_list.values(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

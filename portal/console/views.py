@@ -9,6 +9,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -91,7 +92,11 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         if export in ("csv", "xlsx"):
             rows = self.object_list.order_by("-placed_at")[:100_000]
             return export_orders(rows, export)
-        content = render_to_string("console/includes/order_list_content.html", context)
+        notices = "".join(f'<div class="alert alert-danger py-2 messages" role="alert"><span class="error">'
+                          f'{escape(notice.text)}</span></div>' for notice in context["notices"])
+        content = (f'<h1>{escape(_("주문조회/취소/교환"))}</h1>\n{notices}\n{context["filter_form_html"]}\n'
+                   '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
+                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{context["table_html"]}\n')
         return console_response(self.request, self.template_name, content)
 
 

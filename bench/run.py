@@ -69,6 +69,7 @@ def main():
                               pg_database(f"{DB_PREFIX}_tiny")))
         else:
             print("PostgreSQL does not answer: it is not measured", file=sys.stderr)
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure: the report says how busy it was
     rows = []
     for vendor, url, tiny_url in databases:
         print(f"… {vendor}", file=sys.stderr)
@@ -82,7 +83,8 @@ def main():
                          "this": round(kib), "baseline": round(tiny[view]), "ratio": round(ratio, 2),
                          "target": "does not grow (≤ 1.5×)", "met": ratio <= 1.5, "unit": "KiB"})
     report = {"date": datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                          "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]},
               "rows": rows}
     suffix = "" if not args.vendor else "-" + "-".join(sorted(set(args.vendor)))
     out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}{suffix}.json"
@@ -111,7 +113,9 @@ def write_readme(report: dict) -> None:
     """bench/README.md: the last full run's table and the machine it ran on."""
     machine = report["machine"]
     lines = [README_HEAD, f"## Last full run: {report['date']}\n",
-             f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}.\n",
+             f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}"
+             + (f"; load average {machine['load'][0]} at the start, {machine['load'][1]} at the end" if machine.get("load")
+                else "") + ".\n",
              "| metric | database | this project | baseline | ratio | target | met? |", "|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         lines.append(f"| {r['metric']} | {r['database']} | {r['this']} {r['unit']} | {r['baseline']} | {r['ratio']} | "

@@ -12,6 +12,7 @@ A template used here extends console/base.html and puts `{{ content_html }}` whe
 from collections import OrderedDict
 from threading import Lock
 
+from django.contrib.messages import get_messages
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -65,8 +66,6 @@ def _frame(request, template_name: str) -> tuple[str, str]:
 def console_response(request, template_name: str, content: str, status: int = 200) -> HttpResponse:
     before, after = _frame(request, template_name)
     token, path = get_token(request), escape(request.get_full_path())
-    from django.contrib.messages import get_messages
-
     messages = get_messages(request)
     notes = render_to_string("includes/messages.html", {"messages": messages}) if messages else ""
     page = before.replace(CSRF, token).replace(PATH, path) + notes + content + after.replace(CSRF, token)

@@ -236,7 +236,7 @@ def with_sandbox(scale):
     sys.path.insert(0, str(ROOT))
     from tests.sandbox_process import Sandbox
 
-    tmp = ROOT / "var" / "bench" / "sandbox"
+    tmp = ROOT / "var" / "bench" / f"sandbox-{connection.vendor}"  # the two databases' runs may overlap
     tmp.mkdir(parents=True, exist_ok=True)
     sandbox = Sandbox.start(tmp)
     try:

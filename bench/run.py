@@ -1,7 +1,7 @@
 """`make bench [SCALE=small]`: run the measurements on SQLite and on PostgreSQL, print one table, keep the JSON.
 
-Data is generated once per database and scale into var/bench/ (SQLite files) or mileage_bench_<scale>
-(PostgreSQL); later runs reuse it.
+Data is generated once per database and scale into var/bench/ (SQLite files) or <BENCH_DB_PREFIX>_<scale>
+(PostgreSQL, default mileage_bench_<scale>); later runs reuse it.
 """
 
 import argparse
@@ -16,6 +16,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
+# The PostgreSQL databases' names start with this (e.g. BENCH_DB_PREFIX=h3_bench when several people run the bench
+# against one server at the same time).
+DB_PREFIX = os.environ.get("BENCH_DB_PREFIX", "mileage_bench")
 
 
 def pg_ready() -> bool:
@@ -45,18 +48,28 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="full", choices=["small", "full"])
     parser.add_argument("--skip-sandbox", action="store_true")
-    parser.add_argument("--readme-from", help="write bench/README.md from a results JSON and stop")
+    parser.add_argument("--vendor", choices=["sqlite", "postgresql"], action="append",
+                        help="measure only this database (repeatable; default: both)")
+    parser.add_argument("--readme-from", nargs="+", metavar="JSON",
+                        help="write bench/README.md from results JSON files (their rows together) and stop")
     args = parser.parse_args()
     if args.readme_from:
-        write_readme(json.loads(Path(args.readme_from).read_text()))
+        reports = [json.loads(Path(name).read_text()) for name in args.readme_from]
+        write_readme({**reports[-1], "rows": [r for report in reports for r in report["rows"]]})
         return
     (ROOT / "var" / "bench").mkdir(parents=True, exist_ok=True)
     databases = [("sqlite", f"sqlite:///{ROOT / 'var' / 'bench' / f'bench-{args.scale}.sqlite3'}",
                   f"sqlite:///{ROOT / 'var' / 'bench' / 'bench-tiny.sqlite3'}")]
-    if pg_ready():
-        databases.append(("postgresql", pg_database(f"mileage_bench_{args.scale}"), pg_database("mileage_bench_tiny")))
-    else:
-        print("PostgreSQL does not answer: measuring SQLite only", file=sys.stderr)
+    vendors = set(args.vendor or ["sqlite", "postgresql"])
+    if "sqlite" not in vendors:
+        databases = []
+    if "postgresql" in vendors:
+        if pg_ready():
+            databases.append(("postgresql", pg_database(f"{DB_PREFIX}_{args.scale}"),
+                              pg_database(f"{DB_PREFIX}_tiny")))
+        else:
+            print("PostgreSQL does not answer: it is not measured", file=sys.stderr)
+    load_before = os.getloadavg()[0]  # other work on the machine skews every figure: the report says how busy it was
     rows = []
     for vendor, url, tiny_url in databases:
         print(f"… {vendor}", file=sys.stderr)
@@ -74,14 +87,16 @@ def main():
                              check=True, stdout=subprocess.PIPE, text=True).stdout
         rows += json.loads(out.strip().splitlines()[-1])["rows"]
     report = {"date": datetime.now().isoformat(timespec="seconds"), "scale": args.scale,
-              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+              "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
+                          "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]},
               "rows": rows}
-    out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}.json"
+    suffix = "" if not args.vendor else "-" + "-".join(sorted(set(args.vendor)))
+    out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(table(rows))
     print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} targets met · results in {out.relative_to(ROOT)}")
-    if args.scale == "full":
+    if args.scale == "full" and not args.vendor:  # a one-database run: --readme-from joins the files
         write_readme(report)
 
 
@@ -102,7 +117,9 @@ def write_readme(report: dict) -> None:
     """bench/README.md: the last full run's table and the machine it ran on."""
     machine = report["machine"]
     lines = [README_HEAD, f"## Last full run: {report['date']}\n",
-             f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}.\n",
+             f"Machine: {machine['cpus']} CPUs, {machine['platform']}, Python {machine['python']}"
+             + (f"; load average {machine['load'][0]} at the start, {machine['load'][1]} at the end" if machine.get("load")
+                else "") + ".\n",
              "| metric | database | this project | baseline | ratio | target | met? |", "|---|---|---|---|---|---|---|"]
     for r in report["rows"]:
         lines.append(f"| {r['metric']} | {r['database']} | {r['this']} {r['unit']} | {r['baseline']} | {r['ratio']} | "

@@ -28,7 +28,7 @@ from portal.parsing import int_or_none
 from .access import OperatorRequiredMixin
 from .filters import RefundFilter
 from .forms import ExchangeForm, LineQuantitiesForm, NewProductsForm, RefundForm, ReturnForm, merge_errors
-from .tables import BoundedPagingMixin, OutboxTable, RefundTable
+from .tables import BoundedPagingMixin, OutboxTable, PageSizeMixin, RefundTable
 
 
 def _order(number: str) -> Order:
@@ -184,11 +184,10 @@ class ExchangeView(OperatorRequiredMixin, View):
         return self.render(request, order, form, status=400 if request.POST.get("action") == "complete" else 200)
 
 
-class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
+class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
     template_name = "console/refund_list.html"
     table_class = RefundTable
     filterset_class = RefundFilter
-    table_pagination = {"per_page": 50}
 
     def get_queryset(self):
         return Refund.objects.select_related("order")
@@ -219,7 +218,7 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin
         return redirect(request.get_full_path())
 
 
-class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
+class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
     template_name = "console/outbox.html"
     table_class = OutboxTable
     model = OutboxMessage

@@ -13,16 +13,16 @@ from django.utils import timezone
 from django.views.generic import TemplateView
 
 from mileage import wire
-from mileage.models import SettlementKind, SettlementLine
+from mileage.models import SettlementKind
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, get_client
-from mileage.services.settlement import statement_totals
 from portal.aftersales.models import RefundStatus
 from portal.ops.metrics import ops_summary
 from portal.orders.models import Order, OrderStatus
 
 from .access import OperatorRequiredMixin
+from .models import SettlementMonthTotal
 
 CHART_MONTHS = 12
 
@@ -36,15 +36,30 @@ def last_months(today: date, count: int = CHART_MONTHS) -> list[str]:
     return months[::-1]
 
 
-def monthly_series(months: list[str]) -> dict:
-    """Earn and use per month for the chart: one aggregate over the settlement lines (indexed by month, kind)."""
-    totals = {(m, k): 0 for m in months for k in (SettlementKind.EARN, SettlementKind.USE)}
-    rows = (SettlementLine.objects.filter(month__gte=months[0], month__lte=months[-1])
-            .values("month", "kind").annotate(total=Sum("amount_won")).order_by())
-    for row in rows:
-        totals[(row["month"], row["kind"])] = row["total"] or 0
-    earned = [totals[(m, SettlementKind.EARN)] for m in months]
-    used = [totals[(m, SettlementKind.USE)] for m in months]
+def month_sums(months: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
+    """{(month, kind): (sum, sum of the cancellations)} of the settlement lines, read from the sums the database
+    keeps with every line (SettlementMonthTotal): one query of at most two rows a month, however long the ledger."""
+    sums = {(m, k): (0, 0) for m in months for k in (SettlementKind.EARN, SettlementKind.USE)}
+    for month, kind, total, negative in (SettlementMonthTotal.objects.filter(month__gte=months[0],
+                                                                              month__lte=months[-1])
+                                         .values_list("month", "kind", "total_won", "negative_won")):
+        sums[(month, kind)] = (total, negative)
+    return sums
+
+
+def month_statement(sums, month: str) -> dict:
+    """The month's (earned, used, cancelled, net), as mileage.services.settlement.statement_totals counts them."""
+    earned, earned_negative = sums.get((month, SettlementKind.EARN), (0, 0))
+    used, used_negative = sums.get((month, SettlementKind.USE), (0, 0))
+    cancelled = -(earned_negative + used_negative)
+    return {"earned": earned, "used": used, "cancelled": cancelled, "net": earned - used}
+
+
+def monthly_series(months: list[str], sums=None) -> dict:
+    """Earn and use per month for the chart."""
+    sums = month_sums(months) if sums is None else sums
+    earned = [sums[(m, SettlementKind.EARN)][0] for m in months]
+    used = [sums[(m, SettlementKind.USE)][0] for m in months]
     return {"months": months, "earned": earned, "used": used, "rows": list(zip(months, earned, used, strict=True))}
 
 
@@ -74,7 +89,8 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
         today = Order.objects.filter(placed_at__gte=today_start).aggregate(
             count=Count("id"), total=Sum("payable_won"),
             mileage=Count("id", filter=Q(uses_mileage=True)))
-        earned, used, cancelled = statement_totals(month)
+        months = last_months(local.date())
+        sums = month_sums(months)
         ops = ops_summary(now)
         return {
             **super().get_context_data(**kwargs),
@@ -82,10 +98,9 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
             "awaiting_deposit": Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT).count(),
             "refunds_before": ops.refunds_waiting,
             "outbox_failed": ops.outbox_failed,
-            "month": month, "settlement": {"earned": earned, "used": used, "cancelled": cancelled,
-                                           "net": earned - used},
+            "month": month, "settlement": month_statement(sums, month),
             "rates": rate_summary(now),
-            "chart": monthly_series(last_months(local.date())),
+            "chart": monthly_series(months, sums),
             "ops": ops,  # the same numbers /metrics gives Prometheus
             "S": OrderStatus, "RS": RefundStatus,
         }

@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from cms_pages.selectors import live_disclosure
 from mileage import wire
@@ -34,7 +33,7 @@ from .access import OperatorRequiredMixin
 from .dashboard import last_months, monthly_series
 from .exports import export_response
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
-from .tables import BaseTable, BoundedPagingMixin, WonColumn
+from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin, WonColumn
 
 
 def provider_error_text(exc: ProviderError) -> str:
@@ -141,21 +140,17 @@ class ProductExclusionTable(BaseTable):
         return format_html('<span class="excluded">예외상품 ({})</span>', value)
 
 
-class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
+class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
     template_name = "console/exclusions.html"
     table_class = ProductExclusionTable
     filterset_class = ProductExclusionFilter
+    default_page_size = 10
 
     def get_queryset(self):
         return Product.objects.select_related("mileage_exclusion").order_by("-id")
 
-    def get_table_pagination(self, table):
-        size = self.request.GET.get("per_page", "")
-        return {"per_page": int(size) if size in ("10", "20", "50", "100") else 10, "paginator_class": LazyPaginator}
-
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm(),
-                "page_sizes": (10, 20, 50, 100)}
+        return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm()}
 
     def post(self, request):
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]

@@ -41,3 +41,25 @@ class ReceiptBatch(models.Model):
     @property
     def percent(self) -> int:
         return 100 if not self.total else self.done * 100 // self.total
+
+
+class SettlementMonthTotal(models.Model):
+    """The settlement lines of one month and kind, summed: what the dashboard's 정산 card and its twelve-month chart
+    read instead of aggregating the ledger (a million lines a month at shop scale) on every visit.
+
+    Kept by database triggers on mileage_settlementline (migration 0002), in the same transaction as the line
+    itself, so a figure here is always the ledger's own sum to the won, whoever writes the line (the services, a
+    bulk insert or a hand-written statement). Never written by the application.
+    """
+
+    month = models.CharField(max_length=7)  # YYYY-MM, Asia/Seoul, as on the lines
+    kind = models.CharField(max_length=4)  # SettlementKind
+    total_won = models.BigIntegerField(default=0)  # SUM(amount_won)
+    negative_won = models.BigIntegerField(default=0)  # SUM(amount_won) of the cancellations (≤ 0)
+    lines = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "kind"], name="settlement_month_total_unique")]
+
+    def __str__(self):
+        return f"{self.month} {self.kind} {self.total_won:,}원"

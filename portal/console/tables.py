@@ -4,6 +4,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django_tables2.paginators import LazyPaginator
 
 from mileage.models import OutboxMessage
 from portal.aftersales.models import Refund
@@ -19,21 +20,54 @@ class WonColumn(tables.Column):
 
 
 MAX_PAGE = 1_000_000
+PAGE_SIZES = (10, 20, 50, 100)  # 리스트 표시수: the choices every console list offers
+
+
+def page_size(raw, *, sizes=PAGE_SIZES, default: int = 50) -> int:
+    """The rows per page a list shows for the query's `per_page`: one of `sizes`, else `default` (a missing,
+    unknown, non-ASCII or huge value never reaches the paginator)."""
+    size = int_or_none(raw if isinstance(raw, str) else "", max_value=max(sizes))
+    return size if size in sizes else default
 
 
 class BoundedPagingMixin:
-    """django-tables2 reads `page` and `per_page` from the query with a bare int(): 10²⁵ would reach the database
-    as an OFFSET/LIMIT it cannot take. Out-of-range or non-ASCII values are dropped before it looks."""
+    """django-tables2 reads `page` from the query with a bare int(): 10²⁵ would reach the database as an OFFSET it
+    cannot take. An out-of-range or non-ASCII page is dropped before it looks (`per_page` is PageSizeMixin's)."""
 
     def get_table(self, **kwargs):
         query = self.request.GET
-        if any(key in query for key in ("page", "per_page")):
+        if "page" in query and int_or_none(query["page"], min_value=1, max_value=MAX_PAGE) is None:
             query = query.copy()
-            for key, bound in (("page", MAX_PAGE), ("per_page", 100)):
-                if key in query and int_or_none(query[key], min_value=1, max_value=bound) is None:
-                    del query[key]
+            del query["page"]
             self.request.GET = query
         return super().get_table(**kwargs)
+
+
+class PageSizeMixin:
+    """리스트 표시수 of a django-tables2 list view: `per_page` read once by `page_size`, kept in the pagination
+    links (they keep every query parameter) and handed to the template as `page_sizes` and `per_page` for
+    console/includes/page_size.html."""
+
+    page_sizes = PAGE_SIZES
+    default_page_size = 50
+
+    def page_size(self) -> int:
+        return page_size(self.request.GET.get("per_page"), sizes=self.page_sizes, default=self.default_page_size)
+
+    def get_table_pagination(self, table):
+        return {"per_page": self.page_size(), "paginator_class": LazyPaginator}
+
+    def get_table(self, **kwargs):
+        # django-tables2 would read `per_page` again with a bare int(): it sees the value page_size chose.
+        query = self.request.GET
+        if "per_page" in query and query["per_page"] != str(self.page_size()):
+            query = query.copy()
+            query["per_page"] = str(self.page_size())
+            self.request.GET = query
+        return super().get_table(**kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "page_sizes": self.page_sizes, "per_page": self.page_size()}
 
 
 def status_badge(value: str, label: str) -> str:
@@ -59,7 +93,7 @@ class OrderTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
-        template_name = "console/order_table.html"
+        # Rendered by portal/console/order_table_html.py (the render_ methods serve other uses of the table).
 
     def render_payment_method(self, value, record):
         if record.uses_mileage:

@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -16,33 +17,35 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 
 from mileage.models import OperatorNotice
 from portal.aftersales import fulfilment
 from portal.aftersales.common import ActionError
-from portal.orders.models import Order, OrderStatus, PaymentMethod
+from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
-from portal.parsing import int_or_none
 from portal.receipts.views import Audience
 
 from .access import OPERATOR_PERMISSION, OperatorRequiredMixin
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
+from .frame import console_response
 from .models import ReceiptBatch, ReceiptBatchStatus
+from .order_table_html import order_table_html
 from .payment_views import payment_cancel_context
-from .tables import BoundedPagingMixin, OrderTable
+from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
-PAGE_SIZES = (10, 20, 50, 100)
 FILTER_FORM_CACHE_SECONDS = 3600
 EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orderer_name", "주문자"),
                   ("goods_won", "총주문금액"), ("payable_won", "실결제금액"), ("payment_method", "결제수단"),
                   ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
 
+TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
+                "uses_mileage", "status")
 
-class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
+
+class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
     template_name = "console/order_list.html"
     table_class = OrderTable
     filterset_class = OrderFilter
@@ -50,34 +53,37 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin,
     def get_queryset(self):
         return Order.objects.deferred_paging()
 
-    def get_table_pagination(self, table):
-        size = int_or_none(self.request.GET.get("per_page", ""), max_value=1000)
-        per_page = size if size in PAGE_SIZES else 50
-        return {"per_page": per_page, "paginator_class": LazyPaginator}
+    def get(self, request, *args, **kwargs):
+        if any(request.GET.get(name) for name in self.filterset_class.base_filters):
+            return super().get(request, *args, **kwargs)
+        # No filter given (the queue as it opens): every order, without building and validating the filter form
+        # (its HTML comes from the cache; filter_form_html builds the form on a miss).
+        self.filterset = None
+        self.object_list = self.get_queryset()
+        return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
-    def get_table(self, **kwargs):
-        table = super().get_table(**kwargs)
-        # Resolved once per request, not once per row (the table's template reads them).
-        table.status_labels = {value: str(label) for value, label in OrderStatus.choices}
-        table.method_labels = {value: str(label) for value, label in PaymentMethod.choices}
-        table.order_url_prefix = reverse("console:order", args=["0"]).removesuffix("0/")
-        return table
+    def get_table_data(self):
+        # the table's columns only (an order has some forty), as plain rows: no model instance per order (the
+        # export reads self.object_list, whole orders)
+        return self.object_list.values(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["page_sizes"] = PAGE_SIZES
         context["filter_form_html"] = self.filter_form_html(context["filter"])
+        context["table_html"] = order_table_html(context["table"], self.request)
         context["notices"] = OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
         return context
 
     def filter_form_html(self, filterset) -> str:
         """The filter form, rendered once per distinct query (its twelve widgets cost more than the rows)."""
-        params = sorted((k, v) for k, v in self.request.GET.items() if k in filterset.form.fields or k == "per_page")
-        key = "console:order-filters:" + hashlib.sha256(f"{get_language()}|{params}".encode()).hexdigest()
+        params = sorted((k, v) for k, v in self.request.GET.items() if k in self.filterset_class.base_filters)
+        per_page = self.page_size()
+        key = "console:order-filters:" + hashlib.sha256(f"{get_language()}|{per_page}|{params}".encode()).hexdigest()
         html = cache.get(key)
         if html is None:
+            filterset = filterset or self.get_filterset(self.filterset_class)
             html = render_to_string("console/includes/order_filters.html", {
-                "filter": filterset, "page_sizes": PAGE_SIZES, "per_page": self.request.GET.get("per_page", "")},
+                "filter": filterset, "page_sizes": self.page_sizes, "per_page": per_page},
                 request=self.request)
             cache.set(key, html, FILTER_FORM_CACHE_SECONDS)
         return mark_safe(html)  # rendered by our own template with autoescaping
@@ -87,7 +93,12 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, SingleTableMixin,
         if export in ("csv", "xlsx"):
             rows = self.object_list.order_by("-placed_at")[:100_000]
             return export_orders(rows, export)
-        return super().render_to_response(context, **kwargs)
+        notices = "".join(f'<div class="alert alert-danger py-2 messages" role="alert"><span class="error">'
+                          f'{escape(notice.text)}</span></div>' for notice in context["notices"])
+        content = (f'<h1>{escape(_("주문조회/취소/교환"))}</h1>\n{notices}\n{context["filter_form_html"]}\n'
+                   '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
+                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{context["table_html"]}\n')
+        return console_response(self.request, self.template_name, content)
 
 
 def _export_rows(orders):

@@ -19,7 +19,7 @@ from portal.aftersales.models import Refund, RefundStatus
 
 LATENCY_WINDOW = timedelta(hours=1)
 REFUSED_WINDOW = timedelta(hours=24)
-LATENCY_SAMPLE = 10_000  # the newest events of the window; enough for a p95
+LATENCY_SAMPLE = 10_000  # the newest events of the window (console_mevent_timed_idx); enough for a p95
 
 
 def quantile(sorted_values: list[int], q: float) -> float | None:
@@ -62,7 +62,7 @@ def ops_summary(now=None) -> OpsSummary:
         attempts=Sum("attempts", filter=recent), sent=Count("id", filter=recent & Q(status=OutboxStatus.SENT)))
     oldest = outbox["oldest"]
     latencies = sorted(MileageEvent.objects.filter(created_at__gte=now - LATENCY_WINDOW, provider_ms__isnull=False)
-                       .order_by("-id").values_list("provider_ms", flat=True)[:LATENCY_SAMPLE])
+                       .order_by("-created_at").values_list("provider_ms", flat=True)[:LATENCY_SAMPLE])
     total = outbox["attempts"] or 0
     refused = (MileageStateChange.objects.filter(to_state=TransactionState.FAILED,
                                                  changed_at__gte=now - REFUSED_WINDOW)

@@ -2,7 +2,7 @@
 
 A page far down the order queue (OFFSET tens of thousands) would make the database read and skip every wide row
 before it. Past `DEFERRED_FROM`, the page's ids are read first from the (placed_at, id) index alone, then only
-those rows are fetched, so page 500 costs about what page 1 costs.
+those rows are fetched, so page 500 costs about what page 1 costs. A `.values()` queryset must name "id".
 """
 
 from django.db import models
@@ -29,6 +29,7 @@ class OrderQuerySet(models.QuerySet):
             plain = self._chain()
             plain._deferred_paging = False
             ids = list(plain.values_list("pk", flat=True)[key])
-            rows = {row.pk: row for row in plain.order_by().filter(pk__in=ids)}
+            found = plain.order_by().filter(pk__in=ids)
+            rows = ({row["id"]: row for row in found} if self._fields else {row.pk: row for row in found})
             return [rows[pk] for pk in ids if pk in rows]
         return super().__getitem__(key)

@@ -69,3 +69,47 @@ def test_dashboard_queries_stay_bounded(operator):
     with CaptureQueriesContext(connection) as many:
         assert operator.get("/console/").status_code == 200
     assert len(many) == len(few) <= 14, [q["sql"] for q in many.captured_queries]
+
+
+def _line(order, event, kind, amount, month):
+    return SettlementLine(order=order, event=event, kind=kind, amount_won=amount, month=month,
+                          occurred_at=timezone.now())
+
+
+def test_dashboard_sums_are_the_ledgers_to_the_won_and_fresh(operator):
+    """The 정산 card and the chart read sums the database keeps with every settlement line (triggers): after lines
+    written one by one, in bulk and in a rolled-back transaction, they equal the ledger's own aggregate."""
+    from django.db import transaction
+
+    from mileage.services.settlement import statement_totals
+    from portal.console.dashboard import month_statement, month_sums
+
+    order = _orders(1)[0]
+    tx = MileageTransaction.objects.create(order=order, req_tx_id="R9", use_won=500, earn_base_won=4_500,
+                                           original_earn_base_won=4_500, expected_earn_won=45, base_rate_x10=10)
+    event = MileageEvent.objects.create(transaction=tx, kind="approve", idempotency_key="e-9")
+    months = last_months(timezone.localtime().date())
+    this, last = months[-1], months[-2]
+    page = operator.get("/console/").content.decode()
+    assert "1,234원" not in page
+    # one line at a time: the page shows it on the next visit
+    _line(order, event, SettlementKind.EARN, 1_234, this).save()
+    assert 'id="dash-earned">1,234원' in operator.get("/console/").content.decode()
+    # in bulk, with cancellations (negative lines), over two months
+    SettlementLine.objects.bulk_create(
+        [_line(order, event, SettlementKind.USE if i % 2 else SettlementKind.EARN, (500 if i % 2 else 45)
+               * (-1 if i % 5 == 0 else 1), this if i % 3 else last) for i in range(200)])
+    # a transaction that rolls back leaves the sums as they were
+    with pytest.raises(RuntimeError), transaction.atomic():
+        _line(order, event, SettlementKind.USE, 99_999, this).save()
+        raise RuntimeError
+    sums = month_sums(months)
+    for month in (this, last, months[0]):
+        shown = month_statement(sums, month)
+        assert (shown["earned"], shown["used"], shown["cancelled"]) == statement_totals(month)
+    earned, used, cancelled = statement_totals(this)
+    assert earned != 0 and used != 0 and cancelled > 0
+    page = operator.get("/console/").content.decode()
+    assert f'id="dash-earned">{earned:,}원' in page and f'id="dash-used">{used:,}원' in page
+    assert f'id="dash-net">{earned - used:,}원' in page
+    assert "99,999" not in page

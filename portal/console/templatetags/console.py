@@ -1,7 +1,10 @@
 """`{% console_sidebar %}` and `{% console_breadcrumb %}`: the menu of portal/console/menu.py, no query."""
 
 from django import template
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.urls import get_script_prefix, reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from portal.console.menu import MENU, locate
 
@@ -13,14 +16,21 @@ def _url_name(context) -> str:
     return f"{match.namespace}:{match.url_name}" if match else ""
 
 
-@register.inclusion_tag("console/includes/sidebar.html", takes_context=True)
+_sidebars: dict[tuple[str, str, str], str] = {}  # the menu is code: one rendering per screen, language and prefix
+
+
+@register.simple_tag(takes_context=True)
 def console_sidebar(context):
     current = _url_name(context)
-    _group, active = locate(current)
-    groups = [{"crumbs": group.crumbs, "items": [
-        {"url": reverse(item.url_name), "title": item.title, "active": item is active} for item in group.items]}
-        for group in MENU]
-    return {"groups": groups}
+    key = (current, get_language() or "", get_script_prefix())
+    html = _sidebars.get(key)
+    if html is None:
+        _group, active = locate(current)
+        groups = [{"crumbs": group.crumbs, "items": [
+            {"url": reverse(item.url_name), "title": item.title, "active": item is active} for item in group.items]}
+            for group in MENU]
+        html = _sidebars[key] = render_to_string("console/includes/sidebar.html", {"groups": groups})
+    return mark_safe(html)  # rendered by our template with autoescaping
 
 
 @register.inclusion_tag("includes/breadcrumb.html", takes_context=True)

@@ -1,0 +1,70 @@
+"""주문조회's frame (menu, top bar, breadcrumb) is rendered once and reused: what each request must still get its own."""
+
+import re
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.test import Client
+
+from portal.demo import OPERATORS_GROUP, load_demo
+from tests.console.test_screens import many_orders
+
+pytestmark = pytest.mark.django_db
+
+
+def _login(username: str, **client_kwargs) -> Client:
+    client = Client(**client_kwargs)
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+def _tokens(page: str) -> list[str]:
+    return re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+
+
+def test_each_operator_sees_their_own_name_and_each_request_its_own_path():
+    load_demo()
+    many_orders(3)
+    second = User.objects.create_user("operator2", password="x")
+    second.groups.add(Group.objects.get(name=OPERATORS_GROUP))
+    first_page = _login("operator").get("/console/orders/", {"per_page": "10"}).content.decode()
+    second_page = _login("operator2").get("/console/orders/", {"orderer_name": "고객001"}).content.decode()
+    assert '<span class="d-none d-sm-inline" id="console-user">operator</span>' in first_page
+    assert '<span class="d-none d-sm-inline" id="console-user">operator2</span>' in second_page
+    # the language switch returns to the page as it was asked for, query and all
+    assert 'name="next" type="hidden" value="/console/orders/?per_page=10"' in first_page
+    assert 'name="next" type="hidden" value="/console/orders/?orderer_name=%EA%B3%A0%EA%B0%9D001"' in second_page
+    # the menu marks the order queue, the breadcrumb names it, the title too
+    assert 'class="nav-link active" href="/console/orders/" aria-current="page"' in second_page
+    assert 'aria-current="page">주문조회/취소/교환</li>' in second_page
+    assert "<title>주문조회/취소/교환 · " in second_page
+    assert "\x00" not in first_page + second_page
+
+
+def test_the_frames_csrf_tokens_are_this_sessions():
+    load_demo()
+    client = _login("operator", enforce_csrf_checks=True)
+    page = client.get("/console/orders/").content.decode()
+    tokens = _tokens(page)
+    assert len(tokens) == 2 and tokens[0] == tokens[1]  # the language switch and the logout
+    refused = client.post("/i18n/setlang/", {"language": "en", "next": "/console/orders/"})
+    assert refused.status_code == 403
+    switched = client.post("/i18n/setlang/", {"language": "en", "next": "/console/orders/",
+                                              "csrfmiddlewaretoken": tokens[0]})
+    assert switched.status_code == 302
+    english = client.get("/console/orders/").content.decode()
+    assert "<title>Orders · " in english and 'lang="en" selected' in english
+    # another browser gets tokens of its own session
+    other = _login("operator", enforce_csrf_checks=True)
+    assert other.post("/i18n/setlang/", {"language": "en", "csrfmiddlewaretoken": tokens[0]}).status_code == 403
+
+
+def test_messages_are_shown_once_in_the_frame():
+    load_demo()
+    order = many_orders(1)[0]
+    client = _login("operator")
+    client.post(f"/console/orders/{order.number}/action/bogus/")  # "알 수 없는 작업입니다." waits for the next page
+    page = client.get("/console/orders/").content.decode()
+    assert page.count("알 수 없는 작업입니다.") == 1
+    assert page.index("알 수 없는 작업입니다.") < page.index("<h1>주문조회/취소/교환</h1>")
+    assert "알 수 없는 작업입니다." not in client.get("/console/orders/").content.decode()

@@ -5,7 +5,7 @@ import os
 import pytest
 from django.contrib.auth.models import User
 
-from tests.console.conftest import place
+from tests.portal.console.conftest import place
 
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
 

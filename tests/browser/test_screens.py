@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from portal.demo.merchant import load_product_images
-from tests.console.conftest import place
+from tests.portal.console.conftest import place
 
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
 

@@ -1,2 +1,2 @@
-from tests.console.conftest import operator, place  # noqa: F401
+from tests.portal.console.conftest import operator, place  # noqa: F401
 from tests.portal.storefront.conftest import shop  # noqa: F401

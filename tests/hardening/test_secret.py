@@ -27,7 +27,7 @@ def _text(response) -> str:
 
 def test_unreachable_provider_shows_and_logs_no_key(shop, operator, settings, caplog):  # noqa: F811
     # given an order, then the provider out of reach
-    from tests.console.conftest import place as place_order
+    from tests.portal.console.conftest import place as place_order
 
     order, _buyer = place_order(shop)
     settings.MILEAGE_API_BASE = f"http://127.0.0.1:{free_port()}"

@@ -1,6 +1,6 @@
 """The provider sandbox's own rules (provider_sandbox.rules) against POLICY.md's worked examples and the
 boundaries of its numbers. These never import mileage.policy: the shop's rules are checked against the
-provider's in the end-to-end tests (tests/provider, tests/storefront, tests/console)."""
+provider's in the end-to-end tests (tests/mileage/provider, tests/portal/storefront, tests/portal/console)."""
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo

@@ -14,7 +14,7 @@ from django.utils import timezone
 from mileage.models import MileageEvent, OutboxMessage, OutboxStatus
 from portal.ops.periodic import SWEEP_LOCK, SweepResult, lock_key, periodic_sweep
 from portal.orders.models import Order, OrderStatus, OrderStatusChange
-from tests.console.conftest import operator, place  # noqa: F401  (fixture)
+from tests.portal.console.conftest import operator, place  # noqa: F401  (fixture)
 from tests.portal.storefront.conftest import shop  # noqa: F401  (fixture)
 
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],

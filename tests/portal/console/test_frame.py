@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, User
 from django.test import Client
 
 from portal.demo import OPERATORS_GROUP, load_demo
-from tests.console.test_screens import many_orders
+from tests.portal.console.test_screens import many_orders
 
 pytestmark = pytest.mark.django_db
 

@@ -161,7 +161,7 @@ def test_receipts_show_the_mileage_line_and_are_cached(shop, operator, media):
     # a new version of the order renders anew
     operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
     assert operator.get(f"/console/orders/{order.number}/receipt.pdf").content != response.content
-    artifacts = Path(__file__).resolve().parents[2] / "test-artifacts"
+    artifacts = Path(__file__).resolve().parents[3] / "test-artifacts"
     artifacts.mkdir(exist_ok=True)
     (artifacts / "receipt.pdf").write_bytes(response.content)
 

@@ -6,8 +6,8 @@ import pytest
 
 from portal.catalog.models import Product
 from portal.console.tables import PAGE_SIZES, page_size
-from tests.console.test_screens import many_orders, operator  # noqa: F401  (the operator fixture)
 from tests.factories import ProductFactory
+from tests.portal.console.test_screens import many_orders, operator  # noqa: F401  (the operator fixture)
 
 pytestmark = pytest.mark.django_db
 

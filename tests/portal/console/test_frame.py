@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from portal.demo import OPERATORS_GROUP, load_demo
+from portal.demo.shop import OPERATORS_GROUP, load_demo
 from tests.portal.console.test_screens import many_orders
 
 pytestmark = pytest.mark.django_db

@@ -175,14 +175,15 @@ def _approve_at_provider(client, request: PaymentRequest, key: str) -> ApiResult
     raise AssertionError("unreachable")
 
 
+_EXPIRED = gettext_lazy("네이버 마일리지 사용 선택의 유효시간이 지났습니다.")
+_ABORTED = gettext_lazy("네이버 마일리지 사용 선택이 취소되었습니다.")
+_NOT_HELD = gettext_lazy("네이버 마일리지 적립/사용 선택이 완료되지 않았거나 이미 사용되었습니다.")
+# the provider's code, or the reqTxState its status call answers, → the buyer's reason
 _REFUSED = {
-    "EXPIRED": gettext_lazy("네이버 마일리지 사용 선택의 유효시간이 지났습니다."),
-    "3005": gettext_lazy("네이버 마일리지 사용 선택의 유효시간이 지났습니다."),
-    "ABORTED": gettext_lazy("네이버 마일리지 사용 선택이 취소되었습니다."),
-    "3006": gettext_lazy("네이버 마일리지 사용 선택이 취소되었습니다."),
+    "EXPIRED": _EXPIRED, "3005": _EXPIRED,
+    "ABORTED": _ABORTED, "3006": _ABORTED,
+    "OPEN": _NOT_HELD, "3002": _NOT_HELD,
     "3004": gettext_lazy("네이버 마일리지 잔액이 부족합니다."),
-    "3002": gettext_lazy("네이버 마일리지 적립/사용 선택이 완료되지 않았거나 이미 사용되었습니다."),
-    "OPEN": gettext_lazy("네이버 마일리지 적립/사용 선택이 완료되지 않았거나 이미 사용되었습니다."),
     "3003": gettext_lazy("사용금액이 적립/사용 창에서 고른 금액과 다릅니다."),
     "": gettext_lazy("네이버 마일리지 승인을 받지 못했습니다."),
 }

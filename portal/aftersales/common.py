@@ -14,7 +14,7 @@ from portal.orders.models import Order
 
 from .errors import ActionError
 from .models import Refund
-from .selectors import mileage_returned_so_far, refund_limits
+from .selectors import refund_limits
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def validate_refund(order: Order, data: RefundInput) -> None:
     cap_amount(data.store_points_won, limits["points"], "사용된 적립금 반환", "store_points_won")
     try:
         validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
-                                already_returned_won=mileage_returned_so_far(order))
+                                already_returned_won=order.mileage_use_won - limits["mileage"])
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_won") from exc
     total = data.cash_won + data.store_points_won + data.mileage_won

@@ -29,10 +29,11 @@ def mileage_in_open_returns(order: Order) -> int:
 
 def refund_limits(order: Order) -> dict[str, int]:
     """What may still be refunded, in won: `cash` (of the payable), `points` (store points used) and `mileage`."""
-    refunded = Refund.objects.filter(order=order).aggregate(cash=Sum("cash_won"), points=Sum("store_points_won"))
+    refunded = Refund.objects.filter(order=order).aggregate(cash=Sum("cash_won"), points=Sum("store_points_won"),
+                                                            mileage=Sum("mileage_won"))  # one read of the refunds
     return {"cash": order.payable_won - (refunded["cash"] or 0),
             "points": order.store_points_won - (refunded["points"] or 0),
-            "mileage": order.mileage_use_won - mileage_returned_so_far(order)}
+            "mileage": order.mileage_use_won - (refunded["mileage"] or 0)}
 
 
 def remaining_amounts(order: Order) -> OrderAmounts | None:

@@ -5,6 +5,7 @@ from datetime import date
 import django_filters as filters
 import django_tables2 as tables
 from django.contrib import messages
+from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -67,8 +68,6 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         saved = form.save(commit=False)
         saved.updated_by = request.user
         saved.save()
-        from django.core.cache import cache
-
         cache.delete(RATE_CACHE_KEY)
         messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
         return redirect("console:mileage-settings")

@@ -84,7 +84,7 @@ class BaseTable(tables.Table):
 class OrderTable(BaseTable):
     placed_at = tables.DateTimeColumn(verbose_name=_("주문일"), format="Y-m-d H:i:s")
     orderer_name = tables.Column(verbose_name=_("주문자"))
-    number = tables.Column(verbose_name=_("주문번호"), linkify=lambda record: reverse("console:order", args=[record.number]))
+    number = tables.Column(verbose_name=_("주문번호"))
     goods_won = WonColumn(verbose_name=_("총주문금액"))
     payable_won = WonColumn(verbose_name=_("실결제금액"))
     payment_method = tables.Column(verbose_name=_("결제수단"))
@@ -93,16 +93,8 @@ class OrderTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
-        # Rendered by portal/console/order_table_html.py (the render_ methods serve other uses of the table).
-
-    def render_payment_method(self, value, record):
-        if record.uses_mileage:
-            return format_html('<span class="mileage-badge" title="{}">M</span> {}', "네이버 마일리지",
-                               record.get_payment_method_display())
-        return record.get_payment_method_display()
-
-    def render_status(self, record):
-        return status_badge(record.status, record.get_status_display())
+        # Its columns give the headings and the ordering; the rows (plain values) are written by
+        # portal/console/order_table_html.py: the link to 주문상세정보, the M badge and the status badge.
 
 
 class RefundTable(BaseTable):

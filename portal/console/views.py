@@ -5,7 +5,7 @@ import itertools
 
 from django.contrib import messages
 from django.core.cache import cache
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -17,6 +17,7 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from wagtail.models import Revision
 
 from mileage.models import OperatorNotice
 from portal.aftersales import fulfilment
@@ -24,9 +25,10 @@ from portal.aftersales.common import ActionError
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
+from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
-from .access import OPERATOR_PERMISSION, OperatorRequiredMixin
+from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -34,6 +36,7 @@ from .frame import console_response
 from .models import ReceiptBatch, ReceiptBatchStatus
 from .order_table_html import order_table_html
 from .payment_views import payment_cancel_context
+from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
 FILTER_FORM_CACHE_SECONDS = 3600
@@ -158,7 +161,7 @@ class OrderActionView(OperatorRequiredMixin, View):
 
 OPERATORS = Audience("operators", find_order=lambda request, number: get_object_or_404(Order, number=number),
                      login_required=True, permission=OPERATOR_PERMISSION,
-                     refused=gettext_lazy("운영자만 사용할 수 있습니다."))  # every order's receipt
+                     refused=OPERATORS_ONLY)  # every order's receipt
 
 
 class ReceiptBatchView(OperatorRequiredMixin, View):
@@ -166,23 +169,15 @@ class ReceiptBatchView(OperatorRequiredMixin, View):
     says how many orders match, 만들기 records the batch and leads to its progress page."""
 
     def _orders(self, query):
-        from .receipt_batches import MAX_BATCH
-
         return OrderFilter(query, queryset=Order.objects.order_by("-placed_at")).qs[:MAX_BATCH]
 
     def get(self, request):
-        from .receipt_batches import MAX_BATCH
-
         count = self._orders(request.GET).count()
         return render(request, "console/receipt_batch_new.html", {
             "count": count, "query": request.GET.urlencode(), "max_batch": MAX_BATCH,
             "recent": ReceiptBatch.objects.filter(requested_by=request.user)[:5]})
 
     def post(self, request):
-        from django.http import QueryDict
-
-        from .receipt_batches import receipt_batch_request
-
         query = QueryDict(request.POST.get("query", ""))
         ids = list(self._orders(query).values_list("pk", flat=True))
         if not ids:
@@ -204,10 +199,6 @@ class ReceiptBatchDetailView(OperatorRequiredMixin, View):
 
 class ReceiptBatchDownloadView(OperatorRequiredMixin, View):
     def get(self, request, pk):
-        from django.http import FileResponse, Http404
-
-        from portal.receipts.render import receipt_storage
-
         batch = get_object_or_404(ReceiptBatch, pk=pk, status=ReceiptBatchStatus.READY)
         storage = receipt_storage()
         if not batch.file_name or not storage.exists(batch.file_name):
@@ -221,8 +212,6 @@ class DisclosureRevisionView(OperatorRequiredMixin, View):
     """The earn-base disclosure exactly as it was published when an order was placed (a Wagtail revision)."""
 
     def get(self, request, revision_id: int):
-        from wagtail.models import Revision
-
         revision = get_object_or_404(Revision, pk=revision_id)
         return render(request, "console/disclosure_revision.html", {"revision": revision,
                                                                     "page": revision.as_object()})

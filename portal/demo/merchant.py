@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from wagtail.models import Site
 
 from cms_pages.models import MerchantDetails
 from portal.catalog.models import Product
@@ -29,8 +30,6 @@ SIZE = 480
 
 
 def load_merchant_details() -> None:
-    from wagtail.models import Site
-
     site = Site.objects.filter(is_default_site=True).first()
     if site is None:
         return

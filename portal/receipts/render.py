@@ -39,12 +39,7 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 def _receipt_context(order) -> dict:
     return {"order": order, "lines": list(order.lines.all()), "refunds": list(order.refunds.all()),
-            "exchanges": list(order.exchanges.all()), **order_statement(order), "merchant": _merchant()}
-
-
-def _merchant() -> list[tuple[str, str]]:
-    """상호, 대표자, 사업자등록번호, … from the Wagtail site setting (cached; cleared when it is saved)."""
-    return merchant_rows()
+            "exchanges": list(order.exchanges.all()), **order_statement(order), "merchant": merchant_rows()}
 
 
 def receipt_html(order, context: dict | None = None) -> str:

@@ -39,6 +39,7 @@ SCALES = {
     "full": {"orders": 1_000_000, "products": 100_000, "events": 1_000_000, "refunds": 1_000, "receipts": 1_000,
              "placements": 200, "load_seconds": 20, "repeat": 7, "page": 500, "per_page": 50},
 }
+SERVER_WORKERS = 2  # gunicorn processes of the storefront and placement runs
 TINY = {"orders": 200, "products": 200, "events": 200}
 rows: list[dict] = []
 
@@ -324,35 +325,41 @@ def _load(url_for, seconds: float, clients: int, session_setup=None):
     return len(latencies) / elapsed, latencies[int(len(latencies) * 0.95) - 1] if latencies else 0
 
 
-def placements(base, sandbox, api_id, count: int, *, with_mileage: bool) -> dict:
-    """Order placements through the real order form, one browser each. Untimed: the cart, the form and (with
-    mileage) the popup, seeded at the provider and returned to the done page with the session's nonce. Timed: the
-    POST of 결제하기 alone, with the provider's own time of that placement's calls read from the mileage ledger."""
+def _prepared_buyer(base, sandbox, api_id, with_mileage: bool):
+    """A browser with 샘플상품 1 in its cart and the order form open (and, with mileage, the popup's choice of 500원
+    seeded at the provider and returned to the done page with the session's nonce); untimed."""
     from urllib.parse import parse_qsl, urlsplit
 
+    session = requests.Session()
+    session.get(base + "/shop/p/1/")
+    session.post(base + "/shop/cart/add/", data={"code": "1", "quantity": "1"},
+                 headers={"X-CSRFToken": session.cookies.get("csrftoken", "")})
+    form = session.get(base + "/shop/order/", timeout=10)
+    if with_mileage:
+        opened = session.get(base + "/mileage/popup/open/", allow_redirects=False, timeout=10)
+        done_url = dict(parse_qsl(urlsplit(opened.headers["Location"]).query))["doneUrl"]
+        nonce = dict(parse_qsl(urlsplit(done_url).query))["n"]
+        params = sandbox.control("popup", api_id=api_id, login_id=sandbox.new_buyer(15_500), use=500,
+                                 max_use=5_000, done_url=done_url)
+        assert session.get(base + "/mileage/popup/done/", params={**params, "n": nonce},
+                           timeout=10).status_code == 200
+    token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
+    return session, token, with_mileage
+
+
+def placements(base, sandbox, api_id, count: int) -> dict:
+    """Order placements through the real order form, `count` with mileage and `count` without, interleaved so that
+    both meet the same machine. Untimed: the cart, the form and the popup (`_prepared_buyer`). Timed: the POST of
+    결제하기 alone, with the provider's own time of that placement's calls read from the mileage ledger. As many
+    buyers at once as the server has workers: a placement queued behind another would otherwise be charged that
+    one's time too, the provider's wait included, which is not this placement's own time."""
     from mileage.models import MileageEvent
 
-    prepared = []
-    for _ in range(count):
-        session = requests.Session()
-        session.get(base + "/shop/p/1/")
-        session.post(base + "/shop/cart/add/", data={"code": "1", "quantity": "1"},
-                     headers={"X-CSRFToken": session.cookies.get("csrftoken", "")})
-        form = session.get(base + "/shop/order/", timeout=10)
-        if with_mileage:
-            opened = session.get(base + "/mileage/popup/open/", allow_redirects=False, timeout=10)
-            done_url = dict(parse_qsl(urlsplit(opened.headers["Location"]).query))["doneUrl"]
-            nonce = dict(parse_qsl(urlsplit(done_url).query))["n"]
-            params = sandbox.control("popup", api_id=api_id, login_id=sandbox.new_buyer(15_500), use=500,
-                                     max_use=5_000, done_url=done_url)
-            assert session.get(base + "/mileage/popup/done/", params={**params, "n": nonce},
-                               timeout=10).status_code == 200
-        token = form.text.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
-        prepared.append((session, token))
-    timings, lock = [], threading.Lock()
+    prepared = [_prepared_buyer(base, sandbox, api_id, with_mileage=n % 2 == 0) for n in range(2 * count)]
+    timings, lock = {True: [], False: []}, threading.Lock()
 
     def place(batch):
-        for session, token in batch:
+        for session, token, with_mileage in batch:
             started = time.perf_counter()
             response = session.post(base + "/shop/order/", timeout=20, allow_redirects=False, data={
                 "csrfmiddlewaretoken": token, "orderer_name": "벤치", "orderer_phone": "010-0000-0000",
@@ -361,18 +368,19 @@ def placements(base, sandbox, api_id, count: int, *, with_mileage: bool) -> dict
             elapsed = (time.perf_counter() - started) * 1000
             assert response.status_code == 302, response.status_code
             with lock:
-                timings.append((response.headers["Location"].rstrip("/").split("/")[-2], elapsed))
+                timings[with_mileage].append((response.headers["Location"].rstrip("/").split("/")[-2], elapsed))
 
-    threads = [threading.Thread(target=place, args=(prepared[n::4],)) for n in range(4)]
+    threads = [threading.Thread(target=place, args=(prepared[n::SERVER_WORKERS],)) for n in range(SERVER_WORKERS)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    provider = {}
-    for number, ms in MileageEvent.objects.filter(kind="approve").values_list("transaction__order__number",
-                                                                              "provider_ms"):
-        provider[number] = ms or 0
-    return {"ms": [ms for _n, ms in timings], "provider_ms": [provider.get(n, 0) for n, _ms in timings]}
+    numbers = [number for number, _ms in timings[True]]
+    provider = dict(MileageEvent.objects.filter(kind="approve", transaction__order__number__in=numbers)
+                    .values_list("transaction__order__number", "provider_ms"))
+    return {"mileage_ms": [ms for _n, ms in timings[True]],
+            "provider_ms": [provider.get(n) or 0 for n, _ms in timings[True]],
+            "bare_ms": [ms for _n, ms in timings[False]]}
 
 
 def storefront(scale, sandbox, api_id):
@@ -381,7 +389,7 @@ def storefront(scale, sandbox, api_id):
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "MILEAGE_API_BASE": sandbox.base_url,
            "MILEAGE_SERVICE_BASE": sandbox.base_url}
-    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "bench.wsgi", "-w", "2", "-b",
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "bench.wsgi", "-w", str(SERVER_WORKERS), "-b",
                                f"127.0.0.1:{port}", "--log-level", "error"], env=env, cwd=ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
@@ -404,13 +412,12 @@ def storefront(scale, sandbox, api_id):
         row("쇼핑몰 product page req/s (p95 ms)", f"{ours[0]:.0f} ({ours[1]:.0f})", f"{plain[0]:.0f} ({plain[1]:.0f})",
             round(ratio, 2), "≥ 70% of the plain view", ratio >= 0.7, unit="req/s")
 
-        mileage, bare = placements(base, sandbox, api_id, scale["placements"], with_mileage=True), \
-            placements(base, sandbox, api_id, scale["placements"], with_mileage=False)
-        portal_ms = statistics.median(m - p for m, p in zip(mileage["ms"], mileage["provider_ms"], strict=True))
-        bare_ms = statistics.median(bare["ms"])
+        placed = placements(base, sandbox, api_id, scale["placements"])
+        portal_ms = statistics.median(m - p for m, p in zip(placed["mileage_ms"], placed["provider_ms"], strict=True))
+        bare_ms = statistics.median(placed["bare_ms"])
         ratio = portal_ms / bare_ms
         row("주문 placement with mileage: portal ms per order (provider ms apart)",
-            f"{portal_ms:.1f} (+{statistics.median(mileage['provider_ms']):.1f} provider)", f"{bare_ms:.1f}",
+            f"{portal_ms:.1f} (+{statistics.median(placed['provider_ms']):.1f} provider)", f"{bare_ms:.1f}",
             round(ratio, 2), "≤ 1.5× the placement without", ratio <= 1.5)
     finally:
         server.terminate()

@@ -64,6 +64,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", "transaction_mode": "IMMEDIATE"}
     )
+# Persistent, health-checked connections (the sandbox always runs under gunicorn): no connection opened and
+# closed, and no SQLite WAL checkpoint, per request.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("SANDBOX_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_COOKIE_NAME = "naver_sandbox_session"
 CSRF_COOKIE_NAME = "naver_sandbox_csrftoken"

@@ -171,7 +171,7 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         apply(message, result)
         message.status, message.sent_at = OutboxStatus.SENT, timezone.now()
         message.response = result.raw
-        message.provider_ms = int(result.provider_ms) if result.provider_ms is not None else None
+        message.provider_ms = round(result.provider_ms) if result.provider_ms is not None else None
         message.last_error = ""
         message.save(update_fields=["status", "sent_at", "response", "provider_ms", "last_error"])
     log.info("outbox %s sent in %.1f ms", message.idempotency_key, portal_ms)

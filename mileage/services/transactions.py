@@ -2,8 +2,9 @@
 `SettlementLine` is made here, along `MILEAGE_TRANSITIONS`, with a `MileageStateChange` row per change.
 
 Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
-- the approval is an authorisation: `mileage_authorize` calls it synchronously at placement, before a card is
-  charged or a bank-transfer order is confirmed, and recovers a lost answer with the status call;
+- the approval is an authorisation: `mileage_approval_ask` calls it synchronously at placement, before a card is
+  charged or a bank-transfer order is confirmed, and recovers a lost answer with the status call; the answer is
+  recorded (`mileage_approval_record`) in the transaction that marks the order paid or 입금전;
 - everything that follows a state change the shop already owns (stated, cancel, re-approval, confirmed, invoice,
   abort) is recorded in the outbox in the same transaction as that change and sent after commit; the provider's
   answer comes back through `mileage_answer_apply`.
@@ -11,6 +12,7 @@ Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
 
 import logging
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
@@ -126,7 +128,7 @@ def payment_request(order: ShopOrder, mileage: MileageTransaction, *, order_amou
 
 def mileage_hold_record(*, order: ShopOrder, done: wire.DoneResult, inflow_token: str = "") -> MileageTransaction:
     """Store the buyer's verified popup choice (held at the provider) for an order, inside the order's creating
-    transaction, as APPROVING: the placement asks the approval (`mileage_authorize`) as soon as this commits, and an
+    transaction, as APPROVING: the placement asks the approval (`mileage_approval_ask`) as soon as this commits, and an
     order whose process dies before that is abandoned by the scheduler, which releases the hold. The unique reqTxId
     makes a second order with the same choice fail with IntegrityError."""
     # E9: an order that earns the shop's 적립금 instead is approved with an earn base of 0
@@ -202,20 +204,34 @@ UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되�
                                    "결제해 주세요.")
 
 
-def mileage_authorize(*, order: ShopOrder, mileage: MileageTransaction | None = None) -> MileageTransaction:
+@dataclass(frozen=True)
+class Approval:
+    """The provider's approval of an order's held choice, asked for but not yet recorded in the shop's books."""
+
+    order: ShopOrder
+    result: ApiResult
+    request: PaymentRequest
+    key: str
+
+
+def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None = None,
+                         lines=None) -> Approval:
     """L1 as an authorisation: approve the held choice at the provider NOW, before any money is taken.
 
-    Runs outside any database transaction. Approved: the answer is applied (txId, rates, earn) and the transaction
-    returned. Refused or unreachable: the transaction is FAILED, the reqTxId is aborted through the outbox (so no
-    hold is stranded, and an approval that did go through unseen is undone), and MileageRefused is raised.
-    `mileage` is the transaction just recorded by `mileage_hold_record` (already APPROVING), if the caller has it."""
+    Runs outside any database transaction. Approved: the answer is returned, for the caller to record with
+    `mileage_approval_record` in the transaction that takes the money (or moves the order on), so that the order's
+    next state and its mileage line commit together. Refused or unreachable: the transaction is FAILED, the
+    reqTxId is aborted through the outbox (so no hold is stranded, and an approval that did go through unseen is
+    undone), and MileageRefused is raised. `mileage` is the transaction just recorded by `mileage_hold_record`
+    (already APPROVING) and `lines` the order's lines, if the caller has them. A process that dies between the
+    answer and its record leaves the transaction APPROVING: `orders_abandon_stuck` aborts it at the provider."""
     if transaction.get_connection().in_atomic_block:
-        raise RuntimeError("mileage_authorize calls the provider: it must not run inside a database transaction")
+        raise RuntimeError("mileage_approval_ask calls the provider: it must not run inside a database transaction")
     if mileage is None or mileage.state != T.APPROVING:
         with transaction.atomic():
             mileage = _lock(order)
             _transition(mileage, T.APPROVING, note="승인요청")
-    request = payment_request(order, mileage)
+    request = payment_request(order, mileage, lines=lines)
     try:
         result = _approve_at_provider(approval_client(), request, mileage.approval_key)
     except ProviderUnavailable as exc:
@@ -224,10 +240,23 @@ def mileage_authorize(*, order: ShopOrder, mileage: MileageTransaction | None = 
     except ProviderError as exc:
         _authorize_failed(order, exc.code)
         raise MileageRefused(exc.code, refusal_message(exc.code)) from exc
-    with transaction.atomic():
-        mileage = _lock(order)
-        _apply(mileage, "approve", result, idempotency_key=mileage.approval_key, request=request.to_json())
+    return Approval(order, result, request, mileage.approval_key)
+
+
+def mileage_approval_record(approval: Approval) -> MileageTransaction:
+    """Record an approval's answer (txId, rates, earn, the settlement lines), inside the caller's transaction."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("mileage_approval_record belongs inside the transaction that takes the money")
+    mileage = _lock(approval.order)
+    _apply(mileage, "approve", approval.result, idempotency_key=approval.key, request=approval.request.to_json())
     return mileage
+
+
+def mileage_authorize(*, order: ShopOrder, mileage: MileageTransaction | None = None) -> MileageTransaction:
+    """Ask for the approval and record it at once (`mileage_approval_ask`, then `mileage_approval_record`)."""
+    approval = mileage_approval_ask(order=order, mileage=mileage)
+    with transaction.atomic():
+        return mileage_approval_record(approval)
 
 
 def _authorize_failed(order: ShopOrder, code: str) -> None:
@@ -350,7 +379,7 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
         transaction=mileage, kind=kind, tx_id=tx_id_before, new_tx_id=result.tx_id,
         use_won=use_after if use_after is not None else mileage.use_won, earn_base_won=mileage.earn_base_won,
         earn_won=result.earn_won, result_code=result.code, result_message=result.message[:300],
-        provider_ms=int(result.provider_ms) if result.provider_ms is not None else None,
+        provider_ms=round(result.provider_ms) if result.provider_ms is not None else None,
         idempotency_key=idempotency_key, created_by_id=_uid(by))
     booked = _book_settlement(mileage, event, use_after=use_after, earn_after=result.earn_won,
                               confirmed=bool(request.get("is_confirmed")))

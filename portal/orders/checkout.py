@@ -19,8 +19,10 @@ from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
 from mileage.selectors import order_has_mileage, req_tx_id_taken
 from mileage.services.transactions import (
+    Approval,
     MileageRefused,
-    mileage_authorize,
+    mileage_approval_ask,
+    mileage_approval_record,
     mileage_hold_record,
     mileage_release,
 )
@@ -176,10 +178,10 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     """Place an order: reserve, then approve, then charge (docs/adr/0005-authorisation-before-capture.md).
 
     The order is recorded as 주문처리중 with the buyer's held mileage choice; the provider's approval is asked for
-    synchronously; only an approved order keeps its mileage line and goes on to the card charge (or to 입금전 for a
-    bank transfer). A refused or unanswered approval leaves the order unplaced (결제실패, nothing charged, store points
-    back, the reqTxId aborted through the outbox) and raises CheckoutError for the buyer. Wrong input raises
-    CheckoutError with nothing changed."""
+    synchronously; only an approved order keeps its mileage line, recorded in the same transaction that marks it
+    paid after the card charge (or 입금전 for a bank transfer). A refused or unanswered approval leaves the order
+    unplaced (결제실패, nothing charged, store points back, the reqTxId aborted through the outbox) and raises
+    CheckoutError for the buyer. Wrong input raises CheckoutError with nothing changed."""
     now = now or timezone.now()
     if member is None:
         error = guest_password_error(buyer.guest_password)
@@ -197,29 +199,33 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
                        earn_choice=buyer.earn_choice)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
     try:
-        order, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
+        order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
             raise _already_used() from None
         raise
+    approval = None
     if mileage is not None:
         try:
-            mileage_authorize(order=order, mileage=mileage)
+            approval = mileage_approval_ask(order=order, mileage=mileage, lines=order_lines)
         except MileageRefused as exc:
             _not_placed(order, note=f"네이버 마일리지 승인거절 [{exc.code}]")
             raise CheckoutError(_("네이버 마일리지 사용이 승인되지 않아 주문하지 못했습니다: %(reason)s "
                                   "결제된 금액은 없습니다. 적립/사용 버튼을 다시 누르거나 마일리지 없이 결제해 주세요.")
                                 % {"reason": exc.message}, "mileage", spent_choice=True) from exc
     if card_like:
-        _charge(order, buyer, with_mileage=done is not None)
-    elif order.status == OrderStatus.PLACING:
-        order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인")
+        _charge(order, buyer, approval)
+    elif approval is not None:
+        with transaction.atomic():
+            mileage_approval_record(approval)
+            order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인")
     return order
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
-            inflow_token: str, now: datetime, card_like: bool) -> tuple[Order, MileageTransaction | None]:
+            inflow_token: str, now: datetime, card_like: bool
+            ) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
     """The order, its lines, the store points taken and the held mileage choice, in one transaction."""
     with transaction.atomic():
         order = Order(
@@ -238,7 +244,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
         if member is None:
             order.set_guest_password(buyer.guest_password)
         save_with_number(order, now)
-        OrderLine.objects.bulk_create([
+        order_lines = OrderLine.objects.bulk_create([
             OrderLine(order=order, product=line.product, product_code=line.product.code,
                       product_name=line.product.name, category_path=line.product.category.path,
                       unit_price_won=line.product.price_won, quantity=line.quantity, line_total_won=line.total_won,
@@ -254,7 +260,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
                                gateway="" if not card_like else gateway.GATEWAY_NAME,
                                bank_account="" if card_like else SHOP_BANK_ACCOUNT)
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
-    return order, mileage
+    return order, order_lines, mileage
 
 
 def _not_placed(order: Order, *, note: str) -> None:
@@ -268,15 +274,22 @@ def _not_placed(order: Order, *, note: str) -> None:
                                 idempotency_key=f"{order.number}:use:reverse", order=order)
 
 
-def _charge(order: Order, buyer: Buyer, *, with_mileage: bool) -> None:
-    """Capture: charge the card on the TEST gateway (outside any transaction); a decline undoes the approval."""
+def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
+    """Capture: charge the card on the TEST gateway (outside any transaction), then record the payment, the order's
+    결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
     result = gateway.charge(method=buyer.payment_method, amount_won=order.payable_won, card_number=buyer.card_number)
     if not result.approved:
-        _not_placed(order, note=result.message)
-        if with_mileage:
-            mileage_release(order=order)
-        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number", spent_choice=with_mileage)
+        with transaction.atomic():
+            if approval is not None:
+                mileage_approval_record(approval)
+            _not_placed(order, note=result.message)
+            if approval is not None:
+                mileage_release(order=order)
+        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number",
+                            spent_choice=approval is not None)
     with transaction.atomic():
+        if approval is not None:
+            mileage_approval_record(approval)
         payment = Payment.objects.select_for_update().get(order=order)
         payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, timezone.now()
         payment.save(update_fields=["status", "gateway_tid", "approved_at"])

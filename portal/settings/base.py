@@ -105,6 +105,11 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# Persistent connections under gunicorn: opening a PostgreSQL connection costs a backend process, and closing the
+# last SQLite connection checkpoints the WAL, both on every request otherwise. Health-checked before reuse.
+# Django's runserver starts a thread per request, so portal.settings.dev turns this off.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # WAL and a busy timeout let the server, the worker and the tests share the file.
     DATABASES["default"].setdefault("OPTIONS", {}).update(

@@ -1,8 +1,10 @@
 """Test settings: tasks run at once in-process, fast password hashing, mail kept in memory."""
 
 from .base import *  # noqa: F403
+from .base import DATABASES
 
 DEBUG = False
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
-from mileage.models import MileageTransaction, OutboxMessage, TransactionState
+from mileage.models import MileageTransaction, OutboxMessage, SettlementLine, TransactionState
 from mileage.services.transactions import outbox_deliver
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 from tests.sandbox_process import PopupRefused
@@ -237,13 +237,41 @@ def test_an_order_left_half_placed_by_a_dead_process_is_abandoned_and_its_hold_r
     done = checkout.verified_choice(choice, max_use_won=5_000)
     priced = checkout.quote(lines, mileage_use_won=500, rate_x10=10)
     data = {k: "" for k in checkout.Buyer.__dataclass_fields__} | {"payment_method": "card"}
-    order, _mileage = checkout._record(lines, checkout.Buyer(**data), None, priced, done, "", timezone.now(), True)
+    order, _lines, _mileage = checkout._record(lines, checkout.Buyer(**data), None, priced, done, "", timezone.now(),
+                                               True)
     assert order.status == OrderStatus.PLACING and shop.balance(buyer)["held"] == 500
     assert checkout.orders_abandon_stuck() == 0  # not yet: it may still be under way
     # when the scheduler sweeps after the cut-off
     assert checkout.orders_abandon_stuck(now=timezone.now() + timedelta(minutes=16)) == 1
     # then it is not placed and the provider released the hold
     assert_not_placed(Order.objects.get(pk=order.pk))
+    assert (shop.balance(buyer)["available"], shop.balance(buyer)["held"]) == (15_500, 0)
+
+
+def test_an_approval_whose_answer_a_dead_process_never_recorded_is_undone_at_the_provider(shop):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mileage.services.transactions import mileage_approval_ask
+    from portal.orders import checkout
+
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500, product="1")
+    # given the provider approved the use and the process died before the card charge and its record
+    lines = checkout.cart_lines({"1": 1})
+    done = checkout.verified_choice(browser.session["mileage_choice"], max_use_won=5_000)
+    priced = checkout.quote(lines, mileage_use_won=500, rate_x10=10)
+    data = {k: "" for k in checkout.Buyer.__dataclass_fields__} | {"payment_method": "card"}
+    order, order_lines, mileage = checkout._record(lines, checkout.Buyer(**data), None, priced, done, "",
+                                                   timezone.now(), True)
+    assert mileage_approval_ask(order=order, mileage=mileage, lines=order_lines).result.tx_id
+    assert shop.balance(buyer)["available"] == 15_000
+    # when the scheduler sweeps after the cut-off
+    assert checkout.orders_abandon_stuck(now=timezone.now() + timedelta(minutes=16)) == 1
+    # then the order is not placed, carries no mileage line, and the approval is undone at the provider
+    assert_not_placed(Order.objects.get(pk=order.pk))
+    assert not SettlementLine.objects.filter(order=order).exists()
     assert (shop.balance(buyer)["available"], shop.balance(buyer)["held"]) == (15_500, 0)
 
 

@@ -1,19 +1,26 @@
-"""The order queue's table written out in Python: the markup of console/table.html (Bootstrap table, sortable headings, the M badge, status badges, Korean pagination that keeps every other
-query parameter), without a template node per cell.
+"""The order queue's table written out in Python: the markup of console/table.html (Bootstrap table, sortable
+headings, the M badge, status badges, Korean pagination that keeps every other query parameter), without a
+template node per cell.
 
 The order queue is the console's busiest screen: a page of 50 orders through the template engine cost several
 times the query that reads them. Here the labels, the link prefix and the query string are resolved once per
-request, and each row is one f-string with every value escaped.
+request, and each row is one f-string with every value escaped. The queue as it opens (no filter, no sort, any
+page) does without the django-tables2 Table too (`plain_order_table_html`): its headings come from the
+OrderTable's columns once per language, and the page from the same LazyPaginator.
 """
 
 from html import escape as esc  # what django.utils.html.escape does, without its lazy-string wrapper
-from urllib.parse import urlencode
+from threading import Lock
+from urllib.parse import quote_plus, urlencode
 
-from django.urls import reverse
+from django.core.paginator import EmptyPage
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django_tables2.paginators import LazyPaginator
 from django_tables2.templatetags.django_tables2 import table_page_range
 
 from portal.orders.models import OrderStatus, PaymentMethod
@@ -23,10 +30,23 @@ def _querystring(params: dict, **updates) -> str:
     return escape("?" + urlencode({**params, **updates}, doseq=True))
 
 
+_labels: dict[tuple[str, str], tuple[dict, dict, str]] = {}
+
+
+def _labels_now() -> tuple[dict, dict, str]:
+    """The statuses' and payment methods' labels (escaped) and the link prefix of 주문상세정보, per language."""
+    key = (get_language(), get_script_prefix())
+    found = _labels.get(key)
+    if found is None:
+        found = ({value: esc(str(label)) for value, label in OrderStatus.choices},
+                 {value: esc(str(label)) for value, label in PaymentMethod.choices},
+                 esc(reverse("console:order", args=["0"]).removesuffix("0/")))
+        _labels[key] = found  # a few languages and prefixes: never more than a handful of entries
+    return found
+
+
 def _rows(orders) -> str:
-    statuses = {value: esc(str(label)) for value, label in OrderStatus.choices}
-    methods = {value: esc(str(label)) for value, label in PaymentMethod.choices}
-    prefix = esc(reverse("console:order", args=["0"]).removesuffix("0/"))
+    statuses, methods, prefix = _labels_now()
     badge = '<span class="mileage-badge" title="네이버 마일리지">M</span> '
     tz = timezone.get_current_timezone()
     out = []
@@ -41,11 +61,9 @@ def _rows(orders) -> str:
     return "".join(out)
 
 
-def _pagination(table, params: dict) -> str:
-    page, paginator = table.page, table.paginator
+def _pagination(page, paginator, field: str, params: dict) -> str:
     if not page or paginator.num_pages <= 1:
         return ""
-    field = table.prefixed_page_field
     previous, following = escape(_("이전")), escape(_("다음"))
     items = []
     if page.has_previous():
@@ -70,8 +88,7 @@ def _pagination(table, params: dict) -> str:
             f'<ul class="pagination pagination-sm justify-content-center">{"".join(items)}</ul></nav>')
 
 
-def order_table_html(table, request) -> SafeString:
-    params = dict(request.GET.lists())
+def _headings(table, params: dict) -> list[str]:
     headings = []
     for column in table.columns:
         th = column.attrs["th"].as_html()
@@ -80,12 +97,79 @@ def order_table_html(table, request) -> SafeString:
             link = _querystring(params, **{table.prefixed_order_by_field: column.order_by_alias.next})
             header = f'<a href="{link}">{header}</a>'
         headings.append(f'<th {th} scope="col">{header}</th>')
-    rows = _rows(row.record for row in (table.page.object_list if table.page else table.rows))
-    if not rows and table.empty_text:
-        rows = f'<tr><td colspan="{len(table.columns)}">{escape(table.empty_text)}</td></tr>'
+    return headings
+
+
+def _table_attributes(table) -> str:
     attrs = dict(table.attrs)
     attrs["class"] = " ".join(dict.fromkeys(["table", *attrs.get("class", "").split()]))
-    attributes = " ".join(f'{escape(k)}="{escape(v)}"' for k, v in attrs.items())
-    return mark_safe(  # every value above is escaped
+    return " ".join(f'{escape(k)}="{escape(v)}"' for k, v in attrs.items())
+
+
+def _table_html(attributes: str, headings: list[str], rows: str, pagination: str) -> SafeString:
+    return mark_safe(  # every value is escaped by the callers
         f'<div class="table-container"><table {attributes}><thead><tr>{"".join(headings)}</tr></thead>'
-        f'<tbody>{rows}</tbody></table>{_pagination(table, params)}</div>')
+        f'<tbody>{rows}</tbody></table>{pagination}</div>')
+
+
+def _empty_rows(rows: str, columns: int, empty_text) -> str:
+    if not rows and empty_text:
+        return f'<tr><td colspan="{columns}">{escape(empty_text)}</td></tr>'
+    return rows
+
+
+def order_table_html(table, request) -> SafeString:
+    params = dict(request.GET.lists())
+    rows = _rows(row.record for row in (table.page.object_list if table.page else table.rows))
+    return _table_html(_table_attributes(table), _headings(table, params),
+                       _empty_rows(rows, len(table.columns), table.empty_text),
+                       _pagination(table.page, table.paginator, table.prefixed_page_field, params))
+
+
+class _Unsorted:
+    """What the unsorted OrderTable's markup needs, per language: its attributes, its headings (with a marker where
+    the query string goes), its page and sort parameters' names and its empty text."""
+
+    MARK = "\x00query\x00"
+    _cache: dict[str, "_Unsorted"] = {}
+    _lock = Lock()
+
+    def __init__(self, table):
+        self.attributes, self.columns, self.empty_text = _table_attributes(table), len(table.columns), table.empty_text
+        self.page_field, self.sort_field = table.prefixed_page_field, table.prefixed_order_by_field
+        self.headings = []
+        for column in table.columns:
+            header = escape(column.header)
+            if column.orderable:
+                header = f'<a href="{self.MARK}{escape(quote_plus(column.order_by_alias.next))}">{header}</a>'
+            self.headings.append(f'<th {column.attrs["th"].as_html()} scope="col">{header}</th>')
+
+    @classmethod
+    def of(cls, table_class) -> "_Unsorted":
+        key = f"{table_class.__qualname__}|{get_language()}"
+        with cls._lock:
+            found = cls._cache.get(key)
+        if found is None:
+            found = cls(table_class([]))
+            with cls._lock:
+                cls._cache[key] = found
+        return found
+
+    def headings_for(self, params: dict) -> list[str]:
+        # the sort parameter goes last, as _querystring puts an updated key that was not in the query yet
+        prefix = _querystring({k: v for k, v in params.items() if k != self.sort_field}, **{self.sort_field: ""})
+        return [h.replace(self.MARK, prefix) for h in self.headings]
+
+
+def plain_order_table_html(table_class, queryset, request, *, per_page: int, page_number: int) -> SafeString:
+    """The unsorted order queue's page (no django-tables2 Table built): the same markup as `order_table_html`."""
+    spec = _Unsorted.of(table_class)
+    params = dict(request.GET.lists())
+    paginator = LazyPaginator(queryset, per_page)
+    try:
+        page = paginator.page(page_number)
+    except EmptyPage:
+        page = paginator.page(paginator.num_pages)
+    rows = _empty_rows(_rows(page.object_list), spec.columns, spec.empty_text)
+    return _table_html(spec.attributes, spec.headings_for(params), rows,
+                       _pagination(page, paginator, spec.page_field, params))

@@ -34,12 +34,20 @@ class BoundedPagingMixin:
     """django-tables2 reads `page` from the query with a bare int(): 10²⁵ would reach the database as an OFFSET it
     cannot take. An out-of-range or non-ASCII page is dropped before it looks (`per_page` is PageSizeMixin's)."""
 
-    def get_table(self, **kwargs):
+    def bound_page(self) -> int:
+        """The page asked for (1 if none); an unusable `page` is dropped from the query, for the links too."""
         query = self.request.GET
-        if "page" in query and int_or_none(query["page"], min_value=1, max_value=MAX_PAGE) is None:
+        if "page" not in query:
+            return 1
+        number = int_or_none(query["page"], min_value=1, max_value=MAX_PAGE)
+        if number is None:
             query = query.copy()
             del query["page"]
             self.request.GET = query
+        return number or 1
+
+    def get_table(self, **kwargs):
+        self.bound_page()
         return super().get_table(**kwargs)
 
 
@@ -57,13 +65,18 @@ class PageSizeMixin:
     def get_table_pagination(self, table):
         return {"per_page": self.page_size(), "paginator_class": LazyPaginator}
 
+    def kept_page_size(self) -> int:
+        """page_size(), written back into the query where it was given otherwise (the links keep the query)."""
+        size, query = self.page_size(), self.request.GET
+        if "per_page" in query and query["per_page"] != str(size):
+            query = query.copy()
+            query["per_page"] = str(size)
+            self.request.GET = query
+        return size
+
     def get_table(self, **kwargs):
         # django-tables2 would read `per_page` again with a bare int(): it sees the value page_size chose.
-        query = self.request.GET
-        if "per_page" in query and query["per_page"] != str(self.page_size()):
-            query = query.copy()
-            query["per_page"] = str(self.page_size())
-            self.request.GET = query
+        self.kept_page_size()
         return super().get_table(**kwargs)
 
     def get_context_data(self, **kwargs):

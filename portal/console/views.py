@@ -34,7 +34,7 @@ from .filters import OrderFilter
 from .forms import ShipForm
 from .frame import console_response
 from .models import ReceiptBatch, ReceiptBatchStatus
-from .order_table_html import order_table_html
+from .order_table_html import order_table_html, plain_order_table_html
 from .payment_views import payment_cancel_context
 from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
@@ -63,6 +63,14 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         # (its HTML comes from the cache; filter_form_html builds the form on a miss).
         self.filterset = None
         self.object_list = self.get_queryset()
+        if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
+            # and unsorted: its page without a django-tables2 Table (the same markup, from order_table_html.py)
+            page_number, per_page = self.bound_page(), self.kept_page_size()
+            return self.render_to_response({
+                "filter_form_html": self.filter_form_html(None),
+                "table_html": plain_order_table_html(self.table_class, self.get_table_data(), request,
+                                                     per_page=per_page, page_number=page_number),
+                "notices": OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]})
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):

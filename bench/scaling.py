@@ -71,6 +71,12 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / TICK
 
 
+def own_cpu_seconds() -> float:
+    """User + system CPU of this process alone (the clients' threads), not of the nodes and the sandbox it started."""
+    times = os.times()
+    return times.user + times.system
+
+
 def machine_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
@@ -243,7 +249,7 @@ class Bench:
         idle = machine_seconds()
         time.sleep(1)  # the machine's load before this run: other work on the same cores
         before = (cpu_seconds(node_pids), cpu_seconds([self.sandbox.process.pid]), machine_seconds(),
-                  cpu_seconds([os.getpid()]))
+                  own_cpu_seconds())
         background = (before[2][0] - idle[0]) / max(0.01, before[2][1] - idle[1])
         started = time.perf_counter()
         threads = [threading.Thread(target=client) for _ in range(self.args.clients)]
@@ -253,7 +259,7 @@ class Bench:
             thread.join()
         wall = time.perf_counter() - started
         after = (cpu_seconds(node_pids), cpu_seconds([self.sandbox.process.pid]), machine_seconds(),
-                 cpu_seconds([os.getpid()]))
+                 own_cpu_seconds())
         busy, total = after[2][0] - before[2][0], after[2][1] - before[2][1]
         return {"wall": wall, "portal_cpu": after[0] - before[0], "provider_cpu": after[1] - before[1],
                 "clients_cpu": after[3] - before[3], "machine_cpu": busy, "busy_ratio": busy / total if total else 0,

@@ -479,7 +479,9 @@ def explain(rows: list[dict]) -> str:
                 f"{one['cpu_ms_portal']:.0f} ms; the provider sandbox ({one['cpu_ms_provider']:.0f} ms), the clients "
                 f"({one['cpu_ms_clients']:.0f} ms) and PostgreSQL with everything else ({one['cpu_ms_rest']:.0f} ms) "
                 f"share the same cores, which caps the machine near {cpus * 1000 / total:.0f} per second whatever the "
-                "number of portal nodes")
+                f"number of portal nodes: one node already ran at {one['per_s'] * total / (cpus * 1000):.0%} of that "
+                f"cap, so no number of nodes could have gone past about {cpus * 1000 / total / one['per_s']:.2f}× "
+                "here")
         else:
             why.append(f"the machine still had idle CPU ({two['machine_busy']:.0%} busy with two nodes), so the time "
                        "went to waiting: on the provider and on rows locked in PostgreSQL")

@@ -23,13 +23,17 @@ def test_the_ratio_is_two_nodes_throughput_over_one_nodes_and_meets_the_target_a
     assert (short["ratio"], short["met"]) == (1.25, False)
 
 
-def test_a_short_ratio_on_a_saturated_machine_is_explained_as_cpu_bound_with_the_provider_apart():
+def test_a_short_ratio_on_a_saturated_machine_is_explained_as_cpu_bound_with_the_provider_apart(monkeypatch):
+    monkeypatch.setattr(scaling.os, "cpu_count", lambda: 2)
     row = scaling.summary("주문 placement with mileage", "orders/s", run(100, 10.0, busy=0.97, before=0.8),
                           run(100, 9.0, busy=1.0, before=0.8, provider_ms=60))
     text = scaling.explain([row])
     assert "below the 1.6× target" in text and "CPU-bound" in text
     assert "already 80% and 80% busy" in text  # other work on the machine is named
     assert "from 20.0 ms with one node to 60.0 ms with two" in text  # the provider's time, shown apart
+    # 60 ms of CPU per order on 2 cores caps the machine near 33/s; one node ran 10/s: 30% of it, at most 3.33×
+    assert "caps the machine near 33 per second" in text and "one node already ran at 30% of that cap" in text
+    assert "could have gone past about 3.33×" in text
     section = scaling.readme_section([{"metric": "other row"}, row])
     assert section.startswith(scaling.README_MARK) and "**1.11×**" in section and "not met" in section
 

@@ -9,7 +9,7 @@ is known by its refund's number once its goods are back, an exchange by its orde
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, router, transaction
 from django.utils import timezone
 
 from mileage.policy.constants import BUSINESS_TZ
@@ -27,8 +27,13 @@ def next_number(model: type[models.Model], prefix: str, now: datetime | None = N
     """`{prefix}{YYYYMMDD}-{seq}`: the Seoul date of `now` and one more than the highest number of that day."""
     day = (now or timezone.now()).astimezone(BUSINESS_TZ).strftime("%Y%m%d")
     stem = f"{prefix}{day}-"
-    last = (model.objects.filter(**{f"{field}__startswith": stem}).order_by(f"-{field}")
-            .values_list(field, flat=True).first())
+    numbers = model.objects.filter(**{f"{field}__startswith": stem})
+    if connections[router.db_for_read(model)].vendor == "sqlite":
+        # SQLite's LIKE ignores case, so it cannot use the index on `field` and would read every row; the same
+        # prefix as a range of its binary-ordered text can. (PostgreSQL's LIKE uses its pattern index already,
+        # and a range there would follow the database's collation, not the bytes.)
+        numbers = numbers.filter(**{f"{field}__gte": stem, f"{field}__lt": stem[:-1] + chr(ord(stem[-1]) + 1)})
+    last = numbers.order_by(f"-{field}").values_list(field, flat=True).first()
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{stem}{seq:0{width}d}"
 

@@ -61,3 +61,31 @@ def test_twenty_simultaneous_cancellations_get_twenty_refunds():
     assert len(set(numbers)) == 20
     assert Refund.objects.count() == 20
     assert Order.objects.filter(status=OrderStatus.CANCELLED).count() == 20
+
+
+@pytest.mark.django_db
+def test_the_next_number_continues_its_own_day_and_kind_and_is_found_through_the_index():
+    from datetime import datetime
+
+    from django.test.utils import CaptureQueriesContext
+
+    from mileage.policy.constants import BUSINESS_TZ
+    from portal.numbering import ORDER_PREFIX
+
+    order = _paid_orders(1)[0]
+    noon = datetime(2026, 11, 28, 12, tzinfo=BUSINESS_TZ)
+    # given numbers of the day before, the day after, another kind, and two of this day
+    for number in ("C20261128-0000009", "20261127-0000042", "20261129-0000001", "20261128-0000001",
+                   "20261128-0000007"):
+        Refund.objects.create(number=number, order=order, reason=RefundReason.CANCEL, cash_won=1)
+    # then the next refund number of the day follows its own kind, and an order's follows the day's highest
+    assert next_number(Refund, REFUND_PREFIX, noon) == "C20261128-0000010"
+    assert next_number(Refund, ORDER_PREFIX, noon) == "20261128-0000008"
+    assert next_number(Refund, REFUND_PREFIX, datetime(2026, 11, 30, 12, tzinfo=BUSINESS_TZ)) == "C20261130-0000001"
+    if connection.vendor == "sqlite":  # LIKE alone would read every row there; the range is searched in the index
+        with CaptureQueriesContext(connection) as queries:
+            next_number(Refund, REFUND_PREFIX, noon)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN QUERY PLAN " + queries[0]["sql"])
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "SEARCH" in plan and "number>? AND number<?" in plan, plan

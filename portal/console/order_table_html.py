@@ -11,7 +11,7 @@ OrderTable's columns once per language, and the page from the same LazyPaginator
 
 from html import escape as esc  # what django.utils.html.escape does, without its lazy-string wrapper
 from threading import Lock
-from urllib.parse import quote_plus, urlencode
+from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage
 from django.urls import get_script_prefix, reverse
@@ -127,22 +127,17 @@ def order_table_html(table, request) -> SafeString:
 
 
 class _Unsorted:
-    """What the unsorted OrderTable's markup needs, per language: its attributes, its headings (with a marker where
-    the query string goes), its page and sort parameters' names and its empty text."""
+    """What the unsorted OrderTable's markup needs, per language: its attributes, its headings (written for an
+    empty query, the query string put in per request), its page and sort parameters' names and its empty text."""
 
-    MARK = "\x00query\x00"
     _cache: dict[str, "_Unsorted"] = {}
     _lock = Lock()
 
     def __init__(self, table):
         self.attributes, self.columns, self.empty_text = _table_attributes(table), len(table.columns), table.empty_text
         self.page_field, self.sort_field = table.prefixed_page_field, table.prefixed_order_by_field
-        self.headings = []
-        for column in table.columns:
-            header = escape(column.header)
-            if column.orderable:
-                header = f'<a href="{self.MARK}{escape(quote_plus(column.order_by_alias.next))}">{header}</a>'
-            self.headings.append(f'<th {column.attrs["th"].as_html()} scope="col">{header}</th>')
+        self.headings = _headings(table, {})
+        self.link = f'href="{_querystring({}, **{self.sort_field: ""})}'  # each sortable heading's link starts so
 
     @classmethod
     def of(cls, table_class) -> "_Unsorted":
@@ -157,8 +152,9 @@ class _Unsorted:
 
     def headings_for(self, params: dict) -> list[str]:
         # the sort parameter goes last, as _querystring puts an updated key that was not in the query yet
-        prefix = _querystring({k: v for k, v in params.items() if k != self.sort_field}, **{self.sort_field: ""})
-        return [h.replace(self.MARK, prefix) for h in self.headings]
+        rest = {k: v for k, v in params.items() if k != self.sort_field}
+        link = f'href="{_querystring(rest, **{self.sort_field: ""})}'
+        return [h.replace(self.link, link, 1) for h in self.headings]
 
 
 def plain_order_table_html(table_class, queryset, request, *, per_page: int, page_number: int) -> SafeString:

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import TypeVar
 
 from django.db import IntegrityError, connections, models, router, transaction
+from django.db.models import F
+from django.db.models.functions import Collate
 from django.utils import timezone
 
 from mileage.policy.constants import BUSINESS_TZ
@@ -27,15 +29,23 @@ def next_number(model: type[models.Model], prefix: str, now: datetime | None = N
     """`{prefix}{YYYYMMDD}-{seq}`: the Seoul date of `now` and one more than the highest number of that day."""
     day = (now or timezone.now()).astimezone(BUSINESS_TZ).strftime("%Y%m%d")
     stem = f"{prefix}{day}-"
-    numbers = model.objects.filter(**{f"{field}__startswith": stem})
-    if connections[router.db_for_read(model)].vendor == "sqlite":
-        # SQLite's LIKE ignores case, so it cannot use the index on `field` and would read every row; the same
-        # prefix as a range of its binary-ordered text can. (PostgreSQL's LIKE uses its pattern index already,
-        # and a range there would follow the database's collation, not the bytes.)
-        numbers = numbers.filter(**{f"{field}__gte": stem, f"{field}__lt": stem[:-1] + chr(ord(stem[-1]) + 1)})
-    last = numbers.order_by(f"-{field}").values_list(field, flat=True).first()
+    last = _highest_with_prefix(model, field, stem)
     seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
     return f"{stem}{seq:0{width}d}"
+
+
+def _highest_with_prefix(model: type[models.Model], field: str, stem: str) -> str | None:
+    """The highest `field` starting with `stem`, read from an index: the prefix as a range in byte order (a LIKE
+    cannot use SQLite's index, which ignores case in LIKE, nor PostgreSQL's unique index under a non-C collation,
+    whose order is not the bytes'; PostgreSQL has a COLLATE "C" index on each numbered column for this)."""
+    vendor = connections[router.db_for_read(model)].vendor
+    if vendor not in ("sqlite", "postgresql"):
+        return (model.objects.filter(**{f"{field}__startswith": stem}).order_by(f"-{field}")
+                .values_list(field, flat=True).first())
+    key = Collate(field, "C") if vendor == "postgresql" else F(field)  # SQLite compares text as bytes already
+    upper = stem[:-1] + chr(ord(stem[-1]) + 1)
+    return (model.objects.alias(_key=key).filter(_key__gte=stem, _key__lt=upper).order_by("-_key")
+            .values_list(field, flat=True).first())
 
 
 def save_numbered(instance: T, *, prefix: str, now: datetime | None = None, field: str = "number",

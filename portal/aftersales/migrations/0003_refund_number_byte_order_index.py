@@ -1,0 +1,23 @@
+"""On PostgreSQL, an index on 환불정보 numbers in byte order (COLLATE "C"), where the day's highest number is read as a range
+(portal/numbering.py) at every refund: a prefix is a range only in byte order, and the unique index follows the
+database's collation (on SQLite the unique index is in byte order already)."""
+
+from django.db import migrations
+
+CREATE = 'CREATE INDEX IF NOT EXISTS refund_number_c_idx ON aftersales_refund (number COLLATE "C")'
+DROP = "DROP INDEX IF EXISTS refund_number_c_idx"
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(DROP)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("aftersales", "0002_returnrequest_refund_terms_labels")]
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -107,8 +107,9 @@ Every figure is a median of several runs; every target is a ratio against a base
 count. Baselines: the Django admin changelist of the same Order model (order queue), the hand-written SQL aggregate
 (settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
 view rendering the product template without the mileage work (storefront, gunicorn with 2 workers, 8 clients on
-loopback), an order placement without mileage (placement). The provider's own time, which the sandbox reports in
-`X-Provider-Time-Ms`, is left out of the portal's time per refund.
+loopback), an order placement without mileage (placement: the two kinds interleaved, as many buyers at once as the
+server has workers). The provider's own time, which the sandbox reports in `X-Provider-Time-Ms`, is left out of the
+portal's time per refund and per placement.
 
 """
 

@@ -9,7 +9,7 @@ is known by its refund's number once its goods are back, an exchange by its orde
 from datetime import datetime
 from typing import TypeVar
 
-from django.db import IntegrityError, connections, models, router, transaction
+from django.db import IntegrityError, connections, migrations, models, router, transaction
 from django.db.models import F
 from django.db.models.functions import Collate
 from django.utils import timezone
@@ -46,6 +46,21 @@ def _highest_with_prefix(model: type[models.Model], field: str, stem: str) -> st
     upper = stem[:-1] + chr(ord(stem[-1]) + 1)
     return (model.objects.alias(_key=key).filter(_key__gte=stem, _key__lt=upper).order_by("-_key")
             .values_list(field, flat=True).first())
+
+
+def byte_order_index(*, table: str, name: str) -> migrations.RunPython:
+    """The migration operation giving a numbered column its byte-order (COLLATE "C") index on PostgreSQL, which
+    `_highest_with_prefix` reads; nothing on SQLite, whose unique index is in byte order already."""
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f'CREATE INDEX IF NOT EXISTS {name} ON {table} (number COLLATE "C")')
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor == "postgresql":
+            schema_editor.execute(f"DROP INDEX IF EXISTS {name}")
+
+    return migrations.RunPython(forwards, backwards)
 
 
 def save_numbered(instance: T, *, prefix: str, now: datetime | None = None, field: str = "number",

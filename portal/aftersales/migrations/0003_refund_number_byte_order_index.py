@@ -1,23 +1,11 @@
-"""On PostgreSQL, an index on 환불정보 numbers in byte order (COLLATE "C"), where the day's highest number is read as a range
-(portal/numbering.py) at every refund: a prefix is a range only in byte order, and the unique index follows the
-database's collation (on SQLite the unique index is in byte order already)."""
+"""On PostgreSQL, an index on 환불정보 numbers in byte order (COLLATE "C"), from which the day's highest number is read as
+a range at every refund (portal/numbering.py)."""
 
 from django.db import migrations
 
-CREATE = 'CREATE INDEX IF NOT EXISTS refund_number_c_idx ON aftersales_refund (number COLLATE "C")'
-DROP = "DROP INDEX IF EXISTS refund_number_c_idx"
-
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(CREATE)
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(DROP)
+from portal.numbering import byte_order_index
 
 
 class Migration(migrations.Migration):
     dependencies = [("aftersales", "0002_returnrequest_refund_terms_labels")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [byte_order_index(table="aftersales_refund", name="refund_number_c_idx")]

@@ -384,7 +384,7 @@ def placements(base, sandbox, api_id, count: int) -> dict:
 
 
 def storefront(scale, sandbox, api_id):
-    from tests.sandbox_process import free_port
+    from tests.sandbox_process import free_port, stop_process
 
     port = free_port()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "MILEAGE_API_BASE": sandbox.base_url,
@@ -420,12 +420,7 @@ def storefront(scale, sandbox, api_id):
             f"{portal_ms:.1f} (+{statistics.median(placed['provider_ms']):.1f} provider)", f"{bare_ms:.1f}",
             round(ratio, 2), "≤ 1.5× the placement without", ratio <= 1.5)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_process(server, timeout=30)
 
 
 def main():

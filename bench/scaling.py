@@ -105,12 +105,9 @@ def wait_http(url: str, seconds: float = 60) -> None:
 
 
 def stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    from tests.sandbox_process import stop_process
+
+    stop_process(process, timeout=20)
 
 
 # --- databases -----------------------------------------------------------------------------------------------------

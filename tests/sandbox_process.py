@@ -23,6 +23,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen, timeout: float = 10) -> None:
+    """Ask a server process to stop; kill it if it has not after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 def serve_command(port: int) -> list[str]:
     """The sandbox behind gunicorn (threads, so an injected slow answer does not hold the others up)."""
     return [str(Path(sys.executable).parent / "gunicorn"), "provider_sandbox.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -92,11 +102,7 @@ class Sandbox:
         raise RuntimeError("sandbox did not start")
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        stop_process(self.process)
 
     def restart(self) -> None:
         """Start the process again on the same port and database (after `stop`)."""

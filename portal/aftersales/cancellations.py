@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from mileage.selectors import order_has_mileage
 from mileage.services.transactions import live_mileage, mileage_auto_cancel, mileage_cancel, mileage_release
 from portal.orders.models import Order, OrderStatus, Payment, PaymentStatus
-from portal.orders.services import order_set_status
+from portal.orders.services import lock_for_sweep, order_set_status
 
 from .common import ActionError, RefundInput, create_refund, lock_order, return_points, validate_refund
 from .models import Refund, RefundReason
@@ -50,8 +50,8 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
     for order in Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT, deposit_deadline__lte=now):
         with transaction.atomic():
             # an order another node (or an operator) holds is left to it; if still unpaid, the next sweep takes it
-            locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
-            if locked is None or locked.status != OrderStatus.AWAITING_DEPOSIT:
+            locked = lock_for_sweep(order, OrderStatus.AWAITING_DEPOSIT)
+            if locked is None:
                 continue
             order_set_status(order=locked, to_status=OrderStatus.CANCELLED, note="미입금 자동취소", now=now)
             Payment.objects.filter(order=locked).update(status=PaymentStatus.CANCELLED)

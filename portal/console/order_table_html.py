@@ -10,7 +10,6 @@ OrderTable's columns once per language, and the page from the same LazyPaginator
 """
 
 from html import escape as esc  # what django.utils.html.escape does, without its lazy-string wrapper
-from threading import Lock
 from urllib.parse import urlencode
 
 from django.core.paginator import EmptyPage
@@ -131,7 +130,6 @@ class _Unsorted:
     empty query, the query string put in per request), its page and sort parameters' names and its empty text."""
 
     _cache: dict[str, "_Unsorted"] = {}
-    _lock = Lock()
 
     def __init__(self, table):
         self.attributes, self.columns, self.empty_text = _table_attributes(table), len(table.columns), table.empty_text
@@ -142,12 +140,9 @@ class _Unsorted:
     @classmethod
     def of(cls, table_class) -> "_Unsorted":
         key = f"{table_class.__qualname__}|{get_language()}"
-        with cls._lock:
-            found = cls._cache.get(key)
+        found = cls._cache.get(key)
         if found is None:
-            found = cls(table_class([]))
-            with cls._lock:
-                cls._cache[key] = found
+            found = cls._cache[key] = cls(table_class([]))  # two threads may both build it: the same value
         return found
 
     def headings_for(self, params: dict) -> list[str]:

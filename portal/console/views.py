@@ -70,7 +70,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
                 "filter_form_html": self.filter_form_html(None),
                 "table_html": plain_order_table_html(self.table_class, self.get_table_data(), request,
                                                      per_page=per_page, page_number=page_number),
-                "notices": OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]})
+                "notices": self.open_notices()})
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
@@ -82,8 +82,13 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         context = super().get_context_data(**kwargs)
         context["filter_form_html"] = self.filter_form_html(context["filter"])
         context["table_html"] = order_table_html(context["table"], self.request)
-        context["notices"] = OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
+        context["notices"] = self.open_notices()
         return context
+
+    @staticmethod
+    def open_notices():
+        """The five newest operator notices not yet resolved, shown above the queue."""
+        return OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
 
     def filter_form_html(self, filterset) -> str:
         """The filter form, rendered once per distinct query (its twelve widgets cost more than the rows)."""

@@ -4,6 +4,7 @@ Prices, exclusions, the offer (maxUseAmount) and the earn base are computed here
 popup choice is trusted only after its signature is verified again at placement.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -34,7 +35,7 @@ from . import gateway
 from .amounts import PricedLine, build_amounts, goods_of
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus
 from .rules import guest_password_error, shipping_fee
-from .services import TransitionNotAllowed, order_set_status, save_with_number
+from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
 MAX_QUANTITY = 99
 SHOP_BANK_ACCOUNT = "기업은행 11231-23-2123 (예금주: 마일리지샵)"
@@ -217,10 +218,18 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     if card_like:
         _charge(order, buyer, approval)
     elif approval is not None:
-        with transaction.atomic():
-            mileage_approval_record(approval)
+        with _with_approval(approval):
             order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인")
     return order
+
+
+@contextmanager
+def _with_approval(approval: Approval | None):
+    """One transaction for the order's next state and, when there is one, the mileage approval's record."""
+    with transaction.atomic():
+        if approval is not None:
+            mileage_approval_record(approval)
+        yield
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
@@ -279,17 +288,13 @@ def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
     결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
     result = gateway.charge(method=buyer.payment_method, amount_won=order.payable_won, card_number=buyer.card_number)
     if not result.approved:
-        with transaction.atomic():
-            if approval is not None:
-                mileage_approval_record(approval)
+        with _with_approval(approval):
             _not_placed(order, note=result.message)
             if approval is not None:
                 mileage_release(order=order)
         raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number",
                             spent_choice=approval is not None)
-    with transaction.atomic():
-        if approval is not None:
-            mileage_approval_record(approval)
+    with _with_approval(approval):
         payment = Payment.objects.select_for_update().get(order=order)
         payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, timezone.now()
         payment.save(update_fields=["status", "gateway_tid", "approved_at"])
@@ -306,9 +311,9 @@ def orders_abandon_stuck(*, now: datetime | None = None) -> int:
     count = 0
     for order in Order.objects.filter(status=OrderStatus.PLACING, placed_at__lte=cutoff):
         with transaction.atomic():
-            # an order another node holds is left to it (skip_locked); one that finished meanwhile is skipped
-            locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
-            if locked is None or locked.status != OrderStatus.PLACING:
+            # an order another node holds is left to it; one that finished meanwhile is skipped
+            locked = lock_for_sweep(order, OrderStatus.PLACING)
+            if locked is None:
                 continue
             try:
                 _not_placed(locked, note="주문처리 중단")

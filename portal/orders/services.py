@@ -28,6 +28,13 @@ def save_with_number(order: Order, now: datetime | None = None, attempts: int = 
     return save_numbered(order, prefix=ORDER_PREFIX, now=now, attempts=attempts)
 
 
+def lock_for_sweep(order: Order, status: str) -> Order | None:
+    """Inside a transaction, for a sweep several nodes may run at once: the order's row locked, unless another
+    transaction holds it (left to that one) or it is no longer in `status` (it moved on meanwhile); else None."""
+    locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
+    return locked if locked is not None and locked.status == status else None
+
+
 def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
                      now: datetime | None = None) -> Order:
     """Move an order along ORDER_TRANSITIONS under a row lock and write the change row."""

@@ -4,7 +4,6 @@ an order's mileage transaction)."""
 import logging
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from mileage import wire
@@ -17,29 +16,17 @@ from mileage.policy.constants import (
     RATE_CUTOFF_DAY,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.provider import ProviderError, get_client
+from mileage.provider import extensions
 
 log = logging.getLogger(__name__)
-RATE_CACHE_KEY = "mileage:rates"
-UNAVAILABLE_RETRY_SECONDS = 30  # how long "the provider cannot be reached" is remembered, so pages do not wait on it
-ACTIVE = "ACTIVE"
+ACTIVE = extensions.ACTIVE
 
 
 def provider_rates(*, timeout_seconds: int = 300) -> tuple[int | None, str]:
     """(base rate ×10, serviceStatus) from the provider's getAccumRate, cached; (None, "") when it cannot be read.
-    A provider that does not send serviceStatus is taken as ACTIVE."""
-    cached = cache.get(RATE_CACHE_KEY)
-    if cached is not None:
-        return tuple(cached)
-    try:
-        answer = get_client().accum_rate(fresh=True)  # this cache is the one that counts
-    except ProviderError as exc:
-        log.warning("base rate unavailable: [%s]", exc.code)
-        cache.set(RATE_CACHE_KEY, (None, ""), UNAVAILABLE_RETRY_SECONDS)
-        return None, ""
-    rates = (answer.base_rate_x10, str(answer.raw.get("serviceStatus") or ACTIVE))
-    cache.set(RATE_CACHE_KEY, rates, timeout_seconds)
-    return rates
+    A provider that does not advertise serviceStatus (the standard profile) is taken as ACTIVE."""
+    info = extensions.provider_info(timeout_seconds=timeout_seconds)
+    return info.base_rate_x10, info.service_status
 
 
 def base_rate_x10(*, timeout_seconds: int = 300) -> int | None:

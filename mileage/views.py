@@ -10,6 +10,7 @@ is a request, not a proof: the order keeps a mileage discount only once the prov
 import secrets
 from urllib.parse import urlencode
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,13 +19,15 @@ from django.views.decorators.http import require_GET
 
 from mileage import wire
 from mileage.inflow import INFLOW_KEY
-from mileage.provider import ProviderError, ProviderUnavailable, get_client
+from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
+from mileage.provider.client import REQ_TX_STATES
 
 OFFER_KEY = "mileage_offer"
 CHOICE_KEY = "mileage_choice"
 NONCES_KEY = "mileage_popup_nonces"  # popups this session opened and has not heard back from
 LAST_REQ_KEY = "mileage_req_tx_id"  # the reqTxId the provider gave this session last: reopening reuses it
 MAX_OPEN_POPUPS = 5
+POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the provider
 
 
 def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1) -> None:
@@ -65,18 +68,36 @@ def _take_nonce(request: HttpRequest) -> str:
     return done_url
 
 
-def _opened_here(client, req_tx_id: str, done_url: str) -> bool | None:
-    """Whether the provider says this reqTxId is a choice held for the popup this session opened (its doneUrl carries
-    this session's nonce). A signed result alone does not say whose browser it came back to. None: the provider
-    could not be asked now. A provider without the status extension cannot tell: the nonce alone then stands."""
-    try:
-        answer = client.status(req_tx_id)
-    except ProviderUnavailable:
-        return None
-    except ProviderError as exc:
-        return not exc.code.startswith("3")  # 3001: no such reqTxId; other codes: no status extension
-    opened_for = str(answer.raw.get("doneUrl", ""))
-    return answer.req_tx_state == "HELD" and (not opened_for or opened_for == done_url)
+def _opened_here(request: HttpRequest, client, req_tx_id: str, done_url: str) -> bool | None:
+    """Whether this reqTxId's result belongs to the popup this session opened (its doneUrl carries this session's
+    nonce, spent by the caller). None: the provider could not be asked now.
+
+    Where the provider offers the status extension, it says whether the reqTxId is held for that very doneUrl (a
+    signed result alone does not say whose browser it came back to). The standard profile has no such call: the
+    nonce alone binds the result, and a reqTxId is taken by one browser session only."""
+    if extensions.uses(extensions.STATUS):
+        try:
+            answer = extensions.call(extensions.STATUS, lambda: client.status(req_tx_id),
+                                     expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
+        except ProviderUnavailable:
+            return None
+        except ProviderError:
+            return False  # a protocol answer (3001: no such reqTxId for this shop)
+        if answer is not None:  # None: the extension turned out absent, and the nonce alone stands
+            opened_for = str(answer.raw.get("doneUrl", ""))
+            if answer.req_tx_state != "HELD" or (opened_for and opened_for != done_url):
+                return False
+    return _first_session_for(request, req_tx_id)
+
+
+def _first_session_for(request: HttpRequest, req_tx_id: str) -> bool:
+    """A popup result's reqTxId is accepted in one browser session only (the first that brings it back), so a
+    result copied into another session's doneUrl is refused there (shared through the cache by every node)."""
+    if not request.session.session_key:
+        request.session.save()
+    key = f"mileage:popup-owner:{req_tx_id}"
+    owner = request.session.session_key
+    return cache.add(key, owner, POPUP_OWNER_SECONDS) or cache.get(key) == owner
 
 
 def _not_yours(request: HttpRequest) -> HttpResponse:
@@ -101,10 +122,10 @@ def popup_done(request: HttpRequest) -> HttpResponse:
             request.session.pop(CHOICE_KEY, None)
             return render(request, "mileage/popup_done.html", {"error": exc.message, "cancelled": True})
         req_tx_id = request.GET.get("reqTxId", "")
-        if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(client, req_tx_id, done_url):
+        if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(request, client, req_tx_id, done_url):
             _release(client, req_tx_id)  # the buyer's own choice, refused here: no hold left behind
         return render(request, "mileage/popup_done.html", {"error": exc.message}, status=400)
-    bound = _opened_here(client, result.req_tx_id, done_url)
+    bound = _opened_here(request, client, result.req_tx_id, done_url)
     if bound is None:
         return render(request, "mileage/popup_done.html", {"error": _(
             "네이버 마일리지에서 선택을 확인하지 못했습니다. 잠시 후 적립/사용 버튼을 다시 눌러 주세요.")}, status=503)

@@ -9,14 +9,14 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotFound
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from mileage import wire
 
 from . import services as svc
-from .models import ApiCall, Fault, IdempotencyRecord, Merchant, Transaction
+from .models import EXTENSIONS, ApiCall, Fault, IdempotencyRecord, Merchant, Transaction
 
 SUCCESS, ALREADY_DONE = "1000", "3092"
 MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])", re.ASCII)
@@ -105,7 +105,7 @@ def _authenticate(request: HttpRequest, api_id: str, data, *, public: bool = Fal
         return merchant
     if not wire.constant_time_equal(data.get("secret", ""), merchant.hash_key):
         raise svc.ApiError("2003", "인증에 실패했습니다.")
-    if merchant.require_signed_requests and request.method == "POST":
+    if merchant.require_signed_requests and merchant.extended and request.method == "POST":
         stamp = request.headers.get("X-Mileage-Timestamp", "")
         signature = request.headers.get("X-Mileage-Signature", "")
         seconds = _int({"t": stamp}, "t", required=False, default=-1) if stamp else -1
@@ -133,12 +133,26 @@ def _take_fault(merchant: Merchant) -> str:
     return fault
 
 
-def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str = "POST", public: bool = False):
+NOT_FOUND_PAGE = "<!doctype html><html><head><title>404 Not Found</title></head><body><h1>Not Found</h1></body></html>"
+
+
+def _no_such_route(api_id: str) -> bool:
+    """An extension's route for a merchant the sandbox plays the standard provider for: the route does not exist."""
+    merchant = Merchant.objects.filter(api_id=api_id).only("profile").first()
+    return merchant is None or not merchant.extended
+
+
+def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str = "POST", public: bool = False,
+             extension: bool = False):
     """Wrap a call handler: auth, faults, idempotency, the answer, the call log. Only a public call (no secret)
-    is a GET: the secret travels in a POST body, never in a URL (PROTOCOL §2)."""
+    is a GET: the secret travels in a POST body, never in a URL (PROTOCOL §2). An extension's route answers a
+    web server's 404 page for a merchant of the standard profile, and the standard profile ignores Idempotency-Key
+    (a retry is recognised by the transaction's state alone, answering 3092 as the public protocol says)."""
 
     @csrf_exempt
     def view(request: HttpRequest, api_id: str, **kwargs):
+        if extension and _no_such_route(api_id):
+            return HttpResponseNotFound(NOT_FOUND_PAGE)
         started = time.perf_counter()
         data = request.POST if method == "POST" else request.GET
         fmt = "json" if data.get("format") == "json" else "xml"
@@ -152,7 +166,7 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
                 return HttpResponse("injected failure", status=500)
             if fault == Fault.TIMEOUT:
                 time.sleep(merchant.fault_delay_seconds)
-            key = request.headers.get("Idempotency-Key", "")
+            key = request.headers.get("Idempotency-Key", "") if merchant.extended else ""
             body_hash = hashlib.sha256(request.body).hexdigest()
             request_line = f"{request.method} {request.path}"[:250]
             with transaction.atomic():
@@ -242,7 +256,11 @@ def h_invoice(merchant, data, now, tx_id):
 
 
 def h_rates(merchant, data, now):
-    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **svc.rates_report(merchant, now)}
+    report = svc.rates_report(merchant, now)
+    if not merchant.extended:  # the public protocol's answer: the rates alone
+        return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS],
+                "baseAccumRate": report["baseAccumRate"], "addAccumRate": report["addAccumRate"]}
+    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **report, "extensions": ",".join(EXTENSIONS)}
 
 
 def h_settlement(merchant, data, now, month):
@@ -253,7 +271,7 @@ def h_settlement(merchant, data, now, month):
 
 payment = endpoint(h_payment)
 abort = endpoint(h_abort)
-status = endpoint(h_status)
+status = endpoint(h_status, extension=True)
 stated = endpoint(_on_tx(svc.stated))
 cancel_stated = endpoint(_on_tx(svc.cancel_stated))
 cancel = endpoint(_on_tx(svc.cancel))
@@ -261,4 +279,4 @@ confirmed = endpoint(_on_tx(svc.confirmed))
 repayment = endpoint(h_repayment)
 invoice = endpoint(h_invoice)
 rates = endpoint(h_rates, method="GET", public=True)
-settlement = endpoint(h_settlement)
+settlement = endpoint(h_settlement, extension=True)

@@ -78,7 +78,7 @@ def apply(request: HttpRequest) -> HttpResponse:
             application = form.save(commit=False)
             application.api_id, application.token = _new_api_id(), secrets.token_urlsafe(24)
             # the merchant exists from now on, under review, with a key nobody knows yet
-            application.merchant = Merchant.objects.create(api_id=application.api_id, hash_key=secrets.token_hex(20),
+            application.merchant = Merchant.objects.create(api_id=application.api_id, profile=settings.SANDBOX_PROFILE, hash_key=secrets.token_hex(20),
                                                            name=application.company, service_status="REVIEW")
             application.save()
         target = redirect("join-status", token=application.token)

@@ -27,6 +27,17 @@ class Fault(models.TextChoices):
     DROP = "drop", "apply, then drop the answer (HTTP 503)"
 
 
+class Profile(models.TextChoices):
+    """Which provider the sandbox plays for a merchant (docs/adr/0011-provider-profiles.md)."""
+
+    EXTENDED = "extended", "extended"  # the public protocol and the extensions, advertised in getAccumRate
+    STANDARD = "standard", "standard"  # the public protocol alone (PROTOCOL §1–2), as the real provider
+
+
+# what the extended profile advertises in getAccumRate's `extensions` field (PROTOCOL §6)
+EXTENSIONS = ("hold", "status", "serviceStatus", "settlement", "rateCalendar", "idempotency")
+
+
 class Merchant(models.Model):
     api_id = models.CharField(max_length=6, unique=True)
     hash_key = models.CharField(max_length=40)
@@ -39,12 +50,24 @@ class Merchant(models.Model):
     holds_popup_use = models.BooleanField(default=True)
     # getAccumRate's serviceStatus (PROTOCOL §2): ACTIVE, SUSPENDED, or REVIEW while the application is reviewed.
     service_status = models.CharField(max_length=10, default="ACTIVE")
+    # Extended: the extensions above; standard: none of them (no hold, the extension routes answer 404 like a web
+    # server without them, getAccumRate carries the rates alone, Idempotency-Key and signature headers ignored).
+    profile = models.CharField(max_length=10, choices=Profile.choices, default=Profile.EXTENDED)
     fault = models.CharField(max_length=10, choices=Fault.choices, blank=True, default="")
     fault_remaining = models.PositiveIntegerField(default=0)
     fault_delay_seconds = models.FloatField(default=6.0)
 
     def __str__(self) -> str:
         return f"{self.name} ({self.api_id})"
+
+    @property
+    def extended(self) -> bool:
+        return self.profile == Profile.EXTENDED
+
+    @property
+    def holds(self) -> bool:
+        """Whether the popup's OK holds the chosen use (the hold extension, unless switched off for a test)."""
+        return self.extended and self.holds_popup_use
 
 
 class RateRequest(models.Model):

@@ -5,7 +5,7 @@ from urllib.parse import quote, urlsplit
 
 from django.conf import settings
 from django.db import transaction
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -15,7 +15,7 @@ from mileage import wire
 from . import rules
 from . import services as svc
 from .constants import BUSINESS_TZ, INFLOW_LIFETIME
-from .models import Buyer, Clock, Fault, Merchant, PopupSession, PopupState, Transaction
+from .models import Buyer, Clock, Fault, Merchant, PopupSession, PopupState, Profile, Transaction
 
 PARTNER_SESSION_KEY = "sandbox_partner_api_id"
 
@@ -36,7 +36,7 @@ def font(request: HttpRequest, name: str) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/home.html", {
         "merchants": Merchant.objects.order_by("api_id"), "now": svc.now(), "shop_url": settings.SANDBOX_SHOP_URL,
-        "buyers": Buyer.objects.order_by("login_id")[:50]})
+        "buyers": Buyer.objects.order_by("login_id")[:50], "sign_up": settings.SANDBOX_PROFILE == "extended"})
 
 
 def partner(request: HttpRequest, api_id: str) -> HttpResponse:
@@ -136,6 +136,12 @@ def control_fault(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"api_id": merchant.api_id, "fault": merchant.fault, "remaining": merchant.fault_remaining})
 
 
+def _profile(value: str) -> str:
+    if value not in Profile.values:
+        raise Http404(f"unknown profile {value!r}")
+    return value
+
+
 @csrf_exempt
 @require_POST
 def control_merchant(request: HttpRequest) -> JsonResponse:
@@ -147,6 +153,7 @@ def control_merchant(request: HttpRequest) -> JsonResponse:
         "require_signed_requests": bool(data.get("require_signed_requests", False)),
         "holds_popup_use": bool(data.get("holds_popup_use", True)),
         "service_status": data.get("service_status", "ACTIVE"),
+        "profile": _profile(data.get("profile", settings.SANDBOX_PROFILE)),
     })
     return JsonResponse({"api_id": merchant.api_id})
 

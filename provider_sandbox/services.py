@@ -136,7 +136,7 @@ def popup_hold(popup: PopupSession, buyer: Buyer, use_won: int, base_rate_x10: i
     popup.base_rate_x10, popup.add_rate_x10 = base_rate_x10, add_rate_x10
     popup.state, popup.completed_at = PopupState.OK, now
     popup.hold_expires_at = (now + timedelta(minutes=settings.SANDBOX_HOLD_MINUTES)
-                             if popup.merchant.holds_popup_use else None)
+                             if popup.merchant.holds else None)
     popup.save()
     return Balance(bal.available_won - use_won, bal.pending_won, bal.held_won + use_won)
 

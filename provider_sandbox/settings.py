@@ -94,6 +94,12 @@ EMAIL_FILE_PATH = env("SANDBOX_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / 
 DEFAULT_FROM_EMAIL = "noreply@sandbox.invalid"
 # How long the popup's OK holds the chosen use against its reqTxId (extension, PROTOCOL §1).
 SANDBOX_HOLD_MINUTES = env.int("SANDBOX_HOLD_MINUTES", default=30)
+# Which provider the sandbox plays (docs/adr/0011-provider-profiles.md): "extended" (the public protocol and the
+# extensions, advertised in getAccumRate) or "standard" (the public protocol alone: no hold, no status, settlement
+# or sign-up routes). The seeded and newly created merchants take it; `_control/merchant` can set one per merchant.
+SANDBOX_PROFILE = env("SANDBOX_PROFILE", default="extended")
+if SANDBOX_PROFILE not in ("extended", "standard"):
+    raise ValueError(f"SANDBOX_PROFILE must be extended or standard, not {SANDBOX_PROFILE!r}")
 # Extension headers: how far X-Mileage-Timestamp may be off.
 SANDBOX_REQUEST_MAX_SKEW_SECONDS = 600
 LOGGING = {"version": 1, "disable_existing_loggers": False,

@@ -21,12 +21,16 @@ urlpatterns = [
     path(f"{P}/delivery/<str:tx_id>/invoice", api.invoice),
     path(f"{P}/getAccumRate", api.rates),
     path(f"{P}/settlement/<str:month>", api.settlement),
-    path("partner/join/", joining.apply, name="join"),
-    path("partner/join/review/", joining.review, name="join-review"),
-    path("partner/join/<str:token>/", joining.status, name="join-status"),
     path("partner/<str:api_id>/", partner.partner, name="partner"),
     path("ad/<str:api_id>/", partner.ad_click, name="ad-click"),
 ]
+
+if settings.SANDBOX_PROFILE == "extended":  # the partner sign-up is an extension (PROTOCOL §3 and §6)
+    urlpatterns[-2:-2] = [
+        path("partner/join/", joining.apply, name="join"),
+        path("partner/join/review/", joining.review, name="join-review"),
+        path("partner/join/<str:token>/", joining.status, name="join-status"),
+    ]
 
 if settings.SANDBOX_TEST_CONTROLS:  # dev and tests only (see settings)
     urlpatterns += [

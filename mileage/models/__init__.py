@@ -10,7 +10,7 @@ from .ledger import (
     MileageTransaction,
     TransactionState,
 )
-from .notices import OperatorNotice
+from .notices import OperatorNotice, ProviderExtensionNotice
 from .outbox import OutboxMessage, OutboxStatus
 from .settings import MileageSettings
 from .settlement import SettlementKind, SettlementLine
@@ -29,6 +29,7 @@ __all__ = [
     "OperatorNotice",
     "OutboxMessage",
     "OutboxStatus",
+    "ProviderExtensionNotice",
     "SettlementKind",
     "SettlementLine",
     "TransactionState",

@@ -24,6 +24,11 @@ hash_key_validator = RegexValidator(
 )
 
 
+class ProviderProfile(models.TextChoices):
+    AUTO = "auto", _("네이버 마일리지가 알려 주는 확장 기능 사용")  # the advertised extensions (none: standard)
+    STANDARD = "standard", _("표준 프로토콜만 사용")  # never an extension, whatever the provider advertises
+
+
 class MileageSettings(models.Model):
     """One row (pk=1). Values here win over the MILEAGE_* environment settings."""
 
@@ -37,6 +42,9 @@ class MileageSettings(models.Model):
     # E9: the shop's own 적립금 (granted at 구매확정) and whether the buyer picks which one an order earns.
     store_points_rate_x10 = models.PositiveIntegerField(_("쇼핑몰 적립금 적립률(×10)"), default=0)
     buyer_chooses_earn = models.BooleanField(_("구매자가 적립 수단 선택"), default=False)
+    # PROTOCOL §6: the extensions used are those the provider advertises; this setting can only narrow them.
+    provider_profile = models.CharField(_("연동 방식"), max_length=10, choices=ProviderProfile.choices,
+                                        default=ProviderProfile.AUTO)
     updated_at = models.DateTimeField(auto_now=True)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")

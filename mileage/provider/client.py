@@ -27,6 +27,8 @@ ALREADY_DONE = "3092"
 SUCCESS_CODES = frozenset({"1000", ALREADY_DONE})
 # 1001/1002: accepted, completed later — success for an approval and a re-approval (PROTOCOL §2).
 APPROVAL_SUCCESS_CODES = SUCCESS_CODES | {"1001", "1002"}
+# what the status extension may say of a reqTxId
+REQ_TX_STATES = frozenset({"OPEN", "HELD", "EXPIRED", "CANCELLED", "ABORTED", "USED"})
 
 
 class ProviderError(Exception):
@@ -199,8 +201,19 @@ class MileageClient:
     def _url(self, path: str) -> str:
         return f"{self.api_base}/v2/partner/{self.api_id}/{path}"
 
+    def _timeout(self, deadline: float | None) -> tuple[float, float]:
+        """The connect and read timeouts of one call, cut to what is left before `deadline` (time.monotonic)."""
+        if deadline is None:
+            return self.timeout
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise ProviderUnavailable("DEADLINE", _("네이버 마일리지 서버에 연결할 수 없습니다."))
+        return (min(self.timeout[0], left), min(self.timeout[1], left))
+
     def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "", *,
-              success: frozenset[str] = SUCCESS_CODES, fmt: str | None = None) -> ApiResult:
+              success: frozenset[str] = SUCCESS_CODES, fmt: str | None = None,
+              deadline: float | None = None) -> ApiResult:
+        """One call (and `retries` more on a transient failure), every attempt within `deadline` if one is given."""
         url = self._url(path)
         # The secret travels only in a POST body; a GET (getAccumRate: rates are public) carries none.
         data = {**fields, "format": fmt or self.fmt}
@@ -211,8 +224,9 @@ class MileageClient:
             if attempt:
                 time.sleep(self.backoff_seconds * (2 ** (attempt - 1)))
             try:
+                timeout = self._timeout(deadline)
                 if method == "GET":
-                    response = self.session.get(url, params=data, timeout=self.timeout)
+                    response = self.session.get(url, params=data, timeout=timeout)
                 else:
                     body = urlencode(data).encode()
                     headers = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -224,7 +238,7 @@ class MileageClient:
                         headers["X-Mileage-Timestamp"] = stamp
                         headers["X-Mileage-Signature"] = wire.request_signature(self.hash_key, "POST", path_only,
                                                                                 stamp, body)
-                    response = self.session.post(url, data=body, headers=headers, timeout=self.timeout)
+                    response = self.session.post(url, data=body, headers=headers, timeout=timeout)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_error = type(exc).__name__  # never the exception text: it carries the URL
                 log.warning("provider %s %s failed (attempt %d): %s", method, path, attempt + 1, last_error)
@@ -234,14 +248,17 @@ class MileageClient:
                 continue
             try:
                 payload = _parse(response)
-            except (ET.ParseError, json.JSONDecodeError, ValueError) as exc:
-                raise ProviderError("BAD_ANSWER", f"unreadable provider answer (HTTP {response.status_code})") \
-                    from exc
+                if not isinstance(payload, dict) or not str(payload.get("resultCode") or ""):
+                    raise ValueError("no resultCode: not an answer of the protocol")
+            except (ET.ParseError, json.JSONDecodeError, ValueError, AttributeError) as exc:
+                code = f"HTTP{response.status_code}" if response.status_code >= 400 else "BAD_ANSWER"
+                raise ProviderError(code, _("네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP %(status)s).")
+                                    % {"status": response.status_code}) from exc
             code = str(payload.get("resultCode", ""))
             result = ApiResult(
                 code=code, message=str(payload.get("resultMessage", "")), tx_id=str(payload.get("txId", "")),
                 base_rate_x10=_rate(payload.get("baseAccumRate")), add_rate_x10=_rate(payload.get("addAccumRate")),
-                earn_won=int(payload.get("baseAccumAmount") or 0), raw=payload,
+                earn_won=_won(payload.get("baseAccumAmount")), raw=payload,
                 provider_ms=float(response.headers["X-Provider-Time-Ms"])
                 if "X-Provider-Time-Ms" in response.headers else None,
             )
@@ -256,15 +273,17 @@ class MileageClient:
             raise ProviderError("NO_TX_ID", _("거래번호가 없어 요청을 보낼 수 없습니다."))
         return template.format(ident)
 
-    def approve(self, request: PaymentRequest, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", "payment", request.fields(), idempotency_key, success=APPROVAL_SUCCESS_CODES)
+    def approve(self, request: PaymentRequest, *, idempotency_key: str, deadline: float | None = None) -> ApiResult:
+        return self._send("POST", "payment", request.fields(), idempotency_key, success=APPROVAL_SUCCESS_CODES,
+                          deadline=deadline)
 
-    def abort(self, req_tx_id: str, *, idempotency_key: str) -> ApiResult:
-        return self._send("POST", self._on("payment/{}/abort", req_tx_id), {}, idempotency_key)
+    def abort(self, req_tx_id: str, *, idempotency_key: str, deadline: float | None = None) -> ApiResult:
+        return self._send("POST", self._on("payment/{}/abort", req_tx_id), {}, idempotency_key, deadline=deadline)
 
-    def status(self, req_tx_id: str) -> ApiResult:
-        """Extension: what became of a reqTxId (and its txId once approved). A read: no Idempotency-Key."""
-        return self._send("POST", self._on("payment/{}/status", req_tx_id), {})
+    def status(self, req_tx_id: str, *, deadline: float | None = None) -> ApiResult:
+        """Extension (`status`): what became of a reqTxId (and its txId once approved). A read: no Idempotency-Key.
+        Call it through mileage.provider.extensions, only when the provider advertises it."""
+        return self._send("POST", self._on("payment/{}/status", req_tx_id), {}, deadline=deadline)
 
     def stated(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
         return self._send("POST", self._on("payment/{}/stated", tx_id), {}, idempotency_key)
@@ -304,6 +323,13 @@ def _non_negative(text: str) -> int:
     if not isinstance(text, str) or not (text.isascii() and text.isdigit()) or len(text) > 12:
         raise ValueError(f"not a non-negative integer: {text!r}")
     return int(text)
+
+
+def _won(value) -> int:
+    try:
+        return _non_negative(str(value)) if value not in (None, "") else 0
+    except ValueError:
+        return 0
 
 
 def _rate(value) -> int:

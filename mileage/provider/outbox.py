@@ -22,6 +22,7 @@ from django_tasks import task
 
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
 
+from . import extensions
 from .client import (
     ApiResult,
     Invoice,
@@ -49,12 +50,6 @@ def answer_with(apply: Apply) -> None:
     _answer_handler = apply
 
 
-def _on_req_tx(call: Callable[..., ApiResult]):
-    def send(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
-        return call(client, ids.req_tx_id, idempotency_key=key)
-    return send
-
-
 def _on_tx(call: Callable[..., ApiResult]):
     def send(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
         return call(client, ids.tx_id, idempotency_key=key)
@@ -68,17 +63,33 @@ class Ids:
     def __init__(self, client: MileageClient, message: OutboxMessage):
         mileage = MileageTransaction.objects.only("req_tx_id", "tx_id").get(pk=message.payload["mileage_id"])
         self.req_tx_id, self._tx_id, self._client = mileage.req_tx_id, mileage.tx_id, client
+        self.recorded_tx_id = mileage.tx_id  # the txId the portal recorded from an approval, if any
 
     @property
     def tx_id(self) -> str:
-        if not self._tx_id and self.req_tx_id:
-            self._tx_id = self._client.status(self.req_tx_id).tx_id
-        return self._tx_id
+        if not self._tx_id and self.req_tx_id and extensions.uses(extensions.STATUS):
+            answer = extensions.call(extensions.STATUS, lambda: self._client.status(self.req_tx_id))
+            self._tx_id = answer.tx_id if answer is not None else ""
+        return self._tx_id  # empty: the call is refused before it is sent (NO_TX_ID) and waits for an operator
+
+
+def _abort(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
+    """approval abort. For a reqTxId whose approval the portal never recorded (refused, unanswered, a process that
+    died), a state error (3xxx: no such approval, already ended, expired) means there is nothing to undo: it is
+    the answer, not a failure. A provider without the hold (the standard profile) may know no transaction there."""
+    try:
+        return client.abort(ids.req_tx_id, idempotency_key=key)
+    except ProviderUnavailable:
+        raise
+    except ProviderError as exc:
+        if ids.recorded_tx_id or not extensions.PROVIDER_CODE.fullmatch(exc.code) or not exc.code.startswith("3"):
+            raise
+        return ApiResult(code=exc.code, message=exc.message)
 
 
 # kind → how it is sent: one typed entry per call of PROTOCOL §2 that follows a state change.
 CALLS: dict[str, Callable[[MileageClient, Ids, dict, str], ApiResult]] = {
-    "abort": _on_req_tx(MileageClient.abort),
+    "abort": _abort,
     "stated": _on_tx(MileageClient.stated),
     "cancel_stated": _on_tx(MileageClient.cancel_stated),
     "cancel": _on_tx(MileageClient.cancel),

@@ -11,6 +11,7 @@ Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
 """
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,8 +37,9 @@ from mileage.models import (
 from mileage.policy import earn_amount, earn_base
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.policy.earn_choice import STORE
-from mileage.provider import outbox
+from mileage.provider import extensions, outbox
 from mileage.provider.client import (
+    REQ_TX_STATES,
     ApiResult,
     Invoice,
     PaymentRequest,
@@ -154,26 +156,44 @@ def approval_client():
 APPROVED_AT_PROVIDER = {"APPROVED", "STATED", "CONFIRMED"}
 
 
-def _approve_at_provider(client, request: PaymentRequest, key: str) -> ApiResult:
-    """One approval with one Idempotency-Key; a lost answer or a 3092 without a txId is settled by the status call
-    (and, while the reqTxId is still only held, one more try with the same key) — never guessed.
-    Raises ProviderError (refused) or ProviderUnavailable (no answer could be had)."""
+def _status(client, req_tx_id: str, deadline: float, use_status: bool) -> ApiResult | None:
+    """The status extension's answer, or None when the provider does not offer it (or stopped making sense)."""
+    if not use_status:
+        return None
+    return extensions.call(extensions.STATUS, lambda: client.status(req_tx_id, deadline=deadline),
+                           expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
+
+
+def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: float, *,
+                         use_status: bool = False) -> ApiResult:
+    """The approval, sent at most twice with the same request and Idempotency-Key, all before `deadline`; never
+    guessed. A lost answer, or a success without a txId, is settled by the status extension where the provider
+    offers it, else by sending the same approval again (the provider answers a duplicate with 3092, or 1001/1002,
+    and the txId). Raises ProviderError (refused, or no txId could be learnt) or ProviderUnavailable (no answer);
+    the caller then aborts the reqTxId, which undoes an approval that landed unseen."""
     for attempt in (1, 2):
         try:
-            result = client.approve(request, idempotency_key=key)
+            result = client.approve(request, idempotency_key=key, deadline=deadline)
             if result.tx_id:
                 return result
             lost = False  # success or 3092 without a txId
         except ProviderUnavailable:
             lost = True
-        status = client.status(request.req_tx_id)
-        if status.tx_id and status.state in APPROVED_AT_PROVIDER:
-            return status
-        if status.req_tx_state == "HELD" and attempt == 1:
-            continue  # the approval never landed: once more, with the same key
-        if lost and status.req_tx_state == "HELD":
+        status = _status(client, request.req_tx_id, deadline, use_status)
+        if status is not None:
+            if status.tx_id and status.state in APPROVED_AT_PROVIDER:
+                return status
+            if status.req_tx_state == "HELD" and attempt == 1:
+                continue  # the approval never landed: once more, with the same key
+            if lost and status.req_tx_state == "HELD":
+                raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE))
+            raise ProviderError(status.req_tx_state or "3001",
+                                str(_REFUSED.get(status.req_tx_state, _REFUSED[""])))
+        if attempt == 1:
+            continue  # the standard profile: the same approval again; a duplicate answers with its txId
+        if lost:
             raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE))
-        raise ProviderError(status.req_tx_state or "3001", str(_REFUSED.get(status.req_tx_state, _REFUSED[""])))
+        raise ProviderError("NO_TX_ID", str(_REFUSED[""]))
     raise AssertionError("unreachable")
 
 
@@ -187,6 +207,7 @@ _REFUSED = {
     "OPEN": _NOT_HELD, "3002": _NOT_HELD,
     "3004": gettext_lazy("네이버 마일리지 잔액이 부족합니다."),
     "3003": gettext_lazy("사용금액이 적립/사용 창에서 고른 금액과 다릅니다."),
+    "BAD_ANSWER": gettext_lazy("네이버 마일리지 서버의 응답을 읽을 수 없습니다."),
     "": gettext_lazy("네이버 마일리지 승인을 받지 못했습니다."),
 }
 
@@ -200,8 +221,7 @@ def refusal_message(code: str) -> str:
     return _("네이버 마일리지 승인을 받지 못했습니다 (코드 %(code)s).") % {"code": code}
 
 
-UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되지 않아 주문하지 못했습니다. 잠시 후 다시 시도하거나 마일리지 없이 "
-                                   "결제해 주세요.")
+UNAVAILABLE_MESSAGE = gettext_lazy("네이버 마일리지 서버와 연결되지 않았습니다.")
 
 
 @dataclass(frozen=True)
@@ -232,8 +252,10 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
             mileage = _lock(order)
             _transition(mileage, T.APPROVING, note="승인요청")
     request = payment_request(order, mileage, lines=lines)
+    deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS
     try:
-        result = _approve_at_provider(approval_client(), request, mileage.approval_key)
+        result = _approve_at_provider(approval_client(), request, mileage.approval_key, deadline,
+                                      use_status=extensions.uses(extensions.STATUS))
     except ProviderUnavailable as exc:
         _authorize_failed(order, exc.code)
         raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc

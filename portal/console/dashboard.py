@@ -10,13 +10,15 @@ from datetime import date
 
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from mileage import wire
-from mileage.models import SettlementKind
+from mileage.models import MileageSettings, SettlementKind
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
-from mileage.provider import ProviderError, get_client
+from mileage.provider import ProviderError, extensions, get_client
 from portal.aftersales.models import RefundStatus
 from portal.ops.metrics import ops_summary
 from portal.orders.models import Order, OrderStatus
@@ -30,7 +32,7 @@ CHART_MONTHS = 12
 def last_months(today: date, count: int = CHART_MONTHS) -> list[str]:
     """['YYYY-MM', …] ending with today's month, oldest first."""
     year, month, months = today.year, today.month, []
-    for _ in range(count):
+    for _month in range(count):
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year, month - 1) if month > 1 else (year - 1, 12)
     return months[::-1]
@@ -78,6 +80,22 @@ def rate_summary(now) -> dict:
     return summary
 
 
+def provider_profile_summary() -> dict:
+    """How the portal talks to the provider (docs/adr/0011-provider-profiles.md): the extensions in use, and each
+    extension the provider advertised but answered unexpectedly, as a plain sentence."""
+    current = MileageSettings.load()
+    if not all(current.effective_credentials()):
+        return {"configured": False, "labels": [], "notices": []}
+    used = extensions.in_use(settings=current)
+    notices = [_("네이버 마일리지가 알린 ‘%(name)s’ 기능이 %(when)s에 예상하지 못한 응답을 보냈습니다 (%(detail)s). 그 뒤로는 "
+                 "이 기능 없이 표준 프로토콜로 처리합니다.") % {
+        "name": extensions.LABELS.get(n.extension, n.extension),
+        "when": date_format(timezone.localtime(n.noticed_at), "Y-m-d H:i"), "detail": n.detail}
+        for n in extensions.notices(current.effective_credentials()[0])]
+    return {"configured": True, "labels": [str(label) for name, label in extensions.LABELS.items() if name in used],
+            "notices": notices}
+
+
 class DashboardView(OperatorRequiredMixin, TemplateView):
     template_name = "console/dashboard.html"
 
@@ -102,5 +120,6 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
             "rates": rate_summary(now),
             "chart": monthly_series(months, sums),
             "ops": ops,  # the same numbers /metrics gives Prometheus
+            "provider": provider_profile_summary(),
             "S": OrderStatus, "RS": RefundStatus,
         }

@@ -16,8 +16,8 @@ from django.views import View
 
 from cms_pages.models import ServiceOverviewPage
 from mileage.models import MileageSettings
-from mileage.models.settings import api_id_validator
-from mileage.provider import ProviderError
+from mileage.models.settings import ProviderProfile, api_id_validator
+from mileage.provider import ProviderError, extensions
 from mileage.provider.client import client_for
 
 from .access import OperatorRequiredMixin
@@ -39,7 +39,14 @@ def application_state(api_id: str) -> Application:
         answer = client_for(api_id, "").accum_rate(fresh=True)
     except ProviderError as exc:
         return Application("unknown", _("확인할 수 없음"), _("네이버 마일리지 응답 코드 %(code)s") % {"code": exc.code})
-    application, service = str(answer.raw.get("applicationStatus", "")), str(answer.raw.get("serviceStatus", "ACTIVE"))
+    advertised = extensions.advertised_in(answer.raw)
+    if MileageSettings.load().provider_profile == ProviderProfile.STANDARD:
+        advertised = frozenset()
+    if extensions.JOIN not in advertised:
+        # the standard profile: the provider says nothing of applications; its keys arrive by mail (manual §1)
+        return Application("manual", _("발급받은 키 입력"))
+    application = str(answer.raw.get("applicationStatus", ""))
+    service = str(answer.raw.get("serviceStatus", "ACTIVE")) if extensions.SERVICE_STATUS in advertised else "ACTIVE"
     if application == "REJECTED":
         return Application("rejected", _("반려"), str(answer.raw.get("rejectReason", "")))
     if application == "REVIEW" or service == "REVIEW":
@@ -78,7 +85,7 @@ class MileageAboutView(OperatorRequiredMixin, View):
 
     def render(self, request, current, form, status=200):
         about = request.build_absolute_uri(reverse("console:mileage-about"))
-        join_url = f"{settings.MILEAGE_SERVICE_BASE.rstrip('/')}/partner/join/?" + urlencode(
+        join_url = (settings.MILEAGE_PARTNER_SIGNUP_URL or f"{settings.MILEAGE_SERVICE_BASE.rstrip('/')}/partner/join/") + "?" + urlencode(
             {"shop": request.build_absolute_uri("/"), "return": about})
         api_id, hash_key = current.api_id, current.hash_key
         return render(request, self.template_name, {

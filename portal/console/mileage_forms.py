@@ -18,7 +18,8 @@ class MileageSettingsForm(forms.ModelForm):
     class Meta:
         model = MileageSettings
         fields = ["api_id", "hash_key", "subtract_discounts", "subtract_store_points", "include_shipping",
-                  "store_points_first", "buyer_chooses_earn"]
+                  "store_points_first", "buyer_chooses_earn", "provider_profile"]
+        widgets = {"provider_profile": forms.RadioSelect}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -1,11 +1,12 @@
 """Console screens of the mileage service: 노출설정 및 셋팅, 예외상품설정, 적립률 and 정산 (manual §1–2, §5)."""
 
+import secrets
+import uuid
 from datetime import date
 
 import django_filters as filters
 import django_tables2 as tables
 from django.contrib import messages
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,9 +22,8 @@ from mileage.models import MileageSettings
 from mileage.policy import PolicyError
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
-from mileage.provider import ProviderError, get_client
+from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
 from mileage.provider.client import client_for
-from mileage.selectors import RATE_CACHE_KEY
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.catalog.models import Category, Product
@@ -51,8 +51,10 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         return self.render(request, MileageSettingsForm(instance=current), current)
 
     def render(self, request, form, current, check=None, status=200):
-        return render(request, self.template_name, {"form": form, "current": current, "check": check,
-                                                    "disclosure": live_disclosure()}, status=status)
+        used = extensions.in_use(settings=current) if all(current.effective_credentials()) else frozenset()
+        return render(request, self.template_name, {
+            "form": form, "current": current, "check": check, "disclosure": live_disclosure(),
+            "extensions": [str(label) for name, label in extensions.LABELS.items() if name in used]}, status=status)
 
     def post(self, request):
         current = MileageSettings.load()
@@ -68,20 +70,21 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         saved = form.save(commit=False)
         saved.updated_by = request.user
         saved.save()
-        cache.delete(RATE_CACHE_KEY)
+        extensions.forget_provider_info()
         messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
         return redirect("console:mileage-settings")
 
     @staticmethod
     def check(api_id: str, hash_key: str) -> dict:
-        """getAccumRate is public, so the key is proven by an authenticated call too (this month's report)."""
+        """getAccumRate is public, so the key is proven by an authenticated call too: `key_check`."""
         client = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0)
         try:
             result = client.accum_rate(fresh=True)
-            client.settlement(timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m"))
+            key_check(client)
         except ProviderError as exc:
-            return {"ok": False, "message": f"연결 실패 {provider_error_text(exc)}"}
-        return {"ok": True, "message": f"연결 성공: 기본 적립률 {wire.rate_to_wire(result.base_rate_x10)}%"}
+            return {"ok": False, "message": _("연결 실패 %(error)s") % {"error": provider_error_text(exc)}}
+        return {"ok": True, "message": _("연결 성공: 기본 적립률 %(rate)s%%") % {
+            "rate": wire.rate_to_wire(result.base_rate_x10)}}
 
     def toggle(self, request, current, on: bool):
         if on:
@@ -99,6 +102,29 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
         messages.success(request, _("네이버 마일리지 서비스를 켰습니다.") if on else _("네이버 마일리지 서비스를 껐습니다."))
         return redirect("console:mileage-settings")
+
+
+def report_readable(raw: dict) -> bool:
+    """Whether a settlement report has the lines the extension promises (orderNo, earned and used in won)."""
+    lines = raw.get("lines")
+    return isinstance(lines, list) and all(
+        isinstance(line, dict) and line.get("orderNo") and all(
+            str(line.get(name, "")).lstrip("-").isdigit() for name in ("earned", "used")) for line in lines)
+
+
+def key_check(client) -> None:
+    """Prove the hash key with a call that carries it, using the public protocol alone: the abort of a reqTxId no
+    popup ever issued changes nothing. The provider answers 2xxx when it refuses the secret (raised here) and a
+    state error (3xxx: no such reqTxId) when it accepted it; an answer that is no answer of the protocol is
+    raised too."""
+    try:
+        client.abort(f"KEYCHECK{secrets.token_hex(6).upper()}", idempotency_key=f"key-check:{uuid.uuid4().hex}")
+    except ProviderUnavailable:
+        raise
+    except ProviderError as exc:
+        if exc.code.startswith("3") and len(exc.code) == 4:
+            return
+        raise
 
 
 class ProductExclusionFilter(filters.FilterSet):
@@ -199,10 +225,12 @@ class SettlementView(OperatorRequiredMixin, View):
         month = _month(request)
         statement = monthly_statement(month)
         report, error = None, ""
-        try:
-            report = get_client().settlement(month)
-        except ProviderError as exc:
-            error = provider_error_text(exc)
+        if extensions.uses(extensions.SETTLEMENT):  # an extension: the standard provider sends no report
+            try:
+                report = extensions.call(extensions.SETTLEMENT, lambda: get_client().settlement(month),
+                                         expected=report_readable)
+            except ProviderError as exc:
+                error = provider_error_text(exc)
         mismatches = reconcile(statement, report) if report is not None else []
         export = request.GET.get("export")
         if export:

@@ -248,12 +248,17 @@ SHOP_FREE_SHIPPING_FROM_WON = env.int("SHOP_FREE_SHIPPING_FROM_WON", default=50_
 MILEAGE_SERVICE_BASE = env("MILEAGE_SERVICE_BASE", default="http://127.0.0.1:8001")
 MILEAGE_API_BASE = env("MILEAGE_API_BASE", default="http://127.0.0.1:8001")
 MILEAGE_API_ID = env("MILEAGE_API_ID", default="")
+# The provider's partner sign-up page (가입신청하기); empty: the sandbox's, under MILEAGE_SERVICE_BASE.
+MILEAGE_PARTNER_SIGNUP_URL = env("MILEAGE_PARTNER_SIGNUP_URL", default="")
 MILEAGE_HASH_KEY = env("MILEAGE_HASH_KEY", default="")
 MILEAGE_CONNECT_TIMEOUT = env.float("MILEAGE_CONNECT_TIMEOUT", default=3.0)
 MILEAGE_READ_TIMEOUT = env.float("MILEAGE_READ_TIMEOUT", default=10.0)
 # The approval is asked for while the buyer waits at 결제하기 (authorisation before capture): short timeouts.
 MILEAGE_APPROVAL_CONNECT_TIMEOUT = env.float("MILEAGE_APPROVAL_CONNECT_TIMEOUT", default=2.0)
 MILEAGE_APPROVAL_READ_TIMEOUT = env.float("MILEAGE_APPROVAL_READ_TIMEOUT", default=5.0)
+# One deadline over every call of a placement's authorisation (the approval, its retry, the status call): the
+# longest a buyer waits when the provider hangs.
+MILEAGE_APPROVAL_DEADLINE_SECONDS = env.float("MILEAGE_APPROVAL_DEADLINE_SECONDS", default=6.0)
 MILEAGE_SEND_EXTENSION_HEADERS = env.bool("MILEAGE_SEND_EXTENSION_HEADERS", default=True)
 MILEAGE_RATE_CACHE_SECONDS = env.int("MILEAGE_RATE_CACHE_SECONDS", default=300)
 # Hosts of the provider whose referrer does not end an inflow (POLICY I2).

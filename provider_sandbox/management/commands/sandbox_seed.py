@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from provider_sandbox.models import Buyer, Clock, Merchant
@@ -11,8 +12,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         Clock.objects.get_or_create(pk=1)
-        Merchant.objects.get_or_create(api_id=DEMO_MERCHANT["api_id"], defaults={
+        merchant, _ = Merchant.objects.get_or_create(api_id=DEMO_MERCHANT["api_id"], defaults={
             "hash_key": DEMO_MERCHANT["hash_key"], "name": DEMO_MERCHANT["name"], "initial_rate_x10": 10})
+        if merchant.profile != settings.SANDBOX_PROFILE:  # SANDBOX_PROFILE decides which provider it plays
+            merchant.profile = settings.SANDBOX_PROFILE
+            merchant.save(update_fields=["profile"])
         for login_id, password, name, opening in DEMO_BUYERS:
             buyer, created = Buyer.objects.get_or_create(login_id=login_id, defaults={
                 "name": name, "opening_balance_won": opening})

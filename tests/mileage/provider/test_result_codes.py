@@ -1,5 +1,9 @@
 """Result codes as real shops read them (PROTOCOL §2): 1000/1001/1002 are success for an approval and a
-re-approval; 3092 is success only with a txId in hand, else the status call is asked; an empty txId is never sent."""
+re-approval; 3092 is success only with a txId in hand, else the status call is asked where the provider offers it
+(the extended profile) and the same approval sent again where it does not (the standard profile); an empty txId is
+never sent; every call of one authorisation keeps within one deadline."""
+
+import time
 
 import pytest
 import responses
@@ -21,6 +25,10 @@ def answer(code: str, **fields) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?><response>{inner}</response>'
 
 
+def deadline(seconds: float = 6.0) -> float:
+    return time.monotonic() + seconds
+
+
 def request():
     from mileage import wire
 
@@ -33,7 +41,7 @@ def request():
 def test_approval_success_codes(code):
     responses.post(f"{API}/payment", body=answer(code, txId="T1", baseAccumRate="1", baseAccumAmount="45"),
                    content_type="application/xml")
-    result = _approve_at_provider(client(), request(), "key-1")
+    result = _approve_at_provider(client(), request(), "key-1", deadline())
     assert (result.code, result.tx_id, result.earn_won) == (code, "T1", 45)
 
 
@@ -46,12 +54,12 @@ def test_1001_is_not_success_for_a_cancel():
 
 
 @responses.activate
-def test_3092_without_a_tx_id_asks_the_status_call():
+def test_3092_without_a_tx_id_asks_the_status_call_where_the_provider_offers_it():
     responses.post(f"{API}/payment", body=answer("3092"), content_type="application/xml")
     responses.post(f"{API}/payment/R1/status", body=answer("1000", txId="T9", state="APPROVED", reqTxState="USED",
                                                               baseAccumRate="1", baseAccumAmount="45"),
                    content_type="application/xml")
-    result = _approve_at_provider(client(), request(), "key-1")
+    result = _approve_at_provider(client(), request(), "key-1", deadline(), use_status=True)
     assert result.tx_id == "T9"
     assert [c.request.url.split("/v2/partner/ABC123/")[1] for c in responses.calls] == ["payment", "payment/R1/status"]
 
@@ -61,7 +69,7 @@ def test_a_lost_answer_then_a_held_status_retries_once_with_the_same_key():
     responses.post(f"{API}/payment", status=503)
     responses.post(f"{API}/payment/R1/status", body=answer("1000", reqTxState="HELD"), content_type="application/xml")
     with pytest.raises(ProviderUnavailable):
-        _approve_at_provider(client(), request(), "key-7")
+        _approve_at_provider(client(), request(), "key-7", deadline(), use_status=True)
     keys = [c.request.headers.get("Idempotency-Key") for c in responses.calls if c.request.url.endswith("/payment")]
     assert keys == ["key-7", "key-7"]
 
@@ -72,8 +80,67 @@ def test_an_expired_hold_is_a_refusal():
     responses.post(f"{API}/payment/R1/status", body=answer("1000", reqTxState="EXPIRED"),
                    content_type="application/xml")
     with pytest.raises(ProviderError) as caught:
-        _approve_at_provider(client(), request(), "key-1")
+        _approve_at_provider(client(), request(), "key-1", deadline(), use_status=True)
     assert caught.value.code == "EXPIRED" and not isinstance(caught.value, ProviderUnavailable)
+
+
+def paths() -> list[str]:
+    return [c.request.url.split("/v2/partner/ABC123/")[1] for c in responses.calls]
+
+
+@responses.activate
+def test_standard_profile_a_lost_answer_is_settled_by_sending_the_same_approval_again():
+    # given a provider without the status extension that applied the approval and lost the answer
+    responses.post(f"{API}/payment", status=503)
+    responses.post(f"{API}/payment", body=answer("3092", txId="T5", state="APPROVED", baseAccumRate="1",
+                                                 baseAccumAmount="45"), content_type="application/xml")
+    # when the portal approves
+    result = _approve_at_provider(client(), request(), "key-3", deadline())
+    # then the same request went twice (same key, same body) and the duplicate's txId is the answer; no status call
+    assert result.tx_id == "T5" and paths() == ["payment", "payment"]
+    first, second = (c.request for c in responses.calls)
+    assert first.body == second.body and first.headers["Idempotency-Key"] == second.headers["Idempotency-Key"]
+
+
+@responses.activate
+def test_standard_profile_3092_without_a_tx_id_twice_is_a_refusal_never_a_guess():
+    responses.post(f"{API}/payment", body=answer("3092"), content_type="application/xml")
+    with pytest.raises(ProviderError) as caught:
+        _approve_at_provider(client(), request(), "key-1", deadline())
+    assert caught.value.code == "NO_TX_ID" and not isinstance(caught.value, ProviderUnavailable)
+    assert paths() == ["payment", "payment"]
+
+
+@responses.activate
+def test_standard_profile_two_lost_answers_are_unavailable():
+    responses.post(f"{API}/payment", status=502)
+    with pytest.raises(ProviderUnavailable):
+        _approve_at_provider(client(), request(), "key-1", deadline())
+    assert paths() == ["payment", "payment"]
+
+
+@responses.activate
+def test_a_passed_deadline_sends_nothing_more():
+    responses.post(f"{API}/payment", status=503)
+    with pytest.raises(ProviderUnavailable):
+        _approve_at_provider(client(), request(), "key-1", time.monotonic() - 1)
+    assert paths() == []
+
+
+@pytest.mark.parametrize("body,content_type,status", [
+    ("<html><body>Not Found</body></html>", "text/html", 404),
+    ("", "text/plain", 200),
+    ("not xml at all", "application/xml", 200),
+    ('{"response": []}', "application/json", 200),
+    ('[1, 2]', "application/json", 200),
+])
+@responses.activate
+def test_garbage_answers_are_provider_errors_never_exceptions_of_a_library(body, content_type, status):
+    responses.post(f"{API}/payment/T1/cancel", body=body, content_type=content_type, status=status)
+    with pytest.raises(ProviderError) as caught:
+        client().cancel("T1", idempotency_key="k")
+    assert caught.value.code == (f"HTTP{status}" if status >= 400 else "BAD_ANSWER")
+    assert "네이버 마일리지" in caught.value.message
 
 
 @pytest.mark.parametrize("call", ["cancel", "stated", "cancel_stated", "confirmed", "abort"])

@@ -116,7 +116,7 @@ def test_an_unreachable_provider_places_nothing_and_releases_the_hold(shop, sett
     # given the provider answers neither the approval nor the status call in time
     shop.fault(api_id, "timeout", count=3, delay=1.5)
     response = browser.post("/shop/order/", CARD)
-    assert response.status_code == 400 and "연결되지 않아" in response.content.decode()
+    assert response.status_code == 400 and "연결되지 않았습니다" in response.content.decode()
     order = Order.objects.get()
     assert_not_placed(order)
     # then the reqTxId is aborted through the outbox, so whatever reached the provider late is undone

@@ -1,0 +1,152 @@
+"""Which of the protocol's extensions this shop's provider offers: negotiated, never assumed (PROTOCOL §6,
+docs/adr/0011-provider-profiles.md).
+
+The standard profile is the public protocol (PROTOCOL §1–2) and nothing else. A provider that offers more says so in
+getAccumRate's answer: `extensions`, a comma-separated list (`hold,status,serviceStatus,settlement,…`). The shop's
+setting 연동 방식 (노출설정 및 셋팅) can only narrow that list; a provider that lists nothing is standard. Error codes
+are never read as "this provider has no such call": an extension is used only when advertised.
+
+An extension call answered in a way the portal did not expect (an unknown path, a 404, an HTML page, an unknown
+result code, an answer without the fields the extension promises) never refuses a buyer: the extension is treated
+as absent for that API ID from then on — logged once, kept as a ProviderExtensionNotice that the dashboard's 운영
+지표 shows as a plain sentence — and the caller falls back to what the standard profile does.
+"""
+
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
+
+from mileage.models import MileageSettings, ProviderExtensionNotice
+from mileage.models.settings import ProviderProfile
+
+from .client import ApiResult, ProviderError, ProviderUnavailable, get_client
+
+log = logging.getLogger(__name__)
+
+HOLD = "hold"  # the popup's OK holds the chosen use until approval, abort or expiry
+STATUS = "status"  # POST payment/{reqTxId}/status: what became of a reqTxId
+SERVICE_STATUS = "serviceStatus"  # getAccumRate's serviceStatus (ACTIVE / SUSPENDED / REVIEW)
+SETTLEMENT = "settlement"  # POST settlement/{YYYY-MM}: the provider's monthly report
+RATE_CALENDAR = "rateCalendar"  # getAccumRate's next month's rate, whether it is fixed, the history
+JOIN = "join"  # the partner sign-up with its application state in getAccumRate
+IDEMPOTENCY = "idempotency"  # Idempotency-Key honoured on every POST
+
+LABELS = {
+    HOLD: _("사용 선택 보류"), STATUS: _("결제 상태 조회"), SERVICE_STATUS: _("서비스 상태"), SETTLEMENT: _("정산 보고서"),
+    RATE_CALENDAR: _("적립률 예정표"), JOIN: _("가입신청 연동"), IDEMPOTENCY: _("중복 요청 방지 키"),
+}
+KNOWN = frozenset(LABELS)
+
+RATE_CACHE_KEY = "mileage:rates"
+UNAVAILABLE_RETRY_SECONDS = 30  # how long "the provider cannot be reached" is remembered, so pages do not wait on it
+ACTIVE = "ACTIVE"
+PROVIDER_CODE = re.compile(r"[123][0-9]{3}", re.ASCII)  # 1xxx success, 2xxx request, 3xxx state (PROTOCOL §2)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ProviderInfo:
+    """What getAccumRate says of this shop: the base rate, the service status and the advertised extensions."""
+
+    base_rate_x10: int | None  # None: the provider could not be read
+    service_status: str  # ACTIVE when the provider does not send one (the standard profile has none)
+    advertised: frozenset[str]
+
+
+def advertised_in(raw: dict) -> frozenset[str]:
+    """The extensions an answer lists (a comma- or space-separated string, or an XML/JSON list), the unknown left
+    out."""
+    value = raw.get("extensions", "")
+    names = value if isinstance(value, list) else re.split(r"[\s,]+", str(value or ""))
+    return frozenset(str(name).strip() for name in names) & KNOWN
+
+
+def info_from(answer: ApiResult) -> ProviderInfo:
+    advertised = advertised_in(answer.raw)
+    status = str(answer.raw.get("serviceStatus") or ACTIVE) if SERVICE_STATUS in advertised else ACTIVE
+    return ProviderInfo(answer.base_rate_x10, status, advertised)
+
+
+def provider_info(*, timeout_seconds: int = 300) -> ProviderInfo:
+    """getAccumRate's answer for the configured credentials, cached (shared by every node through the cache); when
+    it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS."""
+    cached = cache.get(RATE_CACHE_KEY)
+    if isinstance(cached, (list, tuple)) and len(cached) == 3:
+        return ProviderInfo(cached[0], cached[1], frozenset(cached[2]))
+    try:
+        info = info_from(get_client().accum_rate(fresh=True))  # this cache is the one that counts
+    except ProviderError as exc:
+        log.warning("base rate unavailable: [%s]", exc.code)
+        cache.set(RATE_CACHE_KEY, (None, "", ()), UNAVAILABLE_RETRY_SECONDS)
+        return ProviderInfo(None, "", frozenset())
+    cache.set(RATE_CACHE_KEY, (info.base_rate_x10, info.service_status, sorted(info.advertised)), timeout_seconds)
+    return info
+
+
+def forget_provider_info() -> None:
+    cache.delete(RATE_CACHE_KEY)
+
+
+def in_use(*, settings: MileageSettings | None = None, info: ProviderInfo | None = None) -> frozenset[str]:
+    """The extensions the portal uses now: advertised, not narrowed away by the shop's setting, not found absent."""
+    settings = settings or MileageSettings.load()
+    if settings.provider_profile == ProviderProfile.STANDARD:
+        return frozenset()
+    advertised = (info or provider_info()).advertised
+    if not advertised:
+        return frozenset()
+    api_id = settings.effective_credentials()[0]
+    lost = set(ProviderExtensionNotice.objects.filter(api_id=api_id).values_list("extension", flat=True))
+    return advertised - lost
+
+
+def uses(name: str) -> bool:
+    return name in in_use()
+
+
+def unexpected(exc: ProviderError) -> bool:
+    """Whether an error is not an answer of the protocol at all (a 404 or HTML page, an unreadable body, a code
+    outside 1xxx–3xxx): such an answer says the extension is not there, whatever was advertised."""
+    return not isinstance(exc, ProviderUnavailable) and not PROVIDER_CODE.fullmatch(exc.code or "")
+
+
+def mark_absent(name: str, detail: str) -> None:
+    """From now on the portal works without extension `name` for this API ID (logged once, shown on the
+    dashboard)."""
+    api_id = MileageSettings.load().effective_credentials()[0]
+    try:
+        with transaction.atomic():
+            ProviderExtensionNotice.objects.create(api_id=api_id, extension=name, detail=detail[:200])
+    except IntegrityError:
+        return  # noticed before: logged then
+    log.warning("provider extension %s answered unexpectedly for %s (%s): used no more", name, api_id, detail)
+
+
+def call(name: str, send: Callable[[], T], *, expected: Callable[[T], bool] = lambda _result: True) -> T | None:
+    """Make an extension call. None: the answer was not what the extension promises, so it is marked absent and the
+    caller goes on as the standard profile would. A protocol error (1xxx–3xxx) or ProviderUnavailable is raised
+    as it is."""
+    try:
+        result = send()
+    except ProviderError as exc:
+        if not unexpected(exc):
+            raise
+        mark_absent(name, f"[{exc.code}] {exc.message}")
+        return None
+    if not expected(result):
+        mark_absent(name, "answer without the extension's fields")
+        return None
+    return result
+
+
+def notices(api_id: str | None = None) -> list[ProviderExtensionNotice]:
+    """The extensions found absent for this shop's API ID (the dashboard's 운영 지표)."""
+    api_id = MileageSettings.load().effective_credentials()[0] if api_id is None else api_id
+    return list(ProviderExtensionNotice.objects.filter(api_id=api_id))

@@ -8,7 +8,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/provider_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=provider_sandbox.settings $(PY) manage.py
 
-.PHONY: run serve test venv migrate demo messages lint pytest-sqlite pytest-postgres pytest-scaleout bench clean screenshots
+.PHONY: run serve test venv migrate demo messages lint pytest-sqlite pytest-postgres pytest-standard pytest-scaleout bench clean screenshots
 
 venv: .venv/.installed
 
@@ -66,6 +66,14 @@ pytest-postgres: venv messages
 	fi
 
 test: lint pytest-sqlite pytest-postgres
+
+# The public protocol alone (docs/adr/0011-provider-profiles.md): the sandbox plays the standard provider for every
+# merchant, and the buyer's and operator's paths (browser, storefront, console scenarios, the provider client) run
+# again on PostgreSQL; the tests of an extension's own behaviour are marked `extended` and skipped. .ci/run runs it.
+STANDARD_TESTS ?= tests/browser tests/portal/storefront tests/portal/console/test_scenarios.py tests/mileage/provider
+pytest-standard: venv messages
+	SANDBOX_PROFILE=standard DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" \
+		$(PY) -m pytest -q $(STANDARD_TESTS)
 
 # Several nodes on PostgreSQL and Redis (tests/scaleout, marked `scaleout`, left out of `make test`); .ci/run runs it.
 # SCALEOUT_ORDERS card orders and SCALEOUT_EXPIRED unpaid bank transfers (about 3½ minutes on 2 cores).

@@ -24,8 +24,15 @@ class MileageSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["store_points_rate"].initial = wire.rate_to_wire(self.instance.store_points_rate_x10)
+        self.fields["provider_profile"].required = False
+
+    def clean_provider_profile(self):
+        # a form that does not send the choice keeps the stored one
+        return self.cleaned_data.get("provider_profile") or self.instance.provider_profile
 
     def clean_store_points_rate(self):
+        if self.is_bound and "store_points_rate" not in self.data:
+            return self.instance.store_points_rate_x10  # not sent: kept, never reset to 0
         raw = (self.cleaned_data.get("store_points_rate") or "0").strip()
         try:
             rate_x10 = wire.rate_from_wire(raw)

@@ -14,6 +14,7 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIU
                                                       reason="Debian chromium is not installed (CI installs it)")]
 
 
+@pytest.mark.extended
 def test_a_second_shop_joins_through_the_screens(browser_shop):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 

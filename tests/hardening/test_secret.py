@@ -72,6 +72,7 @@ def test_unavailable_error_carries_no_library_text():
     assert caught.value.code == "UNAVAILABLE"
 
 
+@pytest.mark.extended
 def test_get_accum_rate_carries_no_secret_and_settlement_posts_it(sandbox, merchant):
     api_id, hash_key = merchant
     sent = []
@@ -87,6 +88,7 @@ def test_get_accum_rate_carries_no_secret_and_settlement_posts_it(sandbox, merch
     assert hash_key not in (sent[0].body or "") and f"secret={hash_key}".encode() in sent[1].body
 
 
+@pytest.mark.extended
 def test_sandbox_answers_rates_without_secret_and_refuses_settlement_without_it(sandbox, merchant):
     api_id, hash_key = merchant
     base = f"{sandbox.base_url}/v2/partner/{api_id}"

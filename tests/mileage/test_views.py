@@ -114,6 +114,7 @@ def test_cancel_is_signed_and_an_unsigned_cancel_is_refused(client, shop):
     assert response.status_code == 200 and "취소" in response.content.decode()
 
 
+@pytest.mark.extended
 def test_another_buyers_result_with_this_sessions_own_nonce_is_refused(client, shop):
     from django.test import Client
 

@@ -120,6 +120,7 @@ def test_given_the_manual_order_unpaid_when_cancelled_before_payment_then_the_50
     assert (sandbox.balance(buyer)["available"], sandbox.balance(buyer)["pending"]) == (15_500, 0)
 
 
+@pytest.mark.extended
 def test_given_the_manual_order_paid_when_refunded_then_the_500_won_returns_and_the_45_won_is_withdrawn(sandbox, shop):
     buyer = sandbox.new_buyer(15_500)
     answer = shop.approve(shop.choose(buyer, 500, 5_000), order_amount=5_000, amount=4_500, confirmed=True)
@@ -210,6 +211,7 @@ def test_given_a_use_below_500_won_when_confirmed_in_the_popup_then_it_is_refuse
     assert "500원부터" in refused.value.html
 
 
+@pytest.mark.extended
 def test_given_requests_on_20_and_27_november_when_the_rates_are_read_then_december_and_january_apply(
         sandbox_clock, shop):
     year = datetime.now(KST).year + 1

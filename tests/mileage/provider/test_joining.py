@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 
-pytestmark = pytest.mark.sandbox
+pytestmark = [pytest.mark.sandbox, pytest.mark.extended]  # the partner sign-up is an extension
 
 APPLICATION = {"company": "둘째상점", "ceo": "김대표", "business_no": "220-81-62517", "shop_url": "http://shop2.example/",
                "contact_name": "이담당", "email": "owner@shop2.example", "phone": "02-555-1234",

@@ -45,6 +45,7 @@ def test_the_provider_refuses_an_unmasked_name_or_an_empty_number(sandbox, merch
     assert client.invoice(result.tx_id, invoice, idempotency_key="inv-1").code == "1000"
 
 
+@pytest.mark.extended
 def test_an_idempotency_key_is_bound_to_its_path(sandbox, merchant):
     client = client_for(sandbox, merchant)
     _done, _order, result = approved(sandbox, client, sandbox.new_buyer(15_500), confirmed=True)
@@ -70,6 +71,7 @@ def test_order_product_name_is_the_first_eligible_line(db):
     assert wire.unb64(request.fields()["orderProductName"]) == "스탠다드 5부 셔츠 외 1건"
 
 
+@pytest.mark.extended
 def test_a_suspended_merchant_shows_no_rate_and_no_button(client, shop):
     from .helpers import client_for as _unused  # noqa: F401
 

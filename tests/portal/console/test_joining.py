@@ -14,6 +14,7 @@ from tests.mileage.provider.test_joining import APPLICATION, _form, review, revi
 pytestmark = pytest.mark.sandbox
 
 
+@pytest.mark.extended
 def test_a_second_shop_walks_from_unjoined_to_a_working_connection_check(shop, operator):
     settings = MileageSettings.load()
     settings.api_id, settings.hash_key, settings.service_enabled = "", "", False

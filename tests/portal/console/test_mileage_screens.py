@@ -78,6 +78,7 @@ def test_exclusion_search_bulk_reason_log_and_banner(shop, operator, client):
     assert "해당 상품은" not in client.get("/shop/p/D0SELF0012179/").content.decode()
 
 
+@pytest.mark.extended
 def test_rate_calendar_across_the_26th(shop, operator, sandbox_clock):
     api_id, hash_key = shop.new_merchant(rate="1")
     use_merchant(api_id, hash_key)
@@ -93,6 +94,7 @@ def test_rate_calendar_across_the_26th(shop, operator, sandbox_clock):
     assert "확정됨" in page
 
 
+@pytest.mark.extended
 def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop, operator):
     api_id, hash_key = shop.new_merchant(rate="1")
     use_merchant(api_id, hash_key)

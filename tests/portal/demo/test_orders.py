@@ -23,6 +23,7 @@ def _report(sandbox, merchant, month):
     return response.json()["response"]
 
 
+@pytest.mark.extended
 def test_demo_orders_cover_every_state_and_reconcile(shop, merchant):  # noqa: F811
     # a merchant of its own, so that the provider's report holds only this shop's orders
     use_merchant(*merchant)

@@ -38,14 +38,14 @@ def test_the_rate_cache_is_read_by_another_node(redis_cache, monkeypatch):  # no
     calls = []
 
     class Answer:
-        base_rate_x10, raw = 15, {"serviceStatus": "ACTIVE"}
+        base_rate_x10, raw = 15, {"serviceStatus": "ACTIVE", "extensions": "serviceStatus,status"}
 
     class Client_:
         def accum_rate(self, fresh=False):
             calls.append(fresh)
             return Answer()
 
-    monkeypatch.setattr("mileage.selectors.get_client", lambda: Client_())
+    monkeypatch.setattr("mileage.provider.extensions.get_client", lambda: Client_())
     assert selectors.provider_rates() == (15, "ACTIVE")
     # then the value is in Redis, and a fresh cache connection (another node) reads it without asking again
     assert any(b"mileage:rates" in key for key in redis_cache.keys("*"))

@@ -47,6 +47,7 @@ def assert_not_placed(order: Order) -> None:
     assert order.mileage.state in (TransactionState.FAILED, TransactionState.ABORTED)
 
 
+@pytest.mark.extended
 def test_the_popup_holds_the_use_so_a_second_popup_cannot_spend_it(shop):
     # given a buyer with 3,000원 who chose 2,000원 in one session
     buyer = shop.new_buyer(3_000)
@@ -82,6 +83,7 @@ def test_spent_balance_refuses_the_approval_and_nothing_is_charged(shop):
     assert Order.objects.order_by("-id").first().mileage_use_won == 0
 
 
+@pytest.mark.extended
 def test_an_expired_hold_is_refused(shop, sandbox_clock):
     buyer = shop.new_buyer(15_500)
     browser = buyer_with_choice(shop, buyer, 500)
@@ -222,6 +224,7 @@ def test_oversubscribed_placements_never_approve_more_than_the_balance(shop, buy
     assert shop.balance(buyer)["available"] == 1_000 and shop.balance(buyer)["held"] == 0
 
 
+@pytest.mark.extended
 def test_an_order_left_half_placed_by_a_dead_process_is_abandoned_and_its_hold_released(shop):
     from datetime import timedelta
 

@@ -1,0 +1,260 @@
+"""Two provider profiles (docs/adr/0011-provider-profiles.md, PROTOCOL §6): the portal uses an extension only when
+the provider advertises it and the shop's 연동 방식 allows it. Against a provider of the public protocol alone (the
+sandbox's standard profile) a buyer orders with mileage and the operator cancels and refunds it with the same
+results as against the extended sandbox; a lost answer, a hanging provider and an extension that answers nonsense
+never charge anyone, never refuse a buyer for the portal's own assumptions, and never lose a call."""
+
+import time
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.test import Client
+
+from mileage.models import MileageSettings, OutboxMessage, ProviderExtensionNotice, TransactionState
+from mileage.models.settings import ProviderProfile
+from mileage.provider import MileageClient, extensions
+from mileage.services.transactions import outbox_deliver
+from portal.aftersales.models import Refund, RefundStatus
+from portal.orders.models import Order, OrderStatus, PaymentStatus
+from tests.provider_proxy import NOT_FOUND, ProviderProxy
+
+from .conftest import GUEST, choose_mileage, use_merchant
+
+pytestmark = pytest.mark.sandbox
+
+CARD = {**GUEST, "payment_method": "card", "card_number": "4111-1111-1111-1111"}
+ALL = {"hold", "status", "serviceStatus", "settlement", "rateCalendar", "idempotency"}
+
+
+@pytest.fixture(params=["extended", "standard"])
+def profiled(request, shop):
+    """A merchant of each profile, the shop pointed at it."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile=request.param)
+    use_merchant(api_id, hash_key)
+    return request.param, api_id
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The paths of every server-to-server call the portal sends."""
+    paths: list[str] = []
+    original = MileageClient._send
+
+    def record(self, method, path, *args, **kwargs):
+        paths.append(path)
+        return original(self, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(MileageClient, "_send", record)
+    return paths
+
+
+@pytest.fixture
+def operator(shop):
+    client = Client()
+    client.force_login(User.objects.get(username="operator"))
+    return client
+
+
+def buyer_with_choice(shop, buyer: str, use: int, product: str = "1") -> Client:
+    browser = Client()
+    browser.post("/shop/cart/add/", {"code": product, "quantity": "1"})
+    browser.get("/shop/order/")
+    choose_mileage(browser, shop, buyer, use)
+    return browser
+
+
+def test_the_extensions_in_use_are_the_advertised_ones_narrowed_by_the_setting(profiled):
+    profile, _api_id = profiled
+    assert extensions.in_use() == (ALL if profile == "extended" else set())
+    # the shop's setting can only narrow what the provider says
+    MileageSettings.objects.filter(pk=1).update(provider_profile=ProviderProfile.STANDARD)
+    cache.clear()
+    assert extensions.in_use() == set()
+
+
+def test_an_order_with_mileage_is_placed_cancelled_and_refunded_alike(profiled, shop, operator, sent):
+    profile, _api_id = profiled
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500)
+    # the popup holds the use only where the provider offers the hold
+    assert shop.balance(buyer)["held"] == (500 if profile == "extended" else 0)
+    response = browser.post("/shop/order/", CARD)
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID and order.payments.get().status == PaymentStatus.APPROVED
+    assert (order.mileage_use_won, order.payable_won) == (500, 4_500)
+    assert shop.balance(buyer)["available"] == 15_000
+    # 배송전 취소, then 환불완료: the mileage comes back at the provider
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
+        "method": "card"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    refund = Refund.objects.get(order=order)
+    operator.post("/console/refunds/?status=before", {"selection": [refund.pk]})
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert shop.balance(buyer)["available"] == 15_500 and shop.balance(buyer)["pending"] == 0
+    # the standard profile never made an extension call
+    if profile == "standard":
+        assert not [path for path in sent if path.endswith("/status") or path.startswith("settlement/")]
+    assert not ProviderExtensionNotice.objects.exists()
+
+
+def test_a_lost_approval_answer_places_the_order_once(profiled, shop, sent):
+    profile, api_id = profiled
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500)
+    # given the provider applies the approval and the answer is lost on the way back
+    shop.fault(api_id, "drop", count=1)
+    response = browser.post("/shop/order/", CARD)
+    # then the order is placed once, with the txId the provider has
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID
+    transactions = shop.balance(buyer)["transactions"]
+    assert [t["state"] for t in transactions] == ["APPROVED"]
+    assert order.mileage.tx_id == transactions[0]["txId"] and order.mileage.state == TransactionState.APPROVED
+    assert shop.balance(buyer)["available"] == 15_000
+    # learnt by the status call where offered, by the same approval sent again where not
+    approvals = [path for path in sent if path == "payment"]
+    if profile == "standard":
+        assert approvals == ["payment", "payment"] and not [p for p in sent if p.endswith("/status")]
+    else:
+        assert any(p.endswith("/status") for p in sent)
+
+
+def test_a_hanging_provider_refuses_within_one_deadline_and_charges_nothing(profiled, shop, settings, monkeypatch):
+    settings.MILEAGE_APPROVAL_DEADLINE_SECONDS = 2.0
+    # the worker sends the outbox after the buyer's answer (the tests' immediate task backend would send it inside)
+    monkeypatch.setattr("mileage.provider.outbox._schedule", lambda message_id: None)
+    _profile, api_id = profiled
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500)
+    # given the provider answers nothing for 4 s
+    shop.fault(api_id, "timeout", count=5, delay=4.0)
+    started = time.monotonic()
+    response = browser.post("/shop/order/", CARD)
+    waited = time.monotonic() - started
+    # then the buyer reads why within the deadline (and a little of the portal's own time)
+    page = response.content.decode()
+    assert response.status_code == 400 and "연결되지 않았습니다" in page and waited < 3.5, waited
+    assert page.count("주문하지 못했습니다") == 1 and page.count("마일리지 없이 결제해 주세요") == 1
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAYMENT_FAILED and not order.payments.get().gateway_tid
+    # and the reqTxId is aborted through the outbox once the provider answers again, whatever landed late
+    shop.fault(api_id, "", count=0)
+    abort = OutboxMessage.objects.get(order=order, kind="abort")
+    for _ in range(60):
+        abort.refresh_from_db()
+        if abort.status != "sent":
+            outbox_deliver(abort.pk, force=True)
+            abort.refresh_from_db()
+        if abort.status == "sent" and all(t["state"] == "ABORTED" for t in shop.balance(buyer)["transactions"]):
+            break
+        time.sleep(0.1)
+    assert abort.status == "sent", abort.last_error
+    assert shop.balance(buyer)["available"] == 15_500 and shop.balance(buyer)["held"] == 0
+
+
+def test_without_the_hold_two_orders_cannot_spend_the_same_won(shop):
+    # given a provider of the public protocol: the popup holds nothing and shows the whole balance twice
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(3_000)
+    first, second = buyer_with_choice(shop, buyer, 2_000, "4"), buyer_with_choice(shop, buyer, 2_000, "4")
+    assert first.post("/shop/order/", CARD).status_code == 302
+    # when the second order is placed: the provider refuses the approval
+    response = second.post("/shop/order/", CARD)
+    page = response.content.decode()
+    assert response.status_code == 400 and "잔액이 부족" in page
+    refused = Order.objects.exclude(status=OrderStatus.PAID).get()
+    assert refused.status == OrderStatus.PAYMENT_FAILED and not refused.payments.get().gateway_tid
+    assert shop.balance(buyer)["available"] == 1_000
+    # the abort of the refused reqTxId (nothing to undo at that provider) does not wait in the operator's queue
+    abort = OutboxMessage.objects.get(order=refused, kind="abort")
+    if abort.status != "sent":
+        outbox_deliver(abort.pk, force=True)
+        abort.refresh_from_db()
+    assert abort.status == "sent", abort.last_error
+
+
+def test_settlement_shows_no_provider_report_in_the_standard_profile(profiled, shop, operator):
+    profile, _api_id = profiled
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    if profile == "standard":
+        assert "제공자 보고서 없음" in page and 'id="mismatches"' not in page and 'id="reconciled"' not in page
+    else:
+        assert "제공자 보고서 없음" not in page and 'id="reconciled"' in page
+
+
+def test_the_key_check_works_without_extensions(profiled, shop, operator):
+    _profile, api_id = profiled
+    settings_row = MileageSettings.load()
+    ok = operator.post("/console/mileage/settings/", {
+        "action": "check", "api_id": api_id, "hash_key": settings_row.hash_key, "subtract_discounts": "on",
+        "subtract_store_points": "on", "provider_profile": "auto", "store_points_rate": "0"}).content.decode()
+    assert "연결 성공" in ok
+    wrong = operator.post("/console/mileage/settings/", {
+        "action": "check", "api_id": api_id, "hash_key": "0" * 40, "subtract_discounts": "on",
+        "provider_profile": "auto", "store_points_rate": "0"}).content.decode()
+    assert "연결 실패" in wrong
+
+
+@pytest.mark.parametrize("forced", [NOT_FOUND, (200, "text/html", b"<p>maintenance</p>"), (200, "text/plain", b""),
+                                    (200, "application/xml", b"<response><resultCode>9999</resultCode></response>")])
+def test_an_advertised_status_call_answering_nonsense_never_refuses_the_buyer(shop, settings, operator, forced):
+    # given a provider that advertises the status extension but answers it like a web server without it
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    with ProviderProxy(shop.base_url, lambda path: forced if path.endswith("/status") else None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        # when the buyer chooses 500원 and orders
+        browser = buyer_with_choice(shop, buyer, 500)
+        response = browser.post("/shop/order/", CARD)
+        # then the order is placed, the extension is treated as absent from then on, once
+        assert response.status_code == 302, response.content.decode()[-1500:]
+        assert Order.objects.get().status == OrderStatus.PAID
+        notice = ProviderExtensionNotice.objects.get()
+        assert (notice.api_id, notice.extension) == (api_id, "status")
+        calls = len([p for p in proxy.paths if p.endswith("/status")])
+        assert calls == 1
+        buyer_with_choice(shop, shop.new_buyer(15_500), 500)
+        assert len([p for p in proxy.paths if p.endswith("/status")]) == calls
+        # and the dashboard says so in a plain sentence
+        dashboard = operator.get("/console/").content.decode()
+        assert "결제 상태 조회" in dashboard and "예상하지 못한 응답" in dashboard
+
+
+@pytest.mark.parametrize("forced", [NOT_FOUND, (200, "text/html", b"<html>oops</html>"), (200, "text/plain", b""),
+                                    (502, "text/html", b"<h1>Bad Gateway</h1>")])
+def test_a_provider_answering_garbage_to_the_approval_charges_nothing(profiled, shop, settings, forced):
+    _profile, _api_id = profiled
+    with ProviderProxy(shop.base_url, lambda path: forced if path.endswith("/payment") else None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        browser = buyer_with_choice(shop, buyer, 500)
+        response = browser.post("/shop/order/", CARD)
+        page = response.content.decode()
+        assert response.status_code == 400 and "주문하지 못했습니다" in page and "결제된 금액은 없습니다" in page
+        order = Order.objects.get()
+        assert order.status == OrderStatus.PAYMENT_FAILED and not order.payments.get().gateway_tid
+        # the abort is recorded for the provider (sent, or waiting in the operator's queue): nothing lost
+        assert OutboxMessage.objects.filter(order=order, kind="abort").exists()
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_joining_is_the_manuals_paper_flow_without_the_join_extension(profiled, shop, operator):
+    profile, _api_id = profiled
+    page = operator.get("/console/mileage/about/").content.decode()
+    if profile == "standard":
+        assert 'data-state="manual"' in page and "메일로 보내 드립니다" in page
+    else:
+        assert 'data-state="approved"' in page and "메일로 보내 드립니다" not in page
+    # and the dashboard names how the portal talks to the provider
+    dashboard = operator.get("/console/").content.decode()
+    assert ("확장 기능: 사용 선택 보류" in dashboard) == (profile == "extended")
+    assert ("표준 프로토콜" in dashboard) == (profile == "standard")

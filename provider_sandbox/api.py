@@ -260,7 +260,8 @@ def h_rates(merchant, data, now):
     if not merchant.extended:  # the public protocol's answer: the rates alone
         return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS],
                 "baseAccumRate": report["baseAccumRate"], "addAccumRate": report["addAccumRate"]}
-    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **report, "extensions": ",".join(EXTENSIONS)}
+    offered = [name for name in EXTENSIONS if name != "join" or settings.SANDBOX_PROFILE == "extended"]
+    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **report, "extensions": ",".join(offered)}
 
 
 def h_settlement(merchant, data, now, month):

@@ -35,7 +35,7 @@ class Profile(models.TextChoices):
 
 
 # what the extended profile advertises in getAccumRate's `extensions` field (PROTOCOL §6)
-EXTENSIONS = ("hold", "status", "serviceStatus", "settlement", "rateCalendar", "idempotency")
+EXTENSIONS = ("hold", "status", "serviceStatus", "settlement", "rateCalendar", "join", "idempotency")
 
 
 class Merchant(models.Model):

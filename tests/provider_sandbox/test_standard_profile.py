@@ -32,7 +32,7 @@ def test_get_accum_rate_advertises_the_extensions_only_in_the_extended_profile(s
     assert set(rates(standard)) == {"resultCode", "resultMessage", "baseAccumRate", "addAccumRate"}
     answer = rates(extended)
     assert answer["extensions"].split(",") == ["hold", "status", "serviceStatus", "settlement", "rateCalendar",
-                                               "idempotency"]
+                                               "join", "idempotency"]
     assert answer["serviceStatus"] == "ACTIVE" and "nextMonthRate" in answer
 
 

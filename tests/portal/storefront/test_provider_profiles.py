@@ -24,7 +24,7 @@ from .conftest import GUEST, choose_mileage, use_merchant
 pytestmark = pytest.mark.sandbox
 
 CARD = {**GUEST, "payment_method": "card", "card_number": "4111-1111-1111-1111"}
-ALL = {"hold", "status", "serviceStatus", "settlement", "rateCalendar", "idempotency"}
+ALL = {"hold", "status", "serviceStatus", "settlement", "rateCalendar", "join", "idempotency"}
 
 
 @pytest.fixture(params=["extended", "standard"])

@@ -25,13 +25,14 @@ class RefundPlan:
 
 
 def refund_plan(*, used_won: int, returned_before_won: int, mileage_back_won: int, remaining: OrderAmounts | None,
-                original_rate_x10: int, rule: EarnBaseRule = DEFAULT_RULE) -> RefundPlan:
+                original_rate_x10: int, rule: EarnBaseRule = DEFAULT_RULE, earns_mileage: bool = True) -> RefundPlan:
     """Only for an order whose use the provider holds (an order without mileage tells the provider nothing).
     `remaining` is what is left of the order after this refund (None or no goods: nothing is left).
 
     Examples (§7, §8): the 5,000원 order paid 4,500원 + 500원 mileage, cancelled with 500원 back → CANCEL, use 0.
     Two of three lines returned with 200원 back → REPAYMENT, use 300원, earn on what remains at the original rate.
-    Raises PolicyError when more would go back than the order used (summed over earlier refunds)."""
+    An order that earns the shop's 적립금 instead (E9, `earns_mileage` False) keeps an earn base of 0: it never earns
+    both. Raises PolicyError when more would go back than the order used (summed over earlier refunds)."""
     validate_mileage_return(mileage_back_won, used_won=used_won, already_returned_won=returned_before_won)
     use_after = used_won - returned_before_won - mileage_back_won
     nothing_left = remaining is None or remaining.goods_won == 0
@@ -46,6 +47,6 @@ def refund_plan(*, used_won: int, returned_before_won: int, mileage_back_won: in
                            store_points_won=min(remaining.store_points_won, remaining.goods_won),
                            shipping_won=remaining.shipping_won,
                            mileage_use_won=min(use_after, remaining.goods_won + remaining.shipping_won))
-    base = earn_base(amounts, rule)
+    base = earn_base(amounts, rule) if earns_mileage else 0
     return RefundPlan(REPAYMENT, mileage_back_won, use_after, base, remaining.goods_won + remaining.shipping_won,
                       earn_amount(base, original_rate_x10))

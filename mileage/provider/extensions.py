@@ -12,12 +12,14 @@ as absent for that API ID from then on — logged once, kept as a ProviderExtens
 지표 shows as a plain sentence — and the caller falls back to what the standard profile does.
 """
 
+import hashlib
 import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
@@ -74,24 +76,32 @@ def info_from(answer: ApiResult) -> ProviderInfo:
     return ProviderInfo(answer.base_rate_x10, status, advertised)
 
 
+def _cache_key() -> str:
+    """The cached answer belongs to one provider and one API ID: other credentials or another host read afresh."""
+    api_id = MileageSettings.load().effective_credentials()[0]
+    host = hashlib.sha256(django_settings.MILEAGE_API_BASE.encode()).hexdigest()[:12]
+    return f"{RATE_CACHE_KEY}:{api_id}:{host}"
+
+
 def provider_info(*, timeout_seconds: int = 300) -> ProviderInfo:
     """getAccumRate's answer for the configured credentials, cached (shared by every node through the cache); when
     it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS."""
-    cached = cache.get(RATE_CACHE_KEY)
+    key = _cache_key()
+    cached = cache.get(key)
     if isinstance(cached, (list, tuple)) and len(cached) == 3:
         return ProviderInfo(cached[0], cached[1], frozenset(cached[2]))
     try:
         info = info_from(get_client().accum_rate(fresh=True))  # this cache is the one that counts
     except ProviderError as exc:
         log.warning("base rate unavailable: [%s]", exc.code)
-        cache.set(RATE_CACHE_KEY, (None, "", ()), UNAVAILABLE_RETRY_SECONDS)
+        cache.set(key, (None, "", ()), UNAVAILABLE_RETRY_SECONDS)
         return ProviderInfo(None, "", frozenset())
-    cache.set(RATE_CACHE_KEY, (info.base_rate_x10, info.service_status, sorted(info.advertised)), timeout_seconds)
+    cache.set(key, (info.base_rate_x10, info.service_status, sorted(info.advertised)), timeout_seconds)
     return info
 
 
 def forget_provider_info() -> None:
-    cache.delete(RATE_CACHE_KEY)
+    cache.delete(_cache_key())
 
 
 def in_use(*, settings: MileageSettings | None = None, info: ProviderInfo | None = None) -> frozenset[str]:

@@ -9,7 +9,8 @@ from django.utils.translation import gettext as _
 
 from mileage.selectors import order_has_mileage
 from mileage.services.transactions import live_mileage, mileage_auto_cancel, mileage_cancel, mileage_release
-from portal.orders.models import Order, OrderStatus, Payment, PaymentStatus
+from portal.orders.models import Order, OrderStatus
+from portal.orders.money import payment_void
 from portal.orders.services import lock_for_sweep, order_set_status
 
 from .common import ActionError, RefundInput, create_refund, lock_order, return_points, validate_refund
@@ -21,7 +22,7 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
     with transaction.atomic():
         order = lock_order(order)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
-        Payment.objects.filter(order=order).update(status=PaymentStatus.CANCELLED)
+        payment_void(order=order, by=by, note="입금전 취소")
         return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
         if live_mileage(order):
             mileage_cancel(order=order, by=by)
@@ -54,7 +55,7 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
             if locked is None:
                 continue
             order_set_status(order=locked, to_status=OrderStatus.CANCELLED, note="미입금 자동취소", now=now)
-            Payment.objects.filter(order=locked).update(status=PaymentStatus.CANCELLED)
+            payment_void(order=locked, note="미입금 자동취소")
             return_points(locked, locked.store_points_won, f"{locked.number}:expire:points", None)
             mileage_auto_cancel(order=locked)
             count += 1

@@ -11,6 +11,7 @@ from mileage.policy import PolicyError, validate_mileage_return
 from portal.accounts.services import store_points_change
 from portal.numbering import REFUND_PREFIX, save_numbered
 from portal.orders.models import Order
+from portal.orders.money import refund_method_error, refund_method_for
 
 from .errors import ActionError
 from .models import Refund
@@ -23,7 +24,7 @@ class RefundInput:
     store_points_won: int
     mileage_won: int
     shipping_deduction_won: int = 0
-    method: str = "cash"
+    method: str = ""  # 환불 방식; empty: the way the order was paid (카드취소 for a card, 현금환불 for a transfer)
     bank: str = ""
     account_no: str = ""
     holder: str = ""
@@ -60,10 +61,17 @@ def validate_refund(order: Order, data: RefundInput) -> None:
     cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
+    error = refund_method_error(order, data.method or refund_method_for(order), cash_won=data.cash_won,
+                                has_account=bool(data.bank.strip() and data.account_no.strip() and data.holder.strip()))
+    if error:
+        raise ActionError(error, "method")
 
 
 def create_refund(now: datetime, **fields) -> Refund:
-    """A new refund under the next free 'C' number of the day (retried when a concurrent one took it)."""
+    """A new refund under the next free 'C' number of the day (retried when a concurrent one took it); without a
+    환불 방식 it pays back the way the order was paid."""
+    if not fields.get("method"):
+        fields["method"] = refund_method_for(fields["order"])
     return save_numbered(Refund(**fields), prefix=REFUND_PREFIX, now=now)
 
 

@@ -11,6 +11,7 @@ from mileage.services.transactions import live_mileage, mileage_repayment_reques
 from portal.catalog.models import Product
 from portal.orders.amounts import goods_of, kept_lines
 from portal.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from portal.orders.money import refund_method_for
 
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .models import Exchange, ProviderCall, RefundReason
@@ -46,7 +47,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
             refund_won=quote.refund_won, earn_basis_won=quote.earn_basis_won, created_by=by)
         if quote.refund_won:
             create_refund(now, order=order, reason=RefundReason.EXCHANGE, cash_won=quote.refund_won,
-                           provider_call=ProviderCall.NONE, created_by=by)
+                           method=refund_method_for(order), provider_call=ProviderCall.NONE, created_by=by)
         mileage = live_mileage(order)
         if mileage is not None:
             request = payment_request(order, mileage, order_amount_won=quote.new_total_won + order.shipping_won,

@@ -15,11 +15,17 @@ from mileage.provider.client import Invoice
 from mileage.services.transactions import live_mileage, mileage_call, mileage_invoice_send
 from portal.accounts.services import store_points_change
 from portal.orders.amounts import Goods, build_amounts
-from portal.orders.models import Order, OrderStatus, Payment, PaymentStatus
+from portal.orders.models import Order, OrderStatus
+from portal.orders.money import payment_deposit_confirmed, payment_deposit_undone
 from portal.orders.services import order_set_status
 
 from .common import ActionError, lock_order
 from .selectors import remaining_amounts
+
+
+def last_change_id(order: Order) -> int:
+    """The id of the order's latest status change: the business identity of the move just made."""
+    return order.status_changes.order_by("-id").values_list("id", flat=True).first()
 
 
 def order_confirm_deposit(*, order: Order, by) -> Order:
@@ -27,10 +33,9 @@ def order_confirm_deposit(*, order: Order, by) -> Order:
     with transaction.atomic():
         order = lock_order(order)
         order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")
-        Payment.objects.filter(order=order, status=PaymentStatus.WAITING).update(
-            status=PaymentStatus.APPROVED, approved_at=timezone.now())
-        if live_mileage(order):
-            mileage_call(order=order, kind="stated", key_suffix=f":{order.status_changes.count()}", by=by)
+        payment_deposit_confirmed(order=order, by=by)
+        if live_mileage(order):  # keyed by the 입금확인 itself (its change row): a second 입금확인 is another call
+            mileage_call(order=order, kind="stated", key_suffix=f":{last_change_id(order)}", by=by)
     return order
 
 
@@ -39,9 +44,9 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
     with transaction.atomic():
         order = lock_order(order)
         order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
-        Payment.objects.filter(order=order, status=PaymentStatus.APPROVED).update(status=PaymentStatus.WAITING)
+        payment_deposit_undone(order=order, by=by)
         if live_mileage(order):
-            mileage_call(order=order, kind="cancel_stated", key_suffix=f":{order.status_changes.count()}", by=by)
+            mileage_call(order=order, kind="cancel_stated", key_suffix=f":{last_change_id(order)}", by=by)
     return order
 
 

@@ -13,7 +13,7 @@ from portal.constraints import non_negative
 
 class RefundStatus(models.TextChoices):
     BEFORE = "before", _("환불전")  # waiting in the refund queue: nothing moved yet
-    DONE = "done", _("환불완료")  # money returned; the provider call is in the outbox
+    DONE = "done", _("환불완료")  # the money moved (the gateway confirmed, or the shop paid); the provider call is in the outbox
 
 
 class RefundReason(models.TextChoices):
@@ -76,6 +76,8 @@ class Refund(RefundTerms):
     completed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     completed_at = models.DateTimeField(_("환불완료일"), null=True, blank=True)
+    # why the money did not move at the last 환불완료 (the gateway's reason); empty once it moved
+    payout_error = models.CharField(_("환불 실패 사유"), max_length=300, blank=True)
 
     class Meta:
         verbose_name = _("환불")

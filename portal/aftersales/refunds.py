@@ -1,14 +1,24 @@
-"""The refund queue's 환불완료 (환불관리, POLICY L3, L4): the store points go back to the member and the provider
-is told the mileage outcome (cancel, or re-approval for a partial refund), decided by mileage.policy.refund_plan."""
+"""The refund queue's 환불완료 (환불관리, POLICY L3, L4): the moment the money moves.
 
+환불완료 pays the refund's money back — a gateway cancel of its amount (카드취소, 계좌이체취소, 휴대폰결제취소) with an
+idempotency key bound to the refund, or a 현금환불/적립금환불 the shop pays — through portal.orders.money, gives the
+store points back and tells the provider the mileage outcome (cancel, or re-approval for a partial refund, decided
+by mileage.policy.refund_plan). The refund reads 환불완료 only once the gateway confirmed: a refused or unanswered
+cancel leaves it 환불전 with the gateway's reason, and pressing again asks again with the same key (never a second
+cancel). See docs/adr/0012-money-moves-at-refund-complete.md.
+"""
+
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from core.idempotency import action_key
 from mileage.models import MileageSettings
 from mileage.policy import refund_plan
+from mileage.policy.earn_choice import STORE
 from mileage.policy.refund import CANCEL, REPAYMENT
 from mileage.services.transactions import (
     live_mileage,
@@ -16,12 +26,23 @@ from mileage.services.transactions import (
     mileage_repayment_request,
     payment_request,
 )
-from portal.orders.models import Order, OrderStatus, Payment, PaymentStatus
+from portal.accounts.services import store_points_change
+from portal.orders import money
+from portal.orders.models import Order, OrderStatus, PaymentCancelStatus
 from portal.orders.services import order_set_status
 
 from .common import lock_order, return_points
-from .models import ProviderCall, Refund, RefundReason, RefundStatus
+from .models import ProviderCall, Refund, RefundMethod, RefundReason, RefundStatus
 from .selectors import remaining_amounts
+
+
+class RefundNotPaid(Exception):
+    """The refund's money did not move (the gateway refused or did not answer, or the payment cannot pay it): the
+    refund stays 환불전 with the reason."""
+
+    def __init__(self, refund: Refund, message: str):
+        super().__init__(message)
+        self.refund, self.message = refund, message
 
 
 def _tell_provider(order: Order, refund: Refund, by) -> None:
@@ -32,7 +53,8 @@ def _tell_provider(order: Order, refund: Refund, by) -> None:
     remaining = remaining_amounts(order)
     plan = refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
                        mileage_back_won=refund.mileage_won, remaining=remaining,
-                       original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule)
+                       original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
+                       earns_mileage=order.earn_choice != STORE)
     if plan.call == CANCEL:
         mileage_cancel(order=order, key_suffix=f":{refund.number}", by=by)
     elif plan.call == REPAYMENT:
@@ -40,27 +62,110 @@ def _tell_provider(order: Order, refund: Refund, by) -> None:
         request = payment_request(order, mileage, order_amount_won=plan.order_amount_after_won,
                                   earn_base_won=plan.earn_base_after_won, use_won=plan.use_after_won, lines=lines,
                                   with_req_tx_id=False)
-        mileage_repayment_request(order=order, request=request, key=f"repayment:{refund.number}", by=by)
+        mileage_repayment_request(order=order, request=request, key=action_key("repayment", refund.number), by=by)
     refund.provider_call = {CANCEL: ProviderCall.CANCEL, REPAYMENT: ProviderCall.REPAYMENT}.get(plan.call,
                                                                                                ProviderCall.NONE)
     refund.save(update_fields=["provider_call"])
 
 
+def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
+    """Everything 환불완료 does once the money moved, in one transaction with the refund's row locked."""
+    refund.status, refund.completed_by, refund.completed_at, refund.payout_error = RefundStatus.DONE, by, now, ""
+    refund.save(update_fields=["status", "completed_by", "completed_at", "payout_error"])
+    return_points(order, refund.store_points_won, f"{refund.number}:points", by)
+    if refund.method == RefundMethod.POINTS and refund.cash_won and order.member_id:  # 적립금환불: the money as points
+        store_points_change(member=order.member, delta_won=refund.cash_won, reason="적립금환불",
+                            idempotency_key=action_key("refund", refund.number, "points-payout"), order=order, by=by)
+    _tell_provider(order, refund, by)
+    if order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists():
+        order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
+
+
+def _account(refund: Refund) -> str:
+    return " ".join(part for part in (refund.bank, refund.account_no, refund.holder) if part)
+
+
+def _not_paid(refund: Refund, message: str) -> RefundNotPaid:
+    with transaction.atomic():
+        Refund.objects.filter(pk=refund.pk, status=RefundStatus.BEFORE).update(payout_error=message[:300])
+    return RefundNotPaid(refund, message)
+
+
 def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
-    """환불완료: returns the store points and tells the provider (cancel, or re-approval for a partial refund).
-    Pressed twice or by two operators at once, it applies exactly once: returns False the second time."""
+    """환불완료: pay the refund's money back, return the store points, tell the provider. True when this press
+    completed it; False when it was completed before (pressed twice, or by two operators at once: the money moves
+    once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason."""
     now = now or timezone.now()
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == RefundStatus.DONE:
             return False
         order = lock_order(refund.order)
-        refund.status, refund.completed_by, refund.completed_at = RefundStatus.DONE, by, now
-        refund.save(update_fields=["status", "completed_by", "completed_at"])
-        return_points(order, refund.store_points_won, f"{refund.number}:points", by)
-        if order.status == OrderStatus.CANCELLED:
-            Payment.objects.filter(order=order, status=PaymentStatus.APPROVED).update(status=PaymentStatus.CANCELLED)
-        _tell_provider(order, refund, by)
-        if order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists():
-            order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
-    return True
+        try:
+            cancel, ask = money.refund_payout_prepare(order=order, refund_number=refund.number, method=refund.method,
+                                                      amount_won=refund.cash_won, account=_account(refund), by=by)
+        except money.PaymentActionError as exc:
+            error = exc.message
+        else:
+            error = ""
+            if not ask and (cancel is None or cancel.status == PaymentCancelStatus.DONE):
+                _finish(refund, order, by, now)
+                return True
+    if error:
+        raise _not_paid(refund, error)
+    result = money.refund_payout_send(cancel)  # outside any transaction
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        cancel = money.refund_payout_record(cancel, result, by=by)
+        if refund.status == RefundStatus.DONE:
+            return False  # another press finished it with the same cancel
+        if cancel.status == PaymentCancelStatus.DONE:
+            _finish(refund, lock_order(refund.order), by, now)
+            return True
+    raise _not_paid(refund, cancel.message)
+
+
+def refunds_resume(*, now: datetime | None = None) -> int:
+    """The scheduler: a refund whose gateway cancel a dead process left 요청중 is asked again with its key and, once
+    the gateway confirms, completed. Returns how many refunds it completed."""
+    completed = 0
+    for cancel in money.payment_cancels_resume(now=now):
+        if not cancel.refund_number:
+            continue
+        refund = Refund.objects.filter(number=cancel.refund_number, status=RefundStatus.BEFORE).first()
+        if refund is None:
+            continue
+        with transaction.atomic():
+            refund = Refund.objects.select_for_update().get(pk=refund.pk)
+            if refund.status == RefundStatus.BEFORE:
+                _finish(refund, lock_order(refund.order), refund.completed_by, now or timezone.now())
+                completed += 1
+    return completed
+
+
+@dataclass(frozen=True)
+class RefundPreview:
+    """What 환불완료 will move for one refund: shown on the confirmation before anything moves."""
+
+    refund: Refund
+    payout_label: str  # 카드취소 / 계좌이체취소 / 휴대폰결제취소 / 현금환불 / 적립금환불
+    payout_won: int
+    account: str
+    points_won: int
+    mileage_won: int
+    provider_call: str  # cancel | repayment | ""
+    earn_after_won: int | None  # the order's Naver earn afterwards (None: no mileage)
+
+
+def refund_preview(refund: Refund) -> RefundPreview:
+    order = refund.order
+    mileage = live_mileage(order)
+    call, earn_after = "", None
+    if mileage is not None and refund.reason != RefundReason.EXCHANGE and refund.status == RefundStatus.BEFORE:
+        plan = refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
+                           mileage_back_won=refund.mileage_won, remaining=remaining_amounts(order),
+                           original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
+                           earns_mileage=order.earn_choice != STORE)
+        call, earn_after = plan.call, plan.earn_after_won
+    return RefundPreview(refund, refund.get_method_display(), refund.cash_won, _account(refund),
+                         refund.store_points_won, refund.mileage_won, call, earn_after)

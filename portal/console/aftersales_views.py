@@ -18,11 +18,12 @@ from portal.aftersales.cancellations import order_cancel_after_payment, order_ca
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import exchange_complete
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
-from portal.aftersales.refunds import refund_complete
+from portal.aftersales.refunds import RefundNotPaid, refund_complete, refund_preview
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import exchange_quote, refund_limits
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
+from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
@@ -46,7 +47,8 @@ class CancelView(OperatorRequiredMixin, View):
         order = _order(number)
         limits = refund_limits(order)
         form = RefundForm(initial={"cash_won": limits["cash"], "store_points_won": limits["points"],
-                                   "mileage_won": limits["mileage"], "holder": order.orderer_name})
+                                   "mileage_won": limits["mileage"], "holder": order.orderer_name,
+                                   "method": refund_method_for(order)})
         return self.render(request, order, form)
 
     def render(self, request, order, form, status=200):
@@ -85,7 +87,8 @@ class ReturnView(OperatorRequiredMixin, View):
 
     def get(self, request, number):
         order = _order(number)
-        return self.render(request, order, ReturnForm(initial={"holder": order.orderer_name}))
+        return self.render(request, order, ReturnForm(initial={"holder": order.orderer_name,
+                                                               "method": refund_method_for(order)}))
 
     def render(self, request, order, form, status=200, chosen=None):
         return render(request, "console/return.html", {
@@ -202,20 +205,38 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         return kwargs
 
     def post(self, request):
-        """Bulk 환불완료 of the checked refunds; each reverses exactly once."""
+        """Bulk 환불완료 of the checked refunds: first a confirmation of exactly what will move (server-rendered),
+        then, confirmed, each refund pays out and reverses exactly once."""
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
         if not ids:
             messages.error(request, _("환불완료할 항목을 선택해 주세요."))
             return redirect("console:refunds")
+        refunds = list(Refund.objects.filter(pk__in=ids).select_related("order").order_by("pk"))
+        if request.POST.get("confirm") != "1":
+            return render(request, "console/refund_confirm.html", refund_confirmation(refunds, request.get_full_path()))
         done = skipped = 0
-        for refund in Refund.objects.filter(pk__in=ids).order_by("pk"):
-            if refund_complete(refund=refund, by=request.user):
-                done += 1
-            else:
-                skipped += 1
-        messages.success(request, _("환불완료 %(done)s건 (이미 완료된 %(skipped)s건 제외)") % {"done": done, "skipped": skipped}
-                         if skipped else _("환불완료 %(done)s건") % {"done": done})
+        for refund in refunds:
+            try:
+                completed = refund_complete(refund=refund, by=request.user)
+            except RefundNotPaid as exc:
+                messages.error(request, _("%(number)s 환불전: %(reason)s") % {"number": refund.number, "reason": exc.message})
+                continue
+            done, skipped = done + completed, skipped + (not completed)
+        if done or skipped:
+            messages.success(request, _("환불완료 %(done)s건 (이미 완료된 %(skipped)s건 제외)") % {"done": done, "skipped": skipped}
+                             if skipped else _("환불완료 %(done)s건") % {"done": done})
         return redirect(request.get_full_path())
+
+
+def refund_confirmation(refunds: list[Refund], back: str) -> dict:
+    """What the confirmation of 환불완료 shows: per refund what moves, and the totals of the selection."""
+    previews = [refund_preview(refund) for refund in refunds if refund.status == RefundStatus.BEFORE]
+    totals = {"gateway": sum(p.payout_won for p in previews if p.refund.method in ("card", "transfer", "phone")),
+              "cash": sum(p.payout_won for p in previews if p.refund.method == "cash"),
+              "points_payout": sum(p.payout_won for p in previews if p.refund.method == "points"),
+              "points": sum(p.points_won for p in previews), "mileage": sum(p.mileage_won for p in previews)}
+    return {"previews": previews, "totals": totals, "back": back,
+            "already_done": [refund for refund in refunds if refund.status == RefundStatus.DONE]}
 
 
 class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):

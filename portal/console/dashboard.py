@@ -19,7 +19,7 @@ from mileage.models import MileageSettings, SettlementKind
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, extensions, get_client
-from portal.aftersales.models import RefundStatus
+from portal.aftersales.models import Refund, RefundStatus
 from portal.ops.metrics import ops_summary
 from portal.orders.models import Order, OrderStatus
 
@@ -115,6 +115,7 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
             "today": {"count": today["count"], "total": today["total"] or 0, "mileage": today["mileage"]},
             "awaiting_deposit": Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT).count(),
             "refunds_before": ops.refunds_waiting,
+            "refunds_not_paid": Refund.objects.filter(status=RefundStatus.BEFORE).exclude(payout_error="").count(),
             "outbox_failed": ops.outbox_failed,
             "month": month, "settlement": month_statement(sums, month),
             "rates": rate_summary(now),

@@ -4,13 +4,14 @@ import uuid
 
 from django import forms
 from django.contrib import messages
+from django.db.models import Sum
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
 from portal.orders.models import Order
-from portal.orders.payments import PaymentActionError, cancellable_won, payment_cancel
+from portal.orders.money import PaymentActionError, cancellable_won, payment_cancel, still_charged_won
 
 from .access import OperatorRequiredMixin
 
@@ -24,9 +25,11 @@ def payment_cancel_context(order: Order) -> dict:
     """What the order detail shows: each gateway payment with its cancels and, if any is left, the form (whose key is
     drawn when the page is shown, so a second press of the same button does nothing)."""
     rows = []
+    waiting = order.refunds.filter(status="before").aggregate(s=Sum("cash_won"))["s"] or 0
     for payment in order.payments.prefetch_related("cancels__created_by"):
         left = cancellable_won(payment)
         rows.append({"payment": payment, "cancels": list(payment.cancels.all()), "left": left,
+                     "charged": still_charged_won(payment), "waiting": waiting if still_charged_won(payment) else 0,
                      "form": PaymentCancelForm(initial={"amount_won": left, "key": uuid.uuid4().hex}) if left else None})
     return {"payment_rows": rows}
 

@@ -140,7 +140,11 @@ class RefundTable(BaseTable):
         return record.get_method_display()
 
     def render_status(self, record):
-        return status_badge(record.status, record.get_status_display())
+        badge = status_badge(record.status, record.get_status_display())
+        if record.status == "before" and record.payout_error:  # why the money did not move at the last 환불완료
+            return format_html('{}<small class="d-block text-danger payout-error">{}</small>', badge,
+                               record.payout_error)
+        return badge
 
     def render_reason(self, record):
         return record.get_reason_display()

@@ -145,7 +145,8 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
         _deliver(_ship(order, operator, "100000000002"), operator)
         line = order.lines.get(product_code="2")
         request = returns.return_request(order=Order.objects.get(pk=order.pk), lines={line.pk: 1}, by=operator,
-                                       data=RefundInput(cash_won=9_700, store_points_won=0, mileage_won=300),
+                                       data=RefundInput(cash_won=9_700, store_points_won=0, mileage_won=300,
+                                                        method="card"),
                                        reason="사이즈 교환 불가")
         returns.return_mark_shipping(request=request, by=operator)
         refund = returns.return_complete(request=request, by=operator)
@@ -165,7 +166,7 @@ def load_demo_orders(sandbox_base: str | None = None) -> int:
     with at(month_ago(1, 9), sandbox):
         order = _place(sandbox, {"4": 1}, use=1_500, login=login, name="최우진")
         refund = cancellations.order_cancel_after_payment(order=order, by=operator, data=RefundInput(
-            cash_won=order.payable_won, store_points_won=0, mileage_won=1_500))
+            cash_won=order.payable_won, store_points_won=0, mileage_won=1_500, method="card"))
         refunds.refund_complete(refund=refund, by=operator)
         placed += 1
     with at(month_ago(1, 15), sandbox):

@@ -20,6 +20,7 @@ from django.db import connection
 
 from mileage.services.transactions import outbox_deliver_due
 from portal.aftersales.cancellations import orders_expire_unpaid
+from portal.aftersales.refunds import refunds_resume
 from portal.orders.checkout import orders_abandon_stuck
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,7 @@ class SweepResult:
     expired: int  # unpaid bank transfers cancelled
     abandoned: int  # placements left 주문처리중 abandoned
     sent: int  # outbox messages sent
+    refunds: int = 0  # refunds whose gateway cancel a dead process left 요청중, completed
 
 
 def periodic_sweep(*, now: datetime | None = None) -> SweepResult | None:
@@ -66,4 +68,4 @@ def periodic_sweep(*, now: datetime | None = None) -> SweepResult | None:
             log.debug("sweep skipped: another node holds the lock")
             return None
         return SweepResult(expired=orders_expire_unpaid(now=now), abandoned=orders_abandon_stuck(now=now),
-                           sent=outbox_deliver_due(now=now))
+                           refunds=refunds_resume(now=now), sent=outbox_deliver_due(now=now))

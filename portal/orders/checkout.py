@@ -31,9 +31,9 @@ from portal.accounts.models import Member
 from portal.accounts.services import NotEnoughPoints, store_points_change
 from portal.catalog.models import Product
 
-from . import gateway
+from . import gateway, money
 from .amounts import PricedLine, build_amounts, goods_of
-from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod, PaymentStatus
+from .models import Order, OrderLine, OrderStatus, PaymentMethod
 from .rules import guest_password_error, shipping_fee
 from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
@@ -264,10 +264,8 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
                                     idempotency_key=f"{order.number}:use", order=order)
             except NotEnoughPoints as exc:
                 raise CheckoutError(str(exc), "store_points") from exc
-        Payment.objects.create(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
-                               status=PaymentStatus.WAITING,
-                               gateway="" if not card_like else gateway.GATEWAY_NAME,
-                               bank_account="" if card_like else SHOP_BANK_ACCOUNT)
+        money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
+                           bank_account=SHOP_BANK_ACCOUNT)
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
     return order, order_lines, mileage
 
@@ -276,7 +274,7 @@ def _not_placed(order: Order, *, note: str) -> None:
     """The order will not be paid: 결제실패, the payment failed, the store points back (the caller released the
     mileage)."""
     with transaction.atomic():
-        Payment.objects.filter(order=order).update(status=PaymentStatus.FAILED)
+        money.payment_failed(order=order, note=note)
         order_set_status(order=order, to_status=OrderStatus.PAYMENT_FAILED, note=note)
         if order.store_points_won and order.member_id:
             store_points_change(member=order.member, delta_won=order.store_points_won, reason="결제실패 환원",
@@ -286,7 +284,8 @@ def _not_placed(order: Order, *, note: str) -> None:
 def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
     """Capture: charge the card on the TEST gateway (outside any transaction), then record the payment, the order's
     결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
-    result = gateway.charge(method=buyer.payment_method, amount_won=order.payable_won, card_number=buyer.card_number)
+    result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
+                                          card_number=buyer.card_number)
     if not result.approved:
         with _with_approval(approval):
             _not_placed(order, note=result.message)
@@ -295,9 +294,7 @@ def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
         raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number",
                             spent_choice=approval is not None)
     with _with_approval(approval):
-        payment = Payment.objects.select_for_update().get(order=order)
-        payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, result.tid, timezone.now()
-        payment.save(update_fields=["status", "gateway_tid", "approved_at"])
+        money.payment_charged(order=order, tid=result.tid, note=result.message)
         order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message)
 
 

@@ -2,14 +2,19 @@
 
 Every transaction id it issues starts with "TEST-", and the order screens show the gateway's name
 "TEST-PG (테스트 결제)". A card number ending in "0002" is declined, so a failed payment can be tried by hand.
+It keeps its own books (`GatewayEntry`) the way a real PG does: a cancel repeated with the same idempotency key is
+answered with the first answer and applied once, and no cancel goes beyond what is left of the charge.
+Only portal.orders.money and the checkout call it (import-linter keeps it so).
 """
 
 import secrets
 from dataclasses import dataclass
 
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from .models import PaymentMethod
+from .models import GatewayEntry, PaymentMethod
 
 GATEWAY_NAME = "TEST-PG (테스트 결제)"
 DECLINING_SUFFIX = "0002"
@@ -22,31 +27,54 @@ class GatewayResult:
     message: str
 
 
-def charge(*, method: str, amount_won: int, card_number: str = "") -> GatewayResult:
-    if method == PaymentMethod.BANK_TRANSFER:
-        raise ValueError("bank transfers wait for the deposit; they do not go through the gateway")
-    if amount_won < 0:
-        raise ValueError("amount must not be negative")
-    digits = "".join(ch for ch in card_number if ch.isdigit())
-    if method == PaymentMethod.CARD and digits.endswith(DECLINING_SUFFIX):
-        return GatewayResult(False, "", _("카드 승인이 거절되었습니다."))
-    return GatewayResult(True, f"TEST-{secrets.token_hex(8).upper()}", "TEST-PG 승인")
+class GatewayUnavailable(Exception):
+    """The gateway did not answer (a timeout, a refused connection): whether it acted is unknown; ask again with the
+    same idempotency key."""
 
 
 class PaymentGateway:
-    """What the shop needs of a Korean PG: charge, and cancel all or part of a charge. The TEST adapter below
-    stands in for a real one (a KG이니시스/토스페이먼츠 adapter would implement the same two calls)."""
+    """What the shop needs of a Korean PG: charge, and cancel all or part of a charge (idempotent by key)."""
 
     name = GATEWAY_NAME
 
     def charge(self, *, method: str, amount_won: int, card_number: str = "") -> GatewayResult:
-        return charge(method=method, amount_won=amount_won, card_number=card_number)
+        if method == PaymentMethod.BANK_TRANSFER:
+            raise ValueError("bank transfers wait for the deposit; they do not go through the gateway")
+        if amount_won < 0:
+            raise ValueError("amount must not be negative")
+        digits = "".join(ch for ch in card_number if ch.isdigit())
+        if method == PaymentMethod.CARD and digits.endswith(DECLINING_SUFFIX):
+            return GatewayResult(False, "", _("카드 승인이 거절되었습니다."))
+        tid = f"TEST-{secrets.token_hex(8).upper()}"
+        if amount_won:
+            GatewayEntry.objects.create(tid=tid, kind="charge", amount_won=amount_won)
+        return GatewayResult(True, tid, "TEST-PG 승인")
 
     def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
-        if not tid or amount_won <= 0:
-            raise ValueError("a cancel needs the charge's tid and a positive amount")
-        kind = "PART" if partial else "FULL"
-        return GatewayResult(True, f"TEST-{kind}-{secrets.token_hex(6).upper()}", "TEST-PG 취소")
+        if not tid or amount_won <= 0 or not idempotency_key:
+            raise ValueError("a cancel needs the charge's tid, a positive amount and an idempotency key")
+        with transaction.atomic():
+            charge = GatewayEntry.objects.select_for_update().filter(tid=tid, kind="charge").first()
+            done = GatewayEntry.objects.filter(idempotency_key=idempotency_key).first()
+            if done is not None:  # the same cancel asked again: the first answer, nothing applied twice
+                return GatewayResult(done.parent_tid == tid and done.amount_won == amount_won, done.tid,
+                                     "TEST-PG 취소")
+            if charge is None:
+                return GatewayResult(False, "", _("결제대행사에 없는 거래입니다."))
+            cancelled = GatewayEntry.objects.filter(parent_tid=tid, kind="cancel").aggregate(
+                s=Sum("amount_won"))["s"] or 0
+            if amount_won > charge.amount_won - cancelled:
+                return GatewayResult(False, "", _("결제대행사: 취소 가능 금액(%(left)s원)을 넘습니다.")
+                                     % {"left": f"{charge.amount_won - cancelled:,}"})
+            kind = "PART" if partial else "FULL"
+            entry = GatewayEntry(tid=f"TEST-{kind}-{secrets.token_hex(6).upper()}", kind="cancel", parent_tid=tid,
+                                 amount_won=amount_won, idempotency_key=idempotency_key)
+            try:
+                with transaction.atomic():
+                    entry.save()
+            except IntegrityError:  # the same key at the same moment: the other one applied it
+                entry = GatewayEntry.objects.get(idempotency_key=idempotency_key)
+        return GatewayResult(True, entry.tid, "TEST-PG 취소")
 
 
 def get_gateway() -> PaymentGateway:

@@ -160,10 +160,22 @@ class OrderLine(models.Model):
 
 
 class PaymentStatus(models.TextChoices):
-    WAITING = "waiting", _("입금대기")  # bank transfer waiting for the deposit
-    APPROVED = "approved", _("승인")  # paid
-    FAILED = "failed", _("실패")  # refused by the (test) gateway
-    CANCELLED = "cancelled", _("취소")  # cancelled or refunded
+    WAITING = "waiting", _("입금대기")  # bank transfer waiting for the deposit (or a card being charged)
+    APPROVED = "approved", _("승인")  # paid, nothing returned
+    PARTIAL = "partial", _("부분취소")  # paid, part of it returned (cancelled at the gateway or refunded in cash)
+    FAILED = "failed", _("실패")  # refused by the gateway: nothing was charged
+    CANCELLED = "cancelled", _("취소")  # nothing is charged any more: all of it returned, or never paid
+
+
+# The money's way (portal.orders.money is the only writer): a status is derived from the charge and what went back,
+# never set to "cancelled" while anything is still charged.
+PAYMENT_TRANSITIONS: dict[str, set[str]] = {
+    PaymentStatus.WAITING: {PaymentStatus.APPROVED, PaymentStatus.FAILED, PaymentStatus.CANCELLED},
+    PaymentStatus.APPROVED: {PaymentStatus.PARTIAL, PaymentStatus.CANCELLED, PaymentStatus.WAITING},
+    PaymentStatus.PARTIAL: {PaymentStatus.PARTIAL, PaymentStatus.CANCELLED},
+    PaymentStatus.FAILED: set(),
+    PaymentStatus.CANCELLED: set(),
+}
 
 
 class Payment(models.Model):
@@ -187,8 +199,16 @@ class Payment(models.Model):
 
 class PaymentCancelStatus(models.TextChoices):
     PENDING = "pending", _("요청중")  # reserved under the payment's lock; the gateway is being asked
-    DONE = "done", _("취소완료")  # the gateway cancelled it
+    DONE = "done", _("취소완료")  # the gateway cancelled it (or the shop paid the cash refund)
     FAILED = "failed", _("실패")  # the gateway refused: nothing was cancelled
+
+
+PAYMENT_CANCEL_TRANSITIONS: dict[str, set[str]] = {
+    PaymentCancelStatus.PENDING: {PaymentCancelStatus.DONE, PaymentCancelStatus.FAILED},
+    # a refused or unanswered cancel is retried with the same key, never as a second cancel
+    PaymentCancelStatus.FAILED: {PaymentCancelStatus.PENDING},
+    PaymentCancelStatus.DONE: set(),
+}
 
 
 class PaymentCancel(models.Model):
@@ -198,6 +218,8 @@ class PaymentCancel(models.Model):
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="cancels")
     label = models.CharField(_("처리"), max_length=20)
+    # the refund this money movement pays out (환불관리), empty for a 결제취소 pressed on 주문상세정보
+    refund_number = models.CharField(_("환불정보"), max_length=20, blank=True, db_index=True)
     amount_won = models.BigIntegerField(_("취소금액"))
     status = models.CharField(_("상태"), max_length=10, choices=PaymentCancelStatus.choices,
                               default=PaymentCancelStatus.PENDING)
@@ -215,6 +237,20 @@ class PaymentCancel(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="paymentcancel_amount_positive")]
 
 
+class PaymentStateChange(StateChangeRow):
+    """A payment's (or one of its cancels') move from one status to another: who, when, why. Append-only."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="state_changes")
+    cancel = models.ForeignKey(PaymentCancel, null=True, blank=True, on_delete=models.CASCADE,
+                               related_name="state_changes")
+    from_status = models.CharField(max_length=10, blank=True)
+    to_status = models.CharField(max_length=10)
+
+    class Meta(StateChangeRow.Meta):
+        verbose_name = _("결제 상태 변경")
+        verbose_name_plural = _("결제 상태 변경")
+
+
 class OrderStatusChange(StateChangeRow):
     """Who moved an order from which status to which, and when. Append-only."""
 
@@ -225,3 +261,19 @@ class OrderStatusChange(StateChangeRow):
     class Meta(StateChangeRow.Meta):
         verbose_name = _("처리상태 변경")
         verbose_name_plural = _("처리상태 변경")
+
+
+class GatewayEntry(models.Model):
+    """The TEST gateway's own books (portal.orders.gateway): each charge and each cancel it made, so that it answers
+    a repeated cancel (same idempotency key) with the first answer and never cancels more than was charged, as a
+    real PG does. A real PG keeps these books itself."""
+
+    tid = models.CharField(max_length=60, unique=True)
+    kind = models.CharField(max_length=10)  # charge | cancel
+    parent_tid = models.CharField(max_length=60, blank=True, db_index=True)
+    amount_won = models.BigIntegerField()
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="gatewayentry_amount_positive")]

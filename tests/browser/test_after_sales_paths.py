@@ -71,6 +71,8 @@ def test_cancel_before_payment_partial_return_and_exchange_through_the_screens(b
         page.goto(f"{shop_url}/console/refunds/?status=before")
         page.check(f"input[name=selection][value='{refund.pk}']")
         page.click("#refund-complete")
+        expect(page.locator("h1")).to_have_text("환불완료 확인")  # what will move, before anything moves
+        page.click("#refund-confirm")
         expect(page.locator(".messages")).to_contain_text("환불완료 1건")
         page.screenshot(path=SHOTS / "as-3-return-refunded.png", full_page=True)
         refund.refresh_from_db()

@@ -45,8 +45,14 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
         page.check("input[name=selection]")
         page.screenshot(path=SHOTS / "op-4-refunds.png", full_page=True)
         page.click("#refund-complete")
+        expect(page.locator("h1")).to_have_text("환불완료 확인")  # what will move, before anything moves
+        expect(page.locator("#refund-preview")).to_contain_text("카드취소 4,500원")
+        page.screenshot(path=SHOTS / "op-4b-confirm.png", full_page=True)
+        page.click("#refund-confirm")
         expect(page.locator(".messages")).to_contain_text("환불완료 1건")
         page.screenshot(path=SHOTS / "op-5-done.png", full_page=True)
         browser.close()
     assert violations == []
     assert sandbox.balance(buyer)["available"] == 15_500 and sandbox.balance(buyer)["pending"] == 0
+    payment = order.payments.get()
+    assert payment.status == "cancelled" and payment.cancels.get().amount_won == 4_500  # the card, not only the mileage

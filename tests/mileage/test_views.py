@@ -3,6 +3,7 @@
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+from django.core.cache import cache
 
 from mileage.models import MileageSettings
 from mileage.views import CHOICE_KEY, set_offer
@@ -17,6 +18,7 @@ def shop(sandbox, settings):
     mileage_settings = MileageSettings.load()
     mileage_settings.api_id, mileage_settings.hash_key = "1TWXDZ", "aaf23a53f426561f62e71139c5f27adfd67da711"
     mileage_settings.save()
+    cache.clear()
     return sandbox
 
 

@@ -114,7 +114,7 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     request = ReturnRequest.objects.get()
     operator.post(f"/console/returns/{request.pk}/shipping/")
     operator.post(f"/console/returns/{request.pk}/complete/")
-    operator.post("/console/refunds/", {"selection": [Refund.objects.get().pk]})
+    operator.post("/console/refunds/", {"selection": [Refund.objects.get().pk], "confirm": "1"})
     exchanged, _ = place(shop, method="card")
     for action in ("ship", "deliver"):
         operator.post(f"/console/orders/{exchanged.number}/action/{action}/", {"company": "자체", "invoice_no": "2"})

@@ -1,26 +1,52 @@
-"""Cancelling the money (manual §7, §8): 카드결제취소 / 카드부분취소, 계좌이체취소, 휴대폰결제취소 (same day only), never
-more than was charged, and a second press does nothing."""
+"""Cancelling the money (manual §7, §8; ADR 0012). 환불완료 is the moment the money moves: a card refund is cancelled
+at the gateway with a key bound to the refund and reads 환불완료 only once the gateway confirmed; a refused or
+unanswered cancel leaves it 환불전 with the reason and pressing again asks the same thing; a cash refund keeps the
+account it went to. 결제취소 on 주문상세정보 (카드결제취소 / 카드부분취소, 계좌이체취소, 휴대폰결제취소 on the day only)
+is for money no refund covers. Refunds and cancels together never exceed the charge, at the gateway either."""
 
 import re
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Sum
 from django.utils import timezone
 
-from portal.orders.models import PaymentCancel, PaymentStatus
-from portal.orders.payments import PaymentActionError, payment_cancel
+from portal.aftersales.models import Refund, RefundStatus
+from portal.aftersales.refunds import RefundNotPaid, refund_complete, refunds_resume
+from portal.orders import money
+from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGateway
+from portal.orders.models import GatewayEntry, PaymentCancel, PaymentStateChange, PaymentStatus
+from portal.orders.money import PaymentActionError, payment_cancel
 
 from .conftest import place
 
 pytestmark = pytest.mark.sandbox
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="two writers at once need PostgreSQL row locks (make test runs it there)")
+ACCOUNT = {"bank": "농협", "account_no": "302-1234-5678", "holder": "홍길동"}
 
 
-def refund_by(operator, order, method: str, cash: int) -> None:
-    """주문취소 after payment with the money going back by `method` (카드취소, 계좌이체취소, 휴대폰결제취소)."""
+def refund_by(operator, order, method: str, cash: int, **extra) -> Refund:
+    """주문취소 after payment with the money going back by `method`; the refund waits 환불전."""
     response = operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": str(cash), "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
-        "shipping_deduction_won": "0", "method": method})
+        "shipping_deduction_won": "0", "method": method, **extra})
     assert response.status_code == 302, response.content.decode()[-1500:]
+    return Refund.objects.get(order=order)
+
+
+def press_refund_complete(operator, refund: Refund) -> str:
+    """환불관리: select, see the confirmation, confirm. Returns the confirmation page."""
+    confirmation = operator.post("/console/refunds/", {"selection": [refund.pk]}).content.decode()
+    operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"})
+    return confirmation
+
+
+def gateway_cancelled_won(payment) -> int:
+    return GatewayEntry.objects.filter(parent_tid=payment.gateway_tid, kind="cancel").aggregate(
+        s=Sum("amount_won"))["s"] or 0
 
 
 def _form(page: str) -> tuple[str, str]:
@@ -29,49 +55,180 @@ def _form(page: str) -> tuple[str, str]:
     return action, key
 
 
-def test_card_partial_then_full_cancel_never_more_than_charged(shop, operator):
-    order, _buyer = place(shop, code="4", method="card")  # 20,000원 − 500원 mileage = 19,500원 charged
+def test_refund_complete_cancels_the_card_and_nothing_is_left_to_cancel(shop, operator):
+    # given a card order (25,500원 = 26,000원 − 500원 mileage would do; sample 4: 20,000 − 500 = 19,500원 charged)
+    order, buyer = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", 19_500)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    # the refund waiting covers the money: no separate 카드결제취소 for it
+    assert 'name="key"' not in detail.split('id="payment-cancel"')[1] and "환불완료 때 돌려집니다" in detail
+    # when 환불완료 is confirmed
+    confirmation = press_refund_complete(operator, refund)
+    assert "카드취소 19,500원" in confirmation and "합계 1건" in confirmation and "적립 취소" in confirmation
+    # then the gateway cancelled the charge once, the refund is done, the payment says 취소, the mileage is back
+    refund.refresh_from_db()
+    payment = order.payments.get()
+    assert refund.status == RefundStatus.DONE and payment.status == PaymentStatus.CANCELLED
+    assert gateway_cancelled_won(payment) == 19_500
+    cancel = PaymentCancel.objects.get()
+    assert (cancel.label, cancel.amount_won, cancel.refund_number, cancel.status) == ("카드결제취소", 19_500,
+                                                                                     refund.number, "done")
+    assert shop.balance(buyer)["available"] == 15_500
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    section = detail.split('id="payment-cancel"')[1]
+    assert 'name="key"' not in section and 'class="still-charged">0원' in section
+    # and every move of the money has its change row
+    moves = list(PaymentStateChange.objects.filter(payment=payment).values_list("from_status", "to_status"))
+    assert moves == [("", "waiting"), ("waiting", "approved"), ("", "pending"), ("pending", "done"),
+                     ("approved", "cancelled")]
+    # pressing again moves nothing
+    assert refund_complete(refund=refund, by=User.objects.get(username="operator")) is False
+    assert gateway_cancelled_won(payment) == 19_500 and PaymentCancel.objects.count() == 1
+
+
+def test_the_cancel_form_defaults_to_the_way_the_order_was_paid(shop, operator):
+    card, _ = place(shop, method="card")
+    page = operator.get(f"/console/orders/{card.number}/cancel/").content.decode()
+    assert re.search(r'<option value="card" selected>', page)
+    bank, _ = place(shop, method="bank")
+    operator.post(f"/console/orders/{bank.number}/action/confirm_deposit/")
+    page = operator.get(f"/console/orders/{bank.number}/cancel/").content.decode()
+    assert re.search(r'<option value="cash" selected>', page)
+
+
+def test_a_cash_refund_keeps_its_account_and_the_card_cannot_pay_it_again(shop, operator):
+    order, _ = place(shop, method="card")
+    # 현금환불 without the account is refused, nothing recorded
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": str(order.payable_won), "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash"})
+    assert response.status_code == 400 and "환불은행, 계좌번호, 예금주" in response.content.decode()
+    assert not Refund.objects.exists()
+    refund = refund_by(operator, order, "cash", order.payable_won, **ACCOUNT)
+    confirmation = press_refund_complete(operator, refund)
+    assert "현금환불 4,500원 → 농협 302-1234-5678 홍길동" in confirmation
+    cancel = PaymentCancel.objects.get()
+    assert (cancel.label, cancel.amount_won, cancel.message) == ("현금환불", 4_500, "농협 302-1234-5678 홍길동")
+    payment = order.payments.get()
+    assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 0
+    with pytest.raises(PaymentActionError):
+        payment_cancel(payment=payment, amount_won=order.payable_won, key="twice")
+    assert PaymentCancel.objects.count() == 1
+
+
+def test_a_card_refund_of_a_bank_transfer_is_refused(shop, operator):
+    order, _ = place(shop, method="bank")
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": str(order.payable_won), "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "card"})
+    assert response.status_code == 400 and "무통장입금" in response.content.decode()
+
+
+def test_a_refused_cancel_leaves_the_refund_before_and_pressing_again_asks_the_same(shop, operator, monkeypatch):
+    order, buyer = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    keys = []
+    real = PaymentGateway.cancel
+
+    def refuse(self, **kwargs):
+        keys.append(kwargs["idempotency_key"])
+        return GatewayResult(False, "", "카드사 점검 중입니다")
+
+    monkeypatch.setattr(PaymentGateway, "cancel", refuse)
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    # then nothing moved: 환불전 with the gateway's reason on 환불관리, 주문상세정보 and the dashboard
+    assert refund.status == RefundStatus.BEFORE and refund.payout_error == "카드사 점검 중입니다"
+    assert shop.balance(buyer)["available"] == 15_000  # the mileage is not returned either
+    assert "카드사 점검 중입니다" in operator.get("/console/refunds/").content.decode()
+    assert "카드사 점검 중입니다" in operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="ops-refunds-not-paid">1건' in operator.get("/console/").content.decode()
+    assert order.payments.get().status == PaymentStatus.APPROVED
+    # when the gateway answers again and the operator presses again: the same key, one cancel
+    monkeypatch.setattr(PaymentGateway, "cancel", lambda self, **kwargs: keys.append(kwargs["idempotency_key"])
+                        or real(self, **kwargs))
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE and refund.payout_error == ""
+    assert len(set(keys)) == 1 and len(keys) == 2
+    assert gateway_cancelled_won(order.payments.get()) == order.payable_won
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_an_answer_lost_after_the_gateway_applied_it_is_applied_once(shop, operator, monkeypatch):
+    order, _ = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    real = PaymentGateway.cancel
+
+    def apply_then_time_out(self, **kwargs):
+        real(self, **kwargs)
+        raise GatewayUnavailable("read timeout")
+
+    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    with pytest.raises(RefundNotPaid) as caught:
+        refund_complete(refund=refund, by=User.objects.get(username="operator"))
+    assert "응답하지 않았습니다" in caught.value.message
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BEFORE
+    monkeypatch.setattr(PaymentGateway, "cancel", real)
+    assert refund_complete(refund=refund, by=User.objects.get(username="operator")) is True
+    payment = order.payments.get()
+    assert gateway_cancelled_won(payment) == payment.amount_won  # once, though asked twice
+    assert GatewayEntry.objects.filter(kind="cancel").count() == 1
+    assert payment.status == PaymentStatus.CANCELLED
+
+
+def test_a_refund_whose_process_died_after_the_gateway_answered_is_finished_by_the_scheduler(shop, operator):
+    order, buyer = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    # given a process that reserved the cancel, had the gateway apply it, and died before recording the answer
+    from django.db import transaction
+
+    with transaction.atomic():
+        cancel, ask = money.refund_payout_prepare(order=order, refund_number=refund.number, method="card",
+                                                  amount_won=refund.cash_won)
+    assert ask
+    money.refund_payout_send(cancel)
+    assert Refund.objects.get(pk=refund.pk).status == RefundStatus.BEFORE
+    assert refunds_resume() == 0  # not yet: it may still be under way
+    # when the scheduler sweeps after the cut-off
+    assert refunds_resume(now=timezone.now() + timedelta(minutes=6)) == 1
+    # then the refund is done, the gateway cancelled once, the mileage went back
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert GatewayEntry.objects.filter(kind="cancel").count() == 1
+    assert order.payments.get().status == PaymentStatus.CANCELLED
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_the_cancel_button_for_money_no_refund_covers_never_more_than_charged(shop, operator):
+    order, _buyer = place(shop, code="4", method="card")  # 19,500원 charged
     page = operator.get(f"/console/orders/{order.number}/").content.decode()
-    # nothing to cancel before a refund says the money goes back by card
-    assert 'name="key"' not in page.split('id="payment-cancel"')[1]
-    refund_by(operator, order, "card", 19_500)
-    page = operator.get(f"/console/orders/{order.number}/").content.decode()
-    assert "카드결제취소" in page and "19,500원" in page
     action, key = _form(page)
-    # a partial cancel of 5,000원
     operator.post(action, {"amount_won": "5000", "key": key}, follow=True)
-    # the same button pressed again does nothing
     again = operator.post(action, {"amount_won": "5000", "key": key}, follow=True).content.decode()
     assert "이미 처리된" in again
     payment = order.payments.get()
+    payment.refresh_from_db()
     assert list(payment.cancels.values_list("label", "amount_won")) == [("카드부분취소", 5_000)]
-    # more than what is left is refused with the limit, nothing changes
-    page = operator.get(f"/console/orders/{order.number}/").content.decode()
-    action, key = _form(page)
+    assert payment.status == PaymentStatus.PARTIAL
+    action, key = _form(operator.get(f"/console/orders/{order.number}/").content.decode())
     refused = operator.post(action, {"amount_won": "14501", "key": key}, follow=True).content.decode()
     assert "14,500원까지" in refused and payment.cancels.count() == 1
-    # the rest: the whole charge is cancelled and the payment says so
+    # a refund may then cover only what is left
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "14501", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
+        "method": "card"})
+    assert response.status_code == 400 and "14,500원" in response.content.decode()
     done = operator.post(action, {"amount_won": "14500", "key": key}, follow=True).content.decode()
     assert "카드결제취소" in done
     payment.refresh_from_db()
-    assert payment.status == PaymentStatus.CANCELLED
-    assert sum(payment.cancels.values_list("amount_won", flat=True)) == 19_500
-    assert 'id="payment-cancel"' in done and "name=\"key\"" not in done.split('id="payment-cancel"')[1]
-
-
-def test_a_card_cancel_and_a_cash_refund_never_pay_the_same_money_twice(shop, operator):
-    order, _ = place(shop, method="card")
-    refund_by(operator, order, "cash", order.payable_won)  # 현금환불: the shop pays it, the card stays charged
-    page = operator.get(f"/console/orders/{order.number}/").content.decode()
-    assert 'name="key"' not in page.split('id="payment-cancel"')[1]
-    with pytest.raises(PaymentActionError) as caught:
-        payment_cancel(payment=order.payments.get(), amount_won=order.payable_won, key="twice")
-    assert "먼저" in caught.value.message and not PaymentCancel.objects.exists()
+    assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 19_500
 
 
 def test_bad_amount_changes_nothing(shop, operator):
     order, _ = place(shop, method="card")
-    refund_by(operator, order, "card", order.payable_won)
     action, key = _form(operator.get(f"/console/orders/{order.number}/").content.decode())
     for amount in ("abc", "-1", "0", "²", "9" * 30):
         response = operator.post(action, {"amount_won": amount, "key": key}, follow=True)
@@ -81,7 +238,6 @@ def test_bad_amount_changes_nothing(shop, operator):
 
 def test_phone_payment_is_cancelled_on_the_day_only_and_whole(shop, operator):
     order, _ = place(shop, method="phone")
-    refund_by(operator, order, "phone", order.payable_won)
     payment = order.payments.get()
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=1_000, key="p1")
@@ -103,33 +259,43 @@ def test_bank_transfer_has_no_gateway_cancel(shop, operator):
 
 def test_realtime_transfer_cancels_whole(shop, operator):
     order, _ = place(shop, method="realtime")
-    refund_by(operator, order, "transfer", order.payable_won)
     payment = order.payments.get()
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=100, key="r1")
     assert payment_cancel(payment=payment, amount_won=payment.amount_won, key="r2").label == "계좌이체취소"
 
 
-@pytest.mark.skipif("postgresql" not in __import__("django.conf").conf.settings.DATABASES["default"]["ENGINE"],
-                    reason="two writers at once need PostgreSQL row locks (make test runs it there)")
-def test_two_operators_cancelling_at_once_never_cancel_more_than_was_charged(shop, operator):
+@on_postgres
+def test_two_operators_refund_complete_and_cancel_at_once_pay_the_buyer_once(shop, operator):
     from concurrent.futures import ThreadPoolExecutor
 
     from django.db import connection
 
-    order, _ = place(shop, method="card")
-    refund_by(operator, order, "card", order.payable_won)
+    # given a 19,500원 card order with a 10,000원 card refund waiting
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", 10_000)
     payment = order.payments.get()
+    users = [User.objects.get(username="operator"), User.objects.get(username="admin")]
 
-    def press(key):
+    def act(what):
         try:
-            return payment_cancel(payment=payment, amount_won=payment.amount_won, key=key) is not None
-        except PaymentActionError:
-            return False
+            if what.startswith("refund"):
+                return ("refund", refund_complete(refund=refund, by=users[what == "refund-2"]))
+            return ("cancel", payment_cancel(payment=payment, amount_won=9_500, key=what) is not None)
+        except (PaymentActionError, RefundNotPaid):
+            return (what, False)
         finally:
             connection.close()
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        results = sorted(pool.map(press, ["op-1", "op-2"]))
-    assert results == [False, True]
-    assert sum(payment.cancels.exclude(status="failed").values_list("amount_won", flat=True)) == payment.amount_won
+    # when two operators press 환불완료 and two press 카드결제취소 for the rest, all at once
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(act, ["refund-1", "refund-2", "cancel-a", "cancel-b"]))
+    # then the refund is paid once, the rest cancelled once, never more than was charged
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert sum(ok for kind, ok in results if kind == "refund") == 1
+    assert gateway_cancelled_won(payment) == 19_500
+    assert PaymentCancel.objects.filter(payment=payment).exclude(status="failed").aggregate(
+        s=Sum("amount_won"))["s"] == 19_500
+    payment.refresh_from_db()
+    assert payment.status == PaymentStatus.CANCELLED

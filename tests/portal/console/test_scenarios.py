@@ -57,12 +57,12 @@ def test_cancel_after_payment_moves_nothing_until_refund_done(shop, operator):
     assert shop.balance(buyer)["available"] == 15_000 and shop.balance(buyer)["pending"] == 45
     queue = operator.get("/console/refunds/").content.decode()
     assert refund.number in queue and "환불전" in queue
-    operator.post("/console/refunds/?status=before", {"selection": [refund.pk]})
+    operator.post("/console/refunds/?status=before", {"selection": [refund.pk], "confirm": "1"})
     assert shop.balance(buyer)["available"] == 15_500 and shop.balance(buyer)["pending"] == 0
     refund.refresh_from_db()
     assert refund.status == RefundStatus.DONE and refund.completed_by.username == "operator"
     # pressing 환불완료 again changes nothing
-    operator.post("/console/refunds/?status=done", {"selection": [refund.pk]})
+    operator.post("/console/refunds/?status=done", {"selection": [refund.pk], "confirm": "1"})
     assert OutboxMessage.objects.filter(order=order, kind="cancel").count() == 1
     assert [k for k, _ in kinds(order)] == ["approve", "stated", "cancel"]
 
@@ -127,7 +127,7 @@ def test_partial_returns_never_return_more_mileage_than_used(shop, operator):
     operator.post(f"/console/returns/{first.pk}/shipping/")
     operator.post(f"/console/returns/{first.pk}/complete/")
     first.refresh_from_db()
-    operator.post("/console/refunds/", {"selection": [first.refund.pk]})
+    operator.post("/console/refunds/", {"selection": [first.refund.pk], "confirm": "1"})
     mileage = MileageTransaction.objects.get(order=order)
     assert mileage.use_remaining_won == 300
     # then the re-approval has a new txId, the remaining use and the earn on the remaining base at 1%

@@ -68,7 +68,7 @@ def test_given_another_refund_takes_the_number_just_read_when_an_order_is_cancel
                                                               reason=RefundReason.CANCEL, cash_won=1))
     # when the second order is cancelled after payment (배송전 취소)
     refund = order_cancel_after_payment(order=Order.objects.get(pk=paid[1].pk), by=None, data=RefundInput(
-        cash_won=5_000, store_points_won=0, mileage_won=0))
+        cash_won=5_000, store_points_won=0, mileage_won=0, bank="농협", account_no="302-1234", holder="홍길동"))
     # then its refund has the next 'C' number and the cancellation went through
     assert refund.number.startswith(REFUND_PREFIX) and refund.number.endswith("-0000002")
     assert Refund.objects.get(order=paid[0]).number.endswith("-0000001")

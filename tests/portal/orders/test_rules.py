@@ -1,7 +1,7 @@
 import pytest
 
 from portal.accounts.services import NotEnoughPoints, store_points_change
-from portal.orders.gateway import charge
+from portal.orders.gateway import get_gateway
 from portal.orders.models import PaymentMethod
 from portal.orders.rules import guest_password_error, shipping_fee
 from tests.factories import MemberFactory
@@ -23,7 +23,9 @@ def test_shipping_fee(settings):
     assert shipping_fee(50_000) == 0
 
 
+@pytest.mark.django_db
 def test_test_gateway_is_marked_and_declines_on_request():
+    charge = get_gateway().charge
     result = charge(method=PaymentMethod.CARD, amount_won=4_500, card_number="4111-1111-1111-1111")
     assert result.approved and result.tid.startswith("TEST-")
     assert not charge(method=PaymentMethod.CARD, amount_won=4_500, card_number="4000 0000 0000 0002").approved

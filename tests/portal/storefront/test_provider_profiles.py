@@ -91,7 +91,7 @@ def test_an_order_with_mileage_is_placed_cancelled_and_refunded_alike(profiled, 
         "method": "card"})
     assert response.status_code == 302, response.content.decode()[-1500:]
     refund = Refund.objects.get(order=order)
-    operator.post("/console/refunds/?status=before", {"selection": [refund.pk]})
+    operator.post("/console/refunds/?status=before", {"selection": [refund.pk], "confirm": "1"})
     refund.refresh_from_db()
     assert refund.status == RefundStatus.DONE
     assert shop.balance(buyer)["available"] == 15_500 and shop.balance(buyer)["pending"] == 0

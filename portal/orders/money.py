@@ -1,0 +1,387 @@
+"""The one owner of the shop's money records (docs/adr/0012-money-moves-at-refund-complete.md): `Payment`,
+`PaymentCancel` and their `PaymentStateChange` rows are written here and nowhere else, along
+`PAYMENT_TRANSITIONS` / `PAYMENT_CANCEL_TRANSITIONS`, a state-change row per move — as
+mileage/services/transactions.py owns the mileage.
+
+A payment's status is derived from what was charged and what went back (cancels at the gateway and cash refunds
+the shop paid): 승인 while nothing went back, 부분취소 while part of it did, 취소 only when nothing is charged any
+more. Money goes back in two ways, both here:
+- `refund_payout` pays out a refund at 환불완료: a gateway cancel of the refund's amount (카드취소, 계좌이체취소,
+  휴대폰결제취소) with an idempotency key bound to the refund, or a cash refund (현금환불) recorded with the account the
+  money went to. The refund is done only when this returns.
+- `payment_cancel` is 주문상세정보's 결제취소 button, for money no refund covers.
+Every cancel is reserved under the payment's row lock (refunds + cancels ≤ the charge, summed over all of them), the
+gateway is asked outside any transaction, and the answer recorded; asking again carries the same key, so the
+gateway never pays the same money twice. A cancel left 요청중 by a process that died is finished by the scheduler
+(`payment_cancels_resume`).
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.idempotency import action_key
+from mileage.policy.constants import BUSINESS_TZ
+
+from .gateway import GATEWAY_NAME, GatewayResult, GatewayUnavailable, get_gateway
+from .models import (
+    PAYMENT_CANCEL_TRANSITIONS,
+    PAYMENT_TRANSITIONS,
+    Order,
+    Payment,
+    PaymentCancel,
+    PaymentCancelStatus,
+    PaymentMethod,
+    PaymentStateChange,
+    PaymentStatus,
+)
+
+log = logging.getLogger(__name__)
+
+GATEWAY_METHODS = (PaymentMethod.CARD, PaymentMethod.REALTIME_TRANSFER, PaymentMethod.PHONE)
+# the refund method (환불 방식) that pays back through each gateway payment method
+REFUND_METHOD_OF = {PaymentMethod.CARD: "card", PaymentMethod.REALTIME_TRANSFER: "transfer",
+                    PaymentMethod.PHONE: "phone"}
+# refunds the shop pays itself (stored labels, shown through gettext): 현금환불 to an account, 적립금환불 as points
+SHOP_PAID = {"cash": "현금환불", "points": "적립금환불"}
+STUCK_AFTER = timedelta(minutes=5)
+
+
+class PaymentActionError(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class PaymentTransitionNotAllowed(Exception):
+    pass
+
+
+def _uid(by):
+    return by if (by is not None and getattr(by, "is_authenticated", False)) else None
+
+
+def _move(payment: Payment, to_status: str, *, by=None, note: str = "", cancel: PaymentCancel | None = None,
+          fields: tuple[str, ...] = ()) -> None:
+    """Move a locked payment along PAYMENT_TRANSITIONS and write the change row."""
+    from_status = payment.status
+    if from_status == to_status and to_status != PaymentStatus.PARTIAL and not fields:
+        return
+    if from_status != to_status or to_status == PaymentStatus.PARTIAL:
+        if to_status not in PAYMENT_TRANSITIONS.get(from_status, set()):
+            raise PaymentTransitionNotAllowed(f"payment {payment.pk}: {from_status} → {to_status}")
+    payment.status = to_status
+    payment.save(update_fields=["status", *fields])
+    PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status=from_status, to_status=to_status,
+                                      changed_by=_uid(by), note=note[:200])
+
+
+def _move_cancel(cancel: PaymentCancel, to_status: str, *, by=None, note: str = "",
+                 fields: tuple[str, ...] = ()) -> None:
+    from_status = cancel.status
+    if to_status not in PAYMENT_CANCEL_TRANSITIONS.get(from_status, set()):
+        raise PaymentTransitionNotAllowed(f"payment cancel {cancel.pk}: {from_status} → {to_status}")
+    cancel.status = to_status
+    cancel.save(update_fields=["status", *fields])
+    PaymentStateChange.objects.create(payment_id=cancel.payment_id, cancel=cancel, from_status=from_status,
+                                      to_status=to_status, changed_by=_uid(by), note=note[:200])
+
+
+# --- reads ---------------------------------------------------------------------------------------------------------
+
+def returned_won(payment: Payment) -> int:
+    """What went back of the charge or is on its way (done and 요청중 cancels, cash refunds): never more than the
+    charge."""
+    return payment.cancels.exclude(status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
+
+
+cancelled_won = returned_won
+
+
+def returned_outside_refunds_won(order: Order) -> int:
+    """What 결제취소 gave back without a refund (the refund limits leave it out)."""
+    return PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
+        status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
+
+
+def _waiting_refunds_won(payment: Payment) -> int:
+    """The money of the order's refunds still 환불전 whose payout is not reserved yet: 환불완료 will pay it, so
+    결제취소 leaves it alone (a reserved payout is counted in returned_won already)."""
+    reserved = payment.cancels.exclude(status=PaymentCancelStatus.FAILED).exclude(refund_number="").values(
+        "refund_number")
+    return payment.order.refunds.filter(status="before").exclude(number__in=reserved).aggregate(
+        s=Sum("cash_won"))["s"] or 0
+
+
+def cancellable_won(payment: Payment) -> int:
+    """What 결제취소 may cancel now: what is left of the charge, less what the refunds waiting in 환불관리 will pay
+    back at 환불완료 (so a button and a refund can never pay the same money). 0 for money the gateway never took."""
+    if payment.method not in GATEWAY_METHODS or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
+        return 0
+    return max(0, payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment))
+
+
+def refund_method_for(order: Order) -> str:
+    """How a refund of this order pays back by default: through the gateway the order was paid with (카드취소,
+    계좌이체취소, 휴대폰결제취소), else 현금환불."""
+    payment = Payment.objects.filter(order=order).order_by("id").only("method").first()
+    return REFUND_METHOD_OF.get(payment.method, "cash") if payment is not None else "cash"
+
+
+def refund_method_error(order: Order, method: str, *, cash_won: int, has_account: bool) -> str:
+    """Why a refund of `cash_won` cannot be paid back this way, or "" (checked when the refund is recorded)."""
+    if cash_won <= 0:
+        return ""
+    payment = Payment.objects.filter(order=order).order_by("id").first()
+    if method in REFUND_METHOD_OF.values() and (payment is None or REFUND_METHOD_OF.get(payment.method) != method):
+        paid = payment.get_method_display() if payment is not None else "-"
+        return _("이 주문은 %(paid)s(으)로 결제되어 %(method)s(으)로 돌려줄 수 없습니다.") % {
+            "paid": paid, "method": _(dict(REFUND_LABELS)[method])}
+    if method == "cash" and not has_account:
+        return _("현금환불은 환불은행, 계좌번호, 예금주를 입력해 주세요.")
+    if method == "points" and not order.member_id:
+        return _("비회원 주문은 적립금으로 환불할 수 없습니다.")
+    return ""
+
+
+def still_charged_won(payment: Payment) -> int:
+    if payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
+        return 0
+    return max(0, payment.amount_won - returned_won(payment))
+
+
+def cancel_label(payment: Payment, amount_won: int) -> str:
+    if payment.method == PaymentMethod.CARD:
+        whole = amount_won >= payment.amount_won - returned_won(payment)
+        return "카드결제취소" if whole else "카드부분취소"  # stored; shown through gettext
+    return {PaymentMethod.REALTIME_TRANSFER: "계좌이체취소", PaymentMethod.PHONE: "휴대폰결제취소"}.get(payment.method, "")
+
+
+# --- the payment's own way -----------------------------------------------------------------------------------------
+
+def payment_open(*, order: Order, method: str, amount_won: int, bank_account: str = "") -> Payment:
+    """The order's payment, waiting for the charge (card-like) or the deposit (bank transfer)."""
+    card_like = method != PaymentMethod.BANK_TRANSFER
+    payment = Payment.objects.create(order=order, method=method, amount_won=amount_won,
+                                     status=PaymentStatus.WAITING, gateway=GATEWAY_NAME if card_like else "",
+                                     bank_account="" if card_like else bank_account)
+    PaymentStateChange.objects.create(payment=payment, from_status="", to_status=PaymentStatus.WAITING,
+                                      note="주문")
+    return payment
+
+
+def _locked(order: Order) -> Payment | None:
+    return Payment.objects.select_for_update().filter(order=order).order_by("id").first()
+
+
+def payment_charged(*, order: Order, tid: str, note: str = "") -> Payment:
+    """The gateway charged the card (inside the caller's transaction)."""
+    payment = _locked(order)
+    payment.gateway_tid, payment.approved_at = tid, timezone.now()
+    _move(payment, PaymentStatus.APPROVED, note=note or "결제승인", fields=("gateway_tid", "approved_at"))
+    return payment
+
+
+def payment_failed(*, order: Order, note: str = "") -> None:
+    """Nothing was charged (a declined card, a refused mileage approval)."""
+    payment = _locked(order)
+    if payment is not None and payment.status == PaymentStatus.WAITING:
+        _move(payment, PaymentStatus.FAILED, note=note)
+
+
+def payment_deposit_confirmed(*, order: Order, by=None) -> None:
+    """입금확인: the bank transfer arrived."""
+    payment = _locked(order)
+    if payment is not None and payment.status == PaymentStatus.WAITING:
+        payment.approved_at = timezone.now()
+        _move(payment, PaymentStatus.APPROVED, by=by, note="입금확인", fields=("approved_at",))
+
+
+def payment_deposit_undone(*, order: Order, by=None) -> None:
+    """미입금상태로 전환: the deposit was not there after all."""
+    payment = _locked(order)
+    if payment is not None and payment.status == PaymentStatus.APPROVED and not returned_won(payment):
+        _move(payment, PaymentStatus.WAITING, by=by, note="미입금상태로 전환")
+
+
+def payment_void(*, order: Order, by=None, note: str = "") -> None:
+    """An order cancelled before it was paid: nothing was charged and nothing is owed."""
+    payment = _locked(order)
+    if payment is not None and payment.status == PaymentStatus.WAITING:
+        _move(payment, PaymentStatus.CANCELLED, by=by, note=note)
+
+
+def _settle_status(payment: Payment, *, by=None, note: str = "", cancel: PaymentCancel | None = None) -> None:
+    """The payment's status from what went back: 부분취소 while part of the charge is still charged, else 취소."""
+    done = payment.cancels.filter(status=PaymentCancelStatus.DONE).aggregate(s=Sum("amount_won"))["s"] or 0
+    if done <= 0:
+        return
+    target = PaymentStatus.CANCELLED if done >= payment.amount_won else PaymentStatus.PARTIAL
+    _move(payment, target, by=by, note=note, cancel=cancel)
+
+
+# --- money going back ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Payout:
+    """What 환불완료 paid: the cancel (gateway or cash) that carries the refund's money, or None when the refund has
+    no money to pay (only points or mileage)."""
+
+    cancel: PaymentCancel | None
+
+
+def _reserve(payment: Payment, *, amount_won: int, key: str, label: str, refund_number: str, by,
+             status: str = PaymentCancelStatus.PENDING) -> tuple[PaymentCancel, bool]:
+    """Under the payment's lock: the cancel for `key` (a new one, or the earlier one to retry), and whether the
+    gateway is to be asked. Refuses more than is left of the charge."""
+    existing = PaymentCancel.objects.select_for_update().filter(idempotency_key=key).first()
+    if existing is not None:
+        if existing.status == PaymentCancelStatus.FAILED:
+            _move_cancel(existing, PaymentCancelStatus.PENDING, by=by, note="다시 요청")
+            return existing, True
+        return existing, existing.status == PaymentCancelStatus.PENDING
+    left = payment.amount_won - returned_won(payment)
+    if amount_won > left:
+        raise PaymentActionError(_("남은 결제금액(%(left)s원)보다 많이 돌려줄 수 없습니다.") % {"left": f"{left:,}"})
+    cancel = PaymentCancel.objects.create(payment=payment, label=label, amount_won=amount_won, idempotency_key=key,
+                                          refund_number=refund_number, status=status, created_by=_uid(by))
+    PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status="", to_status=status,
+                                      changed_by=_uid(by), note=label)
+    return cancel, status == PaymentCancelStatus.PENDING
+
+
+def _ask_gateway(payment: Payment, cancel: PaymentCancel) -> GatewayResult | None:
+    """The gateway's answer to this cancel, or None when it gave none (ask again later with the same key)."""
+    partial = cancel.amount_won < payment.amount_won
+    try:
+        return get_gateway().cancel(tid=payment.gateway_tid, amount_won=cancel.amount_won, partial=partial,
+                                    idempotency_key=cancel.idempotency_key)
+    except GatewayUnavailable as exc:
+        log.warning("gateway cancel %s unanswered: %s", cancel.idempotency_key, type(exc).__name__)
+        return None
+
+
+def _record(cancel_pk: int, result: GatewayResult | None, by) -> PaymentCancel:
+    """The gateway's answer, recorded (inside the caller's transaction)."""
+    cancel = PaymentCancel.objects.select_for_update().get(pk=cancel_pk)
+    payment = Payment.objects.select_for_update().get(pk=cancel.payment_id)
+    if cancel.status != PaymentCancelStatus.PENDING:
+        return cancel  # recorded meanwhile (the scheduler, or another press)
+    if result is None:
+        cancel.message = str(_("결제대행사가 응답하지 않았습니다. 다시 누르면 같은 요청으로 다시 묻습니다."))[:200]
+        _move_cancel(cancel, PaymentCancelStatus.FAILED, by=by, note="응답 없음", fields=("message",))
+        return cancel
+    cancel.gateway_tid, cancel.message = result.tid, result.message[:200]
+    if result.approved:
+        _move_cancel(cancel, PaymentCancelStatus.DONE, by=by, note=result.message, fields=("gateway_tid", "message"))
+        _settle_status(payment, by=by, note=_(cancel.label), cancel=cancel)
+    else:
+        _move_cancel(cancel, PaymentCancelStatus.FAILED, by=by, note=result.message, fields=("gateway_tid", "message"))
+    return cancel
+
+
+def refund_payout_prepare(*, order: Order, refund_number: str, method: str, amount_won: int,
+                          account: str = "", by=None) -> tuple[PaymentCancel | None, bool]:
+    """Inside 환불완료's first transaction: reserve the money movement of a refund. A cash refund is recorded done at
+    once (the shop pays it, to `account`); a gateway refund is reserved 요청중 for the gateway. Returns the cancel and
+    whether the gateway must be asked now."""
+    if amount_won <= 0:
+        return None, False
+    payment = _locked(order)
+    if payment is None or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
+        raise PaymentActionError(_("결제되지 않은 주문은 돈을 돌려줄 수 없습니다."))
+    key = action_key("refund", refund_number, "payout")
+    if method in SHOP_PAID:  # the shop pays it (to the account, or as store points): done when recorded
+        label = SHOP_PAID[method]
+        cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
+                                by=by, status=PaymentCancelStatus.DONE)
+        if account and cancel.message != account[:200]:
+            cancel.message = account[:200]
+            cancel.save(update_fields=["message"])
+        _settle_status(payment, by=by, note=label, cancel=cancel)
+        return cancel, False
+    if REFUND_METHOD_OF.get(payment.method) != method:
+        raise PaymentActionError(_("이 주문은 %(method)s(으)로 결제되지 않아 %(refund)s을(를) 할 수 없습니다. 환불 방식을 현금환불로 "
+                                   "바꿔 주세요.") % {"method": payment.get_method_display(),
+                                                   "refund": _(dict(REFUND_LABELS).get(method, method))})
+    if payment.method == PaymentMethod.PHONE:
+        paid_on = (payment.approved_at or timezone.now()).astimezone(BUSINESS_TZ).date()
+        if paid_on != timezone.now().astimezone(BUSINESS_TZ).date():
+            raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
+    return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
+                    refund_number=refund_number, by=by)
+
+
+REFUND_LABELS = (("card", "카드취소"), ("transfer", "계좌이체취소"), ("phone", "휴대폰결제취소"), ("cash", "현금환불"))
+
+
+def refund_payout_send(cancel: PaymentCancel) -> GatewayResult | None:
+    """Outside any transaction: ask the gateway for a reserved refund cancel (its key bound to the refund)."""
+    if transaction.get_connection().in_atomic_block:
+        raise RuntimeError("the gateway is asked outside any database transaction")
+    return _ask_gateway(Payment.objects.get(pk=cancel.payment_id), cancel)
+
+
+def refund_payout_record(cancel: PaymentCancel, result: GatewayResult | None, *, by=None) -> PaymentCancel:
+    """Inside 환불완료's second transaction: the gateway's answer."""
+    return _record(cancel.pk, result, by)
+
+
+def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
+                   now: datetime | None = None) -> PaymentCancel | None:
+    """결제취소 on 주문상세정보: cancel `amount_won` of the charge that no refund covers. Returns the cancel, or None
+    when this key was pressed before."""
+    now = now or timezone.now()
+    if payment.method not in GATEWAY_METHODS:
+        raise PaymentActionError(_("무통장입금은 결제취소가 없습니다. 환불관리에서 현금환불(계좌)로 처리해 주세요."))
+    key = action_key("payment", str(payment.pk), "cancel", key)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        if PaymentCancel.objects.filter(idempotency_key=key).exists():
+            return None
+        remaining = cancellable_won(payment)
+        if remaining == 0:
+            raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))
+        if not 0 < amount_won <= remaining:
+            raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
+        whole = amount_won == payment.amount_won - returned_won(payment)
+        if payment.method == PaymentMethod.PHONE:
+            paid_on = (payment.approved_at or now).astimezone(BUSINESS_TZ).date()
+            if paid_on != now.astimezone(BUSINESS_TZ).date():
+                raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
+            if not whole:
+                raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다."))
+        if payment.method == PaymentMethod.REALTIME_TRANSFER and not whole:
+            raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다."))
+        cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
+                                refund_number="", by=by)
+    result = _ask_gateway(payment, cancel)  # outside the transaction
+    with transaction.atomic():
+        cancel = _record(cancel.pk, result, by)
+    if cancel.status != PaymentCancelStatus.DONE:
+        raise PaymentActionError(cancel.message)
+    return cancel
+
+
+def payment_cancels_resume(*, now: datetime | None = None) -> list[PaymentCancel]:
+    """The scheduler: cancels left 요청중 by a process that died between reserving and recording are asked again
+    with their own key (the gateway answers a repeat with its first answer) and recorded. Returns the cancels now
+    done, for the caller to finish what they pay for (the refund's 환불완료)."""
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    finished = []
+    for cancel in PaymentCancel.objects.filter(status=PaymentCancelStatus.PENDING, created_at__lte=cutoff):
+        result = _ask_gateway(Payment.objects.get(pk=cancel.payment_id), cancel)
+        with transaction.atomic():
+            cancel = _record(cancel.pk, result, None)
+        if cancel.status == PaymentCancelStatus.DONE:
+            finished.append(cancel)
+    return finished
+
+
+def refund_payout_of(refund_number: str) -> PaymentCancel | None:
+    return PaymentCancel.objects.filter(idempotency_key=action_key("refund", refund_number, "payout")).first()

@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.idempotency import action_key
 from mileage import wire
 from mileage.inflow import INFLOW_KEY
 from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
@@ -146,6 +147,6 @@ def popup_done(request: HttpRequest) -> HttpResponse:
 
 def _release(client, req_tx_id: str) -> None:
     try:
-        client.abort(req_tx_id, idempotency_key=f"popup-release:{req_tx_id}")
+        client.abort(req_tx_id, idempotency_key=action_key("popup-release", req_tx_id))
     except ProviderError:
         pass  # the hold expires by itself

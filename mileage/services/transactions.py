@@ -12,7 +12,6 @@ Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
 
 import logging
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from core.idempotency import action_key
 from mileage import wire
 from mileage.models import (
     MILEAGE_TRANSITIONS,
@@ -140,7 +140,7 @@ def mileage_hold_record(*, order: ShopOrder, done: wire.DoneResult, inflow_token
         base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,
         earn_base_won=base, original_earn_base_won=base,
         expected_earn_won=earn_amount(base, done.base_rate_x10 + done.add_rate_x10), inflow_token=inflow_token,
-        approval_key=f"{order.number}:approve:{uuid.uuid4().hex[:16]}")
+        approval_key=action_key(order.number, "approve", done.req_tx_id))
     MileageStateChange.objects.bulk_create([
         MileageStateChange(transaction=mileage, from_state="", to_state=T.HELD, note="적립/사용 선택"),
         MileageStateChange(transaction=mileage, from_state=T.HELD, to_state=T.APPROVING, note="승인요청")])
@@ -285,7 +285,7 @@ def _authorize_failed(order: ShopOrder, code: str) -> None:
     with transaction.atomic():
         mileage = _lock(order)
         _transition(mileage, T.FAILED, note=f"승인거절 {code}")
-        _enqueue(mileage, "abort", f"{order.number}:abort", {})
+        _enqueue(mileage, "abort", action_key(order.number, "abort"), {})
 
 
 def mileage_release(*, order: ShopOrder, by=None) -> None:
@@ -295,7 +295,7 @@ def mileage_release(*, order: ShopOrder, by=None) -> None:
         mileage = _lock(order)
         if mileage.state in (T.ABORTED, T.CANCELLED):
             return
-        _enqueue(mileage, "abort", f"{order.number}:abort", {"by": _uid(by)})
+        _enqueue(mileage, "abort", action_key(order.number, "abort"), {"by": _uid(by)})
 
 
 # --- calls that follow the shop's own state changes (outbox) -----------------------------------------------------
@@ -306,11 +306,12 @@ def _enqueue(mileage: MileageTransaction, kind: str, key: str, payload: dict) ->
                                idempotency_key=key)
 
 
-def mileage_call(*, order: ShopOrder, kind: str, key_suffix: str = "", by=None) -> MileageTransaction:
-    """stated, cancel_stated, cancel or confirmed of the order's transaction (after commit)."""
+def mileage_call(*, order: ShopOrder, kind: str, because: str = "", by=None) -> MileageTransaction:
+    """stated, cancel_stated, cancel or confirmed of the order's transaction (after commit); `because` is the business
+    identity of what caused it when the same call may follow more than once (e.g. the 입금확인's change row)."""
     with transaction.atomic():
         mileage = _lock(order)
-        _enqueue(mileage, kind, f"{order.number}:{kind}{key_suffix}", {"by": _uid(by)})
+        _enqueue(mileage, kind, action_key(order.number, kind, *([because] if because else [])), {"by": _uid(by)})
     return mileage
 
 
@@ -321,24 +322,24 @@ def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key:
         mileage.earn_base_won = request.amount_won
         mileage.returned_won = mileage.use_won - request.mileage_use_won
         mileage.save(update_fields=["earn_base_won", "returned_won", "updated_at"])
-        _enqueue(mileage, "repayment", f"{order.number}:{key}", {"request": request.to_json(), "by": _uid(by)})
+        _enqueue(mileage, "repayment", action_key(order.number, key), {"request": request.to_json(), "by": _uid(by)})
     return mileage
 
 
-def mileage_cancel(*, order: ShopOrder, key_suffix: str = "", by=None) -> MileageTransaction:
+def mileage_cancel(*, order: ShopOrder, because: str = "", by=None) -> MileageTransaction:
     """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled."""
     with transaction.atomic():
         mileage = _lock(order)
         mileage.returned_won = mileage.use_won
         mileage.save(update_fields=["returned_won", "updated_at"])
-        _enqueue(mileage, "cancel", f"{order.number}:cancel{key_suffix}", {"by": _uid(by)})
+        _enqueue(mileage, "cancel", action_key(order.number, "cancel", *([because] if because else [])), {"by": _uid(by)})
     return mileage
 
 
 def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None) -> MileageTransaction:
     with transaction.atomic():
         mileage = _lock(order)
-        _enqueue(mileage, "invoice", f"{order.number}:invoice:{invoice.invoice_no}",
+        _enqueue(mileage, "invoice", action_key(order.number, "invoice", invoice.invoice_no),
                  {"invoice": invoice.__dict__, "by": _uid(by)})
     return mileage
 
@@ -352,7 +353,7 @@ def mileage_auto_cancel(*, order: ShopOrder) -> None:
     mileage.returned_won = mileage.use_won
     event = MileageEvent.objects.create(
         transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
-        result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소", idempotency_key=f"{order.number}:auto_cancel")
+        result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소", idempotency_key=action_key(order.number, "auto_cancel"))
     booked = _book_settlement(mileage, event, use_after=0, earn_after=0)
     _transition(mileage, T.CANCELLED, note="미입금 자동취소", event=event, fields=("returned_won", *booked))
 

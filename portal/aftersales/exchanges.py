@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.idempotency import action_key
 from mileage.services.transactions import live_mileage, mileage_repayment_request, payment_request
 from portal.catalog.models import Product
 from portal.orders.amounts import goods_of, kept_lines
@@ -53,7 +54,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
             request = payment_request(order, mileage, order_amount_won=quote.new_total_won + order.shipping_won,
                                       earn_base_won=quote.earn_basis_won, use_won=quote.mileage_kept_won,
                                       with_req_tx_id=False)
-            mileage_repayment_request(order=order, request=request, key=f"exchange:{exchange.pk}", by=by)
+            mileage_repayment_request(order=order, request=request, key=action_key("exchange", str(exchange.pk)), by=by)
         order.goods_won = quote.new_total_won
         order.excluded_goods_won = goods_of(kept_lines(order)).excluded_goods_won
         order.mileage_use_won = quote.mileage_kept_won

@@ -35,7 +35,7 @@ def order_confirm_deposit(*, order: Order, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")
         payment_deposit_confirmed(order=order, by=by)
         if live_mileage(order):  # keyed by the 입금확인 itself (its change row): a second 입금확인 is another call
-            mileage_call(order=order, kind="stated", key_suffix=f":{last_change_id(order)}", by=by)
+            mileage_call(order=order, kind="stated", because=str(last_change_id(order)), by=by)
     return order
 
 
@@ -46,7 +46,7 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
         payment_deposit_undone(order=order, by=by)
         if live_mileage(order):
-            mileage_call(order=order, kind="cancel_stated", key_suffix=f":{last_change_id(order)}", by=by)
+            mileage_call(order=order, kind="cancel_stated", because=str(last_change_id(order)), by=by)
     return order
 
 

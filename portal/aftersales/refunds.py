@@ -56,7 +56,7 @@ def _tell_provider(order: Order, refund: Refund, by) -> None:
                        original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
                        earns_mileage=order.earn_choice != STORE)
     if plan.call == CANCEL:
-        mileage_cancel(order=order, key_suffix=f":{refund.number}", by=by)
+        mileage_cancel(order=order, because=refund.number, by=by)
     elif plan.call == REPAYMENT:
         lines = [] if remaining is None else list(order.lines.all())
         request = payment_request(order, mileage, order_amount_won=plan.order_amount_after_won,

@@ -17,6 +17,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from cms_pages.selectors import live_disclosure
+from core.idempotency import action_key
 from mileage import wire
 from mileage.models import MileageSettings
 from mileage.policy import PolicyError
@@ -118,7 +119,7 @@ def key_check(client) -> None:
     state error (3xxx: no such reqTxId) when it accepted it; an answer that is no answer of the protocol is
     raised too."""
     try:
-        client.abort(f"KEYCHECK{secrets.token_hex(6).upper()}", idempotency_key=f"key-check:{uuid.uuid4().hex}")
+        client.abort(f"KEYCHECK{secrets.token_hex(6).upper()}", idempotency_key=action_key("key-check", uuid.uuid4().hex))
     except ProviderUnavailable:
         raise
     except ProviderError as exc:

@@ -44,7 +44,7 @@ class PaymentCancelView(OperatorRequiredMixin, View):
             return redirect("console:order", number=number)
         try:
             cancel = payment_cancel(payment=payment, amount_won=form.cleaned_data["amount_won"],
-                                    key=f"{payment.pk}:{form.cleaned_data['key']}", by=request.user)
+                                    key=form.cleaned_data["key"], by=request.user)
         except PaymentActionError as exc:
             messages.error(request, exc.message)
         else:

@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import action_key
+from mileage.policy.earn_choice import STORE
 from mileage.services.transactions import live_mileage, mileage_repayment_request, payment_request
 from portal.catalog.models import Product
 from portal.orders.amounts import goods_of, kept_lines
@@ -52,7 +53,8 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         mileage = live_mileage(order)
         if mileage is not None:
             request = payment_request(order, mileage, order_amount_won=quote.new_total_won + order.shipping_won,
-                                      earn_base_won=quote.earn_basis_won, use_won=quote.mileage_kept_won,
+                                      earn_base_won=0 if order.earn_choice == STORE else quote.earn_basis_won,
+                                      use_won=quote.mileage_kept_won,
                                       with_req_tx_id=False)
             mileage_repayment_request(order=order, request=request, key=action_key("exchange", str(exchange.pk)), by=by)
         order.goods_won = quote.new_total_won

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.idempotency import action_key
 from mileage.models import MileageSettings
 from mileage.policy import earn_base, store_points_earn
 from mileage.policy.constants import BUSINESS_TZ
@@ -20,7 +21,7 @@ from portal.orders.money import payment_deposit_confirmed, payment_deposit_undon
 from portal.orders.services import order_set_status
 
 from .common import ActionError, lock_order
-from .selectors import remaining_amounts
+from .selectors import mileage_returned_so_far, remaining_amounts
 
 
 def last_change_id(order: Order) -> int:
@@ -97,11 +98,14 @@ def _grant_store_points(order: Order, by) -> None:
         return
     settings = MileageSettings.load()
     remaining = remaining_amounts(order)
+    still_used = max(0, order.mileage_use_won - mileage_returned_so_far(order))  # what returns did not give back
     base = earn_base(build_amounts(Goods(remaining.goods_won, remaining.excluded_goods_won),
                                    store_points_won=remaining.store_points_won,
-                                   mileage_use_won=min(order.mileage_use_won, remaining.goods_won)),
+                                   mileage_use_won=min(still_used, remaining.goods_won)),
                      settings.earn_base_rule) if remaining else 0
     earned = min(order.store_points_earn_won, store_points_earn(base, settings.store_points_rate_x10))
     if earned:
         store_points_change(member=order.member, delta_won=earned, reason="구매확정 적립", order=order, by=by,
-                            idempotency_key=f"{order.number}:earn")
+                            idempotency_key=action_key(order.number, "earn"))
+    order.store_points_granted_won = earned
+    order.save(update_fields=["store_points_granted_won"])

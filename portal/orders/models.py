@@ -77,6 +77,8 @@ class Order(models.Model):
     # E9: which earn the order gets (naver | store | both) and the shop's 적립금 it earns at 구매확정.
     earn_choice = models.CharField(_("적립 수단"), max_length=6, default="both")
     store_points_earn_won = models.BigIntegerField(_("적립금 적립 예정"), default=0)
+    # what 구매확정 actually granted (after returns and exchanges), the figure statements show from then on
+    store_points_granted_won = models.BigIntegerField(_("적립금 적립"), default=0)
     mileage_use_won = models.BigIntegerField(_("네이버 마일리지 사용"), default=0)
     payable_won = models.BigIntegerField(_("결제금액"))
 
@@ -107,7 +109,8 @@ class Order(models.Model):
         ]
         constraints = [
             *non_negative("order", "goods_won", "excluded_goods_won", "discount_won", "shipping_won",
-                          "store_points_won", "mileage_use_won", "payable_won", "store_points_earn_won"),
+                          "store_points_won", "mileage_use_won", "payable_won", "store_points_earn_won",
+                          "store_points_granted_won"),
             models.CheckConstraint(condition=Q(earn_choice__in=["naver", "store", "both"]),
                                    name="order_earn_choice_valid"),
             models.CheckConstraint(condition=Q(excluded_goods_won__lte=F("goods_won")),

@@ -90,3 +90,22 @@ def test_given_any_order_when_it_is_fully_refunded_then_nothing_remains_at_the_p
     assert (plan.use_after_won, plan.earn_base_after_won, plan.order_amount_after_won, plan.earn_after_won) == \
         (0, 0, 0, 0)
     assert plan.returned_won == used - returned_before
+
+
+@given(orders(), orders(), rules, rates, st.integers(0, 100_000), st.integers(0, 100_000))
+def test_given_an_order_earning_the_shops_points_when_any_refund_is_planned_then_it_never_earns_naver_mileage(
+        amounts, remaining, rule, rate, earlier, back):
+    # given an order that earns the shop's 적립금 instead (E9), after any earlier partial refunds
+    used = amounts.mileage_use_won
+    returned_before = min(earlier, used)
+    back = min(back, used - returned_before)
+    # when any refund is planned, with any part of the order remaining
+    for left in (remaining, None):
+        plan = refund_plan(used_won=used, returned_before_won=returned_before, mileage_back_won=back,
+                           remaining=left, original_rate_x10=rate, rule=rule, earns_mileage=False)
+        # then the provider is never asked for an earn base: an order never earns both
+        assert plan.earn_base_after_won == 0 and plan.earn_after_won == 0
+    # and the same refund of an order earning Naver mileage keeps its earn on what remains
+    naver = refund_plan(used_won=used, returned_before_won=returned_before, mileage_back_won=back,
+                        remaining=remaining, original_rate_x10=rate, rule=rule)
+    assert naver.earn_base_after_won >= 0

@@ -73,3 +73,47 @@ def test_the_disclosure_states_the_rule_live(client, choosing_shop):
     settings.save()
     page = client.get("/earn-base/").content.decode()
     assert 'id="rule-earn-choice"' not in page and 'id="rule-earn-both"' in page
+
+
+def test_a_store_points_order_partly_returned_never_earns_naver_mileage_and_states_what_was_granted(
+        client, choosing_shop):
+    from portal.aftersales.common import RefundInput
+    from portal.aftersales.refunds import refund_complete
+    from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
+
+    shop = choosing_shop
+    buyer = shop.new_buyer(15_500)
+    hong = User.objects.get(username="hong")
+    client.force_login(hong)
+    # given a member's card order of two sample products (10,000원) earning 적립금 (2%), 1,000원 of mileage used
+    client.post("/shop/cart/add/", {"code": "1", "quantity": "2"})
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 1_000)
+    response = client.post("/shop/order/", {**MEMBER, "payment_method": "card", "card_number": "4111111111111111",
+                                            "earn_choice": "store", "store_points": "0"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    order = Order.objects.get()
+    assert order.store_points_earn_won == 180  # (10,000 − 1,000) × 2%
+    order_ship(order=order, invoice_no="123", company="CJ", by=None)
+    order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+    # when one of the two comes back with 500원 of the mileage, and 환불완료
+    line = order.lines.get()
+    request = return_request(order=Order.objects.get(pk=order.pk), lines={line.pk: 1}, by=None, reason="",
+                             data=RefundInput(cash_won=4_500, store_points_won=0, mileage_won=500))
+    return_mark_shipping(request=request, by=None)
+    refund = return_complete(request=request, by=None)
+    assert refund_complete(refund=refund, by=None)
+    # then the re-approval asks the provider for no Naver earn (the order earns the shop's 적립금, never both)
+    last = shop.balance(buyer)["transactions"][-1]
+    assert (last["amount"], last["earn"], last["use"]) == (0, 0, 500)
+    # and 구매확정 grants the 적립금 of what remains, which the statement then shows
+    points_before = hong.member.store_points_won
+    order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
+    hong.member.refresh_from_db()
+    granted = hong.member.store_points_won - points_before
+    assert granted == 90  # (5,000 − 500) × 2%
+    order = Order.objects.get(pk=order.pk)
+    assert order.store_points_granted_won == granted
+    from django.template.loader import render_to_string
+    statement = render_to_string("storefront/includes/statement.html", {"order": order})
+    assert 'id="store-points-granted">90원' in statement and "180원" not in statement

@@ -167,5 +167,6 @@ def refund_preview(refund: Refund) -> RefundPreview:
                            original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
                            earns_mileage=order.earn_choice != STORE)
         call, earn_after = plan.call, plan.earn_after_won
-    return RefundPreview(refund, refund.get_method_display(), refund.cash_won, _account(refund),
+    account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
+    return RefundPreview(refund, refund.get_method_display(), refund.cash_won, account,
                          refund.store_points_won, refund.mileage_won, call, earn_after)

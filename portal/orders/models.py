@@ -201,7 +201,7 @@ class Payment(models.Model):
 
 
 class PaymentCancelStatus(models.TextChoices):
-    PENDING = "pending", _("요청중")  # reserved under the payment's lock; the gateway is being asked
+    PENDING = "pending", _("요청중")  # reserved under the payment's lock; the gateway is asked, or has not answered yet
     DONE = "done", _("취소완료")  # the gateway cancelled it (or the shop paid the cash refund)
     FAILED = "failed", _("실패")  # the gateway refused: nothing was cancelled
 

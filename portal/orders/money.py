@@ -273,8 +273,10 @@ def _record(cancel_pk: int, result: GatewayResult | None, by) -> PaymentCancel:
     if cancel.status != PaymentCancelStatus.PENDING:
         return cancel  # recorded meanwhile (the scheduler, or another press)
     if result is None:
+        # no answer: whether the gateway acted is unknown, so the money stays reserved (요청중) until it answers —
+        # pressing again, or the scheduler, asks the same thing with the same key
         cancel.message = str(_("결제대행사가 응답하지 않았습니다. 다시 누르면 같은 요청으로 다시 묻습니다."))[:200]
-        _move_cancel(cancel, PaymentCancelStatus.FAILED, by=by, note="응답 없음", fields=("message",))
+        cancel.save(update_fields=["message"])
         return cancel
     cancel.gateway_tid, cancel.message = result.tid, result.message[:200]
     if result.approved:
@@ -363,7 +365,7 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
     result = _ask_gateway(payment, cancel)  # outside the transaction
     with transaction.atomic():
         cancel = _record(cancel.pk, result, by)
-    if cancel.status != PaymentCancelStatus.DONE:
+    if cancel.status != PaymentCancelStatus.DONE:  # refused, or no answer yet (요청중: the scheduler asks again)
         raise PaymentActionError(cancel.message)
     return cancel
 

@@ -39,7 +39,7 @@ def _charged_card_order(price: int):
 
 
 @pytest.mark.django_db(transaction=True)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(actions=ACTIONS, price=st.integers(1_000, 30_000))
 def test_what_goes_back_never_exceeds_the_charge(actions, price, monkeypatch):
     order = _charged_card_order(price)

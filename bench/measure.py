@@ -318,23 +318,35 @@ def refunds(scale, sandbox, api_id):
 
 
 def _refund_row_floor(ids) -> float:
-    """The floor of a refund's 환불완료: its bare row updates in one transaction each (the refund locked and marked,
-    a cancel row written, the payment's status updated), with no rule, no gateway and no provider; total ms."""
+    """The floor of a refund's 환불완료: the rows it writes, written bare — the refund and its order locked, the cancel
+    row and its state-change rows, the payment's status, the refund marked, the provider call's outbox row — in two
+    transactions each (before and after the gateway), with no rule, no read, no gateway and no provider; total ms."""
     from django.db import transaction
 
+    from mileage.models import OutboxMessage
     from portal.aftersales.models import Refund
-    from portal.orders.models import Payment, PaymentCancel
+    from portal.orders.models import Order, Payment, PaymentCancel, PaymentStateChange
 
     started = time.perf_counter()
     for pk in ids:
+        stamp = time.perf_counter_ns()
         with transaction.atomic():
             refund = Refund.objects.select_for_update().get(pk=pk)
-            refund.status = "done"
-            refund.save(update_fields=["status"])
+            Order.objects.select_for_update().filter(pk=refund.order_id).first()
             payment = Payment.objects.select_for_update().filter(order_id=refund.order_id).first()
-            PaymentCancel.objects.create(payment=payment, label="bench", amount_won=1,
-                                         idempotency_key=f"bench-floor:{pk}:{time.perf_counter_ns()}")
+            cancel = PaymentCancel.objects.create(payment=payment, label="bench", amount_won=1,
+                                                  idempotency_key=f"bench-floor:{pk}:{stamp}")
+            PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status="", to_status="pending")
+        with transaction.atomic():
+            Refund.objects.select_for_update().get(pk=pk)
+            PaymentCancel.objects.filter(pk=cancel.pk).update(status="done")
+            PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status="pending", to_status="done")
             Payment.objects.filter(pk=payment.pk).update(status=payment.status)
+            PaymentStateChange.objects.create(payment=payment, from_status=payment.status, to_status=payment.status)
+            Refund.objects.filter(pk=pk).update(status="done")
+            OutboxMessage.objects.create(kind="cancel", order_id=refund.order_id, payload={},
+                                         idempotency_key=f"bench-floor:{pk}:{stamp}", wire_key=f"bench:{stamp}",
+                                         next_attempt_at=timezone.now(), status="sent")
     return (time.perf_counter() - started) * 1000
 
 

@@ -11,6 +11,7 @@ from portal.aftersales.cancellations import order_cancel_after_payment
 from portal.aftersales.common import RefundInput
 from portal.aftersales.models import Refund, RefundReason
 from portal.numbering import REFUND_PREFIX, next_number, save_numbered
+from portal.orders import money
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from tests.factories import ProductFactory, order_for
 
@@ -18,6 +19,10 @@ from tests.factories import ProductFactory, order_for
 def _paid_orders(n: int) -> list[Order]:
     product = ProductFactory()
     orders = [order_for([(product, 1)], method=PaymentMethod.CARD) for _ in range(n)]
+    for order in orders:  # paid by card, through the money's owner
+        with transaction.atomic():
+            money.payment_open(order=order, method=PaymentMethod.CARD, amount_won=order.payable_won)
+            money.payment_charged(order=order, tid=f"TEST-{order.number}")
     Order.objects.filter(pk__in=[o.pk for o in orders]).update(status=OrderStatus.PAID)
     return list(Order.objects.filter(pk__in=[o.pk for o in orders]).order_by("pk"))
 

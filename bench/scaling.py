@@ -362,7 +362,7 @@ class Bench:
                 k, selection = job
                 base, session = desks[k % len(desks)]
                 response = session.post(base + "/console/refunds/", allow_redirects=False, timeout=120, data={
-                    "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""), "selection": selection})
+                    "csrfmiddlewaretoken": session.cookies.get("csrftoken", ""), "selection": selection, "confirm": "1"})
                 assert response.status_code == 302, response.status_code
 
             result = self.timed(nodes, jobs, complete)

@@ -248,7 +248,7 @@ def test_two_nodes_place_and_refund_every_order_once(tmp_path):
         def complete(job: tuple[int, int]) -> int:
             index, refund = job
             browser = desks[index % 2]
-            return browser.send("POST", "/console/refunds/?status=before", data={"selection": [refund]}).status_code
+            return browser.send("POST", "/console/refunds/?status=before", data={"selection": [refund], "confirm": "1"}).status_code
 
         jobs = [(i, refund) for refund in refunds for i in (0, 1)]
         with ThreadPoolExecutor(max_workers=6) as pool:

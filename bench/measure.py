@@ -319,11 +319,19 @@ def refunds(scale, sandbox, api_id):
 
 def _refund_row_floor(ids) -> float:
     """The floor of a refund's 환불완료: the rows it writes, written bare — the refund and its order locked, the cancel
-    row and its state-change rows, the payment's status, the refund marked, the provider call's outbox row — in two
-    transactions each (before and after the gateway), with no rule, no read, no gateway and no provider; total ms."""
+    row and its state-change rows, the payment's status, the refund marked, the provider call's outbox row, and the
+    provider's answer recorded (its event, the transaction's state and change row, the settlement lines, the outbox
+    row sent) — in the same three transactions (before the gateway, after it, the answer), with no rule, no read, no
+    gateway and no provider; total ms."""
     from django.db import transaction
 
-    from mileage.models import OutboxMessage
+    from mileage.models import (
+        MileageEvent,
+        MileageStateChange,
+        MileageTransaction,
+        OutboxMessage,
+        SettlementLine,
+    )
     from portal.aftersales.models import Refund
     from portal.orders.models import Order, Payment, PaymentCancel, PaymentStateChange
 
@@ -344,9 +352,21 @@ def _refund_row_floor(ids) -> float:
             Payment.objects.filter(pk=payment.pk).update(status=payment.status)
             PaymentStateChange.objects.create(payment=payment, from_status=payment.status, to_status=payment.status)
             Refund.objects.filter(pk=pk).update(status="done")
-            OutboxMessage.objects.create(kind="cancel", order_id=refund.order_id, payload={},
-                                         idempotency_key=f"bench-floor:{pk}:{stamp}", wire_key=f"bench:{stamp}",
-                                         next_attempt_at=timezone.now(), status="sent")
+            message = OutboxMessage.objects.create(kind="cancel", order_id=refund.order_id, payload={},
+                                                   idempotency_key=f"bench-floor:{pk}:{stamp}",
+                                                   wire_key=f"bench:{stamp}", next_attempt_at=timezone.now())
+        with transaction.atomic():
+            OutboxMessage.objects.select_for_update().get(pk=message.pk)
+            mileage = MileageTransaction.objects.select_for_update().get(order_id=refund.order_id)
+            event = MileageEvent.objects.create(transaction=mileage, kind="cancel", idempotency_key=f"bench:{stamp}")
+            now = timezone.now()
+            SettlementLine.objects.bulk_create([
+                SettlementLine(order_id=refund.order_id, event=event, kind=kind, amount_won=-1, month="2000-01",
+                               occurred_at=now) for kind in ("USE", "EARN")])
+            MileageTransaction.objects.filter(pk=mileage.pk).update(state=mileage.state)
+            MileageStateChange.objects.create(transaction=mileage, from_state=mileage.state, to_state=mileage.state,
+                                              event=event)
+            OutboxMessage.objects.filter(pk=message.pk).update(status="sent", sent_at=now)
     return (time.perf_counter() - started) * 1000
 
 

@@ -94,20 +94,7 @@ def test_an_expired_hold_is_refused(shop, sandbox_clock):
     assert shop.balance(buyer)["available"] == 15_500
 
 
-def test_a_lost_approval_answer_is_recovered_with_the_status_call(shop):
-    api_id, _key = non_holding_merchant(shop)
-    buyer = shop.new_buyer(15_500)
-    browser = buyer_with_choice(shop, buyer, 500)
-    # given the provider applies the approval and the answer is lost on the way back
-    shop.fault(api_id, "drop", count=1)
-    response = browser.post("/shop/order/", CARD)
-    # then the portal learnt the txId from the status call instead of guessing, and the order is placed once
-    assert response.status_code == 302, response.content.decode()[-2000:]
-    order = Order.objects.get()
-    assert order.status == OrderStatus.PAID and order.payments.get().status == PaymentStatus.APPROVED
-    transactions = shop.balance(buyer)["transactions"]
-    assert [t["state"] for t in transactions] == ["APPROVED"]
-    assert order.mileage.tx_id == transactions[0]["txId"] and order.mileage.state == TransactionState.APPROVED
+# a lost approval answer, in both provider profiles: test_provider_profiles.py
 
 
 def test_an_unreachable_provider_places_nothing_and_releases_the_hold(shop, settings):

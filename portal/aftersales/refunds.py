@@ -115,12 +115,14 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
         raise _not_paid(refund, error)
     result = money.refund_payout_send(cancel)  # outside any transaction
     with transaction.atomic():
+        # the same lock order as above (refund, order, payment, cancel): two refunds of one order never deadlock
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        order = lock_order(refund.order)
         cancel = money.refund_payout_record(cancel, result, by=by)
         if refund.status == RefundStatus.DONE:
             return False  # another press finished it with the same cancel
         if cancel.status == PaymentCancelStatus.DONE:
-            _finish(refund, lock_order(refund.order), by, now)
+            _finish(refund, order, by, now)
             return True
     raise _not_paid(refund, cancel.message)
 
@@ -137,8 +139,9 @@ def refunds_resume(*, now: datetime | None = None) -> int:
             continue
         with transaction.atomic():
             refund = Refund.objects.select_for_update().get(pk=refund.pk)
+            order = lock_order(refund.order)
             if refund.status == RefundStatus.BEFORE:
-                _finish(refund, lock_order(refund.order), refund.completed_by, now or timezone.now())
+                _finish(refund, order, refund.completed_by, now or timezone.now())
                 completed += 1
     return completed
 

@@ -267,9 +267,11 @@ def _ask_gateway(payment: Payment, cancel: PaymentCancel) -> GatewayResult | Non
 
 
 def _record(cancel_pk: int, result: GatewayResult | None, by) -> PaymentCancel:
-    """The gateway's answer, recorded (inside the caller's transaction)."""
+    """The gateway's answer, recorded (inside the caller's transaction). Locks the payment, then the cancel: the
+    order every writer of the money takes (the order first where the caller holds it, then the payment)."""
+    payment_id = PaymentCancel.objects.values_list("payment_id", flat=True).get(pk=cancel_pk)
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
     cancel = PaymentCancel.objects.select_for_update().get(pk=cancel_pk)
-    payment = Payment.objects.select_for_update().get(pk=cancel.payment_id)
     if cancel.status != PaymentCancelStatus.PENDING:
         return cancel  # recorded meanwhile (the scheduler, or another press)
     if result is None:

@@ -299,3 +299,34 @@ def test_two_operators_refund_complete_and_cancel_at_once_pay_the_buyer_once(sho
         s=Sum("amount_won"))["s"] == 19_500
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED
+
+
+@on_postgres
+def test_two_refunds_of_one_order_completed_at_once_both_pay_without_a_deadlock(shop, operator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from portal.aftersales.common import create_refund
+    from portal.aftersales.models import RefundReason
+
+    # given a 19,500원 card order with two card refunds waiting (10,000원 and 9,500원)
+    order, _ = place(shop, code="4", method="card")
+    refunds = [create_refund(timezone.now(), order=order, reason=RefundReason.CANCEL, cash_won=amount, method="card")
+               for amount in (10_000, 9_500)]
+    users = [User.objects.get(username="operator"), User.objects.get(username="admin")]
+
+    def complete(job):
+        refund, user = job
+        try:
+            return refund_complete(refund=refund, by=user)
+        finally:
+            connection.close()
+
+    # when two operators complete one each at the same moment
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(complete, zip(refunds, users, strict=True)))
+    # then both are paid, once each, and the charge is gone
+    assert results == [True, True]
+    assert gateway_cancelled_won(order.payments.get()) == 19_500
+    assert order.payments.get().status == PaymentStatus.CANCELLED

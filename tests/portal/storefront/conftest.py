@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.test import Client
 
 from mileage.models import MileageSettings
 from portal.demo.shop import load_demo
@@ -29,6 +30,15 @@ def choose_mileage(client, sandbox, buyer: str, use: int) -> dict:
     done = client.get("/mileage/popup/done/", params)
     assert done.status_code == 200, done.content.decode()
     return params
+
+
+def buyer_with_choice(shop, buyer: str, use: int, product: str = "4") -> Client:
+    """A browser with `product` (sample 4: 20,000원) in the cart and a `use` won choice from the popup."""
+    browser = Client()
+    browser.post("/shop/cart/add/", {"code": product, "quantity": "1"})
+    browser.get("/shop/order/")
+    choose_mileage(browser, shop, buyer, use)
+    return browser
 
 
 GUEST = {"orderer_name": "홍길동", "orderer_phone": "010-1234-5678", "orderer_email": "hong@example.com",

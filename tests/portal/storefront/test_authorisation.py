@@ -14,7 +14,7 @@ from mileage.services.transactions import outbox_deliver
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 from tests.sandbox_process import PopupRefused
 
-from .conftest import GUEST, choose_mileage, use_merchant
+from .conftest import GUEST, buyer_with_choice, choose_mileage, use_merchant
 
 pytestmark = pytest.mark.sandbox
 
@@ -29,15 +29,6 @@ def non_holding_merchant(shop) -> tuple[str, str]:
     shop.control("merchant", api_id=api_id, hash_key=hash_key, rate="1", holds_popup_use=False)
     use_merchant(api_id, hash_key)
     return api_id, hash_key
-
-
-def buyer_with_choice(shop, buyer: str, use: int, product: str = "4") -> Client:
-    """A browser with `product` (sample 4: 20,000원) in the cart and a `use` won choice from the popup."""
-    browser = Client()
-    browser.post("/shop/cart/add/", {"code": product, "quantity": "1"})
-    browser.get("/shop/order/")
-    choose_mileage(browser, shop, buyer, use)
-    return browser
 
 
 def assert_not_placed(order: Order) -> None:

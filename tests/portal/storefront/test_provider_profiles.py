@@ -19,7 +19,7 @@ from portal.aftersales.models import Refund, RefundStatus
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 from tests.provider_proxy import NOT_FOUND, ProviderProxy
 
-from .conftest import GUEST, choose_mileage, use_merchant
+from .conftest import GUEST, buyer_with_choice, use_merchant
 
 pytestmark = pytest.mark.sandbox
 
@@ -56,14 +56,6 @@ def operator(shop):
     return client
 
 
-def buyer_with_choice(shop, buyer: str, use: int, product: str = "1") -> Client:
-    browser = Client()
-    browser.post("/shop/cart/add/", {"code": product, "quantity": "1"})
-    browser.get("/shop/order/")
-    choose_mileage(browser, shop, buyer, use)
-    return browser
-
-
 def test_the_extensions_in_use_are_the_advertised_ones_narrowed_by_the_setting(profiled):
     profile, _api_id = profiled
     assert extensions.in_use() == (ALL if profile == "extended" else set())
@@ -76,7 +68,7 @@ def test_the_extensions_in_use_are_the_advertised_ones_narrowed_by_the_setting(p
 def test_an_order_with_mileage_is_placed_cancelled_and_refunded_alike(profiled, shop, operator, sent):
     profile, _api_id = profiled
     buyer = shop.new_buyer(15_500)
-    browser = buyer_with_choice(shop, buyer, 500)
+    browser = buyer_with_choice(shop, buyer, 500, "1")
     # the popup holds the use only where the provider offers the hold
     assert shop.balance(buyer)["held"] == (500 if profile == "extended" else 0)
     response = browser.post("/shop/order/", CARD)
@@ -104,7 +96,7 @@ def test_an_order_with_mileage_is_placed_cancelled_and_refunded_alike(profiled, 
 def test_a_lost_approval_answer_places_the_order_once(profiled, shop, sent):
     profile, api_id = profiled
     buyer = shop.new_buyer(15_500)
-    browser = buyer_with_choice(shop, buyer, 500)
+    browser = buyer_with_choice(shop, buyer, 500, "1")
     # given the provider applies the approval and the answer is lost on the way back
     shop.fault(api_id, "drop", count=1)
     response = browser.post("/shop/order/", CARD)
@@ -130,7 +122,7 @@ def test_a_hanging_provider_refuses_within_one_deadline_and_charges_nothing(prof
     monkeypatch.setattr("mileage.provider.outbox._schedule", lambda message_id: None)
     _profile, api_id = profiled
     buyer = shop.new_buyer(15_500)
-    browser = buyer_with_choice(shop, buyer, 500)
+    browser = buyer_with_choice(shop, buyer, 500, "1")
     # given the provider answers nothing for 4 s
     shop.fault(api_id, "timeout", count=5, delay=4.0)
     started = time.monotonic()
@@ -212,7 +204,7 @@ def test_an_advertised_status_call_answering_nonsense_never_refuses_the_buyer(sh
         cache.clear()
         buyer = shop.new_buyer(15_500)
         # when the buyer chooses 500원 and orders
-        browser = buyer_with_choice(shop, buyer, 500)
+        browser = buyer_with_choice(shop, buyer, 500, "1")
         response = browser.post("/shop/order/", CARD)
         # then the order is placed, the extension is treated as absent from then on, once
         assert response.status_code == 302, response.content.decode()[-1500:]
@@ -221,7 +213,7 @@ def test_an_advertised_status_call_answering_nonsense_never_refuses_the_buyer(sh
         assert (notice.api_id, notice.extension) == (api_id, "status")
         calls = len([p for p in proxy.paths if p.endswith("/status")])
         assert calls == 1
-        buyer_with_choice(shop, shop.new_buyer(15_500), 500)
+        buyer_with_choice(shop, shop.new_buyer(15_500), 500, "1")
         assert len([p for p in proxy.paths if p.endswith("/status")]) == calls
         # and the dashboard says so in a plain sentence
         dashboard = operator.get("/console/").content.decode()
@@ -236,7 +228,7 @@ def test_a_provider_answering_garbage_to_the_approval_charges_nothing(profiled, 
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
         buyer = shop.new_buyer(15_500)
-        browser = buyer_with_choice(shop, buyer, 500)
+        browser = buyer_with_choice(shop, buyer, 500, "1")
         response = browser.post("/shop/order/", CARD)
         page = response.content.decode()
         assert response.status_code == 400 and "주문하지 못했습니다" in page and "결제된 금액은 없습니다" in page

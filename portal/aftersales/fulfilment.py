@@ -16,7 +16,7 @@ from mileage.provider.client import Invoice
 from mileage.services.transactions import live_mileage, mileage_call, mileage_invoice_send
 from portal.accounts.services import store_points_change
 from portal.orders.amounts import Goods, build_amounts
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.money import payment_deposit_confirmed, payment_deposit_undone
 from portal.orders.services import order_set_status
 
@@ -44,6 +44,9 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
     """미입금상태로 전환: back to 입금전; the provider's deal-done is cancelled."""
     with transaction.atomic():
         order = lock_order(order)
+        # only a bank transfer whose deposit nothing has been paid back from: a card's charge stays at the gateway
+        if order.payment_method != PaymentMethod.BANK_TRANSFER or order.refunds.exists():
+            raise ActionError(_("미입금상태로 전환은 환불이 없는 무통장입금 주문만 할 수 있습니다."))
         order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
         payment_deposit_undone(order=order, by=by)
         if live_mileage(order):

@@ -330,3 +330,13 @@ def test_two_refunds_of_one_order_completed_at_once_both_pay_without_a_deadlock(
     assert results == [True, True]
     assert gateway_cancelled_won(order.payments.get()) == 19_500
     assert order.payments.get().status == PaymentStatus.CANCELLED
+
+
+def test_a_card_order_cannot_be_set_back_to_unpaid(shop, operator):
+    # a card charge stays at the gateway: 미입금상태로 전환 would hide it from every refund
+    order, _ = place(shop, method="card")
+    assert "미입금상태로 전환" not in operator.get(f"/console/orders/{order.number}/").content.decode()
+    page = operator.post(f"/console/orders/{order.number}/action/mark_unpaid/", follow=True).content.decode()
+    assert "무통장입금 주문만" in page
+    order.refresh_from_db()
+    assert order.status == "paid" and order.payments.get().status == PaymentStatus.APPROVED

@@ -21,7 +21,6 @@ from core.idempotency import action_key
 from mileage import wire
 from mileage.inflow import INFLOW_KEY
 from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
-from mileage.provider.client import REQ_TX_STATES
 
 OFFER_KEY = "mileage_offer"
 CHOICE_KEY = "mileage_choice"
@@ -78,8 +77,7 @@ def _opened_here(request: HttpRequest, client, req_tx_id: str, done_url: str) ->
     nonce alone binds the result, and a reqTxId is taken by one browser session only."""
     if extensions.uses(extensions.STATUS):
         try:
-            answer = extensions.call(extensions.STATUS, lambda: client.status(req_tx_id),
-                                     expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
+            answer = extensions.status_of(client, req_tx_id)
         except ProviderUnavailable:
             return None
         except ProviderError:

@@ -27,7 +27,7 @@ from django.utils.translation import gettext_lazy as _
 from mileage.models import MileageSettings, ProviderExtensionNotice
 from mileage.models.settings import ProviderProfile
 
-from .client import ApiResult, ProviderError, ProviderUnavailable, get_client
+from .client import REQ_TX_STATES, ApiResult, ProviderError, ProviderUnavailable, get_client
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +115,18 @@ def in_use(*, settings: MileageSettings | None = None, info: ProviderInfo | None
     api_id = settings.effective_credentials()[0]
     lost = set(ProviderExtensionNotice.objects.filter(api_id=api_id).values_list("extension", flat=True))
     return advertised - lost
+
+
+def labels(names) -> list[str]:
+    """The Korean names of these extensions, in the protocol notes' order (for the console)."""
+    return [str(label) for name, label in LABELS.items() if name in names]
+
+
+def status_of(client, req_tx_id: str, *, deadline: float | None = None) -> ApiResult | None:
+    """The status extension's answer for a reqTxId, or None when it turned out absent (marked so). Raises a protocol
+    error (e.g. 3001: no such reqTxId) or ProviderUnavailable as they are. Call it only where `uses(STATUS)`."""
+    return call(STATUS, lambda: client.status(req_tx_id, deadline=deadline),
+                expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
 
 
 def uses(name: str) -> bool:

@@ -39,7 +39,6 @@ from mileage.policy.constants import BUSINESS_TZ
 from mileage.policy.earn_choice import STORE
 from mileage.provider import extensions, outbox
 from mileage.provider.client import (
-    REQ_TX_STATES,
     ApiResult,
     Invoice,
     PaymentRequest,
@@ -160,8 +159,7 @@ def _status(client, req_tx_id: str, deadline: float, use_status: bool) -> ApiRes
     """The status extension's answer, or None when the provider does not offer it (or stopped making sense)."""
     if not use_status:
         return None
-    return extensions.call(extensions.STATUS, lambda: client.status(req_tx_id, deadline=deadline),
-                           expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
+    return extensions.status_of(client, req_tx_id, deadline=deadline)
 
 
 def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: float, *,

@@ -14,7 +14,7 @@ from portal.orders.models import Order
 from portal.orders.money import refund_method_error, refund_method_for
 
 from .errors import ActionError
-from .models import Refund
+from .models import Refund, RefundMethod
 from .selectors import refund_limits
 
 
@@ -61,7 +61,8 @@ def validate_refund(order: Order, data: RefundInput) -> None:
     cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
-    error = refund_method_error(order, data.method or refund_method_for(order), cash_won=data.cash_won,
+    method = data.method or refund_method_for(order)
+    error = refund_method_error(order, method, method_label=RefundMethod(method).label, cash_won=data.cash_won,
                                 has_account=bool(data.bank.strip() and data.account_no.strip() and data.holder.strip()))
     if error:
         raise ActionError(error, "method")

@@ -45,16 +45,21 @@ class RefundNotPaid(Exception):
         self.refund, self.message = refund, message
 
 
+def _plan(order: Order, mileage, refund: Refund, remaining):
+    """What this refund does to the order's mileage (the one call of mileage.policy.refund_plan)."""
+    return refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
+                       mileage_back_won=refund.mileage_won, remaining=remaining,
+                       original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
+                       earns_mileage=order.earn_choice != STORE)
+
+
 def _tell_provider(order: Order, refund: Refund, by) -> None:
     """The refund's mileage outcome, decided now by mileage.policy.refund_plan, sent through the outbox."""
     mileage = live_mileage(order)
     if mileage is None or refund.reason == RefundReason.EXCHANGE:  # an exchange re-approved when it was made
         return
     remaining = remaining_amounts(order)
-    plan = refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
-                       mileage_back_won=refund.mileage_won, remaining=remaining,
-                       original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
-                       earns_mileage=order.earn_choice != STORE)
+    plan = _plan(order, mileage, refund, remaining)
     if plan.call == CANCEL:
         mileage_cancel(order=order, because=refund.number, by=by)
     elif plan.call == REPAYMENT:
@@ -102,8 +107,9 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
             return False
         order = lock_order(refund.order)
         try:
-            cancel, ask = money.refund_payout_prepare(order=order, refund_number=refund.number, method=refund.method,
-                                                      amount_won=refund.cash_won, account=_account(refund), by=by)
+            cancel, ask = money.refund_payout_prepare(
+                order=order, refund_number=refund.number, method=refund.method,
+                method_label=refund.get_method_display(), amount_won=refund.cash_won, account=_account(refund), by=by)
         except money.PaymentActionError as exc:
             error = exc.message
         else:
@@ -165,10 +171,7 @@ def refund_preview(refund: Refund) -> RefundPreview:
     mileage = live_mileage(order)
     call, earn_after = "", None
     if mileage is not None and refund.reason != RefundReason.EXCHANGE and refund.status == RefundStatus.BEFORE:
-        plan = refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
-                           mileage_back_won=refund.mileage_won, remaining=remaining_amounts(order),
-                           original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
-                           earns_mileage=order.earn_choice != STORE)
+        plan = _plan(order, mileage, refund, remaining_amounts(order))
         call, earn_after = plan.call, plan.earn_after_won
     account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
     return RefundPreview(refund, refund.get_method_display(), refund.cash_won, account,

@@ -92,7 +92,7 @@ def provider_profile_summary() -> dict:
         "name": extensions.LABELS.get(n.extension, n.extension),
         "when": date_format(timezone.localtime(n.noticed_at), "Y-m-d H:i"), "detail": n.detail}
         for n in extensions.notices(current.effective_credentials()[0])]
-    return {"configured": True, "labels": [str(label) for name, label in extensions.LABELS.items() if name in used],
+    return {"configured": True, "labels": extensions.labels(used),
             "notices": notices}
 
 

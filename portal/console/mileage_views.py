@@ -55,7 +55,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         used = extensions.in_use(settings=current) if all(current.effective_credentials()) else frozenset()
         return render(request, self.template_name, {
             "form": form, "current": current, "check": check, "disclosure": live_disclosure(),
-            "extensions": [str(label) for name, label in extensions.LABELS.items() if name in used]}, status=status)
+            "extensions": extensions.labels(used)}, status=status)
 
     def post(self, request):
         current = MileageSettings.load()

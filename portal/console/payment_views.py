@@ -27,9 +27,9 @@ def payment_cancel_context(order: Order) -> dict:
     rows = []
     waiting = order.refunds.filter(status="before").aggregate(s=Sum("cash_won"))["s"] or 0
     for payment in order.payments.prefetch_related("cancels__created_by"):
-        left = cancellable_won(payment)
+        left, charged = cancellable_won(payment), still_charged_won(payment)
         rows.append({"payment": payment, "cancels": list(payment.cancels.all()), "left": left,
-                     "charged": still_charged_won(payment), "waiting": waiting if still_charged_won(payment) else 0,
+                     "charged": charged, "waiting": waiting if charged else 0,
                      "form": PaymentCancelForm(initial={"amount_won": left, "key": uuid.uuid4().hex}) if left else None})
     return {"payment_rows": rows}
 

@@ -70,11 +70,10 @@ def _move(payment: Payment, to_status: str, *, by=None, note: str = "", cancel: 
           fields: tuple[str, ...] = ()) -> None:
     """Move a locked payment along PAYMENT_TRANSITIONS and write the change row."""
     from_status = payment.status
-    if from_status == to_status and to_status != PaymentStatus.PARTIAL and not fields:
-        return
-    if from_status != to_status or to_status == PaymentStatus.PARTIAL:
-        if to_status not in PAYMENT_TRANSITIONS.get(from_status, set()):
-            raise PaymentTransitionNotAllowed(f"payment {payment.pk}: {from_status} → {to_status}")
+    if to_status not in PAYMENT_TRANSITIONS.get(from_status, set()):
+        if from_status == to_status:
+            return  # already there (partly cancelled again is a move of its own, in the table)
+        raise PaymentTransitionNotAllowed(f"payment {payment.pk}: {from_status} → {to_status}")
     payment.status = to_status
     payment.save(update_fields=["status", *fields])
     PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status=from_status, to_status=to_status,
@@ -98,9 +97,6 @@ def returned_won(payment: Payment) -> int:
     """What went back of the charge or is on its way (done and 요청중 cancels, cash refunds): never more than the
     charge."""
     return payment.cancels.exclude(status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
-
-
-cancelled_won = returned_won
 
 
 def returned_outside_refunds_won(order: Order) -> int:
@@ -133,15 +129,16 @@ def refund_method_for(order: Order) -> str:
     return REFUND_METHOD_OF.get(payment.method, "cash") if payment is not None else "cash"
 
 
-def refund_method_error(order: Order, method: str, *, cash_won: int, has_account: bool) -> str:
-    """Why a refund of `cash_won` cannot be paid back this way, or "" (checked when the refund is recorded)."""
+def refund_method_error(order: Order, method: str, *, method_label: str, cash_won: int, has_account: bool) -> str:
+    """Why a refund of `cash_won` cannot be paid back this way (`method`, shown as `method_label`), or "" (checked
+    when the refund is recorded)."""
     if cash_won <= 0:
         return ""
     payment = Payment.objects.filter(order=order).order_by("id").first()
     if method in REFUND_METHOD_OF.values() and (payment is None or REFUND_METHOD_OF.get(payment.method) != method):
         paid = payment.get_method_display() if payment is not None else "-"
         return _("이 주문은 %(paid)s(으)로 결제되어 %(method)s(으)로 돌려줄 수 없습니다.") % {
-            "paid": paid, "method": _(dict(REFUND_LABELS)[method])}
+            "paid": paid, "method": method_label}
     if method == "cash" and not has_account:
         return _("현금환불은 환불은행, 계좌번호, 예금주를 입력해 주세요.")
     if method == "points" and not order.member_id:
@@ -153,6 +150,14 @@ def still_charged_won(payment: Payment) -> int:
     if payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
         return 0
     return max(0, payment.amount_won - returned_won(payment))
+
+
+def _refuse_phone_after_its_day(payment: Payment, now: datetime) -> None:
+    """A mobile payment is cancelled on the day it was paid only (manual §7)."""
+    if payment.method != PaymentMethod.PHONE:
+        return
+    if (payment.approved_at or now).astimezone(BUSINESS_TZ).date() != now.astimezone(BUSINESS_TZ).date():
+        raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
 
 
 def cancel_label(payment: Payment, amount_won: int) -> str:
@@ -289,7 +294,7 @@ def _record(cancel_pk: int, result: GatewayResult | None, by) -> PaymentCancel:
     return cancel
 
 
-def refund_payout_prepare(*, order: Order, refund_number: str, method: str, amount_won: int,
+def refund_payout_prepare(*, order: Order, refund_number: str, method: str, method_label: str, amount_won: int,
                           account: str = "", by=None) -> tuple[PaymentCancel | None, bool]:
     """Inside 환불완료's first transaction: reserve the money movement of a refund. A cash refund is recorded done at
     once (the shop pays it, to `account`); a gateway refund is reserved 요청중 for the gateway. Returns the cancel and
@@ -312,16 +317,10 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, amou
     if REFUND_METHOD_OF.get(payment.method) != method:
         raise PaymentActionError(_("이 주문은 %(method)s(으)로 결제되지 않아 %(refund)s을(를) 할 수 없습니다. 환불 방식을 현금환불로 "
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
-                                                   "refund": _(dict(REFUND_LABELS).get(method, method))})
-    if payment.method == PaymentMethod.PHONE:
-        paid_on = (payment.approved_at or timezone.now()).astimezone(BUSINESS_TZ).date()
-        if paid_on != timezone.now().astimezone(BUSINESS_TZ).date():
-            raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
+                                                   "refund": method_label})
+    _refuse_phone_after_its_day(payment, timezone.now())
     return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
                     refund_number=refund_number, by=by)
-
-
-REFUND_LABELS = (("card", "카드취소"), ("transfer", "계좌이체취소"), ("phone", "휴대폰결제취소"), ("cash", "현금환불"))
 
 
 def refund_payout_send(cancel: PaymentCancel) -> GatewayResult | None:
@@ -354,12 +353,9 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
         whole = amount_won == payment.amount_won - returned_won(payment)
-        if payment.method == PaymentMethod.PHONE:
-            paid_on = (payment.approved_at or now).astimezone(BUSINESS_TZ).date()
-            if paid_on != now.astimezone(BUSINESS_TZ).date():
-                raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
-            if not whole:
-                raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다."))
+        _refuse_phone_after_its_day(payment, now)
+        if payment.method == PaymentMethod.PHONE and not whole:
+            raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다."))
         if payment.method == PaymentMethod.REALTIME_TRANSFER and not whole:
             raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다."))
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
@@ -386,6 +382,3 @@ def payment_cancels_resume(*, now: datetime | None = None) -> list[PaymentCancel
             finished.append(cancel)
     return finished
 
-
-def refund_payout_of(refund_number: str) -> PaymentCancel | None:
-    return PaymentCancel.objects.filter(idempotency_key=action_key("refund", refund_number, "payout")).first()

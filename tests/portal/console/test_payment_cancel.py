@@ -186,7 +186,7 @@ def test_a_refund_whose_process_died_after_the_gateway_answered_is_finished_by_t
     from django.db import transaction
 
     with transaction.atomic():
-        cancel, ask = money.refund_payout_prepare(order=order, refund_number=refund.number, method="card",
+        cancel, ask = money.refund_payout_prepare(order=order, refund_number=refund.number, method="card", method_label="카드취소",
                                                   amount_won=refund.cash_won)
     assert ask
     money.refund_payout_send(cancel)

@@ -25,6 +25,7 @@ from mileage.provider import ProviderError, ProviderUnavailable, extensions, get
 OFFER_KEY = "mileage_offer"
 CHOICE_KEY = "mileage_choice"
 NONCES_KEY = "mileage_popup_nonces"  # popups this session opened and has not heard back from
+POPUP_OWNER_KEY = "mileage_popup_owner"  # the browser session's token that takes a popup result's reqTxId
 LAST_REQ_KEY = "mileage_req_tx_id"  # the reqTxId the provider gave this session last: reopening reuses it
 MAX_OPEN_POPUPS = 5
 POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the provider
@@ -92,10 +93,11 @@ def _opened_here(request: HttpRequest, client, req_tx_id: str, done_url: str) ->
 def _first_session_for(request: HttpRequest, req_tx_id: str) -> bool:
     """A popup result's reqTxId is accepted in one browser session only (the first that brings it back), so a
     result copied into another session's doneUrl is refused there (shared through the cache by every node)."""
-    if not request.session.session_key:
-        request.session.save()
+    # the session's own token, not its key: the key changes when the buyer logs in between popup and done page
+    owner = request.session.get(POPUP_OWNER_KEY)
+    if not owner:
+        owner = request.session[POPUP_OWNER_KEY] = secrets.token_urlsafe(18)
     key = f"mileage:popup-owner:{req_tx_id}"
-    owner = request.session.session_key
     return cache.add(key, owner, POPUP_OWNER_SECONDS) or cache.get(key) == owner
 
 

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from portal.accounts.models import Member
 from portal.catalog.models import Category, Product
-from portal.orders.models import Order, OrderLine, PaymentMethod
+from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 
 
 class CategoryFactory(factory.django.DjangoModelFactory):
@@ -67,3 +67,18 @@ def order_for(products: list[tuple[Product, int]], *, method=PaymentMethod.BANK_
                                  quantity=qty, line_total_won=product.price_won * qty,
                                  is_excluded=hasattr(product, "mileage_exclusion"))
     return order
+
+
+def paid_order_for(products: list[tuple[Product, int]], **kwargs) -> Order:
+    """`order_for`, paid (결제완료): its payment taken through the money's owner (a charged card, a confirmed
+    deposit), so that what may be refunded is what the shop took."""
+    from django.db import transaction
+
+    from portal.orders.money import payment_charged, payment_open
+
+    order = order_for(products, **kwargs)
+    with transaction.atomic():
+        payment_open(order=order, method=order.payment_method, amount_won=order.payable_won)
+        payment_charged(order=order, tid=f"TID{order.pk}")
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    return Order.objects.get(pk=order.pk)

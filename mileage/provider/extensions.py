@@ -83,13 +83,16 @@ def _cache_key() -> str:
     return f"{RATE_CACHE_KEY}:{api_id}:{host}"
 
 
-def provider_info(*, timeout_seconds: int = 300) -> ProviderInfo:
+def provider_info(*, timeout_seconds: int = 300, cached_only: bool = False) -> ProviderInfo:
     """getAccumRate's answer for the configured credentials, cached (shared by every node through the cache); when
-    it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS."""
+    it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS. `cached_only`: what the cache holds,
+    never a call (nothing cached reads as no rate and no extension: the standard profile)."""
     key = _cache_key()
     cached = cache.get(key)
     if isinstance(cached, (list, tuple)) and len(cached) == 3:
         return ProviderInfo(cached[0], cached[1], frozenset(cached[2]))
+    if cached_only:
+        return ProviderInfo(None, "", frozenset())
     try:
         info = info_from(get_client().accum_rate(fresh=True))  # this cache is the one that counts
     except ProviderError as exc:
@@ -129,8 +132,10 @@ def status_of(client, req_tx_id: str, *, deadline: float | None = None) -> ApiRe
                 expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
 
 
-def uses(name: str) -> bool:
-    return name in in_use()
+def uses(name: str, *, cached_only: bool = False) -> bool:
+    """Whether the portal uses extension `name` now. `cached_only` (inside the approval's deadline): decided from
+    the cached getAccumRate answer alone, never by a call; nothing cached reads as the standard profile."""
+    return name in in_use(info=provider_info(cached_only=True) if cached_only else None)
 
 
 def unexpected(exc: ProviderError) -> bool:

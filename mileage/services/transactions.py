@@ -252,8 +252,9 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
     request = payment_request(order, mileage, lines=lines)
     deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS
     try:
+        # within the deadline: whether the provider offers the status call is read from the cache, never asked
         result = _approve_at_provider(approval_client(), request, mileage.approval_key, deadline,
-                                      use_status=extensions.uses(extensions.STATUS))
+                                      use_status=extensions.uses(extensions.STATUS, cached_only=True))
     except ProviderUnavailable as exc:
         _authorize_failed(order, exc.code)
         raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc

@@ -8,12 +8,14 @@ cancel leaves it 환불전 with the gateway's reason, and pressing again asks ag
 cancel). See docs/adr/0012-money-moves-at-refund-complete.md.
 """
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.idempotency import action_key
 from mileage.models import MileageSettings
@@ -31,9 +33,11 @@ from portal.orders import money
 from portal.orders.models import Order, OrderStatus, PaymentCancelStatus
 from portal.orders.services import order_set_status
 
-from .common import lock_order, return_points
+from .common import ActionError, lock_order, return_points
 from .models import ProviderCall, Refund, RefundMethod, RefundReason, RefundStatus
 from .selectors import remaining_amounts
+
+log = logging.getLogger(__name__)
 
 
 class RefundNotPaid(Exception):
@@ -86,6 +90,10 @@ def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
         order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
 
 
+def _has_account(refund: Refund) -> bool:
+    return bool(refund.bank.strip() and refund.account_no.strip() and refund.holder.strip())
+
+
 def _account(refund: Refund) -> str:
     return " ".join(part for part in (refund.bank, refund.account_no, refund.holder) if part)
 
@@ -107,6 +115,9 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
             return False
         order = lock_order(refund.order)
         try:
+            if refund.method == RefundMethod.CASH and refund.cash_won and not _has_account(refund):
+                raise money.PaymentActionError(_("현금환불할 계좌가 없습니다. 환불 방식 변경에서 환불은행, 계좌번호, 예금주를 "
+                                                 "입력해 주세요."))
             cancel, ask = money.refund_payout_prepare(
                 order=order, refund_number=refund.number, method=refund.method,
                 method_label=refund.get_method_display(), amount_won=refund.cash_won, account=_account(refund), by=by)
@@ -134,22 +145,49 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
 
 
 def refunds_resume(*, now: datetime | None = None) -> int:
-    """The scheduler: a refund whose gateway cancel a dead process left 요청중 is asked again with its key and, once
-    the gateway confirms, completed. Returns how many refunds it completed."""
+    """The scheduler: a refund whose gateway cancel a dead process left 요청중 is asked again with its key, and every
+    refund still 환불전 whose payout the gateway confirmed (now, or at an earlier sweep whose finish failed) is
+    completed — each on its own, so that one that fails is tried again at the next sweep and the others go on.
+    Returns how many refunds it completed."""
+    money.payment_cancels_resume(now=now)
     completed = 0
-    for cancel in money.payment_cancels_resume(now=now):
-        if not cancel.refund_number:
-            continue
-        refund = Refund.objects.filter(number=cancel.refund_number, status=RefundStatus.BEFORE).first()
-        if refund is None:
-            continue
-        with transaction.atomic():
-            refund = Refund.objects.select_for_update().get(pk=refund.pk)
-            order = lock_order(refund.order)
-            if refund.status == RefundStatus.BEFORE:
-                _finish(refund, order, refund.completed_by, now or timezone.now())
-                completed += 1
+    for pk in Refund.objects.filter(status=RefundStatus.BEFORE,
+                                    number__in=money.refunds_paid_out()).values_list("pk", flat=True):
+        try:
+            with transaction.atomic():
+                refund = Refund.objects.select_for_update().get(pk=pk)
+                order = lock_order(refund.order)
+                if refund.status == RefundStatus.BEFORE:
+                    _finish(refund, order, refund.completed_by, now or timezone.now())
+                    completed += 1
+        except Exception:
+            log.exception("refund %s: finishing after its payout failed; tried again at the next sweep", pk)
     return completed
+
+
+def refund_change_method(*, refund: Refund, method: str, bank: str = "", account_no: str = "", holder: str = "",
+                         by) -> Refund:
+    """환불 방식 변경 of a refund still 환불전: how its money goes back (카드취소 → 현금환불 when the gateway refuses,
+    a mobile payment past its day, a bank transfer's account). Refused while the gateway has not answered a
+    payout already asked for (the money may be on its way)."""
+    with transaction.atomic():
+        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        if refund.status != RefundStatus.BEFORE:
+            raise ActionError(_("환불완료된 환불은 환불 방식을 바꿀 수 없습니다."))
+        order = lock_order(refund.order)
+        if money.refund_payout_pending(refund.number):
+            raise ActionError(_("결제대행사가 아직 답하지 않은 환불입니다. 답을 받은 뒤에 환불 방식을 바꿀 수 있습니다."))
+        if method not in RefundMethod.values:
+            raise ActionError(_("환불 방식을 선택해 주세요."), "method")
+        refund.bank, refund.account_no, refund.holder = bank.strip(), account_no.strip(), holder.strip()
+        error = money.refund_method_error(order, method, method_label=RefundMethod(method).label,
+                                          cash_won=refund.cash_won, has_account=_has_account(refund),
+                                          refund_number=refund.number)
+        if error:
+            raise ActionError(error, "method")
+        refund.method, refund.payout_error = method, ""
+        refund.save(update_fields=["method", "bank", "account_no", "holder", "payout_error"])
+    return refund
 
 
 @dataclass(frozen=True)

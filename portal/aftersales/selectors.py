@@ -12,7 +12,7 @@ from mileage.selectors import mileage_for_order
 from portal.catalog.models import Product
 from portal.orders.amounts import PricedLine, build_amounts, goods_of, kept_lines
 from portal.orders.models import Order, OrderStatus
-from portal.orders.money import returned_outside_refunds_won
+from portal.orders.money import collected_won, returned_outside_refunds_won
 
 from .errors import ActionError
 from .models import Refund, RefundStatus, ReturnRequest
@@ -29,10 +29,12 @@ def mileage_in_open_returns(order: Order) -> int:
 
 
 def refund_limits(order: Order) -> dict[str, int]:
-    """What may still be refunded, in won: `cash` (of the payable), `points` (store points used) and `mileage`."""
+    """What may still be refunded, in won: `cash` (of what the shop took of the payable), `points` (store points
+    used) and `mileage`."""
     refunded = Refund.objects.filter(order=order).aggregate(cash=Sum("cash_won"), points=Sum("store_points_won"),
                                                             mileage=Sum("mileage_won"))  # one read of the refunds
-    return {"cash": max(0, order.payable_won - (refunded["cash"] or 0) - returned_outside_refunds_won(order)),
+    paid = min(order.payable_won, collected_won(order))  # never more than the shop took
+    return {"cash": max(0, paid - (refunded["cash"] or 0) - returned_outside_refunds_won(order)),
             "points": order.store_points_won - (refunded["points"] or 0),
             "mileage": order.mileage_use_won - (refunded["mileage"] or 0)}
 

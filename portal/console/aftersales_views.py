@@ -17,8 +17,8 @@ from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import exchange_complete
-from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
-from portal.aftersales.refunds import RefundNotPaid, refund_complete, refund_preview
+from portal.aftersales.models import Refund, RefundMethod, RefundStatus, ReturnRequest
+from portal.aftersales.refunds import RefundNotPaid, refund_change_method, refund_complete, refund_preview
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import exchange_quote, refund_limits
 from portal.catalog.models import Product
@@ -28,7 +28,15 @@ from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
 from .filters import RefundFilter
-from .forms import ExchangeForm, LineQuantitiesForm, NewProductsForm, RefundForm, ReturnForm, merge_errors
+from .forms import (
+    ExchangeForm,
+    LineQuantitiesForm,
+    NewProductsForm,
+    RefundForm,
+    RefundMethodForm,
+    ReturnForm,
+    merge_errors,
+)
 from .tables import BoundedPagingMixin, OutboxTable, PageSizeMixin, RefundTable
 
 
@@ -226,6 +234,37 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
             messages.success(request, _("환불완료 %(done)s건 (이미 완료된 %(skipped)s건 제외)") % {"done": done, "skipped": skipped}
                              if skipped else _("환불완료 %(done)s건") % {"done": done})
         return redirect(request.get_full_path())
+
+
+class RefundMethodView(OperatorRequiredMixin, View):
+    """환불 방식 변경 of a refund still 환불전: the way its money goes back and the account of a 현금환불."""
+
+    def _refund(self, pk) -> Refund:
+        return get_object_or_404(Refund.objects.select_related("order"), pk=pk)
+
+    def get(self, request, pk):
+        refund = self._refund(pk)
+        form = RefundMethodForm(initial={"method": refund.method, "bank": refund.bank,
+                                         "account_no": refund.account_no,
+                                         "holder": refund.holder or refund.order.orderer_name})
+        return self.render(request, refund, form)
+
+    def render(self, request, refund, form, status=200):
+        return render(request, "console/refund_method.html", {"refund": refund, "form": form}, status=status)
+
+    def post(self, request, pk):
+        refund = self._refund(pk)
+        form = RefundMethodForm(request.POST)
+        if not form.is_valid():
+            return self.render(request, refund, form, status=400)
+        try:
+            refund_change_method(refund=refund, by=request.user, **form.cleaned_data)
+        except ActionError as exc:
+            _apply_form_error(form, exc)
+            return self.render(request, refund, form, status=400)
+        messages.success(request, _("%(number)s의 환불 방식을 %(method)s(으)로 바꿨습니다.") % {
+            "number": refund.number, "method": RefundMethod(form.cleaned_data["method"]).label})
+        return redirect("console:refunds")
 
 
 def refund_confirmation(refunds: list[Refund], back: str) -> dict:

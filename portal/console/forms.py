@@ -26,6 +26,15 @@ class RefundForm(forms.Form):
     holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
 
 
+class RefundMethodForm(forms.Form):
+    """환불 방식 변경: the way a refund still 환불전 pays back, and the account of a 현금환불."""
+
+    method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices)
+    bank = forms.CharField(label=_("환불은행"), max_length=40, required=False)
+    account_no = forms.CharField(label=_("계좌번호"), max_length=40, required=False)
+    holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
+
+
 class ReturnForm(RefundForm):
     reason = forms.CharField(label=_("반품사유"), max_length=200, required=False)
 

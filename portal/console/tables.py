@@ -137,7 +137,11 @@ class RefundTable(BaseTable):
         return f"{record.cash_won - record.shipping_deduction_won + record.store_points_won:,}원"
 
     def render_method(self, record):
-        return record.get_method_display()
+        if record.status != "before":
+            return record.get_method_display()
+        return format_html('{} <a class="small d-block refund-method-change" href="{}">{}</a>',
+                           record.get_method_display(), reverse("console:refund-method", args=[record.pk]),
+                           _("환불 방식 변경"))
 
     def render_status(self, record):
         badge = status_badge(record.status, record.get_status_display())

@@ -24,6 +24,7 @@ urlpatterns = [
     path("returns/<int:pk>/<str:step>/", after.ReturnStepView.as_view(), name="return-step"),
     path("orders/<str:number>/exchange/", after.ExchangeView.as_view(), name="exchange"),
     path("refunds/", after.RefundListView.as_view(), name="refunds"),
+    path("refunds/<int:pk>/method/", after.RefundMethodView.as_view(), name="refund-method"),
     path("outbox/", after.OutboxListView.as_view(), name="outbox"),
     path("mileage/about/", joining_views.MileageAboutView.as_view(), name="mileage-about"),
     path("mileage/settings/", mileage_views.MileageSettingsView.as_view(), name="mileage-settings"),

@@ -99,19 +99,28 @@ def returned_won(payment: Payment) -> int:
     return payment.cancels.exclude(status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
+def collected_won(order: Order) -> int:
+    """What the shop took of the order: its charged payments (an exchange's 추가 결제예정 금액 is not money taken
+    until a payment takes it)."""
+    return Payment.objects.filter(order=order, status__in=(PaymentStatus.APPROVED, PaymentStatus.PARTIAL,
+                                                            PaymentStatus.CANCELLED)).aggregate(
+        s=Sum("amount_won"))["s"] or 0
+
+
 def returned_outside_refunds_won(order: Order) -> int:
     """What 결제취소 gave back without a refund (the refund limits leave it out)."""
     return PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
         status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
-def _waiting_refunds_won(payment: Payment) -> int:
-    """The money of the order's refunds still 환불전 whose payout is not reserved yet: 환불완료 will pay it, so
-    결제취소 leaves it alone (a reserved payout is counted in returned_won already)."""
+def _waiting_refunds_won(payment: Payment, *, but: str = "") -> int:
+    """The money of the order's refunds still 환불전 whose payout is not reserved yet (leaving out refund `but`):
+    환불완료 will pay it, so 결제취소 leaves it alone (a reserved payout is counted in returned_won already). Only
+    what the gateway pays back counts: a 현금환불 or 적립금환불 is the shop's own money."""
     reserved = payment.cancels.exclude(status=PaymentCancelStatus.FAILED).exclude(refund_number="").values(
         "refund_number")
-    return payment.order.refunds.filter(status="before").exclude(number__in=reserved).aggregate(
-        s=Sum("cash_won"))["s"] or 0
+    return payment.order.refunds.filter(status="before").exclude(
+        number__in=reserved).exclude(number=but).aggregate(s=Sum("cash_won"))["s"] or 0
 
 
 def cancellable_won(payment: Payment) -> int:
@@ -129,9 +138,10 @@ def refund_method_for(order: Order) -> str:
     return REFUND_METHOD_OF.get(payment.method, "cash") if payment is not None else "cash"
 
 
-def refund_method_error(order: Order, method: str, *, method_label: str, cash_won: int, has_account: bool) -> str:
+def refund_method_error(order: Order, method: str, *, method_label: str, cash_won: int, has_account: bool,
+                        refund_number: str = "") -> str:
     """Why a refund of `cash_won` cannot be paid back this way (`method`, shown as `method_label`), or "" (checked
-    when the refund is recorded)."""
+    when the refund is recorded, and when its 환불 방식 is changed: `refund_number` is then the refund itself)."""
     if cash_won <= 0:
         return ""
     payment = Payment.objects.filter(order=order).order_by("id").first()
@@ -139,11 +149,29 @@ def refund_method_error(order: Order, method: str, *, method_label: str, cash_wo
         paid = payment.get_method_display() if payment is not None else "-"
         return _("이 주문은 %(paid)s(으)로 결제되어 %(method)s(으)로 돌려줄 수 없습니다.") % {
             "paid": paid, "method": method_label}
+    if method in REFUND_METHOD_OF.values():  # the gateway's own rules, so that 환불완료 cannot be refused for them
+        try:
+            _refuse_phone_after_its_day(payment, timezone.now())
+            _refuse_partial(payment, cash_won, payment.amount_won - returned_won(payment)
+                            - _waiting_refunds_won(payment, but=refund_number))
+        except PaymentActionError as exc:
+            return exc.message
     if method == "cash" and not has_account:
         return _("현금환불은 환불은행, 계좌번호, 예금주를 입력해 주세요.")
     if method == "points" and not order.member_id:
         return _("비회원 주문은 적립금으로 환불할 수 없습니다.")
     return ""
+
+
+def refund_payout_pending(refund_number: str) -> bool:
+    """Whether the refund's payout was asked of the gateway and is still unanswered (요청중)."""
+    return PaymentCancel.objects.filter(refund_number=refund_number, status=PaymentCancelStatus.PENDING).exists()
+
+
+def refunds_paid_out():
+    """The numbers of the refunds whose payout is done (a queryset, for a subquery)."""
+    return PaymentCancel.objects.filter(status=PaymentCancelStatus.DONE).exclude(refund_number="").values(
+        "refund_number")
 
 
 def still_charged_won(payment: Payment) -> int:
@@ -158,6 +186,16 @@ def _refuse_phone_after_its_day(payment: Payment, now: datetime) -> None:
         return
     if (payment.approved_at or now).astimezone(BUSINESS_TZ).date() != now.astimezone(BUSINESS_TZ).date():
         raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
+
+
+def _refuse_partial(payment: Payment, amount_won: int, left_won: int) -> None:
+    """A mobile payment and a real-time transfer are cancelled whole or not at all (manual §7)."""
+    if amount_won >= left_won:
+        return
+    if payment.method == PaymentMethod.PHONE:
+        raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다. 현금환불로 처리해 주세요."))
+    if payment.method == PaymentMethod.REALTIME_TRANSFER:
+        raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
 
 
 def cancel_label(payment: Payment, amount_won: int) -> str:
@@ -245,14 +283,14 @@ def _reserve(payment: Payment, *, amount_won: int, key: str, label: str, refund_
     """Under the payment's lock: the cancel for `key` (a new one, or the earlier one to retry), and whether the
     gateway is to be asked. Refuses more than is left of the charge."""
     existing = PaymentCancel.objects.select_for_update().filter(idempotency_key=key).first()
-    if existing is not None:
-        if existing.status == PaymentCancelStatus.FAILED:
-            _move_cancel(existing, PaymentCancelStatus.PENDING, by=by, note="다시 요청")
-            return existing, True
+    if existing is not None and existing.status != PaymentCancelStatus.FAILED:
         return existing, existing.status == PaymentCancelStatus.PENDING
-    left = payment.amount_won - returned_won(payment)
-    if amount_won > left:
+    left = payment.amount_won - returned_won(payment)  # a refused cancel holds nothing: what is left is checked again
+    if (existing.amount_won if existing is not None else amount_won) > left:
         raise PaymentActionError(_("남은 결제금액(%(left)s원)보다 많이 돌려줄 수 없습니다.") % {"left": f"{left:,}"})
+    if existing is not None:  # the refused cancel asked again, with its own key
+        _move_cancel(existing, PaymentCancelStatus.PENDING, by=by, note="다시 요청")
+        return existing, True
     cancel = PaymentCancel.objects.create(payment=payment, label=label, amount_won=amount_won, idempotency_key=key,
                                           refund_number=refund_number, status=status, created_by=_uid(by))
     PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status="", to_status=status,
@@ -302,9 +340,16 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
     if amount_won <= 0:
         return None, False
     payment = _locked(order)
+    # the refund's payout made before (by an earlier press, or the scheduler): found first, whatever the payment's
+    # status is now (a whole refund leaves it 취소)
+    earlier = PaymentCancel.objects.select_for_update().filter(refund_number=refund_number).exclude(
+        status=PaymentCancelStatus.FAILED).first()
+    if earlier is not None:
+        return earlier, earlier.status == PaymentCancelStatus.PENDING
     if payment is None or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
         raise PaymentActionError(_("결제되지 않은 주문은 돈을 돌려줄 수 없습니다."))
-    key = action_key("refund", refund_number, "payout")
+    # bound to the refund and its 환불 방식: a refused 카드취소 changed to 현금환불 is a payout of its own
+    key = action_key("refund", refund_number, "payout", *([] if method in REFUND_METHOD_OF.values() else [method]))
     if method in SHOP_PAID:  # the shop pays it (to the account, or as store points): done when recorded
         label = SHOP_PAID[method]
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
@@ -319,6 +364,7 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
                                                    "refund": method_label})
     _refuse_phone_after_its_day(payment, timezone.now())
+    _refuse_partial(payment, amount_won, payment.amount_won - returned_won(payment))
     return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
                     refund_number=refund_number, by=by)
 
@@ -344,6 +390,9 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
         raise PaymentActionError(_("무통장입금은 결제취소가 없습니다. 환불관리에서 현금환불(계좌)로 처리해 주세요."))
     key = action_key("payment", str(payment.pk), "cancel", key)
     with transaction.atomic():
+        # the order first, then the payment: the lock order of every writer of the money (a refund recorded at the
+        # same moment holds the order, so the two never promise the same money)
+        Order.objects.select_for_update().only("pk").get(pk=payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if PaymentCancel.objects.filter(idempotency_key=key).exists():
             return None
@@ -352,12 +401,8 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
             raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
-        whole = amount_won == payment.amount_won - returned_won(payment)
         _refuse_phone_after_its_day(payment, now)
-        if payment.method == PaymentMethod.PHONE and not whole:
-            raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다."))
-        if payment.method == PaymentMethod.REALTIME_TRANSFER and not whole:
-            raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다."))
+        _refuse_partial(payment, amount_won, payment.amount_won - returned_won(payment))
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
                                 refund_number="", by=by)
     result = _ask_gateway(payment, cancel)  # outside the transaction
@@ -375,9 +420,13 @@ def payment_cancels_resume(*, now: datetime | None = None) -> list[PaymentCancel
     cutoff = (now or timezone.now()) - STUCK_AFTER
     finished = []
     for cancel in PaymentCancel.objects.filter(status=PaymentCancelStatus.PENDING, created_at__lte=cutoff):
-        result = _ask_gateway(Payment.objects.get(pk=cancel.payment_id), cancel)
-        with transaction.atomic():
-            cancel = _record(cancel.pk, result, None)
+        try:  # each on its own: one that fails is asked again at the next sweep, the others go on
+            result = _ask_gateway(Payment.objects.get(pk=cancel.payment_id), cancel)
+            with transaction.atomic():
+                cancel = _record(cancel.pk, result, None)
+        except Exception:
+            log.exception("payment cancel %s: resume failed", cancel.pk)
+            continue
         if cancel.status == PaymentCancelStatus.DONE:
             finished.append(cancel)
     return finished

@@ -10,13 +10,12 @@ from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.models import Refund, RefundReason, RefundStatus
 from portal.aftersales.selectors import exchange_quote, refund_limits, remaining_amounts
 from portal.orders.models import Order, OrderStatus, PaymentMethod
-from tests.factories import ProductFactory, order_for
+from tests.factories import ProductFactory, paid_order_for
 
 
 def _paid(products, *, mileage_use_won=0, original_earn_base_won=None) -> Order:
     """A paid card order; with mileage, its approved transaction at the provider."""
-    order = order_for(products, method=PaymentMethod.CARD, mileage_use_won=mileage_use_won)
-    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)
+    order = paid_order_for(products, method=PaymentMethod.CARD, mileage_use_won=mileage_use_won)
     if mileage_use_won:
         base = order.goods_won - mileage_use_won if original_earn_base_won is None else original_earn_base_won
         MileageTransaction.objects.create(order=order, req_tx_id=f"R{order.pk}", tx_id=f"T{order.pk}",

@@ -13,7 +13,7 @@ from portal.aftersales.models import Refund, RefundReason
 from portal.numbering import ORDER_PREFIX, REFUND_PREFIX, next_number, save_numbered
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.services import save_with_number
-from tests.factories import ProductFactory, order_for
+from tests.factories import ProductFactory, order_for, paid_order_for
 
 
 def _racing(monkeypatch, take) -> list[str]:
@@ -62,8 +62,7 @@ def test_given_another_refund_takes_the_number_just_read_when_an_order_is_cancel
         monkeypatch):
     # given two paid orders, the first one's refund being written by another operator at the same moment
     product = ProductFactory()
-    paid = [order_for([(product, 1)], method=PaymentMethod.CARD) for _ in range(2)]
-    Order.objects.filter(pk__in=[o.pk for o in paid]).update(status=OrderStatus.PAID)
+    paid = [paid_order_for([(product, 1)], method=PaymentMethod.CARD) for _ in range(2)]
     _racing(monkeypatch, lambda number: Refund.objects.create(number=number, order=paid[0],
                                                               reason=RefundReason.CANCEL, cash_won=1))
     # when the second order is cancelled after payment (배송전 취소)

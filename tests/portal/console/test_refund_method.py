@@ -1,0 +1,282 @@
+"""환불 방식 (ADR 0012): a refund is recorded only with a way of paying back that 환불완료 can carry out (a mobile
+payment is cancelled whole and on its day, a real-time transfer whole, a 현금환불 needs the account), and a refund
+still 환불전 can change its way — after the gateway refused, once the mobile payment's day has passed, or to add the
+account of a bank transfer's exchange refund — but never while a payout it asked for is unanswered. The scheduler
+finishes a refund whose payout went through, even when an earlier finish failed; the refund limits never exceed
+what the shop took."""
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db.models import Sum
+from django.utils import timezone
+
+from portal.aftersales import refunds as refunds_module
+from portal.aftersales.models import Refund, RefundStatus
+from portal.aftersales.refunds import RefundNotPaid, refund_complete, refunds_resume
+from portal.aftersales.selectors import refund_limits
+from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGateway
+from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStatus
+from portal.orders.money import PaymentActionError, payment_cancel
+
+from .conftest import place
+from .test_payment_cancel import ACCOUNT, gateway_cancelled_won, press_refund_complete, refund_by
+
+pytestmark = pytest.mark.sandbox
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="two writers at once need PostgreSQL row locks (make test runs it there)")
+
+
+def cancel_form(order, cash: int, method: str, **extra) -> dict:
+    return {"cash_won": str(cash), "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
+            "shipping_deduction_won": "0", "method": method, **extra}
+
+
+def change_method(operator, refund, method: str, **account):
+    return operator.post(f"/console/refunds/{refund.pk}/method/", {"method": method, **account})
+
+
+def test_a_partial_mobile_refund_is_refused_when_recorded_and_a_cash_refund_is_offered(shop, operator):
+    order, _ = place(shop, method="phone")
+    response = operator.post(f"/console/orders/{order.number}/cancel/",
+                             cancel_form(order, order.payable_won - 1_000, "phone"))
+    assert response.status_code == 400
+    assert "휴대폰결제는 부분취소할 수 없습니다. 현금환불로 처리해 주세요." in response.content.decode()
+    assert not Refund.objects.exists() and Order.objects.get(pk=order.pk).status == "paid"
+    refund = refund_by(operator, order, "cash", order.payable_won - 1_000, **ACCOUNT)
+    assert refund.method == "cash"
+
+
+def test_a_partial_realtime_transfer_refund_is_refused_when_recorded(shop, operator):
+    order, _ = place(shop, method="realtime")
+    response = operator.post(f"/console/orders/{order.number}/cancel/",
+                             cancel_form(order, order.payable_won - 1_000, "transfer"))
+    assert response.status_code == 400 and "계좌이체는 전액만 취소할 수 있습니다" in response.content.decode()
+    assert not Refund.objects.exists()
+
+
+def test_a_mobile_refund_past_its_day_changes_to_cash_and_is_paid_once(shop, operator):
+    # given a mobile payment's whole refund recorded on its day
+    order, buyer = place(shop, method="phone")
+    refund = refund_by(operator, order, "phone", order.payable_won)
+    # when the operator gets to 환불완료 the next day (the payment is now a day old)
+    order.payments.update(approved_at=timezone.now() - timedelta(days=1))
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BEFORE and "당일" in refund.payout_error
+    refunds_page = operator.get("/console/refunds/").content.decode()
+    assert f"/console/refunds/{refund.pk}/method/" in refunds_page and "환불 방식 변경" in refunds_page
+    # then changing the way back to the mobile payment is refused, and 현금환불 needs the account
+    page = operator.get(f"/console/refunds/{refund.pk}/method/").content.decode()
+    assert refund.number in page and "당일" in page
+    again = change_method(operator, refund, "phone")
+    assert again.status_code == 400 and "당일" in again.content.decode()
+    no_account = change_method(operator, refund, "cash")
+    assert no_account.status_code == 400 and "환불은행, 계좌번호, 예금주" in no_account.content.decode()
+    assert Refund.objects.get(pk=refund.pk).method == "phone"
+    for bad in ("", "bitcoin", "x" * 500):
+        assert change_method(operator, refund, bad).status_code == 400
+    assert Refund.objects.get(pk=refund.pk).method == "phone"
+    saved = change_method(operator, refund, "cash", **ACCOUNT)
+    assert saved.status_code == 302
+    refund.refresh_from_db()
+    assert (refund.method, refund.bank, refund.account_no, refund.holder, refund.payout_error) == (
+        "cash", "농협", "302-1234-5678", "홍길동", "")
+    # and 환불완료 pays it as cash to that account, the mobile payment is not cancelled at the gateway
+    confirmation = press_refund_complete(operator, refund)
+    assert f"현금환불 {order.payable_won:,}원 → 농협 302-1234-5678 홍길동" in confirmation
+    refund.refresh_from_db()
+    payment = order.payments.get()
+    assert refund.status == RefundStatus.DONE and payment.status == PaymentStatus.CANCELLED
+    assert gateway_cancelled_won(payment) == 0
+    assert shop.balance(buyer)["available"] == 15_500
+    # a done refund's way cannot change
+    assert change_method(operator, refund, "phone").status_code == 400
+    assert "환불 방식 변경" not in operator.get("/console/refunds/?status=done").content.decode()
+
+
+def test_a_card_refund_the_gateway_refuses_is_paid_as_cash_and_the_card_never_twice(shop, operator, monkeypatch):
+    order, _ = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    monkeypatch.setattr(PaymentGateway, "cancel", lambda self, **kwargs: GatewayResult(False, "", "한도 초과 거절"))
+    press_refund_complete(operator, refund)
+    assert Refund.objects.get(pk=refund.pk).payout_error == "한도 초과 거절"
+    assert change_method(operator, refund, "cash", **ACCOUNT).status_code == 302
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    payment = order.payments.get()
+    # one refused card cancel and one cash refund: the buyer is paid once, the books sum to the charge
+    assert sorted(payment.cancels.values_list("label", "status")) == [("카드결제취소", "failed"),
+                                                                      ("현금환불", "done")]
+    assert payment.cancels.filter(status="done").aggregate(s=Sum("amount_won"))["s"] == payment.amount_won
+    assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 0
+
+
+def test_the_way_cannot_change_while_the_gateway_has_not_answered(shop, operator, monkeypatch):
+    order, _ = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    real = PaymentGateway.cancel
+
+    def apply_then_time_out(self, **kwargs):
+        real(self, **kwargs)
+        raise GatewayUnavailable("read timeout")
+
+    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    with pytest.raises(RefundNotPaid):
+        refund_complete(refund=refund, by=User.objects.get(username="operator"))
+    # the card may well be cancelled already: paying cash as well would pay twice
+    response = change_method(operator, refund, "cash", **ACCOUNT)
+    assert response.status_code == 400 and "아직 답하지 않은" in response.content.decode()
+    refund.refresh_from_db()
+    assert refund.method == "card" and refund.bank == ""
+
+
+def _delivered_bank_order(shop, operator, code: str) -> Order:
+    order, _ = place(shop, code=code, method="bank")
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    operator.post(f"/console/orders/{order.number}/action/ship/", {"company": "CJ대한통운", "invoice_no": "1234"})
+    operator.post(f"/console/orders/{order.number}/action/deliver/")
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    return order
+
+
+def _exchange(operator, order, new_code: str):
+    line = order.lines.get()
+    response = operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", f"new_{new_code}": "1", "mileage_returned_won": "0", "action": "complete"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+
+
+def test_a_bank_transfers_exchange_refund_asks_for_the_account_before_it_pays(shop, operator):
+    # given a 10,000원 bank-transfer order exchanged for a 5,000원 product: a 현금환불 waits, with no account yet
+    order = _delivered_bank_order(shop, operator, "2")
+    _exchange(operator, order, "1")
+    refund = Refund.objects.get(order=order)
+    assert refund.method == "cash" and refund.cash_won == 5_000 and refund.account_no == ""
+    # when 환불완료 is pressed: nothing is paid to nowhere
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BEFORE and "계좌" in refund.payout_error
+    assert not PaymentCancel.objects.filter(refund_number=refund.number).exists()
+    # then with the account entered it is paid to it
+    assert change_method(operator, refund, "cash", **ACCOUNT).status_code == 302
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert PaymentCancel.objects.get(refund_number=refund.number).message == "농협 302-1234-5678 홍길동"
+
+
+def test_an_exchanges_payment_still_to_come_is_never_refunded(shop, operator):
+    # given a 5,000원 bank-transfer order exchanged for a 10,000원 product: 5,000원 추가 결제예정, not yet taken
+    order = _delivered_bank_order(shop, operator, "1")
+    _exchange(operator, order, "2")
+    order.refresh_from_db()
+    paid = order.payments.get().amount_won
+    assert order.payable_won == paid + 5_000
+    # then a refund may give back what the shop took, not the payment still to come
+    assert refund_limits(order)["cash"] == paid
+    page = operator.get(f"/console/orders/{order.number}/return/").content.decode()
+    assert f"최대 {paid:,}원" in page
+
+
+def test_a_failed_finish_after_the_payout_is_finished_at_the_next_sweep(shop, operator, monkeypatch):
+    order, buyer = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    # given a payout the gateway confirmed, whose refund a dead process never finished
+    real = PaymentGateway.cancel
+
+    def apply_then_time_out(self, **kwargs):
+        real(self, **kwargs)
+        raise GatewayUnavailable("read timeout")
+
+    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    with pytest.raises(RefundNotPaid):
+        refund_complete(refund=refund, by=User.objects.get(username="operator"))
+    monkeypatch.setattr(PaymentGateway, "cancel", real)
+    # when the scheduler's sweep records the payout but finishing the refund fails once
+    original = refunds_module._tell_provider
+
+    def fail_once(*args, **kwargs):
+        monkeypatch.setattr(refunds_module, "_tell_provider", original)
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(refunds_module, "_tell_provider", fail_once)
+    later = timezone.now() + timedelta(minutes=6)
+    assert refunds_resume(now=later) == 0
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BEFORE
+    payment = order.payments.get()
+    assert payment.status == PaymentStatus.CANCELLED  # the money went back
+    # then the next sweep finishes it, and pressing 환불완료 finds it done: the card is cancelled once
+    assert refunds_resume(now=later) == 1
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+    assert refund_complete(refund=refund, by=User.objects.get(username="operator")) is False
+    assert GatewayEntry.objects.filter(kind="cancel").count() == 1
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_pressing_again_after_the_sweep_recorded_the_payout_finishes_the_refund(shop, operator, monkeypatch):
+    order, buyer = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    real = PaymentGateway.cancel
+
+    def apply_then_time_out(self, **kwargs):
+        real(self, **kwargs)
+        raise GatewayUnavailable("read timeout")
+
+    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    with pytest.raises(RefundNotPaid):
+        refund_complete(refund=refund, by=User.objects.get(username="operator"))
+    monkeypatch.setattr(PaymentGateway, "cancel", real)
+    def fail(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(refunds_module, "_tell_provider", fail)
+    refunds_resume(now=timezone.now() + timedelta(minutes=6))  # the payout recorded done, the finish failed
+    assert order.payments.get().status == PaymentStatus.CANCELLED
+    monkeypatch.undo()
+    # the operator's press finds the payout done (the payment is 취소 now) and completes the refund
+    assert refund_complete(refund=refund, by=User.objects.get(username="operator")) is True
+    assert GatewayEntry.objects.filter(kind="cancel").count() == 1
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+@on_postgres
+def test_a_cancel_button_and_a_refund_recorded_at_once_never_promise_the_same_money(shop, operator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from portal.aftersales.cancellations import order_cancel_after_payment
+    from portal.aftersales.common import ActionError, RefundInput
+
+    for _round in range(3):
+        order, _ = place(shop, code="4", method="card")  # 19,500원 charged
+        payment = order.payments.get()
+        user = User.objects.get(username="operator")
+
+        def act(what, order=order, payment=payment, user=user):
+            try:
+                if what == "refund":
+                    order_cancel_after_payment(order=order, by=user, data=RefundInput(
+                        cash_won=payment.amount_won, store_points_won=0, mileage_won=order.mileage_use_won,
+                        method="card"))
+                else:
+                    payment_cancel(payment=payment, amount_won=payment.amount_won, key=f"whole-{order.pk}", by=user)
+                return True
+            except (ActionError, PaymentActionError):
+                return False
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(act, ["refund", "cancel"]))
+        promised = (Refund.objects.filter(order=order).aggregate(s=Sum("cash_won"))["s"] or 0) + (
+            PaymentCancel.objects.filter(payment=payment, refund_number="").exclude(status="failed").aggregate(
+                s=Sum("amount_won"))["s"] or 0)
+        assert sum(results) >= 1 and promised <= payment.amount_won

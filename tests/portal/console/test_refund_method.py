@@ -280,3 +280,24 @@ def test_a_cancel_button_and_a_refund_recorded_at_once_never_promise_the_same_mo
             PaymentCancel.objects.filter(payment=payment, refund_number="").exclude(status="failed").aggregate(
                 s=Sum("amount_won"))["s"] or 0)
         assert sum(results) >= 1 and promised <= payment.amount_won
+
+
+def test_a_refused_cancel_asked_again_is_checked_against_what_is_left(shop, operator):
+    from django.db import transaction
+
+    from portal.orders import money
+
+    order, _ = place(shop, code="4", method="card")  # 19,500원 charged
+    payment = order.payments.get()
+    # given a cancel of the whole charge the gateway refused, and then another one that took the whole charge
+    with transaction.atomic():
+        refused, _ask = money._reserve(payment, amount_won=19_500, key="first", label="카드결제취소",
+                                       refund_number="", by=None)
+        money._record(refused.pk, GatewayResult(False, "", "거절"), None)
+        taken, _ask = money._reserve(payment, amount_won=19_500, key="second", label="카드결제취소",
+                                     refund_number="", by=None)
+    # when the refused one is asked again with its key: refused, nothing is left to cancel
+    with pytest.raises(PaymentActionError) as caught, transaction.atomic():
+        money._reserve(payment, amount_won=19_500, key="first", label="카드결제취소", refund_number="", by=None)
+    assert "0원" in caught.value.message
+    assert PaymentCancel.objects.get(idempotency_key="first").status == "failed"

@@ -250,3 +250,34 @@ def test_joining_is_the_manuals_paper_flow_without_the_join_extension(profiled, 
     dashboard = operator.get("/console/").content.decode()
     assert ("확장 기능: 사용 선택 보류" in dashboard) == (profile == "extended")
     assert ("표준 프로토콜" in dashboard) == (profile == "standard")
+
+
+def test_a_buyer_who_logs_in_and_opens_the_popup_again_keeps_the_choice(profiled, shop):
+    # given a guest's order form whose popup result came back (the reqTxId is this browser's now)
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500, "4")
+    # when the buyer logs in (the session's key changes) and presses 적립/사용 again: the same reqTxId comes back
+    browser.force_login(User.objects.get(username="hong"))
+    opened = browser.get("/mileage/popup/open/")
+    params = shop.choose_in_popup(opened["Location"], buyer, 1_000)
+    # then the result is still this browser's, and a copy of it in another browser is refused
+    done = browser.get("/mileage/popup/done/", params)
+    assert done.status_code == 200, done.content.decode()[-800:]
+    other = Client()
+    other.post("/shop/cart/add/", {"code": "4", "quantity": "1"})
+    other.get("/shop/order/")
+    other.get("/mileage/popup/open/")
+    assert other.get("/mileage/popup/done/", params).status_code == 400
+
+
+@pytest.mark.extended
+def test_inside_the_approvals_deadline_the_extensions_are_read_from_the_cache_alone(shop, sent):
+    # given a provider advertising the status call, its getAccumRate answer not cached (expired, or another node)
+    extensions.forget_provider_info()
+    # when the approval asks whether to use the status call: no call is made, the standard way is taken
+    assert extensions.uses(extensions.STATUS, cached_only=True) is False
+    assert not any("getAccumRate" in path or "accum" in path.lower() for path in sent)
+    # once cached (the order form read it), the same question uses the extension
+    assert extensions.uses(extensions.STATUS) is True
+    calls = len(sent)
+    assert extensions.uses(extensions.STATUS, cached_only=True) is True and len(sent) == calls

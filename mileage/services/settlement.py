@@ -4,63 +4,101 @@ mileage.services.transactions with each provider answer) and its reconciliation 
 from dataclasses import dataclass, field
 
 from django.db.models import Q, Sum
+from django.utils.translation import gettext_lazy
 
 from mileage.models import SettlementKind, SettlementLine
 
 NEGATIVE = Q(amount_won__lt=0)
 
 
-@dataclass
-class StatementLine:
-    order_id: int
-    order_number: str
-    earned: int = 0
-    used: int = 0
-    cancelled: int = 0
+MERCHANT_PAYS, PROVIDER_PAYS = "merchant", "provider"
+PAYER_LABELS = {MERCHANT_PAYS: gettext_lazy("가맹점이 네이버에 지급"), PROVIDER_PAYS: gettext_lazy("네이버가 가맹점에 지급"),
+                "": gettext_lazy("주고받을 금액 없음")}
 
 
-@dataclass
-class Statement:
-    month: str
-    earned: int
-    used: int
-    cancelled: int
-    lines: list[StatementLine] = field(default_factory=list)
+@dataclass(frozen=True)
+class Balance:
+    """정산 차액 as every screen and export states it: a positive amount and who pays whom (the shop pays the earn,
+    the provider pays the use)."""
+
+    amount_won: int
+    payer: str  # MERCHANT_PAYS | PROVIDER_PAYS | "" (nothing to pay)
+
+    @classmethod
+    def of(cls, earned: int, used: int) -> "Balance":
+        net = earned - used
+        return cls(abs(net), MERCHANT_PAYS if net > 0 else PROVIDER_PAYS if net < 0 else "")
 
     @property
-    def net(self) -> int:
-        """What the shop pays the provider (negative: what the provider pays the shop)."""
-        return self.earned - self.used
+    def payer_label(self) -> str:
+        return str(PAYER_LABELS[self.payer])
 
 
-def statement_totals(month: str) -> tuple[int, int, int]:
-    """(earned, used, cancelled) for the month — one aggregate over the settlement lines."""
+@dataclass
+class MonthTotals:
+    """A month's earn and use after their cancellations, and the cancellations of each (positive amounts)."""
+
+    earned: int = 0
+    used: int = 0
+    earn_cancelled: int = 0
+    use_cancelled: int = 0
+
+    @property
+    def earned_before_cancels(self) -> int:
+        return self.earned + self.earn_cancelled
+
+    @property
+    def used_before_cancels(self) -> int:
+        return self.used + self.use_cancelled
+
+    @property
+    def balance(self) -> Balance:
+        return Balance.of(self.earned, self.used)
+
+    def add(self, kind: str, total: int, negative: int) -> None:
+        """A kind's sum of signed lines (`total`) and of its negative lines (`negative`, <= 0)."""
+        if kind == SettlementKind.EARN:
+            self.earned += total
+            self.earn_cancelled -= negative
+        else:
+            self.used += total
+            self.use_cancelled -= negative
+
+
+@dataclass
+class StatementLine(MonthTotals):
+    order_id: int = 0
+    order_number: str = ""
+
+
+@dataclass
+class Statement(MonthTotals):
+    month: str = ""
+    lines: list[StatementLine] = field(default_factory=list)
+
+
+def statement_totals(month: str) -> MonthTotals:
+    """The month's totals — one aggregate over the settlement lines."""
     rows = SettlementLine.objects.filter(month=month).values("kind").annotate(
         total=Sum("amount_won"), cancelled=Sum("amount_won", filter=NEGATIVE))
-    earned = used = cancelled = 0
+    totals = MonthTotals()
     for row in rows:
-        if row["kind"] == SettlementKind.EARN:
-            earned = row["total"] or 0
-        else:
-            used = row["total"] or 0
-        cancelled += -(row["cancelled"] or 0)
-    return earned, used, cancelled
+        totals.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
+    return totals
 
 
 def monthly_statement(month: str) -> Statement:
-    earned, used, cancelled = statement_totals(month)
+    totals = statement_totals(month)
     by_order: dict[int, StatementLine] = {}
     rows = (SettlementLine.objects.filter(month=month).values("order_id", "order__number", "kind")
             .annotate(total=Sum("amount_won"), cancelled=Sum("amount_won", filter=NEGATIVE))
             .order_by("order__number"))
     for row in rows:
-        line = by_order.setdefault(row["order_id"], StatementLine(row["order_id"], row["order__number"]))
-        if row["kind"] == SettlementKind.EARN:
-            line.earned += row["total"] or 0
-        else:
-            line.used += row["total"] or 0
-        line.cancelled += -(row["cancelled"] or 0)
-    return Statement(month, earned, used, cancelled, list(by_order.values()))
+        line = by_order.setdefault(row["order_id"], StatementLine(order_id=row["order_id"],
+                                                                  order_number=row["order__number"]))
+        line.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
+    return Statement(totals.earned, totals.used, totals.earn_cancelled, totals.use_cancelled, month=month,
+                     lines=list(by_order.values()))
 
 
 @dataclass(frozen=True)

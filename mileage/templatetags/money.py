@@ -1,4 +1,5 @@
-"""The one place amounts are formatted: `{{ amount|won }}` → "1,000원", `{{ rate_x10|rate }}` → "1.5"."""
+"""The one place amounts are formatted: `{{ amount|won }}` → "1,000원", `{{ deduction|won_minus }}` → "-1,000원",
+`{{ rate_x10|rate }}` → "1.5"."""
 
 from django import template
 
@@ -14,6 +15,16 @@ def won(value) -> str:
     except (TypeError, ValueError):
         return ""
     return f"{amount:,}원"
+
+
+@register.filter
+def won_minus(value) -> str:
+    """An amount taken off (a cancellation, a discount), shown with its minus sign; 0 stays "0원"."""
+    try:
+        amount = int(value)
+    except (TypeError, ValueError):
+        return ""
+    return won(-abs(amount))
 
 
 @register.filter

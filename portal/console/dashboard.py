@@ -19,6 +19,7 @@ from mileage.models import MileageSettings, SettlementKind
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, extensions, get_client
+from mileage.services.settlement import MonthTotals
 from portal.aftersales.models import Refund, RefundStatus
 from portal.ops.metrics import ops_summary
 from portal.orders.models import Order, OrderStatus
@@ -49,12 +50,13 @@ def month_sums(months: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
     return sums
 
 
-def month_statement(sums, month: str) -> dict:
-    """The month's (earned, used, cancelled, net), as mileage.services.settlement.statement_totals counts them."""
-    earned, earned_negative = sums.get((month, SettlementKind.EARN), (0, 0))
-    used, used_negative = sums.get((month, SettlementKind.USE), (0, 0))
-    cancelled = -(earned_negative + used_negative)
-    return {"earned": earned, "used": used, "cancelled": cancelled, "net": earned - used}
+def month_statement(sums, month: str) -> MonthTotals:
+    """The month's totals, as mileage.services.settlement.statement_totals counts them."""
+    totals = MonthTotals()
+    for kind in (SettlementKind.EARN, SettlementKind.USE):
+        total, negative = sums.get((month, kind), (0, 0))
+        totals.add(kind, total, negative)
+    return totals
 
 
 def monthly_series(months: list[str], sums=None) -> dict:

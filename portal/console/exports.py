@@ -9,12 +9,15 @@ import csv
 from collections.abc import Iterable
 
 from django.http import HttpResponse
+from django.utils.functional import Promise
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_cell(value):
+    if isinstance(value, Promise):  # a gettext_lazy label: its text in the active language
+        value = str(value)
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value

@@ -242,16 +242,17 @@ class SettlementView(OperatorRequiredMixin, View):
             "chart": monthly_series(last_months(date(year, number, 1)))})
 
 
-HEADER = ["주문번호", "적립 (가맹점 → 네이버)", "사용 (네이버 → 가맹점)", "취소"]
-
-
 def export_statement(statement, kind: str) -> HttpResponse:
-    rows = [[line.order_number, line.earned, line.used, line.cancelled] for line in statement.lines]
-    totals = ["합계", statement.earned, statement.used, statement.cancelled]
+    """The month's statement as CSV/XLSX (the same figures and the same 정산 차액 statement as the screen) or PDF."""
+    header = [_("주문번호"), _("적립 (가맹점 → 네이버)"), _("적립 취소"), _("사용 (네이버 → 가맹점)"), _("사용 취소")]
+    rows = [[line.order_number, line.earned, -line.earn_cancelled, line.used, -line.use_cancelled]
+            for line in statement.lines]
+    totals = [_("합계"), statement.earned, -statement.earn_cancelled, statement.used, -statement.use_cancelled]
+    balance = statement.balance
     name = f"settlement-{statement.month}"
     if kind in ("csv", "xlsx"):
-        return export_response([HEADER, *rows, totals, ["차액 (가맹점이 지급)", statement.net]], kind=kind,
-                               filename=name, sheet=statement.month)
+        return export_response([header, *rows, totals, [_("정산 차액"), balance.amount_won, balance.payer_label]],
+                               kind=kind, filename=name, sheet=statement.month)
     pdf = render_pdf("receipts/statement.html", {"statement": statement})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'

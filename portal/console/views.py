@@ -20,6 +20,7 @@ from django_tables2 import SingleTableMixin
 from wagtail.models import Revision
 
 from mileage.models import OperatorNotice
+from mileage.policy.constants import BUSINESS_TZ
 from portal.aftersales import fulfilment
 from portal.aftersales.common import ActionError
 from portal.orders.models import Order, OrderStatus
@@ -40,9 +41,10 @@ from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
 FILTER_FORM_CACHE_SECONDS = 3600
-EXPORT_COLUMNS = [("placed_at", "주문일"), ("number", "주문번호"), ("orderer_name", "주문자"),
-                  ("goods_won", "총주문금액"), ("payable_won", "실결제금액"), ("payment_method", "결제수단"),
-                  ("mileage_use_won", "네이버 마일리지 사용"), ("status", "처리상태")]
+EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_lazy("주문번호")),
+                  ("orderer_name", gettext_lazy("주문자")), ("goods_won", gettext_lazy("총주문금액")),
+                  ("payable_won", gettext_lazy("실결제금액")), ("payment_method", gettext_lazy("결제수단")),
+                  ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태"))]
 
 TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
                 "uses_mileage", "status")
@@ -119,7 +121,8 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
 
 def _export_rows(orders):
     for order in orders.iterator(chunk_size=2000):
-        yield [order.placed_at.strftime("%Y-%m-%d %H:%M:%S"), order.number, order.orderer_name, order.goods_won,
+        # business time (Asia/Seoul), as every screen shows it
+        yield [order.placed_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S"), order.number, order.orderer_name, order.goods_won,
                order.payable_won, ("M " if order.uses_mileage else "") + order.get_payment_method_display(),
                order.mileage_use_won, order.get_status_display()]
 
@@ -127,7 +130,7 @@ def _export_rows(orders):
 def export_orders(orders, kind: str) -> HttpResponse:
     header = [label for _field, label in EXPORT_COLUMNS]
     return export_response(itertools.chain([header], _export_rows(orders)), kind=kind, filename="orders",
-                           sheet="주문")
+                           sheet=_("주문"))
 
 
 class OrderDetailView(OperatorRequiredMixin, TemplateView):

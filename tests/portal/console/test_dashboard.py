@@ -55,7 +55,7 @@ def test_dashboard_shows_todays_orders_the_queues_and_the_month(operator):
     page = operator.get("/console/").content.decode()
     # then
     assert "대시보드" in page and 'id="breadcrumb"' in page
-    assert "4건" in page and "45원" in page and "500원" in page and "-455원" in page
+    assert "4건" in page and "45원" in page and "500원" in page and 'id="dash-balance">455원' in page and "<strong>네이버가 가맹점에 지급</strong>" in page
     assert "/console/refunds/?status=before" in page and "/console/outbox/" in page
     assert 'id="mileage-chart-data"' in page and "<script>" not in page
 
@@ -106,10 +106,13 @@ def test_dashboard_sums_are_the_ledgers_to_the_won_and_fresh(operator):
     sums = month_sums(months)
     for month in (this, last, months[0]):
         shown = month_statement(sums, month)
-        assert (shown["earned"], shown["used"], shown["cancelled"]) == statement_totals(month)
-    earned, used, cancelled = statement_totals(this)
-    assert earned != 0 and used != 0 and cancelled > 0
+        assert shown == statement_totals(month)
+    totals = statement_totals(this)
+    earned, used = totals.earned, totals.used
+    assert earned != 0 and used != 0 and totals.earn_cancelled > 0 and totals.use_cancelled > 0
     page = operator.get("/console/").content.decode()
     assert f'id="dash-earned">{earned:,}원' in page and f'id="dash-used">{used:,}원' in page
-    assert f'id="dash-net">{earned - used:,}원' in page
+    assert f'id="dash-balance">{abs(earned - used):,}원' in page
+    payer = "가맹점이 네이버에 지급" if earned > used else "네이버가 가맹점에 지급"
+    assert f"<strong>{payer}</strong>" in page
     assert "99,999" not in page

@@ -125,7 +125,13 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     page = operator.get("/console/mileage/settlement/").content.decode()
     assert 'id="reconciled"' in page, page[page.find("대사 결과"):][:1500]
     # earned: 45 + 0 + (90 → 45) + 45 ; used: 500 + 0 + (1,000 → 500) + (500 → 0)
-    assert 'id="earned">135원' in page and 'id="used">1,000원' in page and 'id="net">-865원' in page
+    assert 'id="earned">135원' in page and 'id="used">1,000원' in page
+    # 정산 차액 is one positive amount and who pays whom, the same on the dashboard
+    assert 'id="balance">865원' in page and "<strong>네이버가 가맹점에 지급</strong>" in page
+    assert "가맹점이 네이버에 지급" not in page
+    dashboard = operator.get("/console/").content.decode()
+    assert 'id="dash-balance">865원' in dashboard and "<strong>네이버가 가맹점에 지급</strong>" in dashboard
+    assert 'id="dash-earned">135원' in dashboard and 'id="dash-used">1,000원' in dashboard
     # a deliberately broken record shows up as a mismatch with a link to the order
     event = paid.mileage.events.first()
     SettlementLine.objects.create(order=paid, event=event, kind=SettlementKind.EARN, amount_won=1,
@@ -133,9 +139,11 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     page = operator.get("/console/mileage/settlement/").content.decode()
     assert "금액 다름" in page and f"/console/orders/{paid.number}/" in page
     csv_text = operator.get("/console/mileage/settlement/", {"export": "csv"}).content.decode("utf-8-sig")
-    assert paid.number in csv_text and "합계,136,1000" in csv_text
-    pdf = operator.get("/console/mileage/settlement/", {"export": "pdf"}).content
-    assert "정산서" in PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+    assert paid.number in csv_text and "\r\n합계,136," in csv_text
+    assert "정산 차액,864,네이버가 가맹점에 지급" in csv_text
+    pdf_text = PdfReader(io.BytesIO(operator.get("/console/mileage/settlement/", {"export": "pdf"}).content)
+                         ).pages[0].extract_text()
+    assert "정산서" in pdf_text and "864원" in pdf_text and "네이버가 가맹점에 지급" in pdf_text
 
 
 def test_receipts_show_the_mileage_line_and_are_cached(shop, operator, media):

@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -96,6 +96,15 @@ def test_export_csv_and_xlsx(operator):
     response = operator.get("/console/orders/", {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 6 and sheet.cell(1, 2).value == "주문번호"
+
+
+def test_the_export_writes_the_order_date_in_business_time(operator):
+    # an order placed at 07:44 on 4 December in Seoul (22:44 on the 3rd in UTC)
+    order = many_orders(1)[0]
+    Order.objects.filter(pk=order.pk).update(placed_at=datetime(2026, 12, 3, 22, 44, tzinfo=UTC))
+    response = operator.get("/console/orders/", {"export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[1][0] == "2026-12-04 07:44:00" and rows[1][1] == order.number
 
 
 def test_deep_pages_show_the_same_rows_as_plain_offsets(operator, monkeypatch):

@@ -68,11 +68,25 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         if action == "check":
             return self.render(request, form, current, check=self.check(form.cleaned_data["api_id"],
                                                                         form.cleaned_data["hash_key"]))
+        keys_changed = (form.cleaned_data["api_id"], form.cleaned_data["hash_key"]) != (current.api_id,
+                                                                                       current.hash_key)
+        # new keys are tried before they are kept: a key the provider refuses would fail every buyer's popup
+        check = self.check(form.cleaned_data["api_id"], form.cleaned_data["hash_key"]) if keys_changed else None
         saved = form.save(commit=False)
         saved.updated_by = request.user
+        switched_off = check is not None and not check["ok"] and saved.service_enabled
+        if switched_off:
+            saved.service_enabled = False
         saved.save()
         extensions.forget_provider_info()
-        messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
+        if switched_off:
+            messages.error(request, _("새 가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않아 서비스를 껐습니다. 키를 확인한 뒤 "
+                                      "서비스를 다시 켜 주세요. (%(reason)s)") % {"reason": check["message"]})
+        elif check is not None and not check["ok"]:
+            messages.warning(request, _("설정을 저장했습니다. 다만 새 키로 연결되지 않습니다: %(reason)s") % {
+                "reason": check["message"]})
+        else:
+            messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
         return redirect("console:mileage-settings")
 
     @staticmethod

@@ -3,6 +3,7 @@
 import io
 import zipfile
 from datetime import datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,85 @@ def test_settings_validate_mask_check_and_guard_the_switch(shop, operator, clien
     assert "적립 기준 안내 페이지가 게시되어 있지 않습니다" in page
     assert not MileageSettings.load().service_enabled
     EarnBaseDisclosurePage.objects.get().save_revision().publish()
+    operator.post(url, {"action": "enable"})
+    assert MileageSettings.load().service_enabled
+
+
+class _FormFields(HTMLParser):
+    """The fields a browser sends for the settings form (the one with the save button), as typed on the page."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and "novalidate" in a:
+            self._in_form = True
+        if not self._in_form or tag != "input" or not a.get("name"):
+            return
+        kind = a.get("type", "text")
+        if kind in ("checkbox", "radio"):
+            if "checked" in a:
+                self.fields.append((a["name"], a.get("value", "on")))
+        elif kind not in ("submit", "button"):
+            self.fields.append((a["name"], a.get("value", "") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+
+
+SETTINGS_FIELDS = ("api_id", "hash_key", "subtract_discounts", "subtract_store_points", "include_shipping",
+                   "store_points_first", "service_enabled", "store_points_rate_x10", "buyer_chooses_earn",
+                   "provider_profile")
+
+
+def _settings_row() -> tuple:
+    current = MileageSettings.load()
+    return tuple(getattr(current, name) for name in SETTINGS_FIELDS)
+
+
+def test_the_settings_form_saved_as_shown_changes_nothing(shop, operator):
+    # given every setting away from its default
+    current = MileageSettings.load()
+    current.subtract_discounts, current.include_shipping, current.store_points_first = False, True, False
+    current.store_points_rate_x10, current.buyer_chooses_earn, current.provider_profile = 25, True, "standard"
+    current.save()
+    before = _settings_row()
+    # when the operator opens 노출설정 및 셋팅 and presses 설정 without touching anything
+    parser = _FormFields()
+    parser.feed(operator.get("/console/mileage/settings/").content.decode())
+    data = {}
+    for name, value in parser.fields:
+        data.setdefault(name, value)
+    assert data["store_points_rate"] == "2.5" and data["provider_profile"] == "standard"
+    assert data.get("buyer_chooses_earn") == "on" and "subtract_discounts" not in data
+    response = operator.post("/console/mileage/settings/", {**data, "action": "save"})
+    # then every setting is as it was (the hash key field starts empty and keeps the stored key)
+    assert response.status_code == 302
+    assert _settings_row() == before
+
+
+def test_a_key_change_is_checked_and_a_refused_key_switches_the_service_off(shop, operator):
+    url = "/console/mileage/settings/"
+    operator.post(url, {"action": "enable"})
+    assert MileageSettings.load().service_enabled
+    base = {"subtract_discounts": "on", "subtract_store_points": "on", "store_points_first": "on",
+            "store_points_rate": "0", "provider_profile": "auto", "action": "save"}
+    # saving the same keys asks nothing and keeps the service on
+    page = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": ""}, follow=True).content.decode()
+    assert "설정을 저장했습니다" in page and MileageSettings.load().service_enabled
+    # a hash key the provider refuses: kept, but the service is switched off, and the page says why
+    page = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": "f" * 40}, follow=True).content.decode()
+    assert "연결되지 않아 서비스를 껐습니다" in page and "[2003]" in page
+    current = MileageSettings.load()
+    assert not current.service_enabled and current.hash_key == "f" * 40
+    # the right key again: saved, connected; the service stays off until the operator switches it on
+    page = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": "aaf23a53f426561f62e71139c5f27adfd67da711"},
+                         follow=True).content.decode()
+    assert "설정을 저장했습니다" in page and not MileageSettings.load().service_enabled
     operator.post(url, {"action": "enable"})
     assert MileageSettings.load().service_enabled
 

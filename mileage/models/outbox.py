@@ -11,22 +11,34 @@ class OutboxStatus(models.TextChoices):
     FAILED = "failed", _("실패")  # the provider refused, or the retries ran out: an operator must look
 
 
+class OutboxKind(models.TextChoices):
+    """The provider calls that follow a state change (PROTOCOL §2), as the console names them."""
+
+    ABORT = "abort", _("승인취소")
+    STATED = "stated", _("거래완료")
+    CANCEL_STATED = "cancel_stated", _("거래완료 취소")
+    CANCEL = "cancel", _("적립/사용 취소")
+    CONFIRMED = "confirmed", _("구매확정")
+    REPAYMENT = "repayment", _("재승인")
+    INVOICE = "invoice", _("배송정보")
+
+
 class OutboxMessage(models.Model):
-    kind = models.CharField(max_length=16)
+    kind = models.CharField(_("요청"), max_length=16, choices=OutboxKind.choices)
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT,
-                              related_name="outbox_messages")
+                              related_name="outbox_messages", verbose_name=_("주문번호"))
     payload = models.JSONField(default=dict)
     idempotency_key = models.CharField(max_length=100, unique=True)  # one operation, once, in this portal
     # The Idempotency-Key sent on every try: the operation's key plus a token drawn once, so that it is unique at the
     # provider across portals and across a reset of this portal's database.
     wire_key = models.CharField(max_length=140, unique=True)
-    status = models.CharField(max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
-    attempts = models.PositiveIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    last_error = models.TextField(blank=True)
+    status = models.CharField(_("상태"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveIntegerField(_("시도 횟수"), default=0)
+    next_attempt_at = models.DateTimeField(_("다음 시도"))
+    last_error = models.TextField(_("마지막 오류"), blank=True)
     response = models.JSONField(default=dict, blank=True)
     provider_ms = models.PositiveIntegerField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("요청 시각"), auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -27,7 +27,7 @@ from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
-from .filters import RefundFilter
+from .filters import OutboxFilter, RefundFilter
 from .forms import (
     ExchangeForm,
     LineQuantitiesForm,
@@ -282,7 +282,7 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
     template_name = "console/outbox.html"
     table_class = OutboxTable
     model = OutboxMessage
-    filterset_fields = ["status", "kind"]
+    filterset_class = OutboxFilter
 
     def get_queryset(self):
         return OutboxMessage.objects.filter(Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING,

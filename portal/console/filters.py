@@ -7,6 +7,8 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from mileage.models import OutboxMessage, OutboxStatus
+from mileage.models.outbox import OutboxKind
 from mileage.policy.constants import BUSINESS_TZ
 from portal.aftersales.models import Refund, RefundMethod, RefundStatus
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
@@ -82,3 +84,12 @@ class RefundFilter(filters.FilterSet):
 
     def filter_period(self, queryset, name, value):
         return queryset.filter(created_at__gte=_period_start(value)) if value else queryset
+
+
+class OutboxFilter(filters.FilterSet):
+    status = filters.ChoiceFilter(label=_("상태"), choices=OutboxStatus.choices, empty_label=_("전체"))
+    kind = filters.ChoiceFilter(label=_("요청"), choices=OutboxKind.choices, empty_label=_("전체"))
+
+    class Meta:
+        model = OutboxMessage
+        fields = ["status", "kind"]

@@ -113,7 +113,7 @@ def _table_html(attributes: str, headings: list[str], rows: str, pagination: str
 
 def _empty_rows(rows: str, columns: int, empty_text) -> str:
     if not rows and empty_text:
-        return f'<tr><td colspan="{columns}">{escape(empty_text)}</td></tr>'
+        return f'<tr><td colspan="{columns}" class="text-center text-body-secondary py-4 empty">{escape(empty_text)}</td></tr>'
     return rows
 
 

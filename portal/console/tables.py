@@ -92,6 +92,7 @@ class BaseTable(tables.Table):
     class Meta:
         attrs = {"class": "console-table table table-sm table-hover align-middle"}
         template_name = "console/table.html"
+        empty_text = _("조건에 맞는 항목이 없습니다.")
 
 
 class OrderTable(BaseTable):
@@ -155,11 +156,18 @@ class RefundTable(BaseTable):
 
 
 class OutboxTable(BaseTable):
+    id = tables.Column(verbose_name=_("번호"))
+    created_at = tables.DateTimeColumn(verbose_name=_("요청 시각"), format="Y-m-d H:i")
+    next_attempt_at = tables.DateTimeColumn(verbose_name=_("다음 시도"), format="Y-m-d H:i")
+    last_error = tables.Column(verbose_name=_("마지막 오류"), default="")
     retry = tables.TemplateColumn(template_name="console/outbox_retry.html", verbose_name="", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = OutboxMessage
         fields = ("id", "kind", "order", "status", "attempts", "last_error", "created_at", "next_attempt_at")
+
+    def render_kind(self, record):
+        return record.get_kind_display()
 
     def render_status(self, record):
         return status_badge(record.status, record.get_status_display())

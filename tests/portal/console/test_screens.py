@@ -131,3 +131,15 @@ def test_refunds_of_one_order_are_listed_without_a_status(operator):
     # then the waiting refund is listed, the other order's is not
     assert "R-WAIT" in page and "R-DONE" not in page
     assert "R-DONE" in operator.get("/console/refunds/", {"status": "done"}).content.decode()
+
+
+def test_the_outbox_and_an_empty_search_read_in_korean(operator):
+    page = operator.get("/console/outbox/").content.decode()
+    for heading in ("번호", "요청", "주문번호", "상태", "시도 횟수", "마지막 오류", "요청 시각", "다음 시도"):
+        assert f">{heading}<" in page or f">{heading}</a>" in page, heading
+    for english in ("Status", "Kind", "Attempts", "Last error", "Created at", "Next attempt at", "---------"):
+        assert english not in page, english
+    assert "조건에 맞는 항목이 없습니다." in page
+    many_orders(2)
+    page = operator.get("/console/orders/", {"orderer_name": "없는사람"}).content.decode()
+    assert "조건에 맞는 항목이 없습니다." in page

@@ -192,7 +192,7 @@ def test_the_dashboard_shows_the_summary(activity):
     page = operator.get("/console/").content.decode()
     assert 'id="ops-summary"' in page
     assert 'id="ops-failed">1건' in page and 'id="ops-refused">1건' in page
-    assert "p50 100ms · p95 190ms" in page and 'id="ops-error-rate">88.9%' in page
+    assert "보통 100ms · 느릴 때 190ms" in page and 'id="ops-error-rate">88.9%' in page
 
 
 def test_the_dashboard_card_in_english(activity, settings):

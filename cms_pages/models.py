@@ -130,12 +130,33 @@ class MerchantDetails(BaseSiteSetting):
     mail_order_number = models.CharField(_("통신판매업 신고번호"), max_length=50, blank=True)
     phone = models.CharField(_("연락처"), max_length=50, blank=True)
     email = models.EmailField(_("이메일"), blank=True)
+    # 무통장입금: the account buyers transfer to (shown on the order form, 주문완료, My Page and the receipt)
+    deposit_bank = models.CharField(_("무통장입금 은행"), max_length=40, blank=True)
+    deposit_account_no = models.CharField(_("무통장입금 계좌번호"), max_length=40, blank=True)
+    deposit_holder = models.CharField(_("무통장입금 예금주"), max_length=40, blank=True)
 
     panels = [FieldPanel("company_name"), FieldPanel("representative"), FieldPanel("business_number"),
-              FieldPanel("address"), FieldPanel("mail_order_number"), FieldPanel("phone"), FieldPanel("email")]
+              FieldPanel("address"), FieldPanel("mail_order_number"), FieldPanel("phone"), FieldPanel("email"),
+              FieldPanel("deposit_bank"), FieldPanel("deposit_account_no"), FieldPanel("deposit_holder")]
 
     class Meta:
         verbose_name = _("사업자 정보")
+
+    @property
+    def deposit_account(self) -> str:
+        """The 무통장입금 account as a buyer reads it ("기업은행 11231-23-2123 (예금주: 마일리지샵)"), or "" while any part
+        of it is missing."""
+        if not (self.deposit_bank and self.deposit_account_no and self.deposit_holder):
+            return ""
+        return _("%(bank)s %(number)s (예금주: %(holder)s)") % {
+            "bank": self.deposit_bank, "number": self.deposit_account_no, "holder": self.deposit_holder}
+
+    @classmethod
+    def of_default_site(cls) -> "MerchantDetails | None":
+        from wagtail.models import Site
+
+        site = Site.objects.filter(is_default_site=True).first()
+        return cls.for_site(site) if site is not None else None
 
     def as_rows(self) -> list[tuple[str, str]]:
         """(label, value) pairs in the order a Korean shop's footer lists them, the empty ones left out."""

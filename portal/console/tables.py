@@ -115,7 +115,7 @@ class RefundTable(BaseTable):
     selection = tables.CheckBoxColumn(accessor="pk", attrs={
         "th__input": {"id": "select-all", "aria-label": _("전체 선택"), "class": "form-check-input"},
         "td__input": {"aria-label": _("선택"), "class": "form-check-input"}})
-    returned_at = tables.DateTimeColumn(verbose_name=_("반송완료일"), format="Y/m/d", default="-")
+    returned_at = tables.DateTimeColumn(verbose_name=_("반송완료일"), format="Y-m-d", default="-")
     order = tables.Column(verbose_name=_("주문번호"), accessor="order__number",
                           linkify=lambda record: reverse("console:order", args=[record.order.number]))
     number = tables.Column(verbose_name=_("환불정보"))

@@ -20,6 +20,9 @@ DEMO_MERCHANT = {
     "address": "서울특별시 동작구 보라매로5길 15 전문건설회관 28층", "mail_order_number": "제2026-서울동작-0123호",
     "phone": "02-1234-5678", "email": "help@mileage-shop.example",
 }
+# the 무통장입금 account buyers transfer to (kept beside the business details, shown with the order)
+DEMO_DEPOSIT_ACCOUNT = {"deposit_bank": "기업은행", "deposit_account_no": "11231-23-2123",
+                        "deposit_holder": "(주)마일리지샵"}
 
 # (background, accent) per product code; the rest take the default pair.
 PALETTE = {"1": ("#e8f5ee", "#03c75a"), "2": ("#eef2ff", "#4f46e5"), "3": ("#fff7e6", "#f59e0b"),
@@ -34,9 +37,10 @@ def load_merchant_details() -> None:
     if site is None:
         return
     details = MerchantDetails.for_site(site)
-    changed = [name for name, value in DEMO_MERCHANT.items() if not getattr(details, name)]
+    demo = {**DEMO_MERCHANT, **DEMO_DEPOSIT_ACCOUNT}
+    changed = [name for name in demo if not getattr(details, name)]
     for name in changed:
-        setattr(details, name, DEMO_MERCHANT[name])
+        setattr(details, name, demo[name])
     if changed:
         details.save()
     # merchant editors keep them in the Wagtail admin (설정 › 사업자 정보); operators stay out of the CMS

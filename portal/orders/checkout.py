@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cms_pages.models import MerchantDetails
 from cms_pages.selectors import live_disclosure
 from mileage import wire
 from mileage.models import MileageSettings, MileageTransaction
@@ -38,7 +39,13 @@ from .rules import guest_password_error, shipping_fee
 from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
 MAX_QUANTITY = 99
-SHOP_BANK_ACCOUNT = "기업은행 11231-23-2123 (예금주: 마일리지샵)"
+
+
+def shop_deposit_account() -> str:
+    """The account buyers transfer to for 무통장입금, kept with the business details (설정 › 사업자 정보); "" while
+    none is set."""
+    details = MerchantDetails.of_default_site()
+    return details.deposit_account if details is not None else ""
 
 
 class CheckoutError(Exception):
@@ -190,6 +197,9 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             raise CheckoutError(error, "guest_password")
     if buyer.payment_method not in PaymentMethod.values:
         raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
+    deposit_account = shop_deposit_account() if buyer.payment_method == PaymentMethod.BANK_TRANSFER else ""
+    if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
+        raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
     priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=buyer.earn_choice)
     done = verified_choice(choice, max_use_won=priced.max_use_won)
     if done is not None and done.mileage_use_won and priced.max_use_won == 0:
@@ -200,7 +210,8 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
                        earn_choice=buyer.earn_choice)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
     try:
-        order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like)
+        order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like,
+                                              deposit_account)
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
@@ -233,7 +244,7 @@ def _with_approval(approval: Approval | None):
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
-            inflow_token: str, now: datetime, card_like: bool
+            inflow_token: str, now: datetime, card_like: bool, deposit_account: str = ""
             ) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
     """The order, its lines, the store points taken and the held mileage choice, in one transaction."""
     with transaction.atomic():
@@ -265,7 +276,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             except NotEnoughPoints as exc:
                 raise CheckoutError(str(exc), "store_points") from exc
         money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
-                           bank_account=SHOP_BANK_ACCOUNT)
+                           bank_account=deposit_account)
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
     return order, order_lines, mileage
 
@@ -291,7 +302,8 @@ def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
             _not_placed(order, note=result.message)
             if approval is not None:
                 mileage_release(order=order)
-        raise CheckoutError(f"{result.message} 주문번호 {order.number}", "card_number",
+        raise CheckoutError(_("%(reason)s 주문번호 %(number)s") % {"reason": result.message, "number": order.number},
+                            "card_number",
                             spent_choice=approval is not None)
     with _with_approval(approval):
         money.payment_charged(order=order, tid=result.tid, note=result.message)

@@ -31,7 +31,15 @@ from mileage.policy.constants import (
 from mileage.selectors import base_rate_x10, checkout_available
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
-from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
+from portal.orders.checkout import (
+    Buyer,
+    CheckoutError,
+    cart_lines,
+    order_place,
+    parse_quantity,
+    quote,
+    shop_deposit_account,
+)
 from portal.orders.models import Order
 from portal.orders.selectors import order_statement
 from portal.parsing import int_or_none
@@ -159,7 +167,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
         "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
-        "shop_settings": shop_settings,
+        "shop_settings": shop_settings, "deposit_account": shop_deposit_account(),
     }, status=400 if request.method == "POST" else 200)
 
 

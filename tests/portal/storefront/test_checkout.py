@@ -229,3 +229,27 @@ def test_mileage_button_off_when_the_disclosure_is_unpublished(client, shop):
     form = client.get("/shop/order/").content.decode()
     assert "지금은 네이버 마일리지를 이용할 수 없습니다." in form
     assert 'id="mileage-button"' not in form
+
+
+def test_the_deposit_account_is_the_one_kept_with_the_business_details(client, shop):
+    from wagtail.models import Site
+
+    from cms_pages.models import MerchantDetails
+
+    details = MerchantDetails.for_site(Site.objects.get(is_default_site=True))
+    details.deposit_bank, details.deposit_account_no, details.deposit_holder = "신한은행", "110-222-333333", "마일샵"
+    details.save()
+    client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    form = client.get("/shop/order/").content.decode()
+    assert 'id="deposit-account"' in form and "신한은행 110-222-333333 (예금주: 마일샵)" in form
+    assert client.post("/shop/order/", GUEST).status_code == 302
+    order = Order.objects.get()
+    assert order.payments.get().bank_account == "신한은행 110-222-333333 (예금주: 마일샵)"
+    assert "신한은행 110-222-333333" in client.get(f"/shop/orders/{order.number}/").content.decode()
+    # with no account kept, a bank transfer is refused with a message and nothing is recorded
+    details.deposit_account_no = ""
+    details.save()
+    client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    response = client.post("/shop/order/", GUEST)
+    assert response.status_code == 400 and "무통장입금 계좌가 아직 준비되지 않았습니다" in response.content.decode()
+    assert Order.objects.count() == 1

@@ -34,7 +34,7 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
         expect(page.locator(".mileage-badge").first).to_be_visible()
         page.screenshot(path=SHOTS / "op-1-orders.png", full_page=True)
         page.click(f"text={order.number}")
-        expect(page.locator("#mileage-summary")).to_contain_text("-500 + 1% 적립")
+        expect(page.locator("#mileage-summary")).to_contain_text("-500원 사용 · 1% 적립")
         page.screenshot(path=SHOTS / "op-2-detail.png", full_page=True)
         page.click("#cancel-button")
         expect(page.locator("#mileage-return")).to_contain_text("최대 500원 까지 환불가능")

@@ -301,3 +301,17 @@ def test_a_refused_cancel_asked_again_is_checked_against_what_is_left(shop, oper
         money._reserve(payment, amount_won=19_500, key="first", label="카드결제취소", refund_number="", by=None)
     assert "0원" in caught.value.message
     assert PaymentCancel.objects.get(idempotency_key="first").status == "failed"
+
+
+def test_the_order_detail_marks_the_replaced_line_and_offers_no_empty_actions(shop, operator):
+    order = _delivered_bank_order(shop, operator, "2")
+    _exchange(operator, order, "1")
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    replaced = page.split('class="order-line line-replaced')[1].split("</tr>")[0]
+    assert "<s>샘플상품 2</s>" in replaced and "반품/교환됨" in replaced
+    assert 'id="lines-note"' in page and "-500원 사용 · 1% 적립" in page
+    # a cancelled order has nothing left to do: no empty action card
+    cancelled, _ = place(shop, method="bank")
+    operator.post(f"/console/orders/{cancelled.number}/cancel/")
+    page = operator.get(f"/console/orders/{cancelled.number}/").content.decode()
+    assert "취소" in page and 'id="actions"' not in page

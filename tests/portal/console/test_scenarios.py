@@ -44,7 +44,7 @@ def test_cancel_after_payment_moves_nothing_until_refund_done(shop, operator):
     operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
     assert shop.balance(buyer)["pending"] == 45
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
-    assert "-500 + 1% 적립" in detail
+    assert "-500원 사용 · 1% 적립" in detail
     page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
     assert "배송전 주문 취소 하기" in page and "최대 500원 까지 환불가능" in page
     response = operator.post(f"/console/orders/{order.number}/cancel/", {

@@ -135,14 +135,20 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Login throttling (django-axes): member, operator, Wagtail and Django admin logins and the guest order lookup.
-# After AXES_FAILURE_LIMIT failures for one login name, or from one address, further tries are refused for
-# AXES_COOLOFF_TIME; operators unlock earlier in the Django admin (Axes › 접근 시도: delete the attempt).
+# After AXES_FAILURE_LIMIT failures for one login name from one address (the pair: typing a name elsewhere never
+# locks its owner out), or LOGIN_ADDRESS_FAILURE_LIMIT from one address over any names, further tries are refused
+# for AXES_COOLOFF_TIME; operators unlock earlier in the Django admin (Axes › 접근 시도: delete the attempt). The
+# client address is the connection's; behind the shop's own reverse proxies set TRUSTED_PROXY_COUNT (README,
+# Production) and the address they saw is taken from X-Forwarded-For — never without it (portal/accounts/throttle.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=50)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "portal.accounts.throttle.client_address"
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
@@ -152,7 +158,7 @@ AXES_VERBOSE = False
 # no audit rows; unlock with `manage.py axes_reset_username NAME`); axes.W001 refuses that handler without Redis.
 AXES_HANDLER = env(
     "AXES_HANDLER",
-    default="axes.handlers.database.AxesDatabaseHandler",
+    default="portal.accounts.throttle.PairAndAddressHandler",
 )
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -108,3 +108,55 @@ def test_lookup_timing_is_alike_with_the_real_hasher(guest_order, settings):
     missing = min(timed("20991231-9999998") for _ in range(2))
     assert missing > existing * 0.5, (existing, missing)  # before: 0.06 s against 0.27 s
     views._dummy_guest_hash.cache_clear()
+
+
+def _login(client, password, address, **headers):
+    return client.post("/accounts/login/", {"username": "operator", "password": password}, REMOTE_ADDR=address,
+                       **headers)
+
+
+def test_wrong_passwords_typed_elsewhere_never_lock_the_real_operator_out(guest_order):
+    attacker = Client()
+    for _ in range(30):
+        _login(attacker, "nope", "203.0.113.9")
+    assert _login(attacker, "operator1234!", "203.0.113.9").status_code == 429  # that address is locked
+    operator = Client()
+    response = _login(operator, "operator1234!", "198.51.100.7")
+    assert response.status_code == 302 and "_auth_user_id" in operator.session
+
+
+def test_one_address_guessing_many_names_is_stopped(guest_order, settings):
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 12
+    client = Client()
+    for n in range(12):
+        client.post("/accounts/login/", {"username": f"name{n}", "password": "nope"}, REMOTE_ADDR="203.0.113.10")
+    response = client.post("/accounts/login/", {"username": "operator", "password": "operator1234!"},
+                           REMOTE_ADDR="203.0.113.10")
+    assert response.status_code == 429
+    # another address is not affected
+    assert _login(Client(), "operator1234!", "198.51.100.8").status_code == 302
+
+
+def test_a_forged_forwarded_for_is_ignored_without_a_trusted_proxy(guest_order, settings):
+    client = Client()
+    for n in range(settings.AXES_FAILURE_LIMIT):
+        _login(client, "nope", "203.0.113.11", HTTP_X_FORWARDED_FOR=f"10.9.9.{n}")
+    # every try counted against the connection's address, whatever the header claimed
+    assert _login(client, "operator1234!", "203.0.113.11", HTTP_X_FORWARDED_FOR="10.9.9.99").status_code == 429
+    assert set(AccessAttempt.objects.values_list("ip_address", flat=True)) == {"203.0.113.11"}
+
+
+def test_behind_the_shops_proxy_each_buyer_counts_alone(guest_order, settings):
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "192.0.2.1"
+    client = Client()
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"}, REMOTE_ADDR=proxy,
+                    HTTP_X_FORWARDED_FOR="203.0.113.20")
+    locked = client.post("/shop/guest/", {"number": guest_order.number, "password": "abcd1234"}, REMOTE_ADDR=proxy,
+                         HTTP_X_FORWARDED_FOR="203.0.113.20")
+    assert locked.status_code == 429
+    # another buyer behind the same proxy opens the order with the right password
+    other = Client().post("/shop/guest/", {"number": guest_order.number, "password": "abcd1234"}, REMOTE_ADDR=proxy,
+                          HTTP_X_FORWARDED_FOR="198.51.100.30")
+    assert other.status_code == 302

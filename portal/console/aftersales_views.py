@@ -3,7 +3,7 @@ the outbox queue of provider calls that failed after their retries."""
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -125,6 +125,8 @@ class ReturnView(OperatorRequiredMixin, View):
 
 class ReturnStepView(OperatorRequiredMixin, View):
     def post(self, request, pk, step):
+        if step not in ("shipping", "complete"):
+            raise Http404
         return_request = get_object_or_404(ReturnRequest, pk=pk)
         try:
             if step == "shipping":

@@ -160,3 +160,18 @@ def test_sandbox_popup_refuses_unicode_digits(sandbox, merchant):
         assert answer.status_code == 400, use
         assert "사용금액은 숫자로 입력해 주세요" in answer.text
     assert sandbox.balance(buyer)["available"] == 15_500
+
+
+def test_a_return_step_that_does_not_exist_changes_nothing(operator):
+    from portal.aftersales.models import ReturnStatus
+
+    order = _order(OrderStatus.DELIVERED)
+    line = order.lines.get()
+    operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
+        "shipping_deduction_won": "0", "method": "cash"})
+    request = ReturnRequest.objects.get()
+    for step in ("completed", "x", "refund"):
+        assert operator.post(f"/console/returns/{request.pk}/{step}/").status_code == 404
+    request.refresh_from_db()
+    assert request.status == ReturnStatus.REQUESTED

@@ -137,8 +137,8 @@ def activity(db):
     mileage = MileageTransaction.objects.create(order=order, req_tx_id="REQ1", state=TransactionState.FAILED)
     MileageStateChange.objects.create(transaction=mileage, from_state="approving", to_state="failed")
     other = MileageTransaction.objects.create(order=order_for([(ProductFactory(), 1)]), req_tx_id="REQ2")
-    old = MileageStateChange.objects.create(transaction=other, from_state="approving", to_state="failed")
-    MileageStateChange.objects.filter(pk=old.pk).update(changed_at=timezone.now() - timedelta(days=2))
+    MileageStateChange.objects.create(transaction=other, from_state="approving", to_state="failed",
+                                      changed_at=timezone.now() - timedelta(days=2))
     for n, ms in enumerate(range(10, 201, 10)):
         MileageEvent.objects.create(transaction=mileage, kind="stated", provider_ms=ms, idempotency_key=f"e{n}")
     return order

@@ -14,3 +14,6 @@ class CmsPagesConfig(AppConfig):
 
         post_save.connect(merchant_rows_forget, sender=MerchantDetails, dispatch_uid="merchant-rows-save")
         post_delete.connect(merchant_rows_forget, sender=MerchantDetails, dispatch_uid="merchant-rows-delete")
+        from auditlog.registry import auditlog
+
+        auditlog.register(MerchantDetails)  # 변경 이력 of the business details and the 무통장입금 account

@@ -26,3 +26,7 @@ class MileageConfig(AppConfig):
         # The pure-Python policy's messages are Korean msgids: a person sees them in the active language (one only).
         install_translator(gettext)
         outbox.answer_with(mileage_answer_apply)
+        # 변경 이력: every change of the settings, who made it and from where; the hash key never in the clear
+        from auditlog.registry import auditlog
+
+        auditlog.register(MileageSettings, exclude_fields=["updated_at", "updated_by"], mask_fields=["hash_key"])

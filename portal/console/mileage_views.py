@@ -27,6 +27,7 @@ from mileage.provider import ProviderError, ProviderUnavailable, extensions, get
 from mileage.provider.client import client_for
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
+from portal.accounts.audit import change_history
 from portal.catalog.models import Category, Product
 from portal.parsing import int_or_none, parse_int
 from portal.receipts.render import render_pdf
@@ -55,7 +56,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         used = extensions.in_use(settings=current) if all(current.effective_credentials()) else frozenset()
         return render(request, self.template_name, {
             "form": form, "current": current, "check": check, "disclosure": live_disclosure(),
-            "extensions": extensions.labels(used)}, status=status)
+            "extensions": extensions.labels(used), "history": change_history(current)}, status=status)
 
     def post(self, request):
         current = MileageSettings.load()

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "auditlog",
     "csp",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -73,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "portal.accounts.audit.AuditMiddleware",  # who changed a setting, from which address (django-auditlog)
     "django.contrib.messages.middleware.MessageMiddleware",
     "mileage.inflow.InflowMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

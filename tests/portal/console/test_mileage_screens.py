@@ -272,3 +272,23 @@ def test_batch_download_of_the_filtered_receipts(shop, operator, media):
     archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
     assert {name.removeprefix("receipt-").removesuffix(".pdf") for name in archive.namelist()} == numbers
     assert (media / "receipts" / "batches" / f"{batch.pk}.zip").exists()
+
+
+def test_every_settings_change_is_in_its_history_with_who_and_from_where(shop, operator):
+    url = "/console/mileage/settings/"
+    page = operator.get(url).content.decode()
+    assert 'id="settings-history"' in page
+    operator.post(url, {"api_id": "1TWXDZ", "hash_key": "", "action": "save", "subtract_discounts": "on",
+                        "subtract_store_points": "on", "store_points_first": "on", "include_shipping": "on",
+                        "store_points_rate": "1.5", "provider_profile": "auto"}, REMOTE_ADDR="198.51.100.40",
+                  HTTP_X_FORWARDED_FOR="10.0.0.1")
+    page = operator.get(url).content.decode()
+    history = page.split('id="settings-history"')[1]
+    assert "operator" in history and "198.51.100.40" in history and "10.0.0.1" not in history
+    assert "배송비를 적립대상금액에 포함" in history and "쇼핑몰 적립금 적립률" in history
+    # the hash key is never shown in the clear, even in the history
+    operator.post(url, {"api_id": "1TWXDZ", "hash_key": "b" * 40, "action": "save", "subtract_discounts": "on",
+                        "subtract_store_points": "on", "store_points_first": "on", "store_points_rate": "1.5",
+                        "provider_profile": "auto"})
+    history = operator.get(url).content.decode().split('id="settings-history"')[1]
+    assert "해쉬키" in history and "b" * 40 not in history and "aaf23a53f426561f62e71139c5f27adfd67da711" not in history

@@ -158,7 +158,7 @@ class OrderActionView(OperatorRequiredMixin, View):
             if action == "ship":
                 form = ShipForm(request.POST)
                 if not form.is_valid():
-                    raise ActionError(_("운송장번호를 입력해 주세요."))
+                    raise ActionError(next(iter(form.errors.values()))[0])
                 fulfilment.order_ship(order=order, by=request.user, **form.cleaned_data)
                 messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:

@@ -83,7 +83,7 @@ def console_targets(world) -> list[tuple[str, str, str]]:
     line = world["delivered_line"]
     targets = [("GET", "/console/", p) for p in ORDER_FILTERS]
     targets += [("GET", f"/console/orders/{paid}/", "x"), ("GET", f"/console/orders/{waiting}/cancel/", "x")]
-    targets += [("POST", f"/console/orders/{paid}/action/ship/", p) for p in ("company", "invoice_no")]
+    targets += [("POST", f"/console/orders/{paid}/action/ship/", p) for p in ("carrier", "invoice_no")]
     targets += [("POST", f"/console/orders/{paid}/action/{a}/", "x") for a in ("nope",)]
     targets += [("POST", f"/console/orders/{paid}/cancel/", p) for p in REFUND_FORM]
     targets += [("POST", f"/console/orders/{delivered}/return/", p)

@@ -6,6 +6,7 @@ import itertools
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -113,8 +114,30 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
                           f'{escape(notice.text)}</span></div>' for notice in context["notices"])
         content = (f'<h1>{escape(_("주문조회/취소/교환"))}</h1>\n{notices}\n{context["filter_form_html"]}\n'
                    '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
-                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{context["table_html"]}\n')
+                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{self.bulk_form(context["table_html"])}\n')
         return console_response(self.request, self.template_name, content)
+
+    def bulk_form(self, table_html) -> str:
+        """The table inside the form of the bulk actions: the total the search matched, the checked orders'
+        입금확인, 배송처리 (to 송장 일괄등록) and 구매확정 (posted to OrderBulkView with the search, to come back to)."""
+        total = self.object_list.count()
+        query = self.request.GET.copy()
+        query.pop("export", None)
+        buttons = "".join(
+            f'<button type="submit" name="action" value="{action}" class="btn btn-sm {css}" id="bulk-{action}">'
+            f'{escape(label)}</button>'
+            for action, label, css in (("confirm_deposit", _("입금확인"), "btn-dark"),
+                                       ("ship", _("배송처리"), "btn-dark"),
+                                       ("confirm_purchase", _("구매확정"), "btn-dark")))
+        return (f'<form method="post" action="{escape(reverse("console:orders-bulk"))}" id="bulk-form">'
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(self.request))}">'
+                f'<input type="hidden" name="query" value="{escape(query.urlencode())}">'
+                '<div class="d-flex flex-wrap gap-2 align-items-center mb-2 bulk-bar">'
+                f'<strong id="order-count">{escape(_("총 %(count)s건") % {"count": f"{total:,}"})}</strong>'
+                '<span class="vr mx-1"></span>'
+                f'<span class="small">{escape(_("선택한 주문"))}</span>{buttons}'
+                f'<a class="btn btn-sm btn-outline-dark" href="{escape(reverse("console:invoices"))}">'
+                f'{escape(_("송장 일괄등록"))}</a></div>{table_html}</form>')
 
 
 def _export_rows(orders):

@@ -74,7 +74,7 @@ class UploadForm(forms.Form):
 
 
 def _upload_context(request, form=None, selected=()) -> dict:
-    return {"form": form or UploadForm(), "selected": selected, "max_rows": MAX_ROWS,
+    return {"form": form or UploadForm(), "selected": selected, "max_rows": f"{MAX_ROWS:,}",
             "carriers": [carrier.korean_name for carrier in Carrier],
             "recent": InvoiceUpload.objects.filter(requested_by=request.user).defer("rows")[:5]}
 

@@ -220,9 +220,11 @@ def invoice_upload_record(*, rows: list[dict], file_name: str, by) -> InvoiceUpl
 
 
 def invoice_upload_request_apply(*, upload: InvoiceUpload) -> bool:
-    """적용: queue the upload for a worker, once, and only when its preview has no bad row. False when refused."""
+    """적용: queue the upload for a worker, once, and only when its preview has no bad row (or again after a worker
+    failed part way). False when refused."""
     with transaction.atomic():
-        queued = InvoiceUpload.objects.filter(pk=upload.pk, status=InvoiceUploadStatus.CHECKED, bad=0).update(
+        queued = InvoiceUpload.objects.filter(  # FAILED: again, the orders shipped already are skipped
+            pk=upload.pk, status__in=[InvoiceUploadStatus.CHECKED, InvoiceUploadStatus.FAILED], bad=0).update(
             status=InvoiceUploadStatus.QUEUED)
         if queued:
             transaction.on_commit(lambda: apply_invoice_upload.enqueue(str(upload.pk)))

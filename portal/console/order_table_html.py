@@ -110,8 +110,9 @@ def _table_attributes(table) -> str:
 
 def _select_all() -> str:
     """The heading of the rows' checkboxes: ticks every row of the page (static/js/app.js)."""
+    label = escape(_("이 페이지의 주문 전체 선택"))
     return (f'<th class="select" scope="col"><input type="checkbox" id="select-all" class="form-check-input" '
-            f'aria-label="{escape(_("이 페이지의 주문 전체 선택"))}"></th>')
+            f'aria-label="{label}"></th>')
 
 
 def _table_html(attributes: str, headings: list[str], rows: str, pagination: str) -> SafeString:

@@ -124,20 +124,20 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         query = self.request.GET.copy()
         query.pop("export", None)
         buttons = "".join(
-            f'<button type="submit" name="action" value="{action}" class="btn btn-sm {css}" id="bulk-{action}">'
+            f'<button type="submit" name="action" value="{action}" class="btn btn-sm btn-dark" id="bulk-{action}">'
             f'{escape(label)}</button>'
-            for action, label, css in (("confirm_deposit", _("입금확인"), "btn-dark"),
-                                       ("ship", _("배송처리"), "btn-dark"),
-                                       ("confirm_purchase", _("구매확정"), "btn-dark")))
+            for action, label in (("confirm_deposit", _("입금확인")), ("ship", _("배송처리")),
+                                  ("confirm_purchase", _("구매확정"))))
+        count = escape(_("총 %(count)s건") % {"count": f"{total:,}"})
+        selected, uploads = escape(_("선택한 주문")), escape(_("송장 일괄등록"))
         return (f'<form method="post" action="{escape(reverse("console:orders-bulk"))}" id="bulk-form">'
                 f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(self.request))}">'
                 f'<input type="hidden" name="query" value="{escape(query.urlencode())}">'
                 '<div class="d-flex flex-wrap gap-2 align-items-center mb-2 bulk-bar">'
-                f'<strong id="order-count">{escape(_("총 %(count)s건") % {"count": f"{total:,}"})}</strong>'
-                '<span class="vr mx-1"></span>'
-                f'<span class="small">{escape(_("선택한 주문"))}</span>{buttons}'
-                f'<a class="btn btn-sm btn-outline-dark" href="{escape(reverse("console:invoices"))}">'
-                f'{escape(_("송장 일괄등록"))}</a></div>{table_html}</form>')
+                f'<strong id="order-count">{count}</strong><span class="vr mx-1"></span>'
+                f'<span class="small">{selected}</span>{buttons}'
+                f'<a class="btn btn-sm btn-outline-dark" href="{escape(reverse("console:invoices"))}">{uploads}</a>'
+                f'</div>{table_html}</form>')
 
 
 def _export_rows(orders):

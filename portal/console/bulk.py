@@ -19,9 +19,11 @@ from portal.aftersales.common import ActionError
 from portal.orders.models import Order, OrderStatus
 from portal.orders.services import TransitionNotAllowed
 
+from .tables import PAGE_SIZES
+
 log = logging.getLogger(__name__)
 
-MAX_BULK = 1_000  # orders in one bulk action (a page shows at most 100)
+MAX_BULK = max(PAGE_SIZES)  # orders in one bulk action: a page's orders (the longest page of 주문조회)
 
 BULK_ACTIONS = {
     "confirm_deposit": (fulfilment.order_confirm_deposit, gettext_lazy("입금확인")),

@@ -78,6 +78,7 @@ def test_bad_bulk_input_changes_nothing(operator_client):  # noqa: F811
          "처리할 주문을 선택해 주세요."),
         ({"action": "delete_everything", "selection": [orders[0].pk]}, "알 수 없는 작업입니다."),
         ({"selection": [orders[0].pk]}, "알 수 없는 작업입니다."),
+        ({"action": "confirm_deposit", "selection": list(range(1, 102))}, "한 번에 100건까지 처리할 수 있습니다."),
     ]
     for data, message in cases:
         response = operator_client.post("/console/orders/bulk/", {**data, "query": "x=<script>"}, follow=True)

@@ -58,7 +58,7 @@ def test_a_thousand_rows_good_and_bad_every_bad_row_named_nothing_applied(operat
     page = text(operator_client.get(response["Location"]))
     assert "전체 1000행 · 정상 990행 · 오류 10행" in page
     assert re.search(r'id="upload-apply" disabled', page)
-    for sheet_row, (row, message) in bad.items():
+    for sheet_row, (_row, message) in bad.items():
         found = re.search(rf'<td class="won">{sheet_row}</td>(.*?)</tr>', page, re.S)
         assert found and message in found.group(1), (sheet_row, message)
     # 적용 is refused: not one order shipped, nothing sent to the provider

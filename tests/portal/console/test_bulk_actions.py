@@ -35,6 +35,16 @@ def test_the_queue_shows_the_total_and_a_checkbox_per_order(operator_client):  #
     assert "총 0건" in empty and "조건에 맞는 주문이 없습니다." in empty
 
 
+def test_the_total_is_counted_up_to_a_cap(operator_client, monkeypatch):  # noqa: F811
+    make_orders(3, OrderStatus.AWAITING_DEPOSIT)
+    monkeypatch.setattr("portal.console.views.ORDER_COUNT_CAP", 2)
+    page = operator_client.get("/console/orders/", {"status": "awaiting_deposit"}).content.decode()
+    assert '<strong id="order-count">총 2건 이상</strong>' in page
+    monkeypatch.setattr("portal.console.views.ORDER_COUNT_CAP", 3)
+    page = operator_client.get("/console/orders/", {"status": "awaiting_deposit"}).content.decode()
+    assert '<strong id="order-count">총 3건</strong>' in page
+
+
 def test_bulk_deposit_confirmation_with_one_bad_order(operator_client):  # noqa: F811
     # given: three orders waiting for their deposit and one already paid
     waiting = make_orders(3, OrderStatus.AWAITING_DEPOSIT)

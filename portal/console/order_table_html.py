@@ -162,8 +162,9 @@ class _Unsorted:
         return [h.replace(self.link, link, 1) for h in self.headings]
 
 
-def plain_order_table_html(table_class, queryset, request, *, per_page: int, page_number: int) -> SafeString:
-    """The unsorted order queue's page (no django-tables2 Table built): the same markup as `order_table_html`."""
+def plain_order_table_html(table_class, queryset, request, *, per_page: int, page_number: int):
+    """The unsorted order queue's page (no django-tables2 Table built): the same markup as `order_table_html`, and
+    the page shown."""
     spec = _Unsorted.of(table_class)
     params = dict(request.GET.lists())
     paginator = LazyPaginator(queryset, per_page)
@@ -173,4 +174,4 @@ def plain_order_table_html(table_class, queryset, request, *, per_page: int, pag
         page = paginator.page(paginator.num_pages)
     rows = _empty_rows(_rows(page.object_list), spec.columns + 1, spec.empty_text)
     return _table_html(spec.attributes, spec.headings_for(params), rows,
-                       _pagination(page, paginator, spec.page_field, params))
+                       _pagination(page, paginator, spec.page_field, params)), page

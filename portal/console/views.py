@@ -68,11 +68,10 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
             # and unsorted: its page without a django-tables2 Table (the same markup, from order_table_html.py)
             page_number, per_page = self.bound_page(), self.kept_page_size()
-            return self.render_to_response({
-                "filter_form_html": self.filter_form_html(None),
-                "table_html": plain_order_table_html(self.table_class, self.get_table_data(), request,
-                                                     per_page=per_page, page_number=page_number),
-                "notices": self.open_notices()})
+            table_html, page = plain_order_table_html(self.table_class, self.get_table_data(), request,
+                                                      per_page=per_page, page_number=page_number)
+            return self.render_to_response({"filter_form_html": self.filter_form_html(None),
+                                            "table_html": table_html, "page": page, "notices": self.open_notices()})
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
@@ -84,6 +83,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         context = super().get_context_data(**kwargs)
         context["filter_form_html"] = self.filter_form_html(context["filter"])
         context["table_html"] = order_table_html(context["table"], self.request)
+        context["page"] = context["table"].page
         context["notices"] = self.open_notices()
         return context
 
@@ -115,15 +115,21 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
                           f'{escape(notice.text)}</span></div>' for notice in context["notices"])
         content = (f'<h1>{escape(_("주문조회/취소/교환"))}</h1>\n{notices}\n{context["filter_form_html"]}\n'
                    '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
-                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{self.bulk_form(context["table_html"])}\n')
+                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{self.bulk_form(context["table_html"], context["page"])}\n')
         return console_response(self.request, self.template_name, content)
 
-    def bulk_form(self, table_html) -> str:
+    def order_total(self, page) -> int:
+        """The orders the search matched: read off its first page when that is the only one, else counted up to
+        ORDER_COUNT_CAP (exact for every working queue: 입금전, 결제완료, a name, a day; a million-order history costs
+        what ten thousand do, where an exact COUNT(*) would cost ten times the page)."""
+        if page is not None and page.number == 1 and not page.has_next():
+            return len(page.object_list)
+        return self.object_list.order_by()[:ORDER_COUNT_CAP + 1].count()
+
+    def bulk_form(self, table_html, page) -> str:
         """The table inside the form of the bulk actions: the total the search matched, the checked orders'
         입금확인, 배송처리 (to 송장 일괄등록) and 구매확정 (posted to OrderBulkView with the search, to come back to)."""
-        # counted up to ORDER_COUNT_CAP: exact for every working queue (입금전, 결제완료, a name, a day), and a
-        # million-order history costs what ten thousand do (an exact COUNT(*) would cost ten pages of rows)
-        total = self.object_list.order_by()[:ORDER_COUNT_CAP + 1].count()
+        total = self.order_total(page)
         query = self.request.GET.copy()
         query.pop("export", None)
         buttons = "".join(

@@ -122,7 +122,10 @@ class InvoiceUploadDetailView(OperatorRequiredMixin, View):
     itself while a worker applies it) and its result (how many shipped, every order that failed named)."""
 
     def get(self, request, pk):
-        upload = get_object_or_404(InvoiceUpload, pk=pk)
+        upload = get_object_or_404(InvoiceUpload.objects.defer("rows"), pk=pk)
+        if upload.running:  # the progress alone, every two seconds: the rows (a 10,000-row file's JSON) are not read
+            return render(request, "console/invoice_upload_detail.html", {
+                "upload": upload, "S": InvoiceUploadStatus, "good": upload.total - upload.bad})
         only_bad = bool(upload.bad) and request.GET.get("rows") != "all"
         rows = [row for row in upload.rows if row["errors"]] if only_bad else upload.rows
         table = InvoiceRowTable(rows)

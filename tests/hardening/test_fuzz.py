@@ -94,6 +94,8 @@ def console_targets(world) -> list[tuple[str, str, str]]:
                 for p in (f"qty_{line}", "new_1", "mileage_returned_won", "action")]
     targets += [("GET", "/console/refunds/", p) for p in REFUND_FILTERS]
     targets += [("POST", "/console/refunds/", "selection")]
+    targets += [("POST", "/console/orders/bulk/", p) for p in ("selection", "action", "query")]
+    targets += [("POST", "/console/invoices/", "file"), ("POST", "/console/invoices/template.xlsx", "selection")]
     targets += [("GET", "/console/outbox/", p) for p in ("status", "kind", "page")]
     targets += [("POST", "/console/outbox/", "message")]
     targets += [("POST", "/console/mileage/settings/", p)

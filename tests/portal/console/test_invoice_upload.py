@@ -170,3 +170,29 @@ def test_upload_screens_are_for_operators_only(operator_client):  # noqa: F811
     page = text(operator_client.get("/console/invoices/"))
     assert "송장 일괄등록" in page and 'href="/console/invoices/template.xlsx"' in page
     assert 'href="/console/invoices/"' in text(operator_client.get("/console/"))  # the menu entry
+
+
+def test_progress_while_applying_and_a_failed_apply_applied_again(operator_client,  # noqa: F811
+                                                                  django_capture_on_commit_callbacks):
+    # given: a clean upload whose worker stopped after the first order
+    orders = make_orders(3)
+    upload(operator_client, [[o.number, "롯데택배", f"88{n}"] for n, o in enumerate(orders)])
+    record = InvoiceUpload.objects.get()
+    from portal.aftersales.fulfilment import order_ship
+
+    order_ship(order=orders[0], invoice_no="880", carrier=Carrier.LOTTE, by=None)
+    InvoiceUpload.objects.filter(pk=record.pk).update(status=InvoiceUploadStatus.RUNNING, done=1)
+    # the progress page refreshes itself and shows how far it got
+    page = text(operator_client.get(f"/console/invoices/{record.pk}/"))
+    assert '<meta http-equiv="refresh" content="2">' in page and 'value="1"' in page and "1 / 3건" in page
+    InvoiceUpload.objects.filter(pk=record.pk).update(status=InvoiceUploadStatus.FAILED, error="OperationalError")
+    page = text(operator_client.get(f"/console/invoices/{record.pk}/"))
+    assert "적용을 마치지 못했습니다." in page and "refresh" not in page
+    # when applied again
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(f"/console/invoices/{record.pk}/apply/")
+    # then: the order shipped already is not shipped twice; the others are shipped
+    record.refresh_from_db()
+    assert record.status == InvoiceUploadStatus.DONE and record.shipped == 3
+    assert Order.objects.filter(status=OrderStatus.SHIPPED, carrier=Carrier.LOTTE).count() == 3
+    assert Order.objects.get(pk=orders[0].pk).status_changes.count() == 1

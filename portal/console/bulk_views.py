@@ -106,7 +106,7 @@ class InvoiceTemplateView(OperatorRequiredMixin, View):
         return _xlsx(invoice_template(), "invoice-template")
 
     def post(self, request):
-        ids = _selection(request)[:MAX_ROWS]
+        ids = _selection(request)[:MAX_BULK]
         orders = Order.objects.filter(pk__in=ids).order_by("pk").values_list("number", "recipient_name")
         return _xlsx(invoice_template(orders), "invoice-template")
 

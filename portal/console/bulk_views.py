@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from portal.orders.models import Carrier, Order
+from portal.orders.models import Carrier, Order, OrderStatus
 from portal.parsing import int_or_none
 
 from .access import OperatorRequiredMixin
@@ -59,9 +59,13 @@ class OrderBulkView(OperatorRequiredMixin, View):
         if len(ids) > MAX_BULK:
             messages.error(request, _("한 번에 %(max)s건까지 처리할 수 있습니다.") % {"max": f"{MAX_BULK:,}"})
             return redirect(_orders_url(request))
-        if action == "ship":
-            orders = list(Order.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "number"))
-            return render(request, "console/invoice_upload.html", _upload_context(request, selected=orders))
+        if action == "ship":  # only 결제완료 orders can be shipped: the others are named and left out of the template
+            orders = list(Order.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "number", "status"))
+            selected = [(pk, number) for pk, number, status in orders if status == OrderStatus.PAID]
+            left_out = [(number, OrderStatus(status).label) for _pk, number, status in orders
+                        if status != OrderStatus.PAID]
+            return render(request, "console/invoice_upload.html",
+                          {**_upload_context(request, selected=selected), "left_out": left_out})
         result = orders_bulk_action(action=action, order_ids=ids, by=request.user)
         failures = BulkFailureTable([vars(f) for f in result.failed])
         return render(request, "console/bulk_result.html", {

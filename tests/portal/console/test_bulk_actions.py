@@ -118,11 +118,17 @@ def test_bulk_is_post_only_and_operators_only(operator_client):  # noqa: F811
 
 def test_bulk_ship_leads_to_the_upload_with_the_checked_orders(operator_client):  # noqa: F811
     orders = make_orders(2, OrderStatus.PAID)
-    response = operator_client.post("/console/orders/bulk/", {"action": "ship", "selection": [o.pk for o in orders]})
-    page = response.content.decode()
+    waiting = make_orders(1, OrderStatus.AWAITING_DEPOSIT, prefix="20261204-8")[0]
+    response = operator_client.post("/console/orders/bulk/", {"action": "ship",
+                                                              "selection": [waiting.pk, *[o.pk for o in orders]]})
+    page = html.unescape(response.content.decode())
     assert response.status_code == 200 and "선택한 주문 2건" in page
     assert all(f'name="selection" value="{o.pk}"' in page for o in orders)
-    assert statuses(orders) == {o.number: OrderStatus.PAID for o in orders}
+    # the order that cannot be shipped is named and left out of the template
+    assert "결제완료가 아닌 주문 1건은 배송처리할 수 없어 양식에서 뺐습니다." in page
+    assert f"{waiting.number} (입금전)" in page and f'name="selection" value="{waiting.pk}"' not in page
+    assert statuses([*orders, waiting]) == {**{o.number: OrderStatus.PAID for o in orders},
+                                            waiting.number: OrderStatus.AWAITING_DEPOSIT}
 
 
 def test_the_ship_form_picks_the_carrier_from_the_list(operator_client):  # noqa: F811

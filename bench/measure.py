@@ -35,9 +35,11 @@ from mileage.policy.constants import BUSINESS_TZ  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = {
     "small": {"orders": 20_000, "products": 10_000, "events": 50_000, "refunds": 30, "receipts": 16,
-              "placements": 40, "load_seconds": 5, "repeat": 5, "page": 300, "per_page": 50},
+              "placements": 40, "load_seconds": 5, "repeat": 5, "page": 300, "per_page": 50,
+              "invoices": 500, "deposits": 200},
     "full": {"orders": 1_000_000, "products": 100_000, "events": 1_000_000, "refunds": 1_000, "receipts": 1_000,
-             "placements": 200, "load_seconds": 20, "repeat": 7, "page": 500, "per_page": 50},
+             "placements": 200, "load_seconds": 20, "repeat": 7, "page": 500, "per_page": 50,
+             "invoices": 10_000, "deposits": 1_000},
 }
 SERVER_WORKERS = 2  # gunicorn processes of the storefront and placement runs
 TINY = {"orders": 200, "products": 200, "events": 200}
@@ -233,6 +235,117 @@ def memory():
         result[name] = tracemalloc.get_traced_memory()[1] / 1024
         tracemalloc.stop()
     return result
+
+
+# 6. bulk work: 송장 일괄등록 and bulk 입금확인 against one order's action through its screen --------------------------
+
+def _bulk_orders(count: int, status: str, tag: str) -> list[tuple[int, str]]:
+    """`count` new orders in `status`, each with a live mileage transaction (so each action records its provider
+    call in the outbox, as a mileage order's does); (id, number) pairs in id order."""
+    from mileage.models import MileageTransaction
+    from portal.orders.models import Order, PaymentMethod
+
+    stamp = f"{tag}{time.time_ns() // 1_000_000 % 10**9:09d}"
+    now = timezone.now()
+    Order.objects.bulk_create([
+        Order(number=f"{stamp}{n:06d}", status=status, payment_method=PaymentMethod.BANK_TRANSFER,
+              orderer_name="벤치", orderer_phone="010-0000-0000", recipient_name="벤치", recipient_phone="010-0000-0000",
+              address="서울 동작구 신대방2동", goods_won=5_000, mileage_use_won=500, uses_mileage=True, payable_won=4_500,
+              placed_at=now) for n in range(count)], batch_size=data.BATCH)
+    created = list(Order.objects.filter(number__startswith=stamp).order_by("id").values_list("id", "number"))
+    MileageTransaction.objects.bulk_create([
+        MileageTransaction(order_id=oid, req_tx_id=f"R{number}", tx_id=f"T{number}", state="approved", use_won=500,
+                           earn_base_won=4_500, original_earn_base_won=4_500, expected_earn_won=45, base_rate_x10=10)
+        for oid, number in created], batch_size=data.BATCH)
+    return created
+
+
+def bulk_work(scale):
+    """Both sides record the same rows, the outbox's among them; the sending is the outbox worker's on both sides
+    (the calls are scheduled nowhere here), so no provider time is in either figure."""
+    import io
+
+    from openpyxl import Workbook
+
+    from mileage.models import OutboxMessage
+    from mileage.provider import outbox
+    from portal.console.bulk import MAX_BULK
+    from portal.console.models import InvoiceUpload
+    from portal.orders.models import Order, OrderStatus
+
+    operator = client_for("operator")
+    singles = max(scale["repeat"] * 3, 10)
+    scheduled = outbox._schedule
+    outbox._schedule = lambda message_id: None
+    try:
+        # 송장 일괄등록 of N rows (upload, check, preview, 적용 with its task) vs 배송 of one order through its screen
+        count = scale["invoices"]
+        single, bulk = (lambda made: (made[: singles + 1], made[singles + 1:]))(
+            _bulk_orders(count + singles + 1, OrderStatus.PAID, "S"))
+        one_ms = _single_ms(operator, single, "ship", {"carrier": "cj", "invoice_no": "6541111"},
+                            OrderStatus.SHIPPED)
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet("송장")
+        sheet.append(["주문번호", "택배사", "송장번호"])
+        for n, (_oid, number) in enumerate(bulk):
+            sheet.append([number, "CJ대한통운", f"{700000000000 + n}"])
+        buffer = io.BytesIO()
+        book.save(buffer)
+        buffer.seek(0)
+        buffer.name = "invoices.xlsx"
+        started = time.perf_counter()
+        uploaded = operator.post("/console/invoices/", {"file": buffer})
+        assert uploaded.status_code == 302, uploaded.status_code
+        assert operator.post(uploaded["Location"] + "apply/").status_code == 302
+        per_row = (time.perf_counter() - started) * 1000 / count
+        upload = InvoiceUpload.objects.defer("rows").get(pk=uploaded["Location"].rstrip("/").split("/")[-1])
+        ids = [oid for oid, _number in bulk]
+        shipped = Order.objects.filter(pk__in=ids, status=OrderStatus.SHIPPED).count()
+        calls = OutboxMessage.objects.filter(order_id__in=ids, kind="invoice").count()
+        ratio = per_row / one_ms
+        row(f"송장 일괄등록 of {count:,} rows: ms per row (upload, check, 적용; outbox rows recorded) vs 배송 of one "
+            "order through its screen", round(per_row, 2), round(one_ms, 2), round(ratio, 2),
+            f"{count:,} shipped, {count:,} invoices in the outbox; ≤ 1×",
+            ratio <= 1 and upload.shipped == shipped == calls == count)
+
+        # bulk 입금확인 of N orders (pages of MAX_BULK checked orders) vs one 입금확인 through its screen
+        count = scale["deposits"]
+        made = _bulk_orders(count + singles + 1, OrderStatus.AWAITING_DEPOSIT, "D")
+        single, bulk = made[: singles + 1], made[singles + 1:]
+        one_ms = _single_ms(operator, single, "confirm_deposit", {}, OrderStatus.PAID)
+        ids = [oid for oid, _number in bulk]
+        started = time.perf_counter()
+        for start in range(0, count, MAX_BULK):
+            response = operator.post("/console/orders/bulk/", {"action": "confirm_deposit",
+                                                               "selection": ids[start:start + MAX_BULK]})
+            assert response.status_code == 200, response.status_code
+        per_order = (time.perf_counter() - started) * 1000 / count
+        paid = Order.objects.filter(pk__in=ids, status=OrderStatus.PAID).count()
+        calls = OutboxMessage.objects.filter(order_id__in=ids, kind="stated").count()
+        ratio = per_order / one_ms
+        row(f"bulk 입금확인 of {count:,} orders (pages of {MAX_BULK}): ms per order vs one 입금확인 through its screen",
+            round(per_order, 2), round(one_ms, 2), round(ratio, 2),
+            f"{count:,} paid, {count:,} calls in the outbox; ≤ 1×", ratio <= 1 and paid == calls == count)
+    finally:
+        outbox._schedule = scheduled
+
+
+def _single_ms(operator, orders, action: str, data: dict, moved_to: str) -> float:
+    """The median of one order's `action` posted from its detail screen, each on an order of its own (the first
+    one warms up); every order must have moved."""
+    from portal.orders.models import Order
+
+    samples = []
+    for n, (_oid, number) in enumerate(orders):
+        started = time.perf_counter()
+        response = operator.post(f"/console/orders/{number}/action/{action}/", data)
+        elapsed = (time.perf_counter() - started) * 1000
+        assert response.status_code == 302, response.status_code
+        if n:
+            samples.append(elapsed)
+    moved = Order.objects.filter(pk__in=[oid for oid, _number in orders], status=moved_to).count()
+    assert moved == len(orders), (action, moved, len(orders))
+    return statistics.median(samples)
 
 
 # 2 and 5 need the provider sandbox and a real server --------------------------------------------------------------
@@ -519,6 +632,7 @@ def main():
     settlement(scale, month)
     exclusions(scale)
     receipts(scale)
+    bulk_work(scale)
     if not args.skip_sandbox:
         with_sandbox(scale)
     print(json.dumps({"rows": rows, "memory": memory()}))

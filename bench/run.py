@@ -108,8 +108,10 @@ count. Baselines: the Django admin changelist of the same Order model (order que
 (settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
 view rendering the product template without the mileage work (storefront, gunicorn with 2 workers, 8 clients on
 loopback), an order placement without mileage (placement: the two kinds interleaved, as many buyers at once as the
-server has workers). The provider's own time, which the sandbox reports in `X-Provider-Time-Ms`, is left out of the
-portal's time per refund and per placement.
+server has workers), one order's 배송 or 입금확인 posted from its detail screen (송장 일괄등록 per row, bulk 입금확인
+per order: both sides record the same outbox rows, the sending is left to the outbox worker). The provider's own
+time, which the sandbox reports in `X-Provider-Time-Ms`, is left out of the portal's time per refund and per
+placement.
 
 """
 

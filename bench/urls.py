@@ -8,6 +8,7 @@ from django.urls import path
 from django.utils.html import escape
 
 from portal.catalog.models import Product
+from portal.console.views import ORDER_COUNT_CAP
 from portal.urls import urlpatterns as portal_urlpatterns
 
 
@@ -21,15 +22,18 @@ def plain_product(request, code):
 @login_required
 @permission_required("orders.operate_console", raise_exception=True)
 def floor_orders(request):
-    """The floor of the order queue's first page: the same login and permission check and the same 50 newest rows,
-    read with one hand-written query and written out with no template."""
+    """The floor of the order queue's first page: the same login and permission check, the same 50 newest rows and
+    the same total (counted up to the same cap), each read with one hand-written query and written out with no
+    template."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT number, placed_at, orderer_name, payable_won, mileage_use_won, status "
                        "FROM orders_order ORDER BY placed_at DESC, id DESC LIMIT 50")
         rows = cursor.fetchall()
+        cursor.execute("SELECT COUNT(*) FROM (SELECT 1 FROM orders_order LIMIT %s) AS capped", [ORDER_COUNT_CAP + 1])
+        total = cursor.fetchone()[0]
     cells = "".join(f"<tr><td>{escape(n)}</td><td>{p}</td><td>{escape(o)}</td><td>{t:,}원</td><td>{m:,}원</td>"
                     f"<td>{escape(s)}</td></tr>" for n, p, o, t, m, s in rows)
-    return HttpResponse(f"<!doctype html><table>{cells}</table>")
+    return HttpResponse(f"<!doctype html><p>{total:,}</p><table>{cells}</table>")
 
 
 @login_required

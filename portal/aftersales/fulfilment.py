@@ -16,7 +16,7 @@ from mileage.provider.client import Invoice
 from mileage.services.transactions import live_mileage, mileage_call, mileage_invoice_send
 from portal.accounts.services import store_points_change
 from portal.orders.amounts import Goods, build_amounts
-from portal.orders.models import Order, OrderStatus, PaymentMethod
+from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
 from portal.orders.money import payment_deposit_confirmed, payment_deposit_undone
 from portal.orders.services import order_set_status
 
@@ -54,19 +54,38 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
     return order
 
 
-def order_ship(*, order: Order, invoice_no: str, company: str, by) -> Order:
-    invoice_no = invoice_no.strip()
-    if not invoice_no or not invoice_no.replace("-", "").isalnum():
+INVOICE_NO_MAX = 40
+
+
+def clean_invoice_no(raw: str) -> str:
+    """운송장번호 as the provider takes it: letters, digits and hyphens, at most INVOICE_NO_MAX characters."""
+    invoice_no = (raw or "").strip()
+    if not invoice_no or len(invoice_no) > INVOICE_NO_MAX or not invoice_no.replace("-", "").isascii() \
+            or not invoice_no.replace("-", "").isalnum():
         raise ActionError(_("운송장번호를 입력해 주세요 (영문/숫자)."), "invoice_no")
+    return invoice_no
+
+
+def clean_carrier(raw: str) -> Carrier:
+    """택배사 from the list (Carrier); anything else is refused."""
+    if raw not in Carrier.values:
+        raise ActionError(_("택배사를 목록에서 골라 주세요."), "carrier")
+    return Carrier(raw)
+
+
+def order_ship(*, order: Order, invoice_no: str, carrier: str, by) -> Order:
+    """배송: the order leaves with its carrier and invoice number; the provider gets the delivery invoice."""
+    invoice_no, carrier = clean_invoice_no(invoice_no), clean_carrier(carrier)
+    company = carrier.korean_name
     with transaction.atomic():
         order = lock_order(order)
         order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
-        order.invoice_no = invoice_no
-        order.save(update_fields=["invoice_no"])
+        order.invoice_no, order.carrier = invoice_no, carrier.value
+        order.save(update_fields=["invoice_no", "carrier"])
         if live_mileage(order):  # the Invoice masks the name and the phone on the wire
             mileage_invoice_send(order=order, by=by, invoice=Invoice(
                 shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
-                recipient_name=order.recipient_name, service_company=company or "자체배송",
+                recipient_name=order.recipient_name, service_company=company,
                 address=address_to_dong(order.address), recipient_cph_no=order.recipient_phone))
     return order
 

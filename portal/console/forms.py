@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.aftersales.models import RefundMethod
 from portal.catalog.models import Product
 from portal.orders.checkout import MAX_QUANTITY
+from portal.orders.models import Carrier
 from portal.parsing import StrictIntegerField
 
 WON_ERRORS = {"invalid": _("숫자로 입력해 주세요."), "min_value": _("0원 이상이어야 합니다.")}
@@ -40,8 +41,12 @@ class ReturnForm(RefundForm):
 
 
 class ShipForm(forms.Form):
-    company = forms.CharField(label=_("택배사"), max_length=40, initial="자체배송")
-    invoice_no = forms.CharField(label=_("운송장번호"), max_length=40)
+    carrier = forms.ChoiceField(label=_("택배사"), choices=[("", _("택배사 선택")), *Carrier.choices],
+                                error_messages={"required": _("택배사를 골라 주세요."),
+                                                "invalid_choice": _("택배사를 목록에서 골라 주세요.")})
+    invoice_no = forms.CharField(label=_("운송장번호"), max_length=40,
+                                 error_messages={"required": _("운송장번호를 입력해 주세요."),
+                                                 "max_length": _("운송장번호는 %(limit_value)d자까지 입력할 수 있습니다.")})
 
 
 class ExchangeForm(forms.Form):

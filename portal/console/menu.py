@@ -24,7 +24,8 @@ MENU = (
     Group((_("주문관리"),), (
         Item("console:orders", _("주문조회/취소/교환"),
              ("console:order", "console:cancel", "console:return", "console:exchange", "console:disclosure",
-              "console:payment-cancel")),
+              "console:payment-cancel", "console:orders-bulk")),
+        Item("console:invoices", _("송장 일괄등록"), ("console:invoice-upload",)),
         Item("console:refunds", _("환불관리")),
         Item("console:outbox", _("전송 대기열")),
     )),

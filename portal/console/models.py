@@ -63,3 +63,52 @@ class SettlementMonthTotal(models.Model):
 
     def __str__(self):
         return f"{self.month} {self.kind} {self.total_won:,}원"
+
+
+class InvoiceUploadStatus(models.TextChoices):
+    CHECKED = "checked", _("미리보기")  # read and checked; applied only when no row is bad
+    QUEUED = "queued", _("대기 중")  # 적용 asked for, waiting for a task worker
+    RUNNING = "running", _("적용 중")  # a worker is shipping the orders
+    DONE = "done", _("완료")  # every row's order was shipped (any order that failed meanwhile is named)
+    REFUSED = "refused", _("적용 안 함")  # the check just before applying found bad rows: nothing was applied
+    FAILED = "failed", _("실패")  # the worker could not finish; the orders shipped so far stay shipped
+
+
+class InvoiceUpload(models.Model):
+    """송장 일괄등록: an uploaded XLSX of 주문번호, 택배사 and 송장번호, its rows as checked (shown as the preview), and
+    the progress and result of applying it (each order shipped by a task worker through fulfilment.order_ship)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("파일 이름"), max_length=200, blank=True)
+    # one dict per data row: row (the sheet's row number), number, carrier_raw, carrier, invoice_no, order_id and
+    # errors ([code, value] pairs, worded when shown: see invoice_uploads.ROW_ERRORS)
+    rows = models.JSONField(default=list)
+    total = models.PositiveIntegerField(default=0)
+    bad = models.PositiveIntegerField(default=0)  # rows with at least one error
+    done = models.PositiveIntegerField(default=0)  # rows applied so far (progress)
+    shipped = models.PositiveIntegerField(default=0)  # orders shipped by this upload
+    failures = models.JSONField(default=list)  # [row, number, reason] of the orders that failed while applying
+    status = models.CharField(max_length=8, choices=InvoiceUploadStatus.choices, default=InvoiceUploadStatus.CHECKED)
+    error = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("송장 일괄등록")
+        verbose_name_plural = _("송장 일괄등록")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(done__lte=F("total")), name="invoice_upload_done_within_total"),
+            models.CheckConstraint(condition=Q(bad__lte=F("total")), name="invoice_upload_bad_within_total"),
+            models.CheckConstraint(condition=Q(status__in=InvoiceUploadStatus.values),
+                                   name="invoice_upload_status_valid"),
+        ]
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else self.done * 100 // self.total
+
+    @property
+    def running(self) -> bool:
+        return self.status in (InvoiceUploadStatus.QUEUED, InvoiceUploadStatus.RUNNING)

@@ -49,10 +49,13 @@ def _rows(orders) -> str:
     badge = '<span class="mileage-badge" title="네이버 마일리지">M</span> '
     tz = timezone.get_current_timezone()
     out = []
+    select = esc(_("%(number)s 선택"))
     for o in orders:  # rows of OrderListView's TABLE_FIELDS, as dicts
         number, status, method = esc(o["number"]), esc(o["status"]), o["payment_method"]
         out.append(
-            f'<tr><td>{o["placed_at"].astimezone(tz):%Y-%m-%d %H:%M:%S}</td><td>{esc(o["orderer_name"])}</td>'
+            f'<tr><td class="select"><input type="checkbox" name="selection" value="{o["id"]}" '
+            f'class="form-check-input" aria-label="{select % {"number": number}}"></td>'
+            f'<td>{o["placed_at"].astimezone(tz):%Y-%m-%d %H:%M:%S}</td><td>{esc(o["orderer_name"])}</td>'
             f'<td><a href="{prefix}{number}/">{number}</a></td>'
             f'<td class="won">{o["goods_won"]:,}원</td><td class="won">{o["payable_won"]:,}원</td>'
             f'<td>{badge if o["uses_mileage"] else ""}{methods.get(method) or esc(method)}</td>'
@@ -105,9 +108,16 @@ def _table_attributes(table) -> str:
     return " ".join(f'{escape(k)}="{escape(v)}"' for k, v in attrs.items())
 
 
+def _select_all() -> str:
+    """The heading of the rows' checkboxes: ticks every row of the page (static/js/app.js)."""
+    label = escape(_("이 페이지의 주문 전체 선택"))
+    return (f'<th class="select" scope="col"><input type="checkbox" id="select-all" class="form-check-input" '
+            f'aria-label="{label}"></th>')
+
+
 def _table_html(attributes: str, headings: list[str], rows: str, pagination: str) -> SafeString:
     return mark_safe(  # every value is escaped by the callers
-        f'<div class="table-container"><table {attributes}><thead><tr>{"".join(headings)}</tr></thead>'
+        f'<div class="table-container"><table {attributes}><thead><tr>{_select_all()}{"".join(headings)}</tr></thead>'
         f'<tbody>{rows}</tbody></table>{pagination}</div>')
 
 
@@ -121,7 +131,7 @@ def order_table_html(table, request) -> SafeString:
     params = dict(request.GET.lists())
     rows = _rows(row.record for row in (table.page.object_list if table.page else table.rows))
     return _table_html(_table_attributes(table), _headings(table, params),
-                       _empty_rows(rows, len(table.columns), table.empty_text),
+                       _empty_rows(rows, len(table.columns) + 1, table.empty_text),
                        _pagination(table.page, table.paginator, table.prefixed_page_field, params))
 
 
@@ -152,8 +162,9 @@ class _Unsorted:
         return [h.replace(self.link, link, 1) for h in self.headings]
 
 
-def plain_order_table_html(table_class, queryset, request, *, per_page: int, page_number: int) -> SafeString:
-    """The unsorted order queue's page (no django-tables2 Table built): the same markup as `order_table_html`."""
+def plain_order_table_html(table_class, queryset, request, *, per_page: int, page_number: int):
+    """The unsorted order queue's page (no django-tables2 Table built): the same markup as `order_table_html`, and
+    the page shown."""
     spec = _Unsorted.of(table_class)
     params = dict(request.GET.lists())
     paginator = LazyPaginator(queryset, per_page)
@@ -161,6 +172,6 @@ def plain_order_table_html(table_class, queryset, request, *, per_page: int, pag
         page = paginator.page(page_number)
     except EmptyPage:
         page = paginator.page(paginator.num_pages)
-    rows = _empty_rows(_rows(page.object_list), spec.columns, spec.empty_text)
+    rows = _empty_rows(_rows(page.object_list), spec.columns + 1, spec.empty_text)
     return _table_html(spec.attributes, spec.headings_for(params), rows,
-                       _pagination(page, paginator, spec.page_field, params))
+                       _pagination(page, paginator, spec.page_field, params)), page

@@ -11,6 +11,8 @@ from portal.aftersales.models import Refund
 from portal.orders.models import Order
 from portal.parsing import int_or_none
 
+from .invoice_uploads import row_errors_text
+
 
 class WonColumn(tables.Column):
     attrs = {"td": {"class": "won"}}
@@ -107,6 +109,7 @@ class OrderTable(BaseTable):
     class Meta(BaseTable.Meta):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
+        empty_text = _("조건에 맞는 주문이 없습니다.")
         # Its columns give the headings and the ordering; the rows (plain values) are written by
         # portal/console/order_table_html.py: the link to 주문상세정보, the M badge and the status badge.
 
@@ -171,3 +174,45 @@ class OutboxTable(BaseTable):
 
     def render_status(self, record):
         return status_badge(record.status, record.get_status_display())
+
+
+class InvoiceRowTable(BaseTable):
+    """송장 일괄등록's preview: each row of the file as read, with its result."""
+
+    row = tables.Column(verbose_name=_("행"), attrs={"td": {"class": "won"}, "th": {"class": "won"}})
+    number = tables.Column(verbose_name=_("주문번호"))
+    carrier_raw = tables.Column(verbose_name=_("택배사"))
+    invoice_no = tables.Column(verbose_name=_("송장번호"))
+    result = tables.Column(verbose_name=_("결과"), empty_values=())
+
+    class Meta(BaseTable.Meta):
+        orderable = False
+        empty_text = _("표시할 행이 없습니다.")
+        row_attrs = {"class": lambda record: "table-danger" if record["errors"] else ""}
+
+    def render_number(self, value, record):
+        if record.get("order_id") and not record["errors"]:
+            return format_html('<a href="{}">{}</a>', reverse("console:order", args=[value]), value)
+        return value
+
+    def render_result(self, record):
+        if record["errors"]:
+            return format_html('<span class="text-danger">{}</span>', row_errors_text(record))
+        return format_html('<span class="badge text-bg-success">{}</span>', _("정상"))
+
+
+class BulkFailureTable(BaseTable):
+    """The orders a bulk action or an upload could not move, each with the reason."""
+
+    number = tables.Column(verbose_name=_("주문번호"))
+    status = tables.Column(verbose_name=_("처리상태"))
+    reason = tables.Column(verbose_name=_("사유"))
+
+    class Meta(BaseTable.Meta):
+        orderable = False
+        empty_text = _("실패한 주문이 없습니다.")
+
+    def render_number(self, value):
+        if value.startswith("#"):  # an id that names no order
+            return value
+        return format_html('<a href="{}">{}</a>', reverse("console:order", args=[value]), value)

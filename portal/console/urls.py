@@ -3,13 +3,18 @@ from django.urls import path
 from portal.receipts.views import ReceiptView
 
 from . import aftersales_views as after
-from . import dashboard, joining_views, mileage_views, payment_views, views
+from . import bulk_views, dashboard, joining_views, mileage_views, payment_views, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
     path("orders/", views.OrderListView.as_view(), name="orders"),
+    path("orders/bulk/", bulk_views.OrderBulkView.as_view(), name="orders-bulk"),
+    path("invoices/", bulk_views.InvoiceUploadView.as_view(), name="invoices"),
+    path("invoices/template.xlsx", bulk_views.InvoiceTemplateView.as_view(), name="invoice-template"),
+    path("invoices/<uuid:pk>/", bulk_views.InvoiceUploadDetailView.as_view(), name="invoice-upload"),
+    path("invoices/<uuid:pk>/apply/", bulk_views.InvoiceUploadApplyView.as_view(), name="invoice-upload-apply"),
     path("orders/<str:number>/", views.OrderDetailView.as_view(), name="order"),
     path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.OPERATORS), name="receipt"),
     path("disclosure/<int:revision_id>/", views.DisclosureRevisionView.as_view(), name="disclosure"),

@@ -6,6 +6,7 @@ import itertools
 from django.contrib import messages
 from django.core.cache import cache
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -41,6 +42,7 @@ from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
 FILTER_FORM_CACHE_SECONDS = 3600
+ORDER_COUNT_CAP = 10_000  # 주문조회 counts the matching orders exactly up to this many ("총 10,000건 이상" beyond)
 EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_lazy("주문번호")),
                   ("orderer_name", gettext_lazy("주문자")), ("goods_won", gettext_lazy("총주문금액")),
                   ("payable_won", gettext_lazy("실결제금액")), ("payment_method", gettext_lazy("결제수단")),
@@ -68,11 +70,10 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
             # and unsorted: its page without a django-tables2 Table (the same markup, from order_table_html.py)
             page_number, per_page = self.bound_page(), self.kept_page_size()
-            return self.render_to_response({
-                "filter_form_html": self.filter_form_html(None),
-                "table_html": plain_order_table_html(self.table_class, self.get_table_data(), request,
-                                                     per_page=per_page, page_number=page_number),
-                "notices": self.open_notices()})
+            table_html, page = plain_order_table_html(self.table_class, self.get_table_data(), request,
+                                                      per_page=per_page, page_number=page_number)
+            return self.render_to_response({"filter_form_html": self.filter_form_html(None),
+                                            "table_html": table_html, "page": page, "notices": self.open_notices()})
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
@@ -84,6 +85,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         context = super().get_context_data(**kwargs)
         context["filter_form_html"] = self.filter_form_html(context["filter"])
         context["table_html"] = order_table_html(context["table"], self.request)
+        context["page"] = context["table"].page
         context["notices"] = self.open_notices()
         return context
 
@@ -115,8 +117,39 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
                           f'{escape(notice.text)}</span></div>' for notice in context["notices"])
         content = (f'<h1>{escape(_("주문조회/취소/교환"))}</h1>\n{notices}\n{context["filter_form_html"]}\n'
                    '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
-                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{context["table_html"]}\n')
+                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{self.bulk_form(context["table_html"], context["page"])}\n')
         return console_response(self.request, self.template_name, content)
+
+    def order_total(self, page) -> int:
+        """The orders the search matched: read off its first page when that is the only one, else counted up to
+        ORDER_COUNT_CAP (exact for every working queue: 입금전, 결제완료, a name, a day; a million-order history costs
+        what ten thousand do, where an exact COUNT(*) would cost ten times the page)."""
+        if page is not None and page.number == 1 and not page.has_next():
+            return len(page.object_list)
+        return self.object_list.order_by()[:ORDER_COUNT_CAP + 1].count()
+
+    def bulk_form(self, table_html, page) -> str:
+        """The table inside the form of the bulk actions: the total the search matched, the checked orders'
+        입금확인, 배송처리 (to 송장 일괄등록) and 구매확정 (posted to OrderBulkView with the search, to come back to)."""
+        total = self.order_total(page)
+        query = self.request.GET.copy()
+        query.pop("export", None)
+        buttons = "".join(
+            f'<button type="submit" name="action" value="{action}" class="btn btn-sm btn-dark" id="bulk-{action}">'
+            f'{escape(label)}</button>'
+            for action, label in (("confirm_deposit", _("입금확인")), ("ship", _("배송처리")),
+                                  ("confirm_purchase", _("구매확정"))))
+        count = escape(_("총 %(count)s건") % {"count": f"{total:,}"} if total <= ORDER_COUNT_CAP
+                       else _("총 %(count)s건 이상") % {"count": f"{ORDER_COUNT_CAP:,}"})
+        selected, uploads = escape(_("선택한 주문")), escape(_("송장 일괄등록"))
+        return (f'<form method="post" action="{escape(reverse("console:orders-bulk"))}" id="bulk-form">'
+                f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(self.request))}">'
+                f'<input type="hidden" name="query" value="{escape(query.urlencode())}">'
+                '<div class="d-flex flex-wrap gap-2 align-items-center mb-2 bulk-bar">'
+                f'<strong id="order-count">{count}</strong><span class="vr mx-1"></span>'
+                f'<span class="small">{selected}</span>{buttons}'
+                f'<a class="btn btn-sm btn-outline-dark" href="{escape(reverse("console:invoices"))}">{uploads}</a>'
+                f'</div>{table_html}</form>')
 
 
 def _export_rows(orders):
@@ -161,7 +194,7 @@ class OrderActionView(OperatorRequiredMixin, View):
             if action == "ship":
                 form = ShipForm(request.POST)
                 if not form.is_valid():
-                    raise ActionError(_("운송장번호를 입력해 주세요."))
+                    raise ActionError(next(iter(form.errors.values()))[0])
                 fulfilment.order_ship(order=order, by=request.user, **form.cleaned_data)
                 messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:

@@ -29,7 +29,7 @@ from portal.aftersales.common import RefundInput
 from portal.aftersales.models import Refund
 from portal.catalog.models import Product
 from portal.orders.checkout import Buyer, cart_lines, order_place, quote
-from portal.orders.models import Order
+from portal.orders.models import Carrier, Order
 
 DEMO_NOTE = "데모 주문"
 
@@ -96,7 +96,7 @@ def _place(sandbox: Sandbox, cart: dict[str, int], *, use: int, method: str = "c
 
 
 def _ship(order: Order, operator: User, invoice: str) -> Order:
-    return fulfilment.order_ship(order=order, invoice_no=invoice, company="CJ대한통운", by=operator)
+    return fulfilment.order_ship(order=order, invoice_no=invoice, carrier=Carrier.CJ, by=operator)
 
 
 def _deliver(order: Order, operator: User) -> Order:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models import F, Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from core.append_only import StateChangeRow
@@ -49,6 +50,24 @@ class PaymentMethod(models.TextChoices):
     PHONE = "phone", _("휴대폰결제")
 
 
+class Carrier(models.TextChoices):
+    """택배사: the carriers an operator picks from (the provider's invoice names the carrier by its Korean name)."""
+
+    CJ = "cj", _("CJ대한통운")
+    LOTTE = "lotte", _("롯데택배")
+    HANJIN = "hanjin", _("한진택배")
+    EPOST = "epost", _("우체국택배")
+    LOGEN = "logen", _("로젠택배")
+    KYUNGDONG = "kyungdong", _("경동택배")
+    OTHER = "other", _("기타")
+
+    @property
+    def korean_name(self) -> str:
+        """The carrier's name as the provider's invoice carries it (`service_company`), whatever the UI language."""
+        with translation.override("ko"):
+            return str(self.label)
+
+
 class Order(models.Model):
     number = models.CharField(_("주문번호"), max_length=20, unique=True)
     member = models.ForeignKey("accounts.Member", null=True, blank=True, on_delete=models.PROTECT,
@@ -86,6 +105,7 @@ class Order(models.Model):
     paid_at = models.DateTimeField(_("입금 확인일"), null=True, blank=True)
     deposit_deadline = models.DateTimeField(_("입금기한"), null=True, blank=True)
     invoice_no = models.CharField(_("운송장번호"), max_length=40, blank=True)
+    carrier = models.CharField(_("택배사"), max_length=10, choices=Carrier.choices, blank=True)  # set by 배송
     disclosure_revision_id = models.BigIntegerField(null=True, blank=True)
     # The order used or earns Naver Mileage (the queue's "M" icon and its 네이버 마일리지 filter).
     uses_mileage = models.BooleanField(_("네이버 마일리지 주문"), default=False)
@@ -116,6 +136,7 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(excluded_goods_won__lte=F("goods_won")),
                                    name="order_excluded_within_goods"),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(condition=Q(carrier__in=["", *Carrier.values]), name="order_carrier_valid"),
         ]
 
     def __str__(self) -> str:

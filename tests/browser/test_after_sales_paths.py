@@ -23,7 +23,7 @@ def _deliver(order) -> None:
     """Shipping and delivery are not what this walk checks: done through the console's own actions."""
     staff = Client()
     staff.force_login(User.objects.get(username="operator"))
-    staff.post(f"/console/orders/{order.number}/action/ship/", {"company": "자체배송", "invoice_no": "6541111"})
+    staff.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541111"})
     staff.post(f"/console/orders/{order.number}/action/deliver/")
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED

@@ -83,7 +83,7 @@ def console_targets(world) -> list[tuple[str, str, str]]:
     line = world["delivered_line"]
     targets = [("GET", "/console/", p) for p in ORDER_FILTERS]
     targets += [("GET", f"/console/orders/{paid}/", "x"), ("GET", f"/console/orders/{waiting}/cancel/", "x")]
-    targets += [("POST", f"/console/orders/{paid}/action/ship/", p) for p in ("company", "invoice_no")]
+    targets += [("POST", f"/console/orders/{paid}/action/ship/", p) for p in ("carrier", "invoice_no")]
     targets += [("POST", f"/console/orders/{paid}/action/{a}/", "x") for a in ("nope",)]
     targets += [("POST", f"/console/orders/{paid}/cancel/", p) for p in REFUND_FORM]
     targets += [("POST", f"/console/orders/{delivered}/return/", p)
@@ -94,6 +94,8 @@ def console_targets(world) -> list[tuple[str, str, str]]:
                 for p in (f"qty_{line}", "new_1", "mileage_returned_won", "action")]
     targets += [("GET", "/console/refunds/", p) for p in REFUND_FILTERS]
     targets += [("POST", "/console/refunds/", "selection")]
+    targets += [("POST", "/console/orders/bulk/", p) for p in ("selection", "action", "query")]
+    targets += [("POST", "/console/invoices/", "file"), ("POST", "/console/invoices/template.xlsx", "selection")]
     targets += [("GET", "/console/outbox/", p) for p in ("status", "kind", "page")]
     targets += [("POST", "/console/outbox/", "message")]
     targets += [("POST", "/console/mileage/settings/", p)

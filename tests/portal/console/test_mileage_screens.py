@@ -184,7 +184,7 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     operator.post(f"/console/orders/{cancelled.number}/cancel/")
     returned, _ = place(shop, method="card", quantity="2", use=1_000)
     for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{returned.number}/action/{action}/", {"company": "자체", "invoice_no": "1"})
+        operator.post(f"/console/orders/{returned.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
     line = returned.lines.get()
     operator.post(f"/console/orders/{returned.number}/return/", {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
@@ -197,7 +197,7 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     operator.post("/console/refunds/", {"selection": [Refund.objects.get().pk], "confirm": "1"})
     exchanged, _ = place(shop, method="card")
     for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{exchanged.number}/action/{action}/", {"company": "자체", "invoice_no": "2"})
+        operator.post(f"/console/orders/{exchanged.number}/action/{action}/", {"carrier": "cj", "invoice_no": "2"})
     line = exchanged.lines.get()
     operator.post(f"/console/orders/{exchanged.number}/exchange/", {
         f"qty_{line.pk}": "1", "new_6": "1", "mileage_returned_won": "500", "action": "complete"})

@@ -137,7 +137,7 @@ def test_the_way_cannot_change_while_the_gateway_has_not_answered(shop, operator
 def _delivered_bank_order(shop, operator, code: str) -> Order:
     order, _ = place(shop, code=code, method="bank")
     operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
-    operator.post(f"/console/orders/{order.number}/action/ship/", {"company": "CJ대한통운", "invoice_no": "1234"})
+    operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "1234"})
     operator.post(f"/console/orders/{order.number}/action/deliver/")
     order.refresh_from_db()
     assert order.status == "delivered"

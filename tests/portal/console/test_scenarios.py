@@ -84,7 +84,7 @@ def test_refund_above_the_caps_is_refused_and_changes_nothing(shop, operator):
 
 
 def _deliver(operator, order):
-    operator.post(f"/console/orders/{order.number}/action/ship/", {"company": "자체배송", "invoice_no": "6541111"})
+    operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541111"})
     operator.post(f"/console/orders/{order.number}/action/deliver/")
     order.refresh_from_db()
     assert order.status == OrderStatus.DELIVERED

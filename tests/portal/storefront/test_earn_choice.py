@@ -45,7 +45,7 @@ def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(clie
     assert order.mileage.expected_earn_won == 0
     # 구매확정 grants 90원 of 적립금, once
     points_before = hong.member.store_points_won
-    order_ship(order=order, invoice_no="123", company="CJ", by=None)
+    order_ship(order=order, invoice_no="123", carrier="cj", by=None)
     order_deliver(order=Order.objects.get(pk=order.pk), by=None)
     order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
     hong.member.refresh_from_db()
@@ -94,7 +94,7 @@ def test_a_store_points_order_partly_returned_never_earns_naver_mileage_and_stat
     assert response.status_code == 302, response.content.decode()[-2000:]
     order = Order.objects.get()
     assert order.store_points_earn_won == 180  # (10,000 − 1,000) × 2%
-    order_ship(order=order, invoice_no="123", company="CJ", by=None)
+    order_ship(order=order, invoice_no="123", carrier="cj", by=None)
     order_deliver(order=Order.objects.get(pk=order.pk), by=None)
     # when one of the two comes back with 500원 of the mileage, and 환불완료
     line = order.lines.get()

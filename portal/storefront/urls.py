@@ -16,6 +16,8 @@ urlpatterns = [
     path("order/<str:number>/complete/", views.order_complete, name="complete"),
     path("mypage/", views.mypage, name="mypage"),
     path("orders/<str:number>/", views.order_detail, name="order-detail"),
+    path("orders/<str:number>/cancel/", views.order_cancel, name="order-cancel"),
+    path("orders/<str:number>/request/", views.order_request, name="order-request"),
     path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.BUYERS), name="receipt"),
     path("guest/", views.guest_lookup, name="guest-lookup"),
 ]

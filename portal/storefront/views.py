@@ -1,4 +1,5 @@
-"""The buyer's pages: catalog, product, cart, order form with 적립/사용, 주문완료, My Page and guest lookup."""
+"""The buyer's pages: catalog, product, cart, order form with 적립/사용, 주문완료, My Page, guest lookup, and the
+buyer's own 입금전 취소 and 취소/반품 신청 on the order detail."""
 
 import functools
 
@@ -30,15 +31,20 @@ from mileage.policy.constants import (
 )
 from mileage.selectors import base_rate_x10, checkout_available
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
+from portal.aftersales.buyer_requests import buyer_request_create, open_request, requestable_kinds
+from portal.aftersales.cancellations import order_cancel_before_payment
+from portal.aftersales.errors import ActionError
+from portal.aftersales.models import BuyerRequestKind
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import Buyer, CheckoutError, cart_lines, order_place, parse_quantity, quote
-from portal.orders.models import Order
+from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_statement
+from portal.orders.services import TransitionNotAllowed
 from portal.parsing import int_or_none
 from portal.receipts.views import Audience
 
 from .emails import send_order_email
-from .forms import GuestLookupForm, OrderForm
+from .forms import BuyerCancelForm, BuyerRequestForm, GuestLookupForm, OrderForm
 
 CART_KEY = "cart"
 ORDERS_KEY = "my_orders"  # order numbers this browser placed or looked up as a guest
@@ -213,8 +219,110 @@ def mypage(request: HttpRequest) -> HttpResponse:
 
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _detail(request, _order_for(request, number))
+
+
+def _kind_choices(order: Order) -> list[tuple[str, str]]:
+    return [(kind, BuyerRequestKind(kind).label) for kind in requestable_kinds(order)]
+
+
+def _detail(request, order: Order, *, cancel_form=None, request_form=None, status: int = 200) -> HttpResponse:
+    """The order detail with what the buyer may do on it: cancel it while 입금전, or ask for 취소/반품 once paid."""
+    pending = open_request(order)
+    kinds = _kind_choices(order)
+    can_cancel = order.status == OrderStatus.AWAITING_DEPOSIT
+    if can_cancel and cancel_form is None:
+        cancel_form = BuyerCancelForm(is_guest=order.is_guest)
+    if kinds and pending is None and request_form is None:
+        request_form = BuyerRequestForm(is_guest=order.is_guest, kinds=kinds)
+    return render(request, "storefront/order_detail.html", {
+        "order": order, **order_statement(order), "can_cancel": can_cancel, "cancel_form": cancel_form,
+        "request_form": request_form if pending is None else None, "open_request": pending,
+        "buyer_requests": list(order.buyer_requests.all())}, status=status)
+
+
+def _actor(request):
+    return request.user if request.user.is_authenticated else None
+
+
+def _member_only(request, order: Order) -> HttpResponse | None:
+    """A member's order is acted on by that member, logged in (a browser that merely placed it may only look)."""
+    member = _member(request)
+    if order.is_guest or (member is not None and member.pk == order.member_id):
+        return None
+    messages.error(request, _("회원 주문은 로그인한 후 취소하거나 신청할 수 있습니다."))
+    return redirect(f"{reverse('accounts:login')}?next={reverse('storefront:order-detail', args=[order.number])}")
+
+
+def _confirm_guest(request, order: Order, form) -> HttpResponse | None:
+    """A guest's order: the password typed into `form` must be the order's, counted by django-axes as at 비회원
+    주문조회. A wrong one becomes the form's error; a locked-out browser gets the lockout page."""
+    if not order.is_guest:
+        return None
+    matches, lockout = _guest_verified(request, order.number, order, form.cleaned_data["password"])
+    if lockout is not None:
+        return lockout
+    if not matches:
+        form.add_error("password", _("비밀번호가 올바르지 않습니다. 주문은 바뀌지 않았습니다."))
+    return None
+
+
+@require_POST
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """입금전 취소 by the buyer (POLICY §6, L2): the operator's own service, so the whole mileage use goes back to the
+    buyer at once, the pending earn is cancelled and any 적립금 used is returned."""
     order = _order_for(request, number)
-    return render(request, "storefront/order_detail.html", {"order": order, **order_statement(order)})
+    denied = _member_only(request, order)
+    if denied is not None:
+        return denied
+    form = BuyerCancelForm(request.POST, is_guest=order.is_guest)
+    if form.is_valid():
+        lockout = _confirm_guest(request, order, form)
+        if lockout is not None:
+            return lockout
+    if form.is_valid():
+        try:
+            order_cancel_before_payment(order=order, by=_actor(request))
+        except (ActionError, TransitionNotAllowed) as exc:
+            form.add_error(None, getattr(exc, "message", str(exc)))
+        else:
+            if order.mileage_use_won:
+                messages.success(request, _("주문을 취소했습니다. 사용하신 네이버 마일리지 %(amount)s원은 바로 반환됩니다.")
+                                 % {"amount": f"{order.mileage_use_won:,}"})
+            else:
+                messages.success(request, _("주문을 취소했습니다."))
+            return redirect("storefront:order-detail", number=order.number)
+    order.refresh_from_db()
+    return _detail(request, order, cancel_form=form, status=400)
+
+
+@require_POST
+def order_request(request: HttpRequest, number: str) -> HttpResponse:
+    """취소/반품 신청 of a paid order: recorded for the operator, who sees it in 주문조회; nothing moves yet."""
+    order = _order_for(request, number)
+    denied = _member_only(request, order)
+    if denied is not None:
+        return denied
+    kinds = _kind_choices(order)
+    form = BuyerRequestForm(request.POST, is_guest=order.is_guest, kinds=kinds)
+    if form.is_valid():
+        lockout = _confirm_guest(request, order, form)
+        if lockout is not None:
+            return lockout
+    if not kinds:
+        form.add_error(None, _("이 주문은 지금 취소/반품을 신청할 수 없습니다 (처리상태: %(status)s).")
+                       % {"status": order.get_status_display()})
+    if form.is_valid():
+        try:
+            created = buyer_request_create(order=order, kind=form.cleaned_data["kind"],
+                                           reason=form.cleaned_data["reason"], by=_actor(request))
+        except ActionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, _("%(kind)s 신청을 접수했습니다. 운영자가 확인한 후 처리합니다.")
+                             % {"kind": created.get_kind_display()})
+            return redirect("storefront:order-detail", number=order.number)
+    return _detail(request, order, request_form=form, status=400)
 
 
 @functools.cache
@@ -229,21 +337,32 @@ def _guest_password_matches(order: Order | None, raw: str) -> bool:
     return matches and encoded is not None
 
 
+def _guest_verified(request, number: str, order: Order | None, raw: str) -> tuple[bool, HttpResponse | None]:
+    """(whether `raw` is the guest order's password, the lockout page when django-axes refuses): failures are
+    counted per order number and per address, wherever the password is typed."""
+    credentials = {"username": f"guest-order:{number}"}
+    if not AxesProxyHandler.is_allowed(request, credentials):
+        return False, get_lockout_response(request, None, credentials)
+    if _guest_password_matches(order, raw):
+        return True, None
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    if getattr(request, "axes_locked_out", False):
+        return False, get_lockout_response(request, None, credentials)
+    return False, None
+
+
 def guest_lookup(request: HttpRequest) -> HttpResponse:
     """비회원 주문조회: throttled by django-axes (failures per order number and per address), constant time."""
     form = GuestLookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["number"]
-        credentials = {"username": f"guest-order:{number}"}
-        if not AxesProxyHandler.is_allowed(request, credentials):
-            return get_lockout_response(request, None, credentials)
         order = Order.objects.filter(number=number, member__isnull=True).first()
-        if _guest_password_matches(order, form.cleaned_data["password"]):
+        matches, lockout = _guest_verified(request, number, order, form.cleaned_data["password"])
+        if lockout is not None:
+            return lockout
+        if matches:
             request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
             return redirect(reverse("storefront:order-detail", kwargs={"number": order.number}))
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        if getattr(request, "axes_locked_out", False):
-            return get_lockout_response(request, None, credentials)
         form.add_error(None, _("주문번호 또는 비밀번호가 올바르지 않습니다."))
     return render(request, "storefront/guest_lookup.html", {"form": form},
                   status=400 if request.method == "POST" else 200)

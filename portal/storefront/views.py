@@ -283,8 +283,10 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         try:
             order_cancel_before_payment(order=order, by=_actor(request))
-        except (ActionError, TransitionNotAllowed) as exc:
-            form.add_error(None, getattr(exc, "message", str(exc)))
+        except (ActionError, TransitionNotAllowed) as exc:  # paid or cancelled meanwhile: nothing changed
+            messages.error(request, getattr(exc, "message", str(exc)))
+            order.refresh_from_db()
+            return _detail(request, order, status=400)
         else:
             if order.mileage_use_won:
                 messages.success(request, _("주문을 취소했습니다. 사용하신 네이버 마일리지 %(amount)s원은 바로 반환됩니다.")
@@ -310,14 +312,19 @@ def order_request(request: HttpRequest, number: str) -> HttpResponse:
         if lockout is not None:
             return lockout
     if not kinds:
-        form.add_error(None, _("이 주문은 지금 취소/반품을 신청할 수 없습니다 (처리상태: %(status)s).")
+        messages.error(request, _("이 주문은 지금 취소/반품을 신청할 수 없습니다 (처리상태: %(status)s).")
                        % {"status": order.get_status_display()})
+        return _detail(request, order, status=400)
     if form.is_valid():
         try:
             created = buyer_request_create(order=order, kind=form.cleaned_data["kind"],
                                            reason=form.cleaned_data["reason"], by=_actor(request))
         except ActionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            if exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:  # a request already open, or the order moved on: shown above the order, nothing changed
+                messages.error(request, exc.message)
+                return _detail(request, order, status=400)
         else:
             messages.success(request, _("%(kind)s 신청을 접수했습니다. 운영자가 확인한 후 처리합니다.")
                              % {"kind": created.get_kind_display()})

@@ -20,4 +20,5 @@ urlpatterns = [
     path("orders/<str:number>/request/", views.order_request, name="order-request"),
     path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.BUYERS), name="receipt"),
     path("guest/", views.guest_lookup, name="guest-lookup"),
+    path("mileage/", views.mileage_benefits, name="mileage-benefits"),
 ]

@@ -29,7 +29,7 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available
+from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.aftersales.buyer_requests import buyer_request_create, open_request, requestable_kinds
 from portal.aftersales.cancellations import order_cancel_before_payment
@@ -73,6 +73,14 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
         "product": product, "excluded": hasattr(product, "mileage_exclusion"),
         "store_points_earn": store_points_earn(product.price_won, store_rate) if store_rate else None,
         "base_rate_x10": base_rate_x10(), "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
+
+
+def mileage_benefits(request: HttpRequest) -> HttpResponse:
+    """네이버 마일리지 혜택: what a buyer gains here (the footer's link), every number live from the settings and the
+    provider's rate. The merchant's pitch (가맹점 가입, 인증키) is the CMS's 서비스 소개, shown in the console."""
+    return render(request, "storefront/mileage_benefits.html", {
+        "rules": disclosure_rules(), "disclosure": live_disclosure(), "MIN_USE_WON": MIN_USE_WON,
+        "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS})
 
 
 def _cart(request) -> dict[str, int]:

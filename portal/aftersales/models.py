@@ -7,6 +7,7 @@ the Naver Mileage at the provider (L3, L4). Every row records who did what and w
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.constraints import non_negative
 
@@ -133,8 +134,8 @@ class Exchange(models.Model):
 
 
 class BuyerRequestKind(models.TextChoices):
-    CANCEL = "cancel", _("취소")  # a paid order not shipped yet: the operator's 배송전 취소
-    RETURN = "return", _("반품")  # a shipped or delivered order: the operator's 상품반송
+    CANCEL = "cancel", pgettext_lazy("buyer request", "취소")  # a paid order not shipped yet: 배송전 취소
+    RETURN = "return", pgettext_lazy("buyer request", "반품")  # a shipped or delivered order: 상품반송
 
 
 class BuyerRequestStatus(models.TextChoices):

@@ -52,11 +52,14 @@ class EarnStatus:
         return self.state in (EXPECTED, GRANTED)
 
     @property
+    def state_text(self) -> str:
+        """The state and its amount: "적립 예정 45원", "적립 완료 (2026-12-04) 45원", "적립 취소", "적립 없음"."""
+        return f"{self.label} {won(self.amount_won)}" if self.shows_amount else self.label
+
+    @property
     def text(self) -> str:
         """The whole statement: "1% 적립 예정 45원", "1% 적립 완료 (2026-12-04) 45원", "적립 취소", "적립 없음"."""
-        if not self.shows_amount:
-            return self.label
-        return f"{rate(self.rate_x10)}% {self.label} {won(self.amount_won)}"
+        return f"{rate(self.rate_x10)}% {self.state_text}" if self.shows_amount else self.label
 
     @property
     def version(self) -> tuple:

@@ -59,7 +59,7 @@ def test_a_confirmed_order_says_earned_with_its_date_on_every_statement(shop):
     expected = f"적립 완료 ({timezone.localdate(order.paid_at):%Y-%m-%d}) 45원"
     for where, html in _statements(client, order).items():
         # the console keeps the manual's "-500 + 1% 적립" and states the earn beside it
-        assert (f"1% {expected}" if where != "console" else f"-500 + 1% 적립 <small>(") in html, where
+        assert (f"1% {expected}" if where != "console" else "-500 + 1% 적립 <small>(") in html, where
         assert expected in html, where
         assert "적립 예정" not in html.split('id="self-service"')[0], where
 

@@ -1,17 +1,23 @@
 """Buyer self-service (issue 24): a member or a guest cancels an order still 입금전 (the use returns at once at the
 provider, §6), and asks for 취소/반품 of a paid order, which the operator sees in 주문조회 and acts on."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.db import connection
 from django.test import Client
 
 from mileage.models import MileageEvent
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus, Refund
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import Order, OrderStatus, PaymentStatus
 
 from .conftest import GUEST, choose_mileage
 
 pytestmark = pytest.mark.sandbox
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="concurrent writers need PostgreSQL row locks (make test runs it there)")
 
 MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
 
@@ -187,3 +193,35 @@ def test_the_operator_dismisses_a_request_with_a_reason_the_buyer_reads(shop):
     assert order.status == OrderStatus.PAID
     page = client.get(f"/shop/orders/{order.number}/").content.decode()
     assert "반려 사유: 이미 출고되었습니다" in page and 'id="request-form"' in page  # the buyer may ask again
+
+
+@on_postgres
+def test_the_buyers_cancel_and_the_operators_deposit_at_once_never_cancel_a_paid_order(shop):
+    # given a guest's unpaid order with 500원 of mileage, looked up with its password
+    order, buyer = _place(shop, Client(), member=False)
+    guest = Client()
+    assert guest.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}).status_code == 302
+    operator = _operator()
+
+    def act(who):
+        try:
+            if who == "buyer":
+                return guest.post(f"/shop/orders/{order.number}/cancel/", {"password": "abcd1234"}).status_code
+            return operator.post(f"/console/orders/{order.number}/action/confirm_deposit/").status_code
+        finally:
+            connection.close()
+
+    # when the buyer cancels while the operator confirms the deposit
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        codes = dict(zip(("buyer", "operator"), pool.map(act, ("buyer", "operator")), strict=True))
+    # then exactly one of them won, and the order, its payment and the provider agree
+    order.refresh_from_db()
+    payment = order.payments.get()
+    kinds = list(MileageEvent.objects.filter(transaction__order=order).values_list("kind", flat=True))
+    if order.status == OrderStatus.CANCELLED:
+        assert codes["buyer"] == 302 and payment.status == PaymentStatus.CANCELLED
+        assert kinds == ["approve", "cancel"] and shop.balance(buyer)["available"] == 15_500
+    else:
+        assert order.status == OrderStatus.PAID and codes["buyer"] == 400
+        assert payment.status == PaymentStatus.APPROVED and "cancel" not in kinds
+        assert shop.balance(buyer)["available"] == 15_000

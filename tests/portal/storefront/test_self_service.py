@@ -156,6 +156,10 @@ def test_a_paid_orders_request_reaches_the_console_list_with_a_badge_and_the_can
     for url in ("/console/orders/", f"/console/orders/?number={order.number}", "/console/orders/?sort=-placed_at"):
         row = _row(operator.get(url).content.decode(), order.number)
         assert 'class="badge request-badge request-cancel">취소 신청</span>' in row, url
+    # the queue's 취소/반품 신청 filter finds it (any open request, or open cancellations) and only it
+    for kind in ("open", "cancel"):
+        assert order.number in operator.get("/console/orders/", {"buyer_request": kind}).content.decode(), kind
+    assert order.number not in operator.get("/console/orders/", {"buyer_request": "return"}).content.decode()
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert 'id="open-request"' in detail and "주문을 잘못했습니다" in detail
     assert f"/console/orders/{order.number}/cancel/" in detail

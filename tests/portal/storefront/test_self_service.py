@@ -163,6 +163,8 @@ def test_a_paid_orders_request_reaches_the_console_list_with_a_badge_and_the_can
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert 'id="open-request"' in detail and "주문을 잘못했습니다" in detail
     assert f"/console/orders/{order.number}/cancel/" in detail
+    cancel_screen = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert 'id="open-request-note"' in cancel_screen and "주문을 잘못했습니다" in cancel_screen
     # and the operator's 배송전 취소 marks it handled; the badge is gone; the provider is still not told (L3)
     response = operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",

@@ -75,7 +75,10 @@ class GuestPasswordMixin:
 
 
 class BuyerCancelForm(GuestPasswordMixin, forms.Form):
-    """입금전 주문 취소: nothing to fill in but a guest's password."""
+    """입금전 주문 취소: the buyer confirms (a cancel cannot be undone), a guest with the order's password too."""
+
+    confirm = forms.BooleanField(label=_("주문을 취소합니다. 취소한 주문은 되돌릴 수 없습니다."), error_messages={
+        "required": _("주문을 취소하려면 확인란을 선택해 주세요.")})
 
     def __init__(self, *args, is_guest: bool, **kwargs):
         super().__init__(*args, **kwargs)

@@ -70,7 +70,7 @@ def test_a_cancelled_order_never_says_expected(shop):
     client.force_login(User.objects.get(username="hong"))
     order = _member_order(shop, client, method="bank")
     assert earn_status(Order.objects.get(pk=order.pk)).text == "1% 적립 예정 45원"
-    assert client.post(f"/shop/orders/{order.number}/cancel/").status_code == 302
+    assert client.post(f"/shop/orders/{order.number}/cancel/", {"confirm": "on"}).status_code == 302
     # then every statement says 적립 취소, the receipt too, and none shows the earn it will never get
     for where, html in _statements(client, order).items():
         assert "적립 취소" in html, where

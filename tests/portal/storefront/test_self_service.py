@@ -19,6 +19,7 @@ pytestmark = pytest.mark.sandbox
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
                                  reason="concurrent writers need PostgreSQL row locks (make test runs it there)")
 
+CONFIRM = {"confirm": "on"}
 MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
 
 
@@ -59,8 +60,12 @@ def test_member_cancels_an_unpaid_order_from_my_page_and_the_use_returns_at_once
     assert f"/shop/orders/{order.number}/#self-service" in mypage and "주문취소" in mypage
     detail = client.get(f"/shop/orders/{order.number}/").content.decode()
     assert 'id="cancel-form"' in detail and "취소하는 즉시 반환" in detail and 'name="password"' not in detail
+    # unconfirmed, nothing happens
+    unconfirmed = client.post(f"/shop/orders/{order.number}/cancel/")
+    assert unconfirmed.status_code == 400 and "주문을 취소하려면 확인란을 선택해 주세요." in unconfirmed.content.decode()
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.AWAITING_DEPOSIT
     # when the member cancels it
-    response = client.post(f"/shop/orders/{order.number}/cancel/")
+    response = client.post(f"/shop/orders/{order.number}/cancel/", CONFIRM)
     # then the order is 주문취소 and the provider has the 500원 back at once (the operator's own service ran)
     assert response.status_code == 302
     order.refresh_from_db()
@@ -74,7 +79,7 @@ def test_member_cancels_an_unpaid_order_from_my_page_and_the_use_returns_at_once
     assert "사용하신 네이버 마일리지 500원은 바로 반환됩니다." in page and 'id="cancel-form"' not in page
     assert "적립 취소" in page
     # and a second cancel is refused with a message, changing nothing
-    again = client.post(f"/shop/orders/{order.number}/cancel/")
+    again = client.post(f"/shop/orders/{order.number}/cancel/", CONFIRM)
     assert again.status_code == 400 and "입금전 주문만 바로 취소할 수 있습니다" in again.content.decode()
     assert MileageEvent.objects.filter(transaction__order=order, kind="cancel").count() == 1
 
@@ -87,20 +92,20 @@ def test_guest_cancels_with_number_and_password_and_a_wrong_password_changes_not
     # a wrong password at 비회원 주문조회 is refused and shows nothing of the order
     wrong = guest.post("/shop/guest/", {"number": order.number, "password": "wrong999"})
     assert wrong.status_code == 400 and "주문번호 또는 비밀번호가 올바르지 않습니다." in wrong.content.decode()
-    assert guest.post(f"/shop/orders/{order.number}/cancel/", {"password": "abcd1234"}).status_code == 404
+    assert guest.post(f"/shop/orders/{order.number}/cancel/", {**CONFIRM, "password": "abcd1234"}).status_code == 404
     # the right one opens the order, whose cancel asks for the password again
     found = guest.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})
     assert found.status_code == 302
     detail = guest.get(found["Location"]).content.decode()
     assert 'id="cancel-form"' in detail and 'name="password"' in detail
-    refused = guest.post(f"/shop/orders/{order.number}/cancel/", {"password": "nope1234"})
+    refused = guest.post(f"/shop/orders/{order.number}/cancel/", {**CONFIRM, "password": "nope1234"})
     assert refused.status_code == 400
     assert "비밀번호가 올바르지 않습니다. 주문은 바뀌지 않았습니다." in refused.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_DEPOSIT and shop.balance(buyer)["available"] == 15_000
     assert not MileageEvent.objects.filter(transaction__order=order, kind="cancel").exists()
     # with the right password the order is cancelled and the use returned
-    assert guest.post(f"/shop/orders/{order.number}/cancel/", {"password": "abcd1234"}).status_code == 302
+    assert guest.post(f"/shop/orders/{order.number}/cancel/", {**CONFIRM, "password": "abcd1234"}).status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED and shop.balance(buyer)["available"] == 15_500
 
@@ -116,12 +121,12 @@ def test_a_browser_that_only_saw_a_member_order_cannot_cancel_it(shop):
     session.save()
     assert other.get(f"/shop/orders/{order.number}/").status_code == 200
     # when it presses 주문취소, it is sent to log in and nothing changes
-    response = other.post(f"/shop/orders/{order.number}/cancel/", follow=True)
+    response = other.post(f"/shop/orders/{order.number}/cancel/", CONFIRM, follow=True)
     assert "회원 주문은 로그인한 후 취소하거나 신청할 수 있습니다." in response.content.decode()
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_DEPOSIT and shop.balance(buyer)["available"] == 15_000
     # and a browser that never saw it gets no page at all
-    assert Client().post(f"/shop/orders/{order.number}/cancel/").status_code == 404
+    assert Client().post(f"/shop/orders/{order.number}/cancel/", CONFIRM).status_code == 404
 
 
 def test_a_paid_orders_request_reaches_the_console_list_with_a_badge_and_the_cancel_handles_it(shop):
@@ -212,7 +217,7 @@ def test_the_buyers_cancel_and_the_operators_deposit_at_once_never_cancel_a_paid
     def act(who):
         try:
             if who == "buyer":
-                return guest.post(f"/shop/orders/{order.number}/cancel/", {"password": "abcd1234"}).status_code
+                return guest.post(f"/shop/orders/{order.number}/cancel/", {**CONFIRM, "password": "abcd1234"}).status_code
             return operator.post(f"/console/orders/{order.number}/action/confirm_deposit/").status_code
         finally:
             connection.close()

@@ -204,6 +204,11 @@ def test_the_operator_dismisses_a_request_with_a_reason_the_buyer_reads(shop):
     assert order.status == OrderStatus.PAID
     page = client.get(f"/shop/orders/{order.number}/").content.decode()
     assert "반려 사유: 이미 출고되었습니다" in page and 'id="request-form"' in page  # the buyer may ask again
+    # and in English the section speaks English
+    assert client.post("/i18n/setlang/", {"language": "en", "next": "/shop/"}).status_code == 302
+    english = client.get(f"/shop/orders/{order.number}/").content.decode()
+    assert "Send request" in english and "Cancellation" in english and "Reason" in english
+    assert "신청하기" not in english and "신청 사유" not in english
 
 
 @on_postgres

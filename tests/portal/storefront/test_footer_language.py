@@ -5,10 +5,18 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from portal.i18n import localized_path
 
 pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A request through the language switch leaves English active in this thread: later tests expect Korean."""
+    yield
+    translation.deactivate()
 
 
 def _footer_links(html: str) -> list[str]:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from mileage.models import MileageEvent
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus, Refund
@@ -16,6 +17,13 @@ from portal.orders.models import Order, OrderStatus, PaymentStatus
 from .conftest import GUEST, choose_mileage
 
 pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after():
+    """A request through the language switch leaves English active in this thread: later tests expect Korean."""
+    yield
+    translation.deactivate()
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
                                  reason="concurrent writers need PostgreSQL row locks (make test runs it there)")
 

@@ -249,3 +249,29 @@ def test_the_buyers_cancel_and_the_operators_deposit_at_once_never_cancel_a_paid
         assert order.status == OrderStatus.PAID and codes["buyer"] == 400
         assert payment.status == PaymentStatus.APPROVED and "cancel" not in kinds
         assert shop.balance(buyer)["available"] == 15_000
+
+
+def test_bad_input_gets_a_message_and_changes_nothing(shop):
+    guest = Client()
+    order, _buyer = _place(shop, guest, member=False, method="card")
+    url = f"/shop/orders/{order.number}/request/"
+    for data in ({}, {"kind": "x" * 5000, "reason": "r", "password": "abcd1234"},
+                 {"kind": "cancel", "reason": "가" * 501, "password": "abcd1234"},
+                 {"kind": "cancel", "reason": "r", "password": "p" * 5000},
+                 {"kind": ["cancel", "return"], "reason": ["a", "b"]}):
+        response = guest.post(url, data)
+        assert response.status_code == 400, data
+    assert guest.post(f"/shop/orders/{order.number}/cancel/", {"confirm": "on", "password": "abcd1234"}).status_code \
+        == 400  # paid: nothing to cancel at once
+    assert guest.get(url).status_code == 405 and guest.get(f"/shop/orders/{order.number}/cancel/").status_code == 405
+    assert Client().post("/shop/orders/nope/request/", {"kind": "cancel"}).status_code == 404
+    operator = _operator()
+    assert operator.post("/console/requests/999999/dismiss/", {"dismiss_reason": "x"}).status_code == 404
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and not BuyerRequest.objects.exists()
+    # a reason over 300 characters for 반려 is refused with a message
+    request = BuyerRequest.objects.create(order=order, kind="cancel", reason="변심")
+    response = operator.post(f"/console/requests/{request.pk}/dismiss/", {"dismiss_reason": "가" * 301}, follow=True)
+    assert "반려 사유는 300자까지 입력할 수 있습니다." in response.content.decode()
+    request.refresh_from_db()
+    assert request.status == BuyerRequestStatus.OPEN

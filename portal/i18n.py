@@ -80,5 +80,8 @@ def set_language(request):
     response = django_set_language(request)
     language = request.POST.get("language", "")
     if response.status_code == 302 and language in dict(settings.LANGUAGES):
-        response["Location"] = localized_path(response["Location"], language)
+        # Django accepted the address as safe (this host): an absolute one (the Referer) keeps its host
+        scheme, host, path, query, fragment = urlsplit(response["Location"])
+        localized = localized_path(urlunsplit(("", "", path, query, fragment)), language)
+        response["Location"] = urlunsplit((scheme, host, "", "", "")) + localized if host else localized
     return response

@@ -55,6 +55,10 @@ def test_korean_footer_links_have_no_prefix_and_korean_pages_are_not_redirected(
     assert '<html lang="ko">' in page
     assert _footer_links(page) == ["/shop/mileage/", "/earn-base/", "/exchange-policy/", "/help/"]
     assert client.get("/earn-base/").status_code == 200
+    # without `next` the switch returns to the page it was pressed on (the Referer), in the chosen language
+    back = client.post("/i18n/setlang/", {"language": "en"}, HTTP_REFERER="http://testserver/help/")
+    assert back["Location"] == "http://testserver/en/help/"
+    assert client.get("/").status_code == 302 and client.get("/")["Location"] == "/en/"
     # a buyer who switches back to Korean on an English page lands on the Korean page, and stays there
     switched = client.post("/i18n/setlang/", {"language": "ko", "next": "/en/earn-base/"})
     assert switched["Location"] == "/earn-base/"

@@ -9,6 +9,7 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+from portal import i18n
 from portal.ops import views as ops
 
 urlpatterns = [
@@ -17,7 +18,7 @@ urlpatterns = [
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", i18n.set_language, name="set_language"),
     path("accounts/", include("portal.accounts.urls")),
     path("mileage/", include("mileage.urls")),
     path("shop/", include("portal.storefront.urls")),

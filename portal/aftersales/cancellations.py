@@ -13,14 +13,19 @@ from portal.orders.models import Order, OrderStatus
 from portal.orders.money import payment_void
 from portal.orders.services import lock_for_sweep, order_set_status
 
+from .buyer_requests import buyer_requests_handled
 from .common import ActionError, RefundInput, create_refund, lock_order, return_points, validate_refund
 from .models import Refund, RefundReason
 
 
 def order_cancel_before_payment(*, order: Order, by) -> Order:
-    """§6 입금전 취소: the whole use goes back at once and the pending earn is cancelled (L2)."""
+    """§6 입금전 취소: the whole use goes back at once and the pending earn is cancelled (L2). The operator's screen
+    and the buyer's own cancel (My Page, 비회원 주문조회) both come here; an order paid meanwhile is refused."""
     with transaction.atomic():
         order = lock_order(order)
+        if order.status != OrderStatus.AWAITING_DEPOSIT:
+            raise ActionError(_("입금전 주문만 바로 취소할 수 있습니다 (처리상태: %(status)s).")
+                              % {"status": order.get_status_display()})
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
         payment_void(order=order, by=by, note="입금전 취소")
         return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
@@ -28,6 +33,7 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
             mileage_cancel(order=order, by=by)
         elif order_has_mileage(order):
             mileage_release(order=order, by=by)
+        buyer_requests_handled(order=order, by=by)
     return order
 
 
@@ -40,6 +46,7 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
             raise ActionError(_("결제완료(배송전) 주문만 취소할 수 있습니다."))
         validate_refund(order, data)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
+        buyer_requests_handled(order=order, by=by)
         return create_refund(now, order=order, reason=RefundReason.CANCEL, created_by=by, **data.__dict__)
 
 

@@ -7,6 +7,7 @@ the Naver Mileage at the provider (L3, L4). Every row records who did what and w
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from portal.constraints import non_negative
 
@@ -130,3 +131,50 @@ class Exchange(models.Model):
         verbose_name_plural = _("교환")
         constraints = non_negative("exchange", "mileage_returned_won", "additional_payment_won", "refund_won",
                                     "earn_basis_won")
+
+
+class BuyerRequestKind(models.TextChoices):
+    CANCEL = "cancel", pgettext_lazy("buyer request", "취소")  # a paid order not shipped yet: 배송전 취소
+    RETURN = "return", pgettext_lazy("buyer request", "반품")  # a shipped or delivered order: 상품반송
+
+
+class BuyerRequestStatus(models.TextChoices):
+    OPEN = "open", _("신청")  # waiting for the operator
+    HANDLED = "handled", _("처리완료")  # the operator cancelled the order or registered the return
+    DISMISSED = "dismissed", _("반려")  # the operator declined it, with a reason the buyer sees
+
+
+class BuyerRequest(models.Model):
+    """A buyer's 취소/반품 신청 of a paid order (from My Page or 비회원 주문조회): nothing moves until the operator acts
+    on it with the cancel or return screen (which marks it handled) or dismisses it with a reason. One open request
+    per order."""
+
+    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="buyer_requests")
+    kind = models.CharField(_("신청 구분"), max_length=10, choices=BuyerRequestKind.choices)
+    reason = models.CharField(_("신청 사유"), max_length=500)
+    status = models.CharField(_("처리상태"), max_length=10, choices=BuyerRequestStatus.choices,
+                              default=BuyerRequestStatus.OPEN)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")  # the member; empty for a guest
+    created_at = models.DateTimeField(_("신청일"), auto_now_add=True)
+    handled_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    handled_at = models.DateTimeField(_("처리일"), null=True, blank=True)
+    dismiss_reason = models.CharField(_("반려 사유"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("취소/반품 신청")
+        verbose_name_plural = _("취소/반품 신청")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=models.Q(status="open"),
+                                    name="buyerrequest_one_open_per_order"),
+            models.CheckConstraint(condition=models.Q(kind__in=["cancel", "return"]), name="buyerrequest_kind_valid"),
+            models.CheckConstraint(condition=models.Q(status__in=["open", "handled", "dismissed"]),
+                                   name="buyerrequest_status_valid"),
+            models.CheckConstraint(condition=~models.Q(status="dismissed") | ~models.Q(dismiss_reason=""),
+                                   name="buyerrequest_dismissed_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order_id} {self.get_kind_display()} {self.get_status_display()}"

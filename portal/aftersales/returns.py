@@ -11,6 +11,7 @@ from mileage.policy import PolicyError, validate_mileage_return
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.services import order_set_status
 
+from .buyer_requests import buyer_requests_handled
 from .common import ActionError, RefundInput, create_refund, lock_order, parse_lines, validate_refund
 from .models import Refund, RefundReason, ReturnRequest, ReturnStatus
 from .selectors import mileage_in_open_returns, mileage_returned_so_far
@@ -31,6 +32,7 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         except PolicyError as exc:
             raise ActionError(str(exc), "mileage_won") from exc
         order_set_status(order=order, to_status=OrderStatus.RETURN_REQUESTED, by=by, note="반품접수")
+        buyer_requests_handled(order=order, by=by)
         return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
                                             created_by=by, **data.__dict__)
 

@@ -14,6 +14,7 @@ from cms_pages.models import ExchangePolicyPage
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
+from portal.aftersales.buyer_requests import open_request
 from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import exchange_complete
@@ -63,7 +64,7 @@ class CancelView(OperatorRequiredMixin, View):
         template = "console/cancel_before.html" if order.status == OrderStatus.AWAITING_DEPOSIT \
             else "console/cancel_after.html"
         return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
-                                          "mileage": mileage_for_order(order)},
+                                          "mileage": mileage_for_order(order), "open_request": open_request(order)},
                       status=status)
 
     def post(self, request, number):
@@ -101,7 +102,8 @@ class ReturnView(OperatorRequiredMixin, View):
     def render(self, request, order, form, status=200, chosen=None):
         return render(request, "console/return.html", {
             "order": order, "form": form, "lines": order.lines.all(), "chosen": chosen or {},
-            "limits": refund_limits(order), "returns": order.returns.all()}, status=status)
+            "limits": refund_limits(order), "returns": order.returns.all(), "open_request": open_request(order)},
+            status=status)
 
     def post(self, request, number):
         order = _order(number)

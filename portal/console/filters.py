@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.models.outbox import OutboxKind
 from mileage.policy.constants import BUSINESS_TZ
-from portal.aftersales.models import Refund, RefundMethod, RefundStatus
+from portal.aftersales.models import (
+    BuyerRequest,
+    BuyerRequestKind,
+    BuyerRequestStatus,
+    Refund,
+    RefundMethod,
+    RefundStatus,
+)
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 
 PERIODS = [("today", _("오늘날짜")), ("3d", _("3일")), ("7d", _("일주일")), ("30d", _("한달"))]
@@ -37,6 +44,10 @@ class OrderFilter(filters.FilterSet):
     phone = filters.CharFilter(label=_("휴대전화"), field_name="orderer_phone", lookup_expr="startswith")
     member = filters.CharFilter(label=_("주문자 아이디"), field_name="member__user__username")
     product = filters.CharFilter(label=_("주문 상품명"), method="filter_product")
+    # the buyer's open 취소/반품 신청 (the badge in the status cell): any, or of one kind
+    buyer_request = filters.ChoiceFilter(label=_("취소/반품 신청"), method="filter_buyer_request",
+                                         empty_label=_("전체"),
+                                         choices=[("open", _("신청 있음")), *BuyerRequestKind.choices])
 
     class Meta:
         model = Order
@@ -52,6 +63,12 @@ class OrderFilter(filters.FilterSet):
 
     def filter_product(self, queryset, name, value):
         return queryset.filter(Exists(OrderLine.objects.filter(order=OuterRef("pk"), product_name__startswith=value)))
+
+    def filter_buyer_request(self, queryset, name, value):
+        requests = BuyerRequest.objects.filter(order=OuterRef("pk"), status=BuyerRequestStatus.OPEN)
+        if value in BuyerRequestKind.values:
+            requests = requests.filter(kind=value)
+        return queryset.filter(Exists(requests))
 
 
 REFUND_ITEMS = [("card", _("카드")), ("points", _("적립금")), ("transfer", _("계좌이체")), ("phone", _("핸드폰")),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django_tables2.paginators import LazyPaginator
 from django_tables2.templatetags.django_tables2 import table_page_range
 
+from portal.aftersales.models import BuyerRequestKind
 from portal.orders.models import OrderStatus, PaymentMethod
 
 
@@ -44,8 +45,23 @@ def _labels_now() -> tuple[dict, dict, str]:
     return found
 
 
+_request_badges: dict[str, dict[str, str]] = {}
+
+
+def _request_badges_now() -> dict[str, str]:
+    """The badge an open 취소/반품 신청 puts in the status cell, per kind, in the active language."""
+    language = get_language()
+    found = _request_badges.get(language)
+    if found is None:
+        found = _request_badges[language] = {
+            kind: f' <span class="badge request-badge request-{esc(kind)}">{esc(_("%(kind)s 신청") % {"kind": label})}'
+                  f'</span>' for kind, label in BuyerRequestKind.choices}
+    return found
+
+
 def _rows(orders) -> str:
     statuses, methods, prefix = _labels_now()
+    requests = _request_badges_now()
     badge = '<span class="mileage-badge" title="네이버 마일리지">M</span> '
     tz = timezone.get_current_timezone()
     out = []
@@ -59,7 +75,8 @@ def _rows(orders) -> str:
             f'<td><a href="{prefix}{number}/">{number}</a></td>'
             f'<td class="won">{o["goods_won"]:,}원</td><td class="won">{o["payable_won"]:,}원</td>'
             f'<td>{badge if o["uses_mileage"] else ""}{methods.get(method) or esc(method)}</td>'
-            f'<td><span class="badge status-badge status-{status}">{statuses.get(o["status"], status)}</span></td></tr>')
+            f'<td><span class="badge status-badge status-{status}">{statuses.get(o["status"], status)}</span>'
+            f'{requests.get(o.get("buyer_request") or "", "")}</td></tr>')
     return "".join(out)
 
 

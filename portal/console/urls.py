@@ -26,6 +26,7 @@ urlpatterns = [
     path("orders/<str:number>/payments/<int:payment_id>/cancel/", payment_views.PaymentCancelView.as_view(),
          name="payment-cancel"),
     path("orders/<str:number>/return/", after.ReturnView.as_view(), name="return"),
+    path("requests/<int:pk>/dismiss/", views.BuyerRequestDismissView.as_view(), name="request-dismiss"),
     path("returns/<int:pk>/<str:step>/", after.ReturnStepView.as_view(), name="return-step"),
     path("orders/<str:number>/exchange/", after.ExchangeView.as_view(), name="exchange"),
     path("refunds/", after.RefundListView.as_view(), name="refunds"),

@@ -23,7 +23,9 @@ from wagtail.models import Revision
 from mileage.models import OperatorNotice
 from mileage.policy.constants import BUSINESS_TZ
 from portal.aftersales import fulfilment
+from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
+from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
@@ -49,7 +51,7 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
                   ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태"))]
 
 TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
-                "uses_mileage", "status")
+                "uses_mileage", "status", "buyer_request")
 
 
 class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
@@ -79,7 +81,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
     def get_table_data(self):
         # the table's columns only (an order has some forty), as plain rows: no model instance per order (the
         # export reads self.object_list, whole orders)
-        return self.object_list.values(*TABLE_FIELDS)
+        return self.object_list.annotate(buyer_request=open_request_kind()).values(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -175,8 +177,26 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
             raise Http404
         disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
                           if detail.disclosure_revision_id else None)
+        requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
         return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
-                "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order)}
+                "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order),
+                "buyer_requests": requests,
+                "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}
+
+
+class BuyerRequestDismissView(OperatorRequiredMixin, View):
+    """반려 of a buyer's open 취소/반품 신청, with the reason the buyer then reads on the order."""
+
+    def post(self, request, pk: int):
+        buyer_request = get_object_or_404(BuyerRequest.objects.select_related("order"), pk=pk)
+        try:
+            buyer_request_dismiss(request=buyer_request, reason=request.POST.get("dismiss_reason", ""),
+                                  by=request.user)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("%(kind)s 신청을 반려했습니다.") % {"kind": buyer_request.get_kind_display()})
+        return redirect("console:order", number=buyer_request.order.number)
 
 
 ACTIONS = {

@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
 
 from cms_pages.selectors import merchant_rows
+from portal.orders.earn import earn_status
 from portal.orders.selectors import order_statement
 
 FONT_DIR = settings.BASE_DIR / "static" / "fonts"
@@ -55,6 +56,7 @@ def receipt_version(order, context: dict | None = None) -> str:
              *[(line.pk, line.quantity, line.returned_quantity) for line in context["lines"]],
              *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
+             earn.version if (earn := earn_status(order, mileage)) else None,
              getattr(context["payment"], "status", ""), context.get("merchant")]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 

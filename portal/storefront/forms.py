@@ -62,3 +62,42 @@ class OrderForm(forms.Form):
 class GuestLookupForm(forms.Form):
     number = forms.CharField(label=_("주문번호"), max_length=20)
     password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, widget=forms.PasswordInput)
+
+
+class GuestPasswordMixin:
+    """A guest confirms an action on the order with its 비회원결제비밀번호 (members are logged in)."""
+
+    def add_password(self, is_guest: bool) -> None:
+        if is_guest:
+            self.fields["password"] = forms.CharField(
+                label=_("비회원결제비밀번호"), max_length=12, widget=forms.PasswordInput,
+                help_text=_("주문할 때 정한 비밀번호를 다시 입력해 주세요."))
+
+
+class BuyerCancelForm(GuestPasswordMixin, forms.Form):
+    """입금전 주문 취소: the buyer confirms (a cancel cannot be undone), a guest with the order's password too."""
+
+    confirm = forms.BooleanField(label=_("주문을 취소합니다. 취소한 주문은 되돌릴 수 없습니다."), error_messages={
+        "required": _("주문을 취소하려면 확인란을 선택해 주세요.")})
+
+    def __init__(self, *args, is_guest: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_password(is_guest)
+
+
+class BuyerRequestForm(GuestPasswordMixin, forms.Form):
+    """취소/반품 신청 of a paid order: what is asked for (the kinds the order's status allows) and why."""
+
+    kind = forms.ChoiceField(label=_("신청 구분"), widget=forms.RadioSelect, error_messages={
+        "required": _("취소 또는 반품 중 하나를 선택해 주세요."),
+        "invalid_choice": _("이 주문에 신청할 수 없는 구분입니다.")})
+    reason = forms.CharField(label=_("신청 사유"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
+                             error_messages={"required": _("신청 사유를 입력해 주세요."),
+                                             "max_length": _("신청 사유는 500자까지 입력할 수 있습니다.")})
+
+    def __init__(self, *args, is_guest: bool, kinds: list[tuple[str, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = kinds
+        if len(kinds) == 1:
+            self.fields["kind"].initial = kinds[0][0]
+        self.add_password(is_guest)

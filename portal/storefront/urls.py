@@ -2,7 +2,7 @@ from django.urls import path
 
 from portal.receipts.views import ReceiptView
 
-from . import views
+from . import self_service, views
 
 app_name = "storefront"
 
@@ -15,7 +15,10 @@ urlpatterns = [
     path("order/", views.order_form, name="order"),
     path("order/<str:number>/complete/", views.order_complete, name="complete"),
     path("mypage/", views.mypage, name="mypage"),
-    path("orders/<str:number>/", views.order_detail, name="order-detail"),
+    path("orders/<str:number>/", self_service.order_detail, name="order-detail"),
+    path("orders/<str:number>/cancel/", self_service.order_cancel, name="order-cancel"),
+    path("orders/<str:number>/request/", self_service.order_request, name="order-request"),
     path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.BUYERS), name="receipt"),
     path("guest/", views.guest_lookup, name="guest-lookup"),
+    path("mileage/", views.mileage_benefits, name="mileage-benefits"),
 ]

@@ -1,4 +1,5 @@
-"""The buyer's pages: catalog, product, cart, order form with 적립/사용, 주문완료, My Page and guest lookup."""
+"""The buyer's pages: catalog, product, cart, order form with 적립/사용, 주문완료, My Page, guest lookup and the
+buyer's benefit page (the order detail and what the buyer does on it: self_service.py)."""
 
 import functools
 
@@ -28,7 +29,7 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available
+from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
@@ -75,6 +76,13 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
         "product": product, "excluded": hasattr(product, "mileage_exclusion"),
         "store_points_earn": store_points_earn(product.price_won, store_rate) if store_rate else None,
         "base_rate_x10": base_rate_x10(), "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
+
+
+def mileage_benefits(request: HttpRequest) -> HttpResponse:
+    """네이버 마일리지 혜택: what a buyer gains here (the footer's link), every number live from the settings and the
+    provider's rate. The merchant's pitch (가맹점 가입, 인증키) is the CMS's 서비스 소개, shown in the console."""
+    return render(request, "storefront/mileage_benefits.html", {
+        "rules": disclosure_rules(), "disclosure": live_disclosure(), "MIN_USE_WON": MIN_USE_WON})
 
 
 def _cart(request) -> dict[str, int]:
@@ -220,11 +228,6 @@ def mypage(request: HttpRequest) -> HttpResponse:
     return render(request, "storefront/mypage.html", {"orders": orders[:50], "member": member})
 
 
-def order_detail(request: HttpRequest, number: str) -> HttpResponse:
-    order = _order_for(request, number)
-    return render(request, "storefront/order_detail.html", {"order": order, **order_statement(order)})
-
-
 @functools.cache
 def _dummy_guest_hash() -> str:
     return make_password(get_random_string(24))
@@ -237,21 +240,32 @@ def _guest_password_matches(order: Order | None, raw: str) -> bool:
     return matches and encoded is not None
 
 
+def _guest_verified(request, number: str, order: Order | None, raw: str) -> tuple[bool, HttpResponse | None]:
+    """(whether `raw` is the guest order's password, the lockout page when django-axes refuses): failures are
+    counted per order number and per address, wherever the password is typed."""
+    credentials = {"username": f"guest-order:{number}"}
+    if not AxesProxyHandler.is_allowed(request, credentials):
+        return False, get_lockout_response(request, None, credentials)
+    if _guest_password_matches(order, raw):
+        return True, None
+    user_login_failed.send(sender=__name__, credentials=credentials, request=request)
+    if getattr(request, "axes_locked_out", False):
+        return False, get_lockout_response(request, None, credentials)
+    return False, None
+
+
 def guest_lookup(request: HttpRequest) -> HttpResponse:
     """비회원 주문조회: throttled by django-axes (failures per order number and per address), constant time."""
     form = GuestLookupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["number"]
-        credentials = {"username": f"guest-order:{number}"}
-        if not AxesProxyHandler.is_allowed(request, credentials):
-            return get_lockout_response(request, None, credentials)
         order = Order.objects.filter(number=number, member__isnull=True).first()
-        if _guest_password_matches(order, form.cleaned_data["password"]):
+        matches, lockout = _guest_verified(request, number, order, form.cleaned_data["password"])
+        if lockout is not None:
+            return lockout
+        if matches:
             request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
             return redirect(reverse("storefront:order-detail", kwargs={"number": order.number}))
-        user_login_failed.send(sender=__name__, credentials=credentials, request=request)
-        if getattr(request, "axes_locked_out", False):
-            return get_lockout_response(request, None, credentials)
         form.add_error(None, _("주문번호 또는 비밀번호가 올바르지 않습니다."))
     return render(request, "storefront/guest_lookup.html", {"form": form},
                   status=400 if request.method == "POST" else 200)

@@ -8,6 +8,7 @@ from django import template
 from django.core.cache import cache
 
 from cms_pages.selectors import merchant_rows
+from portal import i18n
 from portal.catalog.models import Category
 
 register = template.Library()
@@ -42,6 +43,13 @@ def shop_header(context):
 @register.inclusion_tag("storefront/includes/footer.html", takes_context=True)
 def shop_footer(context):
     return {"request": context.get("request"), "merchant": merchant_rows(context.get("request"))}
+
+
+@register.simple_tag
+def localized_path(url: str) -> str:
+    """`{% localized_path "/earn-base/" %}`: a page's address in the active language ("/en/earn-base/" in English), so
+    a link never drops the language the buyer chose (portal/i18n.py)."""
+    return i18n.localized_path(str(url or "/"))
 
 
 @register.filter

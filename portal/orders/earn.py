@@ -1,0 +1,91 @@
+"""The one statement of an order's Naver Mileage earn (POLICY M2), read from its mileage transaction.
+
+Every statement — My Page's row, the order detail, the e-mail, the PDF receipt and the console's 주문상세정보 —
+shows this and nothing else, so that no two of them can disagree:
+
+* 적립 예정 N원: the provider holds the earn as expected (approved, not yet paid: a bank transfer before its deposit);
+* 적립 완료 (date) N원: the provider granted the earn when the order was paid (`earn_granted`, booked as the provider
+  books it), the date being the payment's; the amount is what it granted, after any re-approval;
+* 적립 취소: the transaction was cancelled, aborted or refused, or the order itself is cancelled or failed (the
+  provider may not have been told yet: a refund waits for 환불완료, but the buyer's earn is gone all the same);
+* 적립 없음: nothing to earn (an order earning the shop's 적립금 instead, E9, or only excluded goods).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from mileage.models import MileageTransaction, TransactionState
+from mileage.templatetags.money import rate, won
+
+from .models import Order, OrderStatus
+
+EXPECTED, GRANTED, CANCELLED, NONE = "expected", "granted", "cancelled", "none"
+
+_DEAD_TRANSACTIONS = {TransactionState.CANCELLED, TransactionState.ABORTED, TransactionState.FAILED}
+_DEAD_ORDERS = {OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class EarnStatus:
+    state: str  # expected | granted | cancelled | none
+    amount_won: int  # the earn expected or granted; 0 when cancelled or none
+    rate_x10: int  # the rate the order was approved with (shown only beside an earn)
+    granted_on: date | None = None  # the business date the provider granted the earn
+
+    @property
+    def label(self) -> str:
+        """"적립 예정" / "적립 완료 (2026-12-04)" / "적립 취소" / "적립 없음", in the active language."""
+        if self.state == GRANTED:
+            if self.granted_on is None:
+                return _("적립 완료")
+            return _("적립 완료 (%(date)s)") % {"date": date_format(self.granted_on, "Y-m-d")}
+        return {EXPECTED: _("적립 예정"), CANCELLED: _("적립 취소")}.get(self.state, _("적립 없음"))
+
+    @property
+    def shows_amount(self) -> bool:
+        return self.state in (EXPECTED, GRANTED)
+
+    @property
+    def state_text(self) -> str:
+        """The state and its amount: "적립 예정 45원", "적립 완료 (2026-12-04) 45원", "적립 취소", "적립 없음"."""
+        return f"{self.label} {won(self.amount_won)}" if self.shows_amount else self.label
+
+    @property
+    def text(self) -> str:
+        """The whole statement: "1% 적립 예정 45원", "1% 적립 완료 (2026-12-04) 45원", "적립 취소", "적립 없음"."""
+        return f"{rate(self.rate_x10)}% {self.state_text}" if self.shows_amount else self.label
+
+    @property
+    def version(self) -> tuple:
+        """What a cached statement (the PDF receipt) must change with."""
+        return (self.state, self.amount_won, self.rate_x10, self.granted_on)
+
+
+def earn_status(order: Order, mileage: MileageTransaction | None | object = _MISSING) -> EarnStatus | None:
+    """The order's Naver Mileage earn as every statement shows it; None when the order has no mileage transaction
+    (placed without the provider). `mileage` saves the query when the caller already read the transaction."""
+    if mileage is _MISSING:
+        try:
+            mileage = order.mileage
+        except ObjectDoesNotExist:
+            mileage = None
+    if mileage is None:
+        return None
+    rate = mileage.total_rate_x10
+    if mileage.state in _DEAD_TRANSACTIONS or order.status in _DEAD_ORDERS:
+        return EarnStatus(CANCELLED, 0, rate)
+    if mileage.earn_granted:
+        if not mileage.granted_earn_won:
+            return EarnStatus(NONE, 0, rate)
+        moment = order.paid_at or mileage.updated_at
+        return EarnStatus(GRANTED, mileage.granted_earn_won, rate,
+                          timezone.localdate(moment) if moment is not None else None)
+    if not mileage.expected_earn_won:
+        return EarnStatus(NONE, 0, rate)
+    return EarnStatus(EXPECTED, mileage.expected_earn_won, rate)

@@ -1,0 +1,136 @@
+"""The order detail and what the buyer does on it (issue 24): cancel an order still 입금전 — the operator's own
+service, so the whole mileage use returns at once (POLICY §6, L2) — or ask for 취소/반품 of a paid order, a request
+the operator sees in 주문조회 and acts on. A member acts on their own orders, logged in; a guest confirms each action
+with the order's password, counted by django-axes as at 비회원 주문조회."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.aftersales.buyer_requests import buyer_request_create, open_request, requestable_kinds
+from portal.aftersales.cancellations import order_cancel_before_payment
+from portal.aftersales.errors import ActionError
+from portal.aftersales.models import BuyerRequestKind
+from portal.orders.models import Order, OrderStatus
+from portal.orders.selectors import order_statement
+from portal.orders.services import TransitionNotAllowed
+
+from .forms import BuyerCancelForm, BuyerRequestForm
+from .views import _guest_verified, _member, _order_for  # the access rules of every buyer page
+
+
+def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    return _detail(request, _order_for(request, number))
+
+
+def _kind_choices(order: Order) -> list[tuple[str, str]]:
+    return [(kind, BuyerRequestKind(kind).label) for kind in requestable_kinds(order)]
+
+
+def _detail(request, order: Order, *, cancel_form=None, request_form=None, status: int = 200) -> HttpResponse:
+    """The order detail with what the buyer may do on it: cancel it while 입금전, or ask for 취소/반품 once paid."""
+    pending = open_request(order)
+    kinds = _kind_choices(order)
+    can_cancel = order.status == OrderStatus.AWAITING_DEPOSIT
+    if can_cancel and cancel_form is None:
+        cancel_form = BuyerCancelForm(is_guest=order.is_guest)
+    if kinds and pending is None and request_form is None:
+        request_form = BuyerRequestForm(is_guest=order.is_guest, kinds=kinds)
+    return render(request, "storefront/order_detail.html", {
+        "order": order, **order_statement(order), "can_cancel": can_cancel, "cancel_form": cancel_form,
+        "request_form": request_form if pending is None else None, "open_request": pending,
+        "buyer_requests": list(order.buyer_requests.all())}, status=status)
+
+
+def _actor(request):
+    return request.user if request.user.is_authenticated else None
+
+
+def _member_only(request, order: Order) -> HttpResponse | None:
+    """A member's order is acted on by that member, logged in (a browser that merely placed it may only look)."""
+    member = _member(request)
+    if order.is_guest or (member is not None and member.pk == order.member_id):
+        return None
+    messages.error(request, _("회원 주문은 로그인한 후 취소하거나 신청할 수 있습니다."))
+    return redirect(f"{reverse('accounts:login')}?next={reverse('storefront:order-detail', args=[order.number])}")
+
+
+def _confirm_guest(request, order: Order, form) -> HttpResponse | None:
+    """A guest's order: the password typed into `form` must be the order's, counted by django-axes as at 비회원
+    주문조회. A wrong one becomes the form's error; a locked-out browser gets the lockout page."""
+    if not order.is_guest:
+        return None
+    matches, lockout = _guest_verified(request, order.number, order, form.cleaned_data["password"])
+    if lockout is not None:
+        return lockout
+    if not matches:
+        form.add_error("password", _("비밀번호가 올바르지 않습니다. 주문은 바뀌지 않았습니다."))
+    return None
+
+
+@require_POST
+def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
+    """입금전 취소 by the buyer (POLICY §6, L2): the operator's own service, so the whole mileage use goes back to the
+    buyer at once, the pending earn is cancelled and any 적립금 used is returned."""
+    order = _order_for(request, number)
+    denied = _member_only(request, order)
+    if denied is not None:
+        return denied
+    form = BuyerCancelForm(request.POST, is_guest=order.is_guest)
+    if form.is_valid():
+        lockout = _confirm_guest(request, order, form)
+        if lockout is not None:
+            return lockout
+    if form.is_valid():
+        try:
+            order_cancel_before_payment(order=order, by=_actor(request))
+        except (ActionError, TransitionNotAllowed) as exc:  # paid or cancelled meanwhile: nothing changed
+            messages.error(request, getattr(exc, "message", str(exc)))
+            order.refresh_from_db()
+            return _detail(request, order, status=400)
+        else:
+            if order.mileage_use_won:
+                messages.success(request, _("주문을 취소했습니다. 사용하신 네이버 마일리지 %(amount)s원은 바로 반환됩니다.")
+                                 % {"amount": f"{order.mileage_use_won:,}"})
+            else:
+                messages.success(request, _("주문을 취소했습니다."))
+            return redirect("storefront:order-detail", number=order.number)
+    order.refresh_from_db()
+    return _detail(request, order, cancel_form=form, status=400)
+
+
+@require_POST
+def order_request(request: HttpRequest, number: str) -> HttpResponse:
+    """취소/반품 신청 of a paid order: recorded for the operator, who sees it in 주문조회; nothing moves yet."""
+    order = _order_for(request, number)
+    denied = _member_only(request, order)
+    if denied is not None:
+        return denied
+    kinds = _kind_choices(order)
+    form = BuyerRequestForm(request.POST, is_guest=order.is_guest, kinds=kinds)
+    if form.is_valid():
+        lockout = _confirm_guest(request, order, form)
+        if lockout is not None:
+            return lockout
+    if not kinds:
+        messages.error(request, _("이 주문은 지금 취소/반품을 신청할 수 없습니다 (처리상태: %(status)s).")
+                       % {"status": order.get_status_display()})
+        return _detail(request, order, status=400)
+    if form.is_valid():
+        try:
+            created = buyer_request_create(order=order, kind=form.cleaned_data["kind"],
+                                           reason=form.cleaned_data["reason"], by=_actor(request))
+        except ActionError as exc:
+            if exc.field in form.fields:
+                form.add_error(exc.field, exc.message)
+            else:  # a request already open, or the order moved on: shown above the order, nothing changed
+                messages.error(request, exc.message)
+                return _detail(request, order, status=400)
+        else:
+            messages.success(request, _("%(kind)s 신청을 접수했습니다. 운영자가 확인한 후 처리합니다.")
+                             % {"kind": created.get_kind_display()})
+            return redirect("storefront:order-detail", number=order.number)
+    return _detail(request, order, request_form=form, status=400)

@@ -1,0 +1,93 @@
+"""portal/aftersales/buyer_requests.py: the buyer's 취소/반품 신청 — what each status allows, one open request per
+order, 반려 with a reason, and the operator's cancel or return marking it handled in the same transaction."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
+
+from portal.aftersales.buyer_requests import buyer_request_create, buyer_request_dismiss, open_request
+from portal.aftersales.cancellations import order_cancel_after_payment
+from portal.aftersales.common import ActionError, RefundInput
+from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
+from portal.aftersales.returns import return_request
+from portal.orders.models import Order, OrderStatus, PaymentMethod
+from tests.factories import ProductFactory, order_for
+
+pytestmark = pytest.mark.django_db
+
+
+def _order(status: str) -> Order:
+    order = order_for([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD)
+    Order.objects.filter(pk=order.pk).update(status=status)
+    return Order.objects.get(pk=order.pk)
+
+
+@pytest.mark.parametrize(("status", "allowed", "refused"), [
+    (OrderStatus.PAID, "cancel", "return"),
+    (OrderStatus.SHIPPED, "return", "cancel"),
+    (OrderStatus.DELIVERED, "return", "cancel"),
+])
+def test_each_status_allows_its_kind_only(status, allowed, refused):
+    order = _order(status)
+    with pytest.raises(ActionError) as caught:
+        buyer_request_create(order=order, kind=refused, reason="사유")
+    assert caught.value.field == "kind" and not BuyerRequest.objects.exists()
+    assert buyer_request_create(order=order, kind=allowed, reason="  사유  ").reason == "사유"
+
+
+@pytest.mark.parametrize("status", [OrderStatus.AWAITING_DEPOSIT, OrderStatus.CONFIRMED, OrderStatus.CANCELLED,
+                                    OrderStatus.RETURN_REQUESTED])
+def test_no_request_where_the_buyer_cancels_at_once_or_nothing_is_left_to_ask(status):
+    with pytest.raises(ActionError, match="신청할 수 없습니다"):
+        buyer_request_create(order=_order(status), kind="cancel", reason="사유")
+    assert not BuyerRequest.objects.exists()
+
+
+def test_reason_is_required_and_bounded_and_one_request_is_open_at_a_time():
+    order = _order(OrderStatus.PAID)
+    for reason, text in [("", "신청 사유를 입력해 주세요."), ("   ", "신청 사유를 입력해 주세요."),
+                         ("가" * 501, "500자까지")]:
+        with pytest.raises(ActionError, match=text):
+            buyer_request_create(order=order, kind="cancel", reason=reason)
+    first = buyer_request_create(order=order, kind="cancel", reason="변심")
+    with pytest.raises(ActionError, match="이미 접수된"):
+        buyer_request_create(order=order, kind="cancel", reason="다시")
+    # the database keeps it so whatever path writes
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BuyerRequest.objects.create(order=order, kind="cancel", reason="우회")
+    assert open_request(order) == first
+
+
+def test_dismiss_needs_a_reason_and_happens_once():
+    operator = User.objects.create_user("op")
+    request = buyer_request_create(order=_order(OrderStatus.PAID), kind="cancel", reason="변심")
+    with pytest.raises(ActionError, match="반려 사유를 입력해 주세요."):
+        buyer_request_dismiss(request=request, reason=" ", by=operator)
+    request.refresh_from_db()
+    assert request.status == BuyerRequestStatus.OPEN
+    buyer_request_dismiss(request=request, reason="출고 완료", by=operator)
+    with pytest.raises(ActionError, match="이미 처리된 신청입니다."):
+        buyer_request_dismiss(request=request, reason="또", by=operator)
+    request.refresh_from_db()
+    assert (request.status, request.dismiss_reason, request.handled_by) == ("dismissed", "출고 완료", operator)
+    # and a dismissed request never carries an empty reason, whatever path writes
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BuyerRequest.objects.filter(pk=request.pk).update(dismiss_reason="")
+
+
+def test_the_operators_cancel_and_return_mark_the_open_request_handled():
+    operator = User.objects.create_user("op")
+    paid = _order(OrderStatus.PAID)
+    cancel = buyer_request_create(order=paid, kind="cancel", reason="변심")
+    order_cancel_after_payment(order=paid, by=operator,
+                               data=RefundInput(cash_won=5_000, store_points_won=0, mileage_won=0, method="cash",
+                                              bank="농협", account_no="123", holder="홍길동"))
+    cancel.refresh_from_db()
+    assert cancel.status == BuyerRequestStatus.HANDLED and cancel.handled_by == operator
+    delivered = _order(OrderStatus.DELIVERED)
+    back = buyer_request_create(order=delivered, kind="return", reason="파손")
+    line = delivered.lines.get()
+    return_request(order=delivered, lines={line.pk: 1}, by=operator, reason="파손",
+                   data=RefundInput(cash_won=0, store_points_won=0, mileage_won=0))
+    back.refresh_from_db()
+    assert back.status == BuyerRequestStatus.HANDLED and open_request(delivered) is None

@@ -11,13 +11,15 @@ from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
 from portal.aftersales.returns import return_request
 from portal.orders.models import Order, OrderStatus, PaymentMethod
-from tests.factories import ProductFactory, order_for
+from tests.factories import ProductFactory, order_for, paid_order_for
 
 pytestmark = pytest.mark.django_db
 
 
 def _order(status: str) -> Order:
-    order = order_for([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD)
+    """A card order in `status`; paid (its charge taken) unless it is still 입금전."""
+    make = order_for if status == OrderStatus.AWAITING_DEPOSIT else paid_order_for
+    order = make([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD)
     Order.objects.filter(pk=order.pk).update(status=status)
     return Order.objects.get(pk=order.pk)
 

@@ -12,8 +12,23 @@ from portal.parsing import StrictIntegerField
 WON_ERRORS = {"invalid": _("숫자로 입력해 주세요."), "min_value": _("0원 이상이어야 합니다.")}
 
 
+class WonInput(forms.TextInput):
+    """An amount in won as the console writes every amount: grouped by thousands ("25,500"); typed with or without
+    the commas (StrictIntegerField drops them)."""
+
+    input_type = "text"
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "numeric", "autocomplete": "off", "class": "won-input", **(attrs or {})})
+
+    def format_value(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return f"{value:,}"
+        return super().format_value(value)
+
+
 def won_field(label):
-    return StrictIntegerField(label=label, min_value=0, initial=0, error_messages=WON_ERRORS)
+    return StrictIntegerField(label=label, min_value=0, initial=0, error_messages=WON_ERRORS, widget=WonInput)
 
 
 class RefundForm(forms.Form):

@@ -315,3 +315,13 @@ def test_the_order_detail_marks_the_replaced_line_and_offers_no_empty_actions(sh
     operator.post(f"/console/orders/{cancelled.number}/cancel/")
     page = operator.get(f"/console/orders/{cancelled.number}/").content.decode()
     assert "취소" in page and 'id="actions"' not in page
+
+
+def test_the_cancel_form_writes_amounts_as_every_screen_does_and_takes_them_back(shop, operator):
+    order, _ = place(shop, code="4", method="card")  # 19,500원 charged
+    page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert 'name="cash_won" value="19,500"' in page and 'inputmode="numeric"' in page
+    response = operator.post(f"/console/orders/{order.number}/cancel/", cancel_form(order, 0, "card") | {
+        "cash_won": "19,500"})
+    assert response.status_code == 302
+    assert Refund.objects.get(order=order).cash_won == 19_500

@@ -167,6 +167,15 @@ def mask_phone(number: str) -> str:
     return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
 
 
+def mask_address(address: str) -> str:
+    """Invoice address (PROTOCOL §2): cut after its 동/읍/면/리 part (the first three words when it has none)."""
+    words = address.split()
+    for index, word in enumerate(words):
+        if word.endswith(("동", "읍", "면", "리")) and index > 0:
+            return " ".join(words[: index + 1])
+    return " ".join(words[:3])
+
+
 def is_masked_phone(value: str) -> bool:
     head, _, rest = value.partition("-")
     middle, _, tail = rest.partition("-")

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import action_key
+from mileage import wire
 from mileage.models import MileageSettings
 from mileage.policy import earn_base, store_points_earn
 from mileage.policy.constants import BUSINESS_TZ
@@ -86,17 +87,8 @@ def order_ship(*, order: Order, invoice_no: str, carrier: str, by) -> Order:
             mileage_invoice_send(order=order, by=by, invoice=Invoice(
                 shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
                 recipient_name=order.recipient_name, service_company=company,
-                address=address_to_dong(order.address), recipient_cph_no=order.recipient_phone))
+                address=wire.mask_address(order.address), recipient_cph_no=order.recipient_phone))
     return order
-
-
-def address_to_dong(address: str) -> str:
-    """The address cut after its 동/읍/면/리 part (PROTOCOL §2 invoice)."""
-    words = address.split()
-    for index, word in enumerate(words):
-        if word.endswith(("동", "읍", "면", "리")) and index > 0:
-            return " ".join(words[: index + 1])
-    return " ".join(words[:3])
 
 
 def order_deliver(*, order: Order, by) -> Order:

@@ -24,6 +24,7 @@ from django_tables2.templatetags.django_tables2 import table_page_range
 
 from portal.aftersales.models import BuyerRequestKind
 from portal.orders.models import OrderStatus, PaymentMethod
+from portal.privacy import masked_name
 
 
 def _querystring(params: dict, **updates) -> str:
@@ -71,7 +72,7 @@ def _rows(orders) -> str:
         out.append(
             f'<tr><td class="select"><input type="checkbox" name="selection" value="{o["id"]}" '
             f'class="form-check-input" aria-label="{select % {"number": number}}"></td>'
-            f'<td>{o["placed_at"].astimezone(tz):%Y-%m-%d %H:%M:%S}</td><td>{esc(o["orderer_name"])}</td>'
+            f'<td>{o["placed_at"].astimezone(tz):%Y-%m-%d %H:%M:%S}</td><td>{esc(masked_name(o["orderer_name"]))}</td>'
             f'<td><a href="{prefix}{number}/">{number}</a></td>'
             f'<td class="won">{o["goods_won"]:,}원</td><td class="won">{o["payable_won"]:,}원</td>'
             f'<td>{badge if o["uses_mileage"] else ""}{methods.get(method) or esc(method)}</td>'

@@ -29,6 +29,7 @@ from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
+from portal.privacy import masked_name
 from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
@@ -157,7 +158,8 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
 def _export_rows(orders):
     for order in orders.iterator(chunk_size=2000):
         # business time (Asia/Seoul), as every screen shows it
-        yield [order.placed_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S"), order.number, order.orderer_name, order.goods_won,
+        yield [order.placed_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S"), order.number,
+               masked_name(order.orderer_name), order.goods_won,
                order.payable_won, ("M " if order.uses_mileage else "") + order.get_payment_method_display(),
                order.mileage_use_won, order.get_status_display()]
 

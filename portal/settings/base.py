@@ -233,6 +233,7 @@ WAGTAIL_SITE_NAME = _("마일리지 샵")
 WAGTAILADMIN_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAIL_PASSWORD_MANAGEMENT_ENABLED = True
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call to wagtail.io from the editors' browsers; upgrades go through pyproject.toml
 WAGTAILADMIN_PERMITTED_LANGUAGES = LANGUAGES
 
 TASKS = {

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.append_only import StateChangeRow
 from portal.constraints import non_negative
@@ -301,3 +302,12 @@ class GatewayEntry(models.Model):
 
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="gatewayentry_amount_positive")]
+
+
+# The notes the services store on a status change (Korean, as written in the manual), shown through gettext on
+# 주문상세정보's 처리상태 변경 이력 so that the English console reads them in English; free notes (a carrier and its
+# invoice number, a gateway's message) are shown as stored.
+STATUS_CHANGE_NOTES = [gettext_noop(note) for note in (
+    "주문", "승인요청", "네이버 마일리지 승인", "적립/사용 선택", "결제승인", "주문처리 중단", "입금확인",
+    "미입금상태로 전환", "미입금 자동취소", "입금전 취소", "배송전 취소", "배송완료", "구매확정", "반품접수", "반송중",
+    "반송완료", "부분반품 환불완료", "상품교환", "다시 요청")]

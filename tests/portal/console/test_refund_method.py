@@ -325,3 +325,12 @@ def test_the_cancel_form_writes_amounts_as_every_screen_does_and_takes_them_back
         "cash_won": "19,500"})
     assert response.status_code == 302
     assert Refund.objects.get(order=order).cash_won == 19_500
+
+
+def test_the_english_console_reads_the_status_history_in_english(shop, operator, settings):
+    order, _ = place(shop, method="bank")
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    operator.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    history = operator.get(f"/console/orders/{order.number}/").content.decode().split('id="history"')[1]
+    history = history.split("</table>")[0]
+    assert "Confirm deposit" in history and "입금확인" not in history

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from mileage import wire
 from mileage.models import MileageSettings
+from mileage.policy import PolicyError, validate_use
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,10 @@ class MileageClient:
         if result.mileage_use_won > max_use_won or result.total_use_won > max_use_won:
             raise ProviderError("ABOVE_OFFER", _("사용금액이 이 주문의 최대 사용가능금액(%(max)s원)을 넘습니다.")
                                 % {"max": f"{max_use_won:,}"})
+        try:  # U1 on the portal's side too: no use, or at least 500원 (a signed answer is not proof of the rule)
+            validate_use(result.total_use_won, balance_won=result.total_use_won, max_use_won=max_use_won)
+        except PolicyError as exc:
+            raise ProviderError("BELOW_MINIMUM", str(exc)) from exc
         return result
 
     # --- server to server ------------------------------------------------------------------------------------

@@ -286,3 +286,16 @@ def test_concurrent_retries_apply_once(sandbox, merchant):
     assert len({r.tx_id for r in results}) == 1
     assert len(sandbox.balance(buyer)["transactions"]) == 1
     assert sandbox.balance(buyer)["available"] == 15_000
+
+
+def test_a_signed_use_below_the_minimum_is_refused(sandbox, merchant):
+    # U1 on the portal's side: a provider's signed answer of 300원 used is not taken as a use
+    client = client_for(sandbox, merchant)
+    result = wire.DoneResult("OK", "REQ-BELOW-MIN", 10, 0, 300, 0, 300, 15_200)
+    with pytest.raises(ProviderError) as caught:
+        client.verify_done(wire.done_params(merchant[1], result), max_use_won=5_000)
+    assert caught.value.code == "BELOW_MINIMUM" and "500원부터" in caught.value.message
+    fine = wire.DoneResult("OK", "REQ-AT-MIN", 10, 0, 500, 0, 500, 15_000)
+    assert client.verify_done(wire.done_params(merchant[1], fine), max_use_won=5_000).total_use_won == 500
+    none = wire.DoneResult("OK", "REQ-NONE", 10, 0, 0, 0, 0, 15_500)
+    assert client.verify_done(wire.done_params(merchant[1], none), max_use_won=5_000).total_use_won == 0

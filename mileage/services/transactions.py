@@ -273,13 +273,6 @@ def mileage_approval_record(approval: Approval) -> MileageTransaction:
     return mileage
 
 
-def mileage_authorize(*, order: ShopOrder, mileage: MileageTransaction | None = None) -> MileageTransaction:
-    """Ask for the approval and record it at once (`mileage_approval_ask`, then `mileage_approval_record`)."""
-    approval = mileage_approval_ask(order=order, mileage=mileage)
-    with transaction.atomic():
-        return mileage_approval_record(approval)
-
-
 def _authorize_failed(order: ShopOrder, code: str) -> None:
     with transaction.atomic():
         mileage = _lock(order)

@@ -9,7 +9,8 @@ from django.utils import timezone
 from mileage.models import MileageEvent, MileageSettings, OutboxMessage, OutboxStatus, TransactionState
 from mileage.provider import outbox
 from mileage.services.transactions import (
-    mileage_authorize,
+    mileage_approval_ask,
+    mileage_approval_record,
     mileage_call,
     mileage_hold_record,
     outbox_deliver,
@@ -20,6 +21,15 @@ from tests.factories import ProductFactory, order_for
 from tests.mileage.provider.helpers import client_for, popup_choice
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.django_db(transaction=True)]
+
+
+def mileage_authorize(*, order):
+    """The approval asked and recorded at once, as the checkout does around its charge."""
+    from django.db import transaction
+
+    approval = mileage_approval_ask(order=order)
+    with transaction.atomic():
+        return mileage_approval_record(approval)
 
 
 @pytest.fixture

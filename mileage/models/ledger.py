@@ -88,7 +88,6 @@ class MileageTransaction(models.Model):
 
 
 class MileageEventKind(models.TextChoices):
-    POPUP = "popup", _("적립/사용 선택")
     APPROVE = "approve", _("승인")
     ABORT = "abort", _("승인취소")
     STATED = "stated", _("거래완료")

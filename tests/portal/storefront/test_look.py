@@ -86,4 +86,8 @@ def test_console_has_no_inline_script_either(demo, client, path):
 def test_editors_keep_the_merchant_details_in_the_cms(demo, client):
     client.force_login(User.objects.get(username="editor"))
     site = Site.objects.get(is_default_site=True)
-    assert client.get(f"/cms/settings/cms_pages/merchantdetails/{site.pk}/").status_code == 200
+    page = client.get(f"/cms/settings/cms_pages/merchantdetails/{site.pk}/").content.decode()
+    # the form holds the details the footer and the receipt show, and the 무통장입금 account
+    for field in ("company_name", "business_number", "mail_order_number", "deposit_bank", "deposit_account_no"):
+        assert f'name="{field}"' in page, field
+    assert DEMO_MERCHANT["business_number"] in page

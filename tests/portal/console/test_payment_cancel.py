@@ -49,6 +49,19 @@ def gateway_cancelled_won(payment) -> int:
         s=Sum("amount_won"))["s"] or 0
 
 
+def answer_lost_after_the_gateway_applied_it(monkeypatch):
+    """The gateway cancels, then its answer is lost (a read timeout); `monkeypatch.undo()` or the returned real
+    cancel puts it back."""
+    real = PaymentGateway.cancel
+
+    def apply_then_time_out(self, **kwargs):
+        real(self, **kwargs)
+        raise GatewayUnavailable("read timeout")
+
+    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    return real
+
+
 def _form(page: str) -> tuple[str, str]:
     action = re.search(r'action="([^"]+/payments/\d+/cancel/)"', page).group(1)
     key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)
@@ -159,13 +172,7 @@ def test_a_refused_cancel_leaves_the_refund_before_and_pressing_again_asks_the_s
 def test_an_answer_lost_after_the_gateway_applied_it_is_applied_once(shop, operator, monkeypatch):
     order, _ = place(shop, method="card")
     refund = refund_by(operator, order, "card", order.payable_won)
-    real = PaymentGateway.cancel
-
-    def apply_then_time_out(self, **kwargs):
-        real(self, **kwargs)
-        raise GatewayUnavailable("read timeout")
-
-    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    real = answer_lost_after_the_gateway_applied_it(monkeypatch)
     with pytest.raises(RefundNotPaid) as caught:
         refund_complete(refund=refund, by=User.objects.get(username="operator"))
     assert "응답하지 않았습니다" in caught.value.message

@@ -17,12 +17,18 @@ from portal.aftersales import refunds as refunds_module
 from portal.aftersales.models import Refund, RefundStatus
 from portal.aftersales.refunds import RefundNotPaid, refund_complete, refunds_resume
 from portal.aftersales.selectors import refund_limits
-from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGateway
+from portal.orders.gateway import GatewayResult, PaymentGateway
 from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStatus
 from portal.orders.money import PaymentActionError, payment_cancel
 
 from .conftest import place
-from .test_payment_cancel import ACCOUNT, gateway_cancelled_won, press_refund_complete, refund_by
+from .test_payment_cancel import (
+    ACCOUNT,
+    answer_lost_after_the_gateway_applied_it,
+    gateway_cancelled_won,
+    press_refund_complete,
+    refund_by,
+)
 
 pytestmark = pytest.mark.sandbox
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
@@ -118,13 +124,7 @@ def test_a_card_refund_the_gateway_refuses_is_paid_as_cash_and_the_card_never_tw
 def test_the_way_cannot_change_while_the_gateway_has_not_answered(shop, operator, monkeypatch):
     order, _ = place(shop, method="card")
     refund = refund_by(operator, order, "card", order.payable_won)
-    real = PaymentGateway.cancel
-
-    def apply_then_time_out(self, **kwargs):
-        real(self, **kwargs)
-        raise GatewayUnavailable("read timeout")
-
-    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    answer_lost_after_the_gateway_applied_it(monkeypatch)
     with pytest.raises(RefundNotPaid):
         refund_complete(refund=refund, by=User.objects.get(username="operator"))
     # the card may well be cancelled already: paying cash as well would pay twice
@@ -187,13 +187,7 @@ def test_a_failed_finish_after_the_payout_is_finished_at_the_next_sweep(shop, op
     order, buyer = place(shop, method="card")
     refund = refund_by(operator, order, "card", order.payable_won)
     # given a payout the gateway confirmed, whose refund a dead process never finished
-    real = PaymentGateway.cancel
-
-    def apply_then_time_out(self, **kwargs):
-        real(self, **kwargs)
-        raise GatewayUnavailable("read timeout")
-
-    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    real = answer_lost_after_the_gateway_applied_it(monkeypatch)
     with pytest.raises(RefundNotPaid):
         refund_complete(refund=refund, by=User.objects.get(username="operator"))
     monkeypatch.setattr(PaymentGateway, "cancel", real)
@@ -223,13 +217,7 @@ def test_a_failed_finish_after_the_payout_is_finished_at_the_next_sweep(shop, op
 def test_pressing_again_after_the_sweep_recorded_the_payout_finishes_the_refund(shop, operator, monkeypatch):
     order, buyer = place(shop, method="card")
     refund = refund_by(operator, order, "card", order.payable_won)
-    real = PaymentGateway.cancel
-
-    def apply_then_time_out(self, **kwargs):
-        real(self, **kwargs)
-        raise GatewayUnavailable("read timeout")
-
-    monkeypatch.setattr(PaymentGateway, "cancel", apply_then_time_out)
+    real = answer_lost_after_the_gateway_applied_it(monkeypatch)
     with pytest.raises(RefundNotPaid):
         refund_complete(refund=refund, by=User.objects.get(username="operator"))
     monkeypatch.setattr(PaymentGateway, "cancel", real)

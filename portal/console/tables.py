@@ -13,7 +13,7 @@ from portal.parsing import int_or_none
 
 
 class WonColumn(tables.Column):
-    attrs = {"td": {"class": "won"}}
+    attrs = {"td": {"class": "won"}, "th": {"class": "text-end"}}
 
     def render(self, value):
         return f"{int(value):,}원"

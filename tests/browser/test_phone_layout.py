@@ -110,3 +110,54 @@ def test_storefront_fits_a_phone(browser_shop, hong, language):  # noqa: F811
             assert box["x"] + box["width"] <= 390
         phone.close()
         browser.close()
+
+
+# the right edges of a heading and of the cells under it, for each column whose cells are amounts
+AMOUNTS = """table => {
+  const heads = [...table.tHead.rows[0].cells];
+  return [...table.tBodies[0].rows[0].cells].map((cell, i) => [cell, heads[i]])
+    .filter(([cell, head]) => cell.classList.contains('won') && head)
+    .map(([cell, head]) => [head.textContent.trim(), Math.round(head.getBoundingClientRect().right),
+                            Math.round(cell.getBoundingClientRect().right)]);
+}"""
+
+
+def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_shop):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox, shop_url = browser_shop
+    order, _ = place(sandbox, method="card")
+    user = User.objects.get(username="operator")
+    user.set_password("operator1234!")
+    user.save()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for language in ("ko", "en"):
+            phone = browser.new_context(locale="ko-KR", bypass_csp=True, **PHONE)
+            phone.add_cookies([{"name": "django_language", "value": language, "url": shop_url}])
+            page = phone.new_page()
+            page.goto(f"{shop_url}/accounts/login/?next=/console/")
+            page.fill("#id_username", "operator")
+            page.fill("#id_password", "operator1234!")
+            page.click("button[type=submit]")
+            expect(page.locator("#mileage-chart")).to_be_visible()
+            for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/", "/console/refunds/",
+                         "/console/outbox/", "/console/mileage/settings/", "/console/mileage/exclusions/",
+                         "/console/mileage/rates/", "/console/mileage/settlement/"):
+                page.goto(f"{shop_url}{path}")
+                _fits(page, f"{language}-console{path.replace('/', '-')}")
+            phone.close()
+        desk = browser.new_context(locale="ko-KR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+        page = desk.new_page()
+        page.goto(f"{shop_url}/accounts/login/?next=/console/mileage/exclusions/")
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "operator1234!")
+        page.click("button[type=submit]")
+        for path in ("/console/mileage/exclusions/", "/console/orders/"):
+            page.goto(f"{shop_url}{path}")
+            columns = page.locator(".console-main table").first.evaluate(AMOUNTS)
+            assert columns, f"{path}: no amount column found"
+            for heading, head_right, cell_right in columns:
+                assert abs(head_right - cell_right) <= 2, f"{path}: {heading!r} is not over its amounts"
+        desk.close()
+        browser.close()

@@ -15,7 +15,7 @@ from .invoice_uploads import row_errors_text
 
 
 class WonColumn(tables.Column):
-    attrs = {"td": {"class": "won"}}
+    attrs = {"td": {"class": "won"}, "th": {"class": "text-end"}}
 
     def render(self, value):
         return f"{int(value):,}원"

@@ -1,0 +1,163 @@
+"""Issue 24, "Phone": every storefront screen fits a 390 px phone without scrolling sideways; the cart's quantity box
+is wide enough to show its value and its headings sit over their cells; My Page's 처리상태 stays on screen; the
+category bar shows every name whole (no "골드비" cut at the edge)."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import User
+
+from portal.accounts.models import Member
+from tests.portal.console.conftest import place
+
+from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+                                                      reason="Debian chromium is not installed (CI installs it)")]
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+# the header of each column and the left/right edges of its cells in the first row, for cells shown on the screen
+COLUMNS = """table => {
+  const heads = [...table.tHead.rows[0].cells].filter(c => c.offsetWidth > 0);
+  const cells = [...table.tBodies[0].rows[0].cells].filter(c => c.offsetWidth > 0);
+  return heads.map((h, i) => [h.textContent.trim(), Math.round(h.getBoundingClientRect().left),
+                              Math.round(cells[i].getBoundingClientRect().left)]);
+}"""
+
+
+@pytest.fixture
+def hong(browser_shop):  # noqa: F811
+    sandbox, _ = browser_shop
+    order, _ = place(sandbox, method="card")
+    member = Member.objects.get(user__username="hong")
+    order.member = member
+    order.save(update_fields=["member"])
+    user = User.objects.get(username="hong")
+    user.set_password("hong1234!")
+    user.save()
+    return order
+
+
+def _fits(page, name: str) -> None:
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=SHOTS / f"phone-{name}.png", full_page=True)
+    width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert page.evaluate(FITS), f"{name} scrolls sideways on a 390 px phone: {width}"
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+def test_storefront_fits_a_phone(browser_shop, hong, language):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    _, shop_url = browser_shop
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        phone = browser.new_context(locale="ko-KR", bypass_csp=True, **PHONE)
+        phone.add_cookies([{"name": "django_language", "value": language, "url": shop_url}])
+        page = phone.new_page()
+        page.goto(f"{shop_url}/shop/")
+        _fits(page, f"{language}-shop")
+        # every category's name is whole on screen: the bar wraps rather than cutting the last one at the edge
+        links = page.locator(".category-bar .nav-link")
+        for i in range(links.count()):
+            box = links.nth(i).bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= 390, f"{links.nth(i).inner_text()} is cut: {box}"
+        category = links.nth(1).get_attribute("href")
+        page.goto(f"{shop_url}{category}")
+        _fits(page, f"{language}-category")
+        for code in ("1", "2"):
+            page.goto(f"{shop_url}/shop/p/{code}/")
+            _fits(page, f"{language}-product-{code}")
+            page.click("#add-to-cart")
+        page.goto(f"{shop_url}/shop/cart/")
+        _fits(page, f"{language}-cart")
+        # the quantity box is wide enough for a thumb and shows its value
+        quantity = page.locator("#qty-1")
+        expect(quantity).to_be_visible()
+        assert quantity.bounding_box()["width"] >= 44
+        assert quantity.evaluate("e => e.scrollWidth <= e.clientWidth && e.value === '1'")
+        assert quantity.bounding_box()["x"] + quantity.bounding_box()["width"] <= 390
+        # each heading sits over its own cells (the picture's cell is hidden on phones, so is its heading)
+        for heading, head_left, cell_left in page.locator(".cart-table").evaluate(COLUMNS):
+            assert abs(head_left - cell_left) <= 2, f"{heading!r} is not over its cells: {head_left} vs {cell_left}"
+        page.goto(f"{shop_url}/shop/order/")
+        _fits(page, f"{language}-order-form")
+        page.goto(f"{shop_url}/shop/guest/")
+        _fits(page, f"{language}-guest-lookup")
+        for path in ("/earn-base/", "/exchange-policy/", "/"):
+            if page.goto(f"{shop_url}{path}").status < 400:
+                _fits(page, f"{language}-page{path.replace('/', '-')}")
+        # My Page: every order's 처리상태 is on screen
+        page.goto(f"{shop_url}/accounts/login/?next=/shop/mypage/")
+        page.fill("#id_username", "hong")
+        page.fill("#id_password", "hong1234!")
+        page.click("button[type=submit]")
+        expect(page.locator("#my-orders")).to_contain_text(hong.number)
+        _fits(page, f"{language}-mypage")
+        status = page.locator("#my-orders .status-cell .badge").first
+        expect(status).to_be_in_viewport(ratio=1)
+        box = status.bounding_box()
+        assert 0 <= box["x"] and box["x"] + box["width"] <= 390
+        page.click(f"text={hong.number}")
+        expect(page.locator("#order-number")).to_have_text(hong.number)
+        _fits(page, f"{language}-order-detail")
+        # the statement's amounts stay right-aligned and inside the screen
+        for cell in page.locator("#statement td.won").all():
+            box = cell.bounding_box()
+            assert box["x"] + box["width"] <= 390
+        phone.close()
+        browser.close()
+
+
+# the right edges of a heading and of the cells under it, for each column whose cells are amounts
+AMOUNTS = """table => {
+  const heads = [...table.tHead.rows[0].cells];
+  return [...table.tBodies[0].rows[0].cells].map((cell, i) => [cell, heads[i]])
+    .filter(([cell, head]) => cell.classList.contains('won') && head)
+    .map(([cell, head]) => [head.textContent.trim(), Math.round(head.getBoundingClientRect().right),
+                            Math.round(cell.getBoundingClientRect().right)]);
+}"""
+
+
+def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_shop):  # noqa: F811
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox, shop_url = browser_shop
+    order, _ = place(sandbox, method="card")
+    user = User.objects.get(username="operator")
+    user.set_password("operator1234!")
+    user.save()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        for language in ("ko", "en"):
+            phone = browser.new_context(locale="ko-KR", bypass_csp=True, **PHONE)
+            phone.add_cookies([{"name": "django_language", "value": language, "url": shop_url}])
+            page = phone.new_page()
+            page.goto(f"{shop_url}/accounts/login/?next=/console/")
+            page.fill("#id_username", "operator")
+            page.fill("#id_password", "operator1234!")
+            page.click("button[type=submit]")
+            expect(page.locator("#mileage-chart")).to_be_visible()
+            for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/", "/console/refunds/",
+                         "/console/outbox/", "/console/mileage/settings/", "/console/mileage/exclusions/",
+                         "/console/mileage/rates/", "/console/mileage/settlement/"):
+                page.goto(f"{shop_url}{path}")
+                _fits(page, f"{language}-console{path.replace('/', '-')}")
+            phone.close()
+        desk = browser.new_context(locale="ko-KR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
+        page = desk.new_page()
+        page.goto(f"{shop_url}/accounts/login/?next=/console/mileage/exclusions/")
+        page.fill("#id_username", "operator")
+        page.fill("#id_password", "operator1234!")
+        page.click("button[type=submit]")
+        for path in ("/console/mileage/exclusions/", "/console/orders/"):
+            page.goto(f"{shop_url}{path}")
+            columns = page.locator(".console-main table").first.evaluate(AMOUNTS)
+            assert columns, f"{path}: no amount column found"
+            for heading, head_right, cell_right in columns:
+                assert abs(head_right - cell_right) <= 2, f"{path}: {heading!r} is not over its amounts"
+        desk.close()
+        browser.close()

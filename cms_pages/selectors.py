@@ -1,6 +1,8 @@
 """Reads of the CMS pages that other parts ask for."""
 
+from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import get_language
 from wagtail.models import Site
 
 from core.request_memo import remembered
@@ -23,14 +25,15 @@ MERCHANT_CACHE_SECONDS = 300
 def merchant_rows(request=None) -> list[tuple[str, str]]:
     """상호, 대표자, 사업자등록번호, … of the merchant (the Wagtail site setting), for the shop's footer and the
     receipts; cached, and cleared when the setting is saved (cms_pages/apps.py)."""
-    rows = cache.get(MERCHANT_KEY)
+    key = f"{MERCHANT_KEY}:{get_language() or ''}"  # the labels are in the reader's language
+    rows = cache.get(key)
     if rows is None:
         site = (Site.find_for_request(request) if request is not None else None) or Site.objects.filter(
             is_default_site=True).first()
         rows = MerchantDetails.for_site(site).as_rows() if site is not None else []
-        cache.set(MERCHANT_KEY, rows, MERCHANT_CACHE_SECONDS)
+        cache.set(key, rows, MERCHANT_CACHE_SECONDS)
     return rows
 
 
 def merchant_rows_forget(**kwargs) -> None:
-    cache.delete(MERCHANT_KEY)
+    cache.delete_many([f"{MERCHANT_KEY}:{code}" for code, _name in settings.LANGUAGES])

@@ -2,6 +2,7 @@
 `{{ rate_x10|rate }}` → "1.5"."""
 
 from django import template
+from django.utils.translation import gettext
 
 from mileage import wire
 
@@ -10,11 +11,16 @@ register = template.Library()
 
 @register.filter
 def won(value) -> str:
+    """"1,000원" in Korean, "₩1,000" in English (the one money format, in the reader's language)."""
     try:
         amount = int(value)
     except (TypeError, ValueError):
         return ""
-    return f"{amount:,}원"
+    return _in_won(f"{amount:,}")
+
+
+def _in_won(grouped: str) -> str:
+    return gettext("%(amount)s원") % {"amount": grouped}
 
 
 @register.filter

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 class Category(models.Model):
     name = models.CharField(_("분류명"), max_length=100)
-    slug = models.SlugField(_("주소"), max_length=100, unique=True)
+    slug = models.SlugField(_("URL 이름"), max_length=100, unique=True)
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     position = models.PositiveIntegerField(_("순서"), default=0)
 

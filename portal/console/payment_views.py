@@ -12,12 +12,14 @@ from django.views import View
 
 from portal.orders.models import Order
 from portal.orders.money import PaymentActionError, cancellable_won, payment_cancel, still_charged_won
+from portal.parsing import StrictIntegerField
 
 from .access import OperatorRequiredMixin
+from .forms import WonInput
 
 
 class PaymentCancelForm(forms.Form):
-    amount_won = forms.IntegerField(label=gettext_lazy("취소금액"), min_value=1, max_value=10**12)
+    amount_won = StrictIntegerField(label=gettext_lazy("취소금액"), min_value=1, max_value=10**12, widget=WonInput)
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
 

@@ -95,6 +95,7 @@ class BaseTable(tables.Table):
         attrs = {"class": "console-table table table-sm table-hover align-middle"}
         template_name = "console/table.html"
         empty_text = _("조건에 맞는 항목이 없습니다.")
+        default = "-"  # an empty cell, the same on every console table
 
 
 class OrderTable(BaseTable):

@@ -19,7 +19,7 @@ from django_tables2 import SingleTableMixin
 from cms_pages.selectors import live_disclosure
 from core.idempotency import action_key
 from mileage import wire
-from mileage.models import MileageSettings
+from mileage.models import ExclusionReason, MileageSettings
 from mileage.policy import PolicyError
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
@@ -175,10 +175,11 @@ class ProductExclusionTable(BaseTable):
         fields = ("selection", "name", "price_won", "manufacturer", "is_displayed", "state")
 
     def render_is_displayed(self, value):
-        return "진열함" if value else "진열안함"
+        return _("진열함") if value else _("진열안함")
 
     def render_state(self, value):
-        return format_html('<span class="excluded">예외상품 ({})</span>', value)
+        reason = ExclusionReason(value).label if value in ExclusionReason.values else value
+        return format_html('<span class="excluded">{}</span>', _("예외상품 (%(reason)s)") % {"reason": reason})
 
 
 class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):

@@ -118,9 +118,11 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
             return export_orders(rows, export)
         notices = "".join(f'<div class="alert alert-danger py-2 messages" role="alert"><span class="error">'
                           f'{escape(notice.text)}</span></div>' for notice in context["notices"])
-        content = (f'<h1>{escape(_("주문조회/취소/교환"))}</h1>\n{notices}\n{context["filter_form_html"]}\n'
+        title, legend = escape(_("주문조회/취소/교환")), escape(_("네이버 마일리지를 사용한 주문"))  # outside the
+        # f-string, where makemessages finds them
+        content = (f'<h1>{title}</h1>\n{notices}\n{context["filter_form_html"]}\n'
                    '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
-                   f'{escape(_("네이버 마일리지를 사용한 주문"))}</p>\n{self.bulk_form(context["table_html"], context["page"])}\n')
+                   f'{legend}</p>\n{self.bulk_form(context["table_html"], context["page"])}\n')
         return console_response(self.request, self.template_name, content)
 
     def order_total(self, page) -> int:

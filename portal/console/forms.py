@@ -56,6 +56,17 @@ class ReturnForm(RefundForm):
 
 
 class ShipForm(forms.Form):
+    """배송: the carrier from the list (its code, or its Korean name as the XLSX upload takes it; a form that still
+    sends `company` with a listed carrier's name is read the same) and the invoice number."""
+
+    def __init__(self, data=None, *args, **kwargs):
+        if data is not None:
+            data = data.copy()
+            named = {carrier.korean_name: carrier.value for carrier in Carrier}
+            raw = (data.get("carrier") or data.get("company") or "").strip()
+            data["carrier"] = named.get(raw, raw)
+        super().__init__(data, *args, **kwargs)
+
     carrier = forms.ChoiceField(label=_("택배사"), choices=[("", _("택배사 선택")), *Carrier.choices],
                                 error_messages={"required": _("택배사를 골라 주세요."),
                                                 "invalid_choice": _("택배사를 목록에서 골라 주세요.")})

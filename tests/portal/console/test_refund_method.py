@@ -322,3 +322,15 @@ def test_the_english_console_reads_the_status_history_in_english(shop, operator,
     history = operator.get(f"/console/orders/{order.number}/").content.decode().split('id="history"')[1]
     history = history.split("</table>")[0]
     assert "Confirm deposit" in history and "입금확인" not in history
+
+
+def test_the_ship_action_takes_a_listed_carrier_by_code_or_name_and_refuses_others(shop, operator):
+    orders = [place(shop, method="card")[0] for _ in range(3)]
+    url = "/console/orders/{}/action/ship/"
+    page = operator.post(url.format(orders[0].number), {"carrier": "택배아님", "invoice_no": "1"},
+                         follow=True).content.decode()
+    assert "택배사를 목록에서 골라 주세요" in page and Order.objects.get(pk=orders[0].pk).status == "paid"
+    operator.post(url.format(orders[0].number), {"carrier": "hanjin", "invoice_no": "111"})
+    operator.post(url.format(orders[1].number), {"carrier": "롯데택배", "invoice_no": "222"})
+    operator.post(url.format(orders[2].number), {"company": "CJ대한통운", "invoice_no": "333"})
+    assert [Order.objects.get(pk=o.pk).carrier for o in orders] == ["hanjin", "lotte", "cj"]

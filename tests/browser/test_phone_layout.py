@@ -11,6 +11,7 @@ from portal.accounts.models import Member
 from tests.portal.console.conftest import place
 
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
+from .test_screens import axe_violations
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                                                       reason="Debian chromium is not installed (CI installs it)")]
@@ -42,10 +43,13 @@ def hong(browser_shop):  # noqa: F811
 
 
 def _fits(page, name: str) -> None:
+    """The screen fits a 390 px phone and axe-core finds no serious or critical violation on it."""
     page.wait_for_load_state("networkidle")
     page.screenshot(path=SHOTS / f"phone-{name}.png", full_page=True)
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert page.evaluate(FITS), f"{name} scrolls sideways on a 390 px phone: {width}"
+    violations = axe_violations(page)
+    assert not violations, f"{name}: " + "; ".join(violations)
 
 
 @pytest.mark.parametrize("language", ["ko", "en"])
@@ -143,7 +147,7 @@ def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_s
             expect(page.locator("#mileage-chart")).to_be_visible()
             for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/", "/console/refunds/",
                          "/console/outbox/", "/console/mileage/settings/", "/console/mileage/exclusions/",
-                         "/console/mileage/rates/", "/console/mileage/settlement/"):
+                         "/console/mileage/rates/", "/console/mileage/settlement/", "/console/invoices/"):
                 page.goto(f"{shop_url}{path}")
                 _fits(page, f"{language}-console{path.replace('/', '-')}")
             phone.close()

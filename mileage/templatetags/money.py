@@ -16,11 +16,7 @@ def won(value) -> str:
         amount = int(value)
     except (TypeError, ValueError):
         return ""
-    return _in_won(f"{amount:,}")
-
-
-def _in_won(grouped: str) -> str:
-    return gettext("%(amount)s원") % {"amount": grouped}
+    return gettext("%(amount)s원") % {"amount": f"{amount:,}"}
 
 
 @register.filter

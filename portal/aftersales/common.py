@@ -30,6 +30,11 @@ class RefundInput:
     holder: str = ""
 
 
+def has_account(bank: str, account_no: str, holder: str) -> bool:
+    """Whether a 현금환불's account is complete: bank, number and holder."""
+    return bool(bank.strip() and account_no.strip() and holder.strip())
+
+
 def lock_order(order: Order) -> Order:
     """The order's row, locked until the caller's transaction ends."""
     return Order.objects.select_for_update().get(pk=order.pk)
@@ -63,7 +68,7 @@ def validate_refund(order: Order, data: RefundInput) -> None:
         raise ActionError(_("환불할 금액이 없습니다."))
     method = data.method or refund_method_for(order)
     error = refund_method_error(order, method, method_label=RefundMethod(method).label, cash_won=data.cash_won,
-                                has_account=bool(data.bank.strip() and data.account_no.strip() and data.holder.strip()))
+                                has_account=has_account(data.bank, data.account_no, data.holder))
     if error:
         raise ActionError(error, "method")
 

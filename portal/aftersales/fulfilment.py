@@ -68,7 +68,7 @@ def clean_invoice_no(raw: str) -> str:
 
 
 def clean_carrier(raw: str) -> Carrier:
-    """택배사 from the list (Carrier); anything else is refused."""
+    """택배사: one of `Carrier`; anything else is refused."""
     if raw not in Carrier.values:
         raise ActionError(_("택배사를 목록에서 골라 주세요."), "carrier")
     return Carrier(raw)

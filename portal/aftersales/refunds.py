@@ -33,7 +33,7 @@ from portal.orders import money
 from portal.orders.models import Order, OrderStatus, PaymentCancelStatus
 from portal.orders.services import order_set_status
 
-from .common import ActionError, lock_order, return_points
+from .common import ActionError, has_account, lock_order, return_points
 from .models import ProviderCall, Refund, RefundMethod, RefundReason, RefundStatus
 from .selectors import remaining_amounts
 
@@ -91,7 +91,7 @@ def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
 
 
 def _has_account(refund: Refund) -> bool:
-    return bool(refund.bank.strip() and refund.account_no.strip() and refund.holder.strip())
+    return has_account(refund.bank, refund.account_no, refund.holder)
 
 
 def _account(refund: Refund) -> str:

@@ -31,24 +31,25 @@ def won_field(label):
     return StrictIntegerField(label=label, min_value=0, initial=0, error_messages=WON_ERRORS, widget=WonInput)
 
 
-class RefundForm(forms.Form):
-    cash_won = won_field(_("현금/카드결제액"))
-    store_points_won = won_field(_("사용된 적립금 반환"))
-    mileage_won = won_field(_("주문시 사용한 네이버 마일리지"))
-    shipping_deduction_won = won_field(_("배송비적용"))
+class RefundMethodForm(forms.Form):
+    """환불 방식 변경: the way a refund still 환불전 pays back, and the account of a 현금환불."""
+
     method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices, initial=RefundMethod.CASH)
     bank = forms.CharField(label=_("환불은행"), max_length=40, required=False)
     account_no = forms.CharField(label=_("계좌번호"), max_length=40, required=False)
     holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
 
 
-class RefundMethodForm(forms.Form):
-    """환불 방식 변경: the way a refund still 환불전 pays back, and the account of a 현금환불."""
+class RefundForm(RefundMethodForm):
+    """A new refund: its money (cash, store points, mileage, shipping) and how it goes back."""
 
-    method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices)
-    bank = forms.CharField(label=_("환불은행"), max_length=40, required=False)
-    account_no = forms.CharField(label=_("계좌번호"), max_length=40, required=False)
-    holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
+    cash_won = won_field(_("현금/카드결제액"))
+    store_points_won = won_field(_("사용된 적립금 반환"))
+    mileage_won = won_field(_("주문시 사용한 네이버 마일리지"))
+    shipping_deduction_won = won_field(_("배송비적용"))
+
+    field_order = ["cash_won", "store_points_won", "mileage_won", "shipping_deduction_won", "method", "bank",
+                   "account_no", "holder"]
 
 
 class ReturnForm(RefundForm):

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from wagtail.models import Site
 
 from cms_pages.models import MerchantDetails
 from portal.catalog.models import Product
@@ -33,10 +32,9 @@ SIZE = 480
 
 
 def load_merchant_details() -> None:
-    site = Site.objects.filter(is_default_site=True).first()
-    if site is None:
+    details = MerchantDetails.of_default_site()
+    if details is None:
         return
-    details = MerchantDetails.for_site(site)
     demo = {**DEMO_MERCHANT, **DEMO_DEPOSIT_ACCOUNT}
     changed = [name for name in demo if not getattr(details, name)]
     for name in changed:

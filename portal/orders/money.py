@@ -115,8 +115,8 @@ def returned_outside_refunds_won(order: Order) -> int:
 
 def _waiting_refunds_won(payment: Payment, *, but: str = "") -> int:
     """The money of the order's refunds still 환불전 whose payout is not reserved yet (leaving out refund `but`):
-    환불완료 will pay it, so 결제취소 leaves it alone (a reserved payout is counted in returned_won already). Only
-    what the gateway pays back counts: a 현금환불 or 적립금환불 is the shop's own money."""
+    환불완료 will pay it, so 결제취소 leaves it alone (a reserved payout is counted in returned_won already). Every
+    refund counts, 현금환불 and 적립금환불 too: their payout is booked against the charge as well."""
     reserved = payment.cancels.exclude(status=PaymentCancelStatus.FAILED).exclude(refund_number="").values(
         "refund_number")
     return payment.order.refunds.filter(status="before").exclude(
@@ -198,10 +198,11 @@ def _refuse_partial(payment: Payment, amount_won: int, left_won: int) -> None:
         raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
 
 
-def cancel_label(payment: Payment, amount_won: int) -> str:
+def cancel_label(payment: Payment, amount_won: int, left_won: int) -> str:
+    """The stored label of a gateway cancel of `amount_won` when `left_won` of the charge is left (shown through
+    gettext)."""
     if payment.method == PaymentMethod.CARD:
-        whole = amount_won >= payment.amount_won - returned_won(payment)
-        return "카드결제취소" if whole else "카드부분취소"  # stored; shown through gettext
+        return "카드결제취소" if amount_won >= left_won else "카드부분취소"
     return {PaymentMethod.REALTIME_TRANSFER: "계좌이체취소", PaymentMethod.PHONE: "휴대폰결제취소"}.get(payment.method, "")
 
 
@@ -363,9 +364,10 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
         raise PaymentActionError(_("이 주문은 %(method)s(으)로 결제되지 않아 %(refund)s을(를) 할 수 없습니다. 환불 방식을 현금환불로 "
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
                                                    "refund": method_label})
+    left = payment.amount_won - returned_won(payment)
     _refuse_phone_after_its_day(payment, timezone.now())
-    _refuse_partial(payment, amount_won, payment.amount_won - returned_won(payment))
-    return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
+    _refuse_partial(payment, amount_won, left)
+    return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                     refund_number=refund_number, by=by)
 
 
@@ -401,9 +403,10 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
             raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
+        left = payment.amount_won - returned_won(payment)
         _refuse_phone_after_its_day(payment, now)
-        _refuse_partial(payment, amount_won, payment.amount_won - returned_won(payment))
-        cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won),
+        _refuse_partial(payment, amount_won, left)
+        cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                                 refund_number="", by=by)
     result = _ask_gateway(payment, cancel)  # outside the transaction
     with transaction.atomic():

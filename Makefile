@@ -85,9 +85,9 @@ pytest-scaleout: venv messages
 		SCALEOUT_ORDERS="$(SCALEOUT_ORDERS)" SCALEOUT_EXPIRED="$(SCALEOUT_EXPIRED)" \
 		$(PY) -m pytest -q -m scaleout tests/scaleout
 
-# The README's pictures (docs/screenshots/), taken by the browser tests with axe-core checks on every screen.
+# The README's pictures and every screen at 1366 and 390 px (docs/screenshots/), taken by the browser tests with axe-core checks on every screen.
 screenshots: venv messages
-	README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_screens.py
+	README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_screens.py tests/browser/test_every_screen.py
 
 # Benchmarks: `make bench` (1,000,000 orders) or `make bench SCALE=small` (a few minutes; CI runs it).
 bench: venv messages

@@ -1,8 +1,12 @@
 """Wagtail hooks: unpublishing the earn-base disclosure switches the checkout's mileage button off (the order form
-asks `mileage.selectors.checkout_available` whether it is live) and leaves a notice for operators."""
+asks `mileage.selectors.checkout_available` whether it is live) and leaves a notice for operators; the admin's
+pages carry the shop's Korean typeface (static/css/cms.css)."""
 
+from django.templatetags.static import static
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_noop
+from wagtail import hooks
 from wagtail.signals import page_published, page_unpublished
 
 from core.request_memo import forget
@@ -28,3 +32,8 @@ def _on_published(sender, instance, **kwargs):
 
 page_unpublished.connect(_on_unpublished, sender=EarnBaseDisclosurePage, dispatch_uid="disclosure-unpublished")
 page_published.connect(_on_published, sender=EarnBaseDisclosurePage, dispatch_uid="disclosure-published")
+
+
+@hooks.register("insert_global_admin_css")
+def korean_typeface():
+    return format_html('<link rel="stylesheet" href="{}">', static("css/cms.css"))

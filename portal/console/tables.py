@@ -6,6 +6,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tables2.paginators import LazyPaginator
 
+from core.dates import DAY, MINUTE, SECOND
 from mileage.models import OutboxMessage
 from portal.aftersales.models import Refund
 from portal.orders.models import Order
@@ -99,7 +100,7 @@ class BaseTable(tables.Table):
 
 
 class OrderTable(BaseTable):
-    placed_at = tables.DateTimeColumn(verbose_name=_("주문일"), format="Y-m-d H:i:s")
+    placed_at = tables.DateTimeColumn(verbose_name=_("주문일"), format=SECOND)
     orderer_name = tables.Column(verbose_name=_("주문자"))
     number = tables.Column(verbose_name=_("주문번호"))
     goods_won = WonColumn(verbose_name=_("총주문금액"))
@@ -119,7 +120,7 @@ class RefundTable(BaseTable):
     selection = tables.CheckBoxColumn(accessor="pk", attrs={
         "th__input": {"id": "select-all", "aria-label": _("전체 선택"), "class": "form-check-input"},
         "td__input": {"aria-label": _("선택"), "class": "form-check-input"}})
-    returned_at = tables.DateTimeColumn(verbose_name=_("반송완료일"), format="Y-m-d", default="-")
+    returned_at = tables.DateTimeColumn(verbose_name=_("반송완료일"), format=DAY, default="-")
     order = tables.Column(verbose_name=_("주문번호"), accessor="order__number",
                           linkify=lambda record: reverse("console:order", args=[record.order.number]))
     number = tables.Column(verbose_name=_("환불정보"))
@@ -161,8 +162,8 @@ class RefundTable(BaseTable):
 
 class OutboxTable(BaseTable):
     id = tables.Column(verbose_name=_("번호"))
-    created_at = tables.DateTimeColumn(verbose_name=_("요청 시각"), format="Y-m-d H:i")
-    next_attempt_at = tables.DateTimeColumn(verbose_name=_("다음 시도"), format="Y-m-d H:i")
+    created_at = tables.DateTimeColumn(verbose_name=_("요청 시각"), format=MINUTE)
+    next_attempt_at = tables.DateTimeColumn(verbose_name=_("다음 시도"), format=MINUTE)
     last_error = tables.Column(verbose_name=_("마지막 오류"), default="")
     retry = tables.TemplateColumn(template_name="console/outbox_retry.html", verbose_name="", orderable=False)
 

@@ -20,8 +20,8 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from wagtail.models import Revision
 
+from core.dates import ymd_hms
 from mileage.models import OperatorNotice
-from mileage.policy.constants import BUSINESS_TZ
 from portal.aftersales import fulfilment
 from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
@@ -160,7 +160,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
 def _export_rows(orders):
     for order in orders.iterator(chunk_size=2000):
         # business time (Asia/Seoul), as every screen shows it
-        yield [order.placed_at.astimezone(BUSINESS_TZ).strftime("%Y-%m-%d %H:%M:%S"), order.number,
+        yield [ymd_hms(order.placed_at), order.number,
                masked_name(order.orderer_name), order.goods_won,
                order.payable_won, ("M " if order.uses_mileage else "") + order.get_payment_method_display(),
                order.mileage_use_won, order.get_status_display()]

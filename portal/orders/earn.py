@@ -16,9 +16,9 @@ from datetime import date
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from core.dates import ymd
 from mileage.models import MileageTransaction, TransactionState
 from mileage.templatetags.money import rate, won
 
@@ -44,7 +44,7 @@ class EarnStatus:
         if self.state == GRANTED:
             if self.granted_on is None:
                 return _("적립 완료")
-            return _("적립 완료 (%(date)s)") % {"date": date_format(self.granted_on, "Y-m-d")}
+            return _("적립 완료 (%(date)s)") % {"date": ymd(self.granted_on)}
         return {EXPECTED: _("적립 예정"), CANCELLED: _("적립 취소")}.get(self.state, _("적립 없음"))
 
     @property

@@ -7,7 +7,9 @@ instead of being computed identically by both (docs/adr/0008). Money is integer 
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 from mileage.wire import InflowToken
 
@@ -126,8 +128,8 @@ class RateRequestFact:
 
 
 def _month_after(year: int, month: int, count: int = 1) -> tuple[int, int]:
-    months = year * 12 + month - 1 + count
-    return months // 12, months % 12 + 1
+    moved = date(year, month, 1) + relativedelta(months=count)
+    return moved.year, moved.month
 
 
 def cutoff_for_month(year: int, month: int) -> datetime:

@@ -3,10 +3,10 @@
 Frozen dataclasses in, integer won out. Every number lives in `constants`.
 """
 
-from .calendar import RateChange, effective_month, rate_for_month, rate_on
+from .calendar import effective_month, next_cutoff
 from .constants import *  # noqa: F403
-from .dates import earning_available_at, unpaid_deadline
-from .earn import EarnBaseRule, OrderAmounts, cap_for_buyer, earn_amount, earn_base
+from .dates import unpaid_deadline
+from .earn import EarnBaseRule, OrderAmounts, earn_amount, earn_base
 from .earn_choice import EarnPlan, earn_plan, store_points_earn
 from .errors import PolicyError
 from .exchange import ExchangeOutcome, exchange_earn_basis, exchange_outcome
@@ -22,21 +22,17 @@ __all__ = [
     "InflowToken",
     "OrderAmounts",
     "PolicyError",
-    "RateChange",
     "RefundPlan",
-    "cap_for_buyer",
     "earn_amount",
     "earn_base",
     "earn_plan",
-    "earning_available_at",
     "effective_month",
+    "next_cutoff",
     "exchange_earn_basis",
     "exchange_outcome",
     "inflow_is_valid",
     "max_mileage_return",
     "max_use_amount",
-    "rate_for_month",
-    "rate_on",
     "store_points_earn",
     "referrer_ends_inflow",
     "refund_plan",

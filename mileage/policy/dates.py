@@ -1,19 +1,14 @@
-"""When a pending earning becomes available (E7) and when an unpaid bank transfer lapses (E8)."""
+"""When an unpaid bank transfer lapses (E8)."""
 
 from datetime import datetime
 
-from .constants import PENDING_PERIOD, UNPAID_TRANSFER_PERIOD
+from .constants import UNPAID_TRANSFER_PERIOD
 
 
 def _aware(moment: datetime) -> datetime:
     if moment.tzinfo is None:
         raise ValueError("an aware datetime is required")
     return moment
-
-
-def earning_available_at(paid_at: datetime) -> datetime:
-    """E7: 15 days after payment completion, shipped or not."""
-    return _aware(paid_at) + PENDING_PERIOD
 
 
 def unpaid_deadline(ordered_at: datetime) -> datetime:

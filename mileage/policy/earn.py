@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 
 from .constants import (
-    MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
     MIN_EARN_UNIT_WON,
     RATE_DENOMINATOR,
@@ -67,11 +66,3 @@ def earn_amount(base_won: int, rate_x10: int) -> int:
     if earned < MIN_EARN_UNIT_WON:
         return 0
     return min(earned, MAX_EARN_PER_ORDER_WON)
-
-
-def cap_for_buyer(earn_won: int, available_won: int, pending_won: int) -> int:
-    """E4 (provider side): a buyer holding 500,000원 or more can only use; otherwise cut to what fits."""
-    held = available_won + pending_won
-    if held >= MAX_BALANCE_PER_BUYER_WON:
-        return 0
-    return max(0, min(earn_won, MAX_BALANCE_PER_BUYER_WON - held))

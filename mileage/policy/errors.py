@@ -1,4 +1,4 @@
-"""Errors raised by the policy rules: a stable code, a Korean message and its English translation.
+"""Errors raised by the policy rules: a stable code and a Korean message (the msgid of the project's catalogue).
 
 The policy stays pure Python, so it cannot call Django's gettext. A person sees ONE language: `message` (and so
 `str(exc)`) passes the Korean text, the msgid of the project's catalogue, through a translator that the Django side
@@ -28,15 +28,14 @@ def install_translator(translate: Callable[[str], str]) -> None:
 class PolicyError(Exception):
     code: str
     message_ko: str
-    message_en: str
     msgid: str = ""  # the Korean template when the message carries values, else message_ko is the msgid
     params: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def with_values(cls, code: str, template_ko: str, template_en: str, **values) -> "PolicyError":
-        """A message with values: both texts are formatted now; the Korean template stays the msgid."""
+    def with_values(cls, code: str, template_ko: str, **values) -> "PolicyError":
+        """A message with values: the Korean text is formatted now; the Korean template stays the msgid."""
         params = tuple((name, str(value)) for name, value in values.items())
-        return cls(code, template_ko % dict(params), template_en % dict(params), template_ko, params)
+        return cls(code, template_ko % dict(params), template_ko, params)
 
     @property
     def message(self) -> str:

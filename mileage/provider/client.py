@@ -41,7 +41,7 @@ class ProviderError(Exception):
 
 
 class ProviderUnavailable(ProviderError):
-    """Transient: connection refused, timeout or HTTP 5xx after the retries. Safe to retry with the same key."""
+    """Transient: connection refused, timeout or HTTP 5xx. Safe to retry with the same key."""
 
 
 @dataclass(frozen=True)
@@ -54,10 +54,6 @@ class ApiResult:
     earn_won: int = 0
     raw: dict = field(default_factory=dict)
     provider_ms: float | None = None
-
-    @property
-    def already_done(self) -> bool:
-        return self.code == ALREADY_DONE
 
     @property
     def state(self) -> str:
@@ -148,13 +144,12 @@ def _xml_value(node: ET.Element):
 class MileageClient:
     def __init__(self, *, api_base: str, service_base: str, api_id: str, hash_key: str,
                  session: requests.Session | None = None, connect_timeout: float = 3.0, read_timeout: float = 10.0,
-                 retries: int = 0, backoff_seconds: float = 0.2, send_extension_headers: bool = True,
+                 send_extension_headers: bool = True,
                  fmt: str = "xml", rate_cache_seconds: float = 300.0):
         self.api_base, self.service_base = api_base.rstrip("/"), service_base.rstrip("/")
         self.api_id, self.hash_key = api_id, hash_key
         self.session = session or requests.Session()
         self.timeout = (connect_timeout, read_timeout)
-        self.retries, self.backoff_seconds = retries, backoff_seconds
         self.send_extension_headers, self.fmt = send_extension_headers, fmt
         self.rate_cache_seconds = rate_cache_seconds
         self._rate_cache: tuple[float, ApiResult] | None = None
@@ -218,59 +213,55 @@ class MileageClient:
     def _send(self, method: str, path: str, fields: dict[str, str], idempotency_key: str = "", *,
               success: frozenset[str] = SUCCESS_CODES, fmt: str | None = None,
               deadline: float | None = None) -> ApiResult:
-        """One call (and `retries` more on a transient failure), every attempt within `deadline` if one is given."""
+        """One attempt, within `deadline` if one is given. A transient failure (no connection, a timeout, HTTP 5xx)
+        raises ProviderUnavailable: the caller retries with the same idempotency key (the outbox does)."""
         url = self._url(path)
         # The secret travels only in a POST body; a GET (getAccumRate: rates are public) carries none.
         data = {**fields, "format": fmt or self.fmt}
         if method != "GET":
             data["secret"] = self.hash_key
-        last_error = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff_seconds * (2 ** (attempt - 1)))
-            try:
-                timeout = self._timeout(deadline)
-                if method == "GET":
-                    response = self.session.get(url, params=data, timeout=timeout)
-                else:
-                    body = urlencode(data).encode()
-                    headers = {"Content-Type": "application/x-www-form-urlencoded"}
-                    if idempotency_key:
-                        headers["Idempotency-Key"] = idempotency_key
-                    if self.send_extension_headers:
-                        stamp = str(int(time.time()))
-                        path_only = requests.utils.urlparse(url).path
-                        headers["X-Mileage-Timestamp"] = stamp
-                        headers["X-Mileage-Signature"] = wire.request_signature(self.hash_key, "POST", path_only,
-                                                                                stamp, body)
-                    response = self.session.post(url, data=body, headers=headers, timeout=timeout)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = type(exc).__name__  # never the exception text: it carries the URL
-                log.warning("provider %s %s failed (attempt %d): %s", method, path, attempt + 1, last_error)
-                continue
-            if response.status_code >= 500:
-                last_error = f"HTTP {response.status_code}"
-                continue
-            try:
-                payload = _parse(response)
-                if not isinstance(payload, dict) or not str(payload.get("resultCode") or ""):
-                    raise ValueError("no resultCode: not an answer of the protocol")
-            except (ET.ParseError, json.JSONDecodeError, ValueError, AttributeError) as exc:
-                code = f"HTTP{response.status_code}" if response.status_code >= 400 else "BAD_ANSWER"
-                raise ProviderError(code, _("네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP %(status)s).")
-                                    % {"status": response.status_code}) from exc
-            code = str(payload.get("resultCode", ""))
-            result = ApiResult(
-                code=code, message=str(payload.get("resultMessage", "")), tx_id=str(payload.get("txId", "")),
-                base_rate_x10=_rate(payload.get("baseAccumRate")), add_rate_x10=_rate(payload.get("addAccumRate")),
-                earn_won=_won(payload.get("baseAccumAmount")), raw=payload,
-                provider_ms=float(response.headers["X-Provider-Time-Ms"])
-                if "X-Provider-Time-Ms" in response.headers else None,
-            )
-            if code not in success:
-                raise ProviderError(code or str(response.status_code), result.message or response.reason)
-            return result
-        raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다."))
+        try:
+            timeout = self._timeout(deadline)
+            if method == "GET":
+                response = self.session.get(url, params=data, timeout=timeout)
+            else:
+                body = urlencode(data).encode()
+                headers = {"Content-Type": "application/x-www-form-urlencoded"}
+                if idempotency_key:
+                    headers["Idempotency-Key"] = idempotency_key
+                if self.send_extension_headers:
+                    stamp = str(int(time.time()))
+                    path_only = requests.utils.urlparse(url).path
+                    headers["X-Mileage-Timestamp"] = stamp
+                    headers["X-Mileage-Signature"] = wire.request_signature(self.hash_key, "POST", path_only,
+                                                                            stamp, body)
+                response = self.session.post(url, data=body, headers=headers, timeout=timeout)
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            # never the exception text: it carries the URL
+            log.warning("provider %s %s failed: %s", method, path, type(exc).__name__)
+            raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다.")) from None
+        if response.status_code >= 500:
+            log.warning("provider %s %s failed: HTTP %s", method, path, response.status_code)
+            raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다."))
+        try:
+            payload = _parse(response)
+            if not isinstance(payload, dict) or not str(payload.get("resultCode") or ""):
+                raise ValueError("no resultCode: not an answer of the protocol")
+        except (ET.ParseError, json.JSONDecodeError, ValueError, AttributeError) as exc:
+            code = f"HTTP{response.status_code}" if response.status_code >= 400 else "BAD_ANSWER"
+            raise ProviderError(code, _("네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP %(status)s).")
+                                % {"status": response.status_code}) from exc
+        code = str(payload.get("resultCode", ""))
+        result = ApiResult(
+            code=code, message=str(payload.get("resultMessage", "")), tx_id=str(payload.get("txId", "")),
+            base_rate_x10=_rate(payload.get("baseAccumRate")), add_rate_x10=_rate(payload.get("addAccumRate")),
+            earn_won=_won(payload.get("baseAccumAmount")), raw=payload,
+            provider_ms=float(response.headers["X-Provider-Time-Ms"])
+            if "X-Provider-Time-Ms" in response.headers else None,
+        )
+        if code not in success:
+            raise ProviderError(code or str(response.status_code), result.message or response.reason)
+        return result
 
     def _on(self, template: str, ident: str) -> str:
         """A call's path on a txId or reqTxId; an empty one is refused here, never sent as `/payment//…`."""

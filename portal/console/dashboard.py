@@ -8,12 +8,13 @@ a small card of what /metrics tells Prometheus (backlog, refused approvals, the 
 
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
+from core.dates import ymd_hm
 from mileage import wire
 from mileage.models import MileageSettings, SettlementKind
 from mileage.policy.calendar import next_cutoff
@@ -32,11 +33,8 @@ CHART_MONTHS = 12
 
 def last_months(today: date, count: int = CHART_MONTHS) -> list[str]:
     """['YYYY-MM', …] ending with today's month, oldest first."""
-    year, month, months = today.year, today.month, []
-    for _month in range(count):
-        months.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return months[::-1]
+    first = today.replace(day=1)
+    return [(first - relativedelta(months=back)).strftime("%Y-%m") for back in range(count - 1, -1, -1)]
 
 
 def month_sums(months: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
@@ -92,7 +90,7 @@ def provider_profile_summary() -> dict:
     notices = [_("네이버 마일리지가 알린 ‘%(name)s’ 기능이 %(when)s에 예상하지 못한 응답을 보냈습니다 (%(detail)s). 그 뒤로는 "
                  "이 기능 없이 표준 프로토콜로 처리합니다.") % {
         "name": extensions.LABELS.get(n.extension, n.extension),
-        "when": date_format(timezone.localtime(n.noticed_at), "Y-m-d H:i"), "detail": n.detail}
+        "when": ymd_hm(n.noticed_at), "detail": n.detail}
         for n in extensions.notices(current.effective_credentials()[0])]
     return {"configured": True, "labels": extensions.labels(used),
             "notices": notices}

@@ -21,7 +21,7 @@ from core.idempotency import action_key
 from mileage import wire
 from mileage.models import ExclusionReason, MileageSettings
 from mileage.policy import PolicyError
-from mileage.policy.calendar import next_cutoff
+from mileage.policy.calendar import effective_month, next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
 from mileage.provider.client import client_for
@@ -93,7 +93,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
     @staticmethod
     def check(api_id: str, hash_key: str) -> dict:
         """getAccumRate is public, so the key is proven by an authenticated call too: `key_check`."""
-        client = client_for(api_id, hash_key, retries=0, rate_cache_seconds=0)
+        client = client_for(api_id, hash_key, rate_cache_seconds=0)
         try:
             result = client.accum_rate(fresh=True)
             key_check(client)
@@ -225,7 +225,7 @@ class RateCalendarView(OperatorRequiredMixin, View):
         return render(request, "console/rates.html", {
             "current": wire.rate_to_wire(rates.base_rate_x10), "next_month": raw.get("nextMonth"),
             "next_rate": raw.get("nextMonthRate"), "fixed": raw.get("nextMonthFixed") == "Y", "history": history,
-            "cutoff": cutoff, "remaining": cutoff - now})
+            "cutoff": cutoff, "remaining": cutoff - now, "change_applies_from": "{:04d}-{:02d}".format(*effective_month(now))})
 
 
 def _month(request) -> str:

@@ -50,7 +50,7 @@ def check_provider() -> dict:
         return {**cached, "cached": True}
     api_id, hash_key = MileageSettings.load().effective_credentials()
     client = client_for(api_id, hash_key, connect_timeout=settings.HEALTHZ_PROVIDER_TIMEOUT,
-                        read_timeout=settings.HEALTHZ_PROVIDER_TIMEOUT, retries=0)
+                        read_timeout=settings.HEALTHZ_PROVIDER_TIMEOUT)
     started = time.perf_counter()
     try:
         client.accum_rate(fresh=True)

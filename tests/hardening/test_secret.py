@@ -65,7 +65,7 @@ def test_unreachable_provider_shows_and_logs_no_key(shop, operator, settings, ca
 
 def test_unavailable_error_carries_no_library_text():
     client = MileageClient(api_base=f"http://127.0.0.1:{free_port()}", service_base="http://x", api_id="1TWXDZ",
-                           hash_key=KEY, retries=0)
+                           hash_key=KEY)
     with pytest.raises(ProviderUnavailable) as caught:
         client.accum_rate(fresh=True)
     assert KEY not in str(caught.value) and "http" not in str(caught.value)

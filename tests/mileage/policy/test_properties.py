@@ -7,14 +7,13 @@ from mileage.policy import (
     EarnBaseRule,
     OrderAmounts,
     PolicyError,
-    cap_for_buyer,
     earn_amount,
     earn_base,
     max_use_amount,
     refund_plan,
     validate_mileage_return,
 )
-from mileage.policy.constants import MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON
+from mileage.policy.constants import MAX_EARN_PER_ORDER_WON
 from mileage.policy.refund import CANCEL
 
 won = st.integers(min_value=0, max_value=50_000_000)
@@ -54,16 +53,6 @@ def test_excluded_goods_never_earn(amounts, rule, rate, extra_excluded):
 @given(won, won)
 def test_use_never_pays_for_excluded_goods(payable, excluded):
     assert 0 <= max_use_amount(payable, excluded) <= max(0, payable - excluded)
-
-
-@given(st.integers(0, 100_000), st.integers(0, 1_000_000), st.integers(0, 1_000_000))
-def test_buyer_cap_never_exceeded(earn, available, pending):
-    granted = cap_for_buyer(earn, available, pending)
-    assert 0 <= granted <= earn
-    if available + pending < MAX_BALANCE_PER_BUYER_WON:
-        assert available + pending + granted <= MAX_BALANCE_PER_BUYER_WON
-    else:
-        assert granted == 0
 
 
 @given(st.integers(0, 100_000), st.lists(st.integers(0, 100_000), max_size=8))

@@ -8,19 +8,14 @@ from mileage.policy import (
     EarnBaseRule,
     OrderAmounts,
     PolicyError,
-    RateChange,
-    cap_for_buyer,
     earn_amount,
     earn_base,
-    earning_available_at,
     effective_month,
     exchange_earn_basis,
     exchange_outcome,
     inflow_is_valid,
     max_mileage_return,
     max_use_amount,
-    rate_for_month,
-    rate_on,
     referrer_ends_inflow,
     unpaid_deadline,
     validate_mileage_return,
@@ -109,12 +104,6 @@ class TestCaps:
         assert earn_amount(10_000, 15) == 150
         assert earn_amount(9_999, 15) == 149
 
-    def test_per_buyer_cap_500000(self):
-        assert cap_for_buyer(1_000, 499_000, 0) == 1_000
-        assert cap_for_buyer(1_000, 499_500, 0) == 500
-        assert cap_for_buyer(1_000, 400_000, 100_000) == 0
-        assert cap_for_buyer(1_000, 500_001, 0) == 0
-        assert cap_for_buyer(1_000, 499_999, 0) == 1
 
 
 class TestUse:
@@ -160,18 +149,6 @@ class TestRateCalendar:
         from datetime import UTC
         assert effective_month(datetime(2026, 11, 25, 15, 30, tzinfo=UTC)) == (2027, 1)
 
-    def test_rate_for_month(self):
-        changes = [RateChange(kst(2026, 11, 20), 30), RateChange(kst(2026, 11, 27), 50)]
-        assert rate_for_month(changes, 10, 2026, 11) == 10
-        assert rate_for_month(changes, 10, 2026, 12) == 30
-        assert rate_for_month(changes, 10, 2027, 1) == 50
-        assert rate_on(changes, 10, kst(2026, 12, 31, 23, 59, 59)) == 30
-        assert rate_on(changes, 10, kst(2027, 1, 1, 0, 0, 0)) == 50
-
-    def test_two_requests_before_the_cutoff_the_later_wins(self):
-        changes = [RateChange(kst(2026, 11, 3), 30), RateChange(kst(2026, 11, 10), 20)]
-        assert rate_for_month(changes, 10, 2026, 12) == 20
-
     def test_december_request_rolls_the_year(self):
         assert effective_month(kst(2026, 12, 26)) == (2027, 2)
         assert effective_month(kst(2026, 12, 1)) == (2027, 1)
@@ -211,16 +188,12 @@ class TestInflow:
 
 
 class TestDates:
-    def test_pending_fifteen_days(self):
-        paid = kst(2026, 11, 1, 10)
-        assert earning_available_at(paid) == kst(2026, 11, 16, 10)
-
     def test_unpaid_deadline(self):
         assert unpaid_deadline(kst(2026, 11, 27, 9)) == kst(2026, 12, 12, 9)
 
     def test_naive_refused(self):
         with pytest.raises(ValueError):
-            earning_available_at(datetime(2026, 11, 1))
+            unpaid_deadline(datetime(2026, 11, 1))
 
 
 class TestReturns:

@@ -9,7 +9,7 @@ _orders = itertools.count(1)
 
 def client_for(sandbox, merchant, **options) -> MileageClient:
     api_id, hash_key = merchant
-    defaults = {"connect_timeout": 2.0, "read_timeout": 5.0, "retries": 2, "backoff_seconds": 0.05}
+    defaults = {"connect_timeout": 2.0, "read_timeout": 5.0}
     return MileageClient(api_base=sandbox.base_url, service_base=sandbox.base_url, api_id=api_id,
                          hash_key=hash_key, **{**defaults, **options})
 

@@ -4,6 +4,7 @@ import pytest
 
 from mileage.policy.constants import PENDING_PERIOD, UNPAID_TRANSFER_PERIOD
 from mileage.provider import ProviderError
+from mileage.provider.client import ALREADY_DONE
 
 from .helpers import approved, client_for, order_no, payment, popup_choice, sample_items
 
@@ -48,7 +49,7 @@ def test_card_order_is_pending_at_once_and_abort_returns_everything(sandbox, mer
     assert sandbox.balance(buyer)["available"] == 15_500
     assert sandbox.balance(buyer)["pending"] == 0
     # aborting again is "already done", not an error
-    assert client.abort(done.req_tx_id, idempotency_key=f"{order}:abort-2").already_done
+    assert client.abort(done.req_tx_id, idempotency_key=f"{order}:abort-2").code == ALREADY_DONE
 
 
 def test_cancel_before_payment_returns_the_use_at_once(sandbox, merchant):

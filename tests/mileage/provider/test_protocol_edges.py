@@ -9,6 +9,7 @@ import requests
 from mileage import wire
 from mileage.policy.calendar import effective_month
 from mileage.provider import ProviderError, ProviderUnavailable
+from mileage.provider.client import ALREADY_DONE
 from tests.conftest import STANDARD_SANDBOX
 from tests.sandbox_process import PopupRefused
 
@@ -112,7 +113,7 @@ def test_same_key_same_body_replays_and_another_body_is_refused(sandbox, merchan
         client.approve(other, idempotency_key=f"{order}:approve")
     assert caught.value.code == "2006"
     # a retry without the key (a provider that ignores the extension) answers "already done"
-    assert client.approve(request, idempotency_key=f"{order}:other").already_done
+    assert client.approve(request, idempotency_key=f"{order}:other").code == ALREADY_DONE
     assert len(sandbox.balance(buyer)["transactions"]) == 1
     assert sandbox.balance(buyer)["available"] == 15_000
 
@@ -123,9 +124,13 @@ def test_apply_then_drop_the_answer_is_retried_without_applying_twice(sandbox, m
     buyer = sandbox.new_buyer(15_500)
     done = popup_choice(sandbox, client, buyer, 500, 5_000)
     order = order_no()
+    request = payment(done, order=order, order_amount=5_000, amount=4_500, confirmed=True)
+    # given the provider applies the approval and the answer is lost on the way back
     sandbox.fault(merchant[0], "drop", count=1)
-    result = client.approve(payment(done, order=order, order_amount=5_000, amount=4_500, confirmed=True),
-                            idempotency_key=f"{order}:approve")
+    with pytest.raises(ProviderUnavailable):
+        client.approve(request, idempotency_key=f"{order}:approve")
+    # when the caller retries with the same key, it gets the approval, applied once
+    result = client.approve(request, idempotency_key=f"{order}:approve")
     assert result.code == "1000"
     assert len(sandbox.balance(buyer)["transactions"]) == 1
     assert sandbox.balance(buyer)["available"] == 15_000
@@ -135,18 +140,22 @@ def test_timeout_then_success(sandbox, merchant):
     client = client_for(sandbox, merchant, read_timeout=2.0)
     buyer = sandbox.new_buyer(15_500)
     _done, order, result = approved(sandbox, client, buyer, confirmed=True)
+    # one attempt per call: the timeout is the caller's to retry, with the same key
     sandbox.fault(merchant[0], "timeout", count=1, delay=3.0)
-    assert client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed").code in ("1000", "3092")
+    with pytest.raises(ProviderUnavailable):
+        client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed")
+    assert client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed").code in ("1000", ALREADY_DONE)
     assert sandbox.balance(buyer)["transactions"][-1]["state"] == "CONFIRMED"
 
 
-def test_http_500_until_the_retries_run_out(sandbox, merchant):
-    client = client_for(sandbox, merchant, retries=1)
+def test_http_500_is_unavailable_and_the_same_key_retried_later_applies_once(sandbox, merchant):
+    client = client_for(sandbox, merchant)
     buyer = sandbox.new_buyer(15_500)
     _done, order, result = approved(sandbox, client, buyer, confirmed=True)
     sandbox.fault(merchant[0], "http500", count=2)
-    with pytest.raises(ProviderUnavailable):
-        client.cancel(result.tx_id, idempotency_key=f"{order}:cancel")
+    for _attempt in range(2):
+        with pytest.raises(ProviderUnavailable):
+            client.cancel(result.tx_id, idempotency_key=f"{order}:cancel")
     assert sandbox.balance(buyer)["available"] == 15_000
     assert client.cancel(result.tx_id, idempotency_key=f"{order}:cancel").code == "1000"
     assert sandbox.balance(buyer)["available"] == 15_500

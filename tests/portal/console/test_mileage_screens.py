@@ -292,3 +292,19 @@ def test_every_settings_change_is_in_its_history_with_who_and_from_where(shop, o
                         "provider_profile": "auto"})
     history = operator.get(url).content.decode().split('id="settings-history"')[1]
     assert "해쉬키" in history and "b" * 40 not in history and "aaf23a53f426561f62e71139c5f27adfd67da711" not in history
+
+
+@pytest.mark.parametrize(("asked_at", "applies_from"), [((2026, 11, 25, 23, 59), "2026-12"),
+                                                         ((2026, 11, 26, 0, 0), "2027-01"),
+                                                         ((2026, 12, 26, 9, 0), "2027-02")])
+def test_the_rate_screen_says_from_which_month_a_change_asked_now_applies(shop, operator, monkeypatch, asked_at,
+                                                                           applies_from):
+    # given the operator opens 적립률 at a moment either side of the 26th 00:00, Seoul time (R2)
+    from types import SimpleNamespace
+
+    moment = datetime(*asked_at, tzinfo=BUSINESS_TZ)
+    monkeypatch.setattr("portal.console.mileage_views.timezone", SimpleNamespace(now=lambda: moment))
+    # when the screen is shown
+    page = operator.get("/console/mileage/rates/").content.decode()
+    # then it names the month a change asked for now would apply from
+    assert f'id="change-applies-from">{applies_from}부터 적용됩니다' in page

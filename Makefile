@@ -90,8 +90,10 @@ screenshots: venv messages
 	README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_screens.py tests/browser/test_every_screen.py
 
 # Benchmarks: `make bench` (1,000,000 orders) or `make bench SCALE=small` (a few minutes; CI runs it).
+# LATENCY_MS=100 (and LATENCY_JITTER_MS) put the provider sandbox that far away: every server call waits that long.
 bench: venv messages
-	$(PY) bench/run.py --scale $(or $(SCALE),full)
+	SANDBOX_LATENCY_MS=$(or $(LATENCY_MS),0) SANDBOX_LATENCY_JITTER_MS=$(or $(LATENCY_JITTER_MS),0) \
+		$(PY) bench/run.py --scale $(or $(SCALE),full)
 
 clean:
 	rm -rf var/*.sqlite3* var/static var/media var/mail

@@ -103,6 +103,8 @@ def main():
 README_HEAD = """# Benchmarks
 
 `make bench` (1,000,000 orders, 100,000 products, 1,000,000 mileage events) or `make bench SCALE=small`.
+`make bench LATENCY_MS=100` puts the provider sandbox 100 ms away (every server call waits that long before its
+answer, outside the provider's own time; `LATENCY_JITTER_MS` adds a random part).
 Every figure is a median of several runs; every target is a ratio against a baseline measured in the same run, or a
 count. Baselines: the Django admin changelist of the same Order model (order queue), the hand-written SQL aggregate
 (settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain

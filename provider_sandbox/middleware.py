@@ -1,7 +1,12 @@
 """The provider's own time for each request, from the first middleware in to the last out (X-Provider-Time-Ms), so
-the portal's benchmarks can tell their time from the provider's."""
+the portal's benchmarks can tell their time from the provider's; and the distance to the provider, when a setting
+asks for one (SANDBOX_LATENCY_MS, SANDBOX_LATENCY_JITTER_MS): every server-to-server call waits that long before
+it is answered, as a provider across the internet would, outside the provider's own time."""
 
+import random
 import time
+
+from django.conf import settings
 
 from django.http import HttpResponseBadRequest
 
@@ -33,3 +38,23 @@ class RejectNulMiddleware:
             return HttpResponseBadRequest("<!doctype html><meta charset=utf-8><p>요청에 사용할 수 없는 문자(NUL)가 "
                                           "있습니다. (NUL is not allowed.)</p>")
         return self.get_response(request)
+
+
+class LatencyMiddleware:
+    """Delays every server-to-server call (the API under /v2/partner/) by SANDBOX_LATENCY_MS, plus up to
+    SANDBOX_LATENCY_JITTER_MS drawn at random; the delay is named in X-Provider-Latency-Ms. Pages a person opens
+    (the popup, the partner screens) and the test controls are not delayed. Off (0) by default."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.fixed_ms = max(0, int(settings.SANDBOX_LATENCY_MS))
+        self.jitter_ms = max(0, int(settings.SANDBOX_LATENCY_JITTER_MS))
+
+    def __call__(self, request):
+        if not (self.fixed_ms or self.jitter_ms) or not request.path.startswith(settings.SANDBOX_API_PREFIX):
+            return self.get_response(request)
+        delay_ms = self.fixed_ms + (random.uniform(0, self.jitter_ms) if self.jitter_ms else 0)
+        time.sleep(delay_ms / 1000)
+        response = self.get_response(request)
+        response["X-Provider-Latency-Ms"] = f"{delay_ms:.0f}"
+        return response

@@ -19,6 +19,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
 ]
 MIDDLEWARE = [
+    "provider_sandbox.middleware.LatencyMiddleware",  # the network's time: outside the provider's own
     "provider_sandbox.middleware.ProviderTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "provider_sandbox.middleware.RejectNulMiddleware",
@@ -98,6 +99,12 @@ SANDBOX_HOLD_MINUTES = env.int("SANDBOX_HOLD_MINUTES", default=30)
 # extensions, advertised in getAccumRate) or "standard" (the public protocol alone: no hold, no status, settlement
 # or sign-up routes). The seeded and newly created merchants take it; `_control/merchant` can set one per merchant.
 SANDBOX_PROFILE = env("SANDBOX_PROFILE", default="extended")
+
+# The distance to the provider (provider_sandbox/middleware.LatencyMiddleware): every server-to-server call under
+# SANDBOX_API_PREFIX waits SANDBOX_LATENCY_MS plus up to SANDBOX_LATENCY_JITTER_MS before its answer. 0: none.
+SANDBOX_API_PREFIX = "/v2/partner/"
+SANDBOX_LATENCY_MS = env.int("SANDBOX_LATENCY_MS", default=0)
+SANDBOX_LATENCY_JITTER_MS = env.int("SANDBOX_LATENCY_JITTER_MS", default=0)
 if SANDBOX_PROFILE not in ("extended", "standard"):
     raise ValueError(f"SANDBOX_PROFILE must be extended or standard, not {SANDBOX_PROFILE!r}")
 # Extension headers: how far X-Mileage-Timestamp may be off.

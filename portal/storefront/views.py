@@ -43,7 +43,6 @@ from portal.orders.checkout import (
 )
 from portal.orders.models import Order
 from portal.orders.selectors import order_statement
-from portal.parsing import int_or_none
 from portal.receipts.views import Audience
 
 from .emails import send_order_email
@@ -124,6 +123,7 @@ def cart_view(request: HttpRequest) -> HttpResponse:
 
 
 def order_form(request: HttpRequest) -> HttpResponse:
+    """주문서작성: the cart priced with the buyer's 적립금 and 네이버 마일리지 choice; a valid POST places the order."""
     lines = cart_lines(_cart(request))
     if not lines:
         messages.error(request, _("장바구니가 비어 있습니다."))
@@ -134,49 +134,61 @@ def order_form(request: HttpRequest) -> HttpResponse:
                      earn_choice=shop_settings.buyer_chooses_earn)
     disclosure = live_disclosure()
     mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
-    points = 0
     if request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on):
-        points = form.cleaned_data.get("store_points") or 0
-        data = {k: form.cleaned_data.get(k, "") or "" for k in Buyer.__dataclass_fields__}
-        try:
-            order = order_place(lines=lines, buyer=Buyer(**data), member=member, store_points_won=points,
-                                choice=request.session.get(CHOICE_KEY) if mileage_on else None,
-                                inflow_token=request.session.get(INFLOW_KEY, ""))
-        except CheckoutError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
-            if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
-                request.session.pop(CHOICE_KEY, None)
-        else:
-            request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
-            for key in (CART_KEY, CHOICE_KEY, LAST_REQ_KEY):
-                request.session.pop(key, None)
-            transaction.on_commit(lambda: send_order_email(order))
+        order = _place(request, form, lines, member, mileage_on)
+        if order is not None:
             return redirect("storefront:complete", number=order.number)
-    elif request.method == "POST":
-        points = _int(request.POST.get("store_points"))
-    try:
-        priced = quote(lines, member=member, store_points_won=points)
-    except CheckoutError as exc:
-        form.add_error(None, exc.message)
-        priced = quote(lines, member=member)
-    choice = request.session.get(CHOICE_KEY)
-    earn_choice = request.POST.get("earn_choice", "naver") if "earn_choice" in form.fields else "naver"
-    if mileage_on:
-        # the offer does not depend on which earn the buyer picks: switching it keeps the popup choice
-        set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
-        choice = request.session.get(CHOICE_KEY)
-    if (mileage_on and choice) or earn_choice != "naver":
-        use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if mileage_on and choice \
-            else (0, 0)
-        priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,
-                       rate_x10=rate, earn_choice=earn_choice)
+    priced, choice = _priced(request, form, lines, member, mileage_on)
     return render(request, "storefront/order_form.html", {
-        "form": form, "quote": priced, "member": member, "choice": choice if mileage_on else None,
+        "form": form, "quote": priced, "member": member, "choice": choice,
         "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(),
     }, status=400 if request.method == "POST" else 200)
+
+
+def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
+    """The order placed from the validated form, or None with the refusal on the form."""
+    data = {k: form.cleaned_data.get(k, "") or "" for k in Buyer.__dataclass_fields__}
+    try:
+        order = order_place(lines=lines, buyer=Buyer(**data), member=member,
+                            store_points_won=form.cleaned_data.get("store_points") or 0,
+                            choice=request.session.get(CHOICE_KEY) if mileage_on else None,
+                            inflow_token=request.session.get(INFLOW_KEY, ""))
+    except CheckoutError as exc:
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
+            request.session.pop(CHOICE_KEY, None)
+        return None
+    request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
+    for key in (CART_KEY, CHOICE_KEY, LAST_REQ_KEY):
+        request.session.pop(key, None)
+    transaction.on_commit(lambda: send_order_email(order))
+    return order
+
+
+def _priced(request, form, lines, member, mileage_on: bool):
+    """The form's amounts and the mileage choice shown with them, from what the form validated (a field the buyer
+    got wrong counts as empty: its own error says why). The first quote is the offer the popup may take (U2: what
+    mileage may pay, the earn base); a second prices the popup's choice or the other earn once there is one."""
+    entered = getattr(form, "cleaned_data", {})  # a bound form's valid fields; nothing before the first POST
+    try:
+        priced = quote(lines, member=member, store_points_won=entered.get("store_points") or 0)
+    except CheckoutError as exc:  # more 적립금 than the buyer has or than the order costs: priced without them
+        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        priced = quote(lines, member=member)
+    earn_choice = entered.get("earn_choice") or "naver"
+    choice = None
+    if mileage_on:
+        # the offer does not depend on which earn the buyer picks: switching it keeps the popup choice
+        set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
+        choice = request.session.get(CHOICE_KEY)
+    if choice or earn_choice != "naver":
+        use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if choice else (0, 0)
+        priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,
+                       rate_x10=rate, earn_choice=earn_choice)
+    return priced, choice
 
 
 def _choice_unchanged(request, form, mileage_on: bool) -> bool:
@@ -193,10 +205,6 @@ def _choice_unchanged(request, form, mileage_on: bool) -> bool:
 
 def _exchange_page():
     return ExchangePolicyPage.objects.live().first()
-
-
-def _int(raw) -> int:
-    return int_or_none(raw) or 0
 
 
 def _initial(request, member) -> dict:

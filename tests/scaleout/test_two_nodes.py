@@ -174,8 +174,15 @@ def rows(params: dict, sql: str, args=()) -> list[tuple]:
         return conn.execute(sql, args).fetchall()
 
 
-def test_two_nodes_place_and_refund_every_order_once(tmp_path):
-    started = time.monotonic()
+class Run:
+    """What the scenario leaves for the checks: the databases, the sandbox, the buyers and the orders."""
+
+    def __init__(self, **values):
+        self.__dict__.update(values)
+
+
+def _start(tmp_path) -> tuple[Run, Cluster]:
+    """Fresh databases, the sandbox, the demo shop with EXPIRED members holding 적립금, and the six processes."""
     suffix = os.getpid()
     db_name = f"{urlsplit(PG_URL).path.strip('/') or 'mileage'}_scaleout_{suffix}"
     portal_url, portal_db = database(PG_URL, db_name)
@@ -207,143 +214,175 @@ def test_two_nodes_place_and_refund_every_order_once(tmp_path):
               "idempotency_key=f'scaleout:expire{n}')")
     subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, cwd=ROOT, check=True)
     cluster = Cluster(env, tmp_path)
+    for name in ("portal-0", "portal-1", "worker-0", "worker-1", "scheduler-0", "scheduler-1"):
+        cluster.start(name)
+    cluster.wait_ready()
+    return Run(env=env, db_name=db_name, portal_db=portal_db, sandbox=sandbox, sandbox_admin=sandbox_admin), cluster
+
+
+def _place_all(run: Run, cluster: Cluster) -> None:
+    """Orders placed through both nodes (the members' unpaid bank transfers among the first half), while a worker
+    dies halfway and comes back."""
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        unpaid = pool.map(lambda n: place_unpaid(cluster, run.sandbox, n), range(EXPIRED))
+        first = list(pool.map(lambda n: place(cluster, run.sandbox, n), range(ORDERS // 2)))
+        unpaid = list(unpaid)
+        cluster.kill("worker-0")
+        cluster.start("worker-0")
+        run.buyers = first + list(pool.map(lambda n: place(cluster, run.sandbox, n), range(ORDERS // 2, ORDERS)))
+    run.unpaid_buyers = [buyer for buyer, _ in unpaid]
+    run.expiring = {number for _, number in unpaid}
+    placed = rows(run.portal_db, "SELECT id, number, status FROM orders_order ORDER BY id")
+    assert {(number, status) for _, number, status in placed if number in run.expiring} == {
+        (number, "awaiting_deposit") for number in run.expiring}
+    run.orders = [order for order in placed if order[1] not in run.expiring]
+    assert len(run.orders) == ORDERS and {status for _, _, status in run.orders} == {"paid"}
+
+
+def _cancel_all(run: Run, cluster: Cluster) -> list[int]:
+    """Every card order cancelled before shipping (배송전 취소) on both nodes; returns the refunds waiting."""
+    desk = operator(cluster)
+
+    def cancel(number: str) -> None:
+        response = desk.send("POST", f"/console/orders/{number}/cancel/", data={
+            "cash_won": "4500", "store_points_won": "0", "mileage_won": str(USE),
+            "shipping_deduction_won": "0", "method": "card"})
+        assert response.status_code == 302, response.text[-800:]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(cancel, [number for _, number, _ in run.orders]))
+    refunds = [pk for (pk,) in rows(run.portal_db, "SELECT id FROM aftersales_refund WHERE status = 'before'")]
+    assert len(refunds) == ORDERS
+    return refunds
+
+
+def _complete_while_nodes_die(run: Run, cluster: Cluster, refunds: list[int]) -> None:
+    """환불완료 pressed for each refund on both nodes at once, while the bank transfers' deadline passes and a
+    scheduler and a portal node die and come back."""
+    desks = [operator(cluster), operator(cluster)]
+
+    def complete(job: tuple[int, int]) -> int:
+        index, refund = job
+        return desks[index % 2].send("POST", "/console/refunds/?status=before",
+                                     data={"selection": [refund], "confirm": "1"}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = pool.map(complete, [(i, refund) for refund in refunds for i in (0, 1)])
+        # the payment deadline passes at the portal (its 입금기한) and at the provider (16 days since the approval,
+        # E8): both schedulers race to expire the orders, one is killed
+        rows(run.portal_db, "UPDATE orders_order SET deposit_deadline = now() - interval '1 minute' "
+                            "WHERE number = ANY(%s) RETURNING id", (list(run.expiring),))
+        rows(run.sandbox_admin, "UPDATE sandbox_transaction SET approved_at = approved_at - interval '16 days' "
+                                "WHERE order_no = ANY(%s) RETURNING id", (list(run.expiring),))
+        time.sleep(0.5)
+        cluster.kill("scheduler-0")
+        time.sleep(0.5)
+        cluster.kill("portal-1")
+        run.sandbox.advance(0)  # the provider's own sweep (its clock unmoved)
+        time.sleep(1)
+        cluster.start("portal-1")
+        cluster.start("scheduler-0")
+        assert set(results) <= {200, 302}
+    cluster.wait_ready()
+    # once the workers have sent everything and the schedulers have swept
+    deadline = time.monotonic() + 60
+    while rows(run.portal_db, "SELECT count(*) FROM mileage_outboxmessage WHERE status = 'pending'")[0][0] or rows(
+            run.portal_db, "SELECT count(*) FROM orders_order WHERE status = 'awaiting_deposit'")[0][0]:
+        assert time.monotonic() < deadline, "the outbox did not drain or the unpaid orders did not expire"
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """The whole scenario once, through two nodes; the tests below check what it left."""
+    started = time.monotonic()
+    scenario, cluster = _start(tmp_path_factory.mktemp("scaleout"))
     try:
-        for name in ("portal-0", "portal-1", "worker-0", "worker-1", "scheduler-0", "scheduler-1"):
-            cluster.start(name)
-        cluster.wait_ready()
-
-        # when orders are placed through both nodes (the members' unpaid bank transfers among the first half), and a
-        # worker dies halfway and comes back
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            unpaid = pool.map(lambda n: place_unpaid(cluster, sandbox, n), range(EXPIRED))
-            first = list(pool.map(lambda n: place(cluster, sandbox, n), range(ORDERS // 2)))
-            unpaid = list(unpaid)
-            cluster.kill("worker-0")
-            cluster.start("worker-0")
-            buyers = first + list(pool.map(lambda n: place(cluster, sandbox, n), range(ORDERS // 2, ORDERS)))
-        expiring = {number for _, number in unpaid}
-        placed = rows(portal_db, "SELECT id, number, status FROM orders_order ORDER BY id")
-        assert {(number, status) for _, number, status in placed if number in expiring} == {
-            (number, "awaiting_deposit") for number in expiring}
-        orders = [order for order in placed if order[1] not in expiring]
-        assert len(orders) == ORDERS and {status for _, _, status in orders} == {"paid"}
-
-        # and every order is cancelled before shipping (배송전 취소), on both nodes
-        desk = operator(cluster)
-
-        def cancel(number: str) -> None:
-            response = desk.send("POST", f"/console/orders/{number}/cancel/", data={
-                "cash_won": "4500", "store_points_won": "0", "mileage_won": str(USE),
-                "shipping_deduction_won": "0", "method": "card"})
-            assert response.status_code == 302, response.text[-800:]
-
-        with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(cancel, [number for _, number, _ in orders]))
-        refunds = [pk for (pk,) in rows(portal_db, "SELECT id FROM aftersales_refund WHERE status = 'before'")]
-        assert len(refunds) == ORDERS
-
-        # and 환불완료 is pressed for each refund on both nodes at once, while a portal node dies and comes back
-        desks = [operator(cluster), operator(cluster)]
-
-        def complete(job: tuple[int, int]) -> int:
-            index, refund = job
-            browser = desks[index % 2]
-            return browser.send("POST", "/console/refunds/?status=before", data={"selection": [refund], "confirm": "1"}).status_code
-
-        jobs = [(i, refund) for refund in refunds for i in (0, 1)]
-        with ThreadPoolExecutor(max_workers=6) as pool:
-            results = pool.map(complete, jobs)
-            # meanwhile the bank transfers' payment deadline passes, at the portal (its 입금기한) and at the
-            # provider (16 days since the approval, E8): both schedulers race to expire them, one is killed
-            rows(portal_db, "UPDATE orders_order SET deposit_deadline = now() - interval '1 minute' "
-                            "WHERE number = ANY(%s) RETURNING id", (list(expiring),))
-            rows(sandbox_admin, "UPDATE sandbox_transaction SET approved_at = approved_at - interval '16 days' "
-                                "WHERE order_no = ANY(%s) RETURNING id", (list(expiring),))
-            time.sleep(0.5)
-            cluster.kill("scheduler-0")
-            time.sleep(0.5)
-            cluster.kill("portal-1")
-            sandbox.advance(0)  # the provider's own sweep (its clock unmoved)
-            time.sleep(1)
-            cluster.start("portal-1")
-            cluster.start("scheduler-0")
-            assert set(results) <= {200, 302}
-        cluster.wait_ready()
-
-        # then, once the workers have sent everything and the schedulers have swept,
-        deadline = time.monotonic() + 60
-        while rows(portal_db, "SELECT count(*) FROM mileage_outboxmessage WHERE status = 'pending'")[0][0] or rows(
-                portal_db, "SELECT count(*) FROM orders_order WHERE status = 'awaiting_deposit'")[0][0]:
-            assert time.monotonic() < deadline, "the outbox did not drain or the unpaid orders did not expire"
-            time.sleep(0.5)
-        assert not rows(portal_db, "SELECT id, last_error FROM mileage_outboxmessage WHERE status = 'failed'")
-        # every order is cancelled, the card orders with their one refund done (the expired ones need none)
-        assert rows(portal_db, "SELECT status, count(*) FROM orders_order GROUP BY status") == [
-            ("cancelled", ORDERS + EXPIRED)]
-        assert rows(portal_db, "SELECT status, count(*) FROM aftersales_refund GROUP BY status") == [("done", ORDERS)]
-        assert not rows(portal_db, "SELECT r.id FROM aftersales_refund r JOIN orders_order o ON o.id = r.order_id "
-                                   "WHERE o.number = ANY(%s)", (list(expiring),))
-        # each expired order was cancelled once: one status change to 주문취소 (the scheduler's), one auto-cancel of
-        # its mileage, its 적립금 returned once (the member has the opening 적립금 again)
-        changes = rows(portal_db, "SELECT o.number, c.from_status, c.note, c.changed_by_id FROM orders_orderstatuschange c "
-                                  "JOIN orders_order o ON o.id = c.order_id "
-                                  "WHERE c.to_status = 'cancelled' AND o.number = ANY(%s)", (list(expiring),))
-        assert sorted(number for number, *_ in changes) == sorted(expiring), changes
-        assert {(before, note, by) for _, before, note, by in changes} == {("awaiting_deposit", "미입금 자동취소", None)}
-        auto = rows(portal_db, "SELECT o.number, count(*) FROM mileage_mileageevent e "
-                               "JOIN mileage_mileagetransaction t ON t.id = e.transaction_id "
-                               "JOIN orders_order o ON o.id = t.order_id WHERE e.kind = 'auto_cancel' GROUP BY o.number")
-        assert dict(auto) == dict.fromkeys(expiring, 1), auto
-        assert rows(portal_db, "SELECT state, count(*) FROM mileage_mileagetransaction t JOIN orders_order o "
-                               "ON o.id = t.order_id WHERE o.number = ANY(%s) GROUP BY state",
-                    (list(expiring),)) == [("cancelled", EXPIRED)]
-        returned = rows(portal_db, "SELECT o.number, p.delta_won FROM accounts_storepointentry p "
-                                   "JOIN orders_order o ON o.id = p.order_id WHERE p.delta_won > 0")
-        assert sorted(returned) == sorted((number, POINTS_USED) for number in expiring), returned
-        assert rows(portal_db, "SELECT DISTINCT m.store_points_won FROM accounts_member m JOIN auth_user u "
-                               "ON u.id = m.user_id WHERE u.username LIKE 'expire%%'") == [(POINTS,)]
-        # the portal recorded each call once
-        events = rows(portal_db, "SELECT e.kind, count(*), count(DISTINCT t.order_id) FROM mileage_mileageevent e "
-                                 "JOIN mileage_mileagetransaction t ON t.id = e.transaction_id GROUP BY e.kind")
-        counts = {kind: (n, distinct) for kind, n, distinct in events}
-        assert counts["approve"] == (ORDERS + EXPIRED, ORDERS + EXPIRED), counts
-        assert counts["cancel"] == (ORDERS, ORDERS) and counts.get("auto_cancel") == (EXPIRED, EXPIRED), counts
-        assert all(n == distinct for n, distinct in counts.values()), counts
-        # the sandbox acted on each call once: one approval per order, one cancellation per card order, nothing
-        # else applied; the expired orders' mileage ended once there too (E8: one reversal of the use each)
-        with psycopg.connect(**sandbox_admin) as conn:
-            calls = conn.execute("SELECT path, count(*) FROM sandbox_apicall WHERE NOT replayed "
-                                 "AND result_code IN ('1000', '1001', '1002') GROUP BY path").fetchall()
-            states = conn.execute("SELECT state, count(*), count(DISTINCT order_no) FROM sandbox_transaction "
-                                  "GROUP BY state ORDER BY state").fetchall()
-            reversals = conn.execute("SELECT t.order_no, e.kind, e.amount_won FROM sandbox_settlemententry e "
-                                     "JOIN sandbox_transaction t ON t.id = e.tx_id "
-                                     "WHERE t.order_no = ANY(%s) AND e.amount_won < 0", (list(expiring),)).fetchall()
-        applied = {}
-        for path, n in calls:
-            kind = re.sub(r"^/v2/partner/[^/]+/", "", path)
-            kind = re.sub(r"payment/[^/]+/", "payment/TX/", kind)
-            applied[kind] = applied.get(kind, 0) + n
-        assert applied.get("payment") == ORDERS + EXPIRED and applied.get("payment/TX/cancel") == ORDERS, applied
-        assert states == [("AUTO_CANCELLED", EXPIRED, EXPIRED), ("CANCELLED", ORDERS, ORDERS)], states
-        assert sorted(reversals) == sorted((number, "USE", -USE) for number in expiring), reversals
-        assert {sandbox.balance(buyer)["available"] for buyer in buyers + [b for b, _ in unpaid]} == {15_500}
-        # and the month's settlement reconciles to the won
-        script = ("import json; from django.utils import timezone; from mileage.policy.constants import BUSINESS_TZ; "
-                  "from mileage.provider import get_client; "
-                  "from mileage.services.settlement import monthly_statement, reconcile; "
-                  "month = timezone.now().astimezone(BUSINESS_TZ).strftime('%Y-%m'); "
-                  "statement = monthly_statement(month); report = get_client().settlement(month); "
-                  "print(json.dumps({'mismatches': [m.order_number for m in reconcile(statement, report)], "
-                  "'lines': len(statement.lines)}))")
-        shown = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=env, cwd=ROOT, check=True,
-                               capture_output=True, text=True).stdout
-        assert json.loads(shown.strip().splitlines()[-1])["mismatches"] == []
-        print(f"scale-out: {ORDERS} orders placed and refunded and {EXPIRED} unpaid ones expired through two nodes "
-              f"in {time.monotonic() - started:.0f} s")
+        _place_all(scenario, cluster)
+        _complete_while_nodes_die(scenario, cluster, _cancel_all(scenario, cluster))
+        print(f"scale-out: {ORDERS} orders placed and refunded and {EXPIRED} unpaid ones expired through two "
+              f"nodes in {time.monotonic() - started:.0f} s")
+        yield scenario
     finally:
         cluster.stop()
-        sandbox.stop()
-        sandbox.drop_database()
-        with psycopg.connect(**(portal_db | {"dbname": "postgres"})) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{db_name}" WITH (FORCE)')
+        scenario.sandbox.stop()
+        scenario.sandbox.drop_database()
+        with psycopg.connect(**(scenario.portal_db | {"dbname": "postgres"})) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{scenario.db_name}" WITH (FORCE)')
+
+
+def test_every_order_is_cancelled_and_every_card_refund_done_once(run):
+    assert not rows(run.portal_db, "SELECT id, last_error FROM mileage_outboxmessage WHERE status = 'failed'")
+    assert rows(run.portal_db, "SELECT status, count(*) FROM orders_order GROUP BY status") == [
+        ("cancelled", ORDERS + EXPIRED)]
+    assert rows(run.portal_db, "SELECT status, count(*) FROM aftersales_refund GROUP BY status") == [("done", ORDERS)]
+    # the expired orders need no refund
+    assert not rows(run.portal_db, "SELECT r.id FROM aftersales_refund r JOIN orders_order o ON o.id = r.order_id "
+                                   "WHERE o.number = ANY(%s)", (list(run.expiring),))
+
+
+def test_each_expired_order_is_cancelled_once_with_its_points_back(run):
+    expiring = list(run.expiring)
+    # one status change to 주문취소 (the scheduler's), one auto-cancel of its mileage, its 적립금 returned once
+    changes = rows(run.portal_db, "SELECT o.number, c.from_status, c.note, c.changed_by_id "
+                                  "FROM orders_orderstatuschange c JOIN orders_order o ON o.id = c.order_id "
+                                  "WHERE c.to_status = 'cancelled' AND o.number = ANY(%s)", (expiring,))
+    assert sorted(number for number, *_ in changes) == sorted(expiring), changes
+    assert {(before, note, by) for _, before, note, by in changes} == {("awaiting_deposit", "미입금 자동취소", None)}
+    auto = rows(run.portal_db, "SELECT o.number, count(*) FROM mileage_mileageevent e "
+                               "JOIN mileage_mileagetransaction t ON t.id = e.transaction_id "
+                               "JOIN orders_order o ON o.id = t.order_id WHERE e.kind = 'auto_cancel' GROUP BY o.number")
+    assert dict(auto) == dict.fromkeys(expiring, 1), auto
+    assert rows(run.portal_db, "SELECT state, count(*) FROM mileage_mileagetransaction t JOIN orders_order o "
+                               "ON o.id = t.order_id WHERE o.number = ANY(%s) GROUP BY state",
+                (expiring,)) == [("cancelled", EXPIRED)]
+    returned = rows(run.portal_db, "SELECT o.number, p.delta_won FROM accounts_storepointentry p "
+                                   "JOIN orders_order o ON o.id = p.order_id WHERE p.delta_won > 0")
+    assert sorted(returned) == sorted((number, POINTS_USED) for number in expiring), returned
+    assert rows(run.portal_db, "SELECT DISTINCT m.store_points_won FROM accounts_member m JOIN auth_user u "
+                               "ON u.id = m.user_id WHERE u.username LIKE 'expire%%'") == [(POINTS,)]
+
+
+def test_the_portal_recorded_each_call_once(run):
+    events = rows(run.portal_db, "SELECT e.kind, count(*), count(DISTINCT t.order_id) FROM mileage_mileageevent e "
+                                 "JOIN mileage_mileagetransaction t ON t.id = e.transaction_id GROUP BY e.kind")
+    counts = {kind: (n, distinct) for kind, n, distinct in events}
+    assert counts["approve"] == (ORDERS + EXPIRED, ORDERS + EXPIRED), counts
+    assert counts["cancel"] == (ORDERS, ORDERS) and counts.get("auto_cancel") == (EXPIRED, EXPIRED), counts
+    assert all(n == distinct for n, distinct in counts.values()), counts
+
+
+def test_the_provider_applied_each_call_once(run):
+    # one approval per order, one cancellation per card order, nothing else applied; the expired orders' mileage
+    # ended once there too (E8: one reversal of the use each)
+    expiring = list(run.expiring)
+    with psycopg.connect(**run.sandbox_admin) as conn:
+        calls = conn.execute("SELECT path, count(*) FROM sandbox_apicall WHERE NOT replayed "
+                             "AND result_code IN ('1000', '1001', '1002') GROUP BY path").fetchall()
+        states = conn.execute("SELECT state, count(*), count(DISTINCT order_no) FROM sandbox_transaction "
+                              "GROUP BY state ORDER BY state").fetchall()
+        reversals = conn.execute("SELECT t.order_no, e.kind, e.amount_won FROM sandbox_settlemententry e "
+                                 "JOIN sandbox_transaction t ON t.id = e.tx_id "
+                                 "WHERE t.order_no = ANY(%s) AND e.amount_won < 0", (expiring,)).fetchall()
+    applied = {}
+    for path, n in calls:
+        kind = re.sub(r"^/v2/partner/[^/]+/", "", path)
+        kind = re.sub(r"payment/[^/]+/", "payment/TX/", kind)
+        applied[kind] = applied.get(kind, 0) + n
+    assert applied.get("payment") == ORDERS + EXPIRED and applied.get("payment/TX/cancel") == ORDERS, applied
+    assert states == [("AUTO_CANCELLED", EXPIRED, EXPIRED), ("CANCELLED", ORDERS, ORDERS)], states
+    assert sorted(reversals) == sorted((number, "USE", -USE) for number in expiring), reversals
+    assert {run.sandbox.balance(buyer)["available"] for buyer in run.buyers + run.unpaid_buyers} == {15_500}
+
+
+def test_the_months_settlement_reconciles_to_the_won(run):
+    script = ("import json; from django.utils import timezone; from mileage.policy.constants import BUSINESS_TZ; "
+              "from mileage.provider import get_client; "
+              "from mileage.services.settlement import monthly_statement, reconcile; "
+              "month = timezone.now().astimezone(BUSINESS_TZ).strftime('%Y-%m'); "
+              "statement = monthly_statement(month); report = get_client().settlement(month); "
+              "print(json.dumps({'mismatches': [m.order_number for m in reconcile(statement, report)], "
+              "'lines': len(statement.lines)}))")
+    shown = subprocess.run([sys.executable, "manage.py", "shell", "-c", script], env=run.env, cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout
+    assert json.loads(shown.strip().splitlines()[-1])["mismatches"] == []

@@ -7,7 +7,6 @@ import random
 import time
 
 from django.conf import settings
-
 from django.http import HttpResponseBadRequest
 
 

@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
@@ -42,33 +44,24 @@ README_MARK = "## One node vs two nodes (PostgreSQL)"
 
 # --- processes and their CPU ---------------------------------------------------------------------------------------
 
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _children() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
 
 
 def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU of these processes and all their descendants, in seconds."""
-    tree, total, todo = _children(), 0, list(pids)
-    while todo:
-        pid = todo.pop()
-        todo += tree.get(pid, [])
+    total = 0.0
+    for pid in pids:
         try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            parent = psutil.Process(pid)
+            family = [parent, *parent.children(recursive=True)]
+        except psutil.NoSuchProcess:
             continue
-        total += int(fields[11]) + int(fields[12])
-    return total / TICK
+        for process in family:
+            try:
+                times = process.cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+    return total
 
 
 def own_cpu_seconds() -> float:
@@ -79,9 +72,10 @@ def own_cpu_seconds() -> float:
 
 def machine_seconds() -> tuple[float, float]:
     """(busy, total) CPU seconds of the whole machine since boot."""
-    values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    idle = values[3] + values[4]
-    return (sum(values[:8]) - idle) / TICK, sum(values[:8]) / TICK
+    times = psutil.cpu_times()
+    idle = times.idle + getattr(times, "iowait", 0.0)
+    total = sum(times) - getattr(times, "guest", 0.0) - getattr(times, "guest_nice", 0.0)
+    return total - idle, total
 
 
 def free_port() -> int:

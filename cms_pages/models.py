@@ -66,8 +66,9 @@ class NoticePage(Page):
 
 
 class EarnBaseDisclosurePage(NoticePage):
-    """적립 기준 안내: the disclosure POLICY E1 makes mandatory. Linked from every order form; the rules block is
-    rendered live from the merchant's settings. One per site; checkout offers mileage only while it is live."""
+    """적립 기준 안내: the disclosure docs/policy.md E1 makes mandatory. Linked from every order form; the rules
+    block is rendered live from the merchant's settings. One per site; checkout offers mileage only while it
+    is live."""
 
     class Meta:
         verbose_name = _("적립 기준 안내")

@@ -13,8 +13,8 @@ LIVE_DISCLOSURE = "cms_pages.live_disclosure"
 
 
 def live_disclosure() -> EarnBaseDisclosurePage | None:
-    """The published 적립 기준 안내 (POLICY E1): checkout offers mileage only while it is live. Read once per
-    request (the order form and the order it places ask for the same page)."""
+    """The published 적립 기준 안내 (docs/policy.md E1): checkout offers mileage only while it is live. Read once
+    per request (the order form and the order it places ask for the same page)."""
     return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().public().first())
 
 

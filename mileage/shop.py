@@ -25,7 +25,7 @@ class ShopOrder(Protocol):
     @property
     def paid_at_placement(self) -> bool:
         """Whether the order is paid when it is placed (card, transfer, phone), as opposed to a bank transfer that
-        the buyer pays later (isConfirmed of PROTOCOL §2)."""
+        the buyer pays later (isConfirmed of docs/protocol.md §2)."""
         ...
 
 

@@ -1,4 +1,4 @@
-"""The provider wire protocol (PROTOCOL.md): signatures, encodings and the inflow token.
+"""The provider wire protocol (docs/protocol.md): signatures, encodings and the inflow token.
 
 Pure Python, shared by the portal's client and the provider sandbox so that both sides compute the very same
 bytes. Nothing here knows about Django, and nothing here imports the rest of the project: this module is the one
@@ -14,16 +14,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, unquote
 
-# Rates are percentages with one decimal: the wire and both sides carry rate × 10 as an int (PROTOCOL, POLICY E2).
+# Rates are percentages with one decimal, written "1" or "1.5" in fields; the popup result's signature and
+# both sides' arithmetic use the rate × 10 as an int (docs/protocol.md §1, docs/policy.md E2).
 RATE_SCALE = 10
 
-# orderProductName is cut to 66 characters before base64 (PROTOCOL §2).
+# orderProductName is cut to 66 characters before base64 (docs/protocol.md §2).
 ORDER_PRODUCT_NAME_MAX_CHARS = 66
 
 
 @dataclass(frozen=True)
 class InflowToken:
-    """The NaPm inflow token's fields (§4). Minted and signed by the provider; the shop can only read them."""
+    """The NaPm inflow token's fields (docs/protocol.md §5). Minted and signed by the provider; the shop can
+    only read them."""
 
     visited_at: datetime  # ct
     channel: str  # ci
@@ -150,7 +152,8 @@ def unb64(text: str) -> str:
 
 
 def mask_name(name: str) -> str:
-    """Invoice recipientName (PROTOCOL §2): every character but the first and the last replaced by '*' (홍*동)."""
+    """Invoice recipientName (docs/protocol.md §2): every character but the first and the last replaced by
+    '*' (홍*동)."""
     name = name.strip()
     return name if len(name) <= 2 else name[0] + "*" * (len(name) - 2) + name[-1]
 
@@ -168,7 +171,8 @@ def mask_phone(number: str) -> str:
 
 
 def mask_address(address: str) -> str:
-    """Invoice address (PROTOCOL §2): cut after its 동/읍/면/리 part (the first three words when it has none)."""
+    """Invoice address (docs/protocol.md §2): cut after its 동/읍/면/리 part (the first three words when it
+    has none)."""
     words = address.split()
     for index, word in enumerate(words):
         if word.endswith(("동", "읍", "면", "리")) and index > 0:
@@ -213,7 +217,7 @@ def decode_items(text: str) -> list[WireItem]:
     return items
 
 
-# --- NaPm inflow token (§4) ---------------------------------------------------------------------------------
+# --- NaPm inflow token (docs/protocol.md §5) ----------------------------------------------------------------
 
 _B36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 

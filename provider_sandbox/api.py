@@ -1,4 +1,5 @@
-"""Server-to-server endpoints (PROTOCOL §2, §3): authentication, idempotency, faults, XML/JSON answers."""
+"""Server-to-server endpoints (docs/protocol.md §2, §3): authentication, idempotency, faults, XML/JSON
+answers."""
 
 import hashlib
 import json
@@ -144,10 +145,11 @@ def _no_such_route(api_id: str) -> bool:
 
 def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str = "POST", public: bool = False,
              extension: bool = False):
-    """Wrap a call handler: auth, faults, idempotency, the answer, the call log. Only a public call (no secret)
-    is a GET: the secret travels in a POST body, never in a URL (PROTOCOL §2). An extension's route answers a
-    web server's 404 page for a merchant of the standard profile, and the standard profile ignores Idempotency-Key
-    (a retry is recognised by the transaction's state alone, answering 3092 as the public protocol says)."""
+    """Wrap a call handler: auth, faults, idempotency, the answer, the call log. Only a public call (no
+    secret) is a GET: the secret travels in a POST body, never in a URL (docs/protocol.md §2). An extension's
+    route answers a web server's 404 page for a merchant of the standard profile, and the standard profile
+    ignores Idempotency-Key (a retry is recognised by the transaction's state alone, answering 3092 as the
+    public protocol says)."""
 
     @csrf_exempt
     def view(request: HttpRequest, api_id: str, **kwargs):

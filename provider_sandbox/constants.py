@@ -1,4 +1,4 @@
-"""The provider's numbers, from POLICY.md (the rule each one serves is named beside it).
+"""The provider's numbers, from docs/policy.md (the rule each one serves is named beside it).
 
 The provider sandbox keeps its own copy of the rules on purpose: the shop computes the same things in
 mileage.policy, and the end-to-end tests compare the two (docs/adr/0008). Only the wire protocol's facts come from

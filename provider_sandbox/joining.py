@@ -1,5 +1,6 @@
-"""The provider's partner sign-up (PROTOCOL §3, POLICY J1–J3): a merchant applies, the provider reviews (심사), and on
-approval issues the API ID's hash key once — shown once on the applicant's page and mailed.
+"""The provider's partner sign-up (docs/protocol.md §3, docs/policy.md J1–J3): a merchant applies, the
+provider reviews (심사), and on approval issues the API ID's hash key once — shown once on the applicant's page
+and mailed.
 
 The API ID is issued at application (extension), so a shop can follow its application with getAccumRate's
 serviceStatus (REVIEW until approved) and this page's status.

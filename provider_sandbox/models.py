@@ -31,10 +31,10 @@ class Profile(models.TextChoices):
     """Which provider the sandbox plays for a merchant (docs/adr/0011-provider-profiles.md)."""
 
     EXTENDED = "extended", "extended"  # the public protocol and the extensions, advertised in getAccumRate
-    STANDARD = "standard", "standard"  # the public protocol alone (PROTOCOL §1–2), as the real provider
+    STANDARD = "standard", "standard"  # the public protocol alone (docs/protocol.md §1–2), as the real one
 
 
-# what the extended profile advertises in getAccumRate's `extensions` field (PROTOCOL §6)
+# what the extended profile advertises in getAccumRate's `extensions` field (docs/protocol.md §6)
 EXTENSIONS = ("hold", "status", "serviceStatus", "settlement", "rateCalendar", "join", "idempotency")
 
 
@@ -45,10 +45,11 @@ class Merchant(models.Model):
     initial_rate_x10 = models.PositiveIntegerField(default=10)
     ad_extra_rate_x10 = models.PositiveIntegerField(default=50)
     require_signed_requests = models.BooleanField(default=False)
-    # Extension (PROTOCOL §1): the popup's OK holds the chosen use for this merchant's reqTxId. Off plays a
-    # provider that ignores the extension, where only the approval's balance check stands between two orders.
+    # Extension (docs/protocol.md §1): the popup's OK holds the chosen use for this merchant's reqTxId. Off
+    # plays a provider that ignores the extension, where only the approval's balance check stands between two
+    # orders.
     holds_popup_use = models.BooleanField(default=True)
-    # getAccumRate's serviceStatus (PROTOCOL §2): ACTIVE, SUSPENDED, or REVIEW while the application is reviewed.
+    # getAccumRate's serviceStatus (docs/protocol.md §2): ACTIVE, SUSPENDED, or REVIEW while it is reviewed.
     service_status = models.CharField(max_length=10, default="ACTIVE")
     # Extended: the extensions above; standard: none of them (no hold, the extension routes answer 404 like a web
     # server without them, getAccumRate carries the rates alone, Idempotency-Key and signature headers ignored).
@@ -230,8 +231,8 @@ class ApplicationStatus(models.TextChoices):
 
 
 class Application(models.Model):
-    """A merchant's partner sign-up (PROTOCOL §3). The API ID is issued at application (extension), the hash key on
-    approval, shown once to the applicant and mailed."""
+    """A merchant's partner sign-up (docs/protocol.md §3). The API ID is issued at application (extension),
+    the hash key on approval, shown once to the applicant and mailed."""
 
     api_id = models.CharField(max_length=6, unique=True)
     token = models.CharField(max_length=64, unique=True)  # the applicant's private link to the application

@@ -1,4 +1,5 @@
-"""The partner center (rates, transactions, settlement), the ad-click page (§4) and the test controls."""
+"""The partner center (rates, transactions, settlement), the ad-click page (manual §4, docs/protocol.md §5)
+and the test controls."""
 
 import json
 from urllib.parse import quote, urlsplit

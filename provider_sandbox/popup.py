@@ -1,4 +1,5 @@
-"""The buyer's popup (PROTOCOL §1): signed entry, login, balance, use input, the signed return to doneUrl."""
+"""The buyer's popup (docs/protocol.md §1): signed entry, login, balance, use input, the signed return to
+doneUrl."""
 
 import time
 from urllib.parse import urlencode

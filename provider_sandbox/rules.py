@@ -1,4 +1,4 @@
-"""The provider's rules (POLICY.md, PROTOCOL.md), written for the provider sandbox alone.
+"""The provider's rules (docs/policy.md, docs/protocol.md), written for the provider sandbox alone.
 
 Pure Python, no Django and nothing of the shop but its wire protocol: the same rules are written a second time in
 the shop's mileage.policy, so that a rule bug on either side shows up as a disagreement in the end-to-end tests

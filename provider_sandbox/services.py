@@ -106,7 +106,8 @@ class Balance:
 
 
 def holds(buyer: Buyer, now: datetime, exclude_popup: PopupSession | None = None):
-    """Popup choices still holding their use (PROTOCOL §1 hold): confirmed, not yet approved, aborted or expired."""
+    """Popup choices still holding their use (docs/protocol.md §1 hold): confirmed, not yet approved,
+    aborted or expired."""
     held = PopupSession.objects.filter(buyer=buyer, state=PopupState.OK, hold_expires_at__gt=now)
     return held.exclude(pk=exclude_popup.pk) if exclude_popup is not None else held
 
@@ -270,8 +271,9 @@ POPUP_STATUS = {PopupState.OPEN: "OPEN", PopupState.OK: "HELD", PopupState.CANCE
 
 
 def status(merchant: Merchant, req_tx_id: str, now: datetime) -> tuple[str, Transaction | None, PopupSession]:
-    """Extension (PROTOCOL §2 status): what became of a reqTxId, the transaction standing for it now, and the
-    popup (whose doneUrl lets the shop check that a result came back to the browser session that opened it)."""
+    """Extension (docs/protocol.md §2 status): what became of a reqTxId, the transaction standing for it now,
+    and the popup (whose doneUrl lets the shop check that a result came back to the browser session that
+    opened it)."""
     popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=req_tx_id).first()
     if popup is None:
         raise ApiError("3001", "거래 정보가 없습니다.")

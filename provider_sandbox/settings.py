@@ -93,7 +93,7 @@ SANDBOX_REVIEWER_PASSWORD = env("SANDBOX_REVIEWER_PASSWORD", default="review1234
 EMAIL_BACKEND = env("SANDBOX_EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = env("SANDBOX_EMAIL_FILE_PATH", default=str(BASE_DIR / "var" / "sandbox-mail"))
 DEFAULT_FROM_EMAIL = "noreply@sandbox.invalid"
-# How long the popup's OK holds the chosen use against its reqTxId (extension, PROTOCOL §1).
+# How long the popup's OK holds the chosen use against its reqTxId (extension, docs/protocol.md §1).
 SANDBOX_HOLD_MINUTES = env.int("SANDBOX_HOLD_MINUTES", default=30)
 # Which provider the sandbox plays (docs/adr/0011-provider-profiles.md): "extended" (the public protocol and the
 # extensions, advertised in getAccumRate) or "standard" (the public protocol alone: no hold, no status, settlement

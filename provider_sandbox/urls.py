@@ -25,7 +25,7 @@ urlpatterns = [
     path("ad/<str:api_id>/", partner.ad_click, name="ad-click"),
 ]
 
-if settings.SANDBOX_PROFILE == "extended":  # the partner sign-up is an extension (PROTOCOL §3 and §6)
+if settings.SANDBOX_PROFILE == "extended":  # the partner sign-up is an extension (docs/protocol.md §3 and §6)
     urlpatterns[-2:-2] = [
         path("partner/join/", joining.apply, name="join"),
         path("partner/join/review/", joining.review, name="join-review"),

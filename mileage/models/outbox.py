@@ -12,7 +12,7 @@ class OutboxStatus(models.TextChoices):
 
 
 class OutboxKind(models.TextChoices):
-    """The provider calls that follow a state change (PROTOCOL §2), as the console names them."""
+    """The provider calls that follow a state change (docs/protocol.md §2), as the console names them."""
 
     ABORT = "abort", _("승인취소")
     STATED = "stated", _("거래완료")

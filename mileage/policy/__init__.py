@@ -1,4 +1,5 @@
-"""Pure-Python rules of Naver Mileage (POLICY.md). No Django import here: a test enforces it.
+"""Pure-Python rules of Naver Mileage (docs/policy.md, whose codes E1, U1, … the modules cite). No Django
+import here: a test enforces it.
 
 Frozen dataclasses in, integer won out. Every number lives in `constants`.
 """

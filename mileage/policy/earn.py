@@ -1,4 +1,4 @@
-"""Earn base (E1), earn amount (E2, E3) and the per-buyer holding cap (E4)."""
+"""Earn base (E1) and earn amount (E2, E3). The per-buyer holding cap (E4) is the provider's alone."""
 
 from dataclasses import dataclass
 

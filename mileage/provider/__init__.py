@@ -1,4 +1,4 @@
-"""The portal's client of the provider (PROTOCOL.md) and the outbox that sends its calls after commit."""
+"""The portal's client of the provider (docs/protocol.md) and the outbox that sends its calls after commit."""
 
 from .client import (
     ApiResult,

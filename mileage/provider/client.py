@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 
 ALREADY_DONE = "3092"
 SUCCESS_CODES = frozenset({"1000", ALREADY_DONE})
-# 1001/1002: accepted, completed later — success for an approval and a re-approval (PROTOCOL §2).
+# 1001/1002: accepted, completed later — success for an approval and a re-approval (docs/protocol.md §2).
 APPROVAL_SUCCESS_CODES = SUCCESS_CODES | {"1001", "1002"}
 # what the status extension may say of a reqTxId
 REQ_TX_STATES = frozenset({"OPEN", "HELD", "EXPIRED", "CANCELLED", "ABORTED", "USED"})
@@ -72,7 +72,7 @@ class PaymentRequest:
     product_name: str
     qty: int
     order_amount_won: int
-    amount_won: int  # the earn base (POLICY E1)
+    amount_won: int  # the earn base (docs/policy.md E1)
     mileage_use_won: int
     is_member: bool
     is_confirmed: bool

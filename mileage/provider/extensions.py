@@ -1,10 +1,11 @@
-"""Which of the protocol's extensions this shop's provider offers: negotiated, never assumed (PROTOCOL §6,
-docs/adr/0011-provider-profiles.md).
+"""Which of the protocol's extensions this shop's provider offers: negotiated, never assumed (docs/protocol.md
+§6, docs/adr/0011-provider-profiles.md).
 
-The standard profile is the public protocol (PROTOCOL §1–2) and nothing else. A provider that offers more says so in
-getAccumRate's answer: `extensions`, a comma-separated list (`hold,status,serviceStatus,settlement,…`). The shop's
-setting 연동 방식 (노출설정 및 셋팅) can only narrow that list; a provider that lists nothing is standard. Error codes
-are never read as "this provider has no such call": an extension is used only when advertised.
+The standard profile is the public protocol (docs/protocol.md §1–2) and nothing else. A provider that offers
+more says so in getAccumRate's answer: `extensions`, a comma-separated list
+(`hold,status,serviceStatus,settlement,…`). The shop's setting 연동 방식 (노출설정 및 셋팅) can only narrow that list; a
+provider that lists nothing is standard. Error codes are never read as "this provider has no such call": an
+extension is used only when advertised.
 
 An extension call answered in a way the portal did not expect (an unknown path, a 404, an HTML page, an unknown
 result code, an answer without the fields the extension promises) never refuses a buyer: the extension is treated
@@ -48,7 +49,8 @@ KNOWN = frozenset(LABELS)
 RATE_CACHE_KEY = "mileage:rates"
 UNAVAILABLE_RETRY_SECONDS = 30  # how long "the provider cannot be reached" is remembered, so pages do not wait on it
 ACTIVE = "ACTIVE"
-PROVIDER_CODE = re.compile(r"[123][0-9]{3}", re.ASCII)  # 1xxx success, 2xxx request, 3xxx state (PROTOCOL §2)
+# 1xxx success, 2xxx request, 3xxx state (docs/protocol.md §2)
+PROVIDER_CODE = re.compile(r"[123][0-9]{3}", re.ASCII)
 
 T = TypeVar("T")
 

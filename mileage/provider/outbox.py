@@ -87,7 +87,7 @@ def _abort(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiRes
         return ApiResult(code=exc.code, message=exc.message)
 
 
-# kind → how it is sent: one typed entry per call of PROTOCOL §2 that follows a state change.
+# kind → how it is sent: one typed entry per call of docs/protocol.md §2 that follows a state change.
 CALLS: dict[str, Callable[[MileageClient, Ids, dict, str], ApiResult]] = {
     "abort": _abort,
     "stated": _on_tx(MileageClient.stated),

@@ -1,5 +1,6 @@
-"""Cancellations (POLICY L2, L3): 입금전 취소 (§6) gives the whole use back at once; 배송전 취소 (§7) cancels the
-order and leaves a refund (환불전) in the queue; unpaid bank transfers past their deadline are cancelled (E8)."""
+"""Cancellations (docs/policy.md L2, L3): 입금전 취소 (§6) gives the whole use back at once; 배송전 취소 (§7) cancels
+the order and leaves a refund (환불전) in the queue; unpaid bank transfers past their deadline are cancelled
+(E8)."""
 
 from datetime import datetime
 

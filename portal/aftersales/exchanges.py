@@ -1,5 +1,6 @@
-"""Exchanges (상품교환, §9, POLICY L5): the new lines, 추가 결제예정 금액 or the refund, and the re-approval at the
-provider with the L5 earn basis at the original rates. The quote itself is a read: `selectors.exchange_quote`."""
+"""Exchanges (상품교환, §9, docs/policy.md L5): the new lines, 추가 결제예정 금액 or the refund, and the re-approval at
+the provider with the L5 earn basis at the original rates. The quote itself is a read:
+`selectors.exchange_quote`."""
 
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""The order's way after placement (POLICY L1): 입금확인 and back to 입금전, 배송 with the invoice, 배송완료 and
+"""The order's way after placement (docs/policy.md L1): 입금확인 and back to 입금전, 배송 with the invoice, 배송완료 and
 구매확정 with the shop's 적립금.
 
 Each function locks the order row, checks the status table, changes the portal's state, and records the provider

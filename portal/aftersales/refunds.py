@@ -1,4 +1,4 @@
-"""The refund queue's 환불완료 (환불관리, POLICY L3, L4): the moment the money moves.
+"""The refund queue's 환불완료 (환불관리, docs/policy.md L3, L4): the moment the money moves.
 
 환불완료 pays the refund's money back — a gateway cancel of its amount (카드취소, 계좌이체취소, 휴대폰결제취소) with an
 idempotency key bound to the refund, or a 현금환불/적립금환불 the shop pays — through portal.orders.money, gives the

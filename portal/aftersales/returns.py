@@ -1,4 +1,4 @@
-"""Returns (상품반송, §8, POLICY L4): 반품접수 with the lines and the money to give back, 반송중, then 반송완료
+"""Returns (상품반송, §8, docs/policy.md L4): 반품접수 with the lines and the money to give back, 반송중, then 반송완료
 marks the lines returned and leaves a refund (환불전) in the queue carrying the return's terms."""
 
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""상점관리 › 네이버 마일리지 › "네이버 마일리지란?" (manual §1, POLICY J1–J3): the service explained (the CMS's 서비스 소개
+"""상점관리 › 네이버 마일리지 › "네이버 마일리지란?" (manual §1, docs/policy.md J1–J3): the service explained (the CMS's 서비스 소개
 page, edited by merchant editors), the 가입신청하기 button to the provider's partner sign-up, and the application's
 state as the provider tells it (미가입 / 심사중 / 반려 with the reason / 승인)."""
 

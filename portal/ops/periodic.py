@@ -1,7 +1,8 @@
 """The scheduler's periodic work, safe to run on every node.
 
 One sweep cancels unpaid bank transfers past their deadline (E8), abandons placements left 주문처리중 by a process
-that died, and sends the outbox messages that are due. Every node may run `manage.py outbox_scheduler`; each
+that died, finishes refunds whose gateway cancel a dead process left 요청중 (ADR 0012), and sends the outbox
+messages that are due. Every node may run `manage.py outbox_scheduler`; each
 sweep first takes a PostgreSQL session-level advisory lock (`pg_try_advisory_lock`) and a node that does not get it
 skips that tick, so ten schedulers do the work once per tick. The lock is released after each sweep, so a node that
 dies hands the work to the others at the next tick. The services underneath stay correct without the lock anyway

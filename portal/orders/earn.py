@@ -1,4 +1,4 @@
-"""The one statement of an order's Naver Mileage earn (POLICY M2), read from its mileage transaction.
+"""The one statement of an order's Naver Mileage earn (docs/policy.md M2), read from its mileage transaction.
 
 Every statement — My Page's row, the order detail, the e-mail, the PDF receipt and the console's 주문상세정보 —
 shows this and nothing else, so that no two of them can disagree:

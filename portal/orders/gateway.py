@@ -4,7 +4,10 @@ Every transaction id it issues starts with "TEST-", and the order screens show t
 "TEST-PG (테스트 결제)". A card number ending in "0002" is declined, so a failed payment can be tried by hand.
 It keeps its own books (`GatewayEntry`) the way a real PG does: a cancel repeated with the same idempotency key is
 answered with the first answer and applied once, and no cancel goes beyond what is left of the charge.
-Only portal.orders.money and the checkout call it (import-linter keeps it so).
+Only portal.orders.money and the checkout call it (import-linter keeps it so). There is no gateway interface
+yet: `PaymentGateway` is this TEST gateway itself and `get_gateway()` always returns it; a real Korean PG
+adapter (PortOne, issue 23) is the open work that would put an interface here
+(docs/adr/0006-rest-of-the-manual.md).
 """
 
 import secrets

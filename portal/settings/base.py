@@ -270,7 +270,7 @@ MILEAGE_APPROVAL_READ_TIMEOUT = env.float("MILEAGE_APPROVAL_READ_TIMEOUT", defau
 MILEAGE_APPROVAL_DEADLINE_SECONDS = env.float("MILEAGE_APPROVAL_DEADLINE_SECONDS", default=6.0)
 MILEAGE_SEND_EXTENSION_HEADERS = env.bool("MILEAGE_SEND_EXTENSION_HEADERS", default=True)
 MILEAGE_RATE_CACHE_SECONDS = env.int("MILEAGE_RATE_CACHE_SECONDS", default=300)
-# Hosts of the provider whose referrer does not end an inflow (POLICY I2).
+# Hosts of the provider whose referrer does not end an inflow (docs/policy.md I2).
 MILEAGE_PROVIDER_HOSTS = env.list(
     "MILEAGE_PROVIDER_HOSTS",
     default=["naver.com", "search.naver.com", "shopping.naver.com", "127.0.0.1:8001", "localhost:8001"],

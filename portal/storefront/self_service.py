@@ -1,7 +1,7 @@
 """The order detail and what the buyer does on it (issue 24): cancel an order still 입금전 — the operator's own
-service, so the whole mileage use returns at once (POLICY §6, L2) — or ask for 취소/반품 of a paid order, a request
-the operator sees in 주문조회 and acts on. A member acts on their own orders, logged in; a guest confirms each action
-with the order's password, counted by django-axes as at 비회원 주문조회."""
+service, so the whole mileage use returns at once (manual §6, docs/policy.md L2) — or ask for 취소/반품 of a paid
+order, a request the operator sees in 주문조회 and acts on. A member acts on their own orders, logged in; a guest
+confirms each action with the order's password, counted by django-axes as at 비회원 주문조회."""
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -73,8 +73,8 @@ def _confirm_guest(request, order: Order, form) -> HttpResponse | None:
 
 @require_POST
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
-    """입금전 취소 by the buyer (POLICY §6, L2): the operator's own service, so the whole mileage use goes back to the
-    buyer at once, the pending earn is cancelled and any 적립금 used is returned."""
+    """입금전 취소 by the buyer (manual §6, docs/policy.md L2): the operator's own service, so the whole mileage
+    use goes back to the buyer at once, the pending earn is cancelled and any 적립금 used is returned."""
     order = _order_for(request, number)
     denied = _member_only(request, order)
     if denied is not None:

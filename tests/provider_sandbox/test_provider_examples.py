@@ -1,6 +1,6 @@
-"""POLICY.md's worked examples on the provider's side, asked of the sandbox as a real process over its wire
-protocol alone (raw HTTP with mileage.wire, not the shop's client), so that what is checked here is the sandbox's
-own implementation of the rules."""
+"""The worked examples of docs/policy.md on the provider's side, asked of the sandbox as a real process over
+its wire protocol alone (raw HTTP with mileage.wire, not the shop's client), so that what is checked here is
+the sandbox's own implementation of the rules."""
 
 import re
 import time
@@ -22,7 +22,8 @@ DONE_URL = "http://127.0.0.1:9/mileage/done"
 
 
 class Shop:
-    """A merchant talking to the sandbox the way PROTOCOL.md says, with nothing of the portal but mileage.wire."""
+    """A merchant talking to the sandbox the way docs/protocol.md says, with nothing of the portal but
+    mileage.wire."""
 
     def __init__(self, sandbox, merchant):
         self.sandbox, (self.api_id, self.hash_key) = sandbox, merchant

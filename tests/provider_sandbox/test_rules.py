@@ -1,4 +1,4 @@
-"""The provider sandbox's own rules (provider_sandbox.rules) against POLICY.md's worked examples and the
+"""The provider sandbox's own rules (provider_sandbox.rules) against docs/policy.md's worked examples and the
 boundaries of its numbers. These never import mileage.policy: the shop's rules are checked against the
 provider's in the end-to-end tests (tests/mileage/provider, tests/portal/storefront, tests/portal/console)."""
 

@@ -1,6 +1,7 @@
-"""The sandbox plays the standard provider (PROTOCOL §1–2 alone) for a merchant switched to it, over raw HTTP: no
-hold, no extension routes (a web server's 404), getAccumRate with the rates alone and no advertised extensions, and
-a repeated call recognised by the transaction's state (3092 with the txId), not by an Idempotency-Key."""
+"""The sandbox plays the standard provider (docs/protocol.md §1–2 alone) for a merchant switched to it, over
+raw HTTP: no hold, no extension routes (a web server's 404), getAccumRate with the rates alone and no
+advertised extensions, and a repeated call recognised by the transaction's state (3092 with the txId), not by
+an Idempotency-Key."""
 
 import uuid
 

@@ -1,4 +1,4 @@
-"""The manual's worked examples and the boundaries of every number (POLICY.md)."""
+"""The manual's worked examples and the boundaries of every number (docs/policy.md)."""
 
 from datetime import datetime, timedelta
 

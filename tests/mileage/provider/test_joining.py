@@ -1,6 +1,6 @@
-"""Joining the service (PROTOCOL §3, POLICY J1–J3): a second shop applies on the provider's partner sign-up, the
-reviewer rejects and then approves it, the keys are issued once (shown once and mailed), and the shop's console
-follows the state from 미가입 to a working 연결 확인."""
+"""Joining the service (docs/protocol.md §3, docs/policy.md J1–J3): a second shop applies on the provider's
+partner sign-up, the reviewer rejects and then approves it, the keys are issued once (shown once and mailed),
+and the shop's console follows the state from 미가입 to a working 연결 확인."""
 
 import re
 

@@ -1,5 +1,6 @@
-"""Protocol details a real provider checks (PROTOCOL §1–§2): invoice masking and encoding, orderProductName from
-the first eligible line, Idempotency-Key bound to the path, serviceStatus, and E4 as the buyer sees it."""
+"""Protocol details a real provider checks (docs/protocol.md §1–§2): invoice masking and encoding,
+orderProductName from the first eligible line, Idempotency-Key bound to the path, serviceStatus, and E4 as the
+buyer sees it."""
 
 import pytest
 import requests

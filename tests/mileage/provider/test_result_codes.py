@@ -1,7 +1,7 @@
-"""Result codes as real shops read them (PROTOCOL §2): 1000/1001/1002 are success for an approval and a
-re-approval; 3092 is success only with a txId in hand, else the status call is asked where the provider offers it
-(the extended profile) and the same approval sent again where it does not (the standard profile); an empty txId is
-never sent; every call of one authorisation keeps within one deadline."""
+"""Result codes as real shops read them (docs/protocol.md §2): 1000/1001/1002 are success for an approval and
+a re-approval; 3092 is success only with a txId in hand, else the status call is asked where the provider
+offers it (the extended profile) and the same approval sent again where it does not (the standard profile); an
+empty txId is never sent; every call of one authorisation keeps within one deadline."""
 
 import time
 

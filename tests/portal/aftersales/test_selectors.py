@@ -1,5 +1,5 @@
 """portal/aftersales/selectors.py: what may still be refunded, what is left of an order after its returns, and an
-exchange's quote (§9, POLICY L5) — the reads the console shows and the actions check."""
+exchange's quote (§9, docs/policy.md L5) — the reads the console shows and the actions check."""
 
 import pytest
 

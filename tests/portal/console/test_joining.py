@@ -1,4 +1,4 @@
-"""A second shop joins from the console (manual §1, POLICY J1–J3): 네이버 마일리지란? shows the service and
+"""A second shop joins from the console (manual §1, docs/policy.md J1–J3): 네이버 마일리지란? shows the service and
 가입신청하기, the state follows the provider from 미가입 through 심사중 and 반려 (with the reason) to 승인, and the keys
 the provider issued once make 연결 확인 work."""
 

@@ -1,5 +1,6 @@
-"""Authorisation before capture (POLICY L1, PROTOCOL §1 hold and §2 status): a mileage discount exists only once
-the provider approved it; a refused, expired, spent or unanswered approval places nothing and charges nothing."""
+"""Authorisation before capture (docs/policy.md L1, docs/protocol.md §1 hold and §2 status): a mileage
+discount exists only once the provider approved it; a refused, expired, spent or unanswered approval places
+nothing and charges nothing."""
 
 import time
 from concurrent.futures import ThreadPoolExecutor

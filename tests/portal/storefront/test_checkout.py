@@ -1,4 +1,5 @@
-"""The buyer's side end to end, over real HTTP with the sandbox running (POLICY E5, I1–I4, U1–U4, M1–M3, L1)."""
+"""The buyer's side end to end, over real HTTP with the sandbox running (docs/policy.md E5, I1–I4, U1–U4,
+M1–M3, L1)."""
 
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit

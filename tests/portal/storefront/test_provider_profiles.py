@@ -1,8 +1,9 @@
-"""Two provider profiles (docs/adr/0011-provider-profiles.md, PROTOCOL §6): the portal uses an extension only when
-the provider advertises it and the shop's 연동 방식 allows it. Against a provider of the public protocol alone (the
-sandbox's standard profile) a buyer orders with mileage and the operator cancels and refunds it with the same
-results as against the extended sandbox; a lost answer, a hanging provider and an extension that answers nonsense
-never charge anyone, never refuse a buyer for the portal's own assumptions, and never lose a call."""
+"""Two provider profiles (docs/adr/0011-provider-profiles.md, docs/protocol.md §6): the portal uses an
+extension only when the provider advertises it and the shop's 연동 방식 allows it. Against a provider of the
+public protocol alone (the sandbox's standard profile) a buyer orders with mileage and the operator cancels
+and refunds it with the same results as against the extended sandbox; a lost answer, a hanging provider and an
+extension that answers nonsense never charge anyone, never refuse a buyer for the portal's own assumptions,
+and never lose a call."""
 
 import time
 

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
-from wagtail.models import Page
+from wagtail.models import Page, Site
 
 from mileage.selectors import disclosure_rules
 
@@ -154,8 +154,6 @@ class MerchantDetails(BaseSiteSetting):
 
     @classmethod
     def of_default_site(cls) -> "MerchantDetails | None":
-        from wagtail.models import Site
-
         site = Site.objects.filter(is_default_site=True).first()
         return cls.for_site(site) if site is not None else None
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import action_key
 from mileage import wire
 from mileage.models import MileageSettings
-from mileage.policy import earn_base, store_points_earn
+from mileage.policy import earn_base, store_points_earn, unpaid_deadline
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider.client import Invoice
 from mileage.services.transactions import live_mileage, mileage_call, mileage_invoice_send
@@ -42,13 +42,16 @@ def order_confirm_deposit(*, order: Order, by) -> Order:
 
 
 def order_mark_unpaid(*, order: Order, by) -> Order:
-    """미입금상태로 전환: back to 입금전; the provider's deal-done is cancelled."""
+    """미입금상태로 전환: back to 입금전 with a new deposit deadline from now (E8: the provider, told by cancel/stated,
+    starts its 15 days again); the provider's deal-done is cancelled."""
     with transaction.atomic():
         order = lock_order(order)
         # only a bank transfer whose deposit nothing has been paid back from: a card's charge stays at the gateway
         if order.payment_method != PaymentMethod.BANK_TRANSFER or order.refunds.exists():
             raise ActionError(_("미입금상태로 전환은 환불이 없는 무통장입금 주문만 할 수 있습니다."))
         order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
+        order.deposit_deadline = unpaid_deadline(timezone.now())
+        order.save(update_fields=["deposit_deadline"])
         payment_deposit_undone(order=order, by=by)
         if live_mileage(order):
             mileage_call(order=order, kind="cancel_stated", because=str(last_change_id(order)), by=by)

@@ -11,6 +11,7 @@ the provider, the progress saved as it goes. An order another operator moves in 
 its turn is named with the reason (the others are shipped: each order's 배송 is its own).
 """
 
+import io
 import logging
 import zipfile
 from collections.abc import Iterable
@@ -292,8 +293,6 @@ def apply_invoice_upload(upload_id: str) -> str:
 def invoice_template(numbers: Iterable[tuple[str, str]] = ()) -> bytes:
     """The upload's template: the three columns as text (Excel keeps a long invoice number as typed), a list of
     the carriers to pick from, and, when given, the orders to fill in ((주문번호, 수령인) pairs)."""
-    import io
-
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation

@@ -17,7 +17,7 @@ from portal.aftersales.models import Refund, RefundStatus
 from portal.aftersales.refunds import RefundNotPaid, refund_complete, refunds_resume
 from portal.orders import money
 from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGateway
-from portal.orders.models import GatewayEntry, PaymentCancel, PaymentStateChange, PaymentStatus
+from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStateChange, PaymentStatus
 from portal.orders.money import PaymentActionError, payment_cancel
 
 from .conftest import place
@@ -347,3 +347,24 @@ def test_a_card_order_cannot_be_set_back_to_unpaid(shop, operator):
     assert "무통장입금 주문만" in page
     order.refresh_from_db()
     assert order.status == "paid" and order.payments.get().status == PaymentStatus.APPROVED
+
+
+def test_set_back_to_unpaid_the_transfer_gets_fifteen_days_again(shop, operator):
+    # given a bank transfer placed 10 days ago and paid since
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from mileage.policy.constants import UNPAID_TRANSFER_PERIOD
+
+    order, _ = place(shop, method="bank")
+    Order.objects.filter(pk=order.pk).update(deposit_deadline=timezone.now() + UNPAID_TRANSFER_PERIOD
+                                             - timedelta(days=10))
+    assert operator.post(f"/console/orders/{order.number}/action/confirm_deposit/").status_code == 302
+    # when the operator sets it back to 입금전 (the deposit was a mistake)
+    before = timezone.now()
+    assert operator.post(f"/console/orders/{order.number}/action/mark_unpaid/").status_code == 302
+    # then its deadline counts 15 days from now, as the provider's does after cancel/stated (E8)
+    order.refresh_from_db()
+    assert order.status == "awaiting_deposit"
+    assert before + UNPAID_TRANSFER_PERIOD <= order.deposit_deadline <= timezone.now() + UNPAID_TRANSFER_PERIOD

@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "auditlog",
     "csp",
     "django.contrib.admin",
@@ -74,8 +76,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # user.is_verified(): a code was entered in this session
     "portal.accounts.audit.AuditMiddleware",  # who changed a setting, from which address (django-auditlog)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.staff.StaffAccessMiddleware",  # staff: the second factor, the session's end
     "mileage.inflow.InflowMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -162,6 +166,16 @@ AXES_HANDLER = env(
     "AXES_HANDLER",
     default="portal.accounts.throttle.PairAndAddressHandler",
 )
+
+# Staff logins (portal/accounts/staff.py, README › Personal data › Staff logins): operators, editors and admins
+# enter a code from an authenticator app (TOTP, django-otp) before the console, /cms/ and /django-admin/ when
+# STAFF_2FA_REQUIRED (on in production); their sessions end after STAFF_SESSION_IDLE_MINUTES without a request
+# and STAFF_SESSION_MAX_HOURS after the login. Buyers' sessions are untouched.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="마일리지 샵")  # the name the authenticator app shows
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds before the 2nd try after a wrong code, doubling with each further one
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

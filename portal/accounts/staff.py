@@ -85,6 +85,8 @@ class StaffAccessMiddleware:
         self.areas = StaffAreas()
 
     def __call__(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return self.get_response(request)  # nobody logged in; the session is left unread (no Vary: Cookie)
         guarded = self.areas.guarded(request.path_info)
         if SINCE in request.session:
             self._keep_or_end(request)

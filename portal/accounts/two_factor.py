@@ -30,7 +30,7 @@ from django.views.generic import FormView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .roles import is_staff_person
+from .roles import EDITOR_PERMISSION, OPERATOR_PERMISSION, is_staff_person
 
 DEVICE_NAME = "인증 앱"
 
@@ -41,6 +41,15 @@ def confirmed_device(user) -> TOTPDevice | None:
 
 def has_confirmed_device(user) -> bool:
     return TOTPDevice.objects.devices_for_user(user, confirmed=True).exists()
+
+
+def home_of(user) -> str:
+    """Where a staff person goes after the code when no page was asked for: the console, /cms/ or the Django admin."""
+    if user.is_superuser or user.has_perm(OPERATOR_PERMISSION):
+        return reverse("console:dashboard")
+    if user.has_perm(EDITOR_PERMISSION):
+        return reverse("wagtailadmin_home")
+    return reverse("admin:index")
 
 
 @dataclass(frozen=True)
@@ -96,7 +105,7 @@ class _StaffCodeView(LoginRequiredMixin, FormView):
         if url_has_allowed_host_and_scheme(wanted, allowed_hosts={self.request.get_host()},
                                            require_https=self.request.is_secure()):
             return wanted
-        return reverse("console:dashboard")
+        return home_of(self.request.user)
 
     def with_next(self, name: str) -> str:
         return f"{reverse(name)}?{self.request.GET.urlencode()}" if self.request.GET else reverse(name)

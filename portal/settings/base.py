@@ -177,6 +177,7 @@ STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
 STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
 OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="마일리지 샵")  # the name the authenticator app shows
 OTP_TOTP_THROTTLE_FACTOR = 1  # seconds before the 2nd try after a wrong code, doubling with each further one
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the Django admin lists the devices without their secrets
 
 # Retention of personal data (portal/retention, docs/adr/0015-personal-data-retention.md): months each kind of
 # record is kept, counted from the order's last event (전자상거래법 시행령 제6조 ①). An order's personal data are

@@ -168,6 +168,13 @@ def test_editors_and_admins_enrol_before_the_cms_and_the_django_admin(required, 
     assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/setup/")
 
 
+def test_without_a_page_asked_for_each_goes_to_their_own_area(required):
+    editor = _user("editor", codename="access_admin", app="wagtailadmin")
+    device = TOTPDevice.objects.create(user=editor, name="인증 앱", confirmed=True)
+    client = logged_in(editor)
+    assert client.post("/accounts/2fa/", {"code": code_of(device)})["Location"] == "/cms/"
+
+
 def test_the_admin_login_pages_stay_open(required):
     assert Client().get("/cms/login/").status_code == 200
     assert Client().get("/django-admin/login/").status_code == 200

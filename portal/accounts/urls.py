@@ -1,11 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from .two_factor import OTPSetupView, OTPVerifyView
+
 app_name = "accounts"
 
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Staff: the second factor (portal/accounts/two_factor.py)
+    path("2fa/", OTPVerifyView.as_view(), name="otp-verify"),
+    path("2fa/setup/", OTPSetupView.as_view(), name="otp-setup"),
     # A member who forgot the password gets a one-time link by e-mail (var/mail in development).
     path("password/reset/", auth_views.PasswordResetView.as_view(
         template_name="accounts/password_reset_form.html",

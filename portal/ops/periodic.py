@@ -10,48 +10,21 @@ dies hands the work to the others at the next tick. The services underneath stay
 from racing each other for nothing. On SQLite (one machine) the lock is a no-op. See docs/adr/0007-periodic-work.md.
 """
 
-import hashlib
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
-
+from core.locks import advisory_lock, lock_key
 from mileage.services.transactions import outbox_deliver_due
 from portal.aftersales.cancellations import orders_expire_unpaid
 from portal.aftersales.refunds import refunds_resume
 from portal.orders.checkout import orders_abandon_stuck
 
+__all__ = ["SWEEP_LOCK", "SweepResult", "advisory_lock", "lock_key", "periodic_sweep"]
+
 log = logging.getLogger(__name__)
 
 SWEEP_LOCK = "portal.periodic.sweep"
-
-
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock from a readable name."""
-    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
-
-
-@contextmanager
-def advisory_lock(name: str) -> Iterator[bool]:
-    """Yields whether this process holds the lock `name` (session level, released on leaving). Never waits."""
-    if connection.vendor != "postgresql":
-        yield True
-        return
-    if connection.in_atomic_block:
-        raise RuntimeError("the sweep's advisory lock is taken outside any transaction")
-    key = lock_key(name)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        held = cursor.fetchone()[0]
-    try:
-        yield held
-    finally:
-        if held:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 @dataclass(frozen=True)

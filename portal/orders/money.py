@@ -434,3 +434,11 @@ def payment_cancels_resume(*, now: datetime | None = None) -> list[PaymentCancel
             finished.append(cancel)
     return finished
 
+
+
+def payment_cancels_erase_accounts(*, order: Order, marker: str) -> int:
+    """The retention job (portal/retention): a 현금환불's record keeps the account it was paid to (bank, number,
+    holder) in its message; past the order's retention period that becomes `marker`. Amounts, keys and statuses
+    stay. Inside the caller's transaction; how many changed."""
+    return (PaymentCancel.objects.filter(payment__order=order, label=SHOP_PAID["cash"]).exclude(message="")
+            .exclude(message=marker).update(message=marker))

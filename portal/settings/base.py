@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "portal.console",
     "portal.ops",
     "portal.demo",
+    "portal.retention",
     "mileage",
     "cms_pages",
     "wagtail.contrib.forms",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "auditlog",
     "csp",
     "django.contrib.admin",
@@ -74,8 +77,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # user.is_verified(): a code was entered in this session
     "portal.accounts.audit.AuditMiddleware",  # who changed a setting, from which address (django-auditlog)
     "django.contrib.messages.middleware.MessageMiddleware",
+    "portal.accounts.staff.StaffAccessMiddleware",  # staff: the second factor, the session's end
     "mileage.inflow.InflowMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
@@ -162,6 +167,27 @@ AXES_HANDLER = env(
     "AXES_HANDLER",
     default="portal.accounts.throttle.PairAndAddressHandler",
 )
+
+# Staff logins (portal/accounts/staff.py, README › Personal data › Staff logins): operators, editors and admins
+# enter a code from an authenticator app (TOTP, django-otp) before the console, /cms/ and /django-admin/ when
+# STAFF_2FA_REQUIRED (on in production); their sessions end after STAFF_SESSION_IDLE_MINUTES without a request
+# and STAFF_SESSION_MAX_HOURS after the login. Buyers' sessions are untouched.
+STAFF_2FA_REQUIRED = env.bool("STAFF_2FA_REQUIRED", default=False)
+STAFF_SESSION_IDLE_MINUTES = env.int("STAFF_SESSION_IDLE_MINUTES", default=30)
+STAFF_SESSION_MAX_HOURS = env.int("STAFF_SESSION_MAX_HOURS", default=12)
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="마일리지 샵")  # the name the authenticator app shows
+OTP_TOTP_THROTTLE_FACTOR = 1  # seconds before the 2nd try after a wrong code, doubling with each further one
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the Django admin lists the devices without their secrets
+
+# Retention of personal data (portal/retention, docs/adr/0015-personal-data-retention.md): months each kind of
+# record is kept, counted from the order's last event (전자상거래법 시행령 제6조 ①). An order's personal data are
+# erased once every kind of record it holds is past its period; a period below the law's is refused at start.
+PERSONAL_DATA_RETENTION_MONTHS = {
+    "contract": env.int("RETENTION_CONTRACT_MONTHS", default=60),  # 계약 또는 청약철회 등에 관한 기록: 5년
+    "payment": env.int("RETENTION_PAYMENT_MONTHS", default=60),  # 대금결제 및 재화 등의 공급에 관한 기록: 5년
+    "dispute": env.int("RETENTION_DISPUTE_MONTHS", default=36),  # 소비자의 불만 또는 분쟁처리에 관한 기록: 3년
+}
+RETENTION_HOUR = env.int("RETENTION_HOUR", default=4)  # the daily run starts at the scheduler's first tick after 04:00 KST
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

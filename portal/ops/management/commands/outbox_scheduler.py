@@ -5,12 +5,14 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from portal.ops.periodic import periodic_sweep
+from portal.retention.tasks import retention_tick
 
 
 class Command(BaseCommand):
     help = ("Every few seconds: cancel unpaid bank transfers past their deadline (E8), abandon stuck placements and "
             "send due outbox messages, under a PostgreSQL advisory lock so that every node may run it "
-            "(portal/ops/periodic.py).")
+            "(portal/ops/periodic.py); once a day, hand the erasure of personal data past their retention period "
+            "to a task worker (portal/retention/tasks.py).")
 
     def add_arguments(self, parser):
         parser.add_argument("--interval", type=float, default=5.0)
@@ -26,6 +28,13 @@ class Command(BaseCommand):
                     raise
                 logging.getLogger("portal.ops.periodic").exception("sweep failed; retrying at the next tick")
                 result = None
+            try:
+                if retention_tick():
+                    self.stdout.write("retention: today's erasure of expired personal data handed to a worker")
+            except Exception:
+                if once:
+                    raise
+                logging.getLogger("portal.retention").exception("retention tick failed; retrying at the next tick")
             if result is not None:
                 if result.expired:
                     self.stdout.write(f"unpaid bank transfers cancelled: {result.expired}")

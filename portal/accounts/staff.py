@@ -4,7 +4,8 @@
   own login, logout and password-reset pages stay open. With STAFF_2FA_REQUIRED (on in production), a staff person
   (portal.accounts.roles: operator, editor, superuser, Django-admin staff) whose session has no verified code is sent
   to 2단계 인증 — or to 2단계 인증 등록 without a device yet (portal/accounts/two_factor.py) — and comes back where
-  they were going. Buyers are never asked: the role is read afresh on every staff-area request, so a member made an
+  they were going. Without the setting (development), a staff person who enrolled by choice is asked for the code
+  all the same. Buyers are never asked: the role is read afresh on every staff-area request, so a member made an
   operator mid-session is asked before the console too.
 - A staff person's session ends after STAFF_SESSION_IDLE_MINUTES without a request, and STAFF_SESSION_MAX_HOURS after
   the login whatever the activity: the request is then anonymous and the area's own login page asks again, with a
@@ -29,6 +30,7 @@ from .two_factor import has_confirmed_device
 SINCE = "staff_since"  # epoch seconds of the staff person's login; its presence marks a staff session
 SEEN = "staff_seen"  # epoch seconds of the last request (to the minute)
 SEEN_RESOLUTION_SECONDS = 60
+ENROLLED = "staff_enrolled"  # the staff person had a confirmed device at login: asked for a code even when optional
 
 
 def _now() -> int:
@@ -43,6 +45,8 @@ def start_staff_session(session) -> None:
 def _on_login(sender, request, user, **kwargs):
     if request is not None and hasattr(request, "session") and is_staff_person(user):
         start_staff_session(request.session)
+        if not settings.STAFF_2FA_REQUIRED and has_confirmed_device(user):
+            request.session[ENROLLED] = True  # enrolled by choice: the code is asked all the same
 
 
 def session_end_reason(session, now: int) -> str | None:
@@ -92,7 +96,7 @@ class StaffAccessMiddleware:
             self._keep_or_end(request)
         elif guarded and is_staff_person(request.user):
             start_staff_session(request.session)  # a session that became a staff person's after its login
-        if guarded and settings.STAFF_2FA_REQUIRED:
+        if guarded and (settings.STAFF_2FA_REQUIRED or request.session.get(ENROLLED)):
             user = request.user
             if is_staff_person(user) and not user.is_verified():
                 return self._ask_for_code(request, user)

@@ -204,6 +204,18 @@ def test_with_the_setting_off_nothing_changes():
     assert client.get("/console/orders/").status_code == 200
 
 
+def test_with_the_setting_off_an_operator_who_enrolled_by_choice_is_asked_all_the_same():
+    # given development (the setting off) and an operator who enrolled an authenticator app anyway
+    user = operator_user()
+    device = TOTPDevice.objects.create(user=user, name="인증 앱", confirmed=True)
+    client = logged_in(user)
+    # when they open the console, the code is asked: a second factor chosen is a second factor kept
+    response = client.get("/console/orders/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/2fa/?")
+    ok = client.post("/accounts/2fa/", {"code": code_of(device), "next": "/console/orders/"})
+    assert ok.status_code == 302 and client.get("/console/orders/").status_code == 200
+
+
 def test_a_member_made_operator_mid_session_is_asked_before_the_console(required):
     member = Member.objects.create(user=User.objects.create_user("later", password=PASSWORD), name="김운영")
     client = logged_in(member.user)

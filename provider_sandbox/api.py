@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mileage import wire
 
-from . import services as svc
+from . import services
 from .models import EXTENSIONS, ApiCall, Fault, IdempotencyRecord, Merchant, Transaction
 
 SUCCESS, ALREADY_DONE = "1000", "3092"
@@ -60,36 +60,36 @@ def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
     raw = data.get(name)
     if raw in (None, ""):
         if required:
-            raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다.")
+            raise services.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다.")
         return default
     try:
         return wire.parse_int(raw, max_length=12)
     except wire.NotANumber:
-        raise svc.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative "
+        raise services.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative "
                                    f"integer.)") from None
 
 
 def _yn(data, name: str) -> bool:
     raw = data.get(name, "")
     if raw not in ("Y", "N"):
-        raise svc.ApiError("2002" if raw else "2001", f"{name}은(는) Y 또는 N입니다. ({name} must be Y or N.)")
+        raise services.ApiError("2002" if raw else "2001", f"{name}은(는) Y 또는 N입니다. ({name} must be Y or N.)")
     return raw == "Y"
 
 
 def _text(data, name: str, *, required: bool = True) -> str:
     raw = data.get(name, "")
     if required and not raw:
-        raise svc.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다.")
+        raise services.ApiError("2001", f"필수 파라미터 {name}이(가) 없습니다.")
     return raw
 
 
-def parse_amounts(data) -> svc.Amounts:
+def parse_amounts(data) -> services.Amounts:
     try:
         name = wire.unb64(_text(data, "orderProductName"))
         items = [i.__dict__ for i in wire.decode_items(data.get("items", ""))]
     except (ValueError, UnicodeDecodeError) as exc:
-        raise svc.ApiError("2002", f"인코딩 오류 (bad base64 or items): {exc}") from exc
-    return svc.Amounts(
+        raise services.ApiError("2002", f"인코딩 오류 (bad base64 or items): {exc}") from exc
+    return services.Amounts(
         order_no=_text(data, "orderNo"), product_name=name, qty=_int(data, "qty"),
         order_amount_won=_int(data, "orderAmount"), amount_won=_int(data, "amount"),
         mileage_use_won=_int(data, "mileageUseAmount"), cash_use_won=_int(data, "cashUseAmount", required=False),
@@ -101,20 +101,20 @@ def _authenticate(request: HttpRequest, api_id: str, data, *, public: bool = Fal
     """The merchant of `api_id`, its secret checked (a public call, getAccumRate, needs none: rates are public)."""
     merchant = Merchant.objects.filter(api_id=api_id).first()
     if merchant is None:
-        raise svc.ApiError("2005", "등록되지 않은 가맹점입니다.")
+        raise services.ApiError("2005", "등록되지 않은 가맹점입니다.")
     if public:
         return merchant
     if not wire.constant_time_equal(data.get("secret", ""), merchant.hash_key):
-        raise svc.ApiError("2003", "인증에 실패했습니다.")
+        raise services.ApiError("2003", "인증에 실패했습니다.")
     if merchant.require_signed_requests and merchant.extended and request.method == "POST":
         stamp = request.headers.get("X-Mileage-Timestamp", "")
         signature = request.headers.get("X-Mileage-Signature", "")
         seconds = _int({"t": stamp}, "t", required=False, default=-1) if stamp else -1
         if seconds < 0 or abs(time.time() - seconds) > settings.SANDBOX_REQUEST_MAX_SKEW_SECONDS:
-            raise svc.ApiError("2004", "요청 시각이 올바르지 않습니다.")
+            raise services.ApiError("2004", "요청 시각이 올바르지 않습니다.")
         expected = wire.request_signature(merchant.hash_key, "POST", request.path, stamp, request.body)
         if not wire.constant_time_equal(signature, expected):
-            raise svc.ApiError("2004", "요청 서명이 올바르지 않습니다.")
+            raise services.ApiError("2004", "요청 서명이 올바르지 않습니다.")
     return merchant
 
 
@@ -176,16 +176,16 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
                 record = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first() if key else None
                 if record is not None:
                     if record.body_hash != body_hash or record.request_line != request_line:
-                        raise svc.ApiError("2006", "같은 Idempotency-Key에 다른 요청입니다. "
+                        raise services.ApiError("2006", "같은 Idempotency-Key에 다른 요청입니다. "
                                                    "(Idempotency-Key reused with another request.)", 422)
                     replayed, code = True, record.result_code
                     response = HttpResponse(record.body, status=record.status_code,
                                             content_type=record.content_type)
                 else:
-                    now = svc.now()
+                    now = services.now()
                     try:
                         fields = handler(merchant, data, now, **kwargs)
-                    except svc.AlreadyDone as done:
+                    except services.AlreadyDone as done:
                         fields = tx_fields(done.tx, ALREADY_DONE)
                     response, code = _render(fmt, fields), fields["resultCode"]
                     if key:
@@ -197,7 +197,7 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
                                                          body=response.content.decode())
             if fault == Fault.DROP:
                 return HttpResponse("answer dropped after applying", status=503)
-        except svc.ApiError as err:
+        except services.ApiError as err:
             response, code = _error(fmt, err.code, err.message, err.http_status), err.code
         ApiCall.objects.create(merchant=merchant, path=request.path, result_code=code, replayed=replayed,
                                duration_ms=(time.perf_counter() - started) * 1000)
@@ -209,56 +209,56 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
 
 # --- handlers ------------------------------------------------------------------------------------------------
 
-def h_payment(merchant, data, now):
-    tx = svc.approve(merchant, _text(data, "reqTxId"), parse_amounts(data), _yn(data, "isConfirmed"), now)
+def handle_payment(merchant, data, now):
+    tx = services.approve(merchant, _text(data, "reqTxId"), parse_amounts(data), _yn(data, "isConfirmed"), now)
     return tx_fields(tx)
 
 
-def h_abort(merchant, data, now, req_tx_id):
-    return tx_fields(svc.abort(merchant, req_tx_id, now))
+def handle_abort(merchant, data, now, req_tx_id):
+    return tx_fields(services.abort(merchant, req_tx_id, now))
 
 
 def _on_tx(action):
     def handler(merchant, data, now, tx_id):
-        return tx_fields(action(svc.lock_tx(merchant, tx_id, now), now))
+        return tx_fields(action(services.lock_tx(merchant, tx_id, now), now))
     return handler
 
 
-def h_status(merchant, data, now, req_tx_id):
+def handle_status(merchant, data, now, req_tx_id):
     """Extension: the state of a reqTxId and, once approved, the transaction standing for it (its txId)."""
-    state, tx, popup = svc.status(merchant, req_tx_id, now)
+    state, tx, popup = services.status(merchant, req_tx_id, now)
     return {**tx_fields(tx), "reqTxId": req_tx_id, "reqTxState": state, "doneUrl": popup.done_url}
 
 
-def h_repayment(merchant, data, now, tx_id):
-    return tx_fields(svc.repayment(svc.lock_tx(merchant, tx_id, now), parse_amounts(data), now))
+def handle_repayment(merchant, data, now, tx_id):
+    return tx_fields(services.repayment(services.lock_tx(merchant, tx_id, now), parse_amounts(data), now))
 
 
-def h_invoice(merchant, data, now, tx_id):
+def handle_invoice(merchant, data, now, tx_id):
     shipped = _text(data, "shippedDate")
     if len(shipped) != 8 or not (shipped.isascii() and shipped.isdigit()):
-        raise svc.ApiError("2002", "shippedDate는 YYYYMMDD입니다. (shippedDate must be YYYYMMDD.)")
+        raise services.ApiError("2002", "shippedDate는 YYYYMMDD입니다. (shippedDate must be YYYYMMDD.)")
     fields = {"shippedDate": shipped, "invoiceNo": _text(data, "invoiceNo")}
     for name in ("recipientName", "serviceCompany", "address"):
         try:
             fields[name] = wire.unb64(data.get(name, "")) if data.get(name) else ""
         except (ValueError, UnicodeDecodeError) as exc:
-            raise svc.ApiError("2002", f"{name}는 base64입니다. ({name} must be base64.)") from exc
+            raise services.ApiError("2002", f"{name}는 base64입니다. ({name} must be base64.)") from exc
     recipient = fields["recipientName"]
     if len(recipient) > 2 and set(recipient[1:-1]) != {"*"}:
-        raise svc.ApiError("2002", "recipientName은 마스킹해야 합니다(홍*동). (recipientName must be masked.)")
+        raise services.ApiError("2002", "recipientName은 마스킹해야 합니다(홍*동). (recipientName must be masked.)")
     for name in ("recipientTelNo", "recipientCphNo"):
         if name not in data:
             continue
         if not wire.is_masked_phone(data[name]):
-            raise svc.ApiError("2002", f"{name}은(는) 가운데 자리를 마스킹한 번호입니다(010-****-5678). 없으면 보내지 "
+            raise services.ApiError("2002", f"{name}은(는) 가운데 자리를 마스킹한 번호입니다(010-****-5678). 없으면 보내지 "
                                        f"않습니다. ({name} must be masked, and left out when missing.)")
         fields[name] = data[name]
-    return tx_fields(svc.invoice(svc.lock_tx(merchant, tx_id, now), fields, now))
+    return tx_fields(services.invoice(services.lock_tx(merchant, tx_id, now), fields, now))
 
 
-def h_rates(merchant, data, now):
-    report = svc.rates_report(merchant, now)
+def handle_rates(merchant, data, now):
+    report = services.rates_report(merchant, now)
     if not merchant.extended:  # the public protocol's answer: the rates alone
         return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS],
                 "baseAccumRate": report["baseAccumRate"], "addAccumRate": report["addAccumRate"]}
@@ -266,20 +266,20 @@ def h_rates(merchant, data, now):
     return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **report, "extensions": ",".join(offered)}
 
 
-def h_settlement(merchant, data, now, month):
+def handle_settlement(merchant, data, now, month):
     if not MONTH.fullmatch(month):
-        raise svc.ApiError("2002", "month는 YYYY-MM입니다.")
-    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **svc.settlement(merchant, month)}
+        raise services.ApiError("2002", "month는 YYYY-MM입니다.")
+    return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **services.settlement(merchant, month)}
 
 
-payment = endpoint(h_payment)
-abort = endpoint(h_abort)
-status = endpoint(h_status, extension=True)
-stated = endpoint(_on_tx(svc.stated))
-cancel_stated = endpoint(_on_tx(svc.cancel_stated))
-cancel = endpoint(_on_tx(svc.cancel))
-confirmed = endpoint(_on_tx(svc.confirmed))
-repayment = endpoint(h_repayment)
-invoice = endpoint(h_invoice)
-rates = endpoint(h_rates, method="GET", public=True)
-settlement = endpoint(h_settlement, extension=True)
+payment = endpoint(handle_payment)
+abort = endpoint(handle_abort)
+status = endpoint(handle_status, extension=True)
+stated = endpoint(_on_tx(services.stated))
+cancel_stated = endpoint(_on_tx(services.cancel_stated))
+cancel = endpoint(_on_tx(services.cancel))
+confirmed = endpoint(_on_tx(services.confirmed))
+repayment = endpoint(handle_repayment)
+invoice = endpoint(handle_invoice)
+rates = endpoint(handle_rates, method="GET", public=True)
+settlement = endpoint(handle_settlement, extension=True)

@@ -13,8 +13,7 @@ from django.views.decorators.http import require_POST
 
 from mileage import wire
 
-from . import rules
-from . import services as svc
+from . import rules, services
 from .constants import BUSINESS_TZ, INFLOW_LIFETIME
 from .models import Buyer, Clock, Fault, Merchant, PopupSession, PopupState, Profile, Transaction
 
@@ -36,7 +35,7 @@ def font(request: HttpRequest, name: str) -> HttpResponse:
 
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "sandbox/home.html", {
-        "merchants": Merchant.objects.order_by("api_id"), "now": svc.now(), "shop_url": settings.SANDBOX_SHOP_URL,
+        "merchants": Merchant.objects.order_by("api_id"), "now": services.now(), "shop_url": settings.SANDBOX_SHOP_URL,
         "buyers": Buyer.objects.order_by("login_id")[:50], "sign_up": settings.SANDBOX_PROFILE == "extended"})
 
 
@@ -51,7 +50,7 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
             error = "해쉬키가 올바르지 않습니다."
         return render(request, "sandbox/partner_login.html", {"merchant": merchant, "error": error},
                       status=400 if error else 200)
-    now = svc.now()
+    now = services.now()
     message = ""
     if request.method == "POST" and request.POST.get("action") == "rate":
         try:
@@ -61,13 +60,13 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
         except ValueError:
             message = "적립률은 0.1%에서 100% 사이, 소수점 한 자리까지입니다."
         else:
-            req = svc.request_rate(merchant, rate_x10, now)
+            req = services.request_rate(merchant, rate_x10, now)
             message = f"{wire.rate_to_wire(rate_x10)}% 적립률이 {req.effective_from:%Y년 %m월}부터 적용됩니다."
     month = request.GET.get("month") or now.astimezone(BUSINESS_TZ).strftime("%Y-%m")
-    rates = svc.rates_report(merchant, now)
+    rates = services.rates_report(merchant, now)
     return render(request, "sandbox/partner.html", {
         "merchant": merchant, "now": now, "message": message, "rates": rates, "month": month,
-        "report": svc.settlement(merchant, month),
+        "report": services.settlement(merchant, month),
         "transactions": Transaction.objects.filter(merchant=merchant).select_related("buyer").order_by("-id")[:100],
         "holds": PopupSession.objects.filter(merchant=merchant, state=PopupState.OK, hold_expires_at__gt=now)
         .select_related("buyer").order_by("hold_expires_at")[:100],
@@ -84,7 +83,7 @@ def ad_click(request: HttpRequest, api_id: str) -> HttpResponse:
         scheme = ""
     if scheme not in ("http", "https"):
         return HttpResponseBadRequest("to= must be an http(s) URL of the shop")
-    now = svc.now()
+    now = services.now()
     extra = request.GET.get("aa")
     try:
         extra_x10 = wire.rate_from_wire(extra) if extra else merchant.ad_extra_rate_x10
@@ -92,7 +91,7 @@ def ad_click(request: HttpRequest, api_id: str) -> HttpResponse:
         return HttpResponseBadRequest("aa= must be a rate such as 5 or 2.5")
     token = wire.mint_napm(
         settings.SANDBOX_PROVIDER_KEY, visited_at=now, channel=request.GET.get("ci", "sandbox-ad"),
-        traffic_type=request.GET.get("tr", "sa"), base_rate_x10=svc.base_rate(merchant, now),
+        traffic_type=request.GET.get("tr", "sa"), base_rate_x10=services.base_rate(merchant, now),
         extra_rate_x10=extra_x10,
         expires_at=now + INFLOW_LIFETIME)
     sep = "&" if "?" in target else "?"
@@ -118,8 +117,8 @@ def control_clock(request: HttpRequest) -> JsonResponse:
             clock.offset_seconds = 0
         clock.offset_seconds += int(data.get("advance_seconds", 0))
         clock.save()
-        expired = svc.expire_unpaid(svc.now())
-    return JsonResponse({"now": svc.now().isoformat(), "offset_seconds": clock.offset_seconds,
+        expired = services.expire_unpaid(services.now())
+    return JsonResponse({"now": services.now().isoformat(), "offset_seconds": clock.offset_seconds,
                          "auto_cancelled": expired})
 
 
@@ -179,15 +178,15 @@ def control_popup(request: HttpRequest) -> JsonResponse:
     data = _json_body(request)
     merchant = get_object_or_404(Merchant, api_id=data.get("api_id", ""))
     buyer = get_object_or_404(Buyer, login_id=data.get("login_id", ""))
-    now = svc.now()
+    now = services.now()
     use = int(data.get("use", 0))
-    base, add = svc.base_rate(merchant, now), svc.extra_rate(data.get("ncisy", ""), now)
-    popup = PopupSession(req_tx_id=svc.new_req_tx_id(), merchant=merchant, done_url=data.get("done_url", ""),
+    base, add = services.base_rate(merchant, now), services.extra_rate(data.get("ncisy", ""), now)
+    popup = PopupSession(req_tx_id=services.new_req_tx_id(), merchant=merchant, done_url=data.get("done_url", ""),
                          max_use_won=int(data.get("max_use", use)), ncisy=data.get("ncisy", ""), created_at=now)
     try:
         with transaction.atomic():
             popup.save()
-            bal = svc.popup_hold(popup, buyer, use, base, add, now)
+            bal = services.popup_hold(popup, buyer, use, base, add, now)
     except rules.RuleError as exc:
         return JsonResponse({"error": str(exc)}, status=400)
     result = wire.DoneResult("OK", popup.req_tx_id, base, add, use, 0, use, bal.available_won)
@@ -196,10 +195,10 @@ def control_popup(request: HttpRequest) -> JsonResponse:
 
 def control_balance(request: HttpRequest, login_id: str) -> JsonResponse:
     buyer = get_object_or_404(Buyer, login_id=login_id)
-    now = svc.now()
+    now = services.now()
     with transaction.atomic():
-        svc.expire_unpaid(now, buyer)
-    bal = svc.balance(buyer, now)
+        services.expire_unpaid(now, buyer)
+    bal = services.balance(buyer, now)
     return JsonResponse({"login_id": login_id, "available": bal.available_won, "pending": bal.pending_won,
                          "held": bal.held_won,
                          "transactions": [

@@ -12,8 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from mileage import wire
 
-from . import rules
-from . import services as svc
+from . import rules, services
 from .constants import BUYER_HOLDING_CAP_WON, MIN_USE_WON, ORDER_EARN_CAP_WON, PENDING_DAYS
 from .models import Buyer, Merchant, PopupSession, PopupState
 
@@ -45,14 +44,14 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
         return _bad("요청 시각이 10분 넘게 차이 납니다.")
     if not wire.constant_time_equal(sig, wire.popup_signature(merchant.hash_key, stamp, done_url)):
         return _bad("서명이 올바르지 않습니다.")
-    now = svc.now()
+    now = services.now()
     with transaction.atomic():
         previous = request.GET.get("reqTxId", "")
         popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=previous,
                                             state__in=[PopupState.OPEN, PopupState.OK, PopupState.CANCELLED]
                                             ).first() if previous else None
         if popup is None:
-            popup = PopupSession(req_tx_id=svc.new_req_tx_id(), merchant=merchant, created_at=now)
+            popup = PopupSession(req_tx_id=services.new_req_tx_id(), merchant=merchant, created_at=now)
         popup.done_url, popup.max_use_won, popup.ncisy = done_url, int(max_use), request.GET.get("Ncisy", "")
         popup.state = PopupState.OPEN
         popup.save()
@@ -69,7 +68,7 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
     session = get_object_or_404(PopupSession.objects.select_related("merchant"), req_tx_id=req_tx_id)
     if session.state != PopupState.OPEN:
         return _bad("이미 완료된 요청입니다.")
-    now = svc.now()
+    now = services.now()
     buyer = Buyer.objects.filter(pk=request.session.get(BUYER_SESSION_KEY)).first()
     error = ""
     action = request.POST.get("action", "")
@@ -82,8 +81,8 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
     elif request.method == "POST" and action == "logout":
         request.session.pop(BUYER_SESSION_KEY, None)
         return redirect("popup", req_tx_id=req_tx_id)
-    base_rate = svc.base_rate(session.merchant, now)
-    add_rate = svc.extra_rate(session.ncisy, now)
+    base_rate = services.base_rate(session.merchant, now)
+    add_rate = services.extra_rate(session.ncisy, now)
     if request.method == "POST" and action == "cancel":
         session.state, session.completed_at = PopupState.CANCELLED, now
         session.save(update_fields=["state", "completed_at"])
@@ -94,15 +93,15 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
             try:
                 use = rules.parse_use(request.POST.get("use", ""))
                 with transaction.atomic():
-                    bal = svc.popup_hold(session, buyer, use, base_rate, add_rate, now)
+                    bal = services.popup_hold(session, buyer, use, base_rate, add_rate, now)
             except rules.RuleError as exc:
                 error = str(exc)
             else:
                 return _done_redirect(session, wire.DoneResult(
                     "OK", session.req_tx_id, base_rate, add_rate, use, 0, use, bal.available_won))
         with transaction.atomic():
-            svc.expire_unpaid(now, buyer)
-        bal = svc.balance(buyer, now)
+            services.expire_unpaid(now, buyer)
+        bal = services.balance(buyer, now)
     return render(request, "sandbox/popup.html", {
         "session": session, "merchant": session.merchant, "buyer": buyer, "balance": bal, "error": error,
         "base_rate": wire.rate_to_wire(base_rate), "add_rate": wire.rate_to_wire(add_rate) if add_rate else "",

@@ -2,8 +2,7 @@
 text, so a lookup with it would fail with a 500) is answered 400 before any view runs."""
 
 from django.http import HttpResponseBadRequest
-from django.utils.html import escape
-from django.utils.translation import gettext as _
+from django.template.loader import render_to_string
 
 
 def has_nul(request) -> bool:
@@ -23,6 +22,5 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if has_nul(request):
-            message = escape(_("요청에 사용할 수 없는 문자(NUL)가 있습니다."))
-            return HttpResponseBadRequest(f"<!doctype html><meta charset=utf-8><title>400</title><p>{message}</p>")
+            return HttpResponseBadRequest(render_to_string("400_nul.html"))
         return self.get_response(request)

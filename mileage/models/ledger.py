@@ -17,7 +17,7 @@ __all__ = ["MILEAGE_TRANSITIONS", "AppendOnlyError", "MileageEvent", "MileageEve
 
 
 class TransactionState(models.TextChoices):
-    HELD = "selected", _("사용 보류")  # the buyer's verified popup choice, held at the provider, not yet approved
+    HELD = "held", _("사용 보류")  # the buyer's verified popup choice, held at the provider, not yet approved
     APPROVING = "approving", _("승인요청")  # the approval is being asked for (synchronously, at placement)
     APPROVED = "approved", _("승인")  # approved at the provider
     STATED = "stated", _("거래완료")  # the deal is done (paid)
@@ -28,18 +28,17 @@ class TransactionState(models.TextChoices):
     FAILED = "failed", _("승인거절")  # the provider refused the approval, or could not be reached for it
 
 
-_T = TransactionState
 # What the provider can do to a transaction, as the portal records it (staying in a state is always allowed).
 MILEAGE_TRANSITIONS: dict[str, set[str]] = {
-    _T.HELD: {_T.APPROVING, _T.ABORTED, _T.FAILED},
-    _T.APPROVING: {_T.APPROVED, _T.FAILED, _T.ABORTED},
-    _T.APPROVED: {_T.STATED, _T.REPAID, _T.CONFIRMED, _T.CANCELLED, _T.ABORTED},
-    _T.STATED: {_T.APPROVED, _T.REPAID, _T.CONFIRMED, _T.CANCELLED},
-    _T.REPAID: {_T.STATED, _T.APPROVED, _T.CONFIRMED, _T.CANCELLED},
-    _T.CONFIRMED: set(),
-    _T.FAILED: {_T.ABORTED},
-    _T.ABORTED: set(),
-    _T.CANCELLED: set(),
+    TransactionState.HELD: {TransactionState.APPROVING, TransactionState.ABORTED, TransactionState.FAILED},
+    TransactionState.APPROVING: {TransactionState.APPROVED, TransactionState.FAILED, TransactionState.ABORTED},
+    TransactionState.APPROVED: {TransactionState.STATED, TransactionState.REPAID, TransactionState.CONFIRMED, TransactionState.CANCELLED, TransactionState.ABORTED},
+    TransactionState.STATED: {TransactionState.APPROVED, TransactionState.REPAID, TransactionState.CONFIRMED, TransactionState.CANCELLED},
+    TransactionState.REPAID: {TransactionState.STATED, TransactionState.APPROVED, TransactionState.CONFIRMED, TransactionState.CANCELLED},
+    TransactionState.CONFIRMED: set(),
+    TransactionState.FAILED: {TransactionState.ABORTED},
+    TransactionState.ABORTED: set(),
+    TransactionState.CANCELLED: set(),
 }
 
 

@@ -50,10 +50,8 @@ from mileage.selectors import mileage_for_order
 from mileage.shop import ShopOrder, order_amounts
 
 log = logging.getLogger(__name__)
-T = TransactionState
-
 # States in which the provider holds the order's use (or is about to): calls that follow the order go out.
-LIVE_STATES = (T.APPROVING, T.APPROVED, T.STATED, T.REPAID, T.CONFIRMED)
+LIVE_STATES = (TransactionState.APPROVING, TransactionState.APPROVED, TransactionState.STATED, TransactionState.REPAID, TransactionState.CONFIRMED)
 
 
 class TransitionNotAllowed(Exception):
@@ -135,14 +133,14 @@ def mileage_hold_record(*, order: ShopOrder, done: wire.DoneResult, inflow_token
     # E9: an order that earns the shop's 적립금 instead is approved with an earn base of 0
     base = 0 if order.earn_choice == STORE else earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
     mileage = MileageTransaction.objects.create(
-        order=order, req_tx_id=done.req_tx_id, state=T.APPROVING,
+        order=order, req_tx_id=done.req_tx_id, state=TransactionState.APPROVING,
         base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,
         earn_base_won=base, original_earn_base_won=base,
         expected_earn_won=earn_amount(base, done.base_rate_x10 + done.add_rate_x10), inflow_token=inflow_token,
         approval_key=action_key(order.number, "approve", done.req_tx_id))
     MileageStateChange.objects.bulk_create([
-        MileageStateChange(transaction=mileage, from_state="", to_state=T.HELD, note="적립/사용 선택"),
-        MileageStateChange(transaction=mileage, from_state=T.HELD, to_state=T.APPROVING, note="승인요청")])
+        MileageStateChange(transaction=mileage, from_state="", to_state=TransactionState.HELD, note="적립/사용 선택"),
+        MileageStateChange(transaction=mileage, from_state=TransactionState.HELD, to_state=TransactionState.APPROVING, note="승인요청")])
     return mileage
 
 
@@ -245,10 +243,10 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
     answer and its record leaves the transaction APPROVING: `orders_abandon_stuck` aborts it at the provider."""
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("mileage_approval_ask calls the provider: it must not run inside a database transaction")
-    if mileage is None or mileage.state != T.APPROVING:
+    if mileage is None or mileage.state != TransactionState.APPROVING:
         with transaction.atomic():
             mileage = _lock(order)
-            _transition(mileage, T.APPROVING, note="승인요청")
+            _transition(mileage, TransactionState.APPROVING, note="승인요청")
     request = payment_request(order, mileage, lines=lines)
     deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS
     try:
@@ -276,7 +274,7 @@ def mileage_approval_record(approval: Approval) -> MileageTransaction:
 def _authorize_failed(order: ShopOrder, code: str) -> None:
     with transaction.atomic():
         mileage = _lock(order)
-        _transition(mileage, T.FAILED, note=f"승인거절 {code}")
+        _transition(mileage, TransactionState.FAILED, note=f"승인거절 {code}")
         _enqueue(mileage, "abort", action_key(order.number, "abort"), {})
 
 
@@ -285,7 +283,7 @@ def mileage_release(*, order: ShopOrder, by=None) -> None:
     release the hold at the provider, after commit."""
     with transaction.atomic():
         mileage = _lock(order)
-        if mileage.state in (T.ABORTED, T.CANCELLED):
+        if mileage.state in (TransactionState.ABORTED, TransactionState.CANCELLED):
             return
         _enqueue(mileage, "abort", action_key(order.number, "abort"), {"by": _uid(by)})
 
@@ -347,20 +345,20 @@ def mileage_auto_cancel(*, order: ShopOrder) -> None:
         transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
         result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소", idempotency_key=action_key(order.number, "auto_cancel"))
     booked = _book_settlement(mileage, event, use_after=0, earn_after=0)
-    _transition(mileage, T.CANCELLED, note="미입금 자동취소", event=event, fields=("returned_won", *booked))
+    _transition(mileage, TransactionState.CANCELLED, note="미입금 자동취소", event=event, fields=("returned_won", *booked))
 
 
 # --- the provider's answers --------------------------------------------------------------------------------------
 
 # kind → the state after the provider said yes (None: the state stays)
 ANSWER_STATES = {
-    "approve": T.APPROVED,
-    "abort": T.ABORTED,
-    "stated": T.STATED,
-    "cancel_stated": T.APPROVED,
-    "cancel": T.CANCELLED,
-    "repayment": T.REPAID,
-    "confirmed": T.CONFIRMED,
+    "approve": TransactionState.APPROVED,
+    "abort": TransactionState.ABORTED,
+    "stated": TransactionState.STATED,
+    "cancel_stated": TransactionState.APPROVED,
+    "cancel": TransactionState.CANCELLED,
+    "repayment": TransactionState.REPAID,
+    "confirmed": TransactionState.CONFIRMED,
     "invoice": None,
 }
 
@@ -388,7 +386,7 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
     answered_use = str(result.raw.get("mileageUseAmount") or "")
     use_after = int(answered_use) if answered_use.isascii() and answered_use.isdigit() else \
         request.get("mileage_use_won")
-    if kind == "abort" and mileage.state in (T.HELD, T.FAILED, T.APPROVING):
+    if kind == "abort" and mileage.state in (TransactionState.HELD, TransactionState.FAILED, TransactionState.APPROVING):
         use_after = 0  # a hold released: nothing was ever booked
     event = MileageEvent.objects.create(
         transaction=mileage, kind=kind, tx_id=tx_id_before, new_tx_id=result.tx_id,

@@ -23,6 +23,7 @@ from .invoice_uploads import (
     invoice_upload_read,
     invoice_upload_record,
     invoice_upload_request_apply,
+    row_errors_text,
 )
 from .models import InvoiceUpload, InvoiceUploadStatus
 from .tables import BulkFailureTable, InvoiceRowTable
@@ -132,7 +133,7 @@ class InvoiceUploadDetailView(OperatorRequiredMixin, View):
                 "upload": upload, "S": InvoiceUploadStatus, "good": upload.total - upload.bad})
         only_bad = bool(upload.bad) and request.GET.get("rows") != "all"
         rows = [row for row in upload.rows if row["errors"]] if only_bad else upload.rows
-        table = InvoiceRowTable(rows)
+        table = InvoiceRowTable([{**row, "errors_text": row_errors_text(row)} for row in rows])
         page = int_or_none(request.GET.get("page", "1"), min_value=1, max_value=MAX_ROWS) or 1
         try:
             table.paginate(page=page, per_page=ROWS_PER_PAGE)

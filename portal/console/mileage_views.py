@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_filters.views import FilterView
@@ -19,7 +18,7 @@ from django_tables2 import SingleTableMixin
 from cms_pages.selectors import live_disclosure
 from core.idempotency import action_key
 from mileage import wire
-from mileage.models import ExclusionReason, MileageSettings
+from mileage.models import MileageSettings
 from mileage.policy import PolicyError
 from mileage.policy.calendar import effective_month, next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
@@ -168,7 +167,8 @@ class ProductExclusionTable(BaseTable):
     price_won = WonColumn(verbose_name=_("판매가"))
     manufacturer = tables.Column(verbose_name=_("제조사"))
     is_displayed = tables.Column(verbose_name=_("진열상태"))
-    state = tables.Column(verbose_name=_("상태"), accessor="mileage_exclusion__reason", default="-", orderable=False)
+    state = tables.TemplateColumn(template_name="console/cells/exclusion_state.html", verbose_name=_("상태"),
+                                  accessor="mileage_exclusion__reason", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Product
@@ -176,10 +176,6 @@ class ProductExclusionTable(BaseTable):
 
     def render_is_displayed(self, value):
         return _("진열함") if value else _("진열안함")
-
-    def render_state(self, value):
-        reason = ExclusionReason(value).label if value in ExclusionReason.values else value
-        return format_html('<span class="excluded">{}</span>', _("예외상품 (%(reason)s)") % {"reason": reason})
 
 
 class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):

@@ -2,7 +2,6 @@
 
 import django_tables2 as tables
 from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django_tables2.paginators import LazyPaginator
 
@@ -11,8 +10,6 @@ from mileage.models import OutboxMessage
 from portal.aftersales.models import Refund
 from portal.orders.models import Order
 from portal.parsing import int_or_none
-
-from .invoice_uploads import row_errors_text
 
 
 class WonColumn(tables.Column):
@@ -86,9 +83,9 @@ class PageSizeMixin:
         return {**super().get_context_data(**kwargs), "page_sizes": self.page_sizes, "per_page": self.page_size()}
 
 
-def status_badge(value: str, label: str) -> str:
+def status_column(verbose_name, template_name: str = "console/cells/status_badge.html") -> tables.TemplateColumn:
     """A status as a coloured badge (static/css/console.css colours each `status-<value>`)."""
-    return format_html('<span class="badge status-badge status-{}">{}</span>', value, label)
+    return tables.TemplateColumn(template_name=template_name, verbose_name=verbose_name, order_by="status")
 
 
 class BaseTable(tables.Table):
@@ -112,8 +109,8 @@ class OrderTable(BaseTable):
         model = Order
         fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
         empty_text = _("조건에 맞는 주문이 없습니다.")
-        # Its columns give the headings and the ordering; the rows (plain values) are written by
-        # portal/console/order_table_html.py: the link to 주문상세정보, the M badge and the status badge.
+        # Its columns give the headings and the ordering; the rows (plain values, portal/console/views.queue_rows)
+        # are written by templates/console/includes/order_table.html.
 
 
 class RefundTable(BaseTable):
@@ -126,11 +123,12 @@ class RefundTable(BaseTable):
     number = tables.Column(verbose_name=_("환불정보"))
     total = WonColumn(verbose_name=_("환불금액"), accessor="cash_won", orderable=False)
     mileage_won = WonColumn(verbose_name=_("네이버 마일리지"))
-    method = tables.Column(verbose_name=_("환불방식"))
+    method = tables.TemplateColumn(template_name="console/cells/refund_method.html", verbose_name=_("환불방식"),
+                                   order_by="method")
     bank = tables.Column(verbose_name=_("환불은행"))
     account_no = tables.Column(verbose_name=_("환불 계좌번호"))
     holder = tables.Column(verbose_name=_("예금주"))
-    status = tables.Column(verbose_name=_("환불상태"))
+    status = status_column(_("환불상태"), "console/cells/refund_status.html")  # with why the money did not move
     reason = tables.Column(verbose_name=_("사유"))
 
     class Meta(BaseTable.Meta):
@@ -142,20 +140,6 @@ class RefundTable(BaseTable):
     def render_total(self, record):
         return f"{record.cash_won - record.shipping_deduction_won + record.store_points_won:,}원"
 
-    def render_method(self, record):
-        if record.status != "before":
-            return record.get_method_display()
-        return format_html('{} <a class="small d-block refund-method-change" href="{}">{}</a>',
-                           record.get_method_display(), reverse("console:refund-method", args=[record.pk]),
-                           _("환불 방식 변경"))
-
-    def render_status(self, record):
-        badge = status_badge(record.status, record.get_status_display())
-        if record.status == "before" and record.payout_error:  # why the money did not move at the last 환불완료
-            return format_html('{}<small class="d-block text-danger payout-error">{}</small>', badge,
-                               record.payout_error)
-        return badge
-
     def render_reason(self, record):
         return record.get_reason_display()
 
@@ -165,6 +149,7 @@ class OutboxTable(BaseTable):
     created_at = tables.DateTimeColumn(verbose_name=_("요청 시각"), format=MINUTE)
     next_attempt_at = tables.DateTimeColumn(verbose_name=_("다음 시도"), format=MINUTE)
     last_error = tables.Column(verbose_name=_("마지막 오류"), default="")
+    status = status_column(_("상태"))
     retry = tables.TemplateColumn(template_name="console/outbox_retry.html", verbose_name="", orderable=False)
 
     class Meta(BaseTable.Meta):
@@ -174,47 +159,31 @@ class OutboxTable(BaseTable):
     def render_kind(self, record):
         return record.get_kind_display()
 
-    def render_status(self, record):
-        return status_badge(record.status, record.get_status_display())
-
 
 class InvoiceRowTable(BaseTable):
     """송장 일괄등록's preview: each row of the file as read, with its result."""
 
     row = tables.Column(verbose_name=_("행"), attrs={"td": {"class": "won"}, "th": {"class": "won"}})
-    number = tables.Column(verbose_name=_("주문번호"))
+    number = tables.TemplateColumn(template_name="console/cells/invoice_order.html", verbose_name=_("주문번호"))
     carrier_raw = tables.Column(verbose_name=_("택배사"))
     invoice_no = tables.Column(verbose_name=_("송장번호"))
-    result = tables.Column(verbose_name=_("결과"), empty_values=())
+    result = tables.TemplateColumn(template_name="console/cells/invoice_result.html", verbose_name=_("결과"))
 
     class Meta(BaseTable.Meta):
         orderable = False
         empty_text = _("표시할 행이 없습니다.")
         row_attrs = {"class": lambda record: "table-danger" if record["errors"] else ""}
 
-    def render_number(self, value, record):
-        if record.get("order_id") and not record["errors"]:
-            return format_html('<a href="{}">{}</a>', reverse("console:order", args=[value]), value)
-        return value
-
-    def render_result(self, record):
-        if record["errors"]:
-            return format_html('<span class="text-danger">{}</span>', row_errors_text(record))
-        return format_html('<span class="badge text-bg-success">{}</span>', _("정상"))
 
 
 class BulkFailureTable(BaseTable):
     """The orders a bulk action or an upload could not move, each with the reason."""
 
-    number = tables.Column(verbose_name=_("주문번호"))
+    number = tables.TemplateColumn(template_name="console/cells/order_link.html",  # "#id": an id naming no order
+                                   verbose_name=_("주문번호"))
     status = tables.Column(verbose_name=_("처리상태"))
     reason = tables.Column(verbose_name=_("사유"))
 
     class Meta(BaseTable.Meta):
         orderable = False
         empty_text = _("실패한 주문이 없습니다.")
-
-    def render_number(self, value):
-        if value.startswith("#"):  # an id that names no order
-            return value
-        return format_html('<a href="{}">{}</a>', reverse("console:order", args=[value]), value)

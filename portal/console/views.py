@@ -2,15 +2,15 @@
 
 import hashlib
 import itertools
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
-from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.html import escape
+from django.urls import get_script_prefix, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -18,6 +18,9 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
+from django_tables2.paginators import LazyPaginator
+from django_tables2.templatetags.django_tables2 import table_page_range
+from django_tables2.utils import AttributeDict
 from wagtail.models import Revision
 
 from core.dates import ymd_hms
@@ -25,8 +28,8 @@ from mileage.models import OperatorNotice
 from portal.aftersales import fulfilment
 from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
-from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
-from portal.orders.models import Order, OrderStatus
+from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus
+from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
 from portal.privacy import masked_name
@@ -37,9 +40,7 @@ from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
-from .frame import console_response
 from .models import ReceiptBatch, ReceiptBatchStatus
-from .order_table_html import order_table_html, plain_order_table_html
 from .payment_views import payment_cancel_context
 from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
@@ -56,6 +57,12 @@ TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payab
 
 
 class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
+    """주문조회: the search (cached form), the total, the bulk actions and the page of orders.
+
+    The rows are read as plain values (`TABLE_FIELDS`, no model instance per order) and written by
+    console/includes/order_table.html; the OrderTable gives the headings and the sorting. The queue as it opens (no
+    filter, no sort) is paged without building the filter form or the Table."""
+
     template_name = "console/order_list.html"
     table_class = OrderTable
     filterset_class = OrderFilter
@@ -66,17 +73,16 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
     def get(self, request, *args, **kwargs):
         if any(request.GET.get(name) for name in self.filterset_class.base_filters):
             return super().get(request, *args, **kwargs)
-        # No filter given (the queue as it opens): every order, without building and validating the filter form
-        # (its HTML comes from the cache; filter_form_html builds the form on a miss).
         self.filterset = None
         self.object_list = self.get_queryset()
         if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
-            # and unsorted: its page without a django-tables2 Table (the same markup, from order_table_html.py)
             page_number, per_page = self.bound_page(), self.kept_page_size()
-            table_html, page = plain_order_table_html(self.table_class, self.get_table_data(), request,
-                                                      per_page=per_page, page_number=page_number)
-            return self.render_to_response({"filter_form_html": self.filter_form_html(None),
-                                            "table_html": table_html, "page": page, "notices": self.open_notices()})
+            paginator = LazyPaginator(self.get_table_data(), per_page)
+            try:
+                page = paginator.page(page_number)
+            except EmptyPage:
+                page = paginator.page(paginator.num_pages)
+            return self.render_to_response(self.queue_context(None, page, paginator, page.object_list))
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
@@ -86,11 +92,28 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["filter_form_html"] = self.filter_form_html(context["filter"])
-        context["table_html"] = order_table_html(context["table"], self.request)
-        context["page"] = context["table"].page
-        context["notices"] = self.open_notices()
+        table = context["table"]
+        records = [row.record for row in (table.page.object_list if table.page else table.rows)]
+        context.update(self.queue_context(table, table.page, table.paginator, records))
         return context
+
+    def queue_context(self, table, page, paginator, records) -> dict:
+        """What console/order_list.html shows besides the frame: rows, headings, pagination, total, search form."""
+        spec = _QueueSpec.of(self.table_class)
+        total = self.order_total(page)
+        query = self.request.GET.copy()
+        query.pop("export", None)
+        return {
+            "filter_form_html": self.filter_form_html(getattr(self, "filterset", None)),
+            "notices": self.open_notices(), "rows": queue_rows(records), "headings": spec.headings_for(self.request,
+                                                                                                        table),
+            "table_attrs": spec.attrs, "column_count": spec.columns + 1, "empty_text": spec.empty_text,
+            "detail_prefix": spec.detail_prefix, "mileage_title": _("네이버 마일리지"),
+            "page": page, "paginator": paginator,
+            "page_range": table_page_range(page, paginator) if page and paginator.num_pages > 1 else (),
+            "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
+            "bulk_query": query.urlencode(),
+        }
 
     @staticmethod
     def open_notices():
@@ -116,14 +139,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         if export in ("csv", "xlsx"):
             rows = self.object_list.order_by("-placed_at")[:100_000]
             return export_orders(rows, export)
-        notices = "".join(f'<div class="alert alert-danger py-2 messages" role="alert"><span class="error">'
-                          f'{escape(notice.text)}</span></div>' for notice in context["notices"])
-        title, legend = escape(_("주문조회/취소/교환")), escape(_("네이버 마일리지를 사용한 주문"))  # outside the
-        # f-string, where makemessages finds them
-        content = (f'<h1>{title}</h1>\n{notices}\n{context["filter_form_html"]}\n'
-                   '<p class="small text-body-secondary mb-2"><span class="mileage-legend" aria-hidden="true">M</span> '
-                   f'{legend}</p>\n{self.bulk_form(context["table_html"], context["page"])}\n')
-        return console_response(self.request, self.template_name, content)
+        return super().render_to_response(context, **kwargs)
 
     def order_total(self, page) -> int:
         """The orders the search matched: read off its first page when that is the only one, else counted up to
@@ -133,28 +149,63 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
             return len(page.object_list)
         return self.object_list.order_by()[:ORDER_COUNT_CAP + 1].count()
 
-    def bulk_form(self, table_html, page) -> str:
-        """The table inside the form of the bulk actions: the total the search matched, the checked orders'
-        입금확인, 배송처리 (to 송장 일괄등록) and 구매확정 (posted to OrderBulkView with the search, to come back to)."""
-        total = self.order_total(page)
-        query = self.request.GET.copy()
-        query.pop("export", None)
-        buttons = "".join(
-            f'<button type="submit" name="action" value="{action}" class="btn btn-sm btn-dark" id="bulk-{action}">'
-            f'{escape(label)}</button>'
-            for action, label in (("confirm_deposit", _("입금확인")), ("ship", _("배송처리")),
-                                  ("confirm_purchase", _("구매확정"))))
-        count = escape(_("총 %(count)s건") % {"count": f"{total:,}"} if total <= ORDER_COUNT_CAP
-                       else _("총 %(count)s건 이상") % {"count": f"{ORDER_COUNT_CAP:,}"})
-        selected, uploads = escape(_("선택한 주문")), escape(_("송장 일괄등록"))
-        return (f'<form method="post" action="{escape(reverse("console:orders-bulk"))}" id="bulk-form">'
-                f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(get_token(self.request))}">'
-                f'<input type="hidden" name="query" value="{escape(query.urlencode())}">'
-                '<div class="d-flex flex-wrap gap-2 align-items-center mb-2 bulk-bar">'
-                f'<strong id="order-count">{count}</strong><span class="vr mx-1"></span>'
-                f'<span class="small">{selected}</span>{buttons}'
-                f'<a class="btn btn-sm btn-outline-dark" href="{escape(reverse("console:invoices"))}">{uploads}</a>'
-                f'</div>{table_html}</form>')
+
+class _QueueSpec:
+    """What the order queue's table needs of the OrderTable, per language: its attributes, its columns' headings
+    (text, attributes, whether sortable and the sort they ask for), its empty text and the detail link's prefix."""
+
+    _cache: dict[tuple[str, str, str], "_QueueSpec"] = {}
+
+    def __init__(self, table):
+        attrs = dict(table.attrs)
+        attrs["class"] = " ".join(dict.fromkeys(["table", *attrs.get("class", "").split()]))
+        self.attrs = AttributeDict(attrs).as_html()
+        self.columns, self.empty_text = len(table.columns), table.empty_text
+        self.sort_field = table.prefixed_order_by_field
+        self.headings = [(str(column.header), column.attrs["th"].as_html(),
+                          column.order_by_alias.next if column.orderable else None) for column in table.columns]
+        self.detail_prefix = reverse("console:order", args=["0"]).removesuffix("0/")
+
+    @classmethod
+    def of(cls, table_class) -> "_QueueSpec":
+        key = (table_class.__qualname__, get_language() or "", get_script_prefix())
+        found = cls._cache.get(key)
+        if found is None:
+            found = cls._cache[key] = cls(table_class([]))  # two threads may both build it: the same value
+        return found
+
+    def headings_for(self, request, table) -> list[dict]:
+        """The headings with their sort links, keeping the rest of the query (the sort parameter last). A sorted
+        table's columns know their next sort themselves."""
+        rest = [(k, v) for k, values in request.GET.lists() if k != self.sort_field for v in values]
+        headings = []
+        columns = list(table.columns) if table is not None else [None] * len(self.headings)
+        for (header, attrs, next_sort), column in zip(self.headings, columns, strict=True):
+            if column is not None:
+                next_sort = column.order_by_alias.next if column.orderable else None
+            link = "?" + urlencode([*rest, (self.sort_field, next_sort)]) if next_sort is not None else None
+            headings.append({"header": header, "attrs": attrs, "link": link})
+        return headings
+
+
+def queue_rows(records) -> list[dict]:
+    """The queue's rows as the template writes them: business time, the buyer masked, figures grouped, labels in the
+    active language."""
+    statuses, methods = dict(OrderStatus.choices), dict(PaymentMethod.choices)
+    kinds = dict(BuyerRequestKind.choices)
+    rows = []
+    for o in records:
+        kind = o.get("buyer_request") or ""
+        rows.append({
+            "id": o["id"], "number": o["number"], "status": o["status"], "buyer_request": kind,
+            "uses_mileage": o["uses_mileage"], "placed": ymd_hms(o["placed_at"]),
+            "orderer": masked_name(o["orderer_name"]), "goods": f"{o['goods_won']:,}원",
+            "payable": f"{o['payable_won']:,}원", "method": methods.get(o["payment_method"], o["payment_method"]),
+            "status_label": statuses.get(o["status"], o["status"]),
+            "request_label": _("%(kind)s 신청") % {"kind": kinds[kind]} if kind in kinds else "",
+            "select_label": _("%(number)s 선택") % {"number": o["number"]},
+        })
+    return rows
 
 
 def _export_rows(orders):

@@ -6,6 +6,7 @@ Demo passwords exist only here, never in the settings.
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Group, Permission, User
 from django.db import transaction
+from django.template.loader import render_to_string
 from wagtail.models import GroupPagePermission, Locale, Page, Site
 
 from cms_pages.models import (
@@ -33,6 +34,11 @@ DEMO_LOGINS = [
     ("editor", "editor1234!", EDITORS_GROUP),
     ("hong", "hong1234!", "member buyer 홍길동"),
 ]
+
+
+def rich_text(name: str) -> str:
+    """The demo's rich text, written as templates/demo/<name>.html (the editors' own words once they edit it)."""
+    return render_to_string(f"demo/{name}.html").strip()
 
 
 def _user(username: str, password: str, **extra) -> User:
@@ -86,8 +92,7 @@ def _home() -> HomePage:
         home = root.add_child(instance=HomePage(
             title="마일리지 샵",
             slug="home",
-            intro="<p>네이버 마일리지 가맹점입니다. 구매할 때 네이버 마일리지를 적립하고, 가진 마일리지를 "
-                  "500원부터 사용할 수 있습니다.</p>",
+            intro=rich_text("home_intro"),
         ))
         home.save_revision().publish()
     Site.objects.update_or_create(is_default_site=True, defaults={
@@ -95,33 +100,34 @@ def _home() -> HomePage:
     return home
 
 
-OVERVIEW_BODY = [
-    ("hero", {"heading": "네이버 마일리지", "text": "NAVER 마일리지는 네이버 아이디 하나로 가맹점 어디서나 편리하게 "
-                                                   "적립 및 사용할 수 있는 통합 적립금입니다."}),
-    ("paragraph", "<h2>서비스 장점</h2><p>네이버 마일리지 가맹점을 하시면 이런 점이 좋아요!</p>"),
-    ("benefits", [
-        {"number": "01", "title": "고객유입 증대",
-         "text": "국내 최대 포털 네이버의 회원이 고객으로 확보됩니다. 네이버 키워드 광고 및 지식쇼핑에 아이콘이 노출되어 "
-                 "더 많은 고객의 사이트 방문을 유도합니다."},
-        {"number": "02", "title": "매출증대 효과",
-         "text": "고객이 선호하는 네이버 마일리지를 적립받고, 편리하게 사용할 수 있어 매출증대에 도움을 드립니다. "
-                 "네이버 키워드 광고 및 지식쇼핑을 통한 유입 시 네이버에서 추가 적립금을 쌓아 줍니다."},
-        {"number": "03", "title": "마케팅수단 제공", "text": "네이버 내 다양한 노출 기회 및 마케팅 수단을 제공해 드립니다."},
-    ]),
-    ("paragraph", "<h2>가맹점 가입절차</h2>"),
-    ("steps", [
-        {"title": "가입신청", "text": "네이버 마일리지 가맹점 가입 페이지에서 가입항목을 입력합니다."},
-        {"title": "네이버 심사", "text": "심사가 완료되면 인증키 2개(가맹점 API ID, 해쉬키)가 발급됩니다."},
-        {"title": "노출설정 및 셋팅", "text": "발급받은 인증키를 운영자 화면의 노출설정 및 셋팅에 입력합니다."},
-        {"title": "예외상품설정", "text": "상품권/금 등 적립 제외 상품을 예외상품으로 설정합니다."},
-    ]),
-    ("paragraph", "<h2>서비스 이용방법</h2>"),
-    ("steps", [
-        {"title": "적립률 확인", "text": "상품상세페이지에서 네이버 마일리지 적립률을 확인합니다."},
-        {"title": "적립/사용", "text": "주문서 작성 페이지에서 \"적립/사용\" 버튼을 눌러 네이버 아이디로 로그인합니다."},
-        {"title": "결제", "text": "사용할 금액을 입력하고 결제를 마치면 적립이 예정됩니다."},
-    ]),
-]
+def overview_body() -> list:
+    return [
+        ("hero", {"heading": "네이버 마일리지", "text": "NAVER 마일리지는 네이버 아이디 하나로 가맹점 어디서나 편리하게 "
+                                                       "적립 및 사용할 수 있는 통합 적립금입니다."}),
+        ("paragraph", rich_text("overview_benefits")),
+        ("benefits", [
+            {"number": "01", "title": "고객유입 증대",
+             "text": "국내 최대 포털 네이버의 회원이 고객으로 확보됩니다. 네이버 키워드 광고 및 지식쇼핑에 아이콘이 노출되어 "
+                     "더 많은 고객의 사이트 방문을 유도합니다."},
+            {"number": "02", "title": "매출증대 효과",
+             "text": "고객이 선호하는 네이버 마일리지를 적립받고, 편리하게 사용할 수 있어 매출증대에 도움을 드립니다. "
+                     "네이버 키워드 광고 및 지식쇼핑을 통한 유입 시 네이버에서 추가 적립금을 쌓아 줍니다."},
+            {"number": "03", "title": "마케팅수단 제공", "text": "네이버 내 다양한 노출 기회 및 마케팅 수단을 제공해 드립니다."},
+        ]),
+        ("paragraph", rich_text("overview_joining")),
+        ("steps", [
+            {"title": "가입신청", "text": "네이버 마일리지 가맹점 가입 페이지에서 가입항목을 입력합니다."},
+            {"title": "네이버 심사", "text": "심사가 완료되면 인증키 2개(가맹점 API ID, 해쉬키)가 발급됩니다."},
+            {"title": "노출설정 및 셋팅", "text": "발급받은 인증키를 운영자 화면의 노출설정 및 셋팅에 입력합니다."},
+            {"title": "예외상품설정", "text": "상품권/금 등 적립 제외 상품을 예외상품으로 설정합니다."},
+        ]),
+        ("paragraph", rich_text("overview_using")),
+        ("steps", [
+            {"title": "적립률 확인", "text": "상품상세페이지에서 네이버 마일리지 적립률을 확인합니다."},
+            {"title": "적립/사용", "text": "주문서 작성 페이지에서 \"적립/사용\" 버튼을 눌러 네이버 아이디로 로그인합니다."},
+            {"title": "결제", "text": "사용할 금액을 입력하고 결제를 마치면 적립이 예정됩니다."},
+        ]),
+    ]
 
 
 def _child(parent, model, slug: str, **fields):
@@ -134,25 +140,21 @@ def _child(parent, model, slug: str, **fields):
 
 
 def _pages(home: HomePage) -> None:
-    _child(home, ServiceOverviewPage, "service", title="서비스 소개", show_in_menus=True, body=OVERVIEW_BODY)
+    _child(home, ServiceOverviewPage, "service", title="서비스 소개", show_in_menus=True, body=overview_body())
     _child(home, EarnBaseDisclosurePage, "earn-base", title="네이버 마일리지 적립 기준 안내", show_in_menus=True,
-           intro="<p>이 쇼핑몰에서 네이버 마일리지가 어떤 금액을 기준으로 적립되는지 알려 드립니다. "
-                 "아래 기준은 쇼핑몰 설정에 따라 자동으로 표시됩니다.</p>")
+           intro=rich_text("earn_base_intro"))
     _child(home, ExchangePolicyPage, "exchange-policy", title="교환 정책 안내", show_in_menus=True,
-           intro="<p>상품을 교환하실 때 네이버 마일리지 적립 기준이 달라질 수 있어 미리 알려 드립니다. "
-                 "소비자와의 분쟁을 줄이기 위해 교환 전에 꼭 확인해 주세요.</p>")
+           intro=rich_text("exchange_policy_intro"))
     help_index = _child(home, HelpIndexPage, "help", title="도움말", show_in_menus=True,
-                        intro="<p>네이버 마일리지 이용에 대해 자주 묻는 질문입니다.</p>")
+                        intro=rich_text("help_intro"))
     _child(help_index, HelpPage, "how-to-use", title="네이버 마일리지는 어떻게 사용하나요?",
            summary="주문서의 적립/사용 버튼으로 적립과 사용을 함께 합니다.",
            body=[("faq", {"question": "어디서 사용하나요?",
-                          "answer": "<p>주문서 작성 페이지의 \"네이버 마일리지 적립 및 사용\"에서 "
-                                    "적립/사용 버튼을 누르고 네이버 아이디로 로그인하세요.</p>"})])
+                          "answer": rich_text("faq_how_to_use")})])
     _child(help_index, HelpPage, "cancel-and-return", title="주문을 취소하거나 반품하면 어떻게 되나요?",
            summary="적립은 취소되고, 사용한 마일리지는 돌려 드립니다.",
            body=[("faq", {"question": "취소/반품 시 마일리지는?",
-                          "answer": "<p>주문한 상품을 취소하거나 반품할 경우 적립은 취소되며, 사용금액은 환불처리 "
-                                    "됩니다. 결제완료 후 취소는 환불완료 처리 시점에 돌려 드립니다.</p>"})])
+                          "answer": rich_text("faq_cancel_and_return")})])
 
 
 @transaction.atomic

@@ -28,19 +28,18 @@ class OrderStatus(models.TextChoices):
     PAYMENT_FAILED = "payment_failed", _("결제실패")  # not placed: the card or the mileage approval was refused
 
 
-S = OrderStatus
 ORDER_TRANSITIONS: dict[str, set[str]] = {
-    S.PLACING: {S.AWAITING_DEPOSIT, S.PAID, S.PAYMENT_FAILED},
-    S.AWAITING_DEPOSIT: {S.PAID, S.CANCELLED, S.PAYMENT_FAILED},
-    S.PAID: {S.AWAITING_DEPOSIT, S.SHIPPED, S.CANCELLED},
-    S.SHIPPED: {S.DELIVERED},
-    S.DELIVERED: {S.CONFIRMED, S.RETURN_REQUESTED},
-    S.RETURN_REQUESTED: {S.RETURNING, S.DELIVERED},
-    S.RETURNING: {S.RETURNED},
-    S.RETURNED: {S.DELIVERED},
-    S.CONFIRMED: set(),
-    S.CANCELLED: set(),
-    S.PAYMENT_FAILED: set(),
+    OrderStatus.PLACING: {OrderStatus.AWAITING_DEPOSIT, OrderStatus.PAID, OrderStatus.PAYMENT_FAILED},
+    OrderStatus.AWAITING_DEPOSIT: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED},
+    OrderStatus.PAID: {OrderStatus.AWAITING_DEPOSIT, OrderStatus.SHIPPED, OrderStatus.CANCELLED},
+    OrderStatus.SHIPPED: {OrderStatus.DELIVERED},
+    OrderStatus.DELIVERED: {OrderStatus.CONFIRMED, OrderStatus.RETURN_REQUESTED},
+    OrderStatus.RETURN_REQUESTED: {OrderStatus.RETURNING, OrderStatus.DELIVERED},
+    OrderStatus.RETURNING: {OrderStatus.RETURNED},
+    OrderStatus.RETURNED: {OrderStatus.DELIVERED},
+    OrderStatus.CONFIRMED: set(),
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.PAYMENT_FAILED: set(),
 }
 
 

@@ -61,7 +61,7 @@ def test_approval_is_synchronous_and_lands_in_the_ledger(portal, merchant):
     assert not OutboxMessage.objects.filter(order=order).exists()
     assert portal.balance(buyer)["available"] == 15_000
     states = list(mileage.state_changes.values_list("from_state", "to_state"))
-    assert states == [("", "selected"), ("selected", "approving"), ("approving", "approved")]
+    assert states == [("", "held"), ("held", "approving"), ("approving", "approved")]
 
 
 def test_approval_is_refused_inside_a_database_transaction(portal, merchant):

@@ -1,4 +1,4 @@
-"""주문조회's frame (menu, top bar, breadcrumb) is rendered once and reused: what each request must still get its own."""
+"""주문조회 as each operator and each request sees it: their own name, path, CSRF tokens and messages around the queue."""
 
 import re
 

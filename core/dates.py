@@ -6,9 +6,9 @@ whatever the server's clock; `core.templatetags.dates` gives templates the same 
 from datetime import date, datetime
 
 from django.utils import timezone
-from django.utils.formats import date_format
 
-DAY, MINUTE, SECOND = "Y-m-d", "Y-m-d H:i", "Y-m-d H:i:s"
+DAY, MINUTE, SECOND = "Y-m-d", "Y-m-d H:i", "Y-m-d H:i:s"  # Django's date format (django-tables2's columns)
+_STRFTIME = {DAY: "%Y-%m-%d", MINUTE: "%Y-%m-%d %H:%M", SECOND: "%Y-%m-%d %H:%M:%S"}  # the same, digits only
 
 
 def _written(value: date | datetime | None, pattern: str) -> str:
@@ -16,7 +16,7 @@ def _written(value: date | datetime | None, pattern: str) -> str:
         return ""
     if isinstance(value, datetime) and timezone.is_aware(value):
         value = timezone.localtime(value, timezone.get_default_timezone())
-    return date_format(value, pattern)
+    return value.strftime(_STRFTIME[pattern])
 
 
 def ymd(value: date | datetime | None) -> str:

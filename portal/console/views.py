@@ -2,6 +2,8 @@
 
 import hashlib
 import itertools
+from dataclasses import dataclass
+from typing import ClassVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -9,6 +11,7 @@ from django.core.cache import cache
 from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
 from django.utils.safestring import mark_safe
@@ -103,15 +106,15 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         total = self.order_total(page)
         query = self.request.GET.copy()
         query.pop("export", None)
+        table_html = engines["jinja2"].get_template("console/order_table.html").render({
+            "rows": queue_rows(records), "headings": spec.headings_for(self.request, table),
+            "table_attrs": spec.attrs, "column_count": spec.columns + 1, "empty_text": spec.empty_text,
+            "detail_prefix": spec.detail_prefix, "labels": QueueWords.now().labels,
+            "pages": queue_pages(self.request, page, paginator)})
         return {
             "filter_form_html": self.filter_form_html(getattr(self, "filterset", None)),
-            "notices": self.open_notices(), "rows": queue_rows(records), "headings": spec.headings_for(self.request,
-                                                                                                        table),
-            "table_attrs": spec.attrs, "column_count": spec.columns + 1, "empty_text": spec.empty_text,
-            "detail_prefix": spec.detail_prefix, "mileage_title": _("네이버 마일리지"),
-            "page": page, "paginator": paginator,
-            "page_range": table_page_range(page, paginator) if page and paginator.num_pages > 1 else (),
-            "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
+            "notices": self.open_notices(), "table_html": mark_safe(table_html),  # autoescaped by Jinja2
+            "page": page, "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
             "bulk_query": query.urlencode(),
         }
 
@@ -188,24 +191,90 @@ class _QueueSpec:
         return headings
 
 
-def queue_rows(records) -> list[dict]:
+@dataclass(slots=True)
+class QueueRow:
+    """One order of the queue as the template writes it (attributes, which Jinja2 reads first)."""
+
+    id: int
+    number: str
+    status: str
+    buyer_request: str
+    uses_mileage: bool
+    placed: str
+    orderer: str
+    goods: str
+    payable: str
+    method: str
+    status_label: str
+    request_label: str
+    select_label: str
+
+
+@dataclass(frozen=True)
+class QueueWords:
+    """The queue's labels in one language, translated once per process."""
+
+    statuses: dict
+    methods: dict
+    requests: dict
+    select: str
+    labels: dict
+
+    _by_language: ClassVar[dict[str, "QueueWords"]] = {}
+
+    @classmethod
+    def now(cls) -> "QueueWords":
+        language = get_language() or ""
+        found = cls._by_language.get(language)
+        if found is None:  # a handful of languages: two threads may both build it, the same value
+            found = cls._by_language[language] = cls(
+                statuses={value: str(label) for value, label in OrderStatus.choices},
+                methods={value: str(label) for value, label in PaymentMethod.choices},
+                requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
+                select=_("%(number)s 선택"),
+                labels={"select_all": _("이 페이지의 주문 전체 선택"), "mileage": _("네이버 마일리지"),
+                        "pages": _("페이지 이동"), "previous": _("이전"), "next": _("다음")})
+        return found
+
+
+def queue_rows(records) -> list[QueueRow]:
     """The queue's rows as the template writes them: business time, the buyer masked, figures grouped, labels in the
     active language."""
-    statuses, methods = dict(OrderStatus.choices), dict(PaymentMethod.choices)
-    kinds = dict(BuyerRequestKind.choices)
+    words = QueueWords.now()
+    statuses, methods, requests, select = words.statuses, words.methods, words.requests, words.select
     rows = []
     for o in records:
-        kind = o.get("buyer_request") or ""
-        rows.append({
-            "id": o["id"], "number": o["number"], "status": o["status"], "buyer_request": kind,
-            "uses_mileage": o["uses_mileage"], "placed": ymd_hms(o["placed_at"]),
-            "orderer": masked_name(o["orderer_name"]), "goods": f"{o['goods_won']:,}원",
-            "payable": f"{o['payable_won']:,}원", "method": methods.get(o["payment_method"], o["payment_method"]),
-            "status_label": statuses.get(o["status"], o["status"]),
-            "request_label": _("%(kind)s 신청") % {"kind": kinds[kind]} if kind in kinds else "",
-            "select_label": _("%(number)s 선택") % {"number": o["number"]},
-        })
+        kind, number, status, method = o.get("buyer_request") or "", o["number"], o["status"], o["payment_method"]
+        rows.append(QueueRow(
+            id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
+            placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=f"{o['goods_won']:,}원",
+            payable=f"{o['payable_won']:,}원", method=methods.get(method, method),
+            status_label=statuses.get(status, status), request_label=requests.get(kind, ""),
+            select_label=select % {"number": number}))
     return rows
+
+
+def queue_pages(request, page, paginator) -> list[dict]:
+    """The pagination's items (이전, the page numbers with … gaps, 다음), each link keeping the rest of the query as
+    `{% querystring page=n %}` does."""
+    if not page or paginator.num_pages <= 1:
+        return []
+
+    def link(number) -> str:
+        query = request.GET.copy()
+        query["page"] = number
+        return "?" + query.urlencode()
+
+    items = [{"kind": "previous", "link": link(page.previous_page_number()) if page.has_previous() else None}]
+    for number in table_page_range(page, paginator):
+        if number == "...":
+            items.append({"kind": "gap"})
+        elif number == page.number:
+            items.append({"kind": "current", "number": number})
+        else:
+            items.append({"kind": "page", "number": number, "link": link(number)})
+    items.append({"kind": "next", "link": link(page.next_page_number()) if page.has_next() else None})
+    return items
 
 
 def _export_rows(orders):

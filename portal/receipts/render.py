@@ -51,7 +51,7 @@ def receipt_version(order, context: dict | None = None) -> str:
     """A fingerprint of everything the receipt shows: a changed order renders anew, an unchanged one is reused."""
     context = context or _receipt_context(order)
     mileage = context["mileage"]
-    parts = [order.number, order.status, order.goods_won, order.discount_won, order.shipping_won,
+    parts = [order.number, order.placed_at.isoformat(), order.status, order.goods_won, order.discount_won, order.shipping_won,
              order.store_points_won, order.mileage_use_won, order.payable_won,
              *[(line.pk, line.quantity, line.returned_quantity) for line in context["lines"]],
              *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),

@@ -1,5 +1,8 @@
 """Test settings: tasks run at once in-process, fast password hashing, mail kept in memory."""
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import DATABASES
 
@@ -15,3 +18,8 @@ STORAGES = {
 MILEAGE_CONNECT_TIMEOUT = 2.0
 MILEAGE_READ_TIMEOUT = 5.0
 SERVE_MEDIA = True  # the browser tests show product pictures from MEDIA_ROOT
+# Each test process (each pytest-xdist worker among them) keeps its receipts and uploads apart from the others and
+# from `make run`'s var/: the same order number in two test databases never shares a cached file.
+_TEST_FILES = Path(tempfile.mkdtemp(prefix="portal-test-"))
+MEDIA_ROOT = _TEST_FILES / "media"
+RECEIPTS_ROOT = _TEST_FILES / "private" / "receipts"

@@ -52,13 +52,17 @@ lint: venv
 	$(PY) manage.py makemigrations --check --dry-run -v0
 	$(SANDBOX) makemigrations sandbox --check --dry-run -v0
 
+# The suite on every core (pytest-xdist: each worker its own test database, sandbox process and files); JOBS=0 runs
+# it in one process.
+JOBS ?= auto
+XDIST = -n $(JOBS)
 pytest-sqlite: venv messages
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 # Runs when PostgreSQL answers at PG_URL; REQUIRE_POSTGRES=1 makes its absence a failure.
 pytest-postgres: venv messages
 	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
-		DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" $(PY) -m pytest -q; \
+		DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" $(PY) -m pytest -q $(XDIST); \
 	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
 		echo "PostgreSQL does not answer at $(PG_URL) and REQUIRE_POSTGRES=1"; exit 1; \
 	else \

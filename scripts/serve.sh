@@ -5,8 +5,15 @@
 #
 # Environment: DATABASE_URL, DJANGO_SECRET_KEY, MILEAGE_API_BASE, MILEAGE_SERVICE_BASE (required), REDIS_URL
 # (several nodes), MILEAGE_API_ID / MILEAGE_HASH_KEY, DJANGO_ALLOWED_HOSTS, the HTTPS switches of
-# portal/settings/production.py; PORTAL_BIND (127.0.0.1), PORTAL_PORT (8000), WEB_CONCURRENCY (2 gunicorn
-# processes), GUNICORN_THREADS (4), WORKERS (2), SANDBOX (0), SANDBOX_PORT (8001), SANDBOX_DATABASE_URL.
+# portal/settings/production.py; PORTAL_BIND (127.0.0.1), PORTAL_PORT (8000), WEB_CONCURRENCY (gunicorn processes:
+# one per core), GUNICORN_THREADS (from the provider's distance, below), WORKERS (2), SANDBOX (0), SANDBOX_PORT (8001),
+# SANDBOX_DATABASE_URL.
+#
+# Threads per process: a placement holds its thread while it waits on the provider (one approval, sometimes an
+# abort), so a process keeps its core busy only with enough threads to cover the wait. With PROVIDER_LATENCY_MS (100:
+# the provider across the internet) per call, PROVIDER_CALLS (2) calls per request in the worst case and PORTAL_CPU_MS
+# (14: the portal's own CPU per placement, bench/README.md) the threads are ceil((calls × latency + cpu) / cpu),
+# at least 4 and at most 64; GUNICORN_THREADS overrides it.
 set -euo pipefail
 PY=.venv/bin/python
 export DJANGO_SETTINGS_MODULE=portal.settings.production
@@ -14,6 +21,13 @@ PORTAL_BIND=${PORTAL_BIND:-127.0.0.1}
 PORTAL_PORT=${PORTAL_PORT:-8000}
 SANDBOX_PORT=${SANDBOX_PORT:-8001}
 WORKERS=${WORKERS:-2}
+PROVIDER_LATENCY_MS=${PROVIDER_LATENCY_MS:-100}
+PROVIDER_CALLS=${PROVIDER_CALLS:-2}
+PORTAL_CPU_MS=${PORTAL_CPU_MS:-14}
+threads=$(( (PROVIDER_CALLS * PROVIDER_LATENCY_MS + 2 * PORTAL_CPU_MS - 1) / PORTAL_CPU_MS ))
+threads=$(( threads < 4 ? 4 : (threads > 64 ? 64 : threads) ))
+GUNICORN_THREADS=${GUNICORN_THREADS:-$threads}
+WEB_CONCURRENCY=${WEB_CONCURRENCY:-$(nproc 2>/dev/null || echo 2)}
 LOG=${LOG_DIR:-var/log}
 mkdir -p "$LOG"
 
@@ -41,8 +55,8 @@ for n in $(seq 1 "$WORKERS"); do
   $PY manage.py db_worker --interval 1 >"$LOG/worker-$n.log" 2>&1 & pids+=($!)
 done
 $PY manage.py outbox_scheduler >"$LOG/scheduler.log" 2>&1 & pids+=($!)
-.venv/bin/gunicorn portal.wsgi --bind "${PORTAL_BIND}:${PORTAL_PORT}" --workers "${WEB_CONCURRENCY:-2}" \
-  --threads "${GUNICORN_THREADS:-4}" --graceful-timeout 20 --access-logfile "$LOG/portal-access.log" \
+.venv/bin/gunicorn portal.wsgi --bind "${PORTAL_BIND}:${PORTAL_PORT}" --workers "${WEB_CONCURRENCY}" \
+  --threads "${GUNICORN_THREADS}" --graceful-timeout 20 --access-logfile "$LOG/portal-access.log" \
   >"$LOG/portal.log" 2>&1 & pids+=($!)
 
 for _ in $(seq 1 60); do

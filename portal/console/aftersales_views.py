@@ -23,7 +23,7 @@ from portal.aftersales.refunds import RefundNotPaid, refund_change_method, refun
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import exchange_quote, refund_limits
 from portal.catalog.models import Product
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import Order
 from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
 
@@ -61,7 +61,7 @@ class CancelView(OperatorRequiredMixin, View):
         return self.render(request, order, form)
 
     def render(self, request, order, form, status=200):
-        template = "console/cancel_before.html" if order.status == OrderStatus.AWAITING_DEPOSIT \
+        template = "console/cancel_before.html" if Order.transitions.opens("cancel_before_payment", order.status) \
             else "console/cancel_after.html"
         return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
                                           "mileage": mileage_for_order(order), "open_request": open_request(order)},
@@ -69,7 +69,7 @@ class CancelView(OperatorRequiredMixin, View):
 
     def post(self, request, number):
         order = _order(number)
-        if order.status == OrderStatus.AWAITING_DEPOSIT:
+        if Order.transitions.opens("cancel_before_payment", order.status):
             try:
                 order_cancel_before_payment(order=order, by=request.user)
             except Exception as exc:  # TransitionNotAllowed or ActionError

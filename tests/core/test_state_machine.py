@@ -2,11 +2,14 @@
 
 import itertools
 import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from django.apps import apps
-from django.db import models
+from django.db import connection, models, transaction
 
 from core.state_machine import Gate, TransitionNotAllowed, TransitionTable, move, move_where
 from portal.console.models import ReceiptBatch, ReceiptBatchStatus
@@ -108,3 +111,50 @@ def test_no_status_is_written_outside_its_setter():
             for match in ASSIGN.finditer(path.read_text(encoding="utf-8")):
                 offenders.append(f"{relative}: {match.group(0)!r}")
     assert offenders == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="two writers at once need PostgreSQL row locks (make test runs this on PostgreSQL)")
+@pytest.mark.django_db(transaction=True)
+def test_two_writers_moving_one_row_at_once_move_it_once():
+    """The compare-and-set: two workers end one running batch at the same moment (READY and FAILED), two operators
+    press 적용 of one upload at the same moment: one of each moves, the other finds the row moved."""
+    from portal.console.invoice_uploads import invoice_upload_set_status
+    from portal.console.models import InvoiceUpload, InvoiceUploadStatus
+
+    batch = ReceiptBatch.objects.create(total=1, status=ReceiptBatchStatus.RUNNING)
+    upload = InvoiceUpload.objects.create(total=1)
+    barrier = threading.Barrier(2)
+
+    def end(to_status):
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                moved = move_where(ReceiptBatch.objects.filter(pk=batch.pk), to_status)
+                time.sleep(0.2)  # hold the row while the other writer waits on it
+                return moved
+        finally:
+            connection.close()
+
+    def apply(_):
+        try:
+            with transaction.atomic():
+                barrier.wait(timeout=10)
+                moved = invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.QUEUED,
+                                                  where={"bad": 0})
+                time.sleep(0.2)
+                return moved
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ended = list(pool.map(end, [ReceiptBatchStatus.READY, ReceiptBatchStatus.FAILED]))
+    assert sorted(ended) == [0, 1]
+    batch.refresh_from_db()
+    assert batch.status == (ReceiptBatchStatus.READY if ended[0] else ReceiptBatchStatus.FAILED)
+    barrier.reset()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        queued = list(pool.map(apply, [1, 2]))
+    assert sorted(queued) == [0, 1]
+    upload.refresh_from_db()
+    assert upload.status == InvoiceUploadStatus.QUEUED

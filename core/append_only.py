@@ -50,3 +50,43 @@ class StateChangeRow(AppendOnlyModel):
     class Meta:
         abstract = True
         ordering = ["changed_at", "id"]
+
+
+# --- the database's own guard (PostgreSQL) ----------------------------------------------------------------------------
+# The querysets above refuse bulk writes made through Django; a trigger refuses every UPDATE and DELETE of a pure
+# ledger's rows, whoever writes them (raw SQL, a cascade, another program). TRUNCATE (a test database's flush) is
+# not refused. SQLite has no such trigger: its test flush deletes rows one by one.
+
+TRIGGER_FUNCTION = "core_append_only_refuse"
+CREATE_FUNCTION = f"""CREATE OR REPLACE FUNCTION {TRIGGER_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '% rows are append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'restrict_violation';
+END $$"""
+
+
+def trigger_name(table: str) -> str:
+    return f"{table}_append_only"
+
+
+def refuse_update_delete(*tables: str):
+    """A migration operation: on PostgreSQL, a trigger on each table refusing UPDATE and DELETE (a no-op elsewhere).
+    A data migration that must rewrite a ledger's rows disables the trigger for its statement
+    (`ALTER TABLE … DISABLE TRIGGER <table>_append_only`, then ENABLE) and says why."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        schema_editor.execute(CREATE_FUNCTION, params=None)  # its % are PL/pgSQL's, not placeholders
+        for table in tables:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger_name(table)} ON {table}")
+            schema_editor.execute(f"CREATE TRIGGER {trigger_name(table)} BEFORE UPDATE OR DELETE ON {table} "
+                                  f"FOR EACH ROW EXECUTE FUNCTION {TRIGGER_FUNCTION}()")
+
+    def backwards(apps, schema_editor):
+        if schema_editor.connection.vendor != "postgresql":
+            return
+        for table in tables:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger_name(table)} ON {table}")
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

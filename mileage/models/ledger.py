@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.append_only import AppendOnlyError, AppendOnlyModel, StateChangeRow
+from core.state_machine import TransitionTable
 
 __all__ = ["MILEAGE_TRANSITIONS", "AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageStateChange",
            "MileageTransaction", "TransactionState"]
@@ -49,6 +50,7 @@ class MileageTransaction(models.Model):
     approval_key = models.CharField(max_length=100, blank=True)
     tx_id = models.CharField(_("거래번호"), max_length=64, blank=True, db_index=True)
     state = models.CharField(max_length=12, choices=TransactionState.choices, default=TransactionState.HELD)
+    transitions = TransitionTable("state", MILEAGE_TRANSITIONS, TransactionState, stay=True)
     base_rate_x10 = models.PositiveIntegerField(_("기본 적립률×10"), default=0)
     add_rate_x10 = models.PositiveIntegerField(_("추가 적립률×10"), default=0)
     use_won = models.BigIntegerField(_("사용금액"), default=0)

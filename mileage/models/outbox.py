@@ -4,11 +4,22 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.state_machine import TransitionTable
+
 
 class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("대기")  # waiting to be sent (or to be retried at next_attempt_at)
     SENT = "sent", _("완료")  # the provider answered success (or 'already done')
     FAILED = "failed", _("실패")  # the provider refused, or the retries ran out: an operator must look
+
+
+# PENDING → PENDING is a claim or a retry later (attempts and next_attempt_at move); FAILED → PENDING is the
+# operator's 재시도; SENT is final.
+OUTBOX_TRANSITIONS = {
+    OutboxStatus.PENDING: {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED},
+    OutboxStatus.FAILED: {OutboxStatus.PENDING},
+    OutboxStatus.SENT: set(),
+}
 
 
 class OutboxKind(models.TextChoices):
@@ -33,6 +44,7 @@ class OutboxMessage(models.Model):
     # provider across portals and across a reset of this portal's database.
     wire_key = models.CharField(max_length=140, unique=True)
     status = models.CharField(_("상태"), max_length=10, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    transitions = TransitionTable("status", OUTBOX_TRANSITIONS, OutboxStatus)
     attempts = models.PositiveIntegerField(_("시도 횟수"), default=0)
     next_attempt_at = models.DateTimeField(_("다음 시도"))
     last_error = models.TextField(_("마지막 오류"), blank=True)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from core.state_machine import move
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
 
 from . import extensions
@@ -135,6 +136,13 @@ def _schedule(message_id: int) -> None:
         log.exception("could not enqueue outbox message %s", message_id)
 
 
+def outbox_set_status(*, message: OutboxMessage, to_status: str, fields: tuple[str, ...] = ()) -> OutboxMessage:
+    """Move a locked message along OUTBOX_TRANSITIONS (대기 → 완료 or 실패, 실패 → 대기 by hand), saving `fields`
+    beside; a message SENT is never moved again."""
+    move(message, to_status, fields=fields)
+    return message
+
+
 def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
     with transaction.atomic():
         # a sweep does not wait on a message another node is claiming (that node sends it); the operator's retry
@@ -151,11 +159,10 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
             status=OutboxStatus.SENT)
         if message.order_id is not None and earlier.exists():
             return None
-        message.status = OutboxStatus.PENDING
         message.attempts += 1
         message.next_attempt_at = now + CLAIM_LEASE
-        message.save(update_fields=["status", "attempts", "next_attempt_at"])
-        return message
+        return outbox_set_status(message=message, to_status=OutboxStatus.PENDING,
+                                 fields=("attempts", "next_attempt_at"))
 
 
 def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None = None,
@@ -179,12 +186,14 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
     portal_ms = (time.perf_counter() - started) * 1000
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if message.status == OutboxStatus.SENT:  # another worker's send (past this one's lease) was recorded first
+            return message
         apply(message, result)
-        message.status, message.sent_at = OutboxStatus.SENT, timezone.now()
-        message.response = result.raw
+        message.sent_at, message.response = timezone.now(), result.raw
         message.provider_ms = round(result.provider_ms) if result.provider_ms is not None else None
         message.last_error = ""
-        message.save(update_fields=["status", "sent_at", "response", "provider_ms", "last_error"])
+        outbox_set_status(message=message, to_status=OutboxStatus.SENT,
+                          fields=("sent_at", "response", "provider_ms", "last_error"))
     log.info("outbox %s sent in %.1f ms", message.idempotency_key, portal_ms)
     return message
 
@@ -192,13 +201,15 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
 def _record_failure(message: OutboxMessage, exc: ProviderError, now: datetime, *, transient: bool) -> OutboxMessage:
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+        if message.status == OutboxStatus.SENT:  # another worker's send (past this one's lease) went through
+            return message
         message.last_error = f"[{exc.code}] {exc.message}"[:2000]
         if transient and message.attempts < MAX_ATTEMPTS:
-            message.status = OutboxStatus.PENDING
             message.next_attempt_at = now + backoff(message.attempts)
+            to_status = OutboxStatus.PENDING
         else:
-            message.status = OutboxStatus.FAILED
-        message.save(update_fields=["status", "next_attempt_at", "last_error"])
+            to_status = OutboxStatus.FAILED
+        outbox_set_status(message=message, to_status=to_status, fields=("next_attempt_at", "last_error"))
     log.warning("outbox %s failed (%s): %s", message.idempotency_key, message.status, message.last_error)
     return message
 
@@ -221,7 +232,6 @@ def retry_by_hand(message_id: int, *, apply: Apply) -> OutboxMessage | None:
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
         if message.status != OutboxStatus.FAILED:
             return message
-        message.status, message.attempts = OutboxStatus.PENDING, 0
-        message.next_attempt_at = timezone.now()
-        message.save(update_fields=["status", "attempts", "next_attempt_at"])
+        message.attempts, message.next_attempt_at = 0, timezone.now()
+        outbox_set_status(message=message, to_status=OutboxStatus.PENDING, fields=("attempts", "next_attempt_at"))
     return deliver(message_id, apply=apply, force=True)

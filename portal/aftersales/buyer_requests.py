@@ -10,6 +10,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.state_machine import move, move_where
 from portal.orders.models import Order, OrderStatus
 
 from .common import lock_order
@@ -70,17 +71,22 @@ def buyer_request_dismiss(*, request: BuyerRequest, reason: str, by) -> BuyerReq
         raise ActionError(_("반려 사유는 %(max)s자까지 입력할 수 있습니다.") % {"max": 300}, "dismiss_reason")
     with transaction.atomic():
         request = BuyerRequest.objects.select_for_update().get(pk=request.pk)
-        if request.status != BuyerRequestStatus.OPEN:
+        if not BuyerRequest.transitions.allows(request.status, BuyerRequestStatus.DISMISSED):
             raise ActionError(_("이미 처리된 신청입니다."))
-        request.status, request.dismiss_reason = BuyerRequestStatus.DISMISSED, reason
-        request.handled_by, request.handled_at = by, timezone.now()
-        request.save(update_fields=["status", "dismiss_reason", "handled_by", "handled_at"])
+        request.dismiss_reason, request.handled_by, request.handled_at = reason, by, timezone.now()
+        buyer_request_set_status(request=request, to_status=BuyerRequestStatus.DISMISSED,
+                                 fields=("dismiss_reason", "handled_by", "handled_at"))
+    return request
+
+
+def buyer_request_set_status(*, request: BuyerRequest, to_status: str, fields: tuple[str, ...] = ()) -> BuyerRequest:
+    """Move a locked request along BUYER_REQUEST_TRANSITIONS (신청 → 처리완료 or 반려), saving `fields` beside."""
+    move(request, to_status, fields=fields)
     return request
 
 
 def buyer_requests_handled(*, order: Order, by=None) -> int:
     """Inside the caller's transaction: the order's open request is done (the operator cancelled the order or
     registered its return). Returns how many were marked."""
-    return BuyerRequest.objects.filter(order=order, status=BuyerRequestStatus.OPEN).update(
-        status=BuyerRequestStatus.HANDLED, handled_at=timezone.now(),
-        handled_by=by if (by is not None and by.is_authenticated) else None)
+    return move_where(BuyerRequest.objects.filter(order=order), BuyerRequestStatus.HANDLED, handled_at=timezone.now(),
+                      handled_by=by if (by is not None and by.is_authenticated) else None)

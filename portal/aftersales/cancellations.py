@@ -24,7 +24,7 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
     and the buyer's own cancel (My Page, 비회원 주문조회) both come here; an order paid meanwhile is refused."""
     with transaction.atomic():
         order = lock_order(order)
-        if order.status != OrderStatus.AWAITING_DEPOSIT:
+        if not Order.transitions.opens("cancel_before_payment", order.status):
             raise ActionError(_("입금전 주문만 바로 취소할 수 있습니다 (처리상태: %(status)s).")
                               % {"status": order.get_status_display()})
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
@@ -43,7 +43,7 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
     now = now or timezone.now()
     with transaction.atomic():
         order = lock_order(order)
-        if order.status != OrderStatus.PAID:
+        if not Order.transitions.opens("cancel_after_payment", order.status):
             raise ActionError(_("결제완료(배송전) 주문만 취소할 수 있습니다."))
         validate_refund(order, data)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)

@@ -13,7 +13,7 @@ from mileage.policy.earn_choice import STORE
 from mileage.services.transactions import live_mileage, mileage_repayment_request, payment_request
 from portal.catalog.models import Product
 from portal.orders.amounts import goods_of, kept_lines
-from portal.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from portal.orders.models import Order, OrderLine
 from portal.orders.money import refund_method_for
 
 from .common import ActionError, create_refund, lock_order, parse_lines
@@ -27,7 +27,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
     now = now or timezone.now()
     with transaction.atomic():
         order = lock_order(order)
-        if order.status not in (OrderStatus.DELIVERED, OrderStatus.PAID, OrderStatus.SHIPPED):
+        if not Order.transitions.opens("exchange", order.status):
             raise ActionError(_("이 주문은 교환할 수 없습니다."))
         chosen = parse_lines(order, old_lines)
         if not new_products or any(q < 1 for _p, q in new_products):
@@ -63,9 +63,6 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         order.mileage_use_won = quote.mileage_kept_won
         order.payable_won = order.payable_won + quote.additional_payment_won - quote.refund_won
         order.save(update_fields=["goods_won", "excluded_goods_won", "mileage_use_won", "payable_won"])
-        OrderStatusChange.objects.create(order=order, from_status=order.status, to_status=order.status,
-                                         changed_by=by if by is not None and by.is_authenticated else None,
-                                         changed_at=now, note="상품교환")
     return exchange
 
 

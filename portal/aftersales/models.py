@@ -9,12 +9,17 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.state_machine import Gate, TransitionTable
 from portal.constraints import non_negative
 
 
 class RefundStatus(models.TextChoices):
     BEFORE = "before", _("환불전")  # waiting in the refund queue: nothing moved yet
     DONE = "done", _("환불완료")  # the money moved (the gateway confirmed, or the shop paid); the provider call is in the outbox
+
+
+# 환불완료 is the one move and it is final (a refund is never reopened; more money back is a new refund).
+REFUND_TRANSITIONS = {RefundStatus.BEFORE: {RefundStatus.DONE}, RefundStatus.DONE: set()}
 
 
 class RefundReason(models.TextChoices):
@@ -70,6 +75,7 @@ class Refund(RefundTerms):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="refunds")
     reason = models.CharField(_("사유"), max_length=10, choices=RefundReason.choices)
     status = models.CharField(_("환불상태"), max_length=8, choices=RefundStatus.choices, default=RefundStatus.BEFORE)
+    transitions = TransitionTable("status", REFUND_TRANSITIONS, RefundStatus)
     provider_call = models.CharField(max_length=10, choices=ProviderCall.choices, blank=True, default="")
     returned_at = models.DateTimeField(_("반송완료일"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
@@ -97,10 +103,23 @@ class ReturnStatus(models.TextChoices):
     RETURNED = "returned", _("반송완료")
 
 
+RETURN_TRANSITIONS = {
+    ReturnStatus.REQUESTED: {ReturnStatus.RETURNING},
+    ReturnStatus.RETURNING: {ReturnStatus.RETURNED},
+    ReturnStatus.RETURNED: set(),
+}
+# the console's two steps of a return (`console:return-step`), as rows of the table
+RETURN_GATES = {
+    "shipping": Gate(frozenset({ReturnStatus.REQUESTED}), ReturnStatus.RETURNING),
+    "complete": Gate(frozenset({ReturnStatus.RETURNING}), ReturnStatus.RETURNED),
+}
+
+
 class ReturnRequest(RefundTerms):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="returns")
     status = models.CharField(_("반품상태"), max_length=10, choices=ReturnStatus.choices,
                               default=ReturnStatus.REQUESTED)
+    transitions = TransitionTable("status", RETURN_TRANSITIONS, ReturnStatus, gates=RETURN_GATES)
     lines = models.JSONField(default=dict)  # {order line id: quantity}
     reason = models.CharField(_("반품사유"), max_length=200, blank=True)
     refund = models.OneToOneField(Refund, null=True, blank=True, on_delete=models.PROTECT, related_name="return_request")
@@ -144,6 +163,13 @@ class BuyerRequestStatus(models.TextChoices):
     DISMISSED = "dismissed", _("반려")  # the operator declined it, with a reason the buyer sees
 
 
+BUYER_REQUEST_TRANSITIONS = {
+    BuyerRequestStatus.OPEN: {BuyerRequestStatus.HANDLED, BuyerRequestStatus.DISMISSED},
+    BuyerRequestStatus.HANDLED: set(),
+    BuyerRequestStatus.DISMISSED: set(),
+}
+
+
 class BuyerRequest(models.Model):
     """A buyer's 취소/반품 신청 of a paid order (from My Page or 비회원 주문조회): nothing moves until the operator acts
     on it with the cancel or return screen (which marks it handled) or dismisses it with a reason. One open request
@@ -154,6 +180,7 @@ class BuyerRequest(models.Model):
     reason = models.CharField(_("신청 사유"), max_length=500)
     status = models.CharField(_("처리상태"), max_length=10, choices=BuyerRequestStatus.choices,
                               default=BuyerRequestStatus.OPEN)
+    transitions = TransitionTable("status", BUYER_REQUEST_TRANSITIONS, BuyerRequestStatus)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")  # the member; empty for a guest
     created_at = models.DateTimeField(_("신청일"), auto_now_add=True)

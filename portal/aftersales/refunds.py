@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import action_key
+from core.state_machine import move
 from mileage.models import MileageSettings
 from mileage.policy import refund_plan
 from mileage.policy.earn_choice import STORE
@@ -77,10 +78,16 @@ def _tell_provider(order: Order, refund: Refund, by) -> None:
     refund.save(update_fields=["provider_call"])
 
 
+def refund_set_status(*, refund: Refund, to_status: str, fields: tuple[str, ...] = ()) -> Refund:
+    """Move a locked refund along REFUND_TRANSITIONS (환불전 → 환불완료, once), saving `fields` beside."""
+    move(refund, to_status, fields=fields)
+    return refund
+
+
 def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
     """Everything 환불완료 does once the money moved, in one transaction with the refund's row locked."""
-    refund.status, refund.completed_by, refund.completed_at, refund.payout_error = RefundStatus.DONE, by, now, ""
-    refund.save(update_fields=["status", "completed_by", "completed_at", "payout_error"])
+    refund.completed_by, refund.completed_at, refund.payout_error = by, now, ""
+    refund_set_status(refund=refund, to_status=RefundStatus.DONE, fields=("completed_by", "completed_at", "payout_error"))
     return_points(order, refund.store_points_won, f"{refund.number}:points", by)
     if refund.method == RefundMethod.POINTS and refund.cash_won and order.member_id:  # 적립금환불: the money as points
         store_points_change(member=order.member, delta_won=refund.cash_won, reason="적립금환불",

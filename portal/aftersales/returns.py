@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.state_machine import move
 from mileage.policy import PolicyError, validate_mileage_return
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.services import order_set_status
@@ -21,7 +22,7 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
     """§8 반품접수: the mileage to return is entered by the operator, at most what remains of the use."""
     with transaction.atomic():
         order = lock_order(order)
-        if order.status != OrderStatus.DELIVERED:
+        if not Order.transitions.opens("return_request", order.status):
             raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
         chosen = parse_lines(order, lines)
         if data.cash_won + data.store_points_won + data.mileage_won:
@@ -37,14 +38,19 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
                                             created_by=by, **data.__dict__)
 
 
+def return_set_status(*, request: ReturnRequest, to_status: str, fields: tuple[str, ...] = ()) -> ReturnRequest:
+    """Move a locked return along RETURN_TRANSITIONS (반품접수 → 반송중 → 반송완료), saving `fields` beside."""
+    move(request, to_status, fields=("updated_at", *fields))
+    return request
+
+
 def return_mark_shipping(*, request: ReturnRequest, by) -> ReturnRequest:
     with transaction.atomic():
         request = ReturnRequest.objects.select_for_update().get(pk=request.pk)
-        if request.status != ReturnStatus.REQUESTED:
+        if not ReturnRequest.transitions.opens("shipping", request.status):
             raise ActionError(_("반품접수 상태가 아닙니다."))
         order_set_status(order=request.order, to_status=OrderStatus.RETURNING, by=by, note="반송중")
-        request.status = ReturnStatus.RETURNING
-        request.save(update_fields=["status", "updated_at"])
+        return_set_status(request=request, to_status=ReturnStatus.RETURNING)
     return request
 
 
@@ -53,7 +59,7 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
     now = now or timezone.now()
     with transaction.atomic():
         request = ReturnRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
-        if request.status != ReturnStatus.RETURNING:
+        if not ReturnRequest.transitions.opens("complete", request.status):
             raise ActionError(_("반송중 상태가 아닙니다."))
         order = lock_order(request.order)
         for line_id, quantity in request.lines.items():
@@ -63,6 +69,6 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
         order_set_status(order=order, to_status=OrderStatus.RETURNED, by=by, note="반송완료", now=now)
         refund = create_refund(now, order=order, reason=RefundReason.RETURN, returned_at=now, created_by=by,
                                **request.refund_terms())
-        request.status, request.refund = ReturnStatus.RETURNED, refund
-        request.save(update_fields=["status", "refund", "updated_at"])
+        request.refund = refund
+        return_set_status(request=request, to_status=ReturnStatus.RETURNED, fields=("refund",))
     return refund

@@ -3,7 +3,7 @@ the outbox queue of provider calls that failed after their retries."""
 
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views import View
@@ -23,7 +23,7 @@ from portal.aftersales.refunds import RefundNotPaid, refund_change_method, refun
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import exchange_quote, refund_limits
 from portal.catalog.models import Product
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import Order
 from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
 
@@ -61,7 +61,7 @@ class CancelView(OperatorRequiredMixin, View):
         return self.render(request, order, form)
 
     def render(self, request, order, form, status=200):
-        template = "console/cancel_before.html" if order.status == OrderStatus.AWAITING_DEPOSIT \
+        template = "console/cancel_before.html" if Order.transitions.opens("cancel_before_payment", order.status) \
             else "console/cancel_after.html"
         return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
                                           "mileage": mileage_for_order(order), "open_request": open_request(order)},
@@ -69,7 +69,7 @@ class CancelView(OperatorRequiredMixin, View):
 
     def post(self, request, number):
         order = _order(number)
-        if order.status == OrderStatus.AWAITING_DEPOSIT:
+        if Order.transitions.opens("cancel_before_payment", order.status):
             try:
                 order_cancel_before_payment(order=order, by=request.user)
             except Exception as exc:  # TransitionNotAllowed or ActionError
@@ -127,20 +127,21 @@ class ReturnView(OperatorRequiredMixin, View):
 
 class ReturnStepView(OperatorRequiredMixin, View):
     def post(self, request, pk, step):
-        if step not in ("shipping", "complete"):
-            raise Http404
-        return_request = get_object_or_404(ReturnRequest, pk=pk)
+        return_request = get_object_or_404(ReturnRequest.objects.select_related("order"), pk=pk)
+        back = redirect("console:order", number=return_request.order.number)
         try:
             if step == "shipping":
                 return_mark_shipping(request=return_request, by=request.user)
                 messages.success(request, _("반송중으로 바꿨습니다."))
-            else:
+            elif step == "complete":
                 refund = return_complete(request=return_request, by=request.user)
                 messages.success(request, _("반송완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
                                  % {"number": refund.number})
+            else:  # only the table's two steps move a return; anything else is refused and changes nothing
+                messages.error(request, _("알 수 없는 반품 처리 단계입니다: %(step)s") % {"step": step[:40]})
         except ActionError as exc:
             messages.error(request, exc.message)
-        return redirect("console:order", number=return_request.order.number)
+        return back
 
 
 class ExchangeView(OperatorRequiredMixin, View):

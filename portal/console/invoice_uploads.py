@@ -21,6 +21,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from core.state_machine import move_where
 from portal.aftersales import fulfilment
 from portal.aftersales.common import ActionError
 from portal.orders.models import Carrier, Order, OrderStatus
@@ -220,13 +221,18 @@ def invoice_upload_record(*, rows: list[dict], file_name: str, by) -> InvoiceUpl
         total=len(checked), bad=sum(1 for row in checked if row["errors"]))
 
 
+def invoice_upload_set_status(*, upload_id, to_status: str, where: dict | None = None, **values) -> int:
+    """Move an upload along INVOICE_UPLOAD_TRANSITIONS (a compare-and-set: the screen and a worker may race), with
+    `values` written beside and `where` as a further condition; how many moved (0 or 1)."""
+    return move_where(InvoiceUpload.objects.filter(pk=upload_id, **(where or {})), to_status, **values)
+
+
 def invoice_upload_request_apply(*, upload: InvoiceUpload) -> bool:
     """적용: queue the upload for a worker, once, and only when its preview has no bad row (or again after a worker
     failed part way). False when refused."""
     with transaction.atomic():
-        queued = InvoiceUpload.objects.filter(  # FAILED: again, the orders shipped already are skipped
-            pk=upload.pk, status__in=[InvoiceUploadStatus.CHECKED, InvoiceUploadStatus.FAILED], bad=0).update(
-            status=InvoiceUploadStatus.QUEUED)
+        # from 미리보기, or from 실패 again (the orders shipped already are skipped); never with a bad row
+        queued = invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.QUEUED, where={"bad": 0})
         if queued:
             transaction.on_commit(lambda: apply_invoice_upload.enqueue(str(upload.pk)))
     return bool(queued)
@@ -234,9 +240,7 @@ def invoice_upload_request_apply(*, upload: InvoiceUpload) -> bool:
 
 def invoice_upload_apply(*, upload_id: str) -> InvoiceUpload:
     """The worker's part: check again, refuse the whole file if any row went bad, else ship each row's order."""
-    claimed = InvoiceUpload.objects.filter(
-        pk=upload_id, status__in=[InvoiceUploadStatus.QUEUED, InvoiceUploadStatus.RUNNING]).update(
-        status=InvoiceUploadStatus.RUNNING, done=0, error="")
+    claimed = invoice_upload_set_status(upload_id=upload_id, to_status=InvoiceUploadStatus.RUNNING, done=0, error="")
     upload = InvoiceUpload.objects.get(pk=upload_id)
     if not claimed:  # applied already, or never asked for
         return upload
@@ -244,19 +248,18 @@ def invoice_upload_apply(*, upload_id: str) -> InvoiceUpload:
         rows = invoice_upload_check(upload.rows, applying=True)
         bad = sum(1 for row in rows if row["errors"])
         if bad:
-            InvoiceUpload.objects.filter(pk=upload.pk).update(
-                status=InvoiceUploadStatus.REFUSED, rows=rows, bad=bad, finished_at=timezone.now())
+            invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.REFUSED, rows=rows, bad=bad,
+                                      finished_at=timezone.now())
             upload.refresh_from_db()
             return upload
         shipped, failures = _ship_rows(upload, rows)
     except Exception as exc:
         log.exception("invoice upload %s failed", upload.pk)
-        InvoiceUpload.objects.filter(pk=upload.pk).update(status=InvoiceUploadStatus.FAILED,
-                                                          error=type(exc).__name__, finished_at=timezone.now())
+        invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.FAILED, error=type(exc).__name__,
+                                  finished_at=timezone.now())
         raise
-    InvoiceUpload.objects.filter(pk=upload.pk).update(
-        status=InvoiceUploadStatus.DONE, done=upload.total, shipped=shipped, failures=failures,
-        finished_at=timezone.now())
+    invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.DONE, done=upload.total,
+                              shipped=shipped, failures=failures, finished_at=timezone.now())
     upload.refresh_from_db()
     return upload
 

@@ -8,12 +8,24 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.state_machine import TransitionTable
+
 
 class ReceiptBatchStatus(models.TextChoices):
     QUEUED = "queued", _("대기 중")  # recorded, waiting for a task worker
     RUNNING = "running", _("만드는 중")  # a worker is rendering the receipts
     READY = "ready", _("완료")  # the zip is in private storage, ready to download
     FAILED = "failed", _("실패")  # the worker could not finish; the operator asks again
+
+
+_B = ReceiptBatchStatus
+# a worker claims a batch not ready yet (again after a failure, or after a worker died while running it)
+RECEIPT_BATCH_TRANSITIONS = {
+    _B.QUEUED: {_B.RUNNING},
+    _B.RUNNING: {_B.RUNNING, _B.READY, _B.FAILED},
+    _B.FAILED: {_B.RUNNING},
+    _B.READY: set(),
+}
 
 
 class ReceiptBatch(models.Model):
@@ -24,6 +36,7 @@ class ReceiptBatch(models.Model):
     total = models.PositiveIntegerField(default=0)
     done = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=8, choices=ReceiptBatchStatus.choices, default=ReceiptBatchStatus.QUEUED)
+    transitions = TransitionTable("status", RECEIPT_BATCH_TRANSITIONS, ReceiptBatchStatus)
     file_name = models.CharField(max_length=200, blank=True)
     error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,6 +87,18 @@ class InvoiceUploadStatus(models.TextChoices):
     FAILED = "failed", _("실패")  # the worker could not finish; the orders shipped so far stay shipped
 
 
+_U = InvoiceUploadStatus
+# 적용 queues a clean preview (or a failed run again); a worker claims it (again, if one died running it) and ends it
+INVOICE_UPLOAD_TRANSITIONS = {
+    _U.CHECKED: {_U.QUEUED},
+    _U.QUEUED: {_U.RUNNING},
+    _U.RUNNING: {_U.RUNNING, _U.DONE, _U.REFUSED, _U.FAILED},
+    _U.FAILED: {_U.QUEUED},
+    _U.DONE: set(),
+    _U.REFUSED: set(),
+}
+
+
 class InvoiceUpload(models.Model):
     """송장 일괄등록: an uploaded XLSX of 주문번호, 택배사 and 송장번호, its rows as checked (shown as the preview), and
     the progress and result of applying it (each order shipped by a task worker through fulfilment.order_ship)."""
@@ -90,6 +115,7 @@ class InvoiceUpload(models.Model):
     shipped = models.PositiveIntegerField(default=0)  # orders shipped by this upload
     failures = models.JSONField(default=list)  # [row, number, reason] of the orders that failed while applying
     status = models.CharField(max_length=8, choices=InvoiceUploadStatus.choices, default=InvoiceUploadStatus.CHECKED)
+    transitions = TransitionTable("status", INVOICE_UPLOAD_TRANSITIONS, InvoiceUploadStatus)
     error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
+from core.state_machine import move_where
 from portal.orders.models import Order
 from portal.receipts.render import receipt_pdf, receipt_storage
 
@@ -40,12 +41,19 @@ def receipt_batch_request(*, order_ids: list[int], query: str, by) -> ReceiptBat
     return batch
 
 
+def receipt_batch_set_status(*, batch_id, to_status: str, **values) -> bool:
+    """Move a batch along RECEIPT_BATCH_TRANSITIONS (a compare-and-set: a worker and another worker may race) with
+    `values` written beside; False when its status may not move there."""
+    return bool(move_where(ReceiptBatch.objects.filter(pk=batch_id), to_status, **values))
+
+
 def receipt_batch_build(*, batch_id: str) -> ReceiptBatch:
     """Render the batch's receipts into one zip in private storage; READY afterwards, or FAILED with the reason."""
     batch = ReceiptBatch.objects.get(pk=batch_id)
     if batch.status == ReceiptBatchStatus.READY:
         return batch
-    ReceiptBatch.objects.filter(pk=batch.pk).update(status=ReceiptBatchStatus.RUNNING, done=0, error="")
+    if not receipt_batch_set_status(batch_id=batch.pk, to_status=ReceiptBatchStatus.RUNNING, done=0, error=""):
+        return batch  # made ready meanwhile by another worker
     try:
         orders = Order.objects.in_bulk(batch.order_ids)
         buffer = io.BytesIO()
@@ -63,11 +71,11 @@ def receipt_batch_build(*, batch_id: str) -> ReceiptBatch:
         name = storage.save(path, ContentFile(buffer.getvalue()))
     except Exception as exc:
         log.exception("receipt batch %s failed", batch.pk)
-        ReceiptBatch.objects.filter(pk=batch.pk).update(status=ReceiptBatchStatus.FAILED, error=type(exc).__name__,
-                                                        finished_at=timezone.now())
+        receipt_batch_set_status(batch_id=batch.pk, to_status=ReceiptBatchStatus.FAILED, error=type(exc).__name__,
+                                 finished_at=timezone.now())
         raise
-    ReceiptBatch.objects.filter(pk=batch.pk).update(status=ReceiptBatchStatus.READY, file_name=name,
-                                                    done=batch.total, finished_at=timezone.now())
+    receipt_batch_set_status(batch_id=batch.pk, to_status=ReceiptBatchStatus.READY, file_name=name, done=batch.total,
+                             finished_at=timezone.now())
     batch.refresh_from_db()
     return batch
 

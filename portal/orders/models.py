@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
 from core.append_only import StateChangeRow
+from core.state_machine import Gate, TransitionTable
 from portal.constraints import non_negative
 
 from .querysets import OrderQuerySet
@@ -40,6 +41,14 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.CONFIRMED: set(),
     OrderStatus.CANCELLED: set(),
     OrderStatus.PAYMENT_FAILED: set(),
+}
+# The operators' and buyers' actions on an order, as rows of its table: the states each acts from (the service's gate)
+# and where it moves the order (None: the status stays, e.g. 상품교환).
+ORDER_GATES = {
+    "cancel_before_payment": Gate(frozenset({S.AWAITING_DEPOSIT}), S.CANCELLED),  # §6 입금전 취소
+    "cancel_after_payment": Gate(frozenset({S.PAID}), S.CANCELLED),  # §7 배송전 취소
+    "return_request": Gate(frozenset({S.DELIVERED}), S.RETURN_REQUESTED),  # §8 반품접수
+    "exchange": Gate(frozenset({S.PAID, S.SHIPPED, S.DELIVERED})),  # §9 상품교환: lines change, the status stays
 }
 
 
@@ -75,6 +84,7 @@ class Order(models.Model):
     guest_password_hash = models.CharField(max_length=128, blank=True)
     status = models.CharField(_("처리상태"), max_length=20, choices=OrderStatus.choices,
                               default=OrderStatus.AWAITING_DEPOSIT)
+    transitions = TransitionTable("status", ORDER_TRANSITIONS, OrderStatus, gates=ORDER_GATES)
     payment_method = models.CharField(_("결제수단"), max_length=10, choices=PaymentMethod.choices)
 
     orderer_name = models.CharField(_("주문자명"), max_length=50)
@@ -209,6 +219,7 @@ class Payment(models.Model):
     method = models.CharField(_("결제수단"), max_length=10, choices=PaymentMethod.choices)
     amount_won = models.BigIntegerField(_("결제금액"))
     status = models.CharField(_("상태"), max_length=10, choices=PaymentStatus.choices)
+    transitions = TransitionTable("status", PAYMENT_TRANSITIONS, PaymentStatus)
     gateway = models.CharField(_("결제대행"), max_length=40, blank=True)
     gateway_tid = models.CharField(_("거래번호"), max_length=60, blank=True)
     bank_account = models.CharField(_("입금계좌"), max_length=100, blank=True)
@@ -247,6 +258,7 @@ class PaymentCancel(models.Model):
     amount_won = models.BigIntegerField(_("취소금액"))
     status = models.CharField(_("상태"), max_length=10, choices=PaymentCancelStatus.choices,
                               default=PaymentCancelStatus.PENDING)
+    transitions = TransitionTable("status", PAYMENT_CANCEL_TRANSITIONS, PaymentCancelStatus)
     gateway_tid = models.CharField(_("취소 거래번호"), max_length=60, blank=True)
     message = models.CharField(max_length=200, blank=True)
     idempotency_key = models.CharField(max_length=100, unique=True)

@@ -44,7 +44,7 @@ def order_detail(number: str) -> OrderDetail | None:
         events=list(MileageEvent.objects.filter(transaction__order=order).select_related("created_by")),
         outbox=list(OutboxMessage.objects.filter(order=order)),
         refunds=list(order.refunds.all()), returns=list(order.returns.select_related("refund")),
-        exchanges=list(order.exchanges.all()), disclosure_revision_id=revision_id or None)
+        exchanges=list(order.exchanges.select_related("created_by")), disclosure_revision_id=revision_id or None)
 
 
 def order_statement(order: Order) -> dict:

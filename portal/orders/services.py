@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from portal.numbering import ATTEMPTS, ORDER_PREFIX, next_number, save_numbered
 
-from .models import ORDER_TRANSITIONS, Order, OrderStatus, OrderStatusChange
+from .models import Order, OrderStatus, OrderStatusChange
 
 
 class TransitionNotAllowed(Exception):
@@ -41,7 +41,7 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
     now = now or timezone.now()
     with transaction.atomic():
         locked = Order.objects.select_for_update().get(pk=order.pk)
-        if to_status not in ORDER_TRANSITIONS[locked.status]:
+        if not Order.transitions.allows(locked.status, to_status):
             raise TransitionNotAllowed(locked, to_status)
         from_status = locked.status
         locked.status = to_status

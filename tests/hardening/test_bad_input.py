@@ -171,7 +171,12 @@ def test_a_return_step_that_does_not_exist_changes_nothing(operator):
         f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
         "shipping_deduction_won": "0", "method": "cash"})
     request = ReturnRequest.objects.get()
-    for step in ("completed", "x", "refund"):
-        assert operator.post(f"/console/returns/{request.pk}/{step}/").status_code == 404
+    operator.post(f"/console/returns/{request.pk}/shipping/")  # 반송중: the state an unknown step once completed
+    for step in ("completed", "x", "refund", "Complete"):
+        answer = operator.post(f"/console/returns/{request.pk}/{step}/", follow=True)
+        assert answer.status_code == 200
+        assert f"알 수 없는 반품 처리 단계입니다: {step}" in answer.content.decode()
     request.refresh_from_db()
-    assert request.status == ReturnStatus.REQUESTED
+    order.refresh_from_db()
+    assert request.status == ReturnStatus.RETURNING and order.status == OrderStatus.RETURNING
+    assert not Refund.objects.exists()

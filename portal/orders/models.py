@@ -45,10 +45,10 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
 # The operators' and buyers' actions on an order, as rows of its table: the states each acts from (the service's gate)
 # and where it moves the order (None: the status stays, e.g. 상품교환).
 ORDER_GATES = {
-    "cancel_before_payment": Gate(frozenset({S.AWAITING_DEPOSIT}), S.CANCELLED),  # §6 입금전 취소
-    "cancel_after_payment": Gate(frozenset({S.PAID}), S.CANCELLED),  # §7 배송전 취소
-    "return_request": Gate(frozenset({S.DELIVERED}), S.RETURN_REQUESTED),  # §8 반품접수
-    "exchange": Gate(frozenset({S.PAID, S.SHIPPED, S.DELIVERED})),  # §9 상품교환: lines change, the status stays
+    "cancel_before_payment": Gate(frozenset({OrderStatus.AWAITING_DEPOSIT}), OrderStatus.CANCELLED),  # §6 입금전 취소
+    "cancel_after_payment": Gate(frozenset({OrderStatus.PAID}), OrderStatus.CANCELLED),  # §7 배송전 취소
+    "return_request": Gate(frozenset({OrderStatus.DELIVERED}), OrderStatus.RETURN_REQUESTED),  # §8 반품접수
+    "exchange": Gate(frozenset({OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED})),  # §9 상품교환: lines change, the status stays
 }
 
 

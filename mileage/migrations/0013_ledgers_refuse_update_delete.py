@@ -8,6 +8,6 @@ from core.append_only import refuse_update_delete
 
 class Migration(migrations.Migration):
 
-    dependencies = [("mileage", "0011_event_kind_without_popup")]
+    dependencies = [("mileage", "0012_held_state_named")]
 
     operations = [refuse_update_delete("mileage_mileageevent", "mileage_mileagestatechange", "mileage_settlementline")]

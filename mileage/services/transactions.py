@@ -101,6 +101,16 @@ def live_mileage(order: ShopOrder) -> MileageTransaction | None:
     return mileage if mileage is not None and mileage.state in LIVE_STATES else None
 
 
+def live_mileage_locked(order: ShopOrder) -> MileageTransaction | None:
+    """The order's transaction, locked by the order's id until the caller's transaction ends, while the provider
+    holds its use, else None: for a caller that then records a call with it (`mileage_cancel`,
+    `mileage_repayment_request`), one read instead of a read and a lock."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("live_mileage_locked locks a row: it belongs inside a transaction")
+    mileage = MileageTransaction.objects.select_for_update().filter(order_id=order.pk).first()
+    return mileage if mileage is not None and mileage.state in LIVE_STATES else None
+
+
 # --- amounts -----------------------------------------------------------------------------------------------------
 
 def payment_request(order: ShopOrder, mileage: MileageTransaction, *, order_amount_won: int | None = None,
@@ -307,10 +317,12 @@ def mileage_call(*, order: ShopOrder, kind: str, because: str = "", by=None) -> 
     return mileage
 
 
-def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key: str, by=None) -> MileageTransaction:
-    """Re-approval with new totals (partial refund, return, exchange); the new txId arrives with the answer."""
+def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key: str, by=None,
+                              mileage: MileageTransaction | None = None) -> MileageTransaction:
+    """Re-approval with new totals (partial refund, return, exchange); the new txId arrives with the answer.
+    `mileage`: the order's transaction when the caller locked it already (`live_mileage_locked`)."""
     with transaction.atomic():
-        mileage = _lock(order)
+        mileage = mileage if mileage is not None else _lock(order)
         mileage.earn_base_won = request.amount_won
         mileage.returned_won = mileage.use_won - request.mileage_use_won
         mileage.save(update_fields=["earn_base_won", "returned_won", "updated_at"])
@@ -318,10 +330,12 @@ def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key:
     return mileage
 
 
-def mileage_cancel(*, order: ShopOrder, because: str = "", by=None) -> MileageTransaction:
-    """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled."""
+def mileage_cancel(*, order: ShopOrder, because: str = "", by=None,
+                   mileage: MileageTransaction | None = None) -> MileageTransaction:
+    """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled.
+    `mileage`: the order's transaction when the caller locked it already (`live_mileage_locked`)."""
     with transaction.atomic():
-        mileage = _lock(order)
+        mileage = mileage if mileage is not None else _lock(order)
         mileage.returned_won = mileage.use_won
         mileage.save(update_fields=["returned_won", "updated_at"])
         _enqueue(mileage, "cancel", action_key(order.number, "cancel", *([because] if because else [])), {"by": _uid(by)})

@@ -231,8 +231,19 @@ def _locked(order: Order) -> Payment | None:
     return Payment.objects.select_for_update().filter(order=order).order_by("id").first()
 
 
-def payment_charged(*, order: Order, tid: str, note: str = "") -> Payment:
-    """The gateway charged the card (inside the caller's transaction)."""
+def payment_charged(*, order: Order, tid: str, note: str = "", payment: Payment | None = None) -> Payment:
+    """The gateway charged the card (inside the caller's transaction). `payment`: the order's payment as its caller
+    opened it (`payment_open`): the move is then one UPDATE by id guarded by that status, which locks the row as it
+    writes; a payment that moved meanwhile is moved, or refused, the locked way."""
+    if payment is not None and PaymentStatus.APPROVED in PAYMENT_TRANSITIONS.get(payment.status, set()):
+        now = timezone.now()
+        if Payment.objects.filter(pk=payment.pk, status=payment.status).update(
+                status=PaymentStatus.APPROVED, gateway_tid=tid, approved_at=now):
+            from_status = payment.status
+            payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, tid, now
+            PaymentStateChange.objects.create(payment=payment, from_status=from_status,
+                                              to_status=PaymentStatus.APPROVED, note=(note or "결제승인")[:200])
+            return payment
     payment = _locked(order)
     payment.gateway_tid, payment.approved_at = tid, timezone.now()
     _move(payment, PaymentStatus.APPROVED, note=note or "결제승인", fields=("gateway_tid", "approved_at"))

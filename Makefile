@@ -93,7 +93,8 @@ pytest-scaleout: venv messages
 screenshots: venv messages
 	README_SCREENSHOTS=1 $(PY) -m pytest -q tests/browser/test_screens.py tests/browser/test_every_screen.py
 
-# Benchmarks: `make bench` (1,000,000 orders) or `make bench SCALE=small` (a few minutes; CI runs it).
+# Benchmarks: `make bench` (1,000,000 orders) or `make bench SCALE=small` (a few minutes; CI runs it); the table
+# includes the query counts of a placement with mileage (1 / 20 lines) and of a 환불완료, on both databases.
 # LATENCY_MS=100 (and LATENCY_JITTER_MS) put the provider sandbox that far away: every server call waits that long.
 bench: venv messages
 	SANDBOX_LATENCY_MS=$(or $(LATENCY_MS),0) SANDBOX_LATENCY_JITTER_MS=$(or $(LATENCY_JITTER_MS),0) \

@@ -364,11 +364,30 @@ def with_sandbox(scale):
 
         MileageSettings.objects.update_or_create(pk=1, defaults={"api_id": api_id, "hash_key": hash_key,
                                                                  "service_enabled": True})
+        query_counts(sandbox)
         refunds(scale, sandbox, api_id)
         storefront(scale, sandbox, api_id)
     finally:
         sandbox.stop()
         sandbox.drop_database()
+
+
+def query_counts(sandbox):
+    """The query budgets (bench/queries.py): a placement with mileage of 1 and of 20 order lines, and one 환불완료 of
+    a card refund with mileage; counted, not timed."""
+    from bench import queries
+
+    one, number = queries.placement(sandbox, queries.products_for(1))
+    twenty, _number = queries.placement(sandbox, queries.products_for(20))
+    row("주문 placement with mileage: queries for 1 / 20 order lines (TEST gateway, BEGIN/COMMIT/SAVEPOINT apart: "
+        f"+{one.gateway}/+{twenty.gateway}, +{one.control}/+{twenty.control})", one.statements, twenty.statements,
+        "-", f"≤ {queries.BUDGET}, the same for 1 and 20 lines",
+        one.statements == twenty.statements <= queries.BUDGET, unit="queries")
+    refund = queries.refund_complete_of(number)
+    row(f"환불완료 of a card refund with mileage: queries (TEST gateway +{refund.gateway}, BEGIN/COMMIT/SAVEPOINT "
+        f"+{refund.control} apart; the provider call sent after, by the worker)", refund.statements, "-", "-",
+        f"≤ {queries.BUDGET}, with the TEST gateway's", refund.statements + refund.gateway <= queries.BUDGET,
+        unit="queries")
 
 
 def _placed_orders(count, sandbox, api_id, method="card"):
@@ -417,9 +436,10 @@ def refunds(scale, sandbox, api_id):
 
     PaymentGateway.cancel = timed_cancel
     try:
-        started = time.perf_counter()
-        _ok(operator.post("/console/refunds/", {"selection": ids, "confirm": "1"}, follow=True))
-        total_ms = (time.perf_counter() - started) * 1000
+        with CaptureQueriesContext(connection) as queries:
+            started = time.perf_counter()
+            _ok(operator.post("/console/refunds/", {"selection": ids, "confirm": "1"}, follow=True))
+            total_ms = (time.perf_counter() - started) * 1000
     finally:
         PaymentGateway.cancel = real_cancel
     sent = OutboxMessage.objects.filter(order__in=orders, kind="cancel", status="sent")
@@ -432,6 +452,12 @@ def refunds(scale, sandbox, api_id):
         f"apart) vs the refund's bare row updates", round(per_refund, 2), round(floor, 2), round(per_refund / floor, 2),
         f"{len(ids)} provider calls and {len(ids)} gateway cancels, none twice; ≤ 2×",
         calls == len(ids) and cancels == len(ids) and per_refund <= 2 * floor)
+    from bench.queries import counted
+
+    count = counted(queries.captured_queries)
+    row(f"환불관리 bulk 환불완료 of {len(ids)}: queries per refund, the provider call's sending included (TEST gateway "
+        f"+{count.gateway / len(ids):.1f}, BEGIN/COMMIT/SAVEPOINT +{count.control / len(ids):.1f} apart)",
+        round(count.statements / len(ids), 1), "-", "-", "reported", True, unit="queries")
 
 
 def _refund_row_floor(ids) -> float:

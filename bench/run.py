@@ -114,6 +114,13 @@ server has workers), one order's 배송 or 입금확인 posted from its detail s
 per order: both sides record the same outbox rows, the sending is left to the outbox worker). The provider's own
 time, which the sandbox reports in `X-Provider-Time-Ms`, is left out of the portal's time per refund and per
 placement.
+Query budgets (`bench/queries.py`, tested in `tests/portal/test_query_budgets.py`) are counted, never timed: a
+*query* is a statement the portal runs to read or write its rows. Counted apart and shown beside it are the TEST
+gateway's own book (`GatewayEntry`: it stands for the payment company's database, as the gateway's time is left out
+of the portal's) and BEGIN / COMMIT / SAVEPOINT / RELEASE, which touch no row and follow the transactions' shape
+(ADR 0005 and 0012). A placement is the order form's POST, the whole request, session included; a 환불완료 is one
+card refund with mileage (`refund_complete`), its provider call sent afterwards by the outbox worker (the bulk row
+counts that too).
 
 """
 

@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import Exists, OuterRef
+from django.db.models.functions import Length, Substr
 from django.utils.translation import get_language
-from wagtail.models import Site
+from wagtail.models import PageViewRestriction, Site
 
 from core.request_memo import remembered
 
@@ -15,7 +17,13 @@ LIVE_DISCLOSURE = "cms_pages.live_disclosure"
 def live_disclosure() -> EarnBaseDisclosurePage | None:
     """The published 적립 기준 안내 (docs/policy.md E1): checkout offers mileage only while it is live. Read once
     per request (the order form and the order it places ask for the same page)."""
-    return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().public().first())
+    return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().exclude(_private).first())
+
+
+# Wagtail's `.public()` in one query: no view restriction on the page or on an ancestor (a restricted page's path is
+# a prefix of every page below it), instead of reading the restrictions first
+_private = Exists(PageViewRestriction.objects.filter(
+    page__path=Substr(OuterRef("path"), 1, Length("page__path"))))
 
 
 MERCHANT_KEY = "shop:merchant-details"

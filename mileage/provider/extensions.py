@@ -117,9 +117,27 @@ def in_use(*, settings: MileageSettings | None = None, info: ProviderInfo | None
     advertised = (info or provider_info()).advertised
     if not advertised:
         return frozenset()
-    api_id = settings.effective_credentials()[0]
-    lost = set(ProviderExtensionNotice.objects.filter(api_id=api_id).values_list("extension", flat=True))
-    return advertised - lost
+    return advertised - _lost(settings.effective_credentials()[0])
+
+
+LOST_SECONDS = 300
+
+
+def _lost_key(api_id: str) -> str:
+    return f"{RATE_CACHE_KEY}:lost:{api_id}"
+
+
+def _lost(api_id: str) -> frozenset[str]:
+    """The extensions found absent for this API ID, cached beside the provider's answer (read at every placement
+    inside the approval's deadline) and forgotten when one more is found absent. A node whose copy is older only
+    asks an absent extension once more: its unexpected answer marks it absent again and the call goes on without
+    it."""
+    key = _lost_key(api_id)
+    lost = cache.get(key)
+    if not isinstance(lost, (list, tuple)):
+        lost = sorted(ProviderExtensionNotice.objects.filter(api_id=api_id).values_list("extension", flat=True))
+        cache.set(key, lost, LOST_SECONDS)
+    return frozenset(lost)
 
 
 def labels(names) -> list[str]:
@@ -154,7 +172,9 @@ def mark_absent(name: str, detail: str) -> None:
         with transaction.atomic():
             ProviderExtensionNotice.objects.create(api_id=api_id, extension=name, detail=detail[:200])
     except IntegrityError:
-        return  # noticed before: logged then
+        cache.delete(_lost_key(api_id))  # noticed before (by another node, whose forgetting this one missed)
+        return  # logged then
+    cache.delete(_lost_key(api_id))
     log.warning("provider extension %s answered unexpectedly for %s (%s): used no more", name, api_id, detail)
 
 

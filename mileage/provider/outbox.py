@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -113,12 +113,19 @@ def enqueue_call(*, kind: str, order_id: int | None, payload: dict, idempotency_
         raise ValueError(f"unknown outbox kind {kind}")
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("enqueue_call must run inside the state change's transaction")
-    message, created = OutboxMessage.objects.get_or_create(
-        idempotency_key=idempotency_key,
-        defaults={"kind": kind, "order_id": order_id, "payload": payload,
-                  "wire_key": f"{idempotency_key}:{uuid.uuid4().hex[:16]}", "next_attempt_at": now or timezone.now()})
-    if created:
-        transaction.on_commit(lambda: _schedule(message.pk))
+    # inserted first (a call is recorded once, so the key is new nearly always): a key recorded before answers
+    # with its row, read after the unique index refused the insert
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                idempotency_key=idempotency_key, kind=kind, order_id=order_id, payload=payload,
+                wire_key=f"{idempotency_key}:{uuid.uuid4().hex[:16]}", next_attempt_at=now or timezone.now())
+    except IntegrityError:
+        earlier = OutboxMessage.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is None:
+            raise
+        return earlier
+    transaction.on_commit(lambda: _schedule(message.pk))
     return message
 
 

@@ -70,13 +70,23 @@ class MileageRefused(Exception):
 # --- the state machine -------------------------------------------------------------------------------------------
 
 def _transition(mileage: MileageTransaction, to_state: str, *, note: str = "", event: MileageEvent | None = None,
-                by=None, fields: tuple[str, ...] = ()) -> MileageTransaction:
-    """Move a LOCKED transaction along MILEAGE_TRANSITIONS (staying put is always allowed) and write the change."""
+                by=None, fields: tuple[str, ...] = (), guarded: bool = False) -> MileageTransaction:
+    """Move a LOCKED transaction along MILEAGE_TRANSITIONS (staying put is always allowed) and write the change.
+    `guarded`: the transaction is not locked yet but read in this request in the state it had: the write is one
+    UPDATE by id guarded by that state, which takes the row's lock as it writes; a transaction that moved meanwhile
+    is refused (TransitionNotAllowed), as the locked way refuses it."""
     from_state = mileage.state
     if to_state != from_state and to_state not in MILEAGE_TRANSITIONS[from_state]:
         raise TransitionNotAllowed(mileage, to_state)
     mileage.state = to_state
-    mileage.save(update_fields=["state", "updated_at", *fields])
+    if guarded:
+        mileage.updated_at = timezone.now()
+        values = {name: getattr(mileage, name) for name in ("state", "updated_at", *fields)}
+        if not MileageTransaction.objects.filter(pk=mileage.pk, state=from_state).update(**values):
+            mileage.state = from_state
+            raise TransitionNotAllowed(mileage, to_state)
+    else:
+        mileage.save(update_fields=["state", "updated_at", *fields])
     if to_state != from_state:
         MileageStateChange.objects.create(transaction=mileage, from_state=from_state, to_state=to_state, note=note,
                                           event=event, changed_by_id=_uid(by))
@@ -96,6 +106,16 @@ def _uid(user) -> int | None:
 def live_mileage(order: ShopOrder) -> MileageTransaction | None:
     """The order's transaction while the provider holds its use, else None."""
     mileage = mileage_for_order(order)
+    return mileage if mileage is not None and mileage.state in LIVE_STATES else None
+
+
+def live_mileage_locked(order: ShopOrder) -> MileageTransaction | None:
+    """The order's transaction, locked by the order's id until the caller's transaction ends, while the provider
+    holds its use, else None: for a caller that then records a call with it (`mileage_cancel`,
+    `mileage_repayment_request`), one read instead of a read and a lock."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("live_mileage_locked locks a row: it belongs inside a transaction")
+    mileage = MileageTransaction.objects.select_for_update().filter(order_id=order.pk).first()
     return mileage if mileage is not None and mileage.state in LIVE_STATES else None
 
 
@@ -228,6 +248,7 @@ class Approval:
     result: ApiResult
     request: PaymentRequest
     key: str
+    mileage: MileageTransaction | None = None  # as the approval found it (approving), for the record
 
 
 def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None = None,
@@ -259,13 +280,19 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
     except ProviderError as exc:
         _authorize_failed(order, exc.code)
         raise MileageRefused(exc.code, refusal_message(exc.code)) from exc
-    return Approval(order, result, request, mileage.approval_key)
+    return Approval(order, result, request, mileage.approval_key, mileage)
 
 
 def mileage_approval_record(approval: Approval) -> MileageTransaction:
     """Record an approval's answer (txId, rates, earn, the settlement lines), inside the caller's transaction."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("mileage_approval_record belongs inside the transaction that takes the money")
+    mileage = approval.mileage
+    if mileage is not None and mileage.state == TransactionState.APPROVING:
+        # as the approval found it: written by id, guarded by its state (no read and lock first)
+        _apply(mileage, "approve", approval.result, idempotency_key=approval.key,
+               request=approval.request.to_json(), guarded=True)
+        return mileage
     mileage = _lock(approval.order)
     _apply(mileage, "approve", approval.result, idempotency_key=approval.key, request=approval.request.to_json())
     return mileage
@@ -305,10 +332,12 @@ def mileage_call(*, order: ShopOrder, kind: str, because: str = "", by=None) -> 
     return mileage
 
 
-def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key: str, by=None) -> MileageTransaction:
-    """Re-approval with new totals (partial refund, return, exchange); the new txId arrives with the answer."""
+def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key: str, by=None,
+                              mileage: MileageTransaction | None = None) -> MileageTransaction:
+    """Re-approval with new totals (partial refund, return, exchange); the new txId arrives with the answer.
+    `mileage`: the order's transaction when the caller locked it already (`live_mileage_locked`)."""
     with transaction.atomic():
-        mileage = _lock(order)
+        mileage = mileage if mileage is not None else _lock(order)
         mileage.earn_base_won = request.amount_won
         mileage.returned_won = mileage.use_won - request.mileage_use_won
         mileage.save(update_fields=["earn_base_won", "returned_won", "updated_at"])
@@ -316,10 +345,12 @@ def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key:
     return mileage
 
 
-def mileage_cancel(*, order: ShopOrder, because: str = "", by=None) -> MileageTransaction:
-    """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled."""
+def mileage_cancel(*, order: ShopOrder, because: str = "", by=None,
+                   mileage: MileageTransaction | None = None) -> MileageTransaction:
+    """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled.
+    `mileage`: the order's transaction when the caller locked it already (`live_mileage_locked`)."""
     with transaction.atomic():
-        mileage = _lock(order)
+        mileage = mileage if mileage is not None else _lock(order)
         mileage.returned_won = mileage.use_won
         mileage.save(update_fields=["returned_won", "updated_at"])
         _enqueue(mileage, "cancel", action_key(order.number, "cancel", *([because] if because else [])), {"by": _uid(by)})
@@ -372,7 +403,7 @@ def mileage_answer_apply(message: OutboxMessage, result: ApiResult) -> None:
 
 
 def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempotency_key: str, request: dict,
-           tx_id_before: str = "", by=None) -> MileageEvent:
+           tx_id_before: str = "", by=None, guarded: bool = False) -> MileageEvent:
     fields = []
     if result.tx_id and kind in ("approve", "repayment"):
         mileage.tx_id, mileage.expected_earn_won = result.tx_id, result.earn_won
@@ -398,7 +429,7 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
                               confirmed=bool(request.get("is_confirmed")))
     new_state = ANSWER_STATES[kind]
     _transition(mileage, new_state if new_state is not None else mileage.state, note=f"{kind} {result.code}",
-                event=event, by=by, fields=(*fields, *booked))
+                event=event, by=by, fields=(*fields, *booked), guarded=guarded)
     return event
 
 

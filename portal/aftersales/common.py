@@ -35,9 +35,10 @@ def has_account(bank: str, account_no: str, holder: str) -> bool:
     return bool(bank.strip() and account_no.strip() and holder.strip())
 
 
-def lock_order(order: Order) -> Order:
-    """The order's row, locked until the caller's transaction ends."""
-    return Order.objects.select_for_update().get(pk=order.pk)
+def lock_order(order: Order | int) -> Order:
+    """The order's row (an Order or its id), locked until the caller's transaction ends: locked by id, never loaded
+    first."""
+    return Order.objects.select_for_update().get(pk=order if isinstance(order, int) else order.pk)
 
 
 def cap_amount(value: int, limit: int, label: str, field: str) -> int:

@@ -22,9 +22,10 @@ from core.state_machine import move
 from mileage.models import MileageSettings
 from mileage.policy import refund_plan
 from mileage.policy.earn_choice import STORE
-from mileage.policy.refund import CANCEL, REPAYMENT
+from mileage.policy.refund import CANCEL, DEFAULT_RULE, REPAYMENT
 from mileage.services.transactions import (
     live_mileage,
+    live_mileage_locked,
     mileage_cancel,
     mileage_repayment_request,
     payment_request,
@@ -51,31 +52,35 @@ class RefundNotPaid(Exception):
 
 
 def _plan(order: Order, mileage, refund: Refund, remaining):
-    """What this refund does to the order's mileage (the one call of mileage.policy.refund_plan)."""
+    """What this refund does to the order's mileage (the one call of mileage.policy.refund_plan; the earn base rule
+    is read only when something of the order remains to earn on)."""
+    rule = MileageSettings.load().earn_base_rule if remaining is not None else DEFAULT_RULE
     return refund_plan(used_won=mileage.use_won, returned_before_won=mileage.returned_won,
                        mileage_back_won=refund.mileage_won, remaining=remaining,
-                       original_rate_x10=mileage.total_rate_x10, rule=MileageSettings.load().earn_base_rule,
+                       original_rate_x10=mileage.total_rate_x10, rule=rule,
                        earns_mileage=order.earn_choice != STORE)
 
 
-def _tell_provider(order: Order, refund: Refund, by) -> None:
-    """The refund's mileage outcome, decided now by mileage.policy.refund_plan, sent through the outbox."""
-    mileage = live_mileage(order)
-    if mileage is None or refund.reason == RefundReason.EXCHANGE:  # an exchange re-approved when it was made
-        return
+def _tell_provider(order: Order, refund: Refund, by) -> str:
+    """The refund's mileage outcome, decided now by mileage.policy.refund_plan, sent through the outbox (the order's
+    transaction locked once, by the order's id, and handed to the call). Returns the refund's provider call."""
+    if refund.reason == RefundReason.EXCHANGE:  # an exchange re-approved when it was made
+        return refund.provider_call
+    mileage = live_mileage_locked(order)
+    if mileage is None:
+        return refund.provider_call
     remaining = remaining_amounts(order)
     plan = _plan(order, mileage, refund, remaining)
     if plan.call == CANCEL:
-        mileage_cancel(order=order, because=refund.number, by=by)
+        mileage_cancel(order=order, because=refund.number, by=by, mileage=mileage)
     elif plan.call == REPAYMENT:
         lines = [] if remaining is None else list(order.lines.all())
         request = payment_request(order, mileage, order_amount_won=plan.order_amount_after_won,
                                   earn_base_won=plan.earn_base_after_won, use_won=plan.use_after_won, lines=lines,
                                   with_req_tx_id=False)
-        mileage_repayment_request(order=order, request=request, key=action_key("repayment", refund.number), by=by)
-    refund.provider_call = {CANCEL: ProviderCall.CANCEL, REPAYMENT: ProviderCall.REPAYMENT}.get(plan.call,
-                                                                                               ProviderCall.NONE)
-    refund.save(update_fields=["provider_call"])
+        mileage_repayment_request(order=order, request=request, key=action_key("repayment", refund.number), by=by,
+                                  mileage=mileage)
+    return {CANCEL: ProviderCall.CANCEL, REPAYMENT: ProviderCall.REPAYMENT}.get(plan.call, ProviderCall.NONE)
 
 
 def refund_set_status(*, refund: Refund, to_status: str, fields: tuple[str, ...] = ()) -> Refund:
@@ -85,14 +90,16 @@ def refund_set_status(*, refund: Refund, to_status: str, fields: tuple[str, ...]
 
 
 def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
-    """Everything 환불완료 does once the money moved, in one transaction with the refund's row locked."""
-    refund.completed_by, refund.completed_at, refund.payout_error = by, now, ""
-    refund_set_status(refund=refund, to_status=RefundStatus.DONE, fields=("completed_by", "completed_at", "payout_error"))
+    """Everything 환불완료 does once the money moved, in one transaction with the refund's row locked; the refund's
+    row written once, at the end (through its setter)."""
     return_points(order, refund.store_points_won, f"{refund.number}:points", by)
     if refund.method == RefundMethod.POINTS and refund.cash_won and order.member_id:  # 적립금환불: the money as points
         store_points_change(member=order.member, delta_won=refund.cash_won, reason="적립금환불",
                             idempotency_key=action_key("refund", refund.number, "points-payout"), order=order, by=by)
-    _tell_provider(order, refund, by)
+    refund.provider_call = _tell_provider(order, refund, by)
+    refund.completed_by, refund.completed_at, refund.payout_error = by, now, ""
+    refund_set_status(refund=refund, to_status=RefundStatus.DONE,
+                      fields=("completed_by", "completed_at", "payout_error", "provider_call"))
     if order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists():
         order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
 
@@ -120,7 +127,7 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == RefundStatus.DONE:
             return False
-        order = lock_order(refund.order)
+        order = lock_order(refund.order_id)
         try:
             if refund.method == RefundMethod.CASH and refund.cash_won and not _has_account(refund):
                 raise money.PaymentActionError(_("현금환불할 계좌가 없습니다. 환불 방식 변경에서 환불은행, 계좌번호, 예금주를 "
@@ -141,7 +148,7 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
     with transaction.atomic():
         # the same lock order as above (refund, order, payment, cancel): two refunds of one order never deadlock
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
-        order = lock_order(refund.order)
+        order = lock_order(refund.order_id)
         cancel = money.refund_payout_record(cancel, result, by=by)
         if refund.status == RefundStatus.DONE:
             return False  # another press finished it with the same cancel
@@ -163,7 +170,7 @@ def refunds_resume(*, now: datetime | None = None) -> int:
         try:
             with transaction.atomic():
                 refund = Refund.objects.select_for_update().get(pk=pk)
-                order = lock_order(refund.order)
+                order = lock_order(refund.order_id)
                 if refund.status == RefundStatus.BEFORE:
                     _finish(refund, order, refund.completed_by, now or timezone.now())
                     completed += 1
@@ -181,7 +188,7 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status != RefundStatus.BEFORE:
             raise ActionError(_("환불완료된 환불은 환불 방식을 바꿀 수 없습니다."))
-        order = lock_order(refund.order)
+        order = lock_order(refund.order_id)
         if money.refund_payout_pending(refund.number):
             raise ActionError(_("결제대행사가 아직 답하지 않은 환불입니다. 답을 받은 뒤에 환불 방식을 바꿀 수 있습니다."))
         if method not in RefundMethod.values:

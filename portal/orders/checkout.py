@@ -230,23 +230,26 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         _charge(order, buyer, approval)
     elif approval is not None:
         with _with_approval(approval):
-            order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인")
+            order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인",
+                             from_status=order.status)
     return order
 
 
 @contextmanager
 def _with_approval(approval: Approval | None):
-    """One transaction for the order's next state and, when there is one, the mileage approval's record."""
+    """One transaction for the order's next state and, when there is one, the mileage approval's record (which the
+    order then carries, for the pages and the e-mail that follow the placement)."""
     with transaction.atomic():
         if approval is not None:
-            mileage_approval_record(approval)
+            approval.order.mileage = mileage_approval_record(approval)
         yield
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
             inflow_token: str, now: datetime, card_like: bool, deposit_account: str = ""
             ) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
-    """The order, its lines, the store points taken and the held mileage choice, in one transaction."""
+    """The order, its lines, the store points taken and the held mileage choice, in one transaction. The order
+    carries its lines and its payment as written (not read again to charge it, nor for the e-mail)."""
     with transaction.atomic():
         order = Order(
             member=member, status=OrderStatus.PLACING if card_like or done is not None else OrderStatus.AWAITING_DEPOSIT,
@@ -275,10 +278,20 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
                                     idempotency_key=f"{order.number}:use", order=order)
             except NotEnoughPoints as exc:
                 raise CheckoutError(str(exc), "store_points") from exc
-        money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
-                           bank_account=deposit_account)
+        payment = money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
+                                     bank_account=deposit_account)
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
+    _carry(order, "lines", order_lines)
+    _carry(order, "payments", [payment])
     return order, order_lines, mileage
+
+
+def _carry(order: Order, related: str, rows: list) -> None:
+    """`order.<related>.all()` answers with the rows just written, as a prefetch would."""
+    carried = getattr(order, related).all()
+    carried._result_cache, carried._prefetch_done = list(rows), True
+    order._prefetched_objects_cache = {**getattr(order, "_prefetched_objects_cache", {}),
+                                       Order._meta.get_field(related).cache_name: carried}
 
 
 def _not_placed(order: Order, *, note: str) -> None:
@@ -306,8 +319,10 @@ def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
                             "card_number",
                             spent_choice=approval is not None)
     with _with_approval(approval):
-        money.payment_charged(order=order, tid=result.tid, note=result.message)
-        order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message)
+        # the payment as _record wrote it, carried by the order (read, locked, only when it is not)
+        payment = order.payments.all()[0] if "payments" in getattr(order, "_prefetched_objects_cache", {}) else None
+        money.payment_charged(order=order, tid=result.tid, note=result.message, payment=payment)
+        order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message, from_status=order.status)
 
 
 STUCK_AFTER = timedelta(minutes=15)

@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from .models import GatewayEntry, PaymentMethod
@@ -56,27 +56,32 @@ class PaymentGateway:
     def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
         if not tid or amount_won <= 0 or not idempotency_key:
             raise ValueError("a cancel needs the charge's tid, a positive amount and an idempotency key")
-        with transaction.atomic():
-            charge = GatewayEntry.objects.select_for_update().filter(tid=tid, kind="charge").first()
-            done = GatewayEntry.objects.filter(idempotency_key=idempotency_key).first()
-            if done is not None:  # the same cancel asked again: the first answer, nothing applied twice
-                return GatewayResult(done.parent_tid == tid and done.amount_won == amount_won, done.tid,
-                                     "TEST-PG 취소")
-            if charge is None:
-                return GatewayResult(False, "", _("결제대행사에 없는 거래입니다."))
-            cancelled = GatewayEntry.objects.filter(parent_tid=tid, kind="cancel").aggregate(
-                s=Sum("amount_won"))["s"] or 0
-            if amount_won > charge.amount_won - cancelled:
-                return GatewayResult(False, "", _("결제대행사: 취소 가능 금액(%(left)s원)을 넘습니다.")
-                                     % {"left": f"{charge.amount_won - cancelled:,}"})
-            kind = "PART" if partial else "FULL"
-            entry = GatewayEntry(tid=f"TEST-{kind}-{secrets.token_hex(6).upper()}", kind="cancel", parent_tid=tid,
-                                 amount_won=amount_won, idempotency_key=idempotency_key)
-            try:
-                with transaction.atomic():
-                    entry.save()
-            except IntegrityError:  # the same key at the same moment: the other one applied it
-                entry = GatewayEntry.objects.get(idempotency_key=idempotency_key)
+        try:
+            with transaction.atomic():
+                # the charge locked first: its cancels, read after the lock, are all the ones committed before
+                charge = GatewayEntry.objects.select_for_update().filter(tid=tid, kind="charge").first()
+                # one read: this key's cancel (if asked before) and what the charge's cancels sum to
+                seen = GatewayEntry.objects.filter(Q(idempotency_key=idempotency_key) | Q(parent_tid=tid, kind="cancel"))
+                book = seen.aggregate(
+                    cancelled=Sum("amount_won", filter=Q(parent_tid=tid, kind="cancel")),
+                    done_tid=Max("tid", filter=Q(idempotency_key=idempotency_key)),
+                    done_parent=Max("parent_tid", filter=Q(idempotency_key=idempotency_key)),
+                    done_amount=Max("amount_won", filter=Q(idempotency_key=idempotency_key)))
+                if book["done_tid"] is not None:  # the same cancel asked again: the first answer, nothing applied twice
+                    return GatewayResult(book["done_parent"] == tid and book["done_amount"] == amount_won,
+                                         book["done_tid"], "TEST-PG 취소")
+                if charge is None:
+                    return GatewayResult(False, "", _("결제대행사에 없는 거래입니다."))
+                cancelled = book["cancelled"] or 0
+                if amount_won > charge.amount_won - cancelled:
+                    return GatewayResult(False, "", _("결제대행사: 취소 가능 금액(%(left)s원)을 넘습니다.")
+                                         % {"left": f"{charge.amount_won - cancelled:,}"})
+                kind = "PART" if partial else "FULL"
+                entry = GatewayEntry.objects.create(tid=f"TEST-{kind}-{secrets.token_hex(6).upper()}", kind="cancel",
+                                                    parent_tid=tid, amount_won=amount_won,
+                                                    idempotency_key=idempotency_key)
+        except IntegrityError:  # the same key at the same moment: the other one applied it
+            entry = GatewayEntry.objects.get(idempotency_key=idempotency_key)
         return GatewayResult(True, entry.tid, "TEST-PG 취소")
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -67,8 +67,9 @@ def _uid(by):
 
 
 def _move(payment: Payment, to_status: str, *, by=None, note: str = "", cancel: PaymentCancel | None = None,
-          fields: tuple[str, ...] = ()) -> None:
-    """Move a locked payment along PAYMENT_TRANSITIONS and write the change row."""
+          fields: tuple[str, ...] = (), changes: list[PaymentStateChange] | None = None) -> None:
+    """Move a locked payment along PAYMENT_TRANSITIONS and write the change row (into `changes`, when the caller
+    writes its moves' rows together)."""
     from_status = payment.status
     if to_status not in PAYMENT_TRANSITIONS.get(from_status, set()):
         if from_status == to_status:
@@ -76,19 +77,26 @@ def _move(payment: Payment, to_status: str, *, by=None, note: str = "", cancel: 
         raise PaymentTransitionNotAllowed(f"payment {payment.pk}: {from_status} → {to_status}")
     payment.status = to_status
     payment.save(update_fields=["status", *fields])
-    PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status=from_status, to_status=to_status,
-                                      changed_by=_uid(by), note=note[:200])
+    _change(changes, PaymentStateChange(payment=payment, cancel=cancel, from_status=from_status, to_status=to_status,
+                                        changed_by=_uid(by), note=note[:200]))
+
+
+def _change(changes: list[PaymentStateChange] | None, row: PaymentStateChange) -> None:
+    if changes is None:
+        row.save(force_insert=True)
+    else:
+        changes.append(row)
 
 
 def _move_cancel(cancel: PaymentCancel, to_status: str, *, by=None, note: str = "",
-                 fields: tuple[str, ...] = ()) -> None:
+                 fields: tuple[str, ...] = (), changes: list[PaymentStateChange] | None = None) -> None:
     from_status = cancel.status
     if to_status not in PAYMENT_CANCEL_TRANSITIONS.get(from_status, set()):
         raise PaymentTransitionNotAllowed(f"payment cancel {cancel.pk}: {from_status} → {to_status}")
     cancel.status = to_status
     cancel.save(update_fields=["status", *fields])
-    PaymentStateChange.objects.create(payment_id=cancel.payment_id, cancel=cancel, from_status=from_status,
-                                      to_status=to_status, changed_by=_uid(by), note=note[:200])
+    _change(changes, PaymentStateChange(payment_id=cancel.payment_id, cancel=cancel, from_status=from_status,
+                                        to_status=to_status, changed_by=_uid(by), note=note[:200]))
 
 
 # --- reads ---------------------------------------------------------------------------------------------------------
@@ -223,8 +231,19 @@ def _locked(order: Order) -> Payment | None:
     return Payment.objects.select_for_update().filter(order=order).order_by("id").first()
 
 
-def payment_charged(*, order: Order, tid: str, note: str = "") -> Payment:
-    """The gateway charged the card (inside the caller's transaction)."""
+def payment_charged(*, order: Order, tid: str, note: str = "", payment: Payment | None = None) -> Payment:
+    """The gateway charged the card (inside the caller's transaction). `payment`: the order's payment as its caller
+    opened it (`payment_open`): the move is then one UPDATE by id guarded by that status, which locks the row as it
+    writes; a payment that moved meanwhile is moved, or refused, the locked way."""
+    if payment is not None and PaymentStatus.APPROVED in PAYMENT_TRANSITIONS.get(payment.status, set()):
+        now = timezone.now()
+        if Payment.objects.filter(pk=payment.pk, status=payment.status).update(
+                status=PaymentStatus.APPROVED, gateway_tid=tid, approved_at=now):
+            from_status = payment.status
+            payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, tid, now
+            PaymentStateChange.objects.create(payment=payment, from_status=from_status,
+                                              to_status=PaymentStatus.APPROVED, note=(note or "결제승인")[:200])
+            return payment
     payment = _locked(order)
     payment.gateway_tid, payment.approved_at = tid, timezone.now()
     _move(payment, PaymentStatus.APPROVED, note=note or "결제승인", fields=("gateway_tid", "approved_at"))
@@ -260,13 +279,16 @@ def payment_void(*, order: Order, by=None, note: str = "") -> None:
         _move(payment, PaymentStatus.CANCELLED, by=by, note=note)
 
 
-def _settle_status(payment: Payment, *, by=None, note: str = "", cancel: PaymentCancel | None = None) -> None:
-    """The payment's status from what went back: 부분취소 while part of the charge is still charged, else 취소."""
-    done = payment.cancels.filter(status=PaymentCancelStatus.DONE).aggregate(s=Sum("amount_won"))["s"] or 0
+def _settle_status(payment: Payment, *, by=None, note: str = "", cancel: PaymentCancel | None = None,
+                   done_won: int | None = None, changes: list[PaymentStateChange] | None = None) -> None:
+    """The payment's status from what went back: 부분취소 while part of the charge is still charged, else 취소.
+    `done_won`: what its done cancels sum to, when the caller read them under the payment's lock."""
+    done = done_won if done_won is not None else payment.cancels.filter(
+        status=PaymentCancelStatus.DONE).aggregate(s=Sum("amount_won"))["s"] or 0
     if done <= 0:
         return
     target = PaymentStatus.CANCELLED if done >= payment.amount_won else PaymentStatus.PARTIAL
-    _move(payment, target, by=by, note=note, cancel=cancel)
+    _move(payment, target, by=by, note=note, cancel=cancel, changes=changes)
 
 
 # --- money going back ----------------------------------------------------------------------------------------------
@@ -280,13 +302,21 @@ class Payout:
 
 
 def _reserve(payment: Payment, *, amount_won: int, key: str, label: str, refund_number: str, by,
-             status: str = PaymentCancelStatus.PENDING) -> tuple[PaymentCancel, bool]:
+             status: str = PaymentCancelStatus.PENDING,
+             cancels: list[PaymentCancel] | None = None) -> tuple[PaymentCancel, bool]:
     """Under the payment's lock: the cancel for `key` (a new one, or the earlier one to retry), and whether the
-    gateway is to be asked. Refuses more than is left of the charge."""
-    existing = PaymentCancel.objects.select_for_update().filter(idempotency_key=key).first()
+    gateway is to be asked. Refuses more than is left of the charge. `cancels`: the payment's cancels (and any with
+    `key`), when the caller read them under the payment's lock."""
+    if cancels is None:
+        existing = PaymentCancel.objects.select_for_update().filter(idempotency_key=key).first()
+        returned = None
+    else:
+        existing = next((c for c in cancels if c.idempotency_key == key), None)
+        returned = _returned_of(payment, cancels)
     if existing is not None and existing.status != PaymentCancelStatus.FAILED:
         return existing, existing.status == PaymentCancelStatus.PENDING
-    left = payment.amount_won - returned_won(payment)  # a refused cancel holds nothing: what is left is checked again
+    # a refused cancel holds nothing: what is left is checked again
+    left = payment.amount_won - (returned if returned is not None else returned_won(payment))
     if (existing.amount_won if existing is not None else amount_won) > left:
         raise PaymentActionError(_("남은 결제금액(%(left)s원)보다 많이 돌려줄 수 없습니다.") % {"left": f"{left:,}"})
     if existing is not None:  # the refused cancel asked again, with its own key
@@ -297,6 +327,29 @@ def _reserve(payment: Payment, *, amount_won: int, key: str, label: str, refund_
     PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status="", to_status=status,
                                       changed_by=_uid(by), note=label)
     return cancel, status == PaymentCancelStatus.PENDING
+
+
+def _locked_cancels(payment: Payment | None, refund_number: str = "") -> list[PaymentCancel]:
+    """The payment's cancels (and the refund's, wherever they are), locked, in one read, after the payment's lock:
+    what `_reserve`, `_record` and `_settle_status` would otherwise read one by one."""
+    rows = PaymentCancel.objects.select_for_update()
+    where = Q(payment=payment) if payment is not None else Q(pk__in=[])
+    if refund_number:
+        where |= Q(refund_number=refund_number)
+    cancels = list(rows.filter(where).order_by("id"))
+    for cancel in cancels:
+        if payment is not None and cancel.payment_id == payment.pk:
+            cancel.payment = payment
+    return cancels
+
+
+def _returned_of(payment: Payment, cancels: list[PaymentCancel]) -> int:
+    """returned_won from the payment's cancels already read."""
+    return sum(c.amount_won for c in cancels if c.payment_id == payment.pk and c.status != PaymentCancelStatus.FAILED)
+
+
+def _done_of(payment: Payment, cancels: list[PaymentCancel]) -> int:
+    return sum(c.amount_won for c in cancels if c.payment_id == payment.pk and c.status == PaymentCancelStatus.DONE)
 
 
 def _ask_gateway(payment: Payment, cancel: PaymentCancel) -> GatewayResult | None:
@@ -310,12 +363,15 @@ def _ask_gateway(payment: Payment, cancel: PaymentCancel) -> GatewayResult | Non
         return None
 
 
-def _record(cancel_pk: int, result: GatewayResult | None, by) -> PaymentCancel:
-    """The gateway's answer, recorded (inside the caller's transaction). Locks the payment, then the cancel: the
-    order every writer of the money takes (the order first where the caller holds it, then the payment)."""
-    payment_id = PaymentCancel.objects.values_list("payment_id", flat=True).get(pk=cancel_pk)
+def _record(cancel_pk: int, result: GatewayResult | None, by, *, payment_id: int | None = None) -> PaymentCancel:
+    """The gateway's answer, recorded (inside the caller's transaction). Locks the payment (by `payment_id` when
+    the caller knows it), then its cancels: the order every writer of the money takes (the order first where the
+    caller holds it, then the payment)."""
+    if payment_id is None:
+        payment_id = PaymentCancel.objects.values_list("payment_id", flat=True).get(pk=cancel_pk)
     payment = Payment.objects.select_for_update().get(pk=payment_id)
-    cancel = PaymentCancel.objects.select_for_update().get(pk=cancel_pk)
+    cancels = _locked_cancels(payment)
+    cancel = next(c for c in cancels if c.pk == cancel_pk)
     if cancel.status != PaymentCancelStatus.PENDING:
         return cancel  # recorded meanwhile (the scheduler, or another press)
     if result is None:
@@ -326,8 +382,12 @@ def _record(cancel_pk: int, result: GatewayResult | None, by) -> PaymentCancel:
         return cancel
     cancel.gateway_tid, cancel.message = result.tid, result.message[:200]
     if result.approved:
-        _move_cancel(cancel, PaymentCancelStatus.DONE, by=by, note=result.message, fields=("gateway_tid", "message"))
-        _settle_status(payment, by=by, note=_(cancel.label), cancel=cancel)
+        changes = []  # the cancel's move and the payment's, written in one statement
+        _move_cancel(cancel, PaymentCancelStatus.DONE, by=by, note=result.message, fields=("gateway_tid", "message"),
+                     changes=changes)
+        _settle_status(payment, by=by, note=_(cancel.label), cancel=cancel, done_won=_done_of(payment, cancels),
+                       changes=changes)
+        PaymentStateChange.objects.bulk_create(changes)
     else:
         _move_cancel(cancel, PaymentCancelStatus.FAILED, by=by, note=result.message, fields=("gateway_tid", "message"))
     return cancel
@@ -341,10 +401,11 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
     if amount_won <= 0:
         return None, False
     payment = _locked(order)
+    cancels = _locked_cancels(payment, refund_number)  # one read for the checks below
     # the refund's payout made before (by an earlier press, or the scheduler): found first, whatever the payment's
     # status is now (a whole refund leaves it 취소)
-    earlier = PaymentCancel.objects.select_for_update().filter(refund_number=refund_number).exclude(
-        status=PaymentCancelStatus.FAILED).first()
+    earlier = next((c for c in cancels if c.refund_number == refund_number
+                    and c.status != PaymentCancelStatus.FAILED), None)
     if earlier is not None:
         return earlier, earlier.status == PaymentCancelStatus.PENDING
     if payment is None or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
@@ -354,33 +415,36 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
     if method in SHOP_PAID:  # the shop pays it (to the account, or as store points): done when recorded
         label = SHOP_PAID[method]
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
-                                by=by, status=PaymentCancelStatus.DONE)
+                                by=by, status=PaymentCancelStatus.DONE, cancels=cancels)
         if account and cancel.message != account[:200]:
             cancel.message = account[:200]
             cancel.save(update_fields=["message"])
-        _settle_status(payment, by=by, note=label, cancel=cancel)
+        _settle_status(payment, by=by, note=label, cancel=cancel,
+                       done_won=_done_of(payment, [*(c for c in cancels if c.pk != cancel.pk), cancel]))
         return cancel, False
     if REFUND_METHOD_OF.get(payment.method) != method:
         raise PaymentActionError(_("이 주문은 %(method)s(으)로 결제되지 않아 %(refund)s을(를) 할 수 없습니다. 환불 방식을 현금환불로 "
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
                                                    "refund": method_label})
-    left = payment.amount_won - returned_won(payment)
+    left = payment.amount_won - _returned_of(payment, cancels)
     _refuse_phone_after_its_day(payment, timezone.now())
     _refuse_partial(payment, amount_won, left)
     return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
-                    refund_number=refund_number, by=by)
+                    refund_number=refund_number, by=by, cancels=cancels)
 
 
 def refund_payout_send(cancel: PaymentCancel) -> GatewayResult | None:
-    """Outside any transaction: ask the gateway for a reserved refund cancel (its key bound to the refund)."""
+    """Outside any transaction: ask the gateway for a reserved refund cancel (its key bound to the refund); the
+    payment is the one `refund_payout_prepare` locked, passed along with the cancel (its tid and amount do not change
+    once charged)."""
     if transaction.get_connection().in_atomic_block:
         raise RuntimeError("the gateway is asked outside any database transaction")
-    return _ask_gateway(Payment.objects.get(pk=cancel.payment_id), cancel)
+    return _ask_gateway(cancel.payment, cancel)
 
 
 def refund_payout_record(cancel: PaymentCancel, result: GatewayResult | None, *, by=None) -> PaymentCancel:
     """Inside 환불완료's second transaction: the gateway's answer."""
-    return _record(cancel.pk, result, by)
+    return _record(cancel.pk, result, by, payment_id=cancel.payment_id)
 
 
 def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,

@@ -3,6 +3,8 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,10 +38,25 @@ def lock_for_sweep(order: Order, status: str) -> Order | None:
 
 
 def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
-                     now: datetime | None = None) -> Order:
-    """Move an order along ORDER_TRANSITIONS under a row lock and write the change row."""
+                     now: datetime | None = None, from_status: str | None = None) -> Order:
+    """Move an order along ORDER_TRANSITIONS under a row lock and write the change row. `from_status`: the status
+    the caller knows the order is in (it recorded it itself): the move is then one UPDATE by id guarded by that
+    status, which takes the row's lock as it writes, instead of a locked read and a write; an order that is no
+    longer in it is moved, or refused, the locked way."""
     now = now or timezone.now()
+    changed_by = by if (by is not None and by.is_authenticated) else None
     with transaction.atomic():
+        if from_status is not None and Order.transitions.allows(from_status, to_status):
+            fields = {"status": to_status}
+            if to_status == OrderStatus.PAID:
+                fields["paid_at"] = Coalesce(F("paid_at"), Value(now, output_field=DateTimeField()))
+            if Order.objects.filter(pk=order.pk, status=from_status).update(**fields):
+                OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
+                                                 changed_by=changed_by, changed_at=now, note=note)
+                order.status = to_status
+                if to_status == OrderStatus.PAID and order.paid_at is None:
+                    order.paid_at = now
+                return order
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if not Order.transitions.allows(locked.status, to_status):
             raise TransitionNotAllowed(locked, to_status)
@@ -51,7 +68,6 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
             fields.append("paid_at")
         locked.save(update_fields=fields)
         OrderStatusChange.objects.create(order=locked, from_status=from_status, to_status=to_status,
-                                         changed_by=by if (by is not None and by.is_authenticated) else None,
-                                         changed_at=now, note=note)
+                                         changed_by=changed_by, changed_at=now, note=note)
     order.status, order.paid_at = locked.status, locked.paid_at
     return order

@@ -81,6 +81,23 @@ def test_unpublishing_the_disclosure_switches_checkout_off_and_tells_operators(s
     assert live_disclosure().live_revision_id != revision_before
 
 
+def test_a_disclosure_behind_a_view_restriction_is_not_live_for_checkout_as_wagtail_public_reads_it(shop):
+    from wagtail.models import PageViewRestriction
+
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    home = disclosure.get_parent()
+    sibling = ExchangePolicyPage.objects.get()
+    assert live_disclosure() is not None
+    for restricted, hidden in ((sibling, False), (disclosure, True), (home, True)):
+        restriction = PageViewRestriction.objects.create(page=restricted, restriction_type="password",
+                                                         password="x")
+        # read afresh (the request memo is not active here) in one query, the same answer as Wagtail's .public()
+        assert (live_disclosure() is None) is hidden
+        assert (EarnBaseDisclosurePage.objects.live().public().first() is None) is hidden
+        restriction.delete()
+    assert live_disclosure() is not None
+
+
 def test_editors_edit_pages_and_operators_cannot(client, shop):
     disclosure = EarnBaseDisclosurePage.objects.get()
     client.force_login(User.objects.get(username="editor"))

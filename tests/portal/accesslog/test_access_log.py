@@ -13,6 +13,7 @@ from django.db import connection
 from django.test import Client
 
 from core.append_only import AppendOnlyError
+from mileage.models import ExclusionReason
 from portal.accesslog.models import AccessAction, AccessRecord
 from portal.accesslog.services import access_log_verify, access_record
 from tests.factories import ProductFactory, paid_order_for
@@ -138,3 +139,24 @@ def test_concurrent_views_of_one_order_are_each_logged_once(operator_user):
         assert list(pool.map(view, range(4))) == [200] * 4
     assert AccessRecord.objects.filter(action=AccessAction.ORDER_VIEW, targets=[order.number]).count() == 4
     assert access_log_verify().ok
+
+
+@pytest.mark.django_db
+def test_setting_and_unsetting_an_exclusion_is_logged_once_each_with_the_products(operator):
+    shirt, hat = ProductFactory(), ProductFactory()
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk, hat.pk], "action": "set",
+                                                   "reason": ExclusionReason.GIFT_CERTIFICATE})
+    operator.post("/console/mileage/exclusions/", {"selection": [hat.pk], "action": "unset"})
+    assert list(AccessRecord.objects.order_by("seq").values_list("action", "targets", "count", "reason")) == [
+        (AccessAction.SETTINGS, [shirt.code, hat.code], 2, "예외상품설정"),
+        (AccessAction.SETTINGS, [hat.code], 1, "예외상품설정 해제"),
+    ]
+
+
+@pytest.mark.django_db
+def test_an_exclusion_refused_or_with_nothing_chosen_leaves_no_record(operator):
+    shirt = ProductFactory()
+    operator.post("/console/mileage/exclusions/", {"action": "set", "reason": ExclusionReason.GIFT_CERTIFICATE})
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "set", "reason": "할인"})
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "unset"})
+    assert not AccessRecord.objects.exists()

@@ -160,3 +160,32 @@ def test_an_exclusion_refused_or_with_nothing_chosen_leaves_no_record(operator):
     operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "set", "reason": "할인"})
     operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "unset"})
     assert not AccessRecord.objects.exists()
+
+
+@pytest.fixture
+def privacy_officer(db):
+    user = User.objects.create_user("cpo", password="x")
+    user.user_permissions.add(Permission.objects.get(codename="oversee_access_log"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_privacy_officer_finds_who_looked_at_one_order(operator, privacy_officer):
+    order, other = paid_order_for([(ProductFactory(), 1)]), paid_order_for([(ProductFactory(), 1)])
+    operator.get(f"/console/orders/{order.number}/")
+    operator.get(f"/console/orders/{other.number}/receipt.pdf")
+    page = privacy_officer.get("/console/access-log/", {"order": order.number}).content.decode()
+    assert order.number in page and "op1" in page and "203.0.113.7" in page and "주문상세정보 조회" in page
+    assert other.number not in page
+    page = privacy_officer.get("/console/access-log/", {"action": AccessAction.RECEIPT}).content.decode()
+    assert other.number in page and order.number not in page
+
+
+@pytest.mark.django_db
+def test_the_access_log_screen_is_the_privacy_officer_s_alone_and_bad_filters_change_nothing(operator,
+                                                                                            privacy_officer):
+    assert operator.get("/console/access-log/").status_code == 403
+    response = privacy_officer.get("/console/access-log/", {"since": "2026-99-99", "page": "x"})
+    assert response.status_code == 200

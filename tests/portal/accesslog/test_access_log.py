@@ -189,3 +189,12 @@ def test_the_access_log_screen_is_the_privacy_officer_s_alone_and_bad_filters_ch
     assert operator.get("/console/access-log/").status_code == 403
     response = privacy_officer.get("/console/access-log/", {"since": "2026-99-99", "page": "x"})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_menu_shows_the_access_log_to_its_holders_only(operator, operator_user):
+    order = paid_order_for([(ProductFactory(), 1)])
+    assert "/console/access-log/" not in operator.get(f"/console/orders/{order.number}/").content.decode()
+    operator_user.user_permissions.add(Permission.objects.get(codename="oversee_access_log"))
+    operator.force_login(User.objects.get(pk=operator_user.pk))
+    assert "/console/access-log/" in operator.get(f"/console/orders/{order.number}/").content.decode()

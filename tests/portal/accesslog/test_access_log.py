@@ -198,3 +198,11 @@ def test_the_menu_shows_the_access_log_to_its_holders_only(operator, operator_us
     operator_user.user_permissions.add(Permission.objects.get(codename="oversee_access_log"))
     operator.force_login(User.objects.get(pk=operator_user.pk))
     assert "/console/access-log/" in operator.get(f"/console/orders/{order.number}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_switching_the_service_off_is_logged_once(operator):
+    response = operator.post("/console/mileage/settings/", {"action": "disable"})
+    assert response.status_code == 302
+    assert list(AccessRecord.objects.values_list("action", "targets", "reason")) == [
+        (AccessAction.SETTINGS, ["service_enabled"], "노출설정 및 셋팅")]

@@ -11,6 +11,7 @@ class Item:
     url_name: str
     title: Promise
     also: tuple[str, ...] = ()  # the screens reached from this one, which keep it highlighted
+    permission: str | None = None  # shown only to holders of this permission
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,13 @@ MENU = (
         Item("console:rates", _("적립률")),
         Item("console:settlement", _("정산")),
     )),
+    Group((_("개인정보"),), (
+        Item("console:access-log", _("접속기록"), permission="accesslog.oversee_access_log"),
+    )),
 )
+
+# the permissions some items ask for: a person's sidebar depends on which of them they hold
+MENU_PERMISSIONS = tuple(sorted({item.permission for group in MENU for item in group.items if item.permission}))
 
 
 def locate(url_name: str) -> tuple[Group, Item] | tuple[None, None]:

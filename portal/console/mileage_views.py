@@ -26,6 +26,8 @@ from mileage.provider import ProviderError, ProviderUnavailable, extensions, get
 from mileage.provider.client import client_for
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
+from portal.accesslog.models import AccessAction
+from portal.accesslog.services import access_record
 from portal.accounts.audit import change_history
 from portal.catalog.models import Category, Product
 from portal.parsing import int_or_none, parse_int
@@ -78,6 +80,8 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         if switched_off:
             saved.service_enabled = False
         saved.save()
+        access_record(action=AccessAction.SETTINGS, request=request, targets=form.changed_data,
+                      reason=_("노출설정 및 셋팅"))
         extensions.forget_provider_info()
         if switched_off:
             messages.error(request, _("새 가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않아 서비스를 껐습니다. 키를 확인한 뒤 "
@@ -115,6 +119,8 @@ class MileageSettingsView(OperatorRequiredMixin, View):
                 return redirect("console:mileage-settings")
         current.service_enabled, current.updated_by = on, request.user
         current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
+        access_record(action=AccessAction.SETTINGS, request=request, targets=["service_enabled"],
+                      reason=_("노출설정 및 셋팅"))
         messages.success(request, _("네이버 마일리지 서비스를 켰습니다.") if on else _("네이버 마일리지 서비스를 껐습니다."))
         return redirect("console:mileage-settings")
 
@@ -192,16 +198,23 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
 
     def post(self, request):
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
+        codes = list(Product.objects.filter(pk__in=ids).order_by("pk").values_list("code", flat=True))
         if not ids:
             messages.error(request, _("상품을 선택해 주세요."))
         elif request.POST.get("action") == "unset":
-            messages.success(request, _("예외상품설정 해제: %(count)s건") % {"count": exclusion_unset(product_ids=ids, by=request.user)})
+            count = exclusion_unset(product_ids=ids, by=request.user)
+            if count:
+                access_record(action=AccessAction.SETTINGS, request=request, targets=codes, count=count,
+                              reason=_("예외상품설정 해제"))
+            messages.success(request, _("예외상품설정 해제: %(count)s건") % {"count": count})
         else:
             try:
                 count = exclusion_set(product_ids=ids, reason=request.POST.get("reason", ""), by=request.user)
             except PolicyError as exc:
                 messages.error(request, str(exc))
             else:
+                access_record(action=AccessAction.SETTINGS, request=request, targets=codes, count=count,
+                              reason=_("예외상품설정"))
                 messages.success(request, _("예외상품설정: %(count)s건") % {"count": count})
         return redirect(request.get_full_path())
 

@@ -2,13 +2,14 @@ from django.urls import path
 
 from portal.receipts.views import ReceiptView
 
+from . import access_log_views, bulk_views, dashboard, joining_views, mileage_views, payment_views, views
 from . import aftersales_views as after
-from . import bulk_views, dashboard, joining_views, mileage_views, payment_views, views
 
 app_name = "console"
 
 urlpatterns = [
     path("", dashboard.DashboardView.as_view(), name="dashboard"),
+    path("access-log/", access_log_views.AccessLogView.as_view(), name="access-log"),
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("orders/bulk/", bulk_views.OrderBulkView.as_view(), name="orders-bulk"),
     path("invoices/", bulk_views.InvoiceUploadView.as_view(), name="invoices"),

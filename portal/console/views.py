@@ -28,6 +28,8 @@ from wagtail.models import Revision
 
 from core.dates import ymd_hms
 from mileage.models import OperatorNotice
+from portal.accesslog.models import AccessAction
+from portal.accesslog.services import access_record
 from portal.aftersales import fulfilment
 from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
@@ -299,6 +301,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
         detail = order_detail(kwargs["number"])
         if detail is None:
             raise Http404
+        access_record(action=AccessAction.ORDER_VIEW, request=self.request, targets=[detail.order.number])
         disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
                           if detail.disclosure_revision_id else None)
         requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
@@ -354,7 +357,7 @@ class OrderActionView(OperatorRequiredMixin, View):
 
 OPERATORS = Audience("operators", find_order=lambda request, number: get_object_or_404(Order, number=number),
                      login_required=True, permission=OPERATOR_PERMISSION,
-                     refused=OPERATORS_ONLY)  # every order's receipt
+                     refused=OPERATORS_ONLY, logged=True)  # every order's receipt, each one served logged
 
 
 class ReceiptBatchView(OperatorRequiredMixin, View):
@@ -396,6 +399,8 @@ class ReceiptBatchDownloadView(OperatorRequiredMixin, View):
         storage = receipt_storage()
         if not batch.file_name or not storage.exists(batch.file_name):
             raise Http404
+        numbers = list(Order.objects.filter(pk__in=batch.order_ids).order_by("pk").values_list("number", flat=True))
+        access_record(action=AccessAction.RECEIPT, request=request, targets=numbers, reason=batch.query)
         return FileResponse(storage.open(batch.file_name, "rb"), as_attachment=True,
                             filename=f"receipts-{batch.created_at:%Y%m%d-%H%M%S}.zip",
                             content_type="application/zip")

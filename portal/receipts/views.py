@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.views import View
 
+from portal.accesslog.models import AccessAction
+from portal.accesslog.services import access_record
 from portal.orders.models import Order
 
 from .render import receipt_pdf
@@ -25,6 +27,7 @@ class Audience:
     login_required: bool = False
     permission: str | None = None  # a Django permission the person must hold
     refused: str = ""  # the 403 message for a logged-in person without the permission
+    logged: bool = False  # each receipt served is an access-log record (staff audiences)
 
 
 class ReceiptView(View):
@@ -39,5 +42,7 @@ class ReceiptView(View):
             raise PermissionDenied(audience.refused)
         order = audience.find_order(request, number)
         response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
+        if audience.logged:
+            access_record(action=AccessAction.RECEIPT, request=request, targets=[order.number])
         response["Content-Disposition"] = f'inline; filename="receipt-{order.number}.pdf"'
         return response

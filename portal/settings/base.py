@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "portal.ops",
     "portal.demo",
     "portal.retention",
+    "portal.accesslog",
     "mileage",
     "cms_pages",
     "wagtail.contrib.forms",

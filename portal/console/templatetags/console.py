@@ -6,7 +6,7 @@ from django.urls import get_script_prefix, reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from portal.console.menu import MENU, locate
+from portal.console.menu import MENU, MENU_PERMISSIONS, locate
 
 register = template.Library()
 
@@ -16,19 +16,22 @@ def _url_name(context) -> str:
     return f"{match.namespace}:{match.url_name}" if match else ""
 
 
-_sidebars: dict[tuple[str, str, str], str] = {}  # the menu is code: one rendering per screen, language and prefix
+# the menu is code: one rendering per screen, language, prefix and the menu permissions the person holds
+_sidebars: dict[tuple[str, str, str, frozenset[str]], str] = {}
 
 
 @register.simple_tag(takes_context=True)
 def console_sidebar(context):
     current = _url_name(context)
-    key = (current, get_language() or "", get_script_prefix())
+    user = getattr(context.get("request"), "user", None)
+    held = frozenset(perm for perm in MENU_PERMISSIONS if user is not None and user.has_perm(perm))
+    key = (current, get_language() or "", get_script_prefix(), held)
     html = _sidebars.get(key)
     if html is None:
         _group, active = locate(current)
-        groups = [{"crumbs": group.crumbs, "items": [
-            {"url": reverse(item.url_name), "title": item.title, "active": item is active} for item in group.items]}
-            for group in MENU]
+        groups = [{"crumbs": group.crumbs, "items": items} for group in MENU if (items := [
+            {"url": reverse(item.url_name), "title": item.title, "active": item is active}
+            for item in group.items if item.permission is None or item.permission in held])]
         html = _sidebars[key] = render_to_string("console/includes/sidebar.html", {"groups": groups})
     return mark_safe(html)  # rendered by our template with autoescaping
 

@@ -1,0 +1,208 @@
+"""접속기록: each staff view of an order's personal data is one record; the records form a hash chain that
+`manage.py verify_access_log` checks, naming the first tampered record; rows and querysets refuse edits."""
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import Permission, User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.test import Client
+
+from core.append_only import AppendOnlyError
+from mileage.models import ExclusionReason
+from portal.accesslog.models import AccessAction, AccessRecord
+from portal.accesslog.services import access_log_verify, access_record
+from tests.factories import ProductFactory, paid_order_for
+
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="row locks between connections: PostgreSQL only")
+
+
+@pytest.fixture
+def operator_user(db):
+    user = User.objects.create_user("op1", password="x")
+    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
+    return user
+
+
+@pytest.fixture
+def operator(operator_user):
+    client = Client(REMOTE_ADDR="203.0.113.7")
+    client.force_login(operator_user)
+    return client
+
+
+@pytest.mark.django_db
+def test_viewing_an_order_detail_is_logged_once_with_who_where_and_which_order(operator, operator_user):
+    order = paid_order_for([(ProductFactory(), 1)])
+    response = operator.get(f"/console/orders/{order.number}/")
+    assert response.status_code == 200
+    [record] = AccessRecord.objects.all()
+    assert (record.action, record.actor, record.actor_name, record.address, record.targets, record.count) == (
+        AccessAction.ORDER_VIEW, operator_user, "op1", "203.0.113.7", [order.number], 1)
+
+
+@pytest.mark.django_db
+def test_a_receipt_served_to_an_operator_is_logged_a_buyer_s_own_is_not(operator):
+    order = paid_order_for([(ProductFactory(), 1)])
+    response = operator.get(f"/console/orders/{order.number}/receipt.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert list(AccessRecord.objects.values_list("action", "targets")) == [(AccessAction.RECEIPT, [order.number])]
+
+
+@pytest.mark.django_db
+def test_a_buyer_or_stranger_leaves_no_record_and_is_refused(client):
+    order = paid_order_for([(ProductFactory(), 1)])
+    assert client.get(f"/console/orders/{order.number}/").status_code in (302, 403)
+    assert not AccessRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_chain_verifies_and_a_changed_record_is_reported_by_its_id():
+    records = [access_record(action=AccessAction.EXPORT, targets=[f"2026-{n}"], reason="정산 확인",
+                             address="10.0.0.1") for n in range(5)]
+    assert [r.prev_hash for r in records[1:]] == [r.hash for r in records[:-1]]
+    call_command("verify_access_log")  # intact: no error
+    # when someone edits the third record's reason behind the application's back
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accesslog_accessrecord SET reason = %s WHERE id = %s", ["변조", records[2].id])
+    with pytest.raises(CommandError, match=rf"id={records[2].id}\b"):
+        call_command("verify_access_log")
+
+
+@pytest.mark.django_db
+def test_a_removed_record_breaks_the_chain_at_the_next_one():
+    records = [access_record(action=AccessAction.ORDER_VIEW, targets=[str(n)]) for n in range(4)]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM accesslog_accessrecord WHERE id = %s", [records[1].id])
+    assert access_log_verify().broken_id == records[2].id
+    with connection.cursor() as cursor:  # the newest record removed: the head still names it
+        cursor.execute("DELETE FROM accesslog_accessrecord WHERE id >= %s", [records[2].id])
+    assert not access_log_verify().ok
+
+
+@pytest.mark.django_db
+def test_records_refuse_edits_and_deletes():
+    record = access_record(action=AccessAction.ORDER_VIEW, targets=["1"])
+    record.reason = "고침"
+    with pytest.raises(AppendOnlyError):
+        record.save()
+    with pytest.raises(AppendOnlyError):
+        record.delete()
+    with pytest.raises(AppendOnlyError):
+        AccessRecord.objects.filter(pk=record.pk).update(reason="고침")
+    with pytest.raises(AppendOnlyError):
+        AccessRecord.objects.all().delete()
+    assert access_log_verify().ok
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_never_fork_the_chain():
+    start = threading.Barrier(6)
+
+    def writer(n):
+        start.wait()
+        try:
+            for i in range(8):
+                access_record(action=AccessAction.ORDER_VIEW, targets=[f"{n}-{i}"], address="10.0.0.2")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(writer, range(6)))
+    assert list(AccessRecord.objects.order_by("seq").values_list("seq", flat=True)) == list(range(1, 49))
+    assert AccessRecord.objects.values("prev_hash").distinct().count() == 48  # no two records share a parent
+    assert access_log_verify().ok and access_log_verify().checked == 48
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_views_of_one_order_are_each_logged_once(operator_user):
+    order = paid_order_for([(ProductFactory(), 1)])
+    start = threading.Barrier(4)
+
+    def view(_):
+        client = Client()
+        client.force_login(operator_user)
+        start.wait()
+        try:
+            return client.get(f"/console/orders/{order.number}/").status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(view, range(4))) == [200] * 4
+    assert AccessRecord.objects.filter(action=AccessAction.ORDER_VIEW, targets=[order.number]).count() == 4
+    assert access_log_verify().ok
+
+
+@pytest.mark.django_db
+def test_setting_and_unsetting_an_exclusion_is_logged_once_each_with_the_products(operator):
+    shirt, hat = ProductFactory(), ProductFactory()
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk, hat.pk], "action": "set",
+                                                   "reason": ExclusionReason.GIFT_CERTIFICATE})
+    operator.post("/console/mileage/exclusions/", {"selection": [hat.pk], "action": "unset"})
+    assert list(AccessRecord.objects.order_by("seq").values_list("action", "targets", "count", "reason")) == [
+        (AccessAction.SETTINGS, [shirt.code, hat.code], 2, "예외상품설정"),
+        (AccessAction.SETTINGS, [hat.code], 1, "예외상품설정 해제"),
+    ]
+
+
+@pytest.mark.django_db
+def test_an_exclusion_refused_or_with_nothing_chosen_leaves_no_record(operator):
+    shirt = ProductFactory()
+    operator.post("/console/mileage/exclusions/", {"action": "set", "reason": ExclusionReason.GIFT_CERTIFICATE})
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "set", "reason": "할인"})
+    operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "unset"})
+    assert not AccessRecord.objects.exists()
+
+
+@pytest.fixture
+def privacy_officer(db):
+    user = User.objects.create_user("cpo", password="x")
+    user.user_permissions.add(Permission.objects.get(codename="oversee_access_log"))
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.django_db
+def test_the_privacy_officer_finds_who_looked_at_one_order(operator, privacy_officer):
+    order, other = paid_order_for([(ProductFactory(), 1)]), paid_order_for([(ProductFactory(), 1)])
+    operator.get(f"/console/orders/{order.number}/")
+    operator.get(f"/console/orders/{other.number}/receipt.pdf")
+    page = privacy_officer.get("/console/access-log/", {"order": order.number}).content.decode()
+    assert order.number in page and "op1" in page and "203.0.113.7" in page and "주문상세정보 조회" in page
+    assert other.number not in page
+    page = privacy_officer.get("/console/access-log/", {"action": AccessAction.RECEIPT}).content.decode()
+    assert other.number in page and order.number not in page
+
+
+@pytest.mark.django_db
+def test_the_access_log_screen_is_the_privacy_officer_s_alone_and_bad_filters_change_nothing(operator,
+                                                                                            privacy_officer):
+    assert operator.get("/console/access-log/").status_code == 403
+    response = privacy_officer.get("/console/access-log/", {"since": "2026-99-99", "page": "x"})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_menu_shows_the_access_log_to_its_holders_only(operator, operator_user):
+    order = paid_order_for([(ProductFactory(), 1)])
+    assert "/console/access-log/" not in operator.get(f"/console/orders/{order.number}/").content.decode()
+    operator_user.user_permissions.add(Permission.objects.get(codename="oversee_access_log"))
+    operator.force_login(User.objects.get(pk=operator_user.pk))
+    assert "/console/access-log/" in operator.get(f"/console/orders/{order.number}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_switching_the_service_off_is_logged_once(operator):
+    response = operator.post("/console/mileage/settings/", {"action": "disable"})
+    assert response.status_code == 302
+    assert list(AccessRecord.objects.values_list("action", "targets", "reason")) == [
+        (AccessAction.SETTINGS, ["service_enabled"], "노출설정 및 셋팅")]

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import action_key
 from mileage.policy.constants import BUSINESS_TZ
 
-from .gateway import GATEWAY_NAME, GatewayResult, GatewayUnavailable, get_gateway
+from .gateway import GatewayResult, GatewayUnavailable, get_gateway
 from .models import (
     PAYMENT_CANCEL_TRANSITIONS,
     PAYMENT_TRANSITIONS,
@@ -212,7 +212,7 @@ def payment_open(*, order: Order, method: str, amount_won: int, bank_account: st
     """The order's payment, waiting for the charge (card-like) or the deposit (bank transfer)."""
     card_like = method != PaymentMethod.BANK_TRANSFER
     payment = Payment.objects.create(order=order, method=method, amount_won=amount_won,
-                                     status=PaymentStatus.WAITING, gateway=GATEWAY_NAME if card_like else "",
+                                     status=PaymentStatus.WAITING, gateway=get_gateway().name if card_like else "",
                                      bank_account="" if card_like else bank_account)
     PaymentStateChange.objects.create(payment=payment, from_status="", to_status=PaymentStatus.WAITING,
                                       note="주문")

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,3 +60,16 @@ class PortOneEmulator:
 
     def webhook(self, payment_id: str, kind: str = "Transaction.Paid") -> dict:
         return self.control(f"payments/{payment_id}/webhook", type=kind)
+
+
+def authorised(portone: PortOneEmulator, amount_won: int, *, pre_register=True) -> tuple[str, str]:
+    """A payment the buyer authenticated in the window (after the server pre-registered its amount, through the
+    gateway the settings choose): its id and token, as the browser SDK hands them back."""
+    from portal.orders.gateway import get_gateway
+
+    payment_id = f"pay-{uuid.uuid4().hex[:16]}"
+    if pre_register:
+        get_gateway().prepare(payment_id=payment_id, amount_won=amount_won)
+    answer = portone.authenticate(payment_id, amount_won)
+    assert answer.status_code == 200, answer.text
+    return payment_id, answer.json()["paymentToken"]

@@ -15,35 +15,9 @@ from portal.orders.models import PaymentMethod, PortOneWebhook
 from portal.orders.money import payment_charged, payment_open
 from portal.orders.portone import PortOneGateway
 from tests.factories import ProductFactory, order_for
-from tests.portone_process import API_SECRET, STORE_ID, WEBHOOK_SECRET, PortOneEmulator
+from tests.portone_process import WEBHOOK_SECRET, authorised
 
 CARD = PaymentMethod.CARD
-
-
-@pytest.fixture(scope="session")
-def portone_emulator():
-    running = PortOneEmulator.start()
-    yield running
-    running.stop()
-
-
-@pytest.fixture
-def portone(portone_emulator, settings):
-    settings.PAYMENT_GATEWAY = "portone"
-    settings.PORTONE_API_SECRET, settings.PORTONE_STORE_ID = API_SECRET, STORE_ID
-    settings.PORTONE_WEBHOOK_SECRET, settings.PORTONE_API_BASE = WEBHOOK_SECRET, portone_emulator.base_url
-    portone_emulator.control("delay", seconds=0)
-    return portone_emulator
-
-
-def authorised(portone, amount_won: int, *, pre_register=True) -> tuple[str, str]:
-    """A payment the buyer authenticated in the window (after the server pre-registered its amount)."""
-    payment_id = f"pay-{uuid.uuid4().hex[:16]}"
-    if pre_register:
-        get_gateway().prepare(payment_id=payment_id, amount_won=amount_won)
-    answer = portone.authenticate(payment_id, amount_won)
-    assert answer.status_code == 200, answer.text
-    return payment_id, answer.json()["paymentToken"]
 
 
 def read(payment_id: str):

@@ -169,8 +169,11 @@ def webhook(payment_id: str, body: dict):
     with _lock:
         p = _payments.get(payment_id)
         tx = p["txId"] if p else f"tx-{secrets.token_hex(8)}"
-    payload = json.dumps({"type": kind, "timestamp": _now(),
-                          "data": {"paymentId": payment_id, "storeId": STORE_ID, "transactionId": tx}})
+        cancellations = list(p["cancellations"]) if p else []
+    data = {"paymentId": payment_id, "storeId": STORE_ID, "transactionId": tx}
+    if "Cancel" in kind:  # the cancel webhooks name the cancellation
+        data["cancellationId"] = cancellations[-1]["id"] if cancellations else f"cancel-{secrets.token_hex(6)}"
+    payload = json.dumps({"type": kind, "timestamp": _now(), "data": data})
     return 200, {"body": payload, "headers": sign(payload)}
 
 

@@ -53,6 +53,21 @@ def test_a_card_payment_is_confirmed_for_its_amount_and_cancelled_in_parts_never
     assert type(payment).__name__ == "CancelledPayment" and payment.amount.cancelled == 19_500
 
 
+def test_a_double_submit_confirms_once(portone):
+    payment_id, token = authorised(portone, 8_000)
+    gateway = get_gateway()
+    assert gateway.charge(method=CARD, amount_won=8_000, payment_id=payment_id, payment_token=token).approved
+    again = gateway.charge(method=CARD, amount_won=8_000, payment_id=payment_id, payment_token=token)
+    assert not again.approved  # already paid: not confirmed again, the second order is not placed on it
+    assert read(payment_id).amount.paid == 8_000
+
+
+def test_a_cancel_webhook_is_compared_with_the_shops_books(portone, recorded_payment):
+    signed = portone.webhook(recorded_payment.gateway_tid, "Transaction.Cancelled")
+    assert deliver(Client(), signed).status_code == 200
+    assert PortOneWebhook.objects.get().outcome == "cancel noted (shop's cancels 0원)"
+
+
 def test_the_window_refuses_an_amount_other_than_the_pre_registered_one(portone):
     payment_id = f"pay-{uuid.uuid4().hex[:16]}"
     get_gateway().prepare(payment_id=payment_id, amount_won=19_500)

@@ -21,7 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
-from .gateway_interface import Gateway, GatewayResult, GatewayUnavailable
+from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
 from .models import GatewayEntry, PaymentMethod
 
 __all__ = ["GATEWAY_NAME", "Gateway", "GatewayResult", "GatewayUnavailable", "PaymentGateway", "TestGateway",
@@ -86,9 +86,11 @@ class PaymentGateway(Gateway):
 TestGateway = PaymentGateway
 
 
-def get_gateway() -> Gateway:
-    """The gateway the settings choose: PortOne when PORTONE_API_SECRET is set, else the TEST gateway."""
-    if getattr(settings, "PAYMENT_GATEWAY", "test") == "portone":
+def get_gateway(name: str = "") -> Gateway:
+    """The gateway the settings choose (PortOne when PORTONE_API_SECRET is set, else the TEST gateway), or, given a
+    payment's recorded gateway `name`, the one that charged it: a charge is cancelled where it was made."""
+    portone = name == PORTONE_NAME or (not name and getattr(settings, "PAYMENT_GATEWAY", "test") == "portone")
+    if portone:
         from .portone import PortOneGateway  # only with PortOne configured: the SDK is imported on demand
 
         return PortOneGateway.from_settings()

@@ -4,6 +4,8 @@ reached through `portal.orders.gateway.get_gateway()`)."""
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+PORTONE_NAME = "PortOne"  # the name a PortOne payment records (Payment.gateway)
+
 
 @dataclass(frozen=True)
 class GatewayResult:

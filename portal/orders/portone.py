@@ -26,12 +26,11 @@ from portone_server_sdk.payment import (
     ReadyPayment,
 )
 
-from .gateway_interface import Gateway, GatewayResult, GatewayUnavailable
+from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
 from .models import PaymentMethod
 
 log = logging.getLogger(__name__)
 
-PORTONE_NAME = "PortOne"
 CURRENCY = "KRW"
 
 

@@ -30,6 +30,11 @@ def test_the_settings_choose_the_adapter(portone, settings):
     assert get_gateway().name == "TEST-PG (테스트 결제)"
 
 
+def test_a_charge_is_cancelled_on_the_gateway_that_made_it(portone):
+    assert get_gateway("TEST-PG (테스트 결제)").name == "TEST-PG (테스트 결제)"  # a TEST charge after the switch
+    assert get_gateway("PortOne").name == "PortOne" and get_gateway("").name == "PortOne"
+
+
 def test_a_card_payment_is_confirmed_for_its_amount_and_cancelled_in_parts_never_twice(portone):
     gateway = get_gateway()
     payment_id, token = authorised(portone, 19_500)

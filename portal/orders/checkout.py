@@ -295,8 +295,8 @@ def _not_placed(order: Order, *, note: str) -> None:
 
 
 def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
-    """Capture: charge (confirm) the payment on the gateway (outside any transaction), then record the payment, the order's
-    결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
+    """Capture: charge (confirm) the payment on the gateway (outside any transaction), then record the payment, the
+    order's 결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
     result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
                                           card_number=buyer.card_number, payment_id=buyer.payment_id,
                                           payment_token=buyer.payment_token)

@@ -303,8 +303,8 @@ def _ask_gateway(payment: Payment, cancel: PaymentCancel) -> GatewayResult | Non
     """The gateway's answer to this cancel, or None when it gave none (ask again later with the same key)."""
     partial = cancel.amount_won < payment.amount_won
     try:
-        return get_gateway(payment.gateway).cancel(tid=payment.gateway_tid, amount_won=cancel.amount_won, partial=partial,
-                                    idempotency_key=cancel.idempotency_key)
+        return get_gateway(payment.gateway).cancel(tid=payment.gateway_tid, amount_won=cancel.amount_won,
+                                                   partial=partial, idempotency_key=cancel.idempotency_key)
     except GatewayUnavailable as exc:
         log.warning("gateway cancel %s unanswered: %s", cancel.idempotency_key, type(exc).__name__)
         return None

@@ -285,7 +285,6 @@ PORTONE_STORE_ID = env("PORTONE_STORE_ID", default="")
 PORTONE_CHANNEL_KEY = env("PORTONE_CHANNEL_KEY", default="")
 PORTONE_WEBHOOK_SECRET = env("PORTONE_WEBHOOK_SECRET", default="")
 PORTONE_API_BASE = env("PORTONE_API_BASE", default="https://api.portone.io")
-PORTONE_TIMEOUT = env.float("PORTONE_TIMEOUT", default=10.0)
 PAYMENT_GATEWAY = "portone" if PORTONE_API_SECRET else "test"
 
 # The provider (Naver Mileage). Credentials entered in the settings screen win over these.

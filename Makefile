@@ -35,7 +35,8 @@ run: venv messages demo
 	@bash scripts/run.sh $(PORTAL_PORT) $(SANDBOX_PORT)
 
 # The production profile (README, Production): gunicorn, WhiteNoise, WORKERS task workers, the scheduler; the
-# sandbox only with WITH_SANDBOX=1. Needs DATABASE_URL, DJANGO_SECRET_KEY, MILEAGE_API_BASE, MILEAGE_SERVICE_BASE;
+# sandbox only with WITH_SANDBOX=1. Needs DATABASE_URL, DJANGO_SECRET_KEY, MILEAGE_API_BASE, MILEAGE_SERVICE_BASE,
+# PORTONE_* (README, Payments) or ALLOW_TEST_GATEWAY=1;
 # MIGRATE=0 on every node but one.
 PROD := DJANGO_SETTINGS_MODULE=portal.settings.production $(PY) manage.py
 serve: venv messages

@@ -11,10 +11,12 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 from portal import i18n
 from portal.ops import views as ops
+from portal.orders.portone_webhook import portone_webhook_receive
 
 urlpatterns = [
     path("healthz", ops.healthz, name="healthz"),
     path("metrics", ops.metrics, name="metrics"),
+    path("payments/webhooks/portone/", portone_webhook_receive, name="portone_webhook"),
     path("django-admin/", admin.site.urls),
     path("cms/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),

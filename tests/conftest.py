@@ -2,6 +2,7 @@ import os
 
 import pytest
 
+from .portone_process import API_SECRET, STORE_ID, WEBHOOK_SECRET, PortOneEmulator
 from .sandbox_process import Sandbox
 
 
@@ -12,6 +13,24 @@ def sandbox(tmp_path_factory):
     yield running
     running.stop()
     running.drop_database()
+
+
+@pytest.fixture(scope="session")
+def portone_emulator():
+    """The PortOne emulator as a real process for the whole session (started only by the tests that use it)."""
+    running = PortOneEmulator.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def portone(portone_emulator, settings):
+    """The portal on the PortOne adapter, pointed at the emulator."""
+    settings.PAYMENT_GATEWAY = "portone"
+    settings.PORTONE_API_SECRET, settings.PORTONE_STORE_ID = API_SECRET, STORE_ID
+    settings.PORTONE_WEBHOOK_SECRET, settings.PORTONE_API_BASE = WEBHOOK_SECRET, portone_emulator.base_url
+    portone_emulator.control("delay", seconds=0)
+    return portone_emulator
 
 
 @pytest.fixture

@@ -162,6 +162,8 @@ class Buyer:
     depositor_name: str
     payment_method: str
     card_number: str = ""
+    payment_id: str = ""  # a real PG's payment window (PortOne): the payment the buyer authenticated, its token
+    payment_token: str = ""
     guest_password: str = ""
     earn_choice: str = NAVER  # E9, when the shop lets the buyer choose
 
@@ -306,10 +308,11 @@ def _not_placed(order: Order, *, note: str) -> None:
 
 
 def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
-    """Capture: charge the card on the TEST gateway (outside any transaction), then record the payment, the order's
-    결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
+    """Capture: charge (confirm) the payment on the gateway (outside any transaction), then record the payment, the
+    order's 결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
     result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
-                                          card_number=buyer.card_number)
+                                          card_number=buyer.card_number, payment_id=buyer.payment_id,
+                                          payment_token=buyer.payment_token)
     if not result.approved:
         with _with_approval(approval):
             _not_placed(order, note=result.message)

@@ -1,46 +1,43 @@
-"""TEST payment gateway — approves card-like payments on this machine. NOT A REAL PAYMENT PROVIDER.
+"""The payment gateway interface, reached only through `get_gateway()`, and its TEST adapter.
 
-Every transaction id it issues starts with "TEST-", and the order screens show the gateway's name
-"TEST-PG (테스트 결제)". A card number ending in "0002" is declined, so a failed payment can be tried by hand.
-It keeps its own books (`GatewayEntry`) the way a real PG does: a cancel repeated with the same idempotency key is
-answered with the first answer and applied once, and no cancel goes beyond what is left of the charge.
-Only portal.orders.money and the checkout call it (import-linter keeps it so). There is no gateway interface
-yet: `PaymentGateway` is this TEST gateway itself and `get_gateway()` always returns it; a real Korean PG
-adapter (PortOne, issue 23) is the open work that would put an interface here
-(docs/adr/0006-rest-of-the-manual.md).
+`Gateway` is what the shop needs of a Korean PG: prepare (pre-register the amount the window may take), charge
+(confirm — capture — an authorised payment for exactly the payable amount), verify (read a payment back and check
+it is ours, in KRW, for the amount, in the expected status) and cancel all or part of a charge, idempotent by key,
+never beyond what is left. Two adapters (docs/adr/0017-portone-gateway.md):
+- `test` (default; `PaymentGateway` below) — approves card-like payments on this machine. NOT A REAL PAYMENT
+  PROVIDER. Every transaction id it issues starts with "TEST-", and the order screens show the gateway's name
+  "TEST-PG (테스트 결제)". A card number ending in "0002" is declined, so a failed payment can be tried by hand.
+  It keeps its own books (`GatewayEntry`) the way a real PG does: a cancel repeated with the same idempotency key
+  is answered with the first answer and applied once, and no cancel goes beyond what is left of the charge.
+- `portone` (`portal.orders.portone`, chosen when PORTONE_API_SECRET is set) — PortOne V2 through
+  `portone-server-sdk`.
+Only portal.orders.money and the checkout call it (import-linter keeps it so).
 """
 
 import secrets
-from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
+from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
 from .models import GatewayEntry, PaymentMethod
+
+__all__ = ["GATEWAY_NAME", "Gateway", "GatewayResult", "GatewayUnavailable", "PaymentGateway", "TestGateway",
+           "get_gateway"]
 
 GATEWAY_NAME = "TEST-PG (테스트 결제)"
 DECLINING_SUFFIX = "0002"
 
 
-@dataclass(frozen=True)
-class GatewayResult:
-    approved: bool
-    tid: str
-    message: str
-
-
-class GatewayUnavailable(Exception):
-    """The gateway did not answer (a timeout, a refused connection): whether it acted is unknown; ask again with the
-    same idempotency key."""
-
-
-class PaymentGateway:
-    """What the shop needs of a Korean PG: charge, and cancel all or part of a charge (idempotent by key)."""
+class PaymentGateway(Gateway):
+    """The TEST adapter: charges and cancels in its own books on this machine."""
 
     name = GATEWAY_NAME
 
-    def charge(self, *, method: str, amount_won: int, card_number: str = "") -> GatewayResult:
+    def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",
+               payment_token: str = "") -> GatewayResult:
         if method == PaymentMethod.BANK_TRANSFER:
             raise ValueError("bank transfers wait for the deposit; they do not go through the gateway")
         if amount_won < 0:
@@ -52,6 +49,12 @@ class PaymentGateway:
         if amount_won:
             GatewayEntry.objects.create(tid=tid, kind="charge", amount_won=amount_won)
         return GatewayResult(True, tid, "TEST-PG 승인")
+
+    def verify(self, *, tid: str, amount_won: int) -> GatewayResult:
+        charge = GatewayEntry.objects.filter(tid=tid, kind="charge").first()
+        if charge is None or charge.amount_won != amount_won:
+            return GatewayResult(False, tid, _("결제대행사의 결제 금액이 주문 금액과 다릅니다."))
+        return GatewayResult(True, tid, "TEST-PG 확인")
 
     def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
         if not tid or amount_won <= 0 or not idempotency_key:
@@ -85,5 +88,15 @@ class PaymentGateway:
         return GatewayResult(True, entry.tid, "TEST-PG 취소")
 
 
-def get_gateway() -> PaymentGateway:
+TestGateway = PaymentGateway
+
+
+def get_gateway(name: str = "") -> Gateway:
+    """The gateway the settings choose (PortOne when PORTONE_API_SECRET is set, else the TEST gateway), or, given a
+    payment's recorded gateway `name`, the one that charged it: a charge is cancelled where it was made."""
+    portone = name == PORTONE_NAME or (not name and getattr(settings, "PAYMENT_GATEWAY", "test") == "portone")
+    if portone:
+        from .portone import PortOneGateway  # only with PortOne configured: the SDK is imported on demand
+
+        return PortOneGateway.from_settings()
     return PaymentGateway()

@@ -315,6 +315,17 @@ class GatewayEntry(models.Model):
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="gatewayentry_amount_positive")]
 
 
+
+class PortOneWebhook(models.Model):
+    """A PortOne webhook, stored once by its `webhook-id` (Standard Webhooks) before it is answered 2xx: a replay
+    finds it and applies nothing again (portal.orders.portone_webhook)."""
+
+    webhook_id = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=60)  # Transaction.Paid, Transaction.Cancelled, ...
+    payment_id = models.CharField(max_length=60, db_index=True)
+    outcome = models.CharField(max_length=200, blank=True)  # what the shop did with it
+    received_at = models.DateTimeField(auto_now_add=True)
+
 # The notes the services store on a status change (Korean, as written in the manual), shown through gettext on
 # 주문상세정보's 처리상태 변경 이력 so that the English console reads them in English; free notes (a carrier and its
 # invoice number, a gateway's message) are shown as stored.

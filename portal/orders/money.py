@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import action_key
 from mileage.policy.constants import BUSINESS_TZ
 
-from .gateway import GATEWAY_NAME, GatewayResult, GatewayUnavailable, get_gateway
+from .gateway import GatewayResult, GatewayUnavailable, get_gateway
 from .models import (
     PAYMENT_CANCEL_TRANSITIONS,
     PAYMENT_TRANSITIONS,
@@ -220,7 +220,7 @@ def payment_open(*, order: Order, method: str, amount_won: int, bank_account: st
     """The order's payment, waiting for the charge (card-like) or the deposit (bank transfer)."""
     card_like = method != PaymentMethod.BANK_TRANSFER
     payment = Payment.objects.create(order=order, method=method, amount_won=amount_won,
-                                     status=PaymentStatus.WAITING, gateway=GATEWAY_NAME if card_like else "",
+                                     status=PaymentStatus.WAITING, gateway=get_gateway().name if card_like else "",
                                      bank_account="" if card_like else bank_account)
     PaymentStateChange.objects.create(payment=payment, from_status="", to_status=PaymentStatus.WAITING,
                                       note="주문")
@@ -356,8 +356,8 @@ def _ask_gateway(payment: Payment, cancel: PaymentCancel) -> GatewayResult | Non
     """The gateway's answer to this cancel, or None when it gave none (ask again later with the same key)."""
     partial = cancel.amount_won < payment.amount_won
     try:
-        return get_gateway().cancel(tid=payment.gateway_tid, amount_won=cancel.amount_won, partial=partial,
-                                    idempotency_key=cancel.idempotency_key)
+        return get_gateway(payment.gateway).cancel(tid=payment.gateway_tid, amount_won=cancel.amount_won,
+                                                   partial=partial, idempotency_key=cancel.idempotency_key)
     except GatewayUnavailable as exc:
         log.warning("gateway cancel %s unanswered: %s", cancel.idempotency_key, type(exc).__name__)
         return None

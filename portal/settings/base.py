@@ -288,6 +288,14 @@ DJANGO_TABLES2_TEMPLATE = "console/table.html"
 SHOP_SHIPPING_FEE_WON = env.int("SHOP_SHIPPING_FEE_WON", default=0)
 SHOP_FREE_SHIPPING_FROM_WON = env.int("SHOP_FREE_SHIPPING_FROM_WON", default=50_000)
 
+# The payment gateway (README "Payments", docs/adr/0017): the TEST gateway unless PortOne's API secret is set.
+PORTONE_API_SECRET = env("PORTONE_API_SECRET", default="")
+PORTONE_STORE_ID = env("PORTONE_STORE_ID", default="")
+PORTONE_CHANNEL_KEY = env("PORTONE_CHANNEL_KEY", default="")
+PORTONE_WEBHOOK_SECRET = env("PORTONE_WEBHOOK_SECRET", default="")
+PORTONE_API_BASE = env("PORTONE_API_BASE", default="https://api.portone.io")
+PAYMENT_GATEWAY = "portone" if PORTONE_API_SECRET else "test"
+
 # The provider (Naver Mileage). Credentials entered in the settings screen win over these.
 MILEAGE_SERVICE_BASE = env("MILEAGE_SERVICE_BASE", default="http://127.0.0.1:8001")
 MILEAGE_API_BASE = env("MILEAGE_API_BASE", default="http://127.0.0.1:8001")

@@ -8,7 +8,7 @@ DJANGO_SECURE_SSL_REDIRECT=0. `manage.py check --deploy` is clean with the defau
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import MIDDLEWARE, env
+from .base import MIDDLEWARE, PAYMENT_GATEWAY, env
 
 DEBUG = False
 SECRET_KEY = env("DJANGO_SECRET_KEY")  # no default: refuse to start without one
@@ -24,6 +24,14 @@ def _required(name: str) -> str:
 MILEAGE_API_BASE = _required("MILEAGE_API_BASE")
 MILEAGE_SERVICE_BASE = _required("MILEAGE_SERVICE_BASE")
 _required("DATABASE_URL")  # several nodes share one PostgreSQL; never a per-machine SQLite file by accident
+# The TEST gateway charges nothing and cancels nothing: a live shop takes payments through PortOne. Only a
+# deployment that says so (a staging copy, ALLOW_TEST_GATEWAY=1) runs on the TEST gateway.
+if PAYMENT_GATEWAY == "test" and not env.bool("ALLOW_TEST_GATEWAY", default=False):
+    raise ImproperlyConfigured("PORTONE_API_SECRET must be set in production (the TEST gateway charges nothing); "
+                               "set ALLOW_TEST_GATEWAY=1 to run on the TEST gateway on purpose.")
+if PAYMENT_GATEWAY == "portone":
+    PORTONE_STORE_ID = _required("PORTONE_STORE_ID")
+    PORTONE_WEBHOOK_SECRET = _required("PORTONE_WEBHOOK_SECRET")
 
 # Static files from `collectstatic` through WhiteNoise: hashed names (cached for a year by browsers), compressed
 # once at collectstatic; the proxy in front need not know about them.

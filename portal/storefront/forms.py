@@ -35,6 +35,9 @@ class OrderForm(forms.Form):
                                     initial="naver")
     # The reqTxId of the mileage choice the page showed (hidden; empty without one).
     mileage_choice = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    # A real PG's payment window (PortOne): the payment it authenticated and its token (hidden; empty on TEST-PG).
+    payment_id = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
+    payment_token = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, is_member: bool, earn_choice: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

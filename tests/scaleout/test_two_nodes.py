@@ -199,6 +199,7 @@ def _start(tmp_path) -> tuple[Run, Cluster]:
                 "DJANGO_SECRET_KEY": "scaleout-Qm7-vT2x!pL9#sW4rN8yB6cH3dJ5fK1gZ0aE_uI-w8Rt5",
                 "MILEAGE_API_BASE": sandbox.base_url, "MILEAGE_SERVICE_BASE": sandbox.base_url,
                 "DJANGO_SECURE_SSL_REDIRECT": "0", "DJANGO_SECURE_COOKIES": "0", "DJANGO_SECURE_HSTS_SECONDS": "0",
+                "ALLOW_TEST_GATEWAY": "1",
                 "RECEIPTS_ROOT": str(tmp_path / "receipts"), "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend"})
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v0"], env=env, cwd=ROOT, check=True)
     subprocess.run([sys.executable, "manage.py", "load_demo"], env=env, cwd=ROOT, check=True,

@@ -1,0 +1,43 @@
+"""The payment gateway interface (its adapters: portal.orders.gateway's TEST gateway and portal.orders.portone;
+reached through `portal.orders.gateway.get_gateway()`)."""
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+PORTONE_NAME = "PortOne"  # the name a PortOne payment records (Payment.gateway)
+
+
+@dataclass(frozen=True)
+class GatewayResult:
+    approved: bool
+    tid: str
+    message: str
+
+
+class GatewayUnavailable(Exception):
+    """The gateway did not answer (a timeout, a refused connection): whether it acted is unknown; ask again with the
+    same idempotency key."""
+
+
+class Gateway(ABC):
+    """What the shop needs of a Korean PG. `payment_id` is the shop's id of the payment (the order number);
+    `tid` is what `charge` answered and the payment keeps (`Payment.gateway_tid`)."""
+
+    name: str
+
+    def prepare(self, *, payment_id: str, amount_won: int) -> None:  # noqa: B027 — nothing to do for some PGs
+        """Before the payment window opens: tell the PG the only amount the window may take."""
+
+    @abstractmethod
+    def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",
+               payment_token: str = "") -> GatewayResult:
+        """Capture (confirm) the payment for exactly `amount_won`, after the mileage approval (ADR 0005)."""
+
+    @abstractmethod
+    def verify(self, *, tid: str, amount_won: int) -> GatewayResult:
+        """Read the payment back: approved when it is ours, in KRW, for `amount_won` and paid."""
+
+    @abstractmethod
+    def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
+        """Cancel `amount_won` of the charge (partial or whole), never beyond what is left; a repeat with the same
+        key answers the first answer and applies nothing twice."""

@@ -1,0 +1,161 @@
+"""The PortOne V2 adapter of the gateway interface (docs/adr/0017-portone-gateway.md), through `portone-server-sdk`.
+
+Manual confirm: the buyer authenticates in PortOne's window (nothing is charged), the checkout asks the provider's
+approval for the mileage, and only then `charge` confirms (captures) the payment. The amount the browser reports
+is never trusted: `prepare` pre-registers the payable amount, and `charge` reads the payment back and checks it is
+ours, in KRW, for exactly that amount and still awaiting confirmation before confirming it (confirm repeats the
+checks at PortOne), then reads it back once more (PAID, same amount). A paid payment that does not match is
+cancelled and the buyer told why.
+
+Cancels put the shop's idempotency key in the reason and pass `currentCancellableAmount`: asked again after a
+timeout, the cancel already applied is found by its key and answered, never applied twice.
+"""
+
+import logging
+
+import httpx
+from django.conf import settings
+from django.utils.translation import gettext as _
+from portone_server_sdk import PaymentClient
+from portone_server_sdk import errors as portone_errors
+from portone_server_sdk import payment as portone_payment
+from portone_server_sdk.payment import (
+    CancelledPayment,
+    PaidPayment,
+    PartialCancelledPayment,
+    ReadyPayment,
+)
+
+from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
+from .models import PaymentMethod
+
+log = logging.getLogger(__name__)
+
+CURRENCY = "KRW"
+
+
+class PortOneGateway(Gateway):
+    name = PORTONE_NAME
+
+    def __init__(self, client: PaymentClient):
+        self.client = client
+
+    @classmethod
+    def from_settings(cls) -> "PortOneGateway":
+        return cls(PaymentClient(secret=settings.PORTONE_API_SECRET, base_url=settings.PORTONE_API_BASE,
+                                 store_id=settings.PORTONE_STORE_ID or None))
+
+    def _call(self, fn, **kwargs):
+        try:
+            return fn(**kwargs)
+        except httpx.HTTPError as exc:  # a timeout, a refused connection: whether PortOne acted is unknown
+            raise GatewayUnavailable(type(exc).__name__) from exc
+        except ValueError as exc:  # an answer that is not PortOne's (a proxy's error page): unknown as well
+            raise GatewayUnavailable(type(exc).__name__) from exc
+
+    def prepare(self, *, payment_id: str, amount_won: int) -> None:
+        self._call(self.client.pre_register_payment, payment_id=payment_id, total_amount=amount_won,
+                   currency=CURRENCY)
+
+    def _read(self, payment_id: str):
+        try:
+            return self._call(self.client.get_payment, payment_id=payment_id)
+        except portone_payment.GetPaymentError as exc:
+            log.warning("portone payment %s not readable: %s", payment_id, type(exc).__name__)
+            return None
+
+    @staticmethod
+    def _matches(payment, payment_id: str, amount_won: int) -> bool:
+        return (payment.id == payment_id and payment.currency == CURRENCY and payment.amount.total == amount_won
+                and payment.store_id == (settings.PORTONE_STORE_ID or payment.store_id))
+
+    def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",
+               payment_token: str = "") -> GatewayResult:
+        if method == PaymentMethod.BANK_TRANSFER:
+            raise ValueError("bank transfers wait for the deposit; they do not go through the gateway")
+        if not payment_id or not payment_token:
+            return GatewayResult(False, "", _("결제창에서 결제 인증을 마치지 않았습니다. 다시 결제해 주세요."))
+        try:
+            return self._confirm(payment_id, payment_token, amount_won)
+        except GatewayUnavailable as exc:
+            log.warning("portone payment %s: no answer (%s)", payment_id, exc)
+        # whether PortOne confirmed is unknown: a payment it did confirm is given back, so the order is not placed
+        # and nothing stays charged for it
+        try:
+            self._cancel_whole(payment_id, reason="결제 응답 없음")
+        except GatewayUnavailable:
+            log.error("portone payment %s: to check and cancel by hand", payment_id)
+        return GatewayResult(False, "", _("결제대행사가 응답하지 않습니다. 잠시 후 다시 결제해 주세요."))
+
+    def _confirm(self, payment_id: str, payment_token: str, amount_won: int) -> GatewayResult:
+        before = self._read(payment_id)
+        if before is None:
+            return GatewayResult(False, "", _("결제대행사에 없는 결제입니다."))
+        if not isinstance(before, ReadyPayment) or not self._matches(before, payment_id, amount_won):
+            log.warning("portone payment %s refused before confirm: status %s", payment_id,
+                        type(before).__name__)
+            return GatewayResult(False, "", _("결제 정보(금액·상태)가 주문과 다릅니다. 결제하지 않았습니다."))
+        try:
+            confirmed = self._call(self.client.confirm_payment, payment_id=payment_id, payment_token=payment_token,
+                                   currency=CURRENCY, total_amount=amount_won)
+        except portone_payment.ConfirmPaymentError as exc:
+            log.info("portone confirm %s refused: %s", payment_id, type(exc).__name__)
+            return GatewayResult(False, "", _("결제 승인이 거절되었습니다: %(reason)s")
+                                 % {"reason": getattr(exc, "message", None) or type(exc).__name__})
+        result = self.verify(tid=payment_id, amount_won=amount_won)
+        if not result.approved:  # paid, but not what the order says: give it back, say so
+            self._cancel_whole(payment_id, reason="결제 검증 불일치")
+            return GatewayResult(False, "", _("결제 금액이 주문 금액과 달라 결제를 취소했습니다."))
+        return GatewayResult(True, payment_id, f"PortOne 승인 {confirmed.pg_tx_id}")
+
+    def verify(self, *, tid: str, amount_won: int) -> GatewayResult:
+        payment = self._read(tid)
+        if payment is None:
+            return GatewayResult(False, tid, _("결제대행사에 없는 결제입니다."))
+        if not isinstance(payment, PaidPayment) or not self._matches(payment, tid, amount_won):
+            log.warning("portone payment %s does not match the order (%s)", tid, type(payment).__name__)
+            return GatewayResult(False, tid, _("결제대행사의 결제 금액이 주문 금액과 다릅니다."))
+        return GatewayResult(True, tid, "PortOne 확인")
+
+    def _cancel_whole(self, payment_id: str, *, reason: str) -> None:
+        """Give back whatever of the payment was charged (nothing to do for one never confirmed)."""
+        try:
+            self._call(self.client.cancel_payment, payment_id=payment_id, reason=reason)
+        except portone_payment.CancelPaymentError as exc:
+            if not isinstance(exc, portone_errors.PaymentNotPaidError | portone_errors.PaymentNotFoundError):
+                log.error("portone payment %s to cancel by hand: %s", payment_id, type(exc).__name__)
+
+    @staticmethod
+    def _done_by_key(payment, key: str) -> GatewayResult | None:
+        for cancellation in getattr(payment, "cancellations", None) or []:
+            if key in (getattr(cancellation, "reason", "") or ""):
+                return GatewayResult(True, cancellation.id, "PortOne 취소")
+        return None
+
+    def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
+        if not tid or amount_won <= 0 or not idempotency_key:
+            raise ValueError("a cancel needs the charge's tid, a positive amount and an idempotency key")
+        payment = self._read(tid)
+        if payment is None:
+            return GatewayResult(False, "", _("결제대행사에 없는 거래입니다."))
+        if (done := self._done_by_key(payment, idempotency_key)) is not None:
+            return done  # the same cancel asked again: the first answer, nothing applied twice
+        if not isinstance(payment, PaidPayment | PartialCancelledPayment | CancelledPayment):
+            return GatewayResult(False, "", _("결제대행사에서 취소할 수 없는 상태의 결제입니다."))
+        left = payment.amount.total - payment.amount.cancelled
+        if amount_won > left:
+            return GatewayResult(False, "", _("결제대행사: 취소 가능 금액(%(left)s원)을 넘습니다.")
+                                 % {"left": f"{left:,}"})
+        try:
+            answer = self._call(self.client.cancel_payment, payment_id=tid, amount=amount_won,
+                                reason=f"{'부분취소' if partial else '전체취소'} {idempotency_key}",
+                                current_cancellable_amount=left)
+        except portone_errors.CancellableAmountConsistencyBrokenError:
+            # someone cancelled meanwhile — perhaps this very cancel, asked before a timeout
+            again = self._read(tid)
+            done = self._done_by_key(again, idempotency_key) if again is not None else None
+            return done or GatewayResult(False, "", _("결제대행사의 취소 가능 금액이 바뀌었습니다. 다시 시도해 주세요."))
+        except portone_payment.CancelPaymentError as exc:
+            return GatewayResult(False, "", _("결제대행사가 취소를 거절했습니다: %(reason)s")
+                                 % {"reason": getattr(exc, "message", None) or type(exc).__name__})
+        return GatewayResult(True, answer.cancellation.id, "PortOne 취소")

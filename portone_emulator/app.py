@@ -1,0 +1,244 @@
+"""The emulator's WSGI application. NOT PortOne: a stand-in answering like PortOne V2's REST API.
+
+Routes the server SDK calls (header `Authorization: PortOne <secret>`):
+- POST /payments/{id}/pre-register — the amount the shop expects; the window refuses any other amount.
+- GET  /payments/{id}               — the payment (READY, PAID, PARTIAL_CANCELLED, CANCELLED, FAILED).
+- POST /payments/{id}/confirm       — manual confirm (capture) of an authenticated payment, with its token.
+- POST /payments/{id}/cancel        — whole or partial cancel, `currentCancellableAmount` checked when given.
+The payment window (what the browser SDK would open):
+- POST /window/payments/{id}        — the buyer authenticates {totalAmount, currency, orderName}: a paymentToken.
+Test controls, only with PORTONE_EMULATOR_TEST_CONTROLS=1:
+- POST /_test/decline-next-confirm  — the next confirm is refused by the card company.
+- POST /_test/delay                 — {seconds}: every answer waits that long (a slow PG).
+- POST /_test/payments/{id}/webhook — {type}: a webhook for the payment, signed with the webhook secret, returned
+  as {body, headers} for the caller to deliver (the emulator does not call the shop itself).
+"""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+import threading
+import time
+from datetime import UTC, datetime
+
+SECRET = os.environ.get("PORTONE_EMULATOR_API_SECRET", "emulator-secret")
+STORE_ID = os.environ.get("PORTONE_EMULATOR_STORE_ID", "store-emulator")
+WEBHOOK_SECRET = os.environ.get("PORTONE_EMULATOR_WEBHOOK_SECRET",
+                                "whsec_" + base64.b64encode(b"emulator-webhook-secret").decode())
+TEST_CONTROLS = os.environ.get("PORTONE_EMULATOR_TEST_CONTROLS", "") == "1"
+
+_lock = threading.Lock()
+_payments: dict[str, dict] = {}
+_controls = {"decline_next_confirm": False, "delay": 0.0}
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _error(status: int, kind: str, message: str):
+    return status, {"type": kind, "message": message}
+
+
+def _payment_json(p: dict) -> dict:
+    """A payment in the shape of PortOne's Payment union (the fields the SDK requires for each status)."""
+    total, cancelled = p["total"], sum(c["totalAmount"] for c in p["cancellations"])
+    paid = total if p["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED") else 0
+    body = {
+        "status": p["status"], "id": p["id"], "transactionId": p["txId"], "merchantId": "merchant-emulator",
+        "storeId": STORE_ID, "version": "V2", "requestedAt": p["requestedAt"], "updatedAt": p["updatedAt"],
+        "statusChangedAt": p["updatedAt"], "orderName": p["orderName"],
+        "amount": {"total": total, "taxFree": 0, "vat": total // 11, "supply": total - total // 11, "discount": 0,
+                   "paid": paid, "cancelled": cancelled, "cancelledTaxFree": 0},
+        "currency": p["currency"], "customer": {}, "origin": {"platformType": "PC", "ipAddress": "127.0.0.1"},
+        "channel": {"type": "TEST", "id": "channel-emulator", "key": "channel-key-emulator", "name": "emulator",
+                    "pgProvider": "TOSSPAYMENTS", "pgMerchantId": "tosstest"},
+        "method": {"type": "PaymentMethodCard", "card": {}},
+        "disputes": [], "webhooks": [],
+    }
+    if p["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED"):
+        body["paidAt"], body["pgTxId"] = p["paidAt"], p["pgTxId"]
+    if p["status"] in ("PARTIAL_CANCELLED", "CANCELLED"):
+        body["cancellations"] = [dict(c) for c in p["cancellations"]]
+        body["cancelledAt"] = p["cancellations"][-1]["cancelledAt"]
+    if p["status"] == "FAILED":
+        body["failedAt"] = p["updatedAt"]
+        body["failure"] = {"reason": p.get("failure", ""), "pgCode": "DECLINED", "pgMessage": p.get("failure", "")}
+    return body
+
+
+def pre_register(payment_id: str, body: dict):
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is not None and p["status"] != "READY":
+            return _error(409, "ALREADY_PAID", "이미 결제가 완료된 결제건입니다.")
+        _payments[payment_id] = {
+            "id": payment_id, "status": "READY", "total": int(body.get("totalAmount", 0)),
+            "currency": body.get("currency", "KRW"), "preRegistered": True, "txId": "", "token": "",
+            "orderName": "", "requestedAt": _now(), "updatedAt": _now(), "cancellations": [],
+        }
+    return 200, {}
+
+
+def window(payment_id: str, body: dict):
+    """The buyer authenticates in the payment window (manual confirm: nothing is charged yet)."""
+    total, currency = int(body.get("totalAmount", -1)), body.get("currency", "KRW")
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is not None and p["preRegistered"] and (p["total"] != total or p["currency"] != currency):
+            return _error(400, "INVALID_REQUEST", "사전 등록된 결제 정보와 일치하지 않습니다.")
+        if p is not None and p["status"] != "READY":
+            return _error(409, "ALREADY_PAID", "이미 결제가 완료된 결제건입니다.")
+        if p is None:
+            p = _payments[payment_id] = {"id": payment_id, "status": "READY", "total": total, "currency": currency,
+                                         "preRegistered": False, "requestedAt": _now(), "cancellations": []}
+        p.update(txId=f"tx-{secrets.token_hex(8)}", token=f"ptok-{secrets.token_hex(12)}",
+                 orderName=body.get("orderName", ""), updatedAt=_now())
+        return 200, {"paymentId": payment_id, "txId": p["txId"], "paymentToken": p["token"]}
+
+
+def get_payment(payment_id: str):
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is None:
+            return _error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
+        return 200, _payment_json(p)
+
+
+def confirm(payment_id: str, body: dict):
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is None:
+            return _error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
+        if p["status"] != "READY":
+            return _error(409, "ALREADY_PAID", "이미 결제가 완료된 결제건입니다.")
+        if not p.get("token") or body.get("paymentToken") != p["token"]:
+            return _error(400, "INVALID_PAYMENT_TOKEN", "유효하지 않은 결제 토큰입니다.")
+        if ("totalAmount" in body and body["totalAmount"] != p["total"]) or (
+                "currency" in body and body["currency"] != p["currency"]):
+            return _error(400, "INVALID_REQUEST", "결제 금액 또는 통화가 일치하지 않습니다.")
+        if _controls["decline_next_confirm"]:
+            _controls["decline_next_confirm"] = False
+            p.update(status="FAILED", failure="카드사 승인 거절", updatedAt=_now())
+            return 400, {"type": "PG_PROVIDER", "message": "카드사에서 승인을 거절했습니다.", "pgCode": "DECLINED",
+                         "pgMessage": "승인 거절"}
+        p.update(status="PAID", paidAt=_now(), pgTxId=f"pg-{secrets.token_hex(6)}", updatedAt=_now())
+        return 200, {"pgTxId": p["pgTxId"], "paidAt": p["paidAt"]}
+
+
+def cancel(payment_id: str, body: dict):
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is None:
+            return _error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
+        if p["status"] == "CANCELLED":
+            return _error(409, "PAYMENT_ALREADY_CANCELLED", "이미 취소된 결제 건입니다.")
+        if p["status"] not in ("PAID", "PARTIAL_CANCELLED"):
+            return _error(409, "PAYMENT_NOT_PAID", "결제가 완료되지 않은 결제 건입니다.")
+        left = p["total"] - sum(c["totalAmount"] for c in p["cancellations"])
+        if "currentCancellableAmount" in body and body["currentCancellableAmount"] != left:
+            return _error(409, "CANCELLABLE_AMOUNT_CONSISTENCY_BROKEN", "취소 가능 잔액 검증에 실패하였습니다.")
+        amount = int(body.get("amount", left))
+        if amount <= 0 or amount > left:
+            return _error(409, "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT", "결제 취소 금액이 취소 가능 금액을 초과합니다.")
+        now = _now()
+        cancellation = {"status": "SUCCEEDED", "id": f"cancel-{secrets.token_hex(6)}", "pgCancellationId":
+                        f"pgc-{secrets.token_hex(6)}", "totalAmount": amount, "taxFreeAmount": 0,
+                        "vatAmount": amount // 11, "reason": body.get("reason", ""), "requestedAt": now,
+                        "cancelledAt": now, "trigger": "API"}
+        p["cancellations"].append(cancellation)
+        p.update(status="CANCELLED" if amount == left else "PARTIAL_CANCELLED", updatedAt=now)
+        return 200, {"cancellation": cancellation}
+
+
+def sign(body: str, *, secret: str = WEBHOOK_SECRET, msg_id: str = "", timestamp: int | None = None) -> dict:
+    """Standard Webhooks headers for `body`: v1,base64(HMAC-SHA256(secret, f"{id}.{timestamp}.{body}"))."""
+    msg_id = msg_id or f"msg_{secrets.token_hex(12)}"
+    timestamp = str(int(time.time()) if timestamp is None else timestamp)
+    raw = base64.b64decode(secret.removeprefix("whsec_"))
+    signature = base64.b64encode(hmac.new(raw, f"{msg_id}.{timestamp}.{body}".encode(), hashlib.sha256).digest())
+    return {"webhook-id": msg_id, "webhook-timestamp": timestamp, "webhook-signature": f"v1,{signature.decode()}"}
+
+
+def webhook(payment_id: str, body: dict):
+    kind = body.get("type", "Transaction.Paid")
+    with _lock:
+        p = _payments.get(payment_id)
+        tx = p["txId"] if p else f"tx-{secrets.token_hex(8)}"
+        cancellations = list(p["cancellations"]) if p else []
+    data = {"paymentId": payment_id, "storeId": STORE_ID, "transactionId": tx}
+    if "Cancel" in kind:  # the cancel webhooks name the cancellation
+        data["cancellationId"] = cancellations[-1]["id"] if cancellations else f"cancel-{secrets.token_hex(6)}"
+    payload = json.dumps({"type": kind, "timestamp": _now(), "data": data})
+    return 200, {"body": payload, "headers": sign(payload)}
+
+
+ROUTES = [
+    ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/pre-register$"), pre_register, True),
+    ("GET", re.compile(r"^/payments/(?P<id>[^/]+)$"), get_payment, False),
+    ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/confirm$"), confirm, True),
+    ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/cancel$"), cancel, True),
+]
+WINDOW = ("POST", re.compile(r"^/window/payments/(?P<id>[^/]+)$"), window, True)
+TEST_ROUTES = [("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/webhook$"), webhook, True)]
+
+
+def _control(path: str, body: dict):
+    if path == "/_test/decline-next-confirm":
+        _controls["decline_next_confirm"] = True
+    elif path == "/_test/delay":
+        _controls["delay"] = float(body.get("seconds", 0))
+    elif path == "/_test/reset":
+        with _lock:
+            _payments.clear()
+        _controls.update(decline_next_confirm=False, delay=0.0)
+    else:
+        return None
+    return 200, {}
+
+
+def _dispatch(method: str, path: str, auth: str, body: dict):
+    if path.startswith("/_test/"):
+        if not TEST_CONTROLS:
+            return _error(404, "NOT_FOUND", "not found")
+        for verb, pattern, handler, _with_body in TEST_ROUTES:
+            if (m := pattern.match(path)) and method == verb:
+                return handler(m["id"], body)
+        return _control(path, body) or _error(404, "NOT_FOUND", "not found")
+    verb, pattern, handler, _with_body = WINDOW
+    if (m := pattern.match(path)) and method == verb:
+        return handler(m["id"], body)
+    if auth != f"PortOne {SECRET}":
+        return _error(401, "UNAUTHORIZED", "인증 정보가 올바르지 않습니다.")
+    for verb, pattern, handler, with_body in ROUTES:
+        if (m := pattern.match(path)) and method == verb:
+            return handler(m["id"], body) if with_body else handler(m["id"])
+    return _error(404, "NOT_FOUND", "not found")
+
+
+def application(environ, start_response):
+    from urllib.parse import unquote
+    if _controls["delay"]:
+        time.sleep(_controls["delay"])
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        raw = environ["wsgi.input"].read(length) if length else b""
+        body = json.loads(raw) if raw else {}
+        if not isinstance(body, dict):
+            raise ValueError
+    except ValueError:
+        status, answer = _error(400, "INVALID_REQUEST", "요청 본문이 올바른 JSON이 아닙니다.")
+    else:
+        try:
+            status, answer = _dispatch(environ["REQUEST_METHOD"], unquote(environ.get("PATH_INFO", "")),
+                                       environ.get("HTTP_AUTHORIZATION", ""), body)
+        except (TypeError, ValueError, KeyError):  # a body of the wrong types: a 400 in PortOne's shape
+            status, answer = _error(400, "INVALID_REQUEST", "요청 값이 올바르지 않습니다.")
+    data = json.dumps(answer, ensure_ascii=False).encode()
+    start_response(f"{status} {'OK' if status == 200 else 'Error'}",
+                   [("Content-Type", "application/json; charset=utf-8"), ("Content-Length", str(len(data)))])
+    return [data]

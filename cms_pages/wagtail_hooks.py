@@ -2,9 +2,8 @@
 asks `mileage.selectors.checkout_available` whether it is live) and leaves a notice for operators; the admin's
 pages carry the shop's Korean typeface (static/css/cms.css)."""
 
-from django.templatetags.static import static
+from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext_noop
 from wagtail import hooks
 from wagtail.signals import page_published, page_unpublished
@@ -36,4 +35,4 @@ page_published.connect(_on_published, sender=EarnBaseDisclosurePage, dispatch_ui
 
 @hooks.register("insert_global_admin_css")
 def korean_typeface():
-    return format_html('<link rel="stylesheet" href="{}">', static("css/cms.css"))
+    return render_to_string("cms_pages/admin_css.html")

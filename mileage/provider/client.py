@@ -7,6 +7,7 @@ Idempotency-Key. Results are typed; errors are exceptions carrying the provider'
 
 import json
 import logging
+import os
 import threading
 import time
 import xml.etree.ElementTree as ET
@@ -141,6 +142,19 @@ def _xml_value(node: ET.Element):
     return {c.tag: _xml_value(c) for c in children}
 
 
+def _session(api_base: str) -> requests.Session:
+    """The client's session, with what requests would otherwise look up in the environment on every call (its
+    proxies for the provider's host, NO_PROXY honoured; the CA bundle; a ~/.netrc, which the protocol never uses)
+    read once, here."""
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(api_base))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
+
+
 class MileageClient:
     def __init__(self, *, api_base: str, service_base: str, api_id: str, hash_key: str,
                  session: requests.Session | None = None, connect_timeout: float = 3.0, read_timeout: float = 10.0,
@@ -148,7 +162,7 @@ class MileageClient:
                  fmt: str = "xml", rate_cache_seconds: float = 300.0):
         self.api_base, self.service_base = api_base.rstrip("/"), service_base.rstrip("/")
         self.api_id, self.hash_key = api_id, hash_key
-        self.session = session or requests.Session()
+        self.session = session or _session(self.api_base)
         self.timeout = (connect_timeout, read_timeout)
         self.send_extension_headers, self.fmt = send_extension_headers, fmt
         self.rate_cache_seconds = rate_cache_seconds

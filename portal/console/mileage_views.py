@@ -7,6 +7,8 @@ from datetime import date
 import django_filters as filters
 import django_tables2 as tables
 from django.contrib import messages
+from django.db import connection
+from django.db.models import F
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -151,7 +153,7 @@ def key_check(client) -> None:
 class ProductExclusionFilter(filters.FilterSet):
     category = filters.ModelChoiceFilter(label=_("상품분류"), queryset=Category.objects.all(),
                                          empty_label=_("전체 상품분류"))
-    name = filters.CharFilter(label=_("상품명"), lookup_expr="icontains")
+    name = filters.CharFilter(label=_("상품명"), method="filter_name")
     display = filters.ChoiceFilter(label=_("진열상태"), field_name="is_displayed", empty_label=_("전체"),
                                    choices=[(True, _("진열중상품")), (False, _("미진열중상품"))])
     excluded = filters.ChoiceFilter(label=_("네이버마일리지 예외상품검색"), method="filter_excluded",
@@ -160,6 +162,18 @@ class ProductExclusionFilter(filters.FilterSet):
     class Meta:
         model = Product
         fields: list[str] = []
+
+    def filter_name(self, queryset, name, value):
+        """상품명 contains `value`, newest first. On PostgreSQL the order is by an expression of the id (the same
+        order): ORDER BY id DESC with a LIMIT lets the planner walk the primary key and test every name on the way,
+        the whole table when the matches have small ids; ordered by the expression it finds the matches through the
+        trigram index (product_name_trgm_idx, catalog 0002) and sorts only them."""
+        if not value:
+            return queryset
+        queryset = queryset.filter(name__icontains=value)
+        if connection.vendor == "postgresql":
+            queryset = queryset.order_by((F("id") + 0).desc())
+        return queryset
 
     def filter_excluded(self, queryset, name, value):
         return queryset.filter(mileage_exclusion__isnull=(value != "yes")) if value else queryset

@@ -150,6 +150,9 @@ def key_check(client) -> None:
         raise
 
 
+SORTED_MATCHES_CAP = 2000  # 상품명 matches sorted by themselves up to this many (PostgreSQL)
+
+
 class ProductExclusionFilter(filters.FilterSet):
     category = filters.ModelChoiceFilter(label=_("상품분류"), queryset=Category.objects.all(),
                                          empty_label=_("전체 상품분류"))
@@ -167,11 +170,13 @@ class ProductExclusionFilter(filters.FilterSet):
         """상품명 contains `value`, newest first. On PostgreSQL the order is by an expression of the id (the same
         order): ORDER BY id DESC with a LIMIT lets the planner walk the primary key and test every name on the way,
         the whole table when the matches have small ids; ordered by the expression it finds the matches through the
-        trigram index (product_name_trgm_idx, catalog 0002) and sorts only them."""
+        trigram index (product_name_trgm_idx, catalog 0002) and sorts only them — when they are few (SORTED_MATCHES_CAP)."""
         if not value:
             return queryset
         queryset = queryset.filter(name__icontains=value)
-        if connection.vendor == "postgresql":
+        if connection.vendor == "postgresql" and queryset.order_by()[:SORTED_MATCHES_CAP + 1].count() <= SORTED_MATCHES_CAP:
+            # a few matches (counted up to the cap through the same index, ~1 ms): sorted by themselves; a term that
+            # matches thousands keeps the primary key's order, where the next page's matches are found at once
             queryset = queryset.order_by((F("id") + 0).desc())
         return queryset
 

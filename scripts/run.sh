@@ -38,6 +38,7 @@ cat <<MSG
     admin     / admin1234!      superuser
     operator  / operator1234!   운영자 (operators)
     editor    / editor1234!     가맹점 편집자 (merchant editors)
+    privacy   / privacy1234!    개인정보 보호책임자 (access log, reveal)
     hong      / hong1234!       member buyer 홍길동
   Demo logins (sandbox)
     naverbuyer / demo1234!      Naver buyer, 15,500원 available

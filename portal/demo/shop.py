@@ -165,6 +165,11 @@ def load_demo() -> None:
     operator.groups.add(operators)
     editor = _user("editor", "editor1234!", first_name="편집자")
     editor.groups.add(editors)
+    # the shop's 개인정보 보호책임자: an operator who also reads the access log and may reveal a buyer's data
+    privacy = _user("privacy", "privacy1234!", is_staff=True, first_name="개인정보 보호책임자")
+    privacy.groups.add(operators)
+    privacy.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="accesslog", codename__in=["oversee_access_log", "view_personal_data"]))
     hong = _user("hong", "hong1234!", email="hong@example.com", first_name="길동", last_name="홍")
     Member.objects.get_or_create(user=hong, defaults={
         "name": "홍길동", "phone": "010-0000-0000", "zipcode": "07071",

@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIU
 WIDTHS = {1366: {"viewport": {"width": 1366, "height": 900}},
           390: {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
 
-LOGINS = {"hong": "hong1234!", "operator": "operator1234!", "editor": "editor1234!"}
+LOGINS = {"hong": "hong1234!", "operator": "operator1234!", "editor": "editor1234!", "privacy": "privacy1234!"}
 
 
 def _screens(paid, shipped, refund) -> dict[str | None, list[tuple[str, str]]]:
@@ -52,6 +52,7 @@ def _screens(paid, shipped, refund) -> dict[str | None, list[tuple[str, str]]]:
                      ("console-rates", "/console/mileage/rates/"),
                      ("console-settlement", "/console/mileage/settlement/")],
         "editor": [("cms-dashboard", "/cms/"), ("cms-pages", "/cms/pages/")],
+        "privacy": [("console-access-log", "/console/access-log/")],
     }
 
 

@@ -12,6 +12,7 @@ from django.views import View
 
 from portal.orders.models import Carrier, Order, OrderStatus
 from portal.parsing import int_or_none
+from portal.privacy import masked_name
 
 from .access import OperatorRequiredMixin
 from .bulk import BULK_ACTIONS, MAX_BULK, orders_bulk_action
@@ -112,7 +113,8 @@ class InvoiceTemplateView(OperatorRequiredMixin, View):
 
     def post(self, request):
         ids = _selection(request)[:MAX_BULK]
-        orders = Order.objects.filter(pk__in=ids).order_by("pk").values_list("number", "recipient_name")
+        orders = [(number, masked_name(recipient)) for number, recipient in
+                  Order.objects.filter(pk__in=ids).order_by("pk").values_list("number", "recipient_name")]
         return _xlsx(invoice_template(orders), "invoice-template")
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -37,7 +38,7 @@ from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerReques
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
-from portal.privacy import masked_name
+from portal.privacy import OrderContact, can_reveal, masked_name
 from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
@@ -295,19 +296,40 @@ def export_orders(orders, kind: str) -> HttpResponse:
 
 
 class OrderDetailView(OperatorRequiredMixin, TemplateView):
+    """주문상세정보 with the buyer masked (GET, one 주문상세정보 조회 record), or in full for this one response after
+    개인정보 보기 (POST with a reason, by a holder of `accesslog.view_personal_data`: one 개인정보 보기 record)."""
+
     template_name = "console/order_detail.html"
+    reveal_reason = ""
+
+    def post(self, request, *args, **kwargs):
+        if not can_reveal(request.user):
+            raise PermissionDenied(_("개인정보 보기 권한이 없습니다."))
+        self.reveal_reason = " ".join(request.POST.get("reason", "").split())
+        if not self.reveal_reason:
+            if not Order.objects.filter(number=kwargs["number"]).exists():
+                raise Http404
+            messages.error(request, _("개인정보를 보는 사유를 입력해 주세요."))
+            return redirect("console:order", number=kwargs["number"])
+        return self.get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         detail = order_detail(kwargs["number"])
         if detail is None:
             raise Http404
-        access_record(action=AccessAction.ORDER_VIEW, request=self.request, targets=[detail.order.number])
+        revealed = bool(self.reveal_reason)
+        if revealed:
+            access_record(action=AccessAction.REVEAL, request=self.request, targets=[detail.order.number],
+                          reason=self.reveal_reason)
+        else:
+            access_record(action=AccessAction.ORDER_VIEW, request=self.request, targets=[detail.order.number])
         disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
                           if detail.disclosure_revision_id else None)
         requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
         return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
                 "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order),
-                "buyer_requests": requests,
+                "buyer_requests": requests, "contact": OrderContact.of(detail.order, revealed=revealed),
+                "can_reveal": can_reveal(self.request.user),
                 "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}
 
 

@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from portal.accesslog.models import AccessAction, AccessRecord
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, PaymentCancel
+from tests.portal.console.downloads import download
 
 from .conftest import place
 from .test_payment_cancel import press_refund_complete, refund_by
@@ -70,9 +71,9 @@ def test_no_console_screen_export_or_receipt_shows_the_buyer_in_full(shop, opera
         "환불관리": operator.get("/console/refunds/").content.decode(),
         "환불 방식 변경": operator.get(f"/console/refunds/{refund.pk}/method/").content.decode(),
         "영수증 일괄 다운로드": operator.get("/console/receipts/").content.decode(),
-        "CSV": operator.get("/console/orders/", {"export": "csv"}).content.decode("utf-8-sig"),
-        "XLSX": sheet_text(operator.get("/console/orders/", {"export": "xlsx"}).content),
-        "송장 양식": sheet_text(operator.post("/console/invoices/template.xlsx", {"selection": [order.pk]}).content),
+        "CSV": download(operator, "/console/orders/", {"export": "csv"}).content.decode("utf-8-sig"),
+        "XLSX": sheet_text(download(operator, "/console/orders/", {"export": "xlsx"}).content),
+        "송장 양식": sheet_text(download(operator, "/console/invoices/template.xlsx", data={"selection": [order.pk]}).content),
         "영수증": pdf_text(operator.get(f"/console/orders/{number}/receipt.pdf").content),
     }
     detail = pages["주문상세정보"]

@@ -104,6 +104,9 @@ def access_log_prune(*, now: datetime | None = None, days: int | None = None) ->
     days = settings.ACCESS_LOG_RETENTION_DAYS if days is None else days
     cutoff = (now or timezone.now()) - timedelta(days=days)
     with transaction.atomic():
+        # the chain head's lock first (PostgreSQL; SQLite has one writer): writers and another pruning wait, and
+        # what is past the period is read only once nobody else can prune it
+        list(ChainHead.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
         last = AccessRecord.objects.filter(at__lt=cutoff).aggregate(last=Max("seq"))["last"]
         if last is None:
             return PruneReport(0)

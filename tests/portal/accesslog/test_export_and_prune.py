@@ -4,9 +4,12 @@ keeps the chain verifiable; tested with the clock moved."""
 
 import csv
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -20,6 +23,9 @@ from portal.accesslog.checks import access_log_retention
 from portal.accesslog.models import AccessAction, AccessRecord, ChainHead, PruneRun
 from portal.accesslog.services import access_log_prune, access_log_verify, access_record
 from tests.portal.console.downloads import download
+
+on_postgres = pytest.mark.skipif("postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
+                                 reason="row locks between connections: PostgreSQL only")
 
 
 @pytest.fixture(autouse=True)
@@ -165,3 +171,32 @@ def test_a_retention_below_a_year_is_refused_at_start(settings):
     assert [error.id for error in access_log_retention(None)] == ["accesslog.E001"]
     settings.ACCESS_LOG_RETENTION_DAYS = 365
     assert access_log_retention(None) == []
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_prunings_and_writers_at_once_prune_once_and_keep_the_chain(clock):
+    records(10)
+    clock(800)
+    start = threading.Barrier(6)
+
+    def work(n):
+        start.wait()
+        try:
+            if n < 2:
+                return access_log_prune().pruned
+            for i in range(5):
+                access_record(action=AccessAction.ORDER_VIEW, targets=[f"w{n}-{i}"])
+            return 0
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(work, range(6)))
+    assert sorted(results[:2]) == [0, 10]  # the second pruning found nothing left past the period
+    [checkpoint] = AccessRecord.objects.filter(action=AccessAction.CHECKPOINT)
+    assert checkpoint.count == 10
+    seqs = list(AccessRecord.objects.order_by("seq").values_list("seq", flat=True))
+    assert seqs == list(range(11, 32))  # 20 written meanwhile and the checkpoint, no holes
+    report = access_log_verify()
+    assert report.ok and report.checked == 21

@@ -22,6 +22,7 @@ import portal.accesslog.tasks as tasks
 from portal.accesslog.checks import access_log_retention
 from portal.accesslog.models import AccessAction, AccessRecord, ChainHead, PruneRun
 from portal.accesslog.services import access_log_prune, access_log_verify, access_record
+from tests.factories import ProductFactory, paid_order_for
 from tests.portal.console.downloads import download
 
 on_postgres = pytest.mark.skipif("postgresql" not in django_settings.DATABASES["default"]["ENGINE"],
@@ -200,3 +201,28 @@ def test_two_prunings_and_writers_at_once_prune_once_and_keep_the_chain(clock):
     assert seqs == list(range(11, 32))  # 20 written meanwhile and the checkpoint, no holes
     report = access_log_verify()
     assert report.ok and report.checked == 21
+
+
+@on_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_reveals_of_one_order_are_each_recorded_once():
+    order = paid_order_for([(ProductFactory(), 1)])
+    user = User.objects.create_user("op2", password="x")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["operate_console", "view_personal_data"]))
+    start = threading.Barrier(4)
+
+    def reveal(n):
+        client = Client()
+        client.force_login(user)
+        start.wait()
+        try:
+            return client.post(f"/console/orders/{order.number}/", {"reason": f"문의 {n}"}).status_code
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        assert list(pool.map(reveal, range(4))) == [200] * 4
+    reveals = AccessRecord.objects.filter(action=AccessAction.REVEAL, targets=[order.number])
+    assert sorted(reveals.values_list("reason", flat=True)) == [f"문의 {n}" for n in range(4)]
+    assert not AccessRecord.objects.filter(action=AccessAction.ORDER_VIEW).exists()
+    assert access_log_verify().ok

@@ -1,6 +1,9 @@
 """Personal data as lists and exports show it (issue 25: masked by default): 홍*동, 010-****-5678 and the address
 cut after its 동/읍/면/리 — the masking the provider's invoice call uses (mileage.wire), one helper for every screen.
-The order's own detail (주문상세정보), where an operator ships it, shows the full data."""
+주문상세정보 shows the buyer masked too; a holder of `accesslog.view_personal_data` reveals one order's full data
+with a reason, each reveal one access-log record (docs/adr/0016)."""
+
+from dataclasses import dataclass
 
 from mileage import wire
 
@@ -19,3 +22,60 @@ def masked_phone(number: str) -> str:
 
 def masked_address(address: str) -> str:
     return wire.mask_address(address or "")
+
+
+def masked_account(number: str) -> str:
+    """A refund account number: every digit but the last four replaced by '*' (123-456-789012 → ***-***-**9012)."""
+    number = (number or "").strip()
+    digits = sum(ch.isdigit() for ch in number)
+    seen, out = 0, []
+    for ch in number:
+        if ch.isdigit():
+            seen += 1
+            out.append(ch if seen > digits - 4 else "*")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def masked_email(email: str) -> str:
+    """hong@example.com → h***@example.com."""
+    local, at, domain = (email or "").strip().partition("@")
+    if not at:
+        return "*" * len(local)
+    return (local[:1] + "***" if local else "") + "@" + domain
+
+
+VIEW_PERSONAL_DATA = "accesslog.view_personal_data"
+
+
+def can_reveal(user) -> bool:
+    """Whether this staff person may see one order's full personal data (logged each time, ADR 0016)."""
+    return bool(user and user.has_perm(VIEW_PERSONAL_DATA))
+
+
+@dataclass(frozen=True)
+class OrderContact:
+    """An order's buyer as 주문상세정보 shows it: masked, or in full after a logged 개인정보 보기."""
+
+    revealed: bool
+    orderer_name: str
+    orderer_phone: str
+    orderer_email: str
+    recipient_name: str
+    recipient_phone: str
+    address: str
+    shipping_message: str
+    depositor_name: str
+
+    @classmethod
+    def of(cls, order, *, revealed: bool = False) -> "OrderContact":
+        if revealed:
+            address = " ".join(part for part in (f"({order.zipcode})" if order.zipcode else "", order.address,
+                                                 order.address_detail) if part)
+            return cls(True, order.orderer_name, order.orderer_phone, order.orderer_email, order.recipient_name,
+                       order.recipient_phone, address, order.shipping_message, order.depositor_name)
+        return cls(False, masked_name(order.orderer_name), masked_phone(order.orderer_phone),
+                   masked_email(order.orderer_email), masked_name(order.recipient_name),
+                   masked_phone(order.recipient_phone), masked_address(order.address),
+                   "***" if order.shipping_message else "", masked_name(order.depositor_name))

@@ -76,3 +76,17 @@ class AccessRecord(AppendOnlyModel):
 
     def compute_hash(self) -> str:
         return hashlib.sha256((self.prev_hash + self.content()).encode()).hexdigest()
+
+
+class PruneRun(models.Model):
+    """A month's pruning of the log past ACCESS_LOG_RETENTION_DAYS: the row is the claim (a unique month, so exactly
+    one node's insert succeeds), then the outcome."""
+
+    month = models.CharField(max_length=7, unique=True)  # YYYY-MM, Asia/Seoul
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pruned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("접속기록 정리")
+        verbose_name_plural = _("접속기록 정리")

@@ -2,9 +2,11 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import transaction
-from django.db.models import F
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -61,7 +63,7 @@ def access_log_verify() -> ChainReport:
         if previous_hash is None:
             if record.seq == 1 and record.prev_hash != GENESIS:
                 return ChainReport(checked, record.id, "the first record does not start the chain")
-            if record.seq != 1 and record.action != AccessAction.CHECKPOINT:
+            if record.seq != 1 and record.action != AccessAction.CHECKPOINT and not _pruned_before(record):
                 return ChainReport(checked, record.id, "the oldest record is neither the first nor a checkpoint")
         elif record.prev_hash != previous_hash or record.seq != previous_seq + 1:
             return ChainReport(checked, record.id, "does not link to the record before it")
@@ -74,3 +76,45 @@ def access_log_verify() -> ChainReport:
         last = AccessRecord.objects.order_by("-seq").first()
         return ChainReport(checked, last.id if last else None, "the newest records were removed")
     return ChainReport(checked)
+
+
+def _checkpoint_targets(seq: int, last_hash: str) -> list[str]:
+    return [f"seq:{seq}", f"hash:{last_hash}"]
+
+
+def _pruned_before(record: AccessRecord) -> bool:
+    """Whether a checkpoint in the chain says the records up to just before `record` were pruned, the last of them
+    with the hash `record` links to (the checkpoint is itself checked as part of the chain)."""
+    wanted = _checkpoint_targets(record.seq - 1, record.prev_hash)
+    return any(checkpoint.targets[:2] == wanted for checkpoint in AccessRecord.objects.filter(
+        action=AccessAction.CHECKPOINT, targets__icontains=f'"{wanted[0]}"'))
+
+
+@dataclass(frozen=True)
+class PruneReport:
+    pruned: int
+    checkpoint: AccessRecord | None = None
+
+
+def access_log_prune(*, now: datetime | None = None, days: int | None = None) -> PruneReport:
+    """Deletes the records older than the retention period (ACCESS_LOG_RETENTION_DAYS), the oldest first and always
+    a run of whole sequence numbers, behind one 보존기간 경과 삭제 record appended at the head: it names the last
+    pruned record's number and hash, so the oldest record kept still verifies (`access_log_verify`). The checkpoint
+    and the delete commit together, under the chain head's lock (concurrent writers wait)."""
+    days = settings.ACCESS_LOG_RETENTION_DAYS if days is None else days
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    with transaction.atomic():
+        # the chain head's lock first (PostgreSQL; SQLite has one writer): writers and another pruning wait, and
+        # what is past the period is read only once nobody else can prune it
+        list(ChainHead.objects.select_for_update().filter(pk=1).values_list("pk", flat=True))
+        last = AccessRecord.objects.filter(at__lt=cutoff).aggregate(last=Max("seq"))["last"]
+        if last is None:
+            return PruneReport(0)
+        last_hash = AccessRecord.objects.get(seq=last).hash
+        doomed = AccessRecord.objects.filter(seq__lte=last)
+        pruned = doomed.count()
+        checkpoint = access_record(action=AccessAction.CHECKPOINT, targets=_checkpoint_targets(last, last_hash),
+                                   count=pruned, reason=f"보존기간 {days}일 경과")
+        # the one sanctioned delete of this append-only table: past its retention, behind the checkpoint
+        models.QuerySet.delete(doomed)
+    return PruneReport(pruned, checkpoint)

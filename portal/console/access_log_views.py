@@ -1,9 +1,12 @@
-"""The 개인정보 보호책임자's screen: the access log, filtered by who, action, dates and order number."""
+"""The 개인정보 보호책임자's screen: the access log, filtered by who, action, dates and order number, and its
+CSV/XLSX export (after a 다운로드 사유, itself one 다운로드 record)."""
 
 import django_filters as filters
 import django_tables2 as tables
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
+from django.http import HttpResponseNotAllowed
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -11,6 +14,8 @@ from django_tables2 import SingleTableMixin
 from core.dates import ymd_hms
 from portal.accesslog.models import AccessAction, AccessRecord
 
+from .downloads import download_reason, download_with_reason, reason_form
+from .exports import export_response
 from .tables import BaseTable, BoundedPagingMixin
 
 OVERSEE_PERMISSION = "accesslog.oversee_access_log"
@@ -64,3 +69,42 @@ class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, BoundedPagingMi
 
     def get_queryset(self):
         return AccessRecord.objects.order_by("-seq")
+
+    def post(self, request, *args, **kwargs):
+        """The 다운로드 사유 form of an export posts back here (the filters in the query string)."""
+        if request.GET.get("export") not in EXPORT_KINDS:
+            return HttpResponseNotAllowed(["GET"])
+        return self.get(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") in EXPORT_KINDS and download_reason(request) is None:
+            return reason_form(request, title=_export_title(request.GET["export"]))
+        return super().get(request, *args, **kwargs)
+
+    def render_to_response(self, context, **kwargs):
+        export = self.request.GET.get("export")
+        if export in EXPORT_KINDS:
+            records = self.object_list.order_by("-seq")[:EXPORT_MAX]
+            return download_with_reason(self.request, title=_export_title(export),
+                                        build=lambda: export_access_log(records, export))
+        return super().render_to_response(context, **kwargs)
+
+
+EXPORT_KINDS = ("csv", "xlsx")
+EXPORT_MAX = 100_000
+EXPORT_COLUMNS = [_("순번"), _("일시"), _("처리자"), _("접속지 주소"), _("수행업무"), _("대상"), _("건수"), _("사유"),
+                  "prev_hash", "hash"]
+
+
+def _export_title(kind: str) -> str:
+    return gettext("접속기록 %(kind)s") % {"kind": kind.upper()}
+
+
+def export_access_log(records, kind: str):
+    """The filtered log as CSV/XLSX with each record's hashes (a copy kept elsewhere can be checked against the
+    chain); the record of the export names no orders, only how many records it holds."""
+    labels = dict(AccessAction.choices)
+    rows = [[r.seq, ymd_hms(r.at), r.actor_name, r.address, str(labels.get(r.action, r.action)), " ".join(r.targets),
+             r.count, r.reason, r.prev_hash, r.hash] for r in records.iterator(chunk_size=2000)]
+    response = export_response([EXPORT_COLUMNS, *rows], kind=kind, filename="access-log", sheet=gettext("접속기록"))
+    return response, [], len(rows)

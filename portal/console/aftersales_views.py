@@ -1,6 +1,8 @@
 """Console screens after the sale: 입금전 취소 (§6), 배송전 취소 (§7), 상품반송 (§8), 상품교환 (§9), 환불관리, and
 the outbox queue of provider calls that failed after their retries."""
 
+import dataclasses
+
 from django.contrib import messages
 from django.db.models import Q
 from django.http import QueryDict
@@ -14,6 +16,8 @@ from cms_pages.models import ExchangePolicyPage
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
+from portal.accesslog.models import AccessAction
+from portal.accesslog.services import access_record
 from portal.aftersales.buyer_requests import open_request
 from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
 from portal.aftersales.common import ActionError, RefundInput
@@ -26,6 +30,7 @@ from portal.catalog.models import Product
 from portal.orders.models import Order
 from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
+from portal.privacy import can_reveal, masked_account, masked_name
 
 from .access import OperatorRequiredMixin
 from .filters import OutboxFilter, RefundFilter
@@ -45,6 +50,12 @@ def _order(number: str) -> Order:
     return get_object_or_404(Order.objects.select_related("member"), number=number)
 
 
+def masked_refund_account(refund: Refund) -> str:
+    """A 현금환불's account as a list shows it: the bank, the number's last four digits, the holder masked."""
+    return " ".join(part for part in (refund.bank, masked_account(refund.account_no), masked_name(refund.holder))
+                    if part)
+
+
 def _apply_form_error(form, exc: ActionError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
@@ -56,7 +67,7 @@ class CancelView(OperatorRequiredMixin, View):
         order = _order(number)
         limits = refund_limits(order)
         form = RefundForm(initial={"cash_won": limits["cash"], "store_points_won": limits["points"],
-                                   "mileage_won": limits["mileage"], "holder": order.orderer_name,
+                                   "mileage_won": limits["mileage"],
                                    "method": refund_method_for(order)})
         return self.render(request, order, form)
 
@@ -96,8 +107,7 @@ class ReturnView(OperatorRequiredMixin, View):
 
     def get(self, request, number):
         order = _order(number)
-        return self.render(request, order, ReturnForm(initial={"holder": order.orderer_name,
-                                                               "method": refund_method_for(order)}))
+        return self.render(request, order, ReturnForm(initial={"method": refund_method_for(order)}))
 
     def render(self, request, order, form, status=200, chosen=None):
         return render(request, "console/return.html", {
@@ -226,7 +236,8 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
             return redirect("console:refunds")
         refunds = list(Refund.objects.filter(pk__in=ids).select_related("order").order_by("pk"))
         if request.POST.get("confirm") != "1":
-            return render(request, "console/refund_confirm.html", refund_confirmation(refunds, request.get_full_path()))
+            return render(request, "console/refund_confirm.html",
+                          refund_confirmation(refunds, request.get_full_path(), request=request))
         done = skipped = 0
         for refund in refunds:
             try:
@@ -249,21 +260,33 @@ class RefundMethodView(OperatorRequiredMixin, View):
 
     def get(self, request, pk):
         refund = self._refund(pk)
-        form = RefundMethodForm(initial={"method": refund.method, "bank": refund.bank,
-                                         "account_no": refund.account_no,
-                                         "holder": refund.holder or refund.order.orderer_name})
-        return self.render(request, refund, form)
+        initial = {"method": refund.method, "bank": refund.bank}
+        if can_reveal(request.user):  # the full account to check and correct, logged as a reveal
+            initial.update(account_no=refund.account_no, holder=refund.holder or refund.order.orderer_name)
+            access_record(action=AccessAction.REVEAL, request=request, targets=[refund.order.number],
+                          reason=_("환불 방식 변경 %(number)s") % {"number": refund.number})
+        return self.render(request, refund, RefundMethodForm(initial=initial))
 
     def render(self, request, refund, form, status=200):
-        return render(request, "console/refund_method.html", {"refund": refund, "form": form}, status=status)
+        return render(request, "console/refund_method.html", {
+            "refund": refund, "form": form, "full": can_reveal(request.user),
+            "stored_account": masked_account(refund.account_no), "stored_holder": masked_name(refund.holder)},
+            status=status)
 
     def post(self, request, pk):
         refund = self._refund(pk)
         form = RefundMethodForm(request.POST)
         if not form.is_valid():
             return self.render(request, refund, form, status=400)
+        data = dict(form.cleaned_data)
+        if not can_reveal(request.user):
+            # the fields were shown empty (the stored account masked beside them): an empty one keeps the stored
+            # full value, so the payout goes to the real account and never to masked text
+            for field in ("bank", "account_no", "holder"):
+                if not data[field].strip():
+                    data[field] = getattr(refund, field)
         try:
-            refund_change_method(refund=refund, by=request.user, **form.cleaned_data)
+            refund_change_method(refund=refund, by=request.user, **data)
         except ActionError as exc:
             _apply_form_error(form, exc)
             return self.render(request, refund, form, status=400)
@@ -272,9 +295,18 @@ class RefundMethodView(OperatorRequiredMixin, View):
         return redirect("console:refunds")
 
 
-def refund_confirmation(refunds: list[Refund], back: str) -> dict:
-    """What the confirmation of 환불완료 shows: per refund what moves, and the totals of the selection."""
+def refund_confirmation(refunds: list[Refund], back: str, *, request) -> dict:
+    """What the confirmation of 환불완료 shows: per refund what moves, and the totals of the selection. A 현금환불's
+    account is masked unless the operator holds `accesslog.view_personal_data` (then shown in full, to make the
+    transfer, and logged as one 개인정보 보기 of those orders); the payout itself reads the stored account."""
     previews = [refund_preview(refund) for refund in refunds if refund.status == RefundStatus.BEFORE]
+    shown = [p for p in previews if p.account]
+    if shown and can_reveal(request.user):
+        access_record(action=AccessAction.REVEAL, request=request, targets=[p.refund.order.number for p in shown],
+                      reason=_("환불완료 확인"))
+    elif shown:
+        previews = [dataclasses.replace(p, account=masked_refund_account(p.refund)) if p.account else p
+                    for p in previews]
     totals = {"gateway": sum(p.payout_won for p in previews if p.refund.method in ("card", "transfer", "phone")),
               "cash": sum(p.payout_won for p in previews if p.refund.method == "cash"),
               "points_payout": sum(p.payout_won for p in previews if p.refund.method == "points"),

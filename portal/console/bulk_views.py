@@ -12,9 +12,11 @@ from django.views import View
 
 from portal.orders.models import Carrier, Order, OrderStatus
 from portal.parsing import int_or_none
+from portal.privacy import masked_name
 
 from .access import OperatorRequiredMixin
 from .bulk import BULK_ACTIONS, MAX_BULK, orders_bulk_action
+from .downloads import download_with_reason
 from .exports import XLSX_TYPE
 from .invoice_uploads import (
     MAX_ROWS,
@@ -111,9 +113,15 @@ class InvoiceTemplateView(OperatorRequiredMixin, View):
         return _xlsx(invoice_template(), "invoice-template")
 
     def post(self, request):
+        """The checked orders' template (the recipient masked), after a 다운로드 사유: one 다운로드 record."""
         ids = _selection(request)[:MAX_BULK]
-        orders = Order.objects.filter(pk__in=ids).order_by("pk").values_list("number", "recipient_name")
-        return _xlsx(invoice_template(orders), "invoice-template")
+
+        def build():
+            orders = [(number, masked_name(recipient)) for number, recipient in
+                      Order.objects.filter(pk__in=ids).order_by("pk").values_list("number", "recipient_name")]
+            return _xlsx(invoice_template(orders), "invoice-template"), [n for n, _r in orders], len(orders)
+
+        return download_with_reason(request, title=_("송장 양식 (선택한 주문)"), count=len(ids), build=build)
 
 
 def _xlsx(content: bytes, name: str) -> HttpResponse:

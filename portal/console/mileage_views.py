@@ -9,7 +9,7 @@ import django_tables2 as tables
 from django.contrib import messages
 from django.db import connection
 from django.db.models import F
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -37,6 +37,7 @@ from portal.receipts.render import render_pdf
 
 from .access import OperatorRequiredMixin
 from .dashboard import last_months, monthly_series
+from .downloads import download_with_reason
 from .exports import export_response
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin, WonColumn
@@ -265,9 +266,23 @@ def _month(request) -> str:
         return timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
 
 
+SETTLEMENT_EXPORTS = ("csv", "xlsx", "pdf")
+
+
 class SettlementView(OperatorRequiredMixin, View):
+    def post(self, request):
+        """The 다운로드 사유 form of an export posts back here (the month and the kind in the query string)."""
+        if request.GET.get("export") not in SETTLEMENT_EXPORTS:
+            return HttpResponseNotAllowed(["GET"])
+        return self.get(request)
+
     def get(self, request):
         month = _month(request)
+        export = request.GET.get("export")
+        if export in SETTLEMENT_EXPORTS:  # the reason first; the statement is the portal's own, no provider call
+            title = _("정산 %(month)s %(kind)s") % {"month": month, "kind": export.upper()}
+            return download_with_reason(request, title=title, build=lambda: export_statement(
+                monthly_statement(month), export))
         statement = monthly_statement(month)
         report, error = None, ""
         if extensions.uses(extensions.SETTLEMENT):  # an extension: the standard provider sends no report
@@ -277,27 +292,26 @@ class SettlementView(OperatorRequiredMixin, View):
             except ProviderError as exc:
                 error = provider_error_text(exc)
         mismatches = reconcile(statement, report) if report is not None else []
-        export = request.GET.get("export")
-        if export:
-            return export_statement(statement, export)
         year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {
             "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,
             "chart": monthly_series(last_months(date(year, number, 1)))})
 
 
-def export_statement(statement, kind: str) -> HttpResponse:
-    """The month's statement as CSV/XLSX (the same figures and the same 정산 차액 statement as the screen) or PDF."""
+def export_statement(statement, kind: str) -> tuple[HttpResponse, list[str], int]:
+    """The month's statement as CSV/XLSX (the same figures and the same 정산 차액 statement as the screen) or PDF;
+    with the order numbers it names and their count (for the access log)."""
     header = [_("주문번호"), _("적립 (가맹점 → 네이버)"), _("적립 취소"), _("사용 (네이버 → 가맹점)"), _("사용 취소")]
     rows = [[line.order_number, line.earned, -line.earn_cancelled, line.used, -line.use_cancelled]
             for line in statement.lines]
     totals = [_("합계"), statement.earned, -statement.earn_cancelled, statement.used, -statement.use_cancelled]
     balance = statement.balance
     name = f"settlement-{statement.month}"
+    numbers = [line.order_number for line in statement.lines]
     if kind in ("csv", "xlsx"):
         return export_response([header, *rows, totals, [_("정산 차액"), balance.amount_won, balance.payer_label]],
-                               kind=kind, filename=name, sheet=statement.month)
+                               kind=kind, filename=name, sheet=statement.month), numbers, len(numbers)
     pdf = render_pdf("receipts/statement.html", {"statement": statement})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    return response
+    return response, numbers, len(numbers)

@@ -10,6 +10,7 @@ from mileage.models import OutboxMessage
 from portal.aftersales.models import Refund
 from portal.orders.models import Order
 from portal.parsing import int_or_none
+from portal.privacy import masked_account, masked_name
 
 
 class WonColumn(tables.Column):
@@ -142,6 +143,12 @@ class RefundTable(BaseTable):
 
     def render_reason(self, record):
         return record.get_reason_display()
+
+    def render_account_no(self, value):
+        return masked_account(value)  # the payout reads the stored account, never this text
+
+    def render_holder(self, value):
+        return masked_name(value)
 
 
 class OutboxTable(BaseTable):

@@ -8,8 +8,9 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage
-from django.http import FileResponse, Http404, HttpResponse, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.template.loader import render_to_string
@@ -37,11 +38,12 @@ from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerReques
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
-from portal.privacy import masked_name
+from portal.privacy import OrderContact, can_reveal, masked_name
 from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
 from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
+from .downloads import download_reason, download_with_reason, reason_form
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -51,6 +53,8 @@ from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
 FILTER_FORM_CACHE_SECONDS = 3600
+EXPORT_KINDS = ("csv", "xlsx")
+EXPORT_MAX = 100_000  # rows in one 주문조회 export
 ORDER_COUNT_CAP = 10_000  # 주문조회 counts the matching orders exactly up to this many ("총 10,000건 이상" beyond)
 EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_lazy("주문번호")),
                   ("orderer_name", gettext_lazy("주문자")), ("goods_won", gettext_lazy("총주문금액")),
@@ -75,7 +79,7 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
     def get_queryset(self):
         return Order.objects.deferred_paging()
 
-    def get(self, request, *args, **kwargs):
+    def get_queue(self, request, *args, **kwargs):
         if any(request.GET.get(name) for name in self.filterset_class.base_filters):
             return super().get(request, *args, **kwargs)
         self.filterset = None
@@ -139,11 +143,23 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
             cache.set(key, html, FILTER_FORM_CACHE_SECONDS)
         return mark_safe(html)  # rendered by our own template with autoescaping
 
+    def post(self, request, *args, **kwargs):
+        """The 다운로드 사유 form of an export posts back here (the search stays in the query string)."""
+        if request.GET.get("export") not in EXPORT_KINDS:
+            return HttpResponseNotAllowed(["GET"])
+        return self.get(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if request.GET.get("export") in EXPORT_KINDS and download_reason(request) is None:
+            return reason_form(request, title=_("주문조회 %(kind)s") % {"kind": request.GET["export"].upper()})
+        return self.get_queue(request, *args, **kwargs)
+
     def render_to_response(self, context, **kwargs):
         export = self.request.GET.get("export")
-        if export in ("csv", "xlsx"):
-            rows = self.object_list.order_by("-placed_at")[:100_000]
-            return export_orders(rows, export)
+        if export in EXPORT_KINDS:
+            rows = self.object_list.order_by("-placed_at")[:EXPORT_MAX]
+            return download_with_reason(self.request, title=_("주문조회 %(kind)s") % {"kind": export.upper()},
+                                        build=lambda: export_orders(rows, export))
         return super().render_to_response(context, **kwargs)
 
     def order_total(self, page) -> int:
@@ -279,8 +295,9 @@ def queue_pages(request, page, paginator) -> list[dict]:
     return items
 
 
-def _export_rows(orders):
+def _export_rows(orders, numbers: list[str]):
     for order in orders.iterator(chunk_size=2000):
+        numbers.append(order.number)
         # business time (Asia/Seoul), as every screen shows it
         yield [ymd_hms(order.placed_at), order.number,
                masked_name(order.orderer_name), order.goods_won,
@@ -288,26 +305,51 @@ def _export_rows(orders):
                order.mileage_use_won, order.get_status_display()]
 
 
-def export_orders(orders, kind: str) -> HttpResponse:
+def export_orders(orders, kind: str) -> tuple[HttpResponse, list[str], int]:
+    """The orders as CSV/XLSX, the buyer masked; with the order numbers written (for the access log) and their
+    count."""
     header = [label for _field, label in EXPORT_COLUMNS]
-    return export_response(itertools.chain([header], _export_rows(orders)), kind=kind, filename="orders",
-                           sheet=_("주문"))
+    numbers: list[str] = []
+    response = export_response(itertools.chain([header], _export_rows(orders, numbers)), kind=kind,
+                               filename="orders", sheet=_("주문"))
+    return response, numbers, len(numbers)
 
 
 class OrderDetailView(OperatorRequiredMixin, TemplateView):
+    """주문상세정보 with the buyer masked (GET, one 주문상세정보 조회 record), or in full for this one response after
+    개인정보 보기 (POST with a reason, by a holder of `accesslog.view_personal_data`: one 개인정보 보기 record)."""
+
     template_name = "console/order_detail.html"
+    reveal_reason = ""
+
+    def post(self, request, *args, **kwargs):
+        if not can_reveal(request.user):
+            raise PermissionDenied(_("개인정보 보기 권한이 없습니다."))
+        self.reveal_reason = " ".join(request.POST.get("reason", "").split())
+        if not self.reveal_reason:
+            if not Order.objects.filter(number=kwargs["number"]).exists():
+                raise Http404
+            messages.error(request, _("개인정보를 보는 사유를 입력해 주세요."))
+            return redirect("console:order", number=kwargs["number"])
+        return self.get(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
         detail = order_detail(kwargs["number"])
         if detail is None:
             raise Http404
-        access_record(action=AccessAction.ORDER_VIEW, request=self.request, targets=[detail.order.number])
+        revealed = bool(self.reveal_reason)
+        if revealed:
+            access_record(action=AccessAction.REVEAL, request=self.request, targets=[detail.order.number],
+                          reason=self.reveal_reason)
+        else:
+            access_record(action=AccessAction.ORDER_VIEW, request=self.request, targets=[detail.order.number])
         disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
                           if detail.disclosure_revision_id else None)
         requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
         return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
                 "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order),
-                "buyer_requests": requests,
+                "buyer_requests": requests, "contact": OrderContact.of(detail.order, revealed=revealed),
+                "can_reveal": can_reveal(self.request.user),
                 "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}
 
 
@@ -400,10 +442,13 @@ class ReceiptBatchDownloadView(OperatorRequiredMixin, View):
         if not batch.file_name or not storage.exists(batch.file_name):
             raise Http404
         numbers = list(Order.objects.filter(pk__in=batch.order_ids).order_by("pk").values_list("number", flat=True))
-        access_record(action=AccessAction.RECEIPT, request=request, targets=numbers, reason=batch.query)
-        return FileResponse(storage.open(batch.file_name, "rb"), as_attachment=True,
-                            filename=f"receipts-{batch.created_at:%Y%m%d-%H%M%S}.zip",
-                            content_type="application/zip")
+        return download_with_reason(request, title=_("영수증 일괄 다운로드"), count=len(numbers), build=lambda: (
+            FileResponse(storage.open(batch.file_name, "rb"), as_attachment=True,
+                         filename=f"receipts-{batch.created_at:%Y%m%d-%H%M%S}.zip",
+                         content_type="application/zip"), numbers, len(numbers)))
+
+    def post(self, request, pk):  # the 다운로드 사유 form posts back here
+        return self.get(request, pk)
 
 
 class DisclosureRevisionView(OperatorRequiredMixin, View):

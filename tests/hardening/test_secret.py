@@ -10,6 +10,7 @@ from django.core.cache import cache
 
 from core.log_redaction import MASK, RedactSecretsFilter
 from mileage.provider.client import MileageClient, ProviderUnavailable
+from tests.portal.console.downloads import download
 from tests.sandbox_process import free_port
 
 pytestmark = pytest.mark.sandbox
@@ -47,7 +48,7 @@ def test_unreachable_provider_shows_and_logs_no_key(shop, operator, settings, ca
         assert response.status_code in (200, 502), url  # 502: the rate screen says the provider is down
         seen.append((url, _text(response)))
     for url, params in exports:
-        response = operator.get(url, params)
+        response = download(operator, url, params)
         assert response.status_code == 200, (url, params)
         seen.append((f"{url} {params}", _text(response)))
     check = operator.post("/console/mileage/settings/", {"api_id": "1TWXDZ", "hash_key": "", "action": "check"})

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from mileage.models import OutboxMessage
 from portal.console.models import InvoiceUpload, InvoiceUploadStatus
 from portal.orders.models import Carrier, Order, OrderStatus
+from tests.portal.console.downloads import download
 
 from .bulk_helpers import make_orders, operator_client, xlsx  # noqa: F401  (the fixture)
 
@@ -146,7 +147,7 @@ def test_the_template_opens_in_openpyxl(operator_client):  # noqa: F811
     assert [row[0] for row in book["택배사"].iter_rows(values_only=True)] == [c.korean_name for c in Carrier]
     # the template of the checked orders, which uploads as it is once filled in
     orders = make_orders(2)
-    filled = operator_client.post("/console/invoices/template.xlsx", {"selection": [o.pk for o in orders]})
+    filled = download(operator_client, "/console/invoices/template.xlsx", data={"selection": [o.pk for o in orders]})
     sheet = load_workbook(io.BytesIO(filled.content)).worksheets[0]
     assert [sheet["A2"].value, sheet["A3"].value] == [o.number for o in orders]
     sheet["B2"], sheet["C2"], sheet["B3"], sheet["C3"] = "로젠택배", "123-456", "기타", "ABC1"

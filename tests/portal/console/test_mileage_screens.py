@@ -14,6 +14,7 @@ from mileage.models import ExclusionChange, MileageSettings, SettlementKind, Set
 from mileage.policy.constants import BUSINESS_TZ
 from portal.catalog.models import Product
 from portal.console.models import ReceiptBatch
+from tests.portal.console.downloads import download
 from tests.portal.storefront.conftest import use_merchant
 
 from .conftest import place
@@ -218,10 +219,10 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
                                   month=SettlementLine.objects.first().month, occurred_at=event.created_at)
     page = operator.get("/console/mileage/settlement/").content.decode()
     assert "금액 다름" in page and f"/console/orders/{paid.number}/" in page
-    csv_text = operator.get("/console/mileage/settlement/", {"export": "csv"}).content.decode("utf-8-sig")
+    csv_text = download(operator, "/console/mileage/settlement/", {"export": "csv"}).content.decode("utf-8-sig")
     assert paid.number in csv_text and "\r\n합계,136," in csv_text
     assert "정산 차액,864,네이버가 가맹점에 지급" in csv_text
-    pdf_text = PdfReader(io.BytesIO(operator.get("/console/mileage/settlement/", {"export": "pdf"}).content)
+    pdf_text = PdfReader(io.BytesIO(download(operator, "/console/mileage/settlement/", {"export": "pdf"}).content)
                          ).pages[0].extract_text()
     assert "정산서" in pdf_text and "864원" in pdf_text and "네이버가 가맹점에 지급" in pdf_text
 
@@ -267,9 +268,9 @@ def test_batch_download_of_the_filtered_receipts(shop, operator, media):
     detail = operator.get(response["Location"]).content.decode()
     assert 'data-status="ready"' in detail and 'http-equiv="refresh"' not in detail
     assert 'value="3"' in detail and f"/console/receipts/{batch.pk}/download/" in detail
-    download = operator.get(f"/console/receipts/{batch.pk}/download/")
-    assert download["Content-Type"] == "application/zip"
-    archive = zipfile.ZipFile(io.BytesIO(b"".join(download.streaming_content)))
+    zipped = download(operator, f"/console/receipts/{batch.pk}/download/")
+    assert zipped["Content-Type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(zipped.streaming_content)))
     assert {name.removeprefix("receipt-").removesuffix(".pdf") for name in archive.namelist()} == numbers
     assert (media / "receipts" / "batches" / f"{batch.pk}.zip").exists()
 

@@ -92,7 +92,7 @@ def test_a_mobile_refund_past_its_day_changes_to_cash_and_is_paid_once(shop, ope
         "cash", "농협", "302-1234-5678", "홍길동", "")
     # and 환불완료 pays it as cash to that account, the mobile payment is not cancelled at the gateway
     confirmation = press_refund_complete(operator, refund)
-    assert f"현금환불 {order.payable_won:,}원 → 농협 302-1234-5678 홍길동" in confirmation
+    assert f"현금환불 {order.payable_won:,}원 → 농협 ***-****-5678 홍*동" in confirmation
     refund.refresh_from_db()
     payment = order.payments.get()
     assert refund.status == RefundStatus.DONE and payment.status == PaymentStatus.CANCELLED

@@ -17,6 +17,7 @@ from portal.console.views import ORDER_COUNT_CAP
 from portal.demo.shop import load_demo
 from portal.orders.models import Order, PaymentMethod
 from tests.factories import ProductFactory, order_for
+from tests.portal.console.downloads import download
 
 pytestmark = pytest.mark.django_db
 
@@ -96,11 +97,11 @@ def test_constant_queries_whatever_the_page_size(operator):
 
 def test_export_csv_and_xlsx(operator):
     many_orders(5)
-    response = operator.get("/console/orders/", {"export": "csv", "payment_method": "mileage"})
+    response = download(operator, "/console/orders/", {"export": "csv", "payment_method": "mileage"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[0][:2] == ["주문일", "주문번호"] and len(rows) == 1 + 2
     assert rows[1][5].startswith("M ")
-    response = operator.get("/console/orders/", {"export": "xlsx"})
+    response = download(operator, "/console/orders/", {"export": "xlsx"})
     sheet = load_workbook(io.BytesIO(response.content)).active
     assert sheet.max_row == 6 and sheet.cell(1, 2).value == "주문번호"
 
@@ -109,7 +110,7 @@ def test_the_export_writes_the_order_date_in_business_time(operator):
     # an order placed at 07:44 on 4 December in Seoul (22:44 on the 3rd in UTC)
     order = many_orders(1)[0]
     Order.objects.filter(pk=order.pk).update(placed_at=datetime(2026, 12, 3, 22, 44, tzinfo=UTC))
-    response = operator.get("/console/orders/", {"export": "csv"})
+    response = download(operator, "/console/orders/", {"export": "csv"})
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][0] == "2026-12-04 07:44:00" and rows[1][1] == order.number
 
@@ -158,7 +159,7 @@ def test_lists_and_exports_name_the_buyer_masked(operator):
     rows = operator.get("/console/orders/").content.decode().split("<tbody>")[-1]
     assert "홍*동" in rows and "홍길동" not in rows and "010-1234-5678" not in rows
     for kind in ("csv", "xlsx"):
-        body = operator.get("/console/orders/", {"export": kind}).content
+        body = download(operator, "/console/orders/", {"export": kind}).content
         if kind == "csv":
             text = body.decode("utf-8-sig")
         else:

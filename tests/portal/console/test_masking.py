@@ -148,3 +148,16 @@ def test_the_refund_account_is_shown_to_a_holder_logged_and_kept_when_others_lea
     confirmation = client.post("/console/refunds/", {"selection": [refund.pk]}).content.decode()
     assert "농협 302-1234-5678 김영희" in confirmation
     assert AccessRecord.objects.filter(action=AccessAction.REVEAL).count() == 2
+
+
+def test_the_django_admin_shows_orders_without_the_buyers_data(shop):  # noqa: F811
+    """Superusers read orders in the Django admin too: the orderer masked in the list, the personal fields absent from
+    the order's page."""
+    order = buyer_order(shop)
+    admin = Client()
+    admin.force_login(User.objects.get(username="admin"))
+    listing = admin.get("/django-admin/orders/order/").content.decode()
+    detail = admin.get(f"/django-admin/orders/order/{order.pk}/change/").content.decode()
+    assert "김*희" in listing and order.number in detail
+    for text in FULL:
+        assert text not in listing and text not in detail, text

@@ -10,10 +10,10 @@ import logging
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from core.claims import OncePerPeriod
 from mileage.policy.constants import BUSINESS_TZ
 
 from .models import PruneRun
@@ -21,7 +21,7 @@ from .services import access_log_prune
 
 log = logging.getLogger(__name__)
 
-_claimed_month: str | None = None  # this process saw the month's run claimed (by itself or another node)
+MONTHLY = OncePerPeriod(PruneRun, "month")  # the month's pruning, claimed by one node (core/claims.py)
 
 
 @task()
@@ -34,22 +34,9 @@ def run_access_log_prune(month: str) -> int:
 
 def access_log_tick(*, now: datetime | None = None) -> bool:
     """Claim this month's pruning if it is due and nobody has; True when this node claimed it and enqueued it."""
-    global _claimed_month
     now = now or timezone.now()
     local = timezone.localtime(now, BUSINESS_TZ)
+    if local.hour < settings.RETENTION_HOUR:
+        return False
     month = local.strftime("%Y-%m")
-    if _claimed_month == month or local.hour < settings.RETENTION_HOUR:
-        return False
-    try:
-        with transaction.atomic():
-            PruneRun.objects.create(month=month, started_at=now)
-    except IntegrityError:
-        _claimed_month = month  # another node has it
-        return False
-    try:
-        run_access_log_prune.enqueue(month)
-    except Exception:
-        PruneRun.objects.filter(month=month, finished_at__isnull=True).delete()  # the next tick claims it again
-        raise
-    _claimed_month = month
-    return True
+    return MONTHLY.claim(month, now=now, enqueue=lambda: run_access_log_prune.enqueue(month))

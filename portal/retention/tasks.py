@@ -11,13 +11,13 @@ A node that dies during the run leaves the day's row unfinished: the next day's 
 """
 
 import logging
-from datetime import date, datetime
+from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_tasks import task
 
+from core.claims import OncePerPeriod
 from core.locks import advisory_lock
 from mileage.policy.constants import BUSINESS_TZ
 
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 RETENTION_LOCK = "portal.retention.erase"
 
-_claimed_day: date | None = None  # this process saw today's run claimed (by itself or another node)
+DAILY = OncePerPeriod(RetentionRun, "day")  # today's run, claimed by one node (core/claims.py)
 
 
 def erase_expired_locked(*, now: datetime | None = None) -> ErasureReport | None:
@@ -51,22 +51,9 @@ def run_retention(day: str) -> int:
 
 def retention_tick(*, now: datetime | None = None) -> bool:
     """Claim today's run if it is due and nobody has; True when this node claimed it and enqueued the task."""
-    global _claimed_day
     now = now or timezone.now()
     local = timezone.localtime(now, BUSINESS_TZ)
+    if local.hour < settings.RETENTION_HOUR:
+        return False
     today = local.date()
-    if _claimed_day == today or local.hour < settings.RETENTION_HOUR:
-        return False
-    try:
-        with transaction.atomic():
-            RetentionRun.objects.create(day=today, started_at=now)
-    except IntegrityError:
-        _claimed_day = today  # another node has it
-        return False
-    try:
-        run_retention.enqueue(today.isoformat())
-    except Exception:
-        RetentionRun.objects.filter(day=today, finished_at__isnull=True).delete()  # the next tick claims it again
-        raise
-    _claimed_day = today
-    return True
+    return DAILY.claim(today, now=now, enqueue=lambda: run_retention.enqueue(today.isoformat()))

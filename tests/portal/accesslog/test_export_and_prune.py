@@ -32,7 +32,7 @@ on_postgres = pytest.mark.skipif("postgresql" not in django_settings.DATABASES["
 @pytest.fixture(autouse=True)
 def _fresh_scheduler_memo(monkeypatch):
     """Each test is a fresh scheduler process: it has not seen this month's run claimed."""
-    monkeypatch.setattr(tasks, "_claimed_month", None)
+    monkeypatch.setattr(tasks.MONTHLY, "claimed", None)
 
 
 @pytest.fixture
@@ -160,7 +160,7 @@ def test_the_scheduler_prunes_once_a_month_on_one_node(clock, settings):
     run = PruneRun.objects.get()
     assert run.finished_at is not None and run.pruned == 2
     assert tasks.access_log_tick() is False  # its next ticks this month cost nothing
-    tasks._claimed_month = None  # another node (a fresh process) finds the month taken
+    tasks.MONTHLY.claimed = None  # another node (a fresh process) finds the month taken
     assert tasks.access_log_tick() is False and PruneRun.objects.count() == 1
     clock(735 + 32)  # the next month is another run
     assert tasks.access_log_tick() is True and PruneRun.objects.count() == 2

@@ -22,7 +22,7 @@ def clock(monkeypatch):
 @pytest.fixture(autouse=True)
 def _fresh_scheduler_memo(monkeypatch):
     """Each test is a fresh scheduler process: it has not seen today's run claimed."""
-    monkeypatch.setattr(retention_tasks, "_claimed_day", None)
+    monkeypatch.setattr(retention_tasks.DAILY, "claimed", None)
 
 
 YEARS = 365  # days; the tests stay clear of the leap days at the edges

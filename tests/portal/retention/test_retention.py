@@ -210,7 +210,7 @@ def test_the_scheduler_claims_the_day_once_across_nodes(clock, settings):
     # and its next ticks that day cost nothing
     assert tasks.retention_tick() is False
     # and another node (a fresh process) finds the day taken
-    tasks._claimed_day = None
+    tasks.DAILY.claimed = None
     assert tasks.retention_tick() is False
     assert RetentionRun.objects.count() == 1
     # and the next day is another run

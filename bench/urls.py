@@ -1,5 +1,6 @@
 """The portal's URLs plus the baseline views the benchmarks compare against."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required, permission_required
 from django.db import connection
 from django.http import HttpResponse
@@ -43,5 +44,15 @@ def floor_page(request):
     return HttpResponse("<!doctype html><p>ok</p>")
 
 
+@login_required
+@permission_required("orders.operate_console", raise_exception=True)
+def floor_file(request, size):
+    """The floor of serving a stored file: the login and permission check, then a file of `size` bytes read from the
+    media folder (written by the bench beforehand) and sent as it is."""
+    return HttpResponse((settings.MEDIA_ROOT / "bench-floor" / f"{size}.bin").read_bytes(),
+                        content_type="application/pdf")
+
+
 urlpatterns = [path("bench/plain/p/<str:code>/", plain_product), path("bench/floor/orders/", floor_orders),
-               path("bench/floor/page/", floor_page), *portal_urlpatterns]
+               path("bench/floor/page/", floor_page), path("bench/floor/file/<int:size>/", floor_file),
+               *portal_urlpatterns]

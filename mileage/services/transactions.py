@@ -269,7 +269,8 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
             mileage = _lock(order)
             _transition(mileage, TransactionState.APPROVING, note="승인요청")
     request = payment_request(order, mileage, lines=lines)
-    deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS
+    # the buyer's whole wait is the deadline: the calls get it less what recording the answer and the page take
+    deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS - settings.MILEAGE_APPROVAL_RESERVE_SECONDS
     try:
         # within the deadline: whether the provider offers the status call is read from the cache, never asked
         result = _approve_at_provider(approval_client(), request, mileage.approval_key, deadline,

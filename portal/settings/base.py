@@ -314,6 +314,9 @@ MILEAGE_APPROVAL_READ_TIMEOUT = env.float("MILEAGE_APPROVAL_READ_TIMEOUT", defau
 # One deadline over every call of a placement's authorisation (the approval, its retry, the status call): the
 # longest a buyer waits when the provider hangs.
 MILEAGE_APPROVAL_DEADLINE_SECONDS = env.float("MILEAGE_APPROVAL_DEADLINE_SECONDS", default=6.0)
+# Of that deadline, what is kept for the portal's own work once the provider has not answered (the refusal recorded,
+# the order form rendered with the reason): the calls get the rest.
+MILEAGE_APPROVAL_RESERVE_SECONDS = env.float("MILEAGE_APPROVAL_RESERVE_SECONDS", default=0.5)
 MILEAGE_SEND_EXTENSION_HEADERS = env.bool("MILEAGE_SEND_EXTENSION_HEADERS", default=True)
 MILEAGE_RATE_CACHE_SECONDS = env.int("MILEAGE_RATE_CACHE_SECONDS", default=300)
 # Hosts of the provider whose referrer does not end an inflow (docs/policy.md I2).

@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 PG = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432")
 PREFIX = os.environ.get("BENCH_DB_PREFIX", "mileage_bench")
 SCALES = {  # refunds are pressed `batch` at a time
-    "small": {"placements": 48, "refunds": 64, "batch": 4},
+    "small": {"placements": 64, "refunds": 128, "batch": 4},
     "full": {"placements": 300, "refunds": 600, "batch": 10},
 }
 ONE_NODE_SHARE = 0.85  # one node, the provider far: of the lower of its two ceilings

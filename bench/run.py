@@ -103,15 +103,18 @@ def main():
 README_HEAD = """# Benchmarks
 
 `make bench` (1,000,000 orders, 100,000 products, 1,000,000 mileage events) or `make bench SCALE=small`.
-`make bench LATENCY_MS=100` puts the provider sandbox 100 ms away (every server call waits that long before its
-answer, outside the provider's own time; `LATENCY_JITTER_MS` adds a random part).
+`make bench LATENCY_MS=100` puts the provider sandbox 100 ms away for these rows (every server call waits that long
+before its answer, outside the provider's own time; `LATENCY_JITTER_MS` adds a random part); the scaling section
+below measures placement and bulk 환불완료 at 0, 50 and 100 ms on its own, and `docs/capacity.md` reads its figures.
 Every figure is a median of several runs; every target is a ratio against a baseline measured in the same run, or a
 count. Baselines: the Django admin changelist of the same Order model (order queue), the hand-written SQL aggregate
 (settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
 view rendering the product template without the mileage work (storefront, gunicorn with 2 workers, 8 clients on
 loopback), an order placement without mileage (placement: the two kinds interleaved, as many buyers at once as the
 server has workers), one order's 배송 or 입금확인 posted from its detail screen (송장 일괄등록 per row, bulk 입금확인
-per order: both sides record the same outbox rows, the sending is left to the outbox worker). The provider's own
+per order: both sides record the same outbox rows, the sending is left to the outbox worker), the screen's own
+statements run bare on a cursor after the same login (대시보드, 예외상품설정 search: what the page adds to its SQL), a
+stored file of the same size served after the same login (cached receipt). The provider's own
 time, which the sandbox reports in `X-Provider-Time-Ms`, is left out of the portal's time per refund and per
 placement.
 Query budgets (`bench/queries.py`, tested in `tests/portal/test_query_budgets.py`) are counted, never timed: a

@@ -12,7 +12,7 @@
 # Threads per process: a placement holds its thread while it waits on the provider (one approval, sometimes an
 # abort), so a process keeps its core busy only with enough threads to cover the wait. With PROVIDER_LATENCY_MS (100:
 # the provider across the internet) per call, PROVIDER_CALLS (2) calls per request in the worst case and PORTAL_CPU_MS
-# (14: the portal's own CPU per placement, bench/README.md) the threads are ceil((calls × latency + cpu) / cpu),
+# (22: the portal's own CPU per placement, bench/README.md and docs/capacity.md) the threads are ceil((calls × latency + cpu) / cpu),
 # at least 4 and at most 64; GUNICORN_THREADS overrides it.
 set -euo pipefail
 PY=.venv/bin/python
@@ -23,7 +23,7 @@ SANDBOX_PORT=${SANDBOX_PORT:-8001}
 WORKERS=${WORKERS:-2}
 PROVIDER_LATENCY_MS=${PROVIDER_LATENCY_MS:-100}
 PROVIDER_CALLS=${PROVIDER_CALLS:-2}
-PORTAL_CPU_MS=${PORTAL_CPU_MS:-14}
+PORTAL_CPU_MS=${PORTAL_CPU_MS:-22}
 threads=$(( (PROVIDER_CALLS * PROVIDER_LATENCY_MS + 2 * PORTAL_CPU_MS - 1) / PORTAL_CPU_MS ))
 threads=$(( threads < 4 ? 4 : (threads > 64 ? 64 : threads) ))
 GUNICORN_THREADS=${GUNICORN_THREADS:-$threads}

@@ -60,10 +60,11 @@ XDIST = -n $(JOBS)
 pytest-sqlite: venv messages
 	$(PY) -m pytest -q $(XDIST)
 
-# Runs when PostgreSQL answers at PG_URL; REQUIRE_POSTGRES=1 makes its absence a failure.
+# Runs when PostgreSQL answers at PG_URL; REQUIRE_POSTGRES=1 makes its absence a failure. The browser tests run on
+# SQLite here (no screen depends on the database) and on PostgreSQL in pytest-standard, which .ci/run runs.
 pytest-postgres: venv messages
 	@if $(PY) scripts/pg_ready.py "$(PG_URL)"; then \
-		DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" $(PY) -m pytest -q $(XDIST); \
+		DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" $(PY) -m pytest -q $(XDIST) --ignore=tests/browser; \
 	elif [ "$(REQUIRE_POSTGRES)" = "1" ]; then \
 		echo "PostgreSQL does not answer at $(PG_URL) and REQUIRE_POSTGRES=1"; exit 1; \
 	else \

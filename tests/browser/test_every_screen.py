@@ -91,7 +91,8 @@ def _shoot(page, width: int, name: str) -> None:
         page.screenshot(path=README_SHOTS / str(width) / f"{name}.png", full_page=True)
 
 
-def test_every_screen_at_both_widths(browser_shop, orders):  # noqa: F811
+@pytest.mark.parametrize("width", WIDTHS)  # one test per width, so that the suite's workers share them
+def test_every_screen_at_both_widths(browser_shop, orders, width):  # noqa: F811
     from playwright.sync_api import sync_playwright
 
     _, shop_url = browser_shop
@@ -99,7 +100,7 @@ def test_every_screen_at_both_widths(browser_shop, orders):  # noqa: F811
     problems: list[str] = []
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        for width, options in WIDTHS.items():
+        for options in (WIDTHS[width],):
             for login, pages in screens.items():
                 context = browser.new_context(locale="ko-KR", bypass_csp=True, **options)
                 page = context.new_page()

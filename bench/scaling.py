@@ -554,7 +554,7 @@ def readme_section(rows: list[dict]) -> str:
              "and the same prepared work is sent by the same clients for one node and for two. The provider is put "
              "0, 50 and 100 ms away (every server call waits that long before its answer). Ceilings: **CPU** is the "
              "machine's cores over the CPU one unit costs (all of it: the nodes, the provider, PostgreSQL, the "
-             "clients), or the nodes' processes over the portal's own share when that is lower; **waiting** is the "
+             "clients; what other work took in the second before the run is left out), or the nodes' processes over the portal's own share when that is lower; **waiting** is the "
              "nodes' threads over the time one unit holds a thread, measured with one client alone. A node that "
              "reaches the lower of the two wastes neither its cores nor its threads.", "",
              f"Last measured {first['measured']} on {os.cpu_count()} CPUs.", "",

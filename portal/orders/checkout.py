@@ -4,6 +4,7 @@ Prices, exclusions, the offer (maxUseAmount) and the earn base are computed here
 popup choice is trusted only after its signature is verified again at placement.
 """
 
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -34,7 +35,8 @@ from portal.catalog.models import Product
 
 from . import gateway, money
 from .amounts import PricedLine, build_amounts, goods_of
-from .models import Order, OrderLine, OrderStatus, PaymentMethod
+from .gateway_interface import PORTONE_NAME
+from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod
 from .rules import guest_password_error, shipping_fee
 from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
@@ -179,6 +181,64 @@ def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult
         raise CheckoutError(_("%(reason)s 적립/사용 버튼을 다시 눌러 주세요.") % {"reason": message}, "mileage") from exc
 
 
+def _priced_with_choice(lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
+                        earn_choice: str) -> tuple[Quote, wire.DoneResult | None]:
+    """The order's amounts with the buyer's mileage choice verified again (what the order and the PG's window take)."""
+    priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=earn_choice)
+    done = verified_choice(choice, max_use_won=priced.max_use_won)
+    if done is not None and done.mileage_use_won and priced.max_use_won == 0:
+        raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
+    if done is not None:
+        priced = quote(lines, member=member, store_points_won=store_points_won,
+                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10,
+                       earn_choice=earn_choice)
+    return priced, done
+
+
+# The methods a PG's payment window takes (PortOne's payMethod); 무통장입금 waits for the deposit instead.
+WINDOW_PAY_METHODS = {PaymentMethod.CARD: "CARD", PaymentMethod.REALTIME_TRANSFER: "TRANSFER",
+                      PaymentMethod.PHONE: "MOBILE"}
+
+
+def payment_window_used(payment_method: str) -> bool:
+    """Whether the buyer pays `payment_method` in the PG's window (PortOne) rather than on the TEST gateway."""
+    return payment_method in WINDOW_PAY_METHODS and gateway.get_gateway().opens_window
+
+
+@dataclass(frozen=True)
+class PaymentWindow:
+    """What the order form hands PortOne's browser SDK (`PortOne.requestPayment`)."""
+
+    payment_id: str
+    amount_won: int
+    order_name: str
+    pay_method: str
+
+
+def payment_window_open(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
+                        payment_method: str, earn_choice: str = NAVER) -> PaymentWindow:
+    """Before the window opens: the order priced on the server (the mileage choice verified again), a new payment
+    id, and its exact payable amount pre-registered at the PG, so that the window refuses any other amount. Nothing
+    is recorded here; a window the buyer abandons lapses at the PG, uncharged."""
+    if payment_method not in WINDOW_PAY_METHODS:
+        raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
+    priced, _done = _priced_with_choice(lines, member, store_points_won, choice, earn_choice)
+    if priced.payable_won <= 0:
+        raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
+    payment_id = f"pay-{secrets.token_hex(12)}"
+    try:
+        gateway.get_gateway().prepare(payment_id=payment_id, amount_won=priced.payable_won)
+    except gateway.GatewayUnavailable:
+        raise CheckoutError(_("결제대행사가 응답하지 않습니다. 잠시 후 다시 결제해 주세요.")) from None
+    first = lines[0].product.name
+    name = first if len(lines) == 1 else _("%(first)s 외 %(count)s건") % {"first": first, "count": len(lines) - 1}
+    return PaymentWindow(payment_id, priced.payable_won, name[:60], WINDOW_PAY_METHODS[payment_method])
+
+
+def window_id_taken(payment_id: str) -> bool:
+    return Payment.objects.filter(gateway=PORTONE_NAME, gateway_tid=payment_id).exists()
+
+
 def _already_used() -> CheckoutError:
     return CheckoutError(_("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요."), "mileage")
 
@@ -202,14 +262,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     deposit_account = shop_deposit_account() if buyer.payment_method == PaymentMethod.BANK_TRANSFER else ""
     if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
         raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
-    priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=buyer.earn_choice)
-    done = verified_choice(choice, max_use_won=priced.max_use_won)
-    if done is not None and done.mileage_use_won and priced.max_use_won == 0:
-        raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
-    if done is not None:
-        priced = quote(lines, member=member, store_points_won=store_points_won,
-                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10,
-                       earn_choice=buyer.earn_choice)
+    priced, done = _priced_with_choice(lines, member, store_points_won, choice, buyer.earn_choice)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
     try:
         order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like,
@@ -218,6 +271,9 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
             raise _already_used() from None
+        if buyer.payment_id and window_id_taken(buyer.payment_id):
+            # the same window's payment posted twice (a double submit): the first places the order, once
+            raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요.")) from None
         raise
     approval = None
     if mileage is not None:
@@ -281,7 +337,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             except NotEnoughPoints as exc:
                 raise CheckoutError(str(exc), "store_points") from exc
         payment = money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
-                                     bank_account=deposit_account)
+                                     bank_account=deposit_account, window_id=buyer.payment_id)
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
     _carry(order, "lines", order_lines)
     _carry(order, "payments", [payment])

@@ -24,6 +24,7 @@ class Gateway(ABC):
     `tid` is what `charge` answered and the payment keeps (`Payment.gateway_tid`)."""
 
     name: str
+    opens_window = False  # the buyer authenticates in the PG's payment window first (PortOne's browser SDK)
 
     def prepare(self, *, payment_id: str, amount_won: int) -> None:  # noqa: B027 — nothing to do for some PGs
         """Before the payment window opens: tell the PG the only amount the window may take."""

@@ -36,6 +36,7 @@ CURRENCY = "KRW"
 
 class PortOneGateway(Gateway):
     name = PORTONE_NAME
+    opens_window = True
 
     def __init__(self, client: PaymentClient):
         self.client = client
@@ -54,8 +55,12 @@ class PortOneGateway(Gateway):
             raise GatewayUnavailable(type(exc).__name__) from exc
 
     def prepare(self, *, payment_id: str, amount_won: int) -> None:
-        self._call(self.client.pre_register_payment, payment_id=payment_id, total_amount=amount_won,
-                   currency=CURRENCY)
+        try:
+            self._call(self.client.pre_register_payment, payment_id=payment_id, total_amount=amount_won,
+                       currency=CURRENCY)
+        except portone_payment.PreRegisterPaymentError as exc:  # the window cannot open on it: as if PortOne were down
+            log.warning("portone pre-register %s refused: %s", payment_id, type(exc).__name__)
+            raise GatewayUnavailable(type(exc).__name__) from exc
 
     def _read(self, payment_id: str):
         try:

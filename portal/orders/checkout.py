@@ -9,7 +9,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -389,17 +391,34 @@ STUCK_AFTER = timedelta(minutes=15)
 
 def orders_abandon_stuck(*, now: datetime | None = None) -> int:
     """Orders left 주문처리중 by a process that died between recording and charging are not placed: 결제실패, store
-    points back, and the mileage approval (or hold) aborted at the provider. The scheduler runs this."""
-    cutoff = (now or timezone.now()) - STUCK_AFTER
+    points back, and the mileage approval (or hold) aborted at the provider. The scheduler runs this.
+
+    A PortOne order (its window's payment id kept on the payment) is swept after PAYMENT_WINDOW_ABANDON_MINUTES:
+    its payment is read back at PortOne first, under the order's row lock (one node asks), and given back whole
+    there when it was confirmed but never recorded (docs/adr/0017); a PortOne that does not answer leaves the order
+    to the next run."""
+    now = now or timezone.now()
+    window_cutoff = now - timedelta(minutes=settings.PAYMENT_WINDOW_ABANDON_MINUTES)
+    stuck = Order.objects.filter(status=OrderStatus.PLACING).filter(
+        Q(placed_at__lte=now - STUCK_AFTER) | Q(placed_at__lte=window_cutoff, payments__gateway=PORTONE_NAME))
     count = 0
-    for order in Order.objects.filter(status=OrderStatus.PLACING, placed_at__lte=cutoff):
+    for order in stuck.distinct().order_by("pk"):
         with transaction.atomic():
             # an order another node holds is left to it; one that finished meanwhile is skipped
             locked = lock_for_sweep(order, OrderStatus.PLACING)
             if locked is None:
                 continue
+            window_id = (Payment.objects.filter(order=locked, gateway=PORTONE_NAME).exclude(gateway_tid="")
+                         .values_list("gateway_tid", flat=True).first())
+            note = "주문처리 중단"
+            if window_id:
+                try:
+                    refunded = gateway.get_gateway(PORTONE_NAME).release(payment_id=window_id)
+                except gateway.GatewayUnavailable:
+                    continue  # whether it was paid is unknown: the next run asks again
+                note = "결제창 미완료 — 결제대행사 결제 전체취소" if refunded else "결제창 미완료"
             try:
-                _not_placed(locked, note="주문처리 중단")
+                _not_placed(locked, note=note)
             except TransitionNotAllowed:
                 continue
         if order_has_mileage(locked):

@@ -29,6 +29,12 @@ class Gateway(ABC):
     def prepare(self, *, payment_id: str, amount_won: int) -> None:  # noqa: B027 — nothing to do for some PGs
         """Before the payment window opens: tell the PG the only amount the window may take."""
 
+    def release(self, *, payment_id: str) -> bool:
+        """A payment whose order was never recorded as paid (an abandoned window): whatever of it the PG charged is
+        given back whole. True when something was cancelled, False when nothing was charged; GatewayUnavailable when
+        the PG does not answer (ask again later). Nothing to do for a PG without a window."""
+        return False
+
     @abstractmethod
     def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",
                payment_token: str = "") -> GatewayResult:

@@ -10,7 +10,14 @@
 """
 
 import html
+import os
+from pathlib import Path
 from urllib.parse import parse_qs
+
+# The window's Korean font (NanumSquare, OFL): read from the repository's static/fonts/ (a file, not an import of
+# the portal), or from PORTONE_EMULATOR_FONT_DIR.
+FONT_DIR = Path(os.environ.get("PORTONE_EMULATOR_FONT_DIR", Path(__file__).resolve().parents[1] / "static" / "fonts"))
+FONTS = {"/window/fonts/NanumSquareR.ttf": "NanumSquareR.ttf", "/window/fonts/NanumSquareB.ttf": "NanumSquareB.ttf"}
 
 SDK_JS = r"""// PortOne emulator: stand-in for https://cdn.portone.io/v2/browser-sdk.js (NOT PortOne).
 (function () {
@@ -58,7 +65,9 @@ PAGE = """<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>결제창 · PortOne 에뮬레이터</title>
 <style>
-*{box-sizing:border-box}body{margin:0;font:14px/1.5 "Apple SD Gothic Neo","Malgun Gothic","Noto Sans KR",sans-serif;
+@font-face{font-family:"NanumSquare";src:url("/window/fonts/NanumSquareR.ttf") format("truetype");font-weight:400}
+@font-face{font-family:"NanumSquare";src:url("/window/fonts/NanumSquareB.ttf") format("truetype");font-weight:700}
+*{box-sizing:border-box}body{margin:0;font:14px/1.5 "NanumSquare","Apple SD Gothic Neo","Malgun Gothic",sans-serif;
 color:#191f28;background:#fff}header{display:flex;align-items:center;justify-content:space-between;padding:14px 20px;
 background:#0f1b3d;color:#fff}header b{font-size:16px;letter-spacing:-.3px}header .badge{font-size:11px;
 background:#ff5a4e;border-radius:4px;padding:2px 6px;margin-left:6px;font-weight:700}header .secure{font-size:12px;
@@ -78,7 +87,7 @@ padding:12px 20px 18px}footer button{flex:1;padding:13px 0;border:0;border-radiu
 font-weight:700;cursor:pointer}#cancel{background:#e5e8eb;color:#4e5968}#pay{background:#1b64da;color:#fff;flex:2}
 #pay:disabled{background:#90b8f0}.note{font-size:11px;color:#8b95a1;text-align:center;margin:0 0 12px}
 </style></head><body>
-<header><div><b>PortOne</b><span class="badge">TEST</span></div><div class="secure">&#128274; 안전결제</div></header>
+<header><div><b>PortOne</b><span class="badge">TEST</span></div><div class="secure">안전결제</div></header>
 <section class="summary"><dl>
 <dt>상점</dt><dd>__STORE__</dd>
 <dt>상품명</dt><dd id="order-name">__ORDER_NAME__</dd>
@@ -151,6 +160,8 @@ def serve(method: str, path: str, query_string: str, store_id: str):
         return None
     if path == "/v2/browser-sdk.js":
         return 200, "text/javascript; charset=utf-8", SDK_JS.encode()
+    if path in FONTS and (FONT_DIR / FONTS[path]).is_file():
+        return 200, "font/ttf", (FONT_DIR / FONTS[path]).read_bytes()
     if path == "/window":
         query = {k: v[0] for k, v in parse_qs(query_string).items()}
         return 200, "text/html; charset=utf-8", _page(query, store_id).encode()

@@ -12,8 +12,7 @@
 
   function say(text) {
     box.textContent = text;
-    box.hidden = false;
-    box.scrollIntoView({block: "center"});
+    box.hidden = false;  // beside 결제하기, where the buyer is looking
   }
   function method() {
     var checked = form.querySelector("input[name=payment_method]:checked");

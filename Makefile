@@ -4,6 +4,9 @@ PY := .venv/bin/python
 PIP := .venv/bin/pip
 PORTAL_PORT ?= 8000
 SANDBOX_PORT ?= 8001
+# `make run PG=portone`: the PortOne emulator beside the sandbox, and the portal's PortOne adapter pointed at it
+PG ?= test
+PORTONE_PORT ?= 8002
 PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/provider_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=provider_sandbox.settings $(PY) manage.py
@@ -32,7 +35,7 @@ demo: migrate
 
 run: venv messages demo
 	$(PY) manage.py collectstatic --noinput -v0
-	@bash scripts/run.sh $(PORTAL_PORT) $(SANDBOX_PORT)
+	@PG=$(PG) PORTONE_PORT=$(PORTONE_PORT) bash scripts/run.sh $(PORTAL_PORT) $(SANDBOX_PORT)
 
 # The production profile (README, Production): gunicorn, WhiteNoise, WORKERS task workers, the scheduler; the
 # sandbox only with WITH_SANDBOX=1. Needs DATABASE_URL, DJANGO_SECRET_KEY, MILEAGE_API_BASE, MILEAGE_SERVICE_BASE,

@@ -5,7 +5,8 @@ Routes the server SDK calls (header `Authorization: PortOne <secret>`):
 - GET  /payments/{id}               — the payment (READY, PAID, PARTIAL_CANCELLED, CANCELLED, FAILED).
 - POST /payments/{id}/confirm       — manual confirm (capture) of an authenticated payment, with its token.
 - POST /payments/{id}/cancel        — whole or partial cancel, `currentCancellableAmount` checked when given.
-The payment window (what the browser SDK would open):
+The payment window (what the browser SDK opens; the page and the stand-in browser script: window.py):
+- GET  /v2/browser-sdk.js, GET /window — the stand-in of PortOne's browser script and its window page.
 - POST /window/payments/{id}        — the buyer authenticates {totalAmount, currency, orderName}: a paymentToken.
 Test controls, only with PORTONE_EMULATOR_TEST_CONTROLS=1:
 - POST /_test/decline-next-confirm  — the next confirm is refused by the card company.
@@ -222,8 +223,17 @@ def _dispatch(method: str, path: str, auth: str, body: dict):
 
 def application(environ, start_response):
     from urllib.parse import unquote
+
+    from . import window as window_page
     if _controls["delay"]:
         time.sleep(_controls["delay"])
+    page = window_page.serve(environ["REQUEST_METHOD"], unquote(environ.get("PATH_INFO", "")),
+                             environ.get("QUERY_STRING", ""), STORE_ID)
+    if page is not None:  # the browser script and the window page (portone_emulator/window.py)
+        _status, content_type, data = page
+        start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(data))),
+                                  ("Cache-Control", "no-store")])
+        return [data]
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""

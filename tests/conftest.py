@@ -29,6 +29,8 @@ def portone(portone_emulator, settings):
     settings.PAYMENT_GATEWAY = "portone"
     settings.PORTONE_API_SECRET, settings.PORTONE_STORE_ID = API_SECRET, STORE_ID
     settings.PORTONE_WEBHOOK_SECRET, settings.PORTONE_API_BASE = WEBHOOK_SECRET, portone_emulator.base_url
+    settings.PORTONE_CHANNEL_KEY = "channel-key-emulator"
+    settings.PORTONE_BROWSER_SDK_URL = f"{portone_emulator.base_url}/v2/browser-sdk.js"  # the window: the emulator's
     portone_emulator.control("delay", seconds=0)
     return portone_emulator
 

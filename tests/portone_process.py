@@ -73,3 +73,20 @@ def authorised(portone: PortOneEmulator, amount_won: int, *, pre_register=True) 
     answer = portone.authenticate(payment_id, amount_won)
     assert answer.status_code == 200, answer.text
     return payment_id, answer.json()["paymentToken"]
+
+
+def window_opened(client, form: dict) -> dict:
+    """결제하기 on the order form (PortOne): what the server answers the page for `PortOne.requestPayment` (the
+    payment id it made and the amount it pre-registered)."""
+    answer = client.post("/shop/order/payment-window/", form)
+    assert answer.status_code == 200 and answer.json()["ok"], answer.content.decode()
+    return answer.json()["request"]
+
+
+def paid_in_window(portone: PortOneEmulator, client, form: dict) -> tuple[str, str]:
+    """결제하기, then the buyer authenticates in the window for the amount the server pre-registered: the paymentId
+    and paymentToken the browser SDK hands back to the page."""
+    request = window_opened(client, form)
+    answer = portone.authenticate(request["paymentId"], request["totalAmount"])
+    assert answer.status_code == 200, answer.text
+    return request["paymentId"], answer.json()["paymentToken"]

@@ -4,11 +4,14 @@ Prices, exclusions, the offer (maxUseAmount) and the earn base are computed here
 popup choice is trusted only after its signature is verified again at placement.
 """
 
+import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,7 +37,8 @@ from portal.catalog.models import Product
 
 from . import gateway, money
 from .amounts import PricedLine, build_amounts, goods_of
-from .models import Order, OrderLine, OrderStatus, PaymentMethod
+from .gateway_interface import PORTONE_NAME
+from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod
 from .rules import guest_password_error, shipping_fee
 from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
@@ -179,6 +183,64 @@ def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult
         raise CheckoutError(_("%(reason)s 적립/사용 버튼을 다시 눌러 주세요.") % {"reason": message}, "mileage") from exc
 
 
+def _priced_with_choice(lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
+                        earn_choice: str) -> tuple[Quote, wire.DoneResult | None]:
+    """The order's amounts with the buyer's mileage choice verified again (what the order and the PG's window take)."""
+    priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=earn_choice)
+    done = verified_choice(choice, max_use_won=priced.max_use_won)
+    if done is not None and done.mileage_use_won and priced.max_use_won == 0:
+        raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
+    if done is not None:
+        priced = quote(lines, member=member, store_points_won=store_points_won,
+                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10,
+                       earn_choice=earn_choice)
+    return priced, done
+
+
+# The methods a PG's payment window takes (PortOne's payMethod); 무통장입금 waits for the deposit instead.
+WINDOW_PAY_METHODS = {PaymentMethod.CARD: "CARD", PaymentMethod.REALTIME_TRANSFER: "TRANSFER",
+                      PaymentMethod.PHONE: "MOBILE"}
+
+
+def payment_window_used(payment_method: str) -> bool:
+    """Whether the buyer pays `payment_method` in the PG's window (PortOne) rather than on the TEST gateway."""
+    return payment_method in WINDOW_PAY_METHODS and gateway.get_gateway().opens_window
+
+
+@dataclass(frozen=True)
+class PaymentWindow:
+    """What the order form hands PortOne's browser SDK (`PortOne.requestPayment`)."""
+
+    payment_id: str
+    amount_won: int
+    order_name: str
+    pay_method: str
+
+
+def payment_window_open(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
+                        payment_method: str, earn_choice: str = NAVER) -> PaymentWindow:
+    """Before the window opens: the order priced on the server (the mileage choice verified again), a new payment
+    id, and its exact payable amount pre-registered at the PG, so that the window refuses any other amount. Nothing
+    is recorded here; a window the buyer abandons lapses at the PG, uncharged."""
+    if payment_method not in WINDOW_PAY_METHODS:
+        raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
+    priced, _done = _priced_with_choice(lines, member, store_points_won, choice, earn_choice)
+    if priced.payable_won <= 0:
+        raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
+    payment_id = f"pay-{secrets.token_hex(12)}"
+    try:
+        gateway.get_gateway().prepare(payment_id=payment_id, amount_won=priced.payable_won)
+    except gateway.GatewayUnavailable:
+        raise CheckoutError(_("결제대행사가 응답하지 않습니다. 잠시 후 다시 결제해 주세요.")) from None
+    first = lines[0].product.name
+    name = first if len(lines) == 1 else _("%(first)s 외 %(count)s건") % {"first": first, "count": len(lines) - 1}
+    return PaymentWindow(payment_id, priced.payable_won, name[:60], WINDOW_PAY_METHODS[payment_method])
+
+
+def window_id_taken(payment_id: str) -> bool:
+    return Payment.objects.filter(gateway=PORTONE_NAME, gateway_tid=payment_id).exists()
+
+
 def _already_used() -> CheckoutError:
     return CheckoutError(_("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요."), "mileage")
 
@@ -202,14 +264,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     deposit_account = shop_deposit_account() if buyer.payment_method == PaymentMethod.BANK_TRANSFER else ""
     if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
         raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
-    priced = quote(lines, member=member, store_points_won=store_points_won, earn_choice=buyer.earn_choice)
-    done = verified_choice(choice, max_use_won=priced.max_use_won)
-    if done is not None and done.mileage_use_won and priced.max_use_won == 0:
-        raise CheckoutError(_("상품권/금은 네이버 마일리지로 결제할 수 없습니다."), "mileage")
-    if done is not None:
-        priced = quote(lines, member=member, store_points_won=store_points_won,
-                       mileage_use_won=done.mileage_use_won, rate_x10=done.base_rate_x10 + done.add_rate_x10,
-                       earn_choice=buyer.earn_choice)
+    priced, done = _priced_with_choice(lines, member, store_points_won, choice, buyer.earn_choice)
     card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
     try:
         order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like,
@@ -218,6 +273,9 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
             raise _already_used() from None
+        if buyer.payment_id and window_id_taken(buyer.payment_id):
+            # the same window's payment posted twice (a double submit): the first places the order, once
+            raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요.")) from None
         raise
     approval = None
     if mileage is not None:
@@ -281,7 +339,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             except NotEnoughPoints as exc:
                 raise CheckoutError(str(exc), "store_points") from exc
         payment = money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
-                                     bank_account=deposit_account)
+                                     bank_account=deposit_account, window_id=buyer.payment_id)
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
     _carry(order, "lines", order_lines)
     _carry(order, "payments", [payment])
@@ -333,17 +391,34 @@ STUCK_AFTER = timedelta(minutes=15)
 
 def orders_abandon_stuck(*, now: datetime | None = None) -> int:
     """Orders left 주문처리중 by a process that died between recording and charging are not placed: 결제실패, store
-    points back, and the mileage approval (or hold) aborted at the provider. The scheduler runs this."""
-    cutoff = (now or timezone.now()) - STUCK_AFTER
+    points back, and the mileage approval (or hold) aborted at the provider. The scheduler runs this.
+
+    A PortOne order (its window's payment id kept on the payment) is swept after PAYMENT_WINDOW_ABANDON_MINUTES:
+    its payment is read back at PortOne first, under the order's row lock (one node asks), and given back whole
+    there when it was confirmed but never recorded (docs/adr/0017); a PortOne that does not answer leaves the order
+    to the next run."""
+    now = now or timezone.now()
+    window_cutoff = now - timedelta(minutes=settings.PAYMENT_WINDOW_ABANDON_MINUTES)
+    stuck = Order.objects.filter(status=OrderStatus.PLACING).filter(
+        Q(placed_at__lte=now - STUCK_AFTER) | Q(placed_at__lte=window_cutoff, payments__gateway=PORTONE_NAME))
     count = 0
-    for order in Order.objects.filter(status=OrderStatus.PLACING, placed_at__lte=cutoff):
+    for order in stuck.distinct().order_by("pk"):
         with transaction.atomic():
             # an order another node holds is left to it; one that finished meanwhile is skipped
             locked = lock_for_sweep(order, OrderStatus.PLACING)
             if locked is None:
                 continue
+            window_id = (Payment.objects.filter(order=locked, gateway=PORTONE_NAME).exclude(gateway_tid="")
+                         .values_list("gateway_tid", flat=True).first())
+            note = "주문처리 중단"
+            if window_id:
+                try:
+                    refunded = gateway.get_gateway(PORTONE_NAME).release(payment_id=window_id)
+                except gateway.GatewayUnavailable:
+                    continue  # whether it was paid is unknown: the next run asks again
+                note = "결제창 미완료 — 결제대행사 결제 전체취소" if refunded else "결제창 미완료"
             try:
-                _not_placed(locked, note="주문처리 중단")
+                _not_placed(locked, note=note)
             except TransitionNotAllowed:
                 continue
         if order_has_mileage(locked):

@@ -24,9 +24,16 @@ class Gateway(ABC):
     `tid` is what `charge` answered and the payment keeps (`Payment.gateway_tid`)."""
 
     name: str
+    opens_window = False  # the buyer authenticates in the PG's payment window first (PortOne's browser SDK)
 
     def prepare(self, *, payment_id: str, amount_won: int) -> None:  # noqa: B027 — nothing to do for some PGs
         """Before the payment window opens: tell the PG the only amount the window may take."""
+
+    def release(self, *, payment_id: str) -> bool:
+        """A payment whose order was never recorded as paid (an abandoned window): whatever of it the PG charged is
+        given back whole. True when something was cancelled, False when nothing was charged; GatewayUnavailable when
+        the PG does not answer (ask again later). Nothing to do for a PG without a window."""
+        return False
 
     @abstractmethod
     def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",

@@ -229,7 +229,9 @@ class Payment(models.Model):
     class Meta:
         verbose_name = _("결제")
         verbose_name_plural = _("결제")
-        constraints = non_negative("payment", "amount_won")
+        # a PortOne payment id (the window's) pays one order: a double submit of the same window places one
+        constraints = [*non_negative("payment", "amount_won"), models.UniqueConstraint(
+            fields=["gateway_tid"], condition=Q(gateway="PortOne") & ~Q(gateway_tid=""), name="payment_portone_id_once")]
 
 
 class PaymentCancelStatus(models.TextChoices):

@@ -29,6 +29,7 @@ from core.idempotency import action_key
 from mileage.policy.constants import BUSINESS_TZ
 
 from .gateway import GatewayResult, GatewayUnavailable, get_gateway
+from .gateway_interface import PORTONE_NAME
 from .models import (
     PAYMENT_CANCEL_TRANSITIONS,
     PAYMENT_TRANSITIONS,
@@ -216,11 +217,15 @@ def cancel_label(payment: Payment, amount_won: int, left_won: int) -> str:
 
 # --- the payment's own way -----------------------------------------------------------------------------------------
 
-def payment_open(*, order: Order, method: str, amount_won: int, bank_account: str = "") -> Payment:
-    """The order's payment, waiting for the charge (card-like) or the deposit (bank transfer)."""
+def payment_open(*, order: Order, method: str, amount_won: int, bank_account: str = "", window_id: str = "") -> Payment:
+    """The order's payment, waiting for the charge (card-like) or the deposit (bank transfer). `window_id`: the
+    payment id the buyer authenticated in a PG's window (PortOne), kept from the start so that the abandoned-order
+    sweep and the webhooks find the payment before it is confirmed; one order per window (a unique constraint)."""
     card_like = method != PaymentMethod.BANK_TRANSFER
+    name = get_gateway().name if card_like else ""
     payment = Payment.objects.create(order=order, method=method, amount_won=amount_won,
-                                     status=PaymentStatus.WAITING, gateway=get_gateway().name if card_like else "",
+                                     status=PaymentStatus.WAITING, gateway=name,
+                                     gateway_tid=window_id if card_like and name == PORTONE_NAME else "",
                                      bank_account="" if card_like else bank_account)
     PaymentStateChange.objects.create(payment=payment, from_status="", to_status=PaymentStatus.WAITING,
                                       note="주문")

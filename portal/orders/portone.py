@@ -36,6 +36,7 @@ CURRENCY = "KRW"
 
 class PortOneGateway(Gateway):
     name = PORTONE_NAME
+    opens_window = True
 
     def __init__(self, client: PaymentClient):
         self.client = client
@@ -54,8 +55,12 @@ class PortOneGateway(Gateway):
             raise GatewayUnavailable(type(exc).__name__) from exc
 
     def prepare(self, *, payment_id: str, amount_won: int) -> None:
-        self._call(self.client.pre_register_payment, payment_id=payment_id, total_amount=amount_won,
-                   currency=CURRENCY)
+        try:
+            self._call(self.client.pre_register_payment, payment_id=payment_id, total_amount=amount_won,
+                       currency=CURRENCY)
+        except portone_payment.PreRegisterPaymentError as exc:  # the window cannot open on it: as if PortOne were down
+            log.warning("portone pre-register %s refused: %s", payment_id, type(exc).__name__)
+            raise GatewayUnavailable(type(exc).__name__) from exc
 
     def _read(self, payment_id: str):
         try:
@@ -116,6 +121,25 @@ class PortOneGateway(Gateway):
             log.warning("portone payment %s does not match the order (%s)", tid, type(payment).__name__)
             return GatewayResult(False, tid, _("결제대행사의 결제 금액이 주문 금액과 다릅니다."))
         return GatewayResult(True, tid, "PortOne 확인")
+
+    def release(self, *, payment_id: str) -> bool:
+        try:
+            payment = self._call(self.client.get_payment, payment_id=payment_id)
+        except portone_errors.PaymentNotFoundError:
+            return False  # the window never reached PortOne: nothing charged
+        except portone_payment.GetPaymentError as exc:
+            raise GatewayUnavailable(type(exc).__name__) from exc
+        if not isinstance(payment, PaidPayment | PartialCancelledPayment):
+            return False  # READY (authenticated, never confirmed: it lapses), FAILED or CANCELLED: nothing to give back
+        try:
+            self._call(self.client.cancel_payment, payment_id=payment_id, reason="결제창 미완료 주문 정리",
+                       current_cancellable_amount=payment.amount.total - payment.amount.cancelled)
+        except (portone_errors.PaymentAlreadyCancelledError, portone_errors.PaymentNotPaidError):
+            return False
+        except portone_payment.CancelPaymentError as exc:
+            raise GatewayUnavailable(type(exc).__name__) from exc
+        log.warning("portone payment %s paid but never recorded: cancelled whole", payment_id)
+        return True
 
     def _cancel_whole(self, payment_id: str, *, reason: str) -> None:
         """Give back whatever of the payment was charged (nothing to do for one never confirmed)."""

@@ -298,6 +298,12 @@ PORTONE_CHANNEL_KEY = env("PORTONE_CHANNEL_KEY", default="")
 PORTONE_WEBHOOK_SECRET = env("PORTONE_WEBHOOK_SECRET", default="")
 PORTONE_API_BASE = env("PORTONE_API_BASE", default="https://api.portone.io")
 PAYMENT_GATEWAY = "portone" if PORTONE_API_SECRET else "test"
+# The script @portone/browser-sdk loads for the payment window: PortOne's own in production, the emulator's
+# stand-in (<emulator>/v2/browser-sdk.js) in development; its origin alone is added to the shop's CSP (portal/csp.py).
+PORTONE_BROWSER_SDK_URL = env("PORTONE_BROWSER_SDK_URL", default="https://cdn.portone.io/v2/browser-sdk.js")
+# A PortOne order still 주문처리중 this long after it was placed (the payment confirmed, perhaps, but not recorded) is
+# read back at PortOne by the scheduler's sweep: cancelled there when paid, 결제실패 here (orders_abandon_stuck).
+PAYMENT_WINDOW_ABANDON_MINUTES = env.int("PAYMENT_WINDOW_ABANDON_MINUTES", default=5)
 
 # The provider (Naver Mileage). Credentials entered in the settings screen win over these.
 MILEAGE_SERVICE_BASE = env("MILEAGE_SERVICE_BASE", default="http://127.0.0.1:8001")

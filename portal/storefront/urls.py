@@ -13,6 +13,7 @@ urlpatterns = [
     path("cart/", views.cart_view, name="cart"),
     path("cart/add/", views.cart_add, name="cart-add"),
     path("order/", views.order_form, name="order"),
+    path("order/payment-window/", views.order_payment_window, name="order-payment-window"),
     path("order/<str:number>/complete/", views.order_complete, name="complete"),
     path("mypage/", views.mypage, name="mypage"),
     path("orders/<str:number>/", self_service.order_detail, name="order-detail"),

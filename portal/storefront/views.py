@@ -5,13 +5,14 @@ import functools
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.signals import user_login_failed
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.crypto import get_random_string
@@ -33,15 +34,18 @@ from mileage.selectors import base_rate_x10, checkout_available, disclosure_rule
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
+    WINDOW_PAY_METHODS,
     Buyer,
     CheckoutError,
     cart_lines,
     order_place,
     parse_quantity,
+    payment_window_open,
+    payment_window_used,
     quote,
     shop_deposit_account,
 )
-from portal.orders.models import Order
+from portal.orders.models import Order, PaymentMethod
 from portal.orders.selectors import order_statement
 from portal.receipts.views import Audience
 
@@ -50,6 +54,7 @@ from .forms import GuestLookupForm, OrderForm
 
 CART_KEY = "cart"
 ORDERS_KEY = "my_orders"  # order numbers this browser placed or looked up as a guest
+WINDOW_KEY = "payment_window"  # the PortOne payment this session pre-registered for the order form's window
 
 
 def _member(request):
@@ -134,7 +139,8 @@ def order_form(request: HttpRequest) -> HttpResponse:
                      earn_choice=shop_settings.buyer_chooses_earn)
     disclosure = live_disclosure()
     mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
-    if request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on):
+    if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
+            and _window_done(request, form)):
         order = _place(request, form, lines, member, mileage_on)
         if order is not None:
             return redirect("storefront:complete", number=order.number)
@@ -145,7 +151,60 @@ def order_form(request: HttpRequest) -> HttpResponse:
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(),
+        "portone": _portone_page(),
     }, status=400 if request.method == "POST" else 200)
+
+
+def _portone_page() -> dict | None:
+    """What the order form's script needs to open PortOne's window (None on the TEST gateway: no script at all)."""
+    if not payment_window_used(PaymentMethod.CARD):
+        return None
+    return {"sdk_url": settings.PORTONE_BROWSER_SDK_URL, "store_id": settings.PORTONE_STORE_ID,
+            "channel_key": settings.PORTONE_CHANNEL_KEY, "methods": " ".join(WINDOW_PAY_METHODS)}
+
+
+def _window_done(request, form) -> bool:
+    """A method paid in PortOne's window needs the payment this session pre-registered, authenticated there; the
+    window's payment serves one attempt (a retry opens a new window)."""
+    if not payment_window_used(form.cleaned_data["payment_method"]):
+        return True
+    opened = request.session.pop(WINDOW_KEY, None) or {}
+    if not form.cleaned_data.get("payment_id"):
+        form.add_error(None, _("결제하기를 눌러 결제창에서 결제를 마쳐 주세요."))
+        return False
+    if form.cleaned_data["payment_id"] != opened.get("id") or not form.cleaned_data.get("payment_token"):
+        form.add_error(None, _("결제창의 결제 정보가 이 주문서와 맞지 않습니다. 결제된 금액은 없습니다. 다시 결제해 주세요."))
+        return False
+    return True
+
+
+@require_POST
+def order_payment_window(request: HttpRequest) -> JsonResponse:
+    """결제하기 with PortOne: the order form checked and priced on the server, the payable amount pre-registered at
+    PortOne under a new payment id; the page then opens the window with what this answers. Nothing is recorded.
+    {"ok": false, "submit": true}: the form has errors, the page posts it to show them."""
+    lines = cart_lines(_cart(request))
+    member = _member(request)
+    form = OrderForm(request.POST, is_member=member is not None,
+                     earn_choice=MileageSettings.load().buyer_chooses_earn)
+    if not lines or not form.is_valid() or not payment_window_used(form.cleaned_data["payment_method"]):
+        return JsonResponse({"ok": False, "submit": True})
+    mileage_on, _why = checkout_available(disclosure_published=live_disclosure() is not None)
+    if not _choice_unchanged(request, form, mileage_on):
+        return JsonResponse({"ok": False, "submit": True})
+    try:
+        opened = payment_window_open(lines=lines, member=member,
+                                     store_points_won=form.cleaned_data.get("store_points") or 0,
+                                     choice=request.session.get(CHOICE_KEY) if mileage_on else None,
+                                     payment_method=form.cleaned_data["payment_method"],
+                                     earn_choice=form.cleaned_data.get("earn_choice") or "naver")
+    except CheckoutError as exc:
+        return JsonResponse({"ok": False, "message": exc.message})
+    request.session[WINDOW_KEY] = {"id": opened.payment_id, "amount": opened.amount_won}
+    return JsonResponse({"ok": True, "request": {
+        "storeId": settings.PORTONE_STORE_ID, "channelKey": settings.PORTONE_CHANNEL_KEY,
+        "paymentId": opened.payment_id, "orderName": opened.order_name, "totalAmount": opened.amount_won,
+        "currency": "KRW", "payMethod": opened.pay_method}})
 
 
 def _place(request, form, lines, member, mileage_on: bool) -> Order | None:

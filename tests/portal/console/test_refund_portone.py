@@ -11,7 +11,7 @@ from portal.catalog.models import Product
 from portal.orders.gateway import get_gateway
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 from tests.portal.storefront.conftest import GUEST
-from tests.portone_process import authorised
+from tests.portone_process import authorised, paid_in_window, window_opened
 
 from .test_payment_cancel import press_refund_complete, refund_by
 
@@ -23,9 +23,11 @@ def payable(code: str) -> int:
     return price + (settings.SHOP_SHIPPING_FEE_WON if price < settings.SHOP_FREE_SHIPPING_FROM_WON else 0)
 
 
+CARD_FORM = {**GUEST, "payment_method": "card", "card_number": ""}
+
+
 def order_through_the_window(client: Client, payment_id: str, token: str):
-    return client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "",
-                                        "payment_id": payment_id, "payment_token": token})
+    return client.post("/shop/order/", {**CARD_FORM, "payment_id": payment_id, "payment_token": token})
 
 
 def test_a_card_order_paid_through_portone_is_refunded_at_the_pg_once(shop, operator, portone):
@@ -33,7 +35,7 @@ def test_a_card_order_paid_through_portone_is_refunded_at_the_pg_once(shop, oper
     client.post("/shop/cart/add/", {"code": "4", "quantity": "1"})
     client.get("/shop/order/")
     amount = payable("4")
-    payment_id, token = authorised(portone, amount)
+    payment_id, token = paid_in_window(portone, client, CARD_FORM)
     response = order_through_the_window(client, payment_id, token)
     assert response.status_code == 302, response.content.decode()[-2000:]
     order = Order.objects.order_by("-id").first()
@@ -53,14 +55,40 @@ def test_a_card_order_paid_through_portone_is_refunded_at_the_pg_once(shop, oper
     assert payment.status == PaymentStatus.CANCELLED
 
 
-def test_a_window_payment_for_another_amount_leaves_the_order_unpaid_and_says_so(shop, portone):
+def test_a_window_payment_for_another_amount_or_not_this_forms_is_never_an_order(shop, portone):
     client = Client()
     client.post("/shop/cart/add/", {"code": "4", "quantity": "1"})
     client.get("/shop/order/")
-    payment_id, token = authorised(portone, 100, pre_register=False)  # the browser changed the amount
+    request = window_opened(client, CARD_FORM)
+    assert request["totalAmount"] == payable("4") and request["currency"] == "KRW" and request["payMethod"] == "CARD"
+    changed = portone.authenticate(request["paymentId"], 100)  # the browser changed the amount: the window refuses
+    assert changed.status_code == 400 and "사전 등록된 결제 정보와 일치하지 않습니다" in changed.text
+
+    payment_id, token = authorised(portone, 100, pre_register=False)  # a payment this form never opened
     response = order_through_the_window(client, payment_id, token)
     assert response.status_code == 400  # the form again, with the refusal
-    assert "결제 정보(금액·상태)가 주문과 다릅니다" in response.content.decode()
-    order = Order.objects.order_by("-id").first()
-    assert order.status == OrderStatus.PAYMENT_FAILED
+    assert "결제창의 결제 정보가 이 주문서와 맞지 않습니다" in response.content.decode()
+    assert not Order.objects.exists()
     assert type(get_gateway().client.get_payment(payment_id=payment_id)).__name__ == "ReadyPayment"
+
+    response = client.post("/shop/order/", CARD_FORM)  # 결제하기 without the window
+    assert response.status_code == 400 and "결제창에서 결제를 마쳐 주세요" in response.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_a_double_submit_of_the_windows_payment_places_one_order_charged_once(shop, portone):
+    client = Client()
+    client.post("/shop/cart/add/", {"code": "4", "quantity": "1"})
+    client.get("/shop/order/")
+    payment_id, token = paid_in_window(portone, client, CARD_FORM)
+    session = client.session
+    opened = session["payment_window"]
+    assert order_through_the_window(client, payment_id, token).status_code == 302
+    client.post("/shop/cart/add/", {"code": "4", "quantity": "1"})
+    session = client.session
+    session["payment_window"] = opened  # the second post of the same page, as if before the first one ended
+    session.save()
+    again = order_through_the_window(client, payment_id, token)
+    assert again.status_code == 400 and "이 결제로 이미 주문하셨습니다" in again.content.decode()
+    assert Order.objects.count() == 1 and Order.objects.get().status == OrderStatus.PAID
+    assert get_gateway().client.get_payment(payment_id=payment_id).amount.paid == payable("4")

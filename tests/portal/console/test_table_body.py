@@ -1,0 +1,67 @@
+"""The console tables' rows (console/table.html's `{% console_tbody %}`) are the rows django-tables2's own
+bootstrap5 template writes: the same cells, attributes, links, masking, defaults and empty row."""
+
+import re
+
+import pytest
+from django.test import RequestFactory
+
+from mileage.models import Exclusion, ExclusionReason
+from portal.aftersales.models import Refund, RefundReason
+from portal.console.mileage_views import ProductExclusionTable
+from portal.console.tables import BulkFailureTable, InvoiceRowTable, RefundTable
+from tests.factories import ProductFactory, order_for
+
+LIBRARY = "django_tables2/bootstrap5.html"
+
+
+def tbody(html: str) -> str:
+    """The <tbody> of a rendered table, with the whitespace between tags dropped."""
+    body = re.search(r"<tbody.*?</tbody>", html, re.S).group(0)
+    return re.sub(r"\s+", " ", re.sub(r">\s+", ">", re.sub(r"\s+<", "<", body))).replace("<tbody >", "<tbody>")
+
+
+def both(table_class, data, **kwargs) -> tuple[str, str]:
+    request = RequestFactory().get("/console/", {"sort": "-name"})
+    ours = table_class(data, **kwargs).as_html(request)
+    library = table_class(data, template_name=LIBRARY, **kwargs).as_html(request)
+    return tbody(ours), tbody(library)
+
+
+@pytest.mark.django_db
+def test_given_products_some_excluded_when_the_exclusion_table_is_written_then_its_rows_are_the_librarys():
+    # given three products, one excluded as 상품권 and one with an empty manufacturer
+    products = [ProductFactory(name="<b>상품</b>", manufacturer=""), ProductFactory(), ProductFactory()]
+    Exclusion.objects.create(product=products[1], reason=ExclusionReason.GIFT_CERTIFICATE)
+    # when the table is written by the console and by django-tables2's template
+    ours, library = both(ProductExclusionTable, list(type(products[0]).objects.select_related(
+        "mileage_exclusion").order_by("-id")))
+    # then the rows are the same, escaped, with the exclusion's reason and the check boxes
+    assert ours == library
+    assert "&lt;b&gt;상품&lt;/b&gt;" in ours and "예외상품 (" in ours and ours.count('name="selection"') == 3
+
+
+@pytest.mark.django_db
+def test_given_refunds_when_the_refund_table_is_written_then_linked_masked_rows_are_the_librarys():
+    # given two refunds of an order, one with an account and a holder
+    order = order_for([(ProductFactory(), 1)])
+    Refund.objects.create(number="C1", order=order, reason=RefundReason.CANCEL, cash_won=1_000, bank="국민",
+                          account_no="12345678901", holder="홍길동")
+    Refund.objects.create(number="C2", order=order, reason=RefundReason.RETURN, cash_won=500)
+    # when the table is written both ways
+    ours, library = both(RefundTable, Refund.objects.select_related("order").order_by("number"))
+    # then the rows are the same: the order linked, the account and the holder masked
+    assert ours == library
+    assert f'href="/console/orders/{order.number}/"' in ours and "12345678901" not in ours and "홍길동" not in ours
+
+
+def test_given_rows_with_errors_and_no_rows_when_plain_tables_are_written_then_they_are_the_librarys():
+    # given an upload's rows (a row's class computed from the row) and a failure list with nothing in it
+    rows = [{"row": 2, "number": "1", "carrier_raw": "CJ", "invoice_no": "", "result": "", "errors": ["x"]},
+            {"row": 3, "number": "2", "carrier_raw": "", "invoice_no": "9", "result": "", "errors": []}]
+    # when both are written both ways
+    # then the rows, their classes, the dashes of empty cells and the empty row are the same
+    ours, library = both(InvoiceRowTable, rows)
+    assert ours == library and 'class="table-danger even"' in ours
+    ours, library = both(BulkFailureTable, [])
+    assert ours == library and "실패한 주문이 없습니다" in ours

@@ -7,6 +7,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from portal.console.menu import MENU, MENU_PERMISSIONS, locate
+from portal.privacy import masked_free_text
 
 register = template.Library()
 
@@ -58,3 +59,10 @@ def bs_widget(field):
     else:
         css = "form-control form-control-sm"
     return field.as_widget(attrs={"class": css})
+
+
+@register.filter
+def buyer_text(text: str, revealed: bool = False) -> str:
+    """A buyer's free text (신청 사유) with its phone numbers, e-mails and account numbers masked, or in full after a
+    logged 개인정보 보기 (pass the detail's `contact.revealed`)."""
+    return text if revealed else masked_free_text(text)

@@ -3,6 +3,7 @@ cut after its 동/읍/면/리 — the masking the provider's invoice call uses (
 주문상세정보 shows the buyer masked too; a holder of `accesslog.view_personal_data` reveals one order's full data
 with a reason, each reveal one access-log record (docs/adr/0016)."""
 
+import re
 from dataclasses import dataclass
 
 from mileage import wire
@@ -44,6 +45,21 @@ def masked_email(email: str) -> str:
     if not at:
         return "*" * len(local)
     return (local[:1] + "***" if local else "") + "@" + domain
+
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_PHONE = re.compile(r"(?<!\d)0\d{1,2}[-. ]?\d{3,4}[-. ]?\d{4}(?!\d)")
+# an account-like run: eight or more digits, maybe split by '-' or spaces (110-123-456789, 1002 3456 7890)
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[- ]?\d){7,}(?!\d)")
+
+
+def masked_free_text(text: str) -> str:
+    """A buyer's free text (신청 사유) with the phone numbers, e-mail addresses and account-like digit runs inside it
+    masked: "010-1234-5678로 연락" → "010-****-5678로 연락", "hong@example.com" → "h***@example.com", "국민
+    123-456-789012" → "국민 ***-***-**9012"; the rest as written."""
+    text = _EMAIL.sub(lambda m: masked_email(m.group()), text or "")
+    text = _PHONE.sub(lambda m: masked_phone(m.group()), text)
+    return _DIGIT_RUN.sub(lambda m: masked_account(m.group()), text)
 
 
 VIEW_PERSONAL_DATA = "accesslog.view_personal_data"

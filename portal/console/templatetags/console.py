@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django_tables2.utils import signature
 
 from portal.console.menu import MENU, MENU_PERMISSIONS, locate
+from portal.privacy import masked_free_text
 
 register = template.Library()
 
@@ -124,3 +125,10 @@ def console_tbody(context, table):
         parts.append(f'<tr><td colspan="{len(table.columns)}">{conditional_escape(table.empty_text)}</td></tr>')
     parts.append("</tbody>")
     return mark_safe("".join(parts))  # every value escaped above, as the template's autoescaping would
+
+
+@register.filter
+def buyer_text(text: str, revealed: bool = False) -> str:
+    """A buyer's free text (신청 사유) with its phone numbers, e-mails and account numbers masked, or in full after a
+    logged 개인정보 보기 (pass the detail's `contact.revealed`)."""
+    return text if revealed else masked_free_text(text)

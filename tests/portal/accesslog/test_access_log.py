@@ -206,3 +206,27 @@ def test_switching_the_service_off_is_logged_once(operator):
     assert response.status_code == 302
     assert list(AccessRecord.objects.values_list("action", "targets", "reason")) == [
         (AccessAction.SETTINGS, ["service_enabled"], "노출설정 및 셋팅")]
+
+
+@pytest.mark.django_db
+def test_saving_the_business_details_appends_a_record_naming_the_changed_fields_only():
+    from wagtail.models import Site
+
+    from cms_pages.models import MerchantDetails
+
+    site = Site.objects.get(is_default_site=True)
+    MerchantDetails.objects.create(site=site, company_name="마일리지샵", deposit_account_no="11231-23-2123")
+    admin = User.objects.create_superuser("boss", password="x")
+    client = Client(REMOTE_ADDR="203.0.113.9")
+    client.force_login(admin)
+    url = f"/cms/settings/cms_pages/merchantdetails/{site.pk}/"
+    form = {"company_name": "마일리지샵", "deposit_account_no": "99999-99-9999", "email": "shop@example.com"}
+    assert client.post(url, form).status_code == 302
+    record = AccessRecord.objects.get()
+    assert (record.action, record.actor, record.address) == (AccessAction.SETTINGS, admin, "203.0.113.9")
+    assert sorted(record.targets) == ["deposit_account_no", "email"] and record.count == 2
+    assert "99999" not in str(record.targets) + record.reason and "shop@example.com" not in record.reason
+    # a save that changes nothing adds nothing; a refused form neither
+    assert client.post(url, form).status_code == 302
+    assert client.post(url, {**form, "email": "not an address"}).status_code == 200
+    assert AccessRecord.objects.count() == 1 and access_log_verify().broken_id is None

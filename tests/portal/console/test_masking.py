@@ -161,3 +161,26 @@ def test_the_django_admin_shows_orders_without_the_buyers_data(shop):  # noqa: F
     assert "김*희" in listing and order.number in detail
     for text in FULL:
         assert text not in listing and text not in detail, text
+
+
+def test_masked_free_text_masks_phones_emails_and_account_runs_and_keeps_the_rest():
+    from portal.privacy import masked_free_text
+
+    assert masked_free_text("010-2468-1357로 연락, younghee@example.com, 국민 302-1234-567890 환불, 사이즈 230") == (
+        "010-****-1357로 연락, y***@example.com, 국민 ***-****-**7890 환불, 사이즈 230")
+    assert masked_free_text("01024681357") == "010-****-1357" and masked_free_text("") == ""
+
+
+def test_a_buyers_request_reason_is_masked_on_the_detail_and_full_only_after_a_reveal(shop):
+    from portal.aftersales.buyer_requests import buyer_request_create, requestable_kinds
+
+    order = buyer_order(shop)
+    reason = "010-2468-1357로 연락 주세요 younghee@example.com 농협 302-1234-567890"
+    buyer_request_create(order=order, kind=requestable_kinds(order)[0], reason=reason)
+    client = grant("operator")
+    page = client.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="buyer-requests"' in page and "연락 주세요" in page
+    assert_masked(page, "a request's 신청 사유")
+    assert "302-1234-567890" not in page
+    shown = client.post(f"/console/orders/{order.number}/", {"reason": "환불 계좌 확인"}).content.decode()
+    assert reason in shown

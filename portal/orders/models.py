@@ -305,7 +305,7 @@ class GatewayEntry(models.Model):
     real PG does. A real PG keeps these books itself."""
 
     tid = models.CharField(max_length=60, unique=True)
-    kind = models.CharField(max_length=10)  # charge | cancel
+    kind = models.CharField(max_length=10)  # charge | cancel | cashrcpt | cashcncl (현금영수증)
     parent_tid = models.CharField(max_length=60, blank=True, db_index=True)
     amount_won = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)

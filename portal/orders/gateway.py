@@ -106,7 +106,7 @@ class PaymentGateway(Gateway):
             return GatewayResult(False, "", _("결제대행사: 같은 요청 번호로 다른 현금영수증이 요청되었습니다."))
         return GatewayResult(True, done.tid, "TEST-PG 현금영수증 발급")
 
-    def cancel_cash_receipt(self, *, approval_number: str, idempotency_key: str) -> GatewayResult:
+    def cancel_cash_receipt(self, *, payment_id: str, approval_number: str, idempotency_key: str) -> GatewayResult:
         if not approval_number or not idempotency_key:
             raise ValueError("a cash receipt cancel needs the 승인번호 and an idempotency key")
         try:

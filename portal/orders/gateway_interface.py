@@ -49,6 +49,7 @@ class Gateway(ABC):
         first answer and issues nothing twice."""
         raise NotImplementedError(f"{self.name} does not issue cash receipts")
 
-    def cancel_cash_receipt(self, *, approval_number: str, idempotency_key: str) -> GatewayResult:
-        """Cancel the 현금영수증 `approval_number` as a whole (a partial refund cancels and issues anew)."""
+    def cancel_cash_receipt(self, *, payment_id: str, approval_number: str, idempotency_key: str) -> GatewayResult:
+        """Cancel the 현금영수증 `approval_number`, issued for `payment_id`, as a whole (a partial refund cancels
+        and issues anew under a new payment id). A repeat answers the first cancel."""
         raise NotImplementedError(f"{self.name} does not cancel cash receipts")

@@ -46,10 +46,31 @@ def test_test_gateway_issues_once_per_key_and_cancels_once():
     assert gateway.issue_cash_receipt(**issue) == first  # asked again: the first 승인번호, nothing issued twice
     other = gateway.issue_cash_receipt(**{**issue, "amount_won": 9_000})  # same key, other amount: refused
     assert not other.approved
-    cancel = gateway.cancel_cash_receipt(approval_number=first.tid, idempotency_key="20261204-0000001:cash-receipt:1:cancel")
+    cancel = gateway.cancel_cash_receipt(payment_id="20261204-0000001", approval_number=first.tid, idempotency_key="20261204-0000001:cash-receipt:1:cancel")
     assert cancel.approved
-    again = gateway.cancel_cash_receipt(approval_number=first.tid, idempotency_key="other-key:cancel")
+    again = gateway.cancel_cash_receipt(payment_id="20261204-0000001", approval_number=first.tid, idempotency_key="other-key:cancel")
     assert again == cancel  # cancelled once, whatever the key
-    assert not gateway.cancel_cash_receipt(approval_number="TEST-CR-NOPE", idempotency_key="x:cancel").approved
+    assert not gateway.cancel_cash_receipt(payment_id="20261204-0000001", approval_number="TEST-CR-NOPE", idempotency_key="x:cancel").approved
     with pytest.raises(ValueError):
         gateway.issue_cash_receipt(**{**issue, "amount_won": 0, "idempotency_key": "y:cash-receipt"})
+
+
+def test_portone_issues_through_the_sdk_once_per_payment_and_cancels(portone):
+    """The real SDK's CashReceiptClient over HTTP against the emulator."""
+    import uuid
+
+    gateway = get_gateway()
+    assert gateway.name == "PortOne"
+    payment_id = f"cr-{uuid.uuid4().hex[:12]}"
+    issued = gateway.issue_cash_receipt(payment_id=payment_id, amount_won=12_500, kind="corporate",
+                                        identifier="2208162517", idempotency_key=f"{payment_id}:cash-receipt")
+    assert issued.approved and issued.tid.isdigit()
+    again = gateway.issue_cash_receipt(payment_id=payment_id, amount_won=12_500, kind="corporate",
+                                       identifier="2208162517", idempotency_key=f"{payment_id}:cash-receipt")
+    assert not again.approved and again.message  # one receipt per payment at PortOne
+    cancel = dict(payment_id=payment_id, approval_number=issued.tid, idempotency_key=f"{payment_id}:cash-receipt:cancel")
+    assert gateway.cancel_cash_receipt(**cancel) == gateway.cancel_cash_receipt(**cancel)  # a repeat: the same answer
+    assert gateway.cancel_cash_receipt(**cancel).approved
+    # cancelled, the payment may be issued a receipt again (a partial refund's reissue uses a new payment id anyway)
+    assert gateway.issue_cash_receipt(payment_id=payment_id, amount_won=8_000, kind="personal",
+                                      identifier="01012345678", idempotency_key=f"{payment_id}:cash-receipt:2").approved

@@ -70,3 +70,19 @@ def masked_identifier(digits: str) -> str:
     if len(digits) <= 4:
         return "*" * len(digits)
     return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def cash_receipt_method(method: str) -> bool:
+    """현금영수증 is offered for cash-like payments only: 무통장입금 and 실시간계좌이체 (a card or phone payment has its
+    own slip)."""
+    from .models import PaymentMethod
+
+    return method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.REALTIME_TRANSFER)
+
+
+def cash_receipt_amount(*, payable_won: int, refunded_won: int = 0) -> int:
+    """The cash a 현금영수증 states: what the buyer paid in money (`Order.payable_won` — shipping included, 네이버
+    마일리지 and 적립금 already taken off) less what was refunded of it; 0 means no receipt (a whole refund)."""
+    if payable_won < 0 or refunded_won < 0:
+        raise ValueError("amounts must not be negative")
+    return max(0, payable_won - refunded_won)

@@ -74,3 +74,19 @@ def test_portone_issues_through_the_sdk_once_per_payment_and_cancels(portone):
     # cancelled, the payment may be issued a receipt again (a partial refund's reissue uses a new payment id anyway)
     assert gateway.issue_cash_receipt(payment_id=payment_id, amount_won=8_000, kind="personal",
                                       identifier="01012345678", idempotency_key=f"{payment_id}:cash-receipt:2").approved
+
+
+def test_the_receipt_states_the_cash_paid_shipping_in_mileage_and_store_points_out():
+    from portal.orders.checkout import Quote
+    from portal.orders.models import PaymentMethod
+    from portal.orders.rules import cash_receipt_amount, cash_receipt_method
+
+    priced = Quote(lines=[], goods_won=30_000, excluded_goods_won=0, shipping_won=3_000, store_points_won=2_000,
+                   max_use_won=5_000, mileage_use_won=5_000)  # what the checkout records as Order.payable_won
+    assert cash_receipt_amount(payable_won=priced.payable_won) == 26_000  # 30,000 + 3,000 − 2,000 − 5,000
+    assert cash_receipt_amount(payable_won=priced.payable_won, refunded_won=6_000) == 20_000  # reissued for the rest
+    assert cash_receipt_amount(payable_won=priced.payable_won, refunded_won=26_000) == 0  # a whole refund: none
+    with pytest.raises(ValueError):
+        cash_receipt_amount(payable_won=1_000, refunded_won=-1)
+    assert cash_receipt_method(PaymentMethod.BANK_TRANSFER) and cash_receipt_method(PaymentMethod.REALTIME_TRANSFER)
+    assert not cash_receipt_method(PaymentMethod.CARD) and not cash_receipt_method(PaymentMethod.PHONE)

@@ -2,7 +2,10 @@
 for the rest after a partial refund, cancelled after a whole one; a gateway refusal leaves it failed with the
 reason, and a retry with the same key issues it."""
 
+from io import StringIO
+
 import pytest
+from django.core.management import call_command
 from django.db import transaction
 
 from portal.orders import cash_receipts
@@ -62,8 +65,13 @@ def test_a_refusal_is_kept_with_its_reason_and_a_retry_issues_it_once(portone):
     assert receipt.status == CashReceiptStatus.FAILED and "이미 발급" in receipt.failure_reason
     assert order.status  # the order stands
 
+    out = StringIO()
+    call_command("retry_cash_receipts", order=order.number, stdout=out)  # refused again: kept failed
+    assert "still failed" in out.getvalue()
     gateway.client.cash_receipt.cancel_cash_receipt_by_payment_id(payment_id=f"{order.number}-CR1")
-    retried = cash_receipts.retry(receipt)
+    call_command("retry_cash_receipts", stdout=out)
+    assert "issued" in out.getvalue().splitlines()[-1]
+    retried = CashReceipt.objects.get(pk=receipt.pk)
     assert retried.status == CashReceiptStatus.ISSUED and retried.approval_number and not retried.failure_reason
     assert retried.idempotency_key == receipt.idempotency_key
     assert cash_receipts.retry(retried).approval_number == retried.approval_number  # issued: asked nothing again

@@ -26,6 +26,8 @@ import threading
 import time
 from datetime import UTC, datetime
 
+from . import cash_receipts
+
 SECRET = os.environ.get("PORTONE_EMULATOR_API_SECRET", "emulator-secret")
 STORE_ID = os.environ.get("PORTONE_EMULATOR_STORE_ID", "store-emulator")
 WEBHOOK_SECRET = os.environ.get("PORTONE_EMULATOR_WEBHOOK_SECRET",
@@ -183,6 +185,8 @@ ROUTES = [
     ("GET", re.compile(r"^/payments/(?P<id>[^/]+)$"), get_payment, False),
     ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/confirm$"), confirm, True),
     ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/cancel$"), cancel, True),
+    ("POST", re.compile(r"^/cash-receipts(?P<id>)$"), cash_receipts.issue, True),
+    ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/cash-receipt/cancel$"), cash_receipts.cancel, False),
 ]
 WINDOW = ("POST", re.compile(r"^/window/payments/(?P<id>[^/]+)$"), window, True)
 TEST_ROUTES = [("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/webhook$"), webhook, True)]
@@ -196,6 +200,7 @@ def _control(path: str, body: dict):
     elif path == "/_test/reset":
         with _lock:
             _payments.clear()
+        cash_receipts.reset()
         _controls.update(decline_next_confirm=False, delay=0.0)
     else:
         return None

@@ -29,6 +29,8 @@ __all__ = ["GATEWAY_NAME", "Gateway", "GatewayResult", "GatewayUnavailable", "Pa
 
 GATEWAY_NAME = "TEST-PG (테스트 결제)"
 DECLINING_SUFFIX = "0002"
+CASH_RECEIPT = "cashrcpt"  # GatewayEntry.kind of an issued 현금영수증 (tid: its 승인번호)
+CASH_RECEIPT_CANCEL = "cashcncl"
 
 
 class PaymentGateway(Gateway):
@@ -86,6 +88,41 @@ class PaymentGateway(Gateway):
         except IntegrityError:  # the same key at the same moment: the other one applied it
             entry = GatewayEntry.objects.get(idempotency_key=idempotency_key)
         return GatewayResult(True, entry.tid, "TEST-PG 취소")
+
+    def issue_cash_receipt(self, *, payment_id: str, amount_won: int, kind: str, identifier: str,
+                           idempotency_key: str) -> GatewayResult:
+        if amount_won <= 0 or not idempotency_key or not identifier or kind not in ("personal", "corporate"):
+            raise ValueError("a cash receipt needs a positive amount, a kind, an identifier and an idempotency key")
+        done = GatewayEntry.objects.filter(idempotency_key=idempotency_key).first()
+        if done is None:
+            try:
+                with transaction.atomic():
+                    done = GatewayEntry.objects.create(tid=f"TEST-CR-{secrets.token_hex(5).upper()}", kind=CASH_RECEIPT,
+                                                       parent_tid=payment_id, amount_won=amount_won,
+                                                       idempotency_key=idempotency_key)
+            except IntegrityError:  # the same key at the same moment: the other one issued it
+                done = GatewayEntry.objects.get(idempotency_key=idempotency_key)
+        if done.kind != CASH_RECEIPT or done.amount_won != amount_won or done.parent_tid != payment_id:
+            return GatewayResult(False, "", _("결제대행사: 같은 요청 번호로 다른 현금영수증이 요청되었습니다."))
+        return GatewayResult(True, done.tid, "TEST-PG 현금영수증 발급")
+
+    def cancel_cash_receipt(self, *, payment_id: str, approval_number: str, idempotency_key: str) -> GatewayResult:
+        if not approval_number or not idempotency_key:
+            raise ValueError("a cash receipt cancel needs the 승인번호 and an idempotency key")
+        try:
+            with transaction.atomic():
+                receipt = GatewayEntry.objects.select_for_update().filter(tid=approval_number,
+                                                                          kind=CASH_RECEIPT).first()
+                if receipt is None:
+                    return GatewayResult(False, "", _("결제대행사에 없는 현금영수증입니다."))
+                done = GatewayEntry.objects.filter(parent_tid=approval_number, kind=CASH_RECEIPT_CANCEL).first()
+                if done is None:
+                    done = GatewayEntry.objects.create(tid=f"TEST-CRX-{secrets.token_hex(5).upper()}",
+                                                       kind=CASH_RECEIPT_CANCEL, parent_tid=approval_number,
+                                                       amount_won=receipt.amount_won, idempotency_key=idempotency_key)
+        except IntegrityError:  # the same key at the same moment: the other one cancelled it
+            done = GatewayEntry.objects.get(idempotency_key=idempotency_key)
+        return GatewayResult(True, done.tid, "TEST-PG 현금영수증 취소")
 
 
 TestGateway = PaymentGateway

@@ -48,3 +48,15 @@ class Gateway(ABC):
     def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
         """Cancel `amount_won` of the charge (partial or whole), never beyond what is left; a repeat with the same
         key answers the first answer and applies nothing twice."""
+
+    def issue_cash_receipt(self, *, payment_id: str, amount_won: int, kind: str, identifier: str,
+                           idempotency_key: str) -> GatewayResult:
+        """Issue a 현금영수증 for `amount_won` of cash actually paid (`kind`: personal — a mobile number — or
+        corporate — a business number); `tid` of the answer is the 승인번호. A repeat with the same key answers the
+        first answer and issues nothing twice."""
+        raise NotImplementedError(f"{self.name} does not issue cash receipts")
+
+    def cancel_cash_receipt(self, *, payment_id: str, approval_number: str, idempotency_key: str) -> GatewayResult:
+        """Cancel the 현금영수증 `approval_number`, issued for `payment_id`, as a whole (a partial refund cancels
+        and issues anew under a new payment id). A repeat answers the first cancel."""
+        raise NotImplementedError(f"{self.name} does not cancel cash receipts")

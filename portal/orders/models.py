@@ -307,7 +307,7 @@ class GatewayEntry(models.Model):
     real PG does. A real PG keeps these books itself."""
 
     tid = models.CharField(max_length=60, unique=True)
-    kind = models.CharField(max_length=10)  # charge | cancel
+    kind = models.CharField(max_length=10)  # charge | cancel | cashrcpt | cashcncl (현금영수증)
     parent_tid = models.CharField(max_length=60, blank=True, db_index=True)
     amount_won = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
@@ -316,6 +316,46 @@ class GatewayEntry(models.Model):
     class Meta:
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="gatewayentry_amount_positive")]
 
+
+
+class CashReceiptStatus(models.TextChoices):
+    REQUESTED = "requested", _("발급요청")  # recorded; the gateway is asked, or has not answered yet
+    ISSUED = "issued", _("발급완료")
+    FAILED = "failed", _("발급실패")  # the gateway refused or did not answer: the reason is kept, a retry asks again
+    CANCELLED = "cancelled", _("발급취소")
+
+
+CASH_RECEIPT_TRANSITIONS: dict[str, set[str]] = {
+    CashReceiptStatus.REQUESTED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED},
+    CashReceiptStatus.FAILED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED},  # a retry, same key
+    CashReceiptStatus.ISSUED: {CashReceiptStatus.CANCELLED},
+    CashReceiptStatus.CANCELLED: set(),
+}
+
+
+class CashReceipt(models.Model):
+    """A 현금영수증 of a cash-like payment, written only by portal.orders.cash_receipts. `sequence` counts the
+    receipts of one payment: a partial refund cancels the current one and issues the next for what is left."""
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="cash_receipts")
+    sequence = models.PositiveSmallIntegerField(default=1)
+    kind = models.CharField(_("현금영수증 용도"), max_length=10)  # personal (소득공제용) | corporate (지출증빙용)
+    identifier = models.CharField(max_length=20)  # the digits the gateway needs (a retry, a reissue)
+    identifier_masked = models.CharField(_("발급번호"), max_length=20)
+    amount_won = models.BigIntegerField(_("발급금액"))
+    status = models.CharField(_("상태"), max_length=10, choices=CashReceiptStatus.choices,
+                              default=CashReceiptStatus.REQUESTED)
+    transitions = TransitionTable("status", CASH_RECEIPT_TRANSITIONS, CashReceiptStatus)
+    approval_number = models.CharField(_("승인번호"), max_length=60, blank=True)
+    failure_reason = models.CharField(_("실패 사유"), max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=120, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("현금영수증")
+        verbose_name_plural = _("현금영수증")
+        constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="cashreceipt_amount_positive"),
+                       models.UniqueConstraint(fields=["payment", "sequence"], name="cashreceipt_one_per_sequence")]
 
 
 class PortOneWebhook(models.Model):

@@ -19,12 +19,14 @@ from django.utils.translation import gettext as _
 from portone_server_sdk import PaymentClient
 from portone_server_sdk import errors as portone_errors
 from portone_server_sdk import payment as portone_payment
+from portone_server_sdk.common import PaymentAmountInput
 from portone_server_sdk.payment import (
     CancelledPayment,
     PaidPayment,
     PartialCancelledPayment,
     ReadyPayment,
 )
+from portone_server_sdk.payment import cash_receipt as portone_cash_receipt
 
 from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
 from .models import PaymentMethod
@@ -183,3 +185,36 @@ class PortOneGateway(Gateway):
             return GatewayResult(False, "", _("결제대행사가 취소를 거절했습니다: %(reason)s")
                                  % {"reason": getattr(exc, "message", None) or type(exc).__name__})
         return GatewayResult(True, answer.cancellation.id, "PortOne 취소")
+
+    def issue_cash_receipt(self, *, payment_id: str, amount_won: int, kind: str, identifier: str,
+                           idempotency_key: str) -> GatewayResult:
+        """PortOne keeps one 현금영수증 per payment id: asked again for the same id it answers
+        CASH_RECEIPT_ALREADY_ISSUED, which is reported as not approved (the first 승인번호 stays the shop's)."""
+        if amount_won <= 0 or not identifier or kind not in ("personal", "corporate") or not idempotency_key:
+            raise ValueError("a cash receipt needs a positive amount, a kind, an identifier and an idempotency key")
+        customer = portone_cash_receipt.IssueCashReceiptCustomerInput(
+            identity_number=identifier, identity_number_type="PHONE" if kind == "personal" else "BUSINESS")
+        try:
+            answer = self._call(self.client.cash_receipt.issue_cash_receipt, payment_id=payment_id,
+                                channel_key=settings.PORTONE_CHANNEL_KEY or "channel-key-emulator",
+                                type="PERSONAL" if kind == "personal" else "CORPORATE",
+                                order_name=f"주문 {payment_id}", currency=CURRENCY,
+                                amount=PaymentAmountInput(total=amount_won), customer=customer)
+        except portone_errors.CashReceiptAlreadyIssuedError:
+            return GatewayResult(False, "", _("결제대행사: 이 결제에는 현금영수증이 이미 발급되어 있습니다."))
+        except portone_errors.PortOneError as exc:
+            log.warning("PortOne cash receipt for %s refused: %s", payment_id, type(exc).__name__)
+            return GatewayResult(False, "", _("결제대행사가 현금영수증 발급을 거절했습니다."))
+        return GatewayResult(True, answer.cash_receipt.issue_number, "PortOne 현금영수증 발급")
+
+    def cancel_cash_receipt(self, *, payment_id: str, approval_number: str, idempotency_key: str) -> GatewayResult:
+        if not payment_id or not idempotency_key:
+            raise ValueError("a cash receipt cancel needs the payment id and an idempotency key")
+        try:
+            self._call(self.client.cash_receipt.cancel_cash_receipt_by_payment_id, payment_id=payment_id)
+        except portone_errors.CashReceiptNotIssuedError:  # cancelled before (a repeat): nothing is left to cancel
+            return GatewayResult(True, approval_number, "PortOne 현금영수증 취소")
+        except portone_errors.PortOneError as exc:
+            log.warning("PortOne cash receipt cancel for %s refused: %s", payment_id, type(exc).__name__)
+            return GatewayResult(False, "", _("결제대행사가 현금영수증 취소를 거절했습니다."))
+        return GatewayResult(True, approval_number, "PortOne 현금영수증 취소")

@@ -26,3 +26,63 @@ def guest_password_error(raw: str) -> str | None:
         return None
     return _("비회원결제비밀번호는 영문과 숫자를 모두 섞어 %(min)d자에서 %(max)d자로 입력해 주세요.") % {
         "min": GUEST_PASSWORD_MIN_LENGTH, "max": GUEST_PASSWORD_MAX_LENGTH}
+
+
+# 현금영수증 (cash receipt): who asks for it and with what identifier
+CASH_RECEIPT_NONE = "none"
+CASH_RECEIPT_PERSONAL = "personal"  # 소득공제용: the buyer's mobile number
+CASH_RECEIPT_CORPORATE = "corporate"  # 지출증빙용: the business registration number
+CASH_RECEIPT_KINDS = (CASH_RECEIPT_NONE, CASH_RECEIPT_PERSONAL, CASH_RECEIPT_CORPORATE)
+
+_MOBILE = re.compile(r"010\d{8}|01[16789]\d{7,8}", re.ASCII)  # 010: always 8 digits after
+_BUSINESS_WEIGHTS = (1, 3, 7, 1, 3, 7, 1, 3, 5)
+
+
+def business_number_valid(digits: str) -> bool:
+    """A 10-digit 사업자등록번호 whose last digit is its checksum (weights 1,3,7,1,3,7,1,3,5 plus the carry of the
+    ninth digit's ×5)."""
+    if len(digits) != 10 or not digits.isascii() or not digits.isdigit():
+        return False
+    numbers = [int(ch) for ch in digits]
+    total = sum(n * w for n, w in zip(numbers, _BUSINESS_WEIGHTS, strict=False)) + numbers[8] * 5 // 10
+    return (10 - total % 10) % 10 == numbers[9]
+
+
+def cash_receipt_identifier(kind: str, raw: str) -> tuple[str, str | None]:
+    """(the identifier as digits, None) when valid for `kind`, else ("", the message shown next to the field).
+    Hyphens and spaces are allowed in what the buyer types; "none" needs nothing."""
+    if kind not in CASH_RECEIPT_KINDS:
+        return "", _("현금영수증 신청 방법을 골라 주세요.")
+    if kind == CASH_RECEIPT_NONE:
+        return "", None
+    digits = "".join(ch for ch in (raw or "") if ch not in "- ")
+    if kind == CASH_RECEIPT_PERSONAL:
+        if _MOBILE.fullmatch(digits):
+            return digits, None
+        return "", _("현금영수증 휴대폰번호는 010-1234-5678처럼 입력해 주세요.")
+    if business_number_valid(digits):
+        return digits, None
+    return "", _("사업자번호 10자리를 올바르게 입력해 주세요.")
+
+
+def masked_identifier(digits: str) -> str:
+    """What screens and receipts show of a cash-receipt identifier: only its last four digits."""
+    if len(digits) <= 4:
+        return "*" * len(digits)
+    return "*" * (len(digits) - 4) + digits[-4:]
+
+
+def cash_receipt_method(method: str) -> bool:
+    """현금영수증 is offered for cash-like payments only: 무통장입금 and 실시간계좌이체 (a card or phone payment has its
+    own slip)."""
+    from .models import PaymentMethod
+
+    return method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.REALTIME_TRANSFER)
+
+
+def cash_receipt_amount(*, payable_won: int, refunded_won: int = 0) -> int:
+    """The cash a 현금영수증 states: what the buyer paid in money (`Order.payable_won` — shipping included, 네이버
+    마일리지 and 적립금 already taken off) less what was refunded of it; 0 means no receipt (a whole refund)."""
+    if payable_won < 0 or refunded_won < 0:
+        raise ValueError("amounts must not be negative")
+    return max(0, payable_won - refunded_won)

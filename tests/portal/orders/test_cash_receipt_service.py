@@ -1,0 +1,77 @@
+"""The 현금영수증 record (portal.orders.cash_receipts): issued for the cash a payment keeps, cancelled and reissued
+for the rest after a partial refund, cancelled after a whole one; a gateway refusal leaves it failed with the
+reason, and a retry with the same key issues it."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+
+from portal.orders import cash_receipts
+from portal.orders.gateway import get_gateway
+from portal.orders.models import CashReceipt, CashReceiptStatus, GatewayEntry, PaymentMethod
+from portal.orders.money import payment_cancel, payment_charged, payment_open, refund_payout_prepare
+from tests.factories import ProductFactory, order_for
+
+pytestmark = pytest.mark.django_db
+
+
+def realtime_payment(amount_each=10_000, quantity=3, mileage=5_000):
+    order = order_for([(ProductFactory(price_won=amount_each), quantity)], method=PaymentMethod.REALTIME_TRANSFER,
+                      mileage_use_won=mileage)
+    payment = payment_open(order=order, method=PaymentMethod.REALTIME_TRANSFER, amount_won=order.payable_won)
+    charged = get_gateway().charge(method=PaymentMethod.REALTIME_TRANSFER, amount_won=order.payable_won)
+    return payment_charged(order=order, tid=charged.tid, payment=payment)
+
+
+def test_issued_for_the_cash_paid_then_reissued_after_a_partial_refund_and_cancelled_after_a_whole_one():
+    payment = realtime_payment()  # 30,000 of goods, 5,000 of mileage: 25,000 of cash
+    first = cash_receipts.issue(payment=payment, kind="personal", identifier="01012345678")
+    assert first.status == CashReceiptStatus.ISSUED and first.amount_won == 25_000
+    assert first.approval_number.startswith("TEST-CR-") and first.identifier_masked == "*******5678"
+
+    with transaction.atomic():  # a partial refund of a transfer is paid by the shop (현금환불)
+        refund_payout_prepare(order=payment.order, refund_number="C20261204-0000001", method="cash",
+                              method_label="현금환불", amount_won=10_000, account="국민 123-45-6789 홍길동")
+    second = cash_receipts.after_refund(payment)
+    first.refresh_from_db()
+    assert first.status == CashReceiptStatus.CANCELLED
+    assert second.status == CashReceiptStatus.ISSUED and second.amount_won == 15_000 and second.sequence == 2
+    assert GatewayEntry.objects.filter(kind="cashcncl", parent_tid=first.approval_number).count() == 1
+
+    payment_cancel(payment=payment, amount_won=15_000, key="refund-2")
+    assert cash_receipts.after_refund(payment) is None
+    assert set(CashReceipt.objects.values_list("status", flat=True)) == {CashReceiptStatus.CANCELLED}
+    assert cash_receipts.after_refund(payment) is None  # asked again: nothing more
+
+
+def test_no_receipt_for_a_card_payment():
+    order = order_for([(ProductFactory(price_won=10_000), 1)], method=PaymentMethod.CARD)
+    payment = payment_open(order=order, method=PaymentMethod.CARD, amount_won=order.payable_won)
+    assert cash_receipts.issue(payment=payment, kind="personal", identifier="01012345678") is None
+    assert not CashReceipt.objects.exists()
+
+
+def test_a_refusal_is_kept_with_its_reason_and_a_retry_issues_it_once(portone):
+    """PortOne (the emulator over HTTP) refuses: a receipt was already issued for that payment id elsewhere."""
+    order = order_for([(ProductFactory(price_won=12_000), 1)], method=PaymentMethod.BANK_TRANSFER)
+    payment = payment_open(order=order, method=PaymentMethod.BANK_TRANSFER, amount_won=order.payable_won)
+    gateway = get_gateway()
+    taken = gateway.issue_cash_receipt(payment_id=f"{order.number}-CR1", amount_won=1_000, kind="personal",
+                                       identifier="01099998888", idempotency_key="elsewhere")
+    assert taken.approved
+    receipt = cash_receipts.issue(payment=payment, kind="corporate", identifier="2208162517")
+    assert receipt.status == CashReceiptStatus.FAILED and "이미 발급" in receipt.failure_reason
+    assert order.status  # the order stands
+
+    out = StringIO()
+    call_command("retry_cash_receipts", order=order.number, stdout=out)  # refused again: kept failed
+    assert "still failed" in out.getvalue()
+    gateway.client.cash_receipt.cancel_cash_receipt_by_payment_id(payment_id=f"{order.number}-CR1")
+    call_command("retry_cash_receipts", stdout=out)
+    assert "issued" in out.getvalue().splitlines()[-1]
+    retried = CashReceipt.objects.get(pk=receipt.pk)
+    assert retried.status == CashReceiptStatus.ISSUED and retried.approval_number and not retried.failure_reason
+    assert retried.idempotency_key == receipt.idempotency_key
+    assert cash_receipts.retry(retried).approval_number == retried.approval_number  # issued: asked nothing again

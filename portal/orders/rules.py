@@ -6,6 +6,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from mileage.policy.constants import GUEST_PASSWORD_MAX_LENGTH, GUEST_PASSWORD_MIN_LENGTH
+from portal.privacy import masked_account
 
 _GUEST_PASSWORD = re.compile(rf"[A-Za-z0-9]{{{GUEST_PASSWORD_MIN_LENGTH},{GUEST_PASSWORD_MAX_LENGTH}}}", re.ASCII)
 
@@ -66,10 +67,9 @@ def cash_receipt_identifier(kind: str, raw: str) -> tuple[str, str | None]:
 
 
 def masked_identifier(digits: str) -> str:
-    """What screens and receipts show of a cash-receipt identifier: only its last four digits."""
-    if len(digits) <= 4:
-        return "*" * len(digits)
-    return "*" * (len(digits) - 4) + digits[-4:]
+    """What screens and receipts show of a cash-receipt identifier: only its last four digits (the refund account's
+    masking, portal.privacy); one of four digits or fewer shows none."""
+    return masked_account(digits) if len(digits) > 4 else "*" * len(digits)
 
 
 def cash_receipt_method(method: str) -> bool:

@@ -200,7 +200,7 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
                                      earn_choice=form.cleaned_data.get("earn_choice") or "naver")
     except CheckoutError as exc:
         return JsonResponse({"ok": False, "message": exc.message})
-    request.session[WINDOW_KEY] = {"id": opened.payment_id, "amount": opened.amount_won}
+    request.session[WINDOW_KEY] = {"id": opened.payment_id}
     return JsonResponse({"ok": True, "request": {
         "storeId": settings.PORTONE_STORE_ID, "channelKey": settings.PORTONE_CHANNEL_KEY,
         "paymentId": opened.payment_id, "orderName": opened.order_name, "totalAmount": opened.amount_won,

@@ -24,9 +24,12 @@ import re
 import secrets
 import threading
 import time
-from datetime import UTC, datetime
+from urllib.parse import unquote
 
 from . import cash_receipts
+from . import window as window_page
+from .answers import error as _error
+from .answers import now as _now
 
 SECRET = os.environ.get("PORTONE_EMULATOR_API_SECRET", "emulator-secret")
 STORE_ID = os.environ.get("PORTONE_EMULATOR_STORE_ID", "store-emulator")
@@ -37,14 +40,6 @@ TEST_CONTROLS = os.environ.get("PORTONE_EMULATOR_TEST_CONTROLS", "") == "1"
 _lock = threading.Lock()
 _payments: dict[str, dict] = {}
 _controls = {"decline_next_confirm": False, "delay": 0.0}
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
-
-
-def _error(status: int, kind: str, message: str):
-    return status, {"type": kind, "message": message}
 
 
 def _payment_json(p: dict) -> dict:
@@ -227,9 +222,6 @@ def _dispatch(method: str, path: str, auth: str, body: dict):
 
 
 def application(environ, start_response):
-    from urllib.parse import unquote
-
-    from . import window as window_page
     if _controls["delay"]:
         time.sleep(_controls["delay"])
     page = window_page.serve(environ["REQUEST_METHOD"], unquote(environ.get("PATH_INFO", "")),

@@ -4,14 +4,11 @@ payment (POST /payments/{id}/cash-receipt/cancel; CASH_RECEIPT_NOT_ISSUED when t
 
 import secrets
 import threading
-from datetime import UTC, datetime
+
+from .answers import error, now
 
 _receipts: dict[str, dict] = {}
 _lock = threading.Lock()
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
 
 
 def issue(_unused: str, body: dict):
@@ -22,7 +19,7 @@ def issue(_unused: str, body: dict):
         raise ValueError("bad cash receipt")
     with _lock:
         if payment_id in _receipts and _receipts[payment_id]["status"] == "ISSUED":
-            return 409, {"type": "CASH_RECEIPT_ALREADY_ISSUED", "message": "이미 발급된 현금영수증입니다."}
+            return error(409, "CASH_RECEIPT_ALREADY_ISSUED", "이미 발급된 현금영수증입니다.")
         number = f"{secrets.randbelow(10**9):09d}"
         _receipts[payment_id] = {"status": "ISSUED", "issueNumber": number, "total": total}
     return 200, {"cashReceipt": {"issueNumber": number, "url": f"https://receipt.example/{number}",
@@ -33,9 +30,9 @@ def cancel(payment_id: str):
     with _lock:
         receipt = _receipts.get(payment_id)
         if receipt is None or receipt["status"] != "ISSUED":
-            return 404, {"type": "CASH_RECEIPT_NOT_ISSUED", "message": "발급되지 않은 현금영수증입니다."}
+            return error(404, "CASH_RECEIPT_NOT_ISSUED", "발급되지 않은 현금영수증입니다.")
         receipt["status"] = "CANCELLED"
-    return 200, {"cancelledAmount": receipt["total"], "cancelledAt": _now()}
+    return 200, {"cancelledAmount": receipt["total"], "cancelledAt": now()}
 
 
 def reset() -> None:

@@ -93,15 +93,10 @@ class PaymentGateway(Gateway):
                            idempotency_key: str) -> GatewayResult:
         if amount_won <= 0 or not idempotency_key or not identifier or kind not in ("personal", "corporate"):
             raise ValueError("a cash receipt needs a positive amount, a kind, an identifier and an idempotency key")
-        done = GatewayEntry.objects.filter(idempotency_key=idempotency_key).first()
-        if done is None:
-            try:
-                with transaction.atomic():
-                    done = GatewayEntry.objects.create(tid=f"TEST-CR-{secrets.token_hex(5).upper()}", kind=CASH_RECEIPT,
-                                                       parent_tid=payment_id, amount_won=amount_won,
-                                                       idempotency_key=idempotency_key)
-            except IntegrityError:  # the same key at the same moment: the other one issued it
-                done = GatewayEntry.objects.get(idempotency_key=idempotency_key)
+        # the first answer to this key (asked again, or by two at the same moment: get_or_create reads the other's)
+        done, _created = GatewayEntry.objects.get_or_create(idempotency_key=idempotency_key, defaults={
+            "tid": f"TEST-CR-{secrets.token_hex(5).upper()}", "kind": CASH_RECEIPT, "parent_tid": payment_id,
+            "amount_won": amount_won})
         if done.kind != CASH_RECEIPT or done.amount_won != amount_won or done.parent_tid != payment_id:
             return GatewayResult(False, "", _("결제대행사: 같은 요청 번호로 다른 현금영수증이 요청되었습니다."))
         return GatewayResult(True, done.tid, "TEST-PG 현금영수증 발급")

@@ -30,7 +30,7 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from bench import data  # noqa: E402
+from bench import data, queries  # noqa: E402
 from mileage.policy.constants import BUSINESS_TZ  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,7 +74,9 @@ def paired_median_ms(ours, baseline, repeat: int) -> tuple[float, float]:
     return statistics.median(a), statistics.median(b)
 
 
-CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "FETCH", "CLOSE", "MOVE")
+# statements that read no row of the screen's: the transactions' own (as the query budgets count them apart) and a
+# server-side cursor's fetching, replayed below as its SELECT
+CONTROL = (*queries.CONTROL, "FETCH", "CLOSE", "MOVE")
 DECLARED = re.compile(r'^\s*DECLARE\s+"[^"]+"\s+.*?CURSOR\s+WITH(?:OUT)?\s+HOLD\s+FOR\s+', re.I | re.S)
 # Targets of the screens measured against their own SQL run bare (floor_of): what the page adds to its queries.
 DASHBOARD_RATIO = 2.0
@@ -419,8 +421,6 @@ def with_sandbox(scale):
 def query_counts(sandbox):
     """The query budgets (bench/queries.py): a placement with mileage of 1 and of 20 order lines, and one 환불완료 of
     a card refund with mileage; counted, not timed."""
-    from bench import queries
-
     one, number = queries.placement(sandbox, queries.products_for(1))
     twenty, _number = queries.placement(sandbox, queries.products_for(20))
     row("주문 placement with mileage: queries for 1 / 20 order lines (TEST gateway, BEGIN/COMMIT/SAVEPOINT apart: "

@@ -84,11 +84,13 @@ def _login(page, shop_url: str, username: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def _shoot(page, width: int, name: str) -> None:
-    page.screenshot(path=SHOTS / f"every-{width}-{name}.png", full_page=True)
+def shoot(page, width: int, name: str, *, full_page: bool = True) -> None:
+    """A screen's picture in test-artifacts/screenshots/ (and docs/screenshots/<width>/ with README_SCREENSHOTS=1);
+    `full_page=False` for what lies over the viewport (a payment window)."""
+    page.screenshot(path=SHOTS / f"every-{width}-{name}.png", full_page=full_page)
     if os.environ.get("README_SCREENSHOTS") == "1":
         (README_SHOTS / str(width)).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=README_SHOTS / str(width) / f"{name}.png", full_page=True)
+        page.screenshot(path=README_SHOTS / str(width) / f"{name}.png", full_page=full_page)
 
 
 @pytest.mark.parametrize("width", WIDTHS)  # one test per width, so that the suite's workers share them
@@ -115,7 +117,7 @@ def test_every_screen_at_both_widths(browser_shop, orders, width):  # noqa: F811
                         problems.append(f"{width} {name}: {path} answered {response.status}")
                         continue
                     page.wait_for_load_state("networkidle")
-                    _shoot(page, width, name)
+                    shoot(page, width, name)
                     if width == 390 and not page.evaluate(
                             "document.documentElement.scrollWidth <= window.innerWidth"):
                         problems.append(f"390 {name}: scrolls sideways")

@@ -11,20 +11,11 @@ from mileage.models import TransactionState
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
 
-from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
-from .test_screens import README_SHOTS
+from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, browser_shop, csp_violations  # noqa: F401
+from .test_every_screen import shoot
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                                                       reason="Debian chromium is not installed (CI installs it)")]
-
-
-def _shoot(page, name: str, *, full_page: bool = True) -> None:
-    """A screenshot in test-artifacts/ (and docs/screenshots/1366/ with README_SCREENSHOTS=1); the window lies over
-    the viewport, so its picture is the viewport's."""
-    page.screenshot(path=SHOTS / f"{name}.png", full_page=full_page)
-    if os.environ.get("README_SCREENSHOTS") == "1":
-        (README_SHOTS / "1366").mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=README_SHOTS / "1366" / f"{name}.png", full_page=full_page)
 
 
 def test_a_buyer_with_mileage_pays_by_card_in_portones_window_after_cancelling_it_once(browser_shop, portone):  # noqa: F811
@@ -63,14 +54,14 @@ def test_a_buyer_with_mileage_pays_by_card_in_portones_window_after_cancelling_i
         expect(window.locator("#amount")).to_contain_text("4,500")
         expect(window.locator("#order-name")).to_have_text(Product.objects.get(code="1").name)
         expect(window.locator("#pay")).to_be_visible()
-        _shoot(page, "shop-portone-window", full_page=False)
+        shoot(page, 1366, "shop-portone-window", full_page=False)
         # cancelled in the window: a message on the form, nothing placed, the inputs and the mileage choice kept
         window.locator("#cancel").click()
         expect(page.locator("#payment-window-message")).to_contain_text("결제를 취소했습니다")
         expect(page.locator("#portone-window")).to_have_count(0)
         expect(page.locator("#id_orderer_name")).to_have_value("홍길동")
         expect(page.locator("#mileage-choice")).to_contain_text("네이버 마일리지 사용 500원")
-        _shoot(page, "shop-portone-window-cancelled", full_page=False)
+        shoot(page, 1366, "shop-portone-window-cancelled", full_page=False)
         assert not Order.objects.exists()
 
         # 결제하기 again, 결제하기 in the window: 주문완료

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 'verbose_name': '주문',
                 'verbose_name_plural': '주문',
                 'ordering': ['-placed_at', '-id'],
-                'permissions': [('operate_console', '운영자 화면 사용 (Can use the operator console)')],
+                'permissions': [('operate_console', '운영자 화면 사용')],
             },
         ),
         migrations.CreateModel(

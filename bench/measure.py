@@ -27,7 +27,7 @@ from django.conf import settings  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.test.utils import CaptureQueriesContext, override_settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from bench import data, queries  # noqa: E402
@@ -412,6 +412,7 @@ def with_sandbox(scale):
                                                                  "service_enabled": True})
         query_counts(sandbox)
         refunds(scale, sandbox, api_id)
+        gateway_placements(scale, sandbox, api_id)
         storefront(scale, sandbox, api_id)
     finally:
         sandbox.stop()
@@ -640,6 +641,104 @@ def placements(base, sandbox, api_id, count: int) -> dict:
     return {"mileage_ms": [ms for _n, ms in timings[True]],
             "provider_ms": [provider.get(n) or 0 for n, _ms in timings[True]],
             "bare_ms": [ms for _n, ms in timings[False]]}
+
+
+def _client_buyer(sandbox, api_id) -> Client:
+    """A buyer (Django's test client, in this process) with 샘플상품 1 in the cart, the order form opened and the
+    popup's choice of 500원 of mileage returned to the done page; untimed."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    buyer = Client()
+    buyer.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    buyer.get("/shop/order/")
+    opened = buyer.get("/mileage/popup/open/")
+    done_url = dict(parse_qsl(urlsplit(opened["Location"]).query))["doneUrl"]
+    nonce = dict(parse_qsl(urlsplit(done_url).query))["n"]
+    params = sandbox.control("popup", api_id=api_id, login_id=sandbox.new_buyer(15_500), use=500, max_use=5_000,
+                             done_url=done_url)
+    assert buyer.get("/mileage/popup/done/", {**params, "n": nonce}).status_code == 200
+    return buyer
+
+
+PLACEMENT_FORM = {"orderer_name": "벤치", "orderer_phone": "010-0000-0000", "same_as_orderer": "on",
+                  "address": "서울 동작구 신대방2동", "payment_method": "card", "guest_password": "bench123",
+                  "privacy_agreed": "on"}
+
+
+def gateway_placements(scale, sandbox, api_id):
+    """A card order with 500원 of mileage placed through the order form on the TEST gateway and through PortOne (the
+    adapter and the real SDK against the PortOne emulator over HTTP), interleaved so that both meet the same machine.
+    Timed: the portal's requests of 결제하기 (PortOne: the window's pre-registration and the confirming post; the
+    buyer's authentication in the window is the buyer's time) less the gateway's (TEST: its charge and verify, its
+    own books; PortOne: the SDK's calls, each an HTTP exchange with PortOne) and the provider's time of that
+    placement's calls."""
+    from mileage.models import MileageEvent
+    from portal.orders.gateway import PaymentGateway
+    from portal.orders.portone import PortOneGateway
+    from tests.portone_process import API_SECRET, STORE_ID, WEBHOOK_SECRET, PortOneEmulator
+
+    gateway_ms = [0.0]
+
+    def timed(fn):
+        def call(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                gateway_ms[0] += (time.perf_counter() - started) * 1000
+        return call
+
+    emulator = PortOneEmulator.start()
+    portone = {"PAYMENT_GATEWAY": "portone", "PORTONE_API_SECRET": API_SECRET, "PORTONE_STORE_ID": STORE_ID,
+               "PORTONE_CHANNEL_KEY": "channel-key-bench", "PORTONE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+               "PORTONE_API_BASE": emulator.base_url}
+    patched = {(PaymentGateway, "charge"): PaymentGateway.charge, (PaymentGateway, "verify"): PaymentGateway.verify,
+               (PortOneGateway, "_call"): PortOneGateway._call}
+    for (owner, name), fn in patched.items():
+        setattr(owner, name, timed(fn))
+    times, numbers = {"test": [], "portone": []}, {"test": [], "portone": []}
+
+    def place(kind):
+        buyer = _client_buyer(sandbox, api_id)
+        if kind == "portone":
+            with override_settings(**portone):
+                gateway_ms[0], started = 0.0, time.perf_counter()
+                opened = buyer.post("/shop/order/payment-window/", PLACEMENT_FORM)
+                spent = time.perf_counter() - started
+                request = opened.json()["request"]
+                token = emulator.authenticate(request["paymentId"], request["totalAmount"]).json()["paymentToken"]
+                started = time.perf_counter()
+                response = buyer.post("/shop/order/", {**PLACEMENT_FORM, "payment_id": request["paymentId"],
+                                                       "payment_token": token})
+                spent += time.perf_counter() - started
+        else:
+            gateway_ms[0], started = 0.0, time.perf_counter()
+            response = buyer.post("/shop/order/", {**PLACEMENT_FORM, "card_number": "4111"})
+            spent = time.perf_counter() - started
+        assert response.status_code == 302, response.content.decode()[:500]
+        times[kind].append(spent * 1000 - gateway_ms[0])
+        numbers[kind].append(response["Location"].rstrip("/").split("/")[-2])
+
+    try:
+        emulator.control("delay", seconds=0)
+        place("test"), place("portone")  # warm: the SDK's client, the templates
+        times, numbers = {"test": [], "portone": []}, {"test": [], "portone": []}
+        for _ in range(scale["placements"] // 2):
+            place("test")
+            place("portone")
+    finally:
+        for (owner, name), fn in patched.items():
+            setattr(owner, name, fn)
+        emulator.stop()
+    provider = dict(MileageEvent.objects.filter(kind="approve", transaction__order__number__in=[
+        n for kind in numbers.values() for n in kind]).values_list("transaction__order__number", "provider_ms"))
+    portal = {kind: statistics.median(ms - (provider.get(n) or 0) for ms, n in zip(times[kind], numbers[kind],
+                                                                                    strict=True))
+              for kind in times}
+    ratio = portal["portone"] / portal["test"]
+    row("주문 placement with mileage through PortOne (emulator) vs the TEST gateway: portal ms per order (gateway and "
+        "provider apart)", round(portal["portone"], 1), round(portal["test"], 1), round(ratio, 2),
+        "≤ 1.5× the TEST gateway's", ratio <= 1.5)
 
 
 def storefront(scale, sandbox, api_id):

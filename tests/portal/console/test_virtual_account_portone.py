@@ -12,7 +12,6 @@ import requests
 from django.conf import settings
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
 
 from mileage.models import OutboxMessage
 from mileage.policy.constants import BUSINESS_TZ

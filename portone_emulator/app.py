@@ -20,7 +20,8 @@ Test controls, only with PORTONE_EMULATOR_TEST_CONTROLS=1:
 - POST /_test/payments/{id}/deposit — the buyer deposits into the payment's 가상계좌: PAID, and a signed
   `Transaction.Paid` webhook, returned as {body, headers} and, when a webhook URL is set, sent there ({delivered}:
   the shop's HTTP status, 0 when it did not answer).
-- POST /_test/webhook-url           — {url}: where the deposit's webhook is sent (empty: nowhere).
+- POST /_test/webhook-url           — {url}: where the deposit's webhook is sent (empty: nowhere; at start,
+  PORTONE_EMULATOR_WEBHOOK_URL).
 """
 
 import base64
@@ -53,7 +54,9 @@ VIRTUAL_ACCOUNT_DAYS = 7  # the PG's own deadline when the window asks none
 
 _lock = threading.Lock()
 _payments: dict[str, dict] = {}
-_controls = {"decline_next_confirm": False, "delay": 0.0, "webhook_url": ""}
+# where the deposit test control sends its webhook (PORTONE_EMULATOR_WEBHOOK_URL, or /_test/webhook-url)
+WEBHOOK_URL = os.environ.get("PORTONE_EMULATOR_WEBHOOK_URL", "")
+_controls = {"decline_next_confirm": False, "delay": 0.0, "webhook_url": WEBHOOK_URL}
 
 
 def _payment_json(p: dict) -> dict:
@@ -275,7 +278,7 @@ def _control(path: str, body: dict):
         with _lock:
             _payments.clear()
         cash_receipts.reset()
-        _controls.update(decline_next_confirm=False, delay=0.0, webhook_url="")
+        _controls.update(decline_next_confirm=False, delay=0.0, webhook_url=WEBHOOK_URL)
     else:
         return None
     return 200, {}

@@ -32,6 +32,8 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
         if not Order.transitions.opens("cancel_before_payment", order.status):
             raise ActionError(_("입금전 주문만 바로 취소할 수 있습니다 (처리상태: %(status)s).")
                               % {"status": order.get_status_display()})
+        if order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT:
+            _close_before_cancel(order)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
         payment_void(order=order, by=by, note="입금전 취소")
         return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
@@ -79,6 +81,17 @@ def orders_expire_unpaid(*, now: datetime | None = None) -> int:
             mileage_auto_cancel(order=locked)
             count += 1
     return count
+
+
+def _close_before_cancel(order: Order) -> None:
+    """입금전 취소 of a 가상계좌 order: its account closed at the PG first (no deposit can follow the cancel), or the
+    cancel refused and nothing changed."""
+    try:
+        closed = virtual_account_close(order=order)
+    except GatewayUnavailable:
+        raise ActionError(_("결제대행사가 응답하지 않아 가상계좌를 닫지 못했습니다. 잠시 후 다시 취소해 주세요.")) from None
+    if not closed:
+        raise ActionError(_("가상계좌에 이미 입금되었습니다. 입금이 확인된 뒤 결제완료 주문으로 취소해 주세요."))
 
 
 def _virtual_account_closed(order: Order) -> bool:

@@ -178,3 +178,20 @@ def test_a_deposit_webhook_and_the_expiry_sweep_at_once_have_one_outcome(shop, p
     assert OutboxMessage.objects.filter(order=order, kind="stated").count() == 1
     assert type(at_portone(payment_id)).__name__ == "PaidPayment"  # never closed nor cancelled
     assert len(asked) <= 1
+
+
+def test_a_cancel_before_the_deposit_closes_the_account_and_one_after_it_is_refused(shop, portone):
+    from portal.aftersales.cancellations import order_cancel_before_payment
+    from portal.aftersales.common import ActionError
+
+    order, buyer, payment_id = issued_in_window(shop, portone)
+    order_cancel_before_payment(order=order, by=None)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED and type(at_portone(payment_id)).__name__ == "CancelledPayment"
+    assert shop.balance(buyer)["available"] == 15_500
+
+    paid, _buyer, paid_id = issued_in_window(shop, portone)
+    portone.control(f"payments/{paid_id}/deposit")  # deposited, its webhook not here yet
+    with pytest.raises(ActionError, match="이미 입금되었습니다"):
+        order_cancel_before_payment(order=paid, by=None)
+    assert Order.objects.get(pk=paid.pk).status == OrderStatus.AWAITING_DEPOSIT

@@ -7,6 +7,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core import mail as django_mail
 from django.test import Client
 from django.utils import timezone
 
@@ -66,6 +67,10 @@ def test_a_virtual_account_is_issued_in_the_shops_name_and_shown_to_the_buyer_an
         assert 'id="virtual-account"' in page
         for shown in ("TEST은행", payment.vbank_number, "(주)마일리지샵", due):
             assert shown in page
+
+    mail = next(m for m in django_mail.outbox if order.number in m.subject)
+    assert f"가상계좌: TEST은행 {payment.vbank_number} (예금주 (주)마일리지샵)" in mail.body
+    assert f"입금기한: {due}" in mail.body
 
     # the same payment asked again: the same account, nothing issued twice
     again = get_gateway().issue_virtual_account(payment_id=order.number, amount_won=order.payable_won,

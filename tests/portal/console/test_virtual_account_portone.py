@@ -195,3 +195,18 @@ def test_a_cancel_before_the_deposit_closes_the_account_and_one_after_it_is_refu
     with pytest.raises(ActionError, match="이미 입금되었습니다"):
         order_cancel_before_payment(order=paid, by=None)
     assert Order.objects.get(pk=paid.pk).status == OrderStatus.AWAITING_DEPOSIT
+
+
+def test_a_window_that_issued_no_account_places_no_order(shop, portone):
+    client = Client()
+    client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    client.get("/shop/order/")
+    request = window_opened(client, VBANK_FORM)
+    # the page was altered to authenticate a card payment instead: READY, no account at PortOne
+    assert portone.authenticate(request["paymentId"], request["totalAmount"]).status_code == 200
+    response = client.post("/shop/order/", {**VBANK_FORM, "payment_id": request["paymentId"]})
+    assert response.status_code == 400
+    assert "가상계좌를 발급하지 않았습니다" in response.content.decode()
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAYMENT_FAILED and order.payments.get().status == PaymentStatus.FAILED
+    assert type(at_portone(request["paymentId"])).__name__ == "ReadyPayment"  # nothing charged, nothing issued

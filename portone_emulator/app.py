@@ -2,17 +2,26 @@
 
 Routes the server SDK calls (header `Authorization: PortOne <secret>`):
 - POST /payments/{id}/pre-register — the amount the shop expects; the window refuses any other amount.
-- GET  /payments/{id}               — the payment (READY, PAID, PARTIAL_CANCELLED, CANCELLED, FAILED).
+- GET  /payments/{id}               — the payment (READY, VIRTUAL_ACCOUNT_ISSUED, PAID, PARTIAL_CANCELLED, CANCELLED,
+  FAILED).
 - POST /payments/{id}/confirm       — manual confirm (capture) of an authenticated payment, with its token.
 - POST /payments/{id}/cancel        — whole or partial cancel, `currentCancellableAmount` checked when given.
+- POST /payments/{id}/virtual-account/close — 가상계좌 말소: an issued account takes no deposit any more (CANCELLED).
 The payment window (what the browser SDK opens; the page and the stand-in browser script: window.py):
 - GET  /v2/browser-sdk.js, GET /window — the stand-in of PortOne's browser script and its window page.
-- POST /window/payments/{id}        — the buyer authenticates {totalAmount, currency, orderName}: a paymentToken.
+- POST /window/payments/{id}        — the buyer authenticates {totalAmount, currency, orderName}: a paymentToken; with
+  {payMethod: VIRTUAL_ACCOUNT, dueDate, bank} a 가상계좌 is issued instead (VIRTUAL_ACCOUNT_ISSUED, no token: nothing
+  to confirm, the deposit pays it).
 Test controls, only with PORTONE_EMULATOR_TEST_CONTROLS=1:
 - POST /_test/decline-next-confirm  — the next confirm is refused by the card company.
 - POST /_test/delay                 — {seconds}: every answer waits that long (a slow PG).
 - POST /_test/payments/{id}/webhook — {type}: a webhook for the payment, signed with the webhook secret, returned
   as {body, headers} for the caller to deliver (the emulator does not call the shop itself).
+- POST /_test/payments/{id}/deposit — the buyer deposits into the payment's 가상계좌: PAID, and a signed
+  `Transaction.Paid` webhook, returned as {body, headers} and, when a webhook URL is set, sent there ({delivered}:
+  the shop's HTTP status, 0 when it did not answer).
+- POST /_test/webhook-url           — {url}: where the deposit's webhook is sent (empty: nowhere; at start,
+  PORTONE_EMULATOR_WEBHOOK_URL).
 """
 
 import base64
@@ -24,6 +33,9 @@ import re
 import secrets
 import threading
 import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 from . import cash_receipts
@@ -36,16 +48,21 @@ STORE_ID = os.environ.get("PORTONE_EMULATOR_STORE_ID", "store-emulator")
 WEBHOOK_SECRET = os.environ.get("PORTONE_EMULATOR_WEBHOOK_SECRET",
                                 "whsec_" + base64.b64encode(b"emulator-webhook-secret").decode())
 TEST_CONTROLS = os.environ.get("PORTONE_EMULATOR_TEST_CONTROLS", "") == "1"
+# the 예금주 of the virtual accounts the emulator issues (a PG issues them in the merchant's registered name)
+MERCHANT_NAME = os.environ.get("PORTONE_EMULATOR_MERCHANT_NAME", "에뮬레이터상점")
+VIRTUAL_ACCOUNT_DAYS = 7  # the PG's own deadline when the window asks none
 
 _lock = threading.Lock()
 _payments: dict[str, dict] = {}
-_controls = {"decline_next_confirm": False, "delay": 0.0}
+# where the deposit test control sends its webhook (PORTONE_EMULATOR_WEBHOOK_URL, or /_test/webhook-url)
+WEBHOOK_URL = os.environ.get("PORTONE_EMULATOR_WEBHOOK_URL", "")
+_controls = {"decline_next_confirm": False, "delay": 0.0, "webhook_url": WEBHOOK_URL}
 
 
 def _payment_json(p: dict) -> dict:
     """A payment in the shape of PortOne's Payment union (the fields the SDK requires for each status)."""
     total, cancelled = p["total"], sum(c["totalAmount"] for c in p["cancellations"])
-    paid = total if p["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED") else 0
+    paid = total if p.get("paidAt") else 0
     body = {
         "status": p["status"], "id": p["id"], "transactionId": p["txId"], "merchantId": "merchant-emulator",
         "storeId": STORE_ID, "version": "V2", "requestedAt": p["requestedAt"], "updatedAt": p["updatedAt"],
@@ -55,14 +72,16 @@ def _payment_json(p: dict) -> dict:
         "currency": p["currency"], "customer": {}, "origin": {"platformType": "PC", "ipAddress": "127.0.0.1"},
         "channel": {"type": "TEST", "id": "channel-emulator", "key": "channel-key-emulator", "name": "emulator",
                     "pgProvider": "TOSSPAYMENTS", "pgMerchantId": "tosstest"},
-        "method": {"type": "PaymentMethodCard", "card": {}},
+        "method": p.get("account") or {"type": "PaymentMethodCard", "card": {}},
         "disputes": [], "webhooks": [],
     }
-    if p["status"] in ("PAID", "PARTIAL_CANCELLED", "CANCELLED"):
+    if p.get("paidAt"):
         body["paidAt"], body["pgTxId"] = p["paidAt"], p["pgTxId"]
+    elif p["status"] == "VIRTUAL_ACCOUNT_ISSUED":
+        body["pgTxId"] = p["pgTxId"]
     if p["status"] in ("PARTIAL_CANCELLED", "CANCELLED"):
         body["cancellations"] = [dict(c) for c in p["cancellations"]]
-        body["cancelledAt"] = p["cancellations"][-1]["cancelledAt"]
+        body["cancelledAt"] = p["cancellations"][-1]["cancelledAt"] if p["cancellations"] else p["closedAt"]
     if p["status"] == "FAILED":
         body["failedAt"] = p["updatedAt"]
         body["failure"] = {"reason": p.get("failure", ""), "pgCode": "DECLINED", "pgMessage": p.get("failure", "")}
@@ -96,7 +115,25 @@ def window(payment_id: str, body: dict):
                                          "preRegistered": False, "requestedAt": _now(), "cancellations": []}
         p.update(txId=f"tx-{secrets.token_hex(8)}", token=f"ptok-{secrets.token_hex(12)}",
                  orderName=body.get("orderName", ""), updatedAt=_now())
+        if body.get("payMethod") == "VIRTUAL_ACCOUNT":  # issued at once; nothing to confirm, the deposit pays it
+            p.update(status="VIRTUAL_ACCOUNT_ISSUED", token="", pgTxId=f"pg-{secrets.token_hex(6)}",
+                     account=_virtual_account(str(body.get("bank") or "SHINHAN"), str(body.get("dueDate") or "")))
+            return 200, {"paymentId": payment_id, "txId": p["txId"]}
         return 200, {"paymentId": payment_id, "txId": p["txId"], "paymentToken": p["token"]}
+
+
+def _virtual_account(bank: str, due_date: str) -> dict:
+    """A 가상계좌 as PortOne's PaymentMethodVirtualAccount: the bank's code, a fresh number, the merchant's name, and
+    the deadline the window asked (RFC 3339; the PG's own when none or unreadable)."""
+    try:
+        due = datetime.fromisoformat(due_date.replace("Z", "+00:00"))
+        due = due if due.tzinfo else due.replace(tzinfo=UTC)
+    except ValueError:
+        due = datetime.now(UTC) + timedelta(days=VIRTUAL_ACCOUNT_DAYS)
+    number = f"{secrets.randbelow(900) + 100}-{secrets.randbelow(900_000) + 100_000}-{secrets.randbelow(90_000) + 10_000}"
+    return {"type": "PaymentMethodVirtualAccount", "bank": bank if bank.isascii() and bank.isupper() else "SHINHAN",
+            "accountType": "FIXED", "accountNumber": number, "remitteeName": MERCHANT_NAME,
+            "expiredAt": due.astimezone(UTC).isoformat().replace("+00:00", "Z"), "issuedAt": _now()}
 
 
 def get_payment(payment_id: str):
@@ -153,6 +190,19 @@ def cancel(payment_id: str, body: dict):
         return 200, {"cancellation": cancellation}
 
 
+def close_virtual_account(payment_id: str):
+    """가상계좌 말소: an issued account takes no deposit any more (a paid or closed one is not waiting for one)."""
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is None:
+            return _error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
+        if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":
+            return _error(409, "PAYMENT_NOT_WAITING_FOR_DEPOSIT", "입금 대기 중인 결제 건이 아닙니다.")
+        now = _now()
+        p.update(status="CANCELLED", closedAt=now, updatedAt=now)
+        return 200, {"closedAt": now}
+
+
 def sign(body: str, *, secret: str = WEBHOOK_SECRET, msg_id: str = "", timestamp: int | None = None) -> dict:
     """Standard Webhooks headers for `body`: v1,base64(HMAC-SHA256(secret, f"{id}.{timestamp}.{body}"))."""
     msg_id = msg_id or f"msg_{secrets.token_hex(12)}"
@@ -175,16 +225,46 @@ def webhook(payment_id: str, body: dict):
     return 200, {"body": payload, "headers": sign(payload)}
 
 
+def deposit(payment_id: str, body: dict):
+    """The buyer deposits into the 가상계좌 (test control): PAID, and the signed `Transaction.Paid` webhook."""
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is None:
+            return _error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
+        if p["status"] != "VIRTUAL_ACCOUNT_ISSUED":
+            return _error(409, "PAYMENT_NOT_WAITING_FOR_DEPOSIT", "입금 대기 중인 결제 건이 아닙니다.")
+        p.update(status="PAID", paidAt=_now(), updatedAt=_now())
+        url = _controls["webhook_url"]
+    status, signed = webhook(payment_id, {"type": "Transaction.Paid"})
+    signed["delivered"] = _deliver(url, signed) if url else None
+    return status, signed
+
+
+def _deliver(url: str, signed: dict) -> int:
+    """Send a signed webhook to the shop, as PortOne does: its HTTP status, 0 when it did not answer."""
+    request = urllib.request.Request(url, data=signed["body"].encode(), method="POST",
+                                     headers={"Content-Type": "application/json", **signed["headers"]})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return 0
+
+
 ROUTES = [
     ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/pre-register$"), pre_register, True),
     ("GET", re.compile(r"^/payments/(?P<id>[^/]+)$"), get_payment, False),
     ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/confirm$"), confirm, True),
     ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/cancel$"), cancel, True),
+    ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/virtual-account/close$"), close_virtual_account, False),
     ("POST", re.compile(r"^/cash-receipts(?P<id>)$"), cash_receipts.issue, True),
     ("POST", re.compile(r"^/payments/(?P<id>[^/]+)/cash-receipt/cancel$"), cash_receipts.cancel, False),
 ]
 WINDOW = ("POST", re.compile(r"^/window/payments/(?P<id>[^/]+)$"), window, True)
-TEST_ROUTES = [("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/webhook$"), webhook, True)]
+TEST_ROUTES = [("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/webhook$"), webhook, True),
+               ("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/deposit$"), deposit, True)]
 
 
 def _control(path: str, body: dict):
@@ -192,11 +272,13 @@ def _control(path: str, body: dict):
         _controls["decline_next_confirm"] = True
     elif path == "/_test/delay":
         _controls["delay"] = float(body.get("seconds", 0))
+    elif path == "/_test/webhook-url":
+        _controls["webhook_url"] = str(body.get("url", ""))
     elif path == "/_test/reset":
         with _lock:
             _payments.clear()
         cash_receipts.reset()
-        _controls.update(decline_next_confirm=False, delay=0.0)
+        _controls.update(decline_next_confirm=False, delay=0.0, webhook_url=WEBHOOK_URL)
     else:
         return None
     return 200, {}

@@ -28,7 +28,9 @@ SDK_JS = r"""// PortOne emulator: stand-in for https://cdn.portone.io/v2/browser
       var params = new URLSearchParams({
         paymentId: request.paymentId || "", storeId: request.storeId || "", channelKey: request.channelKey || "",
         orderName: request.orderName || "", totalAmount: String(request.totalAmount), currency: request.currency || "KRW",
-        payMethod: request.payMethod || "CARD", parent: window.location.origin
+        payMethod: request.payMethod || "CARD", parent: window.location.origin,
+        dueDate: (request.virtualAccount && request.virtualAccount.accountExpiry &&
+                  request.virtualAccount.accountExpiry.dueDate) || ""
       });
       var overlay = document.createElement("div");
       overlay.id = "portone-window";
@@ -59,7 +61,10 @@ SDK_JS = r"""// PortOne emulator: stand-in for https://cdn.portone.io/v2/browser
 """
 
 CARDS = ["신한카드", "삼성카드", "현대카드", "KB국민카드", "롯데카드", "하나카드", "우리카드", "BC카드", "NH농협카드"]
-METHODS = {"CARD": "신용카드", "TRANSFER": "실시간 계좌이체", "MOBILE": "휴대폰 소액결제"}
+METHODS = {"CARD": "신용카드", "TRANSFER": "실시간 계좌이체", "MOBILE": "휴대폰 소액결제", "VIRTUAL_ACCOUNT": "가상계좌"}
+# the banks the window issues a 가상계좌 at (PortOne's bank codes)
+BANKS = {"SHINHAN": "신한은행", "KOOKMIN": "KB국민은행", "WOORI": "우리은행", "HANA": "하나은행", "NONGHYUP": "NH농협은행",
+         "IBK": "기업은행"}
 
 PAGE = """<!doctype html>
 <html lang="ko"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -121,7 +126,9 @@ __CARDS__
     fetch("/window/payments/" + encodeURIComponent(paymentId), {method: "POST",
       headers: {"Content-Type": "application/json"},
       body: JSON.stringify({totalAmount: Number(q.get("totalAmount")), currency: q.get("currency") || "KRW",
-                            orderName: q.get("orderName") || ""})})
+                            orderName: q.get("orderName") || "", payMethod: q.get("payMethod") || "CARD",
+                            dueDate: q.get("dueDate") || "",
+                            bank: (document.getElementById("bank") || {}).value || ""})})
       .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
       .then(function (r) {
         if (r.ok) answer({txId: r.body.txId, paymentToken: r.body.paymentToken});
@@ -149,6 +156,10 @@ def _page(query: dict[str, str], store_id: str) -> str:
             f'<label><input type="radio" name="card" value="{i}"{" checked" if i == 0 else ""}>{name}</label>'
             for i, name in enumerate(CARDS)) + '</div><select aria-label="할부"><option>일시불</option>'
             '<option>2개월</option><option>3개월</option></select>')
+    elif method == "VIRTUAL_ACCOUNT":
+        cards = ('<h2>입금하실 은행</h2><select id="bank" aria-label="입금 은행">' + "".join(
+            f'<option value="{code}">{name}</option>' for code, name in BANKS.items()) + '</select>'
+            '<p class="note" id="vbank-note">결제하기를 누르면 이 결제에만 쓰이는 가상계좌가 발급됩니다.</p>')
     return (PAGE.replace("__STORE__", html.escape(store_id))
             .replace("__ORDER_NAME__", html.escape(query.get("orderName", "")))
             .replace("__AMOUNT__", amount).replace("__TABS__", tabs).replace("__CARDS__", cards))

@@ -27,6 +27,8 @@ if [ "$PG" = "portone" ]; then
   # the emulator's own credentials, handed to the portal as a merchant's PORTONE_* would be (README, Payments)
   export PORTONE_EMULATOR_API_SECRET=${PORTONE_EMULATOR_API_SECRET:-emulator-secret}
   export PORTONE_EMULATOR_STORE_ID=${PORTONE_EMULATOR_STORE_ID:-store-emulator}
+  # the 가상계좌 deposit test control sends PortOne's webhook to this portal
+  PORTONE_EMULATOR_WEBHOOK_URL=${PORTONE_EMULATOR_WEBHOOK_URL:-http://127.0.0.1:${PORTAL_PORT}/payments/webhooks/portone/} \
   PORTONE_EMULATOR_TEST_CONTROLS=1 PYTHONPATH=. .venv/bin/gunicorn portone_emulator.app:application \
     --bind "127.0.0.1:${PORTONE_PORT}" --workers 1 --threads 8 >var/log/portone.log 2>&1 & pids+=($!)
   export PORTONE_API_SECRET=$PORTONE_EMULATOR_API_SECRET PORTONE_STORE_ID=$PORTONE_EMULATOR_STORE_ID

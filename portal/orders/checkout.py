@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from wagtail.models import Site
 
 from cms_pages.models import MerchantDetails
 from cms_pages.selectors import live_disclosure
@@ -43,6 +44,15 @@ from .rules import guest_password_error, shipping_fee
 from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
 MAX_QUANTITY = 99
+
+
+def shop_account_holder() -> str:
+    """The name a TEST 가상계좌 is held in: the shop's 상호 (설정 › 사업자 정보), else the site's name."""
+    details = MerchantDetails.of_default_site()
+    if details is not None and details.company_name:
+        return details.company_name
+    site = Site.objects.filter(is_default_site=True).only("site_name").first()
+    return (site.site_name if site is not None else "") or "쇼핑몰"
 
 
 def shop_deposit_account() -> str:
@@ -197,9 +207,12 @@ def _priced_with_choice(lines: list[CartLine], member: Member | None, store_poin
     return priced, done
 
 
-# The methods a PG's payment window takes (PortOne's payMethod); 무통장입금 waits for the deposit instead.
+# The methods a PG's payment window takes (PortOne's payMethod); 무통장입금 waits for the deposit instead. A 가상계좌
+# is issued in the window and then waits for its deposit too.
 WINDOW_PAY_METHODS = {PaymentMethod.CARD: "CARD", PaymentMethod.REALTIME_TRANSFER: "TRANSFER",
-                      PaymentMethod.PHONE: "MOBILE"}
+                      PaymentMethod.PHONE: "MOBILE", PaymentMethod.VIRTUAL_ACCOUNT: "VIRTUAL_ACCOUNT"}
+# the methods paid by a deposit into an account, after the order is placed (E8's deadline)
+DEPOSIT_METHODS = (PaymentMethod.BANK_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT)
 
 
 def payment_window_used(payment_method: str) -> bool:
@@ -215,6 +228,7 @@ class PaymentWindow:
     amount_won: int
     order_name: str
     pay_method: str
+    due_at: datetime | None = None  # 가상계좌: the deposit deadline the window asks the PG for (E8)
 
 
 def payment_window_open(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
@@ -234,7 +248,8 @@ def payment_window_open(*, lines: list[CartLine], member: Member | None, store_p
         raise CheckoutError(_("결제대행사가 응답하지 않습니다. 잠시 후 다시 결제해 주세요.")) from None
     first = lines[0].product.name
     name = first if len(lines) == 1 else _("%(first)s 외 %(count)s건") % {"first": first, "count": len(lines) - 1}
-    return PaymentWindow(payment_id, priced.payable_won, name[:60], WINDOW_PAY_METHODS[payment_method])
+    due_at = unpaid_deadline(timezone.now()) if payment_method == PaymentMethod.VIRTUAL_ACCOUNT else None
+    return PaymentWindow(payment_id, priced.payable_won, name[:60], WINDOW_PAY_METHODS[payment_method], due_at)
 
 
 def window_id_taken(payment_id: str) -> bool:
@@ -265,10 +280,13 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
         raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
     priced, done = _priced_with_choice(lines, member, store_points_won, choice, buyer.earn_choice)
-    card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
+    card_like = buyer.payment_method not in DEPOSIT_METHODS
+    virtual_account = buyer.payment_method == PaymentMethod.VIRTUAL_ACCOUNT
+    if virtual_account and priced.payable_won <= 0:
+        raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
     try:
-        order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like,
-                                              deposit_account)
+        order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now,
+                                              card_like or virtual_account, deposit_account)
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
@@ -288,6 +306,8 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
                                 % {"reason": exc.message}, "mileage", spent_choice=True) from exc
     if card_like:
         _charge(order, buyer, approval)
+    elif virtual_account:
+        _issue_virtual_account(order, buyer, approval)
     elif approval is not None:
         with _with_approval(approval):
             order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인",
@@ -306,13 +326,15 @@ def _with_approval(approval: Approval | None):
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
-            inflow_token: str, now: datetime, card_like: bool, deposit_account: str = ""
+            inflow_token: str, now: datetime, through_gateway: bool, deposit_account: str = ""
             ) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
     """The order, its lines, the store points taken and the held mileage choice, in one transaction. The order
-    carries its lines and its payment as written (not read again to charge it, nor for the e-mail)."""
+    carries its lines and its payment as written (not read again to charge it, nor for the e-mail).
+    `through_gateway`: the gateway is asked next (a charge, a 가상계좌 to issue), so the order waits 주문처리중."""
     with transaction.atomic():
         order = Order(
-            member=member, status=OrderStatus.PLACING if card_like or done is not None else OrderStatus.AWAITING_DEPOSIT,
+            member=member,
+            status=OrderStatus.PLACING if through_gateway or done is not None else OrderStatus.AWAITING_DEPOSIT,
             payment_method=buyer.payment_method,
             orderer_name=buyer.orderer_name, orderer_phone=buyer.orderer_phone, orderer_email=buyer.orderer_email,
             recipient_name=buyer.recipient_name, recipient_phone=buyer.recipient_phone, zipcode=buyer.zipcode,
@@ -322,7 +344,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             store_points_won=priced.store_points_won, mileage_use_won=priced.mileage_use_won,
             payable_won=priced.payable_won, placed_at=now, earn_choice=priced.earn_choice,
             store_points_earn_won=priced.store_points_earn_won,
-            deposit_deadline=None if card_like else unpaid_deadline(now),
+            deposit_deadline=unpaid_deadline(now) if buyer.payment_method in DEPOSIT_METHODS else None,
             disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None)
         if member is None:
             order.set_guest_password(buyer.guest_password)
@@ -384,6 +406,34 @@ def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
         payment = order.payments.all()[0] if "payments" in getattr(order, "_prefetched_objects_cache", {}) else None
         money.payment_charged(order=order, tid=result.tid, note=result.message, payment=payment)
         order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message, from_status=order.status)
+
+
+def _issue_virtual_account(order: Order, buyer: Buyer, approval: Approval | None) -> None:
+    """가상계좌: after the mileage approval, the gateway issues the account (with PortOne, the one the buyer had
+    issued in the window, read back); the order is then 입금전 with the account on its payment and the PG's deadline,
+    the approval recorded with it, exactly as 무통장입금 (its `stated` goes at 입금확인). A refusal undoes the
+    approval; nothing was paid."""
+    try:
+        account = gateway.get_gateway().issue_virtual_account(
+            payment_id=buyer.payment_id or order.number, amount_won=order.payable_won, due_at=order.deposit_deadline,
+            holder=shop_account_holder())
+    except gateway.GatewayUnavailable:
+        account = gateway.VirtualAccount(False, "", _("결제대행사가 응답하지 않습니다. 잠시 후 다시 결제해 주세요."))
+    if not account.approved:
+        with _with_approval(approval):
+            _not_placed(order, note=account.message)
+            if approval is not None:
+                mileage_release(order=order)
+        raise CheckoutError(_("%(reason)s 주문번호 %(number)s") % {"reason": account.message, "number": order.number},
+                            "payment_method", spent_choice=approval is not None)
+    with _with_approval(approval):
+        money.payment_virtual_account_issued(order=order, account=account)
+        if account.due_at is not None and account.due_at != order.deposit_deadline:
+            order.deposit_deadline = account.due_at  # the PG's deadline (never later than E8's)
+            order.save(update_fields=["deposit_deadline"])
+        order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note=account.message,
+                         from_status=order.status)
+    order._prefetched_objects_cache.pop(Order._meta.get_field("payments").cache_name, None)  # read with the account
 
 
 STUCK_AFTER = timedelta(minutes=15)

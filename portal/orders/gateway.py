@@ -14,23 +14,28 @@ never beyond what is left. Two adapters (docs/adr/0017-portone-gateway.md):
 Only portal.orders.money and the checkout call it (import-linter keeps it so).
 """
 
+import hashlib
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
-from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
+from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable, VirtualAccount
 from .models import GatewayEntry, PaymentMethod
 
 __all__ = ["GATEWAY_NAME", "Gateway", "GatewayResult", "GatewayUnavailable", "PaymentGateway", "TestGateway",
-           "get_gateway"]
+           "VirtualAccount", "get_gateway"]
 
 GATEWAY_NAME = "TEST-PG (테스트 결제)"
 DECLINING_SUFFIX = "0002"
 CASH_RECEIPT = "cashrcpt"  # GatewayEntry.kind of an issued 현금영수증 (tid: its 승인번호)
 CASH_RECEIPT_CANCEL = "cashcncl"
+VIRTUAL_ACCOUNT = "vbank"  # GatewayEntry.kind of an issued 가상계좌 (parent_tid: the payment id)
+VIRTUAL_ACCOUNT_CLOSE = "vbclose"
+TEST_BANK = "TEST은행"
 
 
 class PaymentGateway(Gateway):
@@ -40,8 +45,8 @@ class PaymentGateway(Gateway):
 
     def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",
                payment_token: str = "") -> GatewayResult:
-        if method == PaymentMethod.BANK_TRANSFER:
-            raise ValueError("bank transfers wait for the deposit; they do not go through the gateway")
+        if method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT):
+            raise ValueError("transfers to an account wait for the deposit; they are not charged")
         if amount_won < 0:
             raise ValueError("amount must not be negative")
         digits = "".join(ch for ch in card_number if ch.isdigit())
@@ -118,6 +123,29 @@ class PaymentGateway(Gateway):
         except IntegrityError:  # the same key at the same moment: the other one cancelled it
             done = GatewayEntry.objects.get(idempotency_key=idempotency_key)
         return GatewayResult(True, done.tid, "TEST-PG 현금영수증 취소")
+
+    def issue_virtual_account(self, *, payment_id: str, amount_won: int, due_at: datetime,
+                              holder: str) -> VirtualAccount:
+        """A fake 가상계좌 of "TEST은행", its number derived from the payment id (the same payment, the same account),
+        in the shop's name; the deposit is confirmed by the operator's 입금확인, as for 무통장입금."""
+        if not payment_id or amount_won <= 0:
+            raise ValueError("a virtual account needs the payment id and a positive amount")
+        digits = str(int(hashlib.sha256(payment_id.encode()).hexdigest(), 16))[:11]
+        entry, _created = GatewayEntry.objects.get_or_create(idempotency_key=f"vbank:{payment_id}", defaults={
+            "tid": f"TEST-VA-{digits}", "kind": VIRTUAL_ACCOUNT, "parent_tid": payment_id, "amount_won": amount_won})
+        if entry.amount_won != amount_won:
+            return VirtualAccount(False, "", _("결제대행사: 같은 결제에 다른 금액의 가상계좌가 발급되어 있습니다."))
+        return VirtualAccount(True, entry.tid, "TEST-PG 가상계좌 발급", bank=TEST_BANK,
+                              account_number=f"990-{digits[:6]}-{digits[6:11]}", holder=holder, due_at=due_at)
+
+    def close_virtual_account(self, *, payment_id: str) -> bool:
+        """The TEST gateway takes no deposits of its own (the operator confirms them): closing always succeeds."""
+        issued = GatewayEntry.objects.filter(tid=payment_id, kind=VIRTUAL_ACCOUNT).first()
+        if issued is not None:  # its close, once (the amount the account was issued for)
+            GatewayEntry.objects.get_or_create(idempotency_key=f"vbclose:{payment_id}", defaults={
+                "tid": f"TEST-VAX-{secrets.token_hex(5).upper()}", "kind": VIRTUAL_ACCOUNT_CLOSE,
+                "parent_tid": payment_id, "amount_won": issued.amount_won})
+        return True
 
 
 TestGateway = PaymentGateway

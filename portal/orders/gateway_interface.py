@@ -3,6 +3,7 @@ reached through `portal.orders.gateway.get_gateway()`)."""
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 
 PORTONE_NAME = "PortOne"  # the name a PortOne payment records (Payment.gateway)
 
@@ -12,6 +13,20 @@ class GatewayResult:
     approved: bool
     tid: str
     message: str
+
+
+@dataclass(frozen=True)
+class VirtualAccount:
+    """A 가상계좌 the PG issued for a payment (approved), or why not: the bank's name, the account number, the
+    holder (예금주) and the deadline of the deposit, as the PG answers them."""
+
+    approved: bool
+    tid: str
+    message: str
+    bank: str = ""
+    account_number: str = ""
+    holder: str = ""
+    due_at: datetime | None = None
 
 
 class GatewayUnavailable(Exception):
@@ -60,3 +75,17 @@ class Gateway(ABC):
         """Cancel the 현금영수증 `approval_number`, issued for `payment_id`, as a whole (a partial refund cancels
         and issues anew under a new payment id). A repeat answers the first cancel."""
         raise NotImplementedError(f"{self.name} does not cancel cash receipts")
+
+    def issue_virtual_account(self, *, payment_id: str, amount_won: int, due_at: datetime,
+                              holder: str) -> VirtualAccount:
+        """A 가상계좌 for `amount_won`, its deposit due by `due_at` (POLICY E8), in the name `holder` where the PG
+        lets the shop name it. With a window, the buyer had it issued there and this reads it back (the PG's own
+        bank, number, holder and deadline, never the browser's). Asked again for the same payment, the same
+        account."""
+        raise NotImplementedError(f"{self.name} does not issue virtual accounts")
+
+    def close_virtual_account(self, *, payment_id: str) -> bool:
+        """No deposit is taken on the payment's 가상계좌 any more (its deadline passed): True when it is closed (or
+        was), False when the deposit arrived first (the payment is paid: confirm it instead). GatewayUnavailable
+        when the PG does not answer (ask again later)."""
+        raise NotImplementedError(f"{self.name} does not close virtual accounts")

@@ -57,6 +57,7 @@ class PaymentMethod(models.TextChoices):
     CARD = "card", _("신용카드")
     REALTIME_TRANSFER = "realtime", _("실시간계좌이체")
     PHONE = "phone", _("휴대폰결제")
+    VIRTUAL_ACCOUNT = "vbank", _("가상계좌")  # a PG issues an account for this order; its deposit pays it
 
 
 class Carrier(models.TextChoices):
@@ -160,8 +161,9 @@ class Order(models.Model):
 
     @property
     def paid_at_placement(self) -> bool:
-        """Paid when placed (card, real-time transfer, phone); a bank transfer is paid later (mileage.shop)."""
-        return self.payment_method != PaymentMethod.BANK_TRANSFER
+        """Paid when placed (card, real-time transfer, phone); a bank transfer or a 가상계좌 is paid later, at its
+        deposit (mileage.shop)."""
+        return self.payment_method not in (PaymentMethod.BANK_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT)
 
     @property
     def is_guest(self) -> bool:
@@ -223,6 +225,11 @@ class Payment(models.Model):
     gateway = models.CharField(_("결제대행"), max_length=40, blank=True)
     gateway_tid = models.CharField(_("거래번호"), max_length=60, blank=True)
     bank_account = models.CharField(_("입금계좌"), max_length=100, blank=True)
+    # 가상계좌: the account the PG issued for this payment, as the PG answered it (never as the browser said)
+    vbank_bank = models.CharField(_("가상계좌 은행"), max_length=40, blank=True)
+    vbank_number = models.CharField(_("가상계좌 번호"), max_length=40, blank=True)
+    vbank_holder = models.CharField(_("가상계좌 예금주"), max_length=60, blank=True)
+    vbank_due_at = models.DateTimeField(_("가상계좌 입금기한"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     approved_at = models.DateTimeField(null=True, blank=True)
 
@@ -307,7 +314,7 @@ class GatewayEntry(models.Model):
     real PG does. A real PG keeps these books itself."""
 
     tid = models.CharField(max_length=60, unique=True)
-    kind = models.CharField(max_length=10)  # charge | cancel | cashrcpt | cashcncl (현금영수증)
+    kind = models.CharField(max_length=10)  # charge | cancel | cashrcpt | cashcncl (현금영수증) | vbank | vbclose (가상계좌)
     parent_tid = models.CharField(max_length=60, blank=True, db_index=True)
     amount_won = models.BigIntegerField()
     idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import action_key
 from mileage.policy.constants import BUSINESS_TZ
 
-from .gateway import GatewayResult, GatewayUnavailable, get_gateway
+from .gateway import GatewayResult, GatewayUnavailable, VirtualAccount, get_gateway
 from .gateway_interface import PORTONE_NAME
 from .models import (
     PAYMENT_CANCEL_TRANSITIONS,
@@ -268,6 +268,36 @@ def payment_deposit_confirmed(*, order: Order, by=None) -> None:
     if payment is not None and payment.status == PaymentStatus.WAITING:
         payment.approved_at = timezone.now()
         _move(payment, PaymentStatus.APPROVED, by=by, note="입금확인", fields=("approved_at",))
+
+
+def payment_virtual_account_issued(*, order: Order, account: VirtualAccount) -> Payment:
+    """The 가상계좌 the gateway issued for the order's payment (inside the caller's transaction): the payment keeps
+    waiting for the deposit, with the account the buyer pays into."""
+    payment = _locked(order)
+    payment.gateway_tid, payment.vbank_bank, payment.vbank_number = account.tid, account.bank, account.account_number
+    payment.vbank_holder, payment.vbank_due_at = account.holder, account.due_at
+    payment.save(update_fields=["gateway_tid", "vbank_bank", "vbank_number", "vbank_holder", "vbank_due_at"])
+    return payment
+
+
+def virtual_account_paid(*, order: Order) -> bool:
+    """Whether the gateway says the order's 가상계좌 payment is paid: ours, in KRW, for its amount (read back, never
+    taken from a webhook's word). GatewayUnavailable when the gateway does not answer."""
+    payment = Payment.objects.filter(order=order, method=PaymentMethod.VIRTUAL_ACCOUNT).exclude(
+        gateway_tid="").order_by("id").first()
+    if payment is None:
+        return False
+    return get_gateway(payment.gateway).verify(tid=payment.gateway_tid, amount_won=payment.amount_won).approved
+
+
+def virtual_account_close(*, order: Order) -> bool:
+    """The order's 가상계좌 takes no deposit any more (its deadline passed): True when closed at the gateway (or
+    never issued), False when the deposit arrived first. GatewayUnavailable when the gateway does not answer."""
+    payment = Payment.objects.filter(order=order, method=PaymentMethod.VIRTUAL_ACCOUNT).exclude(
+        gateway_tid="").order_by("id").first()
+    if payment is None:
+        return True
+    return get_gateway(payment.gateway).close_virtual_account(payment_id=payment.gateway_tid)
 
 
 def payment_deposit_undone(*, order: Order, by=None) -> None:

@@ -13,6 +13,7 @@ timeout, the cancel already applied is found by its key and answered, never appl
 
 import functools
 import logging
+from datetime import datetime
 
 import httpx
 from django.conf import settings
@@ -25,16 +26,32 @@ from portone_server_sdk.payment import (
     CancelledPayment,
     PaidPayment,
     PartialCancelledPayment,
+    PaymentMethodVirtualAccount,
     ReadyPayment,
+    VirtualAccountIssuedPayment,
 )
 from portone_server_sdk.payment import cash_receipt as portone_cash_receipt
 
-from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable
+from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable, VirtualAccount
 from .models import PaymentMethod
 
 log = logging.getLogger(__name__)
 
 CURRENCY = "KRW"
+# PortOne's bank codes (the SDK's `Bank`) as the buyer reads them; another code is shown as PortOne sent it
+BANK_NAMES = {"KDB": "산업은행", "IBK": "기업은행", "KOOKMIN": "KB국민은행", "SUHYUP": "수협은행", "NONGHYUP": "NH농협은행",
+              "LOCAL_NONGHYUP": "지역농축협", "WOORI": "우리은행", "STANDARD_CHARTERED": "SC제일은행", "CITI": "한국씨티은행",
+              "DAEGU": "iM뱅크(대구은행)", "BUSAN": "부산은행", "KWANGJU": "광주은행", "JEJU": "제주은행", "JEONBUK": "전북은행",
+              "KYONGNAM": "경남은행", "KFCC": "새마을금고", "SHINHYUP": "신협", "POST": "우체국", "HANA": "하나은행",
+              "SHINHAN": "신한은행", "K_BANK": "케이뱅크", "KAKAO": "카카오뱅크", "TOSS": "토스뱅크"}
+
+
+def _when(stamp: str | None) -> datetime | None:
+    """PortOne's RFC 3339 timestamp (`Z` or an offset) as an aware datetime; None when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")) if stamp else None
+    except ValueError:
+        return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -85,8 +102,8 @@ class PortOneGateway(Gateway):
 
     def charge(self, *, method: str, amount_won: int, card_number: str = "", payment_id: str = "",
                payment_token: str = "") -> GatewayResult:
-        if method == PaymentMethod.BANK_TRANSFER:
-            raise ValueError("bank transfers wait for the deposit; they do not go through the gateway")
+        if method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT):
+            raise ValueError("transfers to an account wait for the deposit; they are not charged")
         if not payment_id or not payment_token:
             return GatewayResult(False, "", _("결제창에서 결제 인증을 마치지 않았습니다. 다시 결제해 주세요."))
         try:
@@ -138,6 +155,9 @@ class PortOneGateway(Gateway):
             return False  # the window never reached PortOne: nothing charged
         except portone_payment.GetPaymentError as exc:
             raise GatewayUnavailable(type(exc).__name__) from exc
+        if isinstance(payment, VirtualAccountIssuedPayment):  # issued, not paid: no deposit is taken on it any more
+            self.close_virtual_account(payment_id=payment_id)
+            return False
         if not isinstance(payment, PaidPayment | PartialCancelledPayment):
             return False  # READY (authenticated, never confirmed: it lapses), FAILED or CANCELLED: nothing to give back
         try:
@@ -225,3 +245,51 @@ class PortOneGateway(Gateway):
             log.warning("PortOne cash receipt cancel for %s refused: %s", payment_id, type(exc).__name__)
             return GatewayResult(False, "", _("결제대행사가 현금영수증 취소를 거절했습니다."))
         return GatewayResult(True, approval_number, "PortOne 현금영수증 취소")
+
+    def issue_virtual_account(self, *, payment_id: str, amount_won: int, due_at: datetime,
+                              holder: str) -> VirtualAccount:
+        """The 가상계좌 the buyer had issued in PortOne's window, read back: ours, in KRW, for exactly `amount_won`,
+        VIRTUAL_ACCOUNT_ISSUED, with an account number. The bank, number, holder and deadline are PortOne's (the
+        deadline never later than `due_at`, POLICY E8's). One that does not match is closed and refused."""
+        if not payment_id:
+            return VirtualAccount(False, "", _("결제창에서 가상계좌를 발급받지 않았습니다. 다시 결제해 주세요."))
+        try:
+            payment = self._read(payment_id)
+        except GatewayUnavailable as exc:
+            log.warning("portone virtual account %s: no answer (%s)", payment_id, exc)
+            self._close_quietly(payment_id)
+            return VirtualAccount(False, "", _("결제대행사가 응답하지 않습니다. 잠시 후 다시 결제해 주세요."))
+        if payment is None:
+            return VirtualAccount(False, "", _("결제대행사에 없는 결제입니다."))
+        method = getattr(payment, "method", None)
+        if (not isinstance(payment, VirtualAccountIssuedPayment) or not self._matches(payment, payment_id, amount_won)
+                or not isinstance(method, PaymentMethodVirtualAccount) or not method.account_number):
+            log.warning("portone virtual account %s refused: status %s", payment_id, type(payment).__name__)
+            if isinstance(payment, VirtualAccountIssuedPayment):
+                self._close_quietly(payment_id)
+            return VirtualAccount(False, "", _("결제 정보(금액·상태)가 주문과 다릅니다. 가상계좌를 발급하지 않았습니다."))
+        expires = _when(method.expired_at)
+        bank = str(method.bank or "")
+        return VirtualAccount(True, payment_id, "PortOne 가상계좌 발급", bank=BANK_NAMES.get(bank, bank),
+                              account_number=method.account_number, holder=method.remittee_name or holder,
+                              due_at=min(expires, due_at) if expires else due_at)
+
+    def _close_quietly(self, payment_id: str) -> None:
+        try:
+            self.close_virtual_account(payment_id=payment_id)
+        except GatewayUnavailable:
+            log.error("portone virtual account %s to close by hand", payment_id)
+
+    def close_virtual_account(self, *, payment_id: str) -> bool:
+        try:
+            self._call(self.client.close_virtual_account, payment_id=payment_id)
+        except portone_errors.PaymentNotWaitingForDepositError:
+            # closed before, never issued, or paid: only a payment paid meanwhile is not closed
+            payment = self._read(payment_id)
+            return not isinstance(payment, PaidPayment | PartialCancelledPayment)
+        except portone_errors.PaymentNotFoundError:
+            return True  # never issued: nothing can be deposited on it
+        except portone_payment.CloseVirtualAccountError as exc:
+            raise GatewayUnavailable(type(exc).__name__) from exc
+        log.info("portone virtual account %s closed", payment_id)
+        return True

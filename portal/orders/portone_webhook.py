@@ -3,7 +3,10 @@
 Each is stored once by its `webhook-id` before it is answered 2xx; a replay (same id) is answered 200 and applies
 nothing. A bad signature is refused 400 and logged without the body; a payment the shop does not know, 404.
 The payment is found by the id the checkout recorded (`Payment.gateway_tid`); a payment the shop has not recorded
-is answered 404 (PortOne sends it again later). Idempotent with the browser return, whichever comes first: the
+is answered 404 (PortOne sends it again later). A `Transaction.Paid` for a 가상계좌 waiting for its deposit is the
+one webhook that changes the shop's books: the deposit is confirmed (portal.aftersales.deposits) once PortOne, read
+back, says the payment is paid; a PortOne that does not answer that read leaves the webhook unkept and answered 409,
+so that it is sent again. Idempotent with the browser return, whichever comes first: the
 webhook writes nothing to the payment (the checkout records the confirm PortOne answered, 환불완료 the cancels,
 ADR 0012), so nothing is applied twice; it is stored with what the shop made of it.
 """
@@ -19,8 +22,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 from portone_server_sdk import webhook as portone_webhook
 
-from .models import Payment, PaymentCancelStatus, PaymentStatus, PortOneWebhook
+from .gateway_interface import GatewayUnavailable
+from .models import OrderStatus, Payment, PaymentCancelStatus, PaymentMethod, PaymentStatus, PortOneWebhook
 from .portone import PORTONE_NAME
+from .signals import virtual_account_deposited
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +36,12 @@ def _apply(payment: Payment, kind: str) -> str:
     """What the webhook tells the shop about a payment it recorded. Nothing is written to the payment: the checkout
     and 환불완료 record PortOne's answers themselves (money.py, ADR 0012), so a webhook and the browser return can
     never both apply; a difference from the shop's books is logged for the operator."""
+    if kind == "Transaction.Paid" and payment.method == PaymentMethod.VIRTUAL_ACCOUNT:
+        # a 가상계좌's deposit: confirmed without an operator once PortOne, read back, says it is paid
+        if payment.order.status != OrderStatus.AWAITING_DEPOSIT:
+            return f"already recorded ({payment.order.status})"
+        answers = [answer for _receiver, answer in virtual_account_deposited.send(sender=Payment, order=payment.order)]
+        return "; ".join(str(a) for a in answers) or "noted"
     if kind == "Transaction.Paid":
         return "already recorded" if payment.status != PaymentStatus.WAITING else "checkout under way"
     if kind.startswith("Transaction.") and "Cancel" in kind:
@@ -75,7 +86,13 @@ def portone_webhook_receive(request: HttpRequest) -> HttpResponse:
         created = False
     if not created:
         return HttpResponse("already received", status=200)
-    outcome = _apply(payment, kind)
+    try:
+        outcome = _apply(payment, kind)
+    except GatewayUnavailable:  # PortOne did not answer the read-back: not applied, so not kept; PortOne sends it again
+        PortOneWebhook.objects.filter(pk=stored.pk).delete()
+        log.warning("portone webhook %r %s %s: PortOne did not answer; asked to send it again", webhook_id, kind,
+                    payment_id)
+        return HttpResponse("try again later", status=409)
     PortOneWebhook.objects.filter(pk=stored.pk).update(outcome=outcome[:200])
     log.info("portone webhook %r %s %s: %s", webhook_id, kind, payment_id, outcome)
     return HttpResponse("ok", status=200)

@@ -73,11 +73,11 @@ def masked_identifier(digits: str) -> str:
 
 
 def cash_receipt_method(method: str) -> bool:
-    """현금영수증 is offered for cash-like payments only: 무통장입금 and 실시간계좌이체 (a card or phone payment has its
-    own slip)."""
+    """현금영수증 is offered for cash-like payments only: 무통장입금, 실시간계좌이체 and 가상계좌 (a card or phone payment
+    has its own slip)."""
     from .models import PaymentMethod
 
-    return method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.REALTIME_TRANSFER)
+    return method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.REALTIME_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT)
 
 
 def cash_receipt_amount(*, payable_won: int, refunded_won: int = 0) -> int:

@@ -172,7 +172,10 @@ def _window_done(request, form) -> bool:
     if not form.cleaned_data.get("payment_id"):
         form.add_error(None, _("결제하기를 눌러 결제창에서 결제를 마쳐 주세요."))
         return False
-    if form.cleaned_data["payment_id"] != opened.get("id") or not form.cleaned_data.get("payment_token"):
+    # a 가상계좌 is issued in the window without a token to confirm: the server reads the account back
+    token_needed = form.cleaned_data["payment_method"] != PaymentMethod.VIRTUAL_ACCOUNT
+    if form.cleaned_data["payment_id"] != opened.get("id") or (
+            token_needed and not form.cleaned_data.get("payment_token")):
         form.add_error(None, _("결제창의 결제 정보가 이 주문서와 맞지 않습니다. 결제된 금액은 없습니다. 다시 결제해 주세요."))
         return False
     return True
@@ -201,10 +204,12 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
     except CheckoutError as exc:
         return JsonResponse({"ok": False, "message": exc.message})
     request.session[WINDOW_KEY] = {"id": opened.payment_id}
-    return JsonResponse({"ok": True, "request": {
-        "storeId": settings.PORTONE_STORE_ID, "channelKey": settings.PORTONE_CHANNEL_KEY,
-        "paymentId": opened.payment_id, "orderName": opened.order_name, "totalAmount": opened.amount_won,
-        "currency": "KRW", "payMethod": opened.pay_method}})
+    window = {"storeId": settings.PORTONE_STORE_ID, "channelKey": settings.PORTONE_CHANNEL_KEY,
+              "paymentId": opened.payment_id, "orderName": opened.order_name, "totalAmount": opened.amount_won,
+              "currency": "KRW", "payMethod": opened.pay_method}
+    if opened.due_at is not None:  # 가상계좌: the PG closes the account at E8's deadline
+        window["virtualAccount"] = {"accountExpiry": {"dueDate": opened.due_at.isoformat()}}
+    return JsonResponse({"ok": True, "request": window})
 
 
 def _place(request, form, lines, member, mileage_on: bool) -> Order | None:

@@ -1,8 +1,8 @@
 // The order form with the PortOne gateway: 결제하기 for a card, 계좌이체 or 휴대폰 payment asks the server to check the
 // form and pre-register the payable amount, opens PortOne's payment window through the vendored @portone/browser-sdk
 // (its script URL set from PORTONE_BROWSER_SDK_URL), and posts the window's paymentId and paymentToken with the form;
-// the server then asks the mileage approval and confirms the payment. A cancelled or refused window leaves the form
-// as it was, with a message. 무통장입금 (and the TEST gateway, which loads no script) posts the form as before.
+// the server then asks the mileage approval and confirms the payment (a 가상계좌, issued in the window, is read back
+// and waits for its deposit). A cancelled or refused window leaves the form as it was, with a message. 무통장입금 (and the TEST gateway, which loads no script) posts the form as before.
 (function () {
   "use strict";
   var form = document.getElementById("order-form");
@@ -49,13 +49,15 @@
         }
         return portone().then(function (sdk) { return sdk.requestPayment(answer.request); })
           .then(function (response) {
-            if (!response || response.code !== undefined || !response.paymentToken) {
+            // a 가상계좌 is issued without a token to confirm: the server reads the account back at PortOne
+            var issued = method() === form.dataset.virtualAccountMethod;
+            if (!response || response.code !== undefined || (!response.paymentToken && !issued)) {
               busy = false;
               failed(response);
               return;
             }
             form.elements.payment_id.value = response.paymentId;
-            form.elements.payment_token.value = response.paymentToken;
+            form.elements.payment_token.value = response.paymentToken || "";
             form.submit();
           });
       })

@@ -31,8 +31,8 @@ from mileage.services.transactions import (
     payment_request,
 )
 from portal.accounts.services import store_points_change
-from portal.orders import money
-from portal.orders.models import Order, OrderStatus, PaymentCancelStatus
+from portal.orders import cash_receipts, money
+from portal.orders.models import Order, OrderStatus, Payment, PaymentCancelStatus
 from portal.orders.services import order_set_status
 
 from .common import ActionError, has_account, lock_order, return_points
@@ -121,7 +121,17 @@ def _not_paid(refund: Refund, message: str) -> RefundNotPaid:
 def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
     """환불완료: pay the refund's money back, return the store points, tell the provider. True when this press
     completed it; False when it was completed before (pressed twice, or by two operators at once: the money moves
-    once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason."""
+    once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason.
+    Once paid out, the order's 현금영수증 is cancelled and reissued for the cash left (after the refund's
+    transaction: a gateway refusing it is recorded on the receipt for 현금영수증 재발급, the refund stands)."""
+    completed = _refund_complete(refund=refund, by=by, now=now)
+    if completed:
+        for payment in Payment.objects.filter(order_id=refund.order_id):
+            cash_receipts.after_refund_recorded(payment)
+    return completed
+
+
+def _refund_complete(*, refund: Refund, by, now: datetime | None) -> bool:
     now = now or timezone.now()
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
@@ -171,11 +181,15 @@ def refunds_resume(*, now: datetime | None = None) -> int:
             with transaction.atomic():
                 refund = Refund.objects.select_for_update().get(pk=pk)
                 order = lock_order(refund.order_id)
-                if refund.status == RefundStatus.BEFORE:
-                    _finish(refund, order, refund.completed_by, now or timezone.now())
-                    completed += 1
+                if refund.status != RefundStatus.BEFORE:
+                    continue
+                _finish(refund, order, refund.completed_by, now or timezone.now())
+                completed += 1
         except Exception:
             log.exception("refund %s: finishing after its payout failed; tried again at the next sweep", pk)
+            continue
+        for payment in Payment.objects.filter(order_id=order.pk):
+            cash_receipts.after_refund_recorded(payment)
     return completed
 
 

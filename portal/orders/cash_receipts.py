@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Sum
 
 from core.idempotency import action_key
-from core.state_machine import move
+from core.state_machine import move, move_where
 
 from .gateway import GatewayUnavailable, get_gateway
 from .models import CashReceipt, CashReceiptStatus, Payment, PaymentCancelStatus
@@ -144,6 +144,21 @@ def settle(payment: Payment) -> CashReceipt | None:
     if stale(payment) is not None:
         return after_refund_recorded(payment)
     return None
+
+
+def requested_void(payment: Payment) -> int:
+    """The order was cancelled before its cash came (입금전 취소, 미입금 자동취소): the receipt the buyer asked for
+    will never be issued. Inside the caller's transaction; how many changed."""
+    return move_where(CashReceipt.objects.filter(payment=payment, status=CashReceiptStatus.REQUESTED),
+                      CashReceiptStatus.CANCELLED)
+
+
+def erase_identifiers(*, order, marker: str) -> int:
+    """The retention job (portal/retention): past the order's retention period a receipt's full 휴대폰번호 or
+    사업자번호 becomes `marker`; the masked copy, amount, 승인번호 and status stay. Inside the caller's transaction;
+    how many changed."""
+    return (CashReceipt.objects.filter(payment__order=order).exclude(identifier=marker)
+            .update(identifier=marker))
 
 
 def retry(receipt: CashReceipt) -> CashReceipt:

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import action_key
 from mileage.policy.constants import BUSINESS_TZ
 
+from . import cash_receipts
 from .gateway import GatewayResult, GatewayUnavailable, get_gateway
 from .gateway_interface import PORTONE_NAME
 from .models import (
@@ -282,6 +283,7 @@ def payment_void(*, order: Order, by=None, note: str = "") -> None:
     payment = _locked(order)
     if payment is not None and payment.status == PaymentStatus.WAITING:
         _move(payment, PaymentStatus.CANCELLED, by=by, note=note)
+        cash_receipts.requested_void(payment)  # the 현금영수증 asked for will not be issued
 
 
 def _settle_status(payment: Payment, *, by=None, note: str = "", cancel: PaymentCancel | None = None,

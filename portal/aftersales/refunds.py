@@ -33,6 +33,7 @@ from mileage.services.transactions import (
 from portal.accounts.services import store_points_change
 from portal.orders import cash_receipts, money
 from portal.orders.models import Order, OrderStatus, Payment, PaymentCancelStatus
+from portal.orders.rules import cash_receipt_method
 from portal.orders.services import order_set_status
 
 from .common import ActionError, has_account, lock_order, return_points
@@ -124,19 +125,26 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
     once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason.
     Once paid out, the order's 현금영수증 is cancelled and reissued for the cash left (after the refund's
     transaction: a gateway refusing it is recorded on the receipt for 현금영수증 재발급, the refund stands)."""
-    completed = _refund_complete(refund=refund, by=by, now=now)
+    completed, order = _refund_complete(refund=refund, by=by, now=now)
     if completed:
-        for payment in Payment.objects.filter(order_id=refund.order_id):
-            cash_receipts.after_refund_recorded(payment)
+        _cash_receipts_after_refund(order)
     return completed
 
 
-def _refund_complete(*, refund: Refund, by, now: datetime | None) -> bool:
+def _cash_receipts_after_refund(order: Order) -> None:
+    """The order's 현금영수증 follows the cash it keeps; a card order has none (and costs no query)."""
+    if not cash_receipt_method(order.payment_method):
+        return
+    for payment in Payment.objects.filter(order_id=order.pk):
+        cash_receipts.after_refund_recorded(payment)
+
+
+def _refund_complete(*, refund: Refund, by, now: datetime | None) -> tuple[bool, Order | None]:
     now = now or timezone.now()
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == RefundStatus.DONE:
-            return False
+            return False, None
         order = lock_order(refund.order_id)
         try:
             if refund.method == RefundMethod.CASH and refund.cash_won and not _has_account(refund):
@@ -151,7 +159,7 @@ def _refund_complete(*, refund: Refund, by, now: datetime | None) -> bool:
             error = ""
             if not ask and (cancel is None or cancel.status == PaymentCancelStatus.DONE):
                 _finish(refund, order, by, now)
-                return True
+                return True, order
     if error:
         raise _not_paid(refund, error)
     result = money.refund_payout_send(cancel)  # outside any transaction
@@ -161,10 +169,10 @@ def _refund_complete(*, refund: Refund, by, now: datetime | None) -> bool:
         order = lock_order(refund.order_id)
         cancel = money.refund_payout_record(cancel, result, by=by)
         if refund.status == RefundStatus.DONE:
-            return False  # another press finished it with the same cancel
+            return False, None  # another press finished it with the same cancel
         if cancel.status == PaymentCancelStatus.DONE:
             _finish(refund, order, by, now)
-            return True
+            return True, order
     raise _not_paid(refund, cancel.message)
 
 
@@ -188,8 +196,7 @@ def refunds_resume(*, now: datetime | None = None) -> int:
         except Exception:
             log.exception("refund %s: finishing after its payout failed; tried again at the next sweep", pk)
             continue
-        for payment in Payment.objects.filter(order_id=order.pk):
-            cash_receipts.after_refund_recorded(payment)
+        _cash_receipts_after_refund(order)
     return completed
 
 

@@ -11,7 +11,13 @@ from django.db import transaction
 from portal.orders import cash_receipts
 from portal.orders.gateway import GatewayResult, PaymentGateway, get_gateway
 from portal.orders.models import CashReceipt, CashReceiptStatus, GatewayEntry, PaymentMethod
-from portal.orders.money import payment_cancel, payment_charged, payment_open, payment_void, refund_payout_prepare
+from portal.orders.money import (
+    payment_cancel,
+    payment_charged,
+    payment_open,
+    payment_void,
+    refund_payout_prepare,
+)
 from tests.factories import ProductFactory, order_for
 
 pytestmark = pytest.mark.django_db

@@ -58,6 +58,8 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
         payment_deposit_undone(order=order, by=by)
         if live_mileage(order):
             mileage_call(order=order, kind="cancel_stated", because=str(last_change_id(order)), by=by)
+    for payment in order.payments.all():  # a 현금영수증 issued for that deposit is cancelled, the ask kept
+        cash_receipts.deposit_undone(payment)
     return order
 
 

@@ -15,7 +15,7 @@ from core.idempotency import action_key
 from core.state_machine import move, move_where
 
 from .gateway import GatewayUnavailable, get_gateway
-from .models import CashReceipt, CashReceiptStatus, Payment, PaymentCancelStatus
+from .models import CashReceipt, CashReceiptStatus, Payment, PaymentCancelStatus, PaymentStatus
 from .rules import cash_receipt_amount, cash_receipt_method, masked_identifier
 
 log = logging.getLogger(__name__)
@@ -136,8 +136,12 @@ def after_refund_recorded(payment: Payment) -> CashReceipt | None:
 
 
 def settle(payment: Payment) -> CashReceipt | None:
-    """현금영수증 재발급 (주문상세정보): a failed receipt asked again with its own key, or the receipt a refund left
-    stale cancelled and reissued for what is left. None when there was nothing to do."""
+    """현금영수증 재발급 (주문상세정보): a failed receipt asked again with its own key, the receipt of a deposit
+    undone cancelled, or the receipt a refund left stale cancelled and reissued for what is left. None when there
+    was nothing to do."""
+    if payment.status == PaymentStatus.WAITING:
+        return deposit_undone(payment) if payment.cash_receipts.filter(
+            status=CashReceiptStatus.ISSUED).exists() else None
     failed = payment.cash_receipts.filter(status=CashReceiptStatus.FAILED).order_by("-sequence").first()
     if failed is not None:
         return retry(failed)
@@ -170,10 +174,9 @@ def retry(receipt: CashReceipt) -> CashReceipt:
         return _ask(locked)
 
 
-def after_refund(payment: Payment) -> CashReceipt | None:
-    """A refund was paid out of `payment`: the issued receipt is cancelled at the gateway and, when cash is left,
-    the next one issued for it (None after a whole refund). A gateway refusing the cancel leaves the receipt issued
-    (nothing reissued) and raises GatewayUnavailable for the caller to retry."""
+def _cancel_issued(payment: Payment) -> CashReceipt | None:
+    """The payment's issued receipt cancelled at the gateway (the cancelled row), None when none is issued. A
+    gateway refusing leaves it issued and raises GatewayUnavailable."""
     current = payment.cash_receipts.filter(status=CashReceiptStatus.ISSUED).order_by("-sequence").first()
     if current is None:
         return None
@@ -188,4 +191,41 @@ def after_refund(payment: Payment) -> CashReceipt | None:
             raise GatewayUnavailable(answer.message)
         locked.failure_reason = ""
         move(locked, CashReceiptStatus.CANCELLED, fields=["failure_reason"])
-    return issue(payment=payment, kind=locked.kind, identifier=locked.identifier)
+    return locked
+
+
+def after_refund(payment: Payment) -> CashReceipt | None:
+    """A refund was paid out of `payment`: the issued receipt is cancelled at the gateway and, when cash is left,
+    the next one issued for it (None after a whole refund). A gateway refusing the cancel leaves the receipt issued
+    (nothing reissued) and raises GatewayUnavailable for the caller to retry."""
+    cancelled = _cancel_issued(payment)
+    if cancelled is None:
+        return None
+    return issue(payment=payment, kind=cancelled.kind, identifier=cancelled.identifier)
+
+
+def deposit_undone(payment: Payment) -> CashReceipt | None:
+    """미입금상태로 전환: the deposit was not there after all. The receipt issued for it is cancelled at the gateway
+    (a failed one is dropped) and the buyer's ask kept as a new 발급요청 for the next 입금확인 (returned). Call after
+    the transaction that moved the money back; a gateway refusing the cancel is recorded on the receipt (현금영수증
+    재발급 asks again), nothing raised."""
+    try:
+        cancelled = _cancel_issued(payment)
+    except GatewayUnavailable as exc:
+        current = payment.cash_receipts.filter(status=CashReceiptStatus.ISSUED).order_by("-sequence").first()
+        CashReceipt.objects.filter(pk=current.pk, status=CashReceiptStatus.ISSUED).update(
+            failure_reason=f"미입금 전환 후 발급취소 실패 ({exc})"[:200])
+        return None
+    with transaction.atomic():
+        locked = Payment.objects.select_for_update().get(pk=payment.pk)
+        failed = list(locked.cash_receipts.select_for_update().filter(status=CashReceiptStatus.FAILED))
+        for receipt in failed:
+            move(receipt, CashReceiptStatus.CANCELLED)
+        dropped = cancelled or (failed[-1] if failed else None)
+        if dropped is None or locked.cash_receipts.filter(status=CashReceiptStatus.REQUESTED).exists():
+            return None
+        sequence = locked.cash_receipts.order_by("-sequence").values_list("sequence", flat=True).first() + 1
+        return CashReceipt.objects.create(
+            payment=locked, sequence=sequence, kind=dropped.kind, identifier=dropped.identifier,
+            identifier_masked=dropped.identifier_masked, amount_won=dropped.amount_won,
+            idempotency_key=action_key(locked.order.number, "cash-receipt", str(sequence)))

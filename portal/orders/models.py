@@ -328,7 +328,8 @@ class CashReceiptStatus(models.TextChoices):
 CASH_RECEIPT_TRANSITIONS: dict[str, set[str]] = {
     # cancelled: the order was cancelled before its cash came, nothing was asked of the gateway
     CashReceiptStatus.REQUESTED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED, CashReceiptStatus.CANCELLED},
-    CashReceiptStatus.FAILED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED},  # a retry, same key
+    # a retry, same key; cancelled when the deposit it was for is undone (미입금상태로 전환)
+    CashReceiptStatus.FAILED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED, CashReceiptStatus.CANCELLED},
     CashReceiptStatus.ISSUED: {CashReceiptStatus.CANCELLED},
     CashReceiptStatus.CANCELLED: set(),
 }

@@ -145,6 +145,27 @@ def test_an_order_cancelled_before_the_deposit_never_issues_its_receipt(shop, op
     assert not GatewayEntry.objects.filter(kind="cashrcpt").exists()
 
 
+def test_a_deposit_undone_cancels_its_receipt_and_the_next_deposit_issues_a_new_one(shop, operator):
+    order, _client = place_with_receipt(shop)
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    [first] = receipts(order)
+    assert first.status == CashReceiptStatus.ISSUED
+    # when the operator finds the deposit was not there (미입금상태로 전환)
+    operator.post(f"/console/orders/{order.number}/action/mark_unpaid/")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_DEPOSIT
+    # then the receipt is cancelled at the gateway and the ask waits for the next deposit
+    first, waiting = receipts(order)
+    assert first.status == CashReceiptStatus.CANCELLED and waiting.status == CashReceiptStatus.REQUESTED
+    assert GatewayEntry.objects.filter(kind="cashcncl", parent_tid=first.approval_number).count() == 1
+    assert (waiting.identifier, waiting.amount_won) == (PHONE_DIGITS, first.amount_won)
+    # when the deposit comes: the next receipt is issued
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    _first, second = receipts(order)
+    assert second.status == CashReceiptStatus.ISSUED and second.approval_number != first.approval_number
+    assert CashReceipt.objects.filter(status=CashReceiptStatus.ISSUED).count() == 1
+
+
 # --- 실시간계좌이체: issued at payment; a whole refund only cancels ------------------------------------------------------
 
 def test_transfer_receipt_issued_at_payment_and_only_cancelled_after_a_whole_refund(shop, operator):

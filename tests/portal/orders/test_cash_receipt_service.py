@@ -14,6 +14,8 @@ from portal.orders.models import CashReceipt, CashReceiptStatus, GatewayEntry, P
 from portal.orders.money import (
     payment_cancel,
     payment_charged,
+    payment_deposit_confirmed,
+    payment_deposit_undone,
     payment_open,
     payment_void,
     refund_payout_prepare,
@@ -148,3 +150,24 @@ def test_a_refused_cancel_after_a_refund_is_recorded_and_settle_finishes_it(monk
     assert first.status == CashReceiptStatus.CANCELLED and not first.failure_reason
     assert second.status == CashReceiptStatus.ISSUED and second.amount_won == 15_000
     assert cash_receipts.stale(payment) is None and cash_receipts.settle(payment) is None
+
+
+def test_a_deposit_undone_whose_cancel_is_refused_is_recorded_and_settle_finishes_it(monkeypatch):
+    payment = bank_payment_asking()
+    with transaction.atomic():
+        payment_deposit_confirmed(order=payment.order)
+    issued = cash_receipts.issue_requested(payment)
+    with transaction.atomic():
+        payment_deposit_undone(order=payment.order)
+    payment.refresh_from_db()
+    monkeypatch.setattr(PaymentGateway, "cancel_cash_receipt",
+                        lambda self, **kwargs: GatewayResult(False, "", "취소 거절"))
+    assert cash_receipts.deposit_undone(payment) is None
+    issued.refresh_from_db()
+    assert issued.status == CashReceiptStatus.ISSUED and "취소 거절" in issued.failure_reason and issued.awaits_settling
+    monkeypatch.undo()
+    waiting = cash_receipts.settle(payment)
+    issued.refresh_from_db()
+    assert issued.status == CashReceiptStatus.CANCELLED
+    assert waiting.status == CashReceiptStatus.REQUESTED and waiting.sequence == 2
+    assert cash_receipts.settle(payment) is None

@@ -80,4 +80,6 @@ class PaymentCancelView(OperatorRequiredMixin, View):
             else:
                 messages.success(request, _("%(label)s: %(amount)s원을 취소했습니다.")
                                  % {"label": _(cancel.label), "amount": f"{cancel.amount_won:,}"})
+                # a transfer's 현금영수증 follows the cash it keeps (a refusal is kept on it for 현금영수증 재발급)
+                cash_receipts.after_refund_recorded(payment)
         return redirect("console:order", number=number)

@@ -121,7 +121,10 @@ def stale(payment: Payment) -> CashReceipt | None:
 def after_refund_recorded(payment: Payment) -> CashReceipt | None:
     """`after_refund` for the refund flow (환불완료), which must not be undone by the gateway: a cancel the gateway
     refuses or does not answer is recorded on the receipt (its reason shown on 주문상세정보, 현금영수증 재발급
-    asks again) instead of raised."""
+    asks again) instead of raised. Nothing is asked while the issued receipt states the cash kept (a cancel not
+    done, a card payment)."""
+    if not cash_receipt_method(payment.method) or stale(payment) is None:
+        return None
     try:
         return after_refund(payment)
     except GatewayUnavailable as exc:

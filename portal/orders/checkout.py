@@ -312,10 +312,10 @@ def _cash_receipt_asked(buyer: Buyer) -> tuple[str, str] | None:
     none); a wrong 휴대폰번호 or 사업자번호 raises CheckoutError on its field, nothing placed."""
     if not cash_receipt_method(buyer.payment_method):
         return None
-    kind, error_field = buyer.cash_receipt_kind or CASH_RECEIPT_NONE, "cash_receipt_identifier"
+    kind = buyer.cash_receipt_kind or CASH_RECEIPT_NONE
     digits, error = cash_receipt_identifier(kind, buyer.cash_receipt_identifier)
     if error:
-        raise CheckoutError(error, error_field if kind in CASH_RECEIPT_KINDS else "cash_receipt_kind")
+        raise CheckoutError(error, "cash_receipt_identifier" if kind in CASH_RECEIPT_KINDS else "cash_receipt_kind")
     return (kind, digits) if kind != CASH_RECEIPT_NONE else None
 
 

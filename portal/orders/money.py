@@ -261,6 +261,7 @@ def payment_failed(*, order: Order, note: str = "") -> None:
     payment = _locked(order)
     if payment is not None and payment.status == PaymentStatus.WAITING:
         _move(payment, PaymentStatus.FAILED, note=note)
+        cash_receipts.requested_void(payment)  # nothing was paid: the 현금영수증 asked for will not be issued
 
 
 def payment_deposit_confirmed(*, order: Order, by=None) -> None:

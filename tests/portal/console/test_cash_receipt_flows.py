@@ -247,3 +247,26 @@ def test_a_refused_cancel_after_the_refund_keeps_the_refund_and_the_button_settl
     [cancelled] = receipts(order)
     assert cancelled.pk == issued.pk and cancelled.status == CashReceiptStatus.CANCELLED
     assert not cancelled.failure_reason
+
+
+def test_a_transfer_cancelled_on_the_order_detail_cancels_its_receipt(shop, operator):
+    order, _client = place_with_receipt(shop, method="realtime", code="4", use=500)
+    payment = order.payments.get()
+    response = operator.post(f"/console/orders/{order.number}/payments/{payment.pk}/cancel/",
+                             {"amount_won": str(payment.amount_won), "key": "c1"}, follow=True)
+    assert "계좌이체취소" in response.content.decode()
+    [cancelled] = receipts(order)
+    assert cancelled.status == CashReceiptStatus.CANCELLED
+    assert GatewayEntry.objects.filter(kind="cashcncl", parent_tid=cancelled.approval_number).count() == 1
+
+
+def test_a_declined_transfer_never_issues_its_receipt(shop, monkeypatch):
+    monkeypatch.setattr(PaymentGateway, "charge", lambda self, **kwargs: GatewayResult(False, "", "이체 거절"))
+    client, _buyer = order_page(shop, code="4")
+    response = client.post("/shop/order/", {**GUEST, "payment_method": "realtime", "cash_receipt_kind": "personal",
+                                            "cash_receipt_identifier": PHONE})
+    assert response.status_code == 400 and "이체 거절" in response.content.decode()
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAYMENT_FAILED
+    assert [r.status for r in receipts(order)] == [CashReceiptStatus.CANCELLED]
+    assert not GatewayEntry.objects.filter(kind="cashrcpt").exists()

@@ -155,7 +155,9 @@ def settle(payment: Payment) -> CashReceipt | None:
 
 def requested_void(payment: Payment) -> int:
     """The order was cancelled before its cash came (입금전 취소, 미입금 자동취소): the receipt the buyer asked for
-    will never be issued. Inside the caller's transaction; how many changed."""
+    will never be issued. Inside the caller's transaction; how many changed (a card's payment asks nothing)."""
+    if not cash_receipt_method(payment.method):
+        return 0
     return move_where(CashReceipt.objects.filter(payment=payment, status=CashReceiptStatus.REQUESTED),
                       CashReceiptStatus.CANCELLED)
 

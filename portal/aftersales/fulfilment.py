@@ -16,6 +16,7 @@ from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider.client import Invoice
 from mileage.services.transactions import live_mileage, mileage_call, mileage_invoice_send
 from portal.accounts.services import store_points_change
+from portal.orders import cash_receipts
 from portal.orders.amounts import Goods, build_amounts
 from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
 from portal.orders.money import payment_deposit_confirmed, payment_deposit_undone
@@ -38,6 +39,8 @@ def order_confirm_deposit(*, order: Order, by) -> Order:
         payment_deposit_confirmed(order=order, by=by)
         if live_mileage(order):  # keyed by the 입금확인 itself (its change row): a second 입금확인 is another call
             mileage_call(order=order, kind="stated", because=str(last_change_id(order)), by=by)
+    for payment in order.payments.all():  # the cash is in: the 현금영수증 the buyer asked for (its failure kept on it)
+        cash_receipts.issue_requested(payment)
     return order
 
 
@@ -55,6 +58,8 @@ def order_mark_unpaid(*, order: Order, by) -> Order:
         payment_deposit_undone(order=order, by=by)
         if live_mileage(order):
             mileage_call(order=order, kind="cancel_stated", because=str(last_change_id(order)), by=by)
+    for payment in order.payments.all():  # a 현금영수증 issued for that deposit is cancelled, the ask kept
+        cash_receipts.deposit_undone(payment)
     return order
 
 

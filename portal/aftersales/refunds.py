@@ -31,8 +31,9 @@ from mileage.services.transactions import (
     payment_request,
 )
 from portal.accounts.services import store_points_change
-from portal.orders import money
-from portal.orders.models import Order, OrderStatus, PaymentCancelStatus
+from portal.orders import cash_receipts, money
+from portal.orders.models import Order, OrderStatus, Payment, PaymentCancelStatus
+from portal.orders.rules import cash_receipt_method
 from portal.orders.services import order_set_status
 
 from .common import ActionError, has_account, lock_order, return_points
@@ -121,12 +122,29 @@ def _not_paid(refund: Refund, message: str) -> RefundNotPaid:
 def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
     """환불완료: pay the refund's money back, return the store points, tell the provider. True when this press
     completed it; False when it was completed before (pressed twice, or by two operators at once: the money moves
-    once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason."""
+    once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason.
+    Once paid out, the order's 현금영수증 is cancelled and reissued for the cash left (after the refund's
+    transaction: a gateway refusing it is recorded on the receipt for 현금영수증 재발급, the refund stands)."""
+    completed, order = _refund_complete(refund=refund, by=by, now=now)
+    if completed:
+        _cash_receipts_after_refund(order)
+    return completed
+
+
+def _cash_receipts_after_refund(order: Order) -> None:
+    """The order's 현금영수증 follows the cash it keeps; a card order has none (and costs no query)."""
+    if not cash_receipt_method(order.payment_method):
+        return
+    for payment in Payment.objects.filter(order_id=order.pk):
+        cash_receipts.after_refund_recorded(payment)
+
+
+def _refund_complete(*, refund: Refund, by, now: datetime | None) -> tuple[bool, Order | None]:
     now = now or timezone.now()
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == RefundStatus.DONE:
-            return False
+            return False, None
         order = lock_order(refund.order_id)
         try:
             if refund.method == RefundMethod.CASH and refund.cash_won and not _has_account(refund):
@@ -141,7 +159,7 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
             error = ""
             if not ask and (cancel is None or cancel.status == PaymentCancelStatus.DONE):
                 _finish(refund, order, by, now)
-                return True
+                return True, order
     if error:
         raise _not_paid(refund, error)
     result = money.refund_payout_send(cancel)  # outside any transaction
@@ -151,10 +169,10 @@ def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
         order = lock_order(refund.order_id)
         cancel = money.refund_payout_record(cancel, result, by=by)
         if refund.status == RefundStatus.DONE:
-            return False  # another press finished it with the same cancel
+            return False, None  # another press finished it with the same cancel
         if cancel.status == PaymentCancelStatus.DONE:
             _finish(refund, order, by, now)
-            return True
+            return True, order
     raise _not_paid(refund, cancel.message)
 
 
@@ -171,11 +189,14 @@ def refunds_resume(*, now: datetime | None = None) -> int:
             with transaction.atomic():
                 refund = Refund.objects.select_for_update().get(pk=pk)
                 order = lock_order(refund.order_id)
-                if refund.status == RefundStatus.BEFORE:
-                    _finish(refund, order, refund.completed_by, now or timezone.now())
-                    completed += 1
+                if refund.status != RefundStatus.BEFORE:
+                    continue
+                _finish(refund, order, refund.completed_by, now or timezone.now())
+                completed += 1
         except Exception:
             log.exception("refund %s: finishing after its payout failed; tried again at the next sweep", pk)
+            continue
+        _cash_receipts_after_refund(order)
     return completed
 
 

@@ -1,4 +1,5 @@
-"""주문상세정보's payment buttons (manual §7, §8): 카드결제취소 / 카드부분취소, 계좌이체취소, 휴대폰결제취소."""
+"""주문상세정보's payment buttons (manual §7, §8): 카드결제취소 / 카드부분취소, 계좌이체취소, 휴대폰결제취소, and
+현금영수증 재발급."""
 
 import uuid
 
@@ -10,7 +11,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 
-from portal.orders.models import Order
+from portal.orders import cash_receipts
+from portal.orders.models import CashReceiptStatus, Order
 from portal.orders.money import PaymentActionError, cancellable_won, payment_cancel, still_charged_won
 from portal.parsing import StrictIntegerField
 
@@ -33,7 +35,30 @@ def payment_cancel_context(order: Order) -> dict:
         rows.append({"payment": payment, "cancels": list(payment.cancels.all()), "left": left,
                      "charged": charged, "waiting": waiting if charged else 0,
                      "form": PaymentCancelForm(initial={"amount_won": left, "key": uuid.uuid4().hex}) if left else None})
-    return {"payment_rows": rows}
+    return {"payment_rows": rows, "cash_receipts_to_settle": any(
+        r.awaits_settling for r in cash_receipts_of_order(order))}
+
+
+def cash_receipts_of_order(order: Order) -> list:
+    return [receipt for payment in order.payments.all() for receipt in payment.cash_receipts.all()]
+
+
+class CashReceiptRetryView(OperatorRequiredMixin, View):
+    """현금영수증 재발급: a failed receipt asked again with its own key (issued at most once), or the receipt a refund
+    left stating too much cancelled and reissued for what is left."""
+
+    def post(self, request, number):
+        order = get_object_or_404(Order, number=number)
+        settled = [cash_receipts.settle(payment) for payment in order.payments.all()]
+        settled = [receipt for receipt in settled if receipt is not None]
+        if not settled and not any(r.awaits_settling for r in cash_receipts_of_order(order)):
+            messages.info(request, _("다시 발급할 현금영수증이 없습니다."))
+        elif settled and all(r.status == CashReceiptStatus.ISSUED for r in settled):
+            messages.success(request, _("현금영수증을 발급했습니다. 승인번호 %(numbers)s")
+                             % {"numbers": ", ".join(r.approval_number for r in settled)})
+        else:
+            messages.error(request, _("현금영수증을 발급하지 못했습니다. 사유를 확인하고 다시 눌러 주세요."))
+        return redirect("console:order", number=number)
 
 
 class PaymentCancelView(OperatorRequiredMixin, View):
@@ -55,4 +80,6 @@ class PaymentCancelView(OperatorRequiredMixin, View):
             else:
                 messages.success(request, _("%(label)s: %(amount)s원을 취소했습니다.")
                                  % {"label": _(cancel.label), "amount": f"{cancel.amount_won:,}"})
+                # a transfer's 현금영수증 follows the cash it keeps (a refusal is kept on it for 현금영수증 재발급)
+                cash_receipts.after_refund_recorded(payment)
         return redirect("console:order", number=number)

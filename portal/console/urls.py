@@ -23,6 +23,8 @@ urlpatterns = [
     path("receipts/<uuid:pk>/", views.ReceiptBatchDetailView.as_view(), name="receipt-batch"),
     path("receipts/<uuid:pk>/download/", views.ReceiptBatchDownloadView.as_view(), name="receipt-batch-download"),
     path("orders/<str:number>/action/<str:action>/", views.OrderActionView.as_view(), name="order-action"),
+    path("orders/<str:number>/cash-receipt/retry/", payment_views.CashReceiptRetryView.as_view(),
+         name="cash-receipt-retry"),
     path("orders/<str:number>/cancel/", after.CancelView.as_view(), name="cancel"),
     path("orders/<str:number>/payments/<int:payment_id>/cancel/", payment_views.PaymentCancelView.as_view(),
          name="payment-cancel"),

@@ -36,11 +36,18 @@ from portal.accounts.models import Member
 from portal.accounts.services import NotEnoughPoints, store_points_change
 from portal.catalog.models import Product
 
-from . import gateway, money
+from . import cash_receipts, gateway, money
 from .amounts import PricedLine, build_amounts, goods_of
 from .gateway_interface import PORTONE_NAME
 from .models import Order, OrderLine, OrderStatus, Payment, PaymentMethod
-from .rules import guest_password_error, shipping_fee
+from .rules import (
+    CASH_RECEIPT_KINDS,
+    CASH_RECEIPT_NONE,
+    cash_receipt_identifier,
+    cash_receipt_method,
+    guest_password_error,
+    shipping_fee,
+)
 from .services import TransitionNotAllowed, lock_for_sweep, order_set_status, save_with_number
 
 MAX_QUANTITY = 99
@@ -180,6 +187,8 @@ class Buyer:
     payment_token: str = ""
     guest_password: str = ""
     earn_choice: str = NAVER  # E9, when the shop lets the buyer choose
+    cash_receipt_kind: str = ""  # 현금영수증 for a cash-like method: none | personal | corporate
+    cash_receipt_identifier: str = ""  # its 휴대폰번호 or 사업자번호 as typed
 
 
 def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult | None:
@@ -279,6 +288,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     deposit_account = shop_deposit_account() if buyer.payment_method == PaymentMethod.BANK_TRANSFER else ""
     if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
         raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
+    receipt_asked = _cash_receipt_asked(buyer)
     priced, done = _priced_with_choice(lines, member, store_points_won, choice, buyer.earn_choice)
     card_like = buyer.payment_method not in DEPOSIT_METHODS
     virtual_account = buyer.payment_method == PaymentMethod.VIRTUAL_ACCOUNT
@@ -286,7 +296,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
     try:
         order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now,
-                                              card_like or virtual_account, deposit_account)
+                                              card_like or virtual_account, deposit_account, receipt_asked)
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
@@ -306,6 +316,8 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
                                 % {"reason": exc.message}, "mileage", spent_choice=True) from exc
     if card_like:
         _charge(order, buyer, approval)
+        if receipt_asked is not None:  # the transfer is captured: the receipt is asked for, the order stands
+            cash_receipts.issue_requested(order.payments.all()[0])
     elif virtual_account:
         _issue_virtual_account(order, buyer, approval)
     elif approval is not None:
@@ -313,6 +325,18 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, note="네이버 마일리지 승인",
                              from_status=order.status)
     return order
+
+
+def _cash_receipt_asked(buyer: Buyer) -> tuple[str, str] | None:
+    """The 현금영수증 the buyer asked for, (kind, identifier digits), or None (none asked, or a method that takes
+    none); a wrong 휴대폰번호 or 사업자번호 raises CheckoutError on its field, nothing placed."""
+    if not cash_receipt_method(buyer.payment_method):
+        return None
+    kind = buyer.cash_receipt_kind or CASH_RECEIPT_NONE
+    digits, error = cash_receipt_identifier(kind, buyer.cash_receipt_identifier)
+    if error:
+        raise CheckoutError(error, "cash_receipt_identifier" if kind in CASH_RECEIPT_KINDS else "cash_receipt_kind")
+    return (kind, digits) if kind != CASH_RECEIPT_NONE else None
 
 
 @contextmanager
@@ -326,8 +350,8 @@ def _with_approval(approval: Approval | None):
 
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
-            inflow_token: str, now: datetime, through_gateway: bool, deposit_account: str = ""
-            ) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
+            inflow_token: str, now: datetime, through_gateway: bool, deposit_account: str = "",
+            receipt_asked: tuple[str, str] | None = None) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
     """The order, its lines, the store points taken and the held mileage choice, in one transaction. The order
     carries its lines and its payment as written (not read again to charge it, nor for the e-mail).
     `through_gateway`: the gateway is asked next (a charge, a 가상계좌 to issue), so the order waits 주문처리중."""
@@ -362,6 +386,8 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
                 raise CheckoutError(str(exc), "store_points") from exc
         payment = money.payment_open(order=order, method=buyer.payment_method, amount_won=priced.payable_won,
                                      bank_account=deposit_account, window_id=buyer.payment_id)
+        if receipt_asked is not None:
+            cash_receipts.request(payment=payment, kind=receipt_asked[0], identifier=receipt_asked[1])
         mileage = mileage_hold_record(order=order, done=done, inflow_token=inflow_token) if done is not None else None
     _carry(order, "lines", order_lines)
     _carry(order, "payments", [payment])

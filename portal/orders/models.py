@@ -333,11 +333,16 @@ class CashReceiptStatus(models.TextChoices):
 
 
 CASH_RECEIPT_TRANSITIONS: dict[str, set[str]] = {
-    CashReceiptStatus.REQUESTED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED},
-    CashReceiptStatus.FAILED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED},  # a retry, same key
+    # cancelled: the order was cancelled before its cash came, nothing was asked of the gateway
+    CashReceiptStatus.REQUESTED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED, CashReceiptStatus.CANCELLED},
+    # a retry, same key; cancelled when the deposit it was for is undone (미입금상태로 전환)
+    CashReceiptStatus.FAILED: {CashReceiptStatus.ISSUED, CashReceiptStatus.FAILED, CashReceiptStatus.CANCELLED},
     CashReceiptStatus.ISSUED: {CashReceiptStatus.CANCELLED},
     CashReceiptStatus.CANCELLED: set(),
 }
+
+
+CASH_RECEIPT_KIND_LABELS = {"personal": _("소득공제용"), "corporate": _("지출증빙용")}
 
 
 class CashReceipt(models.Model):
@@ -363,6 +368,16 @@ class CashReceipt(models.Model):
         verbose_name_plural = _("현금영수증")
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="cashreceipt_amount_positive"),
                        models.UniqueConstraint(fields=["payment", "sequence"], name="cashreceipt_one_per_sequence")]
+
+    def get_kind_display(self) -> str:
+        return str(CASH_RECEIPT_KIND_LABELS.get(self.kind, self.kind))
+
+    @property
+    def awaits_settling(self) -> bool:
+        """Failed, or issued for more cash than a refund left (its cancel refused, the reason kept): the operator's
+        현금영수증 재발급 asks the gateway again."""
+        return self.status == CashReceiptStatus.FAILED or (
+            self.status == CashReceiptStatus.ISSUED and bool(self.failure_reason))
 
 
 class PortOneWebhook(models.Model):

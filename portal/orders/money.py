@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from core.idempotency import action_key
 from mileage.policy.constants import BUSINESS_TZ
 
+from . import cash_receipts
 from .gateway import GatewayResult, GatewayUnavailable, VirtualAccount, get_gateway
 from .gateway_interface import PORTONE_NAME
 from .models import (
@@ -260,6 +261,7 @@ def payment_failed(*, order: Order, note: str = "") -> None:
     payment = _locked(order)
     if payment is not None and payment.status == PaymentStatus.WAITING:
         _move(payment, PaymentStatus.FAILED, note=note)
+        cash_receipts.requested_void(payment)  # nothing was paid: the 현금영수증 asked for will not be issued
 
 
 def payment_deposit_confirmed(*, order: Order, by=None) -> None:
@@ -312,6 +314,7 @@ def payment_void(*, order: Order, by=None, note: str = "") -> None:
     payment = _locked(order)
     if payment is not None and payment.status == PaymentStatus.WAITING:
         _move(payment, PaymentStatus.CANCELLED, by=by, note=note)
+        cash_receipts.requested_void(payment)  # the 현금영수증 asked for will not be issued
 
 
 def _settle_status(payment: Payment, *, by=None, note: str = "", cancel: PaymentCancel | None = None,

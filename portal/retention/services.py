@@ -7,7 +7,8 @@ buyer's requests, payment cancels, mileage calls and store-point entries) is old
 and payment's (5 years), or the dispute's when the shop refused a buyer's request and that period is longer.
 
 Erasing replaces the personal fields by ERASED — the order's, its refunds' and returns' account holder and number
-and free text, its buyer's requests, the account a 현금환불 was paid to, the recipient in the delivery invoice call —
+and free text, its buyer's requests, the account a 현금환불 was paid to, a 현금영수증's 휴대폰번호 or 사업자번호 (its masked copy stays), the recipient in
+the delivery invoice call —
 in one transaction per order under the order's row lock, and writes the order's Erasure row; an order already erased, or no longer due when its turn comes, is passed by. Kept: every
 amount, number, status and date, the order lines, payments and their cancels, the mileage ledger (transactions,
 events, settlement lines) and the store-point ledger — what settlement and accounting need. A member's orders lose
@@ -35,7 +36,9 @@ from portal.aftersales.models import (
     RefundStatus,
     ReturnRequest,
 )
+from portal.orders import cash_receipts
 from portal.orders.models import (
+    CashReceipt,
     Order,
     OrderStatus,
     OrderStatusChange,
@@ -76,6 +79,7 @@ def with_last_event(orders: QuerySet) -> QuerySet:
         _latest(OrderStatusChange, "changed_at"),
         _latest(Payment, "created_at"), _latest(Payment, "approved_at"),
         _latest(PaymentCancel, "created_at", "payment__order"),
+        _latest(CashReceipt, "created_at", "payment__order"),
         _latest(Refund, "created_at"), _latest(Refund, "completed_at"),
         _latest(ReturnRequest, "updated_at"),
         _latest(Exchange, "created_at"),
@@ -144,6 +148,7 @@ def order_erase_personal_data(*, order_id: int, now: datetime | None = None) -> 
         BuyerRequest.objects.filter(order_id=order_id).update(reason=ERASED)
         BuyerRequest.objects.filter(order_id=order_id).exclude(dismiss_reason="").update(dismiss_reason=ERASED)
         payment_cancels_erase_accounts(order=order, marker=ERASED)
+        cash_receipts.erase_identifiers(order=order, marker=ERASED)
         outbox_erase_personal(order_id=order_id, marker=ERASED)
         return Erasure.objects.create(
             order=order, guest=order.is_guest, last_event_at=last_event_at, erased_at=now,

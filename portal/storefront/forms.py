@@ -2,6 +2,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from portal.orders.models import PaymentMethod
+from portal.orders.rules import (
+    CASH_RECEIPT_CORPORATE,
+    CASH_RECEIPT_NONE,
+    CASH_RECEIPT_PERSONAL,
+    cash_receipt_identifier,
+    cash_receipt_method,
+)
 
 
 class OrderForm(forms.Form):
@@ -22,6 +29,14 @@ class OrderForm(forms.Form):
                                      help_text=_("무통장입금"))
     card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False,
                                   help_text=_("TEST-PG: 실제 결제가 아닙니다. 0002로 끝나는 번호는 거절됩니다."))
+    # 현금영수증, asked for with a cash-like method (templates/storefront/includes/cash_receipt_fields.html)
+    cash_receipt_kind = forms.ChoiceField(
+        label=_("현금영수증"), required=False, widget=forms.RadioSelect, initial=CASH_RECEIPT_NONE,
+        choices=[(CASH_RECEIPT_NONE, _("신청안함")), (CASH_RECEIPT_PERSONAL, _("소득공제용 (휴대폰번호)")),
+                 (CASH_RECEIPT_CORPORATE, _("지출증빙용 (사업자번호)"))],
+        error_messages={"invalid_choice": _("현금영수증 신청 방법을 골라 주세요.")})
+    cash_receipt_identifier = forms.CharField(label=_("휴대폰번호 또는 사업자번호"), max_length=20, required=False,
+                                              error_messages={"max_length": _("번호를 20자 이내로 입력해 주세요.")})
     store_points = forms.IntegerField(label=_("적립금 사용"), min_value=0, required=False, initial=0, error_messages={
         "invalid": _("적립금은 숫자로 입력해 주세요."),
         "min_value": _("적립금은 0원 이상이어야 합니다.")})
@@ -59,7 +74,26 @@ class OrderForm(forms.Form):
             self.add_error("recipient_name", _("받는 분 성명과 연락처를 입력해 주세요."))
         if not self.is_member and not data.get("privacy_agreed"):
             self.add_error("privacy_agreed", _("비회원 구매 개인정보취급방침에 동의해 주세요."))
+        self._clean_cash_receipt(data)
         return data
+
+    @property
+    def cash_receipt_methods(self) -> str:
+        """The methods a 현금영수증 is offered with, for the page's script (space-separated values)."""
+        return " ".join(value for value in PaymentMethod.values if cash_receipt_method(value))
+
+    def _clean_cash_receipt(self, data: dict) -> None:
+        """현금영수증: checked only for a cash-like method (another method asks for none); the identifier kept as
+        digits."""
+        if "cash_receipt_kind" in self.errors or not cash_receipt_method(data.get("payment_method", "")):
+            data["cash_receipt_kind"], data["cash_receipt_identifier"] = CASH_RECEIPT_NONE, ""
+            return
+        kind = data.get("cash_receipt_kind") or CASH_RECEIPT_NONE
+        digits, error = cash_receipt_identifier(kind, data.get("cash_receipt_identifier", ""))
+        if error:
+            self.add_error("cash_receipt_identifier", error)
+            return
+        data["cash_receipt_kind"], data["cash_receipt_identifier"] = kind, digits
 
 
 class GuestLookupForm(forms.Form):

@@ -121,7 +121,7 @@ __CARDS__
     fetch("/window/payments/" + encodeURIComponent(paymentId), {method: "POST",
       headers: {"Content-Type": "application/json"},
       body: JSON.stringify({totalAmount: Number(q.get("totalAmount")), currency: q.get("currency") || "KRW",
-                            orderName: q.get("orderName") || ""})})
+                            orderName: q.get("orderName") || "", payMethod: q.get("payMethod") || "CARD"})})
       .then(function (r) { return r.json().then(function (body) { return {ok: r.ok, body: body}; }); })
       .then(function (r) {
         if (r.ok) answer({txId: r.body.txId, paymentToken: r.body.paymentToken});

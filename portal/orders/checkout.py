@@ -217,16 +217,25 @@ class PaymentWindow:
     pay_method: str
 
 
+def nothing_to_pay(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
+                   earn_choice: str = NAVER) -> bool:
+    """Whether the mileage and the 적립금 cover the whole order (the choice verified again): no PG window opens, and
+    the order is placed as on the TEST gateway — the mileage approved first, then 결제완료 with nothing charged."""
+    priced, _done = _priced_with_choice(lines, member, store_points_won, choice, earn_choice)
+    return priced.payable_won == 0
+
+
 def payment_window_open(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
-                        payment_method: str, earn_choice: str = NAVER) -> PaymentWindow:
+                        payment_method: str, earn_choice: str = NAVER) -> PaymentWindow | None:
     """Before the window opens: the order priced on the server (the mileage choice verified again), a new payment
     id, and its exact payable amount pre-registered at the PG, so that the window refuses any other amount. Nothing
-    is recorded here; a window the buyer abandons lapses at the PG, uncharged."""
+    is recorded here; a window the buyer abandons lapses at the PG, uncharged. None when there is nothing to pay
+    (the form is posted without a window)."""
     if payment_method not in WINDOW_PAY_METHODS:
         raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
     priced, _done = _priced_with_choice(lines, member, store_points_won, choice, earn_choice)
     if priced.payable_won <= 0:
-        raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
+        return None
     payment_id = f"pay-{secrets.token_hex(12)}"
     try:
         gateway.get_gateway().prepare(payment_id=payment_id, amount_won=priced.payable_won)

@@ -3,6 +3,7 @@ placed without any payment at the PG — no window opens, nothing is pre-registe
 approved by the provider first, and the order is 결제완료. Against the provider sandbox and the PortOne emulator."""
 
 import pytest
+
 from mileage.models import TransactionState
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 from tests.portone_process import window_opened

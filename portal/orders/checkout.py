@@ -270,11 +270,14 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             raise CheckoutError(error, "guest_password")
     if buyer.payment_method not in PaymentMethod.values:
         raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
-    deposit_account = shop_deposit_account() if buyer.payment_method == PaymentMethod.BANK_TRANSFER else ""
-    if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
-        raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
     priced, done = _priced_with_choice(lines, member, store_points_won, choice, buyer.earn_choice)
-    card_like = buyer.payment_method != PaymentMethod.BANK_TRANSFER
+    # nothing to pay (the mileage and 적립금 cover it all): whatever method was chosen, no deposit is awaited and no
+    # PG is asked — the order is paid once the mileage is approved
+    waits_for_deposit = buyer.payment_method == PaymentMethod.BANK_TRANSFER and priced.payable_won > 0
+    deposit_account = shop_deposit_account() if waits_for_deposit else ""
+    if waits_for_deposit and not deposit_account:
+        raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
+    card_like = not waits_for_deposit
     try:
         order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now, card_like,
                                               deposit_account)
@@ -377,9 +380,12 @@ def _not_placed(order: Order, *, note: str) -> None:
 def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
     """Capture: charge (confirm) the payment on the gateway (outside any transaction), then record the payment, the
     order's 결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
-    result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
-                                          card_number=buyer.card_number, payment_id=buyer.payment_id,
-                                          payment_token=buyer.payment_token)
+    if buyer.payment_method == PaymentMethod.BANK_TRANSFER:  # 0원 by 무통장입금: no deposit to wait for, no PG
+        result = gateway.GatewayResult(True, "", "결제할 금액 없음")
+    else:
+        result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
+                                              card_number=buyer.card_number, payment_id=buyer.payment_id,
+                                              payment_token=buyer.payment_token)
     if not result.approved:
         with _with_approval(approval):
             _not_placed(order, note=result.message)

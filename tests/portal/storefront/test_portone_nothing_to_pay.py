@@ -1,6 +1,7 @@
 """An order the Naver mileage pays in whole, with PortOne as the gateway (issue 23): as on the TEST gateway it is
 placed without any payment at the PG — no window opens, nothing is pre-registered or confirmed — the mileage is
-approved by the provider first, and the order is 결제완료. Against the provider sandbox and the PortOne emulator."""
+approved by the provider first, and the order is 결제완료 — whatever method was chosen, 무통장입금 included (no 0원
+deposit is awaited). Against the provider sandbox and the PortOne emulator."""
 
 import pytest
 
@@ -43,3 +44,20 @@ def test_an_order_with_something_left_to_pay_still_needs_the_window(shop, porton
     assert not Order.objects.exists()
     balance = shop.balance(buyer)
     assert balance["available"] + balance["held"] == 15_500  # held for the form, nothing used
+
+
+@pytest.mark.parametrize("gateway", ["test", "portone"])
+def test_the_method_is_irrelevant_when_nothing_is_payable_even_a_bank_transfer(shop, portone_emulator, gateway,
+                                                                             request):
+    if gateway == "portone":
+        request.getfixturevalue("portone")
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 5_000, product="1")
+    response = browser.post("/shop/order/", GUEST)  # 무통장입금 chosen
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    order = Order.objects.get()
+    payment = order.payments.get()
+    assert (order.status, order.payable_won, order.deposit_deadline) == (OrderStatus.PAID, 0, None)
+    assert (payment.status, payment.amount_won) == (PaymentStatus.APPROVED, 0)
+    assert order.mileage.state in (TransactionState.APPROVED, TransactionState.STATED)
+    assert shop.balance(buyer)["available"] == 10_500

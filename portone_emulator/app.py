@@ -5,7 +5,9 @@ Routes the server SDK calls (header `Authorization: PortOne <secret>`):
 - GET  /payments/{id}               — the payment (READY, VIRTUAL_ACCOUNT_ISSUED, PAID, PARTIAL_CANCELLED, CANCELLED,
   FAILED).
 - POST /payments/{id}/confirm       — manual confirm (capture) of an authenticated payment, with its token.
-- POST /payments/{id}/cancel        — whole or partial cancel, `currentCancellableAmount` checked when given.
+- POST /payments/{id}/cancel        — whole or partial cancel, `currentCancellableAmount` checked when given; refused by
+  the PG (PG_PROVIDER) as a real one does for a part of a TRANSFER or MOBILE payment, and for a MOBILE payment
+  after its payment day (Asia/Seoul).
 - POST /payments/{id}/virtual-account/close — 가상계좌 말소: an issued account takes no deposit any more (CANCELLED).
 The payment window (what the browser SDK opens; the page and the stand-in browser script: window.py):
 - GET  /v2/browser-sdk.js, GET /window — the stand-in of PortOne's browser script and its window page.
@@ -15,6 +17,7 @@ The payment window (what the browser SDK opens; the page and the stand-in browse
 Test controls, only with PORTONE_EMULATOR_TEST_CONTROLS=1:
 - POST /_test/decline-next-confirm  — the next confirm is refused by the card company.
 - POST /_test/delay                 — {seconds}: every answer waits that long (a slow PG).
+- POST /_test/payments/{id}/paid-at — {paidAt}: when the payment was paid (a mobile payment made yesterday).
 - POST /_test/payments/{id}/webhook — {type}: a webhook for the payment, signed with the webhook secret, returned
   as {body, headers} for the caller to deliver (the emulator does not call the shop itself).
 - POST /_test/payments/{id}/deposit — the buyer deposits into the payment's 가상계좌: PAID, and a signed
@@ -35,7 +38,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from urllib.parse import unquote
 
 from . import cash_receipts
@@ -57,6 +60,11 @@ _payments: dict[str, dict] = {}
 # where the deposit test control sends its webhook (PORTONE_EMULATOR_WEBHOOK_URL, or /_test/webhook-url)
 WEBHOOK_URL = os.environ.get("PORTONE_EMULATOR_WEBHOOK_URL", "")
 _controls = {"decline_next_confirm": False, "delay": 0.0, "webhook_url": WEBHOOK_URL}
+SEOUL = timezone(timedelta(hours=9))  # the PGs' business day (no DST in Korea)
+PAY_METHODS = ("CARD", "TRANSFER", "MOBILE", "VIRTUAL_ACCOUNT")
+_METHOD_JSON = {"CARD": {"type": "PaymentMethodCard", "card": {}},
+                "TRANSFER": {"type": "PaymentMethodTransfer", "bank": "SHINHAN"},
+                "MOBILE": {"type": "PaymentMethodMobile", "phoneNumber": "01012345678"}}
 
 
 def _payment_json(p: dict) -> dict:
@@ -72,7 +80,7 @@ def _payment_json(p: dict) -> dict:
         "currency": p["currency"], "customer": {}, "origin": {"platformType": "PC", "ipAddress": "127.0.0.1"},
         "channel": {"type": "TEST", "id": "channel-emulator", "key": "channel-key-emulator", "name": "emulator",
                     "pgProvider": "TOSSPAYMENTS", "pgMerchantId": "tosstest"},
-        "method": p.get("account") or {"type": "PaymentMethodCard", "card": {}},
+        "method": p.get("account") or _METHOD_JSON[p.get("payMethod", "CARD")],
         "disputes": [], "webhooks": [],
     }
     if p.get("paidAt"):
@@ -104,6 +112,9 @@ def pre_register(payment_id: str, body: dict):
 def window(payment_id: str, body: dict):
     """The buyer authenticates in the payment window (manual confirm: nothing is charged yet)."""
     total, currency = int(body.get("totalAmount", -1)), body.get("currency", "KRW")
+    pay_method = body.get("payMethod", "CARD")
+    if pay_method not in PAY_METHODS:
+        return _error(400, "INVALID_REQUEST", "지원하지 않는 결제수단입니다.")
     with _lock:
         p = _payments.get(payment_id)
         if p is not None and p["preRegistered"] and (p["total"] != total or p["currency"] != currency):
@@ -114,8 +125,8 @@ def window(payment_id: str, body: dict):
             p = _payments[payment_id] = {"id": payment_id, "status": "READY", "total": total, "currency": currency,
                                          "preRegistered": False, "requestedAt": _now(), "cancellations": []}
         p.update(txId=f"tx-{secrets.token_hex(8)}", token=f"ptok-{secrets.token_hex(12)}",
-                 orderName=body.get("orderName", ""), updatedAt=_now())
-        if body.get("payMethod") == "VIRTUAL_ACCOUNT":  # issued at once; nothing to confirm, the deposit pays it
+                 orderName=body.get("orderName", ""), payMethod=pay_method, updatedAt=_now())
+        if pay_method == "VIRTUAL_ACCOUNT":  # issued at once; nothing to confirm, the deposit pays it
             p.update(status="VIRTUAL_ACCOUNT_ISSUED", token="", pgTxId=f"pg-{secrets.token_hex(6)}",
                      account=_virtual_account(str(body.get("bank") or "SHINHAN"), str(body.get("dueDate") or "")))
             return 200, {"paymentId": payment_id, "txId": p["txId"]}
@@ -180,6 +191,10 @@ def cancel(payment_id: str, body: dict):
         amount = int(body.get("amount", left))
         if amount <= 0 or amount > left:
             return _error(409, "CANCEL_AMOUNT_EXCEEDS_CANCELLABLE_AMOUNT", "결제 취소 금액이 취소 가능 금액을 초과합니다.")
+        refused = _pg_refuses(p, amount, left)
+        if refused:
+            return 400, {"type": "PG_PROVIDER", "message": refused, "pgCode": "CANCEL_NOT_ALLOWED",
+                         "pgMessage": refused}
         now = _now()
         cancellation = {"status": "SUCCEEDED", "id": f"cancel-{secrets.token_hex(6)}", "pgCancellationId":
                         f"pgc-{secrets.token_hex(6)}", "totalAmount": amount, "taxFreeAmount": 0,
@@ -201,6 +216,28 @@ def close_virtual_account(payment_id: str):
         now = _now()
         p.update(status="CANCELLED", closedAt=now, updatedAt=now)
         return 200, {"closedAt": now}
+
+
+def _pg_refuses(p: dict, amount: int, left: int) -> str:
+    """What the PG behind PortOne answers to a cancel it does not take: a transfer or a mobile payment is cancelled
+    whole only, a mobile payment on its payment day only (Korean business day)."""
+    method = p.get("payMethod", "CARD")
+    if method == "MOBILE":
+        paid_day = datetime.fromisoformat(p["paidAt"]).astimezone(SEOUL).date()
+        if paid_day != datetime.now(SEOUL).date():
+            return "휴대폰 결제는 결제 당일에만 취소할 수 있습니다."
+    if method in ("TRANSFER", "MOBILE") and amount < left:
+        return "부분취소가 지원되지 않는 결제수단입니다."
+    return ""
+
+
+def paid_at(payment_id: str, body: dict):
+    with _lock:
+        p = _payments.get(payment_id)
+        if p is None or "paidAt" not in p:
+            return _error(404, "PAYMENT_NOT_FOUND", "결제 건이 존재하지 않습니다.")
+        p["paidAt"] = datetime.fromisoformat(str(body["paidAt"])).astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return 200, {}
 
 
 def sign(body: str, *, secret: str = WEBHOOK_SECRET, msg_id: str = "", timestamp: int | None = None) -> dict:
@@ -264,7 +301,8 @@ ROUTES = [
 ]
 WINDOW = ("POST", re.compile(r"^/window/payments/(?P<id>[^/]+)$"), window, True)
 TEST_ROUTES = [("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/webhook$"), webhook, True),
-               ("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/deposit$"), deposit, True)]
+               ("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/deposit$"), deposit, True),
+               ("POST", re.compile(r"^/_test/payments/(?P<id>[^/]+)/paid-at$"), paid_at, True)]
 
 
 def _control(path: str, body: dict):

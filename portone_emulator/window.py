@@ -44,6 +44,9 @@ SDK_JS = r"""// PortOne emulator: stand-in for https://cdn.portone.io/v2/browser
       var f = frame.style;
       f.width = "440px"; f.maxWidth = "100vw"; f.height = "680px"; f.maxHeight = "100vh"; f.border = "0";
       f.borderRadius = "12px"; f.background = "#fff"; f.boxShadow = "0 12px 40px rgba(0,0,0,.35)";
+      if (window.innerWidth <= 480) {  // a phone: the window takes the whole screen, as PortOne's mobile window does
+        f.width = "100vw"; f.height = "100%"; f.borderRadius = "0"; f.boxShadow = "none";
+      }
       overlay.appendChild(frame);
       document.body.appendChild(overlay);
       function onMessage(event) {
@@ -90,7 +93,9 @@ select{width:100%;padding:8px;border:1px solid #d1d6db;border-radius:6px;margin-
 border-radius:6px}.error{color:#e42939;font-size:13px;min-height:20px;margin:8px 0 0}footer{display:flex;gap:8px;
 padding:12px 20px 18px}footer button{flex:1;padding:13px 0;border:0;border-radius:8px;font:inherit;font-size:16px;
 font-weight:700;cursor:pointer}#cancel{background:#e5e8eb;color:#4e5968}#pay{background:#1b64da;color:#fff;flex:2}
-#pay:disabled{background:#90b8f0}.note{font-size:11px;color:#8b95a1;text-align:center;margin:0 0 12px}
+#pay:disabled{background:#90b8f0}
+@media (max-width:400px){.tabs span{font-size:12px;letter-spacing:-.3px}header,.summary,main,footer{padding-left:16px;
+padding-right:16px}}.note{font-size:11px;color:#8b95a1;text-align:center;margin:0 0 12px}
 </style></head><body>
 <header><div><b>PortOne</b><span class="badge">TEST</span></div><div class="secure">안전결제</div></header>
 <section class="summary"><dl>

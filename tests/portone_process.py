@@ -53,16 +53,18 @@ class PortOneEmulator:
         answer.raise_for_status()
         return answer.json()
 
-    def authenticate(self, payment_id: str, amount_won: int) -> requests.Response:
+    def authenticate(self, payment_id: str, amount_won: int, pay_method: str = "CARD") -> requests.Response:
         """What the buyer does in the payment window: authenticate the payment (nothing is charged yet)."""
         return requests.post(f"{self.base_url}/window/payments/{payment_id}",
-                             json={"totalAmount": amount_won, "currency": "KRW", "orderName": "주문"}, timeout=5)
+                             json={"totalAmount": amount_won, "currency": "KRW", "orderName": "주문",
+                                   "payMethod": pay_method}, timeout=5)
 
     def webhook(self, payment_id: str, kind: str = "Transaction.Paid") -> dict:
         return self.control(f"payments/{payment_id}/webhook", type=kind)
 
 
-def authorised(portone: PortOneEmulator, amount_won: int, *, pre_register=True) -> tuple[str, str]:
+def authorised(portone: PortOneEmulator, amount_won: int, *, pre_register=True,
+               pay_method: str = "CARD") -> tuple[str, str]:
     """A payment the buyer authenticated in the window (after the server pre-registered its amount, through the
     gateway the settings choose): its id and token, as the browser SDK hands them back."""
     from portal.orders.gateway import get_gateway
@@ -70,7 +72,7 @@ def authorised(portone: PortOneEmulator, amount_won: int, *, pre_register=True) 
     payment_id = f"pay-{uuid.uuid4().hex[:16]}"
     if pre_register:
         get_gateway().prepare(payment_id=payment_id, amount_won=amount_won)
-    answer = portone.authenticate(payment_id, amount_won)
+    answer = portone.authenticate(payment_id, amount_won, pay_method)
     assert answer.status_code == 200, answer.text
     return payment_id, answer.json()["paymentToken"]
 
@@ -87,6 +89,6 @@ def paid_in_window(portone: PortOneEmulator, client, form: dict) -> tuple[str, s
     """결제하기, then the buyer authenticates in the window for the amount the server pre-registered: the paymentId
     and paymentToken the browser SDK hands back to the page."""
     request = window_opened(client, form)
-    answer = portone.authenticate(request["paymentId"], request["totalAmount"])
+    answer = portone.authenticate(request["paymentId"], request["totalAmount"], request["payMethod"])
     assert answer.status_code == 200, answer.text
     return request["paymentId"], answer.json()["paymentToken"]

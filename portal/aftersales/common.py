@@ -11,7 +11,7 @@ from mileage.policy import PolicyError, validate_mileage_return
 from portal.accounts.services import store_points_change
 from portal.numbering import REFUND_PREFIX, save_numbered
 from portal.orders.models import Order
-from portal.orders.money import refund_method_error, refund_method_for
+from portal.orders.money import refund_method_and_why, refund_method_error, refund_method_for
 
 from .errors import ActionError
 from .models import Refund, RefundMethod
@@ -67,7 +67,7 @@ def validate_refund(order: Order, data: RefundInput) -> None:
     cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
-    method = data.method or refund_method_for(order)
+    method = data.method or refund_method_for(order, data.cash_won)
     error = refund_method_error(order, method, method_label=RefundMethod(method).label, cash_won=data.cash_won,
                                 has_account=has_account(data.bank, data.account_no, data.holder))
     if error:
@@ -76,9 +76,14 @@ def validate_refund(order: Order, data: RefundInput) -> None:
 
 def create_refund(now: datetime, **fields) -> Refund:
     """A new refund under the next free 'C' number of the day (retried when a concurrent one took it); without a
-    환불 방식 it pays back the way the order was paid."""
-    if not fields.get("method"):
-        fields["method"] = refund_method_for(fields["order"])
+    환불 방식 it pays back the way the order was paid, or as 현금환불 when the PG cannot take its cancel (a part of a
+    transfer or a mobile payment, a mobile payment past its day: portal.orders.rules) — a 현금환불 for that reason
+    keeps the line 환불관리 shows why."""
+    if not fields.get("method") or fields["method"] == RefundMethod.CASH:
+        method, why = refund_method_and_why(fields["order"], fields.get("cash_won", 0))
+        fields["method"] = fields.get("method") or method
+        if fields["method"] == RefundMethod.CASH and why:
+            fields["cash_reason"] = why
     return save_numbered(Refund(**fields), prefix=REFUND_PREFIX, now=now)
 
 

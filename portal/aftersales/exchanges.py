@@ -14,7 +14,6 @@ from mileage.services.transactions import live_mileage, mileage_repayment_reques
 from portal.catalog.models import Product
 from portal.orders.amounts import goods_of, kept_lines
 from portal.orders.models import Order, OrderLine
-from portal.orders.money import refund_method_for
 
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .models import Exchange, ProviderCall, RefundReason
@@ -49,8 +48,9 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
             mileage_returned_won=mileage_returned_won, additional_payment_won=quote.additional_payment_won,
             refund_won=quote.refund_won, earn_basis_won=quote.earn_basis_won, created_by=by)
         if quote.refund_won:
+            # the way the order was paid, or 현금환불 when the PG cannot take this part (create_refund says why)
             create_refund(now, order=order, reason=RefundReason.EXCHANGE, cash_won=quote.refund_won,
-                           method=refund_method_for(order), provider_call=ProviderCall.NONE, created_by=by)
+                          provider_call=ProviderCall.NONE, created_by=by)
         mileage = live_mileage(order)
         if mileage is not None:
             request = payment_request(order, mileage, order_amount_won=quote.new_total_won + order.shipping_won,

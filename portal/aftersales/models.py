@@ -85,6 +85,8 @@ class Refund(RefundTerms):
     completed_at = models.DateTimeField(_("환불완료일"), null=True, blank=True)
     # why the money did not move at the last 환불완료 (the gateway's reason); empty once it moved
     payout_error = models.CharField(_("환불 실패 사유"), max_length=300, blank=True)
+    # why a refund of a card-like payment is paid as 현금환불: the PG cannot take its cancel (portal.orders.rules)
+    cash_reason = models.CharField(_("현금환불 사유"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("환불")

@@ -221,7 +221,10 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
         if error:
             raise ActionError(error, "method")
         refund.method, refund.payout_error = method, ""
-        refund.save(update_fields=["method", "bank", "account_no", "holder", "payout_error"])
+        # paid as 현금환불 because the PG cannot take its cancel: 환불관리 says why
+        _default, why = money.refund_method_and_why(order, refund.cash_won, but=refund.number)
+        refund.cash_reason = why if method == RefundMethod.CASH else ""
+        refund.save(update_fields=["method", "bank", "account_no", "holder", "payout_error", "cash_reason"])
     return refund
 
 

@@ -240,16 +240,25 @@ class PaymentWindow:
     due_at: datetime | None = None  # 가상계좌: the deposit deadline the window asks the PG for (E8)
 
 
+def nothing_to_pay(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
+                   earn_choice: str = NAVER) -> bool:
+    """Whether the mileage and the 적립금 cover the whole order (the choice verified again): no PG window opens, and
+    the order is placed as on the TEST gateway — the mileage approved first, then 결제완료 with nothing charged."""
+    priced, _done = _priced_with_choice(lines, member, store_points_won, choice, earn_choice)
+    return priced.payable_won == 0
+
+
 def payment_window_open(*, lines: list[CartLine], member: Member | None, store_points_won: int, choice: dict | None,
-                        payment_method: str, earn_choice: str = NAVER) -> PaymentWindow:
+                        payment_method: str, earn_choice: str = NAVER) -> PaymentWindow | None:
     """Before the window opens: the order priced on the server (the mileage choice verified again), a new payment
     id, and its exact payable amount pre-registered at the PG, so that the window refuses any other amount. Nothing
-    is recorded here; a window the buyer abandons lapses at the PG, uncharged."""
+    is recorded here; a window the buyer abandons lapses at the PG, uncharged. None when there is nothing to pay
+    (the form is posted without a window)."""
     if payment_method not in WINDOW_PAY_METHODS:
         raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
     priced, _done = _priced_with_choice(lines, member, store_points_won, choice, earn_choice)
     if priced.payable_won <= 0:
-        raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
+        return None
     payment_id = f"pay-{secrets.token_hex(12)}"
     try:
         gateway.get_gateway().prepare(payment_id=payment_id, amount_won=priced.payable_won)
@@ -285,18 +294,20 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
             raise CheckoutError(error, "guest_password")
     if buyer.payment_method not in PaymentMethod.values:
         raise CheckoutError(_("결제수단을 선택해 주세요."), "payment_method")
-    deposit_account = shop_deposit_account() if buyer.payment_method == PaymentMethod.BANK_TRANSFER else ""
-    if buyer.payment_method == PaymentMethod.BANK_TRANSFER and not deposit_account:
-        raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
     receipt_asked = _cash_receipt_asked(buyer)
     priced, done = _priced_with_choice(lines, member, store_points_won, choice, buyer.earn_choice)
-    card_like = buyer.payment_method not in DEPOSIT_METHODS
-    virtual_account = buyer.payment_method == PaymentMethod.VIRTUAL_ACCOUNT
-    if virtual_account and priced.payable_won <= 0:
-        raise CheckoutError(_("결제할 금액이 없습니다. 무통장입금을 선택해 주세요."), "payment_method")
+    # nothing to pay (the mileage and 적립금 cover it all): whatever method was chosen, no deposit is awaited and no
+    # PG is asked — the order is paid once the mileage is approved
+    awaits_deposit = buyer.payment_method in DEPOSIT_METHODS and priced.payable_won > 0
+    virtual_account = awaits_deposit and buyer.payment_method == PaymentMethod.VIRTUAL_ACCOUNT
+    deposit_account = shop_deposit_account() if awaits_deposit and not virtual_account else ""
+    if awaits_deposit and not virtual_account and not deposit_account:
+        raise CheckoutError(_("무통장입금 계좌가 아직 준비되지 않았습니다. 다른 결제수단을 선택해 주세요."), "payment_method")
+    card_like = not awaits_deposit
     try:
         order, order_lines, mileage = _record(lines, buyer, member, priced, done, inflow_token, now,
-                                              card_like or virtual_account, deposit_account, receipt_asked)
+                                              card_like or virtual_account, deposit_account, receipt_asked,
+                                              awaits_deposit=awaits_deposit)
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
@@ -351,10 +362,12 @@ def _with_approval(approval: Approval | None):
 
 def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: Quote, done: wire.DoneResult | None,
             inflow_token: str, now: datetime, through_gateway: bool, deposit_account: str = "",
-            receipt_asked: tuple[str, str] | None = None) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
+            receipt_asked: tuple[str, str] | None = None, *, awaits_deposit: bool = False
+            ) -> tuple[Order, list[OrderLine], MileageTransaction | None]:
     """The order, its lines, the store points taken and the held mileage choice, in one transaction. The order
     carries its lines and its payment as written (not read again to charge it, nor for the e-mail).
-    `through_gateway`: the gateway is asked next (a charge, a 가상계좌 to issue), so the order waits 주문처리중."""
+    `through_gateway`: the gateway is asked next (a charge, a 가상계좌 to issue), so the order waits 주문처리중;
+    `awaits_deposit`: paid by a deposit into an account later, before E8's deadline."""
     with transaction.atomic():
         order = Order(
             member=member,
@@ -368,7 +381,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             store_points_won=priced.store_points_won, mileage_use_won=priced.mileage_use_won,
             payable_won=priced.payable_won, placed_at=now, earn_choice=priced.earn_choice,
             store_points_earn_won=priced.store_points_earn_won,
-            deposit_deadline=unpaid_deadline(now) if buyer.payment_method in DEPOSIT_METHODS else None,
+            deposit_deadline=unpaid_deadline(now) if awaits_deposit else None,
             disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None)
         if member is None:
             order.set_guest_password(buyer.guest_password)
@@ -416,9 +429,12 @@ def _not_placed(order: Order, *, note: str) -> None:
 def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
     """Capture: charge (confirm) the payment on the gateway (outside any transaction), then record the payment, the
     order's 결제완료 and the mileage approval in one transaction; a decline undoes the approval."""
-    result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
-                                          card_number=buyer.card_number, payment_id=buyer.payment_id,
-                                          payment_token=buyer.payment_token)
+    if buyer.payment_method in DEPOSIT_METHODS:  # 0원 by 무통장입금 or 가상계좌: no deposit to wait for, no PG
+        result = gateway.GatewayResult(True, "", "결제할 금액 없음")
+    else:
+        result = gateway.get_gateway().charge(method=buyer.payment_method, amount_won=order.payable_won,
+                                              card_number=buyer.card_number, payment_id=buyer.payment_id,
+                                              payment_token=buyer.payment_token)
     if not result.approved:
         with _with_approval(approval):
             _not_placed(order, note=result.message)

@@ -26,7 +26,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.idempotency import action_key
-from mileage.policy.constants import BUSINESS_TZ
 
 from . import cash_receipts
 from .gateway import GatewayResult, GatewayUnavailable, VirtualAccount, get_gateway
@@ -42,6 +41,7 @@ from .models import (
     PaymentStateChange,
     PaymentStatus,
 )
+from .rules import pg_cancel_refusal, pg_cancel_refusal_message, pg_cancel_refusal_reason
 
 log = logging.getLogger(__name__)
 
@@ -141,11 +141,29 @@ def cancellable_won(payment: Payment) -> int:
     return max(0, payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment))
 
 
-def refund_method_for(order: Order) -> str:
+def refund_method_for(order: Order, amount_won: int | None = None) -> str:
     """How a refund of this order pays back by default: through the gateway the order was paid with (카드취소,
-    계좌이체취소, 휴대폰결제취소), else 현금환불."""
-    payment = Payment.objects.filter(order=order).order_by("id").only("method").first()
-    return REFUND_METHOD_OF.get(payment.method, "cash") if payment is not None else "cash"
+    계좌이체취소, 휴대폰결제취소), else — and when the PG cannot take the cancel of `amount_won` (a part of a transfer or
+    a mobile payment, a mobile payment past its day: portal.orders.rules) — 현금환불 to the buyer's account."""
+    return refund_method_and_why(order, amount_won)[0]
+
+
+def refund_method_and_why(order: Order, amount_won: int | None = None, *, but: str = "") -> tuple[str, str]:
+    """refund_method_for and, when it is 현금환불 because the PG cannot take the cancel, the line 환불관리 shows why
+    (else ""). `but`: a refund of the order already recorded (its own amount is the one asked about)."""
+    payment = Payment.objects.filter(order=order).order_by("id").first()
+    if payment is None or payment.method not in REFUND_METHOD_OF:
+        return "cash", ""
+    if amount_won is None:  # no amount yet (the form's default): only the payment's day counts
+        code = pg_refusal(payment, 0, 0)
+    elif amount_won <= 0:  # nothing to pay back in money
+        code = None
+    else:
+        left = payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment, but=but)
+        code = pg_refusal(payment, amount_won, left) if amount_won <= left else None  # beyond: the limits refuse it
+    if code is not None:
+        return "cash", pg_cancel_refusal_reason(code)
+    return REFUND_METHOD_OF[payment.method], ""
 
 
 def refund_method_error(order: Order, method: str, *, method_label: str, cash_won: int, has_account: bool,
@@ -161,9 +179,8 @@ def refund_method_error(order: Order, method: str, *, method_label: str, cash_wo
             "paid": paid, "method": method_label}
     if method in REFUND_METHOD_OF.values():  # the gateway's own rules, so that 환불완료 cannot be refused for them
         try:
-            _refuse_phone_after_its_day(payment, timezone.now())
-            _refuse_partial(payment, cash_won, payment.amount_won - returned_won(payment)
-                            - _waiting_refunds_won(payment, but=refund_number))
+            _refuse_what_the_pg_refuses(payment, cash_won, payment.amount_won - returned_won(payment)
+                                        - _waiting_refunds_won(payment, but=refund_number), timezone.now())
         except PaymentActionError as exc:
             return exc.message
     if method == "cash" and not has_account:
@@ -190,22 +207,19 @@ def still_charged_won(payment: Payment) -> int:
     return max(0, payment.amount_won - returned_won(payment))
 
 
-def _refuse_phone_after_its_day(payment: Payment, now: datetime) -> None:
-    """A mobile payment is cancelled on the day it was paid only (manual §7)."""
-    if payment.method != PaymentMethod.PHONE:
-        return
-    if (payment.approved_at or now).astimezone(BUSINESS_TZ).date() != now.astimezone(BUSINESS_TZ).date():
-        raise PaymentActionError(_("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
+def pg_refusal(payment: Payment, amount_won: int, left_won: int, now: datetime | None = None) -> str | None:
+    """Why the PG would refuse to cancel `amount_won` of this payment with `left_won` still charged (a
+    portal.orders.rules PG_* code), or None. Asked before either gateway is (TEST or PortOne): a refusal the PG would
+    give is never sent to it."""
+    return pg_cancel_refusal(method=payment.method, amount_won=amount_won, left_won=left_won,
+                             paid_at=payment.approved_at, now=now or timezone.now())
 
 
-def _refuse_partial(payment: Payment, amount_won: int, left_won: int) -> None:
-    """A mobile payment and a real-time transfer are cancelled whole or not at all (manual §7)."""
-    if amount_won >= left_won:
-        return
-    if payment.method == PaymentMethod.PHONE:
-        raise PaymentActionError(_("휴대폰결제는 부분취소할 수 없습니다. 현금환불로 처리해 주세요."))
-    if payment.method == PaymentMethod.REALTIME_TRANSFER:
-        raise PaymentActionError(_("계좌이체는 전액만 취소할 수 있습니다. 현금환불로 처리해 주세요."))
+def _refuse_what_the_pg_refuses(payment: Payment, amount_won: int, left_won: int, now: datetime) -> None:
+    """A mobile payment is cancelled whole and on its day only, a real-time transfer whole only (manual §7)."""
+    code = pg_refusal(payment, amount_won, left_won, now)
+    if code is not None:
+        raise PaymentActionError(pg_cancel_refusal_message(code))
 
 
 def cancel_label(payment: Payment, amount_won: int, left_won: int) -> str:
@@ -465,8 +479,7 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
                                                    "refund": method_label})
     left = payment.amount_won - _returned_of(payment, cancels)
-    _refuse_phone_after_its_day(payment, timezone.now())
-    _refuse_partial(payment, amount_won, left)
+    _refuse_what_the_pg_refuses(payment, amount_won, left, timezone.now())
     return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                     refund_number=refund_number, by=by, cancels=cancels)
 
@@ -506,8 +519,7 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
         left = payment.amount_won - returned_won(payment)
-        _refuse_phone_after_its_day(payment, now)
-        _refuse_partial(payment, amount_won, left)
+        _refuse_what_the_pg_refuses(payment, amount_won, left, now)
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                                 refund_number="", by=by)
     result = _ask_gateway(payment, cancel)  # outside the transaction

@@ -104,6 +104,10 @@ class PortOneGateway(Gateway):
                payment_token: str = "") -> GatewayResult:
         if method in (PaymentMethod.BANK_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT):
             raise ValueError("transfers to an account wait for the deposit; they are not charged")
+        if amount_won < 0:
+            raise ValueError("amount must not be negative")
+        if amount_won == 0:  # the mileage and the 적립금 paid it all: no window opened, nothing asked of PortOne
+            return GatewayResult(True, "", "결제할 금액 없음")
         if not payment_id or not payment_token:
             return GatewayResult(False, "", _("결제창에서 결제 인증을 마치지 않았습니다. 다시 결제해 주세요."))
         try:

@@ -1,11 +1,13 @@
-"""The shop's own order rules: shipping fee and the guest order password (manual §3 결제정보)."""
+"""The shop's own order rules: shipping fee and the guest order password (manual §3 결제정보), the 현금영수증's
+identifier and amount, and what a PG can cancel of each payment method (issue 23)."""
 
 import re
+from datetime import datetime
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from mileage.policy.constants import GUEST_PASSWORD_MAX_LENGTH, GUEST_PASSWORD_MIN_LENGTH
+from mileage.policy.constants import BUSINESS_TZ, GUEST_PASSWORD_MAX_LENGTH, GUEST_PASSWORD_MIN_LENGTH
 from portal.privacy import masked_account
 
 _GUEST_PASSWORD = re.compile(rf"[A-Za-z0-9]{{{GUEST_PASSWORD_MIN_LENGTH},{GUEST_PASSWORD_MAX_LENGTH}}}", re.ASCII)
@@ -86,3 +88,41 @@ def cash_receipt_amount(*, payable_won: int, refunded_won: int = 0) -> int:
     if payable_won < 0 or refunded_won < 0:
         raise ValueError("amounts must not be negative")
     return max(0, payable_won - refunded_won)
+
+
+# What a PG takes back of a payment (issue 23, "card 부분취소, transfer whole only, mobile same-day only"; merchant
+# manual §7 환불관리: "휴대폰결제 승인취소는 결제당일만 가능합니다. 결제일이 지난 결제건은 별도 환불 처리해야 합니다.")
+PG_PHONE_PARTIAL = "phone-partial"  # 휴대폰결제: cancelled whole or not at all
+PG_PHONE_PAST_DAY = "phone-past-day"  # 휴대폰결제: cancelled on its payment day (Asia/Seoul) only
+PG_TRANSFER_PARTIAL = "transfer-partial"  # 실시간계좌이체: cancelled whole or not at all
+
+
+def pg_cancel_refusal(*, method: str, amount_won: int, left_won: int, paid_at: datetime | None,
+                      now: datetime) -> str | None:
+    """Why the PG would refuse to cancel `amount_won` of a `method` payment of which `left_won` is still charged,
+    paid at `paid_at` (None: today), asked at `now`: one of the PG_* codes above, or None when it can take it (a card
+    is cancelled in parts, any day). Such a refund is paid to the buyer's account by the shop (현금환불) instead."""
+    from .models import PaymentMethod
+
+    if method == PaymentMethod.PHONE:
+        if (paid_at or now).astimezone(BUSINESS_TZ).date() != now.astimezone(BUSINESS_TZ).date():
+            return PG_PHONE_PAST_DAY
+        if amount_won < left_won:
+            return PG_PHONE_PARTIAL
+    if method == PaymentMethod.REALTIME_TRANSFER and amount_won < left_won:
+        return PG_TRANSFER_PARTIAL
+    return None
+
+
+def pg_cancel_refusal_message(code: str) -> str:
+    """What the operator is told when asking the PG for a cancel it cannot take (the refund is to be 현금환불)."""
+    return {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소할 수 없습니다. 현금환불로 처리해 주세요."),
+            PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소할 수 있습니다. 현금환불로 처리해 주세요."),
+            PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소할 수 있습니다. 현금환불로 처리해 주세요.")}[code]
+
+
+def pg_cancel_refusal_reason(code: str) -> str:
+    """The line 환불관리 shows beside a refund paid as 현금환불 because the PG could not take its cancel."""
+    return {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아 현금환불(계좌)로 돌려줍니다."),
+            PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어 현금환불(계좌)로 돌려줍니다."),
+            PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어 현금환불(계좌)로 돌려줍니다.")}[code]

@@ -38,6 +38,7 @@ from portal.orders.checkout import (
     Buyer,
     CheckoutError,
     cart_lines,
+    nothing_to_pay,
     order_place,
     parse_quantity,
     payment_window_open,
@@ -140,7 +141,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
     disclosure = live_disclosure()
     mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
     if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
-            and _window_done(request, form)):
+            and _window_done(request, form, lines, member, mileage_on)):
         order = _place(request, form, lines, member, mileage_on)
         if order is not None:
             return redirect("storefront:complete", number=order.number)
@@ -163,12 +164,16 @@ def _portone_page() -> dict | None:
             "channel_key": settings.PORTONE_CHANNEL_KEY, "methods": " ".join(WINDOW_PAY_METHODS)}
 
 
-def _window_done(request, form) -> bool:
+def _window_done(request, form, lines, member, mileage_on: bool) -> bool:
     """A method paid in PortOne's window needs the payment this session pre-registered, authenticated there; the
-    window's payment serves one attempt (a retry opens a new window)."""
+    window's payment serves one attempt (a retry opens a new window). An order the mileage and the 적립금 pay in
+    whole needs no window: nothing is paid at the PG."""
     if not payment_window_used(form.cleaned_data["payment_method"]):
         return True
     opened = request.session.pop(WINDOW_KEY, None) or {}
+    if not form.cleaned_data.get("payment_id") and lines and _nothing_to_pay(request, form, lines, member,
+                                                                             mileage_on):
+        return True
     if not form.cleaned_data.get("payment_id"):
         form.add_error(None, _("결제하기를 눌러 결제창에서 결제를 마쳐 주세요."))
         return False
@@ -179,6 +184,15 @@ def _window_done(request, form) -> bool:
         form.add_error(None, _("결제창의 결제 정보가 이 주문서와 맞지 않습니다. 결제된 금액은 없습니다. 다시 결제해 주세요."))
         return False
     return True
+
+
+def _nothing_to_pay(request, form, lines, member, mileage_on: bool) -> bool:
+    try:
+        return nothing_to_pay(lines=lines, member=member, store_points_won=form.cleaned_data.get("store_points") or 0,
+                              choice=request.session.get(CHOICE_KEY) if mileage_on else None,
+                              earn_choice=form.cleaned_data.get("earn_choice") or "naver")
+    except CheckoutError:
+        return False  # the placement says why
 
 
 @require_POST
@@ -203,6 +217,8 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
                                      earn_choice=form.cleaned_data.get("earn_choice") or "naver")
     except CheckoutError as exc:
         return JsonResponse({"ok": False, "message": exc.message})
+    if opened is None:  # the mileage and the 적립금 pay it all: the form is posted, no window opens
+        return JsonResponse({"ok": False, "submit": True, "nothing_to_pay": True})
     request.session[WINDOW_KEY] = {"id": opened.payment_id}
     window = {"storeId": settings.PORTONE_STORE_ID, "channelKey": settings.PORTONE_CHANNEL_KEY,
               "paymentId": opened.payment_id, "orderName": opened.order_name, "totalAmount": opened.amount_won,

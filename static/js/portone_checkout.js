@@ -2,7 +2,9 @@
 // form and pre-register the payable amount, opens PortOne's payment window through the vendored @portone/browser-sdk
 // (its script URL set from PORTONE_BROWSER_SDK_URL), and posts the window's paymentId and paymentToken with the form;
 // the server then asks the mileage approval and confirms the payment (a 가상계좌, issued in the window, is read back
-// and waits for its deposit). A cancelled or refused window leaves the form as it was, with a message. 무통장입금 (and the TEST gateway, which loads no script) posts the form as before.
+// and waits for its deposit). A cancelled or refused window leaves the form as it was, with a message. 무통장입금
+// (and the TEST gateway, which loads no script) posts the form as before; so does an order the mileage and 적립금
+// pay in whole (the server answers nothing_to_pay: no window opens for 0원).
 (function () {
   "use strict";
   var form = document.getElementById("order-form");
@@ -42,7 +44,8 @@
       .then(function (r) { return r.ok ? r.json() : Promise.reject(new Error(String(r.status))); })
       .then(function (answer) {
         if (!answer.ok) {
-          if (answer.submit) { form.submit(); return; }  // the form's own errors, shown by the server
+          // the form's own errors, shown by the server; or nothing to pay (0원): placed without a window
+          if (answer.submit) { form.submit(); return; }
           busy = false;
           say(answer.message);
           return;

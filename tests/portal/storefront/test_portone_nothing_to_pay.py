@@ -1,0 +1,63 @@
+"""An order the Naver mileage pays in whole, with PortOne as the gateway (issue 23): as on the TEST gateway it is
+placed without any payment at the PG — no window opens, nothing is pre-registered or confirmed — the mileage is
+approved by the provider first, and the order is 결제완료 — whatever method was chosen, 무통장입금 included (no 0원
+deposit is awaited). Against the provider sandbox and the PortOne emulator."""
+
+import pytest
+
+from mileage.models import TransactionState
+from portal.orders.models import Order, OrderStatus, PaymentStatus
+from tests.portone_process import window_opened
+
+from .conftest import GUEST, buyer_with_choice
+
+pytestmark = pytest.mark.sandbox
+
+CARD = {**GUEST, "payment_method": "card", "card_number": ""}
+
+
+def test_an_order_the_mileage_pays_in_whole_opens_no_window_and_is_paid(shop, portone):
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 5_000, product="1")  # 5,000원, no shipping fee
+    # 결제하기: the server answers "post the form" rather than a window to open
+    answer = browser.post("/shop/order/payment-window/", CARD)
+    assert answer.status_code == 200 and answer.json() == {"ok": False, "submit": True, "nothing_to_pay": True}
+    assert "payment_window" not in browser.session  # nothing pre-registered at PortOne
+    response = browser.post("/shop/order/", CARD)
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    order = Order.objects.get()
+    payment = order.payments.get()
+    assert (order.status, order.mileage_use_won, order.payable_won) == (OrderStatus.PAID, 5_000, 0)
+    assert (payment.gateway, payment.gateway_tid, payment.amount_won, payment.status) == (
+        "PortOne", "", 0, PaymentStatus.APPROVED)
+    assert order.mileage.state in (TransactionState.APPROVED, TransactionState.STATED) and order.mileage.tx_id
+    assert shop.balance(buyer)["available"] == 10_500  # the mileage used once
+    assert "결제완료" in browser.get(f"/shop/order/{order.number}/complete/").content.decode()
+
+
+def test_an_order_with_something_left_to_pay_still_needs_the_window(shop, portone):
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 4_000, product="1")
+    assert window_opened(browser, CARD)["totalAmount"] == 1_000
+    response = browser.post("/shop/order/", CARD)  # posted without the window
+    assert response.status_code == 400 and "결제창에서 결제를 마쳐 주세요" in response.content.decode()
+    assert not Order.objects.exists()
+    balance = shop.balance(buyer)
+    assert balance["available"] + balance["held"] == 15_500  # held for the form, nothing used
+
+
+@pytest.mark.parametrize("gateway", ["test", "portone"])
+def test_the_method_is_irrelevant_when_nothing_is_payable_even_a_bank_transfer(shop, portone_emulator, gateway,
+                                                                             request):
+    if gateway == "portone":
+        request.getfixturevalue("portone")
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 5_000, product="1")
+    response = browser.post("/shop/order/", GUEST)  # 무통장입금 chosen
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    order = Order.objects.get()
+    payment = order.payments.get()
+    assert (order.status, order.payable_won, order.deposit_deadline) == (OrderStatus.PAID, 0, None)
+    assert (payment.status, payment.amount_won) == (PaymentStatus.APPROVED, 0)
+    assert order.mileage.state in (TransactionState.APPROVED, TransactionState.STATED)
+    assert shop.balance(buyer)["available"] == 10_500

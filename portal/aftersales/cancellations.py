@@ -101,7 +101,7 @@ def _virtual_account_closed(order: Order) -> bool:
         if virtual_account_close(order=order):
             return True
         if virtual_account_paid(order=order):
-            order_confirm_deposit(order=order, by=None)
+            order_confirm_deposit(order=order, by=None, paid_at_gateway=True)
         else:
             log.error("order %s: its virtual account is neither open nor paid as ordered; to check by hand", order.number)
     except GatewayUnavailable:

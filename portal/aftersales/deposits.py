@@ -26,7 +26,7 @@ def order_virtual_account_deposit(*, order: Order) -> str:
             return f"already recorded ({locked.status})"
         if not virtual_account_paid(order=locked):
             return "not paid at the gateway"
-        order_confirm_deposit(order=locked, by=None)
+        order_confirm_deposit(order=locked, by=None, paid_at_gateway=True)
     return "deposit confirmed"
 
 

@@ -18,8 +18,13 @@ from mileage.services.transactions import live_mileage, mileage_call, mileage_in
 from portal.accounts.services import store_points_change
 from portal.orders import cash_receipts
 from portal.orders.amounts import Goods, build_amounts
+from portal.orders.gateway_interface import GatewayUnavailable
 from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
-from portal.orders.money import payment_deposit_confirmed, payment_deposit_undone
+from portal.orders.money import (
+    payment_deposit_confirmed,
+    payment_deposit_undone,
+    virtual_account_unpaid_at_gateway,
+)
 from portal.orders.services import order_set_status
 
 from .common import ActionError, lock_order
@@ -31,8 +36,16 @@ def last_change_id(order: Order) -> int:
     return order.status_changes.order_by("-id").values_list("id", flat=True).first()
 
 
-def order_confirm_deposit(*, order: Order, by) -> Order:
-    """입금확인: the bank transfer arrived; the provider is told the deal is done (stated)."""
+def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False) -> Order:
+    """입금확인: the bank transfer arrived; the provider is told the deal is done (stated). A 가상계좌 whose PG sees
+    its deposits (PortOne) is confirmed only once the PG says it is paid (`paid_at_gateway`: the caller read it so)."""
+    if not paid_at_gateway and order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT:
+        try:
+            unpaid = virtual_account_unpaid_at_gateway(order=order)
+        except GatewayUnavailable:
+            raise ActionError(_("결제대행사가 응답하지 않아 입금을 확인하지 못했습니다. 잠시 후 다시 눌러 주세요.")) from None
+        if unpaid:
+            raise ActionError(_("결제대행사에 아직 입금되지 않은 가상계좌입니다. 입금되면 자동으로 결제완료가 됩니다."))
     with transaction.atomic():
         order = lock_order(order)
         order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")

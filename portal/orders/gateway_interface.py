@@ -40,6 +40,7 @@ class Gateway(ABC):
 
     name: str
     opens_window = False  # the buyer authenticates in the PG's payment window first (PortOne's browser SDK)
+    sees_deposits = False  # the PG is told of a 가상계좌's deposit itself (PortOne); else the operator confirms it
 
     def prepare(self, *, payment_id: str, amount_won: int) -> None:  # noqa: B027 — nothing to do for some PGs
         """Before the payment window opens: tell the PG the only amount the window may take."""

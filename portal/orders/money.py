@@ -306,6 +306,18 @@ def virtual_account_paid(*, order: Order) -> bool:
     return get_gateway(payment.gateway).verify(tid=payment.gateway_tid, amount_won=payment.amount_won).approved
 
 
+def virtual_account_unpaid_at_gateway(*, order: Order) -> bool:
+    """Whether the order's 가상계좌 was issued by a gateway that sees its deposits (PortOne) and that gateway says it is
+    not paid yet: the operator's 입금확인 would then say the money is in when it is not. GatewayUnavailable when the
+    gateway does not answer."""
+    payment = Payment.objects.filter(order=order, method=PaymentMethod.VIRTUAL_ACCOUNT).exclude(
+        gateway_tid="").order_by("id").first()
+    if payment is None:
+        return False
+    found = get_gateway(payment.gateway)
+    return found.sees_deposits and not found.verify(tid=payment.gateway_tid, amount_won=payment.amount_won).approved
+
+
 def virtual_account_close(*, order: Order) -> bool:
     """The order's 가상계좌 takes no deposit any more (its deadline passed): True when closed at the gateway (or
     never issued), False when the deposit arrived first. GatewayUnavailable when the gateway does not answer."""

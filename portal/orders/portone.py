@@ -64,6 +64,7 @@ def _client(secret: str, base_url: str, store_id: str | None) -> PaymentClient:
 class PortOneGateway(Gateway):
     name = PORTONE_NAME
     opens_window = True
+    sees_deposits = True
 
     def __init__(self, client: PaymentClient):
         self.client = client

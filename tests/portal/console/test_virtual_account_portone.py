@@ -36,7 +36,7 @@ def deliver(signed: dict):
     return Client().post(WEBHOOK_URL, signed["body"], content_type="application/json", headers=signed["headers"])
 
 
-def issued_in_window(shop, portone, *, use=500) -> tuple[Order, str, str]:
+def issued_in_window(shop, portone, *, use=500, form=VBANK_FORM) -> tuple[Order, str, str]:
     """A guest orders sample 1 by 가상계좌 with `use` won of mileage: 결제하기 opens the window, the buyer picks
     KB국민은행 there and the account is issued; the form is then posted with the window's paymentId (no token)."""
     buyer = shop.new_buyer(15_500)
@@ -44,14 +44,14 @@ def issued_in_window(shop, portone, *, use=500) -> tuple[Order, str, str]:
     client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
     client.get("/shop/order/")
     choose_mileage(client, shop, buyer, use)
-    request = window_opened(client, VBANK_FORM)
+    request = window_opened(client, form)
     assert request["payMethod"] == "VIRTUAL_ACCOUNT"
     due = request["virtualAccount"]["accountExpiry"]["dueDate"]
     answer = requests.post(f"{portone.base_url}/window/payments/{request['paymentId']}", timeout=5, json={
         "totalAmount": request["totalAmount"], "currency": "KRW", "orderName": request["orderName"],
         "payMethod": "VIRTUAL_ACCOUNT", "dueDate": due, "bank": "KOOKMIN"})
     assert answer.status_code == 200 and "paymentToken" not in answer.json(), answer.text
-    response = client.post("/shop/order/", {**VBANK_FORM, "payment_id": request["paymentId"]})
+    response = client.post("/shop/order/", {**form, "payment_id": request["paymentId"]})
     assert response.status_code == 302, response.content.decode()[-2000:]
     return Order.objects.order_by("-id").first(), buyer, request["paymentId"]
 
@@ -210,3 +210,38 @@ def test_a_window_that_issued_no_account_places_no_order(shop, portone):
     order = Order.objects.get()
     assert order.status == OrderStatus.PAYMENT_FAILED and order.payments.get().status == PaymentStatus.FAILED
     assert type(at_portone(request["paymentId"])).__name__ == "ReadyPayment"  # nothing charged, nothing issued
+
+
+def test_the_operators_deposit_confirmation_waits_for_portone_to_see_the_deposit(shop, portone, operator):
+    """입금확인 pressed on a PortOne 가상계좌 before any deposit would say the money is in when it is not: refused
+    with the reason, the order 입금전; once PortOne has the deposit, the same button confirms it."""
+    order, _buyer, payment_id = issued_in_window(shop, portone)
+    page = operator.post(f"/console/orders/{order.number}/action/confirm_deposit/", follow=True).content.decode()
+    assert "결제대행사에 아직 입금되지 않은 가상계좌입니다." in page
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_DEPOSIT and [k for k, _ in kinds(order)] == ["approve"]
+
+    portone.control(f"payments/{payment_id}/deposit")  # paid at PortOne; its webhook never reached the shop
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and [k for k, _ in kinds(order)] == ["approve", "stated"]
+
+
+def test_portone_down_at_the_operators_deposit_confirmation_changes_nothing(shop, portone, operator, settings):
+    order, _buyer, _payment_id = issued_in_window(shop, portone)
+    settings.PORTONE_API_BASE = "http://127.0.0.1:9"  # nothing listens there
+    page = operator.post(f"/console/orders/{order.number}/action/confirm_deposit/", follow=True).content.decode()
+    assert "결제대행사가 응답하지 않아 입금을 확인하지 못했습니다." in page
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_DEPOSIT
+
+
+def test_the_cash_receipt_asked_with_a_virtual_account_is_issued_at_its_deposit(shop, portone):
+    form = {**VBANK_FORM, "cash_receipt_kind": "personal", "cash_receipt_identifier": "010-1234-5678"}
+    order, _buyer, payment_id = issued_in_window(shop, portone, form=form)
+    receipt = order.payments.get().cash_receipts.get()
+    assert receipt.status == "requested" and receipt.approval_number == ""  # nothing asked before the cash is in
+    assert deliver(portone.control(f"payments/{payment_id}/deposit")).status_code == 200
+    receipt.refresh_from_db()
+    assert receipt.status == "issued" and receipt.approval_number
+    assert receipt.amount_won == order.payable_won

@@ -20,11 +20,9 @@ from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from portone_server_sdk import webhook as portone_webhook
 
-from .gateway_interface import GatewayUnavailable
+from .gateway_interface import PORTONE_NAME, GatewayUnavailable
 from .models import OrderStatus, Payment, PaymentCancelStatus, PaymentMethod, PaymentStatus, PortOneWebhook
-from .portone import PORTONE_NAME
 from .signals import virtual_account_deposited
 
 log = logging.getLogger(__name__)
@@ -57,6 +55,8 @@ def portone_webhook_receive(request: HttpRequest) -> HttpResponse:
     if settings.PAYMENT_GATEWAY != "portone" or not secret:
         return HttpResponse(status=404)
     webhook_id = request.headers.get("webhook-id", "")[:100]
+    from portone_server_sdk import webhook as portone_webhook  # ADR 0009: the SDK only where PortOne is used
+
     try:
         payload = request.body.decode("utf-8")
         event = portone_webhook.verify(secret, payload, {h: request.headers.get(h) for h in HEADERS})

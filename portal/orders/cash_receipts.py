@@ -147,7 +147,12 @@ def settle(payment: Payment) -> CashReceipt | None:
             status=CashReceiptStatus.ISSUED).exists() else None
     failed = payment.cash_receipts.filter(status=CashReceiptStatus.FAILED).order_by("-sequence").first()
     if failed is not None:
-        return retry(failed)
+        # asked again as first asked (its key, its amount: the gateway may have issued it unanswered); a refund
+        # since then leaves it stating too much, so it is cancelled and reissued for what is left
+        done = retry(failed)
+        if done.status == CashReceiptStatus.ISSUED and stale(payment) is not None:
+            return after_refund_recorded(payment) or done
+        return done
     if stale(payment) is not None:
         return after_refund_recorded(payment)
     return None

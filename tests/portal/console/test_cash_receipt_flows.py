@@ -214,6 +214,36 @@ def test_a_refused_receipt_leaves_the_order_paid_and_the_retry_button_issues_it(
     assert GatewayEntry.objects.filter(kind="cashrcpt").count() == 1
 
 
+def test_a_receipt_refused_at_the_deposit_and_retried_after_a_partial_return_states_what_is_left(
+        shop, operator, monkeypatch):
+    # given a 무통장입금 of 9,000원 whose receipt the gateway refused at 입금확인
+    order, _buyer = place_with_receipt(shop, quantity="2", use=1_000)
+    refusing_receipts(monkeypatch)
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    monkeypatch.undo()
+    [failed] = receipts(order)
+    assert (failed.status, failed.amount_won) == (CashReceiptStatus.FAILED, 9_000)
+    # and one of the two products returned, its 4,500원 paid back in cash
+    operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541112"})
+    operator.post(f"/console/orders/{order.number}/action/deliver/")
+    line = order.lines.get()
+    operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
+    returned = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{returned.pk}/shipping/")
+    operator.post(f"/console/returns/{returned.pk}/complete/")
+    press_refund_complete(operator, Refund.objects.get(order=order))
+    # when the operator presses 현금영수증 재발급
+    operator.post(f"/console/orders/{order.number}/cash-receipt/retry/")
+    # then the receipt asked first is settled as asked and the one in force states the 4,500원 kept
+    first, second = receipts(order)
+    assert (first.status, first.amount_won) == (CashReceiptStatus.CANCELLED, 9_000)
+    assert (second.status, second.amount_won) == (CashReceiptStatus.ISSUED, 4_500)
+    block = operator.get(f"/console/orders/{order.number}/").content.decode().split('id="cash-receipts"')[1]
+    assert second.approval_number in block and "현금영수증 재발급" not in block
+
+
 def test_the_retry_button_is_for_operators_only(shop, operator, monkeypatch):
     refusing_receipts(monkeypatch)
     order, buyer = place_with_receipt(shop, method="realtime", code="4")

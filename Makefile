@@ -11,7 +11,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/mileage_portal
 PG_SANDBOX_URL ?= postgres://postgres@127.0.0.1:5432/provider_sandbox
 SANDBOX := DJANGO_SETTINGS_MODULE=provider_sandbox.settings $(PY) manage.py
 
-.PHONY: run serve test venv migrate demo messages lint pytest-sqlite pytest-postgres pytest-standard pytest-scaleout bench clean screenshots
+.PHONY: run serve test venv migrate demo messages lint pytest-sqlite pytest-postgres pytest-standard pytest-browser-portone pytest-scaleout bench clean screenshots
 
 venv: .venv/.installed
 
@@ -83,6 +83,11 @@ STANDARD_TESTS ?= tests/browser tests/portal/storefront tests/portal/console/tes
 pytest-standard: venv messages
 	SANDBOX_PROFILE=standard DATABASE_URL="$(PG_URL)" SANDBOX_DATABASE_URL="$(PG_SANDBOX_URL)" \
 		$(PY) -m pytest -q $(STANDARD_TESTS)
+
+# The browser paths again with PortOne as the shop's gateway (its emulator, the real SDKs; BROWSER_GATEWAY in
+# tests/browser/test_buyer_path.py): cards paid in PortOne's window. .ci/run runs it; `make test` runs them on TEST-PG.
+pytest-browser-portone: venv messages
+	BROWSER_GATEWAY=portone $(PY) -m pytest -q $(XDIST) tests/browser
 
 # Several nodes on PostgreSQL and Redis (tests/scaleout, marked `scaleout`, left out of `make test`); .ci/run runs it.
 # SCALEOUT_ORDERS card orders and SCALEOUT_EXPIRED unpaid bank transfers (about 3½ minutes on 2 cores).

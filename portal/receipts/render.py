@@ -16,6 +16,7 @@ from django.core.files.storage import FileSystemStorage
 from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.crypto import salted_hmac
+from django.utils.translation import get_language
 
 from cms_pages.selectors import merchant_rows
 from portal.orders.earn import earn_status
@@ -48,7 +49,8 @@ def receipt_html(order, context: dict | None = None) -> str:
 
 
 def receipt_version(order, context: dict | None = None) -> str:
-    """A fingerprint of everything the receipt shows: a changed order renders anew, an unchanged one is reused."""
+    """A fingerprint of everything the receipt shows, in the reader's language: a changed order renders anew, an
+    unchanged one is reused."""
     context = context or _receipt_context(order)
     mileage = context["mileage"]
     parts = [order.number, order.placed_at.isoformat(), order.status, order.goods_won, order.discount_won, order.shipping_won,
@@ -57,7 +59,7 @@ def receipt_version(order, context: dict | None = None) -> str:
              *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
              earn.version if (earn := earn_status(order, mileage)) else None,
-             getattr(context["payment"], "status", ""), context.get("merchant"),
+             getattr(context["payment"], "status", ""), context.get("merchant"), get_language(),
              *[(r.pk, r.status, r.amount_won, r.approval_number, r.failure_reason)
                for r in context.get("cash_receipts", ())]]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]

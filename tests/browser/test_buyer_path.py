@@ -32,10 +32,16 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+# `make pytest-browser-portone` (CI): every browser path again with PortOne as the shop's gateway (the emulator's)
+BROWSER_GATEWAY = os.environ.get("BROWSER_GATEWAY", "test")
+
+
 @pytest.fixture
-def browser_shop(sandbox, live_server, settings, transactional_db):
+def browser_shop(sandbox, live_server, settings, transactional_db, request):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs an event loop in this thread
     settings.MILEAGE_API_BASE = settings.MILEAGE_SERVICE_BASE = sandbox.base_url
+    if BROWSER_GATEWAY == "portone":
+        request.getfixturevalue("portone")
     cache.clear()
     load_demo()
     MileageSettings.objects.filter(pk=1).update(api_id="1TWXDZ", hash_key="aaf23a53f426561f62e71139c5f27adfd67da711")

@@ -7,7 +7,14 @@ from django.contrib.auth.models import User
 
 from tests.portal.console.conftest import place
 
-from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
+from .test_buyer_path import (  # noqa: F401
+    BROWSER_GATEWAY,
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    SHOTS,
+    browser_shop,
+    csp_violations,
+)
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                                                       reason="Debian chromium is not installed (CI installs it)")]
@@ -56,3 +63,10 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
     assert sandbox.balance(buyer)["available"] == 15_500 and sandbox.balance(buyer)["pending"] == 0
     payment = order.payments.get()
     assert payment.status == "cancelled" and payment.cancels.get().amount_won == 4_500  # the card, not only the mileage
+    # cancelled where it was charged: at PortOne when the shop is on it (its own record says so), else TEST-PG
+    assert payment.gateway == ("PortOne" if BROWSER_GATEWAY == "portone" else "TEST-PG (테스트 결제)")
+    if BROWSER_GATEWAY == "portone":
+        from portal.orders.gateway import get_gateway
+
+        charged = get_gateway("PortOne").client.get_payment(payment_id=payment.gateway_tid)
+        assert type(charged).__name__ == "CancelledPayment" and charged.amount.cancelled == 4_500

@@ -66,3 +66,19 @@ def test_private_root_is_outside_media(settings):
 
     media, private = Path(settings.MEDIA_ROOT).resolve(), Path(settings.RECEIPTS_ROOT).resolve()
     assert media not in private.parents and private != media
+
+
+@pytest.mark.django_db
+def test_the_receipt_reads_in_the_readers_language_and_is_cached_per_language(folders):
+    from django.utils import translation
+
+    load_demo()
+    order = order_for([(ProductFactory(), 1)])
+    korean = render.receipt_html(order)
+    assert "<h1>영수증</h1>" in korean and "총 결제금액" in korean and '<html lang="ko">' in korean
+    with translation.override("en"):
+        english = render.receipt_html(order)
+        english_path = render.receipt_path(order)
+    assert "<h1>Receipt</h1>" in english and "Total paid" in english and '<html lang="en">' in english
+    assert "영수증" not in english and "총 결제금액" not in english and "(Receipt)" not in korean
+    assert english_path != render.receipt_path(order)  # a Korean reader is never served the English PDF

@@ -1,9 +1,12 @@
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
+from portal.orders.checkout import payment_window_used
 from portal.orders.models import Order
 from tests.portal.storefront.conftest import GUEST, choose_mileage, shop  # noqa: F401  (the shop fixture)
+from tests.portone_process import PortOneEmulator, paid_in_window
 
 
 @pytest.fixture
@@ -14,7 +17,8 @@ def operator(shop):  # noqa: F811
 
 
 def place(shop, *, code="1", use=500, method="bank", quantity="1", extra=()):  # noqa: F811
-    """A guest's order through the storefront with `use` of mileage; returns (order, buyer login)."""
+    """A guest's order through the storefront with `use` of mileage, paid as the shop's gateway takes it (with
+    PortOne, in its window); returns (order, buyer login)."""
     buyer = shop.new_buyer(15_500)
     client = Client()
     client.post("/shop/cart/add/", {"code": code, "quantity": quantity})
@@ -26,6 +30,9 @@ def place(shop, *, code="1", use=500, method="bank", quantity="1", extra=()):  #
     data = {**GUEST, "payment_method": method}
     if method != "bank":
         data["card_number"] = "4111111111111111"
+    if payment_window_used(method):  # the shop is on PortOne: 결제하기 opens its window, the buyer pays there
+        window = PortOneEmulator(settings.PORTONE_API_BASE, None)
+        data["payment_id"], data["payment_token"] = paid_in_window(window, client, data)
     response = client.post("/shop/order/", data)
     assert response.status_code == 302, response.content.decode()[-2000:]
     return Order.objects.order_by("-id").first(), buyer

@@ -8,6 +8,7 @@ import pytest
 
 from portal.orders.models import Order, OrderStatus
 
+from .flows import order_form_with_mileage
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, browser_shop, csp_violations  # noqa: F401
 from .test_every_screen import shoot
 
@@ -16,26 +17,6 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIU
 
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "ko-KR"}
-
-
-def order_form_with_mileage(page, shop_url: str, buyer: str, use: str) -> None:
-    page.goto(f"{shop_url}/shop/p/1/")
-    page.click("#buy-now")
-    page.fill("#id_orderer_name", "홍길동")
-    page.fill("#id_orderer_phone", "010-1234-5678")
-    page.fill("#id_address", "서울 동작구 신대방2동")
-    page.fill("#id_guest_password", "abcd1234")
-    page.check("#id_privacy_agreed")
-    with page.expect_popup() as popup_info:
-        page.click("#mileage-button")
-    popup = popup_info.value
-    popup.fill("input[name=login_id]", buyer)
-    popup.fill("input[name=password]", "demo1234!")
-    popup.click("text=로그인")
-    popup.fill("#use", use)
-    with popup.expect_event("close"):
-        popup.click("#confirm")
-    page.check("input[name=payment_method][value=card]")
 
 
 def test_portones_window_on_a_phone_opens_within_the_screen_and_completes(browser_shop, portone):  # noqa: F811
@@ -48,6 +29,7 @@ def test_portones_window_on_a_phone_opens_within_the_screen_and_completes(browse
         page = browser.new_context(**PHONE).new_page()
         violations = csp_violations(page)
         order_form_with_mileage(page, shop_url, buyer, "500")
+        page.check("input[name=payment_method][value=card]")
         expect(page.locator("#payable")).to_have_text("4,500원")
         page.click("#pay")
         frame = page.locator("#portone-window iframe")
@@ -79,6 +61,7 @@ def test_an_order_the_mileage_pays_in_whole_opens_no_window(browser_shop, porton
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_context(**PHONE).new_page()
         order_form_with_mileage(page, shop_url, buyer, "5000")
+        page.check("input[name=payment_method][value=card]")
         expect(page.locator("#payable")).to_have_text("0원")
         page.click("#pay")
         expect(page.locator("h1")).to_have_text("주문완료")

@@ -11,6 +11,7 @@ from mileage.models import TransactionState
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
 
+from .flows import order_form_with_mileage
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, browser_shop, csp_violations  # noqa: F401
 from .test_every_screen import shoot
 
@@ -29,22 +30,7 @@ def test_a_buyer_with_mileage_pays_by_card_in_portones_window_after_cancelling_i
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1366, "height": 1000})
         violations = csp_violations(page)
-        page.goto(f"{shop_url}/shop/p/1/")
-        page.click("#buy-now")
-        page.fill("#id_orderer_name", "홍길동")
-        page.fill("#id_orderer_phone", "010-1234-5678")
-        page.fill("#id_address", "서울 동작구 신대방2동")
-        page.fill("#id_guest_password", "abcd1234")
-        page.check("#id_privacy_agreed")
-        with page.expect_popup() as popup_info:
-            page.click("#mileage-button")
-        popup = popup_info.value
-        popup.fill("input[name=login_id]", buyer)
-        popup.fill("input[name=password]", "demo1234!")
-        popup.click("text=로그인")
-        popup.fill("#use", "500")
-        with popup.expect_event("close"):
-            popup.click("#confirm")
+        order_form_with_mileage(page, shop_url, buyer, "500")
         expect(page.locator("#payable")).to_have_text("4,500원")
         page.check("input[name=payment_method][value=card]")
 

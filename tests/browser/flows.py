@@ -1,0 +1,22 @@
+"""Steps the browser tests share: what a guest buyer does before 결제하기."""
+
+
+def order_form_with_mileage(page, shop_url: str, buyer: str, use: str) -> None:
+    """샘플상품 1 bought at once, the order form filled in as a guest's, and `use` won of the provider buyer
+    `buyer`'s mileage chosen in the 적립/사용 popup (the popup closes and hands the choice back)."""
+    page.goto(f"{shop_url}/shop/p/1/")
+    page.click("#buy-now")
+    page.fill("#id_orderer_name", "홍길동")
+    page.fill("#id_orderer_phone", "010-1234-5678")
+    page.fill("#id_address", "서울 동작구 신대방2동")
+    page.fill("#id_guest_password", "abcd1234")
+    page.check("#id_privacy_agreed")
+    with page.expect_popup() as popup_info:
+        page.click("#mileage-button")
+    popup = popup_info.value
+    popup.fill("input[name=login_id]", buyer)
+    popup.fill("input[name=password]", "demo1234!")
+    popup.click("text=로그인")
+    popup.fill("#use", use)
+    with popup.expect_event("close"):
+        popup.click("#confirm")

@@ -4,6 +4,8 @@ import hmac
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST
 
@@ -39,3 +41,14 @@ def metrics(request):
         return HttpResponse(status=403 if request.user.is_authenticated else 401,
                             headers={"WWW-Authenticate": "Bearer"})
     return HttpResponse(render_metrics(), content_type=CONTENT_TYPE_LATEST)
+
+
+def csrf_failure(request, reason=""):
+    """A form whose security token is stale or missing (the page was open too long, the cookie was blocked): a page in
+    the shop's frame and the reader's language saying what happened and that nothing was saved, with the way back
+    to the page the form came from (CSRF_FAILURE_VIEW). Django's reason is for the log, not the reader."""
+    back = request.headers.get("Referer", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = ""
+    return render(request, "403_csrf.html", {"back": back}, status=403)

@@ -9,6 +9,9 @@ shows this and nothing else, so that no two of them can disagree:
 * 적립 취소: the transaction was cancelled, aborted or refused, or the order itself is cancelled or failed (the
   provider may not have been told yet: a refund waits for 환불완료, but the buyer's earn is gone all the same);
 * 적립 없음: nothing to earn (an order earning the shop's 적립금 instead, E9, or only excluded goods).
+
+Beside a dead order's mileage use it says whether the buyer has it back: 반환 완료 (the provider cancelled or aborted
+it), 반환 예정 (not told yet), 사용되지 않음 (the provider refused the approval).
 """
 
 from dataclasses import dataclass
@@ -25,6 +28,7 @@ from mileage.templatetags.money import rate, won
 from .models import Order, OrderStatus
 
 EXPECTED, GRANTED, CANCELLED, NONE = "expected", "granted", "cancelled", "none"
+RETURNED, PENDING, UNUSED = "returned", "pending", "unused"
 
 _DEAD_TRANSACTIONS = {TransactionState.CANCELLED, TransactionState.ABORTED, TransactionState.FAILED}
 _DEAD_ORDERS = {OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED}
@@ -37,6 +41,7 @@ class EarnStatus:
     amount_won: int  # the earn expected or granted; 0 when cancelled or none
     rate_x10: int  # the rate the order was approved with (shown only beside an earn)
     granted_on: date | None = None  # the business date the provider granted the earn
+    use_back: str = ""  # of a dead order's mileage use: returned | pending (not yet told) | unused (never approved)
 
     @property
     def label(self) -> str:
@@ -64,7 +69,12 @@ class EarnStatus:
     @property
     def version(self) -> tuple:
         """What a cached statement (the PDF receipt) must change with."""
-        return (self.state, self.amount_won, self.rate_x10, self.granted_on)
+        return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back)
+
+    @property
+    def use_back_label(self) -> str:
+        """Beside a dead order's "네이버 마일리지 사용 -700원": whether the buyer has the mileage back."""
+        return {RETURNED: _("반환 완료"), PENDING: _("반환 예정"), UNUSED: _("사용되지 않음")}.get(self.use_back, "")
 
 
 def earn_status(order: Order, mileage: MileageTransaction | None | object = _MISSING) -> EarnStatus | None:
@@ -79,7 +89,7 @@ def earn_status(order: Order, mileage: MileageTransaction | None | object = _MIS
         return None
     rate = mileage.total_rate_x10
     if mileage.state in _DEAD_TRANSACTIONS or order.status in _DEAD_ORDERS:
-        return EarnStatus(CANCELLED, 0, rate)
+        return EarnStatus(CANCELLED, 0, rate, use_back=_use_back(order, mileage))
     if mileage.earn_granted:
         if not mileage.granted_earn_won:
             return EarnStatus(NONE, 0, rate)
@@ -89,3 +99,13 @@ def earn_status(order: Order, mileage: MileageTransaction | None | object = _MIS
     if not mileage.expected_earn_won:
         return EarnStatus(NONE, 0, rate)
     return EarnStatus(EXPECTED, mileage.expected_earn_won, rate)
+
+
+def _use_back(order: Order, mileage: MileageTransaction) -> str:
+    """Where the mileage a dead order used stands: back with the buyer once the provider cancelled or aborted it,
+    never taken when the provider refused it, still to be returned while the provider has not been told."""
+    if not order.mileage_use_won:
+        return ""
+    if mileage.state == TransactionState.FAILED:
+        return UNUSED
+    return RETURNED if mileage.state in _DEAD_TRANSACTIONS else PENDING

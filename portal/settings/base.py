@@ -89,6 +89,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "portal.urls"
+CSRF_FAILURE_VIEW = "portal.ops.views.csrf_failure"  # the shop's own page for a stale form, in the reader's language
 
 TEMPLATES = [
     {

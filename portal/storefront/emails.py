@@ -1,7 +1,9 @@
-"""The order e-mail: the same statement as the pages, with the Naver Mileage used and the expected earn (M2)."""
+"""The order e-mail: the same statement as the pages, with the Naver Mileage used and the expected earn (M2), in the
+buyer's language (it is sent as the order form's request ends)."""
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils.translation import gettext
 
 from mileage.selectors import mileage_for_order
 
@@ -12,7 +14,8 @@ def send_order_email(order) -> None:
     mileage = _carried_mileage(order)
     body = render_to_string("storefront/email/order.txt", {"order": order, "mileage": mileage,
                                                            "lines": order.lines.all()})
-    send_mail(f"[마일리지 샵] 주문번호 {order.number} 주문이 접수되었습니다", body, None, [order.orderer_email])
+    subject = gettext("[마일리지 샵] 주문번호 %(number)s 주문이 접수되었습니다") % {"number": order.number}
+    send_mail(subject, body, None, [order.orderer_email])
 
 
 def _carried_mileage(order):

@@ -77,6 +77,35 @@ def test_a_cancelled_order_never_says_expected(shop):
         assert "적립 예정 45원" not in html and "45원" not in html.replace("4,500원", ""), where
 
 
+def test_a_cancelled_orders_mileage_use_says_whether_it_came_back(shop):
+    # given a card order using 500원 of mileage, cancelled before shipping: the provider is told at 환불완료 (L3)
+    client = Client()
+    client.force_login(User.objects.get(username="hong"))
+    order = _member_order(shop, client, method="card")
+    assert "반환" not in client.get(f"/shop/orders/{order.number}/").content.decode()
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    assert operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
+        "method": "card"}).status_code == 302
+    # then the buyer's statement and receipt say the 500원 is still to come back
+    statements = _statements(client, order)
+    for where in ("detail", "receipt"):
+        assert "-500원" in statements[where] and "(반환 예정)" in statements[where], where
+        assert "반환 완료" not in statements[where], where
+    # when the operator presses 환불완료 (the provider cancels the use)
+    from portal.aftersales.models import Refund
+
+    refund = Refund.objects.get(order=order)
+    assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
+    order = Order.objects.select_related("mileage").get(pk=order.pk)
+    assert order.mileage.state == "cancelled"
+    # then they say it came back
+    statements = _statements(client, order)
+    for where in ("detail", "receipt"):
+        assert "(반환 완료)" in statements[where] and "반환 예정" not in statements[where], where
+
+
 def test_a_card_order_cancelled_before_shipping_says_cancelled_while_its_refund_waits(shop):
     # given a paid card order, 배송전 취소 by the operator: the provider is not told before 환불완료 (L3)
     client = Client()

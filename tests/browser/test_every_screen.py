@@ -116,7 +116,8 @@ def test_every_screen_at_both_widths(browser_shop, orders, width):  # noqa: F811
                     if response.status >= 400:
                         problems.append(f"{width} {name}: {path} answered {response.status}")
                         continue
-                    page.wait_for_load_state("networkidle")
+                    # goto has waited for the page's load (its scripts, styles and pictures); no screen fetches
+                    # anything after it, so there is no network to wait out
                     shoot(page, width, name)
                     if width == 390 and not page.evaluate(
                             "document.documentElement.scrollWidth <= window.innerWidth"):

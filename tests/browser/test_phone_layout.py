@@ -44,7 +44,7 @@ def hong(browser_shop):  # noqa: F811
 
 def _fits(page, name: str) -> None:
     """The screen fits a 390 px phone and axe-core finds no serious or critical violation on it."""
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("load")  # its pictures and styles (no screen fetches anything after its load)
     page.screenshot(path=SHOTS / f"phone-{name}.png", full_page=True)
     width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert page.evaluate(FITS), f"{name} scrolls sideways on a 390 px phone: {width}"

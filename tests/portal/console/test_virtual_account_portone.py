@@ -243,5 +243,5 @@ def test_the_cash_receipt_asked_with_a_virtual_account_is_issued_at_its_deposit(
     assert receipt.status == "requested" and receipt.approval_number == ""  # nothing asked before the cash is in
     assert deliver(portone.control(f"payments/{payment_id}/deposit")).status_code == 200
     receipt.refresh_from_db()
-    assert receipt.status == "issued" and receipt.approval_number
+    assert receipt.status == "issued" and receipt.approval_number, receipt.failure_reason
     assert receipt.amount_won == order.payable_won

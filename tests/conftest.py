@@ -6,6 +6,16 @@ from .portone_process import API_SECRET, STORE_ID, WEBHOOK_SECRET, PortOneEmulat
 from .sandbox_process import Sandbox
 
 
+@pytest.fixture(autouse=True)
+def _language_back():
+    """A request in English leaves English active in the test's thread (LocaleMiddleware activates the reader's
+    language and nothing puts it back): each test starts in the shop's default language whatever ran before it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """The provider sandbox as a real process (own database, own port) for the whole test session."""

@@ -24,12 +24,12 @@ from django.db.models import Max, Q, Sum
 from django.utils.translation import gettext as _
 
 from .gateway_interface import PORTONE_NAME, Gateway, GatewayResult, GatewayUnavailable, VirtualAccount
-from .models import GatewayEntry, PaymentMethod
+from .models import TEST_GATEWAY_NAME, GatewayEntry, PaymentMethod
 
 __all__ = ["GATEWAY_NAME", "Gateway", "GatewayResult", "GatewayUnavailable", "PaymentGateway", "TestGateway",
            "VirtualAccount", "get_gateway"]
 
-GATEWAY_NAME = "TEST-PG (테스트 결제)"
+GATEWAY_NAME = TEST_GATEWAY_NAME
 DECLINING_SUFFIX = "0002"
 CASH_RECEIPT = "cashrcpt"  # GatewayEntry.kind of an issued 현금영수증 (tid: its 승인번호)
 CASH_RECEIPT_CANCEL = "cashcncl"

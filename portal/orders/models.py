@@ -214,6 +214,9 @@ PAYMENT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+TEST_GATEWAY_NAME = gettext_noop("TEST-PG (테스트 결제)")  # what a TEST gateway payment records (Payment.gateway)
+
+
 class Payment(models.Model):
     """A payment of an order. Card-like methods go through the test gateway (clearly marked TEST)."""
 
@@ -239,6 +242,12 @@ class Payment(models.Model):
         # a PortOne payment id (the window's) pays one order: a double submit of the same window places one
         constraints = [*non_negative("payment", "amount_won"), models.UniqueConstraint(
             fields=["gateway_tid"], condition=Q(gateway="PortOne") & ~Q(gateway_tid=""), name="payment_portone_id_once")]
+
+    @property
+    def gateway_label(self) -> str:
+        """The gateway as a reader sees it: its recorded name (the key `get_gateway` takes), the TEST gateway's in the
+        reader's language."""
+        return translation.gettext(self.gateway) if self.gateway == TEST_GATEWAY_NAME else self.gateway
 
 
 class PaymentCancelStatus(models.TextChoices):

@@ -87,3 +87,25 @@ def test_a_stale_order_form_gets_the_shops_page_and_places_nothing(shop, languag
     # and a way back to another site is never offered
     away = browser.post("/shop/order/", GUEST, HTTP_REFERER="https://evil.example/phish").content.decode()
     assert "evil.example" not in away
+
+
+def test_the_test_gateway_is_named_in_the_readers_language(shop):
+    # given a card order paid through the TEST gateway by a buyer reading English
+    browser = _english_browser()
+    browser.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    browser.get("/shop/order/")
+    placed = browser.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111"})
+    assert placed.status_code == 302, placed.content.decode()[-2000:]
+    order = Order.objects.get()
+    # then the gateway keeps its recorded name, and the buyer's pages and receipt name it in English
+    assert order.payments.get().gateway == "TEST-PG (테스트 결제)"
+    complete = browser.get(placed["Location"]).content.decode()
+    assert "TEST-PG (test payment)" in complete and "테스트 결제" not in complete
+    from django.utils import translation
+
+    from portal.receipts.render import receipt_html
+
+    with translation.override("en"):
+        assert "TEST-PG (test payment)" in receipt_html(order)
+    with translation.override("ko"):
+        assert "TEST-PG (테스트 결제)" in receipt_html(order)

@@ -53,7 +53,11 @@ def test_the_order_email_follows_the_language_the_buyer_ordered_in(shop):
     [email] = mail.outbox
     assert email.subject == f"[Mileage Shop] Order {order.number} has been received"
     assert "Order number: " + order.number in email.body and "₩0" in email.body
-    words = email.body.replace(GUEST["orderer_name"], "")
+    # a bank transfer's e-mail says where to pay, whom as, and by when
+    account = order.payments.get().bank_account
+    assert account and f"Bank account: {account}" in email.body
+    assert f"Depositor: {GUEST['depositor_name']}" in email.body and "Deposit deadline: " in email.body
+    words = email.body.replace(GUEST["orderer_name"], "").replace(account, "")
     for line in order.lines.all():  # the buyer's name and the product's are the shop's data, not its words
         words = words.replace(line.product_name, "")
     assert not any("\uac00" <= ch <= "\ud7a3" for ch in words), email.body

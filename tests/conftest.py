@@ -41,7 +41,9 @@ def portone(portone_emulator, settings):
     settings.PORTONE_WEBHOOK_SECRET, settings.PORTONE_API_BASE = WEBHOOK_SECRET, portone_emulator.base_url
     settings.PORTONE_CHANNEL_KEY = "channel-key-emulator"
     settings.PORTONE_BROWSER_SDK_URL = f"{portone_emulator.base_url}/v2/browser-sdk.js"  # the window: the emulator's
-    portone_emulator.control("delay", seconds=0)
+    # a clean PortOne for each test: the test database starts its order numbers again, and a cash receipt is keyed
+    # by the order's number (an earlier test's 20261205-0000001-CR1 would be answered "already issued")
+    portone_emulator.control("reset")
     return portone_emulator
 
 

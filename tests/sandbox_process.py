@@ -51,7 +51,6 @@ def _sandbox_database(tmp: Path) -> tuple[str, callable]:
     with psycopg.connect(**admin) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
-        conn.execute(f'ALTER DATABASE "{name}" SET synchronous_commit = off')  # thrown away: no wait for the disk
 
     def drop():
         with psycopg.connect(**admin) as conn:

@@ -8,10 +8,6 @@ from .base import DATABASES
 
 DEBUG = False
 DATABASES["default"]["CONN_MAX_AGE"] = 0
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    # A test database is thrown away: its commits need not wait for the disk (a crash loses nothing worth keeping).
-    # Locks, isolation and what other connections see are unchanged.
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c synchronous_commit=off"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.utils import translation
 
 from .portone_process import API_SECRET, STORE_ID, WEBHOOK_SECRET, PortOneEmulator
 from .sandbox_process import Sandbox
@@ -11,8 +12,6 @@ def _language_back():
     """A request in English leaves English active in the test's thread (LocaleMiddleware activates the reader's
     language and nothing puts it back): each test starts in the shop's default language whatever ran before it."""
     yield
-    from django.utils import translation
-
     translation.deactivate()
 
 

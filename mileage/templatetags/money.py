@@ -21,12 +21,13 @@ def won(value) -> str:
 
 @register.filter
 def won_minus(value) -> str:
-    """An amount taken off (a cancellation, a discount), shown with its minus sign; 0 stays "0원"."""
+    """An amount taken off (a cancellation, a discount), its minus sign before the money format ("-1,000원",
+    "-₩1,000"); 0 stays "0원" ("₩0")."""
     try:
-        amount = int(value)
+        amount = abs(int(value))
     except (TypeError, ValueError):
         return ""
-    return won(-abs(amount))
+    return f"-{won(amount)}" if amount else won(0)
 
 
 @register.filter

@@ -23,3 +23,5 @@ SERVE_MEDIA = True  # the browser tests show product pictures from MEDIA_ROOT
 _TEST_FILES = Path(tempfile.mkdtemp(prefix="portal-test-"))
 MEDIA_ROOT = _TEST_FILES / "media"
 RECEIPTS_ROOT = _TEST_FILES / "private" / "receipts"
+# Between transactional tests the database is emptied by tests/support's flush (rows deleted, post_migrate's kept).
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.support"]  # noqa: F405

@@ -9,7 +9,7 @@ import pytest
 from django.core.cache import cache
 
 from mileage.models import MileageSettings
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"

@@ -15,6 +15,12 @@ from .test_every_screen import shoot
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
                                                       reason="Debian chromium is not installed (CI installs it)")]
 
+# The window is another origin's iframe, which Chromium puts in a process of its own; with a phone emulated, a tap on
+# such an iframe lands now and then ~100 px off the button it was aimed at (seen: the tap meant for 결제하기 ticks the
+# consent box above it, on an unchanged layout, in about half the runs). One process for the page and its frames
+# takes that emulation fault away; a real phone hit-tests what it shows.
+PHONE_CHROMIUM_ARGS = [*CHROMIUM_ARGS, "--disable-site-isolation-trials",
+                       "--disable-features=IsolateOrigins,site-per-process"]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True,
          "locale": "ko-KR"}
 
@@ -25,7 +31,7 @@ def test_portones_window_on_a_phone_opens_within_the_screen_and_completes(browse
     sandbox, shop_url = browser_shop
     buyer = sandbox.new_buyer(15_500)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=PHONE_CHROMIUM_ARGS)
         page = browser.new_context(**PHONE).new_page()
         violations = csp_violations(page)
         order_form_with_mileage(page, shop_url, buyer, "500")
@@ -58,7 +64,7 @@ def test_an_order_the_mileage_pays_in_whole_opens_no_window(browser_shop, porton
     sandbox, shop_url = browser_shop
     buyer = sandbox.new_buyer(15_500)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=PHONE_CHROMIUM_ARGS)
         page = browser.new_context(**PHONE).new_page()
         order_form_with_mileage(page, shop_url, buyer, "5000")
         page.check("input[name=payment_method][value=card]")

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from cms_pages.models import (
 from cms_pages.selectors import live_disclosure
 from mileage.models import MileageSettings, OperatorNotice
 from mileage.selectors import checkout_available
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ from django.test import Client
 
 from mileage.wire import NotANumber, parse_int
 from portal.aftersales.models import Exchange, Refund, ReturnRequest
-from portal.demo.shop import load_demo
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 from tests.factories import ProductFactory, order_for
+from tests.support.db_state import load_demo
 
 FIVE_THOUSAND_DIGITS = "9" * 5000
 

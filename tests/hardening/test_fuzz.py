@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from mileage.models import MileageEvent, MileageSettings, MileageTransaction, OutboxMessage
 from portal.aftersales.models import Exchange, Refund, ReturnRequest
 from portal.catalog.models import Category, Product
-from portal.demo.shop import load_demo
 from portal.orders.models import Order, OrderLine, OrderStatus, OrderStatusChange, Payment, PaymentMethod
 from tests.factories import ProductFactory, order_for
 from tests.sandbox_process import free_port
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

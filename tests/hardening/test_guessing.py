@@ -10,8 +10,8 @@ from django.contrib.auth import hashers
 from django.contrib.auth.models import User
 from django.test import Client
 
-from portal.demo.shop import load_demo
 from tests.factories import ProductFactory, order_for
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.core import mail
 from django.test import Client
 
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

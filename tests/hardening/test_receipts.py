@@ -4,10 +4,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client, override_settings
 
-from portal.demo.shop import load_demo
 from portal.orders.models import Order
 from portal.receipts import render
 from tests.factories import MemberFactory, ProductFactory, order_for
+from tests.support.db_state import load_demo
 
 
 @pytest.fixture

@@ -139,8 +139,10 @@ def test_every_message_has_its_english(tmp_path):
     for name in ("portal", "mileage", "cms_pages", "core", "templates", "locale"):
         shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     shutil.copy(ROOT / "manage.py", copy / "manage.py")
+    # the shop's own settings (manage.py's), not the tests' (whose test-only app is not in the copy)
+    env = {key: value for key, value in __import__("os").environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "en", "--no-obsolete", "-v0"], cwd=copy,
-                   check=True, env={**__import__("os").environ, "PYTHONPATH": str(copy)})
+                   check=True, env={**env, "PYTHONPATH": str(copy)})
     po = copy / "locale" / "en" / "LC_MESSAGES" / "django.po"
     missing = subprocess.run(["msgattrib", "--untranslated", "--no-wrap", str(po)], capture_output=True, text=True,
                              check=True).stdout

@@ -6,9 +6,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from portal.aftersales.models import Exchange, Refund, ReturnRequest, ReturnStatus
-from portal.demo.shop import load_demo
 from portal.orders.models import Order, OrderStatus, OrderStatusChange, PaymentMethod
 from tests.factories import ProductFactory, order_for, paid_order_for
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.test import Client
 from django.utils import timezone
 from openpyxl import Workbook
 
-from portal.demo.shop import load_demo
 from portal.orders.models import Order, OrderStatus, PaymentMethod
+from tests.support.db_state import load_demo
 
 
 @pytest.fixture

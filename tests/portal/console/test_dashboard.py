@@ -12,9 +12,9 @@ from mileage.models import MileageEvent, MileageTransaction, OutboxMessage, Sett
 from mileage.models.outbox import OutboxStatus
 from portal.aftersales.models import Refund
 from portal.console.dashboard import last_months
-from portal.demo.shop import load_demo
 from portal.orders.models import Order, PaymentMethod
 from tests.factories import ProductFactory, order_for
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth.models import Group, User
 from django.test import Client
 
-from portal.demo.shop import OPERATORS_GROUP, load_demo
+from portal.demo.shop import OPERATORS_GROUP
 from tests.portal.console.test_screens import many_orders
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

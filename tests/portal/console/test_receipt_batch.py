@@ -11,10 +11,10 @@ from django.test import Client
 from portal.console import receipt_batches as batches
 from portal.console.models import ReceiptBatch, ReceiptBatchStatus
 from portal.console.receipt_batches import receipt_batch_build
-from portal.demo.shop import load_demo
 from portal.receipts import render
 from tests.factories import ProductFactory, order_for
 from tests.portal.console.downloads import download
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

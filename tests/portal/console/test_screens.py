@@ -14,10 +14,10 @@ from openpyxl import load_workbook
 
 from mileage.models import MileageTransaction
 from portal.console.views import ORDER_COUNT_CAP
-from portal.demo.shop import load_demo
 from portal.orders.models import Order, PaymentMethod
 from tests.factories import ProductFactory, order_for
 from tests.portal.console.downloads import download
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -20,9 +20,9 @@ from mileage.models import (
     TransactionState,
 )
 from portal.aftersales.models import Refund, RefundReason, RefundStatus
-from portal.demo.shop import load_demo
 from portal.ops.metrics import ops_summary, quantile
 from tests.factories import ProductFactory, order_for
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 STRANGER = {"REMOTE_ADDR": "203.0.113.7"}

@@ -12,7 +12,7 @@ from django.core.cache import caches
 from django.test import Client
 
 from mileage import selectors
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 from .redis_support import needs_redis, redis_cache  # noqa: F401  (fixture)
 

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from mileage.models import MileageSettings
-from portal.demo.shop import load_demo
+from tests.support.db_state import load_demo
 
 
 @pytest.fixture

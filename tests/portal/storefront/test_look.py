@@ -12,9 +12,9 @@ from wagtail.models import Site
 
 from cms_pages.models import MerchantDetails
 from portal.demo.merchant import DEMO_MERCHANT, load_product_images
-from portal.demo.shop import load_demo
 from portal.receipts.render import receipt_html
 from tests.factories import ProductFactory, order_for
+from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 

@@ -131,6 +131,7 @@ def test_the_language_switch_shows_messages_in_english(client):
 def test_every_message_has_its_english(tmp_path):
     """makemessages over a copy of the code finds no message without its English (nor a fuzzy one): a new gettext
     string, template or Python, fails here until locale/en has it."""
+    import os
     import shutil
     import subprocess
     import sys
@@ -140,7 +141,7 @@ def test_every_message_has_its_english(tmp_path):
         shutil.copytree(ROOT / name, copy / name, ignore=shutil.ignore_patterns("__pycache__", "*.mo"))
     shutil.copy(ROOT / "manage.py", copy / "manage.py")
     # the shop's own settings (manage.py's), not the tests' (whose test-only app is not in the copy)
-    env = {key: value for key, value in __import__("os").environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
     subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "en", "--no-obsolete", "-v0"], cwd=copy,
                    check=True, env={**env, "PYTHONPATH": str(copy)})
     po = copy / "locale" / "en" / "LC_MESSAGES" / "django.po"

@@ -25,6 +25,7 @@ class _State:
         self.filled = None  # the fingerprint of FILLED_BY_POST_MIGRATE after the last full flush
         self.snapshot = None  # (fingerprint, [(table, snapshot table)]) of the demo's rows
         self.filled_tables = None  # those of FILLED_BY_POST_MIGRATE this project installs
+        self.superuser = None  # whether the PostgreSQL user may take the replica role
 
 
 _states: dict[str, _State] = {}
@@ -91,10 +92,12 @@ def empty(alias: str) -> bool:
     if connection.vendor not in ("postgresql", "sqlite") or state.filled is None:
         return False
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
-            if not cursor.fetchone()[0]:
-                return False
+        if state.superuser is None:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+                state.superuser = cursor.fetchone()[0]
+        if not state.superuser:
+            return False
     if _fingerprint(connection) != state.filled:
         return False
     quote = connection.ops.quote_name

@@ -796,11 +796,16 @@ def storefront(scale, sandbox, api_id):
         stop_process(server, timeout=30)
 
 
+SECTIONS = ("data", "order_queue", "settlement", "exclusions", "receipts", "bulk_work", "sandbox")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--scale", default="small", choices=SCALES)
     parser.add_argument("--skip-sandbox", action="store_true")
     parser.add_argument("--memory-only", action="store_true")
+    parser.add_argument("--only", choices=SECTIONS, action="append",
+                        help="measure only this section (repeatable; 'data' generates the data and measures nothing)")
     args = parser.parse_args()
     scale = SCALES[args.scale]
     month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
@@ -812,14 +817,15 @@ def main():
         print(json.dumps({"memory": memory()}))
         return
     data.ensure(scale, month)
-    order_queue(scale)
-    settlement(scale, month)
-    exclusions(scale)
-    receipts(scale)
-    bulk_work(scale)
-    if not args.skip_sandbox:
-        with_sandbox(scale)
-    print(json.dumps({"rows": rows, "memory": memory()}))
+    only = set(args.only or SECTIONS) - {"data"}
+    if "sandbox" in only and args.skip_sandbox:
+        only.remove("sandbox")
+    for name in SECTIONS:
+        if name in only:
+            {"order_queue": lambda: order_queue(scale), "settlement": lambda: settlement(scale, month),
+             "exclusions": lambda: exclusions(scale), "receipts": lambda: receipts(scale),
+             "bulk_work": lambda: bulk_work(scale), "sandbox": lambda: with_sandbox(scale)}[name]()
+    print(json.dumps({"rows": rows, "memory": memory() if args.only is None else {}}))
 
 
 if __name__ == "__main__":

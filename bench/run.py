@@ -50,6 +50,9 @@ def main():
     parser.add_argument("--skip-sandbox", action="store_true")
     parser.add_argument("--vendor", choices=["sqlite", "postgresql"], action="append",
                         help="measure only this database (repeatable; default: both)")
+    parser.add_argument("--only", action="append", metavar="SECTION",
+                        help="measure only this section of bench/measure.py (repeatable: order_queue, settlement, "
+                             "exclusions, receipts, bulk_work, sandbox; 'data' only generates the data)")
     parser.add_argument("--readme-from", nargs="+", metavar="JSON",
                         help="write bench/README.md from results JSON files (their rows together) and stop")
     args = parser.parse_args()
@@ -74,15 +77,18 @@ def main():
     for vendor, url, tiny_url in databases:
         print(f"… {vendor}", file=sys.stderr)
         extra = ["--skip-sandbox"] if args.skip_sandbox else []
+        extra += [arg for name in args.only or [] for arg in ("--only", name)]
         result = run(url, "--scale", args.scale, *extra)
-        tiny = run(tiny_url, "--memory-only")["memory"]
         rows += result["rows"]
+        if args.only:  # a part of the run: its rows alone
+            continue
+        tiny = run(tiny_url, "--memory-only")["memory"]
         for view, kib in result["memory"].items():
             ratio = kib / max(1.0, tiny[view])
             rows.append({"metric": f"memory of {view} list (large vs tiny table)", "database": vendor,
                          "this": round(kib), "baseline": round(tiny[view]), "ratio": round(ratio, 2),
                          "target": "does not grow (≤ 1.5×)", "met": ratio <= 1.5, "unit": "KiB"})
-    if pg_ready() and not args.skip_sandbox:  # one node vs two (bench/scaling.py), on PostgreSQL
+    if pg_ready() and not args.skip_sandbox and not args.only:  # one node vs two (bench/scaling.py), on PostgreSQL
         out = subprocess.run([sys.executable, str(ROOT / "bench" / "scaling.py"), "--scale", args.scale], cwd=ROOT,
                              check=True, stdout=subprocess.PIPE, text=True).stdout
         rows += json.loads(out.strip().splitlines()[-1])["rows"]
@@ -91,12 +97,13 @@ def main():
                           "load": [round(load_before, 2), round(os.getloadavg()[0], 2)]},
               "rows": rows}
     suffix = "" if not args.vendor else "-" + "-".join(sorted(set(args.vendor)))
+    suffix += "".join(f"-{name}" for name in sorted(set(args.only or [])))
     out = ROOT / "bench" / "results" / f"{datetime.now():%Y-%m-%d}-{args.scale}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2))
     print(table(rows))
     print(f"\n{sum(r['met'] for r in rows)} of {len(rows)} targets met · results in {out.relative_to(ROOT)}")
-    if args.scale == "full" and not args.vendor:  # a one-database run: --readme-from joins the files
+    if args.scale == "full" and not args.vendor and not args.only:  # a one-database run: --readme-from joins the files
         write_readme(report)
 
 

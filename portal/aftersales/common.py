@@ -67,8 +67,11 @@ def validate_refund(order: Order, data: RefundInput) -> None:
     cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
-    method = data.method or refund_method_for(order, data.cash_won)
-    error = refund_method_error(order, method, method_label=RefundMethod(method).label, cash_won=data.cash_won,
+    if data.shipping_deduction_won and data.shipping_deduction_won >= total:
+        raise ActionError(_("배송비는 총 환불금액 이상 입력이 불가능합니다."), "shipping_deduction_won")
+    payout_won = data.cash_won - data.shipping_deduction_won  # what goes back: the cash less the 배송비 kept
+    method = data.method or refund_method_for(order, payout_won)
+    error = refund_method_error(order, method, method_label=RefundMethod(method).label, cash_won=payout_won,
                                 has_account=has_account(data.bank, data.account_no, data.holder))
     if error:
         raise ActionError(error, "method")
@@ -80,7 +83,8 @@ def create_refund(now: datetime, **fields) -> Refund:
     transfer or a mobile payment, a mobile payment past its day: portal.orders.rules) — a 현금환불 for that reason
     keeps the line 환불관리 shows why."""
     if not fields.get("method") or fields["method"] == RefundMethod.CASH:
-        method, why = refund_method_and_why(fields["order"], fields.get("cash_won", 0))
+        method, why = refund_method_and_why(
+            fields["order"], fields.get("cash_won", 0) - fields.get("shipping_deduction_won", 0))
         fields["method"] = fields.get("method") or method
         if fields["method"] == RefundMethod.CASH and why:
             fields["cash_reason"] = why

@@ -61,6 +61,12 @@ class RefundTerms(models.Model):
     def total_won(self) -> int:
         return self.cash_won + self.store_points_won + self.mileage_won
 
+    @property
+    def payout_won(self) -> int:
+        """The money paid back: the cash part less the 배송비 the shop keeps (배송비적용: 30,000원 with 2,500원
+        applied pays back 27,500원). The refund limits count `cash_won`, the money the refund settles."""
+        return max(0, self.cash_won - self.shipping_deduction_won)
+
     def refund_terms(self) -> dict:
         """These terms as keyword arguments, to create a refund carrying them on."""
         return {name: getattr(self, name) for name in REFUND_TERMS}

@@ -94,8 +94,8 @@ def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
     """Everything 환불완료 does once the money moved, in one transaction with the refund's row locked; the refund's
     row written once, at the end (through its setter)."""
     return_points(order, refund.store_points_won, f"{refund.number}:points", by)
-    if refund.method == RefundMethod.POINTS and refund.cash_won and order.member_id:  # 적립금환불: the money as points
-        store_points_change(member=order.member, delta_won=refund.cash_won, reason="적립금환불",
+    if refund.method == RefundMethod.POINTS and refund.payout_won and order.member_id:  # 적립금환불: the money as points
+        store_points_change(member=order.member, delta_won=refund.payout_won, reason="적립금환불",
                             idempotency_key=action_key("refund", refund.number, "points-payout"), order=order, by=by)
     refund.provider_call = _tell_provider(order, refund, by)
     refund.completed_by, refund.completed_at, refund.payout_error = by, now, ""
@@ -147,12 +147,12 @@ def _refund_complete(*, refund: Refund, by, now: datetime | None) -> tuple[bool,
             return False, None
         order = lock_order(refund.order_id)
         try:
-            if refund.method == RefundMethod.CASH and refund.cash_won and not _has_account(refund):
+            if refund.method == RefundMethod.CASH and refund.payout_won and not _has_account(refund):
                 raise money.PaymentActionError(_("현금환불할 계좌가 없습니다. 환불 방식 변경에서 환불은행, 계좌번호, 예금주를 "
                                                  "입력해 주세요."))
             cancel, ask = money.refund_payout_prepare(
                 order=order, refund_number=refund.number, method=refund.method,
-                method_label=refund.get_method_display(), amount_won=refund.cash_won, account=_account(refund), by=by)
+                method_label=refund.get_method_display(), amount_won=refund.payout_won, account=_account(refund), by=by)
         except money.PaymentActionError as exc:
             error = exc.message
         else:
@@ -216,13 +216,13 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
             raise ActionError(_("환불 방식을 선택해 주세요."), "method")
         refund.bank, refund.account_no, refund.holder = bank.strip(), account_no.strip(), holder.strip()
         error = money.refund_method_error(order, method, method_label=RefundMethod(method).label,
-                                          cash_won=refund.cash_won, has_account=_has_account(refund),
+                                          cash_won=refund.payout_won, has_account=_has_account(refund),
                                           refund_number=refund.number)
         if error:
             raise ActionError(error, "method")
         refund.method, refund.payout_error = method, ""
         # paid as 현금환불 because the PG cannot take its cancel: 환불관리 says why
-        _default, why = money.refund_method_and_why(order, refund.cash_won, but=refund.number)
+        _default, why = money.refund_method_and_why(order, refund.payout_won, but=refund.number)
         refund.cash_reason = why if method == RefundMethod.CASH else ""
         refund.save(update_fields=["method", "bank", "account_no", "holder", "payout_error", "cash_reason"])
     return refund
@@ -250,5 +250,5 @@ def refund_preview(refund: Refund) -> RefundPreview:
         plan = _plan(order, mileage, refund, remaining_amounts(order))
         call, earn_after = plan.call, plan.earn_after_won
     account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
-    return RefundPreview(refund, refund.get_method_display(), refund.cash_won, account,
+    return RefundPreview(refund, refund.get_method_display(), refund.payout_won, account,
                          refund.store_points_won, refund.mileage_won, call, earn_after)

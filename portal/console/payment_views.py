@@ -13,7 +13,13 @@ from django.views import View
 
 from portal.orders import cash_receipts
 from portal.orders.models import CashReceiptStatus, Order
-from portal.orders.money import PaymentActionError, cancellable_won, payment_cancel, still_charged_won
+from portal.orders.money import (
+    REFUND_PAYOUT,
+    PaymentActionError,
+    cancellable_won,
+    payment_cancel,
+    still_charged_won,
+)
 from portal.parsing import StrictIntegerField
 
 from .access import OperatorRequiredMixin
@@ -29,7 +35,7 @@ def payment_cancel_context(order: Order) -> dict:
     """What the order detail shows: each gateway payment with its cancels and, if any is left, the form (whose key is
     drawn when the page is shown, so a second press of the same button does nothing)."""
     rows = []
-    waiting = order.refunds.filter(status="before").aggregate(s=Sum("cash_won"))["s"] or 0
+    waiting = order.refunds.filter(status="before").aggregate(s=Sum(REFUND_PAYOUT))["s"] or 0
     for payment in order.payments.prefetch_related("cancels__created_by"):
         left, charged = cancellable_won(payment), still_charged_won(payment)
         rows.append({"payment": payment, "cancels": list(payment.cancels.all()), "left": left,

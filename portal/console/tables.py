@@ -139,7 +139,7 @@ class RefundTable(BaseTable):
         order_by = ("-created_at",)
 
     def render_total(self, record):
-        return f"{record.cash_won - record.shipping_deduction_won + record.store_points_won:,}원"
+        return f"{record.payout_won + record.store_points_won:,}원"
 
     def render_reason(self, record):
         return record.get_reason_display()

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -117,6 +117,10 @@ def collected_won(order: Order) -> int:
         s=Sum("amount_won"))["s"] or 0
 
 
+# A refund's payout in SQL (aftersales' Refund.payout_won): its cash part less the 배송비 the shop keeps.
+REFUND_PAYOUT = F("cash_won") - F("shipping_deduction_won")
+
+
 def returned_outside_refunds_won(order: Order) -> int:
     """What 결제취소 gave back without a refund (the refund limits leave it out)."""
     return PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
@@ -130,7 +134,7 @@ def _waiting_refunds_won(payment: Payment, *, but: str = "") -> int:
     reserved = payment.cancels.exclude(status=PaymentCancelStatus.FAILED).exclude(refund_number="").values(
         "refund_number")
     return payment.order.refunds.filter(status="before").exclude(
-        number__in=reserved).exclude(number=but).aggregate(s=Sum("cash_won"))["s"] or 0
+        number__in=reserved).exclude(number=but).aggregate(s=Sum(REFUND_PAYOUT))["s"] or 0
 
 
 def cancellable_won(payment: Payment) -> int:

@@ -99,6 +99,33 @@ def test_refund_complete_cancels_the_card_and_nothing_is_left_to_cancel(shop, op
     assert gateway_cancelled_won(payment) == 19_500 and PaymentCancel.objects.count() == 1
 
 
+def test_the_shipping_fee_applied_is_kept_and_the_rest_goes_back_to_the_card(shop, operator):
+    # given a card order of sample 4 (20,000 − 500 mileage = 19,500원 charged), cancelled with 배송비적용 2,500원
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", 19_500, shipping_deduction_won="2500")
+    # then every screen names the same 17,000원 (manual: 30,000원 with 2,500원 applied pays back 27,500원)
+    listing = operator.get("/console/refunds/").content.decode()
+    assert "17,000원" in listing and "19,500원" not in listing
+    confirmation = press_refund_complete(operator, refund)
+    assert "카드취소 17,000원" in confirmation
+    refund.refresh_from_db()
+    payment = order.payments.get()
+    # and the card is cancelled for 17,000원 alone: the shop keeps the 2,500원 fee, still charged
+    assert refund.status == RefundStatus.DONE and gateway_cancelled_won(payment) == 17_000
+    assert PaymentCancel.objects.get().amount_won == 17_000 and money.still_charged_won(payment) == 2_500
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert "카드취소 17,000원" in detail and "배송비 2,500원 적용" in detail
+
+
+def test_a_shipping_fee_as_large_as_the_refund_is_refused(shop, operator):
+    order, _ = place(shop, code="4", method="card")
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "2000", "store_points_won": "0", "mileage_won": "0", "shipping_deduction_won": "2000",
+        "method": "card"})
+    assert response.status_code == 400 and "배송비는 총 환불금액 이상 입력이 불가능합니다" in response.content.decode()
+    assert not Refund.objects.exists()
+
+
 def test_the_cancel_form_defaults_to_the_way_the_order_was_paid(shop, operator):
     card, _ = place(shop, method="card")
     page = operator.get(f"/console/orders/{card.number}/cancel/").content.decode()

@@ -8,6 +8,7 @@ cancel leaves it 환불전 with the gateway's reason, and pressing again asks ag
 cancel). See docs/adr/0012-money-moves-at-refund-complete.md.
 """
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -119,13 +120,14 @@ def _not_paid(refund: Refund, message: str) -> RefundNotPaid:
     return RefundNotPaid(refund, message)
 
 
-def refund_complete(*, refund: Refund, by, now: datetime | None = None) -> bool:
+def refund_complete(*, refund: Refund, by, now: datetime | None = None, seen: str | None = None) -> bool:
     """환불완료: pay the refund's money back, return the store points, tell the provider. True when this press
     completed it; False when it was completed before (pressed twice, or by two operators at once: the money moves
     once). Raises RefundNotPaid when the money did not move; the refund stays 환불전 with the reason.
     Once paid out, the order's 현금영수증 is cancelled and reissued for the cash left (after the refund's
-    transaction: a gateway refusing it is recorded on the receipt for 현금영수증 재발급, the refund stands)."""
-    completed, order = _refund_complete(refund=refund, by=by, now=now)
+    transaction: a gateway refusing it is recorded on the receipt for 현금영수증 재발급, the refund stands).
+    `seen`: the refund_fingerprint the operator confirmed; a refund changed since raises RefundNotPaid, nothing moved."""
+    completed, order = _refund_complete(refund=refund, by=by, now=now, seen=seen)
     if completed:
         _cash_receipts_after_refund(order)
     return completed
@@ -139,12 +141,14 @@ def _cash_receipts_after_refund(order: Order) -> None:
         cash_receipts.after_refund_recorded(payment)
 
 
-def _refund_complete(*, refund: Refund, by, now: datetime | None) -> tuple[bool, Order | None]:
+def _refund_complete(*, refund: Refund, by, now: datetime | None, seen: str | None) -> tuple[bool, Order | None]:
     now = now or timezone.now()
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == RefundStatus.DONE:
             return False, None
+        if seen is not None and seen != refund_fingerprint(refund):
+            raise RefundNotPaid(refund, _("확인한 뒤에 환불 내용이 바뀌었습니다. 다시 확인해 주세요."))
         order = lock_order(refund.order_id)
         try:
             if refund.method == RefundMethod.CASH and refund.payout_won and not _has_account(refund):
@@ -240,6 +244,7 @@ class RefundPreview:
     mileage_won: int
     provider_call: str  # cancel | repayment | ""
     earn_after_won: int | None  # the order's Naver earn afterwards (None: no mileage)
+    fingerprint: str  # refund_fingerprint: the confirmation sends it back, 환불완료 compares
 
 
 def refund_preview(refund: Refund) -> RefundPreview:
@@ -251,4 +256,13 @@ def refund_preview(refund: Refund) -> RefundPreview:
         call, earn_after = plan.call, plan.earn_after_won
     account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
     return RefundPreview(refund, refund.get_method_display(), refund.payout_won, account,
-                         refund.store_points_won, refund.mileage_won, call, earn_after)
+                         refund.store_points_won, refund.mileage_won, call, earn_after, refund_fingerprint(refund))
+
+
+def refund_fingerprint(refund: Refund) -> str:
+    """A short digest of what the confirmation of 환불완료 showed for `refund`: its way, the money, the account, the
+    store points and the mileage. 환불완료 confirmed from a page whose refund has changed since (환불 방식 변경 in
+    another tab) is shown again instead of paying what the operator did not see."""
+    terms = (refund.method, refund.payout_won, refund.bank, refund.account_no, refund.holder, refund.store_points_won,
+             refund.mileage_won, refund.status)
+    return hashlib.sha256("|".join(map(str, terms)).encode()).hexdigest()[:16]

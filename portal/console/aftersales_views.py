@@ -23,7 +23,13 @@ from portal.aftersales.cancellations import order_cancel_after_payment, order_ca
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import exchange_complete
 from portal.aftersales.models import Refund, RefundMethod, RefundStatus, ReturnRequest
-from portal.aftersales.refunds import RefundNotPaid, refund_change_method, refund_complete, refund_preview
+from portal.aftersales.refunds import (
+    RefundNotPaid,
+    refund_change_method,
+    refund_complete,
+    refund_fingerprint,
+    refund_preview,
+)
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import exchange_quote, refund_limits
 from portal.catalog.models import Product
@@ -238,10 +244,16 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         if request.POST.get("confirm") != "1":
             return render(request, "console/refund_confirm.html",
                           refund_confirmation(refunds, request.get_full_path(), request=request))
+        changed = [refund.number for refund in refunds if refund.status == RefundStatus.BEFORE
+                   and request.POST.get(f"seen-{refund.pk}") not in (None, refund_fingerprint(refund))]
+        if changed:  # confirmed from a page that no longer shows what would move: shown again, nothing moves
+            context = refund_confirmation(refunds, request.get_full_path(), request=request)
+            return render(request, "console/refund_confirm.html", {**context, "changed": changed}, status=409)
         done = skipped = 0
         for refund in refunds:
             try:
-                completed = refund_complete(refund=refund, by=request.user)
+                completed = refund_complete(refund=refund, by=request.user,
+                                            seen=request.POST.get(f"seen-{refund.pk}"))
             except RefundNotPaid as exc:
                 messages.error(request, _("%(number)s 환불전: %(reason)s") % {"number": refund.number, "reason": exc.message})
                 continue

@@ -40,8 +40,13 @@ def refund_by(operator, order, method: str, cash: int, **extra) -> Refund:
 def press_refund_complete(operator, refund: Refund) -> str:
     """환불관리: select, see the confirmation, confirm. Returns the confirmation page."""
     confirmation = operator.post("/console/refunds/", {"selection": [refund.pk]}).content.decode()
-    operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"})
+    operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1", **seen_on(confirmation)})
     return confirmation
+
+
+def seen_on(confirmation: str) -> dict:
+    """The fingerprints the confirmation page sends back with 환불완료 (what the operator saw of each refund)."""
+    return dict(re.findall(r'name="(seen-\d+)" value="([0-9a-f]+)"', confirmation))
 
 
 def gateway_cancelled_won(payment) -> int:
@@ -124,6 +129,29 @@ def test_a_shipping_fee_as_large_as_the_refund_is_refused(shop, operator):
         "method": "card"})
     assert response.status_code == 400 and "배송비는 총 환불금액 이상 입력이 불가능합니다" in response.content.decode()
     assert not Refund.objects.exists()
+
+
+def test_a_confirmation_opened_before_the_refund_changed_moves_nothing(shop, operator):
+    # given a card refund whose confirmation the operator opened: 카드취소 19,500원
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", 19_500)
+    confirmation = operator.post("/console/refunds/", {"selection": [refund.pk]}).content.decode()
+    assert "카드취소 19,500원" in confirmation
+    # when someone else changes it to 현금환불 meanwhile and the first tab's 환불완료 is pressed
+    admin = operator.__class__()
+    admin.force_login(User.objects.get(username="admin"))
+    assert admin.post(f"/console/refunds/{refund.pk}/method/", {"method": "cash", **ACCOUNT}).status_code == 302
+    response = operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1",
+                                                   **seen_on(confirmation)})
+    # then nothing moved and the confirmation is shown again with what would move now
+    page = response.content.decode()
+    assert response.status_code == 409 and refund.number in page and "현금환불 19,500원" in page
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BEFORE and not PaymentCancel.objects.exists()
+    # and confirming what is shown now pays it
+    operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1", **seen_on(page)})
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE and PaymentCancel.objects.get().label == "현금환불"
 
 
 def test_the_cancel_form_defaults_to_the_way_the_order_was_paid(shop, operator):

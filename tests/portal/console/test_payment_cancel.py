@@ -154,6 +154,19 @@ def test_a_confirmation_opened_before_the_refund_changed_moves_nothing(shop, ope
     assert refund.status == RefundStatus.DONE and PaymentCancel.objects.get().label == "현금환불"
 
 
+def test_a_cancel_after_payment_gives_back_the_mileage_whole(shop, operator):
+    # given a card order that used 500원 of mileage, cancelled whole before shipping (manual §7: the mileage used
+    # goes back as it was); when the operator types less mileage back, then nothing is recorded and the form says so
+    order, buyer = place(shop, code="4", method="card")
+    for mileage in ("0", "499"):
+        response = operator.post(f"/console/orders/{order.number}/cancel/", {
+            "cash_won": "19500", "store_points_won": "0", "mileage_won": mileage, "shipping_deduction_won": "0",
+            "method": "card"})
+        assert response.status_code == 400 and "네이버 마일리지 500원을 그대로 반환" in response.content.decode()
+    order.refresh_from_db()
+    assert not Refund.objects.exists() and order.status == "paid"
+
+
 def test_the_cancel_form_defaults_to_the_way_the_order_was_paid(shop, operator):
     card, _ = place(shop, method="card")
     page = operator.get(f"/console/orders/{card.number}/cancel/").content.decode()

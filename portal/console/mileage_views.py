@@ -260,8 +260,10 @@ class RateCalendarView(OperatorRequiredMixin, View):
 def _month(request) -> str:
     value = request.GET.get("month", "")
     try:
-        year, month = (parse_int(p, min_value=1, max_value=9999, max_length=4) for p in value.split("-"))
-        return date(year, month, 1).strftime("%Y-%m")
+        year, month = value.split("-")
+        # from 2000: the chart beside the month reaches a year back, and the service is younger than that
+        return date(parse_int(year, min_value=2000, max_value=9999, max_length=4),
+                    parse_int(month, min_value=1, max_value=12, max_length=2), 1).strftime("%Y-%m")
     except ValueError:
         return timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
 

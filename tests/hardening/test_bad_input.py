@@ -121,6 +121,8 @@ def test_queue_page_size_and_selections_with_superscripts(operator):
     assert operator.post("/console/refunds/", {"selection": ["²", "1" * 5000]}).status_code == 302
     assert operator.post("/console/mileage/exclusions/", {"selection": ["³"]}).status_code == 302
     assert operator.get("/console/mileage/settlement/", {"month": "²⁰²⁶-1"}).status_code == 200
+    for month in ("0001-01", "0001-11", "1999-12", "2026-13", "2026-1-1", "9999-12"):  # the chart reaches a year back
+        assert operator.get("/console/mileage/settlement/", {"month": month}).status_code == 200, month
     assert not Refund.objects.exists()
 
 

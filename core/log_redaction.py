@@ -48,3 +48,12 @@ class RedactSecretsFilter(logging.Filter):
         if clean != message or record.args:
             record.msg, record.args = clean, None
         return True
+
+
+def mask_secret(value: str) -> str:
+    """How a secret (the hash key) is written into the change history: its last four characters, as the settings
+    screen shows them, never more (auditlog's own mask keeps half the value)."""
+    value = str(value or "")
+    if value in ("", "None"):
+        return ""
+    return "…" + value[-4:] if len(value) > 8 else "****"

@@ -29,4 +29,5 @@ class MileageConfig(AppConfig):
         # 변경 이력: every change of the settings, who made it and from where; the hash key never in the clear
         from auditlog.registry import auditlog
 
-        auditlog.register(MileageSettings, exclude_fields=["updated_at", "updated_by"], mask_fields=["hash_key"])
+        auditlog.register(MileageSettings, exclude_fields=["updated_at", "updated_by"], mask_fields=["hash_key"],
+                          mask_callable="core.log_redaction.mask_secret")

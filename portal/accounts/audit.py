@@ -3,9 +3,13 @@
 The address is the one the login throttle uses (portal/accounts/throttle.py): the connection's, or behind the
 shop's own proxies the one they saw — never a client's own X-Forwarded-For."""
 
+from dataclasses import dataclass
+
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils.translation import gettext as _
 
 from .throttle import client_address
 
@@ -21,3 +25,52 @@ def change_history(instance, limit: int = 20) -> list[LogEntry]:
     content_type = ContentType.objects.get_for_model(type(instance))
     return list(LogEntry.objects.filter(content_type=content_type, object_pk=str(instance.pk))
                 .select_related("actor").order_by("-timestamp")[:limit])
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    entry: LogEntry
+    changes: list[Change]
+
+
+def _shown(field: models.Field | None, raw) -> str:
+    """One stored value as the screen names it: 예/아니오 for a switch, a rate ×10 as a percentage, a choice by its
+    label, nothing as '-'."""
+    if raw in (None, "None", ""):
+        return "-"
+    if isinstance(field, models.BooleanField):
+        return _("예") if str(raw) == "True" else _("아니오")
+    if field is not None and field.choices:
+        return str(dict(field.flatchoices).get(raw, raw))
+    if field is not None and field.name.endswith("_x10") and str(raw).lstrip("-").isdigit():
+        return f"{int(raw) / 10:g}%"
+    return str(raw)
+
+
+def _label(field: models.Field | None, name: str) -> str:
+    if field is None:
+        return name
+    label = str(field.verbose_name)
+    return label.replace("(×10)", "").strip() if field.name.endswith("_x10") else label
+
+
+def history_rows(instance, limit: int = 20) -> list[HistoryRow]:
+    """change_history as the 변경 이력 table shows it: each changed field by its label, its values as the screen
+    names them (a masked secret as stored)."""
+    fields = {field.name: field for field in type(instance)._meta.get_fields() if isinstance(field, models.Field)}
+    rows = []
+    for entry in change_history(instance, limit):
+        changes = []
+        for name, values in (entry.changes_dict or {}).items():
+            field = fields.get(name)
+            before, after = (list(values) + ["", ""])[:2]
+            changes.append(Change(_label(field, name), _shown(field, before), _shown(field, after)))
+        rows.append(HistoryRow(entry, changes))
+    return rows

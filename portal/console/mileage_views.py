@@ -30,7 +30,7 @@ from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
-from portal.accounts.audit import change_history
+from portal.accounts.audit import history_rows
 from portal.catalog.models import Category, Product
 from portal.parsing import int_or_none, parse_int
 from portal.receipts.render import render_pdf
@@ -60,7 +60,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         used = extensions.in_use(settings=current) if all(current.effective_credentials()) else frozenset()
         return render(request, self.template_name, {
             "form": form, "current": current, "check": check, "disclosure": live_disclosure(),
-            "extensions": extensions.labels(used), "history": change_history(current)}, status=status)
+            "extensions": extensions.labels(used), "history": history_rows(current)}, status=status)
 
     def post(self, request):
         current = MileageSettings.load()
@@ -83,8 +83,10 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         if switched_off:
             saved.service_enabled = False
         saved.save()
-        access_record(action=AccessAction.SETTINGS, request=request, targets=form.changed_data,
-                      reason=_("노출설정 및 셋팅"))
+        # the fields whose value changed (a hash key left blank keeps the stored one: not a change)
+        changed = [name for name in form.fields if getattr(current, name, None) != getattr(saved, name, None)]
+        if changed:
+            access_record(action=AccessAction.SETTINGS, request=request, targets=changed, reason=_("노출설정 및 셋팅"))
         extensions.forget_provider_info()
         if switched_off:
             messages.error(request, _("새 가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않아 서비스를 껐습니다. 키를 확인한 뒤 "

@@ -292,7 +292,25 @@ def test_every_settings_change_is_in_its_history_with_who_and_from_where(shop, o
                         "subtract_store_points": "on", "store_points_first": "on", "store_points_rate": "1.5",
                         "provider_profile": "auto"})
     history = operator.get(url).content.decode().split('id="settings-history"')[1]
-    assert "해쉬키" in history and "b" * 40 not in history and "aaf23a53f426561f62e71139c5f27adfd67da711" not in history
+    old_key = "aaf23a53f426561f62e71139c5f27adfd67da711"
+    assert "해쉬키" in history and "…bbbb" in history and "…a711" in history
+    # nothing longer than the four last characters the settings screen shows, here or in the stored history
+    assert "b" * 5 not in history and old_key[-5:] not in history
+    from auditlog.models import LogEntry
+
+    stored = " ".join(str(entry.changes) for entry in LogEntry.objects.all())
+    assert "b" * 5 not in stored and old_key[-5:] not in stored
+    # the switches and the rate read as the screen names them, not as Python's values
+    assert "True" not in history and "None" not in history and "1.5%" in history
+    assert "배송비를 적립대상금액에 포함</strong>: 아니오 → 예" in history
+    # a save that changes nothing (the hash key left blank keeps the stored one) is no 접속기록 of a change
+    from portal.accesslog.models import AccessRecord
+
+    before = AccessRecord.objects.count()
+    operator.post(url, {"api_id": "1TWXDZ", "hash_key": "", "action": "save", "subtract_discounts": "on",
+                        "subtract_store_points": "on", "store_points_first": "on", "store_points_rate": "1.5",
+                        "provider_profile": "auto"})
+    assert AccessRecord.objects.count() == before
 
 
 @pytest.mark.parametrize(("asked_at", "applies_from"), [((2026, 11, 25, 23, 59), "2026-12"),

@@ -305,10 +305,16 @@ class SettlementView(OperatorRequiredMixin, View):
 def export_statement(statement, kind: str) -> tuple[HttpResponse, list[str], int]:
     """The month's statement as CSV/XLSX (the same figures and the same 정산 차액 statement as the screen) or PDF;
     with the order numbers it names and their count (for the access log)."""
-    header = [_("주문번호"), _("적립 (가맹점 → 네이버)"), _("적립 취소"), _("사용 (네이버 → 가맹점)"), _("사용 취소")]
-    rows = [[line.order_number, line.earned, -line.earn_cancelled, line.used, -line.use_cancelled]
-            for line in statement.lines]
-    totals = [_("합계"), statement.earned, -statement.earn_cancelled, statement.used, -statement.use_cancelled]
+    # each kind as the screen's tables show it: 발생, 취소 (negative) and 합계 = 발생 + 취소, per order and in all
+    header = [_("주문번호"), _("적립 발생 (가맹점 → 네이버)"), _("적립 취소"), _("적립 합계"),
+              _("사용 발생 (네이버 → 가맹점)"), _("사용 취소"), _("사용 합계")]
+
+    def figures(totals) -> list[int]:
+        return [totals.earned_before_cancels, -totals.earn_cancelled, totals.earned,
+                totals.used_before_cancels, -totals.use_cancelled, totals.used]
+
+    rows = [[line.order_number, *figures(line)] for line in statement.lines]
+    totals = [_("합계"), *figures(statement)]
     balance = statement.balance
     name = f"settlement-{statement.month}"
     numbers = [line.order_number for line in statement.lines]

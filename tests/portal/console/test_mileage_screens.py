@@ -1,5 +1,6 @@
 """노출설정 및 셋팅, 예외상품설정, 적립률, 정산 and receipts (issue: settings, exclusions, rate calendar, settlement)."""
 
+import csv
 import io
 import zipfile
 from datetime import datetime
@@ -220,7 +221,16 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     page = operator.get("/console/mileage/settlement/").content.decode()
     assert "금액 다름" in page and f"/console/orders/{paid.number}/" in page
     csv_text = download(operator, "/console/mileage/settlement/", {"export": "csv"}).content.decode("utf-8-sig")
-    assert paid.number in csv_text and "\r\n합계,136," in csv_text
+    assert paid.number in csv_text
+    table = list(csv.reader(io.StringIO(csv_text)))
+    assert table[0][1:] == ["적립 발생 (가맹점 → 네이버)", "적립 취소", "적립 합계", "사용 발생 (네이버 → 가맹점)",
+                            "사용 취소", "사용 합계"]
+    lines, total = [row for row in table[1:] if row[0].startswith("20")], next(row for row in table if row[0] == "합계")
+    assert total[3] == "136" and total[6] == "1000"
+    for row in [*lines, total]:  # 발생 + 취소 = 합계, per order and in all, and the orders add up to the total
+        figures = [int(cell) for cell in row[1:]]
+        assert figures[0] + figures[1] == figures[2] and figures[3] + figures[4] == figures[5], row
+    assert [sum(int(row[i]) for row in lines) for i in range(1, 7)] == [int(cell) for cell in total[1:]]
     assert "정산 차액,864,네이버가 가맹점에 지급" in csv_text
     pdf_text = PdfReader(io.BytesIO(download(operator, "/console/mileage/settlement/", {"export": "pdf"}).content)
                          ).pages[0].extract_text()

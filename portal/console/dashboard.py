@@ -62,7 +62,9 @@ def monthly_series(months: list[str], sums=None) -> dict:
     sums = month_sums(months) if sums is None else sums
     earned = [sums[(m, SettlementKind.EARN)][0] for m in months]
     used = [sums[(m, SettlementKind.USE)][0] for m in months]
-    return {"months": months, "earned": earned, "used": used, "rows": list(zip(months, earned, used, strict=True))}
+    # the chart's axis and tooltips write money as every statement does, in the reader's language
+    return {"months": months, "earned": earned, "used": used, "rows": list(zip(months, earned, used, strict=True)),
+            "money": _("%(amount)s원")}
 
 
 def rate_summary(now) -> dict:

@@ -7,6 +7,7 @@ from django_tables2.paginators import LazyPaginator
 
 from core.dates import DAY, MINUTE, SECOND
 from mileage.models import OutboxMessage
+from mileage.templatetags.money import won
 from portal.aftersales.models import Refund
 from portal.orders.models import Order
 from portal.parsing import int_or_none
@@ -17,7 +18,7 @@ class WonColumn(tables.Column):
     attrs = {"td": {"class": "won"}, "th": {"class": "text-end"}}
 
     def render(self, value):
-        return f"{int(value):,}원"
+        return won(value)
 
 
 MAX_PAGE = 1_000_000
@@ -139,7 +140,7 @@ class RefundTable(BaseTable):
         order_by = ("-created_at",)
 
     def render_total(self, record):
-        return f"{record.payout_won + record.store_points_won:,}원"
+        return won(record.payout_won + record.store_points_won)
 
     def render_reason(self, record):
         return record.get_reason_display()

@@ -237,6 +237,7 @@ class QueueWords:
     requests: dict
     select: str
     labels: dict
+    money: str  # the money format of the active language ("%(amount)s원", "₩%(amount)s": mileage's `won`)
 
     _by_language: ClassVar[dict[str, "QueueWords"]] = {}
 
@@ -249,7 +250,7 @@ class QueueWords:
                 statuses={value: str(label) for value, label in OrderStatus.choices},
                 methods={value: str(label) for value, label in PaymentMethod.choices},
                 requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
-                select=_("%(number)s 선택"),
+                select=_("%(number)s 선택"), money=_("%(amount)s원"),
                 labels={"select_all": _("이 페이지의 주문 전체 선택"), "mileage": _("네이버 마일리지"),
                         "pages": _("페이지 이동"), "previous": _("이전"), "next": _("다음")})
         return found
@@ -259,14 +260,14 @@ def queue_rows(records) -> list[QueueRow]:
     """The queue's rows as the template writes them: business time, the buyer masked, figures grouped, labels in the
     active language."""
     words = QueueWords.now()
-    statuses, methods, requests, select = words.statuses, words.methods, words.requests, words.select
+    statuses, methods, requests, select, money = words.statuses, words.methods, words.requests, words.select, words.money
     rows = []
     for o in records:
         kind, number, status, method = o.get("buyer_request") or "", o["number"], o["status"], o["payment_method"]
         rows.append(QueueRow(
             id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
-            placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=f"{o['goods_won']:,}원",
-            payable=f"{o['payable_won']:,}원", method=methods.get(method, method),
+            placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=money % {"amount": f"{o['goods_won']:,}"},
+            payable=money % {"amount": f"{o['payable_won']:,}"}, method=methods.get(method, method),
             status_label=statuses.get(status, status), request_label=requests.get(kind, ""),
             select_label=select % {"number": number}))
     return rows

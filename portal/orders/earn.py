@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from core.dates import ymd
 from mileage.models import MileageTransaction, TransactionState
+from mileage.policy.constants import PENDING_PERIOD
 from mileage.templatetags.money import rate, won
 
 from .models import Order, OrderStatus
@@ -49,8 +50,20 @@ class EarnStatus:
         if self.state == GRANTED:
             if self.granted_on is None:
                 return _("적립 완료")
+            usable = self.usable_from
+            if usable is not None:  # E7: granted at payment, usable 15 days after
+                return _("적립 완료 (%(date)s, %(usable)s부터 사용 가능)") % {"date": ymd(self.granted_on),
+                                                                        "usable": ymd(usable)}
             return _("적립 완료 (%(date)s)") % {"date": ymd(self.granted_on)}
         return {EXPECTED: _("적립 예정"), CANCELLED: _("적립 취소")}.get(self.state, _("적립 없음"))
+
+    @property
+    def usable_from(self) -> date | None:
+        """The day a granted earn becomes usable (E7: 15 days after payment), while that day is still to come."""
+        if self.state != GRANTED or self.granted_on is None:
+            return None
+        usable = self.granted_on + PENDING_PERIOD
+        return usable if usable > timezone.localdate() else None
 
     @property
     def shows_amount(self) -> bool:
@@ -69,7 +82,7 @@ class EarnStatus:
     @property
     def version(self) -> tuple:
         """What a cached statement (the PDF receipt) must change with."""
-        return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back)
+        return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back, self.usable_from)
 
     @property
     def use_back_label(self) -> str:

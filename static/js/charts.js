@@ -4,7 +4,8 @@
   var canvas = document.getElementById("mileage-chart");
   if (!canvas || typeof Chart === "undefined") return;
   var data = JSON.parse(document.getElementById(canvas.dataset.source).textContent);
-  var won = function (v) { return Number(v).toLocaleString("ko-KR") + "원"; };
+  var money = data.money || "%(amount)s원";  // the money format of the page's language
+  var won = function (v) { return money.replace("%(amount)s", Number(v).toLocaleString("ko-KR")); };
   Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;  // the page's Korean web font
   var draw = function () { new Chart(canvas, {
     type: "bar",

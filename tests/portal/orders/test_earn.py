@@ -1,16 +1,26 @@
 """portal/orders/earn.py: the one earn-state label, derived from the mileage transaction (and the order's own
 cancellation), for every statement."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from mileage.models import MileageTransaction, TransactionState
 from portal.orders.earn import earn_status
 from portal.orders.models import Order, OrderStatus
 
 PAID_AT = datetime(2026, 12, 3, 16, 30, tzinfo=UTC)  # 2026-12-04 01:30 in Seoul: the business date is the 4th
+
+
+def today_is(day):
+    """timezone.localdate with today set to `day` (a given moment's date unchanged)."""
+    real = timezone.localdate
+
+    def localdate(value=None, timezone=None):
+        return day if value is None else real(value, timezone)
+
+    return localdate
 
 
 def _status(order_status=OrderStatus.PAID, *, paid_at=PAID_AT, **mileage):
@@ -26,11 +36,28 @@ def test_expected_until_the_provider_grants_it():
 
 @pytest.mark.parametrize("state", [TransactionState.STATED, TransactionState.CONFIRMED, TransactionState.APPROVED,
                                    TransactionState.REPAID])
-def test_granted_with_the_business_date_of_the_payment_and_what_was_granted(state):
+def test_granted_with_the_business_date_of_the_payment_and_what_was_granted(state, monkeypatch):
+    # on the 19th, 15 days after the payment of the 4th, the earn is usable (E7): the date alone
+    monkeypatch.setattr("portal.orders.earn.timezone.localdate", today_is(date(2026, 12, 19)))
     status = _status(state=state, earn_granted=True, granted_earn_won=40)
     assert status.text == "1% 적립 완료 (2026-12-04) 40원" and status.state_text == "적립 완료 (2026-12-04) 40원"
     with translation.override("en"):
         assert status.text == "1% Earned (2026-12-04) ₩40"
+
+
+def test_granted_says_from_when_it_can_be_used_until_then(monkeypatch):
+    # on the 18th, the day before (E7: usable 15 days after payment), the statement says from when
+    monkeypatch.setattr("portal.orders.earn.timezone.localdate", today_is(date(2026, 12, 18)))
+    status = _status(state=TransactionState.CONFIRMED, earn_granted=True, granted_earn_won=40)
+    assert status.text == "1% 적립 완료 (2026-12-04, 2026-12-19부터 사용 가능) 40원"
+    assert status.version != version_on(date(2026, 12, 19))  # a cached receipt is drawn again that day
+
+
+def version_on(day):
+    from unittest import mock
+
+    with mock.patch("portal.orders.earn.timezone.localdate", today_is(day)):
+        return _status(state=TransactionState.CONFIRMED, earn_granted=True, granted_earn_won=40).version
 
 
 @pytest.mark.parametrize(("order_status", "state"), [

@@ -1,6 +1,8 @@
 """One earn-state label for every statement (issue 24): My Page's row, the order detail, the PDF receipt and the
 console's 주문상세정보 all say 적립 예정 / 적립 완료 (date) / 적립 취소 / 적립 없음 from the mileage transaction."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client
@@ -56,7 +58,8 @@ def test_a_confirmed_order_says_earned_with_its_date_on_every_statement(shop):
     order = Order.objects.get(pk=order.pk)
     assert order.status == OrderStatus.CONFIRMED
     # then My Page, the detail, the receipt and the console say the same: 적립 완료 on the payment's date, 45원
-    expected = f"적립 완료 ({timezone.localdate(order.paid_at):%Y-%m-%d}) 45원"
+    paid_on = timezone.localdate(order.paid_at)
+    expected = f"적립 완료 ({paid_on:%Y-%m-%d}, {paid_on + timedelta(days=15):%Y-%m-%d}부터 사용 가능) 45원"
     for where, html in _statements(client, order).items():
         # the console reads "-500원 사용 · 1% 적립" and states the earn beside it
         assert (f"1% {expected}" if where != "console" else "-500원 사용 · 1% 적립 <small>(") in html, where

@@ -94,6 +94,10 @@ class CancelView(OperatorRequiredMixin, View):
                 return redirect("console:order", number=number)
             messages.success(request, _("입금전 취소를 완료했습니다. 사용한 네이버 마일리지가 반환됩니다."))
             return redirect("console:order", number=number)
+        if request.POST.get("kind") == "before_payment":  # the 입금전 form, sent after the order was paid meanwhile
+            messages.warning(request, _("그 사이 입금이 확인되어 결제완료된 주문입니다. 아래 배송전 취소 양식으로 환불할 금액을 "
+                                        "확인한 뒤 다시 취소해 주세요. 아무것도 취소하지 않았습니다."))
+            return self.get(request, number)
         form = RefundForm(request.POST)
         if form.is_valid():
             try:

@@ -167,6 +167,22 @@ def test_a_cancel_after_payment_gives_back_the_mileage_whole(shop, operator):
     assert not Refund.objects.exists() and order.status == "paid"
 
 
+def test_the_before_payment_cancel_sent_after_the_deposit_says_why_and_cancels_nothing(shop, operator):
+    # given the 입금전 cancel page open while someone else confirms the deposit
+    order, _ = place(shop, method="bank")
+    page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert 'name="kind" value="before_payment"' in page
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    # when its 취소완료 is pressed
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {"kind": "before_payment"})
+    # then the 배송전 form is shown, filled, with why; no field errors, nothing cancelled
+    page = response.content.decode()
+    assert response.status_code == 200 and "그 사이 입금이 확인되어" in page and "필수" not in page
+    assert f'value="{order.payable_won:,}"' in page  # the 배송전 form, filled with what can be refunded
+    order.refresh_from_db()
+    assert order.status == "paid" and not Refund.objects.exists()
+
+
 def test_the_cancel_form_defaults_to_the_way_the_order_was_paid(shop, operator):
     card, _ = place(shop, method="card")
     page = operator.get(f"/console/orders/{card.number}/cancel/").content.decode()

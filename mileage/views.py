@@ -101,8 +101,16 @@ def _first_session_for(request: HttpRequest, req_tx_id: str) -> bool:
     return cache.add(key, owner, POPUP_OWNER_SECONDS) or cache.get(key) == owner
 
 
+def _done_page(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The popup's last page, whatever the result: it came from the provider's origin and keeps its link to the order
+    form that opened it (window.opener), so that it can hand the result over, or say why not, and close."""
+    response = render(request, "mileage/popup_done.html", context, status=status)
+    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+    return response
+
+
 def _not_yours(request: HttpRequest) -> HttpResponse:
-    return render(request, "mileage/popup_done.html", {"error": _(
+    return _done_page(request, {"error": _(
         "이 브라우저의 주문서에서 연 적립/사용 창의 결과가 아니거나 이미 처리된 결과입니다. 적립/사용 버튼을 다시 눌러 주세요.")},
         status=400)
 
@@ -121,14 +129,14 @@ def popup_done(request: HttpRequest) -> HttpResponse:
     except ProviderError as exc:
         if exc.code == "CANCEL":
             request.session.pop(CHOICE_KEY, None)
-            return render(request, "mileage/popup_done.html", {"error": exc.message, "cancelled": True})
+            return _done_page(request, {"error": exc.message, "cancelled": True})
         req_tx_id = request.GET.get("reqTxId", "")
         if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(request, client, req_tx_id, done_url):
             _release(client, req_tx_id)  # the buyer's own choice, refused here: no hold left behind
-        return render(request, "mileage/popup_done.html", {"error": exc.message}, status=400)
+        return _done_page(request, {"error": exc.message}, status=400)
     bound = _opened_here(request, client, result.req_tx_id, done_url)
     if bound is None:
-        return render(request, "mileage/popup_done.html", {"error": _(
+        return _done_page(request, {"error": _(
             "네이버 마일리지에서 선택을 확인하지 못했습니다. 잠시 후 적립/사용 버튼을 다시 눌러 주세요.")}, status=503)
     if not bound:
         return _not_yours(request)
@@ -138,11 +146,8 @@ def popup_done(request: HttpRequest) -> HttpResponse:
               "balance_won": result.balance_won,
               "params": {k: v for k, v in request.GET.items() if k != "n"}}
     request.session[CHOICE_KEY] = choice
-    response = render(request, "mileage/popup_done.html", {
+    return _done_page(request, {
         "choice": choice, "rate": wire.rate_to_wire(result.base_rate_x10 + result.add_rate_x10)})
-    # The popup came from the provider's origin; keep its link to the order form that opened it.
-    response["Cross-Origin-Opener-Policy"] = "unsafe-none"
-    return response
 
 
 def _release(client, req_tx_id: str) -> None:

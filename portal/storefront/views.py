@@ -237,7 +237,14 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
                             choice=request.session.get(CHOICE_KEY) if mileage_on else None,
                             inflow_token=request.session.get(INFLOW_KEY, ""))
     except CheckoutError as exc:
-        form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        # the card number field is the TEST gateway's: paid in PortOne's window, a decline is the form's own error
+        shown = exc.field in form.fields and not (exc.field == "card_number"
+                                                  and payment_window_used(form.cleaned_data["payment_method"]))
+        message = exc.message
+        if exc.field == "card_number" and exc.spent_choice:  # declined: the mileage chosen was released with it
+            message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드렸습니다. 적립/사용을 다시 눌러 주세요.") % {
+                "reason": message}
+        form.add_error(exc.field if shown else None, message)
         if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
             request.session.pop(CHOICE_KEY, None)
         return None

@@ -92,6 +92,23 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
         expect(page.locator("#payable")).to_have_text("4,500원")
         expect(page.locator("#id_orderer_name")).to_have_value("홍길동")
         page.screenshot(path=SHOTS / "4-order-form-with-mileage.png", full_page=True)
+        # 적립/사용 again, then 취소 in the popup: it closes, and the form shows what now stands (the choice dropped)
+        with page.expect_popup() as popup_info:
+            page.click("#mileage-button")
+        popup = popup_info.value
+        with popup.expect_event("close"):
+            popup.click("#cancel")
+        expect(page.locator("#payable")).to_have_text("5,000원")
+        expect(page.locator("#mileage-choice")).to_have_count(0)
+        expect(page.locator("#id_orderer_name")).to_have_value("홍길동")
+        # and chosen again, the order goes through with it
+        with page.expect_popup() as popup_info:
+            page.click("#mileage-button")
+        popup = popup_info.value
+        popup.fill("#use", "500")
+        with popup.expect_event("close"):
+            popup.click("#confirm")
+        expect(page.locator("#payable")).to_have_text("4,500원")
         page.click("#pay")
         expect(page.locator("h1")).to_have_text("주문완료")
         expect(page.locator("#mileage-line")).to_contain_text("네이버 마일리지 사용 -500원")

@@ -62,3 +62,23 @@ def test_the_method_is_irrelevant_when_nothing_is_payable_even_a_deposit(shop, p
     assert (payment.status, payment.amount_won, payment.vbank_number) == (PaymentStatus.APPROVED, 0, "")
     assert order.mileage.state in (TransactionState.APPROVED, TransactionState.STATED)
     assert shop.balance(buyer)["available"] == 10_500
+
+
+def test_a_card_declined_after_the_window_says_so_on_the_form_and_gives_the_mileage_back(shop, portone):
+    # given a buyer with 700원 of mileage chosen who pays in PortOne's window, and the card company refuses the confirm
+    from tests.portone_process import paid_in_window
+
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 700, product="2")
+    payment_id, token = paid_in_window(portone, browser, CARD)
+    portone.control("decline-next-confirm")
+    response = browser.post("/shop/order/", {**CARD, "payment_id": payment_id, "payment_token": token})
+    # then the form says why, where the buyer sees it (not beside the TEST gateway's hidden card number field)
+    page = response.content.decode()
+    assert response.status_code == 400
+    errors = page.split('class="errorlist alert alert-danger', 1)
+    assert len(errors) == 2 and "사용하려던 네이버 마일리지는 돌려드렸습니다" in errors[1][:2000], page[-3000:]
+    # and the mileage is the buyer's again, nothing charged
+    assert Order.objects.get().status == OrderStatus.PAYMENT_FAILED
+    balance = shop.balance(buyer)
+    assert balance["available"] == 15_500 and not balance.get("held")

@@ -185,10 +185,16 @@ def test_a_cancel_before_the_deposit_closes_the_account_and_one_after_it_is_refu
     from portal.aftersales.common import ActionError
 
     order, buyer, payment_id = issued_in_window(shop, portone)
+    guest = Client()
+    guest.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})
+    assert 'id="vbank-number"' in guest.get(f"/shop/orders/{order.number}/").content.decode()
     order_cancel_before_payment(order=order, by=None)
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED and type(at_portone(payment_id)).__name__ == "CancelledPayment"
     assert shop.balance(buyer)["available"] == 15_500
+    # the buyer's page no longer offers the closed account to deposit into, and says why
+    page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+    assert 'id="vbank-number"' not in page and 'id="virtual-account-closed"' in page
 
     paid, _buyer, paid_id = issued_in_window(shop, portone)
     portone.control(f"payments/{paid_id}/deposit")  # deposited, its webhook not here yet

@@ -4,7 +4,7 @@ The token (`NaPm`) is minted and signed by the provider; the shop can only read 
 browser session, end it at expiry or on a foreign referrer, and hand it back to the provider.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from ..wire import InflowToken
 from .constants import INFLOW_TTL
@@ -12,9 +12,15 @@ from .constants import INFLOW_TTL
 __all__ = ["InflowToken", "inflow_is_valid", "referrer_ends_inflow"]
 
 
+# A visit stated later than now (beyond clocks' usual drift) was not made: a token dated ahead would outlive I3.
+VISIT_CLOCK_SKEW = timedelta(minutes=5)
+
+
 def inflow_is_valid(token: InflowToken | None, now: datetime) -> bool:
-    """I3: valid strictly before the earlier of its stated expiry and visit + 6 hours."""
-    if token is None:
+    """I3: valid strictly before the earlier of its stated expiry and visit + 6 hours, and only for a visit that has
+    happened (a visit time in the future is refused: the shop cannot check the provider's signature, so a token
+    dated ahead would keep its extra rate on the product pages for as long as it said)."""
+    if token is None or token.visited_at > now + VISIT_CLOCK_SKEW:
         return False
     deadline = min(token.expires_at, token.visited_at + INFLOW_TTL)
     return now < deadline

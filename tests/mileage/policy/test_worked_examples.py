@@ -170,6 +170,11 @@ class TestInflow:
         assert not inflow_is_valid(token, visit + timedelta(hours=6))
         assert not inflow_is_valid(token, visit + timedelta(hours=6, seconds=1))
 
+    def test_a_visit_dated_ahead_is_refused(self):
+        now = kst(2026, 11, 27, 9)
+        assert inflow_is_valid(self.token(now + timedelta(minutes=4)), now)  # clocks drift a little
+        assert not inflow_is_valid(self.token(now + timedelta(days=30)), now)
+
     def test_a_longer_stated_expiry_does_not_extend_six_hours(self):
         visit = kst(2026, 11, 27, 9)
         token = self.token(visit, visit + timedelta(days=1))

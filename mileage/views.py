@@ -31,12 +31,14 @@ MAX_OPEN_POPUPS = 5
 POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the provider
 
 
-def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1) -> None:
-    """The order form's offer; a changed offer drops an earlier choice made for other amounts."""
+def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1) -> bool:
+    """The order form's offer; a changed offer drops an earlier choice made for other amounts. Returns whether a
+    choice was dropped (the form says so: the buyer presses 적립/사용 again)."""
     offer = {"max_use_won": int(max_use_won), "earn_base_won": int(earn_base_won)}
     if request.session.get(OFFER_KEY) != offer:
         request.session[OFFER_KEY] = offer
-        request.session.pop(CHOICE_KEY, None)
+        return request.session.pop(CHOICE_KEY, None) is not None
+    return False
 
 
 @require_GET

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cart/add/", views.cart_add, name="cart-add"),
     path("order/", views.order_form, name="order"),
     path("order/payment-window/", views.order_payment_window, name="order-payment-window"),
+    path("order/quote/", views.order_quote, name="order-quote"),
     path("order/<str:number>/complete/", views.order_complete, name="complete"),
     path("mypage/", views.mypage, name="mypage"),
     path("orders/<str:number>/", self_service.order_detail, name="order-detail"),

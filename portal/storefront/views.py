@@ -145,15 +145,38 @@ def order_form(request: HttpRequest) -> HttpResponse:
         order = _place(request, form, lines, member, mileage_on)
         if order is not None:
             return redirect("storefront:complete", number=order.number)
+    return _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on,
+                       status=400 if request.method == "POST" else 200)
+
+
+@require_POST
+def order_quote(request: HttpRequest) -> HttpResponse:
+    """The order form priced with what the buyer has typed so far (적립금, the earn choice), without placing
+    anything: the page's script takes its amounts and mileage row when 적립금 is typed or the popup hands a choice
+    back, and the popup's offer follows (the most mileage may pay once the 적립금 is taken off)."""
+    lines = cart_lines(_cart(request))
+    if not lines:
+        return HttpResponse(status=204)
+    member = _member(request)
+    shop_settings = MileageSettings.load()
+    form = OrderForm(request.POST, is_member=member is not None, earn_choice=shop_settings.buyer_chooses_earn)
+    form.is_valid()  # the other fields' errors are not shown: only the amounts are taken from this page
+    disclosure = live_disclosure()
+    mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
+    return _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on, status=200)
+
+
+def _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on: bool, *, status: int):
     priced, choice = _priced(request, form, lines, member, mileage_on)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice,
+        "choice_dropped": getattr(request, "choice_dropped", False),
         "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(),
         "portone": _portone_page(),
-    }, status=400 if request.method == "POST" else 200)
+    }, status=status)
 
 
 def _portone_page() -> dict | None:
@@ -269,7 +292,8 @@ def _priced(request, form, lines, member, mileage_on: bool):
     choice = None
     if mileage_on:
         # the offer does not depend on which earn the buyer picks: switching it keeps the popup choice
-        set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
+        if set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won):
+            request.choice_dropped = True  # the amounts changed under it (적립금 typed): the form says so
         choice = request.session.get(CHOICE_KEY)
     if choice or earn_choice != "naver":
         use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if choice else (0, 0)

@@ -6,17 +6,43 @@
     var button = event.target.closest("#mileage-button");
     if (!button) return;
     event.preventDefault();
-    window.open(button.href, button.target || "naver_mileage", button.dataset.popupFeatures || "width=560,height=760");
+    var popup = window.open(button.href, button.target || "naver_mileage",
+                            button.dataset.popupFeatures || "width=560,height=760");
+    // reopening releases the earlier choice at the provider: however the window ends (closed by hand included),
+    // the form then shows what the server holds
+    if (popup) {
+      var watch = setInterval(function () {
+        if (popup.closed) { clearInterval(watch); refresh(); }
+      }, 700);
+    }
   });
-  window.addEventListener("message", function (event) {
-    if (event.origin !== window.location.origin || !event.data || event.data.type !== "mileage-choice") return;
-    fetch(window.location.pathname, {credentials: "same-origin"}).then(function (r) { return r.text(); })
+  // The amounts and the mileage row, priced by the server with what the form holds now (적립금 typed, the earn
+  // choice): the popup's offer follows, so 적립/사용 never offers what the 적립금 already pays.
+  var form = document.getElementById("order-form");
+  var refresh = function () {
+    if (!form || !form.dataset.quoteUrl) return;
+    fetch(form.dataset.quoteUrl, {method: "POST", body: new FormData(form), credentials: "same-origin"})
+      .then(function (r) { return r.status === 200 ? r.text() : ""; })
       .then(function (html) {
+        if (!html) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
         ["mileage-row", "quote"].forEach(function (id) {
-          var node = fresh.getElementById(id);
-          if (node) document.getElementById(id).replaceWith(node);
+          var node = fresh.getElementById(id), old = document.getElementById(id);
+          if (node && old) old.replaceWith(node);
         });
       });
+  };
+  window.addEventListener("message", function (event) {
+    if (event.origin !== window.location.origin || !event.data || event.data.type !== "mileage-choice") return;
+    refresh();
+  });
+  var timer = null;
+  document.addEventListener("input", function (event) {
+    if (!event.target.matches("#id_store_points")) return;
+    clearTimeout(timer);
+    timer = setTimeout(refresh, 300);
+  });
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("#id_store_points, input[name=earn_choice]")) refresh();
   });
 })();

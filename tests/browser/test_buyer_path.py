@@ -120,3 +120,39 @@ def test_buyer_path_with_500_won_of_mileage(browser_shop):
     order = Order.objects.get()
     assert (order.mileage_use_won, order.payable_won, order.mileage.expected_earn_won) == (500, 4_500, 270)
     assert sandbox.balance(buyer)["available"] == 15_000
+
+
+def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
+    """A member types 적립금 사용 on the order form: the amounts follow at once (the payment window would otherwise
+    charge another amount than the form showed), and a mileage choice made for the old amounts is dropped, said."""
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox, shop_url = browser_shop
+    buyer = sandbox.new_buyer(15_500)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="ko-KR", viewport={"width": 1100, "height": 1400})
+        violations = csp_violations(page)
+        page.goto(f"{shop_url}/accounts/login/?next=/shop/p/1/")
+        page.fill("#id_username", "hong")
+        page.fill("#id_password", "hong1234!")
+        page.click("button[type=submit]")
+        page.click("#buy-now")
+        expect(page.locator("#payable")).to_have_text("5,000원")
+        with page.expect_popup() as popup_info:
+            page.click("#mileage-button")
+        popup = popup_info.value
+        popup.fill("input[name=login_id]", buyer)
+        popup.fill("input[name=password]", "demo1234!")
+        popup.click("text=로그인")
+        popup.fill("#use", "500")
+        with popup.expect_event("close"):
+            popup.click("#confirm")
+        expect(page.locator("#payable")).to_have_text("4,500원")
+        # when 1,000원 of 적립금 is typed, then the amounts follow and the old choice is said to be gone
+        page.fill("#id_store_points", "1000")
+        expect(page.locator("#payable")).to_have_text("4,000원")
+        expect(page.locator("#mileage-dropped")).to_contain_text("최대 4,000원 사용 가능")
+        page.screenshot(path=SHOTS / "6-order-form-store-points.png", full_page=True)
+        browser.close()
+    assert violations == []

@@ -254,3 +254,31 @@ def test_the_deposit_account_is_the_one_kept_with_the_business_details(client, s
     response = client.post("/shop/order/", GUEST)
     assert response.status_code == 400 and "무통장입금 계좌가 아직 준비되지 않았습니다" in response.content.decode()
     assert Order.objects.count() == 1
+
+
+def test_typed_store_points_reprice_the_form_and_the_popups_offer_before_anything_is_posted(client, shop):
+    # given hong (1,000원 of 적립금) on the order form of sample 1 (5,000원): the popup may take 5,000원
+    from django.contrib.auth.models import User
+
+    from mileage.views import OFFER_KEY
+
+    client.force_login(User.objects.get(username="hong"))
+    add_to_cart(client, "1")
+    page = client.get("/shop/order/").content.decode()
+    assert 'data-quote-url="/shop/order/quote/"' in page and client.session[OFFER_KEY]["max_use_won"] == 5_000
+    data = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    # when 1,000 is typed in 적립금 사용 (the page's script asks the server for the amounts)
+    quoted = client.post("/shop/order/quote/", {**data, "store_points": "1000", "payment_method": "card"})
+    # then the amounts shown are those the payment will have, and the popup offers no more than is left to pay
+    assert quoted.status_code == 200
+    amounts = quoted.content.decode().split('id="quote"', 1)[1].split("</table>", 1)[0]
+    assert "4,000원" in amounts and client.session[OFFER_KEY]["max_use_won"] == 4_000
+    # and nothing was placed, whatever else the form lacks
+    assert not Order.objects.exists()
+    assert client.post("/shop/order/quote/", {"store_points": "abc"}).status_code == 200  # bad input: no 500
+    # a choice made for the amounts before the 적립금 was typed is dropped, and the mileage row says so
+    client.get("/shop/order/")
+    choose_mileage(client, shop, shop.new_buyer(15_500), 4_500)
+    quoted = client.post("/shop/order/quote/", {**data, "store_points": "1000", "payment_method": "card"})
+    page = quoted.content.decode()
+    assert 'id="mileage-dropped"' in page and "최대 4,000원 사용 가능" in page and 'id="mileage-choice"' not in page

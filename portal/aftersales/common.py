@@ -88,6 +88,8 @@ def create_refund(now: datetime, **fields) -> Refund:
         fields["method"] = fields.get("method") or method
         if fields["method"] == RefundMethod.CASH and why:
             fields["cash_reason"] = why
+    if fields["method"] != RefundMethod.CASH:  # an account belongs to a 현금환불 only
+        fields.update(bank="", account_no="", holder="")
     return save_numbered(Refund(**fields), prefix=REFUND_PREFIX, now=now)
 
 

@@ -218,7 +218,10 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
             raise ActionError(_("결제대행사가 아직 답하지 않은 환불입니다. 답을 받은 뒤에 환불 방식을 바꿀 수 있습니다."))
         if method not in RefundMethod.values:
             raise ActionError(_("환불 방식을 선택해 주세요."), "method")
-        refund.bank, refund.account_no, refund.holder = bank.strip(), account_no.strip(), holder.strip()
+        # the account belongs to a 현금환불 only: paid back any other way, none is kept (nor shown on 환불관리)
+        cash = method == RefundMethod.CASH
+        refund.bank, refund.account_no, refund.holder = ((bank.strip(), account_no.strip(), holder.strip()) if cash
+                                                         else ("", "", ""))
         error = money.refund_method_error(order, method, method_label=RefundMethod(method).label,
                                           cash_won=refund.payout_won, has_account=_has_account(refund),
                                           refund_number=refund.number)

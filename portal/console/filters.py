@@ -3,7 +3,8 @@
 from datetime import timedelta
 
 import django_filters as filters
-from django.db.models import Exists, OuterRef
+from django import forms
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -30,10 +31,35 @@ def _period_start(value: str):
     return today - timedelta(days=PERIOD_DAYS[value])
 
 
+# 2026-11-01, 2026.11.01, 2026/11/01 or 20261101: the ways an operator types a day
+DAY_FORMATS = ["%Y-%m-%d", "%Y.%m.%d", "%Y/%m/%d", "%Y%m%d"]
+DAY_INPUT = {"placeholder": "YYYY-MM-DD", "inputmode": "numeric"}
+
+
+def day_filter(label, field_name: str, lookup_expr: str) -> filters.DateFilter:
+    return filters.DateFilter(label=label, field_name=field_name, lookup_expr=lookup_expr, input_formats=DAY_FORMATS,
+                              widget=forms.DateInput(attrs=DAY_INPUT),
+                              error_messages={"invalid": _("날짜를 2026-11-01 처럼 입력해 주세요.")})
+
+
+def phone_prefixes(value: str) -> list[str]:
+    """What a typed phone number matches: as typed, and a number typed in digits alone (01012345678) also as the
+    shop stores it (010-1234-5678)."""
+    digits = "".join(c for c in value if c.isdigit())
+    prefixes = [value.strip()]
+    if digits == value.strip() and len(digits) >= 4:
+        area = 2 if digits.startswith("02") else 3  # Seoul's 02, else a three-digit prefix (010, 031, …)
+        head, rest = digits[:area], digits[area:]
+        middle = 3 if len(rest) == 7 else 4  # 02-123-4567, 031-123-4567; otherwise four digits in the middle
+        dashed = f"{head}-{rest[:middle]}" + (f"-{rest[middle:]}" if len(rest) > middle else "")
+        prefixes.append(dashed)
+    return prefixes
+
+
 class OrderFilter(filters.FilterSet):
     period = filters.ChoiceFilter(label=_("주문검색기간"), choices=PERIODS, method="filter_period", empty_label=_("전체"))
-    placed_from = filters.DateFilter(label=_("시작일"), field_name="placed_at", lookup_expr="date__gte")
-    placed_to = filters.DateFilter(label=_("종료일"), field_name="placed_at", lookup_expr="date__lte")
+    placed_from = day_filter(_("시작일"), "placed_at", "date__gte")
+    placed_to = day_filter(_("종료일"), "placed_at", "date__lte")
     status = filters.ChoiceFilter(label=_("처리상태"), choices=OrderStatus.choices, empty_label=_("전체"))
     payment_method = filters.ChoiceFilter(label=_("결제수단"), method="filter_method", empty_label=_("전체"),
                                           choices=[*PaymentMethod.choices, (MILEAGE, _("네이버 마일리지"))])
@@ -41,7 +67,7 @@ class OrderFilter(filters.FilterSet):
     depositor_name = filters.CharFilter(label=_("입금자명"), lookup_expr="startswith")
     recipient_name = filters.CharFilter(label=_("상품수령인명"), lookup_expr="startswith")
     number = filters.CharFilter(label=_("주문번호"), lookup_expr="startswith")
-    phone = filters.CharFilter(label=_("휴대전화"), field_name="orderer_phone", lookup_expr="startswith")
+    phone = filters.CharFilter(label=_("휴대전화"), method="filter_phone")
     member = filters.CharFilter(label=_("주문자 아이디"), field_name="member__user__username")
     product = filters.CharFilter(label=_("주문 상품명"), method="filter_product")
     # the buyer's open 취소/반품 신청 (the badge in the status cell): any, or of one kind
@@ -55,6 +81,12 @@ class OrderFilter(filters.FilterSet):
 
     def filter_period(self, queryset, name, value):
         return queryset.filter(placed_at__gte=_period_start(value)) if value else queryset
+
+    def filter_phone(self, queryset, name, value):
+        match = Q()
+        for prefix in phone_prefixes(value):
+            match |= Q(orderer_phone__startswith=prefix)
+        return queryset.filter(match)
 
     def filter_method(self, queryset, name, value):
         if value == MILEAGE:
@@ -79,8 +111,8 @@ class RefundFilter(filters.FilterSet):
     status = filters.ChoiceFilter(label=_("환불 기준"), choices=RefundStatus.choices, empty_label=_("전체"))
     item = filters.ChoiceFilter(label=_("환불항목검색"), choices=REFUND_ITEMS, method="filter_item", empty_label=_("전체"))
     period = filters.ChoiceFilter(label=_("기간"), choices=PERIODS, method="filter_period", empty_label=_("전체"))
-    created_from = filters.DateFilter(label=_("시작일"), field_name="created_at", lookup_expr="date__gte")
-    created_to = filters.DateFilter(label=_("종료일"), field_name="created_at", lookup_expr="date__lte")
+    created_from = day_filter(_("시작일"), "created_at", "date__gte")
+    created_to = day_filter(_("종료일"), "created_at", "date__lte")
     orderer = filters.CharFilter(label=_("주문자명"), field_name="order__orderer_name", lookup_expr="startswith")
     order = filters.CharFilter(label=_("주문번호"), field_name="order__number", lookup_expr="startswith")
     holder = filters.CharFilter(label=_("예금주"), lookup_expr="startswith")

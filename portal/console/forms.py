@@ -36,7 +36,8 @@ class RefundMethodForm(forms.Form):
 
     method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices, initial=RefundMethod.CASH)
     bank = forms.CharField(label=_("환불은행"), max_length=40, required=False)
-    account_no = forms.CharField(label=_("계좌번호"), max_length=40, required=False)
+    account_no = forms.RegexField(label=_("계좌번호"), max_length=40, required=False, regex=r"^\s*[0-9][0-9-]*\s*$",
+                                  error_messages={"invalid": _("계좌번호는 숫자와 - 로 입력해 주세요.")})
     holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
 
 

@@ -70,3 +70,31 @@ def test_messages_are_shown_once_in_the_frame():
     assert page.count("알 수 없는 작업입니다.") == 1
     assert page.index("알 수 없는 작업입니다.") < page.index("<h1>주문조회/취소/교환</h1>")
     assert "알 수 없는 작업입니다." not in client.get("/console/orders/").content.decode()
+
+
+def test_a_phone_typed_in_digits_finds_the_order_and_a_day_typed_otherwise_is_read_or_explained():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from portal.orders.models import Order
+
+    load_demo()
+    orders = many_orders(3)
+    Order.objects.filter(pk=orders[1].pk).update(orderer_phone="010-9876-5432")
+    operator = _login("operator")
+    for typed in ("010-9876-5432", "01098765432", "0109876"):
+        page = operator.get("/console/orders/", {"phone": typed}).content.decode()
+        assert orders[1].number in page and orders[0].number not in page, typed
+    # 2026.11.01, 20261101 and 2026/11/01 are the same day as 2026-11-01
+    day = timezone.localdate() - timedelta(days=1)
+    counts = set()
+    for typed in (f"{day:%Y-%m-%d}", f"{day:%Y.%m.%d}", f"{day:%Y%m%d}", f"{day:%Y/%m/%d}"):
+        page = operator.get("/console/orders/", {"placed_from": typed, "placed_to": typed}).content.decode()
+        counts.add(orders[1].number in page and orders[0].number not in page)
+    assert counts == {True}
+    # a day that is no day says so beside its field, instead of an empty list alone
+    page = operator.get("/console/orders/", {"placed_from": "abc"}).content.decode()
+    assert "날짜를 2026-11-01 처럼 입력해 주세요." in page
+    assert "날짜를 2026-11-01 처럼 입력해 주세요." in operator.get("/console/refunds/",
+                                                              {"created_from": "2026.13.01"}).content.decode()

@@ -183,6 +183,25 @@ def test_the_before_payment_cancel_sent_after_the_deposit_says_why_and_cancels_n
     assert order.status == "paid" and not Refund.objects.exists()
 
 
+def test_an_account_belongs_to_a_cash_refund_only_and_must_be_a_number(shop, operator):
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", 19_500)
+    url = f"/console/refunds/{refund.pk}/method/"
+    # letters are no account number: refused, nothing changed
+    response = operator.post(url, {"method": "cash", **ACCOUNT, "account_no": "abcd"})
+    assert response.status_code == 400 and "계좌번호는 숫자와 - 로 입력해 주세요." in response.content.decode()
+    refund.refresh_from_db()
+    assert (refund.method, refund.account_no) == ("card", "")
+    # 현금환불 keeps its account; back to 카드취소, the account goes with it (환불관리 shows none)
+    assert operator.post(url, {"method": "cash", **ACCOUNT}).status_code == 302
+    refund.refresh_from_db()
+    assert (refund.method, refund.account_no) == ("cash", ACCOUNT["account_no"])
+    assert operator.post(url, {"method": "card", **ACCOUNT}).status_code == 302
+    refund.refresh_from_db()
+    assert (refund.method, refund.bank, refund.account_no, refund.holder) == ("card", "", "", "")
+    assert "5678" not in operator.get("/console/refunds/").content.decode()
+
+
 def test_the_cancel_form_defaults_to_the_way_the_order_was_paid(shop, operator):
     card, _ = place(shop, method="card")
     page = operator.get(f"/console/orders/{card.number}/cancel/").content.decode()

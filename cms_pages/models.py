@@ -33,6 +33,11 @@ class HomePage(Page):
     class Meta:
         verbose_name = _("홈")
 
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["buyer_pages"] = self.get_children().live().in_menu().specific()  # the guides, as cards
+        return context
+
 
 class ServiceOverviewPage(Page):
     """서비스 소개: why buyers and the shop gain from Naver Mileage (marketing, from the manual's overview)."""

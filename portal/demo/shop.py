@@ -140,13 +140,14 @@ def _child(parent, model, slug: str, **fields):
 
 
 def _pages(home: HomePage) -> None:
-    _child(home, ServiceOverviewPage, "service", title="서비스 소개", show_in_menus=True, body=overview_body())
+    _child(home, ServiceOverviewPage, "service", title="서비스 소개", show_in_menus=True, body=overview_body(),
+           search_description="네이버 마일리지를 적립하고 쓰는 방법과 그 혜택")
     _child(home, EarnBaseDisclosurePage, "earn-base", title="네이버 마일리지 적립 기준 안내", show_in_menus=True,
-           intro=rich_text("earn_base_intro"))
+           intro=rich_text("earn_base_intro"), search_description="어떤 금액에 몇 % 적립되는지, 언제부터 쓸 수 있는지")
     _child(home, ExchangePolicyPage, "exchange-policy", title="교환 정책 안내", show_in_menus=True,
-           intro=rich_text("exchange_policy_intro"))
+           intro=rich_text("exchange_policy_intro"), search_description="상품을 교환할 때 적립 기준이 정해지는 방법")
     help_index = _child(home, HelpIndexPage, "help", title="도움말", show_in_menus=True,
-                        intro=rich_text("help_intro"))
+                        intro=rich_text("help_intro"), search_description="적립, 사용, 취소와 반품에 대해 자주 묻는 질문")
     _child(help_index, HelpPage, "how-to-use", title="네이버 마일리지는 어떻게 사용하나요?",
            summary="주문서의 적립/사용 버튼으로 적립과 사용을 함께 합니다.",
            body=[("faq", {"question": "어디서 사용하나요?",

@@ -9,7 +9,7 @@ from django.core.cache import cache
 
 from cms_pages.selectors import merchant_rows
 from portal import i18n
-from portal.catalog.models import Category
+from portal.catalog.models import Category, Product
 
 register = template.Library()
 
@@ -58,3 +58,10 @@ def discount_percent(product) -> int:
     if not product.list_price_won or product.list_price_won <= product.price_won:
         return 0
     return (product.list_price_won - product.price_won) * 100 // product.list_price_won
+
+
+@register.inclusion_tag("storefront/includes/featured_products.html")
+def featured_products(count: int = 8):
+    """The newest products on display, as the catalog shows them (the home page's 새로 들어온 상품)."""
+    products = list(Product.objects.filter(is_displayed=True).select_related("mileage_exclusion").order_by("-id")[:count])
+    return {"products": products}

@@ -93,7 +93,7 @@ def create_refund(now: datetime, **fields) -> Refund:
     return save_numbered(Refund(**fields), prefix=REFUND_PREFIX, now=now)
 
 
-def parse_lines(order: Order, lines: dict) -> dict[int, int]:
+def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[int, int]:
     """{line id: quantity} of the order's lines chosen for a return or an exchange, at most what is not returned."""
     chosen = {}
     available = {line.pk: line.quantity - line.returned_quantity for line in order.lines.all()}
@@ -106,11 +106,13 @@ def parse_lines(order: Order, lines: dict) -> dict[int, int]:
         if line_id not in available:
             raise ActionError(_("이 주문의 상품이 아닙니다."), "lines")
         if quantity > available[line_id]:
-            raise ActionError(_("구매한 수량(%(count)s개)보다 많이 반품할 수 없습니다.") % {"count": available[line_id]},
-                              "lines")
+            message = (_("남은 수량(%(count)s개)보다 많이 교환할 수 없습니다.") if exchange
+                       else _("구매한 수량(%(count)s개)보다 많이 반품할 수 없습니다."))
+            raise ActionError(message % {"count": available[line_id]}, "lines")
         chosen[line_id] = quantity
     if not chosen:
-        raise ActionError(_("반품할 상품과 수량을 선택해 주세요."), "lines")
+        raise ActionError(_("교환할 상품과 수량을 선택해 주세요.") if exchange else _("반품할 상품과 수량을 선택해 주세요."),
+                          "lines")
     return chosen
 
 

@@ -28,7 +28,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         order = lock_order(order)
         if not Order.transitions.opens("exchange", order.status):
             raise ActionError(_("이 주문은 교환할 수 없습니다."))
-        chosen = parse_lines(order, old_lines)
+        chosen = parse_lines(order, old_lines, exchange=True)
         if not new_products or any(q < 1 for _p, q in new_products):
             raise ActionError(_("교환할 상품을 선택해 주세요."), "new_products")
         quote = exchange_quote(order=order, old_lines=chosen, new_products=new_products,

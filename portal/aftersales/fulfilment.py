@@ -83,7 +83,7 @@ def clean_invoice_no(raw: str) -> str:
     """운송장번호 as the provider takes it: letters, digits and hyphens, at most INVOICE_NO_MAX characters."""
     invoice_no = (raw or "").strip()
     if not invoice_no or len(invoice_no) > INVOICE_NO_MAX or not invoice_no.replace("-", "").isascii() \
-            or not invoice_no.replace("-", "").isalnum():
+            or not invoice_no.replace("-", "").isalnum() or invoice_no.startswith("-") or invoice_no.endswith("-"):
         raise ActionError(_("운송장번호를 입력해 주세요 (영문/숫자)."), "invoice_no")
     return invoice_no
 

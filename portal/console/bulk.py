@@ -29,6 +29,8 @@ BULK_ACTIONS = {
     "confirm_deposit": (fulfilment.order_confirm_deposit, gettext_lazy("입금확인")),
     "confirm_purchase": (fulfilment.order_confirm_purchase, gettext_lazy("구매확정")),
 }
+# the status each action leaves: an order found there was done before (pressed twice, or by another operator)
+DONE_STATUS = {"confirm_deposit": OrderStatus.PAID, "confirm_purchase": OrderStatus.CONFIRMED}
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,11 @@ def orders_bulk_action(*, action: str, order_ids: list[int], by) -> BulkResult:
             service(order=order, by=by)
         except (ActionError, TransitionNotAllowed) as exc:
             order.refresh_from_db(fields=["status"])
-            result.failed.append(Failure(order.number, str(OrderStatus(order.status).label),
-                                         getattr(exc, "message", str(exc))))
+            label = str(OrderStatus(order.status).label)
+            reason = getattr(exc, "message", str(exc))
+            if order.status == DONE_STATUS[action]:  # done before (pressed twice, or by another operator)
+                reason = _("이미 %(status)s된 주문입니다. 바뀐 것은 없습니다.") % {"status": label}
+            result.failed.append(Failure(order.number, label, reason))
         except DatabaseError:  # this order's transaction is rolled back; the others go on
             log.exception("bulk %s of order %s failed", action, order.number)
             result.failed.append(Failure(order.number, str(OrderStatus(order.status).label),

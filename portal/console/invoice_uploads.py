@@ -70,8 +70,8 @@ def _text(value) -> str:
         return ""
     if isinstance(value, bool):
         return str(value)
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
+        value = int(value)  # beyond 2**53 Excel kept no exact digits: the float's text is refused as a number
     text = str(value).strip()
     return text[1:].strip() if text.startswith("'") else text
 

@@ -56,7 +56,7 @@ def test_bulk_deposit_confirmation_with_one_bad_order(operator_client):  # noqa:
     page = html.unescape(response.content.decode())
     assert response.status_code == 200
     assert "입금확인 3건 완료 · 실패 1건" in page
-    assert paid.number in page and "'결제완료' 상태에서 '결제완료'(으)로 바꿀 수 없습니다." in page
+    assert paid.number in page and "이미 결제완료된 주문입니다. 바뀐 것은 없습니다." in page
     assert set(statuses(waiting).values()) == {OrderStatus.PAID}
     assert statuses([paid]) == {paid.number: OrderStatus.PAID}
     assert all(o.status_changes.filter(note="입금확인").count() == 1 for o in waiting)

@@ -197,3 +197,18 @@ def test_progress_while_applying_and_a_failed_apply_applied_again(operator_clien
     assert record.status == InvoiceUploadStatus.DONE and record.shipped == 3
     assert Order.objects.filter(status=OrderStatus.SHIPPED, carrier=Carrier.LOTTE).count() == 3
     assert Order.objects.get(pk=orders[0].pk).status_changes.count() == 1
+
+
+def test_an_invoice_number_that_is_no_number_is_refused(operator_client):  # noqa: F811
+    # a lone hyphen's number, and a long number Excel kept as a float (its last digits lost) are not invoice numbers
+    paid = make_orders(3)
+    response = upload(operator_client, [[paid[0].number, "CJ대한통운", "-1"],
+                                        [paid[1].number, "CJ대한통운", 1.2345678901234567e19],
+                                        [paid[2].number, "CJ대한통운", 600000000001]])
+    record = InvoiceUpload.objects.get()
+    assert response.status_code == 302 and record.bad == 2
+    page = text(operator_client.get(response["Location"]))
+    for sheet_row in (2, 3):
+        found = re.search(rf'<td class="won">{sheet_row}</td>(.*?)</tr>', page, re.S)
+        assert found and "송장번호는 영문, 숫자, 하이픈(-)으로 40자까지" in found.group(1), sheet_row
+    assert "12345678901234567" not in page.replace("1.2345678901234567e+19", "")

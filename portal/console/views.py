@@ -1,5 +1,6 @@
 """The operator console: the order queue (주문조회/취소/교환), the order detail and its actions."""
 
+import dataclasses
 import hashlib
 import itertools
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from wagtail.models import Revision
 
 from core.dates import ymd_hms
 from mileage.models import OperatorNotice
+from mileage.selectors import DisclosureRules
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.aftersales import fulfilment
@@ -345,7 +347,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
         else:
             access_record(action=AccessAction.ORDER_VIEW, request=self.request, targets=[detail.order.number])
         disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
-                          if detail.disclosure_revision_id else None)
+                          + "?" + urlencode({"order": detail.order.number}) if detail.disclosure_revision_id else None)
         requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
         return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
                 "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order),
@@ -457,5 +459,13 @@ class DisclosureRevisionView(OperatorRequiredMixin, View):
 
     def get(self, request, revision_id: int):
         revision = get_object_or_404(Revision, pk=revision_id)
-        return render(request, "console/disclosure_revision.html", {"revision": revision,
-                                                                    "page": revision.as_object()})
+        # the rules the page drew live from the settings, as the order kept them when it was placed
+        number = request.GET.get("order", "")[:40]
+        order = Order.objects.filter(number=number, disclosure_revision_id=revision.pk).only(
+            "number", "disclosure_rules").first() if number else None
+        rules = None
+        if order is not None and order.disclosure_rules:
+            known = {f.name for f in dataclasses.fields(DisclosureRules)}
+            rules = DisclosureRules(**{k: v for k, v in order.disclosure_rules.items() if k in known})
+        return render(request, "console/disclosure_revision.html", {"revision": revision, "page": revision.as_object(),
+                                                                    "order": order, "rules": rules})

@@ -6,7 +6,7 @@ popup choice is trusted only after its signature is verified again at placement.
 
 import secrets
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,7 +23,7 @@ from mileage.models import MileageSettings, MileageTransaction
 from mileage.policy import earn_amount, earn_base, earn_plan, max_use_amount, unpaid_deadline
 from mileage.policy.earn_choice import NAVER
 from mileage.provider import ProviderError, get_client
-from mileage.selectors import order_has_mileage, req_tx_id_taken
+from mileage.selectors import disclosure_rules, order_has_mileage, req_tx_id_taken
 from mileage.services.transactions import (
     Approval,
     MileageRefused,
@@ -382,7 +382,8 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             payable_won=priced.payable_won, placed_at=now, earn_choice=priced.earn_choice,
             store_points_earn_won=priced.store_points_earn_won,
             deposit_deadline=unpaid_deadline(now) if awaits_deposit else None,
-            disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None)
+            disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None,
+            disclosure_rules=asdict(disclosure_rules()))
         if member is None:
             order.set_guest_password(buyer.guest_password)
         save_with_number(order, now)

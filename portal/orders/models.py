@@ -118,6 +118,9 @@ class Order(models.Model):
     invoice_no = models.CharField(_("운송장번호"), max_length=40, blank=True)
     carrier = models.CharField(_("택배사"), max_length=10, choices=Carrier.choices, blank=True)  # set by 배송
     disclosure_revision_id = models.BigIntegerField(null=True, blank=True)
+    # the earn-base rules the disclosure stated when the order was placed (they are drawn live from the settings, so
+    # the page's revision alone does not keep them): mileage.selectors.DisclosureRules' fields
+    disclosure_rules = models.JSONField(_("주문 당시 적립 기준"), null=True, blank=True, editable=False)
     # The order used or earns Naver Mileage (the queue's "M" icon and its 네이버 마일리지 filter).
     uses_mileage = models.BooleanField(_("네이버 마일리지 주문"), default=False)
 

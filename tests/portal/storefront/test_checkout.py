@@ -62,9 +62,20 @@ def test_manual_example_end_to_end(client, shop):
     operator = Client()
     operator.force_login(User.objects.get(username="operator"))
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
-    link = f"/console/disclosure/{order.disclosure_revision_id}/"
+    link = f"/console/disclosure/{order.disclosure_revision_id}/?order={order.number}"
     assert link in detail
-    assert disclosure.title in operator.get(link).content.decode()
+    archived = operator.get(link).content.decode()
+    assert disclosure.title in archived
+    # with the rules as they stood then: a change of the settings since does not rewrite them
+    from mileage.models import MileageSettings
+
+    assert "배송비/포장비는 적립대상금액에서 제외됩니다." in archived and 'id="rules-of-order"' in archived
+    settings = MileageSettings.load()
+    settings.include_shipping = True
+    settings.save()
+    archived = operator.get(link).content.decode()
+    assert "배송비/포장비는 적립대상금액에서 제외됩니다." in archived and "기본 적립률: 적립대상금액의 1%" in archived
+    assert "배송비/포장비는 적립대상금액에 포함됩니다." in client.get("/earn-base/").content.decode()
 
 
 def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):

@@ -276,6 +276,10 @@ class RefundMethodView(OperatorRequiredMixin, View):
 
     def get(self, request, pk):
         refund = self._refund(pk)
+        if refund.status != RefundStatus.BEFORE:  # said before anything is typed, not after
+            messages.info(request, _("%(number)s은(는) 환불완료된 환불이라 환불 방식을 바꿀 수 없습니다.")
+                          % {"number": refund.number})
+            return redirect("console:refunds")
         initial = {"method": refund.method, "bank": refund.bank}
         if can_reveal(request.user):  # the full account to check and correct, logged as a reveal
             initial.update(account_no=refund.account_no, holder=refund.holder or refund.order.orderer_name)

@@ -9,6 +9,7 @@ from django.core.cache import cache
 
 from cms_pages.selectors import merchant_rows
 from portal import i18n
+from portal.accounts.roles import OPERATOR_PERMISSION
 from portal.catalog.models import Category, Product
 
 register = template.Library()
@@ -36,7 +37,10 @@ def shop_header(context):
     match = getattr(request, "resolver_match", None)
     if match and match.url_name == "category":
         current = match.kwargs.get("slug", "")
-    return {"request": request, "user": context.get("user"), "categories": categories(), "current": current,
+    user = context.get("user")
+    # an operator looking at the shop has the console one click away (a buyer's permissions are not read)
+    console = bool(user is not None and user.is_authenticated and user.is_staff and user.has_perm(OPERATOR_PERMISSION))
+    return {"request": request, "user": user, "categories": categories(), "current": current, "console": console,
             "cart_count": sum(dict(request.session.get("cart", {})).values()) if request is not None else 0}
 
 

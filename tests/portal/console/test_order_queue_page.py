@@ -98,3 +98,10 @@ def test_a_phone_typed_in_digits_finds_the_order_and_a_day_typed_otherwise_is_re
     assert "날짜를 2026-11-01 처럼 입력해 주세요." in page
     assert "날짜를 2026-11-01 처럼 입력해 주세요." in operator.get("/console/refunds/",
                                                               {"created_from": "2026.13.01"}).content.decode()
+
+
+def test_an_operator_in_the_shop_has_the_console_one_click_away_and_a_buyer_does_not():
+    load_demo()
+    assert 'id="to-console"' not in _login("hong").get("/shop/").content.decode()
+    page = _login("operator").get("/shop/").content.decode()
+    assert '<a href="/console/" id="to-console">관리자 콘솔</a>' in page

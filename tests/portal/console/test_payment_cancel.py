@@ -472,3 +472,14 @@ def test_set_back_to_unpaid_the_transfer_gets_fifteen_days_again(shop, operator)
     order.refresh_from_db()
     assert order.status == "awaiting_deposit"
     assert before + UNPAID_TRANSFER_PERIOD <= order.deposit_deadline <= timezone.now() + UNPAID_TRANSFER_PERIOD
+
+
+def test_a_completed_refunds_method_page_says_so_before_anything_is_typed(shop, operator):
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", 19_500)
+    assert operator.get(f"/console/refunds/{refund.pk}/method/").status_code == 200
+    press_refund_complete(operator, refund)
+    response = operator.get(f"/console/refunds/{refund.pk}/method/", follow=True)
+    page = response.content.decode()
+    assert response.redirect_chain[-1][0] == "/console/refunds/" and "환불 방식을 바꿀 수 없습니다" in page
+    assert 'id="refund-method-form"' not in page

@@ -32,7 +32,8 @@ def test_an_order_the_mileage_pays_in_whole_opens_no_window_and_is_paid(shop, po
         "PortOne", "", 0, PaymentStatus.APPROVED)
     assert order.mileage.state in (TransactionState.APPROVED, TransactionState.STATED) and order.mileage.tx_id
     assert shop.balance(buyer)["available"] == 10_500  # the mileage used once
-    assert "결제완료" in browser.get(f"/shop/order/{order.number}/complete/").content.decode()
+    complete = browser.get(f"/shop/order/{order.number}/complete/").content.decode()
+    assert "결제완료" in complete and 'id="nothing-paid"' in complete and "PortOne" not in complete
 
 
 def test_an_order_with_something_left_to_pay_still_needs_the_window(shop, portone):

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views import View
 
 from portal.orders import cash_receipts
-from portal.orders.models import CashReceiptStatus, Order
+from portal.orders.models import CashReceiptStatus, Order, OrderStatus
 from portal.orders.money import (
     REFUND_PAYOUT,
     PaymentActionError,
@@ -41,7 +41,12 @@ def payment_cancel_context(order: Order) -> dict:
         rows.append({"payment": payment, "cancels": list(payment.cancels.all()), "left": left,
                      "charged": charged, "waiting": waiting if charged else 0,
                      "form": PaymentCancelForm(initial={"amount_won": left, "key": uuid.uuid4().hex}) if left else None})
-    return {"payment_rows": rows, "cash_receipts_to_settle": any(
+    # the goods are still owed or with the buyer, yet nothing of the money is charged any more (결제취소 of the whole
+    # charge): the order and its mileage are settled only by 주문취소 or a return, which the page says
+    live = order.status in (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CONFIRMED)
+    nothing_charged = bool(live and order.payable_won and rows and not waiting
+                           and all(not row["charged"] for row in rows))
+    return {"payment_rows": rows, "nothing_charged": nothing_charged, "cash_receipts_to_settle": any(
         r.awaits_settling for r in cash_receipts_of_order(order))}
 
 

@@ -332,8 +332,11 @@ def test_the_cancel_button_for_money_no_refund_covers_never_more_than_charged(sh
         "cash_won": "14501", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
         "method": "card"})
     assert response.status_code == 400 and "14,500원" in response.content.decode()
+    assert 'id="nothing-charged"' not in operator.get(f"/console/orders/{order.number}/").content.decode()
     done = operator.post(action, {"amount_won": "14500", "key": key}, follow=True).content.decode()
     assert "카드결제취소" in done
+    # the whole charge cancelled while the order still stands: the page says how to settle it
+    assert 'id="nothing-charged"' in done
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 19_500
 

@@ -110,6 +110,7 @@ def main():
 README_HEAD = """# Benchmarks
 
 `make bench` (1,000,000 orders, 100,000 products, 1,000,000 mileage events) or `make bench SCALE=small`.
+`python bench/run.py --scale full --only order_queue` measures one section alone (repeatable; `--only data` only generates the data); its rows go to bench/results/, not into this file.
 `make bench LATENCY_MS=100` puts the provider sandbox 100 ms away for these rows (every server call waits that long
 before its answer, outside the provider's own time; `LATENCY_JITTER_MS` adds a random part); the scaling section
 below measures placement and bulk 환불완료 at 0, 50 and 100 ms on its own, and `docs/capacity.md` reads its figures.

@@ -11,6 +11,12 @@ def order_form_with_mileage(page, shop_url: str, buyer: str, use: str) -> None:
     page.fill("#id_address", "서울 동작구 신대방2동")
     page.fill("#id_guest_password", "abcd1234")
     page.check("#id_privacy_agreed")
+    mileage_chosen(page, buyer, use)
+
+
+def mileage_chosen(page, buyer: str, use: str) -> None:
+    """적립/사용 on the order form: the provider buyer `buyer` logs in to the popup and chooses `use` won; the popup
+    closes and hands the choice back."""
     with page.expect_popup() as popup_info:
         page.click("#mileage-button")
     popup = popup_info.value

@@ -127,6 +127,8 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
     charge another amount than the form showed), and a mileage choice made for the old amounts is dropped, said."""
     from playwright.sync_api import expect, sync_playwright
 
+    from .flows import mileage_chosen
+
     sandbox, shop_url = browser_shop
     buyer = sandbox.new_buyer(15_500)
     with sync_playwright() as pw:
@@ -139,15 +141,7 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
         page.click("button[type=submit]")
         page.click("#buy-now")
         expect(page.locator("#payable")).to_have_text("5,000원")
-        with page.expect_popup() as popup_info:
-            page.click("#mileage-button")
-        popup = popup_info.value
-        popup.fill("input[name=login_id]", buyer)
-        popup.fill("input[name=password]", "demo1234!")
-        popup.click("text=로그인")
-        popup.fill("#use", "500")
-        with popup.expect_event("close"):
-            popup.click("#confirm")
+        mileage_chosen(page, buyer, "500")
         expect(page.locator("#payable")).to_have_text("4,500원")
         # when 1,000원 of 적립금 is typed, then the amounts follow and the old choice is said to be gone
         page.fill("#id_store_points", "1000")

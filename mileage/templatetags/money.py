@@ -9,6 +9,12 @@ from mileage import wire
 register = template.Library()
 
 
+def won_format() -> str:
+    """The money format of the active language, "%(amount)s원" or "₩%(amount)s": for code that formats many amounts
+    at once (the queue's rows) or hands the format to a script (the charts)."""
+    return gettext("%(amount)s원")
+
+
 @register.filter
 def won(value) -> str:
     """"1,000원" in Korean, "₩1,000" in English (the one money format, in the reader's language)."""
@@ -16,7 +22,7 @@ def won(value) -> str:
         amount = int(value)
     except (TypeError, ValueError):
         return ""
-    return gettext("%(amount)s원") % {"amount": f"{amount:,}"}
+    return won_format() % {"amount": f"{amount:,}"}
 
 
 @register.filter

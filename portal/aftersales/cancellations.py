@@ -20,7 +20,6 @@ from .buyer_requests import buyer_requests_handled
 from .common import ActionError, RefundInput, create_refund, lock_order, return_points, validate_refund
 from .fulfilment import order_confirm_deposit
 from .models import Refund, RefundReason
-from .selectors import refund_limits
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +52,7 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
         order = lock_order(order)
         if not Order.transitions.opens("cancel_after_payment", order.status):
             raise ActionError(_("결제완료(배송전) 주문만 취소할 수 있습니다."))
-        validate_refund(order, data)
-        mileage_left = refund_limits(order)["mileage"]
-        if data.mileage_won != mileage_left:  # the whole order goes: its mileage goes back whole (manual §6, §7)
-            raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요.")
-                              % {"won": f"{mileage_left:,}"}, "mileage_won")
+        validate_refund(order, data, whole_order=True)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
         buyer_requests_handled(order=order, by=by)
         return create_refund(now, order=order, reason=RefundReason.CANCEL, created_by=by, **data.__dict__)

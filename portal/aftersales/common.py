@@ -14,7 +14,7 @@ from portal.orders.models import Order
 from portal.orders.money import refund_method_and_why, refund_method_error, refund_method_for
 
 from .errors import ActionError
-from .models import Refund, RefundMethod
+from .models import Refund, RefundMethod, payout_of
 from .selectors import refund_limits
 
 
@@ -53,8 +53,9 @@ def cap_amount(value: int, limit: int, label: str, field: str) -> int:
     return value
 
 
-def validate_refund(order: Order, data: RefundInput) -> None:
-    """A refund stays within what was paid and not yet given back (L4 for the mileage)."""
+def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = False) -> None:
+    """A refund stays within what was paid and not yet given back (L4 for the mileage); one that ends the whole
+    order (`whole_order`, 배송전 취소) gives its mileage back whole (manual §6-§7: 사용한 만큼 그대로)."""
     limits = refund_limits(order)
     cap_amount(data.cash_won, limits["cash"], "현금/카드결제액", "cash_won")
     cap_amount(data.store_points_won, limits["points"], "사용된 적립금 반환", "store_points_won")
@@ -63,13 +64,16 @@ def validate_refund(order: Order, data: RefundInput) -> None:
                                 already_returned_won=order.mileage_use_won - limits["mileage"])
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_won") from exc
+    if whole_order and data.mileage_won != limits["mileage"]:
+        raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요.")
+                          % {"won": f"{limits['mileage']:,}"}, "mileage_won")
     total = data.cash_won + data.store_points_won + data.mileage_won
     cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
     if data.shipping_deduction_won and data.shipping_deduction_won >= total:
         raise ActionError(_("배송비는 총 환불금액 이상 입력이 불가능합니다."), "shipping_deduction_won")
-    payout_won = data.cash_won - data.shipping_deduction_won  # what goes back: the cash less the 배송비 kept
+    payout_won = payout_of(data.cash_won, data.shipping_deduction_won)
     method = data.method or refund_method_for(order, payout_won)
     error = refund_method_error(order, method, method_label=RefundMethod(method).label, cash_won=payout_won,
                                 has_account=has_account(data.bank, data.account_no, data.holder))
@@ -84,7 +88,7 @@ def create_refund(now: datetime, **fields) -> Refund:
     keeps the line 환불관리 shows why."""
     if not fields.get("method") or fields["method"] == RefundMethod.CASH:
         method, why = refund_method_and_why(
-            fields["order"], fields.get("cash_won", 0) - fields.get("shipping_deduction_won", 0))
+            fields["order"], payout_of(fields.get("cash_won", 0), fields.get("shipping_deduction_won", 0)))
         fields["method"] = fields.get("method") or method
         if fields["method"] == RefundMethod.CASH and why:
             fields["cash_reason"] = why

@@ -42,6 +42,12 @@ class ProviderCall(models.TextChoices):
     REPAYMENT = "repayment", _("재승인")
 
 
+def payout_of(cash_won: int, shipping_deduction_won: int) -> int:
+    """The money a refund pays back: its cash part less the 배송비 the shop keeps (배송비적용: 30,000원 with 2,500원
+    applied pays back 27,500원). The refund limits count the cash part, the money the refund settles."""
+    return max(0, cash_won - shipping_deduction_won)
+
+
 class RefundTerms(models.Model):
     """How much goes back and how (the eight fields a return records at 반품접수 and its refund carries on)."""
 
@@ -63,9 +69,7 @@ class RefundTerms(models.Model):
 
     @property
     def payout_won(self) -> int:
-        """The money paid back: the cash part less the 배송비 the shop keeps (배송비적용: 30,000원 with 2,500원
-        applied pays back 27,500원). The refund limits count `cash_won`, the money the refund settles."""
-        return max(0, self.cash_won - self.shipping_deduction_won)
+        return payout_of(self.cash_won, self.shipping_deduction_won)
 
     def refund_terms(self) -> dict:
         """These terms as keyword arguments, to create a refund carrying them on."""

@@ -21,6 +21,7 @@ from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, extensions, get_client
 from mileage.services.settlement import MonthTotals
+from mileage.templatetags.money import won_format
 from portal.aftersales.models import Refund, RefundStatus
 from portal.ops.metrics import ops_summary
 from portal.orders.models import Order, OrderStatus
@@ -64,7 +65,7 @@ def monthly_series(months: list[str], sums=None) -> dict:
     used = [sums[(m, SettlementKind.USE)][0] for m in months]
     # the chart's axis and tooltips write money as every statement does, in the reader's language
     return {"months": months, "earned": earned, "used": used, "rows": list(zip(months, earned, used, strict=True)),
-            "money": _("%(amount)s원")}
+            "money": won_format()}
 
 
 def rate_summary(now) -> dict:

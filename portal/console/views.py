@@ -31,6 +31,7 @@ from wagtail.models import Revision
 from core.dates import ymd_hms
 from mileage.models import OperatorNotice
 from mileage.selectors import DisclosureRules
+from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.aftersales import fulfilment
@@ -252,7 +253,7 @@ class QueueWords:
                 statuses={value: str(label) for value, label in OrderStatus.choices},
                 methods={value: str(label) for value, label in PaymentMethod.choices},
                 requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
-                select=_("%(number)s 선택"), money=_("%(amount)s원"),
+                select=_("%(number)s 선택"), money=won_format(),
                 labels={"select_all": _("이 페이지의 주문 전체 선택"), "mileage": _("네이버 마일리지"),
                         "pages": _("페이지 이동"), "previous": _("이전"), "next": _("다음")})
         return found

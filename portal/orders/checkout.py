@@ -368,6 +368,8 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
     carries its lines and its payment as written (not read again to charge it, nor for the e-mail).
     `through_gateway`: the gateway is asked next (a charge, a 가상계좌 to issue), so the order waits 주문처리중;
     `awaits_deposit`: paid by a deposit into an account later, before E8's deadline."""
+    # read before the transaction: the rate comes from the provider when its cache is cold, never under a lock
+    rules = asdict(disclosure_rules())
     with transaction.atomic():
         order = Order(
             member=member,
@@ -383,7 +385,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             store_points_earn_won=priced.store_points_earn_won,
             deposit_deadline=unpaid_deadline(now) if awaits_deposit else None,
             disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None,
-            disclosure_rules=asdict(disclosure_rules()))
+            disclosure_rules=rules)
         if member is None:
             order.set_guest_password(buyer.guest_password)
         save_with_number(order, now)

@@ -167,10 +167,9 @@ def order_quote(request: HttpRequest) -> HttpResponse:
 
 
 def _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on: bool, *, status: int):
-    priced, choice = _priced(request, form, lines, member, mileage_on)
+    priced, choice, choice_dropped = _priced(request, form, lines, member, mileage_on)
     return render(request, "storefront/order_form.html", {
-        "form": form, "quote": priced, "member": member, "choice": choice,
-        "choice_dropped": getattr(request, "choice_dropped", False),
+        "form": form, "quote": priced, "member": member, "choice": choice, "choice_dropped": choice_dropped,
         "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
@@ -281,7 +280,8 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
 def _priced(request, form, lines, member, mileage_on: bool):
     """The form's amounts and the mileage choice shown with them, from what the form validated (a field the buyer
     got wrong counts as empty: its own error says why). The first quote is the offer the popup may take (U2: what
-    mileage may pay, the earn base); a second prices the popup's choice or the other earn once there is one."""
+    mileage may pay, the earn base); a second prices the popup's choice or the other earn once there is one.
+    Returns the amounts, the choice, and whether a choice made for other amounts was dropped now."""
     entered = getattr(form, "cleaned_data", {})  # a bound form's valid fields; nothing before the first POST
     try:
         priced = quote(lines, member=member, store_points_won=entered.get("store_points") or 0)
@@ -289,17 +289,17 @@ def _priced(request, form, lines, member, mileage_on: bool):
         form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         priced = quote(lines, member=member)
     earn_choice = entered.get("earn_choice") or "naver"
-    choice = None
+    choice, dropped = None, False
     if mileage_on:
-        # the offer does not depend on which earn the buyer picks: switching it keeps the popup choice
-        if set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won):
-            request.choice_dropped = True  # the amounts changed under it (적립금 typed): the form says so
+        # the offer does not depend on which earn the buyer picks: switching it keeps the popup choice; a choice
+        # made for other amounts (적립금 typed since) is dropped, and the form says so
+        dropped = set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
         choice = request.session.get(CHOICE_KEY)
     if choice or earn_choice != "naver":
         use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if choice else (0, 0)
         priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,
                        rate_x10=rate, earn_choice=earn_choice)
-    return priced, choice
+    return priced, choice, dropped
 
 
 def _choice_unchanged(request, form, mileage_on: bool) -> bool:

@@ -19,13 +19,23 @@
   // The amounts and the mileage row, priced by the server with what the form holds now (적립금 typed, the earn
   // choice): the popup's offer follows, so 적립/사용 never offers what the 적립금 already pays.
   var form = document.getElementById("order-form");
+  // Several refreshes can be in flight (typing, the popup's message, its window closing): only the answer to the
+  // latest request is applied, and a note that the choice was dropped stays until a new choice is shown (the
+  // server says it once, when it drops the choice; a later answer with no choice must not wipe it).
+  var sent = 0;
   var refresh = function () {
     if (!form || !form.dataset.quoteUrl) return;
+    var number = ++sent;
     fetch(form.dataset.quoteUrl, {method: "POST", body: new FormData(form), credentials: "same-origin"})
       .then(function (r) { return r.status === 200 ? r.text() : ""; })
       .then(function (html) {
-        if (!html) return;
+        if (!html || number !== sent) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
+        var note = document.getElementById("mileage-dropped");
+        var row = fresh.getElementById("mileage-row");
+        if (note && row && !fresh.getElementById("mileage-dropped") && !fresh.getElementById("mileage-choice")) {
+          row.insertBefore(note, row.querySelector("details"));
+        }
         ["mileage-row", "quote"].forEach(function (id) {
           var node = fresh.getElementById(id), old = document.getElementById(id);
           if (node && old) old.replaceWith(node);

@@ -147,6 +147,11 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
         page.fill("#id_store_points", "1000")
         expect(page.locator("#payable")).to_have_text("4,000원")
         expect(page.locator("#mileage-dropped")).to_contain_text("최대 4,000원 사용 가능")
+        # a later repricing (the field left, the popup's window noticed closed) keeps the note until a new choice
+        page.locator("#id_store_points").blur()
+        page.wait_for_load_state("networkidle")
+        expect(page.locator("#mileage-dropped")).to_contain_text("최대 4,000원 사용 가능")
+        expect(page.locator("#payable")).to_have_text("4,000원")
         page.screenshot(path=SHOTS / "6-order-form-store-points.png", full_page=True)
         browser.close()
     assert violations == []

@@ -14,6 +14,7 @@ from mileage.services.transactions import live_mileage, mileage_repayment_reques
 from portal.catalog.models import Product
 from portal.orders.amounts import goods_of, kept_lines
 from portal.orders.models import Order, OrderLine
+from portal.orders.money import collected_won
 
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .models import Exchange, ProviderCall, RefundReason
@@ -61,7 +62,9 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         order.goods_won = quote.new_total_won
         order.excluded_goods_won = goods_of(kept_lines(order)).excluded_goods_won
         order.mileage_use_won = quote.mileage_kept_won
-        order.payable_won = order.payable_won + quote.additional_payment_won - quote.refund_won
+        # an earlier exchange's 추가 결제예정 금액 not paid yet is replaced by this one's (the quote counted what was paid)
+        still_to_come = max(0, order.payable_won - collected_won(order))
+        order.payable_won = order.payable_won - still_to_come + quote.additional_payment_won - quote.refund_won
         order.save(update_fields=["goods_won", "excluded_goods_won", "mileage_use_won", "payable_won"])
     return exchange
 

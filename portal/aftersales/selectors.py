@@ -62,21 +62,25 @@ class ExchangeQuote:
 
 def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: list[tuple[Product, int]],
                    mileage_returned_won: int) -> ExchangeQuote:
-    """§9: 추가 결제예정 금액 or the refund; the earn basis of L5."""
+    """§9: 추가 결제예정 금액 or the refund; the earn basis of L5. What was paid is the cash the shop holds for the
+    order (what it took less what its refunds give back: `refund_limits`), never an earlier exchange's 추가 결제예정
+    금액 still to come nor the part of a return already refunded; the store points still used likewise."""
     goods = goods_of([*kept_lines(order, less=old_lines),
                       *(PricedLine(p.price_won, q, hasattr(p, "mileage_exclusion")) for p, q in new_products)])
     mileage = mileage_for_order(order)
     used = mileage.use_remaining_won if mileage else 0
+    limits = refund_limits(order)
+    points = min(limits["points"], goods.goods_won)
     try:
-        outcome = exchange_outcome(new_total_won=goods.goods_won + order.shipping_won - order.store_points_won,
-                                   cash_paid_won=order.payable_won, mileage_used_won=used,
+        outcome = exchange_outcome(new_total_won=goods.goods_won + order.shipping_won - points,
+                                   cash_paid_won=limits["cash"], mileage_used_won=used,
                                    mileage_returned_won=mileage_returned_won)
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_returned_won") from exc
-    new_basis = earn_base(build_amounts(goods, store_points_won=min(order.store_points_won, goods.goods_won),
+    new_basis = earn_base(build_amounts(goods, store_points_won=points,
                                         shipping_won=order.shipping_won, mileage_use_won=outcome.mileage_kept_won),
                           MileageSettings.load().earn_base_rule)
     basis = exchange_earn_basis(mileage.original_earn_base_won, new_basis) if mileage else 0
-    return ExchangeQuote(new_total_won=goods.goods_won, cash_paid_won=order.payable_won,
+    return ExchangeQuote(new_total_won=goods.goods_won, cash_paid_won=limits["cash"],
                          additional_payment_won=outcome.additional_payment_won, refund_won=outcome.refund_won,
                          mileage_kept_won=outcome.mileage_kept_won, earn_basis_won=basis)

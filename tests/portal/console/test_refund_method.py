@@ -183,6 +183,26 @@ def test_an_exchanges_payment_still_to_come_is_never_refunded(shop, operator):
     assert f"최대 {paid:,}원" in page
 
 
+def test_a_second_exchange_counts_what_was_paid_never_the_payment_still_to_come(shop, operator):
+    # given a 5,000원 bank-transfer order (500원 of mileage) exchanged up for a 10,000원 product: 5,000원 still to come
+    order = _delivered_bank_order(shop, operator, "1")
+    paid = order.payments.get().amount_won
+    _exchange(operator, order, "2")
+    # when the new product is exchanged back for a 5,000원 one before that payment arrives
+    line = order.lines.get(product__code="2")
+    url = f"/console/orders/{order.number}/exchange/"
+    form = {f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0"}
+    page = operator.post(url, {**form, "action": "quote"}).content.decode()
+    assert f'<td class="won">{paid:,}원</td>' in page  # 기존 결제금액: what the shop took
+    assert operator.post(url, {**form, "action": "complete"}).status_code == 302
+    # then nothing is refunded (the shop never took the 5,000원) and nothing more is due
+    assert not Refund.objects.filter(order=order).exists()
+    order.refresh_from_db()
+    assert order.payable_won == paid and refund_limits(order)["cash"] == paid
+    assert list(order.exchanges.order_by("id").values_list("additional_payment_won", "refund_won")) == [
+        (5_000, 0), (0, 0)]
+
+
 def test_a_failed_finish_after_the_payout_is_finished_at_the_next_sweep(shop, operator, monkeypatch):
     order, buyer = place(shop, method="card")
     refund = refund_by(operator, order, "card", order.payable_won)

@@ -309,7 +309,7 @@ def _authorize_failed(order: ShopOrder, code: str) -> None:
 def mileage_release(*, order: ShopOrder, by=None) -> None:
     """The order will not be paid (declined card, cancel before payment of a held choice): abort the approval or
     release the hold at the provider, after commit."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         mileage = _lock(order)
         if mileage.state in (TransactionState.ABORTED, TransactionState.CANCELLED):
             return
@@ -327,7 +327,7 @@ def _enqueue(mileage: MileageTransaction, kind: str, key: str, payload: dict) ->
 def mileage_call(*, order: ShopOrder, kind: str, because: str = "", by=None) -> MileageTransaction:
     """stated, cancel_stated, cancel or confirmed of the order's transaction (after commit); `because` is the business
     identity of what caused it when the same call may follow more than once (e.g. the 입금확인's change row)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         mileage = _lock(order)
         _enqueue(mileage, kind, action_key(order.number, kind, *([because] if because else [])), {"by": _uid(by)})
     return mileage
@@ -337,7 +337,7 @@ def mileage_repayment_request(*, order: ShopOrder, request: PaymentRequest, key:
                               mileage: MileageTransaction | None = None) -> MileageTransaction:
     """Re-approval with new totals (partial refund, return, exchange); the new txId arrives with the answer.
     `mileage`: the order's transaction when the caller locked it already (`live_mileage_locked`)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         mileage = mileage if mileage is not None else _lock(order)
         mileage.earn_base_won = request.amount_won
         mileage.returned_won = mileage.use_won - request.mileage_use_won
@@ -350,7 +350,7 @@ def mileage_cancel(*, order: ShopOrder, because: str = "", by=None,
                    mileage: MileageTransaction | None = None) -> MileageTransaction:
     """The whole order is cancelled or refunded (환불완료): all of the use goes back, the earn is cancelled.
     `mileage`: the order's transaction when the caller locked it already (`live_mileage_locked`)."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         mileage = mileage if mileage is not None else _lock(order)
         mileage.returned_won = mileage.use_won
         mileage.save(update_fields=["returned_won", "updated_at"])
@@ -359,7 +359,7 @@ def mileage_cancel(*, order: ShopOrder, because: str = "", by=None,
 
 
 def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None) -> MileageTransaction:
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         mileage = _lock(order)
         _enqueue(mileage, "invoice", action_key(order.number, "invoice", invoice.invoice_no),
                  {"invoice": invoice.__dict__, "by": _uid(by)})

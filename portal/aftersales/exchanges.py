@@ -12,18 +12,24 @@ from core.idempotency import action_key
 from mileage.policy.earn_choice import STORE
 from mileage.services.transactions import live_mileage, mileage_repayment_request, payment_request
 from portal.catalog.models import Product
-from portal.orders.amounts import goods_of, kept_lines
+from portal.orders.amounts import PricedLine, goods_of
 from portal.orders.models import Order, OrderLine
-from portal.orders.money import collected_won
+from portal.orders.selectors import exchange_due_won
 
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .models import Exchange, ProviderCall, RefundReason
-from .selectors import exchange_quote
+from .selectors import exchange_fingerprint, exchange_quote
+
+
+class ExchangeChanged(ActionError):
+    """상품교환완료 of a quote that no longer stands: nothing changed."""
 
 
 def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple[Product, int]],
-                      mileage_returned_won: int, by, now: datetime | None = None) -> Exchange:
-    """상품교환완료: the lines change, the provider re-approves with the L5 basis at the original rates."""
+                      mileage_returned_won: int, by, now: datetime | None = None, seen: str | None = None) -> Exchange:
+    """상품교환완료: the lines change, the provider re-approves with the L5 basis at the original rates. `seen`: the
+    exchange_fingerprint of the quote the operator saw; when the inputs or the order changed since (a second tab, a
+    double press) ExchangeChanged is raised and nothing changes."""
     now = now or timezone.now()
     with transaction.atomic():
         order = lock_order(order)
@@ -34,10 +40,16 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
             raise ActionError(_("교환할 상품을 선택해 주세요."), "new_products")
         quote = exchange_quote(order=order, old_lines=chosen, new_products=new_products,
                                mileage_returned_won=mileage_returned_won)
+        if seen is not None and seen != exchange_fingerprint(order, quote, old_lines=chosen, new_products=new_products,
+                                                             mileage_returned_won=mileage_returned_won):
+            raise ExchangeChanged(_("금액 계산 뒤에 교환 내용이나 주문이 바뀌었습니다. 아래 금액을 확인한 뒤 상품교환완료를 다시 "
+                                    "눌러 주세요."))
+        out = []
         for line_id, quantity in chosen.items():
             line = OrderLine.objects.select_for_update().get(pk=line_id)
             line.returned_quantity += quantity
             line.save(update_fields=["returned_quantity"])
+            out.append(PricedLine(line.unit_price_won, quantity, line.is_excluded))
         for product, quantity in new_products:
             OrderLine.objects.create(order=order, product=product, product_code=product.code, product_name=product.name,
                                      category_path=product.category.path, unit_price_won=product.price_won,
@@ -59,12 +71,17 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
                                       use_won=quote.mileage_kept_won,
                                       with_req_tx_id=False)
             mileage_repayment_request(order=order, request=request, key=action_key("exchange", str(exchange.pk)), by=by)
-        order.goods_won = quote.new_total_won
-        order.excluded_goods_won = goods_of(kept_lines(order)).excluded_goods_won
-        order.mileage_use_won = quote.mileage_kept_won
-        # an earlier exchange's 추가 결제예정 금액 not paid yet is replaced by this one's (the quote counted what was paid)
-        still_to_come = max(0, order.payable_won - collected_won(order))
-        order.payable_won = order.payable_won - still_to_come + quote.additional_payment_won - quote.refund_won
+        # The order's figures change by what the exchange changes, as a return leaves them: the lines given back
+        # leave the totals and the new ones join them; the mileage given back leaves the use; the 추가 결제예정
+        # 금액 joins what the order costs (an earlier exchange's not paid yet is replaced by this one's: the quote
+        # counted what was paid). The money going back is the exchange's refund, never taken off the figures too
+        # (refund_limits subtracts the refunds).
+        gone = goods_of(out)
+        came = goods_of(PricedLine(p.price_won, q, hasattr(p, "mileage_exclusion")) for p, q in new_products)
+        order.goods_won += came.goods_won - gone.goods_won
+        order.excluded_goods_won += came.excluded_goods_won - gone.excluded_goods_won
+        order.mileage_use_won -= mileage_returned_won
+        order.payable_won += quote.additional_payment_won - exchange_due_won(order)
         order.save(update_fields=["goods_won", "excluded_goods_won", "mileage_use_won", "payable_won"])
     return exchange
 

@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.state_machine import move
-from mileage.policy import PolicyError, validate_mileage_return
+from mileage.policy import PolicyError, max_use_amount, validate_mileage_return
+from portal.orders.amounts import goods_of, kept_lines
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.services import order_set_status
 
@@ -27,15 +28,32 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         chosen = parse_lines(order, lines)
         if data.cash_won + data.store_points_won + data.mileage_won:
             validate_refund(order, data)
+        already = mileage_returned_so_far(order) + mileage_in_open_returns(order)
         try:
-            validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
-                                    already_returned_won=mileage_returned_so_far(order) + mileage_in_open_returns(order))
+            validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won, already_returned_won=already)
         except PolicyError as exc:
             raise ActionError(str(exc), "mileage_won") from exc
+        _refuse_mileage_left_on_excluded_goods(order, chosen, kept_won=order.mileage_use_won - already - data.mileage_won)
         order_set_status(order=order, to_status=OrderStatus.RETURN_REQUESTED, by=by, note="반품접수")
         buyer_requests_handled(order=order, by=by)
         return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
                                             created_by=by, **data.__dict__)
+
+
+def _refuse_mileage_left_on_excluded_goods(order: Order, chosen: dict[int, int], *, kept_won: int) -> None:
+    """U2 after a partial return: the mileage still used may pay only for what is kept outside 상품권 and 골드 (the
+    provider's re-approval would otherwise hold a use larger than its amount)."""
+    if kept_won <= 0:
+        return
+    goods = goods_of(kept_lines(order, less=chosen))
+    if not goods.goods_won:
+        return  # the whole order comes back: its mileage is checked whole when the refund is made
+    payable = goods.goods_won + order.shipping_won - min(order.store_points_won, goods.goods_won)
+    most = max_use_amount(payable, goods.excluded_goods_won)
+    if kept_won > most:
+        raise ActionError(_("반품 후 남는 상품에는 네이버 마일리지를 최대 %(most)s원까지 쓸 수 있습니다(예외상품 제외). 네이버 "
+                            "마일리지 반환액을 %(more)s원 더 입력해 주세요.") % {
+                                "most": f"{most:,}", "more": f"{kept_won - most:,}"}, "mileage_won")
 
 
 def return_set_status(*, request: ReturnRequest, to_status: str, fields: tuple[str, ...] = ()) -> ReturnRequest:

@@ -2,12 +2,21 @@
 an order after its returns, and an exchange's quote (추가 결제예정 금액 or the refund, and the L5 earn basis). The
 console's screens and the actions read through these, so a screen shows what the action will check."""
 
+import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Sum
+from django.utils.translation import gettext as _
 
 from mileage.models import MileageSettings
-from mileage.policy import OrderAmounts, PolicyError, earn_base, exchange_earn_basis, exchange_outcome
+from mileage.policy import (
+    OrderAmounts,
+    PolicyError,
+    earn_base,
+    exchange_earn_basis,
+    exchange_outcome,
+    max_use_amount,
+)
 from mileage.selectors import mileage_for_order
 from portal.catalog.models import Product
 from portal.orders.amounts import PricedLine, build_amounts, goods_of, kept_lines
@@ -50,6 +59,27 @@ def remaining_amounts(order: Order) -> OrderAmounts | None:
                          shipping_won=order.shipping_won if goods.goods_won else 0)
 
 
+def mileage_still_used_won(order: Order, *, limits: dict | None = None, mileage=None) -> int:
+    """The mileage the order still uses, the most an exchange may give back: a return's refund still 환불전 counts as
+    given back already."""
+    mileage = mileage if mileage is not None else mileage_for_order(order)
+    if mileage is None:
+        return 0
+    return min((limits or refund_limits(order))["mileage"], mileage.use_remaining_won)
+
+
+def exchange_fingerprint(order: Order, quote: "ExchangeQuote", *, old_lines: dict[int, int],
+                         new_products: list[tuple[Product, int]], mileage_returned_won: int) -> str:
+    """A short digest of what 금액 계산 showed: the lines and products chosen, the mileage given back, the figures,
+    and the order as it stood (its exchanges and returns so far). 상품교환완료 pressed from a page whose inputs were
+    changed since, or in a second tab after the first completed, is shown again instead of doing what nobody saw."""
+    terms = (order.pk, order.exchanges.count(), sum(line.returned_quantity for line in order.lines.all()),
+             sorted(old_lines.items()), sorted((product.code, quantity) for product, quantity in new_products),
+             mileage_returned_won, quote.new_total_won, quote.cash_paid_won, quote.additional_payment_won,
+             quote.refund_won, quote.mileage_kept_won, quote.earn_basis_won)
+    return hashlib.sha256(repr(terms).encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class ExchangeQuote:
     new_total_won: int
@@ -68,15 +98,20 @@ def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: lis
     goods = goods_of([*kept_lines(order, less=old_lines),
                       *(PricedLine(p.price_won, q, hasattr(p, "mileage_exclusion")) for p, q in new_products)])
     mileage = mileage_for_order(order)
-    used = mileage.use_remaining_won if mileage else 0
     limits = refund_limits(order)
+    used = mileage_still_used_won(order, limits=limits, mileage=mileage)
     points = min(limits["points"], goods.goods_won)
+    new_total = goods.goods_won + order.shipping_won - points
     try:
-        outcome = exchange_outcome(new_total_won=goods.goods_won + order.shipping_won - points,
-                                   cash_paid_won=limits["cash"], mileage_used_won=used,
+        outcome = exchange_outcome(new_total_won=new_total, cash_paid_won=limits["cash"], mileage_used_won=used,
                                    mileage_returned_won=mileage_returned_won)
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_returned_won") from exc
+    most = max_use_amount(new_total, goods.excluded_goods_won)
+    if outcome.mileage_kept_won > most:  # U2: the mileage kept may not pay for 상품권 or 골드 taken in exchange
+        raise ActionError(_("교환 후 네이버 마일리지로 결제할 수 있는 금액은 최대 %(most)s원입니다(예외상품 제외). 네이버 "
+                            "마일리지 반환액을 %(least)s원 이상 입력해 주세요.") % {
+                                "most": f"{most:,}", "least": f"{used - most:,}"}, "mileage_returned_won")
     new_basis = earn_base(build_amounts(goods, store_points_won=points,
                                         shipping_won=order.shipping_won, mileage_use_won=outcome.mileage_kept_won),
                           MileageSettings.load().earn_base_rule)

@@ -21,7 +21,7 @@ from portal.accesslog.services import access_record
 from portal.aftersales.buyer_requests import open_request
 from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
 from portal.aftersales.common import ActionError, RefundInput
-from portal.aftersales.exchanges import exchange_complete
+from portal.aftersales.exchanges import ExchangeChanged, exchange_complete
 from portal.aftersales.models import Refund, RefundMethod, RefundStatus, ReturnRequest
 from portal.aftersales.refunds import (
     RefundNotPaid,
@@ -31,7 +31,7 @@ from portal.aftersales.refunds import (
     refund_preview,
 )
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
-from portal.aftersales.selectors import exchange_quote, refund_limits
+from portal.aftersales.selectors import exchange_fingerprint, exchange_quote, mileage_still_used_won, refund_limits
 from portal.catalog.models import Product
 from portal.orders.models import Order
 from portal.orders.money import refund_method_for
@@ -186,19 +186,22 @@ class ExchangeView(OperatorRequiredMixin, View):
         products = Product.objects.filter(is_displayed=True).order_by("id")
         if term:
             products = products.filter(name__icontains=term)
-        quote = None
+        quote = seen = None
         if form.is_bound and form.is_valid() and any(f.errors for f in line_forms):
             merge_errors(form, *line_forms)
         elif chosen and new and form.is_bound and form.is_valid():
+            returned = form.cleaned_data["mileage_returned_won"]
             try:
-                quote = exchange_quote(order=order, old_lines=chosen, new_products=new,
-                                                  mileage_returned_won=form.cleaned_data["mileage_returned_won"])
+                quote = exchange_quote(order=order, old_lines=chosen, new_products=new, mileage_returned_won=returned)
             except ActionError as exc:
                 _apply_form_error(form, exc)
+            else:
+                seen = exchange_fingerprint(order, quote, old_lines=chosen, new_products=new,
+                                            mileage_returned_won=returned)
         return render(request, "console/exchange.html", {
             "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
-            "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote,
-            "mileage": mileage_for_order(order),
+            "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote, "seen": seen,
+            "mileage": mileage_for_order(order), "returnable": mileage_still_used_won(order),
             "limits": refund_limits(order), "notice": ExchangePolicyPage.objects.live().first()},
             status=status)
 
@@ -210,7 +213,11 @@ class ExchangeView(OperatorRequiredMixin, View):
             try:
                 exchange = exchange_complete(
                     order=order, old_lines=chosen, new_products=new, by=request.user,
-                    mileage_returned_won=form.cleaned_data["mileage_returned_won"])
+                    mileage_returned_won=form.cleaned_data["mileage_returned_won"],
+                    seen=request.POST.get("seen") or None)  # absent from a form posted without 금액 계산
+            except ExchangeChanged as exc:  # shown again with what would happen now, to be pressed again
+                messages.error(request, exc.message)
+                return self.render(request, _order(number), ExchangeForm(request.POST), status=409)
             except ActionError as exc:
                 _apply_form_error(form, exc)
             else:

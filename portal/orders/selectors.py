@@ -8,7 +8,10 @@ from wagtail.models import Revision
 from mileage.models import MileageEvent, MileageTransaction, OutboxMessage
 from mileage.selectors import mileage_for_order
 
-from .models import CashReceipt, Order, OrderLine, OrderStatusChange, Payment
+from cms_pages.models import MerchantDetails
+
+from .models import CashReceipt, Order, OrderLine, OrderStatus, OrderStatusChange, Payment
+from .money import collected_won
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class OrderDetail:
     exchanges: list
     disclosure_revision_id: int | None  # the Wagtail revision of the rules shown at placement, if it still exists
     cash_receipts: list[CashReceipt] = field(default_factory=list)
+    exchange_due_won: int = 0  # §9 추가 결제예정 금액 the buyer has not paid yet (exchange_due_won)
 
     def as_context(self) -> dict:
         return {field.name: getattr(self, field.name) for field in fields(self)}
@@ -39,21 +43,40 @@ def order_detail(number: str) -> OrderDetail | None:
     revision_id = order.disclosure_revision_id
     if revision_id:
         revision_id = revision_id if Revision.objects.filter(pk=revision_id).exists() else None
+    exchanges = list(order.exchanges.select_related("created_by"))
     return OrderDetail(
         order=order, mileage=mileage_for_order(order), lines=list(order.lines.all()),
         payment=order.payments.first(), history=list(order.status_changes.select_related("changed_by")),
         events=list(MileageEvent.objects.filter(transaction__order=order).select_related("created_by")),
         outbox=list(OutboxMessage.objects.filter(order=order)),
         refunds=list(order.refunds.all()), returns=list(order.returns.select_related("refund")),
-        exchanges=list(order.exchanges.select_related("created_by")), disclosure_revision_id=revision_id or None,
-        cash_receipts=cash_receipts_of(order))
+        exchanges=exchanges, disclosure_revision_id=revision_id or None,
+        cash_receipts=cash_receipts_of(order), exchange_due_won=exchange_due_won(order, exchanges=exchanges))
 
 
 def order_statement(order: Order) -> dict:
     """What every statement shows besides the lines (M2): the mileage used and the expected or granted earn, and the
     payment."""
+    due = exchange_due_won(order)
+    details = MerchantDetails.of_default_site() if due else None
     return {"mileage": mileage_for_order(order), "payment": order.payments.first(),
-            "cash_receipts": cash_receipts_of(order)}
+            "cash_receipts": cash_receipts_of(order), "exchange_due_won": due,
+            "exchange_due_account": details.deposit_account if details is not None else ""}
+
+
+# an exchange happens once the order is paid; what it leaves to pay is owed from then on
+_EXCHANGEABLE_OR_AFTER = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CONFIRMED)
+
+
+def exchange_due_won(order: Order, *, exchanges: list | None = None) -> int:
+    """The 추가 결제예정 금액 (§9) the buyer still owes after the order's exchanges, paid by 추가입금: what the order
+    costs after them less what the shop took. 0 for an order without an exchange, or not paid yet (then the whole
+    payment is awaited, not an exchange's part)."""
+    if order.status not in _EXCHANGEABLE_OR_AFTER:
+        return 0
+    if not (exchanges if exchanges is not None else order.exchanges.exists()):
+        return 0
+    return max(0, order.payable_won - collected_won(order))
 
 
 def cash_receipts_of(order: Order) -> list[CashReceipt]:

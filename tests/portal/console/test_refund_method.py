@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Sum
+from django.test import Client
 from django.utils import timezone
 
 from portal.aftersales import refunds as refunds_module
@@ -21,6 +22,7 @@ from portal.orders.gateway import GatewayResult, PaymentGateway
 from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStatus
 from portal.orders.money import PaymentActionError, payment_cancel
 
+from ..storefront.conftest import GUEST
 from .conftest import place
 from .test_payment_cancel import (
     ACCOUNT,
@@ -188,6 +190,14 @@ def test_a_second_exchange_counts_what_was_paid_never_the_payment_still_to_come(
     order = _delivered_bank_order(shop, operator, "1")
     paid = order.payments.get().amount_won
     _exchange(operator, order, "2")
+    # the buyer's statement and 주문상세정보 say what is still to pay (추가입금), and where to
+    buyer = Client()
+    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
+    statement = buyer.get(found["Location"]).content.decode()
+    assert 'id="exchange-due"' in statement and "<strong>5,000원</strong>" in statement
+    assert "입금계좌" in statement
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="exchange-due"' in detail and "추가입금을 받으셔야만 배송이 가능합니다" in detail
     # when the new product is exchanged back for a 5,000원 one before that payment arrives
     line = order.lines.get(product__code="2")
     url = f"/console/orders/{order.number}/exchange/"
@@ -201,6 +211,8 @@ def test_a_second_exchange_counts_what_was_paid_never_the_payment_still_to_come(
     assert order.payable_won == paid and refund_limits(order)["cash"] == paid
     assert list(order.exchanges.order_by("id").values_list("additional_payment_won", "refund_won")) == [
         (5_000, 0), (0, 0)]
+    assert 'id="exchange-due"' not in buyer.get(found["Location"]).content.decode()
+    assert 'id="exchange-due"' not in operator.get(f"/console/orders/{order.number}/").content.decode()
 
 
 def test_a_failed_finish_after_the_payout_is_finished_at_the_next_sweep(shop, operator, monkeypatch):

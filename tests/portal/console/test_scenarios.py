@@ -1,5 +1,6 @@
 """The manual's §6–§9 scenarios end to end, checked on both sides: the portal's ledger and the sandbox balance."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -11,9 +12,13 @@ from django.utils import timezone
 
 from mileage.models import MileageEvent, MileageTransaction, OutboxMessage
 from portal.aftersales.cancellations import orders_expire_unpaid
+from portal.aftersales.exchanges import ExchangeChanged, exchange_complete
 from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
 from portal.aftersales.refunds import refund_complete
+from portal.aftersales.selectors import refund_limits
+from portal.catalog.models import Product
 from portal.orders.models import OrderStatus
+from portal.orders.money import still_charged_won
 
 from .conftest import place
 
@@ -171,6 +176,154 @@ def test_exchange_down_earns_on_the_lower_amount(shop, operator):
     assert shop.balance(buyer)["transactions"][-1]["earn"] == 50
     refund = Refund.objects.get(order=order)
     assert refund.cash_won == 4_500 and refund.status == RefundStatus.BEFORE
+
+
+def _refund_done(operator, refund):
+    assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE
+
+
+def test_an_exchange_after_a_partial_return_counts_only_what_the_shop_still_holds(shop, operator):
+    # given 샘플상품 2 ×2 and 샘플상품 3 (35,000원 with 1,000원 of mileage: 34,000원 on the card), one 샘플상품 2
+    # returned with 9,700원 and 300원 of mileage back
+    order, buyer = place(shop, code="2", quantity="2", extra=("3",), use=1_000, method="card")
+    _deliver(operator, order)
+    two, three = order.lines.get(product_code="2"), order.lines.get(product_code="3")
+    assert operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{two.pk}": "1", "cash_won": "9700", "store_points_won": "0", "mileage_won": "300",
+        "shipping_deduction_won": "0", "method": "card"}).status_code == 302
+    request = ReturnRequest.objects.get()
+    operator.post(f"/console/returns/{request.pk}/shipping/")
+    operator.post(f"/console/returns/{request.pk}/complete/")
+    request.refresh_from_db()
+    _refund_done(operator, request.refund)
+    # when 샘플상품 3 is exchanged for 샘플상품 1 (5,000원) with no mileage given back
+    url = f"/console/orders/{order.number}/exchange/"
+    form = {f"qty_{three.pk}": "1", "new_1": "1", "mileage_returned_won": "0"}
+    page = operator.post(url, {**form, "action": "quote"}).content.decode()
+    # then what was paid is the 24,300원 the shop still holds, and 10,000원 go back (15,000 − 700 used − 24,300)
+    assert '기존 결제금액</th><td class="won">24,300원' in page
+    assert operator.post(url, {**form, "action": "complete"}).status_code == 302
+    exchange_refund = Refund.objects.get(order=order, reason="exchange")
+    assert exchange_refund.cash_won == 10_000
+    _refund_done(operator, exchange_refund)
+    # and what may still go back is what is still charged and the mileage still used, each counted once
+    order.refresh_from_db()
+    limits = refund_limits(order)
+    assert limits["cash"] == still_charged_won(order.payments.get()) == 14_300
+    assert limits["mileage"] == MileageTransaction.objects.get(order=order).use_remaining_won == 700
+    page = operator.get(f"/console/orders/{order.number}/return/").content.decode()
+    assert "최대 14,300원" in page and "최대 700원" in page
+
+
+def test_a_cancel_after_an_exchange_refund_gives_back_the_rest_of_the_charge(shop, operator):
+    # given 샘플상품 5 (25,000원, 500원 of mileage, 24,500원 on the card) exchanged before shipping for 샘플상품 1:
+    # 20,000원 go back
+    order, buyer = place(shop, code="5", method="card")
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+    _refund_done(operator, Refund.objects.get(order=order))
+    # when the order is then cancelled before shipping: the rest of the charge may go back, whole
+    page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert "최대 4,500원" in page
+    assert operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
+        "method": "card"}).status_code == 302
+    _refund_done(operator, Refund.objects.filter(order=order).latest("id"))
+    # then nothing is left on the card and the mileage is back
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert still_charged_won(order.payments.get()) == 0
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_the_mileage_kept_in_an_exchange_never_pays_for_excluded_goods(shop, operator):
+    # given 샘플상품 2 (10,000원, 500원 of mileage) exchanged for a 문화상품권 (excluded from the mileage, U2)
+    order, buyer = place(shop, code="2", method="card")
+    _deliver(operator, order)
+    line = order.lines.get()
+    url = f"/console/orders/{order.number}/exchange/"
+    form = {f"qty_{line.pk}": "1", "new_GIFT-50000": "1", "action": "complete"}
+    # when the 500원 of mileage would stay used: refused, nothing changes
+    response = operator.post(url, {**form, "mileage_returned_won": "0"})
+    assert response.status_code == 400
+    assert "500원 이상 입력해 주세요" in response.content.decode()
+    assert not order.exchanges.exists()
+    # then with the 500원 given back the exchange is made and the provider holds no use on it
+    assert operator.post(url, {**form, "mileage_returned_won": "500"}).status_code == 302
+    assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_a_partial_return_never_leaves_the_mileage_on_excluded_goods(shop, operator):
+    # given a 문화상품권 and 샘플상품 3 bought with 1,000원 of mileage (it paid for 샘플상품 3 only, U2)
+    order, buyer = place(shop, code="GIFT-50000", extra=("3",), use=1_000, method="card")
+    _deliver(operator, order)
+    three = order.lines.get(product_code="3")
+    url = f"/console/orders/{order.number}/return/"
+    form = {f"qty_{three.pk}": "1", "cash_won": "14000", "store_points_won": "0", "shipping_deduction_won": "0",
+            "method": "card"}
+    # when 샘플상품 3 is returned keeping the mileage: refused (only the 상품권 would be left to carry it)
+    response = operator.post(url, {**form, "mileage_won": "0"})
+    assert response.status_code == 400 and "1,000원 더 입력해 주세요" in response.content.decode()
+    assert not ReturnRequest.objects.filter(order=order).exists()
+    # then with the mileage given back the return is taken
+    assert operator.post(url, {**form, "mileage_won": "1000"}).status_code == 302
+
+
+def _quoted(operator, url, form) -> str:
+    page = operator.post(url, {**form, "action": "quote"}).content.decode()
+    return re.search(r'name="seen" value="(\w+)"', page).group(1)
+
+
+def test_exchange_complete_does_what_its_quote_showed_and_only_once(shop, operator):
+    # given 샘플상품 2 ×2 delivered, one of them quoted for an exchange to 샘플상품 1 (5,000원 back)
+    order, buyer = place(shop, code="2", quantity="2", method="card")
+    _deliver(operator, order)
+    line = order.lines.get()
+    url = f"/console/orders/{order.number}/exchange/"
+    form = {f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0"}
+    seen = _quoted(operator, url, form)
+    # when the products are changed after 금액 계산 and 상품교환완료 pressed: shown again with the new figures
+    changed = operator.post(url, {**form, "new_1": "", "new_8": "2", "action": "complete", "seen": seen})
+    assert changed.status_code == 409
+    page = changed.content.decode()
+    assert "상품교환완료를 다시 눌러 주세요" in page and 'id="additional">70,000원' in page
+    assert not order.exchanges.exists()
+    # then the quoted exchange is made once, however often its page is pressed (a second tab, a double press)
+    assert operator.post(url, {**form, "action": "complete", "seen": seen}).status_code == 302
+    assert operator.post(url, {**form, "action": "complete", "seen": seen}).status_code == 409
+    assert order.exchanges.count() == 1 and Refund.objects.filter(order=order).count() == 1
+    line.refresh_from_db()
+    assert line.returned_quantity == 1
+
+
+@pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                    reason="two writers at once need PostgreSQL row locks (make test runs this on PostgreSQL)")
+def test_one_quoted_exchange_completed_from_two_tabs_at_once_is_made_once(shop, operator):
+    order, buyer = place(shop, code="2", quantity="2", method="card")
+    _deliver(operator, order)
+    line = order.lines.get()
+    form = {f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0"}
+    seen = _quoted(operator, f"/console/orders/{order.number}/exchange/", form)
+    product = Product.objects.get(code="1")
+
+    def press(username):
+        try:
+            exchange_complete(order=order, old_lines={line.pk: 1}, new_products=[(product, 1)], mileage_returned_won=0,
+                              by=User.objects.get(username=username), seen=seen)
+            return "done"
+        except ExchangeChanged:
+            return "refused"
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = sorted(pool.map(press, ["operator", "admin"]))
+    assert results == ["done", "refused"]
+    assert order.exchanges.count() == 1 and Refund.objects.filter(order=order).count() == 1
+    assert order.lines.count() == 2
 
 
 def test_unpaid_bank_transfer_is_cancelled_after_15_days(shop, sandbox_clock):

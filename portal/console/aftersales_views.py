@@ -31,7 +31,12 @@ from portal.aftersales.refunds import (
     refund_preview,
 )
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
-from portal.aftersales.selectors import exchange_fingerprint, exchange_quote, mileage_still_used_won, refund_limits
+from portal.aftersales.selectors import (
+    exchange_fingerprint,
+    exchange_quote,
+    mileage_still_used_won,
+    refund_limits,
+)
 from portal.catalog.models import Product
 from portal.orders.models import Order
 from portal.orders.money import refund_method_for

@@ -5,10 +5,9 @@ from dataclasses import dataclass, field, fields
 
 from wagtail.models import Revision
 
+from cms_pages.models import MerchantDetails
 from mileage.models import MileageEvent, MileageTransaction, OutboxMessage
 from mileage.selectors import mileage_for_order
-
-from cms_pages.models import MerchantDetails
 
 from .models import CashReceipt, Order, OrderLine, OrderStatus, OrderStatusChange, Payment
 from .money import collected_won

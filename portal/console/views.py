@@ -305,7 +305,7 @@ def _export_rows(orders, numbers: list[str]):
         # business time (Asia/Seoul), as every screen shows it
         yield [ymd_hms(order.placed_at), order.number,
                masked_name(order.orderer_name), order.goods_won,
-               order.payable_won, ("M " if order.uses_mileage else "") + order.get_payment_method_display(),
+               order.payable_won, order.get_payment_method_display(),  # the mileage has its own column
                order.mileage_use_won, order.get_status_display()]
 
 

@@ -2,6 +2,7 @@
 buyer's benefit page (the order detail and what the buyer does on it: self_service.py)."""
 
 import functools
+import hashlib
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
@@ -37,6 +38,7 @@ from portal.orders.checkout import (
     WINDOW_PAY_METHODS,
     Buyer,
     CheckoutError,
+    Quote,
     cart_lines,
     nothing_to_pay,
     order_place,
@@ -141,6 +143,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
     disclosure = live_disclosure()
     mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
     if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
+            and _amounts_unchanged(request, form, lines, member, mileage_on)
             and _window_done(request, form, lines, member, mileage_on)):
         order = _place(request, form, lines, member, mileage_on)
         if order is not None:
@@ -173,7 +176,7 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
         "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
-        "shop_settings": shop_settings, "deposit_account": shop_deposit_account(),
+        "shop_settings": shop_settings, "deposit_account": shop_deposit_account(), "priced": priced_fingerprint(priced),
         "portone": _portone_page(),
     }, status=status)
 
@@ -229,7 +232,8 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
     if not lines or not form.is_valid() or not payment_window_used(form.cleaned_data["payment_method"]):
         return JsonResponse({"ok": False, "submit": True})
     mileage_on, _why = checkout_available(disclosure_published=live_disclosure() is not None)
-    if not _choice_unchanged(request, form, mileage_on):
+    if not _choice_unchanged(request, form, mileage_on) or not _amounts_unchanged(request, form, lines, member,
+                                                                                   mileage_on):
         return JsonResponse({"ok": False, "submit": True})
     try:
         opened = payment_window_open(lines=lines, member=member,
@@ -300,6 +304,30 @@ def _priced(request, form, lines, member, mileage_on: bool):
         priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,
                        rate_x10=rate, earn_choice=earn_choice)
     return priced, choice, dropped
+
+
+def priced_fingerprint(priced: Quote) -> str:
+    """A short digest of the amounts an order form showed: the lines, what is paid and how, and the earn. The page
+    sends it back with 결제하기 (its hidden `priced`, refreshed with the amounts)."""
+    terms = (sorted((line.product.code, line.quantity, line.product.price_won) for line in priced.lines),
+             priced.goods_won, priced.shipping_won, priced.store_points_won, priced.mileage_use_won,
+             priced.payable_won, priced.rate_x10, priced.expected_earn_won, priced.earn_choice,
+             priced.store_points_earn_won)
+    return hashlib.sha256(repr(terms).encode()).hexdigest()[:16]
+
+
+def _amounts_unchanged(request, form, lines, member, mileage_on: bool) -> bool:
+    """결제하기 places the order the page showed: when the amounts it would charge differ from the page's (the cart or
+    the mileage changed in another tab, 적립금 typed and Enter pressed before the amounts followed), nothing is
+    placed and the page shows the new amounts first. A page paid in PortOne's window was checked when the window
+    opened (the placement checks the paid amount itself); a form posted without the page's amounts is not checked."""
+    seen = request.POST.get("priced")
+    if not seen or form.cleaned_data.get("payment_id"):
+        return True
+    if priced_fingerprint(_priced(request, form, lines, member, mileage_on)[0]) == seen:
+        return True
+    form.add_error(None, _("결제금액이 바뀌었습니다. 바뀐 결제금액을 확인하고 다시 결제해 주세요."))
+    return False
 
 
 def _choice_unchanged(request, form, mileage_on: bool) -> bool:

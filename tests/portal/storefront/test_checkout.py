@@ -1,6 +1,7 @@
 """The buyer's side end to end, over real HTTP with the sandbox running (docs/policy.md E5, I1–I4, U1–U4,
 M1–M3, L1)."""
 
+import re
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlsplit
 
@@ -293,3 +294,68 @@ def test_typed_store_points_reprice_the_form_and_the_popups_offer_before_anythin
     quoted = client.post("/shop/order/quote/", {**data, "store_points": "1000", "payment_method": "card"})
     page = quoted.content.decode()
     assert 'id="mileage-dropped"' in page and "최대 4,000원 사용 가능" in page and 'id="mileage-choice"' not in page
+
+
+def _hidden(page: str, name: str) -> str:
+    return re.search(rf'name="{name}" value="(\w*)"', page).group(1)
+
+
+def _pay_from(client, page: str):
+    """결제하기 on the page as it was shown: its hidden amounts and mileage choice sent back."""
+    return client.post("/shop/order/", {**GUEST, "priced": _hidden(page, "priced"),
+                                        "mileage_choice": _hidden(page, "mileage_choice")})
+
+
+def test_payment_places_only_the_amounts_the_page_showed(client, shop):
+    # given a guest's order form of sample 1 (5,000원) with 500원 of mileage chosen
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, shop.new_buyer(15_500), 500)
+    page = client.get("/shop/order/").content.decode()
+    assert "4,500원" in page
+    # when sample 8 is added to the cart in another tab, then 결제하기 is pressed on this page
+    add_to_cart(client, "8")
+    response = _pay_from(client, page)
+    # then nothing is placed: the page shows the new amounts and says why
+    assert response.status_code == 400 and not Order.objects.exists()
+    fresh = response.content.decode()
+    assert "결제금액이 바뀌었습니다" in fresh and "샘플상품 8" in fresh
+    # and 결제하기 on the page that shows them places what it shows
+    assert _pay_from(client, fresh).status_code == 302
+    assert Order.objects.get().lines.count() == 2
+
+
+def test_a_mileage_choice_changed_in_another_tab_is_never_paid_from_the_older_page(client, shop):
+    # given sample 2 (10,000원) priced with 3,000원 of mileage: 7,000원 shown
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "2")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 3_000)
+    page = client.get("/shop/order/").content.decode()
+    assert "7,000원" in page
+    # when another tab chooses 500원 in the popup, then 결제하기 is pressed on the first page
+    choose_mileage(client, shop, buyer, 500)
+    response = _pay_from(client, page)
+    # then nothing is placed and the amounts the payment would have are shown
+    assert response.status_code == 400 and not Order.objects.exists()
+    assert "9,500원" in response.content.decode()
+
+
+def test_store_points_typed_and_enter_pressed_show_the_amounts_before_placing(client, shop):
+    # given hong (1,000원 of 적립금) on the order form of sample 1 (5,000원 shown)
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.get(username="hong"))
+    add_to_cart(client, "1")
+    page = client.get("/shop/order/").content.decode()
+    data = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    # when 1,000 is typed in 적립금 사용 and Enter pressed before the amounts followed
+    response = client.post("/shop/order/", {**data, "store_points": "1000", "priced": _hidden(page, "priced"),
+                                            "mileage_choice": ""})
+    # then nothing is placed; the page shows 4,000원, and pressing again places it
+    assert response.status_code == 400 and not Order.objects.exists()
+    fresh = response.content.decode()
+    assert 'id="payable">4,000원' in fresh
+    again = client.post("/shop/order/", {**data, "store_points": "1000", "priced": _hidden(fresh, "priced"),
+                                         "mileage_choice": ""})
+    assert again.status_code == 302 and Order.objects.get().payable_won == 4_000

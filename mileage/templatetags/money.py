@@ -10,14 +10,14 @@ register = template.Library()
 
 
 def won_format() -> str:
-    """The money format of the active language, "%(amount)s원" or "₩%(amount)s": for code that formats many amounts
+    """The money format of the active language, "%(amount)s원" or "%(amount)s won": for code that formats many amounts
     at once (the queue's rows) or hands the format to a script (the charts)."""
     return gettext("%(amount)s원")
 
 
 @register.filter
 def won(value) -> str:
-    """"1,000원" in Korean, "₩1,000" in English (the one money format, in the reader's language)."""
+    """"1,000원" in Korean, "1,000 won" in English (the one money format, in the reader's language)."""
     try:
         amount = int(value)
     except (TypeError, ValueError):
@@ -28,7 +28,7 @@ def won(value) -> str:
 @register.filter
 def won_minus(value) -> str:
     """An amount taken off (a cancellation, a discount), its minus sign before the money format ("-1,000원",
-    "-₩1,000"); 0 stays "0원" ("₩0")."""
+    "-1,000 won"); 0 stays "0원" ("0 won")."""
     try:
         amount = abs(int(value))
     except (TypeError, ValueError):

@@ -240,7 +240,7 @@ class QueueWords:
     requests: dict
     select: str
     labels: dict
-    money: str  # the money format of the active language ("%(amount)s원", "₩%(amount)s": mileage's `won`)
+    money: str  # the money format of the active language ("%(amount)s원", "%(amount)s won": mileage's `won`)
 
     _by_language: ClassVar[dict[str, "QueueWords"]] = {}
 

@@ -60,6 +60,7 @@ def order_statement(order: Order) -> dict:
     details = MerchantDetails.of_default_site() if due else None
     return {"mileage": mileage_for_order(order), "payment": order.payments.first(),
             "cash_receipts": cash_receipts_of(order), "exchange_due_won": due,
+            "collected_won": collected_won(order),  # 0: nothing was paid (yet), whatever the order costs
             "exchange_due_account": details.deposit_account if details is not None else ""}
 
 

@@ -59,7 +59,8 @@ def receipt_version(order, context: dict | None = None) -> str:
              *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
              earn.version if (earn := earn_status(order, mileage)) else None,
-             getattr(context["payment"], "status", ""), context.get("merchant"), get_language(),
+             getattr(context["payment"], "status", ""), context.get("collected_won"), context.get("exchange_due_won"),
+             context.get("merchant"), get_language(),
              *[(r.pk, r.status, r.amount_won, r.approval_number, r.failure_reason)
                for r in context.get("cash_receipts", ())]]
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]

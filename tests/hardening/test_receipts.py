@@ -6,7 +6,7 @@ from django.test import Client, override_settings
 
 from portal.orders.models import Order
 from portal.receipts import render
-from tests.factories import MemberFactory, ProductFactory, order_for
+from tests.factories import MemberFactory, ProductFactory, order_for, paid_order_for
 from tests.support.db_state import load_demo
 
 
@@ -73,7 +73,7 @@ def test_the_receipt_reads_in_the_readers_language_and_is_cached_per_language(fo
     from django.utils import translation
 
     load_demo()
-    order = order_for([(ProductFactory(), 1)])
+    order = paid_order_for([(ProductFactory(), 1)])
     korean = render.receipt_html(order)
     assert "<h1>영수증</h1>" in korean and "총 결제금액" in korean and '<html lang="ko">' in korean
     with translation.override("en"):

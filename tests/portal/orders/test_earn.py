@@ -42,7 +42,7 @@ def test_granted_with_the_business_date_of_the_payment_and_what_was_granted(stat
     status = _status(state=state, earn_granted=True, granted_earn_won=40)
     assert status.text == "1% 적립 완료 (2026-12-04) 40원" and status.state_text == "적립 완료 (2026-12-04) 40원"
     with translation.override("en"):
-        assert status.text == "1% Earned (2026-12-04) ₩40"
+        assert status.text == "1% Earned (2026-12-04) 40 won"
 
 
 def test_granted_says_from_when_it_can_be_used_until_then(monkeypatch):

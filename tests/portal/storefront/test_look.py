@@ -91,3 +91,14 @@ def test_editors_keep_the_merchant_details_in_the_cms(demo, client):
     for field in ("company_name", "business_number", "mail_order_number", "deposit_bank", "deposit_account_no"):
         assert f'name="{field}"' in page, field
     assert DEMO_MERCHANT["business_number"] in page
+
+
+def test_a_receipt_of_an_order_never_paid_says_so(demo):
+    from portal.receipts.render import receipt_pdf
+
+    # given a bank-transfer order whose deposit never came
+    order = order_for([(ProductFactory(price_won=7_000), 1)])
+    assert order.status == "awaiting_deposit"
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(receipt_pdf(order))).pages)
+    # then its receipt does not call the amount paid
+    assert "결제되지 않음" in text and "총 결제금액" not in text

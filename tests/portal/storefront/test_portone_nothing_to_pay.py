@@ -3,10 +3,15 @@ placed without any payment at the PG — no window opens, nothing is pre-registe
 approved by the provider first, and the order is 결제완료 — whatever method was chosen, 무통장입금 included (no 0원
 deposit is awaited, no 가상계좌 issued). Against the provider sandbox and the PortOne emulator."""
 
+import io
+
 import pytest
+from django.core import mail
+from pypdf import PdfReader
 
 from mileage.models import TransactionState
 from portal.orders.models import Order, OrderStatus, PaymentStatus
+from portal.receipts.render import receipt_pdf
 from tests.portone_process import window_opened
 
 from .conftest import GUEST, buyer_with_choice
@@ -34,6 +39,11 @@ def test_an_order_the_mileage_pays_in_whole_opens_no_window_and_is_paid(shop, po
     assert shop.balance(buyer)["available"] == 10_500  # the mileage used once
     complete = browser.get(f"/shop/order/{order.number}/complete/").content.decode()
     assert "결제완료" in complete and 'id="nothing-paid"' in complete and "PortOne" not in complete
+    # the e-mail and the receipt say the same: nothing went through the card
+    email = mail.outbox[-1].body
+    assert "결제방법: 네이버 마일리지와 적립금으로 모두 결제" in email and "신용카드" not in email
+    receipt = "".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt_pdf(order))).pages)
+    assert "모두 결제" in receipt and "신용카드" not in receipt and "PortOne" not in receipt
 
 
 def test_an_order_with_something_left_to_pay_still_needs_the_window(shop, portone):

@@ -1,5 +1,5 @@
 """What a buyer reads on a statement says only what is so, in the reader's language: a zero amount is written as the
-money format writes it (₩0 in English, never a Korean "0원" in an English page), no earn method is claimed for an
+money format writes it (0 won in English, never a Korean "0원" in an English page), no earn method is claimed for an
 order that earns nothing, the order e-mail follows the language of the order form, and a stale form is answered
 by the shop's own page."""
 
@@ -34,12 +34,12 @@ def test_an_english_statement_writes_every_zero_as_won_and_claims_no_earn(shop):
     complete = browser.get(placed["Location"]).content.decode()
     order = Order.objects.get()
     assert order.mileage_use_won == 0 and order.store_points_earn_won == 0
-    # then the order form and the statement write the zero discount, points and mileage as ₩0, never "0원"
+    # then the order form and the statement write the zero discount, points and mileage as 0 won, never "0원"
     for where, page in (("order form", form), ("order complete", complete)):
         assert "0원" not in page, where
-        assert "₩0" in page, where
+        assert "0 won" in page, where
     statement = complete.split('id="statement"', 1)[1].split("</table>", 1)[0]
-    assert statement.count("₩0") >= 3
+    assert statement.count("0 won") >= 3
     # and no earn method is named for an order that earns no Naver Mileage and no shop points
     assert 'id="earn-choice-line"' not in statement
 
@@ -52,7 +52,7 @@ def test_the_order_email_follows_the_language_the_buyer_ordered_in(shop):
     order = Order.objects.get()
     [email] = mail.outbox
     assert email.subject == f"[Mileage Shop] Order {order.number} has been received"
-    assert "Order number: " + order.number in email.body and "₩0" in email.body
+    assert "Order number: " + order.number in email.body and "0 won" in email.body
     # a bank transfer's e-mail says where to pay, whom as, and by when
     account = order.payments.get().bank_account
     assert account and f"Bank account: {account}" in email.body

@@ -1,12 +1,16 @@
 """Numbers from input, parsed one way everywhere in the portal: `parse_int` (mileage/wire.py, shared with the
 sandbox, which imports no portal code) and `StrictIntegerField`, a form field built on it."""
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 
 from mileage.wire import NotANumber, parse_int
 
 __all__ = ["NotANumber", "StrictIntegerField", "int_or_none", "parse_int"]
+
+THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+", re.ASCII)  # commas only between groups of three digits
 
 
 def int_or_none(raw, **bounds) -> int | None:
@@ -27,7 +31,10 @@ class StrictIntegerField(forms.IntegerField):
     def to_python(self, value):
         if value in self.empty_values:
             return None
+        text = str(value)
+        if "," in text and not THOUSANDS.fullmatch(text.strip()):  # "14,50,0" is no way of writing 14,500
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         try:
-            return parse_int(str(value).replace(",", ""), min_value=-(10**13), max_value=10**13)
+            return parse_int(text.replace(",", ""), min_value=-(10**13), max_value=10**13)
         except NotANumber:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None

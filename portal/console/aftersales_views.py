@@ -74,8 +74,19 @@ def _apply_form_error(form, exc: ActionError) -> None:
 class CancelView(OperatorRequiredMixin, View):
     """주문취소: before payment (§6) the use returns at once; after payment (§7) a refund waits for 환불완료."""
 
+    def _not_cancellable(self, request, order):
+        """An order no cancel can take (cancelled already, shipped): its detail says so, rather than a form
+        offering 0원."""
+        if any(Order.transitions.opens(gate, order.status) for gate in ("cancel_before_payment", "cancel_after_payment")):
+            return None
+        messages.error(request, _("이 주문은 취소할 수 없습니다 (처리상태: %(status)s). 아무것도 바꾸지 않았습니다.")
+                       % {"status": order.get_status_display()})
+        return redirect("console:order", number=order.number)
+
     def get(self, request, number):
         order = _order(number)
+        if (refused := self._not_cancellable(request, order)) is not None:
+            return refused
         limits = refund_limits(order)
         form = RefundForm(initial={"cash_won": limits["cash"], "store_points_won": limits["points"],
                                    "mileage_won": limits["mileage"],
@@ -90,7 +101,7 @@ class CancelView(OperatorRequiredMixin, View):
                       status=status)
 
     def post(self, request, number):
-        order = _order(number)
+        order = _order(number)  # an order no cancel takes is refused by the service, with the form (400)
         if Order.transitions.opens("cancel_before_payment", order.status):
             try:
                 order_cancel_before_payment(order=order, by=request.user)

@@ -104,7 +104,7 @@ class OrderFilter(filters.FilterSet):
 
 
 REFUND_ITEMS = [("card", _("카드")), ("points", _("적립금")), ("transfer", _("계좌이체")), ("phone", _("핸드폰")),
-                ("mileage", _("네이버마일리지"))]
+                ("cash", _("현금환불")), ("mileage", _("네이버마일리지"))]
 
 
 class RefundFilter(filters.FilterSet):
@@ -129,7 +129,7 @@ class RefundFilter(filters.FilterSet):
                 return queryset.filter(store_points_won__gt=0) | queryset.filter(method=RefundMethod.POINTS)
             case _:
                 return queryset.filter(method={"card": RefundMethod.CARD, "transfer": RefundMethod.TRANSFER,
-                                               "phone": RefundMethod.PHONE}[value])
+                                               "phone": RefundMethod.PHONE, "cash": RefundMethod.CASH}[value])
 
     def filter_period(self, queryset, name, value):
         return queryset.filter(created_at__gte=_period_start(value)) if value else queryset

@@ -35,6 +35,7 @@ from mileage.selectors import base_rate_x10, checkout_available, disclosure_rule
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
+    MAX_QUANTITY,
     WINDOW_PAY_METHODS,
     Buyer,
     CheckoutError,
@@ -108,7 +109,10 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     if request.POST.get("buy_now"):
         cart = {product.code: quantity}
     else:
-        cart[product.code] = min(cart.get(product.code, 0) + quantity, 99)
+        wanted = cart.get(product.code, 0) + quantity
+        cart[product.code] = min(wanted, MAX_QUANTITY)
+        if wanted > MAX_QUANTITY:
+            messages.warning(request, _("한 상품은 %(most)s개까지 담을 수 있어 %(most)s개만 담았습니다.") % {"most": MAX_QUANTITY})
     request.session[CART_KEY] = cart
     return redirect("storefront:order" if request.POST.get("buy_now") else "storefront:cart")
 
@@ -166,10 +170,11 @@ def order_quote(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # the other fields' errors are not shown: only the amounts are taken from this page
     disclosure = live_disclosure()
     mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
-    return _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on, status=200)
+    return _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on, status=200, quoting=True)
 
 
-def _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on: bool, *, status: int):
+def _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on: bool, *, status: int,
+                quoting: bool = False):
     priced, choice, choice_dropped = _priced(request, form, lines, member, mileage_on)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice, "choice_dropped": choice_dropped,
@@ -177,7 +182,7 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(), "priced": priced_fingerprint(priced),
-        "portone": _portone_page(),
+        "portone": _portone_page(), "quoting": quoting,
     }, status=status)
 
 

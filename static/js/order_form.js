@@ -36,10 +36,16 @@
         if (note && row && !fresh.getElementById("mileage-dropped") && !fresh.getElementById("mileage-choice")) {
           row.insertBefore(note, row.querySelector("details"));
         }
-        ["mileage-row", "quote"].forEach(function (id) {
+        // the element that had the focus (적립/사용, typically) keeps it in the new row, found by its id
+        var focused = document.activeElement, focusedId = "";
+        ["mileage-row", "quote", "points-note"].forEach(function (id) {
           var node = fresh.getElementById(id), old = document.getElementById(id);
-          if (node && old) old.replaceWith(node);
+          if (!node || !old) return;
+          if (focused && old.contains(focused)) focusedId = focused.id || "mileage-button";
+          old.replaceWith(node);
         });
+        var again = focusedId && document.getElementById(focusedId);
+        if (again) again.focus();
       });
   };
   window.addEventListener("message", function (event) {

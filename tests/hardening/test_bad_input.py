@@ -5,6 +5,7 @@ import re
 import pytest
 import requests
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 from django.test import Client
 
 from mileage.wire import NotANumber, parse_int
@@ -182,3 +183,16 @@ def test_a_return_step_that_does_not_exist_changes_nothing(operator):
     order.refresh_from_db()
     assert request.status == ReturnStatus.RETURNING and order.status == OrderStatus.RETURNING
     assert not Refund.objects.exists()
+
+
+@pytest.mark.parametrize(("text", "expected"), [("14,500", 14_500), ("1,234,567", 1_234_567), ("4500", 4_500),
+                                                 ("14,50,0", None), (",4500", None), ("4500,", None), ("1,2345", None)])
+def test_an_amount_takes_commas_only_between_thousands(text, expected):
+    from portal.parsing import StrictIntegerField
+
+    field = StrictIntegerField()
+    if expected is None:
+        with pytest.raises(ValidationError):
+            field.clean(text)
+    else:
+        assert field.clean(text) == expected

@@ -44,6 +44,21 @@ def test_cancel_before_payment_returns_500_at_once(shop, operator):
     assert MileageEvent.objects.filter(kind="cancel").get().created_by.username == "operator"
 
 
+def test_a_cancel_from_a_second_tab_of_a_cancelled_order_says_so_and_changes_nothing(shop, operator):
+    order, buyer = place(shop)
+    url = f"/console/orders/{order.number}/cancel/"
+    assert operator.post(url).status_code == 302
+    events = list(MileageEvent.objects.filter(transaction__order=order).values_list("pk", flat=True))
+    opened = operator.get(url, follow=True)
+    assert opened.redirect_chain[-1][0] == f"/console/orders/{order.number}/"
+    assert "이 주문은 취소할 수 없습니다 (처리상태: 주문취소)" in opened.content.decode()
+    pressed = operator.post(url, {"cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
+                                  "shipping_deduction_won": "0", "method": "card"})
+    assert pressed.status_code == 400 and "결제완료(배송전) 주문만 취소할 수 있습니다." in pressed.content.decode()
+    assert list(MileageEvent.objects.filter(transaction__order=order).values_list("pk", flat=True)) == events
+    assert shop.balance(buyer)["available"] == 15_500
+
+
 def test_cancel_after_payment_moves_nothing_until_refund_done(shop, operator):
     order, buyer = place(shop)
     operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")

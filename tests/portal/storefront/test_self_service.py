@@ -100,6 +100,8 @@ def test_guest_cancels_with_number_and_password_and_a_wrong_password_changes_not
     # a wrong password at 비회원 주문조회 is refused and shows nothing of the order
     wrong = guest.post("/shop/guest/", {"number": order.number, "password": "wrong999"})
     assert wrong.status_code == 400 and "주문번호 또는 비밀번호가 올바르지 않습니다." in wrong.content.decode()
+    assert 'role="alert" id="lookup-error"' in wrong.content.decode()  # announced, no field marked right
+    assert "is-valid" not in wrong.content.decode()
     assert guest.post(f"/shop/orders/{order.number}/cancel/", {**CONFIRM, "password": "abcd1234"}).status_code == 404
     # the right one opens the order, whose cancel asks for the password again
     found = guest.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from portal.aftersales.buyer_requests import buyer_request_create, open_request, requestable_kinds
 from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
-from portal.aftersales.models import BuyerRequestKind
+from portal.aftersales.models import BuyerRequestKind, RefundStatus
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_statement
 from portal.orders.services import TransitionNotAllowed
@@ -42,7 +42,8 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, statu
     return render(request, "storefront/order_detail.html", {
         "order": order, **order_statement(order), "can_cancel": can_cancel, "cancel_form": cancel_form,
         "request_form": request_form if pending is None else None, "open_request": pending,
-        "buyer_requests": list(order.buyer_requests.all())}, status=status)
+        "buyer_requests": list(order.buyer_requests.all()), "refunds": (refunds := list(order.refunds.all())),
+        "refund_waiting": any(refund.status == RefundStatus.BEFORE for refund in refunds)}, status=status)
 
 
 def _actor(request):

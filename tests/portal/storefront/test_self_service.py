@@ -189,7 +189,15 @@ def test_a_paid_orders_request_reaches_the_console_list_with_a_badge_and_the_can
     assert request.status == BuyerRequestStatus.HANDLED and request.handled_by.username == "operator"
     assert Refund.objects.filter(order=order).count() == 1 and shop.balance(buyer)["available"] == 15_000
     assert "request-badge" not in _row(operator.get("/console/orders/").content.decode(), order.number)
-    assert "처리완료" in guest.get(f"/shop/orders/{order.number}/").content.decode()
+    # the buyer reads that the refund is under way, not done, until the money moved
+    page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+    assert "접수완료 · 환불 진행중" in page and "처리완료" not in page
+    refunds = page.split('id="refunds"', 1)[1].split("</section>", 1)[0]
+    assert "4,500원" in refunds and "500원" in refunds and "환불 진행중" in refunds and "환불완료 (" not in refunds
+    refund = Refund.objects.get(order=order)
+    assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
+    page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+    assert "처리완료" in page and "환불완료 (" in page.split('id="refunds"', 1)[1]
 
 
 def test_the_operator_dismisses_a_request_with_a_reason_the_buyer_reads(shop):

@@ -9,6 +9,7 @@ from mileage import wire
 register = template.Library()
 
 
+@register.simple_tag
 def won_format() -> str:
     """The money format of the active language, "%(amount)s원" or "%(amount)s won": for code that formats many amounts
     at once (the queue's rows) or hands the format to a script (the charts)."""

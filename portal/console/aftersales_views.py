@@ -53,6 +53,7 @@ from .forms import (
     RefundMethodForm,
     ReturnForm,
     merge_errors,
+    refund_summary,
 )
 from .tables import BoundedPagingMixin, OutboxTable, PageSizeMixin, RefundTable
 
@@ -97,6 +98,7 @@ class CancelView(OperatorRequiredMixin, View):
         template = "console/cancel_before.html" if Order.transitions.opens("cancel_before_payment", order.status) \
             else "console/cancel_after.html"
         return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
+                                          "summary": refund_summary(form),
                                           "mileage": mileage_for_order(order), "open_request": open_request(order)},
                       status=status)
 
@@ -137,7 +139,7 @@ class ReturnView(OperatorRequiredMixin, View):
 
     def render(self, request, order, form, status=200, chosen=None):
         return render(request, "console/return.html", {
-            "order": order, "form": form, "lines": order.lines.all(), "chosen": chosen or {},
+            "order": order, "form": form, "summary": refund_summary(form), "lines": order.lines.all(), "chosen": chosen or {},
             "limits": refund_limits(order), "returns": order.returns.all(), "open_request": open_request(order)},
             status=status)
 

@@ -127,3 +127,20 @@ def merge_errors(target: forms.Form, *others: forms.Form) -> None:
             label = other.fields[name].label if name in other.fields else ""
             for error in errors:
                 target.add_error(None, f"{label}: {error}" if label else error)
+
+
+def refund_summary(form: "RefundForm") -> dict[str, int]:
+    """The manual's lines under a refund's amounts (총 환불액, 배송비적용, 카드취소/현금환불액, 적립금 반환액, 네이버
+    마일리지 반환액), from what the form holds now (as typed, or its initial values); an amount it cannot read counts
+    as 0 (its own error says why). The page's script keeps them following what is typed."""
+    def amount(name: str) -> int:
+        raw = form.data.get(name) if form.is_bound else form.initial.get(name, 0)
+        try:
+            return max(0, form.fields[name].clean(raw) or 0)
+        except forms.ValidationError:
+            return 0
+
+    cash, points, mileage, shipping = (amount(name) for name in (
+        "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won"))
+    return {"total": cash + points, "shipping": shipping, "payout": max(0, cash - shipping), "points": points,
+            "mileage": mileage}

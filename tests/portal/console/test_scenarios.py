@@ -67,6 +67,14 @@ def test_cancel_after_payment_moves_nothing_until_refund_done(shop, operator):
     assert "-500원 사용 · 1% 적립" in detail
     page = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
     assert "배송전 주문 취소 하기" in page and "최대 500원 까지 환불가능" in page
+    # the manual's lines under the amounts: 총 환불액, 배송비적용, 카드취소/현금환불액, 적립금 반환액, 마일리지 반환액
+    summary = re.findall(r'data-sum="(\w+)">([^<]*)<', page)
+    assert summary == [("total", "4,500원"), ("shipping", "0원"), ("payout", "4,500원"), ("points", "0원"),
+                       ("mileage", "500원")]
+    refused = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "4500", "store_points_won": "0", "mileage_won": "400", "shipping_deduction_won": "2,500",
+        "method": "cash"}).content.decode()  # as typed, when the form comes back with its error
+    assert re.findall(r'data-sum="(\w+)">([^<]*)<', refused)[1:3] == [("shipping", "-2,500원"), ("payout", "2,000원")]
     response = operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
         "method": "cash", "bank": "농협", "account_no": "123", "holder": "홍길동"})

@@ -27,6 +27,7 @@ CHOICE_KEY = "mileage_choice"
 NONCES_KEY = "mileage_popup_nonces"  # popups this session opened and has not heard back from
 POPUP_OWNER_KEY = "mileage_popup_owner"  # the browser session's token that takes a popup result's reqTxId
 LAST_REQ_KEY = "mileage_req_tx_id"  # the reqTxId the provider gave this session last: reopening reuses it
+REOPENED_KEY = "mileage_choice_reopened"  # a choice was given up by reopening the popup (the form says so once)
 MAX_OPEN_POPUPS = 5
 POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the provider
 
@@ -55,7 +56,8 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     opened = dict(list((request.session.get(NONCES_KEY) or {}).items())[-(MAX_OPEN_POPUPS - 1):])
     request.session[NONCES_KEY] = {**opened, nonce: done_url}
     # reopening hands the provider the earlier reqTxId: it releases that choice's hold, so the choice is gone here too
-    request.session.pop(CHOICE_KEY, None)
+    if request.session.pop(CHOICE_KEY, None) is not None:
+        request.session[REOPENED_KEY] = True
     url = get_client().popup_url(done_url=done_url, max_use_won=offer["max_use_won"], ncisy=inflow,
                                  req_tx_id=previous)
     return redirect(url)

@@ -32,7 +32,7 @@ from mileage.policy.constants import (
     UNPAID_TRANSFER_DAYS,
 )
 from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules
-from mileage.views import CHOICE_KEY, LAST_REQ_KEY, set_offer
+from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
     MAX_QUANTITY,
@@ -290,7 +290,8 @@ def _priced(request, form, lines, member, mileage_on: bool):
     """The form's amounts and the mileage choice shown with them, from what the form validated (a field the buyer
     got wrong counts as empty: its own error says why). The first quote is the offer the popup may take (U2: what
     mileage may pay, the earn base); a second prices the popup's choice or the other earn once there is one.
-    Returns the amounts, the choice, and whether a choice made for other amounts was dropped now."""
+    Returns the amounts, the choice, and whether a choice was dropped now: True when it was made for other
+    amounts, "reopened" when the buyer reopened the popup and left it without a new one."""
     entered = getattr(form, "cleaned_data", {})  # a bound form's valid fields; nothing before the first POST
     try:
         priced = quote(lines, member=member, store_points_won=entered.get("store_points") or 0)
@@ -304,6 +305,9 @@ def _priced(request, form, lines, member, mileage_on: bool):
         # made for other amounts (적립금 typed since) is dropped, and the form says so
         dropped = set_offer(request, max_use_won=priced.max_use_won, earn_base_won=priced.earn_base_won)
         choice = request.session.get(CHOICE_KEY)
+        # a choice given up by reopening the popup and closing it without a new one: said once (the page keeps it)
+        if request.session.pop(REOPENED_KEY, False) and not choice and not dropped:
+            dropped = "reopened"
     if choice or earn_choice != "naver":
         use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if choice else (0, 0)
         priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,

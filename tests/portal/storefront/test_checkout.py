@@ -366,3 +366,18 @@ def test_store_points_typed_and_enter_pressed_show_the_amounts_before_placing(cl
     again = client.post("/shop/order/", {**data, "store_points": "1000", "priced": _hidden(fresh, "priced"),
                                          "mileage_choice": ""})
     assert again.status_code == 302 and Order.objects.get().payable_won == 4_000
+
+
+def test_a_choice_given_up_by_reopening_the_popup_is_said_once_when_no_new_one_comes(client, shop):
+    # given a guest's order form of sample 1 with 500원 of mileage chosen
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, shop.new_buyer(15_500), 500)
+    data = {k: v for k, v in GUEST.items()}
+    # when 적립/사용 is pressed again and its window closed without a choice
+    assert client.get("/mileage/popup/open/").status_code == 302
+    page = client.post("/shop/order/quote/", data).content.decode()
+    # then the form says the earlier choice is gone, and shows no discount
+    assert "이전 네이버 마일리지 선택이 취소되었습니다" in page and 'id="mileage-choice"' not in page
+    assert 'id="payable">5,000원' in page
+    assert "이전 네이버 마일리지 선택이 취소되었습니다" not in client.post("/shop/order/quote/", data).content.decode()

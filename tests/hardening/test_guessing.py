@@ -73,7 +73,8 @@ def test_member_login_still_works_below_the_limit(guest_order):
     assert response.status_code == 302 and "_auth_user_id" in client.session
 
 
-def test_lookup_runs_the_hasher_whether_or_not_the_order_exists(guest_order):
+def _hashes_checked(guest_order, missing: str) -> list[str]:
+    """The hashes 비회원 주문조회 checks a wrong password against: for the guest's order, then for a missing one."""
     calls = []
     original = hashers.check_password
 
@@ -83,7 +84,12 @@ def test_lookup_runs_the_hasher_whether_or_not_the_order_exists(guest_order):
 
     with mock.patch("portal.storefront.views.check_password", counting):
         Client().post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"})
-        Client().post("/shop/guest/", {"number": "20991231-9999999", "password": "wrong123"})
+        Client().post("/shop/guest/", {"number": missing, "password": "wrong123"})
+    return calls
+
+
+def test_lookup_runs_the_hasher_whether_or_not_the_order_exists(guest_order):
+    calls = _hashes_checked(guest_order, "20991231-9999999")
     assert len(calls) == 2
     assert all(encoded and not encoded.startswith("!") for encoded in calls)  # a real hash both times
 
@@ -97,17 +103,7 @@ def test_a_missing_order_costs_the_same_hashing_as_a_real_one_with_the_real_hash
     from portal.storefront import views
 
     views._dummy_guest_hash.cache_clear()
-    calls = []
-    original = hashers.check_password
-
-    def counting(password, encoded, *args, **kwargs):
-        calls.append(encoded)
-        return original(password, encoded, *args, **kwargs)
-
-    with mock.patch("portal.storefront.views.check_password", counting):
-        Client().post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"})
-        Client().post("/shop/guest/", {"number": "20991231-9999998", "password": "wrong123"})
-    real, dummy = calls
+    real, dummy = _hashes_checked(guest_order, "20991231-9999998")
     summaries = [hashers.identify_hasher(encoded).safe_summary(encoded) for encoded in (real, dummy)]
     assert real != dummy and summaries[0]["algorithm"] == summaries[1]["algorithm"] == "pbkdf2_sha256"
     assert summaries[0]["iterations"] == summaries[1]["iterations"]

@@ -122,8 +122,9 @@ def _not_yours(request: HttpRequest) -> HttpResponse:
 @require_GET
 def popup_done(request: HttpRequest) -> HttpResponse:
     offer = request.session.get(OFFER_KEY)
-    if not offer:
-        return HttpResponseBadRequest(_("주문 정보가 없습니다."))
+    if not offer:  # a session that has no order form (expired, another browser): said on the popup's own page
+        return _done_page(request, {"error": _("주문 정보가 없습니다. 주문서에서 적립/사용 버튼을 다시 눌러 주세요.")},
+                          status=400)
     done_url = _take_nonce(request)
     if not done_url:
         return _not_yours(request)

@@ -71,7 +71,10 @@ def test_amount_above_the_offer_is_refused(client, shop):
 
 
 def test_done_without_an_order_in_progress(client, shop):
-    assert client.get("/mileage/popup/done/", {"resultCode": "OK"}).status_code == 400
+    response = client.get("/mileage/popup/done/", {"resultCode": "OK"})
+    # the popup's own page says why and leads back to the order form, nothing is taken
+    assert response.status_code == 400 and "주문 정보가 없습니다" in response.content.decode()
+    assert 'id="back-to-order"' in response.content.decode() and "mileage_choice" not in client.session
 
 
 def test_a_result_planted_into_another_session_is_refused(client, shop):

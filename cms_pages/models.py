@@ -4,21 +4,61 @@ Numbers (rates, caps, days) are never typed into page text: the disclosure and e
 from the mileage app, so a change of the merchant's settings shows at once.
 """
 
+import html
+import json
+import re
+
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.contrib.settings.models import BaseSiteSetting, register_setting
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
+from mileage.policy.constants import MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON, MIN_USE_WON
 from mileage.selectors import disclosure_rules
 
 from .blocks import PageBodyBlock
 
 RICH = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
+# What an editor must not type, because the pages render it live: a rate ("1%", "1.5 %"), and the amounts of the
+# use and earn rules (500원, 20,000원, 500,000원, also as 2만원 / 50만원).
+TYPED_RULE = re.compile(
+    r"[0-9]+(?:\.[0-9]+)?\s*%"
+    rf"|(?<![0-9,.])(?:{MIN_USE_WON}|{MAX_EARN_PER_ORDER_WON:,}|{MAX_EARN_PER_ORDER_WON}|{MAX_BALANCE_PER_BUYER_WON:,}"
+    rf"|{MAX_BALANCE_PER_BUYER_WON})\s*원"
+    rf"|(?<![0-9,.]){MAX_EARN_PER_ORDER_WON // 10_000}\s*만\s*원|(?<![0-9,.]){MAX_BALANCE_PER_BUYER_WON // 10_000}\s*만\s*원",
+    re.ASCII)
 
-class HomePage(Page):
+
+class RulesNotTyped:
+    """A page whose text may not carry the mileage rules' numbers (STYLE: they are rendered live from the mileage
+    app, so a change of the merchant's settings shows at once and no page states an old rate). Publishing or saving
+    a draft that types one is refused, with what was found."""
+
+    text_fields = ("title", "intro", "summary", "body")
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for name in self.text_fields:
+            if not hasattr(self, name):
+                continue
+            value = getattr(self, name)
+            raw = json.dumps(list(value.raw_data), ensure_ascii=False, default=str) if hasattr(value, "raw_data") \
+                else str(value or "")
+            found = TYPED_RULE.search(html.unescape(strip_tags(raw)))
+            if found:
+                errors[name] = _("적립률과 사용·적립 한도 같은 기준의 숫자(«%(found)s»)는 직접 쓰지 마세요. 적립 기준 안내와 "
+                                 "주문서에는 늘 지금의 기준이 자동으로 나옵니다.") % {"found": found.group(0)}
+        if errors:
+            raise ValidationError(errors)
+
+
+class HomePage(RulesNotTyped, Page):
     """The storefront's root: says what the shop is and links the policy pages and the catalog."""
 
     intro = RichTextField(_("소개"), blank=True, features=RICH)
@@ -39,7 +79,7 @@ class HomePage(Page):
         return context
 
 
-class ServiceOverviewPage(Page):
+class ServiceOverviewPage(RulesNotTyped, Page):
     """서비스 소개: why buyers and the shop gain from Naver Mileage (marketing, from the manual's overview)."""
 
     body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
@@ -54,7 +94,7 @@ class ServiceOverviewPage(Page):
         verbose_name = _("서비스 소개")
 
 
-class NoticePage(Page):
+class NoticePage(RulesNotTyped, Page):
     """A policy notice directly under the home page, one of its kind per site: editor text around a block of
     rules that the template renders live from the mileage app."""
 
@@ -92,7 +132,7 @@ class ExchangePolicyPage(NoticePage):
         verbose_name = _("교환 정책 안내")
 
 
-class HelpIndexPage(Page):
+class HelpIndexPage(RulesNotTyped, Page):
     """도움말: the index of help and FAQ pages."""
 
     intro = RichTextField(_("소개"), blank=True, features=RICH)
@@ -106,7 +146,7 @@ class HelpIndexPage(Page):
         verbose_name = _("도움말 목록")
 
 
-class HelpPage(Page):
+class HelpPage(RulesNotTyped, Page):
     """A help or FAQ page under the help index."""
 
     summary = models.CharField(_("요약"), max_length=200, blank=True)

@@ -147,3 +147,43 @@ def test_an_english_version_of_a_page(client, shop):
     assert "About Naver Mileage" in text and "Log in" in text
     assert "고객유입 증대" in client.get("/service/").content.decode()
     assert Page.objects.filter(locale=english).count() >= 2
+
+
+def test_an_editor_cannot_type_the_rules_numbers_into_a_page(client, shop):
+    # given the disclosure page, whose rules block the template renders live from the merchant's settings
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    revisions_before = disclosure.revisions.count()
+    client.force_login(User.objects.get(username="editor"))
+    typed = ('{"blocks":[{"key":"a","text":"구매금액의 1% 적립, 500원부터 사용","type":"unstyled","depth":0,'
+             '"inlineStyleRanges":[],"entityRanges":[]}],"entityMap":{}}')
+    data = {"title": "적립 기준 안내", "slug": "earn-base", "intro": typed, "body-count": "0",
+            "action-publish": "publish"}
+    # when the editor publishes an intro that types the rate and the minimum use
+    response = client.post(f"/cms/pages/{disclosure.pk}/edit/", data)
+    # then nothing is saved and the form says what was found and why
+    assert response.status_code == 200
+    assert "«1%»" in response.content.decode() and "직접 쓰지 마세요" in response.content.decode()
+    disclosure.refresh_from_db()
+    assert disclosure.revisions.count() == revisions_before
+    # and the same words without the numbers are published
+    plain = typed.replace("구매금액의 1% 적립, 500원부터 사용", "적립률과 사용 기준은 아래와 같습니다")
+    assert client.post(f"/cms/pages/{disclosure.pk}/edit/", {**data, "intro": plain}).status_code == 302
+
+
+@pytest.mark.parametrize(("text", "typed"), [("적립률 1.5 %", True), ("최대 2만원 적립", True), ("500,000원 이상", True),
+                                             ("5,000원 상품", False), ("1500원", False), ("7일 이내 교환", False)])
+def test_which_numbers_count_as_typed_rules(text, typed):
+    from cms_pages.models import TYPED_RULE
+
+    assert bool(TYPED_RULE.search(text)) is typed
+
+
+def test_a_rule_typed_in_the_body_or_a_faq_answer_is_refused_too(shop):
+    from django.core.exceptions import ValidationError
+    from wagtail.rich_text import RichText
+
+    page = ServiceOverviewPage.objects.get()
+    page.body = [("faq", {"question": "얼마부터 쓸 수 있나요?", "answer": RichText("<p><b>500</b>원부터</p>")})]
+    with pytest.raises(ValidationError) as caught:
+        page.full_clean()
+    assert "body" in caught.value.message_dict

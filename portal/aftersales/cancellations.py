@@ -17,7 +17,15 @@ from portal.orders.money import payment_void, virtual_account_close, virtual_acc
 from portal.orders.services import lock_for_sweep, order_set_status
 
 from .buyer_requests import buyer_requests_handled
-from .common import ActionError, RefundInput, create_refund, lock_order, return_points, validate_refund
+from .common import (
+    ActionError,
+    RefundInput,
+    create_refund,
+    lock_order,
+    past_deposit_deadline,
+    return_points,
+    validate_refund,
+)
 from .fulfilment import order_confirm_deposit
 from .models import Refund, RefundReason
 
@@ -34,10 +42,13 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
                               % {"status": order.get_status_display()})
         if order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT:
             _close_before_cancel(order)
+        lapsed = past_deposit_deadline(order)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
         payment_void(order=order, by=by, note="입금전 취소")
         return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
-        if live_mileage(order):
+        if lapsed:  # E8: the provider cancelled this transfer's mileage by itself; recorded without a call
+            mileage_auto_cancel(order=order)
+        elif live_mileage(order):
             mileage_cancel(order=order, by=by)
         elif order_has_mileage(order):
             mileage_release(order=order, by=by)

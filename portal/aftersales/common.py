@@ -5,12 +5,13 @@ the next 'C' number."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mileage.policy import PolicyError, validate_mileage_return
 from portal.accounts.services import store_points_change
 from portal.numbering import REFUND_PREFIX, save_numbered
-from portal.orders.models import Order
+from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.money import refund_method_and_why, refund_method_error, refund_method_for
 
 from .errors import ActionError
@@ -125,3 +126,10 @@ def return_points(order: Order, amount: int, key: str, by) -> None:
     if amount and order.member_id:
         store_points_change(member=order.member, delta_won=amount, reason="주문취소/환불 반환", idempotency_key=key,
                             order=order, by=by)
+
+
+def past_deposit_deadline(order: Order, now: datetime | None = None) -> bool:
+    """A bank transfer still unpaid past its deadline (E8): its mileage the provider has cancelled by itself, the
+    order lapses (orders_expire_unpaid); no 입금확인 takes it any more."""
+    return (order.payment_method == PaymentMethod.BANK_TRANSFER and order.status == OrderStatus.AWAITING_DEPOSIT
+            and order.deposit_deadline is not None and order.deposit_deadline <= (now or timezone.now()))

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.dates import ymd_hm
 from core.idempotency import action_key
 from mileage import wire
 from mileage.models import MileageSettings
@@ -27,7 +28,7 @@ from portal.orders.money import (
 )
 from portal.orders.services import order_set_status
 
-from .common import ActionError, lock_order
+from .common import ActionError, lock_order, past_deposit_deadline
 from .selectors import mileage_returned_so_far, remaining_amounts
 
 
@@ -48,6 +49,10 @@ def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False) ->
             raise ActionError(_("결제대행사에 아직 입금되지 않은 가상계좌입니다. 입금되면 자동으로 결제완료가 됩니다."))
     with transaction.atomic():
         order = lock_order(order)
+        if past_deposit_deadline(order):
+            # E8: the provider cancelled the mileage of a transfer unpaid for 15 days by itself; the order lapses
+            raise ActionError(_("입금기한(%(deadline)s)이 지나 네이버 마일리지가 자동 취소된 주문입니다. 입금확인할 수 "
+                                "없고, 주문은 자동으로 취소됩니다.") % {"deadline": ymd_hm(order.deposit_deadline)})
         order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")
         payment_deposit_confirmed(order=order, by=by)
         if live_mileage(order):  # keyed by the 입금확인 itself (its change row): a second 입금확인 is another call

@@ -72,9 +72,13 @@ def shop_deposit_account() -> str:
 class CheckoutError(Exception):
     """A buyer's mistake: the message (translated, Korean by default) is shown next to the form; nothing was changed."""
 
-    def __init__(self, message: str, field: str | None = None, *, spent_choice: bool = False):
+    def __init__(self, message: str, field: str | None = None, *, spent_choice: bool = False,
+                 placed: "Order | None" = None):
         super().__init__(message)
         self.message, self.field = message, field
+        # The order the same choice or the same payment window placed already (a double 결제하기, a second tab of
+        # the same browser): the page shows that order rather than asking the buyer to pay again.
+        self.placed = placed
         # This attempt consumed the buyer's mileage choice (its approval was refused, or aborted after a declined
         # card): the order form must drop it. A choice spent by ANOTHER request is not ours to touch.
         self.spent_choice = spent_choice
@@ -274,8 +278,19 @@ def window_id_taken(payment_id: str) -> bool:
     return Payment.objects.filter(gateway=PORTONE_NAME, gateway_tid=payment_id).exists()
 
 
-def _already_used() -> CheckoutError:
-    return CheckoutError(_("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요."), "mileage")
+def _the_same_order(placed: Order | None, lines: list[CartLine], priced: Quote) -> Order | None:
+    """`placed` when it is the order this attempt would have placed (the same lines and amount: a double 결제하기,
+    not a new cart paying with a spent choice)."""
+    if placed is None or placed.payable_won != priced.payable_won:
+        return None
+    ordered = sorted((line.product_code, line.quantity) for line in placed.lines.all())
+    return placed if ordered == sorted((line.product.code, line.quantity) for line in lines) else None
+
+
+def _already_used(req_tx_id: str, lines: list[CartLine], priced: Quote) -> CheckoutError:
+    return CheckoutError(_("이미 주문에 사용된 적립/사용 정보입니다. 적립/사용 버튼을 다시 눌러 주세요."), "mileage",
+                         placed=_the_same_order(Order.objects.filter(mileage__req_tx_id=req_tx_id).first(), lines,
+                                                priced))
 
 
 def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, store_points_won: int,
@@ -311,10 +326,12 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
     except IntegrityError:
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
-            raise _already_used() from None
+            raise _already_used(done.req_tx_id, lines, priced) from None
         if buyer.payment_id and window_id_taken(buyer.payment_id):
             # the same window's payment posted twice (a double submit): the first places the order, once
-            raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요.")) from None
+            raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."), placed=_the_same_order(
+                Order.objects.filter(payments__gateway=PORTONE_NAME, payments__gateway_tid=buyer.payment_id).first(),
+                lines, priced)) from None
         raise
     approval = None
     if mileage is not None:

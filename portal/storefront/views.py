@@ -49,7 +49,8 @@ from portal.orders.checkout import (
     quote,
     shop_deposit_account,
 )
-from portal.orders.models import Order, PaymentMethod
+from portal.orders.gateway_interface import PORTONE_NAME
+from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_statement
 from portal.receipts.views import Audience
 
@@ -80,10 +81,13 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
                                 is_displayed=True)
     inflow = current_inflow(request)
     store_rate = MileageSettings.load().store_points_rate_x10
+    # no rate is offered while the order form could not earn it (the service off, no published 적립 기준 안내)
+    mileage_on, _why = checkout_available(disclosure_published=live_disclosure() is not None)
     return render(request, "storefront/product.html", {
-        "product": product, "excluded": hasattr(product, "mileage_exclusion"),
+        "product": product, "excluded": hasattr(product, "mileage_exclusion"), "mileage_on": mileage_on,
         "store_points_earn": store_points_earn(product.price_won, store_rate) if store_rate else None,
-        "base_rate_x10": base_rate_x10(), "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
+        "base_rate_x10": base_rate_x10() if mileage_on else None,
+        "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
 
 
 def mileage_benefits(request: HttpRequest) -> HttpResponse:
@@ -136,6 +140,10 @@ def cart_view(request: HttpRequest) -> HttpResponse:
 
 def order_form(request: HttpRequest) -> HttpResponse:
     """주문서작성: the cart priced with the buyer's 적립금 and 네이버 마일리지 choice; a valid POST places the order."""
+    placed = _placed_through_this_window(request) if request.method == "POST" else None
+    if placed is not None:  # the window's payment placed its order already (a double 결제하기): that order is shown
+        _remember(request, placed)
+        return redirect("storefront:complete", number=placed.number)
     lines = cart_lines(_cart(request))
     if not lines:
         messages.error(request, _("장바구니가 비어 있습니다."))
@@ -268,22 +276,50 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
                             choice=request.session.get(CHOICE_KEY) if mileage_on else None,
                             inflow_token=request.session.get(INFLOW_KEY, ""))
     except CheckoutError as exc:
-        # the card number field is the TEST gateway's: paid in PortOne's window, a decline is the form's own error
-        shown = exc.field in form.fields and not (exc.field == "card_number"
-                                                  and payment_window_used(form.cleaned_data["payment_method"]))
-        message = exc.message
-        if exc.field == "card_number" and exc.spent_choice:  # declined: the mileage chosen was released with it
-            message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드렸습니다. 적립/사용을 다시 눌러 주세요.") % {
-                "reason": message}
-        form.add_error(exc.field if shown else None, message)
-        if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
-            request.session.pop(CHOICE_KEY, None)
-        return None
-    request.session[ORDERS_KEY] = [*request.session.get(ORDERS_KEY, []), order.number]
+        if exc.placed is None or exc.placed.status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):
+            _refused(request, form, exc)
+            return None
+        # this browser's choice or payment window placed that order already (a double 결제하기, another tab): the
+        # buyer is shown it, never asked to pay again, and the session records it whichever request saves last
+        order, placed_now = exc.placed, False
+    else:
+        placed_now = True
+    _remember(request, order)
+    if placed_now:
+        transaction.on_commit(lambda: send_order_email(order))
+    return order
+
+
+def _remember(request, order: Order) -> None:
+    """The session after an order is placed: the order is the buyer's to see, the cart and the choice are spent."""
+    request.session[ORDERS_KEY] = list(dict.fromkeys([*request.session.get(ORDERS_KEY, []), order.number]))
     for key in (CART_KEY, CHOICE_KEY, LAST_REQ_KEY):
         request.session.pop(key, None)
-    transaction.on_commit(lambda: send_order_email(order))
-    return order
+
+
+def _placed_through_this_window(request) -> Order | None:
+    """The order the PortOne payment posted with this form placed already, if any: its payment id is known only to
+    the browser that opened the window (pre-registered for its session), so a second post of it — a double click
+    whose first request ended first — is shown that order instead of a form that no longer has its cart."""
+    payment_id = request.POST.get("payment_id", "")
+    if not payment_id or len(payment_id) > 100:
+        return None
+    return Order.objects.filter(payments__gateway=PORTONE_NAME, payments__gateway_tid=payment_id).exclude(
+        status__in=(OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED, OrderStatus.PLACING)).first()
+
+
+def _refused(request, form, exc: CheckoutError) -> None:
+    """The placement's refusal on the form."""
+    # the card number field is the TEST gateway's: paid in PortOne's window, a decline is the form's own error
+    shown = exc.field in form.fields and not (exc.field == "card_number"
+                                              and payment_window_used(form.cleaned_data["payment_method"]))
+    message = exc.message
+    if exc.field == "card_number" and exc.spent_choice:  # declined: the mileage chosen was released with it
+        message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드렸습니다. 적립/사용을 다시 눌러 주세요.") % {
+            "reason": message}
+    form.add_error(exc.field if shown else None, message)
+    if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
+        request.session.pop(CHOICE_KEY, None)
 
 
 def _priced(request, form, lines, member, mileage_on: bool):

@@ -75,7 +75,15 @@ def test_unpublishing_the_disclosure_switches_checkout_off_and_tells_operators(s
     available, why = checkout_available(disclosure_published=live_disclosure() is not None)
     assert not available and "적립 기준 안내" in why
     assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 1
+    # the buyer's pages agree: no rate offered on a product, no link to a page that is gone
+    from django.test import Client
+
+    product = Client().get("/shop/p/1/").content.decode()
+    assert "지금은 네이버 마일리지를 이용할 수 없습니다." in product and "% 적립" not in product
+    assert 'href="/earn-base/"' not in product
     disclosure.save_revision().publish()
+    product = Client().get("/shop/p/1/").content.decode()
+    assert "지금은 네이버 마일리지를 이용할 수 없습니다." not in product and 'href="/earn-base/"' in product
     assert checkout_available(disclosure_published=live_disclosure() is not None) == (True, "")
     assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 0
     assert live_disclosure().live_revision_id != revision_before

@@ -17,7 +17,7 @@ from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
 from portal.aftersales.refunds import refund_complete
 from portal.aftersales.selectors import refund_limits
 from portal.catalog.models import Product
-from portal.orders.models import OrderStatus
+from portal.orders.models import Order, OrderStatus
 from portal.orders.money import still_charged_won
 
 from .conftest import place
@@ -347,6 +347,24 @@ def test_one_quoted_exchange_completed_from_two_tabs_at_once_is_made_once(shop, 
     assert results == ["done", "refused"]
     assert order.exchanges.count() == 1 and Refund.objects.filter(order=order).count() == 1
     assert order.lines.count() == 2
+
+
+def test_a_transfer_past_its_deposit_deadline_is_not_confirmed_and_its_cancel_sends_no_call(shop, operator):
+    # given a bank transfer with 500원 of mileage whose 15 days have passed (the provider cancelled it by itself, E8)
+    order, buyer = place(shop)
+    Order.objects.filter(pk=order.pk).update(deposit_deadline=timezone.now() - timedelta(minutes=1))
+    # when the operator presses 입금확인: refused, nothing changes, the provider is not told
+    page = operator.post(f"/console/orders/{order.number}/action/confirm_deposit/", follow=True).content.decode()
+    assert "입금확인할 수 없고, 주문은 자동으로 취소됩니다" in page
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_DEPOSIT
+    assert not OutboxMessage.objects.filter(order=order, kind="stated").exists()
+    # then 입금전 취소 records the provider's own cancel (E8) and sends no cancel it would refuse
+    assert operator.post(f"/console/orders/{order.number}/cancel/").status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert kinds(order)[-1] == ("auto_cancel", "E8")
+    assert not OutboxMessage.objects.filter(order=order, kind="cancel").exists()
 
 
 def test_unpaid_bank_transfer_is_cancelled_after_15_days(shop, sandbox_clock):

@@ -217,6 +217,18 @@ def test_tampered_done_page_and_replayed_choice_leave_no_order(client, shop):
                                  "add_rate_x10": 0, "balance_won": 15_000, "params": params}
     session.save()
     response = client.post("/shop/order/", GUEST)
+    # the same lines and amount with the same spent choice: taken for a second press of the first order, shown it
+    first = Order.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/shop/order/{first.number}/complete/"
+    assert shop.balance(buyer)["available"] == 15_000
+    # with another cart the spent choice is refused, and nothing is placed
+    add_to_cart(client, "2")
+    client.get("/shop/order/")
+    session = client.session
+    session["mileage_choice"] = {"req_tx_id": params["reqTxId"], "use_won": 500, "base_rate_x10": 10,
+                                 "add_rate_x10": 0, "balance_won": 15_000, "params": params}
+    session.save()
+    response = client.post("/shop/order/", GUEST)
     assert response.status_code == 400 and "이미 주문에 사용된" in response.content.decode()
     assert Order.objects.count() == 1
     assert shop.balance(buyer)["available"] == 15_000

@@ -6,8 +6,8 @@ shows this and nothing else, so that no two of them can disagree:
 * 적립 예정 N원: the provider holds the earn as expected (approved, not yet paid: a bank transfer before its deposit);
 * 적립 완료 (date) N원: the provider granted the earn when the order was paid (`earn_granted`, booked as the provider
   books it), the date being the payment's; the amount is what it granted, after any re-approval;
-* 적립 취소: the transaction was cancelled, aborted or refused, or the order itself is cancelled or failed (the
-  provider may not have been told yet: a refund waits for 환불완료, but the buyer's earn is gone all the same);
+* 적립 취소: the transaction was cancelled, aborted or refused; 적립 취소 예정 while the order itself is cancelled or
+  failed and the provider has not been told yet (a refund waits for 환불완료: the earn goes then);
 * 적립 없음: nothing to earn (an order earning the shop's 적립금 instead, E9, or only excluded goods).
 
 Beside a dead order's mileage use it says whether the buyer has it back: 반환 완료 (the provider cancelled or aborted
@@ -43,6 +43,7 @@ class EarnStatus:
     rate_x10: int  # the rate the order was approved with (shown only beside an earn)
     granted_on: date | None = None  # the business date the provider granted the earn
     use_back: str = ""  # of a dead order's mileage use: returned | pending (not yet told) | unused (never approved)
+    told: bool = True  # a cancelled earn the provider already knows of (else 적립 취소 예정: a refund waits)
 
     @property
     def label(self) -> str:
@@ -55,6 +56,8 @@ class EarnStatus:
                 return _("적립 완료 (%(date)s, %(usable)s부터 사용 가능)") % {"date": ymd(self.granted_on),
                                                                         "usable": ymd(usable)}
             return _("적립 완료 (%(date)s)") % {"date": ymd(self.granted_on)}
+        if self.state == CANCELLED and not self.told:
+            return _("적립 취소 예정")
         return {EXPECTED: _("적립 예정"), CANCELLED: _("적립 취소")}.get(self.state, _("적립 없음"))
 
     @property
@@ -82,7 +85,8 @@ class EarnStatus:
     @property
     def version(self) -> tuple:
         """What a cached statement (the PDF receipt) must change with."""
-        return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back, self.usable_from)
+        return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back, self.usable_from,
+                self.told)
 
     @property
     def use_back_label(self) -> str:
@@ -102,7 +106,8 @@ def earn_status(order: Order, mileage: MileageTransaction | None | object = _MIS
         return None
     rate = mileage.total_rate_x10
     if mileage.state in _DEAD_TRANSACTIONS or order.status in _DEAD_ORDERS:
-        return EarnStatus(CANCELLED, 0, rate, use_back=_use_back(order, mileage))
+        return EarnStatus(CANCELLED, 0, rate, use_back=_use_back(order, mileage),
+                          told=mileage.state in _DEAD_TRANSACTIONS)
     if mileage.earn_granted:
         if not mileage.granted_earn_won:
             return EarnStatus(NONE, 0, rate)

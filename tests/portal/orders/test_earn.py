@@ -60,16 +60,17 @@ def version_on(day):
         return _status(state=TransactionState.CONFIRMED, earn_granted=True, granted_earn_won=40).version
 
 
-@pytest.mark.parametrize(("order_status", "state"), [
-    (OrderStatus.CANCELLED, TransactionState.STATED),  # 배송전 취소: the refund waits, the earn is gone all the same
-    (OrderStatus.CANCELLED, TransactionState.CANCELLED),
-    (OrderStatus.PAYMENT_FAILED, TransactionState.FAILED),
-    (OrderStatus.PAID, TransactionState.ABORTED),
-    (OrderStatus.RETURNED, TransactionState.CANCELLED),
+@pytest.mark.parametrize(("order_status", "state", "text"), [
+    # 배송전 취소: the refund waits for 환불완료, the provider is not told yet (L3): the earn goes then
+    (OrderStatus.CANCELLED, TransactionState.STATED, "적립 취소 예정"),
+    (OrderStatus.CANCELLED, TransactionState.CANCELLED, "적립 취소"),
+    (OrderStatus.PAYMENT_FAILED, TransactionState.FAILED, "적립 취소"),
+    (OrderStatus.PAID, TransactionState.ABORTED, "적립 취소"),
+    (OrderStatus.RETURNED, TransactionState.CANCELLED, "적립 취소"),
 ])
-def test_cancelled_whenever_the_order_or_its_transaction_is(order_status, state):
+def test_cancelled_whenever_the_order_or_its_transaction_is(order_status, state, text):
     status = _status(order_status, state=state, earn_granted=state == TransactionState.STATED, granted_earn_won=45)
-    assert (status.state, status.text, status.amount_won) == ("cancelled", "적립 취소", 0)
+    assert (status.state, status.text, status.amount_won) == ("cancelled", text, 0)
 
 
 def test_nothing_to_earn_says_so_instead_of_zero_won():

@@ -119,9 +119,9 @@ def test_a_card_order_cancelled_before_shipping_says_cancelled_while_its_refund_
     assert operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
         "method": "card"}).status_code == 302
-    # then the buyer's statements already say 적립 취소 (the receipt too), not the earn granted at payment
+    # then the buyer's statements already say 적립 취소 예정 (the receipt too), not the earn granted at payment
     for where, html in _statements(client, order).items():
-        assert "적립 취소" in html and "적립 완료" not in html, where
+        assert "적립 취소 예정" in html and "적립 완료" not in html, where
 
 
 def test_an_order_earning_store_points_says_no_naver_earn(shop):

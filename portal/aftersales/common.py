@@ -45,11 +45,11 @@ def lock_order(order: Order | int) -> Order:
 def cap_amount(value: int, limit: int, label: str, field: str) -> int:
     """`value` when it is an integer between 0 and `limit`, else an ActionError naming the field."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise ActionError(_("%(label)s은(는) 숫자로 입력해 주세요.") % {"label": label}, field)
+        raise ActionError(_("%(label)s: 숫자로 입력해 주세요.") % {"label": label}, field)
     if value < 0:
-        raise ActionError(_("%(label)s은(는) 0원 이상이어야 합니다.") % {"label": label}, field)
+        raise ActionError(_("%(label)s: 0원 이상이어야 합니다.") % {"label": label}, field)
     if value > limit:
-        raise ActionError(_("%(label)s은(는) 최대 %(limit)s원까지 가능합니다.") % {"label": label, "limit": f"{limit:,}"},
+        raise ActionError(_("%(label)s: 최대 %(limit)s원까지 가능합니다.") % {"label": label, "limit": f"{limit:,}"},
                           field)
     return value
 
@@ -58,8 +58,8 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
     """A refund stays within what was paid and not yet given back (L4 for the mileage); one that ends the whole
     order (`whole_order`, 배송전 취소) gives its mileage back whole (manual §6-§7: 사용한 만큼 그대로)."""
     limits = refund_limits(order)
-    cap_amount(data.cash_won, limits["cash"], "현금/카드결제액", "cash_won")
-    cap_amount(data.store_points_won, limits["points"], "사용된 적립금 반환", "store_points_won")
+    cap_amount(data.cash_won, limits["cash"], _("현금/카드결제액"), "cash_won")
+    cap_amount(data.store_points_won, limits["points"], _("사용된 적립금 반환"), "store_points_won")
     try:
         validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won,
                                 already_returned_won=order.mileage_use_won - limits["mileage"])
@@ -69,7 +69,7 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
         raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요.")
                           % {"won": f"{limits['mileage']:,}"}, "mileage_won")
     total = data.cash_won + data.store_points_won + data.mileage_won
-    cap_amount(data.shipping_deduction_won, data.cash_won, "배송비", "shipping_deduction_won")
+    cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
     if data.shipping_deduction_won and data.shipping_deduction_won >= total:

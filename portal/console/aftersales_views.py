@@ -124,7 +124,7 @@ class CancelView(OperatorRequiredMixin, View):
             except ActionError as exc:
                 _apply_form_error(form, exc)
             else:
-                messages.success(request, _("취소완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
+                messages.success(request, _("취소완료: 환불관리에 등록된 환불 %(number)s (환불전).")
                                  % {"number": refund.number})
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400)
@@ -173,7 +173,7 @@ class ReturnStepView(OperatorRequiredMixin, View):
                 messages.success(request, _("반송중으로 바꿨습니다."))
             elif step == "complete":
                 refund = return_complete(request=return_request, by=request.user)
-                messages.success(request, _("반송완료: 환불 %(number)s이(가) 환불관리에 등록되었습니다 (환불전).")
+                messages.success(request, _("반송완료: 환불관리에 등록된 환불 %(number)s (환불전).")
                                  % {"number": refund.number})
             else:  # only the table's two steps move a return; anything else is refused and changes nothing
                 messages.error(request, _("알 수 없는 반품 처리 단계입니다: %(step)s") % {"step": step[:40]})
@@ -302,7 +302,7 @@ class RefundMethodView(OperatorRequiredMixin, View):
     def get(self, request, pk):
         refund = self._refund(pk)
         if refund.status != RefundStatus.BEFORE:  # said before anything is typed, not after
-            messages.info(request, _("%(number)s은(는) 환불완료된 환불이라 환불 방식을 바꿀 수 없습니다.")
+            messages.info(request, _("환불 %(number)s: 환불완료된 환불이라 환불 방식을 바꿀 수 없습니다.")
                           % {"number": refund.number})
             return redirect("console:refunds")
         initial = {"method": refund.method, "bank": refund.bank}

@@ -195,7 +195,7 @@ def row_error_text(code: str, value) -> str:
         case "empty_carrier":
             return _("택배사가 비어 있습니다.")
         case "bad_carrier":
-            return _("택배사 '%(name)s'은(는) 목록에 없습니다.") % {"name": value}
+            return _("목록에 없는 택배사입니다: '%(name)s'.") % {"name": value}
         case "empty_invoice":
             return _("송장번호가 비어 있습니다.")
         case "bad_invoice":

@@ -6,10 +6,17 @@ from mileage.models import ExclusionReason, MileageSettings
 from mileage.models.settings import api_id_validator, hash_key_validator
 
 
+class HexKeyField(forms.CharField):
+    """A hex key as the partner center shows it, in either case: read in lower case before it is checked."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().lower()
+
+
 class MileageSettingsForm(forms.ModelForm):
     """The hash key is write-only: the field starts empty; leaving it empty keeps the stored key."""
 
-    hash_key = forms.CharField(label=_("해쉬키(인증키)입력"), required=False, max_length=40,
+    hash_key = HexKeyField(label=_("해쉬키(인증키)입력"), required=False, max_length=40,
                                widget=forms.PasswordInput(render_value=False), validators=[hash_key_validator])
     api_id = forms.CharField(label=_("가맹점 API ID 입력"), max_length=6, validators=[api_id_validator])
     store_points_rate = forms.CharField(label=_("쇼핑몰 적립금 적립률 (%)"), required=False, max_length=5,

@@ -260,14 +260,23 @@ class RateCalendarView(OperatorRequiredMixin, View):
 
 
 def _month(request) -> str:
+    """The month asked for (YYYY-MM, from 2000 to this month); this month when none is asked, or — said on the page —
+    when the one asked is not a month or lies ahead."""
     value = request.GET.get("month", "")
+    this_month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
     try:
         year, month = value.split("-")
         # from 2000: the chart beside the month reaches a year back, and the service is younger than that
-        return date(parse_int(year, min_value=2000, max_value=9999, max_length=4),
-                    parse_int(month, min_value=1, max_value=12, max_length=2), 1).strftime("%Y-%m")
+        asked = date(parse_int(year, min_value=2000, max_value=9999, max_length=4),
+                     parse_int(month, min_value=1, max_value=12, max_length=2), 1).strftime("%Y-%m")
     except ValueError:
-        return timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
+        asked = ""
+    if asked and asked <= this_month:
+        return asked
+    if value and request.method == "GET" and not request.GET.get("export"):
+        messages.warning(request, _("정산할 수 없는 달입니다: %(asked)s. 2000-01부터 이번 달까지 YYYY-MM으로 골라 주세요. "
+                                    "이번 달을 보여 드립니다.") % {"asked": value[:20]})
+    return this_month
 
 
 SETTLEMENT_EXPORTS = ("csv", "xlsx", "pdf")

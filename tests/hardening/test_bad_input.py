@@ -123,7 +123,9 @@ def test_queue_page_size_and_selections_with_superscripts(operator):
     assert operator.post("/console/mileage/exclusions/", {"selection": ["³"]}).status_code == 302
     assert operator.get("/console/mileage/settlement/", {"month": "²⁰²⁶-1"}).status_code == 200
     for month in ("0001-01", "0001-11", "1999-12", "2026-13", "2026-1-1", "9999-12"):  # the chart reaches a year back
-        assert operator.get("/console/mileage/settlement/", {"month": month}).status_code == 200, month
+        page = operator.get("/console/mileage/settlement/", {"month": month})
+        # this month is shown, and the page says the month asked for was not one it settles
+        assert page.status_code == 200 and f"정산할 수 없는 달입니다: {month}." in page.content.decode(), month
     assert not Refund.objects.exists()
 
 

@@ -47,6 +47,12 @@ def test_settings_validate_mask_check_and_guard_the_switch(shop, operator, clien
     operator.post(url, {"api_id": "1TWXDZ", "hash_key": "", "action": "save", "include_shipping": "on",
                         "subtract_discounts": "on", "subtract_store_points": "on", "store_points_first": "on"})
     assert MileageSettings.load().hash_key == "aaf23a53f426561f62e71139c5f27adfd67da711"
+    # the key as the partner center may show it, in capitals, is the same key
+    saved = operator.post(url, {"api_id": "1TWXDZ", "hash_key": "AAF23A53F426561F62E71139C5F27ADFD67DA711",
+                                "action": "save", "include_shipping": "on", "subtract_discounts": "on",
+                                "subtract_store_points": "on", "store_points_first": "on"})
+    assert saved.status_code == 302, saved.content.decode()[-600:]
+    assert MileageSettings.load().hash_key == "aaf23a53f426561f62e71139c5f27adfd67da711"
     assert "배송비/포장비는 적립대상금액에 포함됩니다." in client.get("/earn-base/").content.decode()
     # switching on needs working credentials and a published disclosure
     from cms_pages.models import EarnBaseDisclosurePage

@@ -70,6 +70,8 @@ def history_rows(instance, limit: int = 20) -> list[HistoryRow]:
         changes = []
         for name, values in (entry.changes_dict or {}).items():
             field = fields.get(name)
+            if field is not None and field.primary_key:  # the row's own id, set when it was created: no setting
+                continue
             before, after = (list(values) + ["", ""])[:2]
             changes.append(Change(_label(field, name), _shown(field, before), _shown(field, after)))
         rows.append(HistoryRow(entry, changes))

@@ -23,6 +23,8 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
     """§8 반품접수: the mileage to return is entered by the operator, at most what remains of the use."""
     with transaction.atomic():
         order = lock_order(order)
+        if order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING):
+            raise ActionError(_("이 주문에는 진행 중인 반품이 있습니다. 그 반품이 반송완료된 뒤에 다시 접수해 주세요."))
         if not Order.transitions.opens("return_request", order.status):
             raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
         chosen = parse_lines(order, lines)

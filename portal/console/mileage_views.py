@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import django_filters as filters
 import django_tables2 as tables
@@ -18,6 +18,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from cms_pages.selectors import live_disclosure
+from core.dates import ymd_hm
 from core.idempotency import action_key
 from mileage import wire
 from mileage.models import MileageSettings
@@ -252,11 +253,26 @@ class RateCalendarView(OperatorRequiredMixin, View):
         history = raw.get("history") or []
         if isinstance(history, dict):
             history = [history]
+        # the provider's ISO timestamp read in business time; its month as the rest of the screen writes months
+        history = [{**row, "requested": _business_time(row.get("requestedAt")),
+                    "from_month": str(row.get("effectiveFrom") or "")[:7]} for row in history if isinstance(row, dict)]
         cutoff = next_cutoff(now)
         return render(request, "console/rates.html", {
             "current": wire.rate_to_wire(rates.base_rate_x10), "next_month": raw.get("nextMonth"),
             "next_rate": raw.get("nextMonthRate"), "fixed": raw.get("nextMonthFixed") == "Y", "history": history,
             "cutoff": cutoff, "remaining": cutoff - now, "change_applies_from": "{:04d}-{:02d}".format(*effective_month(now))})
+
+
+def _business_time(value) -> str:
+    """A provider's ISO 8601 moment as the console writes times (Asia/Seoul, to the minute); what is not one, as
+    sent."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value or "")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return ymd_hm(moment)
 
 
 def _month(request) -> str:

@@ -160,3 +160,9 @@ def test_behind_the_shops_proxy_each_buyer_counts_alone(guest_order, settings):
     other = Client().post("/shop/guest/", {"number": guest_order.number, "password": "abcd1234"}, REMOTE_ADDR=proxy,
                           HTTP_X_FORWARDED_FOR="198.51.100.30")
     assert other.status_code == 302
+
+
+def test_a_wrong_password_is_refused_in_the_shops_words(guest_order):
+    response = Client().post("/accounts/login/", {"username": "hong", "password": "nope"})
+    assert "아이디 또는 비밀번호가 올바르지 않습니다." in response.content.decode()
+    assert "사용자 이름와/과" not in response.content.decode()

@@ -57,7 +57,9 @@ def test_a_return_only_from_delivered(operator, status):
     line = order.lines.get()
     response = operator.post(f"/console/orders/{order.number}/return/", {**REFUND_FORM, f"qty_{line.pk}": "1"})
     assert response.status_code == 400
-    assert "배송완료된 주문만 반품할 수 있습니다." in response.content.decode()
+    why = ("이 주문에는 진행 중인 반품이 있습니다" if status == OrderStatus.RETURN_REQUESTED
+           else "배송완료된 주문만 반품할 수 있습니다.")
+    assert why in response.content.decode()
     _unchanged(order, status, changes)
     assert not ReturnRequest.objects.exists()
 

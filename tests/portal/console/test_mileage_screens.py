@@ -382,3 +382,12 @@ def test_on_postgresql_the_name_search_is_not_ordered_by_the_bare_primary_key(sh
     page = [q["sql"] for q in queries.captured_queries if 'FROM "catalog_product"' in q["sql"] and "LIMIT" in q["sql"]
             and not q["sql"].startswith("SELECT COUNT(*)")]  # the capped count of the matches comes first
     assert page and all('ORDER BY ("catalog_product"."id" + 0) DESC' in sql for sql in page)
+
+
+def test_the_rate_historys_moments_read_in_business_time():
+    from portal.console.mileage_views import _business_time
+
+    # the provider's ISO moment (UTC) as the console writes times: Seoul, to the minute; anything else as sent
+    assert _business_time("2026-12-05T22:30:24.180797+00:00") == "2026-12-06 07:30"
+    assert _business_time("2026-12-05T22:30:24") == "2026-12-06 07:30"
+    assert _business_time("soon") == "soon" and _business_time(None) == ""

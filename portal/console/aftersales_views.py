@@ -367,6 +367,9 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
     filterset_class = OutboxFilter
 
     def get_queryset(self):
+        """The calls that need an eye (failed, or pending after a try); the ones sent when 완료 is asked for."""
+        if self.request.GET.get("status") == OutboxStatus.SENT:
+            return OutboxMessage.objects.select_related("order")
         return OutboxMessage.objects.filter(Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING,
                                                                            attempts__gt=0)).select_related("order")
 

@@ -12,4 +12,13 @@
       all.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach(function (box) { box.checked = all.checked; });
     });
   });
+  // A table wider than the screen scrolls sideways: its box takes the keyboard focus, so it scrolls without a mouse.
+  document.querySelectorAll(".table-container").forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      var heading = box.closest("section") && box.closest("section").querySelector("h2");
+      box.setAttribute("aria-label", heading ? heading.textContent.trim() : document.title);
+    }
+  });
 })();

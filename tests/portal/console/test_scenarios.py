@@ -122,6 +122,9 @@ def test_full_return(shop, operator):
     order, buyer = place(shop, method="card")
     _deliver(operator, order)
     assert ("invoice", "1000") in kinds(order)
+    # the provider calls sent are listed when 완료 is asked for (the screen opens on those needing an eye)
+    assert order.number in operator.get("/console/outbox/", {"status": "sent"}).content.decode()
+    assert order.number not in operator.get("/console/outbox/").content.decode()
     line = order.lines.get()
     response = operator.post(f"/console/orders/{order.number}/return/", {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",

@@ -209,26 +209,23 @@ def test_tampered_done_page_and_replayed_choice_leave_no_order(client, shop):
     assert client.get("/mileage/popup/done/", tampered).status_code == 400
     # the verified choice still stands; place the order once
     assert client.post("/shop/order/", GUEST).status_code == 302
-    # a second order replaying the same popup result is refused
-    add_to_cart(client, "1")
-    client.get("/shop/order/")
-    session = client.session
-    session["mileage_choice"] = {"req_tx_id": params["reqTxId"], "use_won": 500, "base_rate_x10": 10,
-                                 "add_rate_x10": 0, "balance_won": 15_000, "params": params}
-    session.save()
-    response = client.post("/shop/order/", GUEST)
+    def replayed(code: str):
+        """An order of `code` posted with the same popup result put back into the session."""
+        add_to_cart(client, code)
+        client.get("/shop/order/")
+        session = client.session
+        session["mileage_choice"] = {"req_tx_id": params["reqTxId"], "use_won": 500, "base_rate_x10": 10,
+                                     "add_rate_x10": 0, "balance_won": 15_000, "params": params}
+        session.save()
+        return client.post("/shop/order/", GUEST)
+
     # the same lines and amount with the same spent choice: taken for a second press of the first order, shown it
+    response = replayed("1")
     first = Order.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/shop/order/{first.number}/complete/"
     assert shop.balance(buyer)["available"] == 15_000
     # with another cart the spent choice is refused, and nothing is placed
-    add_to_cart(client, "2")
-    client.get("/shop/order/")
-    session = client.session
-    session["mileage_choice"] = {"req_tx_id": params["reqTxId"], "use_won": 500, "base_rate_x10": 10,
-                                 "add_rate_x10": 0, "balance_won": 15_000, "params": params}
-    session.save()
-    response = client.post("/shop/order/", GUEST)
+    response = replayed("2")
     assert response.status_code == 400 and "이미 주문에 사용된" in response.content.decode()
     assert Order.objects.count() == 1
     assert shop.balance(buyer)["available"] == 15_000

@@ -22,11 +22,12 @@
   // Several refreshes can be in flight (typing, the popup's message, its window closing): only the answer to the
   // latest request is applied, and a note that the choice was dropped stays until a new choice is shown (the
   // server says it once, when it drops the choice; a later answer with no choice must not wipe it).
-  var sent = 0;
+  var sent = 0, inFlight = 0;
   var refresh = function () {
-    if (!form || !form.dataset.quoteUrl) return;
+    if (!form || !form.dataset.quoteUrl) return Promise.resolve();
     var number = ++sent;
-    fetch(form.dataset.quoteUrl, {method: "POST", body: new FormData(form), credentials: "same-origin"})
+    inFlight += 1;
+    return fetch(form.dataset.quoteUrl, {method: "POST", body: new FormData(form), credentials: "same-origin"})
       .then(function (r) { return r.status === 200 ? r.text() : ""; })
       .then(function (html) {
         if (!html || number !== sent) return;
@@ -46,7 +47,9 @@
         });
         var again = focusedId && document.getElementById(focusedId);
         if (again) again.focus();
-      });
+      })
+      .catch(function () {})
+      .then(function () { inFlight -= 1; });
   };
   window.addEventListener("message", function (event) {
     if (event.origin !== window.location.origin || !event.data || event.data.type !== "mileage-choice") return;
@@ -56,9 +59,25 @@
   document.addEventListener("input", function (event) {
     if (!event.target.matches("#id_store_points")) return;
     clearTimeout(timer);
-    timer = setTimeout(refresh, 300);
+    timer = setTimeout(function () { timer = null; refresh(); }, 300);
   });
   document.addEventListener("change", function (event) {
     if (event.target.matches("#id_store_points, input[name=earn_choice]")) refresh();
   });
+  // 결제하기 (or Enter) while the amounts are still following what was typed: the page first shows the amounts
+  // the payment will have, then goes on (the server refuses a payment whose page showed other amounts). Registered
+  // before the PortOne window's handler, which then runs on the resubmission.
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      if (timer === null && inFlight === 0) return;
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      clearTimeout(timer);
+      timer = null;
+      var submitter = event.submitter;
+      refresh().then(function () {
+        if (submitter) { form.requestSubmit(submitter); } else { form.requestSubmit(); }
+      });
+    });
+  }
 })();

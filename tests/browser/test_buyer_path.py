@@ -127,6 +127,8 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
     charge another amount than the form showed), and a mileage choice made for the old amounts is dropped, said."""
     from playwright.sync_api import expect, sync_playwright
 
+    from portal.orders.models import Order
+
     from .flows import mileage_chosen
 
     sandbox, shop_url = browser_shop
@@ -153,5 +155,11 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
         expect(page.locator("#mileage-dropped")).to_contain_text("최대 4,000원 사용 가능")
         expect(page.locator("#payable")).to_have_text("4,000원")
         page.screenshot(path=SHOTS / "6-order-form-store-points.png", full_page=True)
+        # 500 typed and Enter pressed at once: the page shows the amounts first, then the order is placed with them
+        page.fill("#id_store_points", "500")
+        page.press("#id_store_points", "Enter")
+        expect(page.locator("h1")).to_have_text("주문완료")
         browser.close()
     assert violations == []
+    order = Order.objects.get()
+    assert (order.store_points_won, order.mileage_use_won, order.payable_won) == (500, 0, 4_500)

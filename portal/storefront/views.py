@@ -146,6 +146,12 @@ def order_form(request: HttpRequest) -> HttpResponse:
         return redirect("storefront:complete", number=placed.number)
     lines = cart_lines(_cart(request))
     if not lines:
+        placed_here = request.session.get(ORDERS_KEY) or []
+        if request.method == "POST" and "priced" in request.POST and placed_here:
+            # 결제하기 pressed again after this page's order was placed (a double click: the first request emptied
+            # the cart): the order this browser placed last is shown, not an empty cart
+            messages.info(request, _("이 주문서의 주문은 이미 접수되었습니다."))
+            return redirect("storefront:complete", number=placed_here[-1])
         messages.error(request, _("장바구니가 비어 있습니다."))
         return redirect("storefront:cart")
     member = _member(request)

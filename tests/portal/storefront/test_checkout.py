@@ -338,7 +338,12 @@ def test_payment_places_only_the_amounts_the_page_showed(client, shop):
     assert "결제금액이 바뀌었습니다" in fresh and "샘플상품 8" in fresh
     # and 결제하기 on the page that shows them places what it shows
     assert _pay_from(client, fresh).status_code == 302
-    assert Order.objects.get().lines.count() == 2
+    order = Order.objects.get()
+    assert order.lines.count() == 2
+    # pressed once more (a double click whose first request emptied the cart): that order is shown, nothing placed
+    again = _pay_from(client, fresh)
+    assert again.status_code == 302 and again["Location"] == f"/shop/order/{order.number}/complete/"
+    assert Order.objects.count() == 1
 
 
 def test_a_mileage_choice_changed_in_another_tab_is_never_paid_from_the_older_page(client, shop):

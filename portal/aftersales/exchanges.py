@@ -12,7 +12,7 @@ from core.idempotency import action_key
 from mileage.policy.earn_choice import STORE
 from mileage.services.transactions import live_mileage, mileage_repayment_request, payment_request
 from portal.catalog.models import Product
-from portal.orders.amounts import PricedLine, goods_of
+from portal.orders.amounts import PricedLine, goods_of, product_lines
 from portal.orders.models import Order, OrderLine
 from portal.orders.selectors import exchange_due_won
 
@@ -77,7 +77,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         # counted what was paid). The money going back is the exchange's refund, never taken off the figures too
         # (refund_limits subtracts the refunds).
         gone = goods_of(out)
-        came = goods_of(PricedLine(p.price_won, q, hasattr(p, "mileage_exclusion")) for p, q in new_products)
+        came = goods_of(product_lines(new_products))
         order.goods_won += came.goods_won - gone.goods_won
         order.excluded_goods_won += came.excluded_goods_won - gone.excluded_goods_won
         order.mileage_use_won -= mileage_returned_won

@@ -8,7 +8,6 @@ cancel leaves it 환불전 with the gateway's reason, and pressing again asks ag
 cancel). See docs/adr/0012-money-moves-at-refund-complete.md.
 """
 
-import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.digest import digest
 from core.idempotency import action_key
 from core.state_machine import move
 from mileage.models import MileageSettings
@@ -268,4 +268,4 @@ def refund_fingerprint(refund: Refund) -> str:
     another tab) is shown again instead of paying what the operator did not see."""
     terms = (refund.method, refund.payout_won, refund.bank, refund.account_no, refund.holder, refund.store_points_won,
              refund.mileage_won, refund.status)
-    return hashlib.sha256("|".join(map(str, terms)).encode()).hexdigest()[:16]
+    return digest(*terms)

@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.state_machine import move
-from mileage.policy import PolicyError, max_use_amount, validate_mileage_return
-from portal.orders.amounts import goods_of, kept_lines
+from mileage.policy import PolicyError, validate_mileage_return
+from portal.orders.amounts import goods_of, kept_lines, mileage_may_pay_won
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.services import order_set_status
 
@@ -50,8 +50,7 @@ def _refuse_mileage_left_on_excluded_goods(order: Order, chosen: dict[int, int],
     goods = goods_of(kept_lines(order, less=chosen))
     if not goods.goods_won:
         return  # the whole order comes back: its mileage is checked whole when the refund is made
-    payable = goods.goods_won + order.shipping_won - min(order.store_points_won, goods.goods_won)
-    most = max_use_amount(payable, goods.excluded_goods_won)
+    most = mileage_may_pay_won(goods, shipping_won=order.shipping_won, store_points_won=order.store_points_won)
     if kept_won > most:
         raise ActionError(_("반품 후 남는 상품에는 네이버 마일리지를 최대 %(most)s원까지 쓸 수 있습니다(예외상품 제외). 네이버 "
                             "마일리지 반환액을 %(more)s원 더 입력해 주세요.") % {

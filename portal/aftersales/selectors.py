@@ -2,12 +2,12 @@
 an order after its returns, and an exchange's quote (추가 결제예정 금액 or the refund, and the L5 earn basis). The
 console's screens and the actions read through these, so a screen shows what the action will check."""
 
-import hashlib
 from dataclasses import dataclass
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from core.digest import digest
 from mileage.models import MileageSettings
 from mileage.policy import (
     OrderAmounts,
@@ -15,11 +15,10 @@ from mileage.policy import (
     earn_base,
     exchange_earn_basis,
     exchange_outcome,
-    max_use_amount,
 )
 from mileage.selectors import mileage_for_order
 from portal.catalog.models import Product
-from portal.orders.amounts import PricedLine, build_amounts, goods_of, kept_lines
+from portal.orders.amounts import build_amounts, goods_of, kept_lines, mileage_may_pay_won, product_lines
 from portal.orders.models import Order, OrderStatus
 from portal.orders.money import collected_won, returned_outside_refunds_won
 
@@ -77,7 +76,7 @@ def exchange_fingerprint(order: Order, quote: "ExchangeQuote", *, old_lines: dic
              sorted(old_lines.items()), sorted((product.code, quantity) for product, quantity in new_products),
              mileage_returned_won, quote.new_total_won, quote.cash_paid_won, quote.additional_payment_won,
              quote.refund_won, quote.mileage_kept_won, quote.earn_basis_won)
-    return hashlib.sha256(repr(terms).encode()).hexdigest()[:16]
+    return digest(*terms)
 
 
 @dataclass(frozen=True)
@@ -95,19 +94,18 @@ def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: lis
     """§9: 추가 결제예정 금액 or the refund; the earn basis of L5. What was paid is the cash the shop holds for the
     order (what it took less what its refunds give back: `refund_limits`), never an earlier exchange's 추가 결제예정
     금액 still to come nor the part of a return already refunded; the store points still used likewise."""
-    goods = goods_of([*kept_lines(order, less=old_lines),
-                      *(PricedLine(p.price_won, q, hasattr(p, "mileage_exclusion")) for p, q in new_products)])
+    goods = goods_of([*kept_lines(order, less=old_lines), *product_lines(new_products)])
     mileage = mileage_for_order(order)
     limits = refund_limits(order)
     used = mileage_still_used_won(order, limits=limits, mileage=mileage)
     points = min(limits["points"], goods.goods_won)
-    new_total = goods.goods_won + order.shipping_won - points
     try:
-        outcome = exchange_outcome(new_total_won=new_total, cash_paid_won=limits["cash"], mileage_used_won=used,
+        outcome = exchange_outcome(new_total_won=goods.goods_won + order.shipping_won - points,
+                                   cash_paid_won=limits["cash"], mileage_used_won=used,
                                    mileage_returned_won=mileage_returned_won)
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_returned_won") from exc
-    most = max_use_amount(new_total, goods.excluded_goods_won)
+    most = mileage_may_pay_won(goods, shipping_won=order.shipping_won, store_points_won=points)
     if outcome.mileage_kept_won > most:  # U2: the mileage kept may not pay for 상품권 or 골드 taken in exchange
         raise ActionError(_("교환 후 네이버 마일리지로 결제할 수 있는 금액은 최대 %(most)s원입니다(예외상품 제외). 네이버 "
                             "마일리지 반환액을 %(least)s원 이상 입력해 주세요.") % {

@@ -8,7 +8,7 @@ same way everywhere: unit price × quantity, integer won. An order as recorded b
 from collections.abc import Iterable
 from typing import NamedTuple
 
-from mileage.policy import OrderAmounts
+from mileage.policy import OrderAmounts, max_use_amount
 
 from .models import Order
 
@@ -41,6 +41,19 @@ def kept_lines(order: Order, *, less: dict[int, int] | None = None) -> list[Pric
     less = less or {}
     return [PricedLine(line.unit_price_won, line.quantity - line.returned_quantity - less.get(line.pk, 0),
                        line.is_excluded) for line in order.lines.all()]
+
+
+def product_lines(products: Iterable[tuple]) -> list[PricedLine]:
+    """(product, quantity) pairs — the products an exchange brings in — as priced lines at today's price."""
+    return [PricedLine(product.price_won, quantity, hasattr(product, "mileage_exclusion"))
+            for product, quantity in products]
+
+
+def mileage_may_pay_won(goods: Goods, *, shipping_won: int, store_points_won: int) -> int:
+    """U2 for the goods an order keeps (after an exchange or a return): the most its mileage may pay, the store
+    points taken off first (never more than the goods), 상품권 and 골드 left out."""
+    payable = goods.goods_won + shipping_won - min(store_points_won, goods.goods_won)
+    return max_use_amount(payable, goods.excluded_goods_won)
 
 
 def build_amounts(goods: Goods, *, store_points_won: int = 0, shipping_won: int = 0, mileage_use_won: int = 0,

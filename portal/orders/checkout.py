@@ -278,6 +278,11 @@ def window_id_taken(payment_id: str) -> bool:
     return Payment.objects.filter(gateway=PORTONE_NAME, gateway_tid=payment_id).exists()
 
 
+def order_of_window(payment_id: str):
+    """The orders a PortOne window's payment belongs to (one at most: the payment id is unique)."""
+    return Order.objects.filter(payments__gateway=PORTONE_NAME, payments__gateway_tid=payment_id)
+
+
 def _the_same_order(placed: Order | None, lines: list[CartLine], priced: Quote) -> Order | None:
     """`placed` when it is the order this attempt would have placed (the same lines and amount: a double 결제하기,
     not a new cart paying with a spent choice)."""
@@ -330,8 +335,7 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         if buyer.payment_id and window_id_taken(buyer.payment_id):
             # the same window's payment posted twice (a double submit): the first places the order, once
             raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."), placed=_the_same_order(
-                Order.objects.filter(payments__gateway=PORTONE_NAME, payments__gateway_tid=buyer.payment_id).first(),
-                lines, priced)) from None
+                order_of_window(buyer.payment_id).first(), lines, priced)) from None
         raise
     approval = None
     if mileage is not None:

@@ -56,11 +56,11 @@ def order_detail(number: str) -> OrderDetail | None:
 def order_statement(order: Order) -> dict:
     """What every statement shows besides the lines (M2): the mileage used and the expected or granted earn, and the
     payment."""
-    due = exchange_due_won(order)
+    collected = collected_won(order)  # 0: nothing was paid (yet), whatever the order costs
+    due = exchange_due_won(order, collected=collected)
     details = MerchantDetails.of_default_site() if due else None
     return {"mileage": mileage_for_order(order), "payment": order.payments.first(),
-            "cash_receipts": cash_receipts_of(order), "exchange_due_won": due,
-            "collected_won": collected_won(order),  # 0: nothing was paid (yet), whatever the order costs
+            "cash_receipts": cash_receipts_of(order), "exchange_due_won": due, "collected_won": collected,
             "exchange_due_account": details.deposit_account if details is not None else ""}
 
 
@@ -68,7 +68,7 @@ def order_statement(order: Order) -> dict:
 _EXCHANGEABLE_OR_AFTER = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CONFIRMED)
 
 
-def exchange_due_won(order: Order, *, exchanges: list | None = None) -> int:
+def exchange_due_won(order: Order, *, exchanges: list | None = None, collected: int | None = None) -> int:
     """The 추가 결제예정 금액 (§9) the buyer still owes after the order's exchanges, paid by 추가입금: what the order
     costs after them less what the shop took. 0 for an order without an exchange, or not paid yet (then the whole
     payment is awaited, not an exchange's part)."""
@@ -76,7 +76,7 @@ def exchange_due_won(order: Order, *, exchanges: list | None = None) -> int:
         return 0
     if not (exchanges if exchanges is not None else order.exchanges.exists()):
         return 0
-    return max(0, order.payable_won - collected_won(order))
+    return max(0, order.payable_won - (collected if collected is not None else collected_won(order)))
 
 
 def cash_receipts_of(order: Order) -> list[CashReceipt]:

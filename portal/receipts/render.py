@@ -5,7 +5,6 @@ people only through the permission-checked views (the buyer who owns the order, 
 an operator). File names carry a keyed hash, so even a leaked listing says nothing about other orders.
 """
 
-import hashlib
 import io
 import zipfile
 from concurrent.futures import ProcessPoolExecutor
@@ -19,6 +18,7 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import get_language
 
 from cms_pages.selectors import merchant_rows
+from core.digest import digest
 from portal.orders.earn import earn_status
 from portal.orders.selectors import order_statement
 
@@ -63,7 +63,7 @@ def receipt_version(order, context: dict | None = None) -> str:
              context.get("merchant"), get_language(),
              *[(r.pk, r.status, r.amount_won, r.approval_number, r.failure_reason)
                for r in context.get("cash_receipts", ())]]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
+    return digest(*parts)
 
 
 class PrivateStorage(FileSystemStorage):

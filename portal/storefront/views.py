@@ -2,7 +2,6 @@
 buyer's benefit page (the order detail and what the buyer does on it: self_service.py)."""
 
 import functools
-import hashlib
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 
 from cms_pages.models import ExchangePolicyPage
 from cms_pages.selectors import live_disclosure
+from core.digest import digest
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
 from mileage.policy import store_points_earn
@@ -42,6 +42,7 @@ from portal.orders.checkout import (
     Quote,
     cart_lines,
     nothing_to_pay,
+    order_of_window,
     order_place,
     parse_quantity,
     payment_window_open,
@@ -49,7 +50,6 @@ from portal.orders.checkout import (
     quote,
     shop_deposit_account,
 )
-from portal.orders.gateway_interface import PORTONE_NAME
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_statement
 from portal.receipts.views import Audience
@@ -310,7 +310,7 @@ def _placed_through_this_window(request) -> Order | None:
     payment_id = request.POST.get("payment_id", "")
     if not payment_id or len(payment_id) > 100:
         return None
-    return Order.objects.filter(payments__gateway=PORTONE_NAME, payments__gateway_tid=payment_id).exclude(
+    return order_of_window(payment_id).exclude(
         status__in=(OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED, OrderStatus.PLACING)).first()
 
 
@@ -364,7 +364,7 @@ def priced_fingerprint(priced: Quote) -> str:
              priced.goods_won, priced.shipping_won, priced.store_points_won, priced.mileage_use_won,
              priced.payable_won, priced.rate_x10, priced.expected_earn_won, priced.earn_choice,
              priced.store_points_earn_won)
-    return hashlib.sha256(repr(terms).encode()).hexdigest()[:16]
+    return digest(*terms)
 
 
 def _amounts_unchanged(request, form, lines, member, mileage_on: bool) -> bool:

@@ -34,8 +34,8 @@ class RejectNulMiddleware:
             sources.append(request.POST)
         if "\x00" in request.path or any("\x00" in key or any("\x00" in v for v in values)
                                          for source in sources for key, values in source.lists()):
-            return HttpResponseBadRequest("<!doctype html><meta charset=utf-8><p>요청에 사용할 수 없는 문자(NUL)가 "
-                                          "있습니다. (NUL is not allowed.)</p>")
+            return HttpResponseBadRequest("<!doctype html><html lang=ko><meta charset=utf-8><p>요청에 사용할 수 없는 "
+                                          "문자(NUL)가 있습니다.</p>")
         return self.get_response(request)
 
 

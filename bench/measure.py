@@ -522,10 +522,11 @@ def refunds(scale, sandbox, api_id):
 
 def _refund_row_floor(ids) -> float:
     """The floor of a refund's 환불완료: the rows it writes, written bare — the refund and its order locked, the cancel
-    row and its state-change rows, the payment's status, the refund marked, the provider call's outbox row, and the
-    provider's answer recorded (its event, the transaction's state and change row, the settlement lines, the outbox
-    row sent) — in the same three transactions (before the gateway, after it, the answer), with no rule, no read, no
-    gateway and no provider; total ms."""
+    row and its state-change rows, the payment's status, the mileage given back on the transaction, the refund
+    marked, the provider call's outbox row; the call claimed by its sender (its lease: attempts and next attempt);
+    and the provider's answer recorded (its event, the transaction's state and change row, the settlement lines, the
+    outbox row sent) — in the same four transactions (before the gateway, after it, the claim, the answer), with no
+    rule, no read, no gateway and no provider; total ms."""
     from django.db import transaction
 
     from mileage.models import (
@@ -554,10 +555,15 @@ def _refund_row_floor(ids) -> float:
             PaymentStateChange.objects.create(payment=payment, cancel=cancel, from_status="pending", to_status="done")
             Payment.objects.filter(pk=payment.pk).update(status=payment.status)
             PaymentStateChange.objects.create(payment=payment, from_status=payment.status, to_status=payment.status)
+            MileageTransaction.objects.filter(order_id=refund.order_id).update(returned_won=1,
+                                                                               updated_at=timezone.now())
             Refund.objects.filter(pk=pk).update(status="done")
             message = OutboxMessage.objects.create(kind="cancel", order_id=refund.order_id, payload={},
                                                    idempotency_key=f"bench-floor:{pk}:{stamp}",
                                                    wire_key=f"bench:{stamp}", next_attempt_at=timezone.now())
+        with transaction.atomic():
+            OutboxMessage.objects.filter(pk=message.pk).update(status="pending", attempts=1,
+                                                               next_attempt_at=timezone.now())
         with transaction.atomic():
             OutboxMessage.objects.select_for_update().get(pk=message.pk)
             mileage = MileageTransaction.objects.select_for_update().get(order_id=refund.order_id)

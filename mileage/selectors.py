@@ -24,7 +24,7 @@ ACTIVE = extensions.ACTIVE
 
 def provider_rates(*, timeout_seconds: int = 300) -> tuple[int | None, str]:
     """(base rate ×10, serviceStatus) from the provider's getAccumRate, cached; (None, "") when it cannot be read.
-    A provider that does not advertise serviceStatus (the standard profile) is taken as ACTIVE."""
+    A provider that sends no serviceStatus is taken as ACTIVE."""
     info = extensions.provider_info(timeout_seconds=timeout_seconds)
     return info.base_rate_x10, info.service_status
 

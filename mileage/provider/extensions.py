@@ -60,7 +60,7 @@ class ProviderInfo:
     """What getAccumRate says of this shop: the base rate, the service status and the advertised extensions."""
 
     base_rate_x10: int | None  # None: the provider could not be read
-    service_status: str  # ACTIVE when the provider does not send one (the standard profile has none)
+    service_status: str  # ACTIVE when the provider does not send one
     advertised: frozenset[str]
 
 
@@ -74,7 +74,8 @@ def advertised_in(raw: dict) -> frozenset[str]:
 
 def info_from(answer: ApiResult) -> ProviderInfo:
     advertised = advertised_in(answer.raw)
-    status = str(answer.raw.get("serviceStatus") or ACTIVE) if SERVICE_STATUS in advertised else ACTIVE
+    # serviceStatus is the protocol's own field (docs/protocol.md §2): honoured whenever the provider sends it
+    status = str(answer.raw.get("serviceStatus") or ACTIVE).strip().upper()
     return ProviderInfo(answer.base_rate_x10, status, advertised)
 
 

@@ -403,12 +403,29 @@ def mileage_answer_apply(message: OutboxMessage, result: ApiResult) -> None:
            by=message.payload.get("by"))
 
 
+def _answered_earn(mileage: MileageTransaction, kind: str, result: ApiResult, request: dict) -> int:
+    """The earn after the provider's answer: its baseAccumAmount when it states one. An answer without it (docs/
+    protocol.md §2 promises the amount on no answer: a 3092 "already done", a deal-done answer with its txId alone)
+    leaves the earn the portal knows — for a re-approval, the earn of its new base at the order's rates (a
+    re-approval keeps the first approval's rates, docs/policy.md L5), otherwise the approval's."""
+    stated = result.raw.get("baseAccumAmount")
+    if stated is not None and str(stated).strip() != "":
+        return result.earn_won
+    if kind == "repayment" and isinstance(request.get("amount_won"), int):
+        return earn_amount(request["amount_won"], mileage.base_rate_x10 + mileage.add_rate_x10)
+    return mileage.expected_earn_won
+
+
 def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempotency_key: str, request: dict,
            tx_id_before: str = "", by=None, guarded: bool = False) -> MileageEvent:
     fields = []
+    earn_after = _answered_earn(mileage, kind, result, request)
+    if kind == "repayment" or (result.tx_id and kind == "approve"):
+        mileage.expected_earn_won = earn_after
+        fields.append("expected_earn_won")
     if result.tx_id and kind in ("approve", "repayment"):
-        mileage.tx_id, mileage.expected_earn_won = result.tx_id, result.earn_won
-        fields += ["tx_id", "expected_earn_won"]
+        mileage.tx_id = result.tx_id
+        fields.append("tx_id")
     elif result.tx_id and not mileage.tx_id:
         mileage.tx_id = result.tx_id  # learnt from a later answer (or the status call)
         fields.append("tx_id")
@@ -423,10 +440,10 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
     event = MileageEvent.objects.create(
         transaction=mileage, kind=kind, tx_id=tx_id_before, new_tx_id=result.tx_id,
         use_won=use_after if use_after is not None else mileage.use_won, earn_base_won=mileage.earn_base_won,
-        earn_won=result.earn_won, result_code=result.code, result_message=result.message[:300],
+        earn_won=earn_after, result_code=result.code, result_message=result.message[:300],
         provider_ms=round(result.provider_ms) if result.provider_ms is not None else None,
         idempotency_key=idempotency_key, created_by_id=_uid(by))
-    booked = _book_settlement(mileage, event, use_after=use_after, earn_after=result.earn_won,
+    booked = _book_settlement(mileage, event, use_after=use_after, earn_after=earn_after,
                               confirmed=bool(request.get("is_confirmed")))
     new_state = ANSWER_STATES[kind]
     _transition(mileage, new_state if new_state is not None else mileage.state, note=f"{kind} {result.code}",

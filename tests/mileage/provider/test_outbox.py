@@ -160,3 +160,28 @@ def test_events_are_append_only(portal, merchant):
         event.save()
     with pytest.raises(AppendOnlyError):
         event.delete()
+
+
+def test_a_deal_done_answer_without_an_amount_keeps_the_approvals_earn(portal, merchant, monkeypatch):
+    """docs/protocol.md §2 promises baseAccumAmount on no answer but the approval's: a provider answering 입금확인's
+    stated with its txId alone grants the earn it approved (45원 on 4,500원), which the portal books — not 0."""
+    from dataclasses import replace
+
+    from mileage.models import SettlementLine
+
+    real = outbox.CALLS["stated"]
+
+    def without_amount(client, ids, payload, key):
+        result = real(client, ids, payload, key)
+        raw = {k: v for k, v in result.raw.items() if k not in ("baseAccumAmount", "baseAccumRate", "addAccumRate")}
+        return replace(result, earn_won=0, base_rate_x10=0, add_rate_x10=0, raw=raw)
+
+    monkeypatch.setitem(outbox.CALLS, "stated", without_amount)
+    order, _buyer = placed_order(portal, merchant)
+    mileage = mileage_authorize(order=order)
+    assert (mileage.expected_earn_won, mileage.granted_earn_won) == (45, 0)  # bank transfer: earned once paid
+    mileage_call(order=order, kind="stated")
+    mileage.refresh_from_db()
+    assert (mileage.earn_granted, mileage.granted_earn_won, mileage.expected_earn_won) == (True, 45, 45)
+    earned = SettlementLine.objects.filter(order=order, kind="EARN").values_list("amount_won", flat=True)
+    assert sum(earned) == 45

@@ -72,7 +72,6 @@ def test_order_product_name_is_the_first_eligible_line(db):
     assert wire.unb64(request.fields()["orderProductName"]) == "스탠다드 5부 셔츠 외 1건"
 
 
-@pytest.mark.extended
 def test_a_suspended_merchant_shows_no_rate_and_no_button(client, shop):
     from .helpers import client_for as _unused  # noqa: F401
 

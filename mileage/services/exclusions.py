@@ -14,6 +14,7 @@ def _user(by):
 def exclusion_set(*, product_ids: list[int], reason: str, by) -> int:
     if reason not in ExclusionReason.values:
         raise PolicyError("exclusion_reason", gettext_noop("예외상품은 상품권 또는 금만 설정할 수 있습니다."))
+    product_ids = list(dict.fromkeys(product_ids))  # each product once
     changed = 0
     with transaction.atomic():
         current = {e.product_id: e for e in Exclusion.objects.select_for_update().filter(product_id__in=product_ids)}

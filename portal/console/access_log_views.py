@@ -13,22 +13,23 @@ from django_tables2 import SingleTableMixin
 
 from core.dates import ymd_hms
 from portal.accesslog.models import AccessAction, AccessRecord
+from portal.console.filters import SearchFilter
 
 from .downloads import download_reason, download_with_reason, reason_form
 from .exports import export_response
-from .tables import BaseTable, BoundedPagingMixin
+from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin
 
 OVERSEE_PERMISSION = "accesslog.oversee_access_log"
 
 
 class AccessRecordFilter(filters.FilterSet):
-    actor = filters.CharFilter(label=_("처리자"), field_name="actor_name", lookup_expr="icontains")
+    actor = SearchFilter(label=_("처리자"), field_name="actor_name", lookup_expr="icontains")
     action = filters.ChoiceFilter(label=_("수행업무"), choices=AccessAction.choices, empty_label=_("전체"))
     since = filters.DateFilter(label=_("시작일"), field_name="at", lookup_expr="date__gte",
                                widget=forms.DateInput(attrs={"type": "date"}))
     until = filters.DateFilter(label=_("종료일"), field_name="at", lookup_expr="date__lte",
                                widget=forms.DateInput(attrs={"type": "date"}))
-    order = filters.CharFilter(label=_("주문번호"), method="filter_order")
+    order = SearchFilter(label=_("주문번호"), method="filter_order")
 
     class Meta:
         model = AccessRecord
@@ -60,12 +61,12 @@ class AccessRecordTable(BaseTable):
         return ", ".join(value[:10]) + (" …" if len(value) > 10 else "")
 
 
-class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, BoundedPagingMixin, SingleTableMixin, FilterView):
+class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin,
+                    FilterView):
     permission_required = OVERSEE_PERMISSION
     template_name = "console/access_log.html"
     table_class = AccessRecordTable
     filterset_class = AccessRecordFilter
-    table_pagination = {"per_page": 50}
 
     def get_queryset(self):
         return AccessRecord.objects.order_by("-seq")

@@ -38,6 +38,7 @@ from portal.aftersales.selectors import (
     refund_limits,
 )
 from portal.catalog.models import Product
+from portal.console.filters import SEARCH_MAX_LENGTH
 from portal.orders.models import Order
 from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
@@ -201,6 +202,9 @@ class ExchangeView(OperatorRequiredMixin, View):
     def render(self, request, order, form, status=200):
         old, chosen, new, line_forms = self._state(request, order)
         term = (request.POST or request.GET).get("q", "").strip()
+        if len(term) > SEARCH_MAX_LENGTH:  # a search term longer than any product's name finds nothing
+            messages.error(request, _("검색어는 %(max)s자까지 입력할 수 있습니다.") % {"max": SEARCH_MAX_LENGTH})
+            term = ""
         products = Product.objects.filter(is_displayed=True).order_by("id")
         if term:
             products = products.filter(name__icontains=term)

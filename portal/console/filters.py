@@ -21,6 +21,19 @@ from portal.aftersales.models import (
 )
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
 
+# the longest search term a list takes: a name, a number, a product's name with room to spare (a longer one is
+# refused with the form's message, never sent to the database)
+SEARCH_MAX_LENGTH = 100
+
+
+class SearchFilter(filters.CharFilter):
+    """A text search of a console list: at most SEARCH_MAX_LENGTH characters."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", SEARCH_MAX_LENGTH)
+        super().__init__(*args, **kwargs)
+
+
 PERIODS = [("today", _("오늘날짜")), ("3d", _("3일")), ("7d", _("일주일")), ("30d", _("한달"))]
 PERIOD_DAYS = {"today": 0, "3d": 2, "7d": 6, "30d": 29}
 MILEAGE = "mileage"
@@ -63,13 +76,13 @@ class OrderFilter(filters.FilterSet):
     status = filters.ChoiceFilter(label=_("처리상태"), choices=OrderStatus.choices, empty_label=_("전체"))
     payment_method = filters.ChoiceFilter(label=_("결제수단"), method="filter_method", empty_label=_("전체"),
                                           choices=[*PaymentMethod.choices, (MILEAGE, _("네이버 마일리지"))])
-    orderer_name = filters.CharFilter(label=_("주문자명"), lookup_expr="startswith")
-    depositor_name = filters.CharFilter(label=_("입금자명"), lookup_expr="startswith")
-    recipient_name = filters.CharFilter(label=_("상품수령인명"), lookup_expr="startswith")
-    number = filters.CharFilter(label=_("주문번호"), lookup_expr="startswith")
-    phone = filters.CharFilter(label=_("휴대전화"), method="filter_phone")
-    member = filters.CharFilter(label=_("주문자 아이디"), field_name="member__user__username")
-    product = filters.CharFilter(label=_("주문 상품명"), method="filter_product")
+    orderer_name = SearchFilter(label=_("주문자명"), lookup_expr="startswith")
+    depositor_name = SearchFilter(label=_("입금자명"), lookup_expr="startswith")
+    recipient_name = SearchFilter(label=_("상품수령인명"), lookup_expr="startswith")
+    number = SearchFilter(label=_("주문번호"), lookup_expr="startswith")
+    phone = SearchFilter(label=_("휴대전화"), method="filter_phone")
+    member = SearchFilter(label=_("주문자 아이디"), field_name="member__user__username")
+    product = SearchFilter(label=_("주문 상품명"), method="filter_product")
     # the buyer's open 취소/반품 신청 (the badge in the status cell): any, or of one kind
     buyer_request = filters.ChoiceFilter(label=_("취소/반품 신청"), method="filter_buyer_request",
                                          empty_label=_("전체"),
@@ -113,9 +126,9 @@ class RefundFilter(filters.FilterSet):
     period = filters.ChoiceFilter(label=_("기간"), choices=PERIODS, method="filter_period", empty_label=_("전체"))
     created_from = day_filter(_("시작일"), "created_at", "date__gte")
     created_to = day_filter(_("종료일"), "created_at", "date__lte")
-    orderer = filters.CharFilter(label=_("주문자명"), field_name="order__orderer_name", lookup_expr="startswith")
-    order = filters.CharFilter(label=_("주문번호"), field_name="order__number", lookup_expr="startswith")
-    holder = filters.CharFilter(label=_("예금주"), lookup_expr="startswith")
+    orderer = SearchFilter(label=_("주문자명"), field_name="order__orderer_name", lookup_expr="startswith")
+    order = SearchFilter(label=_("주문번호"), field_name="order__number", lookup_expr="startswith")
+    holder = SearchFilter(label=_("예금주"), lookup_expr="startswith")
 
     class Meta:
         model = Refund

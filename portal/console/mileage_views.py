@@ -33,6 +33,7 @@ from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.accounts.audit import history_rows
 from portal.catalog.models import Category, Product
+from portal.console.filters import SearchFilter
 from portal.parsing import int_or_none, parse_int
 from portal.receipts.render import render_pdf
 
@@ -160,7 +161,7 @@ SORTED_MATCHES_CAP = 2000  # 상품명 matches sorted by themselves up to this m
 class ProductExclusionFilter(filters.FilterSet):
     category = filters.ModelChoiceFilter(label=_("상품분류"), queryset=Category.objects.all(),
                                          empty_label=_("전체 상품분류"))
-    name = filters.CharFilter(label=_("상품명"), method="filter_name")
+    name = SearchFilter(label=_("상품명"), method="filter_name")
     display = filters.ChoiceFilter(label=_("진열상태"), field_name="is_displayed", empty_label=_("전체"),
                                    choices=[(True, _("진열중상품")), (False, _("미진열중상품"))])
     excluded = filters.ChoiceFilter(label=_("네이버마일리지 예외상품검색"), method="filter_excluded",
@@ -220,11 +221,16 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
         return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm()}
 
     def post(self, request):
-        ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
-        codes = list(Product.objects.filter(pk__in=ids).order_by("pk").values_list("code", flat=True))
+        asked = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]
+        # the products that exist, each once (a stale page's deleted product, an id sent twice)
+        products = list(Product.objects.filter(pk__in=asked).order_by("pk").values_list("pk", "code"))
+        ids, codes = [pk for pk, _code in products], [code for _pk, code in products]
+        action = request.POST.get("action")
         if not ids:
             messages.error(request, _("상품을 선택해 주세요."))
-        elif request.POST.get("action") == "unset":
+        elif action not in ("set", "unset"):
+            messages.error(request, _("예외상품설정 또는 예외상품설정 해제를 눌러 주세요."))
+        elif action == "unset":
             count = exclusion_unset(product_ids=ids, by=request.user)
             if count:
                 access_record(action=AccessAction.SETTINGS, request=request, targets=codes, count=count,

@@ -391,3 +391,19 @@ def test_the_rate_historys_moments_read_in_business_time():
     assert _business_time("2026-12-05T22:30:24.180797+00:00") == "2026-12-06 07:30"
     assert _business_time("2026-12-05T22:30:24") == "2026-12-06 07:30"
     assert _business_time("soon") == "soon" and _business_time(None) == ""
+
+
+def test_exclusions_refuse_an_unknown_product_a_repeated_one_and_an_unknown_action(shop, operator):
+    shirt = Product.objects.get(code="D0SELF0012179")
+    missing = Product.objects.order_by("-pk").first().pk + 1000
+    page = operator.post("/console/mileage/exclusions/", {"selection": [missing], "action": "set", "reason": "금"},
+                         follow=True)
+    assert page.status_code == 200 and "상품을 선택해 주세요." in page.content.decode()
+    page = operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "zzz", "reason": "금"},
+                         follow=True)
+    assert "예외상품설정 또는 예외상품설정 해제를 눌러 주세요." in page.content.decode()
+    assert ExclusionChange.objects.filter(product=shirt).count() == 0
+    page = operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk, shirt.pk, missing],
+                                                          "action": "set", "reason": "금"}, follow=True)
+    assert page.status_code == 200 and "예외상품설정: 1건" in page.content.decode()
+    assert ExclusionChange.objects.filter(product=shirt).count() == 1

@@ -1,0 +1,36 @@
+"""A console search term longer than any name or number is refused with the form's message (the database never
+sees it), and a page size outside the list's choices is read as its default: never a 500."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from portal.console.filters import SEARCH_MAX_LENGTH
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def privacy_officer(shop):
+    client = Client()
+    client.force_login(User.objects.get(username="privacy"))
+    return client
+
+TOO_LONG = "x" * 60_000  # past SQLite's LIKE pattern limit (50,000)
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/console/orders/", "orderer_name"), ("/console/orders/", "product"), ("/console/orders/", "phone"),
+    ("/console/refunds/", "holder"), ("/console/mileage/exclusions/", "name")])
+def test_a_search_term_too_long_is_refused_with_a_message(operator, path, field):
+    response = operator.get(path, {field: TOO_LONG})
+    assert response.status_code in (200, 400)
+    assert "60000" in response.content.decode()  # the form says how long the term was
+    assert operator.get(path, {field: "x" * SEARCH_MAX_LENGTH}).status_code == 200
+
+
+def test_the_access_log_reads_a_bad_page_size_as_its_default(privacy_officer):
+    for size in ("-1", "0", "100000", "abc"):
+        assert privacy_officer.get("/console/access-log/", {"per_page": size}).status_code == 200
+    response = privacy_officer.get("/console/access-log/", {"actor": TOO_LONG})
+    assert response.status_code in (200, 400) and "60000" in response.content.decode()

@@ -3,6 +3,7 @@ text, so a lookup with it would fail with a 500) is answered 400 before any view
 
 from django.http import HttpResponseBadRequest
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
 def has_nul(request) -> bool:
@@ -22,5 +23,9 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         if has_nul(request):
-            return HttpResponseBadRequest(render_to_string("400_nul.html"))
+            # before the locale middleware: the reader's language read here, as it would read it (the path's
+            # prefix, the language cookie, the browser's); a value with the NUL in it matches no language
+            language = translation.get_language_from_request(request, check_path=True)
+            with translation.override(language):
+                return HttpResponseBadRequest(render_to_string("400_nul.html", {"LANGUAGE_CODE": language}))
         return self.get_response(request)

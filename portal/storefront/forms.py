@@ -9,6 +9,7 @@ from portal.orders.rules import (
     cash_receipt_identifier,
     cash_receipt_method,
 )
+from portal.parsing import StrictIntegerField
 
 
 class OrderForm(forms.Form):
@@ -37,9 +38,10 @@ class OrderForm(forms.Form):
         error_messages={"invalid_choice": _("현금영수증 신청 방법을 골라 주세요.")})
     cash_receipt_identifier = forms.CharField(label=_("휴대폰번호 또는 사업자번호"), max_length=20, required=False,
                                               error_messages={"max_length": _("번호를 20자 이내로 입력해 주세요.")})
-    store_points = forms.IntegerField(label=_("적립금 사용"), min_value=0, required=False, initial=0, error_messages={
+    store_points = StrictIntegerField(label=_("적립금 사용"), required=False, initial=0, error_messages={
         "invalid": _("적립금은 숫자로 입력해 주세요."),
-        "min_value": _("적립금은 0원 이상이어야 합니다.")})
+        "min_value": _("적립금은 0원 이상이어야 합니다."),
+        "max_value": _("적립금은 가진 적립금까지만 쓸 수 있습니다.")})
     guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
                                      widget=forms.PasswordInput(render_value=True),
                                      help_text=_("주문조회시 필요합니다. 영문과 숫자를 섞어 6자에서 12자, 대소문자구분."))

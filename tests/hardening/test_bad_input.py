@@ -50,6 +50,12 @@ def test_cart_add_refuses_bad_quantities(catalog, quantity):
 def test_cart_add_with_a_nul_code_and_cart_update_with_a_superscript(catalog):
     assert catalog.post("/shop/cart/add/", {"code": "\x00", "quantity": "1"}).status_code == 400
     assert catalog.get("/shop/p/%00/").status_code == 400
+    # in the reader's language: an English reader (the language cookie) reads it in English
+    catalog.cookies["django_language"] = "en"
+    english = catalog.get("/shop/p/%00/")
+    assert english.status_code == 400 and "cannot be used (NUL)" in english.content.decode()
+    assert '<html lang="en">' in english.content.decode()
+    del catalog.cookies["django_language"]
     catalog.post("/shop/cart/add/", {"code": "1", "quantity": "2"})
     response = catalog.post("/shop/cart/", {"code": "1", "quantity": "²"}, follow=True)
     assert "수량은 숫자로 입력해 주세요" in response.content.decode()

@@ -407,3 +407,18 @@ def test_exclusions_refuse_an_unknown_product_a_repeated_one_and_an_unknown_acti
                                                           "action": "set", "reason": "금"}, follow=True)
     assert page.status_code == 200 and "예외상품설정: 1건" in page.content.decode()
     assert ExclusionChange.objects.filter(product=shirt).count() == 1
+
+
+def test_a_return_reason_too_long_is_refused_with_its_message_and_nothing_is_received(shop, operator):
+    from portal.aftersales.models import ReturnRequest
+
+    order, _ = place(shop, method="card")
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    line = order.lines.get()
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "1", "store_points_won": "0", "mileage_won": "0",
+        "shipping_deduction_won": "0", "method": "card", "reason": "가" * 201})
+    page = response.content.decode()
+    assert response.status_code == 400 and 'id="id_reason_error"' in page
+    assert not ReturnRequest.objects.filter(order=order).exists()

@@ -299,7 +299,7 @@ def test_typed_store_points_reprice_the_form_and_the_popups_offer_before_anythin
     assert client.post("/shop/order/quote/", {"store_points": "abc"}).status_code == 200  # bad input: no 500
     # more 적립금 than hong has, or no whole number: the amounts leave it out and say why, as it is typed
     for typed, why in (("2000", "사용 가능한 적립금은 1,000원입니다."), ("-5", "적립금은 0원 이상이어야 합니다."),
-                       ("1.5", "적립금은 숫자로 입력해 주세요.")):
+                       ("1.5", "적립금은 숫자로 입력해 주세요."), ("１２３", "적립금은 숫자로 입력해 주세요.")):
         note = client.post("/shop/order/quote/", {**data, "store_points": typed, "payment_method": "card"})
         assert note.content.decode().split('id="points-note"', 1)[1].split("</p>", 1)[0].endswith(why), typed
     page = client.get("/shop/order/").content.decode()  # the page itself: an empty note

@@ -191,6 +191,26 @@ class MerchantDetails(BaseSiteSetting):
     class Meta:
         verbose_name = _("사업자 정보")
 
+    # what a buyer copies from the footer, the order form and the receipt: digits, grouped by hyphens
+    FORMATS = {
+        "business_number": (re.compile(r"[0-9]{3}-?[0-9]{2}-?[0-9]{5}"),
+                            _("사업자등록번호는 123-45-67890처럼 숫자 10자리로 입력해 주세요.")),
+        "phone": (re.compile(r"[0-9]{2,4}-?[0-9]{3,4}-?[0-9]{4}"),
+                  _("연락처는 02-1234-5678처럼 숫자와 - 로 입력해 주세요.")),
+        "deposit_account_no": (re.compile(r"[0-9][0-9-]{4,38}[0-9]"), _("계좌번호는 숫자와 - 로 입력해 주세요.")),
+    }
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for name, (pattern, message) in self.FORMATS.items():
+            value = getattr(self, name).strip()
+            setattr(self, name, value)
+            if value and not pattern.fullmatch(value):
+                errors[name] = message
+        if errors:
+            raise ValidationError(errors)
+
     @property
     def deposit_account(self) -> str:
         """The 무통장입금 account as a buyer reads it ("기업은행 11231-23-2123 (예금주: 마일리지샵)"), or "" while any part

@@ -229,4 +229,10 @@ def test_saving_the_business_details_appends_a_record_naming_the_changed_fields_
     # a save that changes nothing adds nothing; a refused form neither
     assert client.post(url, form).status_code == 302
     assert client.post(url, {**form, "email": "not an address"}).status_code == 200
+    # what buyers copy (the account they pay into, the numbers in the footer) is digits and hyphens, or refused
+    for field, junk in (("deposit_account_no", "'; DROP TABLE x;--"), ("deposit_account_no", "１２３４５６"),
+                        ("business_number", "-1"), ("phone", "99999999999999999999")):
+        refused = client.post(url, {**form, field: junk})
+        assert refused.status_code == 200 and "숫자" in refused.content.decode(), (field, junk)
+    assert MerchantDetails.objects.get(site=site).deposit_account_no == "99999-99-9999"
     assert AccessRecord.objects.count() == 1 and access_log_verify().broken_id is None

@@ -43,6 +43,12 @@ def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(clie
     tx = shop.balance(buyer)["transactions"][0]
     assert (tx["amount"], tx["earn"], tx["use"]) == (0, 0, 500)
     assert order.mileage.expected_earn_won == 0
+    # the operator's 주문상세정보 says how the order earns, as the buyer's statement and the receipt do
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    row = detail.split('id="earn-choice-row"', 1)[1].split("</tr>", 1)[0]
+    assert "쇼핑몰 적립금" in row and "90원 예정" in row
     # 구매확정 grants 90원 of 적립금, once
     points_before = hong.member.store_points_won
     order_ship(order=order, invoice_no="123", carrier="cj", by=None)

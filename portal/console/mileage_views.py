@@ -281,19 +281,25 @@ def _business_time(value) -> str:
     return ymd_hm(moment)
 
 
-def _month(request) -> str:
-    """The month asked for (YYYY-MM, from 2000 to this month); this month when none is asked, or — said on the page —
-    when the one asked is not a month or lies ahead."""
-    value = request.GET.get("month", "")
-    this_month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
+def _asked_month(value: str) -> str:
+    """`value` as YYYY-MM when it is a month from 2000-01 to this month, else ""."""
     try:
         year, month = value.split("-")
         # from 2000: the chart beside the month reaches a year back, and the service is younger than that
         asked = date(parse_int(year, min_value=2000, max_value=9999, max_length=4),
                      parse_int(month, min_value=1, max_value=12, max_length=2), 1).strftime("%Y-%m")
     except ValueError:
-        asked = ""
-    if asked and asked <= this_month:
+        return ""
+    return asked if asked <= timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m") else ""
+
+
+def _month(request) -> str:
+    """The month asked for (YYYY-MM, from 2000 to this month); this month when none is asked, or — said on the page —
+    when the one asked is not a month or lies ahead."""
+    value = request.GET.get("month", "")
+    this_month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
+    asked = _asked_month(value)
+    if asked:
         return asked
     if value and request.method == "GET" and not request.GET.get("export"):
         messages.warning(request, _("정산할 수 없는 달입니다: %(asked)s. 2000-01부터 이번 달까지 YYYY-MM으로 골라 주세요. "
@@ -314,6 +320,11 @@ class SettlementView(OperatorRequiredMixin, View):
     def get(self, request):
         month = _month(request)
         export = request.GET.get("export")
+        if export in SETTLEMENT_EXPORTS and request.GET.get("month") and not _asked_month(request.GET["month"]):
+            # an export of another month than the one asked would be filed as that one: refused, said on the page
+            messages.error(request, _("정산할 수 없는 달이라 내려받지 않았습니다: %(asked)s. 2000-01부터 이번 달까지 "
+                                      "YYYY-MM으로 골라 주세요.") % {"asked": request.GET["month"][:20]})
+            return redirect("console:settlement")
         if export in SETTLEMENT_EXPORTS:  # the reason first; the statement is the portal's own, no provider call
             title = _("정산 %(month)s %(kind)s") % {"month": month, "kind": export.upper()}
             return download_with_reason(request, title=title, build=lambda: export_statement(

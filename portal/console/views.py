@@ -153,6 +153,14 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
         return self.get(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
+        if request.GET.get("export") in EXPORT_KINDS and not self.filterset_class(
+                request.GET, queryset=Order.objects.none(), request=request).form.is_valid():
+            # a search the list refuses is no export of nothing: the list instead, which says what to correct
+            messages.error(request, _("검색 조건이 올바르지 않아 내려받지 않았습니다. 검색 조건을 고쳐 주세요."))
+            query = request.GET.copy()
+            query.pop("export")
+            request.GET = query
+            return self.get_queue(request, *args, **kwargs)
         if request.GET.get("export") in EXPORT_KINDS and download_reason(request) is None:
             return reason_form(request, title=_("주문조회 %(kind)s") % {"kind": request.GET["export"].upper()})
         return self.get_queue(request, *args, **kwargs)

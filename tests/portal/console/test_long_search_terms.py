@@ -34,3 +34,19 @@ def test_the_access_log_reads_a_bad_page_size_as_its_default(privacy_officer):
         assert privacy_officer.get("/console/access-log/", {"per_page": size}).status_code == 200
     response = privacy_officer.get("/console/access-log/", {"actor": TOO_LONG})
     assert response.status_code in (200, 400) and "60000" in response.content.decode()
+
+
+def test_an_export_of_a_search_the_list_refuses_is_refused_and_recorded_nowhere(operator):
+    from portal.accesslog.models import AccessRecord
+
+    before = AccessRecord.objects.count()
+    for query in ({"export": "csv", "placed_from": "2026-02-30"}, {"export": "xlsx", "orderer_name": TOO_LONG}):
+        response = operator.post("/console/orders/?" + "&".join(f"{k}={v}" for k, v in query.items()),
+                                 {"reason": "정산 대조"}, follow=True)
+        page = response.content.decode()
+        assert response.status_code in (200, 400) and "검색 조건이 올바르지 않아 내려받지 않았습니다." in page
+        assert response["Content-Type"].startswith("text/html")
+    response = operator.post("/console/mileage/settlement/?export=xlsx&month=zzz", {"reason": "정산 대조"},
+                             follow=True)
+    assert "정산할 수 없는 달이라 내려받지 않았습니다: zzz." in response.content.decode()
+    assert AccessRecord.objects.count() == before

@@ -104,14 +104,21 @@ class CancelView(OperatorRequiredMixin, View):
                       status=status)
 
     def post(self, request, number):
-        order = _order(number)  # an order no cancel takes is refused by the service, with the form (400)
+        order = _order(number)
+        if (refused := self._not_cancellable(request, order)) is not None:  # cancelled or shipped meanwhile
+            return refused
+        kind = request.POST.get("kind")
+        if kind not in (None, "before_payment", "after_payment"):  # a form of no cancel: nothing is cancelled
+            messages.error(request, _("알 수 없는 취소 요청입니다. 취소 양식을 다시 열어 주세요. 아무것도 취소하지 않았습니다."))
+            return redirect("console:cancel", number=number)
         if Order.transitions.opens("cancel_before_payment", order.status):
             try:
                 order_cancel_before_payment(order=order, by=request.user)
             except Exception as exc:  # TransitionNotAllowed or ActionError
                 messages.error(request, getattr(exc, "message", str(exc)))
                 return redirect("console:order", number=number)
-            messages.success(request, _("입금전 취소를 완료했습니다. 사용한 네이버 마일리지가 반환됩니다."))
+            messages.success(request, _("입금전 취소를 완료했습니다. 사용한 네이버 마일리지가 반환됩니다.")
+                             if order.mileage_use_won else _("입금전 취소를 완료했습니다."))
             return redirect("console:order", number=number)
         if request.POST.get("kind") == "before_payment":  # the 입금전 form, sent after the order was paid meanwhile
             messages.warning(request, _("그 사이 입금이 확인되어 결제완료된 주문입니다. 아래 배송전 취소 양식으로 환불할 금액을 "

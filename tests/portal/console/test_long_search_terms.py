@@ -50,3 +50,19 @@ def test_an_export_of_a_search_the_list_refuses_is_refused_and_recorded_nowhere(
                              follow=True)
     assert "정산할 수 없는 달이라 내려받지 않았습니다: zzz." in response.content.decode()
     assert AccessRecord.objects.count() == before
+
+
+def test_a_cancel_of_no_known_kind_or_of_a_cancelled_order_changes_nothing_and_says_why(shop, operator):
+    from portal.orders.models import OrderStatus
+    from tests.portal.console.conftest import place
+
+    order, _ = place(shop, use=None)  # bank transfer, waiting for the deposit; no mileage
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {"kind": "zzz"}, follow=True)
+    assert "알 수 없는 취소 요청입니다." in response.content.decode()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.AWAITING_DEPOSIT
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {"kind": "before_payment"}, follow=True)
+    page = response.content.decode()
+    assert "입금전 취소를 완료했습니다." in page and "네이버 마일리지가 반환됩니다" not in page
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {"kind": "before_payment"}, follow=True)
+    assert "이 주문은 취소할 수 없습니다" in response.content.decode()

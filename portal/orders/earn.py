@@ -44,6 +44,9 @@ class EarnStatus:
     granted_on: date | None = None  # the business date the provider granted the earn
     use_back: str = ""  # of a dead order's mileage use: returned | pending (not yet told) | unused (never approved)
     told: bool = True  # a cancelled earn the provider already knows of (else 적립 취소 예정: a refund waits)
+    # of a live order's use: what its refunds (환불완료 of a return) gave back of it; an exchange's part is off the
+    # order's use already
+    use_returned_won: int = 0
 
     @property
     def label(self) -> str:
@@ -86,12 +89,19 @@ class EarnStatus:
     def version(self) -> tuple:
         """What a cached statement (the PDF receipt) must change with."""
         return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back, self.usable_from,
-                self.told)
+                self.told, self.use_returned_won)
 
     @property
     def use_back_label(self) -> str:
-        """Beside a dead order's "네이버 마일리지 사용 -700원": whether the buyer has the mileage back."""
+        """Beside "네이버 마일리지 사용 -700원": whether the buyer has the mileage back — a dead order's whole use, or
+        the part a live order's refunds gave back ("600원 반환")."""
+        if self.use_returned_won and not self.use_back:
+            return _("%(amount)s 반환") % {"amount": won(self.use_returned_won)}
         return {RETURNED: _("반환 완료"), PENDING: _("반환 예정"), UNUSED: _("사용되지 않음")}.get(self.use_back, "")
+
+    @property
+    def shows_use_back(self) -> bool:
+        return bool(self.use_back or self.use_returned_won)
 
 
 def earn_status(order: Order, mileage: MileageTransaction | None | object = _MISSING) -> EarnStatus | None:
@@ -108,15 +118,17 @@ def earn_status(order: Order, mileage: MileageTransaction | None | object = _MIS
     if mileage.state in _DEAD_TRANSACTIONS or order.status in _DEAD_ORDERS:
         return EarnStatus(CANCELLED, 0, rate, use_back=_use_back(order, mileage),
                           told=mileage.state in _DEAD_TRANSACTIONS)
+    # the order's use less what the provider is (being) told it still is: the refunds' part
+    returned = max(0, order.mileage_use_won - (mileage.use_won - mileage.returned_won))
     if mileage.earn_granted:
         if not mileage.granted_earn_won:
-            return EarnStatus(NONE, 0, rate)
+            return EarnStatus(NONE, 0, rate, use_returned_won=returned)
         moment = order.paid_at or mileage.updated_at
         return EarnStatus(GRANTED, mileage.granted_earn_won, rate,
-                          timezone.localdate(moment) if moment is not None else None)
+                          timezone.localdate(moment) if moment is not None else None, use_returned_won=returned)
     if not mileage.expected_earn_won:
-        return EarnStatus(NONE, 0, rate)
-    return EarnStatus(EXPECTED, mileage.expected_earn_won, rate)
+        return EarnStatus(NONE, 0, rate, use_returned_won=returned)
+    return EarnStatus(EXPECTED, mileage.expected_earn_won, rate, use_returned_won=returned)
 
 
 def _use_back(order: Order, mileage: MileageTransaction) -> str:

@@ -1,0 +1,34 @@
+"""After a partial return's 환불완료, every statement shows the mileage the order used and the part given back:
+the provider now holds the rest (docs/policy.md L4), and no screen may read as if the whole use still stood."""
+
+import pytest
+
+from portal.aftersales.models import Refund, ReturnRequest
+from portal.orders.earn import earn_status
+from portal.orders.models import Order
+
+from .conftest import place
+
+pytestmark = pytest.mark.sandbox
+
+
+def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, operator):
+    order, _ = place(shop, method="card", quantity="2", use=1_000)
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    line = order.lines.get()
+    operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
+        "shipping_deduction_won": "0", "method": "card"})
+    request = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{request.pk}/shipping/")
+    operator.post(f"/console/returns/{request.pk}/complete/")
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="use-back"' not in detail  # 환불전: nothing given back yet
+    operator.post("/console/refunds/", {"selection": [Refund.objects.get(order=order).pk], "confirm": "1"})
+    order = Order.objects.get(pk=order.pk)
+    assert order.mileage.provider_use_won == 400
+    assert earn_status(order).use_returned_won == 600
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    summary = detail.split('id="mileage-summary"', 1)[1].split("</td>", 1)[0]
+    assert "-1,000원 사용" in summary and "(600원 반환)" in summary

@@ -109,10 +109,25 @@ class Mismatch:
     provider: tuple[int, int] | None
 
 
+def report_lines(report: dict) -> list:
+    """The lines of a settlement report (docs/protocol.md §4 names no list: `lines`, or `items`; one line alone, as
+    XML reads it, is a list of one)."""
+    lines = report.get("lines", report.get("items"))
+    if isinstance(lines, dict) and "orderNo" not in lines and len(lines) == 1:
+        lines = next(iter(lines.values()))  # <lines><line>…</line>…</lines>: the wrapper's one child
+    if isinstance(lines, dict):
+        lines = [lines]
+    return lines if isinstance(lines, list) else []
+
+
 def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
-    """Compare the portal's statement with the provider's settlement report, order by order."""
+    """Compare the portal's statement with the provider's settlement report, order by order: the report's lines
+    are per txId (a re-approved order has one per txId), summed per orderNo."""
     ours = {line.order_number: (line.earned, line.used) for line in statement.lines}
-    theirs = {line["orderNo"]: (int(line["earned"]), int(line["used"])) for line in report.get("lines", [])}
+    theirs: dict[str, tuple[int, int]] = {}
+    for line in report_lines(report):
+        earned, used = theirs.get(line["orderNo"], (0, 0))
+        theirs[line["orderNo"]] = (earned + int(line["earned"]), used + int(line["used"]))
     mismatches = []
     for number in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(number), theirs.get(number)

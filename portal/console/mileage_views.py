@@ -28,7 +28,7 @@ from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
 from mileage.provider.client import client_for
 from mileage.services.exclusions import exclusion_set, exclusion_unset
-from mileage.services.settlement import monthly_statement, reconcile
+from mileage.services.settlement import monthly_statement, reconcile, report_lines
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.accounts.audit import history_rows
@@ -134,8 +134,8 @@ class MileageSettingsView(OperatorRequiredMixin, View):
 
 def report_readable(raw: dict) -> bool:
     """Whether a settlement report has the lines the extension promises (orderNo, earned and used in won)."""
-    lines = raw.get("lines")
-    return isinstance(lines, list) and all(
+    lines = report_lines(raw)
+    return bool(lines or "lines" in raw or "items" in raw) and all(
         isinstance(line, dict) and line.get("orderNo") and all(
             str(line.get(name, "")).lstrip("-").isdigit() for name in ("earned", "used")) for line in lines)
 

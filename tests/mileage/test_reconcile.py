@@ -1,0 +1,28 @@
+"""The provider's settlement report (docs/protocol.md §4) is per txId: a re-approved order has a line per txId, and
+the portal's statement (per order) is compared with their sum; a report whose list is named `items`, or holds one
+line, reads alike."""
+
+from mileage.services.settlement import Statement, StatementLine, reconcile, report_lines
+
+
+def statement(*lines):
+    return Statement(month="2026-12", lines=[StatementLine(order_number=n, earned=e, used=u) for n, e, u in lines])
+
+
+def test_a_re_approved_orders_lines_are_summed_before_they_are_compared():
+    ours = statement(("20261206-0000003", 290, 1_000))
+    report = {"lines": [{"orderNo": "20261206-0000003", "txId": "T1", "earned": "430", "used": "2000"},
+                        {"orderNo": "20261206-0000003", "txId": "T2", "earned": "-140", "used": "-1000"}]}
+    assert reconcile(ours, report) == []
+    report["lines"][1]["earned"] = "-150"
+    [mismatch] = reconcile(ours, report)
+    assert (mismatch.problem, mismatch.portal, mismatch.provider) == ("different", (290, 1_000), (280, 1_000))
+
+
+def test_the_reports_list_under_items_or_one_line_alone_reads_the_same():
+    line = {"orderNo": "A", "earned": "45", "used": "500"}
+    assert report_lines({"items": [line]}) == [line]
+    assert report_lines({"lines": line}) == [line]
+    assert report_lines({"lines": {"line": [line, line]}}) == [line, line]
+    assert report_lines({}) == []
+    assert reconcile(statement(("A", 45, 500)), {"items": [line]}) == []

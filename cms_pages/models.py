@@ -58,7 +58,22 @@ class RulesNotTyped:
             raise ValidationError(errors)
 
 
-class HomePage(RulesNotTyped, Page):
+class ScheduleWithinReach:
+    """A page's 게시 예약 (go live, expiry) is a moment the shop can reach: from 2000 to 9999 (year 1, typed or sent,
+    cannot be kept in Seoul time and would fail the save)."""
+
+    def clean(self):
+        super().clean()
+        errors = {}
+        for name in ("go_live_at", "expire_at"):
+            value = getattr(self, name, None)
+            if value is not None and not 2000 <= value.year <= 9998:
+                errors[name] = _("게시 예약 일시는 2000년부터 9998년 사이로 입력해 주세요.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class HomePage(RulesNotTyped, ScheduleWithinReach, Page):
     """The storefront's root: says what the shop is and links the policy pages and the catalog."""
 
     intro = RichTextField(_("소개"), blank=True, features=RICH)
@@ -82,7 +97,7 @@ class HomePage(RulesNotTyped, Page):
         return context
 
 
-class ServiceOverviewPage(RulesNotTyped, Page):
+class ServiceOverviewPage(RulesNotTyped, ScheduleWithinReach, Page):
     """서비스 소개: why buyers and the shop gain from Naver Mileage (marketing, from the manual's overview)."""
 
     body = StreamField(PageBodyBlock(), blank=True, verbose_name=_("본문"))
@@ -97,7 +112,7 @@ class ServiceOverviewPage(RulesNotTyped, Page):
         verbose_name = _("서비스 소개")
 
 
-class NoticePage(RulesNotTyped, Page):
+class NoticePage(RulesNotTyped, ScheduleWithinReach, Page):
     """A policy notice directly under the home page, one of its kind per site: editor text around a block of
     rules that the template renders live from the mileage app."""
 
@@ -135,7 +150,7 @@ class ExchangePolicyPage(NoticePage):
         verbose_name = _("교환 정책 안내")
 
 
-class HelpIndexPage(RulesNotTyped, Page):
+class HelpIndexPage(RulesNotTyped, ScheduleWithinReach, Page):
     """도움말: the index of help and FAQ pages."""
 
     intro = RichTextField(_("소개"), blank=True, features=RICH)
@@ -149,7 +164,7 @@ class HelpIndexPage(RulesNotTyped, Page):
         verbose_name = _("도움말 목록")
 
 
-class HelpPage(RulesNotTyped, Page):
+class HelpPage(RulesNotTyped, ScheduleWithinReach, Page):
     """A help or FAQ page under the help index."""
 
     summary = models.CharField(_("요약"), max_length=200, blank=True)

@@ -132,6 +132,8 @@ def cart_view(request: HttpRequest) -> HttpResponse:
                 cart[code] = parse_quantity(request.POST.get("quantity", ""))
             except CheckoutError as exc:
                 messages.error(request, exc.message)
+        else:  # a line removed meanwhile (another tab), or no line of this cart
+            messages.error(request, _("장바구니에 없는 상품입니다. 장바구니를 다시 확인해 주세요."))
         request.session[CART_KEY] = cart
         return redirect("storefront:cart")
     lines = cart_lines(_cart(request))

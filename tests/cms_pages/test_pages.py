@@ -195,3 +195,16 @@ def test_a_rule_typed_in_the_body_or_a_faq_answer_is_refused_too(shop):
     with pytest.raises(ValidationError) as caught:
         page.full_clean()
     assert "body" in caught.value.message_dict
+
+
+def test_a_schedule_out_of_reach_is_refused_with_its_message_and_nothing_saved(client, shop):
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    revisions_before = disclosure.revisions.count()
+    client.force_login(User.objects.get(username="editor"))
+    data = {"title": "적립 기준 안내", "slug": "earn-base", "intro": '{"blocks":[],"entityMap":{}}', "body-count": "0",
+            "go_live_at": "0001-01-01 00:00"}
+    response = client.post(f"/cms/pages/{disclosure.pk}/edit/", data)
+    assert response.status_code == 200
+    assert "게시 예약 일시는 2000년부터 9998년 사이로 입력해 주세요." in response.content.decode()
+    disclosure.refresh_from_db()
+    assert disclosure.revisions.count() == revisions_before

@@ -60,6 +60,9 @@ def test_cart_add_with_a_nul_code_and_cart_update_with_a_superscript(catalog):
     response = catalog.post("/shop/cart/", {"code": "1", "quantity": "²"}, follow=True)
     assert "수량은 숫자로 입력해 주세요" in response.content.decode()
     assert catalog.session["cart"] == {"1": 2}
+    response = catalog.post("/shop/cart/", {"code": "zzz", "quantity": "3"}, follow=True)
+    assert "장바구니에 없는 상품입니다." in response.content.decode()
+    assert catalog.session["cart"] == {"1": 2}
 
 
 @pytest.fixture

@@ -92,11 +92,21 @@ class LineQuantitiesForm(forms.Form):
 
     def __init__(self, data=None, *, lines, **kwargs):
         super().__init__(data, **kwargs)
+        self.used_up = {}  # the lines given back whole already: a quantity typed for one is refused, not ignored
         for line in lines:
             left = line.quantity - line.returned_quantity
             if left > 0:
                 self.fields[f"qty_{line.pk}"] = StrictIntegerField(
                     label=line.product_name, required=False, min_value=0, max_value=left, error_messages=QTY_ERRORS)
+            else:
+                self.used_up[f"qty_{line.pk}"] = line.product_name
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, product_name in self.used_up.items():
+            if str(self.data.get(name, "")).strip() not in ("", "0"):
+                self.add_error(None, _("%(name)s: 이미 모두 반품·교환된 상품이라 고를 수 없습니다.") % {"name": product_name})
+        return cleaned
 
     def chosen(self) -> dict[int, int]:
         return {int(name.removeprefix("qty_")): qty for name, qty in self.cleaned_data.items() if qty}

@@ -32,3 +32,18 @@ def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, oper
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     summary = detail.split('id="mileage-summary"', 1)[1].split("</td>", 1)[0]
     assert "-1,000원 사용" in summary and "(600원 반환)" in summary
+
+
+def test_a_quantity_typed_for_a_line_given_back_whole_is_refused_with_its_name(shop, operator):
+    from django.db.models import F
+
+    from portal.orders.models import OrderLine
+
+    order, _ = place(shop, method="card", use=None)
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    line = order.lines.get()
+    OrderLine.objects.filter(pk=line.pk).update(returned_quantity=F("quantity"))  # returned before, whole
+    page = operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_6": "1", "mileage_returned_won": "0", "action": "quote"}).content.decode()
+    assert f"{line.product_name}: 이미 모두 반품·교환된 상품이라 고를 수 없습니다." in page

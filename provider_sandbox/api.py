@@ -259,9 +259,9 @@ def handle_invoice(merchant, data, now, tx_id):
 
 def handle_rates(merchant, data, now):
     report = services.rates_report(merchant, now)
-    if not merchant.extended:  # the public protocol's answer: the rates alone
-        return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS],
-                "baseAccumRate": report["baseAccumRate"], "addAccumRate": report["addAccumRate"]}
+    if not merchant.extended:  # the public protocol's answer (docs/protocol.md §2): the rates and the service status
+        return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], "baseAccumRate": report["baseAccumRate"],
+                "addAccumRate": report["addAccumRate"], "serviceStatus": report["serviceStatus"]}
     offered = [name for name in EXTENSIONS if name != "join" or settings.SANDBOX_PROFILE == "extended"]
     return {"resultCode": SUCCESS, "resultMessage": MESSAGES[SUCCESS], **report, "extensions": ",".join(offered)}
 

@@ -30,7 +30,8 @@ def rates(shop: Shop) -> dict:
 
 
 def test_get_accum_rate_advertises_the_extensions_only_in_the_extended_profile(standard, extended):
-    assert set(rates(standard)) == {"resultCode", "resultMessage", "baseAccumRate", "addAccumRate"}
+    # the public protocol's answer (docs/protocol.md §2): the rates and the service status, no extension
+    assert set(rates(standard)) == {"resultCode", "resultMessage", "baseAccumRate", "addAccumRate", "serviceStatus"}
     answer = rates(extended)
     assert answer["extensions"].split(",") == ["hold", "status", "serviceStatus", "settlement", "rateCalendar",
                                                "join", "idempotency"]

@@ -59,7 +59,7 @@ class RulesNotTyped:
 
 
 class ScheduleWithinReach:
-    """A page's 게시 예약 (go live, expiry) is a moment the shop can reach: from 2000 to 9999 (year 1, typed or sent,
+    """A page's 게시 예약 (go live, expiry) is a moment the shop can reach: from 2000 to 9998 (year 1, typed or sent,
     cannot be kept in Seoul time and would fail the save)."""
 
     def clean(self):

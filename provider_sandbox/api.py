@@ -72,7 +72,7 @@ def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
 def _yn(data, name: str) -> bool:
     raw = data.get(name, "")
     if raw not in ("Y", "N"):
-        raise services.ApiError("2002" if raw else "2001", f"{name}은(는) Y 또는 N입니다. ({name} must be Y or N.)")
+        raise services.ApiError("2002" if raw else "2001", f"{name}은(는) Y 또는 N입니다.")
     return raw == "Y"
 
 
@@ -243,7 +243,7 @@ def handle_invoice(merchant, data, now, tx_id):
         try:
             fields[name] = wire.unb64(data.get(name, "")) if data.get(name) else ""
         except (ValueError, UnicodeDecodeError) as exc:
-            raise services.ApiError("2002", f"{name}는 base64입니다. ({name} must be base64.)") from exc
+            raise services.ApiError("2002", f"{name}는 base64입니다.") from exc
     recipient = fields["recipientName"]
     if len(recipient) > 2 and set(recipient[1:-1]) != {"*"}:
         raise services.ApiError("2002", "recipientName은 마스킹해야 합니다(홍*동). (recipientName must be masked.)")
@@ -252,7 +252,7 @@ def handle_invoice(merchant, data, now, tx_id):
             continue
         if not wire.is_masked_phone(data[name]):
             raise services.ApiError("2002", f"{name}은(는) 가운데 자리를 마스킹한 번호입니다(010-****-5678). 없으면 보내지 "
-                                       f"않습니다. ({name} must be masked, and left out when missing.)")
+                                       "않습니다.")
         fields[name] = data[name]
     return tx_fields(services.invoice(services.lock_tx(merchant, tx_id, now), fields, now))
 

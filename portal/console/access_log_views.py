@@ -13,10 +13,10 @@ from django_tables2 import SingleTableMixin
 
 from core.dates import ymd_hms
 from portal.accesslog.models import AccessAction, AccessRecord
-from portal.console.filters import SearchFilter
 
 from .downloads import download_reason, download_with_reason, reason_form
 from .exports import export_response
+from .filters import SearchFilter
 from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin
 
 OVERSEE_PERMISSION = "accesslog.oversee_access_log"

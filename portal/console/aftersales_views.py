@@ -38,14 +38,13 @@ from portal.aftersales.selectors import (
     refund_limits,
 )
 from portal.catalog.models import Product
-from portal.console.filters import SEARCH_MAX_LENGTH
 from portal.orders.models import Order
 from portal.orders.money import refund_method_for
 from portal.parsing import int_or_none
 from portal.privacy import can_reveal, masked_account, masked_name
 
 from .access import OperatorRequiredMixin
-from .filters import OutboxFilter, RefundFilter
+from .filters import SEARCH_MAX_LENGTH, OutboxFilter, RefundFilter
 from .forms import (
     ExchangeForm,
     LineQuantitiesForm,

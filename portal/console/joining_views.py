@@ -46,7 +46,7 @@ def application_state(api_id: str) -> Application:
         # the standard profile: the provider says nothing of applications; its keys arrive by mail (manual §1)
         return Application("manual", _("발급받은 키 입력"))
     application = str(answer.raw.get("applicationStatus", ""))
-    service = str(answer.raw.get("serviceStatus") or "ACTIVE").strip().upper()
+    service = extensions.info_from(answer).service_status  # read as the shop reads it
     if application == "REJECTED":
         return Application("rejected", _("반려"), str(answer.raw.get("rejectReason", "")))
     if application == "REVIEW" or service == "REVIEW":

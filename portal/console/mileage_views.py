@@ -33,7 +33,6 @@ from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.accounts.audit import history_rows
 from portal.catalog.models import Category, Product
-from portal.console.filters import SearchFilter
 from portal.parsing import int_or_none, parse_int
 from portal.receipts.render import render_pdf
 
@@ -41,6 +40,7 @@ from .access import OperatorRequiredMixin
 from .dashboard import last_months, monthly_series
 from .downloads import download_with_reason
 from .exports import export_response
+from .filters import SearchFilter
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
 from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin, WonColumn
 

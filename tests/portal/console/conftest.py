@@ -36,3 +36,9 @@ def place(shop, *, code="1", use=500, method="bank", quantity="1", extra=()):  #
     response = client.post("/shop/order/", data)
     assert response.status_code == 302, response.content.decode()[-2000:]
     return Order.objects.order_by("-id").first(), buyer
+
+
+def delivered(operator, order, invoice_no: str = "1") -> None:
+    """배송 (CJ대한통운, `invoice_no`) then 배송완료, pressed on the order's detail as an operator does."""
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": invoice_no})

@@ -18,7 +18,7 @@ from portal.console.models import ReceiptBatch
 from tests.portal.console.downloads import download
 from tests.portal.storefront.conftest import use_merchant
 
-from .conftest import place
+from .conftest import delivered, place
 
 pytestmark = pytest.mark.sandbox
 
@@ -191,8 +191,7 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     cancelled, _ = place(shop)  # bank: use 500, cancelled before payment
     operator.post(f"/console/orders/{cancelled.number}/cancel/")
     returned, _ = place(shop, method="card", quantity="2", use=1_000)
-    for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{returned.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    delivered(operator, returned)
     line = returned.lines.get()
     operator.post(f"/console/orders/{returned.number}/return/", {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
@@ -204,8 +203,7 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     operator.post(f"/console/returns/{request.pk}/complete/")
     operator.post("/console/refunds/", {"selection": [Refund.objects.get().pk], "confirm": "1"})
     exchanged, _ = place(shop, method="card")
-    for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{exchanged.number}/action/{action}/", {"carrier": "cj", "invoice_no": "2"})
+    delivered(operator, exchanged, "2")
     line = exchanged.lines.get()
     operator.post(f"/console/orders/{exchanged.number}/exchange/", {
         f"qty_{line.pk}": "1", "new_6": "1", "mileage_returned_won": "500", "action": "complete"})
@@ -413,8 +411,7 @@ def test_a_return_reason_too_long_is_refused_with_its_message_and_nothing_is_rec
     from portal.aftersales.models import ReturnRequest
 
     order, _ = place(shop, method="card")
-    for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    delivered(operator, order)
     line = order.lines.get()
     response = operator.post(f"/console/orders/{order.number}/return/", {
         f"qty_{line.pk}": "1", "cash_won": "1", "store_points_won": "0", "mileage_won": "0",

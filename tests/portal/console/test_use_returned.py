@@ -7,15 +7,14 @@ from portal.aftersales.models import Refund, ReturnRequest
 from portal.orders.earn import earn_status
 from portal.orders.models import Order
 
-from .conftest import place
+from .conftest import delivered, place
 
 pytestmark = pytest.mark.sandbox
 
 
 def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, operator):
     order, _ = place(shop, method="card", quantity="2", use=1_000)
-    for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    delivered(operator, order)
     line = order.lines.get()
     operator.post(f"/console/orders/{order.number}/return/", {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
@@ -40,8 +39,7 @@ def test_a_quantity_typed_for_a_line_given_back_whole_is_refused_with_its_name(s
     from portal.orders.models import OrderLine
 
     order, _ = place(shop, method="card", use=None)
-    for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    delivered(operator, order)
     line = order.lines.get()
     OrderLine.objects.filter(pk=line.pk).update(returned_quantity=F("quantity"))  # returned before, whole
     page = operator.post(f"/console/orders/{order.number}/exchange/", {

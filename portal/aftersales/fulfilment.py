@@ -22,10 +22,13 @@ from portal.orders.amounts import Goods, build_amounts
 from portal.orders.gateway_interface import GatewayUnavailable
 from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
 from portal.orders.money import (
+    PaymentActionError,
+    payment_additional_deposit,
     payment_deposit_confirmed,
     payment_deposit_undone,
     virtual_account_unpaid_at_gateway,
 )
+from portal.orders.selectors import exchange_due_account, exchange_due_won
 from portal.orders.services import order_set_status
 
 from .common import ActionError, lock_order, past_deposit_deadline
@@ -62,14 +65,31 @@ def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False) ->
     return order
 
 
+def order_confirm_additional_deposit(*, order: Order, by) -> Order:
+    """추가입금확인 (§9): the 추가 결제예정 금액 an exchange left arrived in the shop's account; it is recorded as a
+    payment of its own (무통장입금), and the order owes nothing more. The amount is the one owed when pressed, read
+    under the order's lock: a second press, or two operators at once, record it once."""
+    with transaction.atomic():
+        order = lock_order(order)
+        due = exchange_due_won(order)
+        if due <= 0:
+            raise ActionError(_("받을 추가입금이 없습니다."))
+        try:
+            payment_additional_deposit(order=order, amount_won=due, bank_account=exchange_due_account(), by=by)
+        except PaymentActionError as exc:
+            raise ActionError(exc.message) from None
+    return order
+
+
 def order_mark_unpaid(*, order: Order, by) -> Order:
     """미입금상태로 전환: back to 입금전 with a new deposit deadline from now (E8: the provider, told by cancel/stated,
     starts its 15 days again); the provider's deal-done is cancelled."""
     with transaction.atomic():
         order = lock_order(order)
         # only a bank transfer whose deposit nothing has been paid back from: a card's charge stays at the gateway
-        if order.payment_method != PaymentMethod.BANK_TRANSFER or order.refunds.exists():
-            raise ActionError(_("미입금상태로 전환은 환불이 없는 무통장입금 주문만 할 수 있습니다."))
+        if order.payment_method != PaymentMethod.BANK_TRANSFER or order.refunds.exists() \
+                or order.payments.count() > 1:  # an exchange's 추가입금 was recorded on top of the deposit
+            raise ActionError(_("미입금상태로 전환은 환불과 추가입금이 없는 무통장입금 주문만 할 수 있습니다."))
         order_set_status(order=order, to_status=OrderStatus.AWAITING_DEPOSIT, by=by, note="미입금상태로 전환")
         order.deposit_deadline = unpaid_deadline(timezone.now())
         order.save(update_fields=["deposit_deadline"])

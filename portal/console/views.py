@@ -383,6 +383,8 @@ class BuyerRequestDismissView(OperatorRequiredMixin, View):
 ACTIONS = {
     "confirm_deposit": (fulfilment.order_confirm_deposit, gettext_lazy("입금확인 처리했습니다.")),
     "mark_unpaid": (fulfilment.order_mark_unpaid, gettext_lazy("미입금상태로 전환했습니다.")),
+    "confirm_additional_deposit": (fulfilment.order_confirm_additional_deposit,
+                                   gettext_lazy("추가입금확인 처리했습니다.")),
     "deliver": (fulfilment.order_deliver, gettext_lazy("배송완료 처리했습니다.")),
     "confirm_purchase": (fulfilment.order_confirm_purchase, gettext_lazy("구매확정 처리했습니다.")),
 }

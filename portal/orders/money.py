@@ -164,6 +164,8 @@ def refund_method_and_why(order: Order, amount_won: int | None = None, *, but: s
         code = None
     else:
         left = payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment, but=but)
+        if amount_won > left and _other_payments_left_won(order, payment):
+            return "cash", _("추가입금이 포함된 환불이라 현금환불(계좌)로 돌려줍니다.")
         code = pg_refusal(payment, amount_won, left) if amount_won <= left else None  # beyond: the limits refuse it
     if code is not None:
         return "cash", pg_cancel_refusal_reason(code)
@@ -182,9 +184,12 @@ def refund_method_error(order: Order, method: str, *, method_label: str, cash_wo
         return _("이 주문은 %(paid)s(으)로 결제되어 %(method)s(으)로 돌려줄 수 없습니다.") % {
             "paid": paid, "method": method_label}
     if method in REFUND_METHOD_OF.values():  # the gateway's own rules, so that 환불완료 cannot be refused for them
+        left = payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment, but=refund_number)
+        if cash_won > left and _other_payments_left_won(order, payment):
+            return _("%(method)s(으)로는 %(left)s원까지 돌려줄 수 있습니다. 추가입금이 포함된 환불은 현금환불로 처리해 주세요.") % {
+                "method": method_label, "left": f"{max(0, left):,}"}
         try:
-            _refuse_what_the_pg_refuses(payment, cash_won, payment.amount_won - returned_won(payment)
-                                        - _waiting_refunds_won(payment, but=refund_number), timezone.now())
+            _refuse_what_the_pg_refuses(payment, cash_won, left, timezone.now())
         except PaymentActionError as exc:
             return exc.message
     if method == "cash" and not has_account:
@@ -288,6 +293,19 @@ def payment_deposit_confirmed(*, order: Order, by=None) -> None:
     if payment is not None and payment.status == PaymentStatus.WAITING:
         payment.approved_at = timezone.now()
         _move(payment, PaymentStatus.APPROVED, by=by, note="입금확인", fields=("approved_at",))
+
+
+def payment_additional_deposit(*, order: Order, amount_won: int, bank_account: str, by=None) -> Payment:
+    """추가입금확인 (§9): the buyer's 추가입금 for an exchange arrived in the shop's account (inside the caller's
+    transaction, under the order's lock): a payment of its own, 무통장입금, charged from the start."""
+    if amount_won <= 0:
+        raise PaymentActionError(_("받을 추가입금이 없습니다."))
+    payment = Payment.objects.create(order=order, method=PaymentMethod.BANK_TRANSFER, amount_won=amount_won,
+                                     status=PaymentStatus.APPROVED, bank_account=bank_account,
+                                     approved_at=timezone.now())
+    PaymentStateChange.objects.create(payment=payment, from_status="", to_status=PaymentStatus.APPROVED,
+                                      changed_by=_uid(by), note="추가입금확인")
+    return payment
 
 
 def payment_virtual_account_issued(*, order: Order, account: VirtualAccount) -> Payment:
@@ -482,6 +500,10 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
     key = action_key("refund", refund_number, "payout", *([] if method in REFUND_METHOD_OF.values() else [method]))
     if method in SHOP_PAID:  # the shop pays it (to the account, or as store points): done when recorded
         label = SHOP_PAID[method]
+        if amount_won > payment.amount_won - _returned_of(payment, cancels):
+            # more than the first payment has left: an exchange's 추가입금 pays the rest (a payment of its own)
+            return _shop_paid_across(order, payment, cancels, amount_won=amount_won, key=key, label=label,
+                                     refund_number=refund_number, account=account, by=by), False
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
                                 by=by, status=PaymentCancelStatus.DONE, cancels=cancels)
         if account and cancel.message != account[:200]:
@@ -498,6 +520,42 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
     _refuse_what_the_pg_refuses(payment, amount_won, left, timezone.now())
     return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                     refund_number=refund_number, by=by, cancels=cancels)
+
+
+def _shop_paid_across(order: Order, first: Payment, cancels: list[PaymentCancel], *, amount_won: int, key: str,
+                      label: str, refund_number: str, account: str, by) -> PaymentCancel:
+    """A refund the shop pays (현금환불, 적립금환불) larger than the first payment has left: booked against the
+    order's payments in turn (the first, then each 추가입금), a cancel per payment, each under its payment's lock and
+    keyed by the refund and that payment. Returns the first payment's cancel."""
+    others = list(Payment.objects.select_for_update().filter(
+        order=order, status__in=(PaymentStatus.APPROVED, PaymentStatus.PARTIAL)).exclude(pk=first.pk).order_by("id"))
+    theirs = list(PaymentCancel.objects.select_for_update().filter(payment__in=others)) if others else []
+    parts, remaining = [], amount_won
+    for payment, its in [(first, cancels), *((other, theirs) for other in others)]:
+        part = min(payment.amount_won - _returned_of(payment, its), remaining)
+        if part > 0:
+            parts.append((payment, its, part))
+            remaining -= part
+    if remaining > 0:
+        raise PaymentActionError(_("남은 결제금액(%(left)s원)보다 많이 돌려줄 수 없습니다.")
+                                 % {"left": f"{amount_won - remaining:,}"})
+    booked = []
+    for payment, its, part in parts:
+        cancel, _ask = _reserve(payment, amount_won=part, key=key if payment is first else action_key(
+            key, "payment", str(payment.pk)), label=label, refund_number=refund_number, by=by,
+            status=PaymentCancelStatus.DONE, cancels=its)
+        if account and cancel.message != account[:200]:
+            cancel.message = account[:200]
+            cancel.save(update_fields=["message"])
+        _settle_status(payment, by=by, note=label, cancel=cancel,
+                       done_won=_done_of(payment, [*(c for c in its if c.pk != cancel.pk), cancel]))
+        booked.append(cancel)
+    return booked[0]
+
+
+def _other_payments_left_won(order: Order, first: Payment) -> int:
+    """What the order's later payments (an exchange's 추가입금) still hold."""
+    return sum(still_charged_won(payment) for payment in Payment.objects.filter(order=order).exclude(pk=first.pk))
 
 
 def refund_payout_send(cancel: PaymentCancel) -> GatewayResult | None:

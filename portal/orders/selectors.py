@@ -28,6 +28,7 @@ class OrderDetail:
     disclosure_revision_id: int | None  # the Wagtail revision of the rules shown at placement, if it still exists
     cash_receipts: list[CashReceipt] = field(default_factory=list)
     exchange_due_won: int = 0  # §9 추가 결제예정 금액 the buyer has not paid yet (exchange_due_won)
+    additional_deposits: list[Payment] = field(default_factory=list)  # §9 추가입금 received (추가입금확인)
 
     def as_context(self) -> dict:
         return {field.name: getattr(self, field.name) for field in fields(self)}
@@ -43,9 +44,10 @@ def order_detail(number: str) -> OrderDetail | None:
     if revision_id:
         revision_id = revision_id if Revision.objects.filter(pk=revision_id).exists() else None
     exchanges = list(order.exchanges.select_related("created_by"))
+    payments = list(order.payments.order_by("id"))
     return OrderDetail(
         order=order, mileage=mileage_for_order(order), lines=list(order.lines.all()),
-        payment=order.payments.first(), history=list(order.status_changes.select_related("changed_by")),
+        payment=payments[0] if payments else None, additional_deposits=payments[1:], history=list(order.status_changes.select_related("changed_by")),
         events=list(MileageEvent.objects.filter(transaction__order=order).select_related("created_by")),
         outbox=list(OutboxMessage.objects.filter(order=order)),
         refunds=list(order.refunds.all()), returns=list(order.returns.select_related("refund")),
@@ -58,10 +60,11 @@ def order_statement(order: Order) -> dict:
     payment."""
     collected = collected_won(order)  # 0: nothing was paid (yet), whatever the order costs
     due = exchange_due_won(order, collected=collected)
-    details = MerchantDetails.of_default_site() if due else None
-    return {"mileage": mileage_for_order(order), "payment": order.payments.first(),
+    payments = list(order.payments.order_by("id"))
+    return {"mileage": mileage_for_order(order), "payment": payments[0] if payments else None,
+            "additional_deposits": payments[1:],
             "cash_receipts": cash_receipts_of(order), "exchange_due_won": due, "collected_won": collected,
-            "exchange_due_account": details.deposit_account if details is not None else ""}
+            "exchange_due_account": exchange_due_account() if due else ""}
 
 
 # an exchange happens once the order is paid; what it leaves to pay is owed from then on
@@ -77,6 +80,12 @@ def exchange_due_won(order: Order, *, exchanges: list | None = None, collected: 
     if not (exchanges if exchanges is not None else order.exchanges.exists()):
         return 0
     return max(0, order.payable_won - (collected if collected is not None else collected_won(order)))
+
+
+def exchange_due_account() -> str:
+    """The shop's account the buyer pays an exchange's 추가입금 into (기본정보's 입금계좌)."""
+    details = MerchantDetails.of_default_site()
+    return details.deposit_account if details is not None else ""
 
 
 def cash_receipts_of(order: Order) -> list[CashReceipt]:

@@ -1,0 +1,134 @@
+"""추가입금확인 (manual §9): an exchange for a dearer product leaves a 추가 결제예정 금액 the buyer pays into the shop's
+account; the operator records its arrival on 주문상세정보, once, and from then the order owes nothing, every
+statement shows the 추가입금, and a later refund can pay it back."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+
+from portal.aftersales.common import ActionError
+from portal.aftersales.fulfilment import order_confirm_additional_deposit
+from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
+from portal.orders.models import Order, PaymentCancel, PaymentMethod, PaymentStatus
+from portal.orders.selectors import exchange_due_won
+
+from ..storefront.conftest import GUEST
+from .conftest import delivered, place
+from .test_payment_cancel import ACCOUNT, gateway_cancelled_won, press_refund_complete
+
+pytestmark = pytest.mark.sandbox
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="two writers at once need PostgreSQL row locks (make test runs it there)")
+
+
+def exchanged_up(shop, operator) -> Order:
+    """A 5,000원 card order (500원 of mileage, 4,500원 charged), paid, exchanged for the 10,000원 product: 5,000원
+    추가 결제예정."""
+    order, _buyer = place(shop, code="1", method="card")
+    line = order.lines.get()
+    response = operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    order.refresh_from_db()
+    assert exchange_due_won(order) == 5_000
+    return order
+
+
+def press(operator, order) -> str:
+    response = operator.post(f"/console/orders/{order.number}/action/confirm_additional_deposit/", follow=True)
+    return response.content.decode()
+
+
+def test_the_additional_deposit_is_recorded_once_and_the_order_owes_nothing_more(shop, operator):
+    order = exchanged_up(shop, operator)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="additional-deposit-form"' in detail and "추가입금확인" in detail
+    # when the operator confirms the 추가입금
+    page = press(operator, order)
+    assert "추가입금확인 처리했습니다." in page
+    # then it is a payment of its own, 무통장입금 of the 5,000원 owed, charged, and nothing is owed any more
+    first, extra = order.payments.order_by("id")
+    assert (extra.method, extra.amount_won, extra.status) == (PaymentMethod.BANK_TRANSFER, 5_000,
+                                                               PaymentStatus.APPROVED)
+    assert extra.state_changes.get().note == "추가입금확인"
+    assert first.amount_won == 4_500 and first.status == PaymentStatus.APPROVED
+    assert exchange_due_won(order) == 0
+    assert 'id="exchange-due"' not in page and 'class="additional-deposit"' in page and "5,000원" in page
+    # and pressing again (a second tab) records nothing more
+    again = press(operator, order)
+    assert "받을 추가입금이 없습니다." in again
+    assert order.payments.count() == 2
+    # the buyer's statement shows the 추가입금 instead of the amount still to pay
+    buyer = Client()
+    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
+    statement = buyer.get(found["Location"]).content.decode()
+    assert 'id="exchange-due"' not in statement and 'class="additional-deposit"' in statement
+
+
+def test_nothing_to_confirm_without_an_exchange_that_left_money_owed(shop, operator):
+    order, _buyer = place(shop, code="1", method="card")
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="additional-deposit-form"' not in detail
+    assert "받을 추가입금이 없습니다." in press(operator, order)
+    assert order.payments.count() == 1
+
+
+def test_a_whole_return_after_the_additional_deposit_pays_back_both_payments(shop, operator):
+    order = exchanged_up(shop, operator)
+    press(operator, order)
+    delivered(operator, order)
+    # when the whole order (now 10,000원: 4,500원 by card, 500원 of mileage, 5,000원 추가입금) comes back
+    line = order.lines.get(product__code="2")
+    form = operator.get(f"/console/orders/{order.number}/return/").content.decode()
+    assert "9,500" in form  # what may go back in money: both payments
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "9500", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "card"})
+    # a card cannot pay back the 추가입금: the form says so and nothing is recorded
+    assert response.status_code == 400 and "추가입금이 포함된 환불은 현금환불로 처리해 주세요" in response.content.decode()
+    assert not Refund.objects.filter(order=order).exists()
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "9500", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    returned = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{returned.pk}/shipping/")
+    operator.post(f"/console/returns/{returned.pk}/complete/")
+    refund = Refund.objects.get(order=order)
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    # then the refund is paid: 4,500원 booked against the card payment, 5,000원 against the 추가입금, to the account
+    assert refund.status == RefundStatus.DONE
+    booked = {c.payment.amount_won: (c.amount_won, c.status, c.message)
+              for c in PaymentCancel.objects.filter(refund_number=refund.number)}
+    assert booked == {4_500: (4_500, "done", "농협 302-1234-5678 홍길동"), 5_000: (5_000, "done", "농협 302-1234-5678 홍길동")}
+    assert set(order.payments.values_list("status", flat=True)) == {PaymentStatus.CANCELLED}
+    assert gateway_cancelled_won(order.payments.order_by("id").first()) == 0  # paid by the shop, not the card
+    # and pressing 환불완료 again pays nothing more
+    press_refund_complete(operator, refund)
+    assert PaymentCancel.objects.filter(refund_number=refund.number).count() == 2
+
+
+@on_postgres
+def test_two_operators_confirming_the_additional_deposit_at_once_record_it_once(shop, operator):
+    for _round in range(3):
+        order = exchanged_up(shop, operator)
+        user = User.objects.get(username="operator")
+
+        def confirm(_i, order=order, user=user):
+            try:
+                order_confirm_additional_deposit(order=order, by=user)
+                return True
+            except ActionError:
+                return False
+            finally:
+                connection.close()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            results = list(pool.map(confirm, range(2)))
+        assert sorted(results) == [False, True]
+        assert order.payments.count() == 2 and exchange_due_won(order) == 0

@@ -5,7 +5,6 @@ import django_filters as filters
 import django_tables2 as tables
 from django import forms
 from django.contrib.auth.mixins import LoginRequiredMixin, PermissionRequiredMixin
-from django.http import HttpResponseNotAllowed
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_filters.views import FilterView
@@ -14,7 +13,7 @@ from django_tables2 import SingleTableMixin
 from core.dates import ymd_hms
 from portal.accesslog.models import AccessAction, AccessRecord
 
-from .downloads import download_reason, download_with_reason, reason_form
+from .downloads import ExportMixin
 from .exports import export_response
 from .filters import SearchFilter
 from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin
@@ -61,8 +60,8 @@ class AccessRecordTable(BaseTable):
         return ", ".join(value[:10]) + (" …" if len(value) > 10 else "")
 
 
-class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin,
-                    FilterView):
+class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin,
+                    SingleTableMixin, FilterView):
     permission_required = OVERSEE_PERMISSION
     template_name = "console/access_log.html"
     table_class = AccessRecordTable
@@ -71,34 +70,16 @@ class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, BoundedPagingMi
     def get_queryset(self):
         return AccessRecord.objects.order_by("-seq")
 
-    def post(self, request, *args, **kwargs):
-        """The 다운로드 사유 form of an export posts back here (the filters in the query string)."""
-        if request.GET.get("export") not in EXPORT_KINDS:
-            return HttpResponseNotAllowed(["GET"])
-        return self.get(request, *args, **kwargs)
+    def export_title(self, kind: str) -> str:
+        return gettext("접속기록 %(kind)s") % {"kind": kind.upper()}
 
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") in EXPORT_KINDS and download_reason(request) is None:
-            return reason_form(request, title=_export_title(request.GET["export"]))
-        return super().get(request, *args, **kwargs)
-
-    def render_to_response(self, context, **kwargs):
-        export = self.request.GET.get("export")
-        if export in EXPORT_KINDS:
-            records = self.object_list.order_by("-seq")[:EXPORT_MAX]
-            return download_with_reason(self.request, title=_export_title(export),
-                                        build=lambda: export_access_log(records, export))
-        return super().render_to_response(context, **kwargs)
+    def export_build(self, records, kind: str):
+        return export_access_log(records.order_by("-seq")[:EXPORT_MAX], kind)
 
 
-EXPORT_KINDS = ("csv", "xlsx")
 EXPORT_MAX = 100_000
 EXPORT_COLUMNS = [_("순번"), _("일시"), _("처리자"), _("접속지 주소"), _("수행업무"), _("대상"), _("건수"), _("사유"),
                   "prev_hash", "hash"]
-
-
-def _export_title(kind: str) -> str:
-    return gettext("접속기록 %(kind)s") % {"kind": kind.upper()}
 
 
 def export_access_log(records, kind: str):

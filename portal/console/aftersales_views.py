@@ -8,11 +8,13 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from cms_pages.models import ExchangePolicyPage
+from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
@@ -44,6 +46,8 @@ from portal.parsing import int_or_none
 from portal.privacy import can_reveal, masked_account, masked_name
 
 from .access import OperatorRequiredMixin
+from .downloads import ExportMixin
+from .exports import export_response
 from .filters import SEARCH_MAX_LENGTH, OutboxFilter, RefundFilter
 from .forms import (
     ExchangeForm,
@@ -255,10 +259,42 @@ class ExchangeView(OperatorRequiredMixin, View):
         return self.render(request, order, form, status=400 if request.POST.get("action") == "complete" else 200)
 
 
-class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
+REFUND_EXPORT_MAX = 100_000
+REFUND_EXPORT_COLUMNS = [
+    gettext_lazy("접수일"), gettext_lazy("반송완료일"), gettext_lazy("주문번호"), gettext_lazy("환불정보"),
+    gettext_lazy("사유"), gettext_lazy("환불방식"), gettext_lazy("현금/카드"), gettext_lazy("배송비"),
+    gettext_lazy("적립금"), gettext_lazy("네이버 마일리지"), gettext_lazy("환불은행"), gettext_lazy("환불 계좌번호"),
+    gettext_lazy("예금주"), gettext_lazy("환불상태"), gettext_lazy("환불완료일"), gettext_lazy("환불 실패 사유")]
+
+
+def export_refunds(refunds, kind: str):
+    """환불관리's list as CSV/XLSX, each refund's figures as the list shows them, the account and its holder masked;
+    with the order numbers (for the access log) and the count."""
+    numbers: list[str] = []
+    rows = []
+    for r in refunds.iterator(chunk_size=2000):
+        numbers.append(r.order.number)
+        rows.append([ymd_hms(r.created_at), ymd_hms(r.returned_at) if r.returned_at else "", r.order.number,
+                     r.number, r.get_reason_display(), r.get_method_display(), r.payout_won,
+                     r.shipping_deduction_won, r.store_points_won, r.mileage_won, r.bank,
+                     masked_account(r.account_no), masked_name(r.holder), r.get_status_display(),
+                     ymd_hms(r.completed_at) if r.completed_at else "", r.payout_error])
+    response = export_response([[str(label) for label in REFUND_EXPORT_COLUMNS], *rows], kind=kind,
+                               filename="refunds", sheet=_("환불관리"))
+    return response, sorted(set(numbers)), len(rows)
+
+
+class RefundListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin,
+                     FilterView):
     template_name = "console/refund_list.html"
     table_class = RefundTable
     filterset_class = RefundFilter
+
+    def export_title(self, kind: str) -> str:
+        return _("환불관리 %(kind)s") % {"kind": kind.upper()}
+
+    def export_build(self, refunds, kind: str):
+        return export_refunds(refunds.select_related("order").order_by("-created_at")[:REFUND_EXPORT_MAX], kind)
 
     def get_queryset(self):
         return Refund.objects.select_related("order")
@@ -272,7 +308,7 @@ class RefundListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
             kwargs["data"] = data
         return kwargs
 
-    def post(self, request):
+    def export_post(self, request, *args, **kwargs):
         """Bulk 환불완료 of the checked refunds: first a confirmation of exactly what will move (server-rendered),
         then, confirmed, each refund pays out and reverses exactly once."""
         ids = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]

@@ -8,7 +8,8 @@ built, the record written, then the file served — a download that could not be
 
 from collections.abc import Callable, Iterable
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
@@ -50,3 +51,44 @@ def download_with_reason(request: HttpRequest, *, title: str,
     access_record(action=action, request=request, targets=targets, count=rows,
                   reason=f"{reason} ({extra_reason})" if extra_reason else reason)
     return response
+
+
+EXPORT_KINDS = ("csv", "xlsx")
+
+
+class ExportMixin:
+    """A filtered list's CSV/XLSX (`?export=csv|xlsx`, the filters in the query string) behind the 다운로드 사유
+    form, which posts back to the same address. A view sets `export_title(kind)` and `export_build(queryset, kind)`
+    (→ response, the records it names, its row count); `export_post(request)` answers a POST that is no export."""
+
+    def export_kind(self) -> str | None:
+        kind = self.request.GET.get("export")
+        return kind if kind in EXPORT_KINDS else None
+
+    def post(self, request, *args, **kwargs):
+        if self.export_kind() is None:
+            return self.export_post(request, *args, **kwargs)
+        return self.get(request, *args, **kwargs)
+
+    def export_post(self, request, *args, **kwargs):
+        return HttpResponseNotAllowed(["GET"])
+
+    def get(self, request, *args, **kwargs):
+        kind = self.export_kind()
+        if kind is not None and not self.get_filterset(self.get_filterset_class()).is_valid():
+            # a search the list refuses is no export of nothing: the list instead, which says what to correct
+            messages.error(request, _("검색 조건이 올바르지 않아 내려받지 않았습니다. 검색 조건을 고쳐 주세요."))
+            query = request.GET.copy()
+            query.pop("export")
+            request.GET = query
+        elif kind is not None and download_reason(request) is None:
+            return reason_form(request, title=self.export_title(kind))
+        return super().get(request, *args, **kwargs)
+
+    def render_to_response(self, context, **kwargs):
+        kind = self.export_kind()
+        if kind is not None:
+            rows = self.object_list
+            return download_with_reason(self.request, title=self.export_title(kind),
+                                        build=lambda: self.export_build(rows, kind))
+        return super().render_to_response(context, **kwargs)

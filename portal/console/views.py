@@ -46,7 +46,7 @@ from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
 from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
-from .downloads import download_reason, download_with_reason, reason_form
+from .downloads import EXPORT_KINDS, download_reason, download_with_reason, reason_form
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -56,7 +56,7 @@ from .receipt_batches import MAX_BATCH, receipt_batch_request
 from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
 
 FILTER_FORM_CACHE_SECONDS = 3600
-EXPORT_KINDS = ("csv", "xlsx")
+
 EXPORT_MAX = 100_000  # rows in one 주문조회 export
 ORDER_COUNT_CAP = 10_000  # 주문조회 counts the matching orders exactly up to this many ("총 10,000건 이상" beyond)
 EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_lazy("주문번호")),

@@ -4,8 +4,10 @@ Every statement — My Page's row, the order detail, the e-mail, the PDF receipt
 shows this and nothing else, so that no two of them can disagree:
 
 * 적립 예정 N원: the provider holds the earn as expected (approved, not yet paid: a bank transfer before its deposit);
-* 적립 완료 (date) N원: the provider granted the earn when the order was paid (`earn_granted`, booked as the provider
-  books it), the date being the payment's; the amount is what it granted, after any re-approval;
+* 적립 예정 (usable date부터 사용 가능) N원: the provider granted the earn when the order was paid (`earn_granted`,
+  booked as the provider books it) into the buyer's 적립예정 잔액, usable 15 days after the payment (E7);
+* 적립 완료 (date) N원: that earn once usable, the date being the payment's; the amount is what it granted, after any
+  re-approval;
 * 적립 취소: the transaction was cancelled, aborted or refused; 적립 취소 예정 while the order itself is cancelled or
   failed and the provider has not been told yet (a refund waits for 환불완료: the earn goes then);
 * 적립 없음: nothing to earn (an order earning the shop's 적립금 instead, E9, or only excluded goods).
@@ -50,14 +52,14 @@ class EarnStatus:
 
     @property
     def label(self) -> str:
-        """"적립 예정" / "적립 완료 (2026-12-04)" / "적립 취소" / "적립 없음", in the active language."""
+        """"적립 예정" / "적립 예정 (2026-12-19부터 사용 가능)" / "적립 완료 (2026-12-04)" / "적립 취소" / "적립 없음", in
+        the active language."""
         if self.state == GRANTED:
             if self.granted_on is None:
                 return _("적립 완료")
             usable = self.usable_from
-            if usable is not None:  # E7: granted at payment, usable 15 days after
-                return _("적립 완료 (%(date)s, %(usable)s부터 사용 가능)") % {"date": ymd(self.granted_on),
-                                                                        "usable": ymd(usable)}
+            if usable is not None:  # E7: granted at payment into the 적립예정 잔액, usable 15 days after
+                return _("적립 예정 (%(usable)s부터 사용 가능)") % {"usable": ymd(usable)}
             return _("적립 완료 (%(date)s)") % {"date": ymd(self.granted_on)}
         if self.state == CANCELLED and not self.told:
             return _("적립 취소 예정")

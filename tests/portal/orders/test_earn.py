@@ -49,7 +49,10 @@ def test_granted_says_from_when_it_can_be_used_until_then(monkeypatch):
     # on the 18th, the day before (E7: usable 15 days after payment), the statement says from when
     monkeypatch.setattr("portal.orders.earn.timezone.localdate", today_is(date(2026, 12, 18)))
     status = _status(state=TransactionState.CONFIRMED, earn_granted=True, granted_earn_won=40)
-    assert status.text == "1% 적립 완료 (2026-12-04, 2026-12-19부터 사용 가능) 40원"
+    # (E7: in the 적립예정 잔액 until then, as the manual's 적립 안내 calls it)
+    assert status.text == "1% 적립 예정 (2026-12-19부터 사용 가능) 40원"
+    with translation.override("en"):
+        assert status.text == "1% Pending (usable from 2026-12-19) 40 won"
     assert status.version != version_on(date(2026, 12, 19))  # a cached receipt is drawn again that day
 
 

@@ -47,7 +47,7 @@ def _statements(client: Client, order: Order) -> dict[str, str]:
             "console": console.split('id="mileage-summary"', 1)[1].split("</tr>", 1)[0]}
 
 
-def test_a_confirmed_order_says_earned_with_its_date_on_every_statement(shop):
+def test_a_confirmed_order_says_what_it_earned_and_from_when_it_is_usable_on_every_statement(shop):
     # given hong's card order (500원 used, 1% of 4,500원) shipped, delivered and 구매확정
     client = Client()
     client.force_login(User.objects.get(username="hong"))
@@ -57,14 +57,15 @@ def test_a_confirmed_order_says_earned_with_its_date_on_every_statement(shop):
     order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
     order = Order.objects.get(pk=order.pk)
     assert order.status == OrderStatus.CONFIRMED
-    # then My Page, the detail, the receipt and the console say the same: 적립 완료 on the payment's date, 45원
+    # then My Page, the detail, the receipt and the console say the same: granted at payment, 45원, pending in the
+    # 적립예정 잔액 until it is usable 15 days after the payment (E7)
     paid_on = timezone.localdate(order.paid_at)
-    expected = f"적립 완료 ({paid_on:%Y-%m-%d}, {paid_on + timedelta(days=15):%Y-%m-%d}부터 사용 가능) 45원"
+    expected = f"적립 예정 ({paid_on + timedelta(days=15):%Y-%m-%d}부터 사용 가능) 45원"
     for where, html in _statements(client, order).items():
         # the console reads "-500원 사용 · 1% 적립" and states the earn beside it
         assert (f"1% {expected}" if where != "console" else "-500원 사용 · 1% 적립 <small>(") in html, where
         assert expected in html, where
-        assert "적립 예정" not in html.split('id="self-service"')[0], where
+        assert "적립 완료" not in html.split('id="self-service"')[0], where
 
 
 def test_a_cancelled_order_never_says_expected(shop):

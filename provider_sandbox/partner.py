@@ -64,9 +64,12 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
             message = f"{wire.rate_to_wire(rate_x10)}% 적립률이 {req.effective_from:%Y년 %m월}부터 적용됩니다."
     month = request.GET.get("month") or now.astimezone(BUSINESS_TZ).strftime("%Y-%m")
     rates = services.rates_report(merchant, now)
+    report = services.settlement(merchant, month)
+    net = report["totals"]["net"]  # earned (the merchant owes it) less used (the provider owes it)
+    payer = "가맹점이 네이버에 지급" if net > 0 else "네이버가 가맹점에 지급" if net < 0 else "지급할 금액 없음"
     return render(request, "sandbox/partner.html", {
         "merchant": merchant, "now": now, "message": message, "rates": rates, "month": month,
-        "report": services.settlement(merchant, month),
+        "report": report, "balance": abs(net), "payer": payer,
         "transactions": Transaction.objects.filter(merchant=merchant).select_related("buyer").order_by("-id")[:100],
         "holds": PopupSession.objects.filter(merchant=merchant, state=PopupState.OK, hold_expires_at__gt=now)
         .select_related("buyer").order_by("hold_expires_at")[:100],

@@ -404,8 +404,10 @@ class PortOneWebhook(models.Model):
 
 # The notes the services store on a status change (Korean, as written in the manual), shown through gettext on
 # 주문상세정보's 처리상태 변경 이력 so that the English console reads them in English; free notes (a carrier and its
-# invoice number, a gateway's message) are shown as stored.
-STATUS_CHANGE_NOTES = [gettext_noop(note) for note in (
-    "주문", "승인요청", "네이버 마일리지 승인", "적립/사용 선택", "결제승인", "주문처리 중단", "입금확인",
-    "미입금상태로 전환", "미입금 자동취소", "입금전 취소", "배송전 취소", "배송완료", "구매확정", "반품접수", "반송중",
-    "반송완료", "부분반품 환불완료", "상품교환", "다시 요청")]
+# invoice number, a gateway's message) are shown as stored. Each is written out, so that makemessages finds it.
+STATUS_CHANGE_NOTES = [
+    gettext_noop("주문"), gettext_noop("승인요청"), gettext_noop("네이버 마일리지 승인"), gettext_noop("적립/사용 선택"),
+    gettext_noop("결제승인"), gettext_noop("TEST-PG 승인"), gettext_noop("주문처리 중단"), gettext_noop("입금확인"),
+    gettext_noop("미입금상태로 전환"), gettext_noop("미입금 자동취소"), gettext_noop("입금전 취소"), gettext_noop("배송전 취소"),
+    gettext_noop("배송완료"), gettext_noop("구매확정"), gettext_noop("반품접수"), gettext_noop("반송중"), gettext_noop("반송완료"),
+    gettext_noop("부분반품 환불완료"), gettext_noop("상품교환"), gettext_noop("다시 요청"), gettext_noop("추가입금확인")]

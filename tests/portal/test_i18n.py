@@ -151,3 +151,27 @@ def test_every_message_has_its_english(tmp_path):
                            check=True).stdout
     untranslated = [line for line in missing.splitlines() if line.startswith("msgid ") and line != 'msgid ""']
     assert untranslated == [] and "msgid" not in fuzzy.replace('msgid ""', ""), (untranslated, fuzzy[:2000])
+
+
+def test_every_status_change_note_reads_in_english():
+    # 처리상태 변경 이력 shows each stored note through gettext: an English console reads none of them in Korean
+    from portal.orders.models import STATUS_CHANGE_NOTES
+
+    with translation.override("en"):
+        untranslated = [note for note in STATUS_CHANGE_NOTES if re.search(f"[{HANGUL}]", translation.gettext(note))]
+    assert untranslated == []
+
+
+def test_every_note_a_service_writes_on_a_status_change_is_listed():
+    # a note written as a literal (note="…") by any service is one of STATUS_CHANGE_NOTES, so it reaches the .po
+    from portal.orders.models import STATUS_CHANGE_NOTES
+
+    written = set()
+    for path in (ROOT / "portal").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call) and any(getattr(node.func, attr, "") in ("order_set_status",)
+                                                  for attr in ("id", "attr")):
+                for keyword in node.keywords:
+                    if keyword.arg == "note" and isinstance(keyword.value, ast.Constant):
+                        written.add(keyword.value.value)
+    assert written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)

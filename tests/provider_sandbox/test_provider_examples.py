@@ -64,13 +64,19 @@ class Shop:
                                 timeout=10)
         return response.json()["response"]
 
-    def request_rate_in_partner_center(self, rate: str) -> str:
+    def partner_center(self) -> tuple[requests.Session, str, str]:
+        """Logged into the partner center with the hash key: the session, the page's address and its text."""
         browser = requests.Session()
         url = f"{self.base}/partner/{self.api_id}/"
         page = browser.get(url, timeout=10)
         page = browser.post(url, data={"csrfmiddlewaretoken": _csrf(page.text), "hash_key": self.hash_key},
                             timeout=10)
-        page = browser.post(url, data={"csrfmiddlewaretoken": _csrf(page.text), "action": "rate", "rate": rate},
+        page.raise_for_status()
+        return browser, url, page.text
+
+    def request_rate_in_partner_center(self, rate: str) -> str:
+        browser, url, page = self.partner_center()
+        page = browser.post(url, data={"csrfmiddlewaretoken": _csrf(page), "action": "rate", "rate": rate},
                             timeout=10)
         page.raise_for_status()
         return page.text
@@ -134,6 +140,15 @@ def test_given_the_manual_order_paid_when_refunded_then_the_500_won_returns_and_
     report = shop.call(f"settlement/{month}")
     # and the month's report nets the order out: nothing earned, nothing used, 545원 cancelled
     assert (report["totals"]["earned"], report["totals"]["used"], report["totals"]["cancelled"]) == (0, 0, 545)
+
+
+def test_the_partner_center_states_the_months_balance_and_who_pays_whom(sandbox, shop):
+    # given the manual's order: 500원 used (the provider owes it), 45원 earned (the merchant owes it)
+    buyer = sandbox.new_buyer(15_500)
+    shop.approve(shop.choose(buyer, 500, 5_000), order_amount=5_000, amount=4_500, confirmed=True)
+    # then the partner center reads as the portal's 정산 does: 455원, the provider paying the merchant
+    _browser, _url, page = shop.partner_center()
+    assert '정산 차액 <strong id="balance">455원</strong> (<span id="payer">네이버가 가맹점에 지급</span>)' in page
 
 
 def test_given_the_exchange_for_sample_product_6_when_re_approved_then_the_earn_stays_on_4500_won(sandbox, shop):

@@ -67,6 +67,41 @@ def mileage_still_used_won(order: Order, *, limits: dict | None = None, mileage=
     return min((limits or refund_limits(order))["mileage"], mileage.use_remaining_won)
 
 
+@dataclass(frozen=True)
+class ReturnQuote:
+    """What a return gives back by default (금액 계산 on 상품반품정보): the operator may change it before 반품접수."""
+
+    cash_won: int
+    store_points_won: int
+    mileage_won: int
+
+
+def return_quote(order: Order, chosen: dict[int, int]) -> ReturnQuote:
+    """The refund of returning `chosen` (line id → quantity): what the buyer paid and the order still holds (cash,
+    store points, the mileage still used) less what the lines kept cost. The mileage goes back as far as the kept
+    lines cannot carry it (U2; all of it when nothing is kept), then the money, then the store points, then more of
+    the mileage. The manual's whole return of its example: 현금환불 4,500원 and 네이버 마일리지 500원."""
+    limits = refund_limits(order)
+    mileage_left = mileage_still_used_won(order, limits=limits)
+    kept = goods_of(kept_lines(order, less=chosen))
+    shipping = order.shipping_won if kept.goods_won else 0
+    points_kept = min(limits["points"], kept.goods_won)
+    kept_cost = kept.goods_won - min(order.discount_won, kept.goods_won) + shipping
+    back = max(0, limits["cash"] + limits["points"] + mileage_left - kept_cost)
+    carried = mileage_may_pay_won(kept, shipping_won=shipping, store_points_won=points_kept) if kept.goods_won else 0
+    mileage = max(0, mileage_left - carried)
+    rest = max(0, back - mileage)
+    cash = min(limits["cash"], rest)
+    points = min(limits["points"], rest - cash)
+    mileage = min(mileage_left, mileage + rest - cash - points)
+    return ReturnQuote(cash_won=cash, store_points_won=points, mileage_won=mileage)
+
+
+def return_takes_everything(order: Order, chosen: dict[int, int]) -> bool:
+    """Whether returning `chosen` leaves the order no goods."""
+    return not goods_of(kept_lines(order, less=chosen)).goods_won
+
+
 def exchange_fingerprint(order: Order, quote: "ExchangeQuote", *, old_lines: dict[int, int],
                          new_products: list[tuple[Product, int]], mileage_returned_won: int) -> str:
     """A short digest of what 금액 계산 showed: the lines and products chosen, the mileage given back, the figures,

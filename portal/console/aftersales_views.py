@@ -38,6 +38,8 @@ from portal.aftersales.selectors import (
     exchange_quote,
     mileage_still_used_won,
     refund_limits,
+    return_quote,
+    return_takes_everything,
 )
 from portal.catalog.models import Product
 from portal.orders.models import Order
@@ -159,8 +161,15 @@ class ReturnView(OperatorRequiredMixin, View):
         form = ReturnForm(request.POST)
         lines_form = LineQuantitiesForm(request.POST, lines=order.lines.all())
         lines = {key.removeprefix("qty_"): value for key, value in request.POST.items() if key.startswith("qty_")}
+        if request.POST.get("action") == "quote":  # 금액 계산: the amounts for the quantities typed, nothing recorded
+            return self.quote(request, order, form, lines_form, lines)
         if form.is_valid() and not lines_form.is_valid():
             merge_errors(form, lines_form)
+        elif form.is_valid() and self.nothing_back_for_everything(order, form, lines_form.chosen()):
+            # the whole order coming back with nothing given back is a form left at 0: its amounts, to confirm
+            messages.error(request, _("주문 전체를 반품하는데 돌려줄 금액이 0원입니다. 계산한 금액을 확인한 뒤 반품접수완료를 "
+                                      "눌러 주세요."))
+            return self.quote(request, order, form, lines_form, lines, status=400)
         elif form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
             try:
@@ -172,6 +181,31 @@ class ReturnView(OperatorRequiredMixin, View):
                 messages.success(request, _("반품접수를 완료했습니다."))
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400, chosen=lines)
+
+
+    @staticmethod
+    def nothing_back_for_everything(order, form, chosen: dict[int, int]) -> bool:
+        data = form.cleaned_data
+        if data["cash_won"] or data["store_points_won"] or data["mileage_won"]:
+            return False
+        if not return_takes_everything(order, chosen):
+            return False
+        quote = return_quote(order, chosen)
+        return bool(quote.cash_won + quote.store_points_won + quote.mileage_won)
+
+    def quote(self, request, order, form, lines_form, lines, status=200):
+        if not lines_form.is_valid() or not lines_form.chosen():
+            if lines_form.is_valid():
+                form.add_error(None, _("반품수량을 입력해 주세요."))
+            else:
+                merge_errors(form, lines_form)
+            return self.render(request, order, form, status=400, chosen=lines)
+        quote = return_quote(order, lines_form.chosen())
+        initial = {name: request.POST.get(name, "") for name in ReturnForm.base_fields}
+        initial.update(cash_won=quote.cash_won, store_points_won=quote.store_points_won, mileage_won=quote.mileage_won,
+                       shipping_deduction_won=request.POST.get("shipping_deduction_won") or 0)
+        initial["method"] = request.POST.get("method") or refund_method_for(order, quote.cash_won)
+        return self.render(request, order, ReturnForm(initial=initial), chosen=lines, status=status)
 
 
 class ReturnStepView(OperatorRequiredMixin, View):

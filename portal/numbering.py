@@ -79,6 +79,6 @@ def save_numbered(instance: T, *, prefix: str, now: datetime | None = None, fiel
             return instance
         except IntegrityError:
             instance.pk = None
-            if attempt == attempts - 1:
-                raise
+            if attempt == attempts - 1 or not model.objects.filter(**{field: getattr(instance, field)}).exists():
+                raise  # out of tries, or another constraint refused the row: the caller's to answer
     return instance

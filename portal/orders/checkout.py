@@ -193,6 +193,7 @@ class Buyer:
     earn_choice: str = NAVER  # E9, when the shop lets the buyer choose
     cash_receipt_kind: str = ""  # 현금영수증 for a cash-like method: none | personal | corporate
     cash_receipt_identifier: str = ""  # its 휴대폰번호 or 사업자번호 as typed
+    submission_key: str = ""  # the order form's key: one order per form, whatever the presses
 
 
 def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult | None:
@@ -332,6 +333,10 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
             raise _already_used(done.req_tx_id, lines, priced) from None
+        if buyer.submission_key and Order.objects.filter(submission_key=buyer.submission_key).exists():
+            # the same form posted twice (a double click, or pressed again while the first was placing): one order
+            raise CheckoutError(_("이 주문서로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."), placed=_the_same_order(
+                Order.objects.filter(submission_key=buyer.submission_key).first(), lines, priced)) from None
         if buyer.payment_id and window_id_taken(buyer.payment_id):
             # the same window's payment posted twice (a double submit): the first places the order, once
             raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."), placed=_the_same_order(
@@ -406,7 +411,7 @@ def _record(lines: list[CartLine], buyer: Buyer, member: Member | None, priced: 
             store_points_earn_won=priced.store_points_earn_won,
             deposit_deadline=unpaid_deadline(now) if awaits_deposit else None,
             disclosure_revision_id=getattr(live_disclosure(), "live_revision_id", None), uses_mileage=done is not None,
-            disclosure_rules=rules)
+            disclosure_rules=rules, submission_key=buyer.submission_key)
         if member is None:
             order.set_guest_password(buyer.guest_password)
         save_with_number(order, now)

@@ -123,6 +123,8 @@ class Order(models.Model):
     disclosure_rules = models.JSONField(_("주문 당시 적립 기준"), null=True, blank=True, editable=False)
     # The order used or earns Naver Mileage (the queue's "M" icon and its 네이버 마일리지 filter).
     uses_mileage = models.BooleanField(_("네이버 마일리지 주문"), default=False)
+    # the order form's own key (drawn when the form is shown): a second 결제하기 of the same form places nothing more
+    submission_key = models.CharField(max_length=64, blank=True, default="", editable=False)
 
     objects = OrderQuerySet.as_manager()
 
@@ -151,6 +153,8 @@ class Order(models.Model):
                                    name="order_excluded_within_goods"),
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(condition=Q(carrier__in=["", *Carrier.values]), name="order_carrier_valid"),
+            models.UniqueConstraint(fields=["submission_key"], condition=~Q(submission_key=""),
+                                    name="order_submission_once"),
         ]
 
     def __str__(self) -> str:

@@ -55,6 +55,8 @@ class OrderForm(forms.Form):
     # A real PG's payment window (PortOne): the payment it authenticated and its token (hidden; empty on TEST-PG).
     payment_id = forms.CharField(required=False, max_length=60, widget=forms.HiddenInput)
     payment_token = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    # The form's own key, drawn anew each time the form is shown (hidden): its second 결제하기 places nothing more.
+    submission_key = forms.RegexField(required=False, regex=r"^[0-9a-f]{32}$", widget=forms.HiddenInput)
 
     def __init__(self, *args, is_member: bool, earn_choice: bool = False, **kwargs):
         super().__init__(*args, **kwargs)

@@ -2,6 +2,7 @@
 buyer's benefit page (the order detail and what the buyer does on it: self_service.py)."""
 
 import functools
+import uuid
 
 from axes.handlers.proxy import AxesProxyHandler
 from axes.helpers import get_lockout_response
@@ -198,6 +199,7 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(), "priced": priced_fingerprint(priced),
+        "submission_key": uuid.uuid4().hex,  # anew on every showing: a refused order never blocks the next press
         "portone": _portone_page(), "quoting": quoting,
     }, status=status)
 

@@ -1,0 +1,78 @@
+"""One order form, one order: 결제하기 pressed twice on the same form — a double click, or two requests of one
+browser at once — places one order and charges once, with or without Naver Mileage (a choice or a PG window makes
+an order unique by itself; an order without either is made unique by the form's own key)."""
+
+import re
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test import Client
+
+from portal.orders.models import GatewayEntry, Order, OrderStatus
+
+from .conftest import GUEST
+
+pytestmark = pytest.mark.sandbox
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="two requests at once need PostgreSQL (make test runs it there)")
+CARD = {**GUEST, "payment_method": "card", "card_number": "4111-1111-1111-1111"}
+
+
+def form_shown(browser: Client) -> dict:
+    """The order form as the browser got it: its hidden key and priced amounts."""
+    browser.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    page = browser.get("/shop/order/").content.decode()
+    hidden = dict(re.findall(r'<input type="hidden" name="(submission_key|priced)" value="([^"]*)"', page))
+    assert re.fullmatch(r"[0-9a-f]{32}", hidden["submission_key"]), hidden
+    return hidden
+
+
+def test_each_showing_of_the_form_carries_a_new_key(shop):
+    browser = Client()
+    first, second = form_shown(browser), form_shown(browser)
+    assert first["submission_key"] != second["submission_key"]
+
+
+def test_a_declined_card_does_not_block_the_next_press_of_the_form_shown_again(shop):
+    browser = Client()
+    hidden = form_shown(browser)
+    declined = browser.post("/shop/order/", {**CARD, "card_number": "4000-0000-0000-0002", **hidden})
+    assert declined.status_code == 400
+    again = dict(re.findall(r'<input type="hidden" name="(submission_key|priced)" value="([^"]*)"',
+                            declined.content.decode()))
+    assert again["submission_key"] != hidden["submission_key"]
+    assert browser.post("/shop/order/", {**CARD, **again}).status_code == 302
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == 1
+
+
+@on_postgres
+@pytest.mark.parametrize("data", [GUEST, CARD], ids=["bank", "card"])
+def test_two_presses_of_one_form_at_once_place_one_order_and_charge_once(shop, data):
+    for _round in range(3):
+        browser = Client()
+        hidden = form_shown(browser)
+        cookie = browser.cookies
+
+        def submit(_i, cookie=cookie, hidden=hidden):
+            tab = Client()
+            tab.cookies = cookie
+            try:
+                response = tab.post("/shop/order/", {**data, **hidden})
+                return response.status_code, response.get("Location", "")
+            finally:
+                connection.close()
+
+        before = Order.objects.count()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(submit, range(2)))
+        assert Order.objects.count() == before + 1
+        order = Order.objects.order_by("-id").first()
+        assert order.submission_key == hidden["submission_key"]
+        # both presses lead to that one order (the second is shown it, never a second payment)
+        assert [code for code, _where in answers] == [302, 302], answers
+        assert {where for _code, where in answers} == {f"/shop/order/{order.number}/complete/"}
+        if data is CARD:  # one charge at the gateway per order placed
+            assert GatewayEntry.objects.filter(kind="charge").count() == Order.objects.filter(
+                payment_method="card").count()

@@ -126,9 +126,12 @@ class Invoice:
 
 
 def _parse(response: requests.Response) -> dict:
-    text = response.content.decode("utf-8", errors="replace")
-    if "json" in response.headers.get("Content-Type", ""):
-        return json.loads(text).get("response", {})
+    """The answer's fields, read by what its body is (a JSON object or an XML document), whatever Content-Type
+    claims; the header decides only a body that is neither."""
+    text = response.content.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    if text.startswith("{") or (not text.startswith("<") and "json" in response.headers.get("Content-Type", "")):
+        answer = json.loads(text)
+        return answer.get("response", {}) if isinstance(answer, dict) else {}
     root = ET.fromstring(text)
     return {child.tag: _xml_value(child) for child in root}
 

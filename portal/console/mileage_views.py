@@ -22,6 +22,7 @@ from core.dates import ymd_hm
 from core.idempotency import action_key
 from mileage import wire
 from mileage.models import MileageSettings
+from mileage.models.settings import ProviderProfile
 from mileage.policy import PolicyError
 from mileage.policy.calendar import effective_month, next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
@@ -331,12 +332,16 @@ class SettlementView(OperatorRequiredMixin, View):
                 monthly_statement(month), export))
         statement = monthly_statement(month)
         report, error = None, ""
-        if extensions.uses(extensions.SETTLEMENT):  # an extension: the standard provider sends no report
+        if MileageSettings.load().provider_profile != ProviderProfile.STANDARD:
+            # §4's report is asked whether or not getAccumRate lists it: a provider that has none answers with an
+            # unknown path (no report, the same page next time), never with a report that is not one
             try:
-                report = extensions.call(extensions.SETTLEMENT, lambda: get_client().settlement(month),
-                                         expected=report_readable)
+                report = get_client().settlement(month)
             except ProviderError as exc:
-                error = provider_error_text(exc)
+                if not extensions.unexpected(exc):
+                    error = provider_error_text(exc)
+            else:
+                report = report if report_readable(report) else None
         mismatches = reconcile(statement, report) if report is not None else []
         year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {

@@ -282,3 +282,35 @@ def test_inside_the_approvals_deadline_the_extensions_are_read_from_the_cache_al
     assert extensions.uses(extensions.STATUS) is True
     calls = len(sent)
     assert extensions.uses(extensions.STATUS, cached_only=True) is True and len(sent) == calls
+
+
+def test_a_provider_serving_the_settlement_report_unadvertised_is_reconciled_against(shop, settings, operator):
+    # given a provider that lists no extension in getAccumRate, yet answers §4's POST settlement/{YYYY-MM} — in JSON
+    # served as text/plain
+    import re
+
+    import requests
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+
+    def answer(path: str):
+        if "getAccumRate" in path:
+            rates = requests.get(shop.base_url + path, timeout=10)
+            return 200, "application/xml", re.sub(rb"<extensions>.*?</extensions>", b"", rates.content)
+        if "/settlement/" in path:
+            report = requests.post(shop.base_url + path, data={"format": "json", "secret": hash_key}, timeout=10)
+            return 200, "text/plain", report.content
+        return None
+
+    with ProviderProxy(shop.base_url, answer) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        assert extensions.in_use() == frozenset()
+        buyer = shop.new_buyer(15_500)
+        assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
+        # then 정산 reads the provider's report and finds it agrees, to the won
+        page = operator.get("/console/mileage/settlement/").content.decode()
+        assert 'id="reconciled"' in page and "제공자 보고서 없음" not in page
+        assert any("/settlement/" in path for path in proxy.paths)
+    assert not ProviderExtensionNotice.objects.exists()

@@ -126,6 +126,17 @@ class BuyerCancelForm(GuestPasswordMixin, forms.Form):
         self.add_password(is_guest)
 
 
+class BuyerConfirmPurchaseForm(GuestPasswordMixin, forms.Form):
+    """구매확정 by the buyer (docs/protocol.md §2: the buyer or the operator confirms the purchase)."""
+
+    confirm = forms.BooleanField(label=_("상품을 잘 받았습니다. 구매확정 후에는 반품을 신청할 수 없습니다."), error_messages={
+        "required": _("구매확정하려면 확인란을 선택해 주세요.")})
+
+    def __init__(self, *args, is_guest: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_password(is_guest)
+
+
 class BuyerRequestForm(GuestPasswordMixin, forms.Form):
     """취소/반품 신청 of a paid order: what is asked for (the kinds the order's status allows) and why."""
 

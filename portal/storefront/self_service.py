@@ -13,12 +13,13 @@ from django.views.decorators.http import require_POST
 from portal.aftersales.buyer_requests import buyer_request_create, open_request, requestable_kinds
 from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
+from portal.aftersales.fulfilment import order_confirm_purchase
 from portal.aftersales.models import BuyerRequestKind, RefundStatus
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import order_statement
 from portal.orders.services import TransitionNotAllowed
 
-from .forms import BuyerCancelForm, BuyerRequestForm
+from .forms import BuyerCancelForm, BuyerConfirmPurchaseForm, BuyerRequestForm
 from .views import _guest_verified, _member, _order_for  # the access rules of every buyer page
 
 
@@ -30,8 +31,10 @@ def _kind_choices(order: Order) -> list[tuple[str, str]]:
     return [(kind, BuyerRequestKind(kind).label) for kind in requestable_kinds(order)]
 
 
-def _detail(request, order: Order, *, cancel_form=None, request_form=None, status: int = 200) -> HttpResponse:
-    """The order detail with what the buyer may do on it: cancel it while 입금전, or ask for 취소/반품 once paid."""
+def _detail(request, order: Order, *, cancel_form=None, request_form=None, confirm_form=None,
+            status: int = 200) -> HttpResponse:
+    """The order detail with what the buyer may do on it: cancel it while 입금전, ask for 취소/반품 once paid, and
+    confirm the purchase once delivered."""
     pending = open_request(order)
     kinds = _kind_choices(order)
     can_cancel = order.status == OrderStatus.AWAITING_DEPOSIT
@@ -39,8 +42,11 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, statu
         cancel_form = BuyerCancelForm(is_guest=order.is_guest)
     if kinds and pending is None and request_form is None:
         request_form = BuyerRequestForm(is_guest=order.is_guest, kinds=kinds)
+    if order.status == OrderStatus.DELIVERED and pending is None and confirm_form is None:
+        confirm_form = BuyerConfirmPurchaseForm(is_guest=order.is_guest)
     return render(request, "storefront/order_detail.html", {
         "order": order, **order_statement(order), "can_cancel": can_cancel, "cancel_form": cancel_form,
+        "confirm_form": confirm_form if order.status == OrderStatus.DELIVERED and pending is None else None,
         "request_form": request_form if pending is None else None, "open_request": pending,
         "buyer_requests": list(order.buyer_requests.all()), "refunds": (refunds := list(order.refunds.all())),
         "refund_waiting": any(refund.status == RefundStatus.BEFORE for refund in refunds)}, status=status)
@@ -135,3 +141,33 @@ def order_request(request: HttpRequest, number: str) -> HttpResponse:
                              % {"kind": created.get_kind_display()})
             return redirect("storefront:order-detail", number=order.number)
     return _detail(request, order, request_form=form, status=400)
+
+
+@require_POST
+def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
+    """구매확정 by the buyer of a delivered order (docs/protocol.md §2): as the operator's — the provider is told
+    (confirmed) and the shop's 적립금 granted — and it closes the order to returns."""
+    order = _order_for(request, number)
+    denied = _member_only(request, order)
+    if denied is not None:
+        return denied
+    form = BuyerConfirmPurchaseForm(request.POST, is_guest=order.is_guest)
+    if form.is_valid():
+        lockout = _confirm_guest(request, order, form)
+        if lockout is not None:
+            return lockout
+    if form.is_valid():
+        if open_request(order) is not None:
+            messages.error(request, _("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다."))
+            return _detail(request, order, status=400)
+        try:
+            order_confirm_purchase(order=order, by=_actor(request))
+        except (ActionError, TransitionNotAllowed):  # not delivered (any more): nothing changed
+            order.refresh_from_db()
+            messages.error(request, _("이 주문은 지금 구매확정할 수 없습니다 (처리상태: %(status)s).")
+                           % {"status": order.get_status_display()})
+            return _detail(request, order, status=400)
+        messages.success(request, _("구매확정했습니다. 감사합니다."))
+        return redirect("storefront:order-detail", number=order.number)
+    order.refresh_from_db()
+    return _detail(request, order, confirm_form=form, status=400)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("orders/<str:number>/", self_service.order_detail, name="order-detail"),
     path("orders/<str:number>/cancel/", self_service.order_cancel, name="order-cancel"),
     path("orders/<str:number>/request/", self_service.order_request, name="order-request"),
+    path("orders/<str:number>/confirm/", self_service.order_confirm, name="order-confirm"),
     path("orders/<str:number>/receipt.pdf", ReceiptView.as_view(audience=views.BUYERS), name="receipt"),
     path("guest/", views.guest_lookup, name="guest-lookup"),
     path("mileage/", views.mileage_benefits, name="mileage-benefits"),

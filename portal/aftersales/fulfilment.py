@@ -31,7 +31,9 @@ from portal.orders.money import (
 from portal.orders.selectors import exchange_due_account, exchange_due_won
 from portal.orders.services import order_set_status
 
+from .buyer_requests import open_request
 from .common import ActionError, lock_order, past_deposit_deadline
+from .models import BuyerRequestKind
 from .selectors import mileage_returned_so_far, remaining_amounts
 
 
@@ -126,6 +128,9 @@ def order_ship(*, order: Order, invoice_no: str, carrier: str, by) -> Order:
     company = carrier.korean_name
     with transaction.atomic():
         order = lock_order(order)
+        asked = open_request(order)  # read under the order's lock: a request filed meanwhile is seen
+        if asked is not None and asked.kind == BuyerRequestKind.CANCEL:
+            raise ActionError(_("구매자가 취소를 신청한 주문입니다. 주문취소하거나 신청을 반려한 뒤에 배송해 주세요."))
         order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
         order.invoice_no, order.carrier = invoice_no, carrier.value
         order.save(update_fields=["invoice_no", "carrier"])

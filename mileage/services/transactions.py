@@ -13,7 +13,7 @@ Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -276,7 +276,8 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
         result = _approve_at_provider(approval_client(), request, mileage.approval_key, deadline,
                                       use_status=extensions.uses(extensions.STATUS, cached_only=True))
     except ProviderUnavailable as exc:
-        _authorize_failed(order, exc.code)
+        # unanswered: an attempt may still be applied after the abort; it is aborted once more later, undoing it
+        _authorize_failed(order, exc.code, again_after=timedelta(seconds=settings.MILEAGE_UNANSWERED_ABORT_DELAY_SECONDS))
         raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc
     except ProviderError as exc:
         _authorize_failed(order, exc.code)
@@ -299,11 +300,17 @@ def mileage_approval_record(approval: Approval) -> MileageTransaction:
     return mileage
 
 
-def _authorize_failed(order: ShopOrder, code: str) -> None:
+def _authorize_failed(order: ShopOrder, code: str, *, again_after: timedelta | None = None) -> None:
+    """The approval failed: the reqTxId is aborted after commit (the hold released at once), and, when an attempt
+    went unanswered (`again_after`), aborted again that much later — an attempt still in flight may be applied after
+    the first abort, and the second undoes it (APPROVED → ABORTED) instead of leaving the buyer's use spent."""
     with transaction.atomic():
         mileage = _lock(order)
         _transition(mileage, TransactionState.FAILED, note=f"승인거절 {code}")
         _enqueue(mileage, "abort", action_key(order.number, "abort"), {})
+        if again_after is not None:
+            _enqueue(mileage, "abort", action_key(order.number, "abort", "after-unanswered"), {},
+                     at=timezone.now() + again_after)
 
 
 def mileage_release(*, order: ShopOrder, by=None) -> None:
@@ -318,10 +325,12 @@ def mileage_release(*, order: ShopOrder, by=None) -> None:
 
 # --- calls that follow the shop's own state changes (outbox) -----------------------------------------------------
 
-def _enqueue(mileage: MileageTransaction, kind: str, key: str, payload: dict) -> OutboxMessage:
+def _enqueue(mileage: MileageTransaction, kind: str, key: str, payload: dict,
+             at: datetime | None = None) -> OutboxMessage:
+    """The call recorded for after the commit; `at`: not before then."""
     return outbox.enqueue_call(kind=kind, order_id=mileage.order_id,
                                payload={**payload, "mileage_id": mileage.pk, "tx_id_before": mileage.tx_id},
-                               idempotency_key=key)
+                               idempotency_key=key, now=at)
 
 
 def mileage_call(*, order: ShopOrder, kind: str, because: str = "", by=None) -> MileageTransaction:

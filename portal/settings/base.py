@@ -324,6 +324,9 @@ MILEAGE_APPROVAL_DEADLINE_SECONDS = env.float("MILEAGE_APPROVAL_DEADLINE_SECONDS
 # Of that deadline, what is kept for the portal's own work once the provider has not answered (the refusal recorded,
 # the order form rendered with the reason): the calls get the rest.
 MILEAGE_APPROVAL_RESERVE_SECONDS = env.float("MILEAGE_APPROVAL_RESERVE_SECONDS", default=0.5)
+# An approval the provider left unanswered may still be applied after the buyer was told no (a request in flight),
+# even after its abort: the reqTxId is aborted once more this much later, undoing such a late approval.
+MILEAGE_UNANSWERED_ABORT_DELAY_SECONDS = env.float("MILEAGE_UNANSWERED_ABORT_DELAY_SECONDS", default=60.0)
 MILEAGE_SEND_EXTENSION_HEADERS = env.bool("MILEAGE_SEND_EXTENSION_HEADERS", default=True)
 MILEAGE_RATE_CACHE_SECONDS = env.int("MILEAGE_RATE_CACHE_SECONDS", default=300)
 # Hosts of the provider whose referrer does not end an inflow (docs/policy.md I2).

@@ -137,7 +137,9 @@ def test_a_hanging_provider_refuses_within_one_deadline_and_charges_nothing(prof
     assert order.status == OrderStatus.PAYMENT_FAILED and not order.payments.get().gateway_tid
     # and the reqTxId is aborted through the outbox once the provider answers again, whatever landed late
     shop.fault(api_id, "", count=0)
-    abort = OutboxMessage.objects.get(order=order, kind="abort")
+    # (the first at once; a second, later, for an attempt applied after it: test_an_approval_applied_after_…)
+    abort, again = OutboxMessage.objects.filter(order=order, kind="abort").order_by("id")
+    assert again.idempotency_key.endswith("after-unanswered") and again.status == "pending"
     for _ in range(60):
         abort.refresh_from_db()
         if abort.status != "sent":
@@ -314,3 +316,50 @@ def test_a_provider_serving_the_settlement_report_unadvertised_is_reconciled_aga
         assert 'id="reconciled"' in page and "제공자 보고서 없음" not in page
         assert any("/settlement/" in path for path in proxy.paths)
     assert not ProviderExtensionNotice.objects.exists()
+
+
+def test_an_approval_applied_after_the_buyer_was_told_no_is_aborted_once_more_later(shop, settings):
+    # given a provider that applies the approval only after the portal gave up waiting, and that said OK to the
+    # abort which came first (there was nothing to abort yet)
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    settings.MILEAGE_APPROVAL_READ_TIMEOUT = 1.0
+    settings.MILEAGE_APPROVAL_DEADLINE_SECONDS = 1.5
+    settings.MILEAGE_APPROVAL_RESERVE_SECONDS = 0.2
+    aborts = []
+
+    def late(path: str):
+        if path.endswith("/payment"):
+            time.sleep(2.5)  # then forwarded: applied at the provider after the buyer was answered
+            return None
+        if path.endswith("/abort"):
+            aborts.append(path)
+            if len(aborts) == 1:
+                return 200, "application/xml", (b"<?xml version='1.0' encoding='UTF-8'?><response><resultCode>1000"
+                                                b"</resultCode><resultMessage>OK</resultMessage></response>")
+        return None
+
+    with ProviderProxy(shop.base_url, late) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        browser = buyer_with_choice(shop, buyer, 500, "1")
+        response = browser.post("/shop/order/", CARD)
+        assert response.status_code == 400 and "결제된 금액은 없습니다" in response.content.decode()
+        order = Order.objects.get()
+        assert order.status == OrderStatus.PAYMENT_FAILED
+        # the late approval lands: the provider holds the buyer's 500원 for an order that was never placed
+        deadline = time.monotonic() + 15
+        while shop.balance(buyer)["available"] != 15_000 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert shop.balance(buyer)["available"] == 15_000
+        # when the second abort falls due, it undoes it
+        again = OutboxMessage.objects.get(order=order, kind="abort", idempotency_key__endswith="after-unanswered")
+        assert again.next_attempt_at > timezone.now() + timedelta(seconds=30)
+        assert outbox_deliver(again.pk, now=again.next_attempt_at).status == "sent"
+    assert len(aborts) == 2
+    assert shop.balance(buyer)["available"] == 15_500

@@ -15,7 +15,7 @@ class MileageConfig(AppConfig):
         from mileage.models.settings import settings_memo_saved
         from mileage.policy.errors import install_translator
         from mileage.provider import outbox
-        from mileage.services.transactions import mileage_answer_apply
+        from mileage.services.transactions import mileage_answer_apply, repayment_tx_id_learn
 
         def remember_key(sender, instance, **kwargs):
             register_secret(instance.hash_key)
@@ -26,6 +26,7 @@ class MileageConfig(AppConfig):
         # The pure-Python policy's messages are Korean msgids: a person sees them in the active language (one only).
         install_translator(gettext)
         outbox.answer_with(mileage_answer_apply)
+        outbox.find_tx_id_with(repayment_tx_id_learn)
         # 변경 이력: every change of the settings, who made it and from where; the hash key never in the clear
         from auditlog.registry import auditlog
 

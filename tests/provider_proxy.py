@@ -9,11 +9,14 @@ import requests
 
 # (status, content type, body) for a path, or None to forward it
 Override = Callable[[str], tuple[int, str, bytes] | None]
+# after forwarding: the path and the upstream's (status, content type, body) → what the portal gets instead, or None
+Rewrite = Callable[[str, tuple[int, str, bytes]], tuple[int, str, bytes] | None]
 
 
 class ProviderProxy:
-    def __init__(self, upstream: str, override: Override):
+    def __init__(self, upstream: str, override: Override, rewrite: Rewrite | None = None):
         self.upstream, self.override, self.paths = upstream.rstrip("/"), override, []
+        self.rewrite = rewrite
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -29,6 +32,8 @@ class ProviderProxy:
                     upstream = requests.request(method, proxy.upstream + self.path, data=body or None,
                                                 headers=headers, timeout=15)
                     forced = (upstream.status_code, upstream.headers.get("Content-Type", ""), upstream.content)
+                    if proxy.rewrite is not None:
+                        forced = proxy.rewrite(self.path, forced) or forced
                 status, content_type, payload = forced
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)

@@ -10,6 +10,7 @@ Calls of one order go out in order: a message waits while an earlier one of the 
 What an answer means for the order is not decided here (mileage.services.transactions owns that).
 """
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -25,6 +26,7 @@ from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
 
 from . import extensions
 from .client import (
+    ALREADY_DONE,
     ApiResult,
     Invoice,
     MileageClient,
@@ -49,6 +51,17 @@ def answer_with(apply: Apply) -> None:
     (mileage/apps.py), so the transport does not import its caller."""
     global _answer_handler
     _answer_handler = apply
+
+
+FindTxId = Callable[[MileageClient, OutboxMessage], str]
+_tx_id_finder: FindTxId | None = None
+
+
+def find_tx_id_with(find: FindTxId) -> None:
+    """Who learns the new txId of a re-approval answered 3092 without one (its first answer was lost): registered
+    like the answer handler. Asked outside any transaction, before the answer is applied."""
+    global _tx_id_finder
+    _tx_id_finder = find
 
 
 def _on_tx(call: Callable[..., ApiResult]):
@@ -190,6 +203,9 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         return _record_failure(message, exc, now, transient=True)
     except ProviderError as exc:
         return _record_failure(message, exc, now, transient=False)
+    if message.kind == "repayment" and result.code == ALREADY_DONE and not result.tx_id and _tx_id_finder:
+        # the re-approval was applied before (its answer lost): the txId that replaced the old one is learnt
+        result = dataclasses.replace(result, tx_id=_tx_id_finder(client, message))
     portal_ms = (time.perf_counter() - started) * 1000
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)

@@ -47,6 +47,7 @@ from mileage.provider.client import (
     get_client,
 )
 from mileage.selectors import mileage_for_order
+from mileage.services.settlement import report_lines
 from mileage.shop import ShopOrder, order_amounts
 
 log = logging.getLogger(__name__)
@@ -402,6 +403,39 @@ ANSWER_STATES = {
     "confirmed": TransactionState.CONFIRMED,
     "invoice": None,
 }
+
+
+def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
+    """The txId that replaced the order's when a re-approval was answered 3092 without one (its first answer lost):
+    from the status call where the provider offers it, else from the provider's settlement report (§4 lists its
+    lines per txId and orderNo) of this month or the last — the one txId of the order the portal has never seen.
+    "" when neither tells: the old txId stays, and the next call on it waits in the operator's queue."""
+    mileage = MileageTransaction.objects.select_related("order").get(pk=message.payload["mileage_id"])
+    known = {mileage.tx_id}
+    for tx_id, new_tx_id in MileageEvent.objects.filter(transaction=mileage).values_list("tx_id", "new_tx_id"):
+        known |= {tx_id, new_tx_id}
+    known.discard("")
+    if extensions.uses(extensions.STATUS):
+        try:
+            answer = extensions.status_of(client, mileage.req_tx_id)
+        except ProviderError:
+            answer = None
+        if answer is not None and answer.tx_id and answer.tx_id not in known:
+            return answer.tx_id
+    now = timezone.now().astimezone(BUSINESS_TZ)
+    for month in dict.fromkeys((now.strftime("%Y-%m"), (now.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))):
+        try:
+            report = client.settlement(month)
+        except ProviderError:
+            continue
+        found = {str(line.get("txId") or "") for line in report_lines(report)
+                 if isinstance(line, dict) and str(line.get("orderNo")) == mileage.order.number} - known - {""}
+        if len(found) == 1:
+            log.info("re-approval of %s: new txId learnt from the %s settlement report", mileage.order.number, month)
+            return found.pop()
+    log.warning("re-approval of %s answered 3092 without a txId, and no report named the new one",
+                mileage.order.number)
+    return ""
 
 
 def mileage_answer_apply(message: OutboxMessage, result: ApiResult) -> None:

@@ -363,3 +363,62 @@ def test_an_approval_applied_after_the_buyer_was_told_no_is_aborted_once_more_la
         assert outbox_deliver(again.pk, now=again.next_attempt_at).status == "sent"
     assert len(aborts) == 2
     assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_a_re_approval_answered_3092_without_a_txid_learns_the_new_one_from_the_settlement_report(shop, settings,
+                                                                                                 operator):
+    # given a provider that lists no extension, applied a re-approval but lost its answer (HTTP 500), and answers the
+    # retry 3092 "already done" without the new txId, as the protocol allows
+    import re
+
+    from mileage.models import MileageTransaction
+    from portal.aftersales.fulfilment import order_deliver, order_ship
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    repayments = []
+
+    def before(path: str):
+        if "/repayment/" in path and repayments:
+            repayments.append(path)
+            return 200, "application/xml", (b"<?xml version='1.0' encoding='UTF-8'?><response><resultCode>3092"
+                                            b"</resultCode><resultMessage>already done</resultMessage></response>")
+        return None
+
+    def after(path: str, answer):
+        if "getAccumRate" in path:
+            return answer[0], answer[1], re.sub(rb"<extensions>.*?</extensions>", b"", answer[2])
+        if "/repayment/" in path:
+            repayments.append(path)
+            return 500, "text/html", b"<h1>Internal Server Error</h1>"
+        return None
+
+    with ProviderProxy(shop.base_url, before, after) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        assert extensions.in_use() == frozenset()
+        buyer = shop.new_buyer(15_500)
+        assert buyer_with_choice(shop, buyer, 500, "2").post("/shop/order/", CARD).status_code == 302
+        order = Order.objects.get()
+        order_ship(order=order, invoice_no="123", carrier="cj", by=None)
+        order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+        old_tx_id = MileageTransaction.objects.get(order=order).tx_id
+        # when the 10,000원 product is exchanged for the 5,000원 one (a re-approval at the provider)
+        line = order.lines.get()
+        response = operator.post(f"/console/orders/{order.number}/exchange/", {
+            f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"})
+        assert response.status_code == 302
+        message = OutboxMessage.objects.get(order=order, kind="repayment")
+        assert message.status == "pending"  # the lost answer: to be asked again
+        message = outbox_deliver(message.pk, force=True)
+        # then the portal carries the txId the provider replaced the old one with, read off its settlement report
+        assert message.status == "sent" and len(repayments) == 2
+        mileage = MileageTransaction.objects.get(order=order)
+        live = [t for t in shop.balance(buyer)["transactions"] if t["state"] != "SUPERSEDED"]
+        assert mileage.tx_id != old_tx_id and mileage.tx_id in {t["txId"] for t in live}, live
+        # and 구매확정 goes through on it
+        operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
+        confirmed = OutboxMessage.objects.get(order=order, kind="confirmed")
+        if confirmed.status != "sent":
+            confirmed = outbox_deliver(confirmed.pk, force=True)
+        assert confirmed.status == "sent", confirmed.last_error

@@ -29,9 +29,21 @@ class OrderDetail:
     cash_receipts: list[CashReceipt] = field(default_factory=list)
     exchange_due_won: int = 0  # §9 추가 결제예정 금액 the buyer has not paid yet (exchange_due_won)
     additional_deposits: list[Payment] = field(default_factory=list)  # §9 추가입금 received (추가입금확인)
+    collected_won: int = 0  # 실 결제금액: what the shop took (the payments charged), before anything went back
+
+    @property
+    def refunded_won(self) -> int:
+        """The money of the refunds 환불완료 paid back."""
+        return sum(refund.payout_won for refund in self.refunds if refund.status == "done")
+
+    @property
+    def refund_waiting_won(self) -> int:
+        """The money of the refunds still 환불전."""
+        return sum(refund.payout_won for refund in self.refunds if refund.status == "before")
 
     def as_context(self) -> dict:
-        return {field.name: getattr(self, field.name) for field in fields(self)}
+        return {**{field.name: getattr(self, field.name) for field in fields(self)},
+                "refunded_won": self.refunded_won, "refund_waiting_won": self.refund_waiting_won}
 
 
 def order_detail(number: str) -> OrderDetail | None:
@@ -45,6 +57,7 @@ def order_detail(number: str) -> OrderDetail | None:
         revision_id = revision_id if Revision.objects.filter(pk=revision_id).exists() else None
     exchanges = list(order.exchanges.select_related("created_by"))
     payments = list(order.payments.order_by("id"))
+    collected = collected_won(order)
     return OrderDetail(
         order=order, mileage=mileage_for_order(order), lines=list(order.lines.all()),
         payment=payments[0] if payments else None, additional_deposits=payments[1:], history=list(order.status_changes.select_related("changed_by")),
@@ -52,7 +65,9 @@ def order_detail(number: str) -> OrderDetail | None:
         outbox=list(OutboxMessage.objects.filter(order=order)),
         refunds=list(order.refunds.all()), returns=list(order.returns.select_related("refund")),
         exchanges=exchanges, disclosure_revision_id=revision_id or None,
-        cash_receipts=cash_receipts_of(order), exchange_due_won=exchange_due_won(order, exchanges=exchanges))
+        cash_receipts=cash_receipts_of(order), exchange_due_won=exchange_due_won(order, exchanges=exchanges,
+                                                                                 collected=collected),
+        collected_won=collected)
 
 
 def order_statement(order: Order) -> dict:

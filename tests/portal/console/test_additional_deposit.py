@@ -47,6 +47,8 @@ def test_the_additional_deposit_is_recorded_once_and_the_order_owes_nothing_more
     order = exchanged_up(shop, operator)
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert 'id="additional-deposit-form"' in detail and "추가입금확인" in detail
+    # 실 결제금액 is what was taken (4,500원 by card), the 5,000원 still to come beside it: 9,500원 with the mileage
+    assert '<tr id="collected"><th>실 결제금액</th><td class="won">4,500원</td></tr>' in detail
     # when the operator confirms the 추가입금
     page = press(operator, order)
     assert "추가입금확인 처리했습니다." in page
@@ -58,6 +60,7 @@ def test_the_additional_deposit_is_recorded_once_and_the_order_owes_nothing_more
     assert first.amount_won == 4_500 and first.status == PaymentStatus.APPROVED
     assert exchange_due_won(order) == 0
     assert 'id="exchange-due"' not in page and 'class="additional-deposit"' in page and "5,000원" in page
+    assert '<tr id="collected"><th>실 결제금액</th><td class="won">9,500원</td></tr>' in page
     # and pressing again (a second tab) records nothing more
     again = press(operator, order)
     assert "받을 추가입금이 없습니다." in again

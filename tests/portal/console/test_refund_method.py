@@ -159,6 +159,11 @@ def test_a_bank_transfers_exchange_refund_asks_for_the_account_before_it_pays(sh
     _exchange(operator, order, "1")
     refund = Refund.objects.get(order=order)
     assert refund.method == "cash" and refund.cash_won == 5_000 and refund.account_no == ""
+    # 주문상세정보 states what was taken and the refund still to pay, so that neither reads as the other
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    paid = order.payments.get().amount_won
+    assert f'<tr id="collected"><th>실 결제금액</th><td class="won">{paid:,}원</td></tr>' in detail
+    assert '<tr id="refunded">' in detail and "환불전 5,000원은 환불완료 때 돌려줍니다" in detail
     # when 환불완료 is pressed: nothing is paid to nowhere
     press_refund_complete(operator, refund)
     refund.refresh_from_db()

@@ -135,9 +135,10 @@ def earn_status(order: Order, mileage: MileageTransaction | None | object = _MIS
 
 def _use_back(order: Order, mileage: MileageTransaction) -> str:
     """Where the mileage a dead order used stands: back with the buyer once the provider cancelled or aborted it,
-    never taken when the provider refused it, still to be returned while the provider has not been told."""
+    never taken when the provider refused it (or it was aborted before an approval was recorded), still to be
+    returned while the provider has not been told."""
     if not order.mileage_use_won:
         return ""
-    if mileage.state == TransactionState.FAILED:
-        return UNUSED
+    if mileage.state == TransactionState.FAILED or (mileage.state == TransactionState.ABORTED and not mileage.tx_id):
+        return UNUSED  # refused, or aborted before any approval was recorded: never taken
     return RETURNED if mileage.state in _DEAD_TRANSACTIONS else PENDING

@@ -83,3 +83,14 @@ def test_nothing_to_earn_says_so_instead_of_zero_won():
 
 def test_no_transaction_no_statement():
     assert earn_status(Order(status=OrderStatus.PAID), None) is None
+
+
+@pytest.mark.parametrize(("state", "tx_id", "label"), [
+    (TransactionState.FAILED, "", "사용되지 않음"),  # refused: nothing was taken
+    (TransactionState.ABORTED, "", "사용되지 않음"),  # the refused reqTxId aborted afterwards: still never taken
+    (TransactionState.ABORTED, "T1", "반환 완료"),  # approved, then aborted (a declined card): given back
+])
+def test_a_dead_orders_use_says_whether_it_was_ever_taken(state, tx_id, label):
+    order = Order(status=OrderStatus.PAYMENT_FAILED, mileage_use_won=700)
+    status = earn_status(order, MileageTransaction(state=state, tx_id=tx_id, base_rate_x10=10, use_won=700))
+    assert status.use_back_label == label

@@ -135,3 +135,13 @@ def test_two_operators_confirming_the_additional_deposit_at_once_record_it_once(
             results = list(pool.map(confirm, range(2)))
         assert sorted(results) == [False, True]
         assert order.payments.count() == 2 and exchange_due_won(order) == 0
+
+
+def test_the_buyers_statement_marks_the_line_given_back_in_the_exchange(shop, operator):
+    order = exchanged_up(shop, operator)
+    buyer = Client()
+    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
+    page = buyer.get(found["Location"]).content.decode()
+    given_back = order.lines.get(product__code="1")
+    row = next(r for r in page.split("<tr") if given_back.product_name in r and "order-line" in r)
+    assert "line-replaced" in row and "반품/교환됨" in row and f"<s>{given_back.product_name}</s>" in row

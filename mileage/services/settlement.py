@@ -131,10 +131,12 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     mismatches = []
     for number in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(number), theirs.get(number)
+        if (mine or (0, 0)) == (other or (0, 0)):
+            continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
             mismatches.append(Mismatch(number, "missing_at_provider", mine, None))
         elif mine is None:
             mismatches.append(Mismatch(number, "missing_at_portal", None, other))
-        elif mine != other:
+        else:
             mismatches.append(Mismatch(number, "different", mine, other))
     return mismatches

@@ -146,9 +146,13 @@ def order_deliver(*, order: Order, by) -> Order:
     return order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="배송완료")
 
 
-def order_confirm_purchase(*, order: Order, by) -> Order:
+def order_confirm_purchase(*, order: Order, by, refuse_open_request: bool = False) -> Order:
+    """구매확정: the provider is told (confirmed) and the shop's 적립금 granted. `refuse_open_request` (the buyer's
+    own 구매확정): refused while a 취소/반품 request of the order is open, read under the order's lock."""
     with transaction.atomic():
         order = lock_order(order)
+        if refuse_open_request and open_request(order) is not None:
+            raise ActionError(_("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다."))
         order_set_status(order=order, to_status=OrderStatus.CONFIRMED, by=by, note="구매확정")
         if live_mileage(order):
             mileage_call(order=order, kind="confirmed", by=by)

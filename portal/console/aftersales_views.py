@@ -150,9 +150,10 @@ class ReturnView(OperatorRequiredMixin, View):
         order = _order(number)
         return self.render(request, order, ReturnForm(initial={"method": refund_method_for(order)}))
 
-    def render(self, request, order, form, status=200, chosen=None):
+    def render(self, request, order, form, status=200, chosen=None, zero_ok=False):
         return render(request, "console/return.html", {
             "order": order, "form": form, "summary": refund_summary(form), "lines": order.lines.all(), "chosen": chosen or {},
+            "zero_ok": zero_ok,
             "limits": refund_limits(order), "returns": order.returns.all(), "open_request": open_request(order)},
             status=status)
 
@@ -165,11 +166,13 @@ class ReturnView(OperatorRequiredMixin, View):
             return self.quote(request, order, form, lines_form, lines)
         if form.is_valid() and not lines_form.is_valid():
             merge_errors(form, lines_form)
-        elif form.is_valid() and self.nothing_back_for_everything(order, form, lines_form.chosen()):
-            # the whole order coming back with nothing given back is a form left at 0: its amounts, to confirm
-            messages.error(request, _("주문 전체를 반품하는데 돌려줄 금액이 0원입니다. 계산한 금액을 확인한 뒤 반품접수완료를 "
-                                      "눌러 주세요."))
-            return self.quote(request, order, form, lines_form, lines, status=400)
+        elif form.is_valid() and request.POST.get("zero_ok") != "1" \
+                and self.nothing_back_for_everything(order, form, lines_form.chosen()):
+            # the whole order coming back with nothing given back is most likely a form left at 0: its amounts are
+            # filled in to confirm; 0원 sent again from that page is taken as meant
+            messages.error(request, _("주문 전체를 반품하는데 돌려줄 금액이 0원입니다. 계산한 금액을 채웠으니 확인한 뒤 "
+                                      "반품접수완료를 눌러 주세요. 정말 0원으로 접수하려면 금액을 0으로 바꾸고 누르세요."))
+            return self.quote(request, order, form, lines_form, lines, status=400, zero_ok=True)
         elif form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
             try:
@@ -193,7 +196,7 @@ class ReturnView(OperatorRequiredMixin, View):
         quote = return_quote(order, chosen)
         return bool(quote.cash_won + quote.store_points_won + quote.mileage_won)
 
-    def quote(self, request, order, form, lines_form, lines, status=200):
+    def quote(self, request, order, form, lines_form, lines, status=200, zero_ok=False):
         if not lines_form.is_valid() or not lines_form.chosen():
             if lines_form.is_valid():
                 form.add_error(None, _("반품수량을 입력해 주세요."))
@@ -204,8 +207,10 @@ class ReturnView(OperatorRequiredMixin, View):
         initial = {name: request.POST.get(name, "") for name in ReturnForm.base_fields}
         initial.update(cash_won=quote.cash_won, store_points_won=quote.store_points_won, mileage_won=quote.mileage_won,
                        shipping_deduction_won=request.POST.get("shipping_deduction_won") or 0)
-        initial["method"] = request.POST.get("method") or refund_method_for(order, quote.cash_won)
-        return self.render(request, order, ReturnForm(initial=initial), chosen=lines, status=status)
+        posted = request.POST.get("method", "")
+        # the way back follows the amount (an exchange's 추가입금 is paid back in cash) unless the shop pays it anyway
+        initial["method"] = posted if posted in ("cash", "points") else refund_method_for(order, quote.cash_won)
+        return self.render(request, order, ReturnForm(initial=initial), chosen=lines, status=status, zero_ok=zero_ok)
 
 
 class ReturnStepView(OperatorRequiredMixin, View):

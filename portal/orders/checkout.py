@@ -333,10 +333,14 @@ def order_place(*, lines: list[CartLine], buyer: Buyer, member: Member | None, s
         if done is not None and req_tx_id_taken(done.req_tx_id):
             # the choice belongs to another order already (another tab, or a race): refused, not placed
             raise _already_used(done.req_tx_id, lines, priced) from None
-        if buyer.submission_key and Order.objects.filter(submission_key=buyer.submission_key).exists():
+        first = Order.objects.filter(submission_key=buyer.submission_key).first() if buyer.submission_key else None
+        if first is not None:
             # the same form posted twice (a double click, or pressed again while the first was placing): one order
-            raise CheckoutError(_("이 주문서로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."), placed=_the_same_order(
-                Order.objects.filter(submission_key=buyer.submission_key).first(), lines, priced)) from None
+            if first.status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):  # nothing was taken by it
+                raise CheckoutError(_("이 주문서의 결제는 이루어지지 않았습니다. 결제된 금액은 없습니다. 다시 결제해 주세요."),
+                                    placed=first) from None
+            raise CheckoutError(_("이 주문서로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."),
+                                placed=_the_same_order(first, lines, priced)) from None
         if buyer.payment_id and window_id_taken(buyer.payment_id):
             # the same window's payment posted twice (a double submit): the first places the order, once
             raise CheckoutError(_("이 결제로 이미 주문하셨습니다. 주문조회에서 주문을 확인해 주세요."), placed=_the_same_order(

@@ -494,14 +494,16 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
                     and c.status != PaymentCancelStatus.FAILED), None)
     if earlier is not None:
         return earlier, earlier.status == PaymentCancelStatus.PENDING
-    if payment is None or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
+    if payment is None:
         raise PaymentActionError(_("결제되지 않은 주문은 돈을 돌려줄 수 없습니다."))
+    charged = payment.status in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL)
     # bound to the refund and its 환불 방식: a refused 카드취소 changed to 현금환불 is a payout of its own
     key = action_key("refund", refund_number, "payout", *([] if method in REFUND_METHOD_OF.values() else [method]))
     if method in SHOP_PAID:  # the shop pays it (to the account, or as store points): done when recorded
         label = SHOP_PAID[method]
-        if amount_won > payment.amount_won - _returned_of(payment, cancels):
-            # more than the first payment has left: an exchange's 추가입금 pays the rest (a payment of its own)
+        if not charged or amount_won > payment.amount_won - _returned_of(payment, cancels):
+            # more than the first payment has left (or it holds nothing any more): an exchange's 추가입금, a
+            # payment of its own, pays the rest
             return _shop_paid_across(order, payment, cancels, amount_won=amount_won, key=key, label=label,
                                      refund_number=refund_number, account=account, by=by), False
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
@@ -512,6 +514,8 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
         _settle_status(payment, by=by, note=label, cancel=cancel,
                        done_won=_done_of(payment, [*(c for c in cancels if c.pk != cancel.pk), cancel]))
         return cancel, False
+    if not charged:
+        raise PaymentActionError(_("결제되지 않은 주문은 돈을 돌려줄 수 없습니다."))
     if REFUND_METHOD_OF.get(payment.method) != method:
         raise PaymentActionError(_("이 주문은 %(method)s(으)로 결제되지 않아 %(refund)s을(를) 할 수 없습니다. 환불 방식을 현금환불로 "
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
@@ -530,8 +534,11 @@ def _shop_paid_across(order: Order, first: Payment, cancels: list[PaymentCancel]
     others = list(Payment.objects.select_for_update().filter(
         order=order, status__in=(PaymentStatus.APPROVED, PaymentStatus.PARTIAL)).exclude(pk=first.pk).order_by("id"))
     theirs = list(PaymentCancel.objects.select_for_update().filter(payment__in=others)) if others else []
+    first_charged = first.status in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL)
+    if not first_charged and not others:
+        raise PaymentActionError(_("결제되지 않은 주문은 돈을 돌려줄 수 없습니다."))
     parts, remaining = [], amount_won
-    for payment, its in [(first, cancels), *((other, theirs) for other in others)]:
+    for payment, its in [*([(first, cancels)] if first_charged else []), *((other, theirs) for other in others)]:
         part = min(payment.amount_won - _returned_of(payment, its), remaining)
         if part > 0:
             parts.append((payment, its, part))
@@ -540,8 +547,8 @@ def _shop_paid_across(order: Order, first: Payment, cancels: list[PaymentCancel]
         raise PaymentActionError(_("남은 결제금액(%(left)s원)보다 많이 돌려줄 수 없습니다.")
                                  % {"left": f"{amount_won - remaining:,}"})
     booked = []
-    for payment, its, part in parts:
-        cancel, _ask = _reserve(payment, amount_won=part, key=key if payment is first else action_key(
+    for index, (payment, its, part) in enumerate(parts):
+        cancel, _ask = _reserve(payment, amount_won=part, key=key if index == 0 else action_key(
             key, "payment", str(payment.pk)), label=label, refund_number=refund_number, by=by,
             status=PaymentCancelStatus.DONE, cancels=its)
         if account and cancel.message != account[:200]:

@@ -161,8 +161,11 @@ def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
             messages.error(request, _("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다."))
             return _detail(request, order, status=400)
         try:
-            order_confirm_purchase(order=order, by=_actor(request))
-        except (ActionError, TransitionNotAllowed):  # not delivered (any more): nothing changed
+            order_confirm_purchase(order=order, by=_actor(request), refuse_open_request=True)
+        except ActionError as exc:  # a request filed meanwhile (another tab): nothing changed
+            messages.error(request, exc.message)
+            return _detail(request, order, status=400)
+        except TransitionNotAllowed:  # not delivered (any more): nothing changed
             order.refresh_from_db()
             messages.error(request, _("이 주문은 지금 구매확정할 수 없습니다 (처리상태: %(status)s).")
                            % {"status": order.get_status_display()})

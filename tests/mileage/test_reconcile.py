@@ -26,3 +26,10 @@ def test_the_reports_list_under_items_or_one_line_alone_reads_the_same():
     assert report_lines({"lines": {"line": [line, line]}}) == [line, line]
     assert report_lines({}) == []
     assert reconcile(statement(("A", 45, 500)), {"items": [line]}) == []
+
+
+def test_an_order_netting_to_nothing_on_one_side_and_absent_on_the_other_is_no_mismatch():
+    # an approval applied late and aborted: the provider lists the order with 0 earned and 0 used, the portal has
+    # no line of it
+    report = {"lines": [{"orderNo": "A", "txId": "T1", "earned": "0", "used": "0", "cancelled": "500"}]}
+    assert reconcile(Statement(month="2026-12", lines=[]), report) == []

@@ -2,6 +2,7 @@
 account; the operator records its arrival on 주문상세정보, once, and from then the order owes nothing, every
 statement shows the 추가입금, and a later refund can pay it back."""
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -88,6 +89,10 @@ def test_a_whole_return_after_the_additional_deposit_pays_back_both_payments(sho
     line = order.lines.get(product__code="2")
     form = operator.get(f"/console/orders/{order.number}/return/").content.decode()
     assert "9,500" in form  # what may go back in money: both payments
+    # 금액 계산 fills 9,500원 and turns 카드취소 into 현금환불 (a card cannot pay back the 추가입금)
+    quoted = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "method": "card", "action": "quote"}).content.decode()
+    assert re.search(r'<option value="cash" selected>', quoted) and 'value="9,500"' in quoted
     response = operator.post(f"/console/orders/{order.number}/return/", {
         f"qty_{line.pk}": "1", "cash_won": "9500", "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "card"})
@@ -145,3 +150,32 @@ def test_the_buyers_statement_marks_the_line_given_back_in_the_exchange(shop, op
     given_back = order.lines.get(product__code="1")
     row = next(r for r in page.split("<tr") if given_back.product_name in r and "order-line" in r)
     assert "line-replaced" in row and "반품/교환됨" in row and f"<s>{given_back.product_name}</s>" in row
+
+
+def test_the_additional_deposit_is_paid_back_when_the_card_was_cancelled_before(shop, operator):
+    # given the exchange's 추가입금 (5,000원) recorded, then the card's 4,500원 cancelled with 결제취소
+    from portal.orders.money import payment_cancel
+
+    order = exchanged_up(shop, operator)
+    press(operator, order)
+    card = order.payments.order_by("id").first()
+    payment_cancel(payment=card, amount_won=4_500, key="whole-card", by=None)
+    card.refresh_from_db()
+    assert card.status == PaymentStatus.CANCELLED
+    delivered(operator, order)
+    # when the whole order comes back: the 5,000원 the shop still holds, paid back in cash
+    line = order.lines.get(product__code="2")
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "5000", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    returned = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{returned.pk}/shipping/")
+    operator.post(f"/console/returns/{returned.pk}/complete/")
+    refund = Refund.objects.get(order=order)
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    # then it is paid, against the 추가입금 alone (the card holds nothing any more)
+    assert refund.status == RefundStatus.DONE, refund.payout_error
+    [cancel] = PaymentCancel.objects.filter(refund_number=refund.number)
+    assert (cancel.payment.method, cancel.amount_won, cancel.status) == (PaymentMethod.BANK_TRANSFER, 5_000, "done")

@@ -64,6 +64,20 @@ def test_a_whole_return_left_at_zero_is_shown_its_amounts_not_recorded(shop, ope
     assert (returned.cash_won, returned.mileage_won) == (4_500, 500)
 
 
+def test_a_whole_return_at_zero_sent_again_from_the_page_that_warned_is_taken_as_meant(shop, operator):
+    order, _buyer = place(shop, code="1", method="card")
+    delivered(operator, order)
+    line = order.lines.get()
+    url = f"/console/orders/{order.number}/return/"
+    form = {f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
+            "shipping_deduction_won": "0", "method": "card"}
+    warned = operator.post(url, form).content.decode()
+    assert 'name="zero_ok" value="1"' in warned
+    assert operator.post(url, {**form, "zero_ok": "1"}).status_code == 302
+    returned = ReturnRequest.objects.get(order=order)
+    assert (returned.cash_won, returned.mileage_won) == (0, 0)
+
+
 def test_calculating_without_a_quantity_says_what_is_missing(shop, operator):
     order, _buyer = place(shop, code="1", method="card")
     delivered(operator, order)

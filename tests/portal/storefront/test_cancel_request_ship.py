@@ -53,7 +53,7 @@ def test_a_cancel_request_and_shipping_at_once_never_leave_a_shipped_order_with_
         barrier = threading.Barrier(2)
         codes = {}
 
-        def act(name, send):
+        def act(name, send, barrier=barrier, codes=codes):
             barrier.wait()
             try:
                 codes[name] = send().status_code

@@ -43,6 +43,10 @@ def test_a_declined_card_does_not_block_the_next_press_of_the_form_shown_again(s
     again = dict(re.findall(r'<input type="hidden" name="(submission_key|priced)" value="([^"]*)"',
                             declined.content.decode()))
     assert again["submission_key"] != hidden["submission_key"]
+    # the declined form pressed once more (its double click's second request): told nothing was paid, not "ordered"
+    twice = browser.post("/shop/order/", {**CARD, "card_number": "4000-0000-0000-0002", **hidden})
+    assert twice.status_code == 400 and "결제된 금액은 없습니다" in twice.content.decode()
+    assert "이미 주문하셨습니다" not in twice.content.decode()
     assert browser.post("/shop/order/", {**CARD, **again}).status_code == 302
     assert Order.objects.filter(status=OrderStatus.PAID).count() == 1
 

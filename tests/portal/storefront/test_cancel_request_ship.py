@@ -60,9 +60,9 @@ def test_a_cancel_request_and_shipping_at_once_never_leave_a_shipped_order_with_
             finally:
                 connection.close()
 
-        threads = [threading.Thread(target=act, args=("ask", lambda o=order: buyer.post(
+        threads = [threading.Thread(target=act, args=("ask", lambda o=order, b=buyer: b.post(
                        f"/shop/orders/{o.number}/request/", ASK))),
-                   threading.Thread(target=act, args=("ship", lambda o=order: staff.post(
+                   threading.Thread(target=act, args=("ship", lambda o=order, s=staff: s.post(
                        f"/console/orders/{o.number}/action/ship/", SHIP)))]
         for thread in threads:
             thread.start()

@@ -78,19 +78,28 @@ def _confirm_guest(request, order: Order, form) -> HttpResponse | None:
     return None
 
 
+def _posted(request, number: str, form_class) -> tuple[Order, object, HttpResponse | None]:
+    """The order and its posted confirmation form, a guest's password checked; or the answer that ends the request
+    here (a member's order asks for its member's login, a locked-out guest gets the lockout page)."""
+    order = _order_for(request, number)
+    denied = _member_only(request, order)
+    if denied is not None:
+        return order, None, denied
+    form = form_class(request.POST, is_guest=order.is_guest)
+    if form.is_valid():
+        lockout = _confirm_guest(request, order, form)
+        if lockout is not None:
+            return order, form, lockout
+    return order, form, None
+
+
 @require_POST
 def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
     """입금전 취소 by the buyer (manual §6, docs/policy.md L2): the operator's own service, so the whole mileage
     use goes back to the buyer at once, the pending earn is cancelled and any 적립금 used is returned."""
-    order = _order_for(request, number)
-    denied = _member_only(request, order)
-    if denied is not None:
-        return denied
-    form = BuyerCancelForm(request.POST, is_guest=order.is_guest)
-    if form.is_valid():
-        lockout = _confirm_guest(request, order, form)
-        if lockout is not None:
-            return lockout
+    order, form, answered = _posted(request, number, BuyerCancelForm)
+    if answered is not None:
+        return answered
     if form.is_valid():
         try:
             order_cancel_before_payment(order=order, by=_actor(request))
@@ -147,22 +156,13 @@ def order_request(request: HttpRequest, number: str) -> HttpResponse:
 def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
     """구매확정 by the buyer of a delivered order (docs/protocol.md §2): as the operator's — the provider is told
     (confirmed) and the shop's 적립금 granted — and it closes the order to returns."""
-    order = _order_for(request, number)
-    denied = _member_only(request, order)
-    if denied is not None:
-        return denied
-    form = BuyerConfirmPurchaseForm(request.POST, is_guest=order.is_guest)
+    order, form, answered = _posted(request, number, BuyerConfirmPurchaseForm)
+    if answered is not None:
+        return answered
     if form.is_valid():
-        lockout = _confirm_guest(request, order, form)
-        if lockout is not None:
-            return lockout
-    if form.is_valid():
-        if open_request(order) is not None:
-            messages.error(request, _("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다."))
-            return _detail(request, order, status=400)
         try:
             order_confirm_purchase(order=order, by=_actor(request), refuse_open_request=True)
-        except ActionError as exc:  # a request filed meanwhile (another tab): nothing changed
+        except ActionError as exc:  # a 취소/반품 request open (filed in another tab, say): nothing changed
             messages.error(request, exc.message)
             return _detail(request, order, status=400)
         except TransitionNotAllowed:  # not delivered (any more): nothing changed

@@ -39,6 +39,22 @@ def exchanged_up(shop, operator) -> Order:
     return order
 
 
+def returned_and_refunded(operator, order, line, *, cash: int) -> Refund:
+    """The whole `line` returned with `cash` 현금환불 to the account and the 500원 of mileage, 반송중, 반송완료, then
+    환불완료 pressed: the refund as it ended."""
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": str(cash), "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    returned = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{returned.pk}/shipping/")
+    operator.post(f"/console/returns/{returned.pk}/complete/")
+    refund = Refund.objects.get(order=order)
+    press_refund_complete(operator, refund)
+    refund.refresh_from_db()
+    return refund
+
+
 def press(operator, order) -> str:
     response = operator.post(f"/console/orders/{order.number}/action/confirm_additional_deposit/", follow=True)
     return response.content.decode()
@@ -99,16 +115,7 @@ def test_a_whole_return_after_the_additional_deposit_pays_back_both_payments(sho
     # a card cannot pay back the 추가입금: the form says so and nothing is recorded
     assert response.status_code == 400 and "추가입금이 포함된 환불은 현금환불로 처리해 주세요" in response.content.decode()
     assert not Refund.objects.filter(order=order).exists()
-    response = operator.post(f"/console/orders/{order.number}/return/", {
-        f"qty_{line.pk}": "1", "cash_won": "9500", "store_points_won": "0", "mileage_won": "500",
-        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    returned = ReturnRequest.objects.get(order=order)
-    operator.post(f"/console/returns/{returned.pk}/shipping/")
-    operator.post(f"/console/returns/{returned.pk}/complete/")
-    refund = Refund.objects.get(order=order)
-    press_refund_complete(operator, refund)
-    refund.refresh_from_db()
+    refund = returned_and_refunded(operator, order, line, cash=9_500)
     # then the refund is paid: 4,500원 booked against the card payment, 5,000원 against the 추가입금, to the account
     assert refund.status == RefundStatus.DONE
     booked = {c.payment.amount_won: (c.amount_won, c.status, c.message)
@@ -165,16 +172,7 @@ def test_the_additional_deposit_is_paid_back_when_the_card_was_cancelled_before(
     delivered(operator, order)
     # when the whole order comes back: the 5,000원 the shop still holds, paid back in cash
     line = order.lines.get(product__code="2")
-    response = operator.post(f"/console/orders/{order.number}/return/", {
-        f"qty_{line.pk}": "1", "cash_won": "5000", "store_points_won": "0", "mileage_won": "500",
-        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    returned = ReturnRequest.objects.get(order=order)
-    operator.post(f"/console/returns/{returned.pk}/shipping/")
-    operator.post(f"/console/returns/{returned.pk}/complete/")
-    refund = Refund.objects.get(order=order)
-    press_refund_complete(operator, refund)
-    refund.refresh_from_db()
+    refund = returned_and_refunded(operator, order, line, cash=5_000)
     # then it is paid, against the 추가입금 alone (the card holds nothing any more)
     assert refund.status == RefundStatus.DONE, refund.payout_error
     [cancel] = PaymentCancel.objects.filter(refund_number=refund.number)

@@ -18,6 +18,16 @@ def amounts_on(page: str) -> dict[str, str]:
             for name in ("cash_won", "store_points_won", "mileage_won")}
 
 
+def whole_return_at_zero(shop, operator) -> tuple:
+    """The manual's order delivered, and its return form with the whole line and every amount left at 0."""
+    order, _buyer = place(shop, code="1", method="card")
+    delivered(operator, order)
+    line = order.lines.get()
+    form = {f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
+            "shipping_deduction_won": "0", "method": "card"}
+    return order, f"/console/orders/{order.number}/return/", form
+
+
 def test_the_manuals_whole_return_is_calculated_as_its_screen_shows(shop, operator):
     order, _buyer = place(shop, code="1", method="card")  # 5,000원: 4,500원 by card + 500원 of mileage
     delivered(operator, order)
@@ -46,12 +56,7 @@ def test_a_partial_return_gives_back_the_money_and_keeps_the_mileage_the_kept_li
 
 
 def test_a_whole_return_left_at_zero_is_shown_its_amounts_not_recorded(shop, operator):
-    order, _buyer = place(shop, code="1", method="card")
-    delivered(operator, order)
-    line = order.lines.get()
-    url = f"/console/orders/{order.number}/return/"
-    form = {f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
-            "shipping_deduction_won": "0", "method": "card"}
+    order, url, form = whole_return_at_zero(shop, operator)
     response = operator.post(url, form)
     page = response.content.decode()
     assert response.status_code == 400 and "돌려줄 금액이 0원입니다" in page
@@ -65,12 +70,7 @@ def test_a_whole_return_left_at_zero_is_shown_its_amounts_not_recorded(shop, ope
 
 
 def test_a_whole_return_at_zero_sent_again_from_the_page_that_warned_is_taken_as_meant(shop, operator):
-    order, _buyer = place(shop, code="1", method="card")
-    delivered(operator, order)
-    line = order.lines.get()
-    url = f"/console/orders/{order.number}/return/"
-    form = {f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
-            "shipping_deduction_won": "0", "method": "card"}
+    order, url, form = whole_return_at_zero(shop, operator)
     warned = operator.post(url, form).content.decode()
     assert 'name="zero_ok" value="1"' in warned
     assert operator.post(url, {**form, "zero_ok": "1"}).status_code == 302

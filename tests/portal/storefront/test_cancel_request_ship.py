@@ -5,13 +5,13 @@ import threading
 
 import pytest
 from django.conf import settings
-from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
 from portal.orders.models import Order, OrderStatus
 
+from .test_self_service import _operator as operator
 from .test_self_service import _place
 
 pytestmark = pytest.mark.sandbox
@@ -19,12 +19,6 @@ on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default
                                  reason="concurrent writers need PostgreSQL row locks (make test runs it there)")
 ASK = {"kind": "cancel", "reason": "마음이 바뀌었습니다", "password": "abcd1234"}
 SHIP = {"carrier": "cj", "invoice_no": "INV123"}
-
-
-def operator() -> Client:
-    client = Client()
-    client.force_login(User.objects.get(username="operator"))
-    return client
 
 
 def test_shipping_an_order_the_buyer_asked_to_cancel_is_refused_with_the_reason(shop):

@@ -22,7 +22,7 @@
   // Several refreshes can be in flight (typing, the popup's message, its window closing): only the answer to the
   // latest request is applied, and a note that the choice was dropped stays until a new choice is shown (the
   // server says it once, when it drops the choice; a later answer with no choice must not wipe it).
-  var sent = 0, inFlight = 0;
+  var sent = 0, inFlight = 0, saidNote = null;
   var refresh = function () {
     if (!form || !form.dataset.quoteUrl) return Promise.resolve();
     var number = ++sent;
@@ -30,11 +30,17 @@
     return fetch(form.dataset.quoteUrl, {method: "POST", body: new FormData(form), credentials: "same-origin"})
       .then(function (r) { return r.status === 200 ? r.text() : ""; })
       .then(function (html) {
-        if (!html || number !== sent) return;
+        if (!html) return;
         var fresh = new DOMParser().parseFromString(html, "text/html");
-        var note = document.getElementById("mileage-dropped");
+        var freshNote = fresh.getElementById("mileage-dropped"), choice = fresh.getElementById("mileage-choice");
+        // the server says a dropped choice once, in the answer to the request that dropped it: kept even when a
+        // later request overtook that answer, until a new choice is shown
+        if (freshNote) saidNote = freshNote;
+        if (choice) saidNote = null;
+        if (number !== sent) return;
+        var note = document.getElementById("mileage-dropped") || saidNote;
         var row = fresh.getElementById("mileage-row");
-        if (note && row && !fresh.getElementById("mileage-dropped") && !fresh.getElementById("mileage-choice")) {
+        if (note && row && !freshNote && !choice) {
           row.insertBefore(note, row.querySelector("details"));
         }
         // the element that had the focus (적립/사용, typically) keeps it in the new row, found by its id

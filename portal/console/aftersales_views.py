@@ -34,6 +34,7 @@ from portal.aftersales.refunds import (
 )
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import (
+    ReturnQuote,
     exchange_fingerprint,
     exchange_quote,
     mileage_still_used_won,
@@ -167,12 +168,12 @@ class ReturnView(OperatorRequiredMixin, View):
         if form.is_valid() and not lines_form.is_valid():
             merge_errors(form, lines_form)
         elif form.is_valid() and request.POST.get("zero_ok") != "1" \
-                and self.nothing_back_for_everything(order, form, lines_form.chosen()):
+                and (quoted := self.whole_return_at_zero(order, form, lines_form.chosen())) is not None:
             # the whole order coming back with nothing given back is most likely a form left at 0: its amounts are
             # filled in to confirm; 0원 sent again from that page is taken as meant
             messages.error(request, _("주문 전체를 반품하는데 돌려줄 금액이 0원입니다. 계산한 금액을 채웠으니 확인한 뒤 "
                                       "반품접수완료를 눌러 주세요. 정말 0원으로 접수하려면 금액을 0으로 바꾸고 누르세요."))
-            return self.quote(request, order, form, lines_form, lines, status=400, zero_ok=True)
+            return self.quoted(request, order, lines, quoted, status=400, zero_ok=True)
         elif form.is_valid():
             data = {k: v for k, v in form.cleaned_data.items() if k != "reason"}
             try:
@@ -185,25 +186,28 @@ class ReturnView(OperatorRequiredMixin, View):
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400, chosen=lines)
 
-
     @staticmethod
-    def nothing_back_for_everything(order, form, chosen: dict[int, int]) -> bool:
+    def whole_return_at_zero(order, form, chosen: dict[int, int]) -> ReturnQuote | None:
+        """The amounts a whole return sent with every amount at 0 would give back, when it would give anything."""
         data = form.cleaned_data
         if data["cash_won"] or data["store_points_won"] or data["mileage_won"]:
-            return False
+            return None
         if not return_takes_everything(order, chosen):
-            return False
+            return None
         quote = return_quote(order, chosen)
-        return bool(quote.cash_won + quote.store_points_won + quote.mileage_won)
+        return quote if quote.cash_won + quote.store_points_won + quote.mileage_won else None
 
-    def quote(self, request, order, form, lines_form, lines, status=200, zero_ok=False):
+    def quote(self, request, order, form, lines_form, lines):
         if not lines_form.is_valid() or not lines_form.chosen():
             if lines_form.is_valid():
                 form.add_error(None, _("반품수량을 입력해 주세요."))
             else:
                 merge_errors(form, lines_form)
             return self.render(request, order, form, status=400, chosen=lines)
-        quote = return_quote(order, lines_form.chosen())
+        return self.quoted(request, order, lines, return_quote(order, lines_form.chosen()))
+
+    def quoted(self, request, order, lines, quote: ReturnQuote, status=200, zero_ok=False):
+        """The form again with `quote`'s amounts filled in, the rest as posted."""
         initial = {name: request.POST.get(name, "") for name in ReturnForm.base_fields}
         initial.update(cash_won=quote.cash_won, store_points_won=quote.store_points_won, mileage_won=quote.mileage_won,
                        shipping_deduction_won=request.POST.get("shipping_deduction_won") or 0)

@@ -58,8 +58,9 @@ EXPORT_KINDS = ("csv", "xlsx")
 
 class ExportMixin:
     """A filtered list's CSV/XLSX (`?export=csv|xlsx`, the filters in the query string) behind the 다운로드 사유
-    form, which posts back to the same address. A view sets `export_title(kind)` and `export_build(queryset, kind)`
-    (→ response, the records it names, its row count); `export_post(request)` answers a POST that is no export."""
+    form, which posts back to the same address; a search the list refuses exports nothing (the list says why). A
+    view sets `export_title(kind)` and `export_build(queryset, kind)` (→ response, the records it names, its row
+    count); `export_post(request)` answers a POST that is no export."""
 
     def export_kind(self) -> str | None:
         kind = self.request.GET.get("export")
@@ -83,6 +84,11 @@ class ExportMixin:
             request.GET = query
         elif kind is not None and download_reason(request) is None:
             return reason_form(request, title=self.export_title(kind))
+        return self.show_list(request, *args, **kwargs)
+
+    def show_list(self, request, *args, **kwargs):
+        """The list itself, or the export once its reason is given (a view with its own way of listing overrides
+        this)."""
         return super().get(request, *args, **kwargs)
 
     def render_to_response(self, context, **kwargs):

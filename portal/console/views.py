@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage
-from django.http import FileResponse, Http404, HttpResponse, HttpResponseNotAllowed, QueryDict
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template import engines
 from django.template.loader import render_to_string
@@ -46,7 +46,7 @@ from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
 from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
-from .downloads import EXPORT_KINDS, download_reason, download_with_reason, reason_form
+from .downloads import ExportMixin, download_with_reason
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -68,7 +68,8 @@ TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payab
                 "uses_mileage", "status", "buyer_request")
 
 
-class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
+class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin,
+                    FilterView):
     """주문조회: the search (cached form), the total, the bulk actions and the page of orders.
 
     The rows are read as plain values (`TABLE_FIELDS`, no model instance per order) and written by
@@ -82,9 +83,9 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
     def get_queryset(self):
         return Order.objects.deferred_paging()
 
-    def get_queue(self, request, *args, **kwargs):
+    def show_list(self, request, *args, **kwargs):
         if any(request.GET.get(name) for name in self.filterset_class.base_filters):
-            return super().get(request, *args, **kwargs)
+            return super().show_list(request, *args, **kwargs)
         self.filterset = None
         self.object_list = self.get_queryset()
         if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
@@ -146,32 +147,11 @@ class OrderListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, Si
             cache.set(key, html, FILTER_FORM_CACHE_SECONDS)
         return mark_safe(html)  # rendered by our own template with autoescaping
 
-    def post(self, request, *args, **kwargs):
-        """The 다운로드 사유 form of an export posts back here (the search stays in the query string)."""
-        if request.GET.get("export") not in EXPORT_KINDS:
-            return HttpResponseNotAllowed(["GET"])
-        return self.get(request, *args, **kwargs)
+    def export_title(self, kind: str) -> str:
+        return _("주문조회 %(kind)s") % {"kind": kind.upper()}
 
-    def get(self, request, *args, **kwargs):
-        if request.GET.get("export") in EXPORT_KINDS and not self.filterset_class(
-                request.GET, queryset=Order.objects.none(), request=request).form.is_valid():
-            # a search the list refuses is no export of nothing: the list instead, which says what to correct
-            messages.error(request, _("검색 조건이 올바르지 않아 내려받지 않았습니다. 검색 조건을 고쳐 주세요."))
-            query = request.GET.copy()
-            query.pop("export")
-            request.GET = query
-            return self.get_queue(request, *args, **kwargs)
-        if request.GET.get("export") in EXPORT_KINDS and download_reason(request) is None:
-            return reason_form(request, title=_("주문조회 %(kind)s") % {"kind": request.GET["export"].upper()})
-        return self.get_queue(request, *args, **kwargs)
-
-    def render_to_response(self, context, **kwargs):
-        export = self.request.GET.get("export")
-        if export in EXPORT_KINDS:
-            rows = self.object_list.order_by("-placed_at")[:EXPORT_MAX]
-            return download_with_reason(self.request, title=_("주문조회 %(kind)s") % {"kind": export.upper()},
-                                        build=lambda: export_orders(rows, export))
-        return super().render_to_response(context, **kwargs)
+    def export_build(self, orders, kind: str):
+        return export_orders(orders.order_by("-placed_at")[:EXPORT_MAX], kind)
 
     def order_total(self, page) -> int:
         """The orders the search matched: read off its first page when that is the only one, else counted up to

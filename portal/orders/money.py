@@ -506,14 +506,8 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
             # payment of its own, pays the rest
             return _shop_paid_across(order, payment, cancels, amount_won=amount_won, key=key, label=label,
                                      refund_number=refund_number, account=account, by=by), False
-        cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
-                                by=by, status=PaymentCancelStatus.DONE, cancels=cancels)
-        if account and cancel.message != account[:200]:
-            cancel.message = account[:200]
-            cancel.save(update_fields=["message"])
-        _settle_status(payment, by=by, note=label, cancel=cancel,
-                       done_won=_done_of(payment, [*(c for c in cancels if c.pk != cancel.pk), cancel]))
-        return cancel, False
+        return _shop_paid(payment, cancels, amount_won=amount_won, key=key, label=label,
+                          refund_number=refund_number, account=account, by=by), False
     if not charged:
         raise PaymentActionError(_("결제되지 않은 주문은 돈을 돌려줄 수 없습니다."))
     if REFUND_METHOD_OF.get(payment.method) != method:
@@ -546,18 +540,24 @@ def _shop_paid_across(order: Order, first: Payment, cancels: list[PaymentCancel]
     if remaining > 0:
         raise PaymentActionError(_("남은 결제금액(%(left)s원)보다 많이 돌려줄 수 없습니다.")
                                  % {"left": f"{amount_won - remaining:,}"})
-    booked = []
-    for index, (payment, its, part) in enumerate(parts):
-        cancel, _ask = _reserve(payment, amount_won=part, key=key if index == 0 else action_key(
-            key, "payment", str(payment.pk)), label=label, refund_number=refund_number, by=by,
-            status=PaymentCancelStatus.DONE, cancels=its)
-        if account and cancel.message != account[:200]:
-            cancel.message = account[:200]
-            cancel.save(update_fields=["message"])
-        _settle_status(payment, by=by, note=label, cancel=cancel,
-                       done_won=_done_of(payment, [*(c for c in its if c.pk != cancel.pk), cancel]))
-        booked.append(cancel)
+    booked = [_shop_paid(payment, its, amount_won=part, label=label, refund_number=refund_number, account=account,
+                         by=by, key=key if index == 0 else action_key(key, "payment", str(payment.pk)))
+              for index, (payment, its, part) in enumerate(parts)]
     return booked[0]
+
+
+def _shop_paid(payment: Payment, cancels: list[PaymentCancel], *, amount_won: int, key: str, label: str,
+               refund_number: str, account: str, by) -> PaymentCancel:
+    """Under the payment's lock: `amount_won` of it paid back by the shop (현금환불 to `account`, 적립금환불), recorded
+    done at once, and the payment's status settled."""
+    cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=label, refund_number=refund_number,
+                            by=by, status=PaymentCancelStatus.DONE, cancels=cancels)
+    if account and cancel.message != account[:200]:
+        cancel.message = account[:200]
+        cancel.save(update_fields=["message"])
+    _settle_status(payment, by=by, note=label, cancel=cancel,
+                   done_won=_done_of(payment, [*(c for c in cancels if c.pk != cancel.pk), cancel]))
+    return cancel
 
 
 def _other_payments_left_won(order: Order, first: Payment) -> int:

@@ -3,6 +3,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.test import Client
 
+from portal.aftersales.models import ReturnRequest
 from portal.orders.checkout import payment_window_used
 from portal.orders.models import Order
 from tests.portal.storefront.conftest import GUEST, choose_mileage, shop  # noqa: F401  (the shop fixture)
@@ -42,3 +43,14 @@ def delivered(operator, order, invoice_no: str = "1") -> None:
     """배송 (CJ대한통운, `invoice_no`) then 배송완료, pressed on the order's detail as an operator does."""
     for action in ("ship", "deliver"):
         operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": invoice_no})
+
+
+def returned(operator, order, fields: dict) -> ReturnRequest:
+    """반품접수 with the return form's `fields`, then 반송중 and 반송완료, pressed as an operator does: the return
+    (its refund waits 환불전)."""
+    response = operator.post(f"/console/orders/{order.number}/return/", fields)
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    request = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{request.pk}/shipping/")
+    operator.post(f"/console/returns/{request.pk}/complete/")
+    return request

@@ -13,12 +13,12 @@ from django.test import Client
 
 from portal.aftersales.common import ActionError
 from portal.aftersales.fulfilment import order_confirm_additional_deposit
-from portal.aftersales.models import Refund, RefundStatus, ReturnRequest
+from portal.aftersales.models import Refund, RefundStatus
 from portal.orders.models import Order, PaymentCancel, PaymentMethod, PaymentStatus
 from portal.orders.selectors import exchange_due_won
 
 from ..storefront.conftest import GUEST
-from .conftest import delivered, place
+from .conftest import delivered, place, returned
 from .test_payment_cancel import ACCOUNT, gateway_cancelled_won, press_refund_complete
 
 pytestmark = pytest.mark.sandbox
@@ -42,13 +42,9 @@ def exchanged_up(shop, operator) -> Order:
 def returned_and_refunded(operator, order, line, *, cash: int) -> Refund:
     """The whole `line` returned with `cash` 현금환불 to the account and the 500원 of mileage, 반송중, 반송완료, then
     환불완료 pressed: the refund as it ended."""
-    response = operator.post(f"/console/orders/{order.number}/return/", {
+    returned(operator, order, {
         f"qty_{line.pk}": "1", "cash_won": str(cash), "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    returned = ReturnRequest.objects.get(order=order)
-    operator.post(f"/console/returns/{returned.pk}/shipping/")
-    operator.post(f"/console/returns/{returned.pk}/complete/")
     refund = Refund.objects.get(order=order)
     press_refund_complete(operator, refund)
     refund.refresh_from_db()

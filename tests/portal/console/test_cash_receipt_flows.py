@@ -8,12 +8,12 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from portal.aftersales.models import Refund, ReturnRequest
+from portal.aftersales.models import Refund
 from portal.orders.gateway import GatewayResult, PaymentGateway
 from portal.orders.models import CashReceipt, CashReceiptStatus, GatewayEntry, Order, OrderStatus
 from portal.receipts.render import receipt_html
 
-from .conftest import GUEST, choose_mileage
+from .conftest import GUEST, choose_mileage, returned
 from .test_payment_cancel import press_refund_complete, refund_by
 
 pytestmark = pytest.mark.sandbox
@@ -114,13 +114,9 @@ def test_bank_deposit_receipt_issued_at_the_deposit_and_reissued_for_what_a_part
     operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541111"})
     operator.post(f"/console/orders/{order.number}/action/deliver/")
     line = order.lines.get()
-    response = operator.post(f"/console/orders/{order.number}/return/", {
+    returned(operator, order, {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    returned = ReturnRequest.objects.get(order=order)
-    operator.post(f"/console/returns/{returned.pk}/shipping/")
-    operator.post(f"/console/returns/{returned.pk}/complete/")
     press_refund_complete(operator, Refund.objects.get(order=order))
     # then the first receipt is cancelled at the gateway and the next states the 4,500원 kept
     first, second = receipts(order)
@@ -227,12 +223,9 @@ def test_a_receipt_refused_at_the_deposit_and_retried_after_a_partial_return_sta
     operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541112"})
     operator.post(f"/console/orders/{order.number}/action/deliver/")
     line = order.lines.get()
-    operator.post(f"/console/orders/{order.number}/return/", {
+    returned(operator, order, {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
-    returned = ReturnRequest.objects.get(order=order)
-    operator.post(f"/console/returns/{returned.pk}/shipping/")
-    operator.post(f"/console/returns/{returned.pk}/complete/")
     press_refund_complete(operator, Refund.objects.get(order=order))
     # when the operator presses 현금영수증 재발급
     operator.post(f"/console/orders/{order.number}/cash-receipt/retry/")

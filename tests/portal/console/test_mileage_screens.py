@@ -19,6 +19,7 @@ from tests.portal.console.downloads import download
 from tests.portal.storefront.conftest import use_merchant
 
 from .conftest import delivered, place
+from .conftest import returned as given_back
 
 pytestmark = pytest.mark.sandbox
 
@@ -193,14 +194,11 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     returned, _ = place(shop, method="card", quantity="2", use=1_000)
     delivered(operator, returned)
     line = returned.lines.get()
-    operator.post(f"/console/orders/{returned.number}/return/", {
+    given_back(operator, returned, {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "card"})
-    from portal.aftersales.models import Refund, ReturnRequest
+    from portal.aftersales.models import Refund
 
-    request = ReturnRequest.objects.get()
-    operator.post(f"/console/returns/{request.pk}/shipping/")
-    operator.post(f"/console/returns/{request.pk}/complete/")
     operator.post("/console/refunds/", {"selection": [Refund.objects.get().pk], "confirm": "1"})
     exchanged, _ = place(shop, method="card")
     delivered(operator, exchanged, "2")

@@ -20,7 +20,7 @@ from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
 from portal.orders.money import still_charged_won
 
-from .conftest import place
+from .conftest import place, returned
 
 pytestmark = pytest.mark.sandbox
 
@@ -126,13 +126,9 @@ def test_full_return(shop, operator):
     assert order.number in operator.get("/console/outbox/", {"status": "sent"}).content.decode()
     assert order.number not in operator.get("/console/outbox/").content.decode()
     line = order.lines.get()
-    response = operator.post(f"/console/orders/{order.number}/return/", {
+    returned(operator, order, {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "card"})
-    assert response.status_code == 302, response.content.decode()[-1500:]
-    request = ReturnRequest.objects.get()
-    operator.post(f"/console/returns/{request.pk}/shipping/")
-    operator.post(f"/console/returns/{request.pk}/complete/")
     refund = Refund.objects.get(order=order)
     assert shop.balance(buyer)["available"] == 15_000
     assert refund_complete(refund=refund, by=User.objects.get(username="operator"))
@@ -216,12 +212,9 @@ def test_an_exchange_after_a_partial_return_counts_only_what_the_shop_still_hold
     order, buyer = place(shop, code="2", quantity="2", extra=("3",), use=1_000, method="card")
     _deliver(operator, order)
     two, three = order.lines.get(product_code="2"), order.lines.get(product_code="3")
-    assert operator.post(f"/console/orders/{order.number}/return/", {
+    request = returned(operator, order, {
         f"qty_{two.pk}": "1", "cash_won": "9700", "store_points_won": "0", "mileage_won": "300",
-        "shipping_deduction_won": "0", "method": "card"}).status_code == 302
-    request = ReturnRequest.objects.get()
-    operator.post(f"/console/returns/{request.pk}/shipping/")
-    operator.post(f"/console/returns/{request.pk}/complete/")
+        "shipping_deduction_won": "0", "method": "card"})
     request.refresh_from_db()
     _refund_done(operator, request.refund)
     # when 샘플상품 3 is exchanged for 샘플상품 1 (5,000원) with no mileage given back

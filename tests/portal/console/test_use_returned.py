@@ -3,11 +3,11 @@ the provider now holds the rest (docs/policy.md L4), and no screen may read as i
 
 import pytest
 
-from portal.aftersales.models import Refund, ReturnRequest
+from portal.aftersales.models import Refund
 from portal.orders.earn import earn_status
 from portal.orders.models import Order
 
-from .conftest import delivered, place
+from .conftest import delivered, place, returned
 
 pytestmark = pytest.mark.sandbox
 
@@ -16,12 +16,9 @@ def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, oper
     order, _ = place(shop, method="card", quantity="2", use=1_000)
     delivered(operator, order)
     line = order.lines.get()
-    operator.post(f"/console/orders/{order.number}/return/", {
+    returned(operator, order, {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
         "shipping_deduction_won": "0", "method": "card"})
-    request = ReturnRequest.objects.get(order=order)
-    operator.post(f"/console/returns/{request.pk}/shipping/")
-    operator.post(f"/console/returns/{request.pk}/complete/")
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert 'id="use-back"' not in detail  # 환불전: nothing given back yet
     operator.post("/console/refunds/", {"selection": [Refund.objects.get(order=order).pk], "confirm": "1"})

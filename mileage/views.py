@@ -87,7 +87,9 @@ def _opened_here(request: HttpRequest, client, req_tx_id: str, done_url: str) ->
             return None
         except ProviderError:
             return False  # a protocol answer (3001: no such reqTxId for this shop)
-        if answer is not None:  # None: the extension turned out absent, and the nonce alone stands
+        # None: the extension turned out absent, and the nonce alone stands; so does an answer that does not say
+        # what became of the reqTxId (a status call without the hold)
+        if answer is not None and answer.req_tx_state:
             opened_for = str(answer.raw.get("doneUrl", ""))
             if answer.req_tx_state != "HELD" or (opened_for and opened_for != done_url):
                 return False

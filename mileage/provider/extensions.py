@@ -5,7 +5,8 @@ The standard profile is the public protocol (docs/protocol.md §1–2) and nothi
 more says so in getAccumRate's answer: `extensions`, a comma-separated list
 (`hold,status,serviceStatus,settlement,…`). The shop's setting 연동 방식 (노출설정 및 셋팅) can only narrow that list; a
 provider that lists nothing is standard. Error codes are never read as "this provider has no such call": an
-extension is used only when advertised.
+extension is used only when advertised — except where the public protocol itself tells a client to ask: the status
+call to recover an approval's lost answer or a 3092 without a txId (`asks`), and the settlement report (§4).
 
 An extension call answered in a way the portal did not expect (an unknown path, a 404, an HTML page, an unknown
 result code, an answer without the fields the extension promises) never refuses a buyer: the extension is treated
@@ -86,16 +87,13 @@ def _cache_key() -> str:
     return f"{RATE_CACHE_KEY}:{api_id}:{host}"
 
 
-def provider_info(*, timeout_seconds: int = 300, cached_only: bool = False) -> ProviderInfo:
+def provider_info(*, timeout_seconds: int = 300) -> ProviderInfo:
     """getAccumRate's answer for the configured credentials, cached (shared by every node through the cache); when
-    it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS. `cached_only`: what the cache holds,
-    never a call (nothing cached reads as no rate and no extension: the standard profile)."""
+    it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS."""
     key = _cache_key()
     cached = cache.get(key)
     if isinstance(cached, (list, tuple)) and len(cached) == 3:
         return ProviderInfo(cached[0], cached[1], frozenset(cached[2]))
-    if cached_only:
-        return ProviderInfo(None, "", frozenset())
     try:
         info = info_from(get_client().accum_rate(fresh=True))  # this cache is the one that counts
     except ProviderError as exc:
@@ -146,17 +144,39 @@ def labels(names) -> list[str]:
     return [str(label) for name, label in LABELS.items() if name in names]
 
 
+# the provider-side states of a transaction (docs/protocol.md §2), which a status answer may name instead of the
+# reqTxId's own state
+TX_STATES = frozenset({"APPROVED", "STATED", "CONFIRMED", "ABORTED", "CANCELLED", "SUPERSEDED"})
+
+
+def status_answer(answer: ApiResult) -> bool:
+    """Whether an answer is one of the status call: it names the reqTxId's state, the transaction's state, or the
+    txId (§2: "learn the state and txId"); the sandbox's reqTxState and doneUrl are more than a provider owes."""
+    return (answer.req_tx_state in REQ_TX_STATES or answer.state.upper() in TX_STATES
+            or bool(answer.tx_id and not answer.req_tx_state))
+
+
 def status_of(client, req_tx_id: str, *, deadline: float | None = None) -> ApiResult | None:
     """The status extension's answer for a reqTxId, or None when it turned out absent (marked so). Raises a protocol
-    error (e.g. 3001: no such reqTxId) or ProviderUnavailable as they are. Call it only where `uses(STATUS)`."""
-    return call(STATUS, lambda: client.status(req_tx_id, deadline=deadline),
-                expected=lambda answer: answer.req_tx_state in REQ_TX_STATES)
+    error (e.g. 3001: no such reqTxId) or ProviderUnavailable as they are. Call it only where `uses(STATUS)` or
+    `asks(STATUS)`."""
+    return call(STATUS, lambda: client.status(req_tx_id, deadline=deadline), expected=status_answer)
 
 
-def uses(name: str, *, cached_only: bool = False) -> bool:
-    """Whether the portal uses extension `name` now. `cached_only` (inside the approval's deadline): decided from
-    the cached getAccumRate answer alone, never by a call; nothing cached reads as the standard profile."""
-    return name in in_use(info=provider_info(cached_only=True) if cached_only else None)
+def uses(name: str) -> bool:
+    """Whether the portal uses extension `name` now: advertised, allowed, not found absent."""
+    return name in in_use()
+
+
+def asks(name: str) -> bool:
+    """Whether the portal asks extension `name` when it needs it to recover (an approval's lost answer, a 3092
+    without a txId): §2 tells a client to ask the status call then, so it is asked whether or not getAccumRate lists
+    it — unless 연동 방식 is the standard protocol alone, or the call was found absent for this API ID. Never a
+    call itself: read inside the approval's deadline."""
+    settings = MileageSettings.load()
+    if settings.provider_profile == ProviderProfile.STANDARD:
+        return False
+    return name not in _lost(settings.effective_credentials()[0])
 
 
 def unexpected(exc: ProviderError) -> bool:

@@ -81,7 +81,7 @@ class Ids:
 
     @property
     def tx_id(self) -> str:
-        if not self._tx_id and self.req_tx_id and extensions.uses(extensions.STATUS):
+        if not self._tx_id and self.req_tx_id and extensions.asks(extensions.STATUS):
             answer = extensions.status_of(self._client, self.req_tx_id)
             self._tx_id = answer.tx_id if answer is not None else ""
         return self._tx_id  # empty: the call is refused before it is sent (NO_TX_ID) and waits for an operator

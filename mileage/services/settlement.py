@@ -109,15 +109,29 @@ class Mismatch:
     provider: tuple[int, int] | None
 
 
-def report_lines(report: dict) -> list:
-    """The lines of a settlement report (docs/protocol.md §4 names no list: `lines`, or `items`; one line alone, as
-    XML reads it, is a list of one)."""
-    lines = report.get("lines", report.get("items"))
-    if isinstance(lines, dict) and "orderNo" not in lines and len(lines) == 1:
-        lines = next(iter(lines.values()))  # <lines><line>…</line>…</lines>: the wrapper's one child
-    if isinstance(lines, dict):
-        lines = [lines]
-    return lines if isinstance(lines, list) else []
+def _as_lines(value):
+    """A report's value as its list of lines, or None when it is not one: a list of objects with an orderNo (an
+    empty list too), one such object (one line alone, as XML reads it), or a wrapper of one child holding either
+    (<lines><line>…</line>…</lines>)."""
+    if isinstance(value, dict) and "orderNo" not in value and len(value) == 1:
+        value = next(iter(value.values()))
+    if isinstance(value, dict) and "orderNo" in value:
+        return [value]
+    if isinstance(value, list) and all(isinstance(line, dict) and "orderNo" in line for line in value):
+        return value
+    return None
+
+
+def report_lines(report: dict) -> list | None:
+    """The lines of a settlement report. docs/protocol.md §4 says "per txId/orderNo" and names no list: `lines` or
+    `items`, else the first field of the answer that holds lines (e.g. `transactions`). None: no field holds any."""
+    for name in ("lines", "items"):
+        if name in report:
+            return _as_lines(report[name]) or []
+    for name, value in report.items():
+        if name not in ("totals", "total") and (lines := _as_lines(value)) is not None:
+            return lines
+    return None
 
 
 def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
@@ -125,7 +139,7 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     are per txId (a re-approved order has one per txId), summed per orderNo."""
     ours = {line.order_number: (line.earned, line.used) for line in statement.lines}
     theirs: dict[str, tuple[int, int]] = {}
-    for line in report_lines(report):
+    for line in report_lines(report) or []:
         earned, used = theirs.get(line["orderNo"], (0, 0))
         theirs[line["orderNo"]] = (earned + int(line["earned"]), used + int(line["used"]))
     mismatches = []

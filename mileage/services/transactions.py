@@ -172,6 +172,7 @@ def approval_client():
 
 
 APPROVED_AT_PROVIDER = {"APPROVED", "STATED", "CONFIRMED"}
+ENDED_AT_PROVIDER = {"ABORTED", "CANCELLED", "EXPIRED"}
 
 
 def _status(client, req_tx_id: str, deadline: float, use_status: bool) -> ApiResult | None:
@@ -196,16 +197,27 @@ def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: fl
             lost = False  # success or 3092 without a txId
         except ProviderUnavailable:
             lost = True
-        status = _status(client, request.req_tx_id, deadline, use_status)
+        try:
+            status = _status(client, request.req_tx_id, deadline, use_status)
+        except ProviderUnavailable:
+            status = None  # no answer to that either: the approval itself is asked once more
+        except ProviderError:
+            if attempt == 1:
+                continue  # the provider knows no approval of this reqTxId (3xxx): once more, with the same key
+            if lost:  # unanswered twice: an attempt in flight may still land (aborted twice by the caller)
+                raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE)) from None
+            raise
         if status is not None:
             if status.tx_id and status.state in APPROVED_AT_PROVIDER:
                 return status
+            if not status.req_tx_state and status.state not in ENDED_AT_PROVIDER and attempt == 1:
+                continue  # a status answer that names no outcome: the approval again decides
             if status.req_tx_state == "HELD" and attempt == 1:
                 continue  # the approval never landed: once more, with the same key
             if lost and status.req_tx_state == "HELD":
                 raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE))
-            raise ProviderError(status.req_tx_state or "3001",
-                                str(_REFUSED.get(status.req_tx_state, _REFUSED[""])))
+            outcome = status.req_tx_state or status.state
+            raise ProviderError(outcome or "3001", str(_REFUSED.get(outcome, _REFUSED[""])))
         if attempt == 1:
             continue  # the standard profile: the same approval again; a duplicate answers with its txId
         if lost:
@@ -220,7 +232,7 @@ _NOT_HELD = gettext_lazy("네이버 마일리지 적립/사용 선택이 완료�
 # the provider's code, or the reqTxState its status call answers, → the buyer's reason
 _REFUSED = {
     "EXPIRED": _EXPIRED, "3005": _EXPIRED,
-    "ABORTED": _ABORTED, "3006": _ABORTED,
+    "ABORTED": _ABORTED, "CANCELLED": _ABORTED, "3006": _ABORTED,
     "OPEN": _NOT_HELD, "3002": _NOT_HELD,
     "3004": gettext_lazy("네이버 마일리지 잔액이 부족합니다."),
     "3003": gettext_lazy("사용금액이 적립/사용 창에서 고른 금액과 다릅니다."),
@@ -273,9 +285,10 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
     # the buyer's whole wait is the deadline: the calls get it less what recording the answer and the page take
     deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS - settings.MILEAGE_APPROVAL_RESERVE_SECONDS
     try:
-        # within the deadline: whether the provider offers the status call is read from the cache, never asked
+        # within the deadline: whether the status call may be asked is read from the setting and what was found
+        # absent, never by a call
         result = _approve_at_provider(approval_client(), request, mileage.approval_key, deadline,
-                                      use_status=extensions.uses(extensions.STATUS, cached_only=True))
+                                      use_status=extensions.asks(extensions.STATUS))
     except ProviderUnavailable as exc:
         # unanswered: an attempt may still be applied after the abort; it is aborted once more later, undoing it
         _authorize_failed(order, exc.code, again_after=timedelta(seconds=settings.MILEAGE_UNANSWERED_ABORT_DELAY_SECONDS))
@@ -415,7 +428,7 @@ def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
     for tx_id, new_tx_id in MileageEvent.objects.filter(transaction=mileage).values_list("tx_id", "new_tx_id"):
         known |= {tx_id, new_tx_id}
     known.discard("")
-    if extensions.uses(extensions.STATUS):
+    if extensions.asks(extensions.STATUS):
         try:
             answer = extensions.status_of(client, mileage.req_tx_id)
         except ProviderError:
@@ -428,7 +441,7 @@ def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
             report = client.settlement(month)
         except ProviderError:
             continue
-        found = {str(line.get("txId") or "") for line in report_lines(report)
+        found = {str(line.get("txId") or "") for line in report_lines(report) or []
                  if isinstance(line, dict) and str(line.get("orderNo")) == mileage.order.number} - known - {""}
         if len(found) == 1:
             log.info("re-approval of %s: new txId learnt from the %s settlement report", mileage.order.number, month)
@@ -459,6 +472,13 @@ def _answered_earn(mileage: MileageTransaction, kind: str, result: ApiResult, re
     return mileage.expected_earn_won
 
 
+def _states_rates(result: ApiResult) -> bool:
+    """Whether an answer states the rates (baseAccumRate): docs/protocol.md §2 promises them on an approval's
+    answer only, not on the status call's or on a 3092."""
+    stated = result.raw.get("baseAccumRate")
+    return stated is not None and str(stated).strip() != ""
+
+
 def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempotency_key: str, request: dict,
            tx_id_before: str = "", by=None, guarded: bool = False) -> MileageEvent:
     fields = []
@@ -472,7 +492,8 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
     elif result.tx_id and not mileage.tx_id:
         mileage.tx_id = result.tx_id  # learnt from a later answer (or the status call)
         fields.append("tx_id")
-    if kind == "approve" and result.tx_id:
+    if kind == "approve" and result.tx_id and _states_rates(result):
+        # an answer without rates (the status call's, a 3092's) keeps the popup's signed ones
         mileage.base_rate_x10, mileage.add_rate_x10 = result.base_rate_x10, result.add_rate_x10
         fields += ["base_rate_x10", "add_rate_x10"]
     answered_use = str(result.raw.get("mileageUseAmount") or "")

@@ -89,9 +89,14 @@ def provider_profile_summary() -> dict:
     current = MileageSettings.load()
     if not all(current.effective_credentials()):
         return {"configured": False, "labels": [], "notices": []}
-    used = extensions.in_use(settings=current)
-    notices = [_("네이버 마일리지가 알린 ‘%(name)s’ 기능이 %(when)s에 예상하지 못한 응답을 보냈습니다 (%(detail)s). 그 뒤로는 "
-                 "이 기능 없이 표준 프로토콜로 처리합니다.") % {
+    info = extensions.provider_info()
+    used = extensions.in_use(settings=current, info=info)
+    advertised_text = _("네이버 마일리지가 알린 ‘%(name)s’ 기능이 %(when)s에 예상하지 못한 응답을 보냈습니다 (%(detail)s). "
+                        "그 뒤로는 이 기능 없이 표준 프로토콜로 처리합니다.")
+    # asked unadvertised where the protocol says to ask it (the status call, the settlement report)
+    absent_text = _("네이버 마일리지에 ‘%(name)s’ 기능이 없습니다 (%(when)s에 확인: %(detail)s). 이 기능 없이 표준 "
+                    "프로토콜로 처리합니다.")
+    notices = [(advertised_text if n.extension in info.advertised else absent_text) % {
         "name": extensions.LABELS.get(n.extension, n.extension),
         "when": ymd_hm(n.noticed_at), "detail": n.detail}
         for n in extensions.notices(current.effective_credentials()[0])]

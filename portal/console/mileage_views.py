@@ -134,11 +134,14 @@ class MileageSettingsView(OperatorRequiredMixin, View):
 
 
 def report_readable(raw: dict) -> bool:
-    """Whether a settlement report has the lines the extension promises (orderNo, earned and used in won)."""
+    """Whether a settlement report has the lines §4 promises (orderNo, earned and used in won); a report with no
+    list of lines reads as a month without any only when its totals are nothing."""
     lines = report_lines(raw)
-    return bool(lines or "lines" in raw or "items" in raw) and all(
-        isinstance(line, dict) and line.get("orderNo") and all(
-            str(line.get(name, "")).lstrip("-").isdigit() for name in ("earned", "used")) for line in lines)
+    if lines is None:
+        totals = raw.get("totals") if isinstance(raw.get("totals"), dict) else {}
+        return all(str(totals.get(name) or "0").strip() in ("0", "-0") for name in ("earned", "used"))
+    return all(line.get("orderNo") and all(str(line.get(name, "")).lstrip("-").isdigit()
+                                           for name in ("earned", "used")) for line in lines)
 
 
 def key_check(client) -> None:
@@ -341,7 +344,9 @@ class SettlementView(OperatorRequiredMixin, View):
                 if not extensions.unexpected(exc):
                     error = provider_error_text(exc)
             else:
-                report = report if report_readable(report) else None
+                if not report_readable(report):
+                    report, error = None, _("보고서에서 주문별 적립·사용 금액(orderNo, earned, used)을 읽을 수 없습니다. "
+                                            "네이버 마일리지 파트너센터의 정산 내역과 비교해 주세요.")
         mismatches = reconcile(statement, report) if report is not None else []
         year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {

@@ -24,8 +24,21 @@ def test_the_reports_list_under_items_or_one_line_alone_reads_the_same():
     assert report_lines({"items": [line]}) == [line]
     assert report_lines({"lines": line}) == [line]
     assert report_lines({"lines": {"line": [line, line]}}) == [line, line]
-    assert report_lines({}) == []
+    assert report_lines({"items": []}) == []
     assert reconcile(statement(("A", 45, 500)), {"items": [line]}) == []
+
+
+def test_a_report_naming_its_list_otherwise_is_read_from_the_field_that_holds_lines():
+    # §4 says "per txId/orderNo" and names no list: a provider may call it anything
+    line = {"orderNo": "A", "txId": "T1", "earned": "45", "used": "500", "cancelled": "0"}
+    report = {"month": "2026-12", "merchant": "1TWXDZ", "totals": {"earned": "45", "used": "500", "net": "-455"},
+              "transactions": [line]}
+    assert report_lines(report) == [line]
+    assert report_lines({"month": "2026-12", "orders": {"order": line}}) == [line]
+    assert reconcile(statement(("A", 45, 500)), report) == []
+    # an answer with no field holding lines is no list at all (the screen says it cannot read it)
+    assert report_lines({"month": "2026-12", "totals": {"earned": "45", "used": "500"}}) is None
+    assert report_lines({}) is None
 
 
 def test_an_order_netting_to_nothing_on_one_side_and_absent_on_the_other_is_no_mismatch():

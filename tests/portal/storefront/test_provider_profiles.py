@@ -110,11 +110,16 @@ def test_a_lost_approval_answer_places_the_order_once(profiled, shop, sent):
     assert order.mileage.tx_id == transactions[0]["txId"] and order.mileage.state == TransactionState.APPROVED
     assert shop.balance(buyer)["available"] == 15_000
     # learnt by the status call where offered, by the same approval sent again where not
+    # learnt by the status call where offered; where not, the call answers an unknown path (asked once, §2 says
+    # to ask it) and the same approval sent again gives the txId
+    # (the extended provider's status call is also asked by the done page, which uses it only when advertised)
     approvals = [path for path in sent if path == "payment"]
+    statuses = len([p for p in sent if p.endswith("/status")])
     if profile == "standard":
-        assert approvals == ["payment", "payment"] and not [p for p in sent if p.endswith("/status")]
+        assert approvals == ["payment", "payment"] and statuses == 1
+        assert ProviderExtensionNotice.objects.get().extension == "status"
     else:
-        assert any(p.endswith("/status") for p in sent)
+        assert approvals == ["payment"] and statuses == 2 and not ProviderExtensionNotice.objects.exists()
 
 
 def test_a_hanging_provider_refuses_within_one_deadline_and_charges_nothing(profiled, shop, settings, monkeypatch):
@@ -273,17 +278,63 @@ def test_a_buyer_who_logs_in_and_opens_the_popup_again_keeps_the_choice(profiled
     assert other.get("/mileage/popup/done/", params).status_code == 400
 
 
-@pytest.mark.extended
-def test_inside_the_approvals_deadline_the_extensions_are_read_from_the_cache_alone(shop, sent):
-    # given a provider advertising the status call, its getAccumRate answer not cached (expired, or another node)
+def test_whether_the_status_call_may_be_asked_is_decided_without_a_call(shop, sent):
+    # given a provider that lists no extension, its getAccumRate answer not cached (expired, or another node)
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
     extensions.forget_provider_info()
-    # when the approval asks whether to use the status call: no call is made, the standard way is taken
-    assert extensions.uses(extensions.STATUS, cached_only=True) is False
-    assert not any("getAccumRate" in path or "accum" in path.lower() for path in sent)
-    # once cached (the order form read it), the same question uses the extension
-    assert extensions.uses(extensions.STATUS) is True
-    calls = len(sent)
-    assert extensions.uses(extensions.STATUS, cached_only=True) is True and len(sent) == calls
+    # when the approval asks whether it may recover a lost answer with the status call (§2 says to ask it): yes,
+    # decided without any call
+    assert extensions.asks(extensions.STATUS) is True and sent == []
+    # never once it was found absent for this API ID, nor under 연동 방식 "표준 프로토콜만 사용"
+    extensions.mark_absent(extensions.STATUS, "[404] not found")
+    assert extensions.asks(extensions.STATUS) is False
+    ProviderExtensionNotice.objects.all().delete()
+    cache.clear()
+    assert extensions.asks(extensions.STATUS) is True
+    MileageSettings.objects.filter(pk=1).update(provider_profile=ProviderProfile.STANDARD)
+    cache.clear()
+    assert extensions.asks(extensions.STATUS) is False and sent == []
+
+
+def test_an_unadvertised_status_call_settles_a_lost_approval_and_keeps_the_popups_rates(shop, settings):
+    # given a provider that lists no extension, loses its first approval's answer (applied, then HTTP 500), and
+    # answers the status call with the transaction's state and txId alone (§2: "learn the state and txId")
+    import re
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    approvals = []
+
+    def rewrite(path, upstream):
+        status, content_type, body = upstream
+        if "getAccumRate" in path:
+            return status, content_type, re.sub(rb"<extensions>.*?</extensions>", b"", body)
+        if path.endswith("/payment"):
+            approvals.append(path)
+            if len(approvals) == 1:
+                return 500, "text/html", b"<h1>Internal Server Error</h1>"
+        if path.endswith("/status"):
+            return status, content_type, re.sub(rb"<(reqTxState|doneUrl)>.*?</\1>", b"", body)
+        return None
+
+    with ProviderProxy(shop.base_url, lambda path: None, rewrite) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        browser = buyer_with_choice(shop, buyer, 500, "1")
+        # when the buyer orders
+        response = browser.post("/shop/order/", CARD)
+        # then the order is placed once, on the txId the status call named, at the rate the popup signed (1%)
+        assert response.status_code == 302, response.content.decode()[-1500:]
+        assert len(approvals) == 1 and any(p.endswith("/status") for p in proxy.paths)
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID
+    [provider_tx] = shop.balance(buyer)["transactions"]
+    assert order.mileage.tx_id == provider_tx["txId"]
+    assert (order.mileage.base_rate_x10, order.mileage.add_rate_x10) == (10, 0)
+    assert provider_tx["baseRate"] == 10 and order.mileage.expected_earn_won == provider_tx["earn"] > 0
+    assert not ProviderExtensionNotice.objects.exists()
 
 
 def test_a_provider_serving_the_settlement_report_unadvertised_is_reconciled_against(shop, settings, operator):

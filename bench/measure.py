@@ -32,6 +32,7 @@ from django.utils import timezone  # noqa: E402
 
 from bench import data, queries  # noqa: E402
 from mileage.policy.constants import BUSINESS_TZ  # noqa: E402
+from portal.console.tables import PAGE_SIZES  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = {
@@ -497,10 +498,13 @@ def refunds(scale, sandbox, api_id):
         return response
 
     PaymentGateway.cancel, requests.Session.request = timed_cancel, timed_request
+    page = max(PAGE_SIZES)  # an operator selects at most one page of 환불관리 at a time
     try:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
-            _ok(operator.post("/console/refunds/", {"selection": ids, "confirm": "1"}, follow=True))
+            for start in range(0, len(ids), page):
+                _ok(operator.post("/console/refunds/", {"selection": ids[start:start + page], "confirm": "1"},
+                                  follow=True))
             total_ms = (time.perf_counter() - started) * 1000
     finally:
         PaymentGateway.cancel, requests.Session.request = real_cancel, real_request

@@ -119,12 +119,16 @@ count. Baselines: the Django admin changelist of the same Order model (order que
 (settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
 view rendering the product template without the mileage work (storefront, gunicorn with 2 workers, 8 clients on
 loopback), an order placement without mileage (placement: the two kinds interleaved, as many buyers at once as the
-server has workers), one order's 배송 or 입금확인 posted from its detail screen (송장 일괄등록 per row, bulk 입금확인
+server has workers), the same order with 500원 of mileage placed on the TEST gateway (placement through PortOne: the
+window's pre-registration and the confirming post, against the PortOne emulator with the real SDK, the two kinds
+interleaved in one process; the gateway's time — the TEST gateway's books, PortOne's SDK calls — left out of both), one order's 배송 or 입금확인 posted from its detail screen (송장 일괄등록 per row, bulk 입금확인
 per order: both sides record the same outbox rows, the sending is left to the outbox worker), the screen's own
 statements run bare on a cursor after the same login (대시보드, 예외상품설정 search: what the page adds to its SQL), a
-stored file of the same size served after the same login (cached receipt). The provider's own
-time, which the sandbox reports in `X-Provider-Time-Ms`, is left out of the portal's time per refund and per
-placement.
+stored file of the same size served after the same login (cached receipt). The provider's time is left out of the
+portal's: per placement its own time, which the sandbox reports in `X-Provider-Time-Ms`; per refund the portal's wait
+for each answer (requests' `elapsed`, from the request's sending to its answer's headers: what a provider across the
+internet costs), timed as it happens like the gateway's cancel, after an untimed bulk of five so that neither side
+pays the process's first calls.
 Query budgets (`bench/queries.py`, tested in `tests/portal/test_query_budgets.py`) are counted, never timed: a
 *query* is a statement the portal runs to read or write its rows. Counted apart and shown beside it are the TEST
 gateway's own book (`GatewayEntry`: it stands for the payment company's database, as the gateway's time is left out

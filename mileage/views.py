@@ -11,7 +11,7 @@ import secrets
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -46,9 +46,10 @@ def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1)
 def popup_open(request: HttpRequest) -> HttpResponse:
     offer = request.session.get(OFFER_KEY)
     if not offer:
-        return HttpResponseBadRequest(_("주문서에서 적립/사용 버튼을 눌러 주세요."))
+        return render(request, "400.html", {"message": _("주문서에서 적립/사용 버튼을 눌러 주세요.")}, status=400)
     if offer["max_use_won"] <= 0 and offer.get("earn_base_won", 1) <= 0:
-        return HttpResponseBadRequest(_("이 주문은 네이버 마일리지 적립/사용 대상이 아닙니다."))
+        return render(request, "400.html", {"message": _("이 주문은 네이버 마일리지 적립/사용 대상이 아닙니다.")},
+                      status=400)
     previous = request.session.get(LAST_REQ_KEY, "")
     inflow = request.session.get(INFLOW_KEY, "")
     nonce = secrets.token_urlsafe(16)

@@ -238,7 +238,13 @@ def _epoch_ms(moment: datetime) -> int:
 
 
 def _from_epoch_ms(ms: int) -> datetime:
+    """A moment from epoch milliseconds; ValueError for one no calendar holds (a negative or enormous value)."""
+    if not 0 <= ms <= _LATEST_MS:
+        raise ValueError("moment out of range")
     return datetime.fromtimestamp(ms / 1000, tz=UTC)
+
+
+_LATEST_MS = 253_402_300_799_000  # 9999-12-31T23:59:59Z
 
 
 _NAPM_SIGNED_FIELDS = ("ct", "ci", "tr", "ba", "aa", "et")

@@ -24,7 +24,18 @@ def download_reason(request: HttpRequest) -> str | None:
     """The reason posted with the request (spaces collapsed), "" when posted blank, None when not asked yet."""
     if request.method != "POST" or REASON_FIELD not in request.POST:
         return None
-    return " ".join(request.POST.get(REASON_FIELD, "").split())[:REASON_MAX]
+    return " ".join(request.POST.get(REASON_FIELD, "").split())
+
+
+def reason_error(reason: str) -> str:
+    """What is wrong with a reason given for the access log ("" when nothing): blank, or longer than it keeps
+    (never cut short without a word)."""
+    if not reason:
+        return _("사유를 입력해 주세요.")
+    if len(reason) > REASON_MAX:
+        return _("사유는 %(max)s자까지 입력할 수 있습니다 (지금 %(length)s자).") % {"max": REASON_MAX,
+                                                                         "length": len(reason)}
+    return ""
 
 
 def reason_form(request: HttpRequest, *, title: str, count: int | None = None, error: str = "") -> HttpResponse:
@@ -47,6 +58,8 @@ def download_with_reason(request: HttpRequest, *, title: str,
         return reason_form(request, title=title, count=count)
     if not reason:
         return reason_form(request, title=title, count=count, error=_("다운로드 사유를 입력해 주세요."))
+    if error := reason_error(reason):
+        return reason_form(request, title=title, count=count, error=error)
     response, targets, rows = build()
     access_record(action=action, request=request, targets=targets, count=rows,
                   reason=f"{reason} ({extra_reason})" if extra_reason else reason)

@@ -2,10 +2,12 @@
 
 Text cells that a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a carriage
 return; the OWASP CSV-injection rule) are prefixed with a single quote, in CSV and XLSX alike. Numbers stay
-numbers.
+numbers. Control characters a workbook cannot hold (typed text refuses them, portal/middleware.py, but a record
+may be older than that) are left out of a cell.
 """
 
 import csv
+import re
 from collections.abc import Iterable
 
 from django.http import HttpResponse
@@ -15,11 +17,17 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+# what an XLSX cell cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE): C0 controls other than tab, LF and CR
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def safe_cell(value):
     if isinstance(value, Promise):  # a gettext_lazy label: its text in the active language
         value = str(value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
+    if isinstance(value, str):
+        value = CONTROL.sub("", value)
+        if value.startswith(FORMULA_STARTS):
+            return "'" + value
     return value
 
 

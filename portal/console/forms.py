@@ -34,7 +34,8 @@ def won_field(label):
 class RefundMethodForm(forms.Form):
     """환불 방식 변경: the way a refund still 환불전 pays back, and the account of a 현금환불."""
 
-    method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices, initial=RefundMethod.CASH)
+    method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices, initial=RefundMethod.CASH,
+                               error_messages={"invalid_choice": _("환불 방식을 목록에서 골라 주세요.")})
     bank = forms.CharField(label=_("환불은행"), max_length=40, required=False)
     account_no = forms.RegexField(label=_("계좌번호"), max_length=40, required=False, regex=r"^\s*[0-9][0-9-]*\s*$",
                                   error_messages={"invalid": _("계좌번호는 숫자와 - 로 입력해 주세요.")})

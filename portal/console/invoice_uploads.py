@@ -27,6 +27,7 @@ from portal.aftersales.common import ActionError
 from portal.orders.models import Carrier, Order, OrderStatus
 from portal.orders.services import TransitionNotAllowed
 
+from .exports import safe_row
 from .models import InvoiceUpload, InvoiceUploadStatus
 
 log = logging.getLogger(__name__)
@@ -309,7 +310,7 @@ def invoice_template(numbers: Iterable[tuple[str, str]] = ()) -> bytes:
     carriers = [carrier.korean_name for carrier in Carrier]
     rows = list(numbers)
     for number, recipient in rows:
-        sheet.append([number, None, None, recipient])
+        sheet.append(safe_row([number, None, None, recipient]))
     last = max(len(rows) + 1, 1000)
     for column in "ABC":
         for row in range(2, last + 1):

@@ -73,11 +73,11 @@ class MileageAboutView(OperatorRequiredMixin, View):
     def post(self, request):
         current = MileageSettings.load()
         form = ApplicationIdForm(request.POST)
-        if not form.is_valid():
-            return self.render(request, current, form, status=400)
-        if current.hash_key:
+        if current.hash_key:  # the form is not on the page then: said as a message, whatever was sent
             messages.error(request, _("인증키가 이미 입력되어 있습니다. API ID는 노출설정 및 셋팅에서 바꿔 주세요."))
             return redirect("console:mileage-about")
+        if not form.is_valid():
+            return self.render(request, current, form, status=400)
         current.api_id, current.updated_by = form.cleaned_data["api_id"].upper(), request.user
         current.save(update_fields=["api_id", "updated_by", "updated_at"])
         messages.success(request, _("가맹점 API ID를 저장했습니다. 심사 상태를 네이버 마일리지에서 확인합니다."))

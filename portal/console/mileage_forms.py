@@ -27,6 +27,7 @@ class MileageSettingsForm(forms.ModelForm):
         fields = ["api_id", "hash_key", "subtract_discounts", "subtract_store_points", "include_shipping",
                   "store_points_first", "buyer_chooses_earn", "provider_profile"]
         widgets = {"provider_profile": forms.RadioSelect}
+        error_messages = {"provider_profile": {"invalid_choice": _("연동 방식을 목록에서 골라 주세요.")}}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,7 +41,9 @@ class MileageSettingsForm(forms.ModelForm):
     def clean_store_points_rate(self):
         if self.is_bound and "store_points_rate" not in self.data:
             return self.instance.store_points_rate_x10  # not sent: kept, never reset to 0
-        raw = (self.cleaned_data.get("store_points_rate") or "0").strip()
+        raw = (self.cleaned_data.get("store_points_rate") or "").strip()
+        if not raw:
+            raise forms.ValidationError(_("적립률을 입력해 주세요. 적립하지 않으려면 0을 입력합니다."))
         try:
             rate_x10 = wire.rate_from_wire(raw)
         except ValueError:
@@ -63,4 +66,5 @@ class MileageSettingsForm(forms.ModelForm):
 
 
 class ExclusionActionForm(forms.Form):
-    reason = forms.ChoiceField(label=_("사유"), choices=ExclusionReason.choices, required=False)
+    reason = forms.ChoiceField(label=_("사유"), choices=ExclusionReason.choices, required=False,
+                               error_messages={"invalid_choice": _("사유를 목록에서 골라 주세요.")})

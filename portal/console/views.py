@@ -46,7 +46,7 @@ from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
 from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
-from .downloads import ExportMixin, download_with_reason
+from .downloads import ExportMixin, download_with_reason, reason_error
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -318,10 +318,10 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
         if not can_reveal(request.user):
             raise PermissionDenied(_("개인정보 보기 권한이 없습니다."))
         self.reveal_reason = " ".join(request.POST.get("reason", "").split())
-        if not self.reveal_reason:
+        if error := (reason_error(self.reveal_reason) if self.reveal_reason else _("개인정보를 보는 사유를 입력해 주세요.")):
             if not Order.objects.filter(number=kwargs["number"]).exists():
                 raise Http404
-            messages.error(request, _("개인정보를 보는 사유를 입력해 주세요."))
+            messages.error(request, error)
             return redirect("console:order", number=kwargs["number"])
         return self.get(request, *args, **kwargs)
 
@@ -401,17 +401,32 @@ class ReceiptBatchView(OperatorRequiredMixin, View):
     says how many orders match, 만들기 records the batch and leads to its progress page."""
 
     def _orders(self, query):
-        return OrderFilter(query, queryset=Order.objects.order_by("-placed_at")).qs[:MAX_BATCH]
+        """The search's orders, or None when 주문조회 would refuse the search (a search it refuses is never every
+        order)."""
+        search = OrderFilter(query, queryset=Order.objects.order_by("-placed_at"))
+        if not search.is_valid():
+            return None
+        return search.qs[:MAX_BATCH]
+
+    def _refused(self, query):
+        messages.error(self.request, _("검색 조건이 올바르지 않아 영수증을 만들지 않았습니다. 주문조회에서 검색 조건을 고쳐 "
+                                       "주세요."))
+        return redirect(f"{reverse('console:orders')}?{query.urlencode()}")
 
     def get(self, request):
-        count = self._orders(request.GET).count()
+        orders = self._orders(request.GET)
+        if orders is None:
+            return self._refused(request.GET)
         return render(request, "console/receipt_batch_new.html", {
-            "count": count, "query": request.GET.urlencode(), "max_batch": MAX_BATCH,
+            "count": orders.count(), "query": request.GET.urlencode(), "max_batch": MAX_BATCH,
             "recent": ReceiptBatch.objects.filter(requested_by=request.user)[:5]})
 
     def post(self, request):
         query = QueryDict(request.POST.get("query", ""))
-        ids = list(self._orders(query).values_list("pk", flat=True))
+        orders = self._orders(query)
+        if orders is None:
+            return self._refused(query)
+        ids = list(orders.values_list("pk", flat=True))
         if not ids:
             messages.error(request, _("조건에 맞는 주문이 없습니다."))
             return redirect(f"{reverse('console:receipts')}?{query.urlencode()}")

@@ -71,10 +71,11 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "portal.middleware.RejectNulMiddleware",
+    "portal.middleware.RejectControlCharactersMiddleware",
     "portal.csp.PortalCSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "portal.i18n.LocaleMiddleware",  # Django's, plus the language switch on the unprefixed shop and console
+    "portal.middleware.MethodNotAllowedPageMiddleware",  # in the reader's language: after the locale's
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

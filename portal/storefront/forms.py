@@ -25,7 +25,8 @@ class OrderForm(forms.Form):
     address_detail = forms.CharField(label=_("나머지주소"), max_length=200, required=False)
     shipping_message = forms.CharField(label=_("배송메시지"), max_length=200, required=False)
     payment_method = forms.ChoiceField(label=_("결제방법"), choices=PaymentMethod.choices, widget=forms.RadioSelect,
-                                       initial=PaymentMethod.BANK_TRANSFER)
+                                       initial=PaymentMethod.BANK_TRANSFER,
+                                       error_messages={"invalid_choice": _("결제방법을 목록에서 골라 주세요.")})
     depositor_name = forms.CharField(label=_("입금자명"), max_length=50, required=False,
                                      help_text=_("무통장입금"))
     card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False,
@@ -49,7 +50,7 @@ class OrderForm(forms.Form):
     # E9: which earn this order gets, shown to members when the shop lets buyers choose.
     earn_choice = forms.ChoiceField(label=_("적립 수단 선택"), required=False, widget=forms.RadioSelect,
                                     choices=[("naver", _("네이버 마일리지 적립")), ("store", _("쇼핑몰 적립금 적립"))],
-                                    initial="naver")
+                                    initial="naver", error_messages={"invalid_choice": _("적립 수단을 골라 주세요.")})
     # The reqTxId of the mileage choice the page showed (hidden; empty without one).
     mileage_choice = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     # A real PG's payment window (PortOne): the payment it authenticated and its token (hidden; empty on TEST-PG).
@@ -79,6 +80,11 @@ class OrderForm(forms.Form):
         if not self.is_member and not data.get("privacy_agreed"):
             self.add_error("privacy_agreed", _("비회원 구매 개인정보취급방침에 동의해 주세요."))
         self._clean_cash_receipt(data)
+        if any(isinstance(field.widget, forms.HiddenInput) for name, field in self.fields.items()
+               if name in self.errors):
+            # a hidden field the page filled in came back otherwise: said where the buyer sees it
+            self.add_error(None, _("주문서가 올바르게 전송되지 않았습니다. 주문서를 새로 연 뒤 다시 결제해 주세요. 결제된 금액은 "
+                                   "없습니다."))
         return data
 
     @property

@@ -115,6 +115,9 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
                 messages.success(request, _("주문을 취소했습니다."))
             return redirect("storefront:order-detail", number=order.number)
     order.refresh_from_db()
+    if order.status != OrderStatus.AWAITING_DEPOSIT:  # the form is not on the page any more: why, above the order
+        messages.error(request, _("이 주문은 지금 취소할 수 없습니다 (처리상태: %(status)s).")
+                       % {"status": order.get_status_display()})
     return _detail(request, order, cancel_form=form, status=400)
 
 
@@ -173,4 +176,7 @@ def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
         messages.success(request, _("구매확정했습니다. 감사합니다."))
         return redirect("storefront:order-detail", number=order.number)
     order.refresh_from_db()
+    if order.status != OrderStatus.DELIVERED or open_request(order) is not None:  # the form is not on the page
+        messages.error(request, _("이 주문은 지금 구매확정할 수 없습니다 (처리상태: %(status)s).")
+                       % {"status": order.get_status_display()})
     return _detail(request, order, confirm_form=form, status=400)

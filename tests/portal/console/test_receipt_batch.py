@@ -116,3 +116,19 @@ def test_nothing_matched_is_said_and_records_nothing(operator, private):
     response = operator.post("/console/receipts/", {"query": "number=NOPE"}, follow=True)
     assert "조건에 맞는 주문이 없습니다." in response.content.decode()
     assert not ReceiptBatch.objects.exists()
+
+
+@pytest.mark.parametrize("query", ["placed_from=2026-02-30", "status=bogus", "period=forever"])
+def test_a_search_the_order_list_refuses_builds_no_batch_of_every_order(operator, private, query):
+    # given orders, and a search 주문조회 would refuse (an impossible date, an unknown status)
+    for _ in range(3):
+        order_for([(ProductFactory(), 1)])
+    # when the operator opens the batch page with it, or posts it
+    page = operator.get(f"/console/receipts/?{query}", follow=True)
+    made = operator.post("/console/receipts/", {"query": query}, follow=True)
+    # then nothing is made, and the order list says what to correct
+    for response in (page, made):
+        text = response.content.decode()
+        assert response.redirect_chain[-1][0].startswith("/console/orders/?")
+        assert "검색 조건이 올바르지 않아 영수증을 만들지 않았습니다" in text
+    assert not ReceiptBatch.objects.exists()

@@ -1,0 +1,92 @@
+"""A refused request always says why, where the person who sent it looks, and changes nothing: a hidden field of the
+order form sent back otherwise, a settings form with a blank rate or an unknown button, an API ID sent when the
+form is no longer there, a reason longer than the access log keeps, a buyer's form for an order that moved on, a
+choice that is not in the list (never echoed back)."""
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+from mileage.models import MileageSettings
+from portal.accesslog.models import AccessRecord
+from portal.orders.models import Order, OrderStatus
+from tests.factories import MemberFactory, ProductFactory, order_for
+from tests.support.db_state import load_demo
+
+pytestmark = pytest.mark.django_db
+
+GUEST = {"orderer_name": "김손님", "orderer_phone": "010-2222-3333", "same_as_orderer": "on", "zipcode": "04524",
+         "address": "서울 중구 명동", "payment_method": "bank", "depositor_name": "김손님", "guest_password": "abc12345",
+         "privacy_agreed": "on"}
+
+
+@pytest.fixture
+def operator():
+    load_demo()
+    client = Client()
+    client.force_login(User.objects.get(username="operator"))
+    return client
+
+
+@pytest.mark.parametrize("field", [{"submission_key": "abc"}, {"mileage_choice": "R" * 65}])
+def test_a_hidden_field_sent_back_otherwise_is_said_on_the_order_form(operator, field):
+    buyer = Client()
+    buyer.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    buyer.get("/shop/order/")
+    response = buyer.post("/shop/order/", {**GUEST, **field})
+    assert response.status_code == 400
+    assert "주문서가 올바르게 전송되지 않았습니다" in response.content.decode()
+    assert not Order.objects.filter(orderer_name="김손님").exists()
+
+
+@pytest.mark.parametrize("payment_method", ["x" * 5000, "bitcoin"])
+def test_a_choice_not_in_the_list_is_refused_without_echoing_it(operator, payment_method):
+    buyer = Client()
+    buyer.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    buyer.get("/shop/order/")
+    response = buyer.post("/shop/order/", {**GUEST, "payment_method": payment_method})
+    text = response.content.decode()
+    assert response.status_code == 400 and "결제방법을 목록에서 골라 주세요" in text and payment_method not in text
+
+
+def test_the_settings_refuse_a_blank_rate_and_a_button_they_do_not_have(operator):
+    before = MileageSettings.load()
+    form = {"api_id": before.api_id, "store_points_rate": "  ", "provider_profile": before.provider_profile,
+            "subtract_discounts": "on"}
+    blank = operator.post("/console/mileage/settings/", form)
+    assert blank.status_code == 400 and "적립률을 입력해 주세요" in blank.content.decode()
+    unknown = operator.post("/console/mileage/settings/", {**form, "store_points_rate": "5", "action": "abc"})
+    assert unknown.status_code == 400 and "알 수 없는 요청이라 아무것도 저장하지 않았습니다" in unknown.content.decode()
+    after = MileageSettings.load()
+    assert (after.store_points_rate_x10, after.updated_at) == (before.store_points_rate_x10, before.updated_at)
+
+
+def test_an_api_id_sent_when_the_key_is_stored_is_answered_with_a_message(operator):
+    assert MileageSettings.load().hash_key
+    response = operator.post("/console/mileage/about/", {"api_id": "abc"}, follow=True)
+    assert "인증키가 이미 입력되어 있습니다" in response.content.decode()
+
+
+def test_a_reason_longer_than_the_access_log_keeps_is_refused_not_cut(operator):
+    records = AccessRecord.objects.count()
+    export = operator.post("/console/orders/?export=csv", {"reason": "가" * 201})
+    assert export.status_code == 400 and "200자까지" in export.content.decode()
+    order = order_for([(ProductFactory(), 1)])
+    privacy = Client()
+    privacy.force_login(User.objects.get(username="privacy"))
+    reveal = privacy.post(f"/console/orders/{order.number}/", {"reason": "나" * 201}, follow=True)
+    assert "200자까지" in reveal.content.decode() and "010-0000-0000" not in reveal.content.decode()
+    assert AccessRecord.objects.count() == records + 1  # the detail page's own view record, nothing more
+
+
+def test_a_buyers_form_for_an_order_that_moved_on_says_why(operator):
+    member = MemberFactory(user=User.objects.create_user("buyer2", password="pw12345678!"))
+    order = order_for([(ProductFactory(), 1)], member=member)
+    buyer = Client()
+    buyer.force_login(member.user)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PAID)  # paid in the meantime
+    # the box left unticked, the cancel form no longer on the page: the reason is said above the order
+    response = buyer.post(f"/shop/orders/{order.number}/cancel/", {})
+    assert response.status_code == 400 and "이 주문은 지금 취소할 수 없습니다" in response.content.decode()
+    confirm = buyer.post(f"/shop/orders/{order.number}/confirm/", {})
+    assert confirm.status_code == 400 and "이 주문은 지금 구매확정할 수 없습니다" in confirm.content.decode()

@@ -24,6 +24,7 @@ from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.idempotency import action_key
 
@@ -34,6 +35,7 @@ from .models import (
     PAYMENT_CANCEL_TRANSITIONS,
     PAYMENT_TRANSITIONS,
     Order,
+    OrderStatus,
     Payment,
     PaymentCancel,
     PaymentCancelStatus,
@@ -127,6 +129,13 @@ def returned_outside_refunds_won(order: Order) -> int:
         status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
+def cancels_outside_refunds(order: Order) -> list[PaymentCancel]:
+    """결제취소 of the order that no refund made (done, or asked and not answered yet), oldest first: every statement
+    lists them beside the refunds, as money given back."""
+    return list(PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
+        status=PaymentCancelStatus.FAILED).order_by("id"))
+
+
 def _waiting_refunds_won(payment: Payment, *, but: str = "") -> int:
     """The money of the order's refunds still 환불전 whose payout is not reserved yet (leaving out refund `but`):
     환불완료 will pay it, so 결제취소 leaves it alone (a reserved payout is counted in returned_won already). Every
@@ -137,12 +146,31 @@ def _waiting_refunds_won(payment: Payment, *, but: str = "") -> int:
         number__in=reserved).exclude(number=but).aggregate(s=Sum(REFUND_PAYOUT))["s"] or 0
 
 
+# An order that still stands: its money goes back through 주문취소 or a return — a refund, which settles its mileage
+# at the provider, its store points and every figure with it — never through 결제취소 alone.
+STANDING = frozenset({OrderStatus.PLACING, OrderStatus.AWAITING_DEPOSIT, OrderStatus.PAID, OrderStatus.SHIPPED,
+                      OrderStatus.DELIVERED, OrderStatus.CONFIRMED, OrderStatus.RETURN_REQUESTED,
+                      OrderStatus.RETURNING})
+
+
+def held_beyond_owed_won(order: Order) -> int:
+    """What the shop holds of a standing order beyond what the order costs and its refunds give back (money taken
+    twice, say): the only part of it 결제취소 gives back on its own."""
+    refunds = order.refunds.aggregate(s=Sum(REFUND_PAYOUT))["s"] or 0
+    return max(0, collected_won(order) - order.payable_won - refunds - returned_outside_refunds_won(order))
+
+
 def cancellable_won(payment: Payment) -> int:
     """What 결제취소 may cancel now: what is left of the charge, less what the refunds waiting in 환불관리 will pay
-    back at 환불완료 (so a button and a refund can never pay the same money). 0 for money the gateway never took."""
+    back at 환불완료 (so a button and a refund can never pay the same money); of a standing order, no more than it
+    holds beyond what it owes. 0 for money the gateway never took."""
     if payment.method not in GATEWAY_METHODS or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
         return 0
-    return max(0, payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment))
+    left = max(0, payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment))
+    order = payment.order
+    if left and order.status in STANDING:
+        left = min(left, held_beyond_owed_won(order))
+    return left
 
 
 def refund_method_for(order: Order, amount_won: int | None = None) -> str:
@@ -579,6 +607,11 @@ def refund_payout_record(cancel: PaymentCancel, result: GatewayResult | None, *,
     return _record(cancel.pk, result, by, payment_id=cancel.payment_id)
 
 
+STANDING_ORDER_REFUNDS = gettext_lazy(
+    "주문이 유지되는 동안 결제금액은 결제취소가 아니라 주문취소(배송 전) 또는 반품(배송 후)으로 돌려줍니다. 환불관리에 "
+    "남고, 네이버 마일리지와 적립금도 함께 정리됩니다.")
+
+
 def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
                    now: datetime | None = None) -> PaymentCancel | None:
     """결제취소 on 주문상세정보: cancel `amount_won` of the charge that no refund covers. Returns the cancel, or None
@@ -595,6 +628,8 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
         if PaymentCancel.objects.filter(idempotency_key=key).exists():
             return None
         remaining = cancellable_won(payment)
+        if remaining == 0 and payment.order.status in STANDING and still_charged_won(payment):
+            raise PaymentActionError(str(STANDING_ORDER_REFUNDS))
         if remaining == 0:
             raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))
         if not 0 < amount_won <= remaining:

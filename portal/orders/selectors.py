@@ -10,7 +10,7 @@ from mileage.models import MileageEvent, MileageTransaction, OutboxMessage
 from mileage.selectors import mileage_for_order
 
 from .models import CashReceipt, Order, OrderLine, OrderStatus, OrderStatusChange, Payment
-from .money import collected_won
+from .money import cancels_outside_refunds, collected_won
 
 
 @dataclass(frozen=True)
@@ -30,11 +30,13 @@ class OrderDetail:
     exchange_due_won: int = 0  # §9 추가 결제예정 금액 the buyer has not paid yet (exchange_due_won)
     additional_deposits: list[Payment] = field(default_factory=list)  # §9 추가입금 received (추가입금확인)
     collected_won: int = 0  # 실 결제금액: what the shop took (the payments charged), before anything went back
+    cancels_outside_refunds: list = field(default_factory=list)  # 결제취소 no refund made
 
     @property
     def refunded_won(self) -> int:
-        """The money of the refunds 환불완료 paid back."""
-        return sum(refund.payout_won for refund in self.refunds if refund.status == "done")
+        """The money given back: the refunds 환불완료 paid, and 결제취소 outside any refund."""
+        return (sum(refund.payout_won for refund in self.refunds if refund.status == "done")
+                + sum(cancel.amount_won for cancel in self.cancels_outside_refunds))
 
     @property
     def refund_waiting_won(self) -> int:
@@ -67,7 +69,7 @@ def order_detail(number: str) -> OrderDetail | None:
         exchanges=exchanges, disclosure_revision_id=revision_id or None,
         cash_receipts=cash_receipts_of(order), exchange_due_won=exchange_due_won(order, exchanges=exchanges,
                                                                                  collected=collected),
-        collected_won=collected)
+        collected_won=collected, cancels_outside_refunds=cancels_outside_refunds(order))
 
 
 def order_statement(order: Order) -> dict:
@@ -79,7 +81,8 @@ def order_statement(order: Order) -> dict:
     return {"mileage": mileage_for_order(order), "payment": payments[0] if payments else None,
             "additional_deposits": payments[1:],
             "cash_receipts": cash_receipts_of(order), "exchange_due_won": due, "collected_won": collected,
-            "exchange_due_account": exchange_due_account() if due else ""}
+            "exchange_due_account": exchange_due_account() if due else "",
+            "cancels_outside_refunds": cancels_outside_refunds(order)}
 
 
 # an exchange happens once the order is paid; what it leaves to pay is owed from then on

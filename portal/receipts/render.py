@@ -57,6 +57,7 @@ def receipt_version(order, context: dict | None = None) -> str:
              order.store_points_won, order.mileage_use_won, order.payable_won,
              *[(line.pk, line.quantity, line.returned_quantity) for line in context["lines"]],
              *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
+             *[(c.pk, c.status, c.amount_won) for c in context.get("cancels_outside_refunds", ())],
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
              earn.version if (earn := earn_status(order, mileage)) else None,
              getattr(context["payment"], "status", ""), context.get("collected_won"), context.get("exchange_due_won"),

@@ -39,6 +39,15 @@ def place(shop, *, code="1", use=500, method="bank", quantity="1", extra=()):  #
     return Order.objects.order_by("-id").first(), buyer
 
 
+def cancelled_keeping_the_charge(operator, order) -> None:
+    """주문취소 after payment recording only the mileage's return (no money in the refund): the whole charge is
+    then money no refund covers, which 결제취소 on 주문상세정보 gives back."""
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "0", "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
+        "shipping_deduction_won": "0", "method": "cash"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+
+
 def delivered(operator, order, invoice_no: str = "1") -> None:
     """배송 (CJ대한통운, `invoice_no`) then 배송완료, pressed on the order's detail as an operator does."""
     for action in ("ship", "deliver"):

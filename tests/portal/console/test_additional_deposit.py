@@ -153,23 +153,3 @@ def test_the_buyers_statement_marks_the_line_given_back_in_the_exchange(shop, op
     given_back = order.lines.get(product__code="1")
     row = next(r for r in page.split("<tr") if given_back.product_name in r and "order-line" in r)
     assert "line-replaced" in row and "반품/교환됨" in row and f"<s>{given_back.product_name}</s>" in row
-
-
-def test_the_additional_deposit_is_paid_back_when_the_card_was_cancelled_before(shop, operator):
-    # given the exchange's 추가입금 (5,000원) recorded, then the card's 4,500원 cancelled with 결제취소
-    from portal.orders.money import payment_cancel
-
-    order = exchanged_up(shop, operator)
-    press(operator, order)
-    card = order.payments.order_by("id").first()
-    payment_cancel(payment=card, amount_won=4_500, key="whole-card", by=None)
-    card.refresh_from_db()
-    assert card.status == PaymentStatus.CANCELLED
-    delivered(operator, order)
-    # when the whole order comes back: the 5,000원 the shop still holds, paid back in cash
-    line = order.lines.get(product__code="2")
-    refund = returned_and_refunded(operator, order, line, cash=5_000)
-    # then it is paid, against the 추가입금 alone (the card holds nothing any more)
-    assert refund.status == RefundStatus.DONE, refund.payout_error
-    [cancel] = PaymentCancel.objects.filter(refund_number=refund.number)
-    assert (cancel.payment.method, cancel.amount_won, cancel.status) == (PaymentMethod.BANK_TRANSFER, 5_000, "done")

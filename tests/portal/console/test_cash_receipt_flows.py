@@ -13,7 +13,7 @@ from portal.orders.gateway import GatewayResult, PaymentGateway
 from portal.orders.models import CashReceipt, CashReceiptStatus, GatewayEntry, Order, OrderStatus
 from portal.receipts.render import receipt_html
 
-from .conftest import GUEST, choose_mileage, returned
+from .conftest import GUEST, cancelled_keeping_the_charge, choose_mileage, returned
 from .test_payment_cancel import press_refund_complete, refund_by
 
 pytestmark = pytest.mark.sandbox
@@ -274,6 +274,7 @@ def test_a_refused_cancel_after_the_refund_keeps_the_refund_and_the_button_settl
 
 def test_a_transfer_cancelled_on_the_order_detail_cancels_its_receipt(shop, operator):
     order, _client = place_with_receipt(shop, method="realtime", code="4", use=500)
+    cancelled_keeping_the_charge(operator, order)  # the money given back by 계좌이체취소, not by the refund
     payment = order.payments.get()
     response = operator.post(f"/console/orders/{order.number}/payments/{payment.pk}/cancel/",
                              {"amount_won": str(payment.amount_won), "key": "c1"}, follow=True)

@@ -20,7 +20,7 @@ from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGate
 from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStateChange, PaymentStatus
 from portal.orders.money import PaymentActionError, payment_cancel
 
-from .conftest import place
+from .conftest import cancelled_keeping_the_charge, place
 
 pytestmark = pytest.mark.sandbox
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
@@ -313,8 +313,22 @@ def test_a_refund_whose_process_died_after_the_gateway_answered_is_finished_by_t
     assert shop.balance(buyer)["available"] == 15_500
 
 
+def test_a_standing_orders_charge_goes_back_by_a_refund_never_by_the_cancel_button_alone(shop, operator):
+    # given a paid card order with 500원 of mileage (19,500원 charged), and the same order after 구매확정
+    order, _buyer = place(shop, code="4", method="card")
+    payment = order.payments.get()
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    # then 결제취소 offers nothing of it: the page says 주문취소 or a return gives it back (with the mileage)
+    assert "/payments/" not in page and 'id="refund-instead"' in page and "주문취소(배송 전) 또는 반품(배송 후)" in page
+    with pytest.raises(PaymentActionError) as caught:
+        payment_cancel(payment=payment, amount_won=10_000, key="standing")
+    assert "주문취소(배송 전) 또는 반품(배송 후)" in caught.value.message
+    assert not PaymentCancel.objects.exists() and gateway_cancelled_won(payment) == 0
+
+
 def test_the_cancel_button_for_money_no_refund_covers_never_more_than_charged(shop, operator):
     order, _buyer = place(shop, code="4", method="card")  # 19,500원 charged
+    cancelled_keeping_the_charge(operator, order)  # its refund gives back the mileage only
     page = operator.get(f"/console/orders/{order.number}/").content.decode()
     action, key = _form(page)
     operator.post(action, {"amount_won": "5000", "key": key}, follow=True)
@@ -327,22 +341,15 @@ def test_the_cancel_button_for_money_no_refund_covers_never_more_than_charged(sh
     action, key = _form(operator.get(f"/console/orders/{order.number}/").content.decode())
     refused = operator.post(action, {"amount_won": "14501", "key": key}, follow=True).content.decode()
     assert "14,500원까지" in refused and payment.cancels.count() == 1
-    # a refund may then cover only what is left
-    response = operator.post(f"/console/orders/{order.number}/cancel/", {
-        "cash_won": "14501", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "0",
-        "method": "card"})
-    assert response.status_code == 400 and "14,500원" in response.content.decode()
-    assert 'id="nothing-charged"' not in operator.get(f"/console/orders/{order.number}/").content.decode()
     done = operator.post(action, {"amount_won": "14500", "key": key}, follow=True).content.decode()
-    assert "카드결제취소" in done
-    # the whole charge cancelled while the order still stands: the page says how to settle it
-    assert 'id="nothing-charged"' in done
+    assert "카드결제취소" in done and 'id="nothing-charged"' not in done
     payment.refresh_from_db()
     assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 19_500
 
 
 def test_bad_amount_changes_nothing(shop, operator):
     order, _ = place(shop, method="card")
+    cancelled_keeping_the_charge(operator, order)
     action, key = _form(operator.get(f"/console/orders/{order.number}/").content.decode())
     for amount in ("abc", "-1", "0", "²", "9" * 30):
         response = operator.post(action, {"amount_won": amount, "key": key}, follow=True)
@@ -352,6 +359,7 @@ def test_bad_amount_changes_nothing(shop, operator):
 
 def test_phone_payment_is_cancelled_on_the_day_only_and_whole(shop, operator):
     order, _ = place(shop, method="phone")
+    cancelled_keeping_the_charge(operator, order)
     payment = order.payments.get()
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=1_000, key="p1")
@@ -373,6 +381,7 @@ def test_bank_transfer_has_no_gateway_cancel(shop, operator):
 
 def test_realtime_transfer_cancels_whole(shop, operator):
     order, _ = place(shop, method="realtime")
+    cancelled_keeping_the_charge(operator, order)
     payment = order.payments.get()
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=100, key="r1")
@@ -486,3 +495,26 @@ def test_a_completed_refunds_method_page_says_so_before_anything_is_typed(shop, 
     page = response.content.decode()
     assert response.redirect_chain[-1][0] == "/console/refunds/" and "환불 방식을 바꿀 수 없습니다" in page
     assert 'id="refund-method-form"' not in page
+
+
+def test_a_cancel_outside_any_refund_reads_as_money_given_back_on_every_statement(shop, operator):
+    # given a cancelled card order whose refund gave back only the mileage, and its card cancelled by 결제취소
+    from django.test import Client
+
+    from portal.receipts.render import receipt_html
+
+    order, _buyer = place(shop, code="4", method="card")  # 19,500원 charged
+    cancelled_keeping_the_charge(operator, order)
+    payment = order.payments.get()
+    payment_cancel(payment=payment, amount_won=19_500, key="rest")
+    # then 주문상세정보's 환불금액 counts it, as 환불관리 writes amounts (no minus sign)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    refunded = re.search(r'<tr id="refunded">.*?</tr>', detail, re.S).group(0)
+    assert "19,500원" in refunded and "-19,500" not in refunded
+    # the buyer's 환불 내역 and the receipt list it beside the refund
+    buyer = Client()
+    page = buyer.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}, follow=True)
+    section = re.search(r'<section[^>]*id="refunds".*?</section>', page.content.decode(), re.S).group(0)
+    assert "카드결제취소" in section and "19,500원" in section
+    receipt = receipt_html(order)
+    assert "카드결제취소" in receipt and "19,500원" in receipt

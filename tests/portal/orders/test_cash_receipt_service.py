@@ -12,7 +12,6 @@ from portal.orders import cash_receipts
 from portal.orders.gateway import GatewayResult, PaymentGateway, get_gateway
 from portal.orders.models import CashReceipt, CashReceiptStatus, GatewayEntry, PaymentMethod
 from portal.orders.money import (
-    payment_cancel,
     payment_charged,
     payment_deposit_confirmed,
     payment_deposit_undone,
@@ -48,7 +47,9 @@ def test_issued_for_the_cash_paid_then_reissued_after_a_partial_refund_and_cance
     assert second.status == CashReceiptStatus.ISSUED and second.amount_won == 15_000 and second.sequence == 2
     assert GatewayEntry.objects.filter(kind="cashcncl", parent_tid=first.approval_number).count() == 1
 
-    payment_cancel(payment=payment, amount_won=15_000, key="refund-2")
+    with transaction.atomic():  # the rest refunded too
+        refund_payout_prepare(order=payment.order, refund_number="C20261204-0000002", method="cash",
+                              method_label="현금환불", amount_won=15_000, account="국민 123-45-6789 홍길동")
     assert cash_receipts.after_refund(payment) is None
     assert set(CashReceipt.objects.values_list("status", flat=True)) == {CashReceiptStatus.CANCELLED}
     assert cash_receipts.after_refund(payment) is None  # asked again: nothing more

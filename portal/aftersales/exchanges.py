@@ -71,18 +71,18 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
                                       use_won=quote.mileage_kept_won,
                                       with_req_tx_id=False)
             mileage_repayment_request(order=order, request=request, key=action_key("exchange", str(exchange.pk)), by=by)
-        # The order's figures change by what the exchange changes, as a return leaves them: the lines given back
-        # leave the totals and the new ones join them; the mileage given back leaves the use; the 추가 결제예정
-        # 금액 joins what the order costs (an earlier exchange's not paid yet is replaced by this one's: the quote
-        # counted what was paid). The money going back is the exchange's refund, never taken off the figures too
-        # (refund_limits subtracts the refunds).
+        # The order's figures change by what the exchange changes: the lines given back leave the totals and the
+        # new ones join them; the 추가 결제예정 금액 joins what the order costs (an earlier exchange's not paid yet is
+        # replaced by this one's: the quote counted what was paid). The mileage used stays what the order used, as
+        # with a return: what the exchange gave back of it is the exchange's (mileage_returned_won), which the
+        # limits and every statement ("1,000원 반환") read. The money going back is the exchange's refund, never
+        # taken off the figures too (refund_limits subtracts the refunds).
         gone = goods_of(out)
         came = goods_of(product_lines(new_products))
         order.goods_won += came.goods_won - gone.goods_won
         order.excluded_goods_won += came.excluded_goods_won - gone.excluded_goods_won
-        order.mileage_use_won -= mileage_returned_won
         order.payable_won += quote.additional_payment_won - exchange_due_won(order)
-        order.save(update_fields=["goods_won", "excluded_goods_won", "mileage_use_won", "payable_won"])
+        order.save(update_fields=["goods_won", "excluded_goods_won", "payable_won"])
     return exchange
 
 

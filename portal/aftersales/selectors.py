@@ -23,12 +23,19 @@ from portal.orders.models import Order, OrderStatus
 from portal.orders.money import collected_won, returned_outside_refunds_won
 
 from .errors import ActionError
-from .models import Refund, RefundStatus, ReturnRequest
+from .models import Exchange, Refund, RefundStatus, ReturnRequest
+
+
+def mileage_returned_by_exchanges(order: Order) -> int:
+    """Mileage the order's exchanges gave back (re-approved when each was made)."""
+    return Exchange.objects.filter(order=order).aggregate(s=Sum("mileage_returned_won"))["s"] or 0
 
 
 def mileage_returned_so_far(order: Order) -> int:
-    """Mileage already given back, or promised in refunds still waiting, for this order (L4 sums them)."""
-    return Refund.objects.filter(order=order).aggregate(s=Sum("mileage_won"))["s"] or 0
+    """Mileage already given back, or promised in refunds still waiting, for this order (L4 sums them): its
+    refunds' and its exchanges'."""
+    refunded = Refund.objects.filter(order=order).aggregate(s=Sum("mileage_won"))["s"] or 0
+    return refunded + mileage_returned_by_exchanges(order)
 
 
 def mileage_in_open_returns(order: Order) -> int:
@@ -44,7 +51,7 @@ def refund_limits(order: Order) -> dict[str, int]:
     paid = min(order.payable_won, collected_won(order))  # never more than the shop took
     return {"cash": max(0, paid - (refunded["cash"] or 0) - returned_outside_refunds_won(order)),
             "points": order.store_points_won - (refunded["points"] or 0),
-            "mileage": order.mileage_use_won - (refunded["mileage"] or 0)}
+            "mileage": order.mileage_use_won - (refunded["mileage"] or 0) - mileage_returned_by_exchanges(order)}
 
 
 def remaining_amounts(order: Order) -> OrderAmounts | None:

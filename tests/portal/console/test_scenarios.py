@@ -198,6 +198,21 @@ def test_exchange_down_earns_on_the_lower_amount(shop, operator):
     assert shop.balance(buyer)["transactions"][-1]["earn"] == 50
     refund = Refund.objects.get(order=order)
     assert refund.cash_won == 4_500 and refund.status == RefundStatus.BEFORE
+    # and every statement reads the mileage the order used and what the exchange gave back of it, as for a return
+    from portal.receipts.render import receipt_html
+
+    order.refresh_from_db()
+    assert order.mileage_use_won == 500 and refund_limits(order)["mileage"] == 0
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    summary = re.search(r'<td id="mileage-summary">.*?</td>', detail, re.S).group(0)
+    assert "-500원 사용" in summary and "500원 반환" in summary
+    assert "-500원 (500원 반환)" in receipt_html(order)
+    export = operator.post("/console/orders/?export=csv", {"reason": "점검"}).content.decode("utf-8-sig")
+    row = next(line for line in export.splitlines() if order.number in line)
+    assert ",500," in row
+    # no more mileage may go back than the order used
+    page = operator.get(f"/console/orders/{order.number}/return/").content.decode()
+    assert "최대 0원" in page
 
 
 def _refund_done(operator, refund):

@@ -129,8 +129,27 @@ AMOUNTS = """table => {
 def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_shop):  # noqa: F811
     from playwright.sync_api import expect, sync_playwright
 
+    from portal.aftersales.cancellations import order_cancel_after_payment
+    from portal.aftersales.common import RefundInput
+    from portal.orders.models import Payment
+    from portal.orders.money import payment_cancel
+
     sandbox, shop_url = browser_shop
     order, _ = place(sandbox, method="card")
+    # and an order cancelled after payment, its card given back by 결제취소, with a PG's long payment id
+    cancelled, _ = place(sandbox, method="card")
+    order_cancel_after_payment(order=cancelled, by=None, data=RefundInput(
+        cash_won=0, store_points_won=0, mileage_won=cancelled.mileage_use_won))
+    payment_cancel(payment=cancelled.payments.get(), amount_won=1_000, key="phone-layout")
+    Payment.objects.filter(order=cancelled).update(gateway_tid="pay-" + "0123456789abcdef" * 4)
+    # and the first order with an exchange's 추가입금 recorded (its line: the day, the shop's account, the status)
+    from django.db import transaction
+
+    from portal.orders.money import payment_additional_deposit
+
+    with transaction.atomic():
+        payment_additional_deposit(order=order, amount_won=25_500,
+                                   bank_account="기업은행 11231-23-2123 (예금주: (주)마일리지샵)")
     user = User.objects.get(username="operator")
     user.set_password("operator1234!")
     user.save()
@@ -145,7 +164,8 @@ def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_s
             page.fill("#id_password", "operator1234!")
             page.click("button[type=submit]")
             expect(page.locator("#mileage-chart")).to_be_visible()
-            for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/", "/console/refunds/",
+            for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/",
+                         f"/console/orders/{cancelled.number}/", "/console/refunds/",
                          "/console/outbox/", "/console/mileage/settings/", "/console/mileage/exclusions/",
                          "/console/mileage/rates/", "/console/mileage/settlement/", "/console/invoices/"):
                 page.goto(f"{shop_url}{path}")

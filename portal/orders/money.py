@@ -114,9 +114,10 @@ def returned_won(payment: Payment) -> int:
 def collected_won(order: Order) -> int:
     """What the shop took of the order: its charged payments (an exchange's 추가 결제예정 금액 is not money taken
     until a payment takes it)."""
+    # a cancelled payment counts when it was charged first (then given back), never when it was void (not paid)
     return Payment.objects.filter(order=order, status__in=(PaymentStatus.APPROVED, PaymentStatus.PARTIAL,
-                                                            PaymentStatus.CANCELLED)).aggregate(
-        s=Sum("amount_won"))["s"] or 0
+                                                            PaymentStatus.CANCELLED),
+                                  approved_at__isnull=False).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
 # A refund's payout in SQL (aftersales' Refund.payout_won): its cash part less the 배송비 the shop keeps.
@@ -382,7 +383,8 @@ def payment_deposit_undone(*, order: Order, by=None) -> None:
     """미입금상태로 전환: the deposit was not there after all."""
     payment = _locked(order)
     if payment is not None and payment.status == PaymentStatus.APPROVED and not returned_won(payment):
-        _move(payment, PaymentStatus.WAITING, by=by, note="미입금상태로 전환")
+        payment.approved_at = None  # no deposit was confirmed after all: none is shown, none counted as taken
+        _move(payment, PaymentStatus.WAITING, by=by, note="미입금상태로 전환", fields=("approved_at",))
 
 
 def payment_void(*, order: Order, by=None, note: str = "") -> None:

@@ -50,12 +50,16 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
             fields = {"status": to_status}
             if to_status == OrderStatus.PAID:
                 fields["paid_at"] = Coalesce(F("paid_at"), Value(now, output_field=DateTimeField()))
+            elif to_status == OrderStatus.AWAITING_DEPOSIT:
+                fields["paid_at"] = None  # set back to unpaid: the deposit was not there after all
             if Order.objects.filter(pk=order.pk, status=from_status).update(**fields):
                 OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
                                                  changed_by=changed_by, changed_at=now, note=note)
                 order.status = to_status
                 if to_status == OrderStatus.PAID and order.paid_at is None:
                     order.paid_at = now
+                elif to_status == OrderStatus.AWAITING_DEPOSIT:
+                    order.paid_at = None
                 return order
         locked = Order.objects.select_for_update().get(pk=order.pk)
         if not Order.transitions.allows(locked.status, to_status):
@@ -65,6 +69,9 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
         fields = ["status"]
         if to_status == OrderStatus.PAID and locked.paid_at is None:
             locked.paid_at = now
+            fields.append("paid_at")
+        elif to_status == OrderStatus.AWAITING_DEPOSIT and locked.paid_at is not None:
+            locked.paid_at = None  # set back to unpaid: the deposit was not there after all
             fields.append("paid_at")
         locked.save(update_fields=fields)
         OrderStatusChange.objects.create(order=locked, from_status=from_status, to_status=to_status,

@@ -484,6 +484,16 @@ def test_set_back_to_unpaid_the_transfer_gets_fifteen_days_again(shop, operator)
     order.refresh_from_db()
     assert order.status == "awaiting_deposit"
     assert before + UNPAID_TRANSFER_PERIOD <= order.deposit_deadline <= timezone.now() + UNPAID_TRANSFER_PERIOD
+    # and nothing reads as paid any more: no 입금 확인일, no 실 결제금액, nor after the order is cancelled unpaid
+    for step in ("", "cancel"):
+        if step:
+            assert operator.post(f"/console/orders/{order.number}/cancel/", {"kind": "before_payment"},
+                                 follow=True).status_code == 200
+            order.refresh_from_db()
+            assert order.status == "cancelled"
+        detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+        assert re.search(r"입금 확인일</th><td>-</td>", detail), step
+        assert money.collected_won(order) == 0
 
 
 def test_a_completed_refunds_method_page_says_so_before_anything_is_typed(shop, operator):

@@ -19,10 +19,14 @@ def generated(key: str) -> bool:
     return Category.objects.filter(slug=f"bench-{key}").exists()
 
 
+REFUND_PAGE = 50  # a full page of 환불관리 (per_page 50): the memory rows compare full pages at every table size
+
+
 def ensure(scale: dict, month: str) -> None:
     key = f"{scale['orders']}-{scale['products']}-{scale['events']}"
     if not generated(key):
         generate(scale, month, key)
+    _refund_page()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:  # a steady-state database: statistics and visibility map up to date
             for table in ("orders_order", "catalog_product", "mileage_settlementline"):
@@ -68,6 +72,20 @@ def generate(scale: dict, month: str, key: str) -> None:
                 batch_size=BATCH)
     _settlement(scale["events"], month)
     Category.objects.filter(pk=category.pk).update(name="벤치 (완료)")
+
+
+def _refund_page() -> None:
+    """A page of 환불관리 (cancelled orders' refunds waiting), on every database alike, whatever else made refunds."""
+    from portal.aftersales.models import Refund, RefundReason
+
+    have = Refund.objects.filter(number__startswith="CB").count()
+    if have >= REFUND_PAGE:
+        return
+    orders = Order.objects.filter(status=OrderStatus.CANCELLED).exclude(refunds__isnull=False).order_by("id")
+    Refund.objects.bulk_create([
+        Refund(number=f"CB{n:08d}", order=order, reason=RefundReason.CANCEL, cash_won=order.payable_won,
+               mileage_won=order.mileage_use_won)
+        for n, order in enumerate(orders[: REFUND_PAGE - have], start=have)])
 
 
 def _settlement(count: int, month: str) -> None:

@@ -6,6 +6,7 @@ the last twelve months of earn and use for a chart (static/js/charts.js reads th
 a small card of what /metrics tells Prometheus (backlog, refused approvals, the provider's latency and error rate).
 """
 
+import re
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -83,6 +84,11 @@ def rate_summary(now) -> dict:
     return summary
 
 
+def _plain(detail: str) -> str:
+    """A noticed answer as a clause of the sentence: without the error's code prefix and its closing full stop."""
+    return re.sub(r"^\[[^\]]*\]\s*", "", detail).rstrip(". ") or detail
+
+
 def provider_profile_summary() -> dict:
     """How the portal talks to the provider (docs/adr/0011-provider-profiles.md): the extensions in use, and each
     extension the provider advertised but answered unexpectedly, as a plain sentence."""
@@ -98,7 +104,7 @@ def provider_profile_summary() -> dict:
                     "프로토콜로 처리합니다.")
     notices = [(advertised_text if n.extension in info.advertised else absent_text) % {
         "name": extensions.LABELS.get(n.extension, n.extension),
-        "when": ymd_hm(n.noticed_at), "detail": n.detail}
+        "when": ymd_hm(n.noticed_at), "detail": _plain(n.detail)}
         for n in extensions.notices(current.effective_credentials()[0])]
     return {"configured": True, "labels": extensions.labels(used),
             "notices": notices}

@@ -137,13 +137,24 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         return redirect("console:mileage-settings")
 
 
+# the fields of a settlement report that name it rather than count anything
+REPORT_LABELS = frozenset({"resultCode", "resultMessage", "month", "yearMonth", "merchant", "apiId", "api_id"})
+
+
+def _nonzero(value) -> bool:
+    text = str(value).strip().lstrip("-")
+    return text.isascii() and text.isdigit() and int(text) != 0
+
+
 def report_readable(raw: dict) -> bool:
     """Whether a settlement report has the lines §4 promises (orderNo, earned and used in won); a report with no
     list of lines reads as a month without any only when its totals are nothing."""
     lines = report_lines(raw)
-    if lines is None:
-        totals = raw.get("totals") if isinstance(raw.get("totals"), dict) else {}
-        return all(str(totals.get(name) or "0").strip() in ("0", "-0") for name in ("earned", "used"))
+    if lines is None:  # a month without lines only when no figure of the answer says otherwise
+        figures = [value for name, value in raw.items() if name not in REPORT_LABELS]
+        if isinstance(raw.get("totals"), dict):
+            figures += list(raw["totals"].values())
+        return not any(_nonzero(value) for value in figures)
     return all(line.get("orderNo") and all(str(line.get(name, "")).lstrip("-").isdigit()
                                            for name in ("earned", "used")) for line in lines)
 

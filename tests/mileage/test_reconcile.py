@@ -46,3 +46,15 @@ def test_an_order_netting_to_nothing_on_one_side_and_absent_on_the_other_is_no_m
     # no line of it
     report = {"lines": [{"orderNo": "A", "txId": "T1", "earned": "0", "used": "0", "cancelled": "500"}]}
     assert reconcile(Statement(month="2026-12", lines=[]), report) == []
+
+
+def test_a_report_without_lines_is_a_month_without_any_only_when_no_figure_says_otherwise():
+    from portal.console.mileage_views import report_readable
+
+    assert report_readable({"month": "202612", "merchant": "1TWXDZ", "totals": {"earned": "0", "used": "0"}})
+    assert report_readable({"resultCode": "1000", "month": "2026-12"})
+    # totals nested or flat, under any name: figures the lines would have to explain
+    assert not report_readable({"month": "2026-12", "totals": {"earned": "135", "used": "1500"}})
+    assert not report_readable({"month": "2026-12", "totalEarned": "135", "totalUsed": "1500", "net": "-1365"})
+    assert report_readable({"transactions": [{"orderNo": "A", "earned": "45", "used": "500"}]})
+    assert not report_readable({"transactions": [{"orderNo": "A", "earned": "abc", "used": "500"}]})

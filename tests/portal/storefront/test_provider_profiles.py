@@ -5,6 +5,7 @@ and refunds it with the same results as against the extended sandbox; a lost ans
 extension that answers nonsense never charge anyone, never refuse a buyer for the portal's own assumptions,
 and never lose a call."""
 
+import re
 import time
 
 import pytest
@@ -94,7 +95,7 @@ def test_an_order_with_mileage_is_placed_cancelled_and_refunded_alike(profiled, 
     assert not ProviderExtensionNotice.objects.exists()
 
 
-def test_a_lost_approval_answer_places_the_order_once(profiled, shop, sent):
+def test_a_lost_approval_answer_places_the_order_once(profiled, shop, sent, operator):
     profile, api_id = profiled
     buyer = shop.new_buyer(15_500)
     browser = buyer_with_choice(shop, buyer, 500, "1")
@@ -118,6 +119,10 @@ def test_a_lost_approval_answer_places_the_order_once(profiled, shop, sent):
     if profile == "standard":
         assert approvals == ["payment", "payment"] and statuses == 1
         assert ProviderExtensionNotice.objects.get().extension == "status"
+        # the dashboard says so in a plain sentence (no error code, one full stop)
+        dashboard = operator.get("/console/").content.decode()
+        sentence = re.search(r"네이버 마일리지에 ‘결제 상태 조회’ 기능이 없습니다[^<]*", dashboard).group(0)
+        assert "[" not in sentence and ".)." not in sentence
     else:
         assert approvals == ["payment"] and statuses == 2 and not ProviderExtensionNotice.objects.exists()
 

@@ -5,6 +5,7 @@ Prints one JSON list of rows on stdout.
 """
 
 import argparse
+import collections
 import json
 import os
 import re
@@ -499,7 +500,8 @@ def refunds(scale, sandbox, api_id):
 
     PaymentGateway.cancel, requests.Session.request = timed_cancel, timed_request
     page = max(PAGE_SIZES)  # an operator selects at most one page of 환불관리 at a time
-    connection.queries_limit = max(connection.queries_limit, 40 * len(ids))  # every statement counted, not the last
+    # every statement counted, not the last 9,000 (Django keeps a bounded log)
+    connection.queries_log = collections.deque(maxlen=max(connection.queries_limit, 40 * len(ids)))
     try:
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()

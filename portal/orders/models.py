@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from core.append_only import StateChangeRow
 from core.state_machine import Gate, TransitionTable
@@ -259,7 +259,7 @@ class Payment(models.Model):
 
 class PaymentCancelStatus(models.TextChoices):
     PENDING = "pending", _("요청중")  # reserved under the payment's lock; the gateway is asked, or has not answered yet
-    DONE = "done", _("취소완료")  # the gateway cancelled it (or the shop paid the cash refund)
+    DONE = "done", pgettext_lazy("status", "취소완료")  # the gateway cancelled it (or the shop paid the cash refund)
     FAILED = "failed", _("실패")  # the gateway refused: nothing was cancelled
 
 

@@ -165,7 +165,8 @@ def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_s
             page.click("button[type=submit]")
             expect(page.locator("#mileage-chart")).to_be_visible()
             for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/",
-                         f"/console/orders/{cancelled.number}/", "/console/refunds/",
+                         f"/console/orders/{cancelled.number}/", f"/console/orders/{order.number}/exchange/",
+                         "/console/refunds/",
                          "/console/outbox/", "/console/mileage/settings/", "/console/mileage/exclusions/",
                          "/console/mileage/rates/", "/console/mileage/settlement/", "/console/invoices/"):
                 page.goto(f"{shop_url}{path}")

@@ -146,13 +146,19 @@ def order_deliver(*, order: Order, by) -> Order:
     return order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="배송완료")
 
 
-def order_confirm_purchase(*, order: Order, by, refuse_open_request: bool = False) -> Order:
-    """구매확정: the provider is told (confirmed) and the shop's 적립금 granted. `refuse_open_request` (the buyer's
-    own 구매확정): refused while a 취소/반품 request of the order is open, read under the order's lock."""
+def order_confirm_purchase(*, order: Order, by) -> Order:
+    """구매확정: the provider is told (confirmed) and the shop's 적립금 granted. Refused, by the buyer or an operator
+    alike, while a 취소/반품 request of the order is open (it would be left with nothing to settle it) or an
+    exchange's 추가 결제예정 금액 is not paid yet; both read under the order's lock."""
     with transaction.atomic():
         order = lock_order(order)
-        if refuse_open_request and open_request(order) is not None:
-            raise ActionError(_("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다."))
+        if open_request(order) is not None:
+            raise ActionError(_("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다. 신청을 처리하거나 반려한 뒤에 "
+                                "구매확정합니다."))
+        due = exchange_due_won(order)
+        if due:
+            raise ActionError(_("교환의 추가 결제예정 금액 %(amount)s원이 아직 입금되지 않아 구매확정할 수 없습니다. "
+                                "추가입금확인 뒤에 구매확정해 주세요.") % {"amount": f"{due:,}"})
         order_set_status(order=order, to_status=OrderStatus.CONFIRMED, by=by, note="구매확정")
         if live_mileage(order):
             mileage_call(order=order, kind="confirmed", by=by)

@@ -17,6 +17,9 @@ class TransitionNotAllowed(Exception):
     def __init__(self, order: Order, to_status: str):
         self.order, self.to_status = order, to_status
         frm, to = OrderStatus(order.status).label, OrderStatus(to_status).label
+        if order.status == to_status:  # the same button pressed twice, or by two people: the first one did it
+            super().__init__(_("이미 '%(to)s' 상태입니다. 다른 곳에서 먼저 처리되었습니다.") % {"to": to})
+            return
         super().__init__(_("'%(from)s' 상태에서 '%(to)s'(으)로 바꿀 수 없습니다.") % {"from": frm, "to": to})
 
 

@@ -164,7 +164,7 @@ def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
         return answered
     if form.is_valid():
         try:
-            order_confirm_purchase(order=order, by=_actor(request), refuse_open_request=True)
+            order_confirm_purchase(order=order, by=_actor(request))
         except ActionError as exc:  # a 취소/반품 request open (filed in another tab, say): nothing changed
             messages.error(request, exc.message)
             return _detail(request, order, status=400)

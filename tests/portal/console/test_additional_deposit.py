@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
+from mileage.models import OutboxMessage
 from portal.aftersales.common import ActionError
 from portal.aftersales.fulfilment import order_confirm_additional_deposit
 from portal.aftersales.models import Refund, RefundStatus
@@ -153,3 +154,24 @@ def test_the_buyers_statement_marks_the_line_given_back_in_the_exchange(shop, op
     given_back = order.lines.get(product__code="1")
     row = next(r for r in page.split("<tr") if given_back.product_name in r and "order-line" in r)
     assert "line-replaced" in row and "반품/교환됨" in row and f"<s>{given_back.product_name}</s>" in row
+
+
+def test_no_purchase_is_confirmed_while_the_exchanges_payment_is_still_to_come(shop, operator):
+    # given an exchange up whose 추가 결제예정 금액 the buyer has not paid, the order delivered
+    order = exchanged_up(shop, operator)
+    delivered(operator, order)
+    # when the operator presses 구매확정 on its detail or in the list's bulk action
+    one = operator.post(f"/console/orders/{order.number}/action/confirm_purchase/", follow=True).content.decode()
+    bulk = operator.post("/console/orders/bulk/", {"action": "confirm_purchase", "selection": [order.pk]},
+                         follow=True).content.decode()
+    # then it is refused with the amount still owed, and the provider is told nothing
+    for page in (one, bulk):
+        assert "추가 결제예정 금액" in page and "아직 입금되지 않아 구매확정할 수 없습니다" in page
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    assert not OutboxMessage.objects.filter(order=order, kind="confirmed").exists()
+    # once the 추가입금 is confirmed, it can be
+    press(operator, order)
+    operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
+    order.refresh_from_db()
+    assert order.status == "confirmed"

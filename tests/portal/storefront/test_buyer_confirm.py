@@ -69,3 +69,10 @@ def test_an_order_with_a_return_asked_for_is_not_confirmed(shop):
     refused = client.post(f"/shop/orders/{order.number}/confirm/", {**CONFIRM, "password": "abcd1234"})
     assert refused.status_code == 400 and "구매확정할 수 없습니다" in refused.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+    # nor by the operator, which would leave the buyer's request with nothing to settle it
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    page = operator.post(f"/console/orders/{order.number}/action/confirm_purchase/", follow=True).content.decode()
+    assert "신청을 처리하거나 반려한 뒤에 구매확정합니다" in page
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.DELIVERED
+    assert not OutboxMessage.objects.filter(order=order, kind="confirmed").exists()

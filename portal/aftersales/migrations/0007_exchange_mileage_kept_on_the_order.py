@@ -5,26 +5,23 @@ from django.db import migrations
 from django.db.models import Sum
 
 
-def restore(apps, schema_editor):
+def _shift(apps, sign: int) -> None:
     Exchange = apps.get_model("aftersales", "Exchange")
     Order = apps.get_model("orders", "Order")
     returned = (Exchange.objects.filter(mileage_returned_won__gt=0).values("order_id")
                 .annotate(total=Sum("mileage_returned_won")))
     for row in returned:
         order = Order.objects.get(pk=row["order_id"])
-        order.mileage_use_won += row["total"]
+        order.mileage_use_won += sign * row["total"]
         order.save(update_fields=["mileage_use_won"])
+
+
+def restore(apps, schema_editor):
+    _shift(apps, +1)
 
 
 def take_off(apps, schema_editor):
-    Exchange = apps.get_model("aftersales", "Exchange")
-    Order = apps.get_model("orders", "Order")
-    returned = (Exchange.objects.filter(mileage_returned_won__gt=0).values("order_id")
-                .annotate(total=Sum("mileage_returned_won")))
-    for row in returned:
-        order = Order.objects.get(pk=row["order_id"])
-        order.mileage_use_won -= row["total"]
-        order.save(update_fields=["mileage_use_won"])
+    _shift(apps, -1)
 
 
 class Migration(migrations.Migration):

@@ -40,7 +40,12 @@ def shop_header(context):
     user = context.get("user")
     # an operator looking at the shop has the console one click away (a buyer's permissions are not read)
     console = bool(user is not None and user.is_authenticated and user.is_staff and user.has_perm(OPERATOR_PERMISSION))
+    greeting = ""
+    if user is not None and user.is_authenticated:  # a member is greeted by name (홍길동님), anyone else by login
+        member = getattr(user, "member", None)
+        greeting = member.name if member is not None and member.name else user.get_username()
     return {"request": request, "user": user, "categories": categories(), "current": current, "console": console,
+            "greeting": greeting,
             "cart_count": sum(dict(request.session.get("cart", {})).values()) if request is not None else 0}
 
 

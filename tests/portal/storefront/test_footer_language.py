@@ -85,3 +85,17 @@ def test_localized_path_gives_a_page_in_a_language_and_leaves_other_addresses_al
     assert localized_path("/help/?q=1#top", "en") == "/en/help/?q=1#top"
     for other in ("/shop/cart/", "/console/", "https://example.com/earn-base/", "mailto:a@b.c", ""):
         assert localized_path(other, "en") == other
+
+
+def test_a_member_is_greeted_by_name_and_staff_by_login(db):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from tests.support.db_state import load_demo
+
+    load_demo()
+    member, staff = Client(), Client()
+    member.force_login(User.objects.get(username="hong"))
+    staff.force_login(User.objects.get(username="operator"))
+    assert "홍길동님" in member.get("/shop/").content.decode()
+    assert "operator님" in staff.get("/shop/").content.decode()

@@ -141,7 +141,7 @@ def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_s
     order_cancel_after_payment(order=cancelled, by=None, data=RefundInput(
         cash_won=0, store_points_won=0, mileage_won=cancelled.mileage_use_won))
     payment_cancel(payment=cancelled.payments.get(), amount_won=1_000, key="phone-layout")
-    Payment.objects.filter(order=cancelled).update(gateway_tid="pay-" + "0123456789abcdef" * 4)
+    Payment.objects.filter(order=cancelled).update(gateway_tid="pay-" + "0123456789abcdef" * 3)  # 52 of its 60 characters
     # and the first order with an exchange's 추가입금 recorded (its line: the day, the shop's account, the status)
     from django.db import transaction
 

@@ -210,10 +210,11 @@ def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: fl
         if status is not None:
             if status.tx_id and status.state in APPROVED_AT_PROVIDER:
                 return status
-            if not status.req_tx_state and status.state not in ENDED_AT_PROVIDER and attempt == 1:
-                continue  # a status answer that names no outcome: the approval again decides
-            if status.req_tx_state == "HELD" and attempt == 1:
-                continue  # the approval never landed: once more, with the same key
+            # held (the approval never landed), or an answer that names no outcome: the approval again decides
+            undecided = status.req_tx_state == "HELD" or (
+                not status.req_tx_state and status.state not in ENDED_AT_PROVIDER)
+            if undecided and attempt == 1:
+                continue  # once more, with the same key
             if lost and status.req_tx_state == "HELD":
                 raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE))
             outcome = status.req_tx_state or status.state

@@ -28,10 +28,8 @@ def download_reason(request: HttpRequest) -> str | None:
 
 
 def reason_error(reason: str) -> str:
-    """What is wrong with a reason given for the access log ("" when nothing): blank, or longer than it keeps
-    (never cut short without a word)."""
-    if not reason:
-        return _("사유를 입력해 주세요.")
+    """What is wrong with a reason given for the access log ("" when nothing): longer than it keeps (never cut short
+    without a word). A blank one each caller refuses in its own words first."""
     if len(reason) > REASON_MAX:
         return _("사유는 %(max)s자까지 입력할 수 있습니다 (지금 %(length)s자).") % {"max": REASON_MAX,
                                                                          "length": len(reason)}

@@ -124,17 +124,20 @@ def collected_won(order: Order) -> int:
 REFUND_PAYOUT = F("cash_won") - F("shipping_deduction_won")
 
 
+def _outside_refunds(order: Order):
+    """The order's 결제취소 that no refund made: done, or asked and not answered yet."""
+    return PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
+        status=PaymentCancelStatus.FAILED)
+
+
 def returned_outside_refunds_won(order: Order) -> int:
     """What 결제취소 gave back without a refund (the refund limits leave it out)."""
-    return PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
-        status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
+    return _outside_refunds(order).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
 def cancels_outside_refunds(order: Order) -> list[PaymentCancel]:
-    """결제취소 of the order that no refund made (done, or asked and not answered yet), oldest first: every statement
-    lists them beside the refunds, as money given back."""
-    return list(PaymentCancel.objects.filter(payment__order=order, refund_number="").exclude(
-        status=PaymentCancelStatus.FAILED).order_by("id"))
+    """Those 결제취소, oldest first: every statement lists them beside the refunds, as money given back."""
+    return list(_outside_refunds(order).order_by("id"))
 
 
 def _waiting_refunds_won(payment: Payment, *, but: str = "") -> int:

@@ -11,21 +11,12 @@ from mileage.models import MileageSettings
 from portal.accesslog.models import AccessRecord
 from portal.orders.models import Order, OrderStatus
 from tests.factories import MemberFactory, ProductFactory, order_for
-from tests.support.db_state import load_demo
 
 pytestmark = pytest.mark.django_db
 
 GUEST = {"orderer_name": "김손님", "orderer_phone": "010-2222-3333", "same_as_orderer": "on", "zipcode": "04524",
          "address": "서울 중구 명동", "payment_method": "bank", "depositor_name": "김손님", "guest_password": "abc12345",
          "privacy_agreed": "on"}
-
-
-@pytest.fixture
-def operator():
-    load_demo()
-    client = Client()
-    client.force_login(User.objects.get(username="operator"))
-    return client
 
 
 @pytest.mark.parametrize("field", [{"submission_key": "abc"}, {"mileage_choice": "R" * 65}])

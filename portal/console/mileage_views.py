@@ -2,6 +2,7 @@
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 import django_filters as filters
@@ -12,6 +13,7 @@ from django.db.models import F
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_filters.views import FilterView
@@ -21,7 +23,7 @@ from cms_pages.selectors import live_disclosure
 from core.dates import ymd_hm
 from core.idempotency import action_key
 from mileage import wire
-from mileage.models import MileageSettings
+from mileage.models import ExclusionReason, MileageSettings
 from mileage.models.settings import ProviderProfile
 from mileage.policy import PolicyError
 from mileage.policy.calendar import effective_month, next_cutoff
@@ -30,6 +32,7 @@ from mileage.provider import ProviderError, ProviderUnavailable, extensions, get
 from mileage.provider.client import client_for
 from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile, report_lines
+from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.accounts.audit import history_rows
@@ -42,8 +45,9 @@ from .dashboard import last_months, monthly_series
 from .downloads import download_with_reason
 from .exports import export_response
 from .filters import SearchFilter
+from .jinja_tables import JinjaTableSpec, render_table
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
-from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin, WonColumn
+from .tables import BaseTable, BoundedPagingMixin, CachedSearchFormMixin, PageSizeMixin, WonColumn
 
 
 def provider_error_text(exc: ProviderError) -> str:
@@ -227,17 +231,62 @@ class ProductExclusionTable(BaseTable):
         return _("진열함") if value else _("진열안함")
 
 
-class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
+EXCLUSION_FIELDS = ("id", "name", "price_won", "manufacturer", "is_displayed", "mileage_exclusion__reason")
+
+
+@dataclass(slots=True)
+class ExclusionRow:
+    """One product of 예외상품설정 as the template writes it."""
+
+    id: int
+    name: str
+    price: str
+    manufacturer: str
+    displayed: str
+    excluded: str  # "예외상품 (상품권)" for an excluded product, else ""
+    select_label: str
+
+
+def exclusion_rows(records) -> list[ExclusionRow]:
+    """The page's products as the template writes them: the price grouped, labels in the active language."""
+    money, select = won_format(), gettext("%(name)s 선택")
+    displayed, hidden = gettext("진열함"), gettext("진열안함")
+    reasons = {value: gettext("예외상품 (%(reason)s)") % {"reason": label} for value, label in ExclusionReason.choices}
+    return [ExclusionRow(id=p["id"], name=p["name"], price=money % {"amount": f"{p['price_won']:,}"},
+                         manufacturer=p["manufacturer"], displayed=displayed if p["is_displayed"] else hidden,
+                         excluded=reasons.get(p["mileage_exclusion__reason"] or "", ""),
+                         select_label=select % {"name": p["name"]}) for p in records]
+
+
+class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, CachedSearchFormMixin,
+                        SingleTableMixin, FilterView):
     template_name = "console/exclusions.html"
+    search_template = "console/includes/exclusion_filters.html"
     table_class = ProductExclusionTable
     filterset_class = ProductExclusionFilter
     default_page_size = 10
 
     def get_queryset(self):
-        return Product.objects.select_related("mileage_exclusion").order_by("-id")
+        return Product.objects.order_by("-id")
+
+    def get_table_data(self):
+        # the table's columns only, as plain rows: no model instance per product
+        return self.object_list.values(*EXCLUSION_FIELDS)
 
     def get_context_data(self, **kwargs):
-        return {**super().get_context_data(**kwargs), "action_form": ExclusionActionForm()}
+        context = super().get_context_data(**kwargs)
+        table = context["table"]
+        records = [row.record for row in (table.page.object_list if table.page else table.rows)]
+        context["table_html"] = render_table(
+            "console/exclusion_table.html", spec=JinjaTableSpec.of(self.table_class, selection="selection"),
+            request=self.request, table=table, page=table.page, paginator=table.paginator,
+            rows=exclusion_rows(records), select_all=gettext("전체 선택"))
+        context["search_form_html"] = self.search_form_html(self.filterset)
+        return {**context, "action_form": ExclusionActionForm()}
+
+    def search_key_extra(self) -> str:
+        # the 상품분류 choices as they are now (a category added or renamed shows at once)
+        return repr(list(Category.objects.values_list("pk", "name", "position")))
 
     def post(self, request):
         asked = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]

@@ -1,7 +1,13 @@
 """The console's tables: one BaseTable style, the order queue, the refund queue, the outbox queue."""
 
+import hashlib
+
 import django_tables2 as tables
+from django.core.cache import cache
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_tables2.paginators import LazyPaginator
 
@@ -83,6 +89,31 @@ class PageSizeMixin:
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "page_sizes": self.page_sizes, "per_page": self.page_size()}
+
+
+class CachedSearchFormMixin:
+    """A list's search form (its filter's widgets, 리스트 표시수 and buttons: `search_template`), rendered once per
+    language, page size and distinct query — its widgets cost more than a page of rows — and kept in the cache.
+    `search_key_extra()`: what else the form shows that can change (the choices a model gives)."""
+
+    search_template = ""
+    search_cache_seconds = 3600
+
+    def search_key_extra(self) -> str:
+        return ""
+
+    def search_form_html(self, filterset=None) -> str:
+        params = sorted((k, v) for k, v in self.request.GET.items() if k in self.filterset_class.base_filters)
+        per_page = self.page_size()
+        key = "console:search:" + hashlib.sha256(
+            f"{self.search_template}|{get_language()}|{per_page}|{params}|{self.search_key_extra()}".encode()).hexdigest()
+        html = cache.get(key)
+        if html is None:
+            filterset = filterset or self.get_filterset(self.filterset_class)
+            html = render_to_string(self.search_template, {
+                "filter": filterset, "page_sizes": self.page_sizes, "per_page": per_page}, request=self.request)
+            cache.set(key, html, self.search_cache_seconds)
+        return mark_safe(html)  # rendered by our own template with autoescaping
 
 
 def status_column(verbose_name, template_name: str = "console/cells/status_badge.html") -> tables.TemplateColumn:

@@ -1,22 +1,17 @@
 """The operator console: the order queue (주문조회/취소/교환), the order detail and its actions."""
 
 import dataclasses
-import hashlib
 import itertools
 from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template import engines
-from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
-from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views import View
@@ -24,8 +19,6 @@ from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
-from django_tables2.templatetags.django_tables2 import table_page_range
-from django_tables2.utils import AttributeDict
 from wagtail.models import Revision
 
 from core.dates import ymd_hms
@@ -35,7 +28,7 @@ from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.aftersales import fulfilment
-from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
+from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kinds
 from portal.aftersales.common import ActionError
 from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus
 from portal.orders.models import Order, OrderStatus, PaymentMethod
@@ -50,12 +43,11 @@ from .downloads import ExportMixin, download_with_reason, reason_error
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
+from .jinja_tables import JinjaTableSpec, render_table
 from .models import ReceiptBatch, ReceiptBatchStatus
 from .payment_views import payment_cancel_context
 from .receipt_batches import MAX_BATCH, receipt_batch_request
-from .tables import BoundedPagingMixin, OrderTable, PageSizeMixin
-
-FILTER_FORM_CACHE_SECONDS = 3600
+from .tables import BoundedPagingMixin, CachedSearchFormMixin, OrderTable, PageSizeMixin
 
 EXPORT_MAX = 100_000  # rows in one 주문조회 export
 ORDER_COUNT_CAP = 10_000  # 주문조회 counts the matching orders exactly up to this many ("총 10,000건 이상" beyond)
@@ -65,11 +57,11 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
                   ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태"))]
 
 TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
-                "uses_mileage", "status", "buyer_request")
+                "uses_mileage", "status")
 
 
-class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin,
-                    FilterView):
+class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin, CachedSearchFormMixin,
+                    SingleTableMixin, FilterView):
     """주문조회: the search (cached form), the total, the bulk actions and the page of orders.
 
     The rows are read as plain values (`TABLE_FIELDS`, no model instance per order) and written by
@@ -77,6 +69,7 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
     filter, no sort) is paged without building the filter form or the Table."""
 
     template_name = "console/order_list.html"
+    search_template = "console/includes/order_filters.html"
     table_class = OrderTable
     filterset_class = OrderFilter
 
@@ -101,7 +94,7 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
     def get_table_data(self):
         # the table's columns only (an order has some forty), as plain rows: no model instance per order (the
         # export reads self.object_list, whole orders)
-        return self.object_list.annotate(buyer_request=open_request_kind()).values(*TABLE_FIELDS)
+        return self.object_list.values(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -112,18 +105,17 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
 
     def queue_context(self, table, page, paginator, records) -> dict:
         """What console/order_list.html shows besides the frame: rows, headings, pagination, total, search form."""
-        spec = _QueueSpec.of(self.table_class)
         total = self.order_total(page)
         query = self.request.GET.copy()
         query.pop("export", None)
-        table_html = engines["jinja2"].get_template("console/order_table.html").render({
-            "rows": queue_rows(records), "headings": spec.headings_for(self.request, table),
-            "table_attrs": spec.attrs, "column_count": spec.columns + 1, "empty_text": spec.empty_text,
-            "detail_prefix": spec.detail_prefix, "labels": QueueWords.now().labels,
-            "pages": queue_pages(self.request, page, paginator)})
+        words = QueueWords.now()
+        table_html = render_table(
+            "console/order_table.html", spec=JinjaTableSpec.of(self.table_class), request=self.request, table=table,
+            page=page, paginator=paginator, rows=queue_rows(records), select_all=words.select_all,
+            mileage_label=words.mileage, detail_prefix=order_detail_prefix())
         return {
-            "filter_form_html": self.filter_form_html(getattr(self, "filterset", None)),
-            "notices": self.open_notices(), "table_html": mark_safe(table_html),  # autoescaped by Jinja2
+            "filter_form_html": self.search_form_html(getattr(self, "filterset", None)),
+            "notices": self.open_notices(), "table_html": table_html,
             "page": page, "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
             "bulk_query": query.urlencode(),
         }
@@ -132,20 +124,6 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
     def open_notices():
         """The five newest operator notices not yet resolved, shown above the queue."""
         return OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
-
-    def filter_form_html(self, filterset) -> str:
-        """The filter form, rendered once per distinct query (its twelve widgets cost more than the rows)."""
-        params = sorted((k, v) for k, v in self.request.GET.items() if k in self.filterset_class.base_filters)
-        per_page = self.page_size()
-        key = "console:order-filters:" + hashlib.sha256(f"{get_language()}|{per_page}|{params}".encode()).hexdigest()
-        html = cache.get(key)
-        if html is None:
-            filterset = filterset or self.get_filterset(self.filterset_class)
-            html = render_to_string("console/includes/order_filters.html", {
-                "filter": filterset, "page_sizes": self.page_sizes, "per_page": per_page},
-                request=self.request)
-            cache.set(key, html, FILTER_FORM_CACHE_SECONDS)
-        return mark_safe(html)  # rendered by our own template with autoescaping
 
     def export_title(self, kind: str) -> str:
         return _("주문조회 %(kind)s") % {"kind": kind.upper()}
@@ -162,42 +140,16 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
         return self.object_list.order_by()[:ORDER_COUNT_CAP + 1].count()
 
 
-class _QueueSpec:
-    """What the order queue's table needs of the OrderTable, per language: its attributes, its columns' headings
-    (text, attributes, whether sortable and the sort they ask for), its empty text and the detail link's prefix."""
+_detail_prefixes: dict[str, str] = {}
 
-    _cache: dict[tuple[str, str, str], "_QueueSpec"] = {}
 
-    def __init__(self, table):
-        attrs = dict(table.attrs)
-        attrs["class"] = " ".join(dict.fromkeys(["table", *attrs.get("class", "").split()]))
-        self.attrs = AttributeDict(attrs).as_html()
-        self.columns, self.empty_text = len(table.columns), table.empty_text
-        self.sort_field = table.prefixed_order_by_field
-        self.headings = [(str(column.header), column.attrs["th"].as_html(),
-                          column.order_by_alias.next if column.orderable else None) for column in table.columns]
-        self.detail_prefix = reverse("console:order", args=["0"]).removesuffix("0/")
-
-    @classmethod
-    def of(cls, table_class) -> "_QueueSpec":
-        key = (table_class.__qualname__, get_language() or "", get_script_prefix())
-        found = cls._cache.get(key)
-        if found is None:
-            found = cls._cache[key] = cls(table_class([]))  # two threads may both build it: the same value
-        return found
-
-    def headings_for(self, request, table) -> list[dict]:
-        """The headings with their sort links, keeping the rest of the query (the sort parameter last). A sorted
-        table's columns know their next sort themselves."""
-        rest = [(k, v) for k, values in request.GET.lists() if k != self.sort_field for v in values]
-        headings = []
-        columns = list(table.columns) if table is not None else [None] * len(self.headings)
-        for (header, attrs, next_sort), column in zip(self.headings, columns, strict=True):
-            if column is not None:
-                next_sort = column.order_by_alias.next if column.orderable else None
-            link = "?" + urlencode([*rest, (self.sort_field, next_sort)]) if next_sort is not None else None
-            headings.append({"header": header, "attrs": attrs, "link": link})
-        return headings
+def order_detail_prefix() -> str:
+    """주문상세정보's path without the order number (a row's link is this and its number), per script prefix."""
+    script = get_script_prefix()
+    found = _detail_prefixes.get(script)
+    if found is None:
+        found = _detail_prefixes[script] = reverse("console:order", args=["0"]).removesuffix("0/")
+    return found
 
 
 @dataclass(slots=True)
@@ -227,7 +179,8 @@ class QueueWords:
     methods: dict
     requests: dict
     select: str
-    labels: dict
+    select_all: str
+    mileage: str
     money: str  # the money format of the active language ("%(amount)s원", "%(amount)s won": mileage's `won`)
 
     _by_language: ClassVar[dict[str, "QueueWords"]] = {}
@@ -241,9 +194,8 @@ class QueueWords:
                 statuses={value: str(label) for value, label in OrderStatus.choices},
                 methods={value: str(label) for value, label in PaymentMethod.choices},
                 requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
-                select=_("%(number)s 선택"), money=won_format(),
-                labels={"select_all": _("이 페이지의 주문 전체 선택"), "mileage": _("네이버 마일리지"),
-                        "pages": _("페이지 이동"), "previous": _("이전"), "next": _("다음")})
+                select=_("%(number)s 선택"), money=won_format(), select_all=_("이 페이지의 주문 전체 선택"),
+                mileage=_("네이버 마일리지"))
         return found
 
 
@@ -252,9 +204,10 @@ def queue_rows(records) -> list[QueueRow]:
     active language."""
     words = QueueWords.now()
     statuses, methods, requests, select, money = words.statuses, words.methods, words.requests, words.select, words.money
+    requested = open_request_kinds(o["id"] for o in records) if records else {}
     rows = []
     for o in records:
-        kind, number, status, method = o.get("buyer_request") or "", o["number"], o["status"], o["payment_method"]
+        kind, number, status, method = requested.get(o["id"], ""), o["number"], o["status"], o["payment_method"]
         rows.append(QueueRow(
             id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
             placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=money % {"amount": f"{o['goods_won']:,}"},
@@ -262,29 +215,6 @@ def queue_rows(records) -> list[QueueRow]:
             status_label=statuses.get(status, status), request_label=requests.get(kind, ""),
             select_label=select % {"number": number}))
     return rows
-
-
-def queue_pages(request, page, paginator) -> list[dict]:
-    """The pagination's items (이전, the page numbers with … gaps, 다음), each link keeping the rest of the query as
-    `{% querystring page=n %}` does."""
-    if not page or paginator.num_pages <= 1:
-        return []
-
-    def link(number) -> str:
-        query = request.GET.copy()
-        query["page"] = number
-        return "?" + query.urlencode()
-
-    items = [{"kind": "previous", "link": link(page.previous_page_number()) if page.has_previous() else None}]
-    for number in table_page_range(page, paginator):
-        if number == "...":
-            items.append({"kind": "gap"})
-        elif number == page.number:
-            items.append({"kind": "current", "number": number})
-        else:
-            items.append({"kind": "page", "number": number, "link": link(number)})
-    items.append({"kind": "next", "link": link(page.next_page_number()) if page.has_next() else None})
-    return items
 
 
 def _export_rows(orders, numbers: list[str]):

@@ -6,6 +6,7 @@ An order that is still 입금전 is not asked for: the buyer cancels it at once 
 """
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,11 +34,10 @@ def open_request(order: Order) -> BuyerRequest | None:
     return BuyerRequest.objects.filter(order=order, status=BuyerRequestStatus.OPEN).first()
 
 
-def open_request_kinds(order_ids) -> dict[int, str]:
-    """The kind of each of these orders' open request (주문조회's badge; an order has at most one open), in one
-    read through the request's order index."""
-    return dict(BuyerRequest.objects.filter(order_id__in=list(order_ids), status=BuyerRequestStatus.OPEN)
-                .values_list("order_id", "kind"))
+def open_request_kind() -> Subquery:
+    """For an order queryset's annotate(): the kind of the order's open request, or None (주문조회's badge)."""
+    return Subquery(BuyerRequest.objects.filter(order=OuterRef("pk"), status=BuyerRequestStatus.OPEN)
+                    .values("kind")[:1])
 
 
 def buyer_request_create(*, order: Order, kind: str, reason: str, by=None) -> BuyerRequest:

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import django_filters as filters
 import django_tables2 as tables
 from django.contrib import messages
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseNotAllowed
@@ -258,10 +259,19 @@ def exclusion_rows(records) -> list[ExclusionRow]:
                          select_label=select % {"name": p["name"]}) for p in records]
 
 
+CATEGORIES_VERSION_KEY = "console:categories-version"
+
+
+def categories_changed(**kwargs) -> None:
+    """A category was saved or deleted: 예외상품설정's search forms cached with the old choices are not used again."""
+    cache.delete(CATEGORIES_VERSION_KEY)
+
+
 class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, CachedSearchFormMixin,
                         SingleTableMixin, FilterView):
     template_name = "console/exclusions.html"
     search_template = "console/includes/exclusion_filters.html"
+    search_cache_seconds = 300  # as the shop's category menu
     table_class = ProductExclusionTable
     filterset_class = ProductExclusionFilter
     default_page_size = 10
@@ -274,19 +284,27 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
         return self.object_list.values(*EXCLUSION_FIELDS)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        table = context["table"]
-        records = [row.record for row in (table.page.object_list if table.page else table.rows)]
+        if self.table_class._meta.order_by_field in self.request.GET:  # sorted by a column: the Table sorts it
+            context = super().get_context_data(**kwargs)
+            table = context["table"]
+            page, paginator = table.page, table.paginator
+            records = [row.record for row in page.object_list]
+        else:  # newest first (or as the name search orders it): paged without building the Table
+            table = None
+            page, paginator = self.unsorted_page(self.get_table_data())
+            records = page.object_list
+            context = {"view": self, **kwargs, "page_sizes": self.page_sizes, "per_page": self.page_size()}
         context["table_html"] = render_table(
             "console/exclusion_table.html", spec=JinjaTableSpec.of(self.table_class, selection="selection"),
-            request=self.request, table=table, page=table.page, paginator=table.paginator,
-            rows=exclusion_rows(records), select_all=gettext("전체 선택"))
+            request=self.request, table=table, page=page, paginator=paginator, rows=exclusion_rows(records),
+            select_all=gettext("전체 선택"))
         context["search_form_html"] = self.search_form_html(self.filterset)
-        return {**context, "action_form": ExclusionActionForm()}
+        # the class: the template builds the form only when its cached fragment is rendered anew
+        return {**context, "action_form": ExclusionActionForm}
 
     def search_key_extra(self) -> str:
-        # the 상품분류 choices as they are now (a category added or renamed shows at once)
-        return repr(list(Category.objects.values_list("pk", "name", "position")))
+        # the 상품분류 choices' version: a category added, renamed or deleted renders the form anew
+        return cache.get_or_set(CATEGORIES_VERSION_KEY, lambda: uuid.uuid4().hex, None)
 
     def post(self, request):
         asked = [i for i in (int_or_none(raw) for raw in request.POST.getlist("selection")) if i is not None]

@@ -4,6 +4,7 @@ import hashlib
 
 import django_tables2 as tables
 from django.core.cache import cache
+from django.core.paginator import EmptyPage
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
@@ -57,6 +58,16 @@ class BoundedPagingMixin:
     def get_table(self, **kwargs):
         self.bound_page()
         return super().get_table(**kwargs)
+
+    def unsorted_page(self, data):
+        """The page asked for of `data` in its own order, paged as the Table pages it (LazyPaginator; past the end,
+        the last page) without building the Table: a list as it opens, or searched, is not sorted by a column."""
+        paginator = LazyPaginator(data, self.kept_page_size())
+        try:
+            page = paginator.page(self.bound_page())
+        except EmptyPage:
+            page = paginator.page(paginator.num_pages)
+        return page, paginator
 
 
 class PageSizeMixin:

@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import EmptyPage
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_script_prefix, reverse
@@ -18,7 +17,6 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from django_tables2.paginators import LazyPaginator
 from wagtail.models import Revision
 
 from core.dates import ymd_hms
@@ -28,7 +26,7 @@ from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.aftersales import fulfilment
-from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kinds
+from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
 from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus
 from portal.orders.models import Order, OrderStatus, PaymentMethod
@@ -57,7 +55,7 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
                   ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태"))]
 
 TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
-                "uses_mileage", "status")
+                "uses_mileage", "status", "buyer_request")
 
 
 class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin, CachedSearchFormMixin,
@@ -82,19 +80,14 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
         self.filterset = None
         self.object_list = self.get_queryset()
         if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
-            page_number, per_page = self.bound_page(), self.kept_page_size()
-            paginator = LazyPaginator(self.get_table_data(), per_page)
-            try:
-                page = paginator.page(page_number)
-            except EmptyPage:
-                page = paginator.page(paginator.num_pages)
+            page, paginator = self.unsorted_page(self.get_table_data())
             return self.render_to_response(self.queue_context(None, page, paginator, page.object_list))
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
         # the table's columns only (an order has some forty), as plain rows: no model instance per order (the
         # export reads self.object_list, whole orders)
-        return self.object_list.values(*TABLE_FIELDS)
+        return self.object_list.annotate(buyer_request=open_request_kind()).values(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -204,10 +197,9 @@ def queue_rows(records) -> list[QueueRow]:
     active language."""
     words = QueueWords.now()
     statuses, methods, requests, select, money = words.statuses, words.methods, words.requests, words.select, words.money
-    requested = open_request_kinds(o["id"] for o in records) if records else {}
     rows = []
     for o in records:
-        kind, number, status, method = requested.get(o["id"], ""), o["number"], o["status"], o["payment_method"]
+        kind, number, status, method = o.get("buyer_request") or "", o["number"], o["status"], o["payment_method"]
         rows.append(QueueRow(
             id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
             placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=money % {"amount": f"{o['goods_won']:,}"},

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import zipfile
 from datetime import datetime
 from html.parser import HTMLParser
@@ -359,10 +360,11 @@ def test_the_name_search_lists_its_matches_newest_first_page_by_page(shop, opera
         for page in (1, 2, 3):
             response = operator.get("/console/mileage/exclusions/", {**query, "per_page": "10", "page": page})
             assert response.status_code == 200
-            table = response.context["table"]
-            if page > table.paginator.num_pages:
+            html = response.content.decode()
+            current = re.search(r'aria-current="page"><span class="page-link">(\d+)<', html)
+            if int(current.group(1) if current else 1) != page:  # past the last page: the last one again
                 break
-            shown += [row.record["id"] for row in table.page.object_list]
+            shown += [int(pk) for pk in re.findall(r'name="selection" value="(\d+)"', html)]
         assert shown == expected[:30]
 
 

@@ -221,15 +221,13 @@ class ProductExclusionTable(BaseTable):
     price_won = WonColumn(verbose_name=_("판매가"))
     manufacturer = tables.Column(verbose_name=_("제조사"))
     is_displayed = tables.Column(verbose_name=_("진열상태"))
-    state = tables.TemplateColumn(template_name="console/cells/exclusion_state.html", verbose_name=_("상태"),
-                                  accessor="mileage_exclusion__reason", orderable=False)
+    state = tables.Column(verbose_name=_("상태"), accessor="mileage_exclusion__reason", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = Product
         fields = ("selection", "name", "price_won", "manufacturer", "is_displayed", "state")
-
-    def render_is_displayed(self, value):
-        return _("진열함") if value else _("진열안함")
+        # Its columns give the headings and the sorting; the rows (plain values, exclusion_rows) are written by
+        # jinja2/console/exclusion_table.html.
 
 
 EXCLUSION_FIELDS = ("id", "name", "price_won", "manufacturer", "is_displayed", "mileage_exclusion__reason")

@@ -107,8 +107,9 @@ TEMPLATES = [
             ],
         },
     },
-    # The console's busiest fragment (주문조회's table: a page of up to 100 rows) through Jinja2, which compiles a
-    # template to Python: jinja2/ holds only such fragments, rendered into the Django templates' pages.
+    # The console's busiest fragments (the tables of 주문조회 and 예외상품설정: a page of up to 100 rows) through
+    # Jinja2, which compiles a template to Python: jinja2/ holds only such fragments, rendered into the Django
+    # templates' pages (portal/console/jinja_tables.py).
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
         "DIRS": [BASE_DIR / "jinja2"],

@@ -14,7 +14,7 @@ from pypdf import PdfReader
 
 from mileage.models import ExclusionChange, MileageSettings, SettlementKind, SettlementLine
 from mileage.policy.constants import BUSINESS_TZ
-from portal.catalog.models import Product
+from portal.catalog.models import Category, Product
 from portal.console.models import ReceiptBatch
 from tests.portal.console.downloads import download
 from tests.portal.storefront.conftest import use_merchant
@@ -420,3 +420,23 @@ def test_a_return_reason_too_long_is_refused_with_its_message_and_nothing_is_rec
     page = response.content.decode()
     assert response.status_code == 400 and 'id="id_reason_error"' in page
     assert not ReturnRequest.objects.filter(order=order).exists()
+
+
+def test_exclusions_speak_the_operators_language_and_list_a_category_the_moment_it_exists(shop, operator):
+    # the search form and the action bar are kept rendered (per language; the form per query and categories)
+    page = operator.get("/console/mileage/exclusions/").content.decode()
+    assert '<html lang="ko"' in page and "예외상품설정 해제" in page and "전체 상품분류" in page
+    operator.cookies["django_language"] = "en"
+    page = operator.get("/console/mileage/exclusions/").content.decode()
+    assert '<html lang="en"' in page and "Remove exclusion" in page and "All categories" in page
+    assert "예외상품설정 해제" not in page and "전체 상품분류" not in page
+    del operator.cookies["django_language"]
+    # a category added, then renamed, is offered by the search at once; a deleted one is gone
+    category = Category.objects.create(name="새 분류", slug="new-category", position=99)
+    assert ">새 분류</option>" in operator.get("/console/mileage/exclusions/").content.decode()
+    category.name = "바뀐 분류"
+    category.save()
+    page = operator.get("/console/mileage/exclusions/").content.decode()
+    assert ">바뀐 분류</option>" in page and ">새 분류</option>" not in page
+    category.delete()
+    assert ">바뀐 분류</option>" not in operator.get("/console/mileage/exclusions/").content.decode()

@@ -1,5 +1,6 @@
 """The console tables' rows (console/table.html's `{% console_tbody %}`) are the rows django-tables2's own
-bootstrap5 template writes: the same cells, attributes, links, masking, defaults and empty row."""
+bootstrap5 template writes: the same cells, attributes, links, masking, defaults and empty row; 예외상품설정's rows
+(through Jinja2) are escaped and labelled."""
 
 import re
 
@@ -8,7 +9,9 @@ from django.test import RequestFactory
 
 from mileage.models import Exclusion, ExclusionReason
 from portal.aftersales.models import Refund, RefundReason
-from portal.console.mileage_views import ProductExclusionTable
+from portal.catalog.models import Product
+from portal.console.jinja_tables import JinjaTableSpec, render_table
+from portal.console.mileage_views import EXCLUSION_FIELDS, ProductExclusionTable, exclusion_rows
 from portal.console.tables import BulkFailureTable, InvoiceRowTable, RefundTable
 from tests.factories import ProductFactory, order_for
 
@@ -29,16 +32,26 @@ def both(table_class, data, **kwargs) -> tuple[str, str]:
 
 
 @pytest.mark.django_db
-def test_given_products_some_excluded_when_the_exclusion_table_is_written_then_its_rows_are_the_librarys():
-    # given three products, one excluded as 상품권 and one with an empty manufacturer
-    products = [ProductFactory(name="<b>상품</b>", manufacturer=""), ProductFactory(), ProductFactory()]
+def test_given_products_some_excluded_when_the_exclusion_rows_are_written_then_each_cell_is_escaped_and_labelled():
+    # given three products, one excluded as 상품권, one hidden, one named with markup and without a manufacturer
+    products = [ProductFactory(name="<b>상품</b>", manufacturer="", price_won=12_000), ProductFactory(),
+                ProductFactory(is_displayed=False)]
     Exclusion.objects.create(product=products[1], reason=ExclusionReason.GIFT_CERTIFICATE)
-    # when the table is written by the console and by django-tables2's template
-    ours, library = both(ProductExclusionTable, list(type(products[0]).objects.select_related(
-        "mileage_exclusion").order_by("-id")))
-    # then the rows are the same, escaped, with the exclusion's reason and the check boxes
-    assert ours == library
-    assert "&lt;b&gt;상품&lt;/b&gt;" in ours and "예외상품 (" in ours and ours.count('name="selection"') == 3
+    records = Product.objects.filter(pk__in=[p.pk for p in products]).order_by("-id").values(*EXCLUSION_FIELDS)
+    # when 예외상품설정 writes them
+    html = render_table("console/exclusion_table.html", spec=JinjaTableSpec.of(ProductExclusionTable, "selection"),
+                        request=RequestFactory().get("/console/mileage/exclusions/"), table=None, page=None,
+                        paginator=None, rows=exclusion_rows(list(records)), select_all="전체 선택")
+    rows = re.findall(r"<tr>(.*?)</tr>", tbody(html))
+    cells = [[re.sub(r"<[^>]+>", "", cell) for cell in re.findall(r"<td[^>]*>(.*?)</td>", row)] for row in rows]
+    # then each product is a row, newest first: the name escaped, the price grouped, a dash for no manufacturer,
+    # the display state and the exclusion's reason in words, a select box named by its product
+    assert [c[1:] for c in cells] == [
+        [products[2].name, f"{products[2].price_won:,}원", products[2].manufacturer or "-", "진열안함", "-"],
+        [products[1].name, f"{products[1].price_won:,}원", products[1].manufacturer or "-", "진열함", "예외상품 (상품권)"],
+        ["&lt;b&gt;상품&lt;/b&gt;", "12,000원", "-", "진열함", "-"]]
+    assert "<b>" not in html and html.count('name="selection"') == 3
+    assert f'value="{products[1].pk}" class="form-check-input" aria-label="{products[1].name} 선택"' in html
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ class JinjaTableSpec:
     columns' headings (text, `<th>` attributes, the sort a click asks for) and its empty text. A column named in
     `selection` is the select box, written by the template itself."""
 
-    _cache: ClassVar[dict[tuple[str, str, str], "JinjaTableSpec"]] = {}
+    _cache: ClassVar[dict[tuple[str, str, str, str], "JinjaTableSpec"]] = {}
 
     def __init__(self, table, selection: str = ""):
         attrs = dict(table.attrs)
@@ -39,7 +39,8 @@ class JinjaTableSpec:
 
     @classmethod
     def of(cls, table_class, selection: str = "") -> "JinjaTableSpec":
-        key = (table_class.__qualname__, get_language() or "", get_script_prefix())
+        key = (f"{table_class.__module__}.{table_class.__qualname__}", selection, get_language() or "",
+               get_script_prefix())
         found = cls._cache.get(key)
         if found is None:
             found = cls._cache[key] = cls(table_class([]), selection)  # two threads may build it: the same value
@@ -47,12 +48,14 @@ class JinjaTableSpec:
 
     def headings_for(self, request, table) -> list[dict]:
         """The headings with their sort links, keeping the rest of the query (the sort parameter last). A sorted
-        table's columns know their next sort themselves; without a table (a page read without one) the spec's."""
+        table's columns know their class (the sorted one asc/desc) and next sort themselves; without a table (a page
+        read without one) the spec's."""
         rest = [(k, v) for k, values in request.GET.lists() if k != self.sort_field for v in values]
         headings = []
         columns = self.shown(table) if table is not None else [None] * len(self.headings)
         for (header, attrs, next_sort), column in zip(self.headings, columns, strict=True):
-            if column is not None:
+            if column is not None:  # the sorted column's heading says so (asc/desc: console.css's ▲/▼)
+                attrs = column.attrs["th"].as_html()
                 next_sort = column.order_by_alias.next if column.orderable else None
             link = "?" + urlencode([*rest, (self.sort_field, next_sort)]) if next_sort is not None else None
             headings.append({"header": header, "attrs": attrs, "link": link})

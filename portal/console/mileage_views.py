@@ -9,7 +9,7 @@ import django_filters as filters
 import django_tables2 as tables
 from django.contrib import messages
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpResponse, HttpResponseNotAllowed
 from django.shortcuts import redirect, render
@@ -261,8 +261,9 @@ CATEGORIES_VERSION_KEY = "console:categories-version"
 
 
 def categories_changed(**kwargs) -> None:
-    """A category was saved or deleted: 예외상품설정's search forms cached with the old choices are not used again."""
-    cache.delete(CATEGORIES_VERSION_KEY)
+    """A category was saved or deleted: 예외상품설정's search forms cached with the old choices are not used again
+    (once its transaction commits: a form rendered before that would be cached under the new version)."""
+    transaction.on_commit(lambda: cache.delete(CATEGORIES_VERSION_KEY))
 
 
 class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, CachedSearchFormMixin,

@@ -440,3 +440,14 @@ def test_exclusions_speak_the_operators_language_and_list_a_category_the_moment_
     assert ">바뀐 분류</option>" in page and ">새 분류</option>" not in page
     category.delete()
     assert ">바뀐 분류</option>" not in operator.get("/console/mileage/exclusions/").content.decode()
+
+
+def test_a_list_sorted_by_a_column_marks_that_column_and_its_direction(shop, operator):
+    # the heading of the column a list is sorted by carries asc/desc (console.css draws ▲/▼ from it)
+    page = operator.get("/console/mileage/exclusions/", {"sort": "-price_won"}).content.decode()
+    assert re.search(r'<th class="desc orderable text-end" scope="col"><a [^>]*>판매가</a>', page)
+    assert not re.search(r'<th class="(asc|desc)[^"]*" scope="col"><a [^>]*>상품명', page)
+    page = operator.get("/console/orders/", {"sort": "placed_at"}).content.decode()
+    assert re.search(r'<th class="asc orderable" scope="col"><a [^>]*>주문일</a>', page)
+    page = operator.get("/console/mileage/exclusions/").content.decode()  # as it opens: sorted by no column
+    assert not re.search(r'<th class="(asc|desc)', page)

@@ -3,8 +3,9 @@ sorting and the paging; the page's rows are read as plain values and written by 
 jinja2/console/table.html (the markup of console/table.html), which compiles to Python — the library's per-cell
 template lookups cost more than the rows' SQL on a page of fifty."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 from urllib.parse import urlencode
 
 from django.template import engines
@@ -14,6 +15,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django_tables2.templatetags.django_tables2 import table_page_range
 from django_tables2.utils import AttributeDict
+
+T = TypeVar("T")
 
 
 class JinjaTableSpec:
@@ -97,11 +100,17 @@ class TableWords:
 
     @classmethod
     def now(cls) -> "TableWords":
-        language = get_language() or ""
-        found = cls._by_language.get(language)
-        if found is None:  # a handful of languages: two threads may both build it, the same value
-            found = cls._by_language[language] = cls(pages=_("페이지 이동"), previous=_("이전"), next=_("다음"))
-        return found
+        return per_language(cls._by_language, lambda: cls(pages=_("페이지 이동"), previous=_("이전"), next=_("다음")))
+
+
+def per_language(memo: dict, build: Callable[[], T]) -> T:
+    """`build()` in the active language, built once per language and kept in `memo` (a handful of languages: two
+    threads may both build one, the same value)."""
+    language = get_language() or ""
+    found = memo.get(language)
+    if found is None:
+        found = memo[language] = build()
+    return found
 
 
 def render_table(template: str, *, spec: JinjaTableSpec, request, table, page, paginator, rows, select_all: str = "",

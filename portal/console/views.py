@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_script_prefix, reverse
-from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
@@ -41,7 +41,7 @@ from .downloads import ExportMixin, download_with_reason, reason_error
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
-from .jinja_tables import JinjaTableSpec, render_table
+from .jinja_tables import JinjaTableSpec, per_language, render_table
 from .models import ReceiptBatch, ReceiptBatchStatus
 from .payment_views import payment_cancel_context
 from .receipt_batches import MAX_BATCH, receipt_batch_request
@@ -180,16 +180,12 @@ class QueueWords:
 
     @classmethod
     def now(cls) -> "QueueWords":
-        language = get_language() or ""
-        found = cls._by_language.get(language)
-        if found is None:  # a handful of languages: two threads may both build it, the same value
-            found = cls._by_language[language] = cls(
-                statuses={value: str(label) for value, label in OrderStatus.choices},
-                methods={value: str(label) for value, label in PaymentMethod.choices},
-                requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
-                select=_("%(number)s 선택"), money=won_format(), select_all=_("이 페이지의 주문 전체 선택"),
-                mileage=_("네이버 마일리지"))
-        return found
+        return per_language(cls._by_language, lambda: cls(
+            statuses={value: str(label) for value, label in OrderStatus.choices},
+            methods={value: str(label) for value, label in PaymentMethod.choices},
+            requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
+            select=_("%(number)s 선택"), money=won_format(), select_all=_("이 페이지의 주문 전체 선택"),
+            mileage=_("네이버 마일리지")))
 
 
 def queue_rows(records) -> list[QueueRow]:

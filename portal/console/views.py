@@ -63,8 +63,8 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
     """주문조회: the search (cached form), the total, the bulk actions and the page of orders.
 
     The rows are read as plain values (`TABLE_FIELDS`, no model instance per order) and written by
-    console/includes/order_table.html; the OrderTable gives the headings and the sorting. The queue as it opens (no
-    filter, no sort) is paged without building the filter form or the Table."""
+    jinja2/console/order_table.html; the OrderTable gives the headings and the sorting. A page not sorted by a
+    column is paged without building the Table, and the queue as it opens without building the filter form."""
 
     template_name = "console/order_list.html"
     search_template = "console/includes/order_filters.html"
@@ -77,11 +77,8 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
     def show_list(self, request, *args, **kwargs):
         if any(request.GET.get(name) for name in self.filterset_class.base_filters):
             return super().show_list(request, *args, **kwargs)
-        self.filterset = None
+        self.filterset = None  # the queue as it opens: no filter form built (its HTML is cached)
         self.object_list = self.get_queryset()
-        if self.table_class._meta.order_by_field not in request.GET and "export" not in request.GET:
-            page, paginator = self.unsorted_page(self.get_table_data())
-            return self.render_to_response(self.queue_context(None, page, paginator, page.object_list))
         return self.render_to_response(self.get_context_data(filter=None, object_list=self.object_list))
 
     def get_table_data(self):
@@ -90,11 +87,17 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
         return self.object_list.annotate(buyer_request=open_request_kind()).values(*TABLE_FIELDS)
 
     def get_context_data(self, **kwargs):
-        context = super().get_context_data(**kwargs)
-        table = context["table"]
-        records = [row.record for row in (table.page.object_list if table.page else table.rows)]
-        context.update(self.queue_context(table, table.page, table.paginator, records))
-        return context
+        if self.export_kind() is not None:  # the export reads self.object_list: no page of it is shown
+            return kwargs
+        if self.table_class._meta.order_by_field in self.request.GET:  # sorted by a column: the Table sorts it
+            context = super().get_context_data(**kwargs)
+            table = context["table"]
+            records = [row.record for row in (table.page.object_list if table.page else table.rows)]
+            context.update(self.queue_context(table, table.page, table.paginator, records))
+            return context
+        # as it opens or searched, newest first: paged without building the Table
+        page, paginator = self.unsorted_page(self.get_table_data())
+        return {"view": self, **kwargs, **self.queue_context(None, page, paginator, page.object_list)}
 
     def queue_context(self, table, page, paginator, records) -> dict:
         """What console/order_list.html shows besides the frame: rows, headings, pagination, total, search form."""

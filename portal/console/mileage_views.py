@@ -48,7 +48,14 @@ from .exports import export_response
 from .filters import SearchFilter
 from .jinja_tables import JinjaTableSpec, render_table
 from .mileage_forms import ExclusionActionForm, MileageSettingsForm
-from .tables import BaseTable, BoundedPagingMixin, CachedSearchFormMixin, PageSizeMixin, WonColumn
+from .tables import (
+    BaseTable,
+    BoundedPagingMixin,
+    CachedSearchFormMixin,
+    PageSizeMixin,
+    WonColumn,
+    rendering_version,
+)
 
 
 def provider_error_text(exc: ProviderError) -> str:
@@ -299,7 +306,7 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
             select_all=gettext("전체 선택"))
         context["search_form_html"] = self.search_form_html(self.filterset)
         # the class: the template builds the form only when its cached fragment is rendered anew
-        return {**context, "action_form": ExclusionActionForm}
+        return {**context, "action_form": ExclusionActionForm, "rendering_version": rendering_version()}
 
     def search_key_extra(self) -> str:
         # the 상품분류 choices' version: a category added, renamed or deleted renders the form anew

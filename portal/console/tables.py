@@ -1,8 +1,10 @@
 """The console's tables: one BaseTable style, the order queue, the refund queue, the outbox queue."""
 
+import functools
 import hashlib
 
 import django_tables2 as tables
+from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import EmptyPage
 from django.template.loader import render_to_string
@@ -102,9 +104,20 @@ class PageSizeMixin:
         return {**super().get_context_data(**kwargs), "page_sizes": self.page_sizes, "per_page": self.page_size()}
 
 
+@functools.cache
+def rendering_version() -> str:
+    """What the console's cached HTML was rendered with: a digest of the templates and the compiled translations this
+    process runs (their contents, read once per process: the same on every node of a release). Part of every cached
+    fragment's key, so that a deploy changing a label or the markup never serves the old HTML."""
+    roots = [settings.BASE_DIR / "templates", settings.BASE_DIR / "jinja2", settings.BASE_DIR / "locale"]
+    files = sorted(path for root in roots for pattern in ("*.html", "*.mo") for path in root.rglob(pattern))
+    return hashlib.sha256(b"".join(hashlib.sha256(path.read_bytes()).digest() for path in files)).hexdigest()[:16]
+
+
 class CachedSearchFormMixin:
     """A list's search form (its filter's widgets, 리스트 표시수 and buttons: `search_template`), rendered once per
-    language, page size and distinct query — its widgets cost more than a page of rows — and kept in the cache.
+    language, page size and distinct query — its widgets cost more than a page of rows — and kept in the cache (with
+    the templates' and translations' version: a deploy renders it anew).
     `search_key_extra()`: what else the form shows that can change (the choices a model gives)."""
 
     search_template = ""
@@ -117,7 +130,8 @@ class CachedSearchFormMixin:
         params = sorted((k, v) for k, v in self.request.GET.items() if k in self.filterset_class.base_filters)
         per_page = self.page_size()
         key = "console:search:" + hashlib.sha256(
-            f"{self.search_template}|{get_language()}|{per_page}|{params}|{self.search_key_extra()}".encode()).hexdigest()
+            f"{rendering_version()}|{self.search_template}|{get_language()}|{per_page}|{params}|"
+            f"{self.search_key_extra()}".encode()).hexdigest()
         html = cache.get(key)
         if html is None:
             filterset = filterset or self.get_filterset(self.filterset_class)

@@ -451,3 +451,21 @@ def test_a_list_sorted_by_a_column_marks_that_column_and_its_direction(shop, ope
     assert re.search(r'<th class="asc orderable" scope="col"><a [^>]*>주문일</a>', page)
     page = operator.get("/console/mileage/exclusions/").content.decode()  # as it opens: sorted by no column
     assert not re.search(r'<th class="(asc|desc)', page)
+
+
+def test_a_search_form_is_rendered_once_per_query_and_anew_when_the_templates_or_translations_change(
+        shop, operator, monkeypatch):
+    from portal.console import mileage_views, tables
+
+    rendered = []
+    real = tables.render_to_string
+    monkeypatch.setattr(tables, "render_to_string", lambda *a, **k: rendered.append(a[0]) or real(*a, **k))
+    query = {"name": "한 번만 그리는 검색"}
+    for _ in range(3):
+        assert operator.get("/console/mileage/exclusions/", query).status_code == 200
+    assert rendered == ["console/includes/exclusion_filters.html"]  # the second and third are the cached HTML
+    # a deploy whose templates or translations differ (another version) renders the form and the action bar anew
+    for module in (tables, mileage_views):
+        monkeypatch.setattr(module, "rendering_version", lambda: "another-release")
+    page = operator.get("/console/mileage/exclusions/", query).content.decode()
+    assert rendered == ["console/includes/exclusion_filters.html"] * 2 and 'value="한 번만 그리는 검색"' in page

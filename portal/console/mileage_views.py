@@ -290,16 +290,7 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
         return self.object_list.values(*EXCLUSION_FIELDS)
 
     def get_context_data(self, **kwargs):
-        if self.table_class._meta.order_by_field in self.request.GET:  # sorted by a column: the Table sorts it
-            context = super().get_context_data(**kwargs)
-            table = context["table"]
-            page, paginator = table.page, table.paginator
-            records = [row.record for row in page.object_list]
-        else:  # newest first (or as the name search orders it): paged without building the Table
-            table = None
-            page, paginator = self.unsorted_page(self.get_table_data())
-            records = page.object_list
-            context = {"view": self, **kwargs, "page_sizes": self.page_sizes, "per_page": self.page_size()}
+        context, table, page, paginator, records = self.shown_page(**kwargs)
         context["table_html"] = render_table(
             "console/exclusion_table.html", spec=JinjaTableSpec.of(self.table_class, selection="selection"),
             request=self.request, table=table, page=page, paginator=paginator, rows=exclusion_rows(records),

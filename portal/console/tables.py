@@ -61,15 +61,21 @@ class BoundedPagingMixin:
         self.bound_page()
         return super().get_table(**kwargs)
 
-    def unsorted_page(self, data):
-        """The page asked for of `data` in its own order, paged as the Table pages it (LazyPaginator; past the end,
-        the last page) without building the Table: a list as it opens, or searched, is not sorted by a column."""
-        paginator = LazyPaginator(data, self.kept_page_size())
+    def shown_page(self, **kwargs):
+        """The context and the page shown of a list whose rows a Jinja2 template writes (jinja_tables): sorted by a
+        column, the Table sorts and pages it; as it opens or searched, the rows (`get_table_data()`) are paged in
+        their own order as the Table pages them (LazyPaginator; past the end, the last page) without building it.
+        Returns (context, the Table or None, page, paginator, the page's records)."""
+        if self.table_class._meta.order_by_field in self.request.GET:
+            context = super().get_context_data(**kwargs)
+            table = context["table"]
+            return context, table, table.page, table.paginator, [row.record for row in table.page.object_list]
+        paginator = LazyPaginator(self.get_table_data(), self.kept_page_size())
         try:
             page = paginator.page(self.bound_page())
         except EmptyPage:
             page = paginator.page(paginator.num_pages)
-        return page, paginator
+        return {"view": self, **kwargs}, None, page, paginator, page.object_list
 
 
 class PageSizeMixin:

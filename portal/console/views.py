@@ -89,15 +89,8 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
     def get_context_data(self, **kwargs):
         if self.export_kind() is not None:  # the export reads self.object_list: no page of it is shown
             return kwargs
-        if self.table_class._meta.order_by_field in self.request.GET:  # sorted by a column: the Table sorts it
-            context = super().get_context_data(**kwargs)
-            table = context["table"]
-            records = [row.record for row in (table.page.object_list if table.page else table.rows)]
-            context.update(self.queue_context(table, table.page, table.paginator, records))
-            return context
-        # as it opens or searched, newest first: paged without building the Table
-        page, paginator = self.unsorted_page(self.get_table_data())
-        return {"view": self, **kwargs, **self.queue_context(None, page, paginator, page.object_list)}
+        context, table, page, paginator, records = self.shown_page(**kwargs)
+        return {**context, **self.queue_context(table, page, paginator, records)}
 
     def queue_context(self, table, page, paginator, records) -> dict:
         """What console/order_list.html shows besides the frame: rows, headings, pagination, total, search form."""

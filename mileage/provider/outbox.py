@@ -18,6 +18,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_tasks import task
 
@@ -167,17 +168,19 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
     with transaction.atomic():
         # a sweep does not wait on a message another node is claiming (that node sends it); the operator's retry
         # (force) waits for its answer
+        # calls of one order go in the order they were recorded: an earlier one not sent yet holds this one back
+        # (read in the same statement as the lock)
+        earlier_unsent = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")).exclude(
+            status=OutboxStatus.SENT)
         rows = OutboxMessage.objects.select_for_update(skip_locked=not force)
-        message = rows.filter(pk=message_id).first()
+        message = rows.filter(pk=message_id).annotate(held_back=Exists(earlier_unsent)).first()
         if message is None or message.status == OutboxStatus.SENT:
             return None
         if message.status == OutboxStatus.FAILED and not force:
             return None
         if not force and message.next_attempt_at > now:
             return None
-        earlier = OutboxMessage.objects.filter(order_id=message.order_id, pk__lt=message.pk).exclude(
-            status=OutboxStatus.SENT)
-        if message.order_id is not None and earlier.exists():
+        if message.held_back:
             return None
         message.attempts += 1
         message.next_attempt_at = now + CLAIM_LEASE

@@ -25,13 +25,32 @@ from .blocks import PageBodyBlock
 RICH = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
 # What an editor must not type, because the pages render it live: a rate ("1%", "1.5 %"), and the amounts of the
-# use and earn rules (500원, 20,000원, 500,000원, also as 2만원 / 50만원).
+# use and earn rules (500원, 20,000원, 500,000원, also as 2만원 / 50만원, ₩20,000 or 20,000 KRW).
+_RULE_AMOUNT = "|".join(f"{won:,}|{won}" for won in (MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON, MIN_USE_WON))
 TYPED_RULE = re.compile(
     r"[0-9]+(?:\.[0-9]+)?\s*%"
-    rf"|(?<![0-9,.])(?:{MIN_USE_WON}|{MAX_EARN_PER_ORDER_WON:,}|{MAX_EARN_PER_ORDER_WON}|{MAX_BALANCE_PER_BUYER_WON:,}"
-    rf"|{MAX_BALANCE_PER_BUYER_WON})\s*원"
+    rf"|(?<![0-9,.])(?:{_RULE_AMOUNT})\s*(?:원|KRW)"
+    rf"|(?:₩|KRW)\s*(?:{_RULE_AMOUNT})(?![0-9,])"
     rf"|(?<![0-9,.]){MAX_EARN_PER_ORDER_WON // 10_000}\s*만\s*원|(?<![0-9,.]){MAX_BALANCE_PER_BUYER_WON // 10_000}\s*만\s*원",
     re.ASCII)
+
+# ... and when mileage is earned or usable, or how long an ad's visit counts (E7's days, I3's hours): a number of
+# days after which, or of hours, in a sentence about the mileage. A date (12월 15일) and a period within which
+# something may be done (7일 이내 교환) are the shop's own words.
+_MILEAGE_SENTENCE = re.compile(r"[^.!?\n。]*(?:마일리지|적립)[^.!?\n。]*")
+TYPED_PERIOD = re.compile(r"(?<![0-9])(?<!월)(?<!월 )[0-9]+\s*(?:일\s*(?:후|뒤|이후|이 지나|가 지나|지나|동안|간)|시간)")
+
+
+def typed_rule(text: str) -> str | None:
+    """The first rule number typed into `text` (see TYPED_RULE, TYPED_PERIOD), or None."""
+    found = TYPED_RULE.search(text)
+    if found:
+        return found.group(0)
+    for sentence in _MILEAGE_SENTENCE.finditer(text):
+        period = TYPED_PERIOD.search(sentence.group(0))
+        if period:
+            return period.group(0).strip()
+    return None
 
 
 class RulesNotTyped:
@@ -50,10 +69,10 @@ class RulesNotTyped:
             value = getattr(self, name)
             raw = json.dumps(list(value.raw_data), ensure_ascii=False, default=str) if hasattr(value, "raw_data") \
                 else str(value or "")
-            found = TYPED_RULE.search(html.unescape(strip_tags(raw)))
+            found = typed_rule(html.unescape(strip_tags(raw)))
             if found:
-                errors[name] = _("적립률과 사용·적립 한도 같은 기준의 숫자(«%(found)s»)는 직접 쓰지 마세요. 적립 기준 안내와 "
-                                 "주문서에는 늘 지금의 기준이 자동으로 나옵니다.") % {"found": found.group(0)}
+                errors[name] = _("적립률, 사용·적립 한도, 적립금을 쓸 수 있게 되는 시점 같은 기준의 숫자(«%(found)s»)는 직접 쓰지 "
+                                 "마세요. 적립 기준 안내와 주문서에는 늘 지금의 기준이 자동으로 나옵니다.") % {"found": found}
         if errors:
             raise ValidationError(errors)
 

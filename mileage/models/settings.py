@@ -60,6 +60,17 @@ class MileageSettings(models.Model):
     def load(cls) -> "MileageSettings":
         return copy.copy(remembered(MEMO_KEY, lambda: cls.objects.get_or_create(pk=1)[0]))
 
+    @classmethod
+    def locked(cls) -> "MileageSettings":
+        """The row read under a lock for the rest of the transaction (a save that must see every earlier one)."""
+        cls.objects.get_or_create(pk=1)
+        return cls.objects.select_for_update().get(pk=1)
+
+    @property
+    def version(self) -> str:
+        """Which save of the row this is: a form carries it, and a save made since is not overwritten unseen."""
+        return self.updated_at.isoformat() if self.updated_at else ""
+
     @property
     def masked_hash_key(self) -> str:
         return f"{self.hash_key[:4]}{'*' * 32}{self.hash_key[-4:]}" if self.hash_key else ""

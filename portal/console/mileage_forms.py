@@ -22,6 +22,9 @@ class MileageSettingsForm(forms.ModelForm):
     store_points_rate = forms.CharField(label=_("쇼핑몰 적립금 적립률 (%)"), required=False, max_length=5,
                                         help_text=_("구매확정 시 적립대상금액의 이 비율만큼 쇼핑몰 적립금을 드립니다. 0이면 적립하지 않습니다."))
 
+    # the row's version when the page was shown (MileageSettings.version); not sent, nothing is compared
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
+
     class Meta:
         model = MileageSettings
         fields = ["api_id", "hash_key", "subtract_discounts", "subtract_store_points", "include_shipping",
@@ -33,6 +36,12 @@ class MileageSettingsForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["store_points_rate"].initial = wire.rate_to_wire(self.instance.store_points_rate_x10)
         self.fields["provider_profile"].required = False
+        self.fields["version"].initial = self.instance.version
+
+    def stale(self) -> bool:
+        """Whether the row was saved since the page this form came from was shown."""
+        sent = self.cleaned_data.get("version") or ""
+        return bool(sent) and sent != self.instance.version
 
     def clean_provider_profile(self):
         # a form that does not send the choice keeps the stored one

@@ -78,34 +78,49 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             "extensions": extensions.labels(used), "history": history_rows(current)}, status=status)
 
     def post(self, request):
-        current = MileageSettings.load()
         action = request.POST.get("action", "save")
         if action in ("enable", "disable"):
-            return self.toggle(request, current, action == "enable")
-        form = MileageSettingsForm(request.POST, instance=MileageSettings.load())
+            return self.toggle(request, action == "enable")
         if action not in ("save", "check"):  # a button this page does not have: nothing saved
+            current = MileageSettings.load()
+            form = MileageSettingsForm(request.POST, instance=MileageSettings.load())
             form.is_valid()
             form.add_error(None, _("알 수 없는 요청이라 아무것도 저장하지 않았습니다. 페이지를 새로 연 뒤 버튼을 눌러 주세요."))
             return self.render(request, form, current, status=400)
-        if not form.is_valid():
-            return self.render(request, form, current, status=400)
         if action == "check":
+            current = MileageSettings.load()
+            form = MileageSettingsForm(request.POST, instance=MileageSettings.load())
+            if not form.is_valid():
+                return self.render(request, form, current, status=400)
             return self.render(request, form, current, check=self.check(form.cleaned_data["api_id"],
                                                                         form.cleaned_data["hash_key"]))
-        keys_changed = (form.cleaned_data["api_id"], form.cleaned_data["hash_key"]) != (current.api_id,
-                                                                                       current.hash_key)
-        # new keys are tried before they are kept: a key the provider refuses would fail every buyer's popup
-        check = self.check(form.cleaned_data["api_id"], form.cleaned_data["hash_key"]) if keys_changed else None
-        saved = form.save(commit=False)
-        saved.updated_by = request.user
-        switched_off = check is not None and not check["ok"] and saved.service_enabled
-        if switched_off:
-            saved.service_enabled = False
-        saved.save()
-        # the fields whose value changed (a hash key left blank keeps the stored one: not a change)
-        changed = [name for name in form.fields if getattr(current, name, None) != getattr(saved, name, None)]
-        if changed:
-            access_record(action=AccessAction.SETTINGS, request=request, targets=changed, reason=_("노출설정 및 셋팅"))
+        # the row is locked for the whole save: two operators saving at once, or one switching the service while
+        # another saves, take turns, and each reads what the other wrote
+        with transaction.atomic():
+            current = MileageSettings.locked()
+            form = MileageSettingsForm(request.POST, instance=MileageSettings.locked())
+            if not form.is_valid():
+                return self.render(request, form, current, status=400)
+            if form.stale():  # saved by someone else since this operator opened the page: their change stands
+                messages.error(request, _("이 화면을 연 뒤 다른 운영자가 설정을 먼저 바꿨습니다. 아무것도 저장하지 않았습니다. 아래는 지금 "
+                                        "저장된 설정입니다. 바꾸려던 항목을 다시 고친 뒤 설정을 눌러 주세요."))
+                return self.render(request, MileageSettingsForm(instance=current), current, status=409)
+            keys_changed = (form.cleaned_data["api_id"], form.cleaned_data["hash_key"]) != (current.api_id,
+                                                                                           current.hash_key)
+            # new keys are tried before they are kept: a key the provider refuses would fail every buyer's popup
+            check = self.check(form.cleaned_data["api_id"], form.cleaned_data["hash_key"]) if keys_changed else None
+            saved = form.save(commit=False)
+            saved.updated_by = request.user
+            switched_off = check is not None and not check["ok"] and saved.service_enabled
+            if switched_off:
+                saved.service_enabled = False
+            saved.save()
+            # the fields whose value changed (a hash key left blank keeps the stored one: not a change)
+            changed = [name for name in form.fields if name != "version"
+                       and getattr(current, name, None) != getattr(saved, name, None)]
+            if changed:
+                access_record(action=AccessAction.SETTINGS, request=request, targets=changed,
+                              reason=_("노출설정 및 셋팅"))
         extensions.forget_provider_info()
         if switched_off:
             messages.error(request, _("새 가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않아 서비스를 껐습니다. 키를 확인한 뒤 "
@@ -129,22 +144,26 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         return {"ok": True, "message": _("연결 성공: 기본 적립률 %(rate)s%%") % {
             "rate": wire.rate_to_wire(result.base_rate_x10)}}
 
-    def toggle(self, request, current, on: bool):
-        if on:
-            missing = []
-            api_id, hash_key = current.effective_credentials()
-            if not (api_id and hash_key) or not self.check(api_id, hash_key)["ok"]:
-                missing.append(_("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다."))
-            if live_disclosure() is None:
-                missing.append(_("적립 기준 안내 페이지가 게시되어 있지 않습니다."))
-            if missing:
-                for text in missing:
-                    messages.error(request, text)
-                return redirect("console:mileage-settings")
-        current.service_enabled, current.updated_by = on, request.user
-        current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
-        access_record(action=AccessAction.SETTINGS, request=request, targets=["service_enabled"],
-                      reason=_("노출설정 및 셋팅"))
+    def toggle(self, request, on: bool):
+        # locked while the keys are checked: a save of other keys waits, and is checked itself, instead of landing
+        # between this check and the switch
+        with transaction.atomic():
+            current = MileageSettings.locked()
+            if on:
+                missing = []
+                api_id, hash_key = current.effective_credentials()
+                if not (api_id and hash_key) or not self.check(api_id, hash_key)["ok"]:
+                    missing.append(_("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다."))
+                if live_disclosure() is None:
+                    missing.append(_("적립 기준 안내 페이지가 게시되어 있지 않습니다."))
+                if missing:
+                    for text in missing:
+                        messages.error(request, text)
+                    return redirect("console:mileage-settings")
+            current.service_enabled, current.updated_by = on, request.user
+            current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
+            access_record(action=AccessAction.SETTINGS, request=request, targets=["service_enabled"],
+                          reason=_("노출설정 및 셋팅"))
         messages.success(request, _("네이버 마일리지 서비스를 켰습니다.") if on else _("네이버 마일리지 서비스를 껐습니다."))
         return redirect("console:mileage-settings")
 

@@ -1,0 +1,134 @@
+"""노출설정 및 셋팅 with two operators at once: a save never undoes another operator's save unseen, and the service is
+never left on with keys the provider refuses. Against the provider sandbox; the races on PostgreSQL."""
+
+import threading
+
+import pytest
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+
+from mileage.models import MileageSettings
+
+from .test_mileage_screens import _FormFields
+
+pytestmark = pytest.mark.sandbox
+
+URL = "/console/mileage/settings/"
+on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
+                                 reason="row locks are PostgreSQL's")
+REFUSED_KEY = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _operator() -> Client:
+    client = Client()
+    client.force_login(User.objects.get(username="operator"))
+    return client
+
+
+def _shown_form(client: Client) -> dict:
+    """What the browser would send for the settings form as the page shows it now."""
+    parser = _FormFields()
+    parser.feed(client.get(URL).content.decode())
+    data = {}
+    for name, value in parser.fields:
+        data.setdefault(name, value)
+    return {**data, "action": "save"}
+
+
+def _at_once(*sends) -> list[int]:
+    barrier = threading.Barrier(len(sends))
+    codes: list[int | None] = [None] * len(sends)
+
+    def run(index, send):
+        barrier.wait()
+        try:
+            codes[index] = send().status_code
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, send)) for i, send in enumerate(sends)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return codes
+
+
+def test_a_save_from_a_page_opened_before_another_save_is_refused_and_changes_nothing(shop):
+    first, second = _operator(), _operator()
+    # given two operators with the settings page open
+    mine, theirs = _shown_form(first), _shown_form(second)
+    assert mine["version"]
+    # when the first switches 배송비 포함 on and saves, then the second saves 구매자가 적립 수단 선택 from their page
+    assert first.post(URL, {**mine, "include_shipping": "on"}).status_code == 302
+    response = second.post(URL, {**theirs, "buyer_chooses_earn": "on"})
+    # then the second is told, nothing of theirs is saved, and the first's change stands
+    page = response.content.decode()
+    assert response.status_code == 409 and "다른 운영자가 설정을 먼저 바꿨습니다" in page
+    stored = MileageSettings.objects.get(pk=1)
+    assert stored.include_shipping and not stored.buyer_chooses_earn
+    # and the page shows what is stored now, so a save from it goes through
+    again = _shown_form(second)
+    assert again.get("include_shipping") == "on"
+    assert second.post(URL, {**again, "buyer_chooses_earn": "on"}).status_code == 302
+    stored = MileageSettings.objects.get(pk=1)
+    assert stored.include_shipping and stored.buyer_chooses_earn
+
+
+def test_a_form_without_the_version_saves_its_fields_and_keeps_the_service_switch(shop):
+    operator = _operator()
+    operator.post(URL, {"action": "enable"})
+    form = {key: value for key, value in _shown_form(operator).items() if key != "version"}
+    operator.post(URL, {"action": "disable"})
+    # a form that does not say which save it was made from is not compared, and never writes the switch back
+    assert operator.post(URL, {**form, "include_shipping": "on"}).status_code == 302
+    stored = MileageSettings.objects.get(pk=1)
+    assert stored.include_shipping and not stored.service_enabled
+
+
+@on_postgres
+def test_two_operators_saving_at_once_never_lose_a_change_unseen(shop):
+    for _round in range(3):
+        first, second = _operator(), _operator()
+        mine, theirs = _shown_form(first), _shown_form(second)
+        before = MileageSettings.objects.get(pk=1)
+        codes = _at_once(lambda: first.post(URL, {**mine, "subtract_discounts": ""}),
+                         lambda: second.post(URL, {**theirs, "buyer_chooses_earn": "on"}))
+        # one of the two is saved; the other is told nothing of theirs was
+        assert sorted(codes) == [302, 409], codes
+        stored = MileageSettings.objects.get(pk=1)
+        if codes[0] == 302:
+            assert not stored.subtract_discounts and stored.buyer_chooses_earn == before.buyer_chooses_earn
+        else:
+            assert stored.buyer_chooses_earn and stored.subtract_discounts == before.subtract_discounts
+        MileageSettings.objects.filter(pk=1).update(subtract_discounts=True, buyer_chooses_earn=False)
+
+
+@on_postgres
+def test_switching_the_service_on_while_refused_keys_are_saved_never_leaves_it_on_with_them(shop):
+    for _round in range(4):
+        operator, other = _operator(), _operator()
+        operator.post(URL, {"action": "disable"})
+        form = {key: value for key, value in _shown_form(other).items() if key != "version"}
+        good = MileageSettings.objects.get(pk=1)
+        codes = _at_once(lambda: operator.post(URL, {"action": "enable"}),
+                         lambda: other.post(URL, {**form, "hash_key": REFUSED_KEY}))
+        assert codes == [302, 302], codes
+        stored = MileageSettings.objects.get(pk=1)
+        # the refused key is kept (J3: the operator is told), but the service is off with it
+        assert stored.hash_key == REFUSED_KEY and not stored.service_enabled
+        MileageSettings.objects.filter(pk=1).update(hash_key=good.hash_key)
+
+
+@on_postgres
+def test_switching_the_service_off_while_another_operator_saves_the_form_leaves_it_off(shop):
+    for _round in range(4):
+        operator, other = _operator(), _operator()
+        operator.post(URL, {"action": "enable"})
+        assert MileageSettings.objects.get(pk=1).service_enabled
+        form = {key: value for key, value in _shown_form(other).items() if key != "version"}
+        codes = _at_once(lambda: operator.post(URL, {"action": "disable"}), lambda: other.post(URL, form))
+        assert codes == [302, 302], codes
+        assert not MileageSettings.objects.get(pk=1).service_enabled

@@ -7,6 +7,13 @@ from mileage.models import Exclusion, ExclusionChange, ExclusionReason
 from mileage.policy import PolicyError
 
 
+def _lock_products(product_ids: list[int]) -> None:
+    """The products' rows locked, in id order: two changes of the same products take turns (an exclusion not made
+    yet has no row of its own to lock), and two of overlapping selections never wait on each other in a circle."""
+    product = Exclusion._meta.get_field("product").related_model
+    list(product.objects.select_for_update().filter(pk__in=product_ids).order_by("pk").values_list("pk", flat=True))
+
+
 def _user(by):
     return by if by is not None and getattr(by, "is_authenticated", False) else None
 
@@ -17,6 +24,7 @@ def exclusion_set(*, product_ids: list[int], reason: str, by) -> int:
     product_ids = list(dict.fromkeys(product_ids))  # each product once
     changed = 0
     with transaction.atomic():
+        _lock_products(product_ids)
         current = {e.product_id: e for e in Exclusion.objects.select_for_update().filter(product_id__in=product_ids)}
         for product_id in product_ids:
             existing = current.get(product_id)
@@ -34,6 +42,7 @@ def exclusion_set(*, product_ids: list[int], reason: str, by) -> int:
 
 def exclusion_unset(*, product_ids: list[int], by) -> int:
     with transaction.atomic():
+        _lock_products(product_ids)
         existing = list(Exclusion.objects.select_for_update().filter(product_id__in=product_ids))
         ExclusionChange.objects.bulk_create([
             ExclusionChange(product_id=e.product_id, from_reason=e.reason, to_reason="", changed_by=_user(by))

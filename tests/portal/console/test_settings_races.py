@@ -1,5 +1,6 @@
-"""노출설정 및 셋팅 with two operators at once: a save never undoes another operator's save unseen, and the service is
-never left on with keys the provider refuses. Against the provider sandbox; the races on PostgreSQL."""
+"""노출설정 및 셋팅 and 예외상품설정 with operators at once: a save never undoes another operator's save unseen, the
+service is never left on with keys the provider refuses, and one exclusion set by several at once is set once.
+Against the provider sandbox; the races on PostgreSQL."""
 
 import threading
 
@@ -9,7 +10,8 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.test import Client
 
-from mileage.models import MileageSettings
+from mileage.models import Exclusion, ExclusionChange, MileageSettings
+from portal.catalog.models import Product
 
 from .test_mileage_screens import _FormFields
 
@@ -132,3 +134,20 @@ def test_switching_the_service_off_while_another_operator_saves_the_form_leaves_
         codes = _at_once(lambda: operator.post(URL, {"action": "disable"}), lambda: other.post(URL, form))
         assert codes == [302, 302], codes
         assert not MileageSettings.objects.get(pk=1).service_enabled
+
+
+@on_postgres
+def test_the_same_exclusion_set_by_several_operators_at_once_is_set_once(shop):
+    product = Product.objects.filter(mileage_exclusion__isnull=True).order_by("pk").first()
+    others = list(Product.objects.filter(mileage_exclusion__isnull=True).exclude(pk=product.pk).order_by("pk")[:2])
+    operators = [_operator() for _ in range(6)]
+    # overlapping selections, in different orders, at the same moment
+    selections = [[product.pk], [product.pk, others[0].pk], [others[1].pk, product.pk], [product.pk],
+                  [others[0].pk, product.pk, others[1].pk], [product.pk]]
+    codes = _at_once(*[lambda o=o, chosen=chosen: o.post("/console/mileage/exclusions/", {
+        "selection": chosen, "action": "set", "reason": "상품권"}) for o, chosen in zip(operators, selections,
+                                                                                       strict=True)])
+    assert set(codes) == {302}, codes
+    for each in (product, *others):
+        assert Exclusion.objects.filter(product=each, reason="상품권").count() == 1
+        assert ExclusionChange.objects.filter(product=each).count() == 1

@@ -379,7 +379,10 @@ def _amounts_unchanged(request, form, lines, member, mileage_on: bool) -> bool:
     seen = request.POST.get("priced")
     if not seen or form.cleaned_data.get("payment_id"):
         return True
-    if priced_fingerprint(_priced(request, form, lines, member, mileage_on)[0]) == seen:
+    priced = _priced(request, form, lines, member, mileage_on)[0]
+    if form.errors:  # the 적립금 typed was refused (more than the buyer has or the order costs): the form says why
+        return False
+    if priced_fingerprint(priced) == seen:
         return True
     form.add_error(None, _("결제금액이 바뀌었습니다. 바뀐 결제금액을 확인하고 다시 결제해 주세요."))
     return False

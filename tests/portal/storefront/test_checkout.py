@@ -312,6 +312,31 @@ def test_typed_store_points_reprice_the_form_and_the_popups_offer_before_anythin
     assert 'id="mileage-dropped"' in page and "최대 4,000원 사용 가능" in page and 'id="mileage-choice"' not in page
 
 
+@pytest.mark.parametrize("typed", ["3000", "-5", "abc"])
+def test_store_points_refused_at_payment_place_nothing_and_say_why(client, shop, typed):
+    # given hong (1,000원 of 적립금) on the order form of sample 1 (5,000원), paying by card on the TEST gateway
+    from django.contrib.auth.models import User
+
+    hong = User.objects.get(username="hong")
+    client.force_login(hong)
+    add_to_cart(client, "1")
+    page = client.get("/shop/order/").content.decode()
+    points_before = hong.member.store_points_won
+    # when more 적립금 than hong has (or none that reads as an amount) is typed and 결제하기 pressed at once, the page's
+    # amounts sent back as they were shown (Enter pressed before the script priced the form again)
+    response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111",
+                                            "store_points": typed, "priced": _hidden(page, "priced"),
+                                            "mileage_choice": ""})
+    # then nothing is placed or charged, and the form says why, once
+    assert response.status_code == 400
+    assert not Order.objects.exists()
+    why = {"3000": "사용 가능한 적립금은 1,000원입니다.", "-5": "적립금은 0원 이상이어야 합니다.",
+           "abc": "적립금은 숫자로 입력해 주세요."}[typed]
+    assert response.content.decode().count(why) == 1
+    hong.member.refresh_from_db()
+    assert hong.member.store_points_won == points_before
+
+
 def _hidden(page: str, name: str) -> str:
     return re.search(rf'name="{name}" value="(\w*)"', page).group(1)
 

@@ -158,6 +158,17 @@ def popup_done(request: HttpRequest) -> HttpResponse:
         "choice": choice, "rate": wire.rate_to_wire(result.base_rate_x10 + result.add_rate_x10)})
 
 
+def release_choice(request: HttpRequest) -> bool:
+    """Checkout stopped offering the mileage (the 적립 기준 안내 unpublished, the service switched off) while this
+    session holds a popup choice: the choice is dropped and its hold given back at the provider at once, instead of
+    keeping the buyer's mileage until the hold expires. Returns whether there was one."""
+    choice = request.session.pop(CHOICE_KEY, None)
+    if not choice:
+        return False
+    _release(get_client(), choice["req_tx_id"])
+    return True
+
+
 def _release(client, req_tx_id: str) -> None:
     try:
         client.abort(req_tx_id, idempotency_key=action_key("popup-release", req_tx_id))

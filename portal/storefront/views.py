@@ -33,7 +33,7 @@ from mileage.policy.constants import (
     UNPAID_TRANSFER_DAYS,
 )
 from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules
-from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, set_offer
+from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, release_choice, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
     MAX_QUANTITY,
@@ -162,7 +162,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST or None, is_member=member is not None, initial=_initial(request, member),
                      earn_choice=shop_settings.buyer_chooses_earn)
     disclosure = live_disclosure()
-    mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
+    mileage_on = _mileage_offered(request, disclosure)
     if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
             and _amounts_unchanged(request, form, lines, member, mileage_on)
             and _window_done(request, form, lines, member, mileage_on)):
@@ -186,8 +186,18 @@ def order_quote(request: HttpRequest) -> HttpResponse:
     form = OrderForm(request.POST, is_member=member is not None, earn_choice=shop_settings.buyer_chooses_earn)
     form.is_valid()  # the other fields' errors are not shown: only the amounts are taken from this page
     disclosure = live_disclosure()
-    mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
+    mileage_on = _mileage_offered(request, disclosure)
     return _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on, status=200, quoting=True)
+
+
+def _mileage_offered(request, disclosure) -> bool:
+    """Whether checkout offers the Naver mileage now (the service on, its 적립 기준 안내 published); when it does not,
+    a choice the buyer made while it did is given back at the provider at once, and the buyer is told."""
+    mileage_on, _why = checkout_available(disclosure_published=disclosure is not None)
+    if not mileage_on and release_choice(request):
+        messages.warning(request, _("지금은 네이버 마일리지를 사용할 수 없어, 사용하려던 네이버 마일리지를 돌려드렸습니다. "
+                                    "바뀐 결제금액을 확인해 주세요."))
+    return mileage_on
 
 
 def _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on: bool, *, status: int,
@@ -254,7 +264,7 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
                      earn_choice=MileageSettings.load().buyer_chooses_earn)
     if not lines or not form.is_valid() or not payment_window_used(form.cleaned_data["payment_method"]):
         return JsonResponse({"ok": False, "submit": True})
-    mileage_on, _why = checkout_available(disclosure_published=live_disclosure() is not None)
+    mileage_on = _mileage_offered(request, live_disclosure())
     if not _choice_unchanged(request, form, mileage_on) or not _amounts_unchanged(request, form, lines, member,
                                                                                    mileage_on):
         return JsonResponse({"ok": False, "submit": True})

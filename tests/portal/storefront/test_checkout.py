@@ -253,6 +253,27 @@ def test_mileage_button_off_when_the_disclosure_is_unpublished(client, shop):
     assert 'id="mileage-button"' not in form
 
 
+def test_a_choice_made_before_the_disclosure_was_unpublished_is_given_back_at_once(client, shop):
+    from cms_pages.models import EarnBaseDisclosurePage
+
+    # given a guest who chose 500원 of mileage on the order form (held at the provider)
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 500)
+    page = client.get("/shop/order/").content.decode()
+    assert shop.balance(buyer)["held"] == 500
+    # when the 적립 기준 안내 is unpublished and the guest presses 결제하기 on the page still showing the choice
+    EarnBaseDisclosurePage.objects.get().unpublish()
+    response = _pay_from(client, page)
+    # then nothing is placed, the page says the mileage went back, and the provider no longer holds it
+    text = response.content.decode()
+    assert response.status_code == 400 and not Order.objects.exists()
+    assert "사용하려던 네이버 마일리지를 돌려드렸습니다" in text
+    balance = shop.balance(buyer)
+    assert (balance["held"], balance["available"]) == (0, 15_500)
+
+
 def test_the_deposit_account_is_the_one_kept_with_the_business_details(client, shop):
     from wagtail.models import Site
 

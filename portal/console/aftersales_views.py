@@ -18,6 +18,7 @@ from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
+from mileage.templatetags.money import won
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.aftersales.buyer_requests import open_request
@@ -132,6 +133,7 @@ class CancelView(OperatorRequiredMixin, View):
             return self.get(request, number)
         form = RefundForm(request.POST)
         if form.is_valid():
+            paid_back_at_most = refund_limits(order)["cash"]
             try:
                 refund = order_cancel_after_payment(
                     order=order, data=RefundInput(**form.cleaned_data), by=request.user)
@@ -140,6 +142,10 @@ class CancelView(OperatorRequiredMixin, View):
             else:
                 messages.success(request, _("취소완료: 환불관리에 등록된 환불 %(number)s (환불전).")
                                  % {"number": refund.number})
+                if (kept := paid_back_at_most - refund.cash_won) > 0:  # the whole order cancelled, money kept
+                    messages.warning(request, _(
+                        "결제된 금액 중 %(kept)s은 이 환불로 돌려주지 않습니다. 돌려주려면 아래 결제 정보의 결제취소로 "
+                        "취소해 주세요.") % {"kept": won(kept)})
                 return redirect("console:order", number=number)
         return self.render(request, order, form, status=400)
 

@@ -347,6 +347,22 @@ def test_the_cancel_button_for_money_no_refund_covers_never_more_than_charged(sh
     assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 19_500
 
 
+def test_a_cancel_that_gives_back_less_money_than_was_charged_says_what_it_keeps(shop, operator):
+    # given a card order of 19,500원 with 500원 of mileage, cancelled before shipping with only 19,000원 going back
+    order, _buyer = place(shop, code="4", method="card")
+    page = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "19000", "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
+        "shipping_deduction_won": "0", "method": "card"}, follow=True).content.decode()
+    # then the order's page says the 500원 left charged is not given back by this refund, and where it can be
+    assert "취소완료" in page and "결제된 금액 중 500원은 이 환불로 돌려주지 않습니다" in page
+    # and a cancel giving back everything charged says nothing of the kind
+    other, _buyer = place(shop, code="4", method="card")
+    page = operator.post(f"/console/orders/{other.number}/cancel/", {
+        "cash_won": "19500", "store_points_won": "0", "mileage_won": str(other.mileage_use_won),
+        "shipping_deduction_won": "0", "method": "card"}, follow=True).content.decode()
+    assert "취소완료" in page and "돌려주지 않습니다" not in page
+
+
 def test_bad_amount_changes_nothing(shop, operator):
     order, _ = place(shop, method="card")
     cancelled_keeping_the_charge(operator, order)

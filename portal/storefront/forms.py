@@ -28,7 +28,7 @@ class OrderForm(forms.Form):
                                        initial=PaymentMethod.BANK_TRANSFER,
                                        error_messages={"invalid_choice": _("결제방법을 목록에서 골라 주세요.")})
     depositor_name = forms.CharField(label=_("입금자명"), max_length=50, required=False,
-                                     help_text=_("무통장입금"))
+                                     help_text=_("비워 두면 주문자명으로 입금을 확인합니다."))
     card_number = forms.CharField(label=_("카드번호 (테스트)"), max_length=30, required=False,
                                   help_text=_("TEST-PG: 실제 결제가 아닙니다. 0002로 끝나는 번호는 거절됩니다."))
     # 현금영수증, asked for with a cash-like method (templates/storefront/includes/cash_receipt_fields.html)

@@ -34,6 +34,12 @@ def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(clie
     form = client.get("/shop/order/").content.decode()
     assert 'name="earn_choice"' in form and "쇼핑몰 적립금 적립" in form
     choose_mileage(client, shop, buyer, 500)
+    # the amounts with 쇼핑몰 적립금 chosen: the mileage row shows the use and no mileage to be earned
+    quoted = client.post("/shop/order/quote/", {**MEMBER, "payment_method": "card", "earn_choice": "store",
+                                                "store_points": "0"}).content.decode()
+    mileage_row = quoted.split('id="quote"', 1)[1].split("</tr>")[3]
+    assert "네이버 마일리지 사용 -500원" in mileage_row and "적립 예정" not in mileage_row
+    assert "적립 예정 90원" in quoted.split('id="store-points-earn"', 1)[1].split("</tr>")[0]
     response = client.post("/shop/order/", {**MEMBER, "payment_method": "card", "card_number": "4111111111111111",
                                             "earn_choice": "store", "store_points": "0"})
     assert response.status_code == 302, response.content.decode()[-2000:]

@@ -55,6 +55,9 @@ def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(clie
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     row = detail.split('id="earn-choice-row"', 1)[1].split("</tr>", 1)[0]
     assert "쇼핑몰 적립금" in row and "90원 예정" in row
+    # and My Page lists it with the 적립금 to come
+    mypage = client.get("/shop/mypage/").content.decode()
+    assert "적립금 90원 예정" in mypage.split(order.number, 1)[1].split("</tr>", 1)[0]
     # 구매확정 grants 90원 of 적립금, once
     points_before = hong.member.store_points_won
     order_ship(order=order, invoice_no="123", carrier="cj", by=None)
@@ -63,6 +66,8 @@ def test_member_chooses_store_points_and_gets_them_at_purchase_confirmation(clie
     hong.member.refresh_from_db()
     assert hong.member.store_points_won == points_before + 90
     assert Order.objects.get(pk=order.pk).status == OrderStatus.CONFIRMED
+    mypage = client.get("/shop/mypage/").content.decode()
+    assert "적립금 90원" in mypage.split(order.number, 1)[1].split("</tr>", 1)[0]
 
 
 def test_guest_sees_no_choice_and_earns_naver_mileage(choosing_shop):

@@ -29,6 +29,7 @@ from portal.aftersales import fulfilment
 from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
 from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus
+from portal.orders.earn import MILEAGE_USE_RETURNED
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
@@ -52,7 +53,10 @@ ORDER_COUNT_CAP = 10_000  # 주문조회 counts the matching orders exactly up t
 EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_lazy("주문번호")),
                   ("orderer_name", gettext_lazy("주문자")), ("goods_won", gettext_lazy("총주문금액")),
                   ("payable_won", gettext_lazy("실결제금액")), ("payment_method", gettext_lazy("결제수단")),
-                  ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태"))]
+                  ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태")),
+                  # of the use, what went back to the buyer (주문상세정보's "(…원 반환)"): 사용 − 반환 is what the
+                  # provider settles for the order
+                  ("mileage_use_returned_won", gettext_lazy("네이버 마일리지 반환"))]
 
 TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
                 "uses_mileage", "status", "buyer_request")
@@ -118,7 +122,8 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
         return _("주문조회 %(kind)s") % {"kind": kind.upper()}
 
     def export_build(self, orders, kind: str):
-        return export_orders(orders.order_by("-placed_at")[:EXPORT_MAX], kind)
+        return export_orders(orders.annotate(mileage_use_returned_won=MILEAGE_USE_RETURNED).order_by(
+            "-placed_at")[:EXPORT_MAX], kind)
 
     def order_total(self, page) -> int:
         """The orders the search matched: read off its first page when that is the only one, else counted up to
@@ -208,7 +213,7 @@ def _export_rows(orders, numbers: list[str]):
         yield [ymd_hms(order.placed_at), order.number,
                masked_name(order.orderer_name), order.goods_won,
                order.payable_won, order.get_payment_method_display(),  # the mileage has its own column
-               order.mileage_use_won, order.get_status_display()]
+               order.mileage_use_won, order.get_status_display(), order.mileage_use_returned_won]
 
 
 def export_orders(orders, kind: str) -> tuple[HttpResponse, list[str], int]:

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import BigIntegerField, Case, F, Value, When
+from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,16 @@ RETURNED, PENDING, UNUSED = "returned", "pending", "unused"
 _DEAD_TRANSACTIONS = {TransactionState.CANCELLED, TransactionState.ABORTED, TransactionState.FAILED}
 _DEAD_ORDERS = {OrderStatus.CANCELLED, OrderStatus.PAYMENT_FAILED}
 _MISSING = object()
+_MISSING = object()
+
+# The mileage of an order's use that went back to the buyer, in SQL (for a list or an export of many orders), as
+# EarnStatus reads it of one: all of it once the provider's transaction is dead (cancelled or aborted: given back;
+# refused: never taken), else what the re-approvals took off the use (a partial return, an exchange).
+MILEAGE_USE_RETURNED = Case(
+    When(mileage__isnull=True, then=Value(0)),
+    When(mileage__state__in=_DEAD_TRANSACTIONS, then=F("mileage_use_won")),
+    default=Greatest(Value(0), F("mileage_use_won") - (F("mileage__use_won") - F("mileage__returned_won"))),
+    output_field=BigIntegerField())
 
 
 @dataclass(frozen=True)

@@ -218,6 +218,13 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     dashboard = operator.get("/console/").content.decode()
     assert 'id="dash-balance">865원' in dashboard and "<strong>네이버가 가맹점에 지급</strong>" in dashboard
     assert 'id="dash-earned">135원' in dashboard and 'id="dash-used">1,000원' in dashboard
+    # 주문조회's export says the same of the use: 사용 − 반환 per order, 1,000원 in all
+    orders_csv = download(operator, "/console/orders/", {"export": "csv"}).content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(orders_csv)))
+    net = {row["주문번호"]: int(row["네이버 마일리지 사용"]) - int(row["네이버 마일리지 반환"]) for row in rows}
+    assert {number: net[number] for number in (paid.number, cancelled.number, returned.number,
+                                               exchanged.number)} == {
+        paid.number: 500, cancelled.number: 0, returned.number: 500, exchanged.number: 0}
     # a deliberately broken record shows up as a mismatch with a link to the order
     event = paid.mileage.events.first()
     SettlementLine.objects.create(order=paid, event=event, kind=SettlementKind.EARN, amount_won=1,

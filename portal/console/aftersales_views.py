@@ -157,9 +157,24 @@ class ReturnView(OperatorRequiredMixin, View):
         order = _order(number)
         return self.render(request, order, ReturnForm(initial={"method": refund_method_for(order)}))
 
+    @staticmethod
+    def lines_of(order) -> list:
+        """The order's lines, each with how much of it went out by exchange (`exchanged`) and by return
+        (`returned`): `returned_quantity` counts both."""
+        exchanged: dict[str, int] = {}
+        for exchange in order.exchanges.all():
+            for line_id, quantity in exchange.old_lines.items():
+                exchanged[line_id] = exchanged.get(line_id, 0) + int(quantity)
+        lines = list(order.lines.all())
+        for line in lines:
+            line.exchanged = min(line.returned_quantity, exchanged.get(str(line.pk), 0))
+            line.returned = line.returned_quantity - line.exchanged
+        return lines
+
     def render(self, request, order, form, status=200, chosen=None, zero_ok=False):
         return render(request, "console/return.html", {
-            "order": order, "form": form, "summary": refund_summary(form), "lines": order.lines.all(), "chosen": chosen or {},
+            "order": order, "form": form, "summary": refund_summary(form), "lines": self.lines_of(order),
+            "chosen": chosen or {},
             "zero_ok": zero_ok,
             "limits": refund_limits(order), "returns": order.returns.all(), "open_request": open_request(order)},
             status=status)

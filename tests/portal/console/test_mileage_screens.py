@@ -207,6 +207,10 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     line = exchanged.lines.get()
     operator.post(f"/console/orders/{exchanged.number}/exchange/", {
         f"qty_{line.pk}": "1", "new_6": "1", "mileage_returned_won": "500", "action": "complete"})
+    # the return form says the exchanged line went out by exchange, the returned one by return
+    for order, said, not_said in ((exchanged, "(교환 1)", "(반품 1)"), (returned, "(반품 1)", "(교환 1)")):
+        form = operator.get(f"/console/orders/{order.number}/return/").content.decode()
+        assert said in form and not_said not in form
 
     page = operator.get("/console/mileage/settlement/").content.decode()
     assert 'id="reconciled"' in page, page[page.find("대사 결과"):][:1500]

@@ -20,7 +20,7 @@ from django.views import View
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
-from cms_pages.selectors import live_disclosure
+from cms_pages.selectors import live_disclosure, merchant_rows
 from core.dates import ymd_hm
 from core.idempotency import action_key
 from mileage import wire
@@ -292,6 +292,9 @@ def categories_changed(**kwargs) -> None:
     transaction.on_commit(lambda: cache.delete(CATEGORIES_VERSION_KEY))
 
 
+EXCLUSION_COUNT_CAP = 10_000
+
+
 class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, CachedSearchFormMixin,
                         SingleTableMixin, FilterView):
     template_name = "console/exclusions.html"
@@ -315,6 +318,10 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
             request=self.request, table=table, page=page, paginator=paginator, rows=exclusion_rows(records),
             select_all=gettext("전체 선택"))
         context["search_form_html"] = self.search_form_html(self.filterset)
+        # [검색 상품수 : N], counted exactly up to EXCLUSION_COUNT_CAP (a search of 100,000 products stops there)
+        found = self.object_list.order_by()[:EXCLUSION_COUNT_CAP + 1].count()
+        context["found_text"] = f"{min(found, EXCLUSION_COUNT_CAP):,}"
+        context["found_capped"] = found > EXCLUSION_COUNT_CAP
         # the class: the template builds the form only when its cached fragment is rendered anew
         return {**context, "action_form": ExclusionActionForm, "rendering_version": rendering_version()}
 
@@ -471,7 +478,10 @@ def export_statement(statement, kind: str) -> tuple[HttpResponse, list[str], int
     if kind in ("csv", "xlsx"):
         return export_response([header, *rows, totals, [_("정산 차액"), balance.amount_won, balance.payer_label]],
                                kind=kind, filename=name, sheet=statement.month), numbers, len(numbers)
-    pdf = render_pdf("receipts/statement.html", {"statement": statement})
+    # whose statement it is and when it was issued: the shop's name, its API ID at the provider, the moment
+    pdf = render_pdf("receipts/statement.html", {
+        "statement": statement, "merchant": merchant_rows(),
+        "api_id": MileageSettings.load().effective_credentials()[0], "issued_at": timezone.now()})
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
     return response, numbers, len(numbers)

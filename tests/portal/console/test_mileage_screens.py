@@ -154,6 +154,11 @@ def test_exclusion_search_bulk_reason_log_and_banner(shop, operator, client):
     page = operator.get("/console/mileage/exclusions/", {"name": "샘플", "per_page": "20"}).content.decode()
     # eight rows, each named in its cell and in its select box's label
     assert page.count("<td>샘플상품") == 8 and page.count('aria-label="샘플상품') == 8
+    assert "[검색 상품수 : 8]" in page  # as the manual's screen counts them
+    every = Product.objects.count()
+    assert every > 10
+    page = operator.get("/console/mileage/exclusions/", {"per_page": "10"}).content.decode()
+    assert f"[검색 상품수 : {every}]" in page  # all found, whatever one page shows
     shirt = Product.objects.get(code="D0SELF0012179")
     # a reason other than 상품권/금 is refused and changes nothing
     operator.post("/console/mileage/exclusions/", {"selection": [shirt.pk], "action": "set", "reason": "할인"})
@@ -250,6 +255,8 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     pdf_text = PdfReader(io.BytesIO(download(operator, "/console/mileage/settlement/", {"export": "pdf"}).content)
                          ).pages[0].extract_text()
     assert "정산서" in pdf_text and "864원" in pdf_text and "네이버가 가맹점에 지급" in pdf_text
+    # whose statement it is: the shop, its API ID at the provider, when it was issued
+    assert "(주)마일리지샵" in pdf_text and f"가맹점 API ID {api_id}" in pdf_text and "발행일시 20" in pdf_text
 
 
 def test_receipts_show_the_mileage_line_and_are_cached(shop, operator, media):

@@ -145,6 +145,11 @@ def test_wagtail_admin_speaks_korean(client, shop):
 def test_an_english_version_of_a_page(client, shop):
     english = Locale.objects.get(language_code="en")
     overview = ServiceOverviewPage.objects.get()
+    # before it is translated, the English site shows the Korean page and says why
+    untranslated = client.get("/en/service/").content.decode()
+    assert "고객유입 증대" in untranslated and 'id="untranslated-page"' in untranslated
+    assert "has not been translated yet" in untranslated
+    assert 'id="untranslated-page"' not in client.get("/service/").content.decode()
     translated = overview.copy_for_translation(english, copy_parents=True)
     translated.title = "About Naver Mileage"
     translated.body = [("hero", {"heading": "Naver Mileage", "text": "One Naver ID to earn and spend everywhere."})]
@@ -152,7 +157,7 @@ def test_an_english_version_of_a_page(client, shop):
     response = client.get("/en/service/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert "About Naver Mileage" in text and "Log in" in text
+    assert "About Naver Mileage" in text and "Log in" in text and 'id="untranslated-page"' not in text
     assert "고객유입 증대" in client.get("/service/").content.decode()
     assert Page.objects.filter(locale=english).count() >= 2
 

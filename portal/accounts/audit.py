@@ -73,6 +73,10 @@ def history_rows(instance, limit: int = 20) -> list[HistoryRow]:
             if field is not None and field.primary_key:  # the row's own id, set when it was created: no setting
                 continue
             before, after = (list(values) + ["", ""])[:2]
-            changes.append(Change(_label(field, name), _shown(field, before), _shown(field, after)))
-        rows.append(HistoryRow(entry, changes))
+            shown_before, shown_after = _shown(field, before), _shown(field, after)
+            if shown_before == shown_after:  # None → "" when the row was created: nothing a reader would call a change
+                continue
+            changes.append(Change(_label(field, name), shown_before, shown_after))
+        if changes:
+            rows.append(HistoryRow(entry, changes))
     return rows

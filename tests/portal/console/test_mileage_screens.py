@@ -334,6 +334,7 @@ def test_every_settings_change_is_in_its_history_with_who_and_from_where(shop, o
     assert "b" * 5 not in stored and old_key[-5:] not in stored
     # the switches and the rate read as the screen names them, not as Python's values
     assert "True" not in history and "None" not in history and "1.5%" in history
+    assert "- → -" not in history  # a field that read the same before and after is no change
     assert "배송비를 적립대상금액에 포함</strong>: 아니오 → 예" in history
     # a save that changes nothing (the hash key left blank keeps the stored one) is no 접속기록 of a change
     from portal.accesslog.models import AccessRecord

@@ -297,6 +297,18 @@ class PaymentCancel(models.Model):
         ordering = ["created_at", "id"]
         constraints = [models.CheckConstraint(condition=Q(amount_won__gt=0), name="paymentcancel_amount_positive")]
 
+    # the labels of the money the shop pays back itself (portal/orders/money.py, SHOP_PAID): nothing is cancelled at
+    # the gateway, the charge there stands
+    SHOP_PAID_LABELS = ("현금환불", "적립금환불")
+
+    @property
+    def status_text(self) -> str:
+        """The status as the payment's cancels list shows it: money the shop paid back itself reads 지급완료, never
+        취소완료 (which says the gateway cancelled the charge)."""
+        if self.status == PaymentCancelStatus.DONE and self.label in self.SHOP_PAID_LABELS:
+            return _("지급완료")
+        return self.get_status_display()
+
 
 class PaymentStateChange(StateChangeRow):
     """A payment's (or one of its cancels') move from one status to another: who, when, why. Append-only."""

@@ -52,7 +52,7 @@ GATEWAY_METHODS = (PaymentMethod.CARD, PaymentMethod.REALTIME_TRANSFER, PaymentM
 REFUND_METHOD_OF = {PaymentMethod.CARD: "card", PaymentMethod.REALTIME_TRANSFER: "transfer",
                     PaymentMethod.PHONE: "phone"}
 # refunds the shop pays itself (stored labels, shown through gettext): 현금환불 to an account, 적립금환불 as points
-SHOP_PAID = {"cash": "현금환불", "points": "적립금환불"}
+SHOP_PAID = dict(zip(("cash", "points"), PaymentCancel.SHOP_PAID_LABELS, strict=True))
 STUCK_AFTER = timedelta(minutes=5)
 
 

@@ -228,6 +228,10 @@ def test_a_cash_refund_keeps_its_account_and_the_card_cannot_pay_it_again(shop, 
     assert (cancel.label, cancel.amount_won, cancel.message) == ("현금환불", 4_500, "농협 302-1234-5678 홍길동")
     payment = order.payments.get()
     assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 0
+    # the order's payment lists it as money the shop paid, not as a cancel at the card company
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    row = detail.split('id="payment-cancel"', 1)[1].split("현금환불", 1)[1].split("</tr>", 1)[0]
+    assert "지급완료" in row and "취소완료" not in row
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=order.payable_won, key="twice")
     assert PaymentCancel.objects.count() == 1

@@ -2,16 +2,14 @@
 service is never left on with keys the provider refuses, and one exclusion set by several at once is set once.
 Against the provider sandbox; the races on PostgreSQL."""
 
-import threading
-
 import pytest
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 
 from mileage.models import Exclusion, ExclusionChange, MileageSettings
 from portal.catalog.models import Product
+from tests.support.concurrency import at_once
 
 from .test_mileage_screens import _FormFields
 
@@ -40,22 +38,8 @@ def _shown_form(client: Client) -> dict:
 
 
 def _at_once(*sends) -> list[int]:
-    barrier = threading.Barrier(len(sends))
-    codes: list[int | None] = [None] * len(sends)
-
-    def run(index, send):
-        barrier.wait()
-        try:
-            codes[index] = send().status_code
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, send)) for i, send in enumerate(sends)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return codes
+    """The requests sent at the same moment; their status codes in order."""
+    return [response.status_code for response in at_once(*sends)]
 
 
 def test_a_save_from_a_page_opened_before_another_save_is_refused_and_changes_nothing(shop):
@@ -96,8 +80,8 @@ def test_two_operators_saving_at_once_never_lose_a_change_unseen(shop):
         first, second = _operator(), _operator()
         mine, theirs = _shown_form(first), _shown_form(second)
         before = MileageSettings.objects.get(pk=1)
-        codes = _at_once(lambda: first.post(URL, {**mine, "subtract_discounts": ""}),
-                         lambda: second.post(URL, {**theirs, "buyer_chooses_earn": "on"}))
+        codes = _at_once(lambda c=first, d=mine: c.post(URL, {**d, "subtract_discounts": ""}),
+                         lambda c=second, d=theirs: c.post(URL, {**d, "buyer_chooses_earn": "on"}))
         # one of the two is saved; the other is told nothing of theirs was
         assert sorted(codes) == [302, 409], codes
         stored = MileageSettings.objects.get(pk=1)
@@ -115,8 +99,8 @@ def test_switching_the_service_on_while_refused_keys_are_saved_never_leaves_it_o
         operator.post(URL, {"action": "disable"})
         form = {key: value for key, value in _shown_form(other).items() if key != "version"}
         good = MileageSettings.objects.get(pk=1)
-        codes = _at_once(lambda: operator.post(URL, {"action": "enable"}),
-                         lambda: other.post(URL, {**form, "hash_key": REFUSED_KEY}))
+        codes = _at_once(lambda c=operator: c.post(URL, {"action": "enable"}),
+                         lambda c=other, d=form: c.post(URL, {**d, "hash_key": REFUSED_KEY}))
         assert codes == [302, 302], codes
         stored = MileageSettings.objects.get(pk=1)
         # the refused key is kept (J3: the operator is told), but the service is off with it
@@ -131,7 +115,8 @@ def test_switching_the_service_off_while_another_operator_saves_the_form_leaves_
         operator.post(URL, {"action": "enable"})
         assert MileageSettings.objects.get(pk=1).service_enabled
         form = {key: value for key, value in _shown_form(other).items() if key != "version"}
-        codes = _at_once(lambda: operator.post(URL, {"action": "disable"}), lambda: other.post(URL, form))
+        codes = _at_once(lambda c=operator: c.post(URL, {"action": "disable"}),
+                         lambda c=other, d=form: c.post(URL, d))
         assert codes == [302, 302], codes
         assert not MileageSettings.objects.get(pk=1).service_enabled
 

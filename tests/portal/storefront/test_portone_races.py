@@ -3,17 +3,15 @@ sandbox and the PortOne emulator over HTTP: the return (checkout confirm) and th
 once pay the order exactly once, approve the mileage once, one payment row; identical webhooks at once are stored
 and applied once; the same window's payment posted twice at once places one order."""
 
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.test import Client
 
 from mileage.models import MileageTransaction, TransactionState
 from portal.orders.gateway import get_gateway
 from portal.orders.models import Order, OrderStatus, Payment, PaymentStatus, PortOneWebhook
 from tests.portone_process import paid_in_window
+from tests.support.concurrency import at_once
 
 from .conftest import GUEST, buyer_with_choice
 
@@ -28,30 +26,6 @@ WEBHOOK_URL = "/payments/webhooks/portone/"
 def deliver(signed: dict):
     headers = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in signed["headers"].items()}
     return Client().post(WEBHOOK_URL, data=signed["body"], content_type="application/json", **headers)
-
-
-def at_once(*jobs) -> list:
-    """Run the jobs in threads released together; their results in order (an exception is re-raised)."""
-    start, results = threading.Barrier(len(jobs)), [None] * len(jobs)
-
-    def run(i, job):
-        try:
-            start.wait()
-            results[i] = job()
-        except BaseException as exc:  # noqa: BLE001 — raised in the test's thread below
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    for result in results:
-        if isinstance(result, BaseException):
-            raise result
-    return results
 
 
 def window_paid_with_mileage(shop, portone):

@@ -1,5 +1,6 @@
 """Console screens of the mileage service: 노출설정 및 셋팅, 예외상품설정, 적립률 and 정산 (manual §1–2, §5)."""
 
+import copy
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -98,7 +99,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         # another saves, take turns, and each reads what the other wrote
         with transaction.atomic():
             current = MileageSettings.locked()
-            form = MileageSettingsForm(request.POST, instance=MileageSettings.locked())
+            form = MileageSettingsForm(request.POST, instance=copy.copy(current))  # `current` stays as it was
             if not form.is_valid():
                 return self.render(request, form, current, status=400)
             if form.stale():  # saved by someone else since this operator opened the page: their change stands

@@ -15,10 +15,10 @@ from portal.orders import cash_receipts
 from portal.orders.models import CashReceiptStatus, Order, OrderStatus
 from portal.orders.money import (
     REFUND_PAYOUT,
-    STANDING,
     STANDING_ORDER_REFUNDS,
     PaymentActionError,
     cancellable_won,
+    is_standing,
     payment_cancel,
     still_charged_won,
 )
@@ -49,7 +49,7 @@ def payment_cancel_context(order: Order) -> dict:
     nothing_charged = bool(live and order.payable_won and rows and not waiting
                            and all(not row["charged"] for row in rows))
     # a standing order's charge goes back through 주문취소 or a return, which the section says instead of a button
-    refund_instead = order.status in STANDING and any(row["charged"] and not row["left"] for row in rows)
+    refund_instead = is_standing(order) and any(row["charged"] and not row["left"] for row in rows)
     return {"payment_rows": rows, "nothing_charged": nothing_charged,
             "refund_instead": STANDING_ORDER_REFUNDS if refund_instead else "",
             "cash_receipts_to_settle": any(r.awaits_settling for r in cash_receipts_of_order(order))}

@@ -157,6 +157,14 @@ STANDING = frozenset({OrderStatus.PLACING, OrderStatus.AWAITING_DEPOSIT, OrderSt
                       OrderStatus.RETURNING})
 
 
+def is_standing(order: Order) -> bool:
+    """Whether the order still stands (STANDING), a partly returned one at 반송완료 included: the buyer keeps some of
+    its goods, so what they paid for them goes back only through a return or a cancel, never 결제취소 alone."""
+    if order.status in STANDING:
+        return True
+    return order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists()
+
+
 def held_beyond_owed_won(order: Order) -> int:
     """What the shop holds of a standing order beyond what the order costs and its refunds give back (money taken
     twice, say): the only part of it 결제취소 gives back on its own."""
@@ -172,7 +180,7 @@ def cancellable_won(payment: Payment) -> int:
         return 0
     left = max(0, payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment))
     order = payment.order
-    if left and order.status in STANDING:
+    if left and is_standing(order):
         left = min(left, held_beyond_owed_won(order))
     return left
 
@@ -633,7 +641,7 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
         if PaymentCancel.objects.filter(idempotency_key=key).exists():
             return None
         remaining = cancellable_won(payment)
-        if remaining == 0 and payment.order.status in STANDING and still_charged_won(payment):
+        if remaining == 0 and is_standing(payment.order) and still_charged_won(payment):
             raise PaymentActionError(str(STANDING_ORDER_REFUNDS))
         if remaining == 0:
             raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))

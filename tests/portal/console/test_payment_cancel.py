@@ -18,9 +18,9 @@ from portal.aftersales.refunds import RefundNotPaid, refund_complete, refunds_re
 from portal.orders import money
 from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGateway
 from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStateChange, PaymentStatus
-from portal.orders.money import PaymentActionError, payment_cancel
+from portal.orders.money import PaymentActionError, cancellable_won, payment_cancel
 
-from .conftest import cancelled_keeping_the_charge, place
+from .conftest import cancelled_keeping_the_charge, delivered, place, returned
 
 pytestmark = pytest.mark.sandbox
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
@@ -365,6 +365,27 @@ def test_a_cancel_that_gives_back_less_money_than_was_charged_says_what_it_keeps
         "cash_won": "19500", "store_points_won": "0", "mileage_won": str(other.mileage_use_won),
         "shipping_deduction_won": "0", "method": "card"}, follow=True).content.decode()
     assert "취소완료" in page and "돌려주지 않습니다" not in page
+
+
+def test_a_partly_returned_order_back_at_the_shop_gives_no_money_back_through_the_cancel_button(shop, operator):
+    # given a card order of two of sample 1 (10,000원, 1,000원 of mileage: 9,000원 charged), one of them returned and
+    # back at the shop (반송완료), its refund of 4,500원 and 500원 of mileage waiting in 환불관리
+    order, _buyer = place(shop, method="card", quantity="2", use=1_000)
+    delivered(operator, order)
+    line = order.lines.get()
+    returned(operator, order, {f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0",
+                               "mileage_won": "500", "shipping_deduction_won": "0", "method": "card"})
+    order.refresh_from_db()
+    assert order.status == "returned"
+    payment = order.payments.get()
+    # then the buyer keeps the other one: what was paid for it is not offered to 결제취소, and refused if sent
+    assert cancellable_won(payment) == 0
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="refund-instead"' in page
+    with pytest.raises(PaymentActionError) as caught:
+        payment_cancel(payment=payment, amount_won=4_500, key="kept-goods")
+    assert "반품(배송 후)" in caught.value.message
+    assert not PaymentCancel.objects.exists()
 
 
 def test_bad_amount_changes_nothing(shop, operator):

@@ -9,7 +9,8 @@ app_name = "accounts"
 urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", authentication_form=LoginForm),
          name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # the shop's home after logging out (Django's own page would be the admin's)
+    path("logout/", auth_views.LogoutView.as_view(next_page="/"), name="logout"),
     # Staff: the second factor (portal/accounts/two_factor.py)
     path("2fa/", OTPVerifyView.as_view(), name="otp-verify"),
     path("2fa/setup/", OTPSetupView.as_view(), name="otp-setup"),

@@ -6,6 +6,7 @@ small server-rendered form carrying the request's own fields; the form posts bac
 `reason`. A reason of only spaces is refused with a message (400) and nothing is written; with a reason the file is
 built, the record written, then the file served — a download that could not be recorded is not served."""
 
+import unicodedata
 from collections.abc import Callable, Iterable
 
 from django.contrib import messages
@@ -20,11 +21,22 @@ REASON_FIELD = "reason"
 REASON_MAX = 200
 
 
+# letters that show nothing: the Hangul fillers and the blank Braille pattern (format characters, Cf, besides)
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def clean_reason(raw: str) -> str:
+    """A reason as the access log keeps it: characters that show nothing (zero-width spaces, BOMs, Hangul fillers)
+    left out and spaces collapsed, so that a reason that reads blank is blank and refused."""
+    shown = "".join(ch for ch in raw if ch not in _BLANK_LETTERS and unicodedata.category(ch) != "Cf")
+    return " ".join(shown.split())
+
+
 def download_reason(request: HttpRequest) -> str | None:
-    """The reason posted with the request (spaces collapsed), "" when posted blank, None when not asked yet."""
+    """The reason posted with the request (cleaned: clean_reason), "" when posted blank, None when not asked yet."""
     if request.method != "POST" or REASON_FIELD not in request.POST:
         return None
-    return " ".join(request.POST.get(REASON_FIELD, "").split())
+    return clean_reason(request.POST.get(REASON_FIELD, ""))
 
 
 def reason_error(reason: str) -> str:

@@ -38,7 +38,7 @@ from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
 
 from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
-from .downloads import ExportMixin, download_with_reason, reason_error
+from .downloads import ExportMixin, clean_reason, download_with_reason, reason_error
 from .exports import export_response
 from .filters import OrderFilter
 from .forms import ShipForm
@@ -236,7 +236,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
     def post(self, request, *args, **kwargs):
         if not can_reveal(request.user):
             raise PermissionDenied(_("개인정보 보기 권한이 없습니다."))
-        self.reveal_reason = " ".join(request.POST.get("reason", "").split())
+        self.reveal_reason = clean_reason(request.POST.get("reason", ""))
         if error := (reason_error(self.reveal_reason) if self.reveal_reason else _("개인정보를 보는 사유를 입력해 주세요.")):
             if not Order.objects.filter(number=kwargs["number"]).exists():
                 raise Http404

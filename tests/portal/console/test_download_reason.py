@@ -63,8 +63,10 @@ def test_a_receipt_batch_download_asks_a_reason_and_is_one_record(shop, operator
     assert operator.post("/console/receipts/", {"query": "payment_method=card"}).status_code == 302
     batch = ReceiptBatch.objects.get()
     url = f"/console/receipts/{batch.pk}/download/"
-    refused = operator.post(url, {"reason": "   "})
-    assert refused.status_code == 400 and "다운로드 사유를 입력해 주세요." in refused.content.decode()
+    # a reason of spaces, or of characters that show nothing (zero-width space, BOM, Hangul filler), is no reason
+    for blank in ("   ", "\u200b", "\ufeff \u200b", "\u3164\u3164", "\u115f\u1160"):
+        refused = operator.post(url, {"reason": blank})
+        assert refused.status_code == 400 and "다운로드 사유를 입력해 주세요." in refused.content.decode(), repr(blank)
     assert not AccessRecord.objects.filter(action=AccessAction.EXPORT).exists()
     zipped = download(operator, url)
     assert zipped["Content-Type"] == "application/zip"

@@ -253,6 +253,7 @@ def test_mileage_button_off_when_the_disclosure_is_unpublished(client, shop):
     assert 'id="mileage-button"' not in form
 
 
+@pytest.mark.extended  # the standard provider holds nothing at the popup: nothing to give back there
 def test_a_choice_made_before_the_disclosure_was_unpublished_is_given_back_at_once(client, shop):
     from cms_pages.models import EarnBaseDisclosurePage
 

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -102,7 +101,7 @@ def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
     refund.completed_by, refund.completed_at, refund.payout_error = by, now, ""
     refund_set_status(refund=refund, to_status=RefundStatus.DONE,
                       fields=("completed_by", "completed_at", "payout_error", "provider_call"))
-    if order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists():
+    if money.partly_returned(order):
         order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
 
 

@@ -82,15 +82,13 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         action = request.POST.get("action", "save")
         if action in ("enable", "disable"):
             return self.toggle(request, action == "enable")
-        if action not in ("save", "check"):  # a button this page does not have: nothing saved
+        if action != "save":  # 연결 확인, or a button this page does not have: nothing saved
             current = MileageSettings.load()
             form = MileageSettingsForm(request.POST, instance=MileageSettings.load())
-            form.is_valid()
-            form.add_error(None, _("알 수 없는 요청이라 아무것도 저장하지 않았습니다. 페이지를 새로 연 뒤 버튼을 눌러 주세요."))
-            return self.render(request, form, current, status=400)
-        if action == "check":
-            current = MileageSettings.load()
-            form = MileageSettingsForm(request.POST, instance=MileageSettings.load())
+            if action != "check":
+                form.is_valid()
+                form.add_error(None, _("알 수 없는 요청이라 아무것도 저장하지 않았습니다. 페이지를 새로 연 뒤 버튼을 눌러 주세요."))
+                return self.render(request, form, current, status=400)
             if not form.is_valid():
                 return self.render(request, form, current, status=400)
             return self.render(request, form, current, check=self.check(form.cleaned_data["api_id"],

@@ -157,12 +157,15 @@ STANDING = frozenset({OrderStatus.PLACING, OrderStatus.AWAITING_DEPOSIT, OrderSt
                       OrderStatus.RETURNING})
 
 
+def partly_returned(order: Order) -> bool:
+    """Back at the shop (반송완료) with some of its goods still the buyer's: a partial return."""
+    return order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists()
+
+
 def is_standing(order: Order) -> bool:
     """Whether the order still stands (STANDING), a partly returned one at 반송완료 included: the buyer keeps some of
     its goods, so what they paid for them goes back only through a return or a cancel, never 결제취소 alone."""
-    if order.status in STANDING:
-        return True
-    return order.status == OrderStatus.RETURNED and order.lines.filter(returned_quantity__lt=F("quantity")).exists()
+    return order.status in STANDING or partly_returned(order)
 
 
 def held_beyond_owed_won(order: Order) -> int:

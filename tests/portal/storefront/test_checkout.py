@@ -12,7 +12,7 @@ from django.core import mail
 from mileage.models import MileageTransaction, OutboxMessage, TransactionState
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 
-from .conftest import GUEST, choose_mileage, use_merchant
+from .conftest import GUEST, buyer_with_choice, choose_mileage, use_merchant
 
 pytestmark = pytest.mark.sandbox
 
@@ -254,14 +254,12 @@ def test_mileage_button_off_when_the_disclosure_is_unpublished(client, shop):
 
 
 @pytest.mark.extended  # the standard provider holds nothing at the popup: nothing to give back there
-def test_a_choice_made_before_the_disclosure_was_unpublished_is_given_back_at_once(client, shop):
+def test_a_choice_made_before_the_disclosure_was_unpublished_is_given_back_at_once(shop):
     from cms_pages.models import EarnBaseDisclosurePage
 
-    # given a guest who chose 500원 of mileage on the order form (held at the provider)
+    # given a guest who chose 500원 of mileage on the order form of sample 1 (held at the provider)
     buyer = shop.new_buyer(15_500)
-    add_to_cart(client, "1")
-    client.get("/shop/order/")
-    choose_mileage(client, shop, buyer, 500)
+    client = buyer_with_choice(shop, buyer, 500, product="1")
     page = client.get("/shop/order/").content.decode()
     assert shop.balance(buyer)["held"] == 500
     # when the 적립 기준 안내 is unpublished and the guest presses 결제하기 on the page still showing the choice

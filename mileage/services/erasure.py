@@ -8,10 +8,25 @@ must go out as recorded); the retention job passes such an order by anyway.
 
 from django.db import transaction
 
+from mileage import wire
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.models.outbox import OutboxKind
 
 PERSONAL_INVOICE_FIELDS = ("recipient_name", "recipient_tel_no", "recipient_cph_no", "address")
+
+MASKS = {"recipient_name": wire.mask_name, "recipient_tel_no": wire.mask_phone,
+         "recipient_cph_no": wire.mask_phone, "address": wire.mask_address}
+
+
+def masked_invoice_payload(payload: dict) -> dict:
+    """The payload as the back office shows it: the invoice recipient masked as the wire masks it (홍*동,
+    010-****-5678, the address cut after its 동/읍/면/리); anything else as stored."""
+    invoice = (payload or {}).get("invoice")
+    if not isinstance(invoice, dict):
+        return payload
+    shown = {name: MASKS[name](value) if name in MASKS and isinstance(value, str) and value else value
+             for name, value in invoice.items()}
+    return {**payload, "invoice": shown}
 
 
 def outbox_erase_personal(*, order_id: int, marker: str) -> int:

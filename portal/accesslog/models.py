@@ -25,6 +25,7 @@ class AccessAction(models.TextChoices):
     RECEIPT = "receipt", _("영수증 조회")
     EXPORT = "export", _("다운로드")
     REVEAL = "reveal", _("개인정보 보기")
+    SEARCH = "search", _("개인정보 검색")
     SETTINGS = "settings", _("설정 변경")
     CHECKPOINT = "checkpoint", _("보존기간 경과 삭제")
 

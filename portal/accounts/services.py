@@ -1,6 +1,8 @@
-"""Store points (적립금): every change is a ledger row written under the member's row lock."""
+"""Members: 회원가입, and store points (적립금), every change of which is a ledger row written under the member's
+row lock."""
 
-from django.db import transaction
+from django.contrib.auth.models import User
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils.translation import gettext as _
 
@@ -29,3 +31,24 @@ def store_points_change(*, member: Member, delta_won: int, reason: str, idempote
             created_by=by if by is not None and by.is_authenticated else None)
     member.store_points_won = locked.store_points_won
     return entry
+
+
+class UsernameTaken(Exception):
+    pass
+
+
+def member_join(*, username: str, password: str, name: str, email: str, phone: str, zipcode: str = "",
+                address: str = "", address_detail: str = "") -> Member:
+    """회원가입: the login and the member in one transaction, with 0원 of store points. Two joins with one 아이디
+    at once: the database's unique login keeps one, the other gets UsernameTaken."""
+    first, last = (name[1:], name[0]) if len(name) > 1 else (name, "")
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(username, email=email, password=password, first_name=first[:150],
+                                            last_name=last[:150])
+            return Member.objects.create(user=user, name=name, phone=phone, zipcode=zipcode, address=address,
+                                         address_detail=address_detail)
+    except IntegrityError as exc:
+        if User.objects.filter(username=username).exists():
+            raise UsernameTaken(username) from exc
+        raise

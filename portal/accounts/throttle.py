@@ -13,6 +13,7 @@ from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_ip_address
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -53,3 +54,16 @@ class PairAndAddressHandler(AxesDatabaseHandler):
         failures = AccessAttempt.objects.filter(ip_address=address, attempt_time__gte=since).aggregate(
             s=Sum("failures_since_start"))["s"] or 0
         return failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT
+
+
+def over_limit(key: str, limit: int, window: int) -> bool:
+    """Counts one try under `key` in a window that starts with its first try; True once past `limit`. The
+    counters live in the cache (Redis when REDIS_URL is set, so every node counts together); `cache.add` then
+    `cache.incr` is atomic on both backends. For what django-axes does not count: 비밀번호 찾기, 회원가입."""
+    cache.add(key, 0, timeout=window)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr: this try opens a new window
+        cache.add(key, 1, timeout=window)
+        count = 1
+    return count > limit

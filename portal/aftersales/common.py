@@ -68,6 +68,10 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
     if whole_order and data.mileage_won != limits["mileage"]:
         raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요.")
                           % {"won": f"{limits['mileage']:,}"}, "mileage_won")
+    if whole_order and data.store_points_won != limits["points"]:
+        # the order ends: the points it used have no other way back (no later refund or cancel returns them)
+        raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 적립금 %(won)s원을 그대로 반환해 주세요.")
+                          % {"won": f"{limits['points']:,}"}, "store_points_won")
     total = data.cash_won + data.store_points_won + data.mileage_won
     cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won")
     if total == 0:

@@ -52,7 +52,7 @@ from portal.privacy import can_reveal, masked_account, masked_name
 from .access import OperatorRequiredMixin
 from .downloads import ExportMixin
 from .exports import export_response
-from .filters import SEARCH_MAX_LENGTH, OutboxFilter, RefundFilter
+from .filters import SEARCH_MAX_LENGTH, OutboxFilter, RefundFilter, personal_search
 from .forms import (
     ExchangeForm,
     LineQuantitiesForm,
@@ -362,6 +362,15 @@ class RefundListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Pag
 
     def get_queryset(self):
         return Refund.objects.select_related("order")
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        if searched := personal_search(getattr(self, "filterset", None)):
+            # a search by a buyer's name or a refund account's holder: one access-log record, as 주문조회's
+            numbers = list(dict.fromkeys(row.record.order.number for row in context["table"].page.object_list))
+            access_record(action=AccessAction.SEARCH, request=self.request, targets=numbers,
+                          reason=", ".join(searched))
+        return context
 
     def get_filterset_kwargs(self, filterset_class):
         kwargs = super().get_filterset_kwargs(filterset_class)

@@ -18,6 +18,7 @@ from portal.orders.money import (
     STANDING_ORDER_REFUNDS,
     PaymentActionError,
     cancellable_won,
+    charge_view,
     is_standing,
     payment_cancel,
     still_charged_won,
@@ -40,7 +41,8 @@ def payment_cancel_context(order: Order) -> dict:
     waiting = order.refunds.filter(status="before").aggregate(s=Sum(REFUND_PAYOUT))["s"] or 0
     for payment in order.payments.prefetch_related("cancels__created_by"):
         left, charged = cancellable_won(payment), still_charged_won(payment)
-        rows.append({"payment": payment, "cancels": list(payment.cancels.all()), "left": left,
+        cancels = list(payment.cancels.all())
+        rows.append({"payment": payment, "cancels": cancels, "left": left, "view": charge_view(payment, cancels),
                      "charged": charged, "waiting": waiting if charged else 0,
                      "form": PaymentCancelForm(initial={"amount_won": left, "key": uuid.uuid4().hex}) if left else None})
     # the goods are still owed or with the buyer, yet nothing of the money is charged any more (결제취소 of the whole

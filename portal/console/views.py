@@ -40,7 +40,7 @@ from portal.receipts.views import Audience
 from .access import OPERATOR_PERMISSION, OPERATORS_ONLY, OperatorRequiredMixin
 from .downloads import ExportMixin, clean_reason, download_with_reason, reason_error
 from .exports import export_response
-from .filters import OrderFilter
+from .filters import OrderFilter, personal_search
 from .forms import ShipForm
 from .jinja_tables import JinjaTableSpec, per_language, render_table
 from .models import ReceiptBatch, ReceiptBatchStatus
@@ -94,7 +94,12 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
         if self.export_kind() is not None:  # the export reads self.object_list: no page of it is shown
             return kwargs
         context, table, page, paginator, records = self.shown_page(**kwargs)
-        return {**context, **self.queue_context(table, page, paginator, records)}
+        shown = self.queue_context(table, page, paginator, records)
+        if searched := personal_search(getattr(self, "filterset", None)):
+            # a search by a buyer's name or number: who searched, by what, and which orders it showed
+            access_record(action=AccessAction.SEARCH, request=self.request, targets=[r["number"] for r in records],
+                          count=shown["total"], reason=", ".join(searched))
+        return {**context, **shown}
 
     def queue_context(self, table, page, paginator, records) -> dict:
         """What console/order_list.html shows besides the frame: rows, headings, pagination, total, search form."""
@@ -109,7 +114,8 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
         return {
             "filter_form_html": self.search_form_html(getattr(self, "filterset", None)),
             "notices": self.open_notices(), "table_html": table_html,
-            "page": page, "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
+            "page": page, "total": min(total, ORDER_COUNT_CAP),
+            "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
             "bulk_query": query.urlencode(),
         }
 

@@ -478,6 +478,38 @@ def _returned_of(payment: Payment, cancels: list[PaymentCancel]) -> int:
     return sum(c.amount_won for c in cancels if c.payment_id == payment.pk and c.status != PaymentCancelStatus.FAILED)
 
 
+def _at_gateway_of(payment: Payment, cancels: list[PaymentCancel]) -> int:
+    """What the gateway still holds of the charge: the charge less its gateway cancels (done or asked). Money the
+    shop paid back itself (현금환불, 적립금환불) leaves the charge at the gateway as it was: a later gateway cancel is
+    whole or partial against this, and the PG's rules (a mobile payment cancelled whole only) apply to it."""
+    return payment.amount_won - sum(c.amount_won for c in cancels if c.payment_id == payment.pk
+                                    and c.status != PaymentCancelStatus.FAILED
+                                    and c.label not in PaymentCancel.SHOP_PAID_LABELS)
+
+
+@dataclass(frozen=True)
+class ChargeView:
+    """A payment as 주문상세정보 shows it: the charge, what the gateway cancelled, what the shop paid back itself, and
+    what stays charged at the gateway (which a shop-paid refund does not lower)."""
+    status_text: str
+    gateway_cancelled_won: int
+    shop_paid_won: int
+    at_gateway_won: int
+
+
+def charge_view(payment: Payment, cancels: list[PaymentCancel]) -> ChargeView:
+    live = [c for c in cancels if c.payment_id == payment.pk and c.status != PaymentCancelStatus.FAILED]
+    shop_paid = sum(c.amount_won for c in live if c.label in PaymentCancel.SHOP_PAID_LABELS)
+    at_gateway = _at_gateway_of(payment, live)
+    status_text = payment.get_status_display()
+    if shop_paid and at_gateway == payment.amount_won and payment.status in (PaymentStatus.PARTIAL,
+                                                                              PaymentStatus.CANCELLED):
+        # nothing was cancelled at the gateway: the money went back from the shop, not by a cancel of the charge
+        status_text = _("환불완료") if payment.status == PaymentStatus.CANCELLED else _("부분환불")
+    return ChargeView(status_text=status_text, gateway_cancelled_won=payment.amount_won - at_gateway,
+                      shop_paid_won=shop_paid, at_gateway_won=at_gateway)
+
+
 def _done_of(payment: Payment, cancels: list[PaymentCancel]) -> int:
     return sum(c.amount_won for c in cancels if c.payment_id == payment.pk and c.status == PaymentCancelStatus.DONE)
 
@@ -558,7 +590,7 @@ def refund_payout_prepare(*, order: Order, refund_number: str, method: str, meth
         raise PaymentActionError(_("이 주문은 %(method)s(으)로 결제되지 않아 %(refund)s을(를) 할 수 없습니다. 환불 방식을 현금환불로 "
                                    "바꿔 주세요.") % {"method": payment.get_method_display(),
                                                    "refund": method_label})
-    left = payment.amount_won - _returned_of(payment, cancels)
+    left = _at_gateway_of(payment, cancels)
     _refuse_what_the_pg_refuses(payment, amount_won, left, timezone.now())
     return _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                     refund_number=refund_number, by=by, cancels=cancels)
@@ -650,7 +682,7 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
             raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
-        left = payment.amount_won - returned_won(payment)
+        left = _at_gateway_of(payment, list(payment.cancels.all()))
         _refuse_what_the_pg_refuses(payment, amount_won, left, now)
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                                 refund_number="", by=by)

@@ -179,6 +179,13 @@ AXES_HANDLER = env(
     "AXES_HANDLER",
     default="portal.accounts.throttle.PairAndAddressHandler",
 )
+# 비밀번호 찾기 (portal/accounts/password_reset.py): reset links per client address and per e-mail address within
+# the window; past either limit nothing is sent.
+PASSWORD_RESET_WINDOW = env.int("PASSWORD_RESET_WINDOW_SECONDS", default=3600)
+PASSWORD_RESET_ADDRESS_LIMIT = env.int("PASSWORD_RESET_ADDRESS_LIMIT", default=10)
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+# 회원가입 (portal/accounts/join.py): accounts opened from one client address per hour
+JOIN_ADDRESS_LIMIT = env.int("JOIN_ADDRESS_LIMIT", default=20)
 
 # Staff logins (portal/accounts/staff.py, README › Personal data › Staff logins): operators, editors and admins
 # enter a code from an authenticator app (TOTP, django-otp) before the console, /cms/ and /django-admin/ when

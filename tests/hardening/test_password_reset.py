@@ -49,3 +49,28 @@ def test_development_mail_goes_to_var_mail():
     assert dev.EMAIL_BACKEND == "django.core.mail.backends.filebased.EmailBackend"
     assert str(dev.EMAIL_FILE_PATH).endswith("var/mail")
     assert django_settings.EMAIL_BACKEND.endswith("locmem.EmailBackend")  # tests keep mail in memory
+
+
+def test_reset_links_are_rate_limited_per_email_and_per_address(settings):
+    # given a fresh window (the test cache is per process)
+    from django.core.cache import cache
+
+    cache.clear()
+    load_demo()
+    settings.PASSWORD_RESET_EMAIL_LIMIT = 3
+    settings.PASSWORD_RESET_ADDRESS_LIMIT = 5
+    client = Client()
+    # when someone asks for hong's link again and again
+    answers = [client.post("/accounts/password/reset/", {"email": "hong@example.com"}, follow=True) for _ in range(5)]
+    # then three links go out, and the fourth and fifth are refused with a reason and send nothing
+    assert len(mail.outbox) == 3
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
+    assert "재설정 요청이 너무 많습니다. 60분 후에 다시 시도해 주세요." in answers[3].content.decode()
+    # and the same address is stopped after five tries whatever e-mail it types (known or not: same answer)
+    other = client.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
+    assert other.status_code == 429 and len(mail.outbox) == 3
+    # while another address may still ask for its own link
+    elsewhere = Client(REMOTE_ADDR="10.0.0.9")
+    elsewhere.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
+    assert elsewhere.post("/accounts/password/reset/", {"email": "nobody@example.com"},
+                          follow=True).status_code == 200

@@ -16,6 +16,7 @@ from core.append_only import AppendOnlyError
 from mileage.models import ExclusionReason
 from portal.accesslog.models import AccessAction, AccessRecord
 from portal.accesslog.services import access_log_verify, access_record
+from portal.orders.models import Order
 from tests.factories import ProductFactory, paid_order_for
 
 on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],
@@ -236,3 +237,31 @@ def test_saving_the_business_details_appends_a_record_naming_the_changed_fields_
         assert refused.status_code == 200 and "숫자" in refused.content.decode(), (field, junk)
     assert MerchantDetails.objects.get(site=site).deposit_account_no == "99999-99-9999"
     assert AccessRecord.objects.count() == 1 and access_log_verify().broken_id is None
+
+
+@pytest.mark.django_db
+def test_a_search_by_a_buyer_s_name_or_phone_is_logged_with_the_orders_it_showed(operator, operator_user):
+    # given two orders of 김영희 and one of 박철수
+    product = ProductFactory()
+    orders = [paid_order_for([(product, 1)]) for _ in range(3)]
+    for order, (name, phone) in zip(orders, [("김영희", "010-2468-1357")] * 2 + [("박철수", "010-9753-8642")], strict=True):
+        Order.objects.filter(pk=order.pk).update(orderer_name=name, orderer_phone=phone)
+    hers = orders[:2]
+    # when an operator searches 주문조회 by a first letter, then by a phone number
+    assert operator.get("/console/orders/", {"orderer_name": "김"}).status_code == 200
+    assert operator.get("/console/orders/", {"phone": "010-9753"}).status_code == 200
+    # and opens the queue, filters it by status only and searches 환불관리 by a holder
+    operator.get("/console/orders/")
+    operator.get("/console/orders/", {"status": "paid"})
+    assert operator.get("/console/refunds/", {"holder": "김"}).status_code == 200
+    # then each search by personal data is one record: who, where, by what, which orders it showed
+    records = list(AccessRecord.objects.order_by("seq"))
+    assert [(r.action, r.actor, r.address, r.reason) for r in records] == [
+        (AccessAction.SEARCH, operator_user, "203.0.113.7", "주문자명"),
+        (AccessAction.SEARCH, operator_user, "203.0.113.7", "휴대전화"),
+        (AccessAction.SEARCH, operator_user, "203.0.113.7", "예금주"),
+    ]
+    assert sorted(records[0].targets) == sorted(o.number for o in hers) and records[0].count == 2
+    assert records[1].count == 1 and records[2].targets == [] and records[2].count == 0
+    # and the typed term is not itself kept in the log
+    assert not any("김" in r.content() or "9753" in r.content() for r in records)

@@ -569,3 +569,25 @@ def test_a_cancel_outside_any_refund_reads_as_money_given_back_on_every_statemen
     assert "카드결제취소" in section and "19,500원" in section
     receipt = receipt_html(order)
     assert "카드결제취소" in receipt and "19,500원" in receipt
+
+
+def test_a_cash_refund_leaves_the_charge_at_the_gateway_and_the_page_says_so(shop, operator):
+    # given a card order (19,500원 charged) cancelled with 17,000원 paid back by the shop in cash and 환불완료
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "cash", 19_500, shipping_deduction_won="2500", **ACCOUNT)
+    press_refund_complete(operator, refund)
+    payment = order.payments.get()
+    assert gateway_cancelled_won(payment) == 0 and money.still_charged_won(payment) == 2_500
+    # then the card reads 부분환불, not 부분취소: nothing was cancelled at the gateway, and the page says what it holds
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    badge = re.search(rf'id="payment-status-{payment.pk}">([^<]+)<', detail).group(1)
+    assert badge == "부분환불"
+    at_gateway = re.search(rf'id="charge-at-gateway-{payment.pk}">(.*?)</p>', detail, re.S).group(1)
+    assert "쇼핑몰이 직접 돌려준 금액 17,000원" in at_gateway and "결제대행사에 남은 결제 19,500원" in at_gateway
+    # when the 2,500원 left is cancelled at the gateway
+    cancel = payment_cancel(payment=payment, amount_won=2_500, key="rest")
+    # then it is a partial cancel of the 19,500원 the gateway holds, and named so
+    assert cancel.label == "카드부분취소" and gateway_cancelled_won(payment) == 2_500
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert re.search(rf'id="payment-status-{payment.pk}">([^<]+)<', detail).group(1) == "취소"
+    assert "결제대행사 취소 2,500원 · 결제대행사에 남은 결제 17,000원" in detail

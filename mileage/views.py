@@ -33,12 +33,13 @@ POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the pro
 
 
 def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1) -> bool:
-    """The order form's offer; a changed offer drops an earlier choice made for other amounts. Returns whether a
-    choice was dropped (the form says so: the buyer presses 적립/사용 again)."""
+    """The order form's offer; a changed offer drops an earlier choice made for other amounts, and gives its hold
+    back at the provider at once (the buyer's mileage is not kept until the hold expires). Returns whether a choice
+    was dropped (the form says so: the buyer presses 적립/사용 again)."""
     offer = {"max_use_won": int(max_use_won), "earn_base_won": int(earn_base_won)}
     if request.session.get(OFFER_KEY) != offer:
         request.session[OFFER_KEY] = offer
-        return request.session.pop(CHOICE_KEY, None) is not None
+        return release_choice(request)
     return False
 
 

@@ -5,7 +5,7 @@ the next 'C' number."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mileage.policy import PolicyError, validate_mileage_return
@@ -38,8 +38,11 @@ def has_account(bank: str, account_no: str, holder: str) -> bool:
 
 def lock_order(order: Order | int) -> Order:
     """The order's row (an Order or its id), locked until the caller's transaction ends: locked by id, never loaded
-    first."""
-    return Order.objects.select_for_update().get(pk=order if isinstance(order, int) else order.pk)
+    first. FOR NO KEY UPDATE, as every lock of an order: writers of the order still wait for each other, but a row
+    that only refers to the order (a settlement line, an outbox answer recorded by the worker) does not wait for it —
+    its foreign-key check takes a KEY SHARE lock, which FOR UPDATE would block while this transaction waits for the
+    worker's mileage row: a deadlock."""
+    return Order.objects.select_for_update(no_key=True).get(pk=order if isinstance(order, int) else order.pk)
 
 
 def cap_amount(value: int, limit: int, label: str, field: str) -> int:
@@ -92,8 +95,9 @@ def create_refund(now: datetime, **fields) -> Refund:
     transfer or a mobile payment, a mobile payment past its day: portal.orders.rules) — a 현금환불 for that reason
     keeps the line 환불관리 shows why."""
     if not fields.get("method") or fields["method"] == RefundMethod.CASH:
-        method, why = refund_method_and_why(
-            fields["order"], payout_of(fields.get("cash_won", 0), fields.get("shipping_deduction_won", 0)))
+        with translation.override("ko"):  # stored in the shop's language, shown in the reader's (cash_reason_text)
+            method, why = refund_method_and_why(
+                fields["order"], payout_of(fields.get("cash_won", 0), fields.get("shipping_deduction_won", 0)))
         fields["method"] = fields.get("method") or method
         if fields["method"] == RefundMethod.CASH and why:
             fields["cash_reason"] = why

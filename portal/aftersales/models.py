@@ -6,8 +6,8 @@ the Naver Mileage at the provider (L3, L4). Every row records who did what and w
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.state_machine import Gate, TransitionTable
 from portal.constraints import non_negative
@@ -107,6 +107,17 @@ class Refund(RefundTerms):
 
     def __str__(self) -> str:
         return self.number
+
+    # Both lines are stored in Korean, the shop's language (written under translation.override("ko")), and shown in
+    # the reader's: a line of the portal's own is its msgid, translated when shown; a gateway's own words stay as
+    # they came.
+    @property
+    def cash_reason_text(self) -> str:
+        return gettext(self.cash_reason) if self.cash_reason else ""
+
+    @property
+    def payout_error_text(self) -> str:
+        return gettext(self.payout_error) if self.payout_error else ""
 
 
 class ReturnStatus(models.TextChoices):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.digest import digest
@@ -228,7 +228,8 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
             raise ActionError(error, "method")
         refund.method, refund.payout_error = method, ""
         # paid as 현금환불 because the PG cannot take its cancel: 환불관리 says why
-        _default, why = money.refund_method_and_why(order, refund.payout_won, but=refund.number)
+        with translation.override("ko"):  # stored in the shop's language, shown in the reader's
+            _default, why = money.refund_method_and_why(order, refund.payout_won, but=refund.number)
         refund.cash_reason = why if method == RefundMethod.CASH else ""
         refund.save(update_fields=["method", "bank", "account_no", "holder", "payout_error", "cash_reason"])
     return refund

@@ -342,7 +342,7 @@ def export_refunds(refunds, kind: str):
                      r.number, r.get_reason_display(), r.get_method_display(), r.payout_won,
                      r.shipping_deduction_won, r.store_points_won, r.mileage_won, r.bank,
                      masked_account(r.account_no), masked_name(r.holder), r.get_status_display(),
-                     ymd_hms(r.completed_at) if r.completed_at else "", r.payout_error])
+                     ymd_hms(r.completed_at) if r.completed_at else "", r.payout_error_text])
     response = export_response([[str(label) for label in REFUND_EXPORT_COLUMNS], *rows], kind=kind,
                                filename="refunds", sheet=_("환불관리"))
     return response, sorted(set(numbers)), len(rows)

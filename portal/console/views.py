@@ -2,12 +2,14 @@
 
 import dataclasses
 import itertools
+import logging
 from dataclasses import dataclass
 from typing import ClassVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_script_prefix, reverse
@@ -57,6 +59,8 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
                   # of the use, what went back to the buyer (주문상세정보's "(…원 반환)"): 사용 − 반환 is what the
                   # provider settles for the order
                   ("mileage_use_returned_won", gettext_lazy("네이버 마일리지 반환"))]
+
+log = logging.getLogger(__name__)
 
 TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
                 "uses_mileage", "status", "buyer_request")
@@ -313,6 +317,10 @@ class OrderActionView(OperatorRequiredMixin, View):
                 messages.error(request, _("알 수 없는 작업입니다."))
         except (ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
+        except DatabaseError:  # rolled back whole (a lock conflict the database broke off): nothing of it happened
+            log.warning("order %s: %s rolled back by the database", number, action, exc_info=True)
+            messages.error(request, _("다른 처리와 겹쳐 이 작업을 하지 못했습니다. 바뀐 것은 없습니다. 주문 상태를 확인하고 다시 "
+                                      "눌러 주세요."))
         return redirect("console:order", number=number)
 
 

@@ -671,7 +671,7 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
     with transaction.atomic():
         # the order first, then the payment: the lock order of every writer of the money (a refund recorded at the
         # same moment holds the order, so the two never promise the same money)
-        Order.objects.select_for_update().only("pk").get(pk=payment.order_id)
+        Order.objects.select_for_update(no_key=True).only("pk").get(pk=payment.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         if PaymentCancel.objects.filter(idempotency_key=key).exists():
             return None

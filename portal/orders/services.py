@@ -36,7 +36,7 @@ def save_with_number(order: Order, now: datetime | None = None, attempts: int = 
 def lock_for_sweep(order: Order, status: str) -> Order | None:
     """Inside a transaction, for a sweep several nodes may run at once: the order's row locked, unless another
     transaction holds it (left to that one) or it is no longer in `status` (it moved on meanwhile); else None."""
-    locked = Order.objects.select_for_update(skip_locked=True).filter(pk=order.pk).first()
+    locked = Order.objects.select_for_update(skip_locked=True, no_key=True).filter(pk=order.pk).first()
     return locked if locked is not None and locked.status == status else None
 
 
@@ -64,7 +64,7 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
                 elif to_status == OrderStatus.AWAITING_DEPOSIT:
                     order.paid_at = None
                 return order
-        locked = Order.objects.select_for_update().get(pk=order.pk)
+        locked = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
         if not Order.transitions.allows(locked.status, to_status):
             raise TransitionNotAllowed(locked, to_status)
         from_status = locked.status

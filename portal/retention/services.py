@@ -131,7 +131,7 @@ def order_erase_personal_data(*, order_id: int, now: datetime | None = None) -> 
     now = now or timezone.now()
     limits = cutoffs(now)
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id).first()
+        order = Order.objects.select_for_update(no_key=True).filter(pk=order_id).first()
         if order is None:
             return None
         still_due = due_orders(limits).filter(pk=order_id).values_list("last_event_at", "disputed").first()

@@ -369,4 +369,5 @@ LOGGING = {
 }
 
 # django-bootstrap5: labels stay above the inputs; no placeholder repeating the label
-BOOTSTRAP5 = {"set_placeholder": False}
+# no green mark on the fields a refused form got right: only what needs fixing is marked
+BOOTSTRAP5 = {"set_placeholder": False, "success_css_class": ""}

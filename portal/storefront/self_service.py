@@ -16,7 +16,7 @@ from portal.aftersales.errors import ActionError
 from portal.aftersales.fulfilment import order_confirm_purchase
 from portal.aftersales.models import BuyerRequestKind, RefundStatus
 from portal.orders.models import Order, OrderStatus
-from portal.orders.selectors import order_statement
+from portal.orders.selectors import exchange_due_won, order_statement
 from portal.orders.services import TransitionNotAllowed
 
 from .forms import BuyerCancelForm, BuyerConfirmPurchaseForm, BuyerRequestForm
@@ -42,14 +42,23 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         cancel_form = BuyerCancelForm(is_guest=order.is_guest)
     if kinds and pending is None and request_form is None:
         request_form = BuyerRequestForm(is_guest=order.is_guest, kinds=kinds)
-    if order.status == OrderStatus.DELIVERED and pending is None and confirm_form is None:
+    # 구매확정 once delivered, with no request open and nothing of an exchange left to pay (it would be refused)
+    confirmable = order.status == OrderStatus.DELIVERED and pending is None and not exchange_due_won(order)
+    if confirmable and confirm_form is None:
         confirm_form = BuyerConfirmPurchaseForm(is_guest=order.is_guest)
+    refunds = list(order.refunds.all())
+    refund_waiting = any(refund.status == RefundStatus.BEFORE for refund in refunds)
+    # a handled request whose return or refund is still under way reads as such, never as 처리완료
+    if order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING):
+        request_progress = _("접수완료 · 반품 진행중")
+    else:
+        request_progress = _("접수완료 · 환불 진행중") if refund_waiting else ""
     return render(request, "storefront/order_detail.html", {
         "order": order, **order_statement(order), "can_cancel": can_cancel, "cancel_form": cancel_form,
-        "confirm_form": confirm_form if order.status == OrderStatus.DELIVERED and pending is None else None,
+        "confirm_form": confirm_form if confirmable else None,
         "request_form": request_form if pending is None else None, "open_request": pending,
-        "buyer_requests": list(order.buyer_requests.all()), "refunds": (refunds := list(order.refunds.all())),
-        "refund_waiting": any(refund.status == RefundStatus.BEFORE for refund in refunds)}, status=status)
+        "buyer_requests": list(order.buyer_requests.all()), "refunds": refunds,
+        "refund_waiting": refund_waiting, "request_progress": request_progress}, status=status)
 
 
 def _actor(request):

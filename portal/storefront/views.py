@@ -2,6 +2,7 @@
 buyer's benefit page (the order detail and what the buyer does on it: self_service.py)."""
 
 import functools
+import time
 import uuid
 
 from axes.handlers.proxy import AxesProxyHandler
@@ -203,6 +204,7 @@ def _mileage_offered(request, disclosure) -> bool:
 def _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on: bool, *, status: int,
                 quoting: bool = False):
     priced, choice, choice_dropped = _priced(request, form, lines, member, mileage_on)
+    choice_dropped = choice_dropped or getattr(request, "mileage_choice_dropped", False)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice, "choice_dropped": choice_dropped,
         "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
@@ -296,6 +298,12 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
                             choice=request.session.get(CHOICE_KEY) if mileage_on else None,
                             inflow_token=request.session.get(INFLOW_KEY, ""))
     except CheckoutError as exc:
+        if exc.placed is not None and exc.placed.status == OrderStatus.PLACING:
+            # a double 결제하기 while the first press is still being approved or charged: its outcome decides (a
+            # declined first press is said as such, never shown as a placed order)
+            if _settled(exc.placed).status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):
+                exc = CheckoutError(_("이 주문서의 결제는 이루어지지 않았습니다. 결제된 금액은 없습니다. 다시 결제해 주세요."),
+                                    placed=exc.placed, spent_choice=True)
         if exc.placed is None or exc.placed.status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):
             _refused(request, form, exc)
             return None
@@ -307,6 +315,20 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
     _remember(request, order)
     if placed_now:
         transaction.on_commit(lambda: send_order_email(order))
+    return order
+
+
+def _settled(order: Order) -> Order:
+    """The order once its placement ended (approved or charged: paid or awaiting the deposit; or failed), read
+    again until then, at most the approval's deadline and a second: a press that placed it is still at work. An
+    order still 주문처리중 after that is shown as such by the complete page."""
+    deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS + 1
+    while time.monotonic() < deadline:
+        status = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
+        if status != OrderStatus.PLACING:
+            order.status = status
+            return order
+        time.sleep(0.1)
     return order
 
 
@@ -389,7 +411,9 @@ def _amounts_unchanged(request, form, lines, member, mileage_on: bool) -> bool:
     seen = request.POST.get("priced")
     if not seen or form.cleaned_data.get("payment_id"):
         return True
-    priced = _priced(request, form, lines, member, mileage_on)[0]
+    priced, _choice, dropped = _priced(request, form, lines, member, mileage_on)
+    # a choice made for the amounts the page showed is gone now (its hold given back): the page says so too
+    request.mileage_choice_dropped = bool(dropped)
     if form.errors:  # the 적립금 typed was refused (more than the buyer has or the order costs): the form says why
         return False
     if priced_fingerprint(priced) == seen:

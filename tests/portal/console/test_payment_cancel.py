@@ -230,8 +230,10 @@ def test_a_cash_refund_keeps_its_account_and_the_card_cannot_pay_it_again(shop, 
     assert payment.status == PaymentStatus.CANCELLED and gateway_cancelled_won(payment) == 0
     # the order's payment lists it as money the shop paid, not as a cancel at the card company
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
-    row = detail.split('id="payment-cancel"', 1)[1].split("현금환불", 1)[1].split("</tr>", 1)[0]
-    assert "지급완료" in row and "취소완료" not in row
+    row = detail.split('id="payment-cancel"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert "현금환불" in row and "지급완료" in row and "취소완료" not in row
+    # and the card reads 환불완료 (the shop paid it all back), not 취소: the gateway cancelled nothing
+    assert re.search(rf'id="payment-status-{payment.pk}">([^<]+)<', detail).group(1) == "환불완료"
     with pytest.raises(PaymentActionError):
         payment_cancel(payment=payment, amount_won=order.payable_won, key="twice")
     assert PaymentCancel.objects.count() == 1

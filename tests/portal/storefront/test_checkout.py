@@ -381,6 +381,8 @@ def test_payment_places_only_the_amounts_the_page_showed(client, shop):
     assert response.status_code == 400 and not Order.objects.exists()
     fresh = response.content.decode()
     assert "결제금액이 바뀌었습니다" in fresh and "샘플상품 8" in fresh
+    # and that the mileage chosen for the old amounts was given up (the buyer presses 적립/사용 again)
+    assert 'id="mileage-dropped"' in fresh
     # and 결제하기 on the page that shows them places what it shows
     assert _pay_from(client, fresh).status_code == 302
     order = Order.objects.get()
@@ -440,3 +442,19 @@ def test_a_choice_given_up_by_reopening_the_popup_is_said_once_when_no_new_one_c
     assert "이전 네이버 마일리지 선택이 취소되었습니다" in page and 'id="mileage-choice"' not in page
     assert 'id="payable">5,000원' in page
     assert "이전 네이버 마일리지 선택이 취소되었습니다" not in client.post("/shop/order/quote/", data).content.decode()
+
+
+@pytest.mark.extended  # the standard provider holds nothing at the popup: nothing to give back there
+def test_a_choice_dropped_because_the_amounts_changed_is_given_back_at_the_provider_at_once(client, shop):
+    # given a guest whose 500원 choice on sample 1 is held at the provider
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 500)
+    assert shop.balance(buyer)["held"] == 500
+    # when the cart changes (another tab) and the order form is shown again
+    add_to_cart(client, "8")
+    page = client.get("/shop/order/").content.decode()
+    # then the form says the choice was dropped, and the provider holds nothing for it any more
+    assert 'id="mileage-dropped"' in page
+    assert (shop.balance(buyer)["held"], shop.balance(buyer)["available"]) == (0, 15_500)

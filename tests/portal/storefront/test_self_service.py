@@ -285,3 +285,37 @@ def test_bad_input_gets_a_message_and_changes_nothing(shop):
     assert "반려 사유는 300자까지 입력할 수 있습니다." in response.content.decode()
     request.refresh_from_db()
     assert request.status == BuyerRequestStatus.OPEN
+
+
+def test_a_return_request_reads_under_way_from_반품접수_until_the_refund_is_done(shop):
+    # given a guest's delivered card order and the guest's 반품 신청
+    guest = Client()
+    order, _buyer = _place(shop, guest, member=False, method="card")
+    operator = _operator()
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    assert guest.post(f"/shop/orders/{order.number}/request/",
+                      {"kind": "return", "reason": "사이즈가 맞지 않아요", "password": "abcd1234"}).status_code == 302
+    # when the operator registers the return (반품접수), then the goods are on their way back (반송중)
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "card"}).status_code == 302
+
+    def state() -> str:
+        page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+        return page.split('id="buyer-requests"', 1)[1].split("</table>", 1)[0]
+
+    # then the buyer reads that the return is under way, never 처리완료, while nothing came back yet
+    assert "접수완료 · 반품 진행중" in state() and "처리완료" not in state()
+    from portal.aftersales.models import ReturnRequest
+
+    returning = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{returning.pk}/shipping/")
+    assert "접수완료 · 반품 진행중" in state()
+    # at 반송완료 the refund waits; after 환불완료 the request reads 처리완료
+    operator.post(f"/console/returns/{returning.pk}/complete/")
+    assert "접수완료 · 환불 진행중" in state()
+    refund = Refund.objects.get(order=order)
+    assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
+    assert "처리완료" in state()

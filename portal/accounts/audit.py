@@ -64,9 +64,38 @@ def _label(field: models.Field | None, name: str) -> str:
 def history_rows(instance, limit: int = 20) -> list[HistoryRow]:
     """change_history as the 변경 이력 table shows it: each changed field by its label, its values as the screen
     names them (a masked secret as stored)."""
-    fields = {field.name: field for field in type(instance)._meta.get_fields() if isinstance(field, models.Field)}
+    return _rows(type(instance), change_history(instance, limit))
+
+
+def histories(instances: list) -> dict[int, list[HistoryRow]]:
+    """history_rows of several rows of one model in one query: {pk: rows, newest first}, rows without changes left
+    out."""
+    if not instances:
+        return {}
+    model = type(instances[0])
+    entries = (LogEntry.objects.filter(content_type=ContentType.objects.get_for_model(model),
+                                       object_pk__in=[str(i.pk) for i in instances])
+               .select_related("actor").order_by("-timestamp"))
+    by_pk: dict[str, list[LogEntry]] = {}
+    for entry in entries:
+        by_pk.setdefault(entry.object_pk, []).append(entry)
+    return {i.pk: rows for i in instances if (rows := _rows(model, by_pk.get(str(i.pk), [])))}
+
+
+def log_change(instance, changes: dict[str, tuple], *, by=None) -> None:
+    """A change the services made by hand (not every save of the model is worth a history row): {field: (before,
+    after)}, recorded as django-auditlog records any other, with the operator (`by`, else the request's) and the
+    request's address."""
+    changed = {name: [str(before), str(after)] for name, (before, after) in changes.items() if before != after}
+    if changed:
+        extra = {"actor": by} if by is not None and getattr(by, "is_authenticated", False) else {}
+        LogEntry.objects.log_create(instance, force_log=True, action=LogEntry.Action.UPDATE, changes=changed, **extra)
+
+
+def _rows(model, entries: list[LogEntry]) -> list[HistoryRow]:
+    fields = {field.name: field for field in model._meta.get_fields() if isinstance(field, models.Field)}
     rows = []
-    for entry in change_history(instance, limit):
+    for entry in entries:
         changes = []
         for name, values in (entry.changes_dict or {}).items():
             field = fields.get(name)

@@ -30,11 +30,13 @@ from mileage.services.transactions import (
     mileage_repayment_request,
     payment_request,
 )
+from portal.accounts.audit import log_change
 from portal.accounts.services import store_points_change
 from portal.orders import cash_receipts, money
 from portal.orders.models import Order, OrderStatus, Payment, PaymentCancelStatus
 from portal.orders.rules import cash_receipt_method
 from portal.orders.services import order_set_status
+from portal.privacy import masked_account, masked_name
 
 from .common import ActionError, has_account, lock_order, return_points
 from .models import ProviderCall, Refund, RefundMethod, RefundReason, RefundStatus
@@ -217,6 +219,7 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
             raise ActionError(_("결제대행사가 아직 답하지 않은 환불입니다. 답을 받은 뒤에 환불 방식을 바꿀 수 있습니다."))
         if method not in RefundMethod.values:
             raise ActionError(_("환불 방식을 선택해 주세요."), "method")
+        before = (refund.method, masked_account(refund.account_no), refund.bank, masked_name(refund.holder))
         # the account belongs to a 현금환불 only: paid back any other way, none is kept (nor shown on 환불관리)
         cash = method == RefundMethod.CASH
         refund.bank, refund.account_no, refund.holder = ((bank.strip(), account_no.strip(), holder.strip()) if cash
@@ -232,6 +235,10 @@ def refund_change_method(*, refund: Refund, method: str, bank: str = "", account
             _default, why = money.refund_method_and_why(order, refund.payout_won, but=refund.number)
         refund.cash_reason = why if method == RefundMethod.CASH else ""
         refund.save(update_fields=["method", "bank", "account_no", "holder", "payout_error", "cash_reason"])
+        # 변경 이력 on 주문상세정보: who changed the way the money goes back, from what (the account masked)
+        after = (refund.method, masked_account(refund.account_no), refund.bank, masked_name(refund.holder))
+        log_change(refund, dict(zip(("method", "account_no", "bank", "holder"), zip(before, after, strict=True),
+                                    strict=True)), by=by)
     return refund
 
 

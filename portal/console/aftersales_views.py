@@ -4,7 +4,7 @@ the outbox queue of provider calls that failed after their retries."""
 import dataclasses
 
 from django.contrib import messages
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from django_tables2 import SingleTableMixin
 from cms_pages.models import ExchangePolicyPage
 from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
+from mileage.models.outbox import OutboxKind
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from mileage.templatetags.money import won
@@ -44,8 +45,8 @@ from portal.aftersales.selectors import (
     return_takes_everything,
 )
 from portal.catalog.models import Product
-from portal.orders.models import Order
-from portal.orders.money import refund_method_for
+from portal.orders.models import Order, OrderStatus
+from portal.orders.money import refund_method_for, refund_methods_offered
 from portal.parsing import int_or_none
 from portal.privacy import can_reveal, masked_account, masked_name
 
@@ -80,6 +81,23 @@ def _apply_form_error(form, exc: ActionError) -> None:
     form.add_error(exc.field if exc.field in form.fields else None, exc.message)
 
 
+def _offer_methods(form, order):
+    """The form's 환불 방식 lists only the ways this order's money can go back (and the one chosen, if another, so
+    that a refused form shows what was sent); every choice is still checked with its own reason when sent."""
+    offered = refund_methods_offered(order)
+    chosen = form["method"].value() if form.is_bound else form.initial.get("method")
+    form.fields["method"].widget.choices = [(value, label) for value, label in form.fields["method"].choices
+                                            if value in offered or value == chosen]
+    return form
+
+
+def _refused(request, order, why: str):
+    """A form no action could take for the order as it stands: its detail says why, instead of a form refused only
+    once sent."""
+    messages.error(request, _("%(why)s (처리상태: %(status)s)") % {"why": why, "status": order.get_status_display()})
+    return redirect("console:order", number=order.number)
+
+
 class CancelView(OperatorRequiredMixin, View):
     """주문취소: before payment (§6) the use returns at once; after payment (§7) a refund waits for 환불완료."""
 
@@ -103,6 +121,7 @@ class CancelView(OperatorRequiredMixin, View):
         return self.render(request, order, form)
 
     def render(self, request, order, form, status=200):
+        _offer_methods(form, order)
         template = "console/cancel_before.html" if Order.transitions.opens("cancel_before_payment", order.status) \
             else "console/cancel_after.html"
         return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
@@ -155,6 +174,10 @@ class ReturnView(OperatorRequiredMixin, View):
 
     def get(self, request, number):
         order = _order(number)
+        if order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING):
+            return _refused(request, order, _("이 주문에는 진행 중인 반품이 있습니다. 그 반품이 반송완료된 뒤에 다시 접수해 주세요."))
+        if not Order.transitions.opens("return_request", order.status):
+            return _refused(request, order, _("배송완료된 주문만 반품할 수 있습니다."))
         return self.render(request, order, ReturnForm(initial={"method": refund_method_for(order)}))
 
     @staticmethod
@@ -172,6 +195,7 @@ class ReturnView(OperatorRequiredMixin, View):
         return lines
 
     def render(self, request, order, form, status=200, chosen=None, zero_ok=False):
+        _offer_methods(form, order)
         return render(request, "console/return.html", {
             "order": order, "form": form, "summary": refund_summary(form), "lines": self.lines_of(order),
             "chosen": chosen or {},
@@ -271,7 +295,10 @@ class ExchangeView(OperatorRequiredMixin, View):
         return old, chosen, new, [lines_form, new_form]
 
     def get(self, request, number):
-        return self.render(request, _order(number), ExchangeForm(request.GET or None))
+        order = _order(number)
+        if not Order.transitions.opens("exchange", order.status):
+            return _refused(request, order, _("이 주문은 교환할 수 없습니다."))
+        return self.render(request, order, ExchangeForm(request.GET or None))
 
     def render(self, request, order, form, status=200):
         old, chosen, new, line_forms = self._state(request, order)
@@ -361,7 +388,11 @@ class RefundListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Pag
         return export_refunds(refunds.select_related("order").order_by("-created_at")[:REFUND_EXPORT_MAX], kind)
 
     def get_queryset(self):
-        return Refund.objects.select_related("order")
+        # a refund done whose mileage call the provider refused for good (전송 대기열: 실패) says so: its money moved,
+        # the buyer's mileage has not come back yet
+        failed = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), status=OutboxStatus.FAILED,
+                                              kind__in=(OutboxKind.CANCEL, OutboxKind.REPAYMENT))
+        return Refund.objects.select_related("order").annotate(mileage_call_failed=Exists(failed))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -432,6 +463,7 @@ class RefundMethodView(OperatorRequiredMixin, View):
         return self.render(request, refund, RefundMethodForm(initial=initial))
 
     def render(self, request, refund, form, status=200):
+        _offer_methods(form, refund.order)
         return render(request, "console/refund_method.html", {
             "refund": refund, "form": form, "full": can_reveal(request.user),
             "stored_account": masked_account(refund.account_no), "stored_holder": masked_name(refund.holder)},

@@ -69,6 +69,28 @@ def phone_prefixes(value: str) -> list[str]:
     return prefixes
 
 
+class DayRangeForm(forms.Form):
+    """A list's search form whose period (`day_range`: its first and last day's fields) must not end before it
+    starts: such a search would find nothing and say nothing."""
+
+    day_range = ("", "")
+
+    def clean(self):
+        data = super().clean()
+        first, last = (data.get(name) for name in self.day_range)
+        if first and last and first > last:
+            self.add_error(self.day_range[1], _("종료일이 시작일보다 앞섭니다. 기간을 확인해 주세요."))
+        return data
+
+
+class OrderSearchForm(DayRangeForm):
+    day_range = ("placed_from", "placed_to")
+
+
+class RefundSearchForm(DayRangeForm):
+    day_range = ("created_from", "created_to")
+
+
 def personal_search(filterset) -> list[str]:
     """The labels of the filters by a buyer's personal data (`personal_fields`) a valid search used: such a search
     finds buyers by their name or number, and is written to the access log (issue 25)."""
@@ -102,6 +124,7 @@ class OrderFilter(filters.FilterSet):
 
     class Meta:
         model = Order
+        form = OrderSearchForm
         fields: list[str] = []
 
     def filter_period(self, queryset, name, value):
@@ -146,6 +169,7 @@ class RefundFilter(filters.FilterSet):
 
     class Meta:
         model = Refund
+        form = RefundSearchForm
         fields: list[str] = []
 
     def filter_item(self, queryset, name, value):

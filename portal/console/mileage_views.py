@@ -5,6 +5,7 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from urllib.parse import urlencode
 
 import django_filters as filters
 import django_tables2 as tables
@@ -12,8 +13,9 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
-from django.http import HttpResponse, HttpResponseNotAllowed
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -91,8 +93,9 @@ class MileageSettingsView(OperatorRequiredMixin, View):
                 return self.render(request, form, current, status=400)
             if not form.is_valid():
                 return self.render(request, form, current, status=400)
-            return self.render(request, form, current, check=self.check(form.cleaned_data["api_id"],
-                                                                        form.cleaned_data["hash_key"]))
+            check = self.check(form.cleaned_data["api_id"], form.cleaned_data["hash_key"])
+            extensions.forget_provider_info()  # the shop's pages read the provider afresh, as this check did
+            return self.render(request, form, current, check=check)
         # the row is locked for the whole save: two operators saving at once, or one switching the service while
         # another saves, take turns, and each reads what the other wrote
         with transaction.atomic():
@@ -140,6 +143,11 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             key_check(client)
         except ProviderError as exc:
             return {"ok": False, "message": _("연결 실패 %(error)s") % {"error": provider_error_text(exc)}}
+        status = extensions.info_from(result).service_status
+        if status != extensions.ACTIVE:
+            # the keys work, but the provider does not let the shop offer the mileage (docs/protocol.md §2)
+            return {"ok": False, "message": _("연결은 되었지만 네이버 마일리지 서비스 상태가 %(status)s입니다. ACTIVE가 될 때까지 "
+                                              "적립률과 적립/사용 버튼이 보이지 않습니다.") % {"status": status}}
         return {"ok": True, "message": _("연결 성공: 기본 적립률 %(rate)s%%") % {
             "rate": wire.rate_to_wire(result.base_rate_x10)}}
 
@@ -421,8 +429,9 @@ SETTLEMENT_EXPORTS = ("csv", "xlsx", "pdf")
 class SettlementView(OperatorRequiredMixin, View):
     def post(self, request):
         """The 다운로드 사유 form of an export posts back here (the month and the kind in the query string)."""
-        if request.GET.get("export") not in SETTLEMENT_EXPORTS:
-            return HttpResponseNotAllowed(["GET"])
+        if request.GET.get("export") not in SETTLEMENT_EXPORTS:  # nothing to download: the month's screen again
+            messages.error(request, _("내려받을 형식(CSV, XLSX, PDF)을 정산 화면에서 골라 주세요."))
+            return redirect(f"{reverse('console:settlement')}?{urlencode({'month': _month(request)})}")
         return self.get(request)
 
     def get(self, request):

@@ -85,7 +85,8 @@ class PaymentCancelView(OperatorRequiredMixin, View):
         payment = get_object_or_404(order.payments, pk=payment_id)
         form = PaymentCancelForm(request.POST)
         if not form.is_valid():
-            messages.error(request, _("취소금액을 1원 이상의 숫자로 입력해 주세요."))
+            messages.error(request, _("취소금액을 1원 이상의 숫자로 입력해 주세요.") if "amount_won" in form.errors
+                           else _("결제취소 양식이 올바르지 않습니다. 주문상세정보를 새로 열어 다시 눌러 주세요."))
             return redirect("console:order", number=number)
         try:
             cancel = payment_cancel(payment=payment, amount_won=form.cleaned_data["amount_won"],

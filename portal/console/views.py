@@ -22,11 +22,13 @@ from django_tables2 import SingleTableMixin
 from wagtail.models import Revision
 
 from core.dates import ymd_hms
-from mileage.models import OperatorNotice
+from mileage.models import OperatorNotice, OutboxStatus
+from mileage.models.outbox import OutboxKind
 from mileage.selectors import DisclosureRules
 from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
+from portal.accounts.audit import histories
 from portal.aftersales import fulfilment
 from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
@@ -267,9 +269,15 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
         disclosure_url = (reverse("console:disclosure", args=[detail.disclosure_revision_id])
                           + "?" + urlencode({"order": detail.order.number}) if detail.disclosure_revision_id else None)
         requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
+        refund_changes = histories(detail.refunds)
         return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
                 "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order),
                 "buyer_requests": requests, "contact": OrderContact.of(detail.order, revealed=revealed),
+                "refund_histories": [(refund, rows) for refund in detail.refunds
+                                     if (rows := refund_changes.get(refund.pk))],
+                "mileage_call_failed": any(m.status == OutboxStatus.FAILED and m.kind in (OutboxKind.CANCEL,
+                                                                                      OutboxKind.REPAYMENT)
+                                           for m in detail.outbox),
                 "can_reveal": can_reveal(self.request.user),
                 "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}
 

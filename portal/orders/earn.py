@@ -6,8 +6,8 @@ shows this and nothing else, so that no two of them can disagree:
 * 적립 예정 N원: the provider holds the earn as expected (approved, not yet paid: a bank transfer before its deposit);
 * 적립 예정 (usable date부터 사용 가능) N원: the provider granted the earn when the order was paid (`earn_granted`,
   booked as the provider books it) into the buyer's 적립예정 잔액, usable 15 days after the payment (E7);
-* 적립 완료 (date) N원: that earn once usable, the date being the payment's; the amount is what it granted, after any
-  re-approval;
+* 적립 완료 (date) N원: that earn once usable, the date being the day it became usable (the payment's day + 15); the
+  amount is what it granted, after any re-approval;
 * 적립 취소: the transaction was cancelled, aborted or refused; 적립 취소 예정 while the order itself is cancelled or
   failed and the provider has not been told yet (a refund waits for 환불완료: the earn goes then);
 * 적립 없음: nothing to earn (an order earning the shop's 적립금 instead, E9, or only excluded goods).
@@ -72,7 +72,8 @@ class EarnStatus:
             usable = self.usable_from
             if usable is not None:  # E7: granted at payment into the 적립예정 잔액, usable 15 days after
                 return _("적립 예정 (%(usable)s부터 사용 가능)") % {"usable": ymd(usable)}
-            return _("적립 완료 (%(date)s)") % {"date": ymd(self.granted_on)}
+            # the day it became usable (E7), as it read "…부터 사용 가능" until then; not the payment's day
+            return _("적립 완료 (%(date)s)") % {"date": ymd(self.granted_on + PENDING_PERIOD)}
         if self.state == CANCELLED and not self.told:
             return _("적립 취소 예정")
         return {EXPECTED: _("적립 예정"), CANCELLED: _("적립 취소")}.get(self.state, _("적립 없음"))

@@ -209,10 +209,24 @@ def refund_method_and_why(order: Order, amount_won: int | None = None, *, but: s
         left = payment.amount_won - returned_won(payment) - _waiting_refunds_won(payment, but=but)
         if amount_won > left and _other_payments_left_won(order, payment):
             return "cash", _("추가입금이 포함된 환불이라 현금환불(계좌)로 돌려줍니다.")
-        code = pg_refusal(payment, amount_won, left) if amount_won <= left else None  # beyond: the limits refuse it
+        # whole or partial against what the gateway holds; beyond what the shop holds: the limits refuse it
+        code = (pg_refusal(payment, amount_won, _at_gateway_of(payment, list(payment.cancels.all())))
+                if amount_won <= left else None)
     if code is not None:
         return "cash", pg_cancel_refusal_reason(code)
     return REFUND_METHOD_OF[payment.method], ""
+
+
+def refund_methods_offered(order: Order) -> list[str]:
+    """The 환불 방식 a refund of this order can take, as the forms list them: the gateway's own cancel of the way it
+    was paid (카드취소, 계좌이체취소, 휴대폰결제취소), 현금환불 always, 적립금환불 for a member's order."""
+    payment = Payment.objects.filter(order=order).order_by("id").first()
+    offered = {"cash"}
+    if payment is not None and payment.method in REFUND_METHOD_OF:
+        offered.add(REFUND_METHOD_OF[payment.method])
+    if order.member_id:
+        offered.add("points")
+    return [method for method in ("card", "transfer", "phone", "cash", "points") if method in offered]
 
 
 def refund_method_error(order: Order, method: str, *, method_label: str, cash_won: int, has_account: bool,
@@ -231,8 +245,9 @@ def refund_method_error(order: Order, method: str, *, method_label: str, cash_wo
         if cash_won > left and _other_payments_left_won(order, payment):
             return _("%(method)s(으)로는 %(left)s원까지 돌려줄 수 있습니다. 추가입금이 포함된 환불은 현금환불로 처리해 주세요.") % {
                 "method": method_label, "left": f"{max(0, left):,}"}
-        try:
-            _refuse_what_the_pg_refuses(payment, cash_won, left, timezone.now())
+        try:  # whole or partial against what the gateway holds (a 현금환불 paid before leaves its charge there)
+            _refuse_what_the_pg_refuses(payment, cash_won, _at_gateway_of(payment, list(payment.cancels.all())),
+                                        timezone.now())
         except PaymentActionError as exc:
             return exc.message
     if method == "cash" and not has_account:

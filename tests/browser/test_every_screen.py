@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from portal.accounts.models import Member
 from portal.aftersales.cancellations import order_cancel_after_payment
 from portal.aftersales.common import RefundInput
-from portal.aftersales.fulfilment import order_ship
+from portal.aftersales.fulfilment import order_deliver, order_ship
 from tests.portal.console.conftest import place
 
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
@@ -59,7 +59,8 @@ def _screens(paid, shipped, refund) -> dict[str | None, list[tuple[str, str]]]:
 
 @pytest.fixture
 def orders(browser_shop):  # noqa: F811
-    """A member's card order (결제완료), a shipped one, and one cancelled before shipping whose refund waits."""
+    """A member's card order (결제완료), a shipped and delivered one (반품 and 교환 take it), and one cancelled before
+    shipping whose refund waits."""
     sandbox, _ = browser_shop
     operator = User.objects.get(username="operator")
     for username, password in LOGINS.items():
@@ -69,6 +70,7 @@ def orders(browser_shop):  # noqa: F811
     hong = Member.objects.get(user__username="hong")
     paid, shipped, cancelled = (place(sandbox, method="card")[0] for _ in range(3))
     order_ship(order=shipped, invoice_no="123456789012", carrier="cj", by=operator)
+    order_deliver(order=shipped, by=operator)
     for order in (paid, shipped):
         order.member = hong
         order.save(update_fields=["member"])

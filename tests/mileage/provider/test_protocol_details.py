@@ -108,3 +108,28 @@ def test_a_buyer_holding_500000_sees_that_only_use_is_possible(sandbox, merchant
     done = sandbox.choose_in_popup(client.popup_url(done_url="http://127.0.0.1:8000/done", max_use_won=5_000),
                                    modest, 500)
     assert done["resultCode"] == "OK"
+
+
+def test_the_connection_check_says_a_suspended_service_and_the_shop_follows_at_once(client, shop):
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    # given the product page showing the 1% rate (read and cached), then the provider suspends the shop
+    assert "네이버 마일리지 1% 적립" in client.get("/shop/p/1/").content.decode()
+    shop.control("merchant", api_id="1TWXDZ", hash_key="aaf23a53f426561f62e71139c5f27adfd67da711", rate="1",
+                 service_status="SUSPENDED")
+    try:
+        operator = Client()
+        operator.force_login(User.objects.get(username="operator"))
+        # when an operator presses 연결 확인
+        page = operator.post("/console/mileage/settings/", {
+            "action": "check", "api_id": "1TWXDZ", "hash_key": "aaf23a53f426561f62e71139c5f27adfd67da711",
+            "include_shipping": ""}).content.decode()
+        # then the check says the service is SUSPENDED, not 연결 성공
+        result = page.split('id="check-result"', 1)[1].split("</div>", 1)[0]
+        assert "SUSPENDED" in result and "연결 성공" not in result and "alert-danger" in page.split(
+            'id="check-result"', 1)[0][-80:]
+        # and the product page stops offering the rate at once
+        assert "네이버 마일리지 1% 적립" not in client.get("/shop/p/1/").content.decode()
+    finally:
+        shop.control("merchant", api_id="1TWXDZ", hash_key="aaf23a53f426561f62e71139c5f27adfd67da711", rate="1")

@@ -98,6 +98,11 @@ def test_a_phone_typed_in_digits_finds_the_order_and_a_day_typed_otherwise_is_re
     assert "날짜를 2026-11-01 처럼 입력해 주세요." in page
     assert "날짜를 2026-11-01 처럼 입력해 주세요." in operator.get("/console/refunds/",
                                                               {"created_from": "2026.13.01"}).content.decode()
+    # and a period that ends before it starts says so, for orders and refunds alike
+    backwards = {"placed_from": f"{day:%Y-%m-%d}", "placed_to": f"{day - timedelta(days=3):%Y-%m-%d}"}
+    assert "종료일이 시작일보다 앞섭니다" in operator.get("/console/orders/", backwards).content.decode()
+    assert "종료일이 시작일보다 앞섭니다" in operator.get("/console/refunds/", {
+        "created_from": backwards["placed_from"], "created_to": backwards["placed_to"]}).content.decode()
 
 
 def test_an_operator_in_the_shop_has_the_console_one_click_away_and_a_buyer_does_not():

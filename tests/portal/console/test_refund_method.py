@@ -371,3 +371,17 @@ def test_the_ship_action_takes_a_listed_carrier_by_code_or_name_and_refuses_othe
     operator.post(url.format(orders[1].number), {"carrier": "롯데택배", "invoice_no": "222"})
     operator.post(url.format(orders[2].number), {"company": "CJ대한통운", "invoice_no": "333"})
     assert [Order.objects.get(pk=o.pk).carrier for o in orders] == ["hanjin", "lotte", "cj"]
+
+
+def test_a_change_of_refund_method_is_kept_in_the_order_s_history(shop, operator):
+    # given a card refund waiting, changed to 현금환불 to an account, then back to 카드취소
+    order, _ = place(shop, code="4", method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    assert change_method(operator, refund, "cash", **ACCOUNT).status_code == 302
+    assert change_method(operator, refund, "card").status_code == 302
+    # then 주문상세정보 lists both changes: when, which refund, who, from what to what (the account masked)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    history = detail.split('id="refund-history"', 1)[1].split("</table>", 1)[0]
+    assert history.count(refund.number) == 2 and "operator" in history
+    assert "카드취소 → 현금환불" in history and "현금환불 → 카드취소" in history
+    assert "***-****-5678" in history and "302-1234-5678" not in history

@@ -36,13 +36,13 @@ def test_expected_until_the_provider_grants_it():
 
 @pytest.mark.parametrize("state", [TransactionState.STATED, TransactionState.CONFIRMED, TransactionState.APPROVED,
                                    TransactionState.REPAID])
-def test_granted_with_the_business_date_of_the_payment_and_what_was_granted(state, monkeypatch):
+def test_granted_with_the_day_it_became_usable_and_what_was_granted(state, monkeypatch):
     # on the 19th, 15 days after the payment of the 4th, the earn is usable (E7): the date alone
     monkeypatch.setattr("portal.orders.earn.timezone.localdate", today_is(date(2026, 12, 19)))
     status = _status(state=state, earn_granted=True, granted_earn_won=40)
-    assert status.text == "1% 적립 완료 (2026-12-04) 40원" and status.state_text == "적립 완료 (2026-12-04) 40원"
+    assert status.text == "1% 적립 완료 (2026-12-19) 40원" and status.state_text == "적립 완료 (2026-12-19) 40원"
     with translation.override("en"):
-        assert status.text == "1% Earned (2026-12-04) 40 won"
+        assert status.text == "1% Earned (2026-12-19) 40 won"
 
 
 def test_granted_says_from_when_it_can_be_used_until_then(monkeypatch):

@@ -58,6 +58,9 @@ def generate(scale: dict, month: str, key: str) -> None:
                     depositor_name=name, goods_won=5_000, mileage_use_won=500 if i % 3 == 0 else 0,
                     uses_mileage=i % 3 == 0,
                     payable_won=4_500 if i % 3 == 0 else 5_000,
+                    # 실 결제금액: taken once paid (결제완료, 배송완료, and the cancelled ones after payment)
+                    collected_won=0 if statuses[i % 4] == OrderStatus.AWAITING_DEPOSIT else (
+                        4_500 if i % 3 == 0 else 5_000),
                     placed_at=now - timedelta(minutes=rng.randint(0, 60 * 24 * 365))))
             Order.objects.bulk_create(orders, batch_size=BATCH)
             created = list(Order.objects.filter(number__in=[o.number for o in orders]).values_list("id", "number"))

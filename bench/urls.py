@@ -27,7 +27,7 @@ def floor_orders(request):
     the same total (counted up to the same cap), each read with one hand-written query and written out with no
     template."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT number, placed_at, orderer_name, payable_won, mileage_use_won, status "
+        cursor.execute("SELECT number, placed_at, orderer_name, collected_won, mileage_use_won, status "
                        "FROM orders_order ORDER BY placed_at DESC, id DESC LIMIT 50")
         rows = cursor.fetchall()
         cursor.execute("SELECT COUNT(*) FROM (SELECT 1 FROM orders_order LIMIT %s) AS capped", [ORDER_COUNT_CAP + 1])

@@ -165,13 +165,13 @@ class OrderTable(BaseTable):
     orderer_name = tables.Column(verbose_name=_("주문자"))
     number = tables.Column(verbose_name=_("주문번호"))
     goods_won = WonColumn(verbose_name=_("총주문금액"))
-    payable_won = WonColumn(verbose_name=_("실결제금액"))
+    collected_won = WonColumn(verbose_name=_("실결제금액"))
     payment_method = tables.Column(verbose_name=_("결제수단"))
     status = tables.Column(verbose_name=_("처리상태"))
 
     class Meta(BaseTable.Meta):
         model = Order
-        fields = ("placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method", "status")
+        fields = ("placed_at", "orderer_name", "number", "goods_won", "collected_won", "payment_method", "status")
         empty_text = _("조건에 맞는 주문이 없습니다.")
         # Its columns give the headings and the ordering; the rows (plain values, portal/console/views.queue_rows)
         # are written by templates/console/includes/order_table.html.

@@ -56,7 +56,7 @@ EXPORT_MAX = 100_000  # rows in one 주문조회 export
 ORDER_COUNT_CAP = 10_000  # 주문조회 counts the matching orders exactly up to this many ("총 10,000건 이상" beyond)
 EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_lazy("주문번호")),
                   ("orderer_name", gettext_lazy("주문자")), ("goods_won", gettext_lazy("총주문금액")),
-                  ("payable_won", gettext_lazy("실결제금액")), ("payment_method", gettext_lazy("결제수단")),
+                  ("collected_won", gettext_lazy("실결제금액")), ("payment_method", gettext_lazy("결제수단")),
                   ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태")),
                   # of the use, what went back to the buyer (주문상세정보's "(…원 반환)"): 사용 − 반환 is what the
                   # provider settles for the order
@@ -64,7 +64,7 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
 
 log = logging.getLogger(__name__)
 
-TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "payable_won", "payment_method",
+TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "collected_won", "payment_method",
                 "uses_mileage", "status", "buyer_request")
 
 
@@ -170,7 +170,7 @@ class QueueRow:
     placed: str
     orderer: str
     goods: str
-    payable: str
+    collected: str
     method: str
     status_label: str
     request_label: str
@@ -212,7 +212,7 @@ def queue_rows(records) -> list[QueueRow]:
         rows.append(QueueRow(
             id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
             placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=money % {"amount": f"{o['goods_won']:,}"},
-            payable=money % {"amount": f"{o['payable_won']:,}"}, method=methods.get(method, method),
+            collected=money % {"amount": f"{o['collected_won']:,}"}, method=methods.get(method, method),
             status_label=statuses.get(status, status), request_label=requests.get(kind, ""),
             select_label=select % {"number": number}))
     return rows
@@ -224,7 +224,7 @@ def _export_rows(orders, numbers: list[str]):
         # business time (Asia/Seoul), as every screen shows it
         yield [ymd_hms(order.placed_at), order.number,
                masked_name(order.orderer_name), order.goods_won,
-               order.payable_won, order.get_payment_method_display(),  # the mileage has its own column
+               order.collected_won, order.get_payment_method_display(),  # the mileage has its own column
                order.mileage_use_won, order.get_status_display(), order.mileage_use_returned_won]
 
 

@@ -479,8 +479,10 @@ def _charge(order: Order, buyer: Buyer, approval: Approval | None) -> None:
     with _with_approval(approval):
         # the payment as _record wrote it, carried by the order (read, locked, only when it is not)
         payment = order.payments.all()[0] if "payments" in getattr(order, "_prefetched_objects_cache", {}) else None
-        money.payment_charged(order=order, tid=result.tid, note=result.message, payment=payment)
-        order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message, from_status=order.status)
+        charged = money.payment_charged(order=order, tid=result.tid, note=result.message, payment=payment,
+                                        with_the_move=True)
+        order_set_status(order=order, to_status=OrderStatus.PAID, note=result.message, from_status=order.status,
+                         also=money.charged_with_the_move(charged))
 
 
 def _issue_virtual_account(order: Order, buyer: Buyer, approval: Approval | None) -> None:

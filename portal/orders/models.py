@@ -111,6 +111,10 @@ class Order(models.Model):
     store_points_granted_won = models.BigIntegerField(_("적립금 적립"), default=0)
     mileage_use_won = models.BigIntegerField(_("네이버 마일리지 사용"), default=0)
     payable_won = models.BigIntegerField(_("결제금액"))
+    # 실 결제금액: what the shop took — the order's charged payments (an exchange's 추가입금 too), before anything went
+    # back; 0 while nothing was paid. Kept by the money's owner (portal.orders.money) with every charge, so that
+    # 주문조회, its exports and 주문상세정보 read one figure.
+    collected_won = models.BigIntegerField(_("실 결제금액"), default=0)
 
     placed_at = models.DateTimeField(_("주문일"), db_index=True)
     paid_at = models.DateTimeField(_("입금 확인일"), null=True, blank=True)
@@ -145,8 +149,8 @@ class Order(models.Model):
         ]
         constraints = [
             *non_negative("order", "goods_won", "excluded_goods_won", "discount_won", "shipping_won",
-                          "store_points_won", "mileage_use_won", "payable_won", "store_points_earn_won",
-                          "store_points_granted_won"),
+                          "store_points_won", "mileage_use_won", "payable_won", "collected_won",
+                          "store_points_earn_won", "store_points_granted_won"),
             models.CheckConstraint(condition=Q(earn_choice__in=["naver", "store", "both"]),
                                    name="order_earn_choice_valid"),
             models.CheckConstraint(condition=Q(excluded_goods_won__lte=F("goods_won")),

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -83,6 +84,9 @@ def _move(payment: Payment, to_status: str, *, by=None, note: str = "", cancel: 
     payment.save(update_fields=["status", *fields])
     _change(changes, PaymentStateChange(payment=payment, cancel=cancel, from_status=from_status, to_status=to_status,
                                         changed_by=_uid(by), note=note[:200]))
+    if to_status == PaymentStatus.APPROVED or (from_status == PaymentStatus.APPROVED
+                                               and to_status in (PaymentStatus.WAITING, PaymentStatus.FAILED)):
+        _sync_collected(payment.order_id)  # charged, or the charge undone (미입금상태로 전환)
 
 
 def _change(changes: list[PaymentStateChange] | None, row: PaymentStateChange) -> None:
@@ -111,13 +115,23 @@ def returned_won(payment: Payment) -> int:
     return payment.cancels.exclude(status=PaymentCancelStatus.FAILED).aggregate(s=Sum("amount_won"))["s"] or 0
 
 
+def _charged(order_id):
+    # a cancelled payment counts when it was charged first (then given back), never when it was void (not paid)
+    return Payment.objects.filter(order_id=order_id, status__in=(PaymentStatus.APPROVED, PaymentStatus.PARTIAL,
+                                                                  PaymentStatus.CANCELLED), approved_at__isnull=False)
+
+
 def collected_won(order: Order) -> int:
     """What the shop took of the order: its charged payments (an exchange's 추가 결제예정 금액 is not money taken
-    until a payment takes it)."""
-    # a cancelled payment counts when it was charged first (then given back), never when it was void (not paid)
-    return Payment.objects.filter(order=order, status__in=(PaymentStatus.APPROVED, PaymentStatus.PARTIAL,
-                                                            PaymentStatus.CANCELLED),
-                                  approved_at__isnull=False).aggregate(s=Sum("amount_won"))["s"] or 0
+    until a payment takes it). The order's `collected_won` keeps the same figure for the lists (_sync_collected)."""
+    return _charged(order.pk).aggregate(s=Sum("amount_won"))["s"] or 0
+
+
+def _sync_collected(order_id: int) -> None:
+    """Order.collected_won after a charge is taken or undone (inside the caller's transaction): what the order's
+    lists and exports show as 실결제금액, the same figure 주문상세정보 reads from the payments."""
+    total = _charged(OuterRef("pk")).order_by().values("order_id").annotate(s=Sum("amount_won")).values("s")
+    Order.objects.filter(pk=order_id).update(collected_won=Coalesce(Subquery(total), Value(0)))
 
 
 # A refund's payout in SQL (aftersales' Refund.payout_won): its cash part less the 배송비 the shop keeps.
@@ -318,10 +332,18 @@ def _locked(order: Order) -> Payment | None:
     return Payment.objects.select_for_update().filter(order=order).order_by("id").first()
 
 
-def payment_charged(*, order: Order, tid: str, note: str = "", payment: Payment | None = None) -> Payment:
+def charged_with_the_move(payment: Payment) -> dict:
+    """What a placement's move to 결제완료 writes on the order beside its status, in the same UPDATE, when
+    `payment_charged(..., with_the_move=True)` charged its one payment: 실 결제금액 is that payment."""
+    return {"collected_won": payment.amount_won}
+
+
+def payment_charged(*, order: Order, tid: str, note: str = "", payment: Payment | None = None,
+                    with_the_move: bool = False) -> Payment:
     """The gateway charged the card (inside the caller's transaction). `payment`: the order's payment as its caller
     opened it (`payment_open`): the move is then one UPDATE by id guarded by that status, which locks the row as it
-    writes; a payment that moved meanwhile is moved, or refused, the locked way."""
+    writes; a payment that moved meanwhile is moved, or refused, the locked way. `with_the_move`: the caller writes
+    the order's 실 결제금액 with its move to 결제완료 (charged_with_the_move), one statement less."""
     if payment is not None and PaymentStatus.APPROVED in PAYMENT_TRANSITIONS.get(payment.status, set()):
         now = timezone.now()
         if Payment.objects.filter(pk=payment.pk, status=payment.status).update(
@@ -330,6 +352,8 @@ def payment_charged(*, order: Order, tid: str, note: str = "", payment: Payment 
             payment.status, payment.gateway_tid, payment.approved_at = PaymentStatus.APPROVED, tid, now
             PaymentStateChange.objects.create(payment=payment, from_status=from_status,
                                               to_status=PaymentStatus.APPROVED, note=(note or "결제승인")[:200])
+            if not with_the_move:
+                _sync_collected(payment.order_id)
             return payment
     payment = _locked(order)
     payment.gateway_tid, payment.approved_at = tid, timezone.now()
@@ -363,6 +387,7 @@ def payment_additional_deposit(*, order: Order, amount_won: int, bank_account: s
                                      approved_at=timezone.now())
     PaymentStateChange.objects.create(payment=payment, from_status="", to_status=PaymentStatus.APPROVED,
                                       changed_by=_uid(by), note="추가입금확인")
+    _sync_collected(order.pk)
     return payment
 
 

@@ -35,8 +35,17 @@ class OrderDetail:
     @property
     def refunded_won(self) -> int:
         """The money given back: the refunds 환불완료 paid, and 결제취소 outside any refund."""
-        return (sum(refund.payout_won for refund in self.refunds if refund.status == "done")
-                + sum(cancel.amount_won for cancel in self.cancels_outside_refunds))
+        return self.refunds_done_won + self.cancelled_outside_won
+
+    @property
+    def refunds_done_won(self) -> int:
+        """The money of the refunds 환불완료 paid (환불관리's figure)."""
+        return sum(refund.payout_won for refund in self.refunds if refund.status == "done")
+
+    @property
+    def cancelled_outside_won(self) -> int:
+        """The money 결제취소 gave back outside any refund (not in 환불관리)."""
+        return sum(cancel.amount_won for cancel in self.cancels_outside_refunds)
 
     @property
     def refund_waiting_won(self) -> int:
@@ -45,7 +54,8 @@ class OrderDetail:
 
     def as_context(self) -> dict:
         return {**{field.name: getattr(self, field.name) for field in fields(self)},
-                "refunded_won": self.refunded_won, "refund_waiting_won": self.refund_waiting_won}
+                "refunded_won": self.refunded_won, "refund_waiting_won": self.refund_waiting_won,
+                "refunds_done_won": self.refunds_done_won, "cancelled_outside_won": self.cancelled_outside_won}
 
 
 def order_detail(number: str) -> OrderDetail | None:

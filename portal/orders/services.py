@@ -41,11 +41,12 @@ def lock_for_sweep(order: Order, status: str) -> Order | None:
 
 
 def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
-                     now: datetime | None = None, from_status: str | None = None) -> Order:
+                     now: datetime | None = None, from_status: str | None = None, also: dict | None = None) -> Order:
     """Move an order along ORDER_TRANSITIONS under a row lock and write the change row. `from_status`: the status
     the caller knows the order is in (it recorded it itself): the move is then one UPDATE by id guarded by that
     status, which takes the row's lock as it writes, instead of a locked read and a write; an order that is no
-    longer in it is moved, or refused, the locked way."""
+    longer in it is moved, or refused, the locked way. `also`: other columns of the order written with the move, in
+    the same UPDATE (the placement's 실 결제금액, portal.orders.money.charged_with_the_move)."""
     now = now or timezone.now()
     changed_by = by if (by is not None and by.is_authenticated) else None
     with transaction.atomic():
@@ -55,6 +56,7 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
                 fields["paid_at"] = Coalesce(F("paid_at"), Value(now, output_field=DateTimeField()))
             elif to_status == OrderStatus.AWAITING_DEPOSIT:
                 fields["paid_at"] = None  # set back to unpaid: the deposit was not there after all
+            fields.update(also or {})
             if Order.objects.filter(pk=order.pk, status=from_status).update(**fields):
                 OrderStatusChange.objects.create(order=order, from_status=from_status, to_status=to_status,
                                                  changed_by=changed_by, changed_at=now, note=note)
@@ -76,6 +78,9 @@ def order_set_status(*, order: Order, to_status: str, by=None, note: str = "",
         elif to_status == OrderStatus.AWAITING_DEPOSIT and locked.paid_at is not None:
             locked.paid_at = None  # set back to unpaid: the deposit was not there after all
             fields.append("paid_at")
+        for name, value in (also or {}).items():
+            setattr(locked, name, value)
+            fields.append(name)
         locked.save(update_fields=fields)
         OrderStatusChange.objects.create(order=locked, from_status=from_status, to_status=to_status,
                                          changed_by=changed_by, changed_at=now, note=note)

@@ -4,6 +4,7 @@ order, a request the operator sees in 주문조회 and acts on. A member acts on
 confirms each action with the order's password, counted by django-axes as at 비회원 주문조회."""
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,10 +21,15 @@ from portal.orders.selectors import exchange_due_won, order_statement
 from portal.orders.services import TransitionNotAllowed
 
 from .forms import BuyerCancelForm, BuyerConfirmPurchaseForm, BuyerRequestForm
-from .views import _guest_verified, _member, _order_for  # the access rules of every buyer page
+from .views import ORDERS_KEY, _guest_verified, _member, _order_for  # the access rules of every buyer page
 
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
+    if not request.user.is_authenticated and number not in request.session.get(ORDERS_KEY, []):
+        # a member's order opened from an e-mail while logged out: the login, then the order (a guest's order is
+        # opened through 비회원 주문조회, which the login page links to); whichever order number is asked, the same
+        # answer, so that it tells nobody which numbers are orders
+        return redirect_to_login(request.get_full_path())
     return _detail(request, _order_for(request, number))
 
 
@@ -118,7 +124,8 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
             return _detail(request, order, status=400)
         else:
             if order.mileage_use_won:
-                messages.success(request, _("주문을 취소했습니다. 사용하신 네이버 마일리지 %(amount)s원은 바로 반환됩니다.")
+                messages.success(request, _("주문을 취소했습니다. 사용하신 네이버 마일리지 %(amount)s원은 네이버에 바로 반환을 요청했습니다 (반환 예정 → "
+                                    "반환 완료).")
                                  % {"amount": f"{order.mileage_use_won:,}"})
             else:
                 messages.success(request, _("주문을 취소했습니다."))

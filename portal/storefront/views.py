@@ -301,9 +301,9 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
         if exc.placed is not None and exc.placed.status == OrderStatus.PLACING:
             # a double 결제하기 while the first press is still being approved or charged: its outcome decides (a
             # declined first press is said as such, never shown as a placed order)
-            if _settled(exc.placed).status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):
+            if _settled_status(exc.placed) in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):
                 exc = CheckoutError(_("이 주문서의 결제는 이루어지지 않았습니다. 결제된 금액은 없습니다. 다시 결제해 주세요."),
-                                    placed=exc.placed, spent_choice=True)
+                                    spent_choice=True)
         if exc.placed is None or exc.placed.status in (OrderStatus.PAYMENT_FAILED, OrderStatus.CANCELLED):
             _refused(request, form, exc)
             return None
@@ -318,18 +318,18 @@ def _place(request, form, lines, member, mileage_on: bool) -> Order | None:
     return order
 
 
-def _settled(order: Order) -> Order:
-    """The order once its placement ended (approved or charged: paid or awaiting the deposit; or failed), read
-    again until then, at most the approval's deadline and a second: a press that placed it is still at work. An
-    order still 주문처리중 after that is shown as such by the complete page."""
+def _settled_status(order: Order) -> str:
+    """The order's status once its placement ended (approved or charged: paid or awaiting the deposit; or failed),
+    read again until then, at most the approval's deadline and a second: a press that placed it is still at work.
+    An order still 주문처리중 after that is shown as such by the complete page."""
     deadline = time.monotonic() + settings.MILEAGE_APPROVAL_DEADLINE_SECONDS + 1
+    status = order.status
     while time.monotonic() < deadline:
         status = Order.objects.filter(pk=order.pk).values_list("status", flat=True).first()
         if status != OrderStatus.PLACING:
-            order.status = status
-            return order
+            break
         time.sleep(0.1)
-    return order
+    return status
 
 
 def _remember(request, order: Order) -> None:

@@ -593,3 +593,6 @@ def test_a_cash_refund_leaves_the_charge_at_the_gateway_and_the_page_says_so(sho
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert re.search(rf'id="payment-status-{payment.pk}">([^<]+)<', detail).group(1) == "취소"
     assert "결제대행사 취소 2,500원 · 결제대행사에 남은 결제 17,000원" in detail
+    # and 환불금액 (19,500원) says which part 환불관리 lists and which 결제취소 gave back
+    refunded = re.search(r'<tr id="refunded">.*?</tr>', detail, re.S).group(0)
+    assert "19,500원" in refunded and "환불관리의 환불 17,000원 + 결제취소 2,500원" in refunded

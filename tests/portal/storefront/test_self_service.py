@@ -84,7 +84,7 @@ def test_member_cancels_an_unpaid_order_from_my_page_and_the_use_returns_at_once
         ("approve", "1000"), ("cancel", "1000")]
     assert order.status_changes.last().changed_by.username == "hong"
     page = client.get(f"/shop/orders/{order.number}/").content.decode()
-    assert "사용하신 네이버 마일리지 500원은 바로 반환됩니다." in page and 'id="cancel-form"' not in page
+    assert "사용하신 네이버 마일리지 500원은 네이버에 바로 반환을 요청했습니다" in page and 'id="cancel-form"' not in page
     assert "적립 취소" in page
     # and a second cancel is refused with a message, changing nothing
     again = client.post(f"/shop/orders/{order.number}/cancel/", CONFIRM)
@@ -319,3 +319,21 @@ def test_a_return_request_reads_under_way_from_반품접수_until_the_refund_is_
     refund = Refund.objects.get(order=order)
     assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
     assert "처리완료" in state()
+
+
+def test_an_order_opened_while_logged_out_leads_to_the_login_then_back(shop):
+    # given hong's order, opened from a link while logged out
+    member_client = Client()
+    member_client.force_login(User.objects.get(username="hong"))
+    order, _buyer = _place(shop, member_client, member=True)
+    stranger = Client()
+    response = stranger.get(f"/shop/orders/{order.number}/")
+    # then the login page is shown, with the way back to the order; a number that is no order answers the same
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+    assert order.number in response["Location"]
+    other = stranger.get("/shop/orders/20990101-9999999/")
+    assert other.status_code == 302 and other["Location"].startswith("/accounts/login/?next=")
+    # and after logging in, the order
+    login = stranger.post("/accounts/login/", {"username": "hong", "password": "hong1234!",
+                                               "next": f"/shop/orders/{order.number}/"})
+    assert login.status_code == 302 and stranger.get(login["Location"]).status_code == 200

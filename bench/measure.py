@@ -551,7 +551,7 @@ def _refund_row_floor(ids) -> float:
         stamp = time.perf_counter_ns()
         with transaction.atomic():
             refund = Refund.objects.select_for_update().get(pk=pk)
-            Order.objects.select_for_update().filter(pk=refund.order_id).first()
+            Order.objects.select_for_update(no_key=True).filter(pk=refund.order_id).first()
             payment = Payment.objects.select_for_update().filter(order_id=refund.order_id).first()
             cancel = PaymentCancel.objects.create(payment=payment, label="bench", amount_won=1,
                                                   idempotency_key=f"bench-floor:{pk}:{stamp}")

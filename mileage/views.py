@@ -21,6 +21,7 @@ from core.idempotency import action_key
 from mileage import wire
 from mileage.inflow import INFLOW_KEY
 from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
+from mileage.selectors import req_tx_id_taken
 
 OFFER_KEY = "mileage_offer"
 CHOICE_KEY = "mileage_choice"
@@ -166,7 +167,10 @@ def release_choice(request: HttpRequest) -> bool:
     choice = request.session.pop(CHOICE_KEY, None)
     if not choice:
         return False
-    _release(get_client(), choice["req_tx_id"])
+    # a choice an order already took (its placement approved it, the session not yet saved: a reload during 결제하기)
+    # belongs to that order now: never aborted here
+    if not req_tx_id_taken(choice["req_tx_id"]):
+        _release(get_client(), choice["req_tx_id"])
     return True
 
 

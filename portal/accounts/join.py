@@ -1,5 +1,5 @@
 """회원가입 (/accounts/join/): a buyer opens an account and is logged in, back to where they came from (the order
-form, a product) or to 마이페이지. At most JOIN_ADDRESS_LIMIT accounts per client address within an hour."""
+form, a product) or to 마이페이지. At most JOIN_ADDRESS_LIMIT tries (accounts opened or refused) per client address within an hour."""
 
 from django.conf import settings
 from django.contrib import messages
@@ -36,12 +36,14 @@ class JoinView(View):
     def post(self, request):
         if request.user.is_authenticated:
             return redirect(_next(request))
+        # every try counts, refused ones too: the form says whether an 아이디 or an e-mail is taken, which must not
+        # be asked without limit
+        if over_limit("join:addr:" + client_address(request), settings.JOIN_ADDRESS_LIMIT, JOIN_WINDOW):
+            messages.error(request, _("가입 요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."))
+            return self.render(request, JoinForm(), status=429)  # nothing of what was sent is checked
         form = JoinForm(request.POST)
         if not form.is_valid():
             return self.render(request, form, status=400)
-        if over_limit("join:addr:" + client_address(request), settings.JOIN_ADDRESS_LIMIT, JOIN_WINDOW):
-            form.add_error(None, _("가입 요청이 너무 많습니다. 잠시 후 다시 시도해 주세요."))
-            return self.render(request, form, status=429)
         data = form.cleaned_data
         try:
             member = member_join(username=data["username"], password=data["password1"], name=data["name"],

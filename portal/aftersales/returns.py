@@ -77,7 +77,7 @@ def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) 
     """반송완료: the goods are back; their lines are marked returned and a refund (환불전) joins the queue."""
     now = now or timezone.now()
     with transaction.atomic():
-        request = ReturnRequest.objects.select_for_update().select_related("order").get(pk=request.pk)
+        request = ReturnRequest.objects.select_for_update(of=("self",)).select_related("order").get(pk=request.pk)
         if not ReturnRequest.transitions.opens("complete", request.status):
             raise ActionError(_("반송중 상태가 아닙니다."))
         order = lock_order(request.order)

@@ -102,7 +102,7 @@ def personal_search(filterset) -> list[str]:
 
 
 class OrderFilter(filters.FilterSet):
-    personal_fields = ("orderer_name", "depositor_name", "recipient_name", "phone")
+    personal_fields = ("orderer_name", "depositor_name", "recipient_name", "phone", "member")
 
     period = filters.ChoiceFilter(label=_("주문검색기간"), choices=PERIODS, method="filter_period", empty_label=_("전체"))
     placed_from = day_filter(_("시작일"), "placed_at", "date__gte")

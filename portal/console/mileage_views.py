@@ -130,6 +130,8 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         elif check is not None and not check["ok"]:
             messages.warning(request, _("설정을 저장했습니다. 다만 새 키로 연결되지 않습니다: %(reason)s") % {
                 "reason": check["message"]})
+        elif check is not None and check.get("warning"):
+            messages.warning(request, _("설정을 저장했습니다. %(note)s") % {"note": check["message"]})
         else:
             messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
         return redirect("console:mileage-settings")
@@ -145,21 +147,25 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             return {"ok": False, "message": _("연결 실패 %(error)s") % {"error": provider_error_text(exc)}}
         status = extensions.info_from(result).service_status
         if status != extensions.ACTIVE:
-            # the keys work, but the provider does not let the shop offer the mileage (docs/protocol.md §2)
-            return {"ok": False, "message": _("연결은 되었지만 네이버 마일리지 서비스 상태가 %(status)s입니다. ACTIVE가 될 때까지 "
-                                              "적립률과 적립/사용 버튼이 보이지 않습니다.") % {"status": status}}
+            # the keys work (ok: kept, and the service may be on), but until the provider says ACTIVE the shop offers
+            # no mileage (docs/protocol.md §2: its pages follow getAccumRate by themselves); said, not refused
+            return {"ok": True, "warning": True,
+                    "message": _("연결은 되었지만 네이버 마일리지 서비스 상태가 %(status)s입니다. ACTIVE가 될 때까지 "
+                                 "적립률과 적립/사용 버튼이 보이지 않습니다.") % {"status": status}}
         return {"ok": True, "message": _("연결 성공: 기본 적립률 %(rate)s%%") % {
             "rate": wire.rate_to_wire(result.base_rate_x10)}}
 
     def toggle(self, request, on: bool):
         # locked while the keys are checked: a save of other keys waits, and is checked itself, instead of landing
         # between this check and the switch
+        check = None
         with transaction.atomic():
             current = MileageSettings.locked()
             if on:
                 missing = []
                 api_id, hash_key = current.effective_credentials()
-                if not (api_id and hash_key) or not self.check(api_id, hash_key)["ok"]:
+                check = self.check(api_id, hash_key) if api_id and hash_key else None
+                if check is None or not check["ok"]:
                     missing.append(_("가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않습니다."))
                 if live_disclosure() is None:
                     missing.append(_("적립 기준 안내 페이지가 게시되어 있지 않습니다."))
@@ -172,6 +178,8 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             access_record(action=AccessAction.SETTINGS, request=request, targets=["service_enabled"],
                           reason=_("노출설정 및 셋팅"))
         messages.success(request, _("네이버 마일리지 서비스를 켰습니다.") if on else _("네이버 마일리지 서비스를 껐습니다."))
+        if check is not None and check.get("warning"):  # on, but the provider does not offer it yet
+            messages.warning(request, check["message"])
         return redirect("console:mileage-settings")
 
 

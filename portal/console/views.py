@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError
+from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import get_script_prefix, reverse
@@ -64,7 +64,7 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
 
 log = logging.getLogger(__name__)
 
-TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "collected_won", "payment_method",
+TABLE_FIELDS = ("id", "placed_at", "orderer_name", "number", "goods_won", "collected_won", "payable_won", "payment_method",
                 "uses_mileage", "status", "buyer_request")
 
 
@@ -171,6 +171,7 @@ class QueueRow:
     orderer: str
     goods: str
     collected: str
+    due: str  # of an order 입금전: the amount awaited (결제예정), to match against the bank; else ""
     method: str
     status_label: str
     request_label: str
@@ -188,6 +189,7 @@ class QueueWords:
     select_all: str
     mileage: str
     money: str  # the money format of the active language ("%(amount)s원", "%(amount)s won": mileage's `won`)
+    due: str  # "결제예정 %(amount)s"
 
     _by_language: ClassVar[dict[str, "QueueWords"]] = {}
 
@@ -198,7 +200,7 @@ class QueueWords:
             methods={value: str(label) for value, label in PaymentMethod.choices},
             requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
             select=_("%(number)s 선택"), money=won_format(), select_all=_("이 페이지의 주문 전체 선택"),
-            mileage=_("네이버 마일리지")))
+            mileage=_("네이버 마일리지"), due=_("결제예정 %(amount)s")))
 
 
 def queue_rows(records) -> list[QueueRow]:
@@ -212,7 +214,9 @@ def queue_rows(records) -> list[QueueRow]:
         rows.append(QueueRow(
             id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
             placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=money % {"amount": f"{o['goods_won']:,}"},
-            collected=money % {"amount": f"{o['collected_won']:,}"}, method=methods.get(method, method),
+            collected=money % {"amount": f"{o['collected_won']:,}"},
+            due=words.due % {"amount": money % {"amount": f"{o['payable_won']:,}"}}
+            if status == OrderStatus.AWAITING_DEPOSIT else "", method=methods.get(method, method),
             status_label=statuses.get(status, status), request_label=requests.get(kind, ""),
             select_label=select % {"number": number}))
     return rows
@@ -325,10 +329,10 @@ class OrderActionView(OperatorRequiredMixin, View):
                 messages.error(request, _("알 수 없는 작업입니다."))
         except (ActionError, TransitionNotAllowed) as exc:
             messages.error(request, getattr(exc, "message", str(exc)))
-        except DatabaseError:  # rolled back whole (a lock conflict the database broke off): nothing of it happened
-            log.warning("order %s: %s rolled back by the database", number, action, exc_info=True)
-            messages.error(request, _("다른 처리와 겹쳐 이 작업을 하지 못했습니다. 바뀐 것은 없습니다. 주문 상태를 확인하고 다시 "
-                                      "눌러 주세요."))
+        except OperationalError:  # a lock conflict the database broke off (a deadlock, a serialization failure)
+            log.warning("order %s: %s broken off by the database", number, action, exc_info=True)
+            messages.error(request, _("다른 처리와 겹쳐 이 작업을 마치지 못했습니다. 주문 상태를 확인하고 필요하면 다시 눌러 "
+                                      "주세요."))
         return redirect("console:order", number=number)
 
 

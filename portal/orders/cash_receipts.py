@@ -87,7 +87,7 @@ def issue_requested(payment: Payment) -> CashReceipt | None:
     again). None when nothing was requested."""
     try:
         with transaction.atomic():
-            requested = (CashReceipt.objects.select_for_update().select_related("payment__order")
+            requested = (CashReceipt.objects.select_for_update(of=("self",)).select_related("payment__order")
                          .filter(payment=payment, status=CashReceiptStatus.REQUESTED).order_by("sequence").first())
             if requested is None:
                 return None
@@ -178,7 +178,7 @@ def erase_identifiers(*, order, marker: str) -> int:
 def retry(receipt: CashReceipt) -> CashReceipt:
     """Ask again for a failed receipt, with its own key: the gateway issues it at most once."""
     with transaction.atomic():
-        locked = CashReceipt.objects.select_for_update().select_related("payment__order").get(pk=receipt.pk)
+        locked = CashReceipt.objects.select_for_update(of=("self",)).select_related("payment__order").get(pk=receipt.pk)
         if locked.status != CashReceiptStatus.FAILED:
             return locked
         return _ask(locked)
@@ -191,7 +191,7 @@ def _cancel_issued(payment: Payment) -> CashReceipt | None:
     if current is None:
         return None
     with transaction.atomic():
-        locked = CashReceipt.objects.select_for_update().select_related("payment__order").get(pk=current.pk)
+        locked = CashReceipt.objects.select_for_update(of=("self",)).select_related("payment__order").get(pk=current.pk)
         if locked.status != CashReceiptStatus.ISSUED:
             return None
         answer = get_gateway(payment.gateway).cancel_cash_receipt(

@@ -127,7 +127,7 @@ def test_the_connection_check_says_a_suspended_service_and_the_shop_follows_at_o
             "include_shipping": ""}).content.decode()
         # then the check says the service is SUSPENDED, not 연결 성공
         result = page.split('id="check-result"', 1)[1].split("</div>", 1)[0]
-        assert "SUSPENDED" in result and "연결 성공" not in result and "alert-danger" in page.split(
+        assert "SUSPENDED" in result and "연결 성공" not in result and "alert-warning" in page.split(
             'id="check-result"', 1)[0][-80:]
         # and the product page stops offering the rate at once
         assert "네이버 마일리지 1% 적립" not in client.get("/shop/p/1/").content.decode()

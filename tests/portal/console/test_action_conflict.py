@@ -27,7 +27,7 @@ def test_a_deadlocked_action_says_nothing_changed(monkeypatch):
     monkeypatch.setitem(views.ACTIONS, "deliver", (deadlocked, "배송완료 처리했습니다."))
     response = client.post(f"/console/orders/{order.number}/action/deliver/", follow=True)
     assert response.status_code == 200
-    assert "다른 처리와 겹쳐 이 작업을 하지 못했습니다. 바뀐 것은 없습니다." in response.content.decode()
+    assert "다른 처리와 겹쳐 이 작업을 마치지 못했습니다." in response.content.decode()
     assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
 
 

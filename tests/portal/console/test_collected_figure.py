@@ -37,7 +37,8 @@ def test_the_queue_export_and_detail_read_one_figure(operator):
     paid = paid_order_for([(product, 1)], method=PaymentMethod.CARD)
     page = operator.get("/console/orders/").content.decode()
     # then the queue shows 0원 for the unpaid one and 5,000원 for the paid one
-    assert '<td class="won">0원</td>' in _row(page, unpaid.number)
+    assert '<td class="won">0원<small class="d-block text-muted due">결제예정 5,000원</small></td>' in _row(
+        page, unpaid.number)
     assert '<td class="won">5,000원</td>' in _row(page, paid.number)
     # and the export says the same
     export = operator.post("/console/orders/?export=csv", {"reason": "점검"}).content.decode("utf-8-sig")

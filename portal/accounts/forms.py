@@ -14,7 +14,8 @@ class LoginForm(AuthenticationForm):
     }
 
 
-PHONE_REGEX = r"^0[0-9]{1,2}-?[0-9]{3,4}-?[0-9]{4}$"
+# a Korean number: Seoul's 02 or a three-digit prefix (010, 031, 070…), then 3–4 and 4 digits, dashes optional
+PHONE_REGEX = r"^(02|0[1-9][0-9])-?[0-9]{3,4}-?[0-9]{4}$"
 
 
 class JoinForm(UserCreationForm):
@@ -44,6 +45,13 @@ class JoinForm(UserCreationForm):
         **UserCreationForm.error_messages,
         "email_taken": _("이미 가입된 이메일입니다. 로그인하시거나 비밀번호 찾기를 이용해 주세요."),
     }
+
+    def clean_username(self) -> str:
+        """The shop's own wording for a taken 아이디 (Django's says 사용자명)."""
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("이미 사용 중인 아이디입니다."), code="unique")
+        return username
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

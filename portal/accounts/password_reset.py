@@ -22,7 +22,7 @@ class ThrottledPasswordResetView(auth_views.PasswordResetView):
         by_address = over_limit(address_key, settings.PASSWORD_RESET_ADDRESS_LIMIT, window)
         by_email = over_limit(email_key, settings.PASSWORD_RESET_EMAIL_LIMIT, window)
         if by_address or by_email:
-            form.add_error(None, _("재설정 요청이 너무 많습니다. %(minutes)d분 후에 다시 시도해 주세요.")
+            form.add_error(None, _("재설정 요청이 너무 많습니다. 늦어도 %(minutes)d분 뒤에는 다시 요청할 수 있습니다.")
                            % {"minutes": window // 60})
             response = self.form_invalid(form)
             response.status_code = 429

@@ -542,9 +542,9 @@ def charge_view(payment: Payment, cancels: list[PaymentCancel]) -> ChargeView:
     shop_paid = sum(c.amount_won for c in live if c.label in PaymentCancel.SHOP_PAID_LABELS)
     at_gateway = _at_gateway_of(payment, live)
     status_text = payment.get_status_display()
-    if shop_paid and at_gateway == payment.amount_won and payment.status in (PaymentStatus.PARTIAL,
-                                                                              PaymentStatus.CANCELLED):
-        # nothing was cancelled at the gateway: the money went back from the shop, not by a cancel of the charge
+    if shop_paid and payment.status in (PaymentStatus.PARTIAL, PaymentStatus.CANCELLED):
+        # some of the money went back from the shop, not by a cancel of the charge: the gateway still holds that
+        # part, so the payment is refunded (환불완료 once nothing is left to the shop), never "cancelled"
         status_text = _("환불완료") if payment.status == PaymentStatus.CANCELLED else _("부분환불")
     return ChargeView(status_text=status_text, gateway_cancelled_won=payment.amount_won - at_gateway,
                       shop_paid_won=shop_paid, at_gateway_won=at_gateway)

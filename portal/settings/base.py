@@ -369,5 +369,6 @@ LOGGING = {
 }
 
 # django-bootstrap5: labels stay above the inputs; no placeholder repeating the label
-# no green mark on the fields a refused form got right: only what needs fixing is marked
-BOOTSTRAP5 = {"set_placeholder": False, "success_css_class": ""}
+# no green mark on the fields a refused form got right: only what needs fixing is marked (portal/bootstrap.py)
+BOOTSTRAP5 = {"set_placeholder": False,
+              "field_renderers": {"default": "portal.bootstrap.InvalidOnlyFieldRenderer"}}

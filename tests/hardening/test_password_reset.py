@@ -65,7 +65,7 @@ def test_reset_links_are_rate_limited_per_email_and_per_address(settings):
     # then three links go out, and the fourth and fifth are refused with a reason and send nothing
     assert len(mail.outbox) == 3
     assert [answer.status_code for answer in answers] == [200, 200, 200, 429, 429]
-    assert "재설정 요청이 너무 많습니다. 60분 후에 다시 시도해 주세요." in answers[3].content.decode()
+    assert "재설정 요청이 너무 많습니다. 늦어도 60분 뒤에는 다시 요청할 수 있습니다." in answers[3].content.decode()
     # and the same address is stopped after five tries whatever e-mail it types (known or not: same answer)
     other = client.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
     assert other.status_code == 429 and len(mail.outbox) == 3

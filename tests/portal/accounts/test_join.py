@@ -51,11 +51,14 @@ def test_a_guest_joins_from_the_order_form_and_comes_back_to_it_filled_in():
 
 
 @pytest.mark.parametrize(("change", "field", "message"), [
-    ({"username": "hong"}, "username", "이미"),
+    ({"username": "hong"}, "username", "이미 사용 중인 아이디입니다."),
     ({"email": "HONG@example.com"}, "email", "이미 가입된 이메일입니다"),
     ({"password2": "다른비번Xy9!"}, "password2", ""),
     ({"password1": "1234", "password2": "1234"}, "password2", ""),
     ({"phone": "02-12"}, "phone", "휴대전화 번호를 010-1234-5678 처럼 입력해 주세요."),
+    ({"phone": "01-1234-5678"}, "phone", "휴대전화 번호를 010-1234-5678 처럼 입력해 주세요."),
+    ({"phone": "00-1234-5678"}, "phone", "휴대전화 번호를 010-1234-5678 처럼 입력해 주세요."),
+    ({"username": "HONG"}, "username", "이미 사용 중인 아이디입니다."),
     ({"name": "   "}, "name", ""),
     ({"agree_privacy": ""}, "agree_privacy", "개인정보 수집 및 이용에 동의해 주세요."),
     ({"email": "not-an-address"}, "email", ""),
@@ -68,6 +71,7 @@ def test_bad_input_is_refused_with_a_message_and_creates_nothing(change, field, 
     response = client.post("/accounts/join/", {**JOIN, **change})
     page = response.content.decode()
     assert response.status_code == 400 and "is-invalid" in page and message in page
+    assert "is-valid" not in page  # only what needs fixing is marked
     assert f'name="{field}"' in page
     assert (User.objects.count(), Member.objects.count()) == (users, members)
     assert "_auth_user_id" not in client.session

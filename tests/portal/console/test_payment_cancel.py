@@ -591,7 +591,8 @@ def test_a_cash_refund_leaves_the_charge_at_the_gateway_and_the_page_says_so(sho
     # then it is a partial cancel of the 19,500원 the gateway holds, and named so
     assert cancel.label == "카드부분취소" and gateway_cancelled_won(payment) == 2_500
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
-    assert re.search(rf'id="payment-status-{payment.pk}">([^<]+)<', detail).group(1) == "취소"
+    # and all of it is back with the buyer: 환불완료, not 취소 (the gateway still holds the 17,000원 the shop paid)
+    assert re.search(rf'id="payment-status-{payment.pk}">([^<]+)<', detail).group(1) == "환불완료"
     assert "결제대행사 취소 2,500원 · 결제대행사에 남은 결제 17,000원" in detail
     # and 환불금액 (19,500원) says which part 환불관리 lists and which 결제취소 gave back
     refunded = re.search(r'<tr id="refunded">.*?</tr>', detail, re.S).group(0)

@@ -2,24 +2,20 @@
 cancel could return the rest). Less is refused with the amount to give, and nothing changes."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
-from django.test import Client
+from django.contrib.auth.models import User
 
 from portal.accounts.models import Member
 from portal.aftersales.models import Refund
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from tests.factories import ProductFactory, paid_order_for
+from tests.support.clients import operator_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def operator():
-    user = User.objects.create_user("op-points", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
-    client = Client()
-    client.force_login(user)
-    return client
+    return operator_client("op-points")
 
 
 def test_a_whole_cancel_gives_back_every_won_of_the_store_points_it_used(operator):

@@ -2,13 +2,12 @@
 a message on the order's page, never as a 500: the transaction was rolled back whole."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.db import OperationalError
-from django.test import Client
 
 from portal.console import views
 from portal.orders.models import Order, OrderStatus
 from tests.factories import ProductFactory, paid_order_for
+from tests.support.clients import operator_client
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_deadlocked_action_says_nothing_changed(monkeypatch):
     order = paid_order_for([(ProductFactory(), 1)])
     Order.objects.filter(pk=order.pk).update(status=OrderStatus.SHIPPED)
-    user = User.objects.create_user("op-deadlock", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
-    client = Client()
-    client.force_login(user)
+    client = operator_client("op-deadlock")
 
     def deadlocked(**kwargs):
         raise OperationalError("deadlock detected")
@@ -40,10 +36,7 @@ def test_a_deadlocked_action_says_nothing_changed(monkeypatch):
 def test_a_return_or_exchange_form_no_action_could_take_is_not_offered(status, form, says):
     order = paid_order_for([(ProductFactory(), 1)])
     Order.objects.filter(pk=order.pk).update(status=status)
-    user = User.objects.create_user("op-forms", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
-    client = Client()
-    client.force_login(user)
+    client = operator_client("op-forms")
     response = client.get(f"/console/orders/{order.number}/{form}/")
     assert response.status_code == 302 and response["Location"] == f"/console/orders/{order.number}/"
     assert says in client.get(response["Location"]).content.decode()
@@ -52,10 +45,7 @@ def test_a_return_or_exchange_form_no_action_could_take_is_not_offered(status, f
 def test_the_refund_forms_offer_only_the_ways_this_order_can_be_paid_back():
     # given a guest's bank-transfer order, paid
     order = paid_order_for([(ProductFactory(price_won=8_000), 1)])
-    user = User.objects.create_user("op-methods", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
-    client = Client()
-    client.force_login(user)
+    client = operator_client("op-methods")
     page = client.get(f"/console/orders/{order.number}/cancel/").content.decode()
     select = page.split('name="method"', 1)[1].split("</select>", 1)[0]
     # then its cancel form offers 현금환불 only: no card, transfer or mobile cancel, no 적립금 for a guest
@@ -80,10 +70,7 @@ def test_a_refund_done_whose_mileage_cancel_the_provider_refused_says_so():
                           cash_won=4_500, mileage_won=500, completed_at=timezone.now())
     message = OutboxMessage.objects.create(kind="cancel", order=order, idempotency_key="t-cancel", wire_key="t-w",
                                            status="failed", next_attempt_at=timezone.now(), last_error="[3020]")
-    user = User.objects.create_user("op-failed", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
-    client = Client()
-    client.force_login(user)
+    client = operator_client("op-failed")
     # then 환불관리 (done refunds) and 주문상세정보 say the mileage has not come back
     listing = client.get("/console/refunds/", {"status": "done"}).content.decode()
     detail = client.get(f"/console/orders/{order.number}/").content.decode()

@@ -3,24 +3,19 @@ the figure 주문상세정보 shows as 실 결제금액 — 0 while an order is 
 charge once paid, the charge and the 추가입금 after an exchange."""
 
 import pytest
-from django.contrib.auth.models import Permission, User
 from django.db import transaction
-from django.test import Client
 
 from portal.orders import money
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from tests.factories import ProductFactory, order_for, paid_order_for
+from tests.support.clients import operator_client
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def operator():
-    user = User.objects.create_user("op-collected", password="x")
-    user.user_permissions.add(Permission.objects.get(codename="operate_console"))
-    client = Client()
-    client.force_login(user)
-    return client
+    return operator_client("op-collected")
 
 
 def _row(page: str, number: str) -> str:

@@ -4,7 +4,6 @@ order, a request the operator sees in 주문조회 and acts on. A member acts on
 confirms each action with the order's password, counted by django-axes as at 비회원 주문조회."""
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,10 +25,10 @@ from .views import ORDERS_KEY, _guest_verified, _member, _order_for  # the acces
 
 def order_detail(request: HttpRequest, number: str) -> HttpResponse:
     if not request.user.is_authenticated and number not in request.session.get(ORDERS_KEY, []):
-        # a member's order opened from an e-mail while logged out: the login, then the order (a guest's order is
-        # opened through 비회원 주문조회, which the login page links to); whichever order number is asked, the same
-        # answer, so that it tells nobody which numbers are orders
-        return redirect_to_login(request.get_full_path())
+        # a member's order opened from an e-mail while logged out: not found here, with the way to it — the login,
+        # then back to the order, or 비회원 주문조회 for a guest's; whichever number is asked, the same answer, so
+        # that it tells nobody which numbers are orders
+        return render(request, "storefront/order_not_shown.html", status=404)
     return _detail(request, _order_for(request, number))
 
 

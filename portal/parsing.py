@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from mileage.wire import NotANumber, parse_int
 
-__all__ = ["NotANumber", "StrictIntegerField", "int_or_none", "parse_int"]
+__all__ = ["NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int"]
 
 THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+", re.ASCII)  # commas only between groups of three digits
 
@@ -38,3 +38,13 @@ class StrictIntegerField(forms.IntegerField):
             return parse_int(text.replace(",", ""), min_value=-(10**13), max_value=10**13)
         except NotANumber:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+def dashed_phone(digits: str) -> str:
+    """A phone number typed in digits, as the shop stores it: Seoul's 02 or a three-digit prefix (010, 031, …), then
+    three digits in the middle when seven follow the prefix (02-123-4567, 031-123-4567), else four. A number still
+    being typed keeps what it has (0101234 → 010-1234)."""
+    area = 2 if digits.startswith("02") else 3
+    head, rest = digits[:area], digits[area:]
+    middle = 3 if len(rest) == 7 else 4
+    return f"{head}-{rest[:middle]}" + (f"-{rest[middle:]}" if len(rest) > middle else "")

@@ -34,6 +34,10 @@ class OutboxKind(models.TextChoices):
     INVOICE = "invoice", _("배송정보")
 
 
+# the calls that give a refund's mileage back at the provider: a failed one leaves the buyer's mileage unreturned
+MILEAGE_RETURN_KINDS = (OutboxKind.CANCEL, OutboxKind.REPAYMENT)
+
+
 class OutboxMessage(models.Model):
     kind = models.CharField(_("요청"), max_length=16, choices=OutboxKind.choices)
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT,

@@ -6,6 +6,8 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
+from portal.parsing import dashed_phone
+
 
 class LoginForm(AuthenticationForm):
     error_messages = {
@@ -67,7 +69,4 @@ class JoinForm(UserCreationForm):
 
     def clean_phone(self) -> str:
         """As the shop stores phones: 010-1234-5678, whether typed with dashes or without."""
-        digits = "".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit())
-        area = 2 if digits.startswith("02") else 3
-        head, rest = digits[:area], digits[area:]
-        return f"{head}-{rest[:-4]}-{rest[-4:]}"
+        return dashed_phone("".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit()))

@@ -1,12 +1,12 @@
 """회원가입 (/accounts/join/): a buyer opens an account and is logged in, back to where they came from (the order
-form, a product) or to 마이페이지. At most JOIN_ADDRESS_LIMIT tries (accounts opened or refused) per client address within an hour."""
+form, a product) or to 마이페이지. At most JOIN_ADDRESS_LIMIT tries (accounts opened or refused) per client address
+within an hour."""
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.views import RedirectURLMixin
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import View
 
@@ -17,25 +17,20 @@ from .throttle import client_address, over_limit
 JOIN_WINDOW = 3600
 
 
-def _next(request) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
-                                                  require_https=request.is_secure()):
-        return target
-    return reverse("storefront:mypage")
+class JoinView(RedirectURLMixin, View):
+    """Back to `next` when it is the shop's own address (Django's check, as the login's), else to 마이페이지."""
 
-
-class JoinView(View):
     template_name = "accounts/join.html"
+    next_page = "storefront:mypage"
 
     def get(self, request):
         if request.user.is_authenticated:
-            return redirect(_next(request))
+            return redirect(self.get_success_url())
         return self.render(request, JoinForm())
 
     def post(self, request):
         if request.user.is_authenticated:
-            return redirect(_next(request))
+            return redirect(self.get_success_url())
         # every try counts, refused ones too: the form says whether an 아이디 or an e-mail is taken, which must not
         # be asked without limit
         if over_limit("join:addr:" + client_address(request), settings.JOIN_ADDRESS_LIMIT, JOIN_WINDOW):
@@ -54,7 +49,7 @@ class JoinView(View):
             return self.render(request, form, status=400)
         login(request, member.user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, _("%(name)s님, 가입을 환영합니다.") % {"name": member.name})
-        return redirect(_next(request))
+        return redirect(self.get_success_url())
 
     def render(self, request, form, status=200):
-        return render(request, self.template_name, {"form": form, "next": _next(request)}, status=status)
+        return render(request, self.template_name, {"form": form, "next": self.get_redirect_url()}, status=status)

@@ -108,9 +108,9 @@ class Refund(RefundTerms):
     def __str__(self) -> str:
         return self.number
 
-    # Both lines are stored in Korean, the shop's language (written under translation.override("ko")), and shown in
-    # the reader's: a line of the portal's own is its msgid, translated when shown; a gateway's own words stay as
-    # they came.
+    # Both lines are shown in the reader's language where they are one of the portal's own lines (their msgid,
+    # translated when shown); a gateway's own words stay as they came. cash_reason is always written in Korean (under
+    # translation.override("ko")); payout_error in the language of the 환불완료 that failed.
     @property
     def cash_reason_text(self) -> str:
         return gettext(self.cash_reason) if self.cash_reason else ""

@@ -16,7 +16,7 @@ from django_tables2 import SingleTableMixin
 from cms_pages.models import ExchangePolicyPage
 from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
-from mileage.models.outbox import OutboxKind
+from mileage.models.outbox import MILEAGE_RETURN_KINDS
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from mileage.templatetags.money import won
@@ -391,7 +391,7 @@ class RefundListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Pag
         # a refund done whose mileage call the provider refused for good (전송 대기열: 실패) says so: its money moved,
         # the buyer's mileage has not come back yet
         failed = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), status=OutboxStatus.FAILED,
-                                              kind__in=(OutboxKind.CANCEL, OutboxKind.REPAYMENT))
+                                              kind__in=MILEAGE_RETURN_KINDS)
         return Refund.objects.select_related("order").annotate(mileage_call_failed=Exists(failed))
 
     def get_context_data(self, **kwargs):

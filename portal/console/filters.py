@@ -20,6 +20,7 @@ from portal.aftersales.models import (
     RefundStatus,
 )
 from portal.orders.models import Order, OrderLine, OrderStatus, PaymentMethod
+from portal.parsing import dashed_phone
 
 # the longest search term a list takes: a name, a number, a product's name with room to spare (a longer one is
 # refused with the form's message, never sent to the database)
@@ -61,11 +62,7 @@ def phone_prefixes(value: str) -> list[str]:
     digits = "".join(c for c in value if c.isdigit())
     prefixes = [value.strip()]
     if digits == value.strip() and len(digits) >= 4:
-        area = 2 if digits.startswith("02") else 3  # Seoul's 02, else a three-digit prefix (010, 031, …)
-        head, rest = digits[:area], digits[area:]
-        middle = 3 if len(rest) == 7 else 4  # 02-123-4567, 031-123-4567; otherwise four digits in the middle
-        dashed = f"{head}-{rest[:middle]}" + (f"-{rest[middle:]}" if len(rest) > middle else "")
-        prefixes.append(dashed)
+        prefixes.append(dashed_phone(digits))
     return prefixes
 
 

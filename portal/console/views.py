@@ -23,7 +23,7 @@ from wagtail.models import Revision
 
 from core.dates import ymd_hms
 from mileage.models import OperatorNotice, OutboxStatus
-from mileage.models.outbox import OutboxKind
+from mileage.models.outbox import MILEAGE_RETURN_KINDS
 from mileage.selectors import DisclosureRules
 from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
@@ -279,8 +279,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
                 "buyer_requests": requests, "contact": OrderContact.of(detail.order, revealed=revealed),
                 "refund_histories": [(refund, rows) for refund in detail.refunds
                                      if (rows := refund_changes.get(refund.pk))],
-                "mileage_call_failed": any(m.status == OutboxStatus.FAILED and m.kind in (OutboxKind.CANCEL,
-                                                                                      OutboxKind.REPAYMENT)
+                "mileage_call_failed": any(m.status == OutboxStatus.FAILED and m.kind in MILEAGE_RETURN_KINDS
                                            for m in detail.outbox),
                 "can_reveal": can_reveal(self.request.user),
                 "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}

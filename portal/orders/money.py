@@ -209,10 +209,15 @@ def refund_method_for(order: Order, amount_won: int | None = None) -> str:
     return refund_method_and_why(order, amount_won)[0]
 
 
+def _first_payment(order: Order) -> Payment | None:
+    """The payment the order was placed with (unlocked: _locked reads it under its lock)."""
+    return Payment.objects.filter(order=order).order_by("id").first()
+
+
 def refund_method_and_why(order: Order, amount_won: int | None = None, *, but: str = "") -> tuple[str, str]:
     """refund_method_for and, when it is 현금환불 because the PG cannot take the cancel, the line 환불관리 shows why
     (else ""). `but`: a refund of the order already recorded (its own amount is the one asked about)."""
-    payment = Payment.objects.filter(order=order).order_by("id").first()
+    payment = _first_payment(order)
     if payment is None or payment.method not in REFUND_METHOD_OF:
         return "cash", ""
     if amount_won is None:  # no amount yet (the form's default): only the payment's day counts
@@ -224,23 +229,23 @@ def refund_method_and_why(order: Order, amount_won: int | None = None, *, but: s
         if amount_won > left and _other_payments_left_won(order, payment):
             return "cash", _("추가입금이 포함된 환불이라 현금환불(계좌)로 돌려줍니다.")
         # whole or partial against what the gateway holds; beyond what the shop holds: the limits refuse it
-        code = (pg_refusal(payment, amount_won, _at_gateway_of(payment, list(payment.cancels.all())))
-                if amount_won <= left else None)
+        code = pg_refusal(payment, amount_won, _at_gateway_won(payment)) if amount_won <= left else None
     if code is not None:
         return "cash", pg_cancel_refusal_reason(code)
     return REFUND_METHOD_OF[payment.method], ""
 
 
-def refund_methods_offered(order: Order) -> list[str]:
-    """The 환불 방식 a refund of this order can take, as the forms list them: the gateway's own cancel of the way it
-    was paid (카드취소, 계좌이체취소, 휴대폰결제취소), 현금환불 always, 적립금환불 for a member's order."""
-    payment = Payment.objects.filter(order=order).order_by("id").first()
+def refund_methods_offered(order: Order) -> frozenset[str]:
+    """The 환불 방식 a refund of this order can take (the forms list them in their own order): the gateway's own
+    cancel of the way it was paid (카드취소, 계좌이체취소, 휴대폰결제취소), 현금환불 always, 적립금환불 for a member's
+    order."""
+    payment = _first_payment(order)
     offered = {"cash"}
     if payment is not None and payment.method in REFUND_METHOD_OF:
         offered.add(REFUND_METHOD_OF[payment.method])
     if order.member_id:
         offered.add("points")
-    return [method for method in ("card", "transfer", "phone", "cash", "points") if method in offered]
+    return frozenset(offered)
 
 
 def refund_method_error(order: Order, method: str, *, method_label: str, cash_won: int, has_account: bool,
@@ -249,7 +254,7 @@ def refund_method_error(order: Order, method: str, *, method_label: str, cash_wo
     when the refund is recorded, and when its 환불 방식 is changed: `refund_number` is then the refund itself)."""
     if cash_won <= 0:
         return ""
-    payment = Payment.objects.filter(order=order).order_by("id").first()
+    payment = _first_payment(order)
     if method in REFUND_METHOD_OF.values() and (payment is None or REFUND_METHOD_OF.get(payment.method) != method):
         paid = payment.get_method_display() if payment is not None else "-"
         return _("이 주문은 %(paid)s(으)로 결제되어 %(method)s(으)로 돌려줄 수 없습니다.") % {
@@ -260,8 +265,7 @@ def refund_method_error(order: Order, method: str, *, method_label: str, cash_wo
             return _("%(method)s(으)로는 %(left)s원까지 돌려줄 수 있습니다. 추가입금이 포함된 환불은 현금환불로 처리해 주세요.") % {
                 "method": method_label, "left": f"{max(0, left):,}"}
         try:  # whole or partial against what the gateway holds (a 현금환불 paid before leaves its charge there)
-            _refuse_what_the_pg_refuses(payment, cash_won, _at_gateway_of(payment, list(payment.cancels.all())),
-                                        timezone.now())
+            _refuse_what_the_pg_refuses(payment, cash_won, _at_gateway_won(payment), timezone.now())
         except PaymentActionError as exc:
             return exc.message
     if method == "cash" and not has_account:
@@ -527,6 +531,11 @@ def _at_gateway_of(payment: Payment, cancels: list[PaymentCancel]) -> int:
                                     and c.label not in PaymentCancel.SHOP_PAID_LABELS)
 
 
+def _at_gateway_won(payment: Payment) -> int:
+    """_at_gateway_of with the payment's cancels read here."""
+    return _at_gateway_of(payment, list(payment.cancels.all()))
+
+
 @dataclass(frozen=True)
 class ChargeView:
     """A payment as 주문상세정보 shows it: the charge, what the gateway cancelled, what the shop paid back itself, and
@@ -722,7 +731,7 @@ def payment_cancel(*, payment: Payment, amount_won: int, key: str, by=None,
             raise PaymentActionError(_("취소할 결제금액이 없습니다. 환불관리의 환불은 환불완료 때 결제대행사에서 취소됩니다."))
         if not 0 < amount_won <= remaining:
             raise PaymentActionError(_("취소금액은 1원부터 %(left)s원까지입니다.") % {"left": f"{remaining:,}"})
-        left = _at_gateway_of(payment, list(payment.cancels.all()))
+        left = _at_gateway_won(payment)
         _refuse_what_the_pg_refuses(payment, amount_won, left, now)
         cancel, _ask = _reserve(payment, amount_won=amount_won, key=key, label=cancel_label(payment, amount_won, left),
                                 refund_number="", by=by)

@@ -1,7 +1,9 @@
-"""The buyer's 취소/반품 신청 of a paid order (issue 24): a request with a reason that waits in 주문조회 for the operator.
+"""The buyer's 취소/반품/교환 신청 of a paid order (issue 24): a request with a reason that waits in 주문조회 for the
+operator.
 
-Nothing moves when the buyer asks: the operator acts on it with the existing screens — 배송전 취소 (§7) or 상품반송
-(§8), which mark the open request handled in their own transaction — or dismisses it with a reason the buyer reads.
+Nothing moves when the buyer asks: the operator acts on it with the existing screens — 배송전 취소 (§7), 상품반송
+(§8) or 상품교환 (§9), which mark the open request handled in their own transaction — or dismisses it with a reason
+the buyer reads.
 An order that is still 입금전 is not asked for: the buyer cancels it at once (cancellations.order_cancel_before_payment).
 """
 
@@ -18,11 +20,12 @@ from .errors import ActionError
 from .models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus
 
 REASON_MAX = 500
-# What a buyer may ask for in each order status: 취소 before shipping, 반품 once shipped (the goods come back).
+# What a buyer may ask for in each order status: 취소 before shipping, 반품 once shipped (the goods come back), 교환
+# once delivered (the manual's §9: 배송완료 후 교환; the buyer has the goods to send back).
 REQUESTABLE: dict[str, tuple[str, ...]] = {
     OrderStatus.PAID: (BuyerRequestKind.CANCEL,),
     OrderStatus.SHIPPED: (BuyerRequestKind.RETURN,),
-    OrderStatus.DELIVERED: (BuyerRequestKind.RETURN,),
+    OrderStatus.DELIVERED: (BuyerRequestKind.RETURN, BuyerRequestKind.EXCHANGE),
 }
 
 
@@ -41,7 +44,7 @@ def open_request_kind() -> Subquery:
 
 
 def buyer_request_create(*, order: Order, kind: str, reason: str, by=None) -> BuyerRequest:
-    """취소/반품 신청: one open request per order, a kind the order's status allows, a reason of 1–500 characters."""
+    """취소/반품/교환 신청: one open request per order, a kind the order's status allows, a reason of 1–500 characters."""
     reason = (reason or "").strip()
     if not reason:
         raise ActionError(_("신청 사유를 입력해 주세요."), "reason")
@@ -51,13 +54,13 @@ def buyer_request_create(*, order: Order, kind: str, reason: str, by=None) -> Bu
         order = lock_order(order)
         allowed = requestable_kinds(order)
         if not allowed:
-            raise ActionError(_("이 주문은 지금 취소/반품을 신청할 수 없습니다 (처리상태: %(status)s).")
+            raise ActionError(_("이 주문은 지금 취소/반품/교환을 신청할 수 없습니다 (처리상태: %(status)s).")
                               % {"status": order.get_status_display()})
         if kind not in allowed:
             raise ActionError(_("이 주문은 %(kinds)s만 신청할 수 있습니다.")
                               % {"kinds": ", ".join(str(BuyerRequestKind(k).label) for k in allowed)}, "kind")
         if BuyerRequest.objects.filter(order=order, status=BuyerRequestStatus.OPEN).exists():
-            raise ActionError(_("이미 접수된 취소/반품 신청이 있습니다. 운영자가 처리할 때까지 기다려 주세요."))
+            raise ActionError(_("이미 접수된 취소/반품/교환 신청이 있습니다. 운영자가 처리할 때까지 기다려 주세요."))
         return BuyerRequest.objects.create(order=order, kind=kind, reason=reason,
                                            requested_by=by if (by is not None and by.is_authenticated) else None)
 
@@ -86,7 +89,7 @@ def buyer_request_set_status(*, request: BuyerRequest, to_status: str, fields: t
 
 
 def buyer_requests_handled(*, order: Order, by=None) -> int:
-    """Inside the caller's transaction: the order's open request is done (the operator cancelled the order or
-    registered its return). Returns how many were marked."""
+    """Inside the caller's transaction: the order's open request is done (the operator cancelled the order,
+    registered its return or made its exchange). Returns how many were marked."""
     return move_where(BuyerRequest.objects.filter(order=order), BuyerRequestStatus.HANDLED, handled_at=timezone.now(),
                       handled_by=by if (by is not None and by.is_authenticated) else None)

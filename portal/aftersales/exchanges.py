@@ -16,6 +16,7 @@ from portal.orders.amounts import PricedLine, goods_of, product_lines
 from portal.orders.models import Order, OrderLine
 from portal.orders.selectors import exchange_due_won
 
+from .buyer_requests import buyer_requests_handled
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .models import Exchange, ProviderCall, RefundReason
 from .selectors import exchange_fingerprint, exchange_quote
@@ -83,6 +84,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         order.excluded_goods_won += came.excluded_goods_won - gone.excluded_goods_won
         order.payable_won += quote.additional_payment_won - exchange_due_won(order)
         order.save(update_fields=["goods_won", "excluded_goods_won", "payable_won"])
+        buyer_requests_handled(order=order, by=by)  # the buyer's 교환 신청, if one was open
     return exchange
 
 

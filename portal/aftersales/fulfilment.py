@@ -148,12 +148,12 @@ def order_deliver(*, order: Order, by) -> Order:
 
 def order_confirm_purchase(*, order: Order, by) -> Order:
     """구매확정: the provider is told (confirmed) and the shop's 적립금 granted. Refused, by the buyer or an operator
-    alike, while a 취소/반품 request of the order is open (it would be left with nothing to settle it) or an
+    alike, while a 취소/반품/교환 request of the order is open (it would be left with nothing to settle it) or an
     exchange's 추가 결제예정 금액 is not paid yet; both read under the order's lock."""
     with transaction.atomic():
         order = lock_order(order)
         if open_request(order) is not None:
-            raise ActionError(_("취소/반품 신청이 처리 중인 주문은 구매확정할 수 없습니다. 신청을 처리하거나 반려한 뒤에 "
+            raise ActionError(_("취소/반품/교환 신청이 처리 중인 주문은 구매확정할 수 없습니다. 신청을 처리하거나 반려한 뒤에 "
                                 "구매확정합니다."))
         due = exchange_due_won(order)
         if due:

@@ -178,6 +178,7 @@ class Exchange(models.Model):
 class BuyerRequestKind(models.TextChoices):
     CANCEL = "cancel", pgettext_lazy("buyer request", "취소")  # a paid order not shipped yet: 배송전 취소
     RETURN = "return", pgettext_lazy("buyer request", "반품")  # a shipped or delivered order: 상품반송
+    EXCHANGE = "exchange", pgettext_lazy("buyer request", "교환")  # a delivered order: 상품교환 (§9)
 
 
 class BuyerRequestStatus(models.TextChoices):
@@ -194,9 +195,9 @@ BUYER_REQUEST_TRANSITIONS = {
 
 
 class BuyerRequest(models.Model):
-    """A buyer's 취소/반품 신청 of a paid order (from My Page or 비회원 주문조회): nothing moves until the operator acts
-    on it with the cancel or return screen (which marks it handled) or dismisses it with a reason. One open request
-    per order."""
+    """A buyer's 취소/반품/교환 신청 of a paid order (from My Page or 비회원 주문조회): nothing moves until the operator
+    acts on it with the cancel, return or exchange screen (which marks it handled) or dismisses it with a reason. One
+    open request per order."""
 
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="buyer_requests")
     kind = models.CharField(_("신청 구분"), max_length=10, choices=BuyerRequestKind.choices)
@@ -213,13 +214,13 @@ class BuyerRequest(models.Model):
     dismiss_reason = models.CharField(_("반려 사유"), max_length=300, blank=True)
 
     class Meta:
-        verbose_name = _("취소/반품 신청")
-        verbose_name_plural = _("취소/반품 신청")
+        verbose_name = _("취소/반품/교환 신청")
+        verbose_name_plural = _("취소/반품/교환 신청")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["order"], condition=models.Q(status="open"),
                                     name="buyerrequest_one_open_per_order"),
-            models.CheckConstraint(condition=models.Q(kind__in=["cancel", "return"]), name="buyerrequest_kind_valid"),
+            models.CheckConstraint(condition=models.Q(kind__in=["cancel", "return", "exchange"]), name="buyerrequest_kind_valid"),
             models.CheckConstraint(condition=models.Q(status__in=["open", "handled", "dismissed"]),
                                    name="buyerrequest_status_valid"),
             models.CheckConstraint(condition=~models.Q(status="dismissed") | ~models.Q(dismiss_reason=""),

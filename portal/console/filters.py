@@ -114,8 +114,8 @@ class OrderFilter(filters.FilterSet):
     phone = SearchFilter(label=_("휴대전화"), method="filter_phone")
     member = SearchFilter(label=_("주문자 아이디"), field_name="member__user__username")
     product = SearchFilter(label=_("주문 상품명"), method="filter_product")
-    # the buyer's open 취소/반품 신청 (the badge in the status cell): any, or of one kind
-    buyer_request = filters.ChoiceFilter(label=_("취소/반품 신청"), method="filter_buyer_request",
+    # the buyer's open 취소/반품/교환 신청 (the badge in the status cell): any, or of one kind
+    buyer_request = filters.ChoiceFilter(label=_("취소/반품/교환 신청"), method="filter_buyer_request",
                                          empty_label=_("전체"),
                                          choices=[("open", _("신청 있음")), *BuyerRequestKind.choices])
 

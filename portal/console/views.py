@@ -286,7 +286,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
 
 
 class BuyerRequestDismissView(OperatorRequiredMixin, View):
-    """반려 of a buyer's open 취소/반품 신청, with the reason the buyer then reads on the order."""
+    """반려 of a buyer's open 취소/반품/교환 신청, with the reason the buyer then reads on the order."""
 
     def post(self, request, pk: int):
         buyer_request = get_object_or_404(BuyerRequest.objects.select_related("order"), pk=pk)

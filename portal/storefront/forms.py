@@ -144,10 +144,10 @@ class BuyerConfirmPurchaseForm(GuestPasswordMixin, forms.Form):
 
 
 class BuyerRequestForm(GuestPasswordMixin, forms.Form):
-    """취소/반품 신청 of a paid order: what is asked for (the kinds the order's status allows) and why."""
+    """취소/반품/교환 신청 of a paid order: what is asked for (the kinds the order's status allows) and why."""
 
     kind = forms.ChoiceField(label=_("신청 구분"), widget=forms.RadioSelect, error_messages={
-        "required": _("취소 또는 반품 중 하나를 선택해 주세요."),
+        "required": _("신청 구분을 선택해 주세요."),
         "invalid_choice": _("이 주문에 신청할 수 없는 구분입니다.")})
     reason = forms.CharField(label=_("신청 사유"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}),
                              error_messages={"required": _("신청 사유를 입력해 주세요."),

@@ -38,7 +38,7 @@ def _kind_choices(order: Order) -> list[tuple[str, str]]:
 
 def _detail(request, order: Order, *, cancel_form=None, request_form=None, confirm_form=None,
             status: int = 200) -> HttpResponse:
-    """The order detail with what the buyer may do on it: cancel it while 입금전, ask for 취소/반품 once paid, and
+    """The order detail with what the buyer may do on it: cancel it while 입금전, ask for 취소/반품 once paid (교환 once delivered), and
     confirm the purchase once delivered."""
     pending = open_request(order)
     kinds = _kind_choices(order)
@@ -138,7 +138,7 @@ def order_cancel(request: HttpRequest, number: str) -> HttpResponse:
 
 @require_POST
 def order_request(request: HttpRequest, number: str) -> HttpResponse:
-    """취소/반품 신청 of a paid order: recorded for the operator, who sees it in 주문조회; nothing moves yet."""
+    """취소/반품/교환 신청 of a paid order: recorded for the operator, who sees it in 주문조회; nothing moves yet."""
     order = _order_for(request, number)
     denied = _member_only(request, order)
     if denied is not None:
@@ -150,7 +150,7 @@ def order_request(request: HttpRequest, number: str) -> HttpResponse:
         if lockout is not None:
             return lockout
     if not kinds:
-        messages.error(request, _("이 주문은 지금 취소/반품을 신청할 수 없습니다 (처리상태: %(status)s).")
+        messages.error(request, _("이 주문은 지금 취소/반품/교환을 신청할 수 없습니다 (처리상태: %(status)s).")
                        % {"status": order.get_status_display()})
         return _detail(request, order, status=400)
     if form.is_valid():
@@ -180,7 +180,7 @@ def order_confirm(request: HttpRequest, number: str) -> HttpResponse:
     if form.is_valid():
         try:
             order_confirm_purchase(order=order, by=_actor(request))
-        except ActionError as exc:  # a 취소/반품 request open (filed in another tab, say): nothing changed
+        except ActionError as exc:  # a 취소/반품/교환 request open (filed in another tab, say): nothing changed
             messages.error(request, exc.message)
             return _detail(request, order, status=400)
         except TransitionNotAllowed:  # not delivered (any more): nothing changed

@@ -1,5 +1,6 @@
-"""portal/aftersales/buyer_requests.py: the buyer's 취소/반품 신청 — what each status allows, one open request per
-order, 반려 with a reason, and the operator's cancel or return marking it handled in the same transaction."""
+"""portal/aftersales/buyer_requests.py: the buyer's 취소/반품/교환 신청 — what each status allows, one open request
+per order, 반려 with a reason, and the operator's cancel, return or exchange marking it handled in the same
+transaction."""
 
 import pytest
 from django.contrib.auth.models import User
@@ -8,6 +9,7 @@ from django.db import IntegrityError, transaction
 from portal.aftersales.buyer_requests import buyer_request_create, buyer_request_dismiss, open_request
 from portal.aftersales.cancellations import order_cancel_after_payment
 from portal.aftersales.common import ActionError, RefundInput
+from portal.aftersales.exchanges import exchange_complete
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
 from portal.aftersales.returns import return_request
 from portal.orders.models import Order, OrderStatus, PaymentMethod
@@ -26,8 +28,11 @@ def _order(status: str) -> Order:
 
 @pytest.mark.parametrize(("status", "allowed", "refused"), [
     (OrderStatus.PAID, "cancel", "return"),
+    (OrderStatus.PAID, "cancel", "exchange"),
     (OrderStatus.SHIPPED, "return", "cancel"),
+    (OrderStatus.SHIPPED, "return", "exchange"),  # the goods are not with the buyer yet
     (OrderStatus.DELIVERED, "return", "cancel"),
+    (OrderStatus.DELIVERED, "exchange", "cancel"),
 ])
 def test_each_status_allows_its_kind_only(status, allowed, refused):
     order = _order(status)
@@ -93,3 +98,15 @@ def test_the_operators_cancel_and_return_mark_the_open_request_handled():
                    data=RefundInput(cash_won=0, store_points_won=0, mileage_won=0))
     back.refresh_from_db()
     assert back.status == BuyerRequestStatus.HANDLED and open_request(delivered) is None
+
+
+def test_the_operators_exchange_marks_the_buyers_exchange_request_handled():
+    operator = User.objects.create_user("op")
+    delivered = _order(OrderStatus.DELIVERED)
+    asked = buyer_request_create(order=delivered, kind="exchange", reason="L 사이즈로 바꿔 주세요")
+    line = delivered.lines.get()
+    exchange_complete(order=delivered, old_lines={line.pk: 1}, new_products=[(ProductFactory(price_won=5_000), 1)],
+                      mileage_returned_won=0, by=operator)
+    asked.refresh_from_db()
+    assert (asked.status, asked.handled_by) == (BuyerRequestStatus.HANDLED, operator)
+    assert open_request(delivered) is None

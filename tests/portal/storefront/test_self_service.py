@@ -340,3 +340,45 @@ def test_an_order_opened_while_logged_out_leads_to_the_login_then_back(shop):
     login = stranger.post("/accounts/login/", {"username": "hong", "password": "hong1234!",
                                                "next": f"/shop/orders/{order.number}/"})
     assert login.status_code == 302 and stranger.get(login["Location"]).status_code == 200
+
+
+def test_a_delivered_orders_exchange_request_reaches_the_console_and_the_exchange_handles_it(shop):
+    # given a guest's delivered card order
+    guest = Client()
+    order, _buyer = _place(shop, guest, member=False, method="card")
+    operator = _operator()
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    # the buyer is offered 반품 and 교환 (never 취소 of delivered goods), with the exchange policy linked
+    detail = guest.get(f"/shop/orders/{order.number}/").content.decode()
+    form = detail.split('id="request-form"', 1)[1].split("</form>", 1)[0]
+    assert 'value="return"' in form and 'value="exchange"' in form and 'value="cancel"' not in form
+    assert "/exchange-policy/" in detail.split('id="self-service"', 1)[1].split("</section>", 1)[0]
+    # when the guest asks for 교환 with what to exchange for
+    response = guest.post(f"/shop/orders/{order.number}/request/",
+                          {"kind": "exchange", "reason": "L 사이즈로 바꿔 주세요", "password": "abcd1234"}, follow=True)
+    assert "교환 신청을 접수했습니다." in response.content.decode()
+    request = BuyerRequest.objects.get(order=order)
+    assert (request.kind, request.status) == ("exchange", BuyerRequestStatus.OPEN)
+    # then 주문조회 shows the badge, its filter finds it, and the detail leads to 상품교환
+    row = _row(operator.get("/console/orders/").content.decode(), order.number)
+    assert 'class="badge request-badge request-exchange">교환 신청</span>' in row
+    assert order.number in operator.get("/console/orders/", {"buyer_request": "exchange"}).content.decode()
+    assert order.number not in operator.get("/console/orders/", {"buyer_request": "return"}).content.decode()
+    console_detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert f"/console/orders/{order.number}/exchange/" in console_detail.split('id="open-request"', 1)[1]
+    assert "상품교환으로 처리" in console_detail
+    # 구매확정 waits for the request, as for a return
+    assert 'id="confirm-form"' not in guest.get(f"/shop/orders/{order.number}/").content.decode()
+    # and the operator's 상품교환완료 marks it handled; the badge is gone
+    line = order.lines.get()
+    response = operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    request.refresh_from_db()
+    assert request.status == BuyerRequestStatus.HANDLED and request.handled_by.username == "operator"
+    assert "request-badge" not in _row(operator.get("/console/orders/").content.decode(), order.number)
+    page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+    assert "처리완료" in page.split('id="buyer-requests"', 1)[1].split("</table>", 1)[0]

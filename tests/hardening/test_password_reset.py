@@ -74,3 +74,19 @@ def test_reset_links_are_rate_limited_per_email_and_per_address(settings):
     elsewhere.post("/accounts/password/reset/", {"email": "nobody@example.com"}, follow=True)
     assert elsewhere.post("/accounts/password/reset/", {"email": "nobody@example.com"},
                           follow=True).status_code == 200
+
+
+def test_a_mail_server_that_is_down_never_shows_an_error_page(settings, caplog):
+    # given the mail server refusing every connection (and the reset counters of earlier tests gone)
+    from django.core.cache import cache
+
+    cache.clear()
+    load_demo()
+    settings.EMAIL_BACKEND = "tests.support.mail.RefusingBackend"
+    # when a known and an unknown address ask for a link
+    answers = [Client().post("/accounts/password/reset/", {"email": email}, follow=True)
+               for email in ("hong@example.com", "nobody@example.com")]
+    # then both read the same page (no 500 that would tell the known address apart), and the failure is logged
+    assert [a.status_code for a in answers] == [200, 200]
+    assert all("이메일을 확인해 주세요" in a.content.decode() for a in answers)
+    assert mail.outbox == [] and "a password reset link was not sent" in caplog.text

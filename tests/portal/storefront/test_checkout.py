@@ -458,3 +458,24 @@ def test_a_choice_dropped_because_the_amounts_changed_is_given_back_at_the_provi
     # then the form says the choice was dropped, and the provider holds nothing for it any more
     assert 'id="mileage-dropped"' in page
     assert (shop.balance(buyer)["held"], shop.balance(buyer)["available"]) == (0, 15_500)
+
+
+def test_an_order_placed_while_the_mail_server_is_down_is_placed_and_says_so(client, shop, settings, caplog):
+    # given the mail server refusing every connection
+    settings.EMAIL_BACKEND = "tests.support.mail.RefusingBackend"
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 500)
+    # when the buyer pays
+    response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111"})
+    # then the order page answers (never a 500 after the card was charged), the browser remembers the order and the
+    # cart is empty, so a reload cannot pay the same cart twice; the failed e-mail is logged
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    order = Order.objects.get()
+    assert order.status == OrderStatus.PAID and mail.outbox == []
+    complete = client.get(response["Location"])
+    assert complete.status_code == 200 and order.number in complete.content.decode()
+    assert client.get(f"/shop/orders/{order.number}/").status_code == 200
+    assert "장바구니가 비어" in client.get("/shop/order/", follow=True).content.decode()
+    assert f"the order e-mail of {order.number} was not sent" in caplog.text

@@ -13,7 +13,10 @@ shows this and nothing else, so that no two of them can disagree:
 * 적립 없음: nothing to earn (an order earning the shop's 적립금 instead, E9, or only excluded goods).
 
 Beside a dead order's mileage use it says whether the buyer has it back: 반환 완료 (the provider cancelled or aborted
-it), 반환 예정 (not told yet), 사용되지 않음 (the provider refused the approval).
+it), 반환 예정 (not told yet), 사용되지 않음 (the provider refused the approval). Beside a live order's use, the part
+its refunds and exchanges gave back: "N원 반환" once the provider's answer took it off the use (`provider_use_won`),
+"N원 반환 예정" while the re-approval is asked and not answered, or was refused (the operator sees why on
+주문상세정보) — never "반환" for mileage the provider still holds.
 """
 
 from dataclasses import dataclass
@@ -42,11 +45,12 @@ _MISSING = object()
 
 # The mileage of an order's use that went back to the buyer, in SQL (for a list or an export of many orders), as
 # EarnStatus reads it of one: all of it once the provider's transaction is dead (cancelled or aborted: given back;
-# refused: never taken), else what the re-approvals took off the use (a partial return, an exchange).
+# refused: never taken), else what the provider's answers to the re-approvals took off the use (a partial return,
+# an exchange); a re-approval asked and not answered is not counted.
 MILEAGE_USE_RETURNED = Case(
     When(mileage__isnull=True, then=Value(0)),
     When(mileage__state__in=_DEAD_TRANSACTIONS, then=F("mileage_use_won")),
-    default=Greatest(Value(0), F("mileage_use_won") - (F("mileage__use_won") - F("mileage__returned_won"))),
+    default=Greatest(Value(0), F("mileage_use_won") - F("mileage__provider_use_won")),
     output_field=BigIntegerField())
 
 
@@ -58,9 +62,10 @@ class EarnStatus:
     granted_on: date | None = None  # the business date the provider granted the earn
     use_back: str = ""  # of a dead order's mileage use: returned | pending (not yet told) | unused (never approved)
     told: bool = True  # a cancelled earn the provider already knows of (else 적립 취소 예정: a refund waits)
-    # of a live order's use: what its refunds (환불완료 of a return) gave back of it; an exchange's part is off the
-    # order's use already
+    # of a live order's use: what its refunds (환불완료 of a return) and exchanges gave back of it, as the provider
+    # answered (returned), and what is asked of the provider and not answered yet, or refused (returning)
     use_returned_won: int = 0
+    use_returning_won: int = 0
 
     @property
     def label(self) -> str:
@@ -104,19 +109,25 @@ class EarnStatus:
     def version(self) -> tuple:
         """What a cached statement (the PDF receipt) must change with."""
         return (self.state, self.amount_won, self.rate_x10, self.granted_on, self.use_back, self.usable_from,
-                self.told, self.use_returned_won)
+                self.told, self.use_returned_won, self.use_returning_won)
 
     @property
     def use_back_label(self) -> str:
         """Beside "네이버 마일리지 사용 -700원": whether the buyer has the mileage back — a dead order's whole use, or
-        the part a live order's refunds gave back ("600원 반환")."""
-        if self.use_returned_won and not self.use_back:
-            return _("%(amount)s 반환") % {"amount": won(self.use_returned_won)}
-        return {RETURNED: _("반환 완료"), PENDING: _("반환 예정"), UNUSED: _("사용되지 않음")}.get(self.use_back, "")
+        the part a live order's refunds gave back ("600원 반환"), or asked back of the provider and not answered yet
+        ("600원 반환 예정")."""
+        if self.use_back:
+            return {RETURNED: _("반환 완료"), PENDING: _("반환 예정"), UNUSED: _("사용되지 않음")}[self.use_back]
+        parts = []
+        if self.use_returned_won:
+            parts.append(_("%(amount)s 반환") % {"amount": won(self.use_returned_won)})
+        if self.use_returning_won:
+            parts.append(_("%(amount)s 반환 예정") % {"amount": won(self.use_returning_won)})
+        return " · ".join(parts)
 
     @property
     def shows_use_back(self) -> bool:
-        return bool(self.use_back or self.use_returned_won)
+        return bool(self.use_back or self.use_returned_won or self.use_returning_won)
 
 
 def earn_status(order: Order, mileage: MileageTransaction | None | object = _MISSING) -> EarnStatus | None:
@@ -133,17 +144,20 @@ def earn_status(order: Order, mileage: MileageTransaction | None | object = _MIS
     if mileage.state in _DEAD_TRANSACTIONS or order.status in _DEAD_ORDERS:
         return EarnStatus(CANCELLED, 0, rate, use_back=_use_back(order, mileage),
                           told=mileage.state in _DEAD_TRANSACTIONS)
-    # the order's use less what the provider is (being) told it still is: the refunds' part
-    returned = max(0, order.mileage_use_won - (mileage.use_won - mileage.returned_won))
+    # the order's use less what the provider holds of it, as its answers said: the refunds' and exchanges' part given
+    # back; and less what it is being told it still is: the part asked back and not answered (or refused) yet
+    asked = max(0, order.mileage_use_won - (mileage.use_won - mileage.returned_won))
+    answered = min(asked, max(0, order.mileage_use_won - mileage.provider_use_won))
+    back = {"use_returned_won": answered, "use_returning_won": asked - answered}
     if mileage.earn_granted:
         if not mileage.granted_earn_won:
-            return EarnStatus(NONE, 0, rate, use_returned_won=returned)
+            return EarnStatus(NONE, 0, rate, **back)
         moment = order.paid_at or mileage.updated_at
         return EarnStatus(GRANTED, mileage.granted_earn_won, rate,
-                          timezone.localdate(moment) if moment is not None else None, use_returned_won=returned)
+                          timezone.localdate(moment) if moment is not None else None, **back)
     if not mileage.expected_earn_won:
-        return EarnStatus(NONE, 0, rate, use_returned_won=returned)
-    return EarnStatus(EXPECTED, mileage.expected_earn_won, rate, use_returned_won=returned)
+        return EarnStatus(NONE, 0, rate, **back)
+    return EarnStatus(EXPECTED, mileage.expected_earn_won, rate, **back)
 
 
 def _use_back(order: Order, mileage: MileageTransaction) -> str:

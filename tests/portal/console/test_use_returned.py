@@ -42,3 +42,58 @@ def test_a_quantity_typed_for_a_line_given_back_whole_is_refused_with_its_name(s
     page = operator.post(f"/console/orders/{order.number}/exchange/", {
         f"qty_{line.pk}": "1", "new_6": "1", "mileage_returned_won": "0", "action": "quote"}).content.decode()
     assert f"{line.product_name}: 이미 모두 반품·교환된 상품이라 고를 수 없습니다." in page
+
+
+def test_mileage_asked_back_and_not_answered_reads_반환_예정_never_반환(shop, operator):
+    from mileage.models import MileageSettings, OutboxMessage
+    from mileage.services.transactions import outbox_deliver
+
+    # given a delivered order that used 1,000원, partly returned (600원 of the mileage back)
+    order, buyer = place(shop, method="card", quantity="2", use=1_000)
+    delivered(operator, order)
+    line = order.lines.get()
+    returned(operator, order, {
+        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
+        "shipping_deduction_won": "0", "method": "card"})
+    # when 환불완료 asks the provider for the re-approval and the provider fails to apply it
+    api_id = MileageSettings.load().api_id
+    shop.fault(api_id, "http500", count=20)
+    operator.post("/console/refunds/", {"selection": [Refund.objects.get(order=order).pk], "confirm": "1"})
+    call = OutboxMessage.objects.get(order=order, kind="repayment")
+    assert call.status != "sent" and shop.balance(buyer)["available"] == 14_500
+    # then no statement says the 600원 is back: the console, the buyer's page, the receipt's figures
+    order = Order.objects.get(pk=order.pk)
+    status = earn_status(order)
+    assert (status.use_returned_won, status.use_returning_won) == (0, 600)
+    summary = operator.get(f"/console/orders/{order.number}/").content.decode().split('id="mileage-summary"', 1)[1]
+    assert "(600원 반환 예정)" in summary.split("</td>", 1)[0]
+    assert _exported_use_back(order) == 0  # the 주문조회 export's 네이버 마일리지 반환 column
+    buyer_page = _buyer_page(order)
+    assert "(600원 반환 예정)" in buyer_page.split('id="mileage-line"', 1)[1].split("</tr>", 1)[0]
+    assert "네이버 마일리지 반환 예정" in buyer_page.split('id="refunds"', 1)[1].split("</section>", 1)[0]
+    # and once the provider applies it, it reads 반환
+    shop.fault(api_id, "", count=0)
+    assert outbox_deliver(call.pk, force=True).status == "sent"
+    assert shop.balance(buyer)["available"] == 15_100
+    order = Order.objects.get(pk=order.pk)
+    assert (earn_status(order).use_returned_won, earn_status(order).use_returning_won) == (600, 0)
+    summary = operator.get(f"/console/orders/{order.number}/").content.decode().split('id="mileage-summary"', 1)[1]
+    assert "(600원 반환)" in summary.split("</td>", 1)[0] and _exported_use_back(order) == 600
+    buyer_page = _buyer_page(order)
+    assert "(600원 반환)" in buyer_page.split('id="mileage-line"', 1)[1].split("</tr>", 1)[0]
+    assert "반환 예정" not in buyer_page
+
+
+def _exported_use_back(order) -> int:
+    from portal.orders.earn import MILEAGE_USE_RETURNED
+
+    return Order.objects.filter(pk=order.pk).annotate(back=MILEAGE_USE_RETURNED).values_list("back", flat=True).get()
+
+
+def _buyer_page(order) -> str:
+    """The guest's order page, opened through 비회원 주문조회."""
+    from django.test import Client
+
+    guest = Client()
+    guest.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})
+    return guest.get(f"/shop/orders/{order.number}/").content.decode()

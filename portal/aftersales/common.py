@@ -57,9 +57,10 @@ def cap_amount(value: int, limit: int, label: str, field: str) -> int:
     return value
 
 
-def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = False) -> None:
+def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = False, returning: bool = False) -> None:
     """A refund stays within what was paid and not yet given back (L4 for the mileage); one that ends the whole
-    order (`whole_order`, 배송전 취소) gives its mileage back whole (manual §6-§7: 사용한 만큼 그대로)."""
+    order (`whole_order`: 배송전 취소, or a return of everything still kept, `returning`) gives its mileage and
+    points back whole (manual §6-§8: 사용한 만큼 그대로)."""
     limits = refund_limits(order)
     cap_amount(data.cash_won, limits["cash"], _("현금/카드결제액"), "cash_won")
     cap_amount(data.store_points_won, limits["points"], _("사용된 적립금 반환"), "store_points_won")
@@ -69,12 +70,14 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_won") from exc
     if whole_order and data.mileage_won != limits["mileage"]:
-        raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요.")
-                          % {"won": f"{limits['mileage']:,}"}, "mileage_won")
+        message = (_("주문 상품을 모두 반품합니다. 주문시 사용한 네이버 마일리지 중 남은 %(won)s원을 그대로 반환해 주세요.")
+                   if returning else _("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요."))
+        raise ActionError(message % {"won": f"{limits['mileage']:,}"}, "mileage_won")
     if whole_order and data.store_points_won != limits["points"]:
         # the order ends: the points it used have no other way back (no later refund or cancel returns them)
-        raise ActionError(_("주문 전체를 취소합니다. 주문시 사용한 적립금 %(won)s원을 그대로 반환해 주세요.")
-                          % {"won": f"{limits['points']:,}"}, "store_points_won")
+        message = (_("주문 상품을 모두 반품합니다. 주문시 사용한 적립금 중 남은 %(won)s원을 그대로 반환해 주세요.")
+                   if returning else _("주문 전체를 취소합니다. 주문시 사용한 적립금 %(won)s원을 그대로 반환해 주세요."))
+        raise ActionError(message % {"won": f"{limits['points']:,}"}, "store_points_won")
     total = data.cash_won + data.store_points_won + data.mileage_won
     cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won")
     if total == 0:

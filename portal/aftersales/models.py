@@ -71,6 +71,16 @@ class RefundTerms(models.Model):
     def payout_won(self) -> int:
         return payout_of(self.cash_won, self.shipping_deduction_won)
 
+    @property
+    def money_back_won(self) -> int:
+        """What goes back as money (현금/카드: the gateway's cancel or a 현금환불); a 적립금환불 pays none."""
+        return 0 if self.method == RefundMethod.POINTS else self.payout_won
+
+    @property
+    def points_back_won(self) -> int:
+        """What goes back as the shop's 적립금: the points the order used, and the payout of a 적립금환불."""
+        return self.store_points_won + (self.payout_won if self.method == RefundMethod.POINTS else 0)
+
     def refund_terms(self) -> dict:
         """These terms as keyword arguments, to create a refund carrying them on."""
         return {name: getattr(self, name) for name in REFUND_TERMS}

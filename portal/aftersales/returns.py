@@ -29,7 +29,11 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
             raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
         chosen = parse_lines(order, lines)
         if data.cash_won + data.store_points_won + data.mileage_won:
-            validate_refund(order, data)
+            # a refund of everything still kept gives the mileage and the points still used back whole: they have
+            # no later way back, and the re-approval would hold a use on nothing at the provider (a whole return
+            # the operator confirmed at 0원 refunds nothing and leaves the approval as it stands)
+            whole = not goods_of(kept_lines(order, less=chosen)).goods_won
+            validate_refund(order, data, whole_order=whole, returning=True)
         already = mileage_returned_so_far(order) + mileage_in_open_returns(order)
         try:
             validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won, already_returned_won=already)

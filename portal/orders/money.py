@@ -544,6 +544,7 @@ class ChargeView:
     gateway_cancelled_won: int
     shop_paid_won: int
     at_gateway_won: int
+    through_gateway: bool = True  # a charge a gateway holds (card, 계좌이체, 휴대폰); a 무통장입금 is the shop's own
 
 
 def charge_view(payment: Payment, cancels: list[PaymentCancel]) -> ChargeView:
@@ -556,7 +557,8 @@ def charge_view(payment: Payment, cancels: list[PaymentCancel]) -> ChargeView:
         # part, so the payment is refunded (환불완료 once nothing is left to the shop), never "cancelled"
         status_text = _("환불완료") if payment.status == PaymentStatus.CANCELLED else _("부분환불")
     return ChargeView(status_text=status_text, gateway_cancelled_won=payment.amount_won - at_gateway,
-                      shop_paid_won=shop_paid, at_gateway_won=at_gateway)
+                      shop_paid_won=shop_paid, at_gateway_won=at_gateway,
+                      through_gateway=payment.method in GATEWAY_METHODS)
 
 
 def _done_of(payment: Payment, cancels: list[PaymentCancel]) -> int:

@@ -48,15 +48,20 @@ def receipt_html(order, context: dict | None = None) -> str:
     return render_to_string("receipts/receipt.html", {**font_context(), **(context or _receipt_context(order))})
 
 
+# Changed with receipts/receipt.html's figures, so that receipts cached under the old layout are rendered anew.
+RECEIPT_LAYOUT = 2
+
+
 def receipt_version(order, context: dict | None = None) -> str:
     """A fingerprint of everything the receipt shows, in the reader's language: a changed order renders anew, an
     unchanged one is reused."""
     context = context or _receipt_context(order)
     mileage = context["mileage"]
-    parts = [order.number, order.placed_at.isoformat(), order.status, order.goods_won, order.discount_won, order.shipping_won,
+    parts = [RECEIPT_LAYOUT, order.number, order.placed_at.isoformat(), order.status, order.goods_won, order.discount_won, order.shipping_won,
              order.store_points_won, order.mileage_use_won, order.payable_won,
              *[(line.pk, line.quantity, line.returned_quantity) for line in context["lines"]],
-             *[(r.pk, r.status) for r in context["refunds"]], len(context["exchanges"]),
+             *[(r.pk, r.status, r.method, r.cash_won, r.shipping_deduction_won, r.store_points_won, r.mileage_won)
+               for r in context["refunds"]], len(context["exchanges"]),
              *[(c.pk, c.status, c.amount_won) for c in context.get("cancels_outside_refunds", ())],
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
              earn.version if (earn := earn_status(order, mileage)) else None,

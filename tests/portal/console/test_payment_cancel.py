@@ -597,3 +597,17 @@ def test_a_cash_refund_leaves_the_charge_at_the_gateway_and_the_page_says_so(sho
     # and 환불금액 (19,500원) says which part 환불관리 lists and which 결제취소 gave back
     refunded = re.search(r'<tr id="refunded">.*?</tr>', detail, re.S).group(0)
     assert "19,500원" in refunded and "환불관리의 환불 17,000원 + 결제취소 2,500원" in refunded
+
+
+def test_a_bank_transfers_cash_refund_names_no_gateway(shop, operator):
+    # given a 무통장입금 order, deposited, cancelled before shipping and paid back in cash by the shop
+    order, _ = place(shop, code="4", method="bank")
+    operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    order.refresh_from_db()
+    payment = order.payments.get()
+    refund = refund_by(operator, order, "cash", payment.amount_won, **ACCOUNT)
+    press_refund_complete(operator, refund)
+    # then 주문상세정보 says the shop paid it back, and nothing of a gateway that never held the money
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    line = re.search(rf'id="charge-at-gateway-{payment.pk}">(.*?)</p>', detail, re.S).group(1)
+    assert f"쇼핑몰이 직접 돌려준 금액 {payment.amount_won:,}원" in line and "결제대행사" not in line

@@ -83,3 +83,17 @@ def test_calculating_without_a_quantity_says_what_is_missing(shop, operator):
     delivered(operator, order)
     response = operator.post(f"/console/orders/{order.number}/return/", {"method": "card", "action": "quote"})
     assert response.status_code == 400 and "반품수량을 입력해 주세요." in response.content.decode()
+
+
+def test_a_return_of_everything_that_refunds_money_gives_the_mileage_back_whole(shop, operator):
+    # given a delivered card order of 5,000원 that used 500원 of mileage, all of it coming back
+    order, url, form = whole_return_at_zero(shop, operator)
+    # when the operator refunds the money but keeps the mileage (or part of it) at the provider
+    for mileage in ("0", "300"):
+        response = operator.post(url, {**form, "cash_won": "4500", "mileage_won": mileage})
+        # then it is refused with what to enter, and nothing is recorded
+        assert response.status_code == 400
+        assert "주문 상품을 모두 반품합니다. 주문시 사용한 네이버 마일리지 중 남은 500원을 그대로 반환해 주세요." in (
+            response.content.decode())
+        assert not ReturnRequest.objects.filter(order=order).exists()
+    assert operator.post(url, {**form, "cash_won": "4500", "mileage_won": "500"}).status_code == 302

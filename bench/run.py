@@ -135,7 +135,7 @@ gateway's own book (`GatewayEntry`: it stands for the payment company's database
 of the portal's) and BEGIN / COMMIT / SAVEPOINT / RELEASE, which touch no row and follow the transactions' shape
 (ADR 0005 and 0012). A placement is the order form's POST, the whole request, session included; a 환불완료 is one
 card refund with mileage (`refund_complete`), its provider call sent afterwards by the outbox worker (the bulk row
-counts that too).
+counts that too, on a bulk of its own: the timed bulk and its floor run without Django's statement log).
 
 """
 

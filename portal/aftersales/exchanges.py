@@ -13,11 +13,12 @@ from mileage.policy.earn_choice import STORE
 from mileage.services.transactions import live_mileage, mileage_repayment_request, payment_request
 from portal.catalog.models import Product
 from portal.orders.amounts import PricedLine, goods_of, product_lines
-from portal.orders.models import Order, OrderLine
+from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.selectors import exchange_due_won
 
 from .buyer_requests import buyer_requests_handled
 from .common import ActionError, create_refund, lock_order, parse_lines
+from .fulfilment import clean_carrier, clean_invoice_no
 from .models import Exchange, ProviderCall, RefundReason
 from .selectors import exchange_fingerprint, exchange_quote
 
@@ -51,16 +52,17 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
             line.returned_quantity += quantity
             line.save(update_fields=["returned_quantity"])
             out.append(PricedLine(line.unit_price_won, quantity, line.is_excluded))
-        for product, quantity in new_products:
-            OrderLine.objects.create(order=order, product=product, product_code=product.code, product_name=product.name,
-                                     category_path=product.category.path, unit_price_won=product.price_won,
-                                     quantity=quantity, line_total_won=product.price_won * quantity,
-                                     is_excluded=hasattr(product, "mileage_exclusion"))
         exchange = Exchange.objects.create(
             order=order, old_lines={str(k): v for k, v in chosen.items()},
             new_lines=[{"code": p.code, "quantity": q} for p, q in new_products],
             mileage_returned_won=mileage_returned_won, additional_payment_won=quote.additional_payment_won,
-            refund_won=quote.refund_won, earn_basis_won=quote.earn_basis_won, created_by=by)
+            refund_won=quote.refund_won, earn_basis_won=quote.earn_basis_won, created_by=by,
+            ships_with_order=order.status == OrderStatus.PAID)  # not shipped yet: the new goods go with the order
+        for product, quantity in new_products:
+            OrderLine.objects.create(order=order, product=product, product_code=product.code, product_name=product.name,
+                                     category_path=product.category.path, unit_price_won=product.price_won,
+                                     quantity=quantity, line_total_won=product.price_won * quantity,
+                                     is_excluded=hasattr(product, "mileage_exclusion"), exchange=exchange)
         if quote.refund_won:
             # the way the order was paid, or 현금환불 when the PG cannot take this part (create_refund says why)
             create_refund(now, order=order, reason=RefundReason.EXCHANGE, cash_won=quote.refund_won,
@@ -88,3 +90,23 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
     return exchange
 
 
+
+
+def exchange_ship(*, exchange: Exchange, carrier: str, invoice_no: str, by) -> Exchange:
+    """교환상품 배송: the exchange's new goods leave with their carrier and invoice number, once the exchange's
+    추가입금 (if any) came in ("추가입금을 받으셔야만 배송이 가능합니다"); once. Until then the order is not
+    confirmed (구매확정 waits for the goods). The provider already has the order's delivery invoice; nothing is sent."""
+    invoice_no, carrier = clean_invoice_no(invoice_no), clean_carrier(carrier)
+    with transaction.atomic():
+        lock_order(exchange.order_id)
+        exchange = Exchange.objects.select_for_update().get(pk=exchange.pk)
+        if not exchange.awaits_shipping:
+            raise ActionError(_("이미 배송한 교환입니다."))
+        due = exchange_due_won(exchange.order)
+        if due:
+            raise ActionError(_("교환의 추가 결제예정 금액 %(amount)s원을 받은 뒤에 교환상품을 배송할 수 있습니다.")
+                              % {"amount": f"{due:,}"})
+        exchange.carrier, exchange.invoice_no = carrier.value, invoice_no
+        exchange.shipped_at, exchange.shipped_by = timezone.now(), by
+        exchange.save(update_fields=["carrier", "invoice_no", "shipped_at", "shipped_by"])
+    return exchange

@@ -34,7 +34,7 @@ from portal.orders.services import order_set_status
 from .buyer_requests import open_request
 from .common import ActionError, lock_order, past_deposit_deadline
 from .models import BuyerRequestKind
-from .selectors import mileage_returned_so_far, remaining_amounts
+from .selectors import exchanges_awaiting_shipping, mileage_returned_so_far, remaining_amounts
 
 
 def last_change_id(order: Order) -> int:
@@ -148,8 +148,9 @@ def order_deliver(*, order: Order, by) -> Order:
 
 def order_confirm_purchase(*, order: Order, by) -> Order:
     """구매확정: the provider is told (confirmed) and the shop's 적립금 granted. Refused, by the buyer or an operator
-    alike, while a 취소/반품/교환 request of the order is open (it would be left with nothing to settle it) or an
-    exchange's 추가 결제예정 금액 is not paid yet; both read under the order's lock."""
+    alike, while a 취소/반품/교환 request of the order is open (it would be left with nothing to settle it), an
+    exchange's 추가 결제예정 금액 is not paid yet, or its new goods have not been sent (교환상품 배송); all read under
+    the order's lock."""
     with transaction.atomic():
         order = lock_order(order)
         if open_request(order) is not None:
@@ -159,6 +160,8 @@ def order_confirm_purchase(*, order: Order, by) -> Order:
         if due:
             raise ActionError(_("교환의 추가 결제예정 금액 %(amount)s원이 아직 입금되지 않아 구매확정할 수 없습니다. "
                                 "추가입금확인 뒤에 구매확정해 주세요.") % {"amount": f"{due:,}"})
+        if exchanges_awaiting_shipping(order):
+            raise ActionError(_("교환상품이 아직 배송되지 않아 구매확정할 수 없습니다. 교환상품을 배송한 뒤에 구매확정합니다."))
         order_set_status(order=order, to_status=OrderStatus.CONFIRMED, by=by, note="구매확정")
         if live_mileage(order):
             mileage_call(order=order, kind="confirmed", by=by)

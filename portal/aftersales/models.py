@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.state_machine import Gate, TransitionTable
 from portal.constraints import non_negative
+from portal.orders.models import Carrier
 
 
 class RefundStatus(models.TextChoices):
@@ -177,12 +178,28 @@ class Exchange(models.Model):
     earn_basis_won = models.BigIntegerField(_("적립 기준금액"), default=0)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
+    # 교환상품 배송: goods exchanged after the order shipped leave with their own carrier and invoice (after the
+    # 추가입금, when one is due); goods exchanged before it leave with the order (`ships_with_order`)
+    ships_with_order = models.BooleanField(default=False)
+    carrier = models.CharField(_("택배사"), max_length=20, blank=True)
+    invoice_no = models.CharField(_("운송장번호"), max_length=40, blank=True)
+    shipped_at = models.DateTimeField(_("교환상품 배송일"), null=True, blank=True)
+    shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
 
     class Meta:
         verbose_name = _("교환")
         verbose_name_plural = _("교환")
         constraints = non_negative("exchange", "mileage_returned_won", "additional_payment_won", "refund_won",
                                     "earn_basis_won")
+
+    @property
+    def awaits_shipping(self) -> bool:
+        """New goods, exchanged after the order shipped, that have not left yet."""
+        return bool(self.new_lines) and not self.ships_with_order and self.shipped_at is None
+
+    def get_carrier_display(self) -> str:
+        return str(Carrier(self.carrier).label) if self.carrier in Carrier.values else self.carrier
 
 
 class BuyerRequestKind(models.TextChoices):

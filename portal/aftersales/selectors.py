@@ -159,3 +159,9 @@ def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: lis
     return ExchangeQuote(new_total_won=goods.goods_won, cash_paid_won=limits["cash"],
                          additional_payment_won=outcome.additional_payment_won, refund_won=outcome.refund_won,
                          mileage_kept_won=outcome.mileage_kept_won, earn_basis_won=basis)
+
+
+def exchanges_awaiting_shipping(order) -> list[Exchange]:
+    """The order's exchanges whose new goods have not left yet (교환상품 배송)."""
+    return [e for e in Exchange.objects.filter(order=order, shipped_at__isnull=True, ships_with_order=False)
+            .order_by("id") if e.awaits_shipping]

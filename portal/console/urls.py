@@ -30,6 +30,7 @@ urlpatterns = [
          name="payment-cancel"),
     path("orders/<str:number>/return/", after.ReturnView.as_view(), name="return"),
     path("requests/<int:pk>/dismiss/", views.BuyerRequestDismissView.as_view(), name="request-dismiss"),
+    path("exchanges/<int:pk>/ship/", views.ExchangeShipView.as_view(), name="exchange-ship"),
     path("returns/<int:pk>/<str:step>/", after.ReturnStepView.as_view(), name="return-step"),
     path("orders/<str:number>/exchange/", after.ExchangeView.as_view(), name="exchange"),
     path("refunds/", after.RefundListView.as_view(), name="refunds"),

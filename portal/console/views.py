@@ -32,9 +32,10 @@ from portal.accounts.audit import histories
 from portal.aftersales import fulfilment
 from portal.aftersales.buyer_requests import buyer_request_dismiss, open_request_kind
 from portal.aftersales.common import ActionError
-from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus
+from portal.aftersales.exchanges import exchange_ship
+from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus, Exchange
 from portal.orders.earn import MILEAGE_USE_RETURNED
-from portal.orders.models import Order, OrderStatus, PaymentMethod
+from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
 from portal.privacy import OrderContact, can_reveal, masked_name
@@ -275,6 +276,7 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
         requests = list(BuyerRequest.objects.filter(order=detail.order).select_related("requested_by", "handled_by"))
         refund_changes = histories(detail.refunds)
         return {**super().get_context_data(**kwargs), **detail.as_context(), "ship_form": ShipForm(),
+                "carriers": Carrier.choices, "exchange_unshipped": any(e.awaits_shipping for e in detail.exchanges),
                 "disclosure_url": disclosure_url, "S": OrderStatus, **payment_cancel_context(detail.order),
                 "buyer_requests": requests, "contact": OrderContact.of(detail.order, revealed=revealed),
                 "refund_histories": [(refund, rows) for refund in detail.refunds
@@ -283,6 +285,21 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
                                            for m in detail.outbox),
                 "can_reveal": can_reveal(self.request.user),
                 "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}
+
+
+class ExchangeShipView(OperatorRequiredMixin, View):
+    """교환상품 배송 from 주문상세정보's 교환 table: the exchange's carrier and invoice number."""
+
+    def post(self, request, pk: int):
+        exchange = get_object_or_404(Exchange.objects.select_related("order"), pk=pk)
+        try:
+            exchange_ship(exchange=exchange, carrier=request.POST.get("carrier", ""),
+                          invoice_no=request.POST.get("invoice_no", ""), by=request.user)
+        except ActionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("교환상품을 배송처리했습니다."))
+        return redirect("console:order", number=exchange.order.number)
 
 
 class BuyerRequestDismissView(OperatorRequiredMixin, View):

@@ -192,6 +192,9 @@ class OrderLine(models.Model):
     line_total_won = models.BigIntegerField(_("합계"))
     is_excluded = models.BooleanField(_("마일리지 예외상품"), default=False)
     returned_quantity = models.PositiveIntegerField(_("반품수량"), default=0)
+    # a line an exchange added (상품교환): it ships with the exchange's own invoice, not the order's
+    exchange = models.ForeignKey("aftersales.Exchange", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="lines")
 
     class Meta:
         verbose_name = _("주문상품")

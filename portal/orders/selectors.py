@@ -71,7 +71,7 @@ def order_detail(number: str) -> OrderDetail | None:
     payments = list(order.payments.order_by("id"))
     collected = collected_won(order)
     return OrderDetail(
-        order=order, mileage=mileage_for_order(order), lines=list(order.lines.all()),
+        order=order, mileage=mileage_for_order(order), lines=list(order.lines.select_related("exchange")),
         payment=payments[0] if payments else None, additional_deposits=payments[1:], history=list(order.status_changes.select_related("changed_by")),
         events=list(MileageEvent.objects.filter(transaction__order=order).select_related("created_by")),
         outbox=list(OutboxMessage.objects.filter(order=order)),

@@ -15,6 +15,7 @@ from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
 from portal.aftersales.fulfilment import order_confirm_purchase
 from portal.aftersales.models import BuyerRequestKind, RefundStatus
+from portal.aftersales.selectors import exchanges_awaiting_shipping
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import exchange_due_won, order_statement
 from portal.orders.services import TransitionNotAllowed
@@ -47,8 +48,10 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         cancel_form = BuyerCancelForm(is_guest=order.is_guest)
     if kinds and pending is None and request_form is None:
         request_form = BuyerRequestForm(is_guest=order.is_guest, kinds=kinds)
-    # 구매확정 once delivered, with no request open and nothing of an exchange left to pay (it would be refused)
-    confirmable = order.status == OrderStatus.DELIVERED and pending is None and not exchange_due_won(order)
+    # 구매확정 once delivered, with no request open, nothing of an exchange left to pay and its goods sent (it would
+    # be refused)
+    confirmable = (order.status == OrderStatus.DELIVERED and pending is None and not exchange_due_won(order)
+                   and not exchanges_awaiting_shipping(order))
     if confirmable and confirm_form is None:
         confirm_form = BuyerConfirmPurchaseForm(is_guest=order.is_guest)
     refunds = list(order.refunds.all())

@@ -157,9 +157,12 @@ def test_the_buyers_statement_marks_the_line_given_back_in_the_exchange(shop, op
 
 
 def test_no_purchase_is_confirmed_while_the_exchanges_payment_is_still_to_come(shop, operator):
-    # given an exchange up whose 추가 결제예정 금액 the buyer has not paid, the order delivered
-    order = exchanged_up(shop, operator)
+    # given a delivered order exchanged up, whose 추가 결제예정 금액 the buyer has not paid
+    order, _buyer = place(shop, code="1", method="card")
     delivered(operator, order)
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
     # when the operator presses 구매확정 on its detail or in the list's bulk action
     one = operator.post(f"/console/orders/{order.number}/action/confirm_purchase/", follow=True).content.decode()
     bulk = operator.post("/console/orders/bulk/", {"action": "confirm_purchase", "selection": [order.pk]},
@@ -170,8 +173,86 @@ def test_no_purchase_is_confirmed_while_the_exchanges_payment_is_still_to_come(s
     order.refresh_from_db()
     assert order.status == "delivered"
     assert not OutboxMessage.objects.filter(order=order, kind="confirmed").exists()
-    # once the 추가입금 is confirmed, it can be
+    # once the 추가입금 is confirmed, the exchange's goods are to be sent first: 구매확정 waits for them
     press(operator, order)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="confirm-after-exchange-shipping"' in detail and "exchange-ship-form" in detail
+    page = operator.post(f"/console/orders/{order.number}/action/confirm_purchase/", follow=True).content.decode()
+    assert "교환상품이 아직 배송되지 않아 구매확정할 수 없습니다" in page
+    order.refresh_from_db()
+    assert order.status == "delivered"
+    # and once they are sent, it can be
+    ship_exchange(operator, order)
+    operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+
+
+def ship_exchange(operator, order, invoice_no: str = "EX-1"):
+    from portal.aftersales.models import Exchange
+
+    exchange = Exchange.objects.get(order=order)
+    response = operator.post(f"/console/exchanges/{exchange.pk}/ship/", {"carrier": "cj", "invoice_no": invoice_no},
+                             follow=True)
+    assert "교환상품을 배송처리했습니다." in response.content.decode(), response.content.decode()[-2000:]
+
+
+def test_the_exchanges_goods_ship_with_their_own_invoice_after_the_additional_deposit(shop, operator):
+    # given a delivered 5,000원 card order exchanged for the 10,000원 product (5,000원 still to come)
+    from portal.aftersales.models import Exchange
+
+    order, _buyer = place(shop, code="1", method="card")
+    delivered(operator, order, invoice_no="111")
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+
+    exchange = Exchange.objects.get(order=order)
+    new_line = order.lines.get(exchange=exchange)
+    buyer = Client()
+    page = buyer.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}, follow=True).content.decode()
+    assert "교환상품 · 배송 준비중" in page and 'id="confirm-form"' not in page
+    # the new line shows no invoice of its own yet (never the first delivery's)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    row = next(r for r in detail.split("<tr") if new_line.product_name in r and "order-line" in r)
+    assert "교환상품 배송 전" in row and "111" not in row
+    # before the 추가입금, 교환상품 배송 is refused and nothing changes; bad input too
+    early = operator.post(f"/console/exchanges/{exchange.pk}/ship/", {"carrier": "cj", "invoice_no": "EX-1"},
+                          follow=True).content.decode()
+    assert "추가 결제예정 금액 5,000원을 받은 뒤에 교환상품을 배송할 수 있습니다." in early
+    press(operator, order)
+    for data, says in (({"carrier": "cj", "invoice_no": ""}, "운송장번호를 입력해 주세요"),
+                       ({"carrier": "nowhere", "invoice_no": "EX-1"}, "택배사를 목록에서 골라 주세요.")):
+        assert says in operator.post(f"/console/exchanges/{exchange.pk}/ship/", data, follow=True).content.decode()
+    exchange.refresh_from_db()
+    assert exchange.shipped_at is None
+    # when the operator ships it, the new line reads its carrier and invoice; a second press changes nothing
+    ship_exchange(operator, order, invoice_no="EX-777")
+    again = operator.post(f"/console/exchanges/{exchange.pk}/ship/", {"carrier": "lotte", "invoice_no": "EX-9"},
+                          follow=True).content.decode()
+    assert "이미 배송한 교환입니다." in again
+    exchange.refresh_from_db()
+    assert (exchange.carrier, exchange.invoice_no, exchange.shipped_by.username) == ("cj", "EX-777", "operator")
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    row = next(r for r in detail.split("<tr") if new_line.product_name in r and "order-line" in r)
+    assert "EX-777" in row and "CJ대한통운" in row
+    # and the buyer's order page says where the new goods are
+    buyer = Client()
+    page = buyer.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}, follow=True).content.decode()
+    assert "교환상품 · CJ대한통운 EX-777" in page
+
+
+def test_goods_exchanged_before_the_order_shipped_go_with_the_order(shop, operator):
+    # given a paid order exchanged before it shipped, its 추가입금 confirmed
+    order = exchanged_up(shop, operator)
+    press(operator, order)
+    # then its new goods leave with the order: no 교환상품 배송 of their own, and 구매확정 follows the delivery
+    delivered(operator, order, invoice_no="222")
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert "exchange-ship-form" not in detail and "주문과 함께 배송" in detail
+    new_line = order.lines.exclude(exchange=None).get()
+    row = next(r for r in detail.split("<tr") if new_line.product_name in r and "order-line" in r)
+    assert "222" in row
     operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
     order.refresh_from_db()
     assert order.status == "confirmed"

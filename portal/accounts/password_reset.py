@@ -8,29 +8,12 @@ import hashlib
 
 from django.conf import settings
 from django.contrib.auth import views as auth_views
-from django.contrib.auth.forms import PasswordResetForm
-from django.template import loader
 from django.utils.translation import gettext as _
-
-from core.mail import queue_mail
 
 from .throttle import client_address, over_limit
 
 
-class QueuedPasswordResetForm(PasswordResetForm):
-    """Django's form, its link sent by the task worker (core.mail): a mail server that is down never shows the asker
-    an error page (which would also tell that the address has an account)."""
-
-    def send_mail(self, subject_template_name, email_template_name, context, from_email, to_email,
-                  html_email_template_name=None):
-        subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
-        body = loader.render_to_string(email_template_name, context)
-        queue_mail(subject, body, [to_email], what="a password reset link")
-
-
 class ThrottledPasswordResetView(auth_views.PasswordResetView):
-    form_class = QueuedPasswordResetForm
-
     def form_valid(self, form):
         window = settings.PASSWORD_RESET_WINDOW
         email = form.cleaned_data["email"].strip().lower()

@@ -88,8 +88,13 @@ def buyer_request_set_status(*, request: BuyerRequest, to_status: str, fields: t
     return request
 
 
-def buyer_requests_handled(*, order: Order, by=None) -> int:
-    """Inside the caller's transaction: the order's open request is done (the operator cancelled the order,
-    registered its return or made its exchange). Returns how many were marked."""
-    return move_where(BuyerRequest.objects.filter(order=order), BuyerRequestStatus.HANDLED, handled_at=timezone.now(),
+def buyer_requests_handled(*, order: Order, by=None, kind: str | None = None) -> int:
+    """Inside the caller's transaction: the order's open request is done — any request when the operator cancelled
+    the order (nothing is left to ask for), or the request of `kind` when the operator registered a return or made an
+    exchange (a buyer who asked for 교환 is not answered by a 반품, nor a 취소 by an exchange: that request stays
+    open for the operator to handle or dismiss). Returns how many were marked."""
+    requests = BuyerRequest.objects.filter(order=order)
+    if kind is not None:
+        requests = requests.filter(kind=kind)
+    return move_where(requests, BuyerRequestStatus.HANDLED, handled_at=timezone.now(),
                       handled_by=by if (by is not None and by.is_authenticated) else None)

@@ -57,6 +57,24 @@ def cap_amount(value: int, limit: int, label: str, field: str) -> int:
     return value
 
 
+def validate_whole_return(order: Order, data: RefundInput) -> None:
+    """A return of everything still kept gives back the mileage and the points still used, whole, whatever the money:
+    the re-approval would otherwise ask the provider to hold a use on an amount of nothing."""
+    _all_back(refund_limits(order), data, returning=True)
+
+
+def _all_back(limits: dict, data: RefundInput, *, returning: bool) -> None:
+    if data.mileage_won != limits["mileage"]:
+        message = (_("주문 상품을 모두 반품합니다. 주문시 사용한 네이버 마일리지 중 남은 %(won)s원을 그대로 반환해 주세요.")
+                   if returning else _("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요."))
+        raise ActionError(message % {"won": f"{limits['mileage']:,}"}, "mileage_won")
+    if data.store_points_won != limits["points"]:
+        # the order ends: the points it used have no other way back (no later refund or cancel returns them)
+        message = (_("주문 상품을 모두 반품합니다. 주문시 사용한 적립금 중 남은 %(won)s원을 그대로 반환해 주세요.")
+                   if returning else _("주문 전체를 취소합니다. 주문시 사용한 적립금 %(won)s원을 그대로 반환해 주세요."))
+        raise ActionError(message % {"won": f"{limits['points']:,}"}, "store_points_won")
+
+
 def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = False, returning: bool = False) -> None:
     """A refund stays within what was paid and not yet given back (L4 for the mileage); one that ends the whole
     order (`whole_order`: 배송전 취소, or a return of everything still kept, `returning`) gives its mileage and
@@ -69,15 +87,8 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
                                 already_returned_won=order.mileage_use_won - limits["mileage"])
     except PolicyError as exc:
         raise ActionError(str(exc), "mileage_won") from exc
-    if whole_order and data.mileage_won != limits["mileage"]:
-        message = (_("주문 상품을 모두 반품합니다. 주문시 사용한 네이버 마일리지 중 남은 %(won)s원을 그대로 반환해 주세요.")
-                   if returning else _("주문 전체를 취소합니다. 주문시 사용한 네이버 마일리지 %(won)s원을 그대로 반환해 주세요."))
-        raise ActionError(message % {"won": f"{limits['mileage']:,}"}, "mileage_won")
-    if whole_order and data.store_points_won != limits["points"]:
-        # the order ends: the points it used have no other way back (no later refund or cancel returns them)
-        message = (_("주문 상품을 모두 반품합니다. 주문시 사용한 적립금 중 남은 %(won)s원을 그대로 반환해 주세요.")
-                   if returning else _("주문 전체를 취소합니다. 주문시 사용한 적립금 %(won)s원을 그대로 반환해 주세요."))
-        raise ActionError(message % {"won": f"{limits['points']:,}"}, "store_points_won")
+    if whole_order:
+        _all_back(limits, data, returning=returning)
     total = data.cash_won + data.store_points_won + data.mileage_won
     cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won")
     if total == 0:

@@ -19,7 +19,7 @@ from portal.orders.selectors import exchange_due_won
 from .buyer_requests import buyer_requests_handled
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .fulfilment import clean_carrier, clean_invoice_no
-from .models import Exchange, ProviderCall, RefundReason
+from .models import BuyerRequestKind, Exchange, ProviderCall, RefundReason
 from .selectors import exchange_fingerprint, exchange_quote
 
 
@@ -86,7 +86,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         order.excluded_goods_won += came.excluded_goods_won - gone.excluded_goods_won
         order.payable_won += quote.additional_payment_won - exchange_due_won(order)
         order.save(update_fields=["goods_won", "excluded_goods_won", "payable_won"])
-        buyer_requests_handled(order=order, by=by)  # the buyer's 교환 신청, if one was open
+        buyer_requests_handled(order=order, by=by, kind=BuyerRequestKind.EXCHANGE)  # the buyer's 교환 신청, if open
     return exchange
 
 

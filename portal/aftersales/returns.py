@@ -14,8 +14,16 @@ from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.services import order_set_status
 
 from .buyer_requests import buyer_requests_handled
-from .common import ActionError, RefundInput, create_refund, lock_order, parse_lines, validate_refund
-from .models import Refund, RefundReason, ReturnRequest, ReturnStatus
+from .common import (
+    ActionError,
+    RefundInput,
+    create_refund,
+    lock_order,
+    parse_lines,
+    validate_refund,
+    validate_whole_return,
+)
+from .models import BuyerRequestKind, Refund, RefundReason, ReturnRequest, ReturnStatus
 from .selectors import mileage_in_open_returns, mileage_returned_so_far
 
 
@@ -28,12 +36,14 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         if not Order.transitions.opens("return_request", order.status):
             raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
         chosen = parse_lines(order, lines)
+        # a return of everything still kept gives the mileage and the points still used back whole, even one the
+        # operator confirmed at 0원 of money: they have no later way back, and the re-approval would ask the provider
+        # to hold a use on an amount of nothing
+        whole = not goods_of(kept_lines(order, less=chosen)).goods_won
         if data.cash_won + data.store_points_won + data.mileage_won:
-            # a refund of everything still kept gives the mileage and the points still used back whole: they have
-            # no later way back, and the re-approval would hold a use on nothing at the provider (a whole return
-            # the operator confirmed at 0원 refunds nothing and leaves the approval as it stands)
-            whole = not goods_of(kept_lines(order, less=chosen)).goods_won
             validate_refund(order, data, whole_order=whole, returning=True)
+        elif whole:
+            validate_whole_return(order, data)
         already = mileage_returned_so_far(order) + mileage_in_open_returns(order)
         try:
             validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won, already_returned_won=already)
@@ -41,7 +51,7 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
             raise ActionError(str(exc), "mileage_won") from exc
         _refuse_mileage_left_on_excluded_goods(order, chosen, kept_won=order.mileage_use_won - already - data.mileage_won)
         order_set_status(order=order, to_status=OrderStatus.RETURN_REQUESTED, by=by, note="반품접수")
-        buyer_requests_handled(order=order, by=by)
+        buyer_requests_handled(order=order, by=by, kind=BuyerRequestKind.RETURN)
         return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
                                             created_by=by, **data.__dict__)
 

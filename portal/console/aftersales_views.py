@@ -325,7 +325,8 @@ class ExchangeView(OperatorRequiredMixin, View):
             "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
             "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote, "seen": seen,
             "mileage": mileage_for_order(order), "returnable": mileage_still_used_won(order),
-            "limits": refund_limits(order), "notice": ExchangePolicyPage.objects.live().first()},
+            "limits": refund_limits(order), "notice": ExchangePolicyPage.objects.live().first(),
+            "open_request": open_request(order)},
             status=status)
 
     def post(self, request, number):

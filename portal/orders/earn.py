@@ -24,7 +24,7 @@ from datetime import date
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import BigIntegerField, Case, F, Value, When
-from django.db.models.functions import Greatest
+from django.db.models.functions import Greatest, Least
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -46,11 +46,13 @@ _MISSING = object()
 # The mileage of an order's use that went back to the buyer, in SQL (for a list or an export of many orders), as
 # EarnStatus reads it of one: all of it once the provider's transaction is dead (cancelled or aborted: given back;
 # refused: never taken), else what the provider's answers to the re-approvals took off the use (a partial return,
-# an exchange); a re-approval asked and not answered is not counted.
+# an exchange), never more than was asked back (an approval still on its way holds nothing yet); a re-approval asked
+# and not answered is not counted.
 MILEAGE_USE_RETURNED = Case(
     When(mileage__isnull=True, then=Value(0)),
     When(mileage__state__in=_DEAD_TRANSACTIONS, then=F("mileage_use_won")),
-    default=Greatest(Value(0), F("mileage_use_won") - F("mileage__provider_use_won")),
+    default=Least(Greatest(Value(0), F("mileage_use_won") - F("mileage__provider_use_won")),
+                  Greatest(Value(0), F("mileage_use_won") - (F("mileage__use_won") - F("mileage__returned_won")))),
     output_field=BigIntegerField())
 
 

@@ -544,7 +544,9 @@ class ChargeView:
     gateway_cancelled_won: int
     shop_paid_won: int
     at_gateway_won: int
-    through_gateway: bool = True  # a charge a gateway holds (card, 계좌이체, 휴대폰); a 무통장입금 is the shop's own
+    # a charge a gateway cancels (card, 계좌이체, 휴대폰: GATEWAY_METHODS); a deposit (무통장입금, 가상계좌) is paid
+    # back by the shop itself
+    through_gateway: bool = True
 
 
 def charge_view(payment: Payment, cancels: list[PaymentCancel]) -> ChargeView:

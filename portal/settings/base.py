@@ -294,6 +294,8 @@ TASKS = {
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
 EMAIL_FILE_PATH = VAR_DIR / "mail"
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@example.com")
+# a mail server that does not answer holds the buyer's page at most this long (core/mail.py)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 DJANGO_TABLES2_TEMPLATE = "console/table.html"
 

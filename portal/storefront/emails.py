@@ -1,11 +1,11 @@
 """The order e-mail: the same statement as the pages, with the Naver Mileage used and the expected earn (M2), in the
-buyer's language, written as the order form's request ends and sent by the task worker (core.mail): a mail server
-that is down never turns a placed order into an error page."""
+buyer's language, sent as the order form's request ends (core.mail): a mail server that is down never turns a
+placed order into an error page."""
 
 from django.template.loader import render_to_string
 from django.utils.translation import gettext
 
-from core.mail import queue_mail
+from core.mail import send_quietly
 from mileage.selectors import mileage_for_order
 
 
@@ -16,7 +16,7 @@ def send_order_email(order) -> None:
     body = render_to_string("storefront/email/order.txt", {"order": order, "mileage": mileage,
                                                            "lines": order.lines.all()})
     subject = gettext("[마일리지 샵] 주문번호 %(number)s 주문이 접수되었습니다") % {"number": order.number}
-    queue_mail(subject, body, [order.orderer_email], what=f"the order e-mail of {order.number}")
+    send_quietly(subject, body, [order.orderer_email], what=f"the order e-mail of {order.number}")
 
 
 def _carried_mileage(order):

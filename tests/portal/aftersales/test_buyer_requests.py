@@ -110,3 +110,22 @@ def test_the_operators_exchange_marks_the_buyers_exchange_request_handled():
     asked.refresh_from_db()
     assert (asked.status, asked.handled_by) == (BuyerRequestStatus.HANDLED, operator)
     assert open_request(delivered) is None
+
+
+def test_a_return_or_an_exchange_closes_only_the_request_it_answers():
+    operator = User.objects.create_user("op")
+    # a buyer who asked for 교환 is not answered by a return of part of the order
+    delivered = _order(OrderStatus.DELIVERED)
+    asked = buyer_request_create(order=delivered, kind="exchange", reason="L 사이즈로 바꿔 주세요")
+    line = delivered.lines.get()
+    return_request(order=delivered, lines={line.pk: 1}, by=operator, reason="파손",
+                   data=RefundInput(cash_won=0, store_points_won=0, mileage_won=0))
+    asked.refresh_from_db()
+    assert asked.status == BuyerRequestStatus.OPEN and open_request(delivered) == asked
+    # nor a buyer who asked for 취소 by an exchange made before shipping
+    paid = _order(OrderStatus.PAID)
+    cancel = buyer_request_create(order=paid, kind="cancel", reason="변심")
+    exchange_complete(order=paid, old_lines={paid.lines.get().pk: 1},
+                      new_products=[(ProductFactory(price_won=5_000), 1)], mileage_returned_won=0, by=operator)
+    cancel.refresh_from_db()
+    assert cancel.status == BuyerRequestStatus.OPEN

@@ -31,14 +31,18 @@ def test_a_points_refund_reads_as_적립금_on_the_receipt_and_in_the_export():
     order_cancel_after_payment(order=order, by=operator, data=RefundInput(
         cash_won=5_000, store_points_won=0, mileage_won=0, method="points"))
     refund = Refund.objects.get(order=order)
+    # a receipt cached while the refund waited is not served once its method changed (환불 방식 변경)
     before = receipt_version(order)
+    Refund.objects.filter(pk=refund.pk).update(method="card")
+    assert receipt_version(order) != before
+    Refund.objects.filter(pk=refund.pk).update(method="points")
+    assert receipt_version(order) == before
     assert refund_complete(refund=refund, by=operator) is True
     refund.refresh_from_db()
     assert (refund.money_back_won, refund.points_back_won) == (0, 5_000)
     # then the receipt's refund row: 현금/카드 0원, 적립금 5,000원 (적립금환불)
     money, points = _cells(receipt_html(order), refund.number)[1:3]
     assert money[0] == "0원" and points[:2] == ["5,000원", "적립금환불"]
-    assert receipt_version(order) != before
     # and the export's columns say the same
     response, _numbers, _count = export_refunds(Refund.objects.filter(pk=refund.pk), "csv")
     header, row = [line.split(",") for line in response.content.decode("utf-8-sig").strip().splitlines()]

@@ -70,12 +70,29 @@ def test_a_whole_return_left_at_zero_is_shown_its_amounts_not_recorded(shop, ope
 
 
 def test_a_whole_return_at_zero_sent_again_from_the_page_that_warned_is_taken_as_meant(shop, operator):
-    order, url, form = whole_return_at_zero(shop, operator)
+    # an order placed without mileage: the shop may take everything back and keep the money, if it says so twice
+    order, _buyer = place(shop, code="1", method="card", use=None)
+    delivered(operator, order)
+    line = order.lines.get()
+    url = f"/console/orders/{order.number}/return/"
+    form = {f"qty_{line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "0",
+            "shipping_deduction_won": "0", "method": "card"}
     warned = operator.post(url, form).content.decode()
     assert 'name="zero_ok" value="1"' in warned
     assert operator.post(url, {**form, "zero_ok": "1"}).status_code == 302
     returned = ReturnRequest.objects.get(order=order)
     assert (returned.cash_won, returned.mileage_won) == (0, 0)
+
+
+def test_a_whole_return_at_zero_still_gives_the_mileage_back(shop, operator):
+    # the order used 500원 of mileage: even kept at 0원 of money, the whole return gives the mileage back (the
+    # re-approval would ask the provider to hold 500원 of use on nothing)
+    order, url, form = whole_return_at_zero(shop, operator)
+    response = operator.post(url, {**form, "zero_ok": "1"})
+    assert response.status_code == 400
+    assert "주문시 사용한 네이버 마일리지 중 남은 500원을 그대로 반환해 주세요." in response.content.decode()
+    assert not ReturnRequest.objects.filter(order=order).exists()
+    assert operator.post(url, {**form, "mileage_won": "500", "zero_ok": "1"}).status_code == 302
 
 
 def test_calculating_without_a_quantity_says_what_is_missing(shop, operator):

@@ -70,7 +70,7 @@ def test_mileage_asked_back_and_not_answered_reads_반환_예정_never_반환(sh
     assert _exported_use_back(order) == 0  # the 주문조회 export's 네이버 마일리지 반환 column
     buyer_page = _buyer_page(order)
     assert "(600원 반환 예정)" in buyer_page.split('id="mileage-line"', 1)[1].split("</tr>", 1)[0]
-    assert "네이버 마일리지 반환 예정" in buyer_page.split('id="refunds"', 1)[1].split("</section>", 1)[0]
+    assert "네이버 마일리지 600원은 반환 예정입니다" in buyer_page.split('id="refunds"', 1)[1].split("</section>", 1)[0]
     # and once the provider applies it, it reads 반환
     shop.fault(api_id, "", count=0)
     assert outbox_deliver(call.pk, force=True).status == "sent"
@@ -97,3 +97,17 @@ def _buyer_page(order) -> str:
     guest = Client()
     guest.post("/shop/guest/", {"number": order.number, "password": "abcd1234"})
     return guest.get(f"/shop/orders/{order.number}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_approval_still_on_its_way_gives_nothing_back_in_the_export():
+    from mileage.models import MileageTransaction, TransactionState
+    from portal.orders.models import OrderStatus
+    from tests.factories import ProductFactory, order_for
+
+    order = order_for([(ProductFactory(price_won=5_000), 1)])
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.PLACING, mileage_use_won=500)
+    MileageTransaction.objects.create(order=order, req_tx_id="R-1", state=TransactionState.APPROVING, use_won=500)
+    order = Order.objects.get(pk=order.pk)
+    status = earn_status(order)
+    assert (status.use_returned_won, status.use_returning_won) == (0, 0) and _exported_use_back(order) == 0

@@ -472,7 +472,11 @@ def test_a_re_approval_answered_3092_without_a_txid_learns_the_new_one_from_the_
         mileage = MileageTransaction.objects.get(order=order)
         live = [t for t in shop.balance(buyer)["transactions"] if t["state"] != "SUPERSEDED"]
         assert mileage.tx_id != old_tx_id and mileage.tx_id in {t["txId"] for t in live}, live
-        # and 구매확정 goes through on it
+        # and 구매확정 goes through on it, once the exchanged goods have left
+        from portal.aftersales.exchanges import exchange_ship
+        from portal.aftersales.models import Exchange
+
+        exchange_ship(exchange=Exchange.objects.get(order=order), carrier="cj", invoice_no="124", by=None)
         operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
         confirmed = OutboxMessage.objects.get(order=order, kind="confirmed")
         if confirmed.status != "sent":

@@ -123,7 +123,11 @@ def create_refund(now: datetime, **fields) -> Refund:
 def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[int, int]:
     """{line id: quantity} of the order's lines chosen for a return or an exchange, at most what is not returned."""
     chosen = {}
-    available = {line.pk: line.quantity - line.returned_quantity for line in order.lines.all()}
+    lines_of_order = list(order.lines.select_related("exchange"))
+    available = {line.pk: line.quantity - line.returned_quantity for line in lines_of_order}
+    # goods an exchange brought in that have not left yet: the buyer does not have them to send back or exchange
+    unsent = {line.pk: line.product_name for line in lines_of_order
+              if line.exchange is not None and line.exchange.awaits_shipping}
     for raw_id, raw_qty in lines.items():
         if str(raw_qty).strip() in ("", "0"):
             continue
@@ -132,6 +136,9 @@ def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[in
         line_id, quantity = int(raw_id), int(raw_qty)
         if line_id not in available:
             raise ActionError(_("이 주문의 상품이 아닙니다."), "lines")
+        if line_id in unsent:
+            raise ActionError(_("%(name)s: 아직 배송하지 않은 교환상품이라 반품·교환할 수 없습니다. 교환상품 배송 뒤에 "
+                                "처리해 주세요.") % {"name": unsent[line_id]}, "lines")
         if quantity > available[line_id]:
             message = (_("남은 수량(%(count)s개)보다 많이 교환할 수 없습니다.") if exchange
                        else _("구매한 수량(%(count)s개)보다 많이 반품할 수 없습니다."))

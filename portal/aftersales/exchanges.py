@@ -98,11 +98,14 @@ def exchange_ship(*, exchange: Exchange, carrier: str, invoice_no: str, by) -> E
     confirmed (구매확정 waits for the goods). The provider already has the order's delivery invoice; nothing is sent."""
     invoice_no, carrier = clean_invoice_no(invoice_no), clean_carrier(carrier)
     with transaction.atomic():
-        lock_order(exchange.order_id)
+        order = lock_order(exchange.order_id)
         exchange = Exchange.objects.select_for_update().get(pk=exchange.pk)
         if not exchange.awaits_shipping:
             raise ActionError(_("이미 배송한 교환입니다."))
-        due = exchange_due_won(exchange.order)
+        if order.status not in (OrderStatus.SHIPPED, OrderStatus.DELIVERED):  # returned, cancelled, confirmed
+            raise ActionError(_("이 주문은 교환상품을 배송할 수 없습니다 (처리상태: %(status)s).")
+                              % {"status": order.get_status_display()})
+        due = exchange_due_won(order)
         if due:
             raise ActionError(_("교환의 추가 결제예정 금액 %(amount)s원을 받은 뒤에 교환상품을 배송할 수 있습니다.")
                               % {"amount": f"{due:,}"})

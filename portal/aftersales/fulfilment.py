@@ -111,6 +111,8 @@ def clean_invoice_no(raw: str) -> str:
     invoice_no = (raw or "").strip()
     if not invoice_no or len(invoice_no) > INVOICE_NO_MAX or not invoice_no.replace("-", "").isascii() \
             or not invoice_no.replace("-", "").isalnum() or invoice_no.startswith("-") or invoice_no.endswith("-"):
+        if len(invoice_no) > INVOICE_NO_MAX:
+            raise ActionError(_("운송장번호는 %(max)s자까지 입력할 수 있습니다.") % {"max": INVOICE_NO_MAX}, "invoice_no")
         raise ActionError(_("운송장번호를 입력해 주세요 (영문/숫자)."), "invoice_no")
     return invoice_no
 

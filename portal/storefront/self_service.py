@@ -50,8 +50,9 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         request_form = BuyerRequestForm(is_guest=order.is_guest, kinds=kinds)
     # 구매확정 once delivered, with no request open, nothing of an exchange left to pay and its goods sent (it would
     # be refused)
-    confirmable = (order.status == OrderStatus.DELIVERED and pending is None and not exchange_due_won(order)
-                   and not exchanges_awaiting_shipping(order))
+    unshipped = order.status == OrderStatus.DELIVERED and bool(exchanges_awaiting_shipping(order))
+    confirmable = order.status == OrderStatus.DELIVERED and pending is None and not exchange_due_won(order) \
+        and not unshipped
     if confirmable and confirm_form is None:
         confirm_form = BuyerConfirmPurchaseForm(is_guest=order.is_guest)
     refunds = list(order.refunds.all())
@@ -66,7 +67,8 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         "confirm_form": confirm_form if confirmable else None,
         "request_form": request_form if pending is None else None, "open_request": pending,
         "buyer_requests": list(order.buyer_requests.all()), "refunds": refunds,
-        "refund_waiting": refund_waiting, "request_progress": request_progress}, status=status)
+        "refund_waiting": refund_waiting, "request_progress": request_progress, "exchange_unshipped": unshipped},
+        status=status)
 
 
 def _actor(request):

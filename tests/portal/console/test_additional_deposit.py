@@ -212,6 +212,7 @@ def test_the_exchanges_goods_ship_with_their_own_invoice_after_the_additional_de
     buyer = Client()
     page = buyer.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}, follow=True).content.decode()
     assert "교환상품 · 배송 준비중" in page and 'id="confirm-form"' not in page
+    assert "교환상품이 배송된 뒤에 구매확정할 수 있습니다." in page
     # the new line shows no invoice of its own yet (never the first delivery's)
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     row = next(r for r in detail.split("<tr") if new_line.product_name in r and "order-line" in r)
@@ -256,3 +257,37 @@ def test_goods_exchanged_before_the_order_shipped_go_with_the_order(shop, operat
     operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
     order.refresh_from_db()
     assert order.status == "confirmed"
+
+
+def test_goods_not_shipped_yet_cannot_be_returned_and_a_returned_order_ships_nothing(shop, operator):
+    # given a delivered order exchanged up after delivery: its new goods not sent, their 추가입금 not paid
+    from portal.aftersales.models import Exchange, ReturnRequest
+
+    order, _buyer = place(shop, code="1", method="card")
+    delivered(operator, order, invoice_no="111")
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+    exchange = Exchange.objects.get(order=order)
+    new_line = order.lines.get(exchange=exchange)
+    # when the operator tries to return the line the buyer never received
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{new_line.pk}": "1", "cash_won": "0", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "card", "zero_ok": "1"})
+    # then it is refused with why, and nothing is recorded
+    assert response.status_code == 400
+    assert f"{new_line.product_name}: 아직 배송하지 않은 교환상품이라 반품·교환할 수 없습니다." in response.content.decode()
+    assert not ReturnRequest.objects.filter(order=order).exists()
+    # and an order that is no longer out with the buyer (here set 반송완료 by hand) ships no exchanged goods
+    Order.objects.filter(pk=order.pk).update(status="returned")
+    response = operator.post(f"/console/exchanges/{exchange.pk}/ship/", {"carrier": "cj", "invoice_no": "R1"},
+                             follow=True).content.decode()
+    assert "이 주문은 교환상품을 배송할 수 없습니다" in response
+    exchange.refresh_from_db()
+    assert exchange.shipped_at is None
+    # a 운송장번호 over its length says so
+    Order.objects.filter(pk=order.pk).update(status="delivered")
+    press(operator, order)
+    long = operator.post(f"/console/exchanges/{exchange.pk}/ship/", {"carrier": "cj", "invoice_no": "1" * 41},
+                         follow=True).content.decode()
+    assert "운송장번호는 40자까지 입력할 수 있습니다." in long

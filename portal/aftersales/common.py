@@ -125,9 +125,10 @@ def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[in
     chosen = {}
     lines_of_order = list(order.lines.select_related("exchange"))
     available = {line.pk: line.quantity - line.returned_quantity for line in lines_of_order}
-    # goods an exchange brought in that have not left yet: the buyer does not have them to send back or exchange
-    unsent = {line.pk: line.product_name for line in lines_of_order
-              if line.exchange is not None and line.exchange.awaits_shipping}
+    # goods an exchange brought in that have not left yet: the buyer does not have them to send back (they may
+    # still be exchanged for something else before they leave)
+    unsent = {} if exchange else {line.pk: line.product_name for line in lines_of_order
+                                  if line.exchange is not None and line.exchange.awaits_shipping}
     for raw_id, raw_qty in lines.items():
         if str(raw_qty).strip() in ("", "0"):
             continue
@@ -137,7 +138,7 @@ def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[in
         if line_id not in available:
             raise ActionError(_("이 주문의 상품이 아닙니다."), "lines")
         if line_id in unsent:
-            raise ActionError(_("%(name)s: 아직 배송하지 않은 교환상품이라 반품·교환할 수 없습니다. 교환상품 배송 뒤에 "
+            raise ActionError(_("%(name)s: 아직 배송하지 않은 교환상품이라 반품할 수 없습니다. 교환상품 배송 뒤에 "
                                 "처리해 주세요.") % {"name": unsent[line_id]}, "lines")
         if quantity > available[line_id]:
             message = (_("남은 수량(%(count)s개)보다 많이 교환할 수 없습니다.") if exchange

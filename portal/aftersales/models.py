@@ -195,8 +195,11 @@ class Exchange(models.Model):
 
     @property
     def awaits_shipping(self) -> bool:
-        """New goods, exchanged after the order shipped, that have not left yet."""
-        return bool(self.new_lines) and not self.ships_with_order and self.shipped_at is None
+        """New goods, exchanged after the order shipped, that have not left yet (and were not exchanged again for
+        something else before they left)."""
+        if not self.new_lines or self.ships_with_order or self.shipped_at is not None:
+            return False
+        return any(line.quantity > line.returned_quantity for line in self.lines.all())
 
     def get_carrier_display(self) -> str:
         return str(Carrier(self.carrier).label) if self.carrier in Carrier.values else self.carrier

@@ -19,6 +19,7 @@ from cms_pages.models import (
 )
 from mileage.models import Exclusion, MileageSettings
 from portal.accounts.models import Member
+from portal.accounts.services import store_points_change
 from portal.catalog.models import Category, Product
 from portal.demo.merchant import load_merchant_details
 
@@ -172,9 +173,11 @@ def load_demo() -> None:
     privacy.user_permissions.add(*Permission.objects.filter(
         content_type__app_label="accesslog", codename__in=["oversee_access_log", "view_personal_data"]))
     hong = _user("hong", "hong1234!", email="hong@example.com", first_name="길동", last_name="홍")
-    Member.objects.get_or_create(user=hong, defaults={
+    member, created = Member.objects.get_or_create(user=hong, defaults={
         "name": "홍길동", "phone": "010-0000-0000", "zipcode": "07071",
-        "address": "서울 동작구 신대방2동 전문건설회관빌딩", "address_detail": "28층", "store_points_won": 1_000})
+        "address": "서울 동작구 신대방2동 전문건설회관빌딩", "address_detail": "28층"})
+    if created:  # his first 1,000원 of 적립금, on his ledger like every other entry
+        store_points_change(member=member, delta_won=1_000, reason="가입 축하 적립금", idempotency_key="demo:hong:welcome")
     _catalog()
     settings = MileageSettings.load()
     if not settings.api_id:

@@ -276,7 +276,7 @@ def test_goods_not_shipped_yet_cannot_be_returned_and_a_returned_order_ships_not
         "shipping_deduction_won": "0", "method": "card", "zero_ok": "1"})
     # then it is refused with why, and nothing is recorded
     assert response.status_code == 400
-    assert f"{new_line.product_name}: 아직 배송하지 않은 교환상품이라 반품·교환할 수 없습니다." in response.content.decode()
+    assert f"{new_line.product_name}: 아직 배송하지 않은 교환상품이라 반품할 수 없습니다." in response.content.decode()
     assert not ReturnRequest.objects.filter(order=order).exists()
     # and an order that is no longer out with the buyer (here set 반송완료 by hand) ships no exchanged goods
     Order.objects.filter(pk=order.pk).update(status="returned")

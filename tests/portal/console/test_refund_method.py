@@ -218,6 +218,11 @@ def test_a_second_exchange_counts_what_was_paid_never_the_payment_still_to_come(
         (5_000, 0), (0, 0)]
     assert 'id="exchange-due"' not in buyer.get(found["Location"]).content.decode()
     assert 'id="exchange-due"' not in operator.get(f"/console/orders/{order.number}/").content.decode()
+    # and the first exchange's goods, exchanged again before they left, are no longer to be shipped: only the
+    # second exchange's are
+    from portal.aftersales.selectors import exchanges_awaiting_shipping
+
+    assert [e.pk for e in exchanges_awaiting_shipping(order)] == [order.exchanges.order_by("id").last().pk]
 
 
 def test_a_failed_finish_after_the_payout_is_finished_at_the_next_sweep(shop, operator, monkeypatch):

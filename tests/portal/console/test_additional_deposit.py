@@ -40,6 +40,19 @@ def exchanged_up(shop, operator) -> Order:
     return order
 
 
+def exchanged_up_after_delivery(shop, operator):
+    """A 5,000원 card order delivered (invoice 111), then exchanged for the 10,000원 product: 5,000원 추가 결제예정,
+    the new goods not sent yet. Returns the order and its exchange."""
+    from portal.aftersales.models import Exchange
+
+    order, _buyer = place(shop, code="1", method="card")
+    delivered(operator, order, invoice_no="111")
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+    return order, Exchange.objects.get(order=order)
+
+
 def returned_and_refunded(operator, order, line, *, cash: int) -> Refund:
     """The whole `line` returned with `cash` 현금환불 to the account and the 500원 of mileage, 반송중, 반송완료, then
     환불완료 pressed: the refund as it ended."""
@@ -158,11 +171,7 @@ def test_the_buyers_statement_marks_the_line_given_back_in_the_exchange(shop, op
 
 def test_no_purchase_is_confirmed_while_the_exchanges_payment_is_still_to_come(shop, operator):
     # given a delivered order exchanged up, whose 추가 결제예정 금액 the buyer has not paid
-    order, _buyer = place(shop, code="1", method="card")
-    delivered(operator, order)
-    line = order.lines.get()
-    assert operator.post(f"/console/orders/{order.number}/exchange/", {
-        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+    order, _exchange = exchanged_up_after_delivery(shop, operator)
     # when the operator presses 구매확정 on its detail or in the list's bulk action
     one = operator.post(f"/console/orders/{order.number}/action/confirm_purchase/", follow=True).content.decode()
     bulk = operator.post("/console/orders/bulk/", {"action": "confirm_purchase", "selection": [order.pk]},
@@ -199,15 +208,7 @@ def ship_exchange(operator, order, invoice_no: str = "EX-1"):
 
 def test_the_exchanges_goods_ship_with_their_own_invoice_after_the_additional_deposit(shop, operator):
     # given a delivered 5,000원 card order exchanged for the 10,000원 product (5,000원 still to come)
-    from portal.aftersales.models import Exchange
-
-    order, _buyer = place(shop, code="1", method="card")
-    delivered(operator, order, invoice_no="111")
-    line = order.lines.get()
-    assert operator.post(f"/console/orders/{order.number}/exchange/", {
-        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
-
-    exchange = Exchange.objects.get(order=order)
+    order, exchange = exchanged_up_after_delivery(shop, operator)
     new_line = order.lines.get(exchange=exchange)
     buyer = Client()
     page = buyer.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}, follow=True).content.decode()
@@ -261,14 +262,9 @@ def test_goods_exchanged_before_the_order_shipped_go_with_the_order(shop, operat
 
 def test_goods_not_shipped_yet_cannot_be_returned_and_a_returned_order_ships_nothing(shop, operator):
     # given a delivered order exchanged up after delivery: its new goods not sent, their 추가입금 not paid
-    from portal.aftersales.models import Exchange, ReturnRequest
+    from portal.aftersales.models import ReturnRequest
 
-    order, _buyer = place(shop, code="1", method="card")
-    delivered(operator, order, invoice_no="111")
-    line = order.lines.get()
-    assert operator.post(f"/console/orders/{order.number}/exchange/", {
-        f"qty_{line.pk}": "1", "new_2": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
-    exchange = Exchange.objects.get(order=order)
+    order, exchange = exchanged_up_after_delivery(shop, operator)
     new_line = order.lines.get(exchange=exchange)
     # when the operator tries to return the line the buyer never received
     response = operator.post(f"/console/orders/{order.number}/return/", {

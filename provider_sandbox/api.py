@@ -65,8 +65,7 @@ def _int(data, name: str, *, required: bool = True, default: int = 0) -> int:
     try:
         return wire.parse_int(raw, max_length=12)
     except wire.NotANumber:
-        raise services.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다. ({name} must be a non-negative "
-                                   f"integer.)") from None
+        raise services.ApiError("2002", f"{name}은(는) 0 이상의 정수여야 합니다.") from None
 
 
 def _yn(data, name: str) -> bool:
@@ -237,7 +236,7 @@ def handle_repayment(merchant, data, now, tx_id):
 def handle_invoice(merchant, data, now, tx_id):
     shipped = _text(data, "shippedDate")
     if len(shipped) != 8 or not (shipped.isascii() and shipped.isdigit()):
-        raise services.ApiError("2002", "shippedDate는 YYYYMMDD입니다. (shippedDate must be YYYYMMDD.)")
+        raise services.ApiError("2002", "shippedDate는 YYYYMMDD입니다.")
     fields = {"shippedDate": shipped, "invoiceNo": _text(data, "invoiceNo")}
     for name in ("recipientName", "serviceCompany", "address"):
         try:
@@ -246,7 +245,7 @@ def handle_invoice(merchant, data, now, tx_id):
             raise services.ApiError("2002", f"{name}는 base64입니다.") from exc
     recipient = fields["recipientName"]
     if len(recipient) > 2 and set(recipient[1:-1]) != {"*"}:
-        raise services.ApiError("2002", "recipientName은 마스킹해야 합니다(홍*동). (recipientName must be masked.)")
+        raise services.ApiError("2002", "recipientName은 마스킹해야 합니다(홍*동).")
     for name in ("recipientTelNo", "recipientCphNo"):
         if name not in data:
             continue

@@ -39,7 +39,7 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
     done_url, stamp, sig = request.GET.get("doneUrl", ""), request.GET.get("timestamp", ""), request.GET.get("sig", "")
     max_use = request.GET.get("maxUseAmount", "")
     if not done_url or not _number(stamp) or not _number(max_use):
-        return _bad("doneUrl, timestamp, maxUseAmount가 필요합니다. (doneUrl, timestamp and maxUseAmount are required.)")
+        return _bad("doneUrl, timestamp, maxUseAmount가 필요합니다.")
     if abs(time.time() - int(stamp)) > settings.SANDBOX_POPUP_MAX_SKEW_SECONDS:
         return _bad("요청 시각이 10분 넘게 차이 납니다.")
     if not wire.constant_time_equal(sig, wire.popup_signature(merchant.hash_key, stamp, done_url)):

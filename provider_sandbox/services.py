@@ -231,7 +231,7 @@ def approve(merchant: Merchant, req_tx_id: str, amounts: Amounts, is_confirmed: 
         raise ApiError("3003", f"사용금액이 구매자가 선택한 금액({popup.use_won}원)과 다릅니다. "
                                f"(mileageUseAmount differs from the buyer's choice.)")
     if amounts.amount_won > amounts.order_amount_won:
-        raise ApiError("2002", "적립대상금액이 주문금액보다 큽니다. (amount is above orderAmount.)")
+        raise ApiError("2002", "적립대상금액이 주문금액보다 큽니다.")
     buyer = Buyer.objects.select_for_update().get(pk=popup.buyer_id)
     expire_unpaid(now, buyer)
     if amounts.mileage_use_won > balance(buyer, now, exclude_popup=popup).available_won:
@@ -384,7 +384,7 @@ def repayment(tx: Transaction, amounts: Amounts, now: datetime) -> Transaction:
         raise ApiError("3003", f"사용금액은 기존 사용금액({tx.use_won}원)을 넘을 수 없습니다. "
                                f"(mileageUseAmount is above what was used.)")
     if amounts.amount_won > amounts.order_amount_won:
-        raise ApiError("2002", "적립대상금액이 주문금액보다 큽니다. (amount is above orderAmount.)")
+        raise ApiError("2002", "적립대상금액이 주문금액보다 큽니다.")
     new = Transaction(
         tx_id=_new_tx_id(), merchant=tx.merchant, buyer=tx.buyer, popup=tx.popup, root=tx.root or tx,
         order_no=tx.order_no, state=tx.state, is_confirmed=tx.is_confirmed, is_member=tx.is_member,

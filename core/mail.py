@@ -10,12 +10,10 @@ from django.core.mail import send_mail
 log = logging.getLogger(__name__)
 
 
-def send_quietly(subject: str, body: str, recipients: list[str], *, what: str) -> bool:
-    """Send one message; False (logged, never raised) when the mail server refused it or did not answer. `what`
-    names the message in the log."""
+def send_quietly(subject: str, body: str, recipients: list[str], *, what: str) -> None:
+    """Send one message; a mail server that refused it or did not answer is logged, never raised. `what` names the
+    message in the log."""
     try:
         send_mail(subject, body, None, recipients)
     except Exception:
         log.exception("%s was not sent (the mail server refused it or did not answer)", what)
-        return False
-    return True

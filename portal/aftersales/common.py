@@ -123,10 +123,11 @@ def create_refund(now: datetime, **fields) -> Refund:
 def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[int, int]:
     """{line id: quantity} of the order's lines chosen for a return or an exchange, at most what is not returned."""
     chosen = {}
-    lines_of_order = list(order.lines.select_related("exchange"))
+    # a return reads which lines an exchange brought in and whether they left: the buyer does not have unsent ones
+    # to send back (they may still be exchanged for something else before they leave)
+    lines_of_order = list(order.lines.all() if exchange
+                          else order.lines.select_related("exchange").prefetch_related("exchange__lines"))
     available = {line.pk: line.quantity - line.returned_quantity for line in lines_of_order}
-    # goods an exchange brought in that have not left yet: the buyer does not have them to send back (they may
-    # still be exchanged for something else before they leave)
     unsent = {} if exchange else {line.pk: line.product_name for line in lines_of_order
                                   if line.exchange is not None and line.exchange.awaits_shipping}
     for raw_id, raw_qty in lines.items():

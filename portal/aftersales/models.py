@@ -181,7 +181,7 @@ class Exchange(models.Model):
     # 교환상품 배송: goods exchanged after the order shipped leave with their own carrier and invoice (after the
     # 추가입금, when one is due); goods exchanged before it leave with the order (`ships_with_order`)
     ships_with_order = models.BooleanField(default=False)
-    carrier = models.CharField(_("택배사"), max_length=20, blank=True)
+    carrier = models.CharField(_("택배사"), max_length=20, choices=Carrier.choices, blank=True)
     invoice_no = models.CharField(_("운송장번호"), max_length=40, blank=True)
     shipped_at = models.DateTimeField(_("교환상품 배송일"), null=True, blank=True)
     shipped_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
@@ -200,9 +200,6 @@ class Exchange(models.Model):
         if not self.new_lines or self.ships_with_order or self.shipped_at is not None:
             return False
         return any(line.quantity > line.returned_quantity for line in self.lines.all())
-
-    def get_carrier_display(self) -> str:
-        return str(Carrier(self.carrier).label) if self.carrier in Carrier.values else self.carrier
 
 
 class BuyerRequestKind(models.TextChoices):

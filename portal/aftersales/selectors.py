@@ -164,4 +164,4 @@ def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: lis
 def exchanges_awaiting_shipping(order) -> list[Exchange]:
     """The order's exchanges whose new goods have not left yet (교환상품 배송)."""
     return [e for e in Exchange.objects.filter(order=order, shipped_at__isnull=True, ships_with_order=False)
-            .order_by("id") if e.awaits_shipping]
+            .prefetch_related("lines").order_by("id") if e.awaits_shipping]

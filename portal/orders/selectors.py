@@ -67,7 +67,7 @@ def order_detail(number: str) -> OrderDetail | None:
     revision_id = order.disclosure_revision_id
     if revision_id:
         revision_id = revision_id if Revision.objects.filter(pk=revision_id).exists() else None
-    exchanges = list(order.exchanges.select_related("created_by"))
+    exchanges = list(order.exchanges.select_related("created_by").prefetch_related("lines"))
     payments = list(order.payments.order_by("id"))
     collected = collected_won(order)
     return OrderDetail(

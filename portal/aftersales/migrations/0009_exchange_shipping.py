@@ -25,7 +25,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='exchange',
             name='carrier',
-            field=models.CharField(blank=True, max_length=20, verbose_name='택배사'),
+            field=models.CharField(blank=True, choices=[('cj', 'CJ대한통운'), ('lotte', '롯데택배'), ('hanjin', '한진택배'), ('epost', '우체국택배'), ('logen', '로젠택배'), ('kyungdong', '경동택배'), ('other', '기타')], max_length=20, verbose_name='택배사'),
         ),
         migrations.AddField(
             model_name='exchange',

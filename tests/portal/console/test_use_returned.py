@@ -12,13 +12,20 @@ from .conftest import delivered, place, returned
 pytestmark = pytest.mark.sandbox
 
 
-def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, operator):
-    order, _ = place(shop, method="card", quantity="2", use=1_000)
+def partly_returned(shop, operator):
+    """A delivered card order of two that used 1,000원 of mileage, one of them returned with 600원 of it (반송완료, its
+    refund waiting 환불전). Returns the order and the buyer's login at the provider."""
+    order, buyer = place(shop, method="card", quantity="2", use=1_000)
     delivered(operator, order)
     line = order.lines.get()
     returned(operator, order, {
         f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
         "shipping_deduction_won": "0", "method": "card"})
+    return order, buyer
+
+
+def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, operator):
+    order, _ = partly_returned(shop, operator)
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     assert 'id="use-back"' not in detail  # 환불전: nothing given back yet
     operator.post("/console/refunds/", {"selection": [Refund.objects.get(order=order).pk], "confirm": "1"})
@@ -49,12 +56,7 @@ def test_mileage_asked_back_and_not_answered_reads_반환_예정_never_반환(sh
     from mileage.services.transactions import outbox_deliver
 
     # given a delivered order that used 1,000원, partly returned (600원 of the mileage back)
-    order, buyer = place(shop, method="card", quantity="2", use=1_000)
-    delivered(operator, order)
-    line = order.lines.get()
-    returned(operator, order, {
-        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
-        "shipping_deduction_won": "0", "method": "card"})
+    order, buyer = partly_returned(shop, operator)
     # when 환불완료 asks the provider for the re-approval and the provider fails to apply it
     api_id = MileageSettings.load().api_id
     shop.fault(api_id, "http500", count=20)

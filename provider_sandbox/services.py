@@ -348,7 +348,7 @@ def cancel_stated(tx: Transaction, now: datetime) -> Transaction:
 
 
 def cancel(tx: Transaction, now: datetime) -> Transaction:
-    if tx.state == TxState.CANCELLED:
+    if tx.state in (TxState.CANCELLED, TxState.AUTO_CANCELLED):  # E8 cancelled it before: the same cancel, done
         raise AlreadyDone(tx)
     if tx.state not in (TxState.APPROVED, TxState.STATED):
         raise _not_allowed(tx, "취소")

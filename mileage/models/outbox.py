@@ -29,13 +29,14 @@ class OutboxKind(models.TextChoices):
     STATED = "stated", _("거래완료")
     CANCEL_STATED = "cancel_stated", _("거래완료 취소")
     CANCEL = "cancel", _("적립/사용 취소")
+    AUTO_CANCEL = "auto_cancel", _("미입금 자동취소")
     CONFIRMED = "confirmed", _("구매확정")
     REPAYMENT = "repayment", _("재승인")
     INVOICE = "invoice", _("배송정보")
 
 
 # the calls that give a refund's mileage back at the provider: a failed one leaves the buyer's mileage unreturned
-MILEAGE_RETURN_KINDS = (OutboxKind.CANCEL, OutboxKind.REPAYMENT)
+MILEAGE_RETURN_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.REPAYMENT)
 
 
 class OutboxMessage(models.Model):

@@ -102,12 +102,27 @@ def _abort(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiRes
         return ApiResult(code=exc.code, message=exc.message)
 
 
+def _auto_cancel(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
+    """cancel of a bank transfer unpaid past its deadline (E8). The provider cancels such a transaction by itself
+    after 15 days: one that did answers the cancel with 3092 or with a state error (3xxx: the transaction is no
+    longer open), and either is the answer that it is cancelled, not a failure."""
+    try:
+        return client.cancel(ids.tx_id, idempotency_key=key)
+    except ProviderUnavailable:
+        raise
+    except ProviderError as exc:
+        if not extensions.PROVIDER_CODE.fullmatch(exc.code) or not exc.code.startswith("3"):
+            raise
+        return ApiResult(code=exc.code, message=exc.message)
+
+
 # kind → how it is sent: one typed entry per call of docs/protocol.md §2 that follows a state change.
 CALLS: dict[str, Callable[[MileageClient, Ids, dict, str], ApiResult]] = {
     "abort": _abort,
     "stated": _on_tx(MileageClient.stated),
     "cancel_stated": _on_tx(MileageClient.cancel_stated),
     "cancel": _on_tx(MileageClient.cancel),
+    "auto_cancel": _auto_cancel,
     "confirmed": _on_tx(MileageClient.confirmed),
     "repayment": lambda client, ids, payload, key: client.repayment(
         ids.tx_id, PaymentRequest.from_json(payload["request"]), idempotency_key=key),

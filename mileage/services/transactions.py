@@ -391,17 +391,17 @@ def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None) -> Mile
 
 
 def mileage_auto_cancel(*, order: ShopOrder) -> None:
-    """E8 on the portal's side: the provider cancels an unpaid transfer's mileage by itself after 15 days; the
-    ledger records that fact without a call (inside the caller's transaction)."""
+    """E8 on the portal's side: a transfer left unpaid past its deadline. The provider cancels such a transaction by
+    itself after 15 days, but the portal does not count on it (a 가상계좌's deadline may come sooner, and a provider
+    may not): it asks for the cancel after commit (inside the caller's transaction). A provider that cancelled it
+    already answers so (3092, or a state error, taken as that answer: docs/protocol.md §2); until it answers, the use
+    reads as 반환 예정."""
     mileage = MileageTransaction.objects.select_for_update().filter(order=order).first()
     if mileage is None or mileage.state not in LIVE_STATES:
         return
     mileage.returned_won = mileage.use_won
-    event = MileageEvent.objects.create(
-        transaction=mileage, kind="auto_cancel", tx_id=mileage.tx_id, use_won=mileage.use_won,
-        result_code="E8", result_message="미입금 15일 경과: 제공자 자동취소", idempotency_key=action_key(order.number, "auto_cancel"))
-    booked = _book_settlement(mileage, event, use_after=0, earn_after=0)
-    _transition(mileage, TransactionState.CANCELLED, note="미입금 자동취소", event=event, fields=("returned_won", *booked))
+    mileage.save(update_fields=["returned_won", "updated_at"])
+    _enqueue(mileage, "auto_cancel", action_key(order.number, "auto_cancel"), {"by": None})
 
 
 # --- the provider's answers --------------------------------------------------------------------------------------
@@ -413,6 +413,7 @@ ANSWER_STATES = {
     "stated": TransactionState.STATED,
     "cancel_stated": TransactionState.APPROVED,
     "cancel": TransactionState.CANCELLED,
+    "auto_cancel": TransactionState.CANCELLED,
     "repayment": TransactionState.REPAID,
     "confirmed": TransactionState.CONFIRMED,
     "invoice": None,

@@ -46,7 +46,7 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="입금전 취소")
         payment_void(order=order, by=by, note="입금전 취소")
         return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
-        if lapsed:  # E8: the provider cancelled this transfer's mileage by itself; recorded without a call
+        if lapsed:  # E8: the automatic cancel, asked of the provider (which may have done it by itself)
             mileage_auto_cancel(order=order)
         elif live_mileage(order):
             mileage_cancel(order=order, by=by)
@@ -70,8 +70,8 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
 
 
 def orders_expire_unpaid(*, now: datetime | None = None) -> int:
-    """Unpaid bank transfers and 가상계좌 past their 15-day deadline are cancelled; the provider cancels their
-    mileage by itself (E8), so the ledger records that fact without a call.
+    """Unpaid bank transfers and 가상계좌 past their 15-day deadline are cancelled, their mileage with them (E8):
+    the cancel is asked of the provider, which may have done it by itself already (mileage_auto_cancel).
 
     A 가상계좌 is closed at the PG first, under the order's row lock (one node asks; the deposit webhook waits for
     the lock and then finds the order settled): closed, the order is cancelled; paid meanwhile (the deposit came

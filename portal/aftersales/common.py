@@ -160,7 +160,7 @@ def return_points(order: Order, amount: int, key: str, by) -> None:
 
 
 def past_deposit_deadline(order: Order, now: datetime | None = None) -> bool:
-    """A bank transfer still unpaid past its deadline (E8): its mileage the provider has cancelled by itself, the
+    """A bank transfer still unpaid past its deadline (E8): its mileage is cancelled (mileage_auto_cancel), the
     order lapses (orders_expire_unpaid); no 입금확인 takes it any more."""
     return (order.payment_method == PaymentMethod.BANK_TRANSFER and order.status == OrderStatus.AWAITING_DEPOSIT
             and order.deposit_deadline is not None and order.deposit_deadline <= (now or timezone.now()))

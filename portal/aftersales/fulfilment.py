@@ -55,7 +55,7 @@ def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False) ->
     with transaction.atomic():
         order = lock_order(order)
         if past_deposit_deadline(order):
-            # E8: the provider cancelled the mileage of a transfer unpaid for 15 days by itself; the order lapses
+            # E8: a transfer unpaid past its deadline lapses, its mileage cancelled with it (orders_expire_unpaid)
             raise ActionError(_("입금기한(%(deadline)s)이 지나 네이버 마일리지가 자동 취소된 주문입니다. 입금확인할 수 "
                                 "없고, 주문은 자동으로 취소됩니다.") % {"deadline": ymd_hm(order.deposit_deadline)})
         order_set_status(order=order, to_status=OrderStatus.PAID, by=by, note="입금확인")

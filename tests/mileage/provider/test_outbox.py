@@ -185,3 +185,63 @@ def test_a_deal_done_answer_without_an_amount_keeps_the_approvals_earn(portal, m
     assert (mileage.earn_granted, mileage.granted_earn_won, mileage.expected_earn_won) == (True, 45, 45)
     earned = SettlementLine.objects.filter(order=order, kind="EARN").values_list("amount_won", flat=True)
     assert sum(earned) == 45
+
+
+def lapse(order):
+    """The order's deposit deadline passed (E8): the portal's side of the automatic cancel."""
+    from mileage.services.transactions import mileage_auto_cancel
+
+    with transaction.atomic():
+        mileage_auto_cancel(order=order)
+
+
+def test_a_lapsed_transfer_is_cancelled_at_a_provider_that_does_not_cancel_it_by_itself(portal, merchant):
+    # given a bank transfer with 500원 of mileage, still open at the provider (its own 15 days not over)
+    order, buyer = placed_order(portal, merchant)
+    mileage_authorize(order=order)
+    assert portal.balance(buyer)["available"] == 15_000
+    # when the portal lapses it: the cancel goes out, and the buyer has the 500원 back
+    lapse(order)
+    message = OutboxMessage.objects.get(order=order, kind="auto_cancel")
+    assert message.status == OutboxStatus.SENT
+    assert portal.balance(buyer)["available"] == 15_500
+    mileage = order.mileage
+    mileage.refresh_from_db()
+    assert (mileage.state, mileage.provider_use_won, mileage.returned_won) == (TransactionState.CANCELLED, 0, 500)
+    # and a second lapse (another node's sweep) sends nothing more
+    lapse(order)
+    assert OutboxMessage.objects.filter(order=order).exclude(kind="approve").count() == 1
+
+
+def test_a_provider_that_cancelled_it_by_itself_answers_with_a_state_error_and_that_is_the_answer(
+        portal, merchant, monkeypatch):
+    from mileage.provider.client import MileageClient, ProviderError
+
+    def ended(self, tx_id, *, idempotency_key):
+        raise ProviderError("3005", "취소할 수 없는 상태입니다.")
+
+    order, _buyer = placed_order(portal, merchant)
+    mileage_authorize(order=order)
+    monkeypatch.setattr(MileageClient, "cancel", ended)
+    lapse(order)
+    assert OutboxMessage.objects.get(order=order, kind="auto_cancel").status == OutboxStatus.SENT
+    event = MileageEvent.objects.filter(transaction__order=order).latest("pk")
+    assert (event.kind, event.result_code) == ("auto_cancel", "3005")
+    order.mileage.refresh_from_db()
+    assert (order.mileage.state, order.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
+
+
+def test_an_authentication_refusal_of_the_lapse_cancel_waits_for_an_operator(portal, merchant, monkeypatch):
+    from mileage.provider.client import MileageClient, ProviderError
+
+    def refused(self, tx_id, *, idempotency_key):
+        raise ProviderError("2001", "인증 실패")
+
+    order, _buyer = placed_order(portal, merchant)
+    mileage_authorize(order=order)
+    monkeypatch.setattr(MileageClient, "cancel", refused)
+    lapse(order)
+    message = OutboxMessage.objects.get(order=order, kind="auto_cancel")
+    assert message.status == OutboxStatus.FAILED and "[2001]" in message.last_error
+    order.mileage.refresh_from_db()
+    assert order.mileage.state == TransactionState.APPROVED and order.mileage.provider_use_won == 500

@@ -360,8 +360,8 @@ def test_one_quoted_exchange_completed_from_two_tabs_at_once_is_made_once(shop, 
     assert order.lines.count() == 2
 
 
-def test_a_transfer_past_its_deposit_deadline_is_not_confirmed_and_its_cancel_sends_no_call(shop, operator):
-    # given a bank transfer with 500원 of mileage whose 15 days have passed (the provider cancelled it by itself, E8)
+def test_a_transfer_past_its_deposit_deadline_is_not_confirmed_and_its_cancel_returns_the_mileage(shop, operator):
+    # given a bank transfer with 500원 of mileage past its deposit deadline, still open at the provider
     order, buyer = place(shop)
     Order.objects.filter(pk=order.pk).update(deposit_deadline=timezone.now() - timedelta(minutes=1))
     # when the operator presses 입금확인: refused, nothing changes, the provider is not told
@@ -370,12 +370,13 @@ def test_a_transfer_past_its_deposit_deadline_is_not_confirmed_and_its_cancel_se
     order.refresh_from_db()
     assert order.status == OrderStatus.AWAITING_DEPOSIT
     assert not OutboxMessage.objects.filter(order=order, kind="stated").exists()
-    # then 입금전 취소 records the provider's own cancel (E8) and sends no cancel it would refuse
+    # then 입금전 취소 asks the provider for the automatic cancel (E8) once, and the buyer has the 500원 back
     assert operator.post(f"/console/orders/{order.number}/cancel/").status_code == 302
     order.refresh_from_db()
     assert order.status == OrderStatus.CANCELLED
-    assert kinds(order)[-1] == ("auto_cancel", "E8")
-    assert not OutboxMessage.objects.filter(order=order, kind="cancel").exists()
+    assert kinds(order)[-1] == ("auto_cancel", "1000")
+    assert OutboxMessage.objects.filter(order=order, kind__in=("cancel", "auto_cancel")).count() == 1
+    assert shop.balance(buyer)["available"] == 15_500
 
 
 def test_unpaid_bank_transfer_is_cancelled_after_15_days(shop, sandbox_clock):
@@ -387,7 +388,7 @@ def test_unpaid_bank_transfer_is_cancelled_after_15_days(shop, sandbox_clock):
     assert order.status == OrderStatus.CANCELLED
     assert shop.balance(buyer)["available"] == 15_500
     assert shop.balance(buyer)["transactions"][0]["state"] == "AUTO_CANCELLED"
-    assert kinds(order)[-1] == ("auto_cancel", "E8")
+    assert kinds(order)[-1] == ("auto_cancel", "3092")  # the provider's own cancel came first: "already done"
 
 
 @pytest.mark.skipif("postgresql" not in settings.DATABASES["default"]["ENGINE"],

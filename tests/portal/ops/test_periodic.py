@@ -50,15 +50,18 @@ def test_ten_nodes_sweeping_at_once_cancel_once_and_send_once(shop, operator, mo
 
     # then the work was done once
     done = [r for r in results if r is not None]
-    assert sum(r.expired for r in done) == 1 and sum(r.sent for r in done) == 1
+    # (the sends: the paid order's 거래완료 and the expired one's cancel at the provider)
+    assert sum(r.expired for r in done) == 1 and sum(r.sent for r in done) == 2
     expired.refresh_from_db()
     assert expired.status == OrderStatus.CANCELLED
     assert OrderStatusChange.objects.filter(order=expired, to_status=OrderStatus.CANCELLED).count() == 1
     assert MileageEvent.objects.filter(transaction__order=expired, kind="auto_cancel").count() == 1
+    cancel = OutboxMessage.objects.get(order=expired, kind="auto_cancel")
+    assert (cancel.status, cancel.attempts) == (OutboxStatus.SENT, 1)
+    assert shop.balance(expired_buyer)["available"] == 15_500
     due.refresh_from_db()
     assert (due.status, due.attempts) == (OutboxStatus.SENT, 1)
     assert MileageEvent.objects.filter(transaction__order=paid, kind="stated").count() == 1
-    assert shop.balance(expired_buyer)["available"] == 15_000  # the provider cancels E8 by itself, not told twice
 
 
 @on_postgres

@@ -134,18 +134,36 @@ def report_lines(report: dict) -> list | None:
     return None
 
 
+def _won(value) -> int:
+    text = str(value if value is not None else "").strip()
+    return int(text) if text.lstrip("-").isascii() and text.lstrip("-").isdigit() else 0
+
+
+def _agrees(mine: tuple[int, int], other: tuple[int, int], cancelled: int) -> bool:
+    """Whether a provider's line agrees with the portal's (earned, used) of an order. docs/protocol.md §4 lists
+    earned, used and cancelled per line and does not say whether earned and used are after their cancellations (as
+    the sandbox reports them) or before, with the cancellations apart: either reading is accepted when its figures
+    add up to the won — before, the amounts above the portal's are exactly the cancelled amount."""
+    if mine == other:
+        return True
+    earn_cancelled, use_cancelled = other[0] - mine[0], other[1] - mine[1]
+    return cancelled > 0 and earn_cancelled >= 0 and use_cancelled >= 0 and earn_cancelled + use_cancelled == cancelled
+
+
 def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     """Compare the portal's statement with the provider's settlement report, order by order: the report's lines
     are per txId (a re-approved order has one per txId), summed per orderNo."""
     ours = {line.order_number: (line.earned, line.used) for line in statement.lines}
     theirs: dict[str, tuple[int, int]] = {}
+    cancelled: dict[str, int] = {}
     for line in report_lines(report) or []:
         earned, used = theirs.get(line["orderNo"], (0, 0))
         theirs[line["orderNo"]] = (earned + int(line["earned"]), used + int(line["used"]))
+        cancelled[line["orderNo"]] = cancelled.get(line["orderNo"], 0) + _won(line.get("cancelled"))
     mismatches = []
     for number in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(number), theirs.get(number)
-        if (mine or (0, 0)) == (other or (0, 0)):
+        if _agrees(mine or (0, 0), other or (0, 0), cancelled.get(number, 0)):
             continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
             mismatches.append(Mismatch(number, "missing_at_provider", mine, None))

@@ -58,3 +58,22 @@ def test_a_report_without_lines_is_a_month_without_any_only_when_no_figure_says_
     assert not report_readable({"month": "2026-12", "totalEarned": "135", "totalUsed": "1500", "net": "-1365"})
     assert report_readable({"transactions": [{"orderNo": "A", "earned": "45", "used": "500"}]})
     assert not report_readable({"transactions": [{"orderNo": "A", "earned": "abc", "used": "500"}]})
+
+
+def test_a_report_stating_earn_and_use_before_their_cancellations_reconciles_when_the_cancelled_adds_up():
+    # §4 lists earned, used and cancelled and does not say whether earned and used are net: a provider may report
+    # them before the cancellations, with the cancellations apart. The portal's order: 1,000원 used and 290원
+    # earned, then a partial return gave 400원 of use and 116원 of earn back: net 174 earned, 600 used.
+    ours = statement(("B", 174, 600))
+    gross = {"transactions": [{"orderNo": "B", "txId": "T1", "earned": "290", "used": "1000", "cancelled": "516"}]}
+    assert reconcile(ours, gross) == []
+    # an approval undone, reported before its cancel: 500 used, 500 cancelled, nothing at the portal
+    assert reconcile(Statement(month="2026-12", lines=[]),
+                     {"lines": [{"orderNo": "A", "earned": "0", "used": "500", "cancelled": "500"}]}) == []
+    # a cancelled amount that does not account for the difference is a mismatch, with the report's figures
+    gross["transactions"][0]["cancelled"] = "500"
+    [mismatch] = reconcile(ours, gross)
+    assert (mismatch.problem, mismatch.portal, mismatch.provider) == ("different", (174, 600), (290, 1_000))
+    # and a report below the portal's is never explained by a cancellation
+    below = {"lines": [{"orderNo": "B", "earned": "100", "used": "600", "cancelled": "74"}]}
+    assert reconcile(ours, below)[0].problem == "different"

@@ -234,9 +234,19 @@ class MerchantDetails(BaseSiteSetting):
         "deposit_account_no": (re.compile(r"[0-9][0-9-]{4,38}[0-9]"), _("계좌번호는 숫자와 - 로 입력해 주세요.")),
     }
 
+    # what 전자상거래법 제10조 asks every online shop to show (the footer's first lines), so never saved blank
+    REQUIRED = ("company_name", "representative", "business_number", "address")
+
     def clean(self):
         super().clean()
         errors = {}
+        for name in self.REQUIRED:
+            setattr(self, name, getattr(self, name).strip())
+            if not getattr(self, name):
+                errors[name] = _("%(field)s은(는) 쇼핑몰 화면 하단에 꼭 표시해야 하는 사업자 정보입니다. 입력해 주세요.") % {
+                    "field": self._meta.get_field(name).verbose_name}
+        for name in ("deposit_bank", "deposit_account_no", "deposit_holder"):
+            setattr(self, name, getattr(self, name).strip())
         for name, (pattern, message) in self.FORMATS.items():
             value = getattr(self, name).strip()
             setattr(self, name, value)

@@ -40,7 +40,7 @@ class MileageSettings(models.Model):
     store_points_first = models.BooleanField(_("적립금을 네이버 마일리지보다 먼저 차감"), default=True)
     service_enabled = models.BooleanField(_("네이버 마일리지 서비스 사용"), default=False)
     # E9: the shop's own 적립금 (granted at 구매확정) and whether the buyer picks which one an order earns.
-    store_points_rate_x10 = models.PositiveIntegerField(_("쇼핑몰 적립금 적립률(×10)"), default=0)
+    store_points_rate_x10 = models.PositiveIntegerField(_("쇼핑몰 적립금 적립률"), default=0)
     buyer_chooses_earn = models.BooleanField(_("구매자가 적립 수단 선택"), default=False)
     # docs/protocol.md §6: the extensions used are those the provider advertises; this only narrows them.
     provider_profile = models.CharField(_("연동 방식"), max_length=10, choices=ProviderProfile.choices,

@@ -273,8 +273,9 @@ class MileageClient:
             code=code, message=str(payload.get("resultMessage", "")), tx_id=str(payload.get("txId", "")),
             base_rate_x10=_rate(payload.get("baseAccumRate")), add_rate_x10=_rate(payload.get("addAccumRate")),
             earn_won=_won(payload.get("baseAccumAmount")), raw=payload,
+            # the sandbox states its own time; any other provider is timed as the portal waited for its answer
             provider_ms=float(response.headers["X-Provider-Time-Ms"])
-            if "X-Provider-Time-Ms" in response.headers else None,
+            if "X-Provider-Time-Ms" in response.headers else response.elapsed.total_seconds() * 1000,
         )
         if code not in success:
             raise ProviderError(code or str(response.status_code), result.message or response.reason)

@@ -8,7 +8,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F, Max
 from django.http import HttpRequest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from portal.accounts.throttle import client_address
 
@@ -39,6 +40,36 @@ def access_record(*, action: str, request: HttpRequest | None = None, by=None, t
         record.save()
         ChainHead.objects.filter(pk=1).update(last_hash=record.hash)
     return record
+
+
+# The reasons the portal writes itself, kept in the source language (the record is part of a hash chain and reads
+# the same whoever wrote it) and translated when shown (`shown`); an operator's own reason is kept as typed.
+REASON_SETTINGS = gettext_noop("노출설정 및 셋팅")
+REASON_BUSINESS_DETAILS = gettext_noop("사업자 정보")
+REASON_EXCLUSION_SET = gettext_noop("예외상품설정")
+REASON_EXCLUSION_UNSET = gettext_noop("예외상품설정 해제")
+
+
+def changed_fields(before: models.Model, after: models.Model, *, skip: Iterable[str] = ()) -> list[str]:
+    """The names of the editable fields whose value differs between two copies of a row, as the screen labels them
+    (in the source language: see REASON_SETTINGS), never their values."""
+    skipped = set(skip)
+    with translation.override(settings.LANGUAGE_CODE):
+        return [str(field.verbose_name) for field in after._meta.concrete_fields
+                if field.editable and not field.primary_key and field.name not in skipped
+                and field.value_from_object(before) != field.value_from_object(after)]
+
+
+def field_label(model: type[models.Model], name: str) -> str:
+    """One field's label as changed_fields writes it."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(model._meta.get_field(name).verbose_name)
+
+
+def shown(text: str) -> str:
+    """A reason or a target as the reader's language shows it: the portal's own words translated, anything else
+    (an operator's reason, an order number) as written."""
+    return gettext(text) if text else text
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,12 @@
 record naming the fields changed, never their values, as the mileage settings' save does. django-auditlog keeps
 the values' 변경 이력 apart."""
 
-from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 
 from cms_pages.models import MerchantDetails
 
 from .models import AccessAction
-from .services import access_record
+from .services import REASON_BUSINESS_DETAILS, access_record, field_label
 
 _BEFORE = "_merchant_details_before"
 
@@ -30,6 +29,6 @@ def log_business_details_change(request, instance):
     if before is None or not isinstance(instance, MerchantDetails):
         return
     saved = MerchantDetails.objects.get(pk=instance.pk)
-    changed = [name for name, value in _values(saved).items() if before.get(name) != value]
+    changed = [field_label(MerchantDetails, name) for name, value in _values(saved).items() if before.get(name) != value]
     if changed:
-        access_record(action=AccessAction.SETTINGS, request=request, targets=changed, reason=str(_("사업자 정보")))
+        access_record(action=AccessAction.SETTINGS, request=request, targets=changed, reason=REASON_BUSINESS_DETAILS)

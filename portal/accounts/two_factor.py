@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.generic import FormView
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -121,8 +121,9 @@ class _StaffCodeView(LoginRequiredMixin, FormView):
     def refused(self, form, result: Verification):
         if result.locked_until is not None:
             seconds = max(1, math.ceil((result.locked_until - timezone.now()).total_seconds()))
-            form.add_error("code", _("인증 코드를 여러 번 잘못 입력했습니다. %(seconds)s초 후에 다시 입력해 주세요.")
-                           % {"seconds": f"{seconds:,}"})
+            form.add_error("code", ngettext("인증 코드를 여러 번 잘못 입력했습니다. %(seconds)s초 후에 다시 입력해 주세요.",
+                                            "인증 코드를 여러 번 잘못 입력했습니다. %(seconds)s초 후에 다시 입력해 주세요.",
+                                            seconds) % {"seconds": f"{seconds:,}"})
         else:
             form.add_error("code", _("인증 코드가 맞지 않습니다. 인증 앱에 지금 표시된 코드를 입력해 주세요."))
         return self.form_invalid(form)

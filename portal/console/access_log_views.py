@@ -12,6 +12,7 @@ from django_tables2 import SingleTableMixin
 
 from core.dates import ymd_hms
 from portal.accesslog.models import AccessAction, AccessRecord
+from portal.accesslog.services import shown
 
 from .downloads import ExportMixin
 from .exports import export_response
@@ -57,7 +58,10 @@ class AccessRecordTable(BaseTable):
         return ymd_hms(value)
 
     def render_targets(self, value):
-        return ", ".join(value[:10]) + (" …" if len(value) > 10 else "")
+        return ", ".join(shown(target) for target in value[:10]) + (" …" if len(value) > 10 else "")
+
+    def render_reason(self, value):
+        return shown(value)
 
 
 class AccessLogView(LoginRequiredMixin, PermissionRequiredMixin, ExportMixin, BoundedPagingMixin, PageSizeMixin,
@@ -86,7 +90,7 @@ def export_access_log(records, kind: str):
     """The filtered log as CSV/XLSX with each record's hashes (a copy kept elsewhere can be checked against the
     chain); the record of the export names no orders, only how many records it holds."""
     labels = dict(AccessAction.choices)
-    rows = [[r.seq, ymd_hms(r.at), r.actor_name, r.address, str(labels.get(r.action, r.action)), " ".join(r.targets),
-             r.count, r.reason, r.prev_hash, r.hash] for r in records.iterator(chunk_size=2000)]
+    rows = [[r.seq, ymd_hms(r.at), r.actor_name, r.address, str(labels.get(r.action, r.action)),
+             ", ".join(shown(target) for target in r.targets), r.count, shown(r.reason), r.prev_hash, r.hash] for r in records.iterator(chunk_size=2000)]
     response = export_response([EXPORT_COLUMNS, *rows], kind=kind, filename="access-log", sheet=gettext("접속기록"))
     return response, [], len(rows)

@@ -38,7 +38,14 @@ from mileage.services.exclusions import exclusion_set, exclusion_unset
 from mileage.services.settlement import monthly_statement, reconcile, report_lines
 from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
-from portal.accesslog.services import access_record
+from portal.accesslog.services import (
+    REASON_EXCLUSION_SET,
+    REASON_EXCLUSION_UNSET,
+    REASON_SETTINGS,
+    access_record,
+    changed_fields,
+    field_label,
+)
 from portal.accounts.audit import history_rows
 from portal.catalog.models import Category, Product
 from portal.parsing import int_or_none, parse_int
@@ -118,11 +125,10 @@ class MileageSettingsView(OperatorRequiredMixin, View):
                 saved.service_enabled = False
             saved.save()
             # the fields whose value changed (a hash key left blank keeps the stored one: not a change)
-            changed = [name for name in form.fields if name != "version"
-                       and getattr(current, name, None) != getattr(saved, name, None)]
+            changed = changed_fields(current, saved, skip=("version", "updated_by", "updated_at"))
             if changed:
                 access_record(action=AccessAction.SETTINGS, request=request, targets=changed,
-                              reason=_("노출설정 및 셋팅"))
+                              reason=REASON_SETTINGS)
         extensions.forget_provider_info()
         if switched_off:
             messages.error(request, _("새 가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않아 서비스를 껐습니다. 키를 확인한 뒤 "
@@ -175,8 +181,8 @@ class MileageSettingsView(OperatorRequiredMixin, View):
                     return redirect("console:mileage-settings")
             current.service_enabled, current.updated_by = on, request.user
             current.save(update_fields=["service_enabled", "updated_by", "updated_at"])
-            access_record(action=AccessAction.SETTINGS, request=request, targets=["service_enabled"],
-                          reason=_("노출설정 및 셋팅"))
+            access_record(action=AccessAction.SETTINGS, request=request, targets=[field_label(MileageSettings, "service_enabled")],
+                          reason=REASON_SETTINGS)
         messages.success(request, _("네이버 마일리지 서비스를 켰습니다.") if on else _("네이버 마일리지 서비스를 껐습니다."))
         if check is not None and check.get("warning"):  # on, but the provider does not offer it yet
             messages.warning(request, check["message"])
@@ -358,7 +364,7 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
             count = exclusion_unset(product_ids=ids, by=request.user)
             if count:
                 access_record(action=AccessAction.SETTINGS, request=request, targets=codes, count=count,
-                              reason=_("예외상품설정 해제"))
+                              reason=REASON_EXCLUSION_UNSET)
             messages.success(request, _("예외상품설정 해제: %(count)s건") % {"count": count})
         else:
             try:
@@ -367,7 +373,7 @@ class ExclusionListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin
                 messages.error(request, str(exc))
             else:
                 access_record(action=AccessAction.SETTINGS, request=request, targets=codes, count=count,
-                              reason=_("예외상품설정"))
+                              reason=REASON_EXCLUSION_SET)
                 messages.success(request, _("예외상품설정: %(count)s건") % {"count": count})
         return redirect(request.get_full_path())
 

@@ -1,5 +1,7 @@
 """Orders, their lines and payments, and the order status machine with its change history."""
 
+import re
+
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
@@ -228,6 +230,8 @@ PAYMENT_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+# MerchantDetails.deposit_account as recorded, in either language ("기업은행 11231-23-2123 (예금주: 마일리지샵)")
+BANK_ACCOUNT = re.compile(r"(?P<bank>.+) (?P<number>[0-9][0-9-]*[0-9]) \((?:예금주|holder): (?P<holder>.+)\)")
 TEST_GATEWAY_NAME = gettext_noop("TEST-PG (테스트 결제)")  # what a TEST gateway payment records (Payment.gateway)
 
 
@@ -262,6 +266,15 @@ class Payment(models.Model):
         """The gateway as a reader sees it: its recorded name (the key `get_gateway` takes), the TEST gateway's in the
         reader's language."""
         return translation.gettext(self.gateway) if self.gateway == TEST_GATEWAY_NAME else self.gateway
+
+    @property
+    def bank_account_shown(self) -> str:
+        """The 무통장입금 account as recorded at placement (MerchantDetails.deposit_account, in the language the buyer
+        used then), in the reader's language."""
+        parts = BANK_ACCOUNT.fullmatch(self.bank_account)
+        if parts is None:
+            return self.bank_account
+        return translation.gettext("%(bank)s %(number)s (예금주: %(holder)s)") % parts.groupdict()
 
 
 class PaymentCancelStatus(models.TextChoices):

@@ -118,7 +118,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         wanted = cart.get(product.code, 0) + quantity
         cart[product.code] = min(wanted, MAX_QUANTITY)
         if wanted > MAX_QUANTITY:
-            messages.warning(request, _("한 상품은 %(most)s개까지 담을 수 있어 %(most)s개만 담았습니다.") % {"most": MAX_QUANTITY})
+            messages.warning(request, _("한 상품은 %(most)s개까지 담을 수 있어 장바구니에 %(most)s개가 담겨 있습니다.") % {"most": MAX_QUANTITY})
     request.session[CART_KEY] = cart
     return redirect("storefront:order" if request.POST.get("buy_now") else "storefront:cart")
 

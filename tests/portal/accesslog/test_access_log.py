@@ -1,6 +1,7 @@
 """접속기록: each staff view of an order's personal data is one record; the records form a hash chain that
 `manage.py verify_access_log` checks, naming the first tampered record; rows and querysets refuse edits."""
 
+import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ from core.append_only import AppendOnlyError
 from mileage.models import ExclusionReason
 from portal.accesslog.models import AccessAction, AccessRecord
 from portal.accesslog.services import access_log_verify, access_record
+from portal.console.downloads import REASON_FIELD
 from portal.orders.models import Order
 from tests.factories import ProductFactory, paid_order_for
 
@@ -206,7 +208,7 @@ def test_switching_the_service_off_is_logged_once(operator):
     response = operator.post("/console/mileage/settings/", {"action": "disable"})
     assert response.status_code == 302
     assert list(AccessRecord.objects.values_list("action", "targets", "reason")) == [
-        (AccessAction.SETTINGS, ["service_enabled"], "노출설정 및 셋팅")]
+        (AccessAction.SETTINGS, ["네이버 마일리지 서비스 사용"], "노출설정 및 셋팅")]
 
 
 @pytest.mark.django_db
@@ -216,16 +218,18 @@ def test_saving_the_business_details_appends_a_record_naming_the_changed_fields_
     from cms_pages.models import MerchantDetails
 
     site = Site.objects.get(is_default_site=True)
-    MerchantDetails.objects.create(site=site, company_name="마일리지샵", deposit_account_no="11231-23-2123")
+    required = {"company_name": "마일리지샵", "representative": "홍길동", "business_number": "123-45-67890",
+                "address": "서울 동작구 신대방2동"}
+    MerchantDetails.objects.create(site=site, deposit_account_no="11231-23-2123", **required)
     admin = User.objects.create_superuser("boss", password="x")
     client = Client(REMOTE_ADDR="203.0.113.9")
     client.force_login(admin)
     url = f"/cms/settings/cms_pages/merchantdetails/{site.pk}/"
-    form = {"company_name": "마일리지샵", "deposit_account_no": "99999-99-9999", "email": "shop@example.com"}
+    form = {**required, "deposit_account_no": "99999-99-9999", "email": "shop@example.com"}
     assert client.post(url, form).status_code == 302
     record = AccessRecord.objects.get()
     assert (record.action, record.actor, record.address) == (AccessAction.SETTINGS, admin, "203.0.113.9")
-    assert sorted(record.targets) == ["deposit_account_no", "email"] and record.count == 2
+    assert sorted(record.targets) == ["무통장입금 계좌번호", "이메일"] and record.count == 2
     assert "99999" not in str(record.targets) + record.reason and "shop@example.com" not in record.reason
     # a save that changes nothing adds nothing; a refused form neither
     assert client.post(url, form).status_code == 302
@@ -237,6 +241,54 @@ def test_saving_the_business_details_appends_a_record_naming_the_changed_fields_
         assert refused.status_code == 200 and "숫자" in refused.content.decode(), (field, junk)
     assert MerchantDetails.objects.get(site=site).deposit_account_no == "99999-99-9999"
     assert AccessRecord.objects.count() == 1 and access_log_verify().broken_id is None
+
+
+@pytest.mark.django_db
+def test_the_business_details_the_law_asks_for_are_never_saved_blank():
+    from wagtail.models import Site
+
+    from cms_pages.models import MerchantDetails
+
+    site = Site.objects.get(is_default_site=True)
+    required = {"company_name": "마일리지샵", "representative": "홍길동", "business_number": "123-45-67890",
+                "address": "서울 동작구 신대방2동"}
+    MerchantDetails.objects.create(site=site, **required)
+    client = Client()
+    client.force_login(User.objects.create_superuser("boss", password="x"))
+    url = f"/cms/settings/cms_pages/merchantdetails/{site.pk}/"
+    for field in required:
+        for blank in ("", "   "):
+            refused = client.post(url, {**required, field: blank})
+            assert refused.status_code == 200, field
+            assert "꼭 표시해야 하는 사업자 정보입니다" in refused.content.decode(), field
+    assert MerchantDetails.objects.filter(site=site, **required).exists()
+    assert not AccessRecord.objects.exists()
+
+
+@pytest.mark.django_db
+def test_every_settings_change_is_logged_by_its_label_and_read_in_the_reader_s_language(operator, privacy_officer):
+    from mileage.models import MileageSettings
+
+    settings_row = MileageSettings.load()
+    settings_row.api_id, settings_row.hash_key = "ABC123", "a" * 40  # kept: the form's blank hash key keeps it
+    settings_row.save()
+    form = {"version": settings_row.version, "api_id": settings_row.api_id, "hash_key": "",
+            "subtract_discounts": "on", "subtract_store_points": "on", "store_points_first": "on",
+            "store_points_rate": "1.5", "provider_profile": settings_row.provider_profile, "action": "save"}
+    # the store points' rate is a form field of its own (in %), kept ×10: its change is logged all the same
+    response = operator.post("/console/mileage/settings/", form)
+    assert response.status_code == 302, re.findall(r"invalid-feedback[^>]*>([^<]+)", response.content.decode())
+    record = AccessRecord.objects.get()
+    assert (record.action, record.targets, record.reason) == (
+        AccessAction.SETTINGS, ["쇼핑몰 적립금 적립률"], "노출설정 및 셋팅")
+    # the record keeps the portal's words once; an English reader reads them in English, on screen and exported
+    privacy_officer.cookies["django_language"] = "en"
+    page = privacy_officer.get("/console/access-log/").content.decode()
+    assert "노출설정 및 셋팅" not in page and "쇼핑몰 적립금 적립률" not in page
+    exported = privacy_officer.post("/console/access-log/?export=csv", {REASON_FIELD: "점검"})
+    assert exported.status_code == 200, exported.status_code
+    text = b"".join(exported.streaming_content if exported.streaming else [exported.content]).decode("utf-8-sig")
+    assert "노출설정 및 셋팅" not in text and "쇼핑몰 적립금 적립률" not in text
 
 
 @pytest.mark.django_db

@@ -342,6 +342,25 @@ def test_an_unadvertised_status_call_settles_a_lost_approval_and_keeps_the_popup
     assert not ProviderExtensionNotice.objects.exists()
 
 
+def test_a_provider_that_states_no_time_of_its_own_is_timed_as_the_portal_waited(shop, settings):
+    # given a provider that sends no X-Provider-Time-Ms (the sandbox's own header): the proxy forwards no header
+    from mileage.models import MileageEvent
+    from portal.ops.metrics import ops_summary
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    with ProviderProxy(shop.base_url, lambda path: None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        # when a buyer orders with mileage
+        assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
+    # then the approval's wait is recorded, and the dashboard's response time counts it
+    event = MileageEvent.objects.get(kind="approve")
+    assert event.provider_ms is not None and event.provider_ms >= 0
+    assert ops_summary().provider_calls_1h == 1
+
+
 def test_a_provider_serving_the_settlement_report_unadvertised_is_reconciled_against(shop, settings, operator):
     # given a provider that lists no extension in getAccumRate, yet answers §4's POST settlement/{YYYY-MM} — in JSON
     # served as text/plain

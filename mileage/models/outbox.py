@@ -14,10 +14,11 @@ class OutboxStatus(models.TextChoices):
 
 
 # PENDING → PENDING is a claim or a retry later (attempts and next_attempt_at move); FAILED → PENDING is the
-# operator's 재시도; SENT is final.
+# operator's 재시도; FAILED → SENT an operator's record that the provider ended the transaction already (a cancel it
+# refused because it was cancelled: RESOLVABLE_BY_HAND); SENT is final.
 OUTBOX_TRANSITIONS = {
     OutboxStatus.PENDING: {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED},
-    OutboxStatus.FAILED: {OutboxStatus.PENDING},
+    OutboxStatus.FAILED: {OutboxStatus.PENDING, OutboxStatus.SENT},
     OutboxStatus.SENT: set(),
 }
 
@@ -34,6 +35,10 @@ class OutboxKind(models.TextChoices):
     REPAYMENT = "repayment", _("재승인")
     INVOICE = "invoice", _("배송정보")
 
+
+# the calls that end the order's transaction at the provider: one is sent even when an earlier call of the order
+# failed (it takes everything back), and a failed one may be recorded by an operator as done at the provider
+ENDING_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.ABORT)
 
 # the calls that give a refund's mileage back at the provider: a failed one leaves the buyer's mileage unreturned
 MILEAGE_RETURN_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.REPAYMENT)

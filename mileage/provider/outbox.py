@@ -24,6 +24,7 @@ from django_tasks import task
 
 from core.state_machine import move
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
+from mileage.models.outbox import ENDING_KINDS
 
 from . import extensions
 from .client import (
@@ -40,6 +41,7 @@ from .client import (
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
+RESOLVED_BY_HAND = "HAND"  # the result code of a call an operator recorded as done at the provider
 BACKOFF_BASE_SECONDS = 5
 CLAIM_LEASE = timedelta(minutes=2)
 
@@ -185,17 +187,19 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
         # (force) waits for its answer
         # calls of one order go in the order they were recorded: an earlier one not sent yet holds this one back
         # (read in the same statement as the lock)
-        earlier_unsent = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")).exclude(
-            status=OutboxStatus.SENT)
+        # — a failed one too, unless this call ends the transaction (a cancel takes back whatever failed before it)
+        earlier = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk"))
         rows = OutboxMessage.objects.select_for_update(skip_locked=not force)
-        message = rows.filter(pk=message_id).annotate(held_back=Exists(earlier_unsent)).first()
+        message = rows.filter(pk=message_id).annotate(
+            pending_before=Exists(earlier.filter(status=OutboxStatus.PENDING)),
+            failed_before=Exists(earlier.filter(status=OutboxStatus.FAILED))).first()
         if message is None or message.status == OutboxStatus.SENT:
             return None
         if message.status == OutboxStatus.FAILED and not force:
             return None
         if not force and message.next_attempt_at > now:
             return None
-        if message.held_back:
+        if message.pending_before or (message.failed_before and message.kind not in ENDING_KINDS):
             return None
         message.attempts += 1
         message.next_attempt_at = now + CLAIM_LEASE
@@ -265,6 +269,26 @@ def deliver_due(*, apply: Apply, now: datetime | None = None, limit: int = 100) 
         result = deliver(message_id, apply=apply, now=now)
         sent += bool(result and result.status == OutboxStatus.SENT)
     return sent
+
+
+def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -> OutboxMessage:
+    """An operator's record that a failed call ending the transaction (ENDING_KINDS) is done at the provider: the
+    provider refused it because it had ended the transaction already (cancelled by itself, or by an earlier call
+    whose answer was lost), which the operator checked on the provider's partner site. The answer is applied as the
+    provider's would be (the transaction cancelled, the use given back in the books), with the operator's note as its
+    message; the message reads 완료. Any other message is returned as it is."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update().get(pk=message_id)
+        if message.status != OutboxStatus.FAILED or message.kind not in ENDING_KINDS:
+            return message
+        result = ApiResult(code=RESOLVED_BY_HAND, message=note,
+                           raw={"resultCode": RESOLVED_BY_HAND, "resultMessage": note, "resolvedBy": by_name,
+                                "refused": message.last_error})
+        apply(message, result)
+        message.sent_at, message.response = timezone.now(), result.raw
+        outbox_set_status(message=message, to_status=OutboxStatus.SENT, fields=("sent_at", "response"))
+    log.warning("outbox %s recorded as done at the provider by %s: %s", message.idempotency_key, by_name, note)
+    return message
 
 
 def retry_by_hand(message_id: int, *, apply: Apply) -> OutboxMessage | None:

@@ -568,3 +568,15 @@ def outbox_deliver_due(*, now: datetime | None = None, limit: int = 100) -> int:
 def outbox_retry_by_hand(message_id: int) -> OutboxMessage | None:
     return outbox.retry_by_hand(message_id, apply=mileage_answer_apply)
 
+
+def outbox_resolve_by_hand(message_id: int, *, by, note: str) -> OutboxMessage:
+    """A failed cancel recorded as done at the provider by an operator (outbox.resolve_by_hand); the answer's event
+    names the operator."""
+
+    def apply(message: OutboxMessage, result: ApiResult) -> None:
+        mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
+        _apply(mileage, message.kind, result, idempotency_key=message.idempotency_key, request={},
+               tx_id_before=message.payload.get("tx_id_before", ""), by=by)
+
+    return outbox.resolve_by_hand(message_id, apply=apply, note=note, by_name=by.get_username())
+

@@ -4,7 +4,7 @@ the outbox queue of provider calls that failed after their retries."""
 import dataclasses
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -16,8 +16,9 @@ from django_tables2 import SingleTableMixin
 from cms_pages.models import ExchangePolicyPage
 from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
-from mileage.models.outbox import MILEAGE_RETURN_KINDS
+from mileage.models.outbox import ENDING_KINDS, MILEAGE_RETURN_KINDS
 from mileage.selectors import mileage_for_order
+from mileage.services.transactions import outbox_resolve_by_hand as resolve_by_hand
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from mileage.templatetags.money import won
 from portal.accesslog.models import AccessAction
@@ -512,6 +513,9 @@ def refund_confirmation(refunds: list[Refund], back: str, *, request) -> dict:
             "already_done": [refund for refund in refunds if refund.status == RefundStatus.DONE]}
 
 
+NOTE_MAX = 200  # an operator's note on a call recorded by hand (it is kept as the event's message)
+
+
 class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, SingleTableMixin, FilterView):
     template_name = "console/outbox.html"
     table_class = OutboxTable
@@ -519,11 +523,14 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
     filterset_class = OutboxFilter
 
     def get_queryset(self):
-        """The calls that need an eye (failed, or pending after a try); the ones sent when 완료 is asked for."""
+        """The calls not sent yet (대기, as the dashboard counts them, each with the earlier call of its order it
+        waits for) and the failed ones; the ones sent when 완료 is asked for."""
         if self.request.GET.get("status") == OutboxStatus.SENT:
             return OutboxMessage.objects.select_related("order")
-        return OutboxMessage.objects.filter(Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING,
-                                                                           attempts__gt=0)).select_related("order")
+        earlier_unsent = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")).exclude(
+            status=OutboxStatus.SENT).order_by("pk").values("pk")[:1]
+        return OutboxMessage.objects.exclude(status=OutboxStatus.SENT).annotate(
+            waits_for=Subquery(earlier_unsent)).select_related("order")
 
     def post(self, request):
         pk = int_or_none(request.POST.get("message", ""))
@@ -531,10 +538,31 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
             messages.error(request, _("재전송할 항목을 선택해 주세요."))
             return redirect("console:outbox")
         message = get_object_or_404(OutboxMessage, pk=pk)
+        if request.POST.get("action") == "resolve":
+            return self.resolve(request, message)
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:
-            messages.success(request, _("%(kind)s 전송 완료") % {"kind": message.kind})
+            messages.success(request, _("%(kind)s 전송 완료") % {"kind": message.get_kind_display()})
         else:
             messages.error(request, _("%(kind)s 전송 실패: %(error)s")
-                           % {"kind": message.kind, "error": result.last_error if result else ""})
+                           % {"kind": message.get_kind_display(), "error": result.last_error if result else ""})
+        return redirect("console:outbox")
+
+    @staticmethod
+    def resolve(request, message):
+        """취소된 것으로 기록: a failed cancel the provider refused because it had cancelled the transaction already,
+        as the operator checked on the partner site; the note says what was checked."""
+        note = request.POST.get("note", "").strip()
+        if message.status != OutboxStatus.FAILED or message.kind not in ENDING_KINDS:
+            messages.error(request, _("실패한 취소 요청만 취소된 것으로 기록할 수 있습니다."))
+        elif not note:
+            messages.error(request, _("네이버 마일리지 파트너센터에서 확인한 내용을 적어 주세요. 아무것도 바꾸지 않았습니다."))
+        elif len(note) > NOTE_MAX:
+            messages.error(request, _("확인 내용은 %(max)s자까지 적을 수 있습니다 (지금 %(length)s자).")
+                           % {"max": NOTE_MAX, "length": len(note)})
+        else:
+            resolve_by_hand(message.pk, by=request.user, note=note)
+            messages.success(request, _("주문 %(order)s의 %(kind)s 요청을 네이버 마일리지에서 이미 취소된 것으로 기록했습니다.")
+                             % {"order": message.order.number if message.order else "-",
+                                "kind": message.get_kind_display()})
         return redirect("console:outbox")

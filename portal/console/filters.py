@@ -184,7 +184,7 @@ class RefundFilter(filters.FilterSet):
 
 
 class OutboxFilter(filters.FilterSet):
-    status = filters.ChoiceFilter(label=_("상태"), choices=OutboxStatus.choices, empty_label=_("확인 필요 (실패·재시도 대기)"))
+    status = filters.ChoiceFilter(label=_("상태"), choices=OutboxStatus.choices, empty_label=_("확인 필요 (실패·대기)"))
     kind = filters.ChoiceFilter(label=_("요청"), choices=OutboxKind.choices, empty_label=_("전체"))
 
     class Meta:

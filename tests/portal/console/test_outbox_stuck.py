@@ -1,0 +1,112 @@
+"""A call the provider refused for good never strands the order's later calls: a cancel (which takes everything
+back) is sent whatever failed before it, and a cancel the provider refused because it had ended the transaction
+already is recorded as such by an operator, with what they checked (docs/protocol.md §2: a provider may answer a
+second cancel with a state error instead of 3092)."""
+
+import pytest
+
+from mileage.models import MileageEvent, OutboxMessage, OutboxStatus, TransactionState
+from mileage.provider import outbox
+from mileage.provider.client import ProviderError
+from portal.aftersales.models import Refund
+from portal.aftersales.refunds import refund_complete
+from portal.orders.models import OrderStatus
+
+from .conftest import place
+
+pytestmark = pytest.mark.sandbox
+
+
+def refuse(monkeypatch, call: str, code: str, message: str) -> None:
+    """The provider refuses every `call` (a kind of the outbox) with `code`."""
+
+    def refused(client, ids, payload, key):
+        raise ProviderError(code, message)
+
+    monkeypatch.setitem(outbox.CALLS, call, refused)
+
+
+def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator, monkeypatch):
+    # given a bank transfer with 500원 of mileage whose 입금확인 the provider refused for good (3011)
+    order, buyer = place(shop)
+    with monkeypatch.context() as patched:
+        refuse(patched, "stated", "3011", "stated not allowed in CANCELLED")
+        operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    stated = OutboxMessage.objects.get(order=order, kind="stated")
+    assert stated.status == OutboxStatus.FAILED and "[3011]" in stated.last_error
+    # when the order is cancelled before shipping and its refund completed
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": str(order.payable_won), "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash", "bank": "국민은행", "account_no": "123-456-789",
+        "holder": "홍길동"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    assert refund_complete(refund=Refund.objects.get(order=order), by=operator_user(operator)) is True
+    # then the cancel went out (the failed 입금확인 before it notwithstanding) and the buyer has the 500원 back
+    cancel = OutboxMessage.objects.get(order=order, kind="cancel")
+    assert cancel.status == OutboxStatus.SENT
+    assert shop.balance(buyer)["available"] == 15_500
+    order.mileage.refresh_from_db()
+    assert (order.mileage.state, order.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
+
+
+def test_a_call_after_a_refused_one_that_is_no_cancel_waits_and_says_for_what(shop, operator, monkeypatch):
+    order, _buyer = place(shop, method="card")
+    with monkeypatch.context() as patched:
+        refuse(patched, "invoice", "3020", "invoice refused")
+        operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541111"})
+    operator.post(f"/console/orders/{order.number}/action/deliver/")
+    operator.post(f"/console/orders/{order.number}/action/confirm_purchase/")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CONFIRMED
+    invoice = OutboxMessage.objects.get(order=order, kind="invoice")
+    confirmed = OutboxMessage.objects.get(order=order, kind="confirmed")
+    assert invoice.status == OutboxStatus.FAILED
+    assert (confirmed.status, confirmed.attempts) == (OutboxStatus.PENDING, 0)  # in order: never before the invoice
+    # the queue lists what waits, as the dashboard counts it, and what it waits for
+    page = operator.get("/console/outbox/").content.decode()
+    assert f"#{invoice.pk} 요청을 기다리는 중" in page and order.number in page
+    # a call that is no cancel cannot be recorded by hand
+    operator.post("/console/outbox/", {"message": invoice.pk, "action": "resolve", "note": "확인"})
+    invoice.refresh_from_db()
+    assert invoice.status == OutboxStatus.FAILED
+
+
+def test_a_cancel_refused_as_already_cancelled_is_recorded_by_an_operator_with_what_they_checked(
+        shop, operator, monkeypatch):
+    # given a bank transfer the provider had cancelled by itself, whose 입금전 취소 it refuses with a state error
+    order, buyer = place(shop)
+    with monkeypatch.context() as patched:
+        refuse(patched, "cancel", "3013", "cancel not allowed in state CANCELLED")
+        assert operator.post(f"/console/orders/{order.number}/cancel/").status_code == 302
+    message = OutboxMessage.objects.get(order=order, kind="cancel")
+    assert message.status == OutboxStatus.FAILED
+    assert "(반환 예정)" in operator.get(f"/console/orders/{order.number}/").content.decode()
+    page = operator.get("/console/outbox/").content.decode()
+    assert "이미 취소됨으로 기록" in page
+    # when the operator records it without saying what they checked: refused, nothing changes
+    for note in ("", "   "):
+        operator.post("/console/outbox/", {"message": message.pk, "action": "resolve", "note": note})
+        message.refresh_from_db()
+        assert message.status == OutboxStatus.FAILED
+    # and with what they checked on the partner site
+    response = operator.post("/console/outbox/", {"message": message.pk, "action": "resolve",
+                                                  "note": "파트너센터에서 취소 완료 확인"}, follow=True)
+    assert "이미 취소된 것으로 기록했습니다" in response.content.decode()
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT
+    event = MileageEvent.objects.filter(transaction__order=order).latest("pk")
+    assert (event.kind, event.result_code, event.result_message) == ("cancel", "HAND", "파트너센터에서 취소 완료 확인")
+    assert event.created_by.username == operator_user(operator).username
+    order.mileage.refresh_from_db()
+    assert (order.mileage.state, order.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert "(반환 완료)" in detail and "반환 예정" not in detail
+    # once: a second record changes nothing
+    operator.post("/console/outbox/", {"message": message.pk, "action": "resolve", "note": "다시"})
+    assert MileageEvent.objects.filter(transaction__order=order, result_code="HAND").count() == 1
+
+
+def operator_user(client):
+    from django.contrib.auth.models import User
+
+    return User.objects.get(pk=client.session["_auth_user_id"])

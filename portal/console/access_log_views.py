@@ -16,10 +16,14 @@ from portal.accesslog.services import shown
 
 from .downloads import ExportMixin
 from .exports import export_response
-from .filters import SearchFilter
+from .filters import DayRangeForm, SearchFilter
 from .tables import BaseTable, BoundedPagingMixin, PageSizeMixin
 
 OVERSEE_PERMISSION = "accesslog.oversee_access_log"
+
+
+class AccessLogSearchForm(DayRangeForm):
+    day_range = ("since", "until")
 
 
 class AccessRecordFilter(filters.FilterSet):
@@ -34,6 +38,7 @@ class AccessRecordFilter(filters.FilterSet):
     class Meta:
         model = AccessRecord
         fields: list[str] = []
+        form = AccessLogSearchForm
 
     def filter_order(self, queryset, name, value):
         value = value.strip()

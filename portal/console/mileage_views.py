@@ -426,7 +426,7 @@ def _asked_month(value: str) -> str:
 def _month(request) -> str:
     """The month asked for (YYYY-MM, from 2000 to this month); this month when none is asked, or — said on the page —
     when the one asked is not a month or lies ahead."""
-    value = request.GET.get("month", "")
+    value = request.GET.get("month", "").strip()  # a blank month is no month asked
     this_month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
     asked = _asked_month(value)
     if asked:
@@ -451,10 +451,11 @@ class SettlementView(OperatorRequiredMixin, View):
     def get(self, request):
         month = _month(request)
         export = request.GET.get("export")
-        if export in SETTLEMENT_EXPORTS and request.GET.get("month") and not _asked_month(request.GET["month"]):
+        asked = request.GET.get("month", "").strip()
+        if export in SETTLEMENT_EXPORTS and asked and not _asked_month(asked):
             # an export of another month than the one asked would be filed as that one: refused, said on the page
             messages.error(request, _("정산할 수 없는 달이라 내려받지 않았습니다: %(asked)s. 2000-01부터 이번 달까지 "
-                                      "YYYY-MM으로 골라 주세요.") % {"asked": request.GET["month"][:20]})
+                                      "YYYY-MM으로 골라 주세요.") % {"asked": asked[:20]})
             return redirect("console:settlement")
         if export in SETTLEMENT_EXPORTS:  # the reason first; the statement is the portal's own, no provider call
             title = _("정산 %(month)s %(kind)s") % {"month": month, "kind": export.upper()}

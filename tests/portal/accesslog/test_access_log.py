@@ -192,6 +192,9 @@ def test_the_access_log_screen_is_the_privacy_officer_s_alone_and_bad_filters_ch
     assert operator.get("/console/access-log/").status_code == 403
     response = privacy_officer.get("/console/access-log/", {"since": "2026-99-99", "page": "x"})
     assert response.status_code == 200
+    # a period that ends before it starts is said, not answered with an empty list
+    page = privacy_officer.get("/console/access-log/", {"since": "2026-12-31", "until": "2026-01-01"})
+    assert "종료일이 시작일보다 앞섭니다" in page.content.decode()
 
 
 @pytest.mark.django_db

@@ -38,6 +38,9 @@ def test_settings_validate_mask_check_and_guard_the_switch(shop, operator, clien
     assert response.status_code == 400
     text = response.content.decode()
     assert "영문/숫자 6자" in text and "16진수 40자" in text
+    # a key too long says what a key is, once, not also how long a field may be
+    text = operator.post(url, {"api_id": "1TWXDZ7", "hash_key": "a" * 41, "action": "save"}).content.decode()
+    assert text.count("영문/숫자 6자") == 1 and text.count("16진수 40자") == 1 and "최대" not in text
     page = operator.get(url).content.decode()
     assert "aaf23a53f426561f62e71139c5f27adfd67da711" not in page and "aaf2" in page
     # 연결 확인 with the stored key (the field left empty keeps it)

@@ -5,7 +5,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.db.models.functions import Length, Substr
 from django.utils.translation import get_language
-from wagtail.models import PageViewRestriction, Site
+from wagtail.models import Locale, PageViewRestriction, Site
 
 from core.request_memo import remembered
 
@@ -18,6 +18,13 @@ def live_disclosure() -> EarnBaseDisclosurePage | None:
     """The published 적립 기준 안내 (docs/policy.md E1): checkout offers mileage only while it is live. Read once
     per request (the order form and the order it places ask for the same page)."""
     return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().exclude(_private).first())
+
+
+def live_in_reader_language(page_model):
+    """The live page of `page_model` (one per locale) in the reader's language where the editors translated it, else
+    the one there is; a template compares its locale with the reader's and says when it is shown untranslated."""
+    live = page_model.objects.live()
+    return live.filter(locale=Locale.get_active()).first() or live.first()
 
 
 # Wagtail's `.public()` in one query: no view restriction on the page or on an ancestor (a restricted page's path is

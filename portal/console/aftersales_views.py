@@ -14,6 +14,7 @@ from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 
 from cms_pages.models import ExchangePolicyPage
+from cms_pages.selectors import live_in_reader_language
 from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.models.outbox import ENDING_KINDS, MILEAGE_RETURN_KINDS
@@ -326,7 +327,7 @@ class ExchangeView(OperatorRequiredMixin, View):
             "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
             "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote, "seen": seen,
             "mileage": mileage_for_order(order), "returnable": mileage_still_used_won(order),
-            "limits": refund_limits(order), "notice": ExchangePolicyPage.objects.live().first(),
+            "limits": refund_limits(order), "notice": live_in_reader_language(ExchangePolicyPage),
             "open_request": open_request(order)},
             status=status)
 

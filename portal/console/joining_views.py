@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
-from wagtail.models import Locale
 
 from cms_pages.models import ServiceOverviewPage
+from cms_pages.selectors import live_in_reader_language
 from mileage.models import MileageSettings
 from mileage.models.settings import ProviderProfile, api_id_validator
 from mileage.provider import ProviderError, extensions
@@ -90,13 +90,7 @@ class MileageAboutView(OperatorRequiredMixin, View):
             {"shop": request.build_absolute_uri("/"), "return": about})
         api_id, hash_key = current.api_id, current.hash_key
         return render(request, self.template_name, {
-            "page": _overview_page(), "join_url": join_url, "form": form,
+            "page": live_in_reader_language(ServiceOverviewPage), "join_url": join_url, "form": form,
             "application": application_state(api_id), "api_id": api_id, "has_key": bool(hash_key),
         }, status=status)
 
-
-def _overview_page():
-    """The live service overview in the reader's language where the editors translated it, else the one there is
-    (the template says it is shown untranslated)."""
-    live = ServiceOverviewPage.objects.live()
-    return live.filter(locale=Locale.get_active()).first() or live.first()

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cms_pages.models import ExchangePolicyPage
-from cms_pages.selectors import live_disclosure
+from cms_pages.selectors import live_disclosure, live_in_reader_language
 from core.digest import digest
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
@@ -435,7 +435,7 @@ def _choice_unchanged(request, form, mileage_on: bool) -> bool:
 
 
 def _exchange_page():
-    return ExchangePolicyPage.objects.live().first()
+    return live_in_reader_language(ExchangePolicyPage)
 
 
 def _initial(request, member) -> dict:

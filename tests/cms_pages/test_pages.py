@@ -162,6 +162,22 @@ def test_an_english_version_of_a_page(client, shop):
     assert Page.objects.filter(locale=english).count() >= 2
 
 
+def test_the_consoles_service_overview_is_the_readers_translation_or_says_it_has_none(client, shop):
+    english = Locale.objects.get(language_code="en")
+    client.force_login(User.objects.get(username="operator"))
+    client.cookies["django_language"] = "en"
+    untranslated = client.get("/console/mileage/about/").content.decode()
+    assert "고객유입 증대" in untranslated and "has not been translated yet" in untranslated
+    translated = ServiceOverviewPage.objects.get().copy_for_translation(english, copy_parents=True)
+    translated.body = [("hero", {"heading": "Naver Mileage", "text": "One Naver ID to earn and spend everywhere."})]
+    translated.save_revision().publish()
+    page = client.get("/console/mileage/about/").content.decode()
+    assert "One Naver ID to earn and spend everywhere." in page and "고객유입 증대" not in page
+    assert 'id="untranslated-page"' not in page
+    client.cookies["django_language"] = "ko"
+    assert "고객유입 증대" in client.get("/console/mileage/about/").content.decode()
+
+
 def test_an_editor_cannot_type_the_rules_numbers_into_a_page(client, shop):
     # given the disclosure page, whose rules block the template renders live from the merchant's settings
     disclosure = EarnBaseDisclosurePage.objects.get()

@@ -112,7 +112,7 @@ class MileageEvent(AppendOnlyModel):
     earn_won = models.BigIntegerField(default=0)
     result_code = models.CharField(max_length=8, blank=True)
     result_message = models.CharField(max_length=300, blank=True)
-    provider_ms = models.PositiveIntegerField(null=True, blank=True)  # the provider's own time (X-Provider-Time-Ms)
+    provider_ms = models.PositiveIntegerField(null=True, blank=True)  # its own (X-Provider-Time-Ms), else the wait
     idempotency_key = models.CharField(max_length=100, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")

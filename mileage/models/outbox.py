@@ -11,15 +11,18 @@ class OutboxStatus(models.TextChoices):
     PENDING = "pending", _("대기")  # waiting to be sent (or to be retried at next_attempt_at)
     SENT = "sent", _("완료")  # the provider answered success (or 'already done')
     FAILED = "failed", _("실패")  # the provider refused, or the retries ran out: an operator must look
+    SUPERSEDED = "superseded", _("취소로 종결")  # never to be sent: a later cancel of the order was answered
 
 
 # PENDING → PENDING is a claim or a retry later (attempts and next_attempt_at move); FAILED → PENDING is the
 # operator's 재시도; FAILED → SENT an operator's record that the provider ended the transaction already (a cancel it
-# refused because it was cancelled: RESOLVABLE_BY_HAND); SENT is final.
+# refused because it was cancelled: outbox.resolve_by_hand); PENDING or FAILED → SUPERSEDED when a later call ending
+# the transaction was answered (outbox._supersede_earlier); SENT and SUPERSEDED are final.
 OUTBOX_TRANSITIONS = {
-    OutboxStatus.PENDING: {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED},
-    OutboxStatus.FAILED: {OutboxStatus.PENDING, OutboxStatus.SENT},
+    OutboxStatus.PENDING: {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.SUPERSEDED},
+    OutboxStatus.FAILED: {OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.SUPERSEDED},
     OutboxStatus.SENT: set(),
+    OutboxStatus.SUPERSEDED: set(),
 }
 
 

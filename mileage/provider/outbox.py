@@ -24,7 +24,7 @@ from django_tasks import task
 
 from core.state_machine import move
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
-from mileage.models.outbox import ENDING_KINDS
+from mileage.models.outbox import ENDING_KINDS, OutboxKind
 
 from . import extensions
 from .client import (
@@ -104,18 +104,36 @@ def _abort(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiRes
         return ApiResult(code=exc.code, message=exc.message)
 
 
-def _auto_cancel(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
-    """cancel of a bank transfer unpaid past its deadline (E8). The provider cancels such a transaction by itself
-    after 15 days: one that did answers the cancel with 3092 or with a state error (3xxx: the transaction is no
-    longer open), and either is the answer that it is cancelled, not a failure."""
+def _cancel(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
+    """cancel (a refund's, an order's, or E8's for a transfer unpaid past its deadline). A provider that ended the
+    transaction already answers 3092, which is success; one may answer a state error (3xxx) instead, which is taken
+    as the answer only when the status call, where the provider offers it, says the transaction is cancelled (a
+    state error also means an unknown or replaced txId). Otherwise it fails, for an operator to look at (and to record
+    as cancelled by hand once they checked: resolve_by_hand)."""
     try:
         return client.cancel(ids.tx_id, idempotency_key=key)
     except ProviderUnavailable:
         raise
     except ProviderError as exc:
-        if not extensions.PROVIDER_CODE.fullmatch(exc.code) or not exc.code.startswith("3"):
-            raise
-        return ApiResult(code=exc.code, message=exc.message)
+        if extensions.PROVIDER_CODE.fullmatch(exc.code) and exc.code.startswith("3") and _cancelled_at(client, ids):
+            return ApiResult(code=exc.code, message=exc.message)
+        raise
+
+
+CANCELLED_STATES = ("CANCELLED", "AUTO_CANCELLED")
+
+
+def _cancelled_at(client: MileageClient, ids: "Ids") -> bool:
+    """Whether the provider's status call says the transaction `ids` names is cancelled (its txId, not one that
+    replaced it); False when the provider does not offer the call or does not answer it."""
+    if not ids.req_tx_id or not extensions.asks(extensions.STATUS):
+        return False
+    try:
+        answer = extensions.status_of(client, ids.req_tx_id)
+    except ProviderError:
+        return False
+    return (answer is not None and answer.state.upper() in CANCELLED_STATES
+            and (not answer.tx_id or answer.tx_id == ids.recorded_tx_id))
 
 
 # kind → how it is sent: one typed entry per call of docs/protocol.md §2 that follows a state change.
@@ -123,8 +141,8 @@ CALLS: dict[str, Callable[[MileageClient, Ids, dict, str], ApiResult]] = {
     "abort": _abort,
     "stated": _on_tx(MileageClient.stated),
     "cancel_stated": _on_tx(MileageClient.cancel_stated),
-    "cancel": _on_tx(MileageClient.cancel),
-    "auto_cancel": _auto_cancel,
+    "cancel": _cancel,
+    "auto_cancel": _cancel,
     "confirmed": _on_tx(MileageClient.confirmed),
     "repayment": lambda client, ids, payload, key: client.repayment(
         ids.tx_id, PaymentRequest.from_json(payload["request"]), idempotency_key=key),
@@ -199,12 +217,44 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
             return None
         if not force and message.next_attempt_at > now:
             return None
-        if message.pending_before or (message.failed_before and message.kind not in ENDING_KINDS):
+        if (message.pending_before or message.failed_before) and _held_back(message):
             return None
         message.attempts += 1
         message.next_attempt_at = now + CLAIM_LEASE
         return outbox_set_status(message=message, to_status=OutboxStatus.PENDING,
                                  fields=("attempts", "next_attempt_at"))
+
+
+def _held_back(message: OutboxMessage) -> bool:
+    """Whether an earlier unsent call of the order holds this one back. Calls go in order; a call ending the
+    transaction (ENDING_KINDS) passes a failed call and the calls stuck behind it (it takes back whatever they would
+    have done), but never a failed re-approval (the txId it would end may have been replaced) nor a call still to go
+    before them."""
+    if message.kind not in ENDING_KINDS:
+        return True
+    stuck = False
+    for status, kind in (OutboxMessage.objects.filter(order_id=message.order_id, pk__lt=message.pk,
+                                                      status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
+                         .order_by("pk").values_list("status", "kind")):
+        if status == OutboxStatus.FAILED:
+            if kind == OutboxKind.REPAYMENT:
+                return True
+            stuck = True
+        elif not stuck or kind in ENDING_KINDS:
+            return True
+    return False
+
+
+def _supersede_earlier(message: OutboxMessage) -> None:
+    """An ending call answered: the order's earlier calls still unsent (failed, or stuck behind a failed one) will
+    never be sent; each is closed as 취소로 종결 (its own row locked), so no retry sends it after the cancel."""
+    if message.kind not in ENDING_KINDS:
+        return
+    for earlier in OutboxMessage.objects.select_for_update().filter(
+            order_id=message.order_id, pk__lt=message.pk, status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED)):
+        earlier.last_error = (f"{earlier.last_error} · " if earlier.last_error else "")[:1900] + \
+            f"#{message.pk} {message.kind}"
+        outbox_set_status(message=earlier, to_status=OutboxStatus.SUPERSEDED, fields=("last_error",))
 
 
 def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None = None,
@@ -234,6 +284,7 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         if message.status == OutboxStatus.SENT:  # another worker's send (past this one's lease) was recorded first
             return message
         apply(message, result)
+        _supersede_earlier(message)
         message.sent_at, message.response = timezone.now(), result.raw
         message.provider_ms = round(result.provider_ms) if result.provider_ms is not None else None
         message.last_error = ""
@@ -271,6 +322,13 @@ def deliver_due(*, apply: Apply, now: datetime | None = None, limit: int = 100) 
     return sent
 
 
+def resolvable_by_hand(message: OutboxMessage) -> bool:
+    """A failed cancel the provider refused with a state error (3xxx): it may have ended the transaction already. A
+    refusal of the credentials, a provider that never answered, or a call never sent are not."""
+    return (message.status == OutboxStatus.FAILED and message.kind in ENDING_KINDS
+            and message.last_error.startswith("[3"))
+
+
 def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -> OutboxMessage:
     """An operator's record that a failed call ending the transaction (ENDING_KINDS) is done at the provider: the
     provider refused it because it had ended the transaction already (cancelled by itself, or by an earlier call
@@ -279,12 +337,13 @@ def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -
     message; the message reads 완료. Any other message is returned as it is."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if message.status != OutboxStatus.FAILED or message.kind not in ENDING_KINDS:
+        if not resolvable_by_hand(message):
             return message
         result = ApiResult(code=RESOLVED_BY_HAND, message=note,
                            raw={"resultCode": RESOLVED_BY_HAND, "resultMessage": note, "resolvedBy": by_name,
                                 "refused": message.last_error})
         apply(message, result)
+        _supersede_earlier(message)
         message.sent_at, message.response = timezone.now(), result.raw
         outbox_set_status(message=message, to_status=OutboxStatus.SENT, fields=("sent_at", "response"))
     log.warning("outbox %s recorded as done at the provider by %s: %s", message.idempotency_key, by_name, note)

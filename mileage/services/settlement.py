@@ -139,21 +139,25 @@ def _won(value) -> int:
     return int(text) if text.lstrip("-").isascii() and text.lstrip("-").isdigit() else 0
 
 
-def _agrees(mine: tuple[int, int], other: tuple[int, int], cancelled: int) -> bool:
-    """Whether a provider's line agrees with the portal's (earned, used) of an order. docs/protocol.md §4 lists
-    earned, used and cancelled per line and does not say whether earned and used are after their cancellations (as
-    the sandbox reports them) or before, with the cancellations apart: either reading is accepted when its figures
-    add up to the won — before, the amounts above the portal's are exactly the cancelled amount."""
-    if mine == other:
+def _agrees(mine: "StatementLine | None", other: tuple[int, int], cancelled: int) -> bool:
+    """Whether a provider's line agrees with the portal's line of an order (None: the portal booked nothing of it).
+    docs/protocol.md §4 lists earned, used and cancelled per line and does not say whether earned and used are after
+    their cancellations (as the sandbox reports them) or before, with the cancellations apart: a line agrees when it
+    equals the portal's figures after the cancellations, or — read before them — the portal's figures before its own
+    cancellations, with the same cancelled amount (an order the portal never booked: everything cancelled)."""
+    if mine is None:
+        return other == (0, 0) or (cancelled > 0 and other[0] + other[1] == cancelled)
+    if (mine.earned, mine.used) == other:
         return True
-    earn_cancelled, use_cancelled = other[0] - mine[0], other[1] - mine[1]
-    return cancelled > 0 and earn_cancelled >= 0 and use_cancelled >= 0 and earn_cancelled + use_cancelled == cancelled
+    return (cancelled > 0 and other == (mine.earned_before_cancels, mine.used_before_cancels)
+            and cancelled == mine.earn_cancelled + mine.use_cancelled)
 
 
 def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     """Compare the portal's statement with the provider's settlement report, order by order: the report's lines
     are per txId (a re-approved order has one per txId), summed per orderNo."""
-    ours = {line.order_number: (line.earned, line.used) for line in statement.lines}
+    lines = {line.order_number: line for line in statement.lines}
+    ours = {number: (line.earned, line.used) for number, line in lines.items()}
     theirs: dict[str, tuple[int, int]] = {}
     cancelled: dict[str, int] = {}
     for line in report_lines(report) or []:
@@ -163,7 +167,7 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     mismatches = []
     for number in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(number), theirs.get(number)
-        if _agrees(mine or (0, 0), other or (0, 0), cancelled.get(number, 0)):
+        if _agrees(lines.get(number), other or (0, 0), cancelled.get(number, 0)):
             continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
             mismatches.append(Mismatch(number, "missing_at_provider", mine, None))

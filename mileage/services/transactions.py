@@ -569,6 +569,10 @@ def outbox_retry_by_hand(message_id: int) -> OutboxMessage | None:
     return outbox.retry_by_hand(message_id, apply=mileage_answer_apply)
 
 
+RESOLVED_BY_HAND = outbox.RESOLVED_BY_HAND
+resolvable_by_hand = outbox.resolvable_by_hand
+
+
 def outbox_resolve_by_hand(message_id: int, *, by, note: str) -> OutboxMessage:
     """A failed cancel recorded as done at the provider by an operator (outbox.resolve_by_hand); the answer's event
     names the operator."""

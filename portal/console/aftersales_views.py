@@ -4,7 +4,7 @@ the outbox queue of provider calls that failed after their retries."""
 import dataclasses
 
 from django.contrib import messages
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Case, Exists, OuterRef, Subquery, When
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -19,6 +19,11 @@ from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
 from mileage.models.outbox import ENDING_KINDS, MILEAGE_RETURN_KINDS
 from mileage.selectors import mileage_for_order
+from mileage.services.transactions import (
+    RESOLVED_BY_HAND,
+    TransitionNotAllowed,
+    resolvable_by_hand,
+)
 from mileage.services.transactions import outbox_resolve_by_hand as resolve_by_hand
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from mileage.templatetags.money import won
@@ -526,12 +531,15 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
     def get_queryset(self):
         """The calls not sent yet (대기, as the dashboard counts them, each with the earlier call of its order it
         waits for) and the failed ones; the ones sent when 완료 is asked for."""
-        if self.request.GET.get("status") == OutboxStatus.SENT:
+        if self.request.GET.get("status") in (OutboxStatus.SENT, OutboxStatus.SUPERSEDED):
             return OutboxMessage.objects.select_related("order")
-        earlier_unsent = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")).exclude(
-            status=OutboxStatus.SENT).order_by("pk").values("pk")[:1]
-        return OutboxMessage.objects.exclude(status=OutboxStatus.SENT).annotate(
-            waits_for=Subquery(earlier_unsent)).select_related("order")
+        earlier = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")).order_by("pk")
+        # what a call waits for: the order's first earlier call unsent; a cancel passes a failed one (outbox._held_back)
+        return OutboxMessage.objects.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED)).annotate(
+            waits_for=Case(
+                When(kind__in=ENDING_KINDS, then=Subquery(earlier.filter(status=OutboxStatus.PENDING).values("pk")[:1])),
+                default=Subquery(earlier.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
+                                 .values("pk")[:1]))).select_related("order")
 
     def post(self, request):
         pk = int_or_none(request.POST.get("message", ""))
@@ -554,15 +562,22 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         """취소된 것으로 기록: a failed cancel the provider refused because it had cancelled the transaction already,
         as the operator checked on the partner site; the note says what was checked."""
         note = request.POST.get("note", "").strip()
-        if message.status != OutboxStatus.FAILED or message.kind not in ENDING_KINDS:
-            messages.error(request, _("실패한 취소 요청만 취소된 것으로 기록할 수 있습니다."))
+        if not resolvable_by_hand(message):
+            messages.error(request, _("네이버 마일리지가 상태 오류(3xxx)로 거절한 취소 요청만 취소된 것으로 기록할 수 있습니다."))
         elif not note:
             messages.error(request, _("네이버 마일리지 파트너센터에서 확인한 내용을 적어 주세요. 아무것도 바꾸지 않았습니다."))
         elif len(note) > NOTE_MAX:
             messages.error(request, _("확인 내용은 %(max)s자까지 적을 수 있습니다 (지금 %(length)s자).")
                            % {"max": NOTE_MAX, "length": len(note)})
         else:
-            resolve_by_hand(message.pk, by=request.user, note=note)
+            try:
+                resolved = resolve_by_hand(message.pk, by=request.user, note=note)
+            except TransitionNotAllowed:  # the order's transaction ended otherwise meanwhile (confirmed, aborted)
+                resolved = None
+            if resolved is None or resolved.status != OutboxStatus.SENT or \
+                    (resolved.response or {}).get("resultCode") != RESOLVED_BY_HAND:
+                messages.error(request, _("이 요청은 그사이 다른 처리로 바뀌어 기록하지 않았습니다. 목록을 다시 확인해 주세요."))
+                return redirect("console:outbox")
             messages.success(request, _("주문 %(order)s의 %(kind)s 요청을 네이버 마일리지에서 이미 취소된 것으로 기록했습니다.")
                              % {"order": message.order.number if message.order else "-",
                                 "kind": message.get_kind_display()})

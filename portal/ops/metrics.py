@@ -1,8 +1,8 @@
 """Metrics for Prometheus, computed from the database at scrape time, so every node reports the same truth.
 
 Gauges, not process counters: the outbox backlog and its FAILED messages, refunds waiting for 환불완료 (환불전),
-approvals the provider refused in the last 24 hours, the provider's own latency (MileageEvent.provider_ms, p50 and
-p95 over the last hour) and its error rate (outbox attempts that failed / attempts, messages of the last hour).
+approvals the provider refused in the last 24 hours, the provider's latency (MileageEvent.provider_ms: its own time
+where it states it, as the sandbox does, else the portal's wait for its answer; p50 and p95 over the last hour) and its error rate (outbox attempts that failed / attempts, messages of the last hour).
 `ops_summary` is the same numbers for the console dashboard's card.
 """
 

@@ -64,16 +64,22 @@ def test_a_report_stating_earn_and_use_before_their_cancellations_reconciles_whe
     # §4 lists earned, used and cancelled and does not say whether earned and used are net: a provider may report
     # them before the cancellations, with the cancellations apart. The portal's order: 1,000원 used and 290원
     # earned, then a partial return gave 400원 of use and 116원 of earn back: net 174 earned, 600 used.
-    ours = statement(("B", 174, 600))
+    ours = Statement(month="2026-12", lines=[StatementLine(order_number="B", earned=174, used=600, earn_cancelled=116,
+                                                           use_cancelled=400)])
     gross = {"transactions": [{"orderNo": "B", "txId": "T1", "earned": "290", "used": "1000", "cancelled": "516"}]}
     assert reconcile(ours, gross) == []
+    # the same order reported after its cancellations reconciles too
+    assert reconcile(ours, {"lines": [{"orderNo": "B", "earned": "174", "used": "600", "cancelled": "516"}]}) == []
     # an approval undone, reported before its cancel: 500 used, 500 cancelled, nothing at the portal
     assert reconcile(Statement(month="2026-12", lines=[]),
                      {"lines": [{"orderNo": "A", "earned": "0", "used": "500", "cancelled": "500"}]}) == []
-    # a cancelled amount that does not account for the difference is a mismatch, with the report's figures
+    # a cancelled amount that is not the portal's is a mismatch, with the report's figures
     gross["transactions"][0]["cancelled"] = "500"
     [mismatch] = reconcile(ours, gross)
     assert (mismatch.problem, mismatch.portal, mismatch.provider) == ("different", (174, 600), (290, 1_000))
-    # and a report below the portal's is never explained by a cancellation
-    below = {"lines": [{"orderNo": "B", "earned": "100", "used": "600", "cancelled": "74"}]}
-    assert reconcile(ours, below)[0].problem == "different"
+    # and a shortfall is never explained by a cancellation: the portal gave back 1,000 of 1,000 used (500 + 500),
+    # the provider still holds 500 of it
+    given_back = Statement(month="2026-12", lines=[StatementLine(order_number="C", earned=0, used=0,
+                                                                 use_cancelled=1_000)])
+    [mismatch] = reconcile(given_back, {"lines": [{"orderNo": "C", "earned": "0", "used": "500", "cancelled": "500"}]})
+    assert (mismatch.problem, mismatch.provider) == ("different", (0, 500))

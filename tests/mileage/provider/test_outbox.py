@@ -6,7 +6,14 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from mileage.models import MileageEvent, MileageSettings, OutboxMessage, OutboxStatus, TransactionState
+from mileage.models import (
+    MileageEvent,
+    MileageSettings,
+    MileageTransaction,
+    OutboxMessage,
+    OutboxStatus,
+    TransactionState,
+)
 from mileage.provider import outbox
 from mileage.services.transactions import (
     mileage_approval_ask,
@@ -208,27 +215,49 @@ def test_a_lapsed_transfer_is_cancelled_at_a_provider_that_does_not_cancel_it_by
     mileage = order.mileage
     mileage.refresh_from_db()
     assert (mileage.state, mileage.provider_use_won, mileage.returned_won) == (TransactionState.CANCELLED, 0, 500)
-    # and a second lapse (another node's sweep) sends nothing more
+    # and a lapse after the answer (a late sweep) asks nothing more
     lapse(order)
-    assert OutboxMessage.objects.filter(order=order).exclude(kind="approve").count() == 1
+    assert OutboxMessage.objects.filter(order=order).count() == 1
 
 
-def test_a_provider_that_cancelled_it_by_itself_answers_with_a_state_error_and_that_is_the_answer(
-        portal, merchant, monkeypatch):
+def test_a_state_error_is_the_answer_only_when_the_status_call_says_cancelled(portal, merchant, monkeypatch):
     from mileage.provider.client import MileageClient, ProviderError
 
     def ended(self, tx_id, *, idempotency_key):
-        raise ProviderError("3005", "취소할 수 없는 상태입니다.")
+        raise ProviderError("3013", "취소할 수 없는 상태입니다.")
 
+    # given two lapsed transfers whose cancel the provider answers with a state error instead of 3092
+    cancelled, _ = placed_order(portal, merchant)
+    still_open, _ = placed_order(portal, merchant)
+    for order in (cancelled, still_open):
+        mileage_authorize(order=order)
+    order = cancelled  # the one the provider had cancelled already (here: for real, before the portal asks)
+    client_for(portal, merchant).cancel(MileageTransaction.objects.get(order=order).tx_id, idempotency_key="by-itself")
+    monkeypatch.setattr(MileageClient, "cancel", ended)
+    lapse(cancelled)
+    lapse(still_open)
+    # then the status call decides: cancelled there, it is the answer; still open there, it waits for an operator
+    assert OutboxMessage.objects.get(order=cancelled, kind="auto_cancel").status == OutboxStatus.SENT
+    event = MileageEvent.objects.filter(transaction__order=cancelled).latest("pk")
+    assert (event.kind, event.result_code) == ("auto_cancel", "3013")
+    cancelled.mileage.refresh_from_db()
+    assert (cancelled.mileage.state, cancelled.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
+    message = OutboxMessage.objects.get(order=still_open, kind="auto_cancel")
+    assert message.status == OutboxStatus.FAILED and message.last_error.startswith("[3013]")
+    still_open.mileage.refresh_from_db()
+    assert (still_open.mileage.state, still_open.mileage.provider_use_won) == (TransactionState.APPROVED, 500)
+
+
+def test_two_lapses_before_the_answer_ask_once(portal, merchant, monkeypatch):
+    # two nodes' sweeps (or a sweep and the buyer's 입금전 취소) lapse the order before any answer came
     order, _buyer = placed_order(portal, merchant)
     mileage_authorize(order=order)
-    monkeypatch.setattr(MileageClient, "cancel", ended)
+    monkeypatch.setattr(outbox, "_schedule", lambda message_id: None)
     lapse(order)
-    assert OutboxMessage.objects.get(order=order, kind="auto_cancel").status == OutboxStatus.SENT
-    event = MileageEvent.objects.filter(transaction__order=order).latest("pk")
-    assert (event.kind, event.result_code) == ("auto_cancel", "3005")
-    order.mileage.refresh_from_db()
-    assert (order.mileage.state, order.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
+    lapse(order)
+    assert OutboxMessage.objects.filter(order=order, kind="auto_cancel").count() == 1
+    assert outbox_deliver_due() == 1
+    assert MileageEvent.objects.filter(transaction__order=order, kind="auto_cancel").count() == 1
 
 
 def test_an_authentication_refusal_of_the_lapse_cancel_waits_for_an_operator(portal, merchant, monkeypatch):
@@ -245,3 +274,23 @@ def test_an_authentication_refusal_of_the_lapse_cancel_waits_for_an_operator(por
     assert message.status == OutboxStatus.FAILED and "[2001]" in message.last_error
     order.mileage.refresh_from_db()
     assert order.mileage.state == TransactionState.APPROVED and order.mileage.provider_use_won == 500
+
+
+def test_a_cancel_never_passes_a_failed_re_approval(portal, merchant, monkeypatch):
+    from mileage.provider.client import ProviderError
+
+    # a re-approval that failed may have replaced the txId at the provider (its answers lost): a cancel sent past it
+    # could end the old txId and leave the new one paid
+    def lost(client, ids, payload, key):
+        raise ProviderError("3010", "재승인 거절")
+
+    order, _buyer = placed_order(portal, merchant)
+    mileage = mileage_authorize(order=order)
+    monkeypatch.setitem(outbox.CALLS, "repayment", lost)
+    with transaction.atomic():
+        outbox.enqueue_call(kind="repayment", order_id=order.pk, idempotency_key=f"{order.number}:repayment:t",
+                            payload={"mileage_id": mileage.pk, "request": {}, "tx_id_before": mileage.tx_id})
+    assert OutboxMessage.objects.get(order=order, kind="repayment").status == OutboxStatus.FAILED
+    mileage_call(order=order, kind="cancel")
+    cancel = OutboxMessage.objects.get(order=order, kind="cancel")
+    assert (cancel.status, cancel.attempts) == (OutboxStatus.PENDING, 0)

@@ -49,6 +49,31 @@ def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator
     assert (order.mileage.state, order.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
 
 
+def test_a_cancel_passes_the_calls_stuck_behind_a_refused_one_and_closes_them(shop, operator, monkeypatch):
+    # given a transfer whose 입금확인 the provider refused for good, then set back to 입금전 (미입금상태로 전환):
+    # its cancel/stated waits behind the refused call
+    order, buyer = place(shop)
+    with monkeypatch.context() as patched:
+        refuse(patched, "stated", "3011", "stated not allowed")
+        operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    operator.post(f"/console/orders/{order.number}/action/mark_unpaid/")
+    stuck = OutboxMessage.objects.get(order=order, kind="cancel_stated")
+    assert (stuck.status, stuck.attempts) == (OutboxStatus.PENDING, 0)
+    # when the order is cancelled before payment
+    assert operator.post(f"/console/orders/{order.number}/cancel/").status_code == 302
+    # then the cancel went out past both, the buyer has the 500원 back, and the two are closed, never to be sent
+    assert OutboxMessage.objects.get(order=order, kind="cancel").status == OutboxStatus.SENT
+    assert shop.balance(buyer)["available"] == 15_500
+    assert set(OutboxMessage.objects.filter(order=order, kind__in=("stated", "cancel_stated"))
+               .values_list("status", flat=True)) == {OutboxStatus.SUPERSEDED}
+    page = operator.get("/console/outbox/").content.decode()
+    assert order.number not in page  # nothing left to look at
+    stated = OutboxMessage.objects.get(order=order, kind="stated")
+    operator.post("/console/outbox/", {"message": stated.pk})  # 다시 보내기 of a closed call sends nothing
+    stated.refresh_from_db()
+    assert stated.status == OutboxStatus.SUPERSEDED
+
+
 def test_a_call_after_a_refused_one_that_is_no_cancel_waits_and_says_for_what(shop, operator, monkeypatch):
     order, _buyer = place(shop, method="card")
     with monkeypatch.context() as patched:

@@ -144,13 +144,20 @@ def _agrees(mine: "StatementLine | None", other: tuple[int, int], cancelled: int
     docs/protocol.md §4 lists earned, used and cancelled per line and does not say whether earned and used are after
     their cancellations (as the sandbox reports them) or before, with the cancellations apart: a line agrees when it
     equals the portal's figures after the cancellations, or — read before them — the portal's figures before its own
-    cancellations, with the same cancelled amount (an order the portal never booked: everything cancelled)."""
+    cancellations, with the same cancelled amount (all of them, or the use's alone, the earn then before or after its
+    own); an order the portal never booked agrees when everything of it was cancelled."""
     if mine is None:
         return other == (0, 0) or (cancelled > 0 and other[0] + other[1] == cancelled)
     if (mine.earned, mine.used) == other:
         return True
-    return (cancelled > 0 and other == (mine.earned_before_cancels, mine.used_before_cancels)
-            and cancelled == mine.earn_cancelled + mine.use_cancelled)
+    if cancelled <= 0:
+        return False
+    if other == (mine.earned_before_cancels, mine.used_before_cancels) \
+            and cancelled == mine.earn_cancelled + mine.use_cancelled:
+        return True
+    # `cancelled` the use given back alone (a provider keeping the earn's reversals apart, or reporting earn net)
+    return (other[1] == mine.used_before_cancels and cancelled == mine.use_cancelled
+            and other[0] in (mine.earned, mine.earned_before_cancels))
 
 
 def reconcile(statement: Statement, report: dict) -> list[Mismatch]:

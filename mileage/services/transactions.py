@@ -390,18 +390,19 @@ def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None) -> Mile
     return mileage
 
 
-def mileage_auto_cancel(*, order: ShopOrder) -> None:
+def mileage_auto_cancel(*, order: ShopOrder, by=None) -> None:
     """E8 on the portal's side: a transfer left unpaid past its deadline. The provider cancels such a transaction by
     itself after 15 days, but the portal does not count on it (a 가상계좌's deadline may come sooner, and a provider
     may not): it asks for the cancel after commit (inside the caller's transaction). A provider that cancelled it
     already answers so (3092, or a state error, taken as that answer: docs/protocol.md §2); until it answers, the use
-    reads as 반환 예정."""
+    reads as 반환 예정. `by`: who cancelled the order (the buyer or an operator past the deadline; None: the
+    scheduler)."""
     mileage = MileageTransaction.objects.select_for_update().filter(order=order).first()
     if mileage is None or mileage.state not in LIVE_STATES:
         return
     mileage.returned_won = mileage.use_won
     mileage.save(update_fields=["returned_won", "updated_at"])
-    _enqueue(mileage, "auto_cancel", action_key(order.number, "auto_cancel"), {"by": None})
+    _enqueue(mileage, "auto_cancel", action_key(order.number, "auto_cancel"), {"by": _uid(by)})
 
 
 # --- the provider's answers --------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ def order_cancel_before_payment(*, order: Order, by) -> Order:
         payment_void(order=order, by=by, note="입금전 취소")
         return_points(order, order.store_points_won, f"{order.number}:cancel:points", by)
         if lapsed:  # E8: the automatic cancel, asked of the provider (which may have done it by itself)
-            mileage_auto_cancel(order=order)
+            mileage_auto_cancel(order=order, by=by)
         elif live_mileage(order):
             mileage_cancel(order=order, by=by)
         elif order_has_mileage(order):

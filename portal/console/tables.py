@@ -14,8 +14,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_tables2.paginators import LazyPaginator
 
-from core.dates import DAY, MINUTE, SECOND
-from mileage.models import OutboxMessage
+from core.dates import DAY, MINUTE, SECOND, ymd_hm
+from mileage.models import OutboxMessage, OutboxStatus
 from mileage.models.outbox import ENDING_KINDS
 from mileage.templatetags.money import won
 from portal.aftersales.models import Refund
@@ -230,6 +230,10 @@ class OutboxTable(BaseTable):
 
     def render_kind(self, record):
         return record.get_kind_display()
+
+    def render_next_attempt_at(self, record, value):
+        """Only a call still to be sent has a next try; a failed one waits for an operator's 다시 보내기."""
+        return ymd_hm(value) if record.status == OutboxStatus.PENDING else "—"
 
 
 class InvoiceRowTable(BaseTable):

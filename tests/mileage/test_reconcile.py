@@ -73,6 +73,9 @@ def test_a_report_stating_earn_and_use_before_their_cancellations_reconciles_whe
     # an approval undone, reported before its cancel: 500 used, 500 cancelled, nothing at the portal
     assert reconcile(Statement(month="2026-12", lines=[]),
                      {"lines": [{"orderNo": "A", "earned": "0", "used": "500", "cancelled": "500"}]}) == []
+    # a provider whose `cancelled` is the use given back alone (its earn's reversals kept apart, or earn net)
+    assert reconcile(ours, {"lines": [{"orderNo": "B", "earned": "290", "used": "1000", "cancelled": "400"}]}) == []
+    assert reconcile(ours, {"lines": [{"orderNo": "B", "earned": "174", "used": "1000", "cancelled": "400"}]}) == []
     # a cancelled amount that is not the portal's is a mismatch, with the report's figures
     gross["transactions"][0]["cancelled"] = "500"
     [mismatch] = reconcile(ours, gross)

@@ -267,6 +267,9 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
     message = _claim(message_id, now, force)
     if message is None:
         return None
+    # an earlier call of the order unsent when this one was claimed (none can become unsent later: calls are never
+    # recorded before an earlier one, and a sent one stays sent)
+    passed_earlier = message.pending_before or message.failed_before
     started = time.perf_counter()
     client = get_client()
     try:
@@ -284,7 +287,8 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         if message.status == OutboxStatus.SENT:  # another worker's send (past this one's lease) was recorded first
             return message
         apply(message, result)
-        _supersede_earlier(message)
+        if passed_earlier:
+            _supersede_earlier(message)
         message.sent_at, message.response = timezone.now(), result.raw
         message.provider_ms = round(result.provider_ms) if result.provider_ms is not None else None
         message.last_error = ""

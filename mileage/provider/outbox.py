@@ -11,6 +11,7 @@ What an answer means for the order is not decided here (mileage.services.transac
 """
 
 import dataclasses
+import functools
 import logging
 import time
 import uuid
@@ -18,7 +19,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, IntegerField, OuterRef, Subquery
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django_tasks import task
 
@@ -78,9 +81,13 @@ class Ids:
     message replaced the txId). A txId the portal never learnt is asked for with the status call."""
 
     def __init__(self, client: MileageClient, message: OutboxMessage):
-        mileage = MileageTransaction.objects.only("req_tx_id", "tx_id").get(pk=message.payload["mileage_id"])
-        self.req_tx_id, self._tx_id, self._client = mileage.req_tx_id, mileage.tx_id, client
-        self.recorded_tx_id = mileage.tx_id  # the txId the portal recorded from an approval, if any
+        if getattr(message, "claimed_req_tx_id", None) is not None:  # read with the claim (_claim), in its statement
+            req_tx_id, tx_id = message.claimed_req_tx_id, message.claimed_tx_id or ""
+        else:
+            req_tx_id, tx_id = MileageTransaction.objects.values_list("req_tx_id", "tx_id").get(
+                pk=message.payload["mileage_id"])
+        self.req_tx_id, self._tx_id, self._client = req_tx_id, tx_id, client
+        self.recorded_tx_id = tx_id  # the txId the portal recorded from an approval, if any
 
     @property
     def tx_id(self) -> str:
@@ -199,6 +206,20 @@ def outbox_set_status(*, message: OutboxMessage, to_status: str, fields: tuple[s
     return message
 
 
+@functools.cache
+def _claimable(*, skip_locked: bool):
+    """The rows _claim locks, with what it reads beside them; built once per process (the annotations' expressions
+    are resolved here, not on every claim)."""
+    earlier = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk"))
+    mileage = MileageTransaction.objects.filter(
+        pk=Cast(KeyTextTransform("mileage_id", OuterRef("payload")), IntegerField()))
+    return OutboxMessage.objects.select_for_update(skip_locked=skip_locked, of=("self",)).annotate(
+        pending_before=Exists(earlier.filter(status=OutboxStatus.PENDING)),
+        failed_before=Exists(earlier.filter(status=OutboxStatus.FAILED)),
+        claimed_req_tx_id=Subquery(mileage.values("req_tx_id")[:1]),
+        claimed_tx_id=Subquery(mileage.values("tx_id")[:1]))
+
+
 def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
     with transaction.atomic():
         # a sweep does not wait on a message another node is claiming (that node sends it); the operator's retry
@@ -206,11 +227,9 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
         # calls of one order go in the order they were recorded: an earlier one not sent yet holds this one back
         # (read in the same statement as the lock)
         # — a failed one too, unless this call ends the transaction (a cancel takes back whatever failed before it)
-        earlier = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk"))
-        rows = OutboxMessage.objects.select_for_update(skip_locked=not force)
-        message = rows.filter(pk=message_id).annotate(
-            pending_before=Exists(earlier.filter(status=OutboxStatus.PENDING)),
-            failed_before=Exists(earlier.filter(status=OutboxStatus.FAILED))).first()
+        # and the ids the call is sent on (Ids), read in the same statement: no call of the order can change them
+        # before this one is answered (the calls of an order go one at a time)
+        message = _claimable(skip_locked=not force).filter(pk=message_id).first()
         if message is None or message.status == OutboxStatus.SENT:
             return None
         if message.status == OutboxStatus.FAILED and not force:

@@ -1,10 +1,15 @@
 """The outbox: provider calls written in the same transaction as the state change, sent after commit."""
 
+import re
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from core.state_machine import TransitionTable
+
+# the recorded refusal of a state error: "[3013] …" (outbox._record_failure writes "[code] message")
+STATE_ERROR = re.compile(r"\[3[0-9]{3}\]")
 
 
 class OutboxStatus(models.TextChoices):
@@ -77,3 +82,8 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.idempotency_key} ({self.status})"
+
+    @property
+    def refused_for_its_state(self) -> bool:
+        """Whether the last try was refused by the provider with a state error (3xxx: docs/protocol.md §2)."""
+        return STATE_ERROR.match(self.last_error) is not None

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Exists, IntegerField, OuterRef, Subquery
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 RESOLVED_BY_HAND = "HAND"  # the result code of a call an operator recorded as done at the provider
+FINAL = (OutboxStatus.SENT, OutboxStatus.SUPERSEDED)
 BACKOFF_BASE_SECONDS = 5
 CLAIM_LEASE = timedelta(minutes=2)
 
@@ -230,8 +231,8 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
         # and the ids the call is sent on (Ids), read in the same statement: no call of the order can change them
         # before this one is answered (the calls of an order go one at a time)
         message = _claimable(skip_locked=not force).filter(pk=message_id).first()
-        if message is None or message.status == OutboxStatus.SENT:
-            return None
+        if message is None or message.status not in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+            return None  # sent, or closed by a later cancel (취소로 종결) meanwhile
         if message.status == OutboxStatus.FAILED and not force:
             return None
         if not force and message.next_attempt_at > now:
@@ -301,18 +302,27 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         # the re-approval was applied before (its answer lost): the txId that replaced the old one is learnt
         result = dataclasses.replace(result, tx_id=_tx_id_finder(client, message))
     portal_ms = (time.perf_counter() - started) * 1000
-    with transaction.atomic():
-        message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
-        if message.status == OutboxStatus.SENT:  # another worker's send (past this one's lease) was recorded first
-            return message
-        apply(message, result)
-        if passed_earlier:
-            _supersede_earlier(message)
-        message.sent_at, message.response = timezone.now(), result.raw
-        message.provider_ms = round(result.provider_ms) if result.provider_ms is not None else None
-        message.last_error = ""
-        outbox_set_status(message=message, to_status=OutboxStatus.SENT,
-                          fields=("sent_at", "response", "provider_ms", "last_error"))
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+            if message.status in FINAL:  # another worker's send was recorded first, or a later cancel closed it
+                if message.status == OutboxStatus.SUPERSEDED:
+                    log.warning("outbox %s answered %s after the cancel that closed it; not applied",
+                                message.idempotency_key, result.code)
+                return message
+            if passed_earlier:  # the outbox's rows before the transaction's (apply), as every writer locks them
+                _supersede_earlier(message)
+            apply(message, result)
+            message.sent_at, message.response = timezone.now(), result.raw
+            message.provider_ms = round(result.provider_ms) if result.provider_ms is not None else None
+            message.last_error = ""
+            outbox_set_status(message=message, to_status=OutboxStatus.SENT,
+                              fields=("sent_at", "response", "provider_ms", "last_error"))
+    except DatabaseError:
+        raise  # the database's own trouble: the claim's lease runs out and the call is sent again, with its key
+    except Exception as exc:  # an answer the order's transaction cannot take any more (it moved otherwise meanwhile)
+        log.exception("outbox %s: the answer %s could not be applied", message.idempotency_key, result.code)
+        return _record_failure(message, ProviderError("APPLY", f"{result.code} {exc}"[:300]), now, transient=False)
     log.info("outbox %s sent in %.1f ms", message.idempotency_key, portal_ms)
     return message
 
@@ -320,7 +330,7 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
 def _record_failure(message: OutboxMessage, exc: ProviderError, now: datetime, *, transient: bool) -> OutboxMessage:
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
-        if message.status == OutboxStatus.SENT:  # another worker's send (past this one's lease) went through
+        if message.status in FINAL:  # another worker's send went through, or a later cancel closed it
             return message
         message.last_error = f"[{exc.code}] {exc.message}"[:2000]
         if transient and message.attempts < MAX_ATTEMPTS:
@@ -348,8 +358,7 @@ def deliver_due(*, apply: Apply, now: datetime | None = None, limit: int = 100) 
 def resolvable_by_hand(message: OutboxMessage) -> bool:
     """A failed cancel the provider refused with a state error (3xxx): it may have ended the transaction already. A
     refusal of the credentials, a provider that never answered, or a call never sent are not."""
-    return (message.status == OutboxStatus.FAILED and message.kind in ENDING_KINDS
-            and message.last_error.startswith("[3"))
+    return message.status == OutboxStatus.FAILED and message.kind in ENDING_KINDS and message.refused_for_its_state
 
 
 def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -> OutboxMessage:
@@ -365,19 +374,27 @@ def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -
         result = ApiResult(code=RESOLVED_BY_HAND, message=note,
                            raw={"resultCode": RESOLVED_BY_HAND, "resultMessage": note, "resolvedBy": by_name,
                                 "refused": message.last_error})
-        apply(message, result)
         _supersede_earlier(message)
+        apply(message, result)
         message.sent_at, message.response = timezone.now(), result.raw
         outbox_set_status(message=message, to_status=OutboxStatus.SENT, fields=("sent_at", "response"))
     log.warning("outbox %s recorded as done at the provider by %s: %s", message.idempotency_key, by_name, note)
     return message
 
 
+def cancelled_after(message: OutboxMessage) -> bool:
+    """Whether a later call ending the order's transaction is on its way or sent: a failed call sent again now could
+    reach the provider after it (and its answer find the transaction ended)."""
+    return message.kind not in ENDING_KINDS and OutboxMessage.objects.filter(
+        order_id=message.order_id, pk__gt=message.pk, kind__in=ENDING_KINDS,
+        status__in=(OutboxStatus.PENDING, OutboxStatus.SENT)).exists()
+
+
 def retry_by_hand(message_id: int, *, apply: Apply) -> OutboxMessage | None:
     """The operator's retry button: a FAILED message is sent again at once, with the same Idempotency-Key."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if message.status != OutboxStatus.FAILED:
+        if message.status != OutboxStatus.FAILED or cancelled_after(message):
             return message
         message.attempts, message.next_attempt_at = 0, timezone.now()
         outbox_set_status(message=message, to_status=OutboxStatus.PENDING, fields=("attempts", "next_attempt_at"))

@@ -572,6 +572,7 @@ def outbox_retry_by_hand(message_id: int) -> OutboxMessage | None:
 
 RESOLVED_BY_HAND = outbox.RESOLVED_BY_HAND
 resolvable_by_hand = outbox.resolvable_by_hand
+cancelled_after = outbox.cancelled_after
 
 
 def outbox_resolve_by_hand(message_id: int, *, by, note: str) -> OutboxMessage:

@@ -22,6 +22,7 @@ from mileage.selectors import mileage_for_order
 from mileage.services.transactions import (
     RESOLVED_BY_HAND,
     TransitionNotAllowed,
+    cancelled_after,
     resolvable_by_hand,
 )
 from mileage.services.transactions import outbox_resolve_by_hand as resolve_by_hand
@@ -549,6 +550,10 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         message = get_object_or_404(OutboxMessage, pk=pk)
         if request.POST.get("action") == "resolve":
             return self.resolve(request, message)
+        if message.status == OutboxStatus.FAILED and cancelled_after(message):
+            messages.error(request, _("이 주문의 취소 요청이 이미 나가 있어 %(kind)s 요청은 다시 보내지 않습니다.")
+                           % {"kind": message.get_kind_display()})
+            return redirect("console:outbox")
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:
             messages.success(request, _("%(kind)s 전송 완료") % {"kind": message.get_kind_display()})

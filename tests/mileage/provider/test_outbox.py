@@ -24,6 +24,7 @@ from mileage.services.transactions import (
     outbox_deliver_due,
     outbox_retry_by_hand,
 )
+from tests.conftest import STANDARD_SANDBOX
 from tests.factories import ProductFactory, order_for
 from tests.mileage.provider.helpers import client_for, popup_choice
 
@@ -237,6 +238,10 @@ def test_a_state_error_is_the_answer_only_when_the_status_call_says_cancelled(po
     lapse(cancelled)
     lapse(still_open)
     # then the status call decides: cancelled there, it is the answer; still open there, it waits for an operator
+    # (a provider without the status call: both wait)
+    if STANDARD_SANDBOX:
+        assert OutboxMessage.objects.get(order=cancelled, kind="auto_cancel").status == OutboxStatus.FAILED
+        return
     assert OutboxMessage.objects.get(order=cancelled, kind="auto_cancel").status == OutboxStatus.SENT
     event = MileageEvent.objects.filter(transaction__order=cancelled).latest("pk")
     assert (event.kind, event.result_code) == ("auto_cancel", "3013")
@@ -294,3 +299,48 @@ def test_a_cancel_never_passes_a_failed_re_approval(portal, merchant, monkeypatc
     mileage_call(order=order, kind="cancel")
     cancel = OutboxMessage.objects.get(order=order, kind="cancel")
     assert (cancel.status, cancel.attempts) == (OutboxStatus.PENDING, 0)
+
+
+def test_the_claim_reads_the_ids_the_call_is_sent_on(portal, merchant, monkeypatch):
+    order, _buyer = placed_order(portal, merchant)
+    mileage = mileage_authorize(order=order)
+    monkeypatch.setattr(outbox, "_schedule", lambda message_id: None)
+    mileage_call(order=order, kind="stated")
+    message = OutboxMessage.objects.get(order=order, kind="stated")
+    claimed = outbox._claim(message.pk, timezone.now(), force=False)
+    assert (claimed.claimed_req_tx_id, claimed.claimed_tx_id) == (mileage.req_tx_id, mileage.tx_id) != ("", "")
+
+
+def test_an_answer_to_a_call_closed_meanwhile_is_not_applied(portal, merchant, monkeypatch):
+    from mileage.provider.client import ApiResult
+
+    # a call in flight when a later cancel of its order closed it (취소로 종결): its answer finds it closed
+    def closed_while_sent(client, ids, payload, key):
+        with transaction.atomic():
+            message = OutboxMessage.objects.select_for_update().get(kind="stated")
+            outbox.outbox_set_status(message=message, to_status=OutboxStatus.SUPERSEDED)
+        return ApiResult(code="1000", message="성공", raw={"resultCode": "1000"})
+
+    order, _buyer = placed_order(portal, merchant)
+    mileage_authorize(order=order)
+    monkeypatch.setitem(outbox.CALLS, "stated", closed_while_sent)
+    mileage_call(order=order, kind="stated")
+    assert OutboxMessage.objects.get(order=order, kind="stated").status == OutboxStatus.SUPERSEDED
+    assert not MileageEvent.objects.filter(transaction__order=order, kind="stated").exists()
+    assert outbox_deliver(OutboxMessage.objects.get(order=order, kind="stated").pk, force=True) is None
+
+
+def test_an_answer_the_transaction_cannot_take_fails_for_an_operator_instead_of_retrying_for_ever(
+        portal, merchant, monkeypatch):
+    from mileage.provider.client import ApiResult
+
+    order, _buyer = placed_order(portal, merchant)
+    mileage_authorize(order=order)
+    mileage_call(order=order, kind="cancel")  # sent: the transaction is cancelled
+    monkeypatch.setitem(outbox.CALLS, "stated", lambda client, ids, payload, key: ApiResult(
+        code="1000", message="성공", raw={"resultCode": "1000"}))
+    mileage_call(order=order, kind="stated")  # a provider saying yes to a deal done on a cancelled transaction
+    message = OutboxMessage.objects.get(order=order, kind="stated")
+    assert message.status == OutboxStatus.FAILED and message.last_error.startswith("[APPLY] 1000")
+    order.mileage.refresh_from_db()
+    assert order.mileage.state == TransactionState.CANCELLED

@@ -135,3 +135,24 @@ def operator_user(client):
     from django.contrib.auth.models import User
 
     return User.objects.get(pk=client.session["_auth_user_id"])
+
+
+def test_a_failed_call_is_not_sent_again_once_a_cancel_of_its_order_is_on_its_way(shop, operator, monkeypatch):
+    order, buyer = place(shop)
+    with monkeypatch.context() as patched:
+        refuse(patched, "stated", "3011", "stated not allowed")
+        operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    stated = OutboxMessage.objects.get(order=order, kind="stated")
+    with monkeypatch.context() as patched:
+        patched.setattr(outbox, "_schedule", lambda message_id: None)  # the cancel recorded, not sent yet
+        operator.post(f"/console/orders/{order.number}/cancel/", {
+            "cash_won": str(order.payable_won), "store_points_won": "0", "mileage_won": "500",
+            "shipping_deduction_won": "0", "method": "cash", "bank": "국민은행", "account_no": "123-456-789",
+            "holder": "홍길동"})
+        assert refund_complete(refund=Refund.objects.get(order=order), by=operator_user(operator)) is True
+        assert OutboxMessage.objects.get(order=order, kind="cancel").status == OutboxStatus.PENDING
+        # 다시 보내기 of the refused 입금확인 now would reach the provider after the cancel: refused, said why
+        page = operator.post("/console/outbox/", {"message": stated.pk}, follow=True).content.decode()
+        assert "취소 요청이 이미 나가 있어" in page
+        stated.refresh_from_db()
+        assert (stated.status, stated.attempts) == (OutboxStatus.FAILED, 1)

@@ -304,7 +304,9 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
     portal_ms = (time.perf_counter() - started) * 1000
     try:
         with transaction.atomic():
-            message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+            # the row locked and its status read again (the rest of it is the claim's: only the status moves meanwhile)
+            message.status = OutboxMessage.objects.select_for_update().values_list("status", flat=True).get(
+                pk=message.pk)
             if message.status in FINAL:  # another worker's send was recorded first, or a later cancel closed it
                 if message.status == OutboxStatus.SUPERSEDED:
                     log.warning("outbox %s answered %s after the cancel that closed it; not applied",

@@ -26,21 +26,32 @@ def refuse(monkeypatch, call: str, code: str, message: str) -> None:
     monkeypatch.setitem(outbox.CALLS, call, refused)
 
 
-def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator, monkeypatch):
-    # given a bank transfer with 500원 of mileage whose 입금확인 the provider refused for good (3011)
+def deposit_refused(shop, operator, monkeypatch):
+    """A bank transfer with 500원 of mileage whose 입금확인 the provider refused for good (3011): its order and the
+    failed call."""
     order, buyer = place(shop)
     with monkeypatch.context() as patched:
         refuse(patched, "stated", "3011", "stated not allowed in CANCELLED")
         operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
-    stated = OutboxMessage.objects.get(order=order, kind="stated")
-    assert stated.status == OutboxStatus.FAILED and "[3011]" in stated.last_error
-    # when the order is cancelled before shipping and its refund completed
+    return order, buyer, OutboxMessage.objects.get(order=order, kind="stated")
+
+
+def cancelled_and_refunded(operator, order) -> None:
+    """배송전 취소 with all of it back (the money as 현금환불), then 환불완료."""
     response = operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": str(order.payable_won), "store_points_won": "0", "mileage_won": "500",
         "shipping_deduction_won": "0", "method": "cash", "bank": "국민은행", "account_no": "123-456-789",
         "holder": "홍길동"})
     assert response.status_code == 302, response.content.decode()[-1500:]
     assert refund_complete(refund=Refund.objects.get(order=order), by=operator_user(operator)) is True
+
+
+def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator, monkeypatch):
+    # given a bank transfer with 500원 of mileage whose 입금확인 the provider refused for good (3011)
+    order, buyer, stated = deposit_refused(shop, operator, monkeypatch)
+    assert stated.status == OutboxStatus.FAILED and "[3011]" in stated.last_error
+    # when the order is cancelled before shipping and its refund completed
+    cancelled_and_refunded(operator, order)
     # then the cancel went out (the failed 입금확인 before it notwithstanding) and the buyer has the 500원 back
     cancel = OutboxMessage.objects.get(order=order, kind="cancel")
     assert cancel.status == OutboxStatus.SENT
@@ -52,10 +63,7 @@ def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator
 def test_a_cancel_passes_the_calls_stuck_behind_a_refused_one_and_closes_them(shop, operator, monkeypatch):
     # given a transfer whose 입금확인 the provider refused for good, then set back to 입금전 (미입금상태로 전환):
     # its cancel/stated waits behind the refused call
-    order, buyer = place(shop)
-    with monkeypatch.context() as patched:
-        refuse(patched, "stated", "3011", "stated not allowed")
-        operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+    order, buyer, _stated = deposit_refused(shop, operator, monkeypatch)
     operator.post(f"/console/orders/{order.number}/action/mark_unpaid/")
     stuck = OutboxMessage.objects.get(order=order, kind="cancel_stated")
     assert (stuck.status, stuck.attempts) == (OutboxStatus.PENDING, 0)
@@ -138,18 +146,10 @@ def operator_user(client):
 
 
 def test_a_failed_call_is_not_sent_again_once_a_cancel_of_its_order_is_on_its_way(shop, operator, monkeypatch):
-    order, buyer = place(shop)
-    with monkeypatch.context() as patched:
-        refuse(patched, "stated", "3011", "stated not allowed")
-        operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
-    stated = OutboxMessage.objects.get(order=order, kind="stated")
+    order, _buyer, stated = deposit_refused(shop, operator, monkeypatch)
     with monkeypatch.context() as patched:
         patched.setattr(outbox, "_schedule", lambda message_id: None)  # the cancel recorded, not sent yet
-        operator.post(f"/console/orders/{order.number}/cancel/", {
-            "cash_won": str(order.payable_won), "store_points_won": "0", "mileage_won": "500",
-            "shipping_deduction_won": "0", "method": "cash", "bank": "국민은행", "account_no": "123-456-789",
-            "holder": "홍길동"})
-        assert refund_complete(refund=Refund.objects.get(order=order), by=operator_user(operator)) is True
+        cancelled_and_refunded(operator, order)
         assert OutboxMessage.objects.get(order=order, kind="cancel").status == OutboxStatus.PENDING
         # 다시 보내기 of the refused 입금확인 now would reach the provider after the cancel: refused, said why
         page = operator.post("/console/outbox/", {"message": stated.pk}, follow=True).content.decode()

@@ -305,13 +305,12 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
     try:
         with transaction.atomic():
             # the row locked and its status read again (the rest of it is the claim's: only the status moves meanwhile)
-            message.status = OutboxMessage.objects.select_for_update().values_list("status", flat=True).get(
-                pk=message.pk)
-            if message.status in FINAL:  # another worker's send was recorded first, or a later cancel closed it
-                if message.status == OutboxStatus.SUPERSEDED:
+            now_status = OutboxMessage.objects.select_for_update().values_list("status", flat=True).get(pk=message.pk)
+            if now_status in FINAL:  # another worker's send was recorded first, or a later cancel closed it
+                if now_status == OutboxStatus.SUPERSEDED:
                     log.warning("outbox %s answered %s after the cancel that closed it; not applied",
                                 message.idempotency_key, result.code)
-                return message
+                return OutboxMessage.objects.get(pk=message.pk)
             if passed_earlier:  # the outbox's rows before the transaction's (apply), as every writer locks them
                 _supersede_earlier(message)
             apply(message, result)

@@ -4,7 +4,7 @@ the outbox queue of provider calls that failed after their retries."""
 import dataclasses
 
 from django.contrib import messages
-from django.db.models import Case, Exists, OuterRef, Subquery, When
+from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +17,7 @@ from cms_pages.models import ExchangePolicyPage
 from cms_pages.selectors import live_in_reader_language
 from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
-from mileage.models.outbox import ENDING_KINDS, MILEAGE_RETURN_KINDS
+from mileage.models.outbox import ENDING_KINDS, MILEAGE_RETURN_KINDS, OutboxKind
 from mileage.selectors import mileage_for_order
 from mileage.services.transactions import (
     RESOLVED_BY_HAND,
@@ -538,7 +538,9 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         # what a call waits for: the order's first earlier call unsent; a cancel passes a failed one (outbox._held_back)
         return OutboxMessage.objects.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED)).annotate(
             waits_for=Case(
-                When(kind__in=ENDING_KINDS, then=Subquery(earlier.filter(status=OutboxStatus.PENDING).values("pk")[:1])),
+                When(kind__in=ENDING_KINDS, then=Subquery(earlier.filter(
+                    Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.FAILED, kind=OutboxKind.REPAYMENT))
+                    .values("pk")[:1])),
                 default=Subquery(earlier.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
                                  .values("pk")[:1]))).select_related("order")
 

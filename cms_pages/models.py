@@ -240,16 +240,14 @@ class MerchantDetails(BaseSiteSetting):
     def clean(self):
         super().clean()
         errors = {}
-        for name in self.REQUIRED:
+        for name in {*self.REQUIRED, *self.FORMATS, "deposit_bank", "deposit_holder"}:  # spaces alone are nothing
             setattr(self, name, getattr(self, name).strip())
+        for name in self.REQUIRED:
             if not getattr(self, name):
                 errors[name] = _("%(field)s은(는) 쇼핑몰 화면 하단에 꼭 표시해야 하는 사업자 정보입니다. 입력해 주세요.") % {
                     "field": self._meta.get_field(name).verbose_name}
-        for name in ("deposit_bank", "deposit_account_no", "deposit_holder"):
-            setattr(self, name, getattr(self, name).strip())
         for name, (pattern, message) in self.FORMATS.items():
-            value = getattr(self, name).strip()
-            setattr(self, name, value)
+            value = getattr(self, name)
             if value and not pattern.fullmatch(value):
                 errors[name] = message
         if errors:

@@ -84,6 +84,9 @@ class OutboxMessage(models.Model):
         return f"{self.kind} {self.idempotency_key} ({self.status})"
 
     @property
-    def refused_for_its_state(self) -> bool:
-        """Whether the last try was refused by the provider with a state error (3xxx: docs/protocol.md §2)."""
-        return STATE_ERROR.match(self.last_error) is not None
+    def resolvable_by_hand(self) -> bool:
+        """A failed call ending the transaction that the provider refused with a state error (3xxx: docs/protocol.md
+        §2): it may have ended the transaction already, which an operator may record (outbox.resolve_by_hand). A
+        refusal of the credentials, a provider that never answered, or a call never sent are not."""
+        return (self.status == OutboxStatus.FAILED and self.kind in ENDING_KINDS
+                and STATE_ERROR.match(self.last_error) is not None)

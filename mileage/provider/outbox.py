@@ -78,15 +78,13 @@ def _on_tx(call: Callable[..., ApiResult]):
 
 
 class Ids:
-    """The reqTxId and the current txId of the message's transaction, read at send time (a re-approval before this
-    message replaced the txId). A txId the portal never learnt is asked for with the status call."""
+    """The reqTxId and the current txId of the message's transaction (`message` as _claim returned it), read with the
+    claim (a re-approval before this message replaced the txId). A txId the portal never learnt is asked for with the
+    status call."""
 
     def __init__(self, client: MileageClient, message: OutboxMessage):
-        if getattr(message, "claimed_req_tx_id", None) is not None:  # read with the claim (_claim), in its statement
-            req_tx_id, tx_id = message.claimed_req_tx_id, message.claimed_tx_id or ""
-        else:
-            req_tx_id, tx_id = MileageTransaction.objects.values_list("req_tx_id", "tx_id").get(
-                pk=message.payload["mileage_id"])
+        # read with the claim, in its statement (_claimable)
+        req_tx_id, tx_id = message.claimed_req_tx_id or "", message.claimed_tx_id or ""
         self.req_tx_id, self._tx_id, self._client = req_tx_id, tx_id, client
         self.recorded_tx_id = tx_id  # the txId the portal recorded from an approval, if any
 
@@ -356,12 +354,6 @@ def deliver_due(*, apply: Apply, now: datetime | None = None, limit: int = 100) 
     return sent
 
 
-def resolvable_by_hand(message: OutboxMessage) -> bool:
-    """A failed cancel the provider refused with a state error (3xxx): it may have ended the transaction already. A
-    refusal of the credentials, a provider that never answered, or a call never sent are not."""
-    return message.status == OutboxStatus.FAILED and message.kind in ENDING_KINDS and message.refused_for_its_state
-
-
 def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -> OutboxMessage:
     """An operator's record that a failed call ending the transaction (ENDING_KINDS) is done at the provider: the
     provider refused it because it had ended the transaction already (cancelled by itself, or by an earlier call
@@ -370,7 +362,7 @@ def resolve_by_hand(message_id: int, *, apply: Apply, note: str, by_name: str) -
     message; the message reads 완료. Any other message is returned as it is."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if not resolvable_by_hand(message):
+        if not message.resolvable_by_hand:
             return message
         result = ApiResult(code=RESOLVED_BY_HAND, message=note,
                            raw={"resultCode": RESOLVED_BY_HAND, "resultMessage": note, "resolvedBy": by_name,

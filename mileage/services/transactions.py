@@ -10,6 +10,7 @@ Two ways reach the provider (docs/adr/0005-authorisation-before-capture.md):
   answer comes back through `mileage_answer_apply`.
 """
 
+import functools
 import logging
 import time
 from dataclasses import dataclass
@@ -454,12 +455,13 @@ def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
     return ""
 
 
-def mileage_answer_apply(message: OutboxMessage, result: ApiResult) -> None:
-    """The outbox's success hook (inside its transaction): apply the provider's answer to the transaction."""
+def mileage_answer_apply(message: OutboxMessage, result: ApiResult, *, by=None) -> None:
+    """The outbox's success hook (inside its transaction): apply the provider's answer to the transaction. `by`:
+    who recorded the answer by hand (an operator), else the one whose action made the call."""
     mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
     _apply(mileage, message.kind, result, idempotency_key=message.idempotency_key,
            request=message.payload.get("request") or {}, tx_id_before=message.payload.get("tx_id_before", ""),
-           by=message.payload.get("by"))
+           by=by if by is not None else message.payload.get("by"))
 
 
 def _answered_earn(mileage: MileageTransaction, kind: str, result: ApiResult, request: dict) -> int:
@@ -571,18 +573,12 @@ def outbox_retry_by_hand(message_id: int) -> OutboxMessage | None:
 
 
 RESOLVED_BY_HAND = outbox.RESOLVED_BY_HAND
-resolvable_by_hand = outbox.resolvable_by_hand
 cancelled_after = outbox.cancelled_after
 
 
 def outbox_resolve_by_hand(message_id: int, *, by, note: str) -> OutboxMessage:
     """A failed cancel recorded as done at the provider by an operator (outbox.resolve_by_hand); the answer's event
     names the operator."""
-
-    def apply(message: OutboxMessage, result: ApiResult) -> None:
-        mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
-        _apply(mileage, message.kind, result, idempotency_key=message.idempotency_key, request={},
-               tx_id_before=message.payload.get("tx_id_before", ""), by=by)
-
-    return outbox.resolve_by_hand(message_id, apply=apply, note=note, by_name=by.get_username())
+    return outbox.resolve_by_hand(message_id, apply=functools.partial(mileage_answer_apply, by=by), note=note,
+                                  by_name=by.get_username())
 

@@ -23,7 +23,6 @@ from mileage.services.transactions import (
     RESOLVED_BY_HAND,
     TransitionNotAllowed,
     cancelled_after,
-    resolvable_by_hand,
 )
 from mileage.services.transactions import outbox_resolve_by_hand as resolve_by_hand
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
@@ -569,7 +568,7 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         """취소된 것으로 기록: a failed cancel the provider refused because it had cancelled the transaction already,
         as the operator checked on the partner site; the note says what was checked."""
         note = request.POST.get("note", "").strip()
-        if not resolvable_by_hand(message):
+        if not message.resolvable_by_hand:
             messages.error(request, _("네이버 마일리지가 상태 오류(3xxx)로 거절한 취소 요청만 취소된 것으로 기록할 수 있습니다."))
         elif not note:
             messages.error(request, _("네이버 마일리지 파트너센터에서 확인한 내용을 적어 주세요. 아무것도 바꾸지 않았습니다."))

@@ -16,7 +16,6 @@ from django_tables2.paginators import LazyPaginator
 
 from core.dates import DAY, MINUTE, SECOND, ymd_hm
 from mileage.models import OutboxMessage, OutboxStatus
-from mileage.models.outbox import ENDING_KINDS
 from mileage.templatetags.money import won
 from portal.aftersales.models import Refund
 from portal.orders.models import Order
@@ -221,8 +220,7 @@ class OutboxTable(BaseTable):
     next_attempt_at = tables.DateTimeColumn(verbose_name=_("다음 시도"), format=MINUTE)
     last_error = tables.Column(verbose_name=_("마지막 오류"), default="")
     status = status_column(_("상태"))
-    retry = tables.TemplateColumn(template_name="console/outbox_retry.html", verbose_name="", orderable=False,
-                                  extra_context={"ending_kinds": [str(kind) for kind in ENDING_KINDS]})
+    retry = tables.TemplateColumn(template_name="console/outbox_retry.html", verbose_name="", orderable=False)
 
     class Meta(BaseTable.Meta):
         model = OutboxMessage

@@ -82,6 +82,12 @@ def test_dismiss_needs_a_reason_and_happens_once():
         BuyerRequest.objects.filter(pk=request.pk).update(dismiss_reason="")
 
 
+def _return_its_line(order, operator) -> None:
+    """반품접수 of the order's one line, nothing given back yet."""
+    return_request(order=order, lines={order.lines.get().pk: 1}, by=operator, reason="파손",
+                   data=RefundInput(cash_won=0, store_points_won=0, mileage_won=0))
+
+
 def test_the_operators_cancel_and_return_mark_the_open_request_handled():
     operator = User.objects.create_user("op")
     paid = _order(OrderStatus.PAID)
@@ -93,9 +99,7 @@ def test_the_operators_cancel_and_return_mark_the_open_request_handled():
     assert cancel.status == BuyerRequestStatus.HANDLED and cancel.handled_by == operator
     delivered = _order(OrderStatus.DELIVERED)
     back = buyer_request_create(order=delivered, kind="return", reason="파손")
-    line = delivered.lines.get()
-    return_request(order=delivered, lines={line.pk: 1}, by=operator, reason="파손",
-                   data=RefundInput(cash_won=0, store_points_won=0, mileage_won=0))
+    _return_its_line(delivered, operator)
     back.refresh_from_db()
     assert back.status == BuyerRequestStatus.HANDLED and open_request(delivered) is None
 
@@ -117,9 +121,7 @@ def test_a_return_or_an_exchange_closes_only_the_request_it_answers():
     # a buyer who asked for 교환 is not answered by a return of part of the order
     delivered = _order(OrderStatus.DELIVERED)
     asked = buyer_request_create(order=delivered, kind="exchange", reason="L 사이즈로 바꿔 주세요")
-    line = delivered.lines.get()
-    return_request(order=delivered, lines={line.pk: 1}, by=operator, reason="파손",
-                   data=RefundInput(cash_won=0, store_points_won=0, mileage_won=0))
+    _return_its_line(delivered, operator)
     asked.refresh_from_db()
     assert asked.status == BuyerRequestStatus.OPEN and open_request(delivered) == asked
     # nor a buyer who asked for 취소 by an exchange made before shipping

@@ -25,6 +25,20 @@ def sandbox(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, started only once the test database exists: on in-memory SQLite its request
+    threads then share the test's connection. Started first (a worker whose first test is a browser test), it read
+    the file database's settings, and each request thread opened its own connection to the shared in-memory
+    database, where two requests at once failed with "database table is locked" (no busy timeout there)."""
+    from django.db import connections
+
+    for conn in connections.all():
+        if conn.vendor == "sqlite" and conn.is_in_memory_db():
+            assert conn.alias in live_server.thread.connections_override, "the live server does not share the test's connection"
+    return live_server
+
+
+@pytest.fixture(scope="session")
 def portone_emulator():
     """The PortOne emulator as a real process for the whole session (started only by the tests that use it)."""
     running = PortOneEmulator.start()

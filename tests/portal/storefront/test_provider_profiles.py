@@ -134,14 +134,15 @@ def test_a_hanging_provider_refuses_within_one_deadline_and_charges_nothing(prof
     _profile, api_id = profiled
     buyer = shop.new_buyer(15_500)
     browser = buyer_with_choice(shop, buyer, 500, "1")
-    # given the provider answers nothing for 4 s
-    shop.fault(api_id, "timeout", count=5, delay=4.0)
+    # given the provider answers nothing for 5 s
+    shop.fault(api_id, "timeout", count=5, delay=5.0)
     started = time.monotonic()
     response = browser.post("/shop/order/", CARD)
     waited = time.monotonic() - started
-    # then the buyer reads why within the deadline, the portal's own time after the provider's silence included
+    # then the buyer reads why at the deadline, long before the provider would answer (the portal's own time after
+    # the provider's silence included: a second of margin for a loaded machine, far from the 5 s of a call waited out)
     page = response.content.decode()
-    assert response.status_code == 400 and "연결되지 않았습니다" in page and waited < 2.0, waited
+    assert response.status_code == 400 and "연결되지 않았습니다" in page and waited < 3.0, waited
     assert page.count("주문하지 못했습니다") == 1 and page.count("마일리지 없이 결제해 주세요") == 1
     order = Order.objects.get()
     assert order.status == OrderStatus.PAYMENT_FAILED and not order.payments.get().gateway_tid

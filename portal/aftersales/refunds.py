@@ -107,6 +107,14 @@ def _finish(refund: Refund, order: Order, by, now: datetime) -> None:
         order_set_status(order=order, to_status=OrderStatus.DELIVERED, by=by, note="부분반품 환불완료", now=now)
 
 
+def _blocker(refund: Refund) -> str:
+    """Why 환불완료 would refuse `refund` before anything moves ("" when nothing stands in the way): a 현금환불
+    with no account to pay to. The confirmation says it before the press; 환불완료 refuses it all the same."""
+    if refund.method == RefundMethod.CASH and refund.payout_won and not _has_account(refund):
+        return _("현금환불할 계좌가 없습니다. 환불 방식 변경에서 환불은행, 계좌번호, 예금주를 입력해 주세요.")
+    return ""
+
+
 def _has_account(refund: Refund) -> bool:
     return has_account(refund.bank, refund.account_no, refund.holder)
 
@@ -152,9 +160,9 @@ def _refund_complete(*, refund: Refund, by, now: datetime | None, seen: str | No
             raise RefundNotPaid(refund, _("확인한 뒤에 환불 내용이 바뀌었습니다. 다시 확인해 주세요."))
         order = lock_order(refund.order_id)
         try:
-            if refund.method == RefundMethod.CASH and refund.payout_won and not _has_account(refund):
-                raise money.PaymentActionError(_("현금환불할 계좌가 없습니다. 환불 방식 변경에서 환불은행, 계좌번호, 예금주를 "
-                                                 "입력해 주세요."))
+            blocker = _blocker(refund)
+            if blocker:
+                raise money.PaymentActionError(blocker)
             cancel, ask = money.refund_payout_prepare(
                 order=order, refund_number=refund.number, method=refund.method,
                 method_label=refund.get_method_display(), amount_won=refund.payout_won, account=_account(refund), by=by)
@@ -255,6 +263,7 @@ class RefundPreview:
     provider_call: str  # cancel | repayment | ""
     earn_after_won: int | None  # the order's Naver earn afterwards (None: no mileage)
     fingerprint: str  # refund_fingerprint: the confirmation sends it back, 환불완료 compares
+    blocker: str = ""  # why 환불완료 would refuse it before anything moves (a 현금환불 without an account)
 
 
 def refund_preview(refund: Refund) -> RefundPreview:
@@ -266,7 +275,8 @@ def refund_preview(refund: Refund) -> RefundPreview:
         call, earn_after = plan.call, plan.earn_after_won
     account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
     return RefundPreview(refund, refund.get_method_display(), refund.payout_won, account,
-                         refund.store_points_won, refund.mileage_won, call, earn_after, refund_fingerprint(refund))
+                         refund.store_points_won, refund.mileage_won, call, earn_after, refund_fingerprint(refund),
+                         _blocker(refund))
 
 
 def refund_fingerprint(refund: Refund) -> str:

@@ -39,7 +39,10 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         # a return of everything still kept gives the mileage and the points still used back whole, even one the
         # operator confirmed at 0원 of money: they have no later way back, and the re-approval would ask the provider
         # to hold a use on an amount of nothing
-        whole = not goods_of(kept_lines(order, less=chosen)).goods_won
+        left = goods_of(kept_lines(order, less=chosen)).goods_won
+        whole = not left
+        if not whole:
+            _refuse_more_than_the_goods(data, goods_of(kept_lines(order)).goods_won - left)
         if data.cash_won + data.store_points_won + data.mileage_won:
             validate_refund(order, data, whole_order=whole, returning=True)
         elif whole:
@@ -54,6 +57,16 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         buyer_requests_handled(order=order, by=by, kind=BuyerRequestKind.RETURN)
         return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
                                             created_by=by, **data.__dict__)
+
+
+def _refuse_more_than_the_goods(data: RefundInput, returned_goods_won: int) -> None:
+    """A partial return gives back at most what its goods cost: money, points and mileage together (the rest of the
+    order is kept, and the provider's re-approval would otherwise be told of a payment the buyer did not make)."""
+    given = data.cash_won + data.store_points_won + data.mileage_won
+    if given > returned_goods_won:
+        raise ActionError(_("반품하는 상품의 금액은 %(goods)s원입니다. 현금/카드결제액, 사용된 적립금 반환, 네이버 마일리지 반환액을 "
+                            "합해 %(goods)s원까지 돌려줄 수 있습니다 (입력: %(given)s원).") % {
+                                "goods": f"{returned_goods_won:,}", "given": f"{given:,}"}, "cash_won")
 
 
 def _refuse_mileage_left_on_excluded_goods(order: Order, chosen: dict[int, int], *, kept_won: int) -> None:

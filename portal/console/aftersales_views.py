@@ -511,11 +511,13 @@ def refund_confirmation(refunds: list[Refund], back: str, *, request) -> dict:
     elif shown:
         previews = [dataclasses.replace(p, account=masked_refund_account(p.refund)) if p.account else p
                     for p in previews]
-    totals = {"gateway": sum(p.payout_won for p in previews if p.refund.method in ("card", "transfer", "phone")),
-              "cash": sum(p.payout_won for p in previews if p.refund.method == "cash"),
-              "points_payout": sum(p.payout_won for p in previews if p.refund.method == "points"),
-              "points": sum(p.points_won for p in previews), "mileage": sum(p.mileage_won for p in previews)}
-    return {"previews": previews, "totals": totals, "back": back,
+    # a refund 환불완료 would refuse (a 현금환불 without an account) is shown with why, and neither sent nor counted
+    going = [p for p in previews if not p.blocker]
+    totals = {"gateway": sum(p.payout_won for p in going if p.refund.method in ("card", "transfer", "phone")),
+              "cash": sum(p.payout_won for p in going if p.refund.method == "cash"),
+              "points_payout": sum(p.payout_won for p in going if p.refund.method == "points"),
+              "points": sum(p.points_won for p in going), "mileage": sum(p.mileage_won for p in going)}
+    return {"previews": previews, "going": going, "totals": totals, "back": back,
             "already_done": [refund for refund in refunds if refund.status == RefundStatus.DONE]}
 
 

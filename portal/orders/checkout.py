@@ -193,7 +193,7 @@ class Buyer:
     earn_choice: str = NAVER  # E9, when the shop lets the buyer choose
     cash_receipt_kind: str = ""  # 현금영수증 for a cash-like method: none | personal | corporate
     cash_receipt_identifier: str = ""  # its 휴대폰번호 or 사업자번호 as typed
-    submission_key: str = ""  # the order form's key: one order per form, whatever the presses
+    submission_key: str = ""  # the order form's key for its cart: one order per cart, whatever the presses and tabs
 
 
 def verified_choice(choice: dict | None, *, max_use_won: int) -> wire.DoneResult | None:

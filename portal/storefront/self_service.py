@@ -14,7 +14,7 @@ from portal.aftersales.buyer_requests import buyer_request_create, open_request,
 from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
 from portal.aftersales.fulfilment import order_confirm_purchase
-from portal.aftersales.models import BuyerRequestKind, RefundStatus
+from portal.aftersales.models import BuyerRequestKind, BuyerRequestStatus, RefundStatus
 from portal.aftersales.selectors import exchanges_awaiting_shipping
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import exchange_due_won, order_statement
@@ -57,18 +57,33 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         confirm_form = BuyerConfirmPurchaseForm(is_guest=order.is_guest)
     refunds = list(order.refunds.all())
     refund_waiting = any(refund.status == RefundStatus.BEFORE for refund in refunds)
-    # a handled request whose return or refund is still under way reads as such, never as 처리완료
-    if order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING):
-        request_progress = _("접수완료 · 반품 진행중")
-    else:
-        request_progress = _("접수완료 · 환불 진행중") if refund_waiting else ""
+    buyer_requests = list(order.buyer_requests.all())
+    _mark_progress(order, buyer_requests, refunds)
     return render(request, "storefront/order_detail.html", {
         "order": order, **order_statement(order), "can_cancel": can_cancel, "cancel_form": cancel_form,
         "confirm_form": confirm_form if confirmable else None,
         "request_form": request_form if pending is None else None, "open_request": pending,
-        "buyer_requests": list(order.buyer_requests.all()), "refunds": refunds,
-        "refund_waiting": refund_waiting, "request_progress": request_progress, "exchange_unshipped": unshipped},
+        "buyer_requests": buyer_requests, "refunds": refunds, "refund_waiting": refund_waiting,
+        "mileage_waiting": any(r.status == RefundStatus.BEFORE and r.mileage_won for r in refunds),
+        "exchange_unshipped": unshipped},
         status=status)
+
+
+def _mark_progress(order: Order, buyer_requests: list, refunds: list) -> None:
+    """Each handled request reads its own outcome, never 처리완료 while that is under way (`progress`): its return
+    still coming back, or a refund of its kind made since it was filed (and before the next request of its kind was)
+    still 환불전. An exchange or a refund the operator made later on their own does not reopen an earlier request."""
+    returning = order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING)
+    handled = sorted((r for r in buyer_requests if r.status == BuyerRequestStatus.HANDLED),
+                     key=lambda r: (r.created_at, r.pk))
+    for index, req in enumerate(handled):
+        later = next((r.created_at for r in handled[index + 1:] if r.kind == req.kind), None)
+        own = [f for f in refunds if f.reason == req.kind and f.created_at >= req.created_at
+               and (later is None or f.created_at < later)]
+        if req.kind == BuyerRequestKind.RETURN and returning and later is None:
+            req.progress = _("접수완료 · 반품 진행중")
+        elif any(f.status == RefundStatus.BEFORE for f in own):
+            req.progress = _("접수완료 · 환불 진행중")
 
 
 def _actor(request):

@@ -60,6 +60,9 @@ from .emails import send_order_email
 from .forms import GuestLookupForm, OrderForm
 
 CART_KEY = "cart"
+# the key every showing of the order form for this cart carries (Order.submission_key, unique): two tabs of one cart
+# pressing 결제하기 at once place one order; a new one once the cart changes, an order is placed or a press refused
+CART_TOKEN_KEY = "cart_token"
 ORDERS_KEY = "my_orders"  # order numbers this browser placed or looked up as a guest
 WINDOW_KEY = "payment_window"  # the PortOne payment this session pre-registered for the order form's window
 
@@ -103,6 +106,20 @@ def _cart(request) -> dict[str, int]:
     return dict(request.session.get(CART_KEY, {}))
 
 
+def _cart_changed(request, cart: dict[str, int]) -> None:
+    request.session[CART_KEY] = cart
+    request.session.pop(CART_TOKEN_KEY, None)
+
+
+def _cart_token(request) -> str:
+    """The order form's submission key for the cart as it stands: the same on every showing (every tab) until the
+    cart changes, an order is placed with it, or a press is refused."""
+    token = request.session.get(CART_TOKEN_KEY)
+    if not isinstance(token, str) or len(token) != 32:
+        token = request.session[CART_TOKEN_KEY] = uuid.uuid4().hex
+    return token
+
+
 @require_POST
 def cart_add(request: HttpRequest) -> HttpResponse:
     product = get_object_or_404(Product, code=request.POST.get("code", ""), is_displayed=True)
@@ -119,7 +136,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
         cart[product.code] = min(wanted, MAX_QUANTITY)
         if wanted > MAX_QUANTITY:
             messages.warning(request, _("한 상품은 %(most)s개까지 담을 수 있어 장바구니에 %(most)s개가 담겨 있습니다.") % {"most": MAX_QUANTITY})
-    request.session[CART_KEY] = cart
+    _cart_changed(request, cart)
     return redirect("storefront:order" if request.POST.get("buy_now") else "storefront:cart")
 
 
@@ -136,7 +153,7 @@ def cart_view(request: HttpRequest) -> HttpResponse:
                 messages.error(request, exc.message)
         else:  # a line removed meanwhile (another tab), or no line of this cart
             messages.error(request, _("장바구니에 없는 상품입니다. 장바구니를 다시 확인해 주세요."))
-        request.session[CART_KEY] = cart
+        _cart_changed(request, cart)
         return redirect("storefront:cart")
     lines = cart_lines(_cart(request))
     return render(request, "storefront/cart.html", {"quote": quote(lines) if lines else None})
@@ -211,7 +228,7 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(), "priced": priced_fingerprint(priced),
-        "submission_key": uuid.uuid4().hex,  # anew on every showing: a refused order never blocks the next press
+        "submission_key": _cart_token(request),
         "portone": _portone_page(), "quoting": quoting,
     }, status=status)
 
@@ -335,7 +352,7 @@ def _settled_status(order: Order) -> str:
 def _remember(request, order: Order) -> None:
     """The session after an order is placed: the order is the buyer's to see, the cart and the choice are spent."""
     request.session[ORDERS_KEY] = list(dict.fromkeys([*request.session.get(ORDERS_KEY, []), order.number]))
-    for key in (CART_KEY, CHOICE_KEY, LAST_REQ_KEY):
+    for key in (CART_KEY, CART_TOKEN_KEY, CHOICE_KEY, LAST_REQ_KEY):
         request.session.pop(key, None)
 
 
@@ -360,6 +377,7 @@ def _refused(request, form, exc: CheckoutError) -> None:
         message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드렸습니다. 적립/사용을 다시 눌러 주세요.") % {
             "reason": message}
     form.add_error(exc.field if shown else None, message)
+    request.session.pop(CART_TOKEN_KEY, None)  # the next press is a new attempt (a refused order keeps its key)
     if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
         request.session.pop(CHOICE_KEY, None)
 

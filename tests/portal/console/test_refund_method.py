@@ -164,8 +164,13 @@ def test_a_bank_transfers_exchange_refund_asks_for_the_account_before_it_pays(sh
     paid = order.payments.get().amount_won
     assert f'<tr id="collected"><th>실 결제금액</th><td class="won">{paid:,}원</td></tr>' in detail
     assert '<tr id="refunded">' in detail and "환불전 5,000원은 환불완료 때 돌려줍니다" in detail
-    # when 환불완료 is pressed: nothing is paid to nowhere
-    press_refund_complete(operator, refund)
+    # the confirmation says before the press that it cannot be paid, offers no 환불완료 and promises no 현금환불
+    confirmation = press_refund_complete(operator, refund)
+    row = confirmation.split(f'id="preview-{refund.number}"', 1)[1].split("</tr>", 1)[0]
+    assert "처리하지 않음: 현금환불할 계좌가 없습니다" in row and f'name="seen-{refund.pk}"' not in row
+    assert 'id="refund-blocked"' in confirmation and 'id="refund-confirm"' not in confirmation
+    assert "현금환불 5,000원" not in confirmation.split('id="refund-totals"', 1)[1]
+    # when 환불완료 is posted all the same: nothing is paid to nowhere
     refund.refresh_from_db()
     assert refund.status == RefundStatus.BEFORE and "계좌" in refund.payout_error
     assert not PaymentCancel.objects.filter(refund_number=refund.number).exists()

@@ -148,8 +148,8 @@ def test_partial_returns_never_return_more_mileage_than_used(shop, operator):
     # more than bought is refused
     response = operator.post(url, {**base, f"qty_{line.pk}": "3", "mileage_won": "500"})
     assert response.status_code == 400 and "구매한 수량" in response.content.decode()
-    # the first partial return gives back 700원 of the 1,000원
-    assert operator.post(url, {**base, f"qty_{line.pk}": "1", "mileage_won": "700"}).status_code == 302
+    # the first partial return gives back 700원 of the 1,000원 (and 4,300원 of the card: the item's 5,000원 in all)
+    assert operator.post(url, {**base, f"qty_{line.pk}": "1", "mileage_won": "700", "cash_won": "4300"}).status_code == 302
     first = ReturnRequest.objects.get()
     operator.post(f"/console/returns/{first.pk}/shipping/")
     operator.post(f"/console/returns/{first.pk}/complete/")

@@ -19,7 +19,7 @@ def partly_returned(shop, operator):
     delivered(operator, order)
     line = order.lines.get()
     returned(operator, order, {
-        f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
+        f"qty_{line.pk}": "1", "cash_won": "4400", "store_points_won": "0", "mileage_won": "600",
         "shipping_deduction_won": "0", "method": "card"})
     return order, buyer
 
@@ -35,6 +35,27 @@ def test_a_partial_returns_mileage_shows_as_given_back_beside_the_use(shop, oper
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     summary = detail.split('id="mileage-summary"', 1)[1].split("</td>", 1)[0]
     assert "-1,000원 사용" in summary and "(600원 반환)" in summary
+
+
+def test_a_partial_return_gives_back_at_most_what_its_goods_cost(shop, operator):
+    from portal.aftersales.models import ReturnRequest
+
+    # given a delivered card order of two 5,000원 items that used 1,000원 of mileage (9,000원 paid by card)
+    order, _ = place(shop, method="card", quantity="2", use=1_000)
+    delivered(operator, order)
+    line = order.lines.get()
+    form = {f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "600",
+            "shipping_deduction_won": "0", "method": "card"}
+    # when one item is returned with 5,100원 to give back: refused, with the goods' price, and nothing recorded
+    response = operator.post(f"/console/orders/{order.number}/return/", form)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "반품하는 상품의 금액은 5,000원입니다" in page and "(입력: 5,100원)" in page
+    assert not ReturnRequest.objects.filter(order=order).exists()
+    assert Order.objects.get(pk=order.pk).status == "delivered"
+    # and 5,000원 together is taken
+    response = operator.post(f"/console/orders/{order.number}/return/", {**form, "cash_won": "4400"})
+    assert response.status_code == 302 and ReturnRequest.objects.get(order=order).cash_won == 4_400
 
 
 def test_a_quantity_typed_for_a_line_given_back_whole_is_refused_with_its_name(shop, operator):

@@ -1,6 +1,6 @@
-"""One order form, one order: 결제하기 pressed twice on the same form — a double click, or two requests of one
-browser at once — places one order and charges once, with or without Naver Mileage (a choice or a PG window makes
-an order unique by itself; an order without either is made unique by the form's own key)."""
+"""One cart, one order: 결제하기 pressed twice — a double click, two requests of one browser at once, or the order
+form open in two tabs of one cart — places one order and charges once, with or without Naver Mileage (a choice or a
+PG window makes an order unique by itself; an order without either is made unique by its cart's key)."""
 
 import re
 from concurrent.futures import ThreadPoolExecutor
@@ -29,10 +29,30 @@ def form_shown(browser: Client) -> dict:
     return hidden
 
 
-def test_each_showing_of_the_form_carries_a_new_key(shop):
+def key_on(page: str) -> str:
+    return re.search(r'<input type="hidden" name="submission_key" value="([0-9a-f]{32})"', page).group(1)
+
+
+def test_the_forms_of_one_cart_carry_one_key_and_a_changed_cart_a_new_one(shop):
     browser = Client()
-    first, second = form_shown(browser), form_shown(browser)
-    assert first["submission_key"] != second["submission_key"]
+    first = form_shown(browser)
+    # the order form opened again (a second tab) for the same cart: the same key
+    assert key_on(browser.get("/shop/order/").content.decode()) == first["submission_key"]
+    # the cart changed: a new key
+    assert form_shown(browser)["submission_key"] != first["submission_key"]
+
+
+def test_a_second_tab_of_a_placed_cart_is_shown_the_order_never_a_second_one(shop):
+    browser = Client()
+    first = form_shown(browser)
+    second = key_on(browser.get("/shop/order/").content.decode())
+    placed = browser.post("/shop/order/", {**CARD, **first})
+    assert placed.status_code == 302
+    again = browser.post("/shop/order/", {**CARD, **first, "submission_key": second}, follow=True)
+    assert again.redirect_chain[-1][0] == placed["Location"] and "이 주문서의 주문은 이미 접수되었습니다" in again.content.decode()
+    assert Order.objects.count() == 1 and GatewayEntry.objects.filter(kind="charge").count() == 1
+    # the next cart gets a key of its own and is placed as a new order
+    assert form_shown(browser)["submission_key"] != first["submission_key"]
 
 
 def test_a_declined_card_does_not_block_the_next_press_of_the_form_shown_again(shop):
@@ -80,3 +100,34 @@ def test_two_presses_of_one_form_at_once_place_one_order_and_charge_once(shop, d
         if data is CARD:  # one charge at the gateway per order placed
             assert GatewayEntry.objects.filter(kind="charge").count() == Order.objects.filter(
                 payment_method="card").count()
+
+
+@on_postgres
+def test_the_order_form_of_one_cart_in_two_tabs_pressed_at_once_places_one_order_and_charges_once(shop):
+    for _round in range(3):
+        browser = Client()
+        first = form_shown(browser)
+        # the same cart's order form opened in a second tab: its own page, posted on its own
+        page = browser.get("/shop/order/").content.decode()
+        second = dict(re.findall(r'<input type="hidden" name="(submission_key|priced)" value="([^"]*)"', page))
+        cookie = browser.cookies
+
+        def submit(hidden, cookie=cookie):
+            tab = Client()
+            tab.cookies = cookie
+            try:
+                response = tab.post("/shop/order/", {**CARD, **hidden})
+                return response.status_code, response.get("Location", "")
+            finally:
+                connection.close()
+
+        before, charges = Order.objects.count(), GatewayEntry.objects.filter(kind="charge").count()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(submit, [first, second]))
+        assert Order.objects.count() == before + 1
+        order = Order.objects.order_by("-id").first()
+        assert order.submission_key == first["submission_key"]
+        # both presses lead to that one order (the second is shown it, never a second payment)
+        assert [code for code, _where in answers] == [302, 302], answers
+        assert {where for _code, where in answers} == {f"/shop/order/{order.number}/complete/"}
+        assert GatewayEntry.objects.filter(kind="charge").count() == charges + 1

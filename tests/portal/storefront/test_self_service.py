@@ -319,6 +319,18 @@ def test_a_return_request_reads_under_way_from_반품접수_until_the_refund_is_
     refund = Refund.objects.get(order=order)
     assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
     assert "처리완료" in state()
+    # a refund the operator makes later for something else (an exchange's, say) does not reopen the return request,
+    # and the note under 환불 내역 promises back only what that refund carries (money, no Naver Mileage)
+    from django.utils import timezone
+
+    from portal.aftersales.common import create_refund
+    from portal.aftersales.models import RefundReason
+
+    create_refund(timezone.now(), order=order, reason=RefundReason.EXCHANGE, cash_won=1_000,
+                  created_by=User.objects.get(username="operator"))
+    assert "처리완료" in state() and "진행중" not in state()
+    page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+    assert "환불 진행중인 금액은 환불완료 때 돌려드립니다." in page and "금액과 네이버 마일리지는" not in page
 
 
 def test_an_order_opened_while_logged_out_leads_to_the_login_then_back(shop):

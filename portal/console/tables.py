@@ -185,7 +185,10 @@ class RefundTable(BaseTable):
     order = tables.Column(verbose_name=_("주문번호"), accessor="order__number",
                           linkify=lambda record: reverse("console:order", args=[record.order.number]))
     number = tables.Column(verbose_name=_("환불정보"))
+    # 환불금액: the money going back (payout_won), the figure 주문상세정보's 환불금액 adds up; the store points and the
+    # mileage given back have their own columns
     total = WonColumn(verbose_name=_("환불금액"), accessor="cash_won", orderable=False)
+    store_points_won = WonColumn(verbose_name=_("적립금 반환"))
     mileage_won = WonColumn(verbose_name=_("네이버 마일리지"))
     method = tables.TemplateColumn(template_name="console/cells/refund_method.html", verbose_name=_("환불방식"),
                                    order_by="method")
@@ -197,12 +200,12 @@ class RefundTable(BaseTable):
 
     class Meta(BaseTable.Meta):
         model = Refund
-        fields = ("selection", "returned_at", "order", "number", "total", "mileage_won", "method", "bank",
+        fields = ("selection", "returned_at", "order", "number", "total", "store_points_won", "mileage_won", "method", "bank",
                   "account_no", "holder", "status", "reason")
         order_by = ("-created_at",)
 
     def render_total(self, record):
-        return won(record.payout_won + record.store_points_won)
+        return won(record.payout_won)
 
     def render_reason(self, record):
         return record.get_reason_display()

@@ -49,3 +49,20 @@ def test_a_points_refund_reads_as_적립금_on_the_receipt_and_in_the_export():
     exported = dict(zip(header, row, strict=True))
     assert header == [str(label) for label in REFUND_EXPORT_COLUMNS]
     assert (exported["환불방식"], exported["현금/카드"], exported["적립금"]) == ("적립금환불", "0", "5000")
+
+
+def test_환불관리s_환불금액_is_the_money_as_on_주문상세정보_and_the_store_points_have_their_own_column():
+    from portal.console.tables import RefundTable
+
+    # given a member's paid card order cancelled with 4,500원 by card and 500원 of the store points used given back
+    operator = User.objects.create_user("op")
+    member = MemberFactory()
+    order = paid_order_for([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD, member=member)
+    order_cancel_after_payment(order=order, by=operator, data=RefundInput(
+        cash_won=4_500, store_points_won=0, mileage_won=0, method="card"))
+    refund = Refund.objects.get(order=order)
+    Refund.objects.filter(pk=refund.pk).update(store_points_won=500)
+    table = RefundTable(Refund.objects.filter(pk=refund.pk))
+    row = table.rows[0]
+    # 환불금액 is the money going back (what 주문상세정보 adds up as 환불금액); the store points stand apart
+    assert (row.get_cell("total"), row.get_cell("store_points_won")) == ("4,500원", "500원")

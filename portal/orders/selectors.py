@@ -88,11 +88,23 @@ def order_statement(order: Order) -> dict:
     collected = collected_won(order)  # 0: nothing was paid (yet), whatever the order costs
     due = exchange_due_won(order, collected=collected)
     payments = list(order.payments.order_by("id"))
-    return {"mileage": mileage_for_order(order), "payment": payments[0] if payments else None,
+    return {**placed_figures(order, payments[0] if payments else None),
+            "mileage": mileage_for_order(order), "payment": payments[0] if payments else None,
             "additional_deposits": payments[1:],
             "cash_receipts": cash_receipts_of(order), "exchange_due_won": due, "collected_won": collected,
             "exchange_due_account": exchange_due_account() if due else "",
             "cancels_outside_refunds": cancels_outside_refunds(order)}
+
+
+def placed_figures(order: Order, payment=None) -> dict:
+    """The goods and the amount to pay as the order was placed, which a statement's lines above its total add up to:
+    an exchange changes the order's goods (and its amount by the 추가 결제예정 금액), and its difference, like a
+    return's, is stated apart (추가입금, 교환, 환불). Without an exchange they are the order's own figures."""
+    if not order.exchanges.exists():
+        return {"placed_goods_won": order.goods_won, "placed_payable_won": order.payable_won}
+    goods = sum(line.line_total_won for line in order.lines.all() if line.exchange_id is None)
+    return {"placed_goods_won": goods,
+            "placed_payable_won": payment.amount_won if payment is not None else order.payable_won}
 
 
 # an exchange happens once the order is paid; what it leaves to pay is owed from then on

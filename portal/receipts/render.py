@@ -49,7 +49,7 @@ def receipt_html(order, context: dict | None = None) -> str:
 
 
 # Changed with receipts/receipt.html's figures, so that receipts cached under the old layout are rendered anew.
-RECEIPT_LAYOUT = 2
+RECEIPT_LAYOUT = 3
 
 
 def receipt_version(order, context: dict | None = None) -> str:
@@ -66,7 +66,7 @@ def receipt_version(order, context: dict | None = None) -> str:
              (mileage.state, mileage.expected_earn_won, mileage.total_rate_x10) if mileage else None,
              earn.version if (earn := earn_status(order, mileage)) else None,
              getattr(context["payment"], "status", ""), context.get("collected_won"), context.get("exchange_due_won"),
-             context.get("merchant"), get_language(),
+             context.get("merchant"), get_language(), context.get("placed_goods_won"),
              *[(r.pk, r.status, r.amount_won, r.approval_number, r.failure_reason)
                for r in context.get("cash_receipts", ())]]
     return digest(*parts)

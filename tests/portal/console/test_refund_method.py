@@ -395,3 +395,29 @@ def test_a_change_of_refund_method_is_kept_in_the_order_s_history(shop, operator
     assert history.count(refund.number) == 2 and "operator" in history
     assert "카드취소 → 현금환불" in history and "현금환불 → 카드취소" in history
     assert "***-****-5678" in history and "302-1234-5678" not in history
+
+
+def test_a_statement_after_an_exchange_adds_up_to_what_was_placed_and_states_the_exchange_apart(shop, operator):
+    # given a 10,000원 bank-transfer order (500원 of mileage: 9,500원 paid) exchanged down for a 5,000원 product
+    order = _delivered_bank_order(shop, operator, "2")
+    paid = order.payments.get().amount_won
+    _exchange(operator, order, "1")
+    buyer = Client()
+    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
+    page = buyer.get(found["Location"]).content.decode()
+    statement = page.split('id="statement"', 1)[1].split("</table>", 1)[0]
+
+    def figure(name: str) -> int:
+        return int(statement.split(f'id="{name}">', 1)[1].split("원", 1)[0].replace(",", ""))
+
+    # then the lines above the total add up to it: the goods as ordered, less the mileage used, is what was paid
+    assert figure("statement-goods") == 10_000 and figure("statement-total") == paid == 10_000 - 500
+    assert 'id="statement-placed-note"' in statement
+    # and the exchange's 5,000원 going back is the refund's, below
+    refunds = page.split('id="refunds"', 1)[1]
+    assert "5,000원" in refunds and "교환" in refunds
+    # the receipt says the same: the goods as ordered, the total what was taken
+    from portal.receipts.render import receipt_html
+
+    receipt = receipt_html(Order.objects.get(pk=order.pk))
+    assert 'id="receipt-goods">10,000원' in receipt and f'id="total">{paid:,}원' in receipt

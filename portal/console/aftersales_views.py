@@ -361,20 +361,23 @@ class ExchangeView(OperatorRequiredMixin, View):
 REFUND_EXPORT_MAX = 100_000
 REFUND_EXPORT_COLUMNS = [
     gettext_lazy("접수일"), gettext_lazy("반송완료일"), gettext_lazy("주문번호"), gettext_lazy("환불정보"),
-    gettext_lazy("사유"), gettext_lazy("환불방식"), gettext_lazy("현금/카드"), gettext_lazy("배송비"),
+    gettext_lazy("사유"), gettext_lazy("환불금액"), gettext_lazy("적립금 반환"), gettext_lazy("환불방식"),
+    gettext_lazy("현금/카드"), gettext_lazy("배송비"),
     gettext_lazy("적립금"), gettext_lazy("네이버 마일리지"), gettext_lazy("환불은행"), gettext_lazy("환불 계좌번호"),
     gettext_lazy("예금주"), gettext_lazy("환불상태"), gettext_lazy("환불완료일"), gettext_lazy("환불 실패 사유")]
 
 
 def export_refunds(refunds, kind: str):
-    """환불관리's list as CSV/XLSX, each refund's figures as the list shows them, the account and its holder masked;
-    with the order numbers (for the access log) and the count."""
+    """환불관리's list as CSV/XLSX, each refund's figures as the list shows them (환불금액, 적립금 반환), then split as an
+    accountant adds them up (현금/카드: money paid out; 적립금: the shop's points given back, a 적립금환불's included),
+    the account and its holder masked; with the order numbers (for the access log) and the count."""
     numbers: list[str] = []
     rows = []
     for r in refunds.iterator(chunk_size=2000):
         numbers.append(r.order.number)
         rows.append([ymd_hms(r.created_at), ymd_hms(r.returned_at) if r.returned_at else "", r.order.number,
-                     r.number, r.get_reason_display(), r.get_method_display(), r.money_back_won,
+                     r.number, r.get_reason_display(), r.payout_won, r.store_points_won, r.get_method_display(),
+                     r.money_back_won,
                      r.shipping_deduction_won, r.points_back_won, r.mileage_won, r.bank,
                      masked_account(r.account_no), masked_name(r.holder), r.get_status_display(),
                      ymd_hms(r.completed_at) if r.completed_at else "", r.payout_error_text])

@@ -66,3 +66,8 @@ def test_환불관리s_환불금액_is_the_money_as_on_주문상세정보_and_th
     row = table.rows[0]
     # 환불금액 is the money going back (what 주문상세정보 adds up as 환불금액); the store points stand apart
     assert (row.get_cell("total"), row.get_cell("store_points_won")) == ("4,500원", "500원")
+    # and the export reads the same figures under the same names
+    response, _numbers, _count = export_refunds(Refund.objects.filter(pk=refund.pk), "csv")
+    header, line = [text.split(",") for text in response.content.decode("utf-8-sig").strip().splitlines()]
+    exported = dict(zip(header, line, strict=True))
+    assert (exported["환불금액"], exported["적립금 반환"]) == ("4500", "500")

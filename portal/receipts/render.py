@@ -49,7 +49,7 @@ def receipt_html(order, context: dict | None = None) -> str:
 
 
 # Changed with receipts/receipt.html's figures, so that receipts cached under the old layout are rendered anew.
-RECEIPT_LAYOUT = 3
+RECEIPT_LAYOUT = 4
 
 
 def receipt_version(order, context: dict | None = None) -> str:

@@ -3,6 +3,8 @@ service, so the whole mileage use returns at once (manual §6, docs/policy.md L2
 order, a request the operator sees in 주문조회 and acts on. A member acts on their own orders, logged in; a guest
 confirms each action with the order's password, counted by django-axes as at 비회원 주문조회."""
 
+from datetime import timedelta
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +16,7 @@ from portal.aftersales.buyer_requests import buyer_request_create, open_request,
 from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
 from portal.aftersales.fulfilment import order_confirm_purchase
-from portal.aftersales.models import BuyerRequestKind, BuyerRequestStatus, RefundStatus
+from portal.aftersales.models import BuyerRequestKind, BuyerRequestStatus, RefundStatus, ReturnStatus
 from portal.aftersales.selectors import exchanges_awaiting_shipping
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import exchange_due_won, order_statement
@@ -69,21 +71,37 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         status=status)
 
 
+# the operator's action that handles a request (반품접수, 배송전 취소, 상품교환완료) writes its return or refund in the
+# same transaction as the request's handling: within this much of `handled_at`, the first such row is the request's
+_SAME_ACTION = timedelta(seconds=2)
+
+
 def _mark_progress(order: Order, buyer_requests: list, refunds: list) -> None:
-    """Each handled request reads its own outcome, never 처리완료 while that is under way (`progress`): its return
-    still coming back, or a refund of its kind made since it was filed (and before the next request of its kind was)
-    still 환불전. An exchange or a refund the operator made later on their own does not reopen an earlier request."""
-    returning = order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING)
-    handled = sorted((r for r in buyer_requests if r.status == BuyerRequestStatus.HANDLED),
-                     key=lambda r: (r.created_at, r.pk))
-    for index, req in enumerate(handled):
-        later = next((r.created_at for r in handled[index + 1:] if r.kind == req.kind), None)
-        own = [f for f in refunds if f.reason == req.kind and f.created_at >= req.created_at
-               and (later is None or f.created_at < later)]
-        if req.kind == BuyerRequestKind.RETURN and returning and later is None:
-            req.progress = _("접수완료 · 반품 진행중")
-        elif any(f.status == RefundStatus.BEFORE for f in own):
-            req.progress = _("접수완료 · 환불 진행중")
+    """Each handled request reads its own outcome, never 처리완료 while that is under way (`progress`): the return
+    registered when it was handled still coming back or its refund still 환불전, or the cancel's or exchange's refund
+    made then still 환불전. What the operator did later on their own (another return, an exchange) is not its."""
+    handled = [r for r in buyer_requests if r.status == BuyerRequestStatus.HANDLED and r.handled_at]
+    if not handled:
+        return
+    returns = list(order.returns.select_related("refund")) if any(
+        r.kind == BuyerRequestKind.RETURN for r in handled) else []
+
+    def made_by(rows, req):
+        """The first of `rows` written by the action that handled `req`, or None."""
+        near = [row for row in rows if abs(row.created_at - req.handled_at) <= _SAME_ACTION]
+        return min(near, key=lambda row: (row.created_at, row.pk), default=None)
+
+    for req in handled:
+        if req.kind == BuyerRequestKind.RETURN:
+            own = made_by(returns, req)
+            if own is not None and own.status != ReturnStatus.RETURNED:
+                req.progress = _("접수완료 · 반품 진행중")
+            elif own is not None and own.refund is not None and own.refund.status == RefundStatus.BEFORE:
+                req.progress = _("접수완료 · 환불 진행중")
+        else:
+            own = made_by([f for f in refunds if f.reason == req.kind], req)
+            if own is not None and own.status == RefundStatus.BEFORE:
+                req.progress = _("접수완료 · 환불 진행중")
 
 
 def _actor(request):

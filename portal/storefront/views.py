@@ -107,13 +107,16 @@ def _cart(request) -> dict[str, int]:
 
 
 def _cart_changed(request, cart: dict[str, int]) -> None:
+    """The cart written, with a new order-form key when it changed (in the same session save, so that every tab
+    opened on it afterwards shows that key)."""
+    if cart != request.session.get(CART_KEY) or not request.session.get(CART_TOKEN_KEY):
+        request.session[CART_TOKEN_KEY] = uuid.uuid4().hex
     request.session[CART_KEY] = cart
-    request.session.pop(CART_TOKEN_KEY, None)
 
 
 def _cart_token(request) -> str:
     """The order form's submission key for the cart as it stands: the same on every showing (every tab) until the
-    cart changes, an order is placed with it, or a press is refused."""
+    cart changes, an order is placed with it, or a press is refused (a cart kept from before keys gets one here)."""
     token = request.session.get(CART_TOKEN_KEY)
     if not isinstance(token, str) or len(token) != 32:
         token = request.session[CART_TOKEN_KEY] = uuid.uuid4().hex
@@ -181,7 +184,8 @@ def order_form(request: HttpRequest) -> HttpResponse:
                      earn_choice=shop_settings.buyer_chooses_earn)
     disclosure = live_disclosure()
     mileage_on = _mileage_offered(request, disclosure)
-    if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
+    if (request.method == "POST" and form.is_valid() and _key_current(request, form)
+            and _choice_unchanged(request, form, mileage_on)
             and _amounts_unchanged(request, form, lines, member, mileage_on)
             and _window_done(request, form, lines, member, mileage_on)):
         order = _place(request, form, lines, member, mileage_on)
@@ -284,9 +288,9 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
     if not lines or not form.is_valid() or not payment_window_used(form.cleaned_data["payment_method"]):
         return JsonResponse({"ok": False, "submit": True})
     mileage_on = _mileage_offered(request, live_disclosure())
-    if not _choice_unchanged(request, form, mileage_on) or not _amounts_unchanged(request, form, lines, member,
-                                                                                   mileage_on):
-        return JsonResponse({"ok": False, "submit": True})
+    if not _key_current(request, form) or not _choice_unchanged(request, form, mileage_on) \
+            or not _amounts_unchanged(request, form, lines, member, mileage_on):
+        return JsonResponse({"ok": False, "submit": True})  # posted, the page shows why: no window opens
     try:
         opened = payment_window_open(lines=lines, member=member,
                                      store_points_won=form.cleaned_data.get("store_points") or 0,
@@ -377,7 +381,9 @@ def _refused(request, form, exc: CheckoutError) -> None:
         message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드렸습니다. 적립/사용을 다시 눌러 주세요.") % {
             "reason": message}
     form.add_error(exc.field if shown else None, message)
-    request.session.pop(CART_TOKEN_KEY, None)  # the next press is a new attempt (a refused order keeps its key)
+    if request.session.get(CART_TOKEN_KEY) == form.cleaned_data.get("submission_key"):
+        # the next press is a new attempt: a refused order keeps its key (every tab then shows the new one)
+        request.session[CART_TOKEN_KEY] = uuid.uuid4().hex
     if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
         request.session.pop(CHOICE_KEY, None)
 
@@ -437,6 +443,20 @@ def _amounts_unchanged(request, form, lines, member, mileage_on: bool) -> bool:
     if priced_fingerprint(priced) == seen:
         return True
     form.add_error(None, _("결제금액이 바뀌었습니다. 바뀐 결제금액을 확인하고 다시 결제해 주세요."))
+    return False
+
+
+def _key_current(request, form) -> bool:
+    """The page the buyer paid from carries the cart's key as it stands, or the key of an order placed with it
+    (order_place answers that press): a tab whose key another tab's refused press replaced places nothing and is
+    shown again with the current key, so that two tabs pressing at once press one key and place one order."""
+    posted = form.cleaned_data.get("submission_key", "")
+    if not posted or posted == request.session.get(CART_TOKEN_KEY):
+        return True
+    if Order.objects.filter(submission_key=posted).exists():
+        return True  # its order answers the press (shown, or said not paid: a double click's second request)
+    form.add_error(None, _("다른 창에서 이 장바구니로 결제를 시도해 주문서가 바뀌었습니다. 결제금액을 확인한 뒤 다시 결제해 "
+                           "주세요."))
     return False
 
 

@@ -97,6 +97,14 @@ def test_the_additional_deposit_is_recorded_once_and_the_order_owes_nothing_more
     found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
     statement = buyer.get(found["Location"]).content.decode()
     assert 'id="exchange-due"' not in statement and 'class="additional-deposit"' in statement
+    # and the receipt's lines add up to its total: the goods as ordered less the mileage, and the 추가입금 above it
+    from portal.receipts.render import receipt_html
+
+    receipt = receipt_html(Order.objects.get(pk=order.pk))
+    payment_block = receipt.split('id="receipt-goods">', 1)[1].split("</table>", 1)[0]
+    assert payment_block.startswith("5,000원")
+    assert payment_block.index('class="additional-deposit"') < payment_block.index('id="total"')
+    assert '<td class="won">+5,000원' in payment_block and 'id="total">9,500원' in payment_block
 
 
 def test_nothing_to_confirm_without_an_exchange_that_left_money_owed(shop, operator):

@@ -42,17 +42,45 @@ def test_the_forms_of_one_cart_carry_one_key_and_a_changed_cart_a_new_one(shop):
     assert form_shown(browser)["submission_key"] != first["submission_key"]
 
 
-def test_a_second_tab_of_a_placed_cart_is_shown_the_order_never_a_second_one(shop):
+def test_two_tabs_keep_one_key_after_one_of_them_is_declined(shop):
+    # given the order form of one cart in two tabs (one key), and a card declined in the first
     browser = Client()
     first = form_shown(browser)
-    second = key_on(browser.get("/shop/order/").content.decode())
-    placed = browser.post("/shop/order/", {**CARD, **first})
+    second = dict(re.findall(r'<input type="hidden" name="(submission_key|priced)" value="([^"]*)"',
+                             browser.get("/shop/order/").content.decode()))
+    assert second == first
+    declined = browser.post("/shop/order/", {**CARD, "card_number": "4000-0000-0000-0002", **first})
+    renewed = key_on(declined.content.decode())
+    assert renewed != first["submission_key"]
+    # when the second tab presses its page: told nothing was paid, shown the same new key (not yet another one)
+    stale = browser.post("/shop/order/", {**CARD, **second})
+    assert stale.status_code == 400 and "결제된 금액은 없습니다" in stale.content.decode()
+    assert key_on(stale.content.decode()) == renewed
+    # then both tabs press one key: the first places the order, the second is shown it
+    placed = browser.post("/shop/order/", {**CARD, **second, "submission_key": renewed})
     assert placed.status_code == 302
-    again = browser.post("/shop/order/", {**CARD, **first, "submission_key": second}, follow=True)
-    assert again.redirect_chain[-1][0] == placed["Location"] and "이 주문서의 주문은 이미 접수되었습니다" in again.content.decode()
-    assert Order.objects.count() == 1 and GatewayEntry.objects.filter(kind="charge").count() == 1
-    # the next cart gets a key of its own and is placed as a new order
-    assert form_shown(browser)["submission_key"] != first["submission_key"]
+    again = browser.post("/shop/order/", {**CARD, **first, "submission_key": renewed}, follow=True)
+    assert again.redirect_chain[-1][0] == placed["Location"]
+    assert Order.objects.filter(status=OrderStatus.PAID).count() == 1
+    assert GatewayEntry.objects.filter(kind="charge").count() == 1
+
+
+def test_a_tab_whose_key_was_replaced_places_nothing_and_is_shown_the_current_one(shop):
+    browser = Client()
+    shown = form_shown(browser)
+    # a failed edit of the cart keeps the key (nothing changed)
+    browser.post("/shop/cart/", {"code": "1", "quantity": "0"})
+    assert key_on(browser.get("/shop/order/").content.decode()) == shown["submission_key"]
+    # given the cart's key replaced meanwhile with no order placed under the old one (another tab's press refused)
+    session = browser.session
+    session["cart_token"] = "f" * 32
+    session.save()
+    # when the tab still showing the old key presses: nothing is placed, and the page shows the current key
+    response = browser.post("/shop/order/", {**CARD, **shown})
+    page = response.content.decode()
+    assert response.status_code == 400 and "다른 창에서 이 장바구니로 결제를 시도해 주문서가 바뀌었습니다" in page
+    assert key_on(page) == "f" * 32 and not Order.objects.exists()
+    assert browser.post("/shop/order/", {**CARD, **shown, "submission_key": "f" * 32}).status_code == 302
 
 
 def test_a_declined_card_does_not_block_the_next_press_of_the_form_shown_again(shop):

@@ -31,9 +31,10 @@ CONFIRM = {"confirm": "on"}
 MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
 
 
-def _place(shop, client: Client, *, member: bool, method: str = "bank", use: int = 500) -> tuple[Order, str]:
+def _place(shop, client: Client, *, member: bool, method: str = "bank", use: int = 500,
+           quantity: str = "1") -> tuple[Order, str]:
     buyer = shop.new_buyer(15_500)
-    client.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    client.post("/shop/cart/add/", {"code": "1", "quantity": quantity})
     client.get("/shop/order/")
     choose_mileage(client, shop, buyer, use)
     data = {**(MEMBER if member else GUEST), "payment_method": method}
@@ -319,16 +320,45 @@ def test_a_return_request_reads_under_way_from_반품접수_until_the_refund_is_
     refund = Refund.objects.get(order=order)
     assert operator.post("/console/refunds/", {"selection": [refund.pk], "confirm": "1"}).status_code == 302
     assert "처리완료" in state()
-    # a refund the operator makes later for something else (an exchange's, say) does not reopen the return request,
-    # and the note under 환불 내역 promises back only what that refund carries (money, no Naver Mileage)
+
+
+def test_a_finished_request_is_not_reopened_by_what_the_operator_does_later_on_their_own(shop):
     from django.utils import timezone
 
     from portal.aftersales.common import create_refund
-    from portal.aftersales.models import RefundReason
+    from portal.aftersales.models import RefundReason, ReturnRequest
 
+    # given a guest's delivered card order of two items, one returned at the guest's request and refunded
+    guest = Client()
+    order, _buyer = _place(shop, guest, member=False, method="card", quantity="2")
+    operator = _operator()
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    assert guest.post(f"/shop/orders/{order.number}/request/",
+                      {"kind": "return", "reason": "하나만 반품합니다", "password": "abcd1234"}).status_code == 302
+    line = order.lines.get()
+    form = {f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
+            "shipping_deduction_won": "0", "method": "card"}
+    assert operator.post(f"/console/orders/{order.number}/return/", form).status_code == 302
+    first = ReturnRequest.objects.get(order=order)
+    operator.post(f"/console/returns/{first.pk}/shipping/")
+    operator.post(f"/console/returns/{first.pk}/complete/")
+    operator.post("/console/refunds/", {"selection": [Refund.objects.get(order=order).pk], "confirm": "1"})
+
+    def state() -> str:
+        page = guest.get(f"/shop/orders/{order.number}/").content.decode()
+        return page.split('id="buyer-requests"', 1)[1].split("</table>", 1)[0]
+
+    assert "처리완료" in state()
+    # when the operator registers a return of the other item on their own, and later a refund of another kind
+    assert operator.post(f"/console/orders/{order.number}/return/", {**form, "mileage_won": "0", "cash_won": "5000"}
+                         ).status_code == 302
+    # then the guest's finished request still reads 처리완료, not the new return's progress
+    assert "처리완료" in state() and "진행중" not in state()
     create_refund(timezone.now(), order=order, reason=RefundReason.EXCHANGE, cash_won=1_000,
                   created_by=User.objects.get(username="operator"))
     assert "처리완료" in state() and "진행중" not in state()
+    # and the note under 환불 내역 promises back only what the refunds waiting carry (money, no Naver Mileage)
     page = guest.get(f"/shop/orders/{order.number}/").content.decode()
     assert "환불 진행중인 금액은 환불완료 때 돌려드립니다." in page and "금액과 네이버 마일리지는" not in page
 

@@ -23,14 +23,18 @@ def _cells(html: str, number: str) -> list[str]:
     return [re.sub(r"<[^>]+>", " ", "<td" + cell).split() for cell in row.split("<td")[1:]]
 
 
+def _cancelled_card_order(cash_won: int, method: str):
+    """A member's paid 5,000원 card order cancelled before shipping with `cash_won` back by `method`; its refund."""
+    operator = User.objects.create_user("op")
+    order = paid_order_for([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD, member=MemberFactory())
+    order_cancel_after_payment(order=order, by=operator, data=RefundInput(
+        cash_won=cash_won, store_points_won=0, mileage_won=0, method=method))
+    return order, Refund.objects.get(order=order), operator
+
+
 def test_a_points_refund_reads_as_적립금_on_the_receipt_and_in_the_export():
     # given a member's paid card order of 5,000원, cancelled before shipping with its money back as 적립금
-    operator = User.objects.create_user("op")
-    member = MemberFactory()
-    order = paid_order_for([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD, member=member)
-    order_cancel_after_payment(order=order, by=operator, data=RefundInput(
-        cash_won=5_000, store_points_won=0, mileage_won=0, method="points"))
-    refund = Refund.objects.get(order=order)
+    order, refund, operator = _cancelled_card_order(5_000, "points")
     # a receipt cached while the refund waited is not served once its method changed (환불 방식 변경)
     before = receipt_version(order)
     Refund.objects.filter(pk=refund.pk).update(method="card")
@@ -55,12 +59,7 @@ def test_환불관리s_환불금액_is_the_money_as_on_주문상세정보_and_th
     from portal.console.tables import RefundTable
 
     # given a member's paid card order cancelled with 4,500원 by card and 500원 of the store points used given back
-    operator = User.objects.create_user("op")
-    member = MemberFactory()
-    order = paid_order_for([(ProductFactory(price_won=5_000), 1)], method=PaymentMethod.CARD, member=member)
-    order_cancel_after_payment(order=order, by=operator, data=RefundInput(
-        cash_won=4_500, store_points_won=0, mileage_won=0, method="card"))
-    refund = Refund.objects.get(order=order)
+    _order, refund, _operator = _cancelled_card_order(4_500, "card")
     Refund.objects.filter(pk=refund.pk).update(store_points_won=500)
     table = RefundTable(Refund.objects.filter(pk=refund.pk))
     row = table.rows[0]

@@ -195,15 +195,20 @@ def test_an_exchanges_payment_still_to_come_is_never_refunded(shop, operator):
     assert f"최대 {paid:,}원" in page
 
 
+def _buyers_page(order) -> str:
+    """The order's page as its guest buyer reads it (비회원 주문조회)."""
+    buyer = Client()
+    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
+    return buyer.get(found["Location"]).content.decode()
+
+
 def test_a_second_exchange_counts_what_was_paid_never_the_payment_still_to_come(shop, operator):
     # given a 5,000원 bank-transfer order (500원 of mileage) exchanged up for a 10,000원 product: 5,000원 still to come
     order = _delivered_bank_order(shop, operator, "1")
     paid = order.payments.get().amount_won
     _exchange(operator, order, "2")
     # the buyer's statement and 주문상세정보 say what is still to pay (추가입금), and where to
-    buyer = Client()
-    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
-    statement = buyer.get(found["Location"]).content.decode()
+    statement = _buyers_page(order)
     assert 'id="exchange-due"' in statement and "<strong>5,000원</strong>" in statement
     assert "입금계좌" in statement
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
@@ -221,7 +226,7 @@ def test_a_second_exchange_counts_what_was_paid_never_the_payment_still_to_come(
     assert order.payable_won == paid and refund_limits(order)["cash"] == paid
     assert list(order.exchanges.order_by("id").values_list("additional_payment_won", "refund_won")) == [
         (5_000, 0), (0, 0)]
-    assert 'id="exchange-due"' not in buyer.get(found["Location"]).content.decode()
+    assert 'id="exchange-due"' not in _buyers_page(order)
     assert 'id="exchange-due"' not in operator.get(f"/console/orders/{order.number}/").content.decode()
     # and the first exchange's goods, exchanged again before they left, are no longer to be shipped: only the
     # second exchange's are
@@ -402,9 +407,7 @@ def test_a_statement_after_an_exchange_adds_up_to_what_was_placed_and_states_the
     order = _delivered_bank_order(shop, operator, "2")
     paid = order.payments.get().amount_won
     _exchange(operator, order, "1")
-    buyer = Client()
-    found = buyer.post("/shop/guest/", {"number": order.number, "password": GUEST["guest_password"]})
-    page = buyer.get(found["Location"]).content.decode()
+    page = _buyers_page(order)
     statement = page.split('id="statement"', 1)[1].split("</table>", 1)[0]
 
     def figure(name: str) -> int:

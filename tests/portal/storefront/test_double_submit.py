@@ -99,26 +99,32 @@ def test_a_declined_card_does_not_block_the_next_press_of_the_form_shown_again(s
     assert Order.objects.filter(status=OrderStatus.PAID).count() == 1
 
 
+def pressed_at_once(browser: Client, forms: list[dict]) -> list[tuple[int, str]]:
+    """Each form posted from a tab of its own in `browser`'s session, the tabs released together: each answer's
+    status and where it leads."""
+    cookie = browser.cookies
+
+    def submit(form):
+        tab = Client()
+        tab.cookies = cookie
+        try:
+            response = tab.post("/shop/order/", form)
+            return response.status_code, response.get("Location", "")
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=len(forms)) as pool:
+        return list(pool.map(submit, forms))
+
+
 @on_postgres
 @pytest.mark.parametrize("data", [GUEST, CARD], ids=["bank", "card"])
 def test_two_presses_of_one_form_at_once_place_one_order_and_charge_once(shop, data):
     for _round in range(3):
         browser = Client()
         hidden = form_shown(browser)
-        cookie = browser.cookies
-
-        def submit(_i, cookie=cookie, hidden=hidden):
-            tab = Client()
-            tab.cookies = cookie
-            try:
-                response = tab.post("/shop/order/", {**data, **hidden})
-                return response.status_code, response.get("Location", "")
-            finally:
-                connection.close()
-
         before = Order.objects.count()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            answers = list(pool.map(submit, range(2)))
+        answers = pressed_at_once(browser, [{**data, **hidden}] * 2)
         assert Order.objects.count() == before + 1
         order = Order.objects.order_by("-id").first()
         assert order.submission_key == hidden["submission_key"]
@@ -138,20 +144,8 @@ def test_the_order_form_of_one_cart_in_two_tabs_pressed_at_once_places_one_order
         # the same cart's order form opened in a second tab: its own page, posted on its own
         page = browser.get("/shop/order/").content.decode()
         second = dict(re.findall(r'<input type="hidden" name="(submission_key|priced)" value="([^"]*)"', page))
-        cookie = browser.cookies
-
-        def submit(hidden, cookie=cookie):
-            tab = Client()
-            tab.cookies = cookie
-            try:
-                response = tab.post("/shop/order/", {**CARD, **hidden})
-                return response.status_code, response.get("Location", "")
-            finally:
-                connection.close()
-
         before, charges = Order.objects.count(), GatewayEntry.objects.filter(kind="charge").count()
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            answers = list(pool.map(submit, [first, second]))
+        answers = pressed_at_once(browser, [{**CARD, **first}, {**CARD, **second}])
         assert Order.objects.count() == before + 1
         order = Order.objects.order_by("-id").first()
         assert order.submission_key == first["submission_key"]

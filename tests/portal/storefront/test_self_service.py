@@ -288,15 +288,21 @@ def test_bad_input_gets_a_message_and_changes_nothing(shop):
     assert request.status == BuyerRequestStatus.OPEN
 
 
-def test_a_return_request_reads_under_way_from_반품접수_until_the_refund_is_done(shop):
-    # given a guest's delivered card order and the guest's 반품 신청
-    guest = Client()
-    order, _buyer = _place(shop, guest, member=False, method="card")
-    operator = _operator()
+def _delivered_asked_to_return(shop, guest: Client, operator: Client, *, quantity: str = "1",
+                               reason: str = "사이즈가 맞지 않아요") -> Order:
+    """A guest's delivered card order whose guest asked to return it (반품 신청)."""
+    order, _buyer = _place(shop, guest, member=False, method="card", quantity=quantity)
     for action in ("ship", "deliver"):
         operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
     assert guest.post(f"/shop/orders/{order.number}/request/",
-                      {"kind": "return", "reason": "사이즈가 맞지 않아요", "password": "abcd1234"}).status_code == 302
+                      {"kind": "return", "reason": reason, "password": "abcd1234"}).status_code == 302
+    return order
+
+
+def test_a_return_request_reads_under_way_from_반품접수_until_the_refund_is_done(shop):
+    # given a guest's delivered card order and the guest's 반품 신청
+    guest, operator = Client(), _operator()
+    order = _delivered_asked_to_return(shop, guest, operator)
     # when the operator registers the return (반품접수), then the goods are on their way back (반송중)
     line = order.lines.get()
     assert operator.post(f"/console/orders/{order.number}/return/", {
@@ -329,13 +335,8 @@ def test_a_finished_request_is_not_reopened_by_what_the_operator_does_later_on_t
     from portal.aftersales.models import RefundReason, ReturnRequest
 
     # given a guest's delivered card order of two items, one returned at the guest's request and refunded
-    guest = Client()
-    order, _buyer = _place(shop, guest, member=False, method="card", quantity="2")
-    operator = _operator()
-    for action in ("ship", "deliver"):
-        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
-    assert guest.post(f"/shop/orders/{order.number}/request/",
-                      {"kind": "return", "reason": "하나만 반품합니다", "password": "abcd1234"}).status_code == 302
+    guest, operator = Client(), _operator()
+    order = _delivered_asked_to_return(shop, guest, operator, quantity="2", reason="하나만 반품합니다")
     line = order.lines.get()
     form = {f"qty_{line.pk}": "1", "cash_won": "4500", "store_points_won": "0", "mileage_won": "500",
             "shipping_deduction_won": "0", "method": "card"}

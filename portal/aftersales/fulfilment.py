@@ -42,7 +42,16 @@ def last_change_id(order: Order) -> int:
     return order.status_changes.order_by("-id").values_list("id", flat=True).first()
 
 
-def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False) -> Order:
+def refuse_stale(order: Order, seen: int | None) -> None:
+    """Under the order's lock: a press from a page whose latest status change (`seen`) is no longer the order's
+    moves nothing. 입금확인 and 미입금상태로 전환 undo each other, so a press made before another operator's pair of
+    moves would otherwise apply to a state its operator never saw. None: no page to compare (bulk, the buyer)."""
+    if seen is not None and seen != last_change_id(order):
+        raise ActionError(_("이 화면을 연 뒤에 주문 상태가 바뀌었습니다 (지금: %(status)s). 아무것도 처리하지 않았습니다. 처리 "
+                            "이력을 확인한 뒤 다시 눌러 주세요.") % {"status": order.get_status_display()})
+
+
+def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False, seen: int | None = None) -> Order:
     """입금확인: the bank transfer arrived; the provider is told the deal is done (stated). A 가상계좌 whose PG sees
     its deposits (PortOne) is confirmed only once the PG says it is paid (`paid_at_gateway`: the caller read it so)."""
     if not paid_at_gateway and order.payment_method == PaymentMethod.VIRTUAL_ACCOUNT:
@@ -54,6 +63,7 @@ def order_confirm_deposit(*, order: Order, by, paid_at_gateway: bool = False) ->
             raise ActionError(_("결제대행사에 아직 입금되지 않은 가상계좌입니다. 입금되면 자동으로 결제완료가 됩니다."))
     with transaction.atomic():
         order = lock_order(order)
+        refuse_stale(order, seen)
         if past_deposit_deadline(order):
             # E8: a transfer unpaid past its deadline lapses, its mileage cancelled with it (orders_expire_unpaid)
             raise ActionError(_("입금기한(%(deadline)s)이 지나 네이버 마일리지가 자동 취소된 주문입니다. 입금확인할 수 "
@@ -83,11 +93,12 @@ def order_confirm_additional_deposit(*, order: Order, by) -> Order:
     return order
 
 
-def order_mark_unpaid(*, order: Order, by) -> Order:
+def order_mark_unpaid(*, order: Order, by, seen: int | None = None) -> Order:
     """미입금상태로 전환: back to 입금전 with a new deposit deadline from now (E8: the provider, told by cancel/stated,
     starts its 15 days again); the provider's deal-done is cancelled."""
     with transaction.atomic():
         order = lock_order(order)
+        refuse_stale(order, seen)
         # only a bank transfer whose deposit nothing has been paid back from: a card's charge stays at the gateway
         if order.payment_method != PaymentMethod.BANK_TRANSFER or order.refunds.exists() \
                 or order.payments.count() > 1:  # an exchange's 추가입금 was recorded on top of the deposit

@@ -38,6 +38,7 @@ from portal.orders.earn import MILEAGE_USE_RETURNED
 from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
+from portal.parsing import int_or_none
 from portal.privacy import OrderContact, can_reveal, masked_name
 from portal.receipts.render import receipt_storage
 from portal.receipts.views import Audience
@@ -327,6 +328,10 @@ ACTIONS = {
 }
 
 
+# the two moves that undo each other: a press from a stale page is refused (fulfilment.refuse_stale)
+SEEN_ACTIONS = ("confirm_deposit", "mark_unpaid")
+
+
 class OrderActionView(OperatorRequiredMixin, View):
     def post(self, request, number: str, action: str):
         order = get_object_or_404(Order, number=number)
@@ -339,7 +344,10 @@ class OrderActionView(OperatorRequiredMixin, View):
                 messages.success(request, _("배송 처리했습니다."))
             elif action in ACTIONS:
                 service, done = ACTIONS[action]
-                service(order=order, by=request.user)
+                if action in SEEN_ACTIONS:  # the page's latest status change, compared under the order's lock
+                    service(order=order, by=request.user, seen=int_or_none(request.POST.get("seen", "")))
+                else:
+                    service(order=order, by=request.user)
                 messages.success(request, done)
             else:
                 messages.error(request, _("알 수 없는 작업입니다."))

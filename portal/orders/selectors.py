@@ -52,8 +52,15 @@ class OrderDetail:
         """The money of the refunds still 환불전."""
         return sum(refund.payout_won for refund in self.refunds if refund.status == "before")
 
+    @property
+    def last_change_id(self) -> int | None:
+        """The order's latest status change as this page shows it: 입금확인 and 미입금상태로 전환 send it back, so that a
+        press from a page another operator's move made stale is refused (fulfilment.refuse_stale)."""
+        return max((change.pk for change in self.history), default=None)
+
     def as_context(self) -> dict:
         return {**{field.name: getattr(self, field.name) for field in fields(self)},
+                "last_change_id": self.last_change_id,
                 "refunded_won": self.refunded_won, "refund_waiting_won": self.refund_waiting_won,
                 "refunds_done_won": self.refunds_done_won, "cancelled_outside_won": self.cancelled_outside_won}
 

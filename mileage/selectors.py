@@ -94,3 +94,21 @@ def order_has_mileage(order) -> bool:
 def req_tx_id_taken(req_tx_id: str) -> bool:
     """Whether a popup choice (its reqTxId) already belongs to an order."""
     return MileageTransaction.objects.filter(req_tx_id=req_tx_id).exists()
+
+
+def outbox_waiting_for(messages) -> None:
+    """Sets `waits_for` on each of `messages` (OutboxMessage rows, one page of 전송 대기열): the earlier unsent call of
+    its order that holds it back, by the outbox's own rule (models.outbox.waits_for), or None. One query."""
+    from mileage.models import OutboxMessage, OutboxStatus
+    from mileage.models.outbox import waits_for
+
+    messages = [m for m in messages if m.order_id is not None]
+    unsent: dict[int, list[tuple[int, str, str]]] = {}
+    for order_id, pk, status, kind in (OutboxMessage.objects.filter(
+            order_id__in={m.order_id for m in messages}, status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
+            .order_by("pk").values_list("order_id", "pk", "status", "kind")):
+        unsent.setdefault(order_id, []).append((pk, status, kind))
+    for message in messages:
+        message.waits_for = waits_for(message.kind, [row for row in unsent.get(message.order_id, ())
+                                                     if row[0] < message.pk]) \
+            if message.status == OutboxStatus.PENDING else None

@@ -48,6 +48,27 @@ class OutboxKind(models.TextChoices):
 # failed (it takes everything back), and a failed one may be recorded by an operator as done at the provider
 ENDING_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.ABORT)
 
+def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
+    """The earlier unsent call of the order that holds a call of `kind` back, or None when it may go. `earlier`: the
+    order's earlier calls still pending or failed, as (id, status, kind), oldest first. Calls go in order; a call
+    ending the transaction (ENDING_KINDS) passes a failed call and the calls stuck behind it (it takes back whatever
+    they would have done), but never a failed re-approval (the txId it would end may have been replaced) nor a call
+    still to go before them, nor another ending call. The outbox sends by it; 전송 대기열 shows it."""
+    if not earlier:
+        return None
+    if kind not in ENDING_KINDS:
+        return earlier[0][0]
+    stuck = False
+    for pk, status, earlier_kind in earlier:
+        if status == "failed":
+            if earlier_kind == OutboxKind.REPAYMENT:
+                return pk
+            stuck = True
+        elif not stuck or earlier_kind in ENDING_KINDS:
+            return pk
+    return None
+
+
 # the calls that give a refund's mileage back at the provider: a failed one leaves the buyer's mileage unreturned
 MILEAGE_RETURN_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.REPAYMENT)
 

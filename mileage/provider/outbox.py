@@ -27,7 +27,7 @@ from django_tasks import task
 
 from core.state_machine import move
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
-from mileage.models.outbox import ENDING_KINDS, OutboxKind
+from mileage.models.outbox import ENDING_KINDS, waits_for
 
 from . import extensions
 from .client import (
@@ -244,23 +244,11 @@ def _claim(message_id: int, now: datetime, force: bool) -> OutboxMessage | None:
 
 
 def _held_back(message: OutboxMessage) -> bool:
-    """Whether an earlier unsent call of the order holds this one back. Calls go in order; a call ending the
-    transaction (ENDING_KINDS) passes a failed call and the calls stuck behind it (it takes back whatever they would
-    have done), but never a failed re-approval (the txId it would end may have been replaced) nor a call still to go
-    before them."""
-    if message.kind not in ENDING_KINDS:
-        return True
-    stuck = False
-    for status, kind in (OutboxMessage.objects.filter(order_id=message.order_id, pk__lt=message.pk,
-                                                      status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
-                         .order_by("pk").values_list("status", "kind")):
-        if status == OutboxStatus.FAILED:
-            if kind == OutboxKind.REPAYMENT:
-                return True
-            stuck = True
-        elif not stuck or kind in ENDING_KINDS:
-            return True
-    return False
+    """Whether an earlier unsent call of the order holds this one back (models.outbox.waits_for)."""
+    earlier = list(OutboxMessage.objects.filter(order_id=message.order_id, pk__lt=message.pk,
+                                                status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
+                   .order_by("pk").values_list("pk", "status", "kind"))
+    return waits_for(message.kind, earlier) is not None
 
 
 def _supersede_earlier(message: OutboxMessage) -> None:

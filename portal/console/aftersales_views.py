@@ -4,7 +4,7 @@ the outbox queue of provider calls that failed after their retries."""
 import dataclasses
 
 from django.contrib import messages
-from django.db.models import Case, Exists, OuterRef, Q, Subquery, When
+from django.db.models import Exists, OuterRef
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -17,8 +17,8 @@ from cms_pages.models import ExchangePolicyPage
 from cms_pages.selectors import live_in_reader_language
 from core.dates import ymd_hms
 from mileage.models import OutboxMessage, OutboxStatus
-from mileage.models.outbox import ENDING_KINDS, MILEAGE_RETURN_KINDS, OutboxKind
-from mileage.selectors import mileage_for_order
+from mileage.models.outbox import MILEAGE_RETURN_KINDS
+from mileage.selectors import mileage_for_order, outbox_waiting_for
 from mileage.services.transactions import (
     RESOLVED_BY_HAND,
     TransitionNotAllowed,
@@ -534,19 +534,17 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
     filterset_class = OutboxFilter
 
     def get_queryset(self):
-        """The calls not sent yet (대기, as the dashboard counts them, each with the earlier call of its order it
-        waits for) and the failed ones; the ones sent when 완료 is asked for."""
+        """The calls not sent yet (대기, as the dashboard counts them) and the failed ones; the ones sent when 완료 is
+        asked for."""
         if self.request.GET.get("status") in (OutboxStatus.SENT, OutboxStatus.SUPERSEDED):
             return OutboxMessage.objects.select_related("order")
-        earlier = OutboxMessage.objects.filter(order_id=OuterRef("order_id"), pk__lt=OuterRef("pk")).order_by("pk")
-        # what a call waits for: the order's first earlier call unsent; a cancel passes a failed one (outbox._held_back)
-        return OutboxMessage.objects.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED)).annotate(
-            waits_for=Case(
-                When(kind__in=ENDING_KINDS, then=Subquery(earlier.filter(
-                    Q(status=OutboxStatus.PENDING) | Q(status=OutboxStatus.FAILED, kind=OutboxKind.REPAYMENT))
-                    .values("pk")[:1])),
-                default=Subquery(earlier.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED))
-                                 .values("pk")[:1]))).select_related("order")
+        return OutboxMessage.objects.filter(status__in=(OutboxStatus.PENDING, OutboxStatus.FAILED)).select_related("order")
+
+    def get_context_data(self, **kwargs):
+        """Each call waiting on the page with the earlier call of its order it waits for, by the outbox's own rule."""
+        context = super().get_context_data(**kwargs)
+        outbox_waiting_for([row.record for row in context["table"].page.object_list])
+        return context
 
     def post(self, request):
         pk = int_or_none(request.POST.get("message", ""))

@@ -344,3 +344,18 @@ def test_an_answer_the_transaction_cannot_take_fails_for_an_operator_instead_of_
     assert message.status == OutboxStatus.FAILED and message.last_error.startswith("[APPLY] 1000")
     order.mileage.refresh_from_db()
     assert order.mileage.state == TransactionState.CANCELLED
+
+
+@pytest.mark.parametrize(("kind", "earlier", "expected"), [
+    ("stated", [], None),
+    ("confirmed", [(1, "pending", "stated")], 1),
+    ("confirmed", [(1, "failed", "stated")], 1),  # a call of the order goes after the earlier ones only
+    ("cancel", [(1, "failed", "stated"), (2, "pending", "confirmed")], None),  # passes the failed and what it stuck
+    ("cancel", [(1, "pending", "stated"), (2, "failed", "confirmed")], 1),  # never a call still to go before them
+    ("cancel", [(1, "failed", "repayment")], 1),  # never a failed re-approval
+    ("auto_cancel", [(1, "failed", "stated"), (2, "pending", "cancel")], 2),  # nor another ending call
+])
+def test_what_a_call_waits_for_is_one_rule_for_the_outbox_and_its_screen(kind, earlier, expected):
+    from mileage.models.outbox import waits_for
+
+    assert waits_for(kind, earlier) == expected

@@ -184,9 +184,8 @@ def order_form(request: HttpRequest) -> HttpResponse:
                      earn_choice=shop_settings.buyer_chooses_earn)
     disclosure = live_disclosure()
     mileage_on = _mileage_offered(request, disclosure)
-    if (request.method == "POST" and form.is_valid() and _key_current(request, form)
-            and _choice_unchanged(request, form, mileage_on)
-            and _amounts_unchanged(request, form, lines, member, mileage_on)
+    if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
+            and _amounts_unchanged(request, form, lines, member, mileage_on) and _key_current(request, form)
             and _window_done(request, form, lines, member, mileage_on)):
         order = _place(request, form, lines, member, mileage_on)
         if order is not None:
@@ -288,9 +287,12 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
     if not lines or not form.is_valid() or not payment_window_used(form.cleaned_data["payment_method"]):
         return JsonResponse({"ok": False, "submit": True})
     mileage_on = _mileage_offered(request, live_disclosure())
-    if not _key_current(request, form) or not _choice_unchanged(request, form, mileage_on) \
+    if form.cleaned_data.get("submission_key", "") not in ("", request.session.get(CART_TOKEN_KEY)) \
+            or not _choice_unchanged(request, form, mileage_on) \
             or not _amounts_unchanged(request, form, lines, member, mileage_on):
-        return JsonResponse({"ok": False, "submit": True})  # posted, the page shows why: no window opens
+        # posted, the page shows why (an order placed with its key is shown): no window opens for a press that
+        # cannot place an order
+        return JsonResponse({"ok": False, "submit": True})
     try:
         opened = payment_window_open(lines=lines, member=member,
                                      store_points_won=form.cleaned_data.get("store_points") or 0,
@@ -455,7 +457,7 @@ def _key_current(request, form) -> bool:
         return True
     if Order.objects.filter(submission_key=posted).exists():
         return True  # its order answers the press (shown, or said not paid: a double click's second request)
-    form.add_error(None, _("다른 창에서 이 장바구니로 결제를 시도해 주문서가 바뀌었습니다. 결제금액을 확인한 뒤 다시 결제해 "
+    form.add_error(None, _("이 주문서를 연 뒤에 다른 창에서 장바구니나 결제가 바뀌었습니다. 결제금액을 확인한 뒤 다시 결제해 "
                            "주세요."))
     return False
 

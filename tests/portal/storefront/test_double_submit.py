@@ -78,7 +78,7 @@ def test_a_tab_whose_key_was_replaced_places_nothing_and_is_shown_the_current_on
     # when the tab still showing the old key presses: nothing is placed, and the page shows the current key
     response = browser.post("/shop/order/", {**CARD, **shown})
     page = response.content.decode()
-    assert response.status_code == 400 and "다른 창에서 이 장바구니로 결제를 시도해 주문서가 바뀌었습니다" in page
+    assert response.status_code == 400 and "이 주문서를 연 뒤에 다른 창에서 장바구니나 결제가 바뀌었습니다" in page
     assert key_on(page) == "f" * 32 and not Order.objects.exists()
     assert browser.post("/shop/order/", {**CARD, **shown, "submission_key": "f" * 32}).status_code == 302
 
@@ -153,3 +153,31 @@ def test_the_order_form_of_one_cart_in_two_tabs_pressed_at_once_places_one_order
         assert [code for code, _where in answers] == [302, 302], answers
         assert {where for _code, where in answers} == {f"/shop/order/{order.number}/complete/"}
         assert GatewayEntry.objects.filter(kind="charge").count() == charges + 1
+
+
+def test_no_payment_window_opens_for_a_tab_whose_key_is_not_the_carts(shop, portone):
+    # given the order form of one cart in two tabs, paid by card through PortOne's window
+    browser = Client()
+    shown = form_shown(browser)
+    form = {**CARD, "card_number": "", **shown}
+    # when the cart's key is replaced meanwhile (another tab's press refused)
+    session = browser.session
+    session["cart_token"] = "e" * 32
+    session.save()
+    # then 결제하기 in the tab with the old key opens no window: the page posts the form, which says why
+    answer = browser.post("/shop/order/payment-window/", form)
+    assert answer.json() == {"ok": False, "submit": True} and "payment_window" not in browser.session
+    page = browser.post("/shop/order/", form).content.decode()
+    assert "이 주문서를 연 뒤에 다른 창에서 장바구니나 결제가 바뀌었습니다" in page and key_on(page) == "e" * 32
+    # and with the page's current key the window opens
+    assert browser.post("/shop/order/payment-window/", {**form, "submission_key": "e" * 32}).json()["ok"] is True
+
+
+def test_a_tab_whose_cart_changed_in_another_is_told_the_amounts_changed(shop):
+    browser = Client()
+    shown = form_shown(browser)
+    # when another tab adds to the cart (its key replaced with it) and the first tab presses 결제하기
+    browser.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    page = browser.post("/shop/order/", {**CARD, **shown}).content.decode()
+    # then it is told what happened — the amounts changed — and nothing is placed
+    assert "결제금액이 바뀌었습니다" in page and "다른 창에서" not in page and not Order.objects.exists()

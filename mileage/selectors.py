@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from mileage import wire
-from mileage.models import MileageSettings, MileageTransaction
+from mileage.models import MileageSettings, MileageTransaction, OutboxMessage, OutboxStatus
+from mileage.models.outbox import waits_for
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -99,9 +100,6 @@ def req_tx_id_taken(req_tx_id: str) -> bool:
 def outbox_waiting_for(messages) -> None:
     """Sets `waits_for` on each of `messages` (OutboxMessage rows, one page of 전송 대기열): the earlier unsent call of
     its order that holds it back, by the outbox's own rule (models.outbox.waits_for), or None. One query."""
-    from mileage.models import OutboxMessage, OutboxStatus
-    from mileage.models.outbox import waits_for
-
     messages = [m for m in messages if m.order_id is not None]
     unsent: dict[int, list[tuple[int, str, str]]] = {}
     for order_id, pk, status, kind in (OutboxMessage.objects.filter(

@@ -48,6 +48,7 @@ class OutboxKind(models.TextChoices):
 # failed (it takes everything back), and a failed one may be recorded by an operator as done at the provider
 ENDING_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.ABORT)
 
+
 def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
     """The earlier unsent call of the order that holds a call of `kind` back, or None when it may go. `earlier`: the
     order's earlier calls still pending or failed, as (id, status, kind), oldest first. Calls go in order; a call
@@ -60,7 +61,7 @@ def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
         return earlier[0][0]
     stuck = False
     for pk, status, earlier_kind in earlier:
-        if status == "failed":
+        if status == OutboxStatus.FAILED:
             if earlier_kind == OutboxKind.REPAYMENT:
                 return pk
             stuck = True

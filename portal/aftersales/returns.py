@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from core.state_machine import move
 from mileage.policy import PolicyError, validate_mileage_return
-from portal.orders.amounts import goods_of, kept_lines, mileage_may_pay_won
+from portal.orders.amounts import Goods, goods_of, kept_lines, mileage_may_pay_won
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.services import order_set_status
 
@@ -39,10 +39,10 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         # a return of everything still kept gives the mileage and the points still used back whole, even one the
         # operator confirmed at 0원 of money: they have no later way back, and the re-approval would ask the provider
         # to hold a use on an amount of nothing
-        left = goods_of(kept_lines(order, less=chosen)).goods_won
-        whole = not left
+        kept = goods_of(kept_lines(order, less=chosen))
+        whole = not kept.goods_won
         if not whole:
-            _refuse_more_than_the_goods(data, goods_of(kept_lines(order)).goods_won - left)
+            _refuse_more_than_the_goods(data, goods_of(kept_lines(order)).goods_won - kept.goods_won)
         if data.cash_won + data.store_points_won + data.mileage_won:
             validate_refund(order, data, whole_order=whole, returning=True)
         elif whole:
@@ -52,7 +52,7 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
             validate_mileage_return(data.mileage_won, used_won=order.mileage_use_won, already_returned_won=already)
         except PolicyError as exc:
             raise ActionError(str(exc), "mileage_won") from exc
-        _refuse_mileage_left_on_excluded_goods(order, chosen, kept_won=order.mileage_use_won - already - data.mileage_won)
+        _refuse_mileage_left_on_excluded_goods(order, kept, kept_won=order.mileage_use_won - already - data.mileage_won)
         order_set_status(order=order, to_status=OrderStatus.RETURN_REQUESTED, by=by, note="반품접수")
         buyer_requests_handled(order=order, by=by, kind=BuyerRequestKind.RETURN)
         return ReturnRequest.objects.create(order=order, lines={str(k): v for k, v in chosen.items()}, reason=reason,
@@ -69,12 +69,11 @@ def _refuse_more_than_the_goods(data: RefundInput, returned_goods_won: int) -> N
                                 "goods": f"{returned_goods_won:,}", "given": f"{given:,}"}, "cash_won")
 
 
-def _refuse_mileage_left_on_excluded_goods(order: Order, chosen: dict[int, int], *, kept_won: int) -> None:
-    """U2 after a partial return: the mileage still used may pay only for what is kept outside 상품권 and 골드 (the
-    provider's re-approval would otherwise hold a use larger than its amount)."""
+def _refuse_mileage_left_on_excluded_goods(order: Order, goods: Goods, *, kept_won: int) -> None:
+    """U2 after a partial return: the mileage still used may pay only for what is kept (`goods`) outside 상품권 and
+    골드 (the provider's re-approval would otherwise hold a use larger than its amount)."""
     if kept_won <= 0:
         return
-    goods = goods_of(kept_lines(order, less=chosen))
     if not goods.goods_won:
         return  # the whole order comes back: its mileage is checked whole when the refund is made
     most = mileage_may_pay_won(goods, shipping_won=order.shipping_won, store_points_won=order.store_points_won)

@@ -93,21 +93,23 @@ def order_statement(order: Order) -> dict:
     """What every statement shows besides the lines (M2): the mileage used and the expected or granted earn, and the
     payment."""
     collected = collected_won(order)  # 0: nothing was paid (yet), whatever the order costs
-    due = exchange_due_won(order, collected=collected)
+    exchanged = order.exchanges.exists()  # read once, for what is still owed and the figures as placed
+    due = exchange_due_won(order, exchanges=exchanged, collected=collected)
     payments = list(order.payments.order_by("id"))
-    return {**placed_figures(order, payments[0] if payments else None),
-            "mileage": mileage_for_order(order), "payment": payments[0] if payments else None,
+    payment = payments[0] if payments else None
+    return {**placed_figures(order, payment, exchanged=exchanged), "mileage": mileage_for_order(order), "payment": payment,
             "additional_deposits": payments[1:],
             "cash_receipts": cash_receipts_of(order), "exchange_due_won": due, "collected_won": collected,
             "exchange_due_account": exchange_due_account() if due else "",
             "cancels_outside_refunds": cancels_outside_refunds(order)}
 
 
-def placed_figures(order: Order, payment=None) -> dict:
+def placed_figures(order: Order, payment, *, exchanged: bool) -> dict:
     """The goods and the amount to pay as the order was placed, which a statement's lines above its total add up to:
     an exchange changes the order's goods (and its amount by the 추가 결제예정 금액), and its difference, like a
-    return's, is stated apart (추가입금, 교환, 환불). Without an exchange they are the order's own figures."""
-    if not order.exchanges.exists():
+    return's, is stated apart (추가입금, 교환, 환불). Without an exchange (`exchanged`) they are the order's own
+    figures; `payment`: the order's first, the amount it was placed for."""
+    if not exchanged:
         return {"placed_goods_won": order.goods_won, "placed_payable_won": order.payable_won}
     goods = sum(line.line_total_won for line in order.lines.all() if line.exchange_id is None)
     return {"placed_goods_won": goods,
@@ -118,10 +120,11 @@ def placed_figures(order: Order, payment=None) -> dict:
 _EXCHANGEABLE_OR_AFTER = (OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.DELIVERED, OrderStatus.CONFIRMED)
 
 
-def exchange_due_won(order: Order, *, exchanges: list | None = None, collected: int | None = None) -> int:
+def exchange_due_won(order: Order, *, exchanges: list | bool | None = None, collected: int | None = None) -> int:
     """The 추가 결제예정 금액 (§9) the buyer still owes after the order's exchanges, paid by 추가입금: what the order
     costs after them less what the shop took. 0 for an order without an exchange, or not paid yet (then the whole
-    payment is awaited, not an exchange's part)."""
+    payment is awaited, not an exchange's part). `exchanges`: the order's exchanges, or whether it has any, when the
+    caller read them already."""
     if order.status not in _EXCHANGEABLE_OR_AFTER:
         return 0
     if not (exchanges if exchanges is not None else order.exchanges.exists()):

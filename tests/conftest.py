@@ -1,4 +1,5 @@
 import os
+import threading
 
 import pytest
 from django.utils import translation
@@ -24,17 +25,41 @@ def sandbox(tmp_path_factory):
     running.drop_database()
 
 
+class _OneRequestAtATime:
+    """The live server's application, one request at a time. On in-memory SQLite every request thread shares the
+    test's one connection, and Django's transaction state on it (`in_atomic_block`, autocommit, savepoints) is not
+    thread-safe: two requests at once (the order form's repricing fetches) could leave it outside any atomic block
+    with autocommit off, and every later test on that worker then failed with "on_commit() cannot be used in manual
+    transaction management". The response is read whole inside the lock, since its closing touches the connection."""
+
+    def __init__(self, app):
+        self.app, self.lock = app, threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            response = self.app(environ, start_response)
+            try:
+                body = b"".join(response)
+            finally:
+                if hasattr(response, "close"):
+                    response.close()
+        return [body]
+
+
 @pytest.fixture(scope="session")
 def live_server(django_db_setup, live_server):
     """pytest-django's live server, started only once the test database exists: on in-memory SQLite its request
-    threads then share the test's connection. Started first (a worker whose first test is a browser test), it read
-    the file database's settings, and each request thread opened its own connection to the shared in-memory
-    database, where two requests at once failed with "database table is locked" (no busy timeout there)."""
+    threads then share the test's connection (started first, on a worker whose first test is a browser test, each
+    request thread opened its own connection to the shared in-memory database, where two requests at once failed
+    with "database table is locked"), and take turns on it."""
     from django.db import connections
 
-    for conn in connections.all():
-        if conn.vendor == "sqlite" and conn.is_in_memory_db():
-            assert conn.alias in live_server.thread.connections_override, "the live server does not share the test's connection"
+    shared = [conn for conn in connections.all() if conn.vendor == "sqlite" and conn.is_in_memory_db()]
+    for conn in shared:
+        assert conn.alias in live_server.thread.connections_override, "the live server does not share the test's connection"
+    if shared:
+        httpd = live_server.thread.httpd
+        httpd.set_app(_OneRequestAtATime(httpd.get_app()))
     return live_server
 
 

@@ -1,5 +1,17 @@
 """Steps the browser tests share: what a guest buyer does before 결제하기."""
 
+# the demo logins (portal.demo): a test that logs someone in uses these
+LOGINS = {"hong": "hong1234!", "operator": "operator1234!", "editor": "editor1234!", "privacy": "privacy1234!"}
+
+
+def log_in(page, shop_url: str, username: str, next_path: str = "/") -> None:
+    """The portal's login screen, as a person types it, then on to `next_path`."""
+    page.goto(f"{shop_url}/accounts/login/?next={next_path}")
+    page.fill("#id_username", username)
+    page.fill("#id_password", LOGINS[username])
+    page.click("#login-submit")
+
+
 
 def order_form_with_mileage(page, shop_url: str, buyer: str, use: str) -> None:
     """샘플상품 1 bought at once, the order form filled in as a guest's, and `use` won of the provider buyer

@@ -13,6 +13,7 @@ from portal.aftersales.models import RefundStatus, ReturnRequest
 from portal.orders.models import OrderStatus
 from tests.portal.console.conftest import place
 
+from .flows import log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -45,10 +46,7 @@ def test_cancel_before_payment_partial_return_and_exchange_through_the_screens(b
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 1200})
         violations = csp_violations(page)
-        page.goto(f"{shop_url}/accounts/login/?next=/console/orders/{unpaid.number}/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "operator", f"/console/orders/{unpaid.number}/")
         # §6 입금전 취소: the use comes back at once
         page.click("#cancel-button")
         expect(page.locator("#mileage-return")).to_contain_text("500원 (최대 500원 까지 환원 가능)")

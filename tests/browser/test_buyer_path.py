@@ -129,7 +129,7 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
 
     from portal.orders.models import Order
 
-    from .flows import mileage_chosen
+    from .flows import log_in, mileage_chosen
 
     sandbox, shop_url = browser_shop
     buyer = sandbox.new_buyer(15_500)
@@ -137,10 +137,7 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1100, "height": 1400})
         violations = csp_violations(page)
-        page.goto(f"{shop_url}/accounts/login/?next=/shop/p/1/")
-        page.fill("#id_username", "hong")
-        page.fill("#id_password", "hong1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "hong", "/shop/p/1/")
         page.click("#buy-now")
         expect(page.locator("#payable")).to_have_text("5,000원")
         mileage_chosen(page, buyer, "500")

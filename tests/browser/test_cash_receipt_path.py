@@ -11,6 +11,7 @@ from django.test import Client
 from portal.aftersales.models import Refund, ReturnRequest
 from portal.orders.models import CashReceipt, CashReceiptStatus, Order
 
+from .flows import log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -98,10 +99,7 @@ def test_a_bank_deposit_receipt_is_issued_at_the_deposit_and_reissued_after_a_pa
         expect(page.locator("#cash-receipts")).not_to_contain_text("9876")
         order = Order.objects.get()
         # the operator confirms the deposit on 주문상세정보
-        page.goto(f"{shop_url}/accounts/login/?next=/console/orders/{order.number}/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "operator", f"/console/orders/{order.number}/")
         page.click("#actions button:has-text('입금확인')")
         first = CashReceipt.objects.get(payment__order=order)
         assert first.status == CashReceiptStatus.ISSUED and first.amount_won == 10_000

@@ -14,6 +14,7 @@ from portal.aftersales.common import RefundInput
 from portal.aftersales.fulfilment import order_deliver, order_ship
 from tests.portal.console.conftest import place
 
+from .flows import LOGINS, log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
 from .test_screens import README_SHOTS, axe_violations
 
@@ -22,8 +23,6 @@ pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIU
 
 WIDTHS = {1366: {"viewport": {"width": 1366, "height": 900}},
           390: {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}}
-
-LOGINS = {"hong": "hong1234!", "operator": "operator1234!", "editor": "editor1234!", "privacy": "privacy1234!"}
 
 
 def _screens(paid, shipped, refund) -> dict[str | None, list[tuple[str, str]]]:
@@ -80,10 +79,7 @@ def orders(browser_shop):  # noqa: F811
 
 
 def _login(page, shop_url: str, username: str) -> None:
-    page.goto(f"{shop_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", LOGINS[username])
-    page.click("button[type=submit]")
+    log_in(page, shop_url, username)
     page.wait_for_load_state("networkidle")
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from mileage.models import MileageSettings
 
+from .flows import log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -24,10 +25,7 @@ def test_a_second_shop_joins_through_the_screens(browser_shop):  # noqa: F811
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 1300})
         violations = csp_violations(page)
-        page.goto(f"{shop_url}/accounts/login/?next=/console/mileage/about/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("#login-submit")
+        log_in(page, shop_url, "operator", "/console/mileage/about/")
         expect(page.locator("#application-state")).to_have_text("미가입")
         page.screenshot(path=str(SHOTS / "console-mileage-about.png"), full_page=True)
         page.click("#join-button")

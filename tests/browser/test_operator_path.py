@@ -7,6 +7,7 @@ from django.contrib.auth.models import User
 
 from tests.portal.console.conftest import place
 
+from .flows import log_in
 from .test_buyer_path import (  # noqa: F401
     BROWSER_GATEWAY,
     CHROMIUM,
@@ -33,10 +34,7 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1200, "height": 1200})
         violations = csp_violations(page)
-        page.goto(f"{shop_url}/accounts/login/?next=/console/orders/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "operator", "/console/orders/")
         expect(page.locator("h1")).to_have_text("주문조회/취소/교환")
         expect(page.locator(".mileage-badge").first).to_be_visible()
         page.screenshot(path=SHOTS / "op-1-orders.png", full_page=True)

@@ -12,6 +12,7 @@ from mileage.provider import outbox
 from mileage.provider.client import ProviderError
 from tests.portal.console.conftest import place
 
+from .flows import log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop, csp_violations  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -41,10 +42,7 @@ def test_an_operator_records_a_refused_cancel_as_already_cancelled(browser_shop,
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         page = browser.new_page(locale="ko-KR", viewport={"width": 1280, "height": 900})
         violations = csp_violations(page)
-        page.goto(f"{shop_url}/accounts/login/?next=/console/outbox/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "operator", "/console/outbox/")
         row = page.locator("tr", has_text=orders[0].number)
         expect(row).to_contain_text("[3013]")
         row.locator("summary").click()  # 이미 취소됨으로 기록

@@ -10,6 +10,7 @@ from django.contrib.auth.models import User
 from portal.accounts.models import Member
 from tests.portal.console.conftest import place
 
+from .flows import log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
 from .test_screens import axe_violations
 
@@ -98,10 +99,7 @@ def test_storefront_fits_a_phone(browser_shop, hong, language):  # noqa: F811
             if page.goto(f"{shop_url}{path}").status < 400:
                 _fits(page, f"{language}-page{path.replace('/', '-')}")
         # My Page: every order's 처리상태 is on screen
-        page.goto(f"{shop_url}/accounts/login/?next=/shop/mypage/")
-        page.fill("#id_username", "hong")
-        page.fill("#id_password", "hong1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "hong", "/shop/mypage/")
         expect(page.locator("#my-orders")).to_contain_text(hong.number)
         _fits(page, f"{language}-mypage")
         status = page.locator("#my-orders .status-cell .badge").first
@@ -162,10 +160,7 @@ def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_s
             phone = browser.new_context(locale="ko-KR", bypass_csp=True, **SMALL_PHONE)
             phone.add_cookies([{"name": "django_language", "value": language, "url": shop_url}])
             page = phone.new_page()
-            page.goto(f"{shop_url}/accounts/login/?next=/console/")
-            page.fill("#id_username", "operator")
-            page.fill("#id_password", "operator1234!")
-            page.click("button[type=submit]")
+            log_in(page, shop_url, "operator", "/console/")
             expect(page.locator("#mileage-chart")).to_be_visible()
             for path in ("/console/", "/console/orders/", f"/console/orders/{order.number}/",
                          f"/console/orders/{cancelled.number}/", f"/console/orders/{order.number}/exchange/",
@@ -177,10 +172,7 @@ def test_console_fits_a_phone_and_its_amounts_sit_under_their_headings(browser_s
             phone.close()
         desk = browser.new_context(locale="ko-KR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
         page = desk.new_page()
-        page.goto(f"{shop_url}/accounts/login/?next=/console/mileage/exclusions/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "operator", "/console/mileage/exclusions/")
         for path in ("/console/mileage/exclusions/", "/console/orders/"):
             page.goto(f"{shop_url}{path}")
             columns = page.locator(".console-main table").first.evaluate(AMOUNTS)

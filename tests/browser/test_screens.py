@@ -11,6 +11,7 @@ from django.contrib.auth.models import User
 from portal.demo.merchant import load_product_images
 from tests.portal.console.conftest import place
 
+from .flows import log_in
 from .test_buyer_path import CHROMIUM, CHROMIUM_ARGS, SHOTS, browser_shop  # noqa: F401
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
@@ -91,10 +92,7 @@ def test_main_screens_pass_axe_and_leave_screenshots(browser_shop, pictures):  #
         # the operator: dashboard, order queue, order detail, cancel → refund queue, mileage settings
         console = browser.new_context(locale="ko-KR", viewport={"width": 1366, "height": 900}, bypass_csp=True)
         page = console.new_page()
-        page.goto(f"{shop_url}/accounts/login/?next=/console/")
-        page.fill("#id_username", "operator")
-        page.fill("#id_password", "operator1234!")
-        page.click("button[type=submit]")
+        log_in(page, shop_url, "operator", "/console/")
         expect(page.locator("h1")).to_have_text("대시보드")
         expect(page.locator("#mileage-chart")).to_be_visible()
         problems += check(page, "console-dashboard", "console-dashboard")

@@ -185,6 +185,10 @@ def unexpected(exc: ProviderError) -> bool:
     return not isinstance(exc, ProviderUnavailable) and not PROVIDER_CODE.fullmatch(exc.code or "")
 
 
+# the code of a notice the portal concluded itself: the answer lacked the extension's fields (the dashboard words it)
+NO_FIELDS = "NO_FIELDS"
+
+
 def mark_absent(name: str, detail: str) -> None:
     """From now on the portal works without extension `name` for this API ID (logged once, shown on the
     dashboard)."""
@@ -211,7 +215,7 @@ def call(name: str, send: Callable[[], T], *, expected: Callable[[T], bool] = la
         mark_absent(name, f"[{exc.code}] {exc.message}")
         return None
     if not expected(result):
-        mark_absent(name, "answer without the extension's fields")
+        mark_absent(name, f"[{NO_FIELDS}] answer without the extension's fields")
         return None
     return result
 

@@ -88,17 +88,21 @@ def statement_totals(month: str) -> MonthTotals:
 
 
 def monthly_statement(month: str) -> Statement:
-    totals = statement_totals(month)
+    """The month's lines per order and its totals, the totals added up from those lines: one read, so that a line
+    booked while the statement is read (a 환불완료 at that moment) is in both or in neither — the totals are always
+    the sum of the rows shown beside them."""
     by_order: dict[int, StatementLine] = {}
     rows = (SettlementLine.objects.filter(month=month).values("order_id", "order__number", "kind")
             .annotate(total=Sum("amount_won"), cancelled=Sum("amount_won", filter=NEGATIVE))
             .order_by("order__number"))
+    statement = Statement(month=month)
     for row in rows:
         line = by_order.setdefault(row["order_id"], StatementLine(order_id=row["order_id"],
                                                                   order_number=row["order__number"]))
         line.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
-    return Statement(totals.earned, totals.used, totals.earn_cancelled, totals.use_cancelled, month=month,
-                     lines=list(by_order.values()))
+        statement.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
+    statement.lines = list(by_order.values())
+    return statement
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,14 @@ def store_points_change(*, member: Member, delta_won: int, reason: str, idempote
                         by=None) -> StorePointEntry:
     """Add (positive) or spend (negative) store points once per idempotency key; never below zero."""
     with transaction.atomic():
+        # the key is looked up under the member's lock: a second call with it at the same moment waits for the
+        # first and then finds its entry (looked up before the lock, it moved the points again and then failed on
+        # the key's unique index)
+        locked = Member.objects.select_for_update().get(pk=member.pk)
         existing = StorePointEntry.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
+            member.store_points_won = locked.store_points_won
             return existing
-        locked = Member.objects.select_for_update().get(pk=member.pk)
         if locked.store_points_won + delta_won < 0:
             raise NotEnoughPoints(_("적립금이 부족합니다 (보유 %(points)s원).") % {"points": f"{locked.store_points_won:,}"})
         Member.objects.filter(pk=locked.pk).update(store_points_won=F("store_points_won") + delta_won)

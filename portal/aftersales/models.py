@@ -73,6 +73,12 @@ class RefundTerms(models.Model):
         return payout_of(self.cash_won, self.shipping_deduction_won)
 
     @property
+    def payout_way(self) -> str:
+        """How the money goes back (카드취소, 현금환불, …), the one wording of every screen and export; "" when no
+        money goes back (the way chosen then moves nothing)."""
+        return str(self.get_method_display()) if self.payout_won else ""
+
+    @property
     def money_back_won(self) -> int:
         """What goes back as money (현금/카드: the gateway's cancel or a 현금환불); a 적립금환불 pays none."""
         return 0 if self.method == RefundMethod.POINTS else self.payout_won

@@ -376,7 +376,7 @@ def export_refunds(refunds, kind: str):
     for r in refunds.iterator(chunk_size=2000):
         numbers.append(r.order.number)
         rows.append([ymd_hms(r.created_at), ymd_hms(r.returned_at) if r.returned_at else "", r.order.number,
-                     r.number, r.get_reason_display(), r.payout_won, r.store_points_won, r.get_method_display(),
+                     r.number, r.get_reason_display(), r.payout_won, r.store_points_won, r.payout_way,
                      r.money_back_won,
                      r.shipping_deduction_won, r.points_back_won, r.mileage_won, r.bank,
                      masked_account(r.account_no), masked_name(r.holder), r.get_status_display(),

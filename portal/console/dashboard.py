@@ -85,8 +85,18 @@ def rate_summary(now) -> dict:
 
 
 def _plain(detail: str) -> str:
-    """A noticed answer as a clause of the sentence: without the error's code prefix and its closing full stop."""
-    return re.sub(r"^\[[^\]]*\]\s*", "", detail).rstrip(". ") or detail
+    """A noticed answer (`[code] message`, kept as it was first seen) as a clause of the sentence, in the reader's
+    language: what the portal itself concluded is worded anew from its code; the provider's own message is quoted
+    as it came. Without the code prefix and the closing full stop."""
+    found = re.match(r"^\[([^\]]*)\]\s*(.*)$", detail, re.S)
+    code, message = (found.group(1), found.group(2)) if found else ("", detail)
+    if status := re.fullmatch(r"HTTP(\d{3})", code):
+        return _("네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP %(status)s)") % {"status": status.group(1)}
+    if code == "BAD_ANSWER":
+        return _("네이버 마일리지 서버의 응답을 읽을 수 없습니다")
+    if code == extensions.NO_FIELDS:
+        return _("응답에 이 기능의 항목이 없습니다")
+    return message.rstrip(". ") or detail
 
 
 def provider_profile_summary() -> dict:

@@ -446,4 +446,8 @@ STATUS_CHANGE_NOTES = [
     gettext_noop("결제승인"), gettext_noop("TEST-PG 승인"), gettext_noop("주문처리 중단"), gettext_noop("입금확인"),
     gettext_noop("미입금상태로 전환"), gettext_noop("미입금 자동취소"), gettext_noop("입금전 취소"), gettext_noop("배송전 취소"),
     gettext_noop("배송완료"), gettext_noop("구매확정"), gettext_noop("반품접수"), gettext_noop("반송중"), gettext_noop("반송완료"),
-    gettext_noop("부분반품 환불완료"), gettext_noop("상품교환"), gettext_noop("다시 요청"), gettext_noop("추가입금확인")]
+    gettext_noop("부분반품 환불완료"), gettext_noop("상품교환"), gettext_noop("다시 요청"), gettext_noop("추가입금확인"),
+    # a gateway's approved answer (its words; a reference after them is kept as it is)
+    gettext_noop("결제할 금액 없음"), gettext_noop("PortOne 승인"), gettext_noop("PortOne 확인"), gettext_noop("PortOne 취소"),
+    gettext_noop("PortOne 현금영수증 발급"), gettext_noop("PortOne 현금영수증 취소"), gettext_noop("TEST-PG 확인"),
+    gettext_noop("TEST-PG 취소"), gettext_noop("TEST-PG 현금영수증 발급"), gettext_noop("TEST-PG 현금영수증 취소")]

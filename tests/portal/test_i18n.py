@@ -175,3 +175,35 @@ def test_every_note_a_service_writes_on_a_status_change_is_listed():
                     if keyword.arg == "note" and isinstance(keyword.value, ast.Constant):
                         written.add(keyword.value.value)
     assert written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
+
+
+def test_every_note_a_gateway_gives_an_approved_payment_is_listed():
+    # a gateway's approved result (GatewayResult(True, tid, "…")) becomes the order's status note: its words are one
+    # of STATUS_CHANGE_NOTES (an f-string's words before its reference), so an English console reads them in English
+    from portal.orders.models import STATUS_CHANGE_NOTES
+
+    written = set()
+    for path in (ROOT / "portal").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "GatewayResult"
+                    and len(node.args) == 3 and isinstance(node.args[0], ast.Constant) and node.args[0].value is True):
+                note = node.args[2]
+                if isinstance(note, ast.JoinedStr):
+                    note = note.values[0]
+                    written.add(note.value.strip())
+                elif isinstance(note, ast.Constant):
+                    written.add(note.value)
+    assert "PortOne 승인" in written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
+
+
+def test_a_note_with_a_reference_reads_in_english_with_its_reference_kept():
+    from portal.orders.templatetags.status_notes import status_note
+
+    with translation.override("en"):
+        english = status_note("PortOne 승인 pg-20261207-1")
+        assert english.endswith(" pg-20261207-1") and not re.search(f"[{HANGUL}]", english)
+        assert status_note("CJ대한통운 6541111") == "CJ Logistics 6541111"  # 배송: the carrier and its invoice
+        assert status_note("가나다 6541111") == "가나다 6541111"  # words the portal does not know stay as stored
+        assert status_note("") == ""
+    with translation.override("ko"):
+        assert status_note("PortOne 승인 pg-20261207-1") == "PortOne 승인 pg-20261207-1"

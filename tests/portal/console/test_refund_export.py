@@ -7,7 +7,7 @@ import io
 import pytest
 
 from portal.accesslog.models import AccessAction, AccessRecord
-from portal.aftersales.models import RefundStatus
+from portal.aftersales.models import Refund, RefundStatus
 
 from .conftest import place
 from .downloads import download
@@ -54,3 +54,24 @@ def test_an_export_with_a_search_the_list_refuses_exports_nothing(shop, operator
     assert response.status_code == 200 and not response["Content-Type"].startswith("text/csv")
     assert "검색 조건이 올바르지 않아 내려받지 않았습니다" in response.content.decode()
     assert not AccessRecord.objects.filter(action=AccessAction.EXPORT).exists()
+
+
+def test_a_refund_that_pays_no_money_reads_the_same_way_on_the_list_and_in_the_export(shop, operator):
+    """A refund of the mileage alone (no money goes back): 환불관리 shows no 환불방식 ("-") and its export leaves the
+    cell empty, as it does every field that does not apply — neither names the card cancel the other leaves out."""
+    order, _buyer = place(shop, code="1", method="card")
+    refund = Refund.objects.create(order=order, number="C-MILEAGE-ONLY", reason="cancel", cash_won=0,
+                                   mileage_won=order.mileage_use_won, method="card")
+    listed = operator.get("/console/refunds/").content.decode()
+    row = listed[listed.index(refund.number):]
+    row = row[:row.index("</tr>")]
+    assert "카드취소" not in row and ">-</span>" in row
+    header, *rows = rows_of(download(operator, "/console/refunds/", {"export": "csv"}))
+    [line] = [dict(zip(header, each, strict=True)) for each in rows if refund.number in each]
+    assert (line["환불방식"], line["환불금액"], line["네이버 마일리지"]) == ("", "0", str(order.mileage_use_won))
+    # with money going back, both name the way
+    Refund.objects.filter(pk=refund.pk).update(cash_won=1_000)
+    assert "카드취소" in operator.get("/console/refunds/").content.decode()
+    header, *rows = rows_of(download(operator, "/console/refunds/", {"export": "csv"}))
+    [line] = [dict(zip(header, each, strict=True)) for each in rows if refund.number in each]
+    assert line["환불방식"] == "카드취소"

@@ -187,6 +187,7 @@ def unexpected(exc: ProviderError) -> bool:
 
 # the code of a notice the portal concluded itself: the answer lacked the extension's fields (the dashboard words it)
 NO_FIELDS = "NO_FIELDS"
+NO_FIELDS_BEFORE = "answer without the extension's fields"  # how such a notice was kept before it had its code
 
 
 def mark_absent(name: str, detail: str) -> None:
@@ -215,7 +216,7 @@ def call(name: str, send: Callable[[], T], *, expected: Callable[[T], bool] = la
         mark_absent(name, f"[{exc.code}] {exc.message}")
         return None
     if not expected(result):
-        mark_absent(name, f"[{NO_FIELDS}] answer without the extension's fields")
+        mark_absent(name, f"[{NO_FIELDS}] {NO_FIELDS_BEFORE}")
         return None
     return result
 

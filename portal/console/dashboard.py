@@ -90,6 +90,8 @@ def _plain(detail: str) -> str:
     as it came. Without the code prefix and the closing full stop."""
     found = re.match(r"^\[([^\]]*)\]\s*(.*)$", detail, re.S)
     code, message = (found.group(1), found.group(2)) if found else ("", detail)
+    if detail == extensions.NO_FIELDS_BEFORE:  # a notice kept before the code was written with it
+        code = extensions.NO_FIELDS
     if status := re.fullmatch(r"HTTP(\d{3})", code):
         return _("네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP %(status)s)") % {"status": status.group(1)}
     if code == "BAD_ANSWER":

@@ -450,4 +450,6 @@ STATUS_CHANGE_NOTES = [
     # a gateway's approved answer (its words; a reference after them is kept as it is)
     gettext_noop("결제할 금액 없음"), gettext_noop("PortOne 승인"), gettext_noop("PortOne 확인"), gettext_noop("PortOne 취소"),
     gettext_noop("PortOne 현금영수증 발급"), gettext_noop("PortOne 현금영수증 취소"), gettext_noop("TEST-PG 확인"),
-    gettext_noop("TEST-PG 취소"), gettext_noop("TEST-PG 현금영수증 발급"), gettext_noop("TEST-PG 현금영수증 취소")]
+    gettext_noop("TEST-PG 취소"), gettext_noop("TEST-PG 현금영수증 발급"), gettext_noop("TEST-PG 현금영수증 취소"),
+    gettext_noop("PortOne 가상계좌 발급"), gettext_noop("TEST-PG 가상계좌 발급"),
+    gettext_noop("네이버 마일리지 승인거절")]  # + the provider's code

@@ -174,7 +174,12 @@ def test_every_note_a_service_writes_on_a_status_change_is_listed():
                 for keyword in node.keywords:
                     if keyword.arg == "note" and isinstance(keyword.value, ast.Constant):
                         written.add(keyword.value.value)
-    assert written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
+            # a note written where an order is not placed (_not_placed), an f-string's words before its reference
+            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_not_placed"):
+                for keyword in node.keywords:
+                    if keyword.arg == "note" and isinstance(keyword.value, ast.JoinedStr):
+                        written.add(keyword.value.values[0].value.rstrip(" ["))
+    assert "네이버 마일리지 승인거절" in written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
 
 
 def test_every_note_a_gateway_gives_an_approved_payment_is_listed():
@@ -185,7 +190,8 @@ def test_every_note_a_gateway_gives_an_approved_payment_is_listed():
     written = set()
     for path in (ROOT / "portal").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "GatewayResult"
+            if (isinstance(node, ast.Call)
+                    and getattr(node.func, "attr", getattr(node.func, "id", "")) in ("GatewayResult", "VirtualAccount")
                     and len(node.args) == 3 and isinstance(node.args[0], ast.Constant) and node.args[0].value is True):
                 note = node.args[2]
                 if isinstance(note, ast.JoinedStr):
@@ -193,7 +199,7 @@ def test_every_note_a_gateway_gives_an_approved_payment_is_listed():
                     written.add(note.value.strip())
                 elif isinstance(note, ast.Constant):
                     written.add(note.value)
-    assert "PortOne 승인" in written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
+    assert {"PortOne 승인", "TEST-PG 가상계좌 발급"} <= written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
 
 
 def test_a_note_with_a_reference_reads_in_english_with_its_reference_kept():

@@ -514,15 +514,16 @@ def test_the_dashboard_words_a_noticed_answer_in_the_readers_language(shop, oper
     use_merchant(api_id, hash_key)
     for extension, detail in (("status", "[HTTP404] 네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP 404)."),
                               ("settlement", "[NO_FIELDS] answer without the extension's fields"),
+                              ("serviceStatus", "answer without the extension's fields"),  # as kept before its code
                               ("rateCalendar", "[BAD_ANSWER] 네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP 200).")):
         ProviderExtensionNotice.objects.create(api_id=api_id, extension=extension, detail=detail)
     operator.cookies["django_language"] = "en"
     dashboard = operator.get("/console/").content.decode()
     sentences = re.findall(r"[^<>]*on the standard protocol\.", dashboard)
-    assert len(sentences) == 3, sentences
+    assert len(sentences) == 4, sentences
     assert not any(HANGUL.search(sentence) for sentence in sentences), sentences
     assert any("HTTP 404" in sentence for sentence in sentences)
     operator.cookies["django_language"] = "ko"
     korean = operator.get("/console/").content.decode()
-    assert "응답에 이 기능의 항목이 없습니다" in korean and "answer without" not in korean
+    assert korean.count("응답에 이 기능의 항목이 없습니다") == 2 and "answer without" not in korean
     assert "네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP 404)" in korean

@@ -115,8 +115,8 @@ README_HEAD = """# Benchmarks
 before its answer, outside the provider's own time; `LATENCY_JITTER_MS` adds a random part); the scaling section
 below measures placement and bulk 환불완료 at 0, 50 and 100 ms on its own, and `docs/capacity.md` reads its figures.
 Every figure is a median of several runs; every target is a ratio against a baseline measured in the same run, or a
-count. Baselines: the Django admin changelist of the same Order model (order queue), the hand-written SQL aggregate
-(settlement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
+count. Baselines: the Django admin changelist of the same Order model (order queue), the same grouped query on a bare cursor
+(settlement statement), a bare WeasyPrint render of the same HTML (receipts), the single-process rate (receipt batches), a plain
 view rendering the product template without the mileage work (storefront, gunicorn with 2 workers, 8 clients on
 loopback), an order placement without mileage (placement: the two kinds interleaved, as many buyers at once as the
 server has workers), the same order with 500원 of mileage placed on the TEST gateway (placement through PortOne: the

@@ -77,30 +77,21 @@ class Statement(MonthTotals):
     lines: list[StatementLine] = field(default_factory=list)
 
 
-def statement_totals(month: str) -> MonthTotals:
-    """The month's totals — one aggregate over the settlement lines."""
-    rows = SettlementLine.objects.filter(month=month).values("kind").annotate(
-        total=Sum("amount_won"), cancelled=Sum("amount_won", filter=NEGATIVE))
-    totals = MonthTotals()
-    for row in rows:
-        totals.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
-    return totals
-
-
 def monthly_statement(month: str) -> Statement:
     """The month's lines per order and its totals, the totals added up from those lines: one read, so that a line
     booked while the statement is read (a 환불완료 at that moment) is in both or in neither — the totals are always
     the sum of the rows shown beside them."""
     by_order: dict[int, StatementLine] = {}
-    rows = (SettlementLine.objects.filter(month=month).values("order_id", "order__number", "kind")
+    rows = (SettlementLine.objects.filter(month=month).values_list("order_id", "order__number", "kind")
             .annotate(total=Sum("amount_won"), cancelled=Sum("amount_won", filter=NEGATIVE))
             .order_by("order__number"))
     statement = Statement(month=month)
-    for row in rows:
-        line = by_order.setdefault(row["order_id"], StatementLine(order_id=row["order_id"],
-                                                                  order_number=row["order__number"]))
-        line.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
-        statement.add(row["kind"], row["total"] or 0, row["cancelled"] or 0)
+    for order_id, number, kind, total, cancelled in rows:
+        line = by_order.get(order_id)
+        if line is None:
+            line = by_order[order_id] = StatementLine(order_id=order_id, order_number=number)
+        line.add(kind, total or 0, cancelled or 0)
+        statement.add(kind, total or 0, cancelled or 0)
     statement.lines = list(by_order.values())
     return statement
 

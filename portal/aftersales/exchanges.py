@@ -16,7 +16,7 @@ from portal.orders.amounts import PricedLine, goods_of, product_lines
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.selectors import exchange_due_won
 
-from .buyer_requests import buyer_requests_handled
+from .buyer_requests import buyer_requests_handled, open_request
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .fulfilment import clean_carrier, clean_invoice_no
 from .models import BuyerRequestKind, Exchange, ProviderCall, RefundReason
@@ -37,6 +37,10 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
         order = lock_order(order)
         if not Order.transitions.opens("exchange", order.status):
             raise ActionError(_("이 주문은 교환할 수 없습니다."))
+        asked = open_request(order)  # read under the order's lock: a request filed meanwhile is seen
+        if asked is not None and asked.kind != BuyerRequestKind.EXCHANGE:
+            raise ActionError(_("구매자의 %(kind)s 신청이 있는 주문입니다. 그 신청을 처리하거나 반려한 뒤에 교환해 주세요.")
+                              % {"kind": asked.get_kind_display()})
         chosen = parse_lines(order, old_lines, exchange=True)
         if not new_products or any(q < 1 for _p, q in new_products):
             raise ActionError(_("교환할 상품을 선택해 주세요."), "new_products")

@@ -431,6 +431,9 @@ class RefundListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Pag
             messages.error(request, _("환불완료할 항목을 선택해 주세요."))
             return redirect("console:refunds")
         refunds = list(Refund.objects.filter(pk__in=ids).select_related("order").order_by("pk"))
+        if not refunds:  # ids that are no refund (a stale page after a deletion, a forged form): nothing to do
+            messages.error(request, _("선택한 환불을 찾을 수 없습니다. 목록을 다시 확인해 주세요."))
+            return redirect("console:refunds")
         if request.POST.get("confirm") != "1":
             return render(request, "console/refund_confirm.html",
                           refund_confirmation(refunds, request.get_full_path(), request=request))

@@ -51,7 +51,7 @@ def month_sums(months: list[str]) -> dict[tuple[str, str], tuple[int, int]]:
 
 
 def month_statement(sums, month: str) -> MonthTotals:
-    """The month's totals, as mileage.services.settlement.statement_totals counts them."""
+    """The month's totals, as mileage.services.settlement.monthly_statement adds them up."""
     totals = MonthTotals()
     for kind in (SettlementKind.EARN, SettlementKind.USE):
         total, negative = sums.get((month, kind), (0, 0))

@@ -53,7 +53,7 @@ from portal.orders.checkout import (
     shop_deposit_account,
 )
 from portal.orders.models import Order, OrderStatus, PaymentMethod
-from portal.orders.selectors import order_statement
+from portal.orders.selectors import order_statement, orders_as_stated
 from portal.receipts.views import Audience
 
 from .emails import send_order_email
@@ -503,8 +503,8 @@ def order_complete(request: HttpRequest, number: str) -> HttpResponse:
 @login_required
 def mypage(request: HttpRequest) -> HttpResponse:
     member = _member(request)
-    orders = Order.objects.filter(member=member).select_related("mileage") if member else Order.objects.none()
-    return render(request, "storefront/mypage.html", {"orders": orders[:50], "member": member})
+    orders = orders_as_stated(Order.objects.filter(member=member).select_related("mileage")[:50]) if member else []
+    return render(request, "storefront/mypage.html", {"orders": orders, "member": member})
 
 
 @functools.cache

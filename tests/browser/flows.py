@@ -26,9 +26,9 @@ def order_form_with_mileage(page, shop_url: str, buyer: str, use: str) -> None:
     mileage_chosen(page, buyer, use)
 
 
-def mileage_chosen(page, buyer: str, use: str) -> None:
-    """적립/사용 on the order form: the provider buyer `buyer` logs in to the popup and chooses `use` won; the popup
-    closes and hands the choice back."""
+def mileage_chosen(page, buyer: str, use: str, *, by_enter: bool = False) -> None:
+    """적립/사용 on the order form: the provider buyer `buyer` logs in to the popup and chooses `use` won (pressing
+    확인, or Enter in the amount with `by_enter`); the popup closes and hands the choice back."""
     with page.expect_popup() as popup_info:
         page.click("#mileage-button")
     popup = popup_info.value
@@ -37,4 +37,7 @@ def mileage_chosen(page, buyer: str, use: str) -> None:
     popup.click("text=로그인")
     popup.fill("#use", use)
     with popup.expect_event("close"):
-        popup.click("#confirm")
+        if by_enter:
+            popup.press("#use", "Enter")
+        else:
+            popup.click("#confirm")

@@ -140,7 +140,7 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
         log_in(page, shop_url, "hong", "/shop/p/1/")
         page.click("#buy-now")
         expect(page.locator("#payable")).to_have_text("5,000원")
-        mileage_chosen(page, buyer, "500")
+        mileage_chosen(page, buyer, "500", by_enter=True)  # Enter in the amount confirms it
         expect(page.locator("#payable")).to_have_text("4,500원")
         # when 1,000원 of 적립금 is typed, then the amounts follow and the old choice is said to be gone
         page.fill("#id_store_points", "1000")

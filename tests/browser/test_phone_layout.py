@@ -109,6 +109,12 @@ def test_storefront_fits_a_phone(browser_shop, hong, language):  # noqa: F811
         page.click(f"text={hong.number}")
         expect(page.locator("#order-number")).to_have_text(hong.number)
         _fits(page, f"{language}-order-detail")
+        # its lines are cards too: every cell on screen, whole, named by its column (수량 and 합계 were cut off)
+        cells = page.locator("table.lines").evaluate(CELLS)
+        assert tuple(label for label, _right, _fits_in in cells) == [
+            ("상품명", "판매가", "수량", "합계"), ("Product name", "Price", "Quantity", "Total")][language == "en"]
+        for label, right, fits_in in cells:
+            assert right <= 390 and fits_in, f"{label} is cut: ends at {right}"
         # the statement's amounts stay right-aligned and inside the screen
         for cell in page.locator("#statement td.won").all():
             box = cell.bounding_box()

@@ -75,3 +75,14 @@ def test_a_refund_that_pays_no_money_reads_the_same_way_on_the_list_and_in_the_e
     header, *rows = rows_of(download(operator, "/console/refunds/", {"export": "csv"}))
     [line] = [dict(zip(header, each, strict=True)) for each in rows if refund.number in each]
     assert line["환불방식"] == "카드취소"
+
+
+@pytest.mark.parametrize("confirm", ["", "1"])
+def test_a_selection_of_no_refund_is_told_so_and_changes_nothing(shop, operator, confirm):
+    order, _buyer = place(shop, code="1", method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    data = {"selection": [refund.pk + 1000, "0"], **({"confirm": confirm} if confirm else {})}
+    answer = operator.post("/console/refunds/", data, follow=True)
+    assert answer.status_code == 200 and "선택한 환불을 찾을 수 없습니다" in answer.content.decode()
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.BEFORE

@@ -424,3 +424,21 @@ def test_a_statement_after_an_exchange_adds_up_to_what_was_placed_and_states_the
 
     receipt = receipt_html(Order.objects.get(pk=order.pk))
     assert 'id="receipt-goods">10,000원' in receipt and f'id="total">{paid:,}원' in receipt
+
+
+def test_my_page_states_an_exchanged_order_as_its_statement_does(shop, operator):
+    """My Page's 결제금액 is the statement's 총 주문합계 금액 (the order as placed), and what an exchange leaves to pay
+    is stated beside it — never the exchanged order's new total, as if it were paid."""
+    from portal.accounts.models import Member
+
+    order = _delivered_bank_order(shop, operator, "1")
+    paid = order.payments.get().amount_won
+    Order.objects.filter(pk=order.pk).update(member=Member.objects.get(user__username="hong"))
+    _exchange(operator, order, "2")  # 5,000원 → 10,000원: 5,000원 still to come
+    hong = Client()
+    hong.force_login(User.objects.get(username="hong"))
+    row = hong.get("/shop/mypage/").content.decode().split(order.number, 1)[1].split("</tr>", 1)[0]
+    statement = hong.get(f"/shop/orders/{order.number}/").content.decode()
+    total = statement.split('id="statement-total">', 1)[1].split("<", 1)[0]
+    assert total == f"{paid:,}원" and f">{paid:,}원" in row
+    assert "추가 결제예정 금액 5,000원" in row and f"{paid + 5_000:,}원" not in row

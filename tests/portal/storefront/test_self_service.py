@@ -425,3 +425,34 @@ def test_a_delivered_orders_exchange_request_reaches_the_console_and_the_exchang
     assert "request-badge" not in _row(operator.get("/console/orders/").content.decode(), order.number)
     page = guest.get(f"/shop/orders/{order.number}/").content.decode()
     assert "처리완료" in page.split('id="buyer-requests"', 1)[1].split("</table>", 1)[0]
+
+
+def test_an_exchange_quoted_before_the_buyer_asked_for_a_return_is_not_completed(shop):
+    """금액 계산 of an exchange, then the buyer's 반품 신청 (the operator's page never showed it), then 상품교환완료 from
+    that page: nothing is exchanged, the operator is told why, and the request stays open for its own handling; a
+    교환 신청 is what 상품교환완료 handles, so it never stands in the way."""
+    from portal.aftersales.models import Exchange
+
+    guest = Client()
+    order, _buyer = _place(shop, guest, member=False, method="card")
+    operator = _operator()
+    for action in ("ship", "deliver"):
+        operator.post(f"/console/orders/{order.number}/action/{action}/", {"carrier": "cj", "invoice_no": "1"})
+    line = order.lines.get()
+    form = {f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0"}
+    quoted = operator.post(f"/console/orders/{order.number}/exchange/", {**form, "action": "quote"}).content.decode()
+    seen = quoted.split('name="seen" value="', 1)[1].split('"', 1)[0]
+    assert seen
+    asked = guest.post(f"/shop/orders/{order.number}/request/",
+                       {"kind": "return", "reason": "마음이 바뀌었어요", "password": "abcd1234"}, follow=True)
+    assert "반품 신청을 접수했습니다." in asked.content.decode()
+    pressed = operator.post(f"/console/orders/{order.number}/exchange/", {**form, "action": "complete", "seen": seen})
+    assert pressed.status_code in (400, 409)
+    assert "반품 신청이 있는 주문입니다" in pressed.content.decode()
+    assert not Exchange.objects.filter(order=order).exists()
+    assert BuyerRequest.objects.get(order=order).status == BuyerRequestStatus.OPEN
+    order.refresh_from_db()
+    assert order.status == OrderStatus.DELIVERED
+    # without the page's figures (a form posted without 금액 계산) the same
+    again = operator.post(f"/console/orders/{order.number}/exchange/", {**form, "action": "complete"})
+    assert again.status_code == 400 and not Exchange.objects.filter(order=order).exists()

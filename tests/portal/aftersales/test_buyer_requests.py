@@ -124,10 +124,12 @@ def test_a_return_or_an_exchange_closes_only_the_request_it_answers():
     _return_its_line(delivered, operator)
     asked.refresh_from_db()
     assert asked.status == BuyerRequestStatus.OPEN and open_request(delivered) == asked
-    # nor a buyer who asked for 취소 by an exchange made before shipping
+    # and a buyer who asked for 취소 is never answered by an exchange before shipping: it is refused, the request
+    # stays open for the cancel (or its dismissal)
     paid = _order(OrderStatus.PAID)
     cancel = buyer_request_create(order=paid, kind="cancel", reason="변심")
-    exchange_complete(order=paid, old_lines={paid.lines.get().pk: 1},
-                      new_products=[(ProductFactory(price_won=5_000), 1)], mileage_returned_won=0, by=operator)
+    with pytest.raises(ActionError, match="취소 신청이 있는 주문입니다"):
+        exchange_complete(order=paid, old_lines={paid.lines.get().pk: 1},
+                          new_products=[(ProductFactory(price_won=5_000), 1)], mileage_returned_won=0, by=operator)
     cancel.refresh_from_db()
-    assert cancel.status == BuyerRequestStatus.OPEN
+    assert cancel.status == BuyerRequestStatus.OPEN and not paid.exchanges.exists()

@@ -91,8 +91,8 @@ def buyer_request_set_status(*, request: BuyerRequest, to_status: str, fields: t
 def buyer_requests_handled(*, order: Order, by=None, kind: str | None = None) -> int:
     """Inside the caller's transaction: the order's open request is done — any request when the operator cancelled
     the order (nothing is left to ask for), or the request of `kind` when the operator registered a return or made an
-    exchange (a buyer who asked for 교환 is not answered by a 반품, nor a 취소 by an exchange: that request stays
-    open for the operator to handle or dismiss). Returns how many were marked."""
+    exchange (a buyer who asked for 교환 is not answered by a 반품: that request stays open for the operator to
+    handle or dismiss; an exchange is refused while a 취소 or 반품 신청 is open). Returns how many were marked."""
     requests = BuyerRequest.objects.filter(order=order)
     if kind is not None:
         requests = requests.filter(kind=kind)

@@ -452,4 +452,6 @@ STATUS_CHANGE_NOTES = [
     gettext_noop("PortOne 현금영수증 발급"), gettext_noop("PortOne 현금영수증 취소"), gettext_noop("TEST-PG 확인"),
     gettext_noop("TEST-PG 취소"), gettext_noop("TEST-PG 현금영수증 발급"), gettext_noop("TEST-PG 현금영수증 취소"),
     gettext_noop("PortOne 가상계좌 발급"), gettext_noop("TEST-PG 가상계좌 발급"),
-    gettext_noop("네이버 마일리지 승인거절")]  # + the provider's code
+    gettext_noop("네이버 마일리지 승인거절"),  # + the provider's code
+    # the scheduler's sweep of a PortOne window never completed
+    gettext_noop("결제창 미완료"), gettext_noop("결제창 미완료 — 결제대행사 결제 전체취소")]

@@ -108,14 +108,15 @@ def order_statement(order: Order) -> dict:
 def orders_as_stated(orders) -> list[Order]:
     """A buyer's orders as My Page lists them, each with the figures its statement shows (order_statement):
     `placed_payable_won`, the 총 주문합계 금액 as placed, and `exchange_due_won`, what an exchange leaves to pay. Three
-    queries whatever the number of orders, and one more per order that has an exchange."""
+    queries whatever the number of orders."""
     listed = list(orders.prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("id")),
                                           "exchanges"))
     for order in listed:
         exchanged = bool(order.exchanges.all())
         payments = order.payments.all()
         order.placed_payable_won = _placed_payable_won(order, payments[0] if payments else None, exchanged=exchanged)
-        order.exchange_due_won = exchange_due_won(order, exchanges=exchanged) if exchanged else 0
+        # what the shop took: the figure the order keeps for its lists (money._sync_collected), no query per order
+        order.exchange_due_won = exchange_due_won(order, exchanges=exchanged, collected=order.collected_won)
     return listed
 
 

@@ -174,12 +174,16 @@ def test_every_note_a_service_writes_on_a_status_change_is_listed():
                 for keyword in node.keywords:
                     if keyword.arg == "note" and isinstance(keyword.value, ast.Constant):
                         written.add(keyword.value.value)
+            # a note chosen before it is written (note = "…" if … else "…")
+            if (isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["note"]):
+                values = [node.value.body, node.value.orelse] if isinstance(node.value, ast.IfExp) else [node.value]
+                written.update(v.value for v in values if isinstance(v, ast.Constant) and isinstance(v.value, str))
             # a note written where an order is not placed (_not_placed), an f-string's words before its reference
             if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_not_placed"):
                 for keyword in node.keywords:
                     if keyword.arg == "note" and isinstance(keyword.value, ast.JoinedStr):
                         written.add(keyword.value.values[0].value.rstrip(" ["))
-    assert "네이버 마일리지 승인거절" in written and written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
+    assert {"네이버 마일리지 승인거절", "결제창 미완료"} <= written <= set(STATUS_CHANGE_NOTES), written - set(STATUS_CHANGE_NOTES)
 
 
 def test_every_note_a_gateway_gives_an_approved_payment_is_listed():

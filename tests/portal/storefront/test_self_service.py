@@ -449,6 +449,9 @@ def test_an_exchange_quoted_before_the_buyer_asked_for_a_return_is_not_completed
     pressed = operator.post(f"/console/orders/{order.number}/exchange/", {**form, "action": "complete", "seen": seen})
     assert pressed.status_code in (400, 409)
     assert "반품 신청이 있는 주문입니다" in pressed.content.decode()
+    # and the screen says so before any press, offering no 상품교환완료 while the request is open
+    screen = operator.post(f"/console/orders/{order.number}/exchange/", {**form, "action": "quote"}).content.decode()
+    assert "이 신청이 열려 있는 동안에는 교환할 수 없습니다" in screen and 'id="exchange-complete"' not in screen
     assert not Exchange.objects.filter(order=order).exists()
     assert BuyerRequest.objects.get(order=order).status == BuyerRequestStatus.OPEN
     order.refresh_from_db()

@@ -7,6 +7,7 @@ from the mileage app, so a change of the merchant's settings shows at once.
 import html
 import json
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -24,32 +25,42 @@ from .blocks import PageBodyBlock
 
 RICH = ["h2", "h3", "bold", "italic", "link", "ol", "ul"]
 
-# What an editor must not type, because the pages render it live: a rate ("1%", "1.5 %"), and the amounts of the
-# use and earn rules (500원, 20,000원, 500,000원, also as 2만원 / 50만원, ₩20,000 or 20,000 KRW).
+# What an editor must not type, because the pages render it live: a rate ("1%", "1.5 %", "3 퍼센트", "1 percent"),
+# and the amounts of the use and earn rules (500원, 20,000원, 500,000원, also as 2만원 / 50만원, ₩20,000 or 20,000 KRW)
+# wherever they stand.
 _RULE_AMOUNT = "|".join(f"{won:,}|{won}" for won in (MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON, MIN_USE_WON))
 TYPED_RULE = re.compile(
-    r"[0-9]+(?:\.[0-9]+)?\s*%"
-    rf"|(?<![0-9,.])(?:{_RULE_AMOUNT})\s*(?:원|KRW)"
+    r"[0-9]+(?:\.[0-9]+)?\s*(?:%|퍼센트|프로(?![가-힣])|percent\b|per\s+cent\b)"
+    rf"|(?<![0-9,.])(?:{_RULE_AMOUNT})\s*(?:원|KRW|won\b)"
     rf"|(?:₩|KRW)\s*(?:{_RULE_AMOUNT})(?![0-9,])"
     rf"|(?<![0-9,.]){MAX_EARN_PER_ORDER_WON // 10_000}\s*만\s*원|(?<![0-9,.]){MAX_BALANCE_PER_BUYER_WON // 10_000}\s*만\s*원",
-    re.ASCII)
+    re.ASCII | re.IGNORECASE)
 
-# ... and when mileage is earned or usable, or how long an ad's visit counts (E7's days, I3's hours): a number of
-# days after which, or of hours, in a sentence about the mileage. A date (12월 15일) and a period within which
-# something may be done (7일 이내 교환) are the shop's own words.
-_MILEAGE_SENTENCE = re.compile(r"[^.!?\n。]*(?:마일리지|적립)[^.!?\n。]*")
-TYPED_PERIOD = re.compile(r"(?<![0-9])(?<!월)(?<!월 )[0-9]+\s*(?:일\s*(?:후|뒤|이후|이 지나|가 지나|지나|동안|간)|시간)")
+# ... and, in a sentence about the mileage, any amount of money (a wrong cap or minimum contradicts the live rules
+# as much as the right one repeats them), and when mileage is earned or usable or how long an ad's visit counts
+# (E7's days, I3's hours): a number of days after which, or of hours. A price in a sentence about something else
+# (5,000원 상품), a date (12월 15일) and a period within which something may be done (7일 이내 교환) are the shop's
+# own words.
+_MILEAGE_SENTENCE = re.compile(r"[^.!?\n。]*(?:마일리지|적립|mileage|earn)[^.!?\n。]*", re.IGNORECASE)
+TYPED_AMOUNT = re.compile(
+    r"(?<![0-9,])[0-9][0-9,]*\s*(?:만\s*)?(?:원|won\b|KRW\b)|(?:₩|KRW)\s*[0-9][0-9,]*", re.ASCII | re.IGNORECASE)
+TYPED_PERIOD = re.compile(
+    r"(?<![0-9])(?<!월)(?<!월 )[0-9]+\s*(?:일\s*(?:후|뒤|이후|이 지나|가 지나|지나|동안|간)|시간)"
+    r"|(?<![0-9])[0-9]+\s*(?:days?\s+(?:after|later|from)|hours?\b)|\bafter\s+[0-9]+\s*days?\b",
+    re.IGNORECASE)
 
 
 def typed_rule(text: str) -> str | None:
-    """The first rule number typed into `text` (see TYPED_RULE, TYPED_PERIOD), or None."""
+    """The first rule number typed into `text` (see TYPED_RULE, TYPED_AMOUNT, TYPED_PERIOD), or None; full-width
+    digits and signs (２０,０００원, １％) read as the plain ones."""
+    text = unicodedata.normalize("NFKC", text)
     found = TYPED_RULE.search(text)
     if found:
         return found.group(0)
     for sentence in _MILEAGE_SENTENCE.finditer(text):
-        period = TYPED_PERIOD.search(sentence.group(0))
-        if period:
-            return period.group(0).strip()
+        typed = TYPED_AMOUNT.search(sentence.group(0)) or TYPED_PERIOD.search(sentence.group(0))
+        if typed:
+            return typed.group(0).strip()
     return None
 
 

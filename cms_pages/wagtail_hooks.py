@@ -1,9 +1,13 @@
 """Wagtail hooks: unpublishing the earn-base disclosure switches the checkout's mileage button off (the order form
-asks `mileage.selectors.checkout_available` whether it is live) and leaves a notice for operators; the admin's
-pages carry the shop's Korean typeface (static/css/cms.css)."""
+asks `mileage.selectors.checkout_available` whether it is live) and leaves a notice for operators; the disclosure is
+never deleted (every order keeps the revision it was placed under, which 주문상세정보 shows as it was), alone, with an
+ancestor, or in a bulk action; the admin's pages carry the shop's Korean typeface (static/css/cms.css)."""
 
+from django.contrib import messages
+from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from wagtail import hooks
 from wagtail.signals import page_published, page_unpublished
@@ -36,3 +40,27 @@ page_published.connect(_on_published, sender=EarnBaseDisclosurePage, dispatch_ui
 @hooks.register("insert_global_admin_css")
 def korean_typeface():
     return render_to_string("cms_pages/admin_css.html")
+
+
+def _holds_the_disclosure(pages) -> bool:
+    return any(EarnBaseDisclosurePage.objects.descendant_of(page, inclusive=True).exists() for page in pages)
+
+
+def _refused(request, page):
+    messages.error(request, _("적립 기준 안내는 삭제할 수 없습니다. 주문마다 주문 당시 게시된 안내를 보여 주어야 합니다. 내용을 "
+                              "고치거나 게시를 중단해 주세요."))
+    return redirect("wagtailadmin_explore", page.get_parent().id if page.get_parent() else page.id)
+
+
+@hooks.register("before_delete_page")
+def keep_the_disclosure(request, page):
+    if _holds_the_disclosure([page]):
+        return _refused(request, page)
+    return None
+
+
+@hooks.register("before_bulk_action")
+def keep_the_disclosure_in_bulk(request, action_type, objects, action_class_instance):
+    if action_type == "delete" and _holds_the_disclosure([o for o in objects if hasattr(o, "path")]):
+        return _refused(request, objects[0])
+    return None

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from mileage import wire
-from mileage.models import MileageSettings, MileageTransaction, OutboxMessage, OutboxStatus
+from mileage.models import MileageSettings, MileageTransaction, OperatorNotice, OutboxMessage, OutboxStatus
 from mileage.models.outbox import waits_for
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
@@ -110,3 +110,9 @@ def outbox_waiting_for(messages) -> None:
         message.waits_for = waits_for(message.kind, [row for row in unsent.get(message.order_id, ())
                                                      if row[0] < message.pk]) \
             if message.status == OutboxStatus.PENDING else None
+
+
+def open_operator_notices() -> list[OperatorNotice]:
+    """The five newest operator notices not yet resolved (the disclosure unpublished, …): above the dashboard and the
+    order queue."""
+    return list(OperatorNotice.objects.filter(resolved_at__isnull=True)[:5])

@@ -21,6 +21,7 @@ from mileage.models import MileageSettings, SettlementKind
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
 from mileage.provider import ProviderError, extensions, get_client
+from mileage.selectors import open_operator_notices
 from mileage.services.settlement import MonthTotals
 from mileage.templatetags.money import won_format
 from portal.aftersales.models import Refund, RefundStatus
@@ -148,5 +149,6 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
             "chart": monthly_series(months, sums),
             "ops": ops,  # the same numbers /metrics gives Prometheus
             "provider": provider_profile_summary(),
+            "notices": open_operator_notices(),  # e.g. the disclosure unpublished: the checkout's button is off
             "S": OrderStatus, "RS": RefundStatus,
         }

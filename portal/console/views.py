@@ -22,9 +22,9 @@ from django_tables2 import SingleTableMixin
 from wagtail.models import Revision
 
 from core.dates import ymd_hms
-from mileage.models import OperatorNotice, OutboxStatus
+from mileage.models import OutboxStatus
 from mileage.models.outbox import MILEAGE_RETURN_KINDS
-from mileage.selectors import DisclosureRules
+from mileage.selectors import DisclosureRules, open_operator_notices
 from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
@@ -121,16 +121,11 @@ class OrderListView(OperatorRequiredMixin, ExportMixin, BoundedPagingMixin, Page
             mileage_label=words.mileage, detail_prefix=order_detail_prefix())
         return {
             "filter_form_html": self.search_form_html(getattr(self, "filterset", None)),
-            "notices": self.open_notices(), "table_html": table_html,
+            "notices": open_operator_notices(), "table_html": table_html,
             "page": page, "total": min(total, ORDER_COUNT_CAP),
             "total_text": f"{min(total, ORDER_COUNT_CAP):,}", "total_capped": total > ORDER_COUNT_CAP,
             "bulk_query": query.urlencode(),
         }
-
-    @staticmethod
-    def open_notices():
-        """The five newest operator notices not yet resolved, shown above the queue."""
-        return OperatorNotice.objects.filter(resolved_at__isnull=True)[:5]
 
     def export_title(self, kind: str) -> str:
         return _("주문조회 %(kind)s") % {"kind": kind.upper()}

@@ -186,9 +186,14 @@ def load_demo() -> None:
         settings.save()
     home = _home()
     _pages(home)
+    # the editors' pages: every language's tree (the root's, as Wagtail's own Editors group has them), so that a page
+    # they translate (simple translation copies it under the English home) is theirs to edit and publish too
+    root = Page.get_first_root_node()
     for codename in ("add_page", "change_page", "publish_page", "lock_page", "unlock_page"):
         GroupPagePermission.objects.get_or_create(
-            group=editors, page=home, permission=Permission.objects.get(
+            group=editors, page=root, permission=Permission.objects.get(
                 codename=codename, content_type__app_label="wagtailcore"))
+    editors.permissions.add(Permission.objects.get(codename="submit_translation",
+                                                   content_type__app_label="simple_translation"))
     Locale.objects.get_or_create(language_code="en")
     load_merchant_details()

@@ -81,11 +81,17 @@ def test_unpublishing_the_disclosure_switches_checkout_off_and_tells_operators(s
     product = Client().get("/shop/p/1/").content.decode()
     assert "지금은 네이버 마일리지를 이용할 수 없습니다." in product and "% 적립" not in product
     assert 'href="/earn-base/"' not in product
+    # the operators read it on the dashboard they open first, and on 주문조회
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    for screen in ("/console/", "/console/orders/"):
+        assert "적립 기준 안내 페이지가 게시 중단되어" in operator.get(screen).content.decode(), screen
     disclosure.save_revision().publish()
     product = Client().get("/shop/p/1/").content.decode()
     assert "지금은 네이버 마일리지를 이용할 수 없습니다." not in product and 'href="/earn-base/"' in product
     assert checkout_available(disclosure_published=live_disclosure() is not None) == (True, "")
     assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 0
+    assert "적립 기준 안내 페이지가 게시 중단되어" not in operator.get("/console/").content.decode()
     assert live_disclosure().live_revision_id != revision_before
 
 
@@ -210,6 +216,14 @@ def test_an_editor_cannot_type_the_rules_numbers_into_a_page(client, shop):
     ("마일리지 적립은 구매확정 15일 뒤", "15일 뒤"),
     # a date, a shipping promise, a period within which something may be done: the shop's own words
     ("12월 15일 이후 적립 이벤트", None), ("12월 15일 배송 휴무", None), ("2일 후 발송됩니다", None),
+    # a wrong cap or minimum in a sentence about the mileage contradicts the live rules as much as the right one
+    # repeats them; a price in another sentence is the shop's own
+    ("주문 1회당 최대 30,000원까지 적립됩니다", "30,000원"), ("네이버 마일리지는 최소 1,000원부터 사용", "1,000원"),
+    ("적립률 3 퍼센트", "3 퍼센트"), ("배송비 3,000원", None),
+    # in English, and in full-width characters
+    ("Earn 1 percent", "1 percent"), ("Naver Mileage from 500 won", "500 won"),
+    ("Earn up to 30,000 won per order", "30,000 won"), ("Mileage is usable 15 days after payment", "15 days after"),
+    ("적립률 １％", "1%"), ("최대 ２０,０００원 적립", "20,000원"), ("Shipping costs 3,000 won", None),
 ])
 def test_which_numbers_count_as_typed_rules(text, typed):
     from cms_pages.models import typed_rule
@@ -239,3 +253,55 @@ def test_a_schedule_out_of_reach_is_refused_with_its_message_and_nothing_saved(c
     assert "게시 예약 일시는 2000년부터 9998년 사이로 입력해 주세요." in response.content.decode()
     disclosure.refresh_from_db()
     assert disclosure.revisions.count() == revisions_before
+
+
+def test_the_disclosure_is_never_deleted_alone_with_its_parent_or_in_bulk(client, shop):
+    """Every order keeps the revision of the disclosure it was placed under (주문상세정보 shows it as it was): the
+    page is never deleted — by its editor, with the home page above it, or in the explorer's bulk delete; it may be
+    edited or unpublished."""
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    revisions = disclosure.revisions.count()
+    for username in ("editor", "admin"):
+        client.force_login(User.objects.get(username=username))
+        for method in (client.get, client.post):
+            answer = method(f"/cms/pages/{disclosure.pk}/delete/", follow=True)
+            assert answer.status_code == 200 and "적립 기준 안내는 삭제할 수 없습니다" in answer.content.decode()
+    home = disclosure.get_parent()
+    assert "삭제할 수 없습니다" in client.post(f"/cms/pages/{home.pk}/delete/", follow=True).content.decode()
+    bulk = client.post(f"/cms/bulk/wagtailcore/page/delete/?id={disclosure.pk}&id={home.pk}", follow=True)
+    assert "삭제할 수 없습니다" in bulk.content.decode()
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    assert disclosure.live and disclosure.revisions.count() == revisions and Page.objects.filter(pk=home.pk).exists()
+    # another page is deleted as before
+    help_page = HelpPage.objects.first()
+    assert client.post(f"/cms/pages/{help_page.pk}/delete/").status_code == 302
+    assert not HelpPage.objects.filter(pk=help_page.pk).exists()
+
+
+def test_an_editor_translates_a_page_into_english_and_publishes_it(client, shop):
+    """The editor (not an admin) submits the home page with its pages for translation (Wagtail's simple translation
+    offers a page's language only once its parent has it), edits the exchange-policy notice's English copy and
+    publishes it; the English storefront then shows it, without the "not translated yet" note."""
+    english = Locale.objects.get(language_code="en")
+    policy = ExchangePolicyPage.objects.get()
+    client.force_login(User.objects.get(username="editor"))
+    home = policy.get_parent()
+    assert client.get(f"/cms/translation/submit/page/{home.pk}/").status_code == 200
+    submitted = client.post(f"/cms/translation/submit/page/{home.pk}/", {"locales": [english.pk],
+                                                                         "include_subtree": "on"})
+    assert submitted.status_code == 302, submitted.content.decode()[-1500:]
+    copy = ExchangePolicyPage.objects.get(locale=english)
+    form = {"title": "Exchange policy", "slug": copy.slug, "intro": (
+        '{"blocks":[{"key":"a","text":"How the earn base is set when goods are exchanged.","type":"unstyled",'
+        '"depth":0,"inlineStyleRanges":[],"entityRanges":[]}],"entityMap":{}}'), "body-count": "0",
+            "action-publish": "publish"}
+    edit = client.get(f"/cms/pages/{copy.pk}/edit/")
+    assert edit.status_code == 200
+    published = client.post(f"/cms/pages/{copy.pk}/edit/", form)
+    assert published.status_code == 302, published.content.decode()[-3000:]
+    # the copies are drafts until published: the English home too (the explorer's bulk publish)
+    english_home = HomePage.objects.get(locale=english)
+    assert client.post(f"/cms/bulk/wagtailcore/page/publish/?id={english_home.pk}").status_code == 302
+    page = client.get(f"/en/{policy.slug}/").content.decode()
+    assert "Exchange policy" in page and 'id="untranslated-page"' not in page
+    assert "교환 정책 안내" in client.get(f"/{policy.slug}/").content.decode()

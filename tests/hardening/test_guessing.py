@@ -32,7 +32,8 @@ def test_guest_lookup_locks_after_a_handful_of_failures(guest_order, settings):
         assert "주문번호 또는 비밀번호가 올바르지 않습니다" in response.content.decode()
     locked = client.post("/shop/guest/", {"number": guest_order.number, "password": "wrong123"})
     assert locked.status_code == 429
-    assert "잠시 이용이 제한되었습니다" in locked.content.decode()
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"마지막 시도 후 {minutes}분이 지나면 다시 시도하실 수 있습니다" in locked.content.decode()
     # then even the right password is refused, and the order is not opened
     right = client.post("/shop/guest/", {"number": guest_order.number, "password": "abcd1234"})
     assert right.status_code == 429
@@ -56,7 +57,8 @@ def test_operator_login_locks_after_a_handful_of_failures(guest_order, settings)
         client.post("/accounts/login/", {"username": "operator", "password": "nope"})
     response = client.post("/accounts/login/", {"username": "operator", "password": "operator1234!"})
     assert response.status_code == 429
-    assert "잠시 이용이 제한되었습니다" in response.content.decode()
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    assert f"{minutes}분이 지나면 다시 시도하실 수 있습니다" in response.content.decode()
     assert "_auth_user_id" not in client.session
     # the page in English
     from django.template.loader import render_to_string
@@ -64,6 +66,8 @@ def test_operator_login_locks_after_a_handful_of_failures(guest_order, settings)
 
     with translation.override("en"):
         assert "Too many failed logins" in render_to_string("accounts/locked_out.html")
+        english = render_to_string("accounts/locked_out.html", {"cooloff_timedelta": settings.AXES_COOLOFF_TIME})
+        assert f"{minutes} minutes" in english
 
 
 def test_member_login_still_works_below_the_limit(guest_order):

@@ -68,7 +68,8 @@ def test_dashboard_queries_stay_bounded(operator):
     Order.objects.update(placed_at=timezone.now() - timedelta(hours=1))
     with CaptureQueriesContext(connection) as many:
         assert operator.get("/console/").status_code == 200
-    assert len(many) == len(few) <= 14, [q["sql"] for q in many.captured_queries]
+    # 15: the open operator notices (the disclosure unpublished) are read on the dashboard too
+    assert len(many) == len(few) <= 15, [q["sql"] for q in many.captured_queries]
 
 
 def _line(order, event, kind, amount, month):

@@ -49,7 +49,8 @@ def _holds_the_disclosure(pages) -> bool:
 def _refused(request, page):
     messages.error(request, _("적립 기준 안내는 삭제할 수 없습니다. 주문마다 주문 당시 게시된 안내를 보여 주어야 합니다. 내용을 "
                               "고치거나 게시를 중단해 주세요."))
-    return redirect("wagtailadmin_explore", page.get_parent().id if page.get_parent() else page.id)
+    parent = page.get_parent()
+    return redirect("wagtailadmin_explore", (parent or page).id)
 
 
 @hooks.register("before_delete_page")

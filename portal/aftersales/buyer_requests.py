@@ -33,10 +33,6 @@ def requestable_kinds(order: Order) -> tuple[str, ...]:
     return REQUESTABLE.get(order.status, ())
 
 
-def open_request(order: Order) -> BuyerRequest | None:
-    return BuyerRequest.objects.filter(order=order, status=BuyerRequestStatus.OPEN).first()
-
-
 def open_request_kind() -> Subquery:
     """For an order queryset's annotate(): the kind of the order's open request, or None (주문조회's badge)."""
     return Subquery(BuyerRequest.objects.filter(order=OuterRef("pk"), status=BuyerRequestStatus.OPEN)

@@ -16,11 +16,11 @@ from portal.orders.amounts import PricedLine, goods_of, product_lines
 from portal.orders.models import Order, OrderLine, OrderStatus
 from portal.orders.selectors import exchange_due_won
 
-from .buyer_requests import buyer_requests_handled, open_request
+from .buyer_requests import buyer_requests_handled
 from .common import ActionError, create_refund, lock_order, parse_lines
 from .fulfilment import clean_carrier, clean_invoice_no
 from .models import BuyerRequestKind, Exchange, ProviderCall, RefundReason
-from .selectors import exchange_fingerprint, exchange_quote
+from .selectors import exchange_fingerprint, exchange_quote, open_request
 
 
 class ExchangeChanged(ActionError):

@@ -31,10 +31,9 @@ from portal.orders.money import (
 from portal.orders.selectors import exchange_due_account, exchange_due_won
 from portal.orders.services import order_set_status
 
-from .buyer_requests import open_request
 from .common import ActionError, lock_order, past_deposit_deadline
 from .models import BuyerRequestKind
-from .selectors import exchanges_awaiting_shipping, mileage_returned_so_far, remaining_amounts
+from .selectors import exchanges_awaiting_shipping, mileage_returned_so_far, open_request, remaining_amounts
 
 
 def last_change_id(order: Order) -> int:

@@ -23,7 +23,7 @@ from portal.orders.models import Order, OrderStatus
 from portal.orders.money import collected_won, returned_outside_refunds_won
 
 from .errors import ActionError
-from .models import BuyerRequestStatus, Exchange, Refund, RefundStatus, ReturnRequest
+from .models import BuyerRequest, BuyerRequestStatus, Exchange, Refund, RefundStatus, ReturnRequest
 
 
 def mileage_returned_by_exchanges(order: Order) -> int:
@@ -109,13 +109,20 @@ def return_takes_everything(order: Order, chosen: dict[int, int]) -> bool:
     return not goods_of(kept_lines(order, less=chosen)).goods_won
 
 
+def open_request(order: Order) -> BuyerRequest | None:
+    """The buyer's open 취소/반품/교환 신청 of the order (one at most), or None."""
+    return BuyerRequest.objects.filter(order=order, status=BuyerRequestStatus.OPEN).first()
+
+
 def exchange_fingerprint(order: Order, quote: "ExchangeQuote", *, old_lines: dict[int, int],
                          new_products: list[tuple[Product, int]], mileage_returned_won: int) -> str:
     """A short digest of what 금액 계산 showed: the lines and products chosen, the mileage given back, the figures,
-    and the order as it stood (its exchanges and returns so far, the buyer's open request). 상품교환완료 pressed from a page whose inputs were
-    changed since, or in a second tab after the first completed, is shown again instead of doing what nobody saw."""
-    asked = order.buyer_requests.filter(status=BuyerRequestStatus.OPEN).values_list("pk", "kind").first()
-    terms = (order.pk, order.exchanges.count(), sum(line.returned_quantity for line in order.lines.all()), asked,
+    and the order as it stood (its exchanges and returns so far, the buyer's open request). 상품교환완료 pressed from
+    a page whose inputs were changed since, or in a second tab after the first completed, is shown again instead of
+    doing what nobody saw."""
+    asked = open_request(order)
+    terms = (order.pk, order.exchanges.count(), sum(line.returned_quantity for line in order.lines.all()),
+             (asked.pk, asked.kind) if asked is not None else None,
              sorted(old_lines.items()), sorted((product.code, quantity) for product, quantity in new_products),
              mileage_returned_won, quote.new_total_won, quote.cash_paid_won, quote.additional_payment_won,
              quote.refund_won, quote.mileage_kept_won, quote.earn_basis_won)

@@ -29,7 +29,6 @@ from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from mileage.templatetags.money import won
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
-from portal.aftersales.buyer_requests import open_request
 from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import ExchangeChanged, exchange_complete
@@ -47,6 +46,7 @@ from portal.aftersales.selectors import (
     exchange_fingerprint,
     exchange_quote,
     mileage_still_used_won,
+    open_request,
     refund_limits,
     return_quote,
     return_takes_everything,

@@ -12,12 +12,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from portal.aftersales.buyer_requests import buyer_request_create, open_request, requestable_kinds
+from portal.aftersales.buyer_requests import buyer_request_create, requestable_kinds
 from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
 from portal.aftersales.fulfilment import order_confirm_purchase
 from portal.aftersales.models import BuyerRequestKind, BuyerRequestStatus, RefundStatus, ReturnStatus
-from portal.aftersales.selectors import exchanges_awaiting_shipping
+from portal.aftersales.selectors import exchanges_awaiting_shipping, open_request
 from portal.orders.models import Order, OrderStatus
 from portal.orders.selectors import exchange_due_won, order_statement
 from portal.orders.services import TransitionNotAllowed

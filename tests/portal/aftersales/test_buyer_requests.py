@@ -6,12 +6,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 
-from portal.aftersales.buyer_requests import buyer_request_create, buyer_request_dismiss, open_request
+from portal.aftersales.buyer_requests import buyer_request_create, buyer_request_dismiss
 from portal.aftersales.cancellations import order_cancel_after_payment
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import exchange_complete
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus
 from portal.aftersales.returns import return_request
+from portal.aftersales.selectors import open_request
 from portal.orders.models import Order, OrderStatus, PaymentMethod
 from tests.factories import ProductFactory, order_for, paid_order_for
 

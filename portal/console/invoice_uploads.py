@@ -253,27 +253,28 @@ def invoice_upload_apply(*, upload_id: str) -> InvoiceUpload:
                                       finished_at=timezone.now())
             upload.refresh_from_db()
             return upload
-        shipped, failures = _ship_rows(upload, rows)
+        shipped, already, failures = _ship_rows(upload, rows)
     except Exception as exc:
         log.exception("invoice upload %s failed", upload.pk)
         invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.FAILED, error=type(exc).__name__,
                                   finished_at=timezone.now())
         raise
     invoice_upload_set_status(upload_id=upload.pk, to_status=InvoiceUploadStatus.DONE, done=upload.total,
-                              shipped=shipped, failures=failures, finished_at=timezone.now())
+                              shipped=shipped, already_shipped=already, failures=failures, finished_at=timezone.now())
     upload.refresh_from_db()
     return upload
 
 
-def _ship_rows(upload: InvoiceUpload, rows: list[dict]) -> tuple[int, list]:
+def _ship_rows(upload: InvoiceUpload, rows: list[dict]) -> tuple[int, int, list]:
     by = upload.requested_by
-    shipped, failures = 0, []
+    shipped, already, failures = 0, 0, []
     for start in range(0, len(rows), CHUNK):
         chunk = rows[start:start + CHUNK]
         orders = Order.objects.in_bulk([row["order_id"] for row in chunk if not row["already"]])
         for done, row in enumerate(chunk, start=start + 1):
             if row["already"]:
                 shipped += 1
+                already += 1
             elif row["order_id"] not in orders:  # deleted since the check
                 failures.append([row["row"], row["number"], row_error_text("unknown_order", "")])
             else:
@@ -285,7 +286,7 @@ def _ship_rows(upload: InvoiceUpload, rows: list[dict]) -> tuple[int, list]:
                     failures.append([row["row"], row["number"], getattr(exc, "message", str(exc))])
             if done % PROGRESS_EVERY == 0:
                 InvoiceUpload.objects.filter(pk=upload.pk).update(done=done)
-    return shipped, failures
+    return shipped, already, failures
 
 
 @task()

@@ -112,7 +112,10 @@ class InvoiceUpload(models.Model):
     total = models.PositiveIntegerField(default=0)
     bad = models.PositiveIntegerField(default=0)  # rows with at least one error
     done = models.PositiveIntegerField(default=0)  # rows applied so far (progress)
-    shipped = models.PositiveIntegerField(default=0)  # orders shipped by this upload
+    shipped = models.PositiveIntegerField(default=0)  # rows whose order is shipped with the row's invoice now
+    # of those, the orders found shipped with that very carrier and invoice already when this upload came to them
+    # (by an earlier, interrupted run of this upload, or by another upload or screen)
+    already_shipped = models.PositiveIntegerField(default=0)
     failures = models.JSONField(default=list)  # [row, number, reason] of the orders that failed while applying
     status = models.CharField(max_length=8, choices=InvoiceUploadStatus.choices, default=InvoiceUploadStatus.CHECKED)
     transitions = TransitionTable("status", INVOICE_UPLOAD_TRANSITIONS, InvoiceUploadStatus)

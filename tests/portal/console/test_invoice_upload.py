@@ -194,9 +194,36 @@ def test_progress_while_applying_and_a_failed_apply_applied_again(operator_clien
         operator_client.post(f"/console/invoices/{record.pk}/apply/")
     # then: the order shipped already is not shipped twice; the others are shipped
     record.refresh_from_db()
-    assert record.status == InvoiceUploadStatus.DONE and record.shipped == 3
+    assert record.status == InvoiceUploadStatus.DONE and record.shipped == 3 and record.already_shipped == 1
     assert Order.objects.filter(status=OrderStatus.SHIPPED, carrier=Carrier.LOTTE).count() == 3
     assert Order.objects.get(pk=orders[0].pk).status_changes.count() == 1
+    page = text(operator_client.get(f"/console/invoices/{record.pk}/"))
+    assert "3건을 배송처리했습니다." in page and "이 중 1건은 이 파일을 적용하기 전에" in page
+
+
+def test_the_same_file_applied_twice_says_the_second_time_that_it_shipped_nothing_new(
+        operator_client, django_capture_on_commit_callbacks):  # noqa: F811
+    # given: the same file previewed twice (two tabs), then applied in the first
+    orders = make_orders(2)
+    rows = [[o.number, "롯데택배", f"77{n}"] for n, o in enumerate(orders)]
+    upload(operator_client, rows)
+    upload(operator_client, rows)
+    first, second = InvoiceUpload.objects.order_by("created_at")
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(f"/console/invoices/{first.pk}/apply/")
+    # when: the second preview is applied too
+    with django_capture_on_commit_callbacks(execute=True):
+        operator_client.post(f"/console/invoices/{second.pk}/apply/")
+    # then: nothing is shipped or sent twice, and the second upload says its orders were shipped already
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.shipped, first.already_shipped) == (2, 0)
+    assert (second.shipped, second.already_shipped) == (2, 2)
+    assert all(Order.objects.get(pk=o.pk).status_changes.count() == 1 for o in orders)
+    page = text(operator_client.get(f"/console/invoices/{second.pk}/"))
+    assert "이 중 2건은 이 파일을 적용하기 전에 같은 택배사와 송장번호로 이미 배송처리되어 있던 주문입니다" in page
+    page = text(operator_client.get(f"/console/invoices/{first.pk}/"))
+    assert "이미 배송처리되어 있던" not in page
 
 
 def test_an_invoice_number_that_is_no_number_is_refused(operator_client):  # noqa: F811

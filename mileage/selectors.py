@@ -7,7 +7,14 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from mileage import wire
-from mileage.models import MileageSettings, MileageTransaction, OperatorNotice, OutboxMessage, OutboxStatus
+from mileage.models import (
+    MileageSettings,
+    MileageTransaction,
+    OperatorNotice,
+    OutboxMessage,
+    OutboxStatus,
+    TransactionState,
+)
 from mileage.models.outbox import waits_for
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
@@ -116,3 +123,17 @@ def open_operator_notices() -> list[OperatorNotice]:
     """The five newest operator notices not yet resolved (the disclosure unpublished, …): above the dashboard and the
     order queue."""
     return list(OperatorNotice.objects.filter(resolved_at__isnull=True)[:5])
+
+
+def mileage_in_flight(numbers) -> set[str]:
+    """Of the orders numbered `numbers`, those whose mileage is still on its way to the provider: an approval being
+    asked (the order being placed) or a provider call waiting in 전송 대기열. 정산's 대사 says so of them instead of
+    calling a difference a mismatch."""
+    numbers = list(numbers)
+    if not numbers:
+        return set()
+    waiting = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.PENDING)
+    asking = MileageTransaction.objects.filter(order__number__in=numbers,
+                                               state__in=(TransactionState.HELD, TransactionState.APPROVING))
+    return (set(waiting.values_list("order__number", flat=True))
+            | set(asking.values_list("order__number", flat=True)))

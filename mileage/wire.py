@@ -64,7 +64,7 @@ def rate_to_wire(rate_x10: int) -> str:
 
 
 class NotANumber(ValueError):
-    """Raised by `parse_int`: `kind` is "invalid" (not ASCII digits, or too long) or "range"."""
+    """Raised by `parse_int`: `kind` is "invalid" (not ASCII digits) or "range" (too large or small, or too long)."""
 
     def __init__(self, kind: str, text: str):
         super().__init__(f"{kind}: {text[:40]!r}")
@@ -79,8 +79,10 @@ def parse_int(raw, *, min_value: int = 0, max_value: int = 10**12, max_length: i
     '-' only when `min_value` allows it), at most `max_length` characters after trimming spaces, and within
     [min_value, max_value]. `str.isdigit()` and `int()` accept '²', '١٢' or 5,000 digits; this does not."""
     text = raw.strip() if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
-    if not text or len(text) > max_length or not _ASCII_INT.fullmatch(text) or (text[0] == "-" and min_value >= 0):
+    if not text or not _ASCII_INT.fullmatch(text) or (text[0] == "-" and min_value >= 0):
         raise NotANumber("invalid", text)
+    if len(text) > max_length:  # a number, of more digits than any value taken: out of range, never converted
+        raise NotANumber("range", text)
     value = int(text)
     if not min_value <= value <= max_value:
         raise NotANumber("range", text)

@@ -36,7 +36,13 @@ class StrictIntegerField(forms.IntegerField):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         try:
             return parse_int(text.replace(",", ""), min_value=-(10**13), max_value=10**13)
-        except NotANumber:
+        except NotANumber as exc:
+            if exc.kind == "range":  # a number, only far too large (or small): just past the field's bound, so
+                # that its validator says so in the field's own words
+                if text.strip().startswith("-") and self.min_value is not None:
+                    return self.min_value - 1
+                if not text.strip().startswith("-") and self.max_value is not None:
+                    return self.max_value + 1
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 

@@ -63,12 +63,13 @@ def check_use(use_won: int, *, balance_won: int, max_use_won: int) -> int:
 
 
 def parse_use(text: str) -> int:
-    """The popup's use field: ASCII digits (commas and spaces allowed as people type them), at most 12 digits, an
-    optional leading minus left for check_use to refuse. Empty means 0. Raises RuleError on anything else."""
+    """The popup's use field: ASCII digits (commas and spaces allowed as people type them), at most 40 digits, an
+    optional leading minus left for check_use to refuse (as is a number above any balance). Empty means 0. Raises RuleError on anything else."""
     cleaned = (text or "").replace(",", "").strip() or "0"
     digits = cleaned.removeprefix("-")
-    if not digits or len(digits) > 12 or not all("0" <= ch <= "9" for ch in digits):
+    if not digits or len(digits) > 40 or not all("0" <= ch <= "9" for ch in digits):
         raise RuleError("use_not_integer", "사용금액은 숫자로 입력해 주세요.")
+    # a number of more digits than any balance is still a number: check_use says it is above the balance
     return -int(digits) if cleaned.startswith("-") else int(digits)
 
 

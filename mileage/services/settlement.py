@@ -102,6 +102,9 @@ class Mismatch:
     problem: str  # missing_at_provider | missing_at_portal | different
     portal: tuple[int, int] | None
     provider: tuple[int, int] | None
+    # the order's mileage is still on its way (an approval being asked, a call waiting in 전송 대기열): the two sides
+    # may differ only until it arrives, which the screen says instead of calling the books wrong
+    in_flight: bool = False
 
 
 def _as_lines(value):
@@ -155,9 +158,10 @@ def _agrees(mine: "StatementLine | None", other: tuple[int, int], cancelled: int
             and other[0] in (mine.earned, mine.earned_before_cancels))
 
 
-def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
+def reconcile(statement: Statement, report: dict, *, in_flight: frozenset[str] | set[str] = frozenset()) -> list[Mismatch]:
     """Compare the portal's statement with the provider's settlement report, order by order: the report's lines
-    are per txId (a re-approved order has one per txId), summed per orderNo."""
+    are per txId (a re-approved order has one per txId), summed per orderNo. An order of `in_flight`
+    (mileage.selectors.mileage_in_flight) that differs is marked so, after the others."""
     lines = {line.order_number: line for line in statement.lines}
     ours = {number: (line.earned, line.used) for number, line in lines.items()}
     theirs: dict[str, tuple[int, int]] = {}
@@ -172,9 +176,9 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
         if _agrees(lines.get(number), other or (0, 0), cancelled.get(number, 0)):
             continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
-            mismatches.append(Mismatch(number, "missing_at_provider", mine, None))
+            mismatches.append(Mismatch(number, "missing_at_provider", mine, None, number in in_flight))
         elif mine is None:
-            mismatches.append(Mismatch(number, "missing_at_portal", None, other))
+            mismatches.append(Mismatch(number, "missing_at_portal", None, other, number in in_flight))
         else:
-            mismatches.append(Mismatch(number, "different", mine, other))
-    return mismatches
+            mismatches.append(Mismatch(number, "different", mine, other, number in in_flight))
+    return sorted(mismatches, key=lambda m: m.in_flight)  # stable: the order numbers' order within each

@@ -32,9 +32,9 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
     """상품교환완료: the lines change, the provider re-approves with the L5 basis at the original rates. `seen`: the
     exchange_fingerprint of the quote the operator saw; when the inputs or the order changed since (a second tab, a
     double press) ExchangeChanged is raised and nothing changes."""
-    now = now or timezone.now()
     with transaction.atomic():
         order = lock_order(order)
+        now = now or timezone.now()  # taken once the lock is held: the history keeps the order of events
         if not Order.transitions.opens("exchange", order.status):
             raise ActionError(_("이 주문은 교환할 수 없습니다."))
         asked = open_request(order)  # read under the order's lock: a request filed meanwhile is seen

@@ -101,12 +101,12 @@ def return_mark_shipping(*, request: ReturnRequest, by) -> ReturnRequest:
 
 def return_complete(*, request: ReturnRequest, by, now: datetime | None = None) -> Refund:
     """반송완료: the goods are back; their lines are marked returned and a refund (환불전) joins the queue."""
-    now = now or timezone.now()
     with transaction.atomic():
         request = ReturnRequest.objects.select_for_update(of=("self",)).select_related("order").get(pk=request.pk)
         if not ReturnRequest.transitions.opens("complete", request.status):
             raise ActionError(_("반송중 상태가 아닙니다."))
         order = lock_order(request.order)
+        now = now or timezone.now()  # taken once the lock is held: the history keeps the order of events
         for line_id, quantity in request.lines.items():
             line = OrderLine.objects.select_for_update().get(pk=int(line_id), order=order)
             line.returned_quantity += quantity

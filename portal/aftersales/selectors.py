@@ -54,6 +54,15 @@ def refund_limits(order: Order) -> dict[str, int]:
             "mileage": order.mileage_use_won - (refunded["mileage"] or 0) - mileage_returned_by_exchanges(order)}
 
 
+def cancel_fingerprint(order: Order, limits: dict[str, int] | None = None) -> str:
+    """A short digest of what 배송전 주문 취소 하기 showed: the order's state and what may still be refunded. 취소완료
+    pressed on a form opened before the order changed (상품교환완료, 결제취소 or 입금확인 meanwhile, in another tab or by
+    another operator) is shown again with the new figures instead of cancelling on the old ones."""
+    limits = limits if limits is not None else refund_limits(order)
+    return digest(order.pk, order.status, order.payable_won, order.exchanges.count(), limits["cash"],
+                  limits["points"], limits["mileage"])
+
+
 def remaining_amounts(order: Order) -> OrderAmounts | None:
     """What is left of the order once its returned lines are gone (None for a cancelled order)."""
     if order.status == OrderStatus.CANCELLED:

@@ -29,7 +29,11 @@ from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
 from mileage.templatetags.money import won
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
-from portal.aftersales.cancellations import order_cancel_after_payment, order_cancel_before_payment
+from portal.aftersales.cancellations import (
+    CancelChanged,
+    order_cancel_after_payment,
+    order_cancel_before_payment,
+)
 from portal.aftersales.common import ActionError, RefundInput
 from portal.aftersales.exchanges import ExchangeChanged, exchange_complete
 from portal.aftersales.models import Refund, RefundMethod, RefundStatus, ReturnRequest
@@ -43,6 +47,7 @@ from portal.aftersales.refunds import (
 from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
 from portal.aftersales.selectors import (
     ReturnQuote,
+    cancel_fingerprint,
     exchange_fingerprint,
     exchange_quote,
     mileage_still_used_won,
@@ -131,8 +136,10 @@ class CancelView(OperatorRequiredMixin, View):
         _offer_methods(form, order)
         template = "console/cancel_before.html" if Order.transitions.opens("cancel_before_payment", order.status) \
             else "console/cancel_after.html"
-        return render(request, template, {"order": order, "form": form, "limits": refund_limits(order),
-                                          "summary": refund_summary(form),
+        limits = refund_limits(order)
+        return render(request, template, {"order": order, "form": form, "limits": limits,
+                                          "seen": cancel_fingerprint(order, limits),
+                                          "summary": refund_summary(form, charged_won=limits["cash"]),
                                           "mileage": mileage_for_order(order), "open_request": open_request(order)},
                       status=status)
 
@@ -162,7 +169,11 @@ class CancelView(OperatorRequiredMixin, View):
             paid_back_at_most = refund_limits(order)["cash"]
             try:
                 refund = order_cancel_after_payment(
-                    order=order, data=RefundInput(**form.cleaned_data), by=request.user)
+                    order=order, data=RefundInput(**form.cleaned_data), by=request.user,
+                    seen=request.POST.get("seen") or None)  # absent from a form posted without the page
+            except CancelChanged as exc:  # shown again with the order as it is now, the operator's figures kept
+                messages.error(request, exc.message)
+                return self.render(request, _order(number), form, status=409)
             except ActionError as exc:
                 _apply_form_error(form, exc)
             else:

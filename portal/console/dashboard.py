@@ -131,15 +131,18 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
         local = now.astimezone(BUSINESS_TZ)
         today_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         month = local.strftime("%Y-%m")
+        # the sums of the two money columns of 주문조회's 오늘날짜 list, which the card opens: 총주문금액 and 실결제금액
+        # (what was charged, net of 결제취소: a cancelled or unpaid order adds nothing to it)
         today = Order.objects.filter(placed_at__gte=today_start).aggregate(
-            count=Count("id"), total=Sum("payable_won"),
+            count=Count("id"), goods=Sum("goods_won"), collected=Sum("collected_won"),
             mileage=Count("id", filter=Q(uses_mileage=True)))
         months = last_months(local.date())
         sums = month_sums(months)
         ops = ops_summary(now)
         return {
             **super().get_context_data(**kwargs),
-            "today": {"count": today["count"], "total": today["total"] or 0, "mileage": today["mileage"]},
+            "today": {"count": today["count"], "goods": today["goods"] or 0, "collected": today["collected"] or 0,
+                      "mileage": today["mileage"]},
             "awaiting_deposit": Order.objects.filter(status=OrderStatus.AWAITING_DEPOSIT).count(),
             "refunds_before": ops.refunds_waiting,
             "refunds_not_paid": Refund.objects.filter(status=RefundStatus.BEFORE).exclude(payout_error="").count(),

@@ -36,7 +36,10 @@ class RefundMethodForm(forms.Form):
 
     method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices, initial=RefundMethod.CASH,
                                error_messages={"invalid_choice": _("환불 방식을 목록에서 골라 주세요.")})
-    bank = forms.CharField(label=_("환불은행"), max_length=40, required=False)
+    # picked from the banks' names (the manual's 환불은행 "고르세요") or typed: a bank the list lacks is still taken
+    bank = forms.CharField(label=_("환불은행"), max_length=40, required=False,
+                           widget=forms.TextInput(attrs={"list": "refund-banks", "autocomplete": "off",
+                                                         "placeholder": _("고르세요")}))
     account_no = forms.RegexField(label=_("계좌번호"), max_length=40, required=False, regex=r"^\s*[0-9][0-9-]*\s*$",
                                   error_messages={"invalid": _("계좌번호는 숫자와 - 로 입력해 주세요.")})
     holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
@@ -140,7 +143,7 @@ def merge_errors(target: forms.Form, *others: forms.Form) -> None:
                 target.add_error(None, f"{label}: {error}" if label else error)
 
 
-def refund_summary(form: "RefundForm") -> dict[str, int]:
+def refund_summary(form: "RefundForm", *, charged_won: int | None = None) -> dict[str, int]:
     """The manual's lines under a refund's amounts (총 환불액, 배송비적용, 카드취소/현금환불액, 적립금 반환액, 네이버
     마일리지 반환액), from what the form holds now (as typed, or its initial values); an amount it cannot read counts
     as 0 (its own error says why). The page's script keeps them following what is typed."""
@@ -153,5 +156,8 @@ def refund_summary(form: "RefundForm") -> dict[str, int]:
 
     cash, points, mileage, shipping = (amount(name) for name in (
         "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won"))
-    return {"total": cash + points, "shipping": shipping, "payout": max(0, cash - shipping), "points": points,
-            "mileage": mileage}
+    summary = {"total": cash + points, "shipping": shipping, "payout": max(0, cash - shipping), "points": points,
+               "mileage": mileage}
+    if charged_won is not None:  # the whole order cancelled: what of the charge this refund would not give back
+        summary["kept"] = max(0, charged_won - cash)
+    return summary

@@ -123,8 +123,10 @@ class Quote:
 def parse_quantity(raw) -> int:
     try:
         quantity = wire.parse_int(raw, min_value=-(10**6), max_value=10**6, max_length=7)
-    except wire.NotANumber:
-        raise CheckoutError(_("수량은 숫자로 입력해 주세요."), "quantity") from None
+    except wire.NotANumber as exc:
+        if exc.kind != "range":
+            raise CheckoutError(_("수량은 숫자로 입력해 주세요."), "quantity") from None
+        quantity = 0  # a number far out of range: said as the range below
     if quantity < 1 or quantity > MAX_QUANTITY:
         raise CheckoutError(_("수량은 1개에서 %(max)s개까지 주문할 수 있습니다.") % {"max": MAX_QUANTITY}, "quantity")
     return quantity

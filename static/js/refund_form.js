@@ -18,6 +18,14 @@
     var shipping = amount("shipping_deduction_won"), mileage = amount("mileage_won");
     var values = {total: won(cash + points), shipping: shipping ? "-" + won(shipping) : won(0),
                   payout: won(Math.max(0, cash - shipping)), points: won(points), mileage: won(mileage)};
+    if (summary.dataset.charged !== undefined) {  // a whole cancel: what of the charge would not go back
+      var kept = Math.max(0, parseInt(summary.dataset.charged, 10) - cash);
+      document.getElementById("refund-kept-won").textContent = won(kept);
+      ["refund-kept", "refund-kept-note"].forEach(function (id) {
+        var row = document.getElementById(id);
+        if (row) row.hidden = kept === 0;
+      });
+    }
     Object.keys(values).forEach(function (key) {
       var cell = summary.querySelector('[data-sum="' + key + '"]');
       if (cell) cell.textContent = values[key];

@@ -31,6 +31,9 @@ def test_parse_int_bounds():
     assert caught.value.kind == "range"
     with pytest.raises(NotANumber):
         parse_int("-1")
+    with pytest.raises(NotANumber) as caught:  # digits beyond any bound: a number out of range, never converted
+        parse_int(FIVE_THOUSAND_DIGITS)
+    assert caught.value.kind == "range"
 
 
 @pytest.fixture
@@ -39,11 +42,15 @@ def catalog(db):
     return Client()
 
 
-@pytest.mark.parametrize("quantity", ["--1", "²", FIVE_THOUSAND_DIGITS, "١"])
-def test_cart_add_refuses_bad_quantities(catalog, quantity):
+@pytest.mark.parametrize(("quantity", "why"), [("--1", "수량은 숫자로 입력해 주세요"), ("²", "수량은 숫자로 입력해 주세요"),
+                                             ("١", "수량은 숫자로 입력해 주세요"),
+                                             # a number, only far too large: said as the range, not as no number
+                                             (FIVE_THOUSAND_DIGITS, "수량은 1개에서 99개까지 주문할 수 있습니다"),
+                                             ("99999999999999999999", "수량은 1개에서 99개까지 주문할 수 있습니다")])
+def test_cart_add_refuses_bad_quantities(catalog, quantity, why):
     response = catalog.post("/shop/cart/add/", {"code": "1", "quantity": quantity}, follow=True)
     assert response.status_code == 200
-    assert "수량은 숫자로 입력해 주세요" in response.content.decode()
+    assert why in response.content.decode()
     assert catalog.session.get("cart", {}) == {}
 
 

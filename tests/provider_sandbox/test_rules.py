@@ -115,7 +115,14 @@ def test_given_what_a_buyer_types_when_parsed_then_commas_and_spaces_are_read_as
     assert rules.parse_use(typed) == won
 
 
-@pytest.mark.parametrize("typed", ["abc", "5.5", "²", "١٢", "1" * 13, "--5", "-", "5e3"])
+def test_given_a_number_of_more_digits_than_any_balance_when_checked_then_it_is_said_to_be_above_the_balance():
+    typed = rules.parse_use("9" * 20)
+    with pytest.raises(RuleError) as refused:
+        rules.check_use(typed, balance_won=15_500, max_use_won=5_000)
+    assert refused.value.code == "use_above_balance" and "15,500원" in refused.value.message
+
+
+@pytest.mark.parametrize("typed", ["abc", "5.5", "²", "١٢", "1" * 41, "--5", "-", "5e3"])
 def test_given_something_that_is_not_an_amount_when_parsed_then_the_buyer_is_asked_for_a_number(typed):
     with pytest.raises(RuleError) as refused:
         rules.parse_use(typed)

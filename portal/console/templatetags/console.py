@@ -11,6 +11,7 @@ from django.utils.translation import get_language
 from django_tables2.utils import signature
 
 from portal.console.menu import MENU, MENU_PERMISSIONS, locate
+from portal.orders.banks import BANK_NAMES
 from portal.privacy import masked_free_text
 
 register = template.Library()
@@ -132,3 +133,9 @@ def buyer_text(text: str, revealed: bool = False) -> str:
     """A buyer's free text (신청 사유) with its phone numbers, e-mails and account numbers masked, or in full after a
     logged 개인정보 보기 (pass the detail's `contact.revealed`)."""
     return text if revealed else masked_free_text(text)
+
+
+@register.simple_tag
+def refund_banks() -> list[str]:
+    """The banks' names a 현금환불's 환불은행 offers to pick from (portal/orders/banks.py)."""
+    return sorted(BANK_NAMES.values())

@@ -119,3 +119,21 @@ def test_dashboard_sums_are_the_ledgers_to_the_won_and_fresh(operator):
     payer = "가맹점이 네이버에 지급" if earned > used else "네이버가 가맹점에 지급"
     assert f"<strong>{payer}</strong>" in page
     assert "99,999" not in page
+
+
+def test_todays_card_reads_the_same_two_sums_as_the_list_it_opens(operator):
+    # given today's orders: two card orders paid, two bank transfers still unpaid (nothing collected of them)
+    orders = _orders(4)
+    unpaid = [o for o in orders if o.payment_method == PaymentMethod.BANK_TRANSFER]
+    assert unpaid and all(o.collected_won == 0 for o in Order.objects.filter(pk__in=[o.pk for o in unpaid]))
+    # when
+    page = operator.get("/console/").content.decode()
+    listed = operator.get("/console/orders/?period=today").content.decode()
+    # then: the card's 총주문금액 and 실결제금액 are the sums of those columns of 주문조회's 오늘날짜 list
+    rows = Order.objects.filter(pk__in=[o.pk for o in orders])
+    goods = sum(rows.values_list("goods_won", flat=True))
+    collected = sum(rows.values_list("collected_won", flat=True))
+    assert collected < sum(rows.values_list("payable_won", flat=True))  # the unpaid transfers are not money taken
+    assert f'id="today-goods">총주문금액 {goods:,}원<' in page
+    assert f'id="today-collected">실결제금액 {collected:,}원<' in page
+    assert all(o.number in listed for o in orders)

@@ -262,6 +262,37 @@ def test_settlement_matches_the_providers_report_and_shows_a_broken_record(shop,
     assert "(주)마일리지샵" in pdf_text and f"가맹점 API ID {api_id}" in pdf_text and "발행일시 20" in pdf_text
 
 
+def test_a_difference_while_a_provider_call_waits_is_said_to_be_in_flight_not_a_mismatch(shop, operator):
+    from django.utils import timezone
+
+    from mileage.models import OutboxMessage
+    from mileage.models.outbox import OutboxStatus
+
+    api_id, hash_key = shop.new_merchant(rate="1")
+    use_merchant(api_id, hash_key)
+    paid, _ = place(shop, method="card")
+    other, _ = place(shop, method="card")
+    assert 'id="reconciled"' in operator.get("/console/mileage/settlement/").content.decode()
+    # given the shop's books ahead of the provider's report for one order while its call waits in 전송 대기열
+    event = paid.mileage.events.first()
+    SettlementLine.objects.create(order=paid, event=event, kind=SettlementKind.EARN, amount_won=-45,
+                                  month=SettlementLine.objects.first().month, occurred_at=event.created_at)
+    waiting = OutboxMessage.objects.create(kind="cancel", order=paid, status=OutboxStatus.PENDING, payload={},
+                                           idempotency_key="wait-1", wire_key="wait-1", next_attempt_at=timezone.now())
+    # when the operator reads 정산
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    # then the order is listed as still on its way, and the rest is said to agree
+    row = re.search(r'<tr class="in-flight[^"]*"><td><a href="/console/orders/([^/]+)/">.*?</td><td>([^<]*)</td>',
+                    page, re.S)
+    assert row and row.groups() == (paid.number, "처리 중 (네이버에 보낼 요청 대기)")
+    assert 'id="reconciled-but-in-flight"' in page and "처리 중인 주문 1건을 빼면" in page
+    assert other.number not in page[page.find('id="mismatches"'):page.find("주문별 내역")]
+    # once nothing waits any more, the same difference is a mismatch
+    OutboxMessage.objects.filter(pk=waiting.pk).update(status=OutboxStatus.SENT)
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    assert "금액 다름" in page and 'class="in-flight' not in page and 'id="reconciled-but-in-flight"' not in page
+
+
 def test_receipts_show_the_mileage_line_and_are_cached(shop, operator, media):
     order, _ = place(shop)
     buyer = Client()

@@ -4,6 +4,7 @@ unanswered cancel leaves it 환불전 with the reason and pressing again asks th
 account it went to. 결제취소 on 주문상세정보 (카드결제취소 / 카드부분취소, 계좌이체취소, 휴대폰결제취소 on the day only)
 is for money no refund covers. Refunds and cancels together never exceed the charge, at the gateway either."""
 
+import html
 import re
 from datetime import timedelta
 
@@ -13,11 +14,18 @@ from django.contrib.auth.models import User
 from django.db.models import Sum
 from django.utils import timezone
 
-from portal.aftersales.models import Refund, RefundStatus
+from portal.aftersales.models import Refund, RefundReason, RefundStatus
 from portal.aftersales.refunds import RefundNotPaid, refund_complete, refunds_resume
 from portal.orders import money
 from portal.orders.gateway import GatewayResult, GatewayUnavailable, PaymentGateway
-from portal.orders.models import GatewayEntry, Order, PaymentCancel, PaymentStateChange, PaymentStatus
+from portal.orders.models import (
+    GatewayEntry,
+    Order,
+    OrderStatus,
+    PaymentCancel,
+    PaymentStateChange,
+    PaymentStatus,
+)
 from portal.orders.money import PaymentActionError, cancellable_won, payment_cancel
 
 from .conftest import cancelled_keeping_the_charge, delivered, place, returned
@@ -33,7 +41,7 @@ def refund_by(operator, order, method: str, cash: int, **extra) -> Refund:
     response = operator.post(f"/console/orders/{order.number}/cancel/", {
         "cash_won": str(cash), "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
         "shipping_deduction_won": "0", "method": method, **extra})
-    assert response.status_code == 302, response.content.decode()[-1500:]
+    assert response.status_code == 302, re.findall(r"<li>[^<]*</li>", response.content.decode())
     return Refund.objects.get(order=order)
 
 
@@ -611,3 +619,50 @@ def test_a_bank_transfers_cash_refund_names_no_gateway(shop, operator):
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()
     line = re.search(rf'id="charge-at-gateway-{payment.pk}">(.*?)</p>', detail, re.S).group(1)
     assert f"쇼핑몰이 직접 돌려준 금액 {payment.amount_won:,}원" in line and "결제대행사" not in line
+
+
+def _seen(page: str) -> str:
+    return re.search(r'name="seen" value="([^"]+)"', page).group(1)
+
+
+def test_a_cancel_form_opened_before_an_exchange_cancels_nothing_and_shows_the_order_as_it_is(shop, operator):
+    # given a paid card order whose cancel form an operator opened
+    order, _buyer = place(shop, code="4", method="card")
+    url = f"/console/orders/{order.number}/cancel/"
+    seen = _seen(operator.get(url).content.decode())
+    # when another operator completes an exchange of its line meanwhile, and the first presses 취소완료 as typed
+    line = order.lines.get()
+    exchanged = operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"})
+    assert exchanged.status_code == 302
+    fields = {"cash_won": "4000", "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
+              "shipping_deduction_won": "0", "method": "card"}
+    response = operator.post(url, {**fields, "seen": seen})
+    # then nothing is cancelled, and the form is shown again with what was typed and the figures as they are now
+    assert response.status_code == 409
+    page = html.unescape(response.content.decode())
+    assert "취소 양식을 연 뒤에 주문이 바뀌었습니다" in page and 'value="4000"' in page
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and not Refund.objects.filter(order=order, reason=RefundReason.CANCEL).exists()
+    # pressed again from the page shown now, it cancels
+    response = operator.post(url, {**fields, "seen": _seen(page)})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    order.refresh_from_db()
+    assert order.status == OrderStatus.CANCELLED
+    assert Refund.objects.get(order=order, reason=RefundReason.CANCEL).cash_won == 4_000
+
+
+def test_the_cancel_form_says_before_it_is_sent_what_of_the_charge_it_would_not_give_back(shop, operator):
+    order, _buyer = place(shop, code="4", method="card")  # 19,500원 charged
+    url = f"/console/orders/{order.number}/cancel/"
+    page = operator.get(url).content.decode()
+    # its 환불은행 offers the banks to pick from (the manual's "고르세요"); one the list lacks can still be typed
+    assert 'list="refund-banks"' in page and '<option value="KB국민은행">' in page and 'placeholder="고르세요"' in page
+    # the form opens giving back everything: nothing is said to be kept
+    assert re.search(r'<tr id="refund-kept" hidden', page) and 'data-charged="19500"' in page
+    # sent with less money and a mistake elsewhere, it is shown again saying how much would stay charged
+    page = operator.post(url, {"cash_won": "5000", "store_points_won": "0", "mileage_won": "-1",
+                               "shipping_deduction_won": "0", "method": "card", "seen": _seen(page)}).content.decode()
+    assert re.search(r'<tr id="refund-kept">.*?id="refund-kept-won">14,500원<', page, re.S)
+    assert "주문 전체를 취소하면서 결제된 금액보다 적게 돌려줍니다" in page
+    assert not Refund.objects.filter(order=order).exists()

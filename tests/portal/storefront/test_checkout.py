@@ -48,6 +48,9 @@ def test_manual_example_end_to_end(client, shop):
     complete = client.get(response["Location"]).content.decode()
     assert "네이버 마일리지 사용 -500원" in complete and "1% 적립 예정 45원" in complete
     assert "입금기한" in complete and order.number in complete
+    # the way it was paid reads as the transfer plus the mileage, the mileage's M beside the mileage alone
+    method = re.search(r"결제방법: (.*?)<br>", complete, re.S).group(1)
+    assert method.startswith("무통장입금") and '+ <span class="mileage-badge" aria-hidden="true">M</span> 네이버 마일리지 500원' in method
     detail = client.get(f"/shop/orders/{order.number}/").content.decode()
     assert "-500원" in detail and "45원" in detail
     assert "네이버 마일리지 사용: -500원" in mail.outbox[0].body
@@ -319,7 +322,8 @@ def test_typed_store_points_reprice_the_form_and_the_popups_offer_before_anythin
     assert client.post("/shop/order/quote/", {"store_points": "abc"}).status_code == 200  # bad input: no 500
     # more 적립금 than hong has, or no whole number: the amounts leave it out and say why, as it is typed
     for typed, why in (("2000", "사용 가능한 적립금은 1,000원입니다."), ("-5", "적립금은 0원 이상이어야 합니다."),
-                       ("1.5", "적립금은 숫자로 입력해 주세요."), ("１２３", "적립금은 숫자로 입력해 주세요.")):
+                       ("1.5", "적립금은 숫자로 입력해 주세요."), ("１２３", "적립금은 숫자로 입력해 주세요."),
+                       ("9" * 20, "적립금은 가진 적립금까지만 쓸 수 있습니다.")):
         note = client.post("/shop/order/quote/", {**data, "store_points": typed, "payment_method": "card"})
         assert note.content.decode().split('id="points-note"', 1)[1].split("</p>", 1)[0].endswith(why), typed
     page = client.get("/shop/order/").content.decode()  # the page itself: an empty note

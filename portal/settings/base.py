@@ -359,14 +359,15 @@ METRICS_TOKEN = env("METRICS_TOKEN", default="")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"redact_secrets": {"()": "core.log_redaction.RedactSecretsFilter"}},
+    "filters": {"redact_secrets": {"()": "core.log_redaction.RedactSecretsFilter"},
+                "refusals_without_traceback": {"()": "core.log_refusals.RefusalsWithoutTracebackFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
         "mileage": {"level": "INFO", "filters": ["redact_secrets"]},
         "mileage.provider": {"filters": ["redact_secrets"]},
         "portal": {"filters": ["redact_secrets"]},
-        "django.request": {"filters": ["redact_secrets"]},
+        "django.request": {"filters": ["redact_secrets", "refusals_without_traceback"]},
     },
 }
 

@@ -15,7 +15,7 @@ from mileage.models import (
     OutboxStatus,
     TransactionState,
 )
-from mileage.models.outbox import waits_for
+from mileage.models.outbox import OutboxKind, waits_for
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -125,15 +125,25 @@ def open_operator_notices() -> list[OperatorNotice]:
     return list(OperatorNotice.objects.filter(resolved_at__isnull=True)[:5])
 
 
+# the provider calls whose answer books a settlement line (mileage.services.transactions._book_settlement): only
+# one of these, still unsent, can explain a difference between the books and the provider's report
+SETTLEMENT_CALL_KINDS = (OutboxKind.STATED, OutboxKind.CANCEL_STATED, OutboxKind.CANCEL, OutboxKind.ABORT,
+                         OutboxKind.AUTO_CANCEL, OutboxKind.REPAYMENT)
+
+
 def mileage_in_flight(numbers) -> set[str]:
     """Of the orders numbered `numbers`, those whose mileage is still on its way to the provider: an approval being
-    asked (the order being placed) or a provider call waiting in 전송 대기열. 정산's 대사 says so of them instead of
-    calling a difference a mismatch."""
+    asked (the order being placed), or a call that books settlement waiting in 전송 대기열 to be sent. An order with a
+    failed call is not on its way — it waits for an operator — and is never counted. 정산's 대사 says so of these
+    instead of calling a difference a mismatch."""
     numbers = list(numbers)
     if not numbers:
         return set()
-    waiting = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.PENDING)
+    waiting = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.PENDING,
+                                           kind__in=SETTLEMENT_CALL_KINDS)
+    stuck = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.FAILED)
     asking = MileageTransaction.objects.filter(order__number__in=numbers,
                                                state__in=(TransactionState.HELD, TransactionState.APPROVING))
-    return (set(waiting.values_list("order__number", flat=True))
-            | set(asking.values_list("order__number", flat=True)))
+    return ((set(waiting.values_list("order__number", flat=True))
+             | set(asking.values_list("order__number", flat=True)))
+            - set(stuck.values_list("order__number", flat=True)))

@@ -81,8 +81,11 @@ def parse_int(raw, *, min_value: int = 0, max_value: int = 10**12, max_length: i
     text = raw.strip() if isinstance(raw, str) else str(raw) if isinstance(raw, int) else ""
     if not text or not _ASCII_INT.fullmatch(text) or (text[0] == "-" and min_value >= 0):
         raise NotANumber("invalid", text)
-    if len(text) > max_length:  # a number, of more digits than any value taken: out of range, never converted
+    digits = text.lstrip("-").lstrip("0")
+    if len(digits) > max_length:  # more digits than any value taken: out of range, never converted
         raise NotANumber("range", text)
+    if len(text) > max_length + 20:  # a small number behind a run of zeros nobody types
+        raise NotANumber("invalid", text)
     value = int(text)
     if not min_value <= value <= max_value:
         raise NotANumber("range", text)

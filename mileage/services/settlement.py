@@ -1,7 +1,7 @@
 """Settlement reads (S1): a month's statement over the signed EARN/USE lines (booked by
 mileage.services.transactions with each provider answer) and its reconciliation against the provider's report."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.db.models import Q, Sum
 from django.utils.translation import gettext_lazy
@@ -158,10 +158,9 @@ def _agrees(mine: "StatementLine | None", other: tuple[int, int], cancelled: int
             and other[0] in (mine.earned, mine.earned_before_cancels))
 
 
-def reconcile(statement: Statement, report: dict, *, in_flight: frozenset[str] | set[str] = frozenset()) -> list[Mismatch]:
+def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     """Compare the portal's statement with the provider's settlement report, order by order: the report's lines
-    are per txId (a re-approved order has one per txId), summed per orderNo. An order of `in_flight`
-    (mileage.selectors.mileage_in_flight) that differs is marked so, after the others."""
+    are per txId (a re-approved order has one per txId), summed per orderNo."""
     lines = {line.order_number: line for line in statement.lines}
     ours = {number: (line.earned, line.used) for number, line in lines.items()}
     theirs: dict[str, tuple[int, int]] = {}
@@ -176,9 +175,16 @@ def reconcile(statement: Statement, report: dict, *, in_flight: frozenset[str] |
         if _agrees(lines.get(number), other or (0, 0), cancelled.get(number, 0)):
             continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
-            mismatches.append(Mismatch(number, "missing_at_provider", mine, None, number in in_flight))
+            mismatches.append(Mismatch(number, "missing_at_provider", mine, None))
         elif mine is None:
-            mismatches.append(Mismatch(number, "missing_at_portal", None, other, number in in_flight))
+            mismatches.append(Mismatch(number, "missing_at_portal", None, other))
         else:
-            mismatches.append(Mismatch(number, "different", mine, other, number in in_flight))
-    return sorted(mismatches, key=lambda m: m.in_flight)  # stable: the order numbers' order within each
+            mismatches.append(Mismatch(number, "different", mine, other))
+    return mismatches
+
+
+def in_flight_last(mismatches: list[Mismatch], in_flight: set[str]) -> list[Mismatch]:
+    """`mismatches` with those of the orders `in_flight` (mileage.selectors.mileage_in_flight) marked so and put
+    after the others, each part in the order it had."""
+    marked = [replace(m, in_flight=m.order_number in in_flight) for m in mismatches]
+    return sorted(marked, key=lambda m: m.in_flight)

@@ -61,6 +61,11 @@ class CancelChanged(ActionError):
     """취소완료 of a form whose order changed since it was opened: nothing changed."""
 
 
+def cancel_changed_message() -> str:
+    return _("취소 양식을 연 뒤에 주문이 바뀌었습니다 (상품교환, 결제취소 등). 아무것도 취소하지 않았습니다. "
+             "바뀐 환불가능 금액을 확인하고 다시 취소완료를 눌러 주세요.")
+
+
 def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: datetime | None = None,
                                seen: str | None = None) -> Refund:
     """§7 배송전 취소: the order is cancelled and a refund (환불전) waits in the queue; the provider is not told.
@@ -72,8 +77,7 @@ def order_cancel_after_payment(*, order: Order, data: RefundInput, by, now: date
         if not Order.transitions.opens("cancel_after_payment", order.status):
             raise ActionError(_("결제완료(배송전) 주문만 취소할 수 있습니다."))
         if seen is not None and seen != cancel_fingerprint(order):
-            raise CancelChanged(_("취소 양식을 연 뒤에 주문이 바뀌었습니다 (상품교환, 결제취소 등). 아무것도 취소하지 않았습니다. "
-                                  "바뀐 환불가능 금액을 확인하고 다시 취소완료를 눌러 주세요."))
+            raise CancelChanged(cancel_changed_message())
         validate_refund(order, data, whole_order=True)
         order_set_status(order=order, to_status=OrderStatus.CANCELLED, by=by, note="배송전 취소", now=now)
         buyer_requests_handled(order=order, by=by)

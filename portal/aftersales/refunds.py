@@ -151,7 +151,7 @@ def _cash_receipts_after_refund(order: Order) -> None:
 
 
 def _refund_complete(*, refund: Refund, by, now: datetime | None, seen: str | None) -> tuple[bool, Order | None]:
-    now = now or timezone.now()
+    asked_at = now  # the moment is read once the locks are held (below): the history keeps the order of events
     with transaction.atomic():
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         if refund.status == RefundStatus.DONE:
@@ -171,7 +171,7 @@ def _refund_complete(*, refund: Refund, by, now: datetime | None, seen: str | No
         else:
             error = ""
             if not ask and (cancel is None or cancel.status == PaymentCancelStatus.DONE):
-                _finish(refund, order, by, now)
+                _finish(refund, order, by, asked_at or timezone.now())
                 return True, order
     if error:
         raise _not_paid(refund, error)
@@ -184,7 +184,7 @@ def _refund_complete(*, refund: Refund, by, now: datetime | None, seen: str | No
         if refund.status == RefundStatus.DONE:
             return False, None  # another press finished it with the same cancel
         if cancel.status == PaymentCancelStatus.DONE:
-            _finish(refund, order, by, now)
+            _finish(refund, order, by, asked_at or timezone.now())
             return True, order
     raise _not_paid(refund, cancel.message)
 

@@ -31,6 +31,7 @@ from portal.accesslog.models import AccessAction
 from portal.accesslog.services import access_record
 from portal.aftersales.cancellations import (
     CancelChanged,
+    cancel_changed_message,
     order_cancel_after_payment,
     order_cancel_before_payment,
 )
@@ -184,6 +185,9 @@ class CancelView(OperatorRequiredMixin, View):
                         "결제된 금액 중 %(kept)s은 이 환불로 돌려주지 않습니다. 돌려주려면 아래 결제 정보의 결제취소로 "
                         "취소해 주세요.") % {"kept": won(kept)})
                 return redirect("console:order", number=number)
+        if request.POST.get("seen") not in (None, "", cancel_fingerprint(order)):
+            # refused for what was typed, on a form opened before the order changed: both are said
+            messages.error(request, cancel_changed_message())
         return self.render(request, order, form, status=400)
 
 

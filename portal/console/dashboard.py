@@ -132,7 +132,7 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
         today_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
         month = local.strftime("%Y-%m")
         # the sums of the two money columns of 주문조회's 오늘날짜 list, which the card opens: 총주문금액 and 실결제금액
-        # (what was charged, net of 결제취소: a cancelled or unpaid order adds nothing to it)
+        # (what the order's payments charged; an order not paid yet adds nothing to it)
         today = Order.objects.filter(placed_at__gte=today_start).aggregate(
             count=Count("id"), goods=Sum("goods_won"), collected=Sum("collected_won"),
             mileage=Count("id", filter=Q(uses_mileage=True)))

@@ -9,7 +9,8 @@ from portal.orders.checkout import MAX_QUANTITY
 from portal.orders.models import Carrier
 from portal.parsing import StrictIntegerField
 
-WON_ERRORS = {"invalid": _("숫자로 입력해 주세요."), "min_value": _("0원 이상이어야 합니다.")}
+WON_ERRORS = {"invalid": _("숫자로 입력해 주세요."), "min_value": _("0원 이상이어야 합니다."),
+              "max_value": _("금액이 너무 큽니다. 이 주문의 금액 안에서 입력해 주세요.")}
 
 
 class WonInput(forms.TextInput):
@@ -38,8 +39,7 @@ class RefundMethodForm(forms.Form):
                                error_messages={"invalid_choice": _("환불 방식을 목록에서 골라 주세요.")})
     # picked from the banks' names (the manual's 환불은행 "고르세요") or typed: a bank the list lacks is still taken
     bank = forms.CharField(label=_("환불은행"), max_length=40, required=False,
-                           widget=forms.TextInput(attrs={"list": "refund-banks", "autocomplete": "off",
-                                                         "placeholder": _("고르세요")}))
+                           widget=forms.TextInput(attrs={"list": "refund-banks", "autocomplete": "off"}))
     account_no = forms.RegexField(label=_("계좌번호"), max_length=40, required=False, regex=r"^\s*[0-9][0-9-]*\s*$",
                                   error_messages={"invalid": _("계좌번호는 숫자와 - 로 입력해 주세요.")})
     holder = forms.CharField(label=_("예금주"), max_length=40, required=False)

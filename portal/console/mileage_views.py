@@ -36,7 +36,7 @@ from mileage.provider import ProviderError, ProviderUnavailable, extensions, get
 from mileage.provider.client import client_for
 from mileage.selectors import mileage_in_flight
 from mileage.services.exclusions import exclusion_set, exclusion_unset
-from mileage.services.settlement import monthly_statement, reconcile, report_lines
+from mileage.services.settlement import in_flight_last, monthly_statement, reconcile, report_lines
 from mileage.templatetags.money import won_format
 from portal.accesslog.models import AccessAction
 from portal.accesslog.services import (
@@ -477,10 +477,9 @@ class SettlementView(OperatorRequiredMixin, View):
                     report, error = None, _("보고서에서 주문별 적립·사용 금액(orderNo, earned, used)을 읽을 수 없습니다. "
                                             "네이버 마일리지 파트너센터의 정산 내역과 비교해 주세요.")
         mismatches = []
-        if report is not None:
-            mismatches = reconcile(statement, report, in_flight=mileage_in_flight(
-                {line.order_number for line in statement.lines}
-                | {str(line.get("orderNo", "")) for line in report_lines(report) or []}))
+        if report is not None:  # the orders that differ, then which of those few are still on their way
+            mismatches = reconcile(statement, report)
+            mismatches = in_flight_last(mismatches, mileage_in_flight(m.order_number for m in mismatches))
         year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {
             "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,

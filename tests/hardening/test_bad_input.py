@@ -34,6 +34,10 @@ def test_parse_int_bounds():
     with pytest.raises(NotANumber) as caught:  # digits beyond any bound: a number out of range, never converted
         parse_int(FIVE_THOUSAND_DIGITS)
     assert caught.value.kind == "range"
+    assert parse_int("00000001", max_length=7) == 1  # leading zeros are no digits of the value
+    with pytest.raises(NotANumber) as caught:
+        parse_int("0" * 5000 + "1")
+    assert caught.value.kind == "invalid"
 
 
 @pytest.fixture

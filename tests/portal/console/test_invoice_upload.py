@@ -198,7 +198,7 @@ def test_progress_while_applying_and_a_failed_apply_applied_again(operator_clien
     assert Order.objects.filter(status=OrderStatus.SHIPPED, carrier=Carrier.LOTTE).count() == 3
     assert Order.objects.get(pk=orders[0].pk).status_changes.count() == 1
     page = text(operator_client.get(f"/console/invoices/{record.pk}/"))
-    assert "3건을 배송처리했습니다." in page and "이 중 1건은 이 파일을 적용하기 전에" in page
+    assert "3건을 배송처리했습니다." in page and "이 중 1건은 적용할 때 이미 같은 택배사와 송장번호로 배송처리되어 있던 주문입니다" in page
 
 
 def test_the_same_file_applied_twice_says_the_second_time_that_it_shipped_nothing_new(
@@ -221,9 +221,9 @@ def test_the_same_file_applied_twice_says_the_second_time_that_it_shipped_nothin
     assert (second.shipped, second.already_shipped) == (2, 2)
     assert all(Order.objects.get(pk=o.pk).status_changes.count() == 1 for o in orders)
     page = text(operator_client.get(f"/console/invoices/{second.pk}/"))
-    assert "이 중 2건은 이 파일을 적용하기 전에 같은 택배사와 송장번호로 이미 배송처리되어 있던 주문입니다" in page
+    assert "이 중 2건은 적용할 때 이미 같은 택배사와 송장번호로 배송처리되어 있던 주문입니다" in page
     page = text(operator_client.get(f"/console/invoices/{first.pk}/"))
-    assert "이미 배송처리되어 있던" not in page
+    assert "배송처리되어 있던 주문입니다" not in page
 
 
 def test_an_invoice_number_that_is_no_number_is_refused(operator_client):  # noqa: F811

@@ -277,8 +277,15 @@ def test_a_difference_while_a_provider_call_waits_is_said_to_be_in_flight_not_a_
     event = paid.mileage.events.first()
     SettlementLine.objects.create(order=paid, event=event, kind=SettlementKind.EARN, amount_won=-45,
                                   month=SettlementLine.objects.first().month, occurred_at=event.created_at)
-    waiting = OutboxMessage.objects.create(kind="cancel", order=paid, status=OutboxStatus.PENDING, payload={},
-                                           idempotency_key="wait-1", wire_key="wait-1", next_attempt_at=timezone.now())
+
+    def call(kind, status, key):
+        return OutboxMessage.objects.create(kind=kind, order=paid, status=status, payload={}, idempotency_key=key,
+                                            wire_key=key, next_attempt_at=timezone.now())
+
+    # a waiting 배송정보 call books nothing at the provider: it explains no difference
+    call("invoice", OutboxStatus.PENDING, "invoice-1")
+    assert "금액 다름" in operator.get("/console/mileage/settlement/").content.decode()
+    waiting = call("cancel", OutboxStatus.PENDING, "wait-1")
     # when the operator reads 정산
     page = operator.get("/console/mileage/settlement/").content.decode()
     # then the order is listed as still on its way, and the rest is said to agree
@@ -287,7 +294,12 @@ def test_a_difference_while_a_provider_call_waits_is_said_to_be_in_flight_not_a_
     assert row and row.groups() == (paid.number, "처리 중 (네이버에 보낼 요청 대기)")
     assert 'id="reconciled-but-in-flight"' in page and "처리 중인 주문 1건을 빼면" in page
     assert other.number not in page[page.find('id="mismatches"'):page.find("주문별 내역")]
-    # once nothing waits any more, the same difference is a mismatch
+    # a failed call of the order: it waits for an operator, not on its way; the difference is a mismatch
+    failed = call("stated", OutboxStatus.FAILED, "failed-1")
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    assert "금액 다름" in page and 'class="in-flight' not in page
+    # and once nothing waits any more, likewise
+    OutboxMessage.objects.filter(pk=failed.pk).update(status=OutboxStatus.SENT)
     OutboxMessage.objects.filter(pk=waiting.pk).update(status=OutboxStatus.SENT)
     page = operator.get("/console/mileage/settlement/").content.decode()
     assert "금액 다름" in page and 'class="in-flight' not in page and 'id="reconciled-but-in-flight"' not in page

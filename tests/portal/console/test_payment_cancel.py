@@ -375,6 +375,11 @@ def test_a_cancel_that_gives_back_less_money_than_was_charged_says_what_it_keeps
         "cash_won": "19500", "store_points_won": "0", "mileage_won": str(other.mileage_use_won),
         "shipping_deduction_won": "0", "method": "card"}, follow=True).content.decode()
     assert "취소완료" in page and "돌려주지 않습니다" not in page
+    # and the confirmation of 환불완료 says it again beside that refund alone, before anything moves
+    kept, whole = Refund.objects.get(order=order), Refund.objects.get(order=other)
+    confirmation = operator.post("/console/refunds/", {"selection": [kept.pk, whole.pk]}).content.decode()
+    assert re.search(rf'id="kept-{kept.number}">결제된 금액 중 500원은 이 환불로 돌려주지 않습니다', confirmation)
+    assert f"kept-{whole.number}" not in confirmation
 
 
 def test_a_partly_returned_order_back_at_the_shop_gives_no_money_back_through_the_cancel_button(shop, operator):

@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from portal.aftersales.common import lock_order
 from portal.orders.models import OrderStatusChange
 from tests.factories import ProductFactory, paid_order_for
+from tests.support.concurrency import at_once
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -73,29 +74,19 @@ def test_a_cancel_that_waited_for_the_lock_is_recorded_after_what_held_it():
     locked, seen = threading.Event(), {}
 
     def other_operator():
-        try:
-            with transaction.atomic():
-                lock_order(order)
-                locked.set()
-                time.sleep(0.5)  # the other action's work, the lock held
-                seen["released_at"] = timezone.now()
-        finally:
-            connection.close()
+        with transaction.atomic():
+            lock_order(order)
+            locked.set()
+            time.sleep(0.5)  # the other action's work, the lock held
+            seen["released_at"] = timezone.now()
 
     def cancel():
-        try:
-            locked.wait(5)
-            order_cancel_after_payment(order=order, by=None, data=RefundInput(
-                cash_won=order.payable_won, store_points_won=0, mileage_won=0, method="cash", bank="국민은행",
-                account_no="123-4567-8901", holder="홍길동"))
-        finally:
-            connection.close()
+        locked.wait(5)
+        return order_cancel_after_payment(order=order, by=None, data=RefundInput(
+            cash_won=order.payable_won, store_points_won=0, mileage_won=0, method="cash", bank="국민은행",
+            account_no="123-4567-8901", holder="홍길동"))
 
-    threads = [threading.Thread(target=other_operator), threading.Thread(target=cancel)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(15)
+    at_once(other_operator, cancel)
     change = OrderStatusChange.objects.get(order=order, to_status="cancelled")
     refund = Refund.objects.get(order=order)
     assert change.changed_at >= seen["released_at"] and refund.created_at >= seen["released_at"]

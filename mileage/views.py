@@ -143,6 +143,8 @@ def popup_done(request: HttpRequest) -> HttpResponse:
         req_tx_id = request.GET.get("reqTxId", "")
         if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(request, client, req_tx_id, done_url):
             _release(client, req_tx_id)  # the buyer's own choice, refused here: no hold left behind
+        if req_tx_id:  # the provider's ERROR (or a result refused here) for that reqTxId: the next popup opens afresh
+            forget_req_tx_id(request, req_tx_id)
         return _done_page(request, {"error": exc.message}, status=400)
     bound = _opened_here(request, client, result.req_tx_id, done_url)
     if bound is None:
@@ -167,11 +169,19 @@ def release_choice(request: HttpRequest) -> bool:
     choice = request.session.pop(CHOICE_KEY, None)
     if not choice:
         return False
+    forget_req_tx_id(request, choice["req_tx_id"])
     # a choice an order already took (its placement approved it, the session not yet saved: a reload during 결제하기)
     # belongs to that order now: never aborted here
     if not req_tx_id_taken(choice["req_tx_id"]):
         _release(get_client(), choice["req_tx_id"])
     return True
+
+
+def forget_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:
+    """A reqTxId aborted (its choice released, or its order not placed) is never handed to the provider again: an
+    aborted transaction has no way out (docs/protocol.md §2, APPROVED → ABORTED), so the next popup opens afresh."""
+    if request.session.get(LAST_REQ_KEY) == req_tx_id:
+        request.session.pop(LAST_REQ_KEY, None)
 
 
 def _release(client, req_tx_id: str) -> None:

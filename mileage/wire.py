@@ -176,12 +176,15 @@ def mask_phone(number: str) -> str:
 
 
 def mask_address(address: str) -> str:
-    """Invoice address (docs/protocol.md §2): cut after its 동/읍/면/리 part (the first three words when it
-    has none)."""
+    """Invoice address (docs/protocol.md §2): cut after its 동/읍/면/리 part — a 읍 or 면 with the 리 under it
+    (강원도 홍천군 내면 창촌리 456-7 → 강원도 홍천군 내면 창촌리) — or the first three words when it has none."""
     words = address.split()
     for index, word in enumerate(words):
         if word.endswith(("동", "읍", "면", "리")) and index > 0:
-            return " ".join(words[: index + 1])
+            end = index + 1
+            if word.endswith(("읍", "면")) and end < len(words) and words[end].endswith("리"):
+                end += 1
+            return " ".join(words[:end])
     return " ".join(words[:3])
 
 

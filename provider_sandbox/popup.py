@@ -50,6 +50,12 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
         popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=previous,
                                             state__in=[PopupState.OPEN, PopupState.OK, PopupState.CANCELLED]
                                             ).first() if previous else None
+        if popup is None and previous and settings.SANDBOX_PROFILE == "standard":
+            # the public protocol's provider: a reqTxId whose transaction moved on (approved, aborted, expired) is
+            # no choice to edit; it answers ERROR, signed, and the shop opens a new popup
+            if PopupSession.objects.filter(merchant=merchant, req_tx_id=previous).exists():
+                return redirect(done_url + ("&" if "?" in done_url else "?") + urlencode(wire.done_params(
+                    merchant.hash_key, wire.DoneResult("ERROR", previous, 0, 0, 0, 0, 0, 0))))
         if popup is None:
             popup = PopupSession(req_tx_id=services.new_req_tx_id(), merchant=merchant, created_at=now)
         popup.done_url, popup.max_use_won, popup.ncisy = done_url, int(max_use), request.GET.get("Ncisy", "")

@@ -388,6 +388,7 @@ def _refused(request, form, exc: CheckoutError) -> None:
         request.session[CART_TOKEN_KEY] = uuid.uuid4().hex
     if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
         request.session.pop(CHOICE_KEY, None)
+        request.session.pop(LAST_REQ_KEY, None)  # its reqTxId is spent at the provider: the next popup opens anew
 
 
 def _priced(request, form, lines, member, mileage_on: bool):

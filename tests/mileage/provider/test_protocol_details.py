@@ -28,6 +28,12 @@ def test_invoice_masks_and_encodes_as_the_protocol_says():
     assert wire.unb64(fields["serviceCompany"]) == "CJ대한통운"
     assert fields["recipientCphNo"] == "010-****-5678"
     assert "recipientTelNo" not in fields  # a missing number is left out, never sent empty
+    # cut after the 동/읍/면/리 part: a 면's 리 is kept with it, the lot number never goes
+    for address, sent in (("서울 동작구 신대방2동 395-1", "서울 동작구 신대방2동"),
+                          ("강원도 홍천군 내면 창촌리 456-7", "강원도 홍천군 내면 창촌리"),
+                          ("경기도 양평군 양평읍 양근리 12", "경기도 양평군 양평읍 양근리"),
+                          ("충청북도 괴산군 청천면 34", "충청북도 괴산군 청천면")):
+        assert wire.mask_address(address) == sent  # what the portal hands the invoice call (fulfilment)
     assert wire.mask_phone("01098765432") == "010-****-5432" and wire.mask_phone("02-123-4567") == "02-***-4567"
     assert wire.mask_name("남궁민수") == "남**수"
 

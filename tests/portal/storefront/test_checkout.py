@@ -118,6 +118,48 @@ def test_declined_card_aborts_the_approval(client, shop):
     assert [t["state"] for t in shop.balance(buyer)["transactions"]] == ["ABORTED"]
     assert (shop.balance(buyer)["available"], shop.balance(buyer)["held"]) == (15_500, 0)
     assert order.mileage.state == TransactionState.ABORTED
+    # pressing 적립/사용 again opens a new transaction: the aborted reqTxId has no way out at a provider (§2)
+    aborted = order.mileage.req_tx_id
+    reopened = dict(parse_qsl(urlsplit(client.get("/mileage/popup/open/")["Location"]).query))
+    assert reopened.get("reqTxId", "") == ""
+    choose_mileage(client, shop, buyer, 500)
+    placed = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111"})
+    assert placed.status_code == 302
+    again = Order.objects.exclude(pk=order.pk).get()
+    assert again.mileage.req_tx_id != aborted and again.mileage_use_won == 500
+
+
+def test_a_popup_reopened_on_a_reqtxid_an_order_took_opens_a_new_transaction(client, shop):
+    from tests.conftest import STANDARD_SANDBOX
+
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 500)
+    taken = client.session["mileage_choice"]["req_tx_id"]
+    assert client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111"}
+                       ).status_code == 302
+    # given a session that still hands the provider that reqTxId (a tab's session saved before the order's)
+    session = client.session
+    session["mileage_req_tx_id"] = taken
+    session.save()
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    opened = client.get("/mileage/popup/open/")
+    answer = requests.get(opened["Location"], allow_redirects=False, timeout=10)
+    assert answer.status_code == 302
+    if STANDARD_SANDBOX:
+        # the public protocol's provider answers ERROR for a transaction that moved on; the shop says so and forgets it
+        params = dict(parse_qsl(urlsplit(answer.headers["Location"]).query, keep_blank_values=True))
+        assert params["resultCode"] == "ERROR" and params["reqTxId"] == taken
+        done = client.get("/mileage/popup/done/", params)
+        assert done.status_code == 400 and "mileage_req_tx_id" not in client.session
+        reopened = dict(parse_qsl(urlsplit(client.get("/mileage/popup/open/")["Location"]).query))
+        assert reopened.get("reqTxId", "") == ""
+    else:  # the sandbox's own profile opens a new popup under a new reqTxId
+        assert f"/{taken}" not in answer.headers["Location"]
+    choose_mileage(client, shop, buyer, 500)
+    assert client.session["mileage_choice"]["req_tx_id"] != taken
 
 
 def test_excluded_gift_certificate_is_outside_the_offer_and_the_base(client, shop):

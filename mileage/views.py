@@ -156,6 +156,8 @@ def popup_done(request: HttpRequest) -> HttpResponse:
     choice = {"req_tx_id": result.req_tx_id, "use_won": result.mileage_use_won,
               "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
               "balance_won": result.balance_won,
+              # the ad inflow the popup was handed (Ncisy): its extra rate lasts as long as that inflow (I2, I3)
+              "inflow": request.session.get(INFLOW_KEY, "") if result.add_rate_x10 else "",
               "params": {k: v for k, v in request.GET.items() if k != "n"}}
     request.session[CHOICE_KEY] = choice
     return _done_page(request, {

@@ -8,6 +8,7 @@ from portal.orders.rules import (
     CASH_RECEIPT_PERSONAL,
     cash_receipt_identifier,
     cash_receipt_method,
+    guest_password_error,
 )
 from portal.parsing import StrictIntegerField
 
@@ -79,6 +80,10 @@ class OrderForm(forms.Form):
             self.add_error("recipient_name", _("받는 분 성명과 연락처를 입력해 주세요."))
         if not self.is_member and not data.get("privacy_agreed"):
             self.add_error("privacy_agreed", _("비회원 구매 개인정보취급방침에 동의해 주세요."))
+        if not self.is_member and "guest_password" not in self.errors:
+            # checked with the form, so that no PG window opens for an order the password would refuse
+            if error := guest_password_error(data.get("guest_password", "")):
+                self.add_error("guest_password", error)
         self._clean_cash_receipt(data)
         if any(isinstance(field.widget, forms.HiddenInput) for name, field in self.fields.items()
                if name in self.errors):

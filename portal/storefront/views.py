@@ -184,6 +184,7 @@ def order_form(request: HttpRequest) -> HttpResponse:
                      earn_choice=shop_settings.buyer_chooses_earn)
     disclosure = live_disclosure()
     mileage_on = _mileage_offered(request, disclosure)
+    _drop_choice_past_its_inflow(request)
     if (request.method == "POST" and form.is_valid() and _choice_unchanged(request, form, mileage_on)
             and _amounts_unchanged(request, form, lines, member, mileage_on) and _key_current(request, form)
             and _window_done(request, form, lines, member, mileage_on)):
@@ -208,7 +209,21 @@ def order_quote(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # the other fields' errors are not shown: only the amounts are taken from this page
     disclosure = live_disclosure()
     mileage_on = _mileage_offered(request, disclosure)
+    _drop_choice_past_its_inflow(request)
     return _order_page(request, form, lines, member, shop_settings, disclosure, mileage_on, status=200, quoting=True)
+
+
+INFLOW_ENDED_KEY = "mileage_choice_inflow_ended"  # a choice dropped when its ad inflow ended (the form says so once)
+
+
+def _drop_choice_past_its_inflow(request) -> None:
+    """A popup choice made with the ad's extra rate (the inflow token handed to the popup) outlives that inflow when
+    the buyer came back from a foreign site or the token expired (I2, I3): the provider would still grant the extra
+    on it. It is given back, and the buyer presses 적립/사용 again, without the extra."""
+    choice = request.session.get(CHOICE_KEY)
+    if choice and choice.get("add_rate_x10") and choice.get("inflow") and current_inflow(request) is None:
+        release_choice(request)
+        request.session[INFLOW_ENDED_KEY] = True
 
 
 def _mileage_offered(request, disclosure) -> bool:
@@ -287,6 +302,7 @@ def order_payment_window(request: HttpRequest) -> JsonResponse:
     if not lines or not form.is_valid() or not payment_window_used(form.cleaned_data["payment_method"]):
         return JsonResponse({"ok": False, "submit": True})
     mileage_on = _mileage_offered(request, live_disclosure())
+    _drop_choice_past_its_inflow(request)
     if form.cleaned_data.get("submission_key", "") not in ("", request.session.get(CART_TOKEN_KEY)) \
             or not _choice_unchanged(request, form, mileage_on) \
             or not _amounts_unchanged(request, form, lines, member, mileage_on):
@@ -413,6 +429,8 @@ def _priced(request, form, lines, member, mileage_on: bool):
         # a choice given up by reopening the popup and closing it without a new one: said once (the page keeps it)
         if request.session.pop(REOPENED_KEY, False) and not choice and not dropped:
             dropped = "reopened"
+        if request.session.pop(INFLOW_ENDED_KEY, False) and not choice:
+            dropped = "inflow_ended"
     if choice or earn_choice != "naver":
         use, rate = (choice["use_won"], choice["base_rate_x10"] + choice["add_rate_x10"]) if choice else (0, 0)
         priced = quote(lines, member=member, store_points_won=priced.store_points_won, mileage_use_won=use,

@@ -212,6 +212,37 @@ def test_shirt_through_an_ad_click_shows_the_extra_rate_until_it_ends(client, sh
     assert "네이버 마일리지 5% 적립" in page and "추가" not in page
 
 
+def test_a_choice_made_with_the_ads_extra_rate_is_given_back_when_the_buyer_comes_back_from_another_site(
+        client, shop):
+    api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
+    use_merchant(api_id, hash_key)
+    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/D0SELF0012179/",
+                           allow_redirects=False, timeout=5)
+    target = urlsplit(landing.headers["Location"])
+    client.get(f"{target.path}?{target.query}", HTTP_REFERER=shop.base_url + "/")
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "D0SELF0012179")
+    client.get("/shop/order/", HTTP_REFERER="http://testserver/shop/")
+    choose_mileage(client, shop, buyer, 500)  # at 5% + the ad's 5%
+    from tests.conftest import STANDARD_SANDBOX
+
+    assert "10% 적립 예정" in client.get("/shop/order/", HTTP_REFERER="http://testserver/shop/").content.decode()
+    assert shop.balance(buyer)["held"] == (0 if STANDARD_SANDBOX else 500)  # holds are the sandbox's extension
+    # when the buyer goes to another portal and comes back to the shop
+    client.get("/shop/p/D0SELF0012179/", HTTP_REFERER="https://search.daum.net/search?q=shirt")
+    form = client.get("/shop/order/", HTTP_REFERER="http://testserver/shop/p/D0SELF0012179/").content.decode()
+    # then the choice made with the extra rate is gone, its hold given back, and the form says why
+    assert "광고로 들어오신 추가 적립이 끝나" in form and "10% 적립 예정" not in form
+    assert "mileage_choice" not in client.session and shop.balance(buyer)["held"] == 0
+    assert shop.balance(buyer)["available"] == 15_500
+    # chosen again, the order earns the base rate alone: 5% of 20,500원
+    choose_mileage(client, shop, buyer, 500)
+    placed = client.post("/shop/order/", GUEST, HTTP_REFERER="http://testserver/shop/order/")
+    assert placed.status_code == 302, placed.content.decode()[-1500:]
+    mileage = MileageTransaction.objects.get()
+    assert (mileage.base_rate_x10, mileage.add_rate_x10, mileage.expected_earn_won) == (50, 0, 1_025)
+
+
 def test_an_inflow_older_than_six_hours_gets_no_extra(client, shop, sandbox_clock):
     api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
     use_merchant(api_id, hash_key)

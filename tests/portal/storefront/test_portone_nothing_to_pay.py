@@ -93,3 +93,17 @@ def test_a_card_declined_after_the_window_says_so_on_the_form_and_gives_the_mile
     assert Order.objects.get().status == OrderStatus.PAYMENT_FAILED
     balance = shop.balance(buyer)
     assert balance["available"] == 15_500 and not balance.get("held")
+
+
+def test_a_guest_password_the_order_would_refuse_opens_no_window(shop, portone):
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500)  # 20,000원 to pay in the window
+    # 결제하기 with a password of digits alone: the page is told to post the form, which says why; no window
+    answer = browser.post("/shop/order/payment-window/", {**CARD, "guest_password": "1234"})
+    assert answer.json() == {"ok": False, "submit": True} and "payment_window" not in browser.session
+    shown = browser.post("/shop/order/", {**CARD, "guest_password": "1234"})
+    assert shown.status_code == 400
+    assert "비회원결제비밀번호는 영문과 숫자를 모두 섞어 6자에서 12자로 입력해 주세요." in shown.content.decode()
+    assert not Order.objects.exists()
+    # with a good one, the window opens
+    assert browser.post("/shop/order/payment-window/", CARD).json()["ok"] is True

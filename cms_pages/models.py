@@ -64,12 +64,16 @@ def typed_rule(text: str) -> str | None:
     return None
 
 
+_BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|div|blockquote)>|<br\s*/?>", re.IGNORECASE)
+
+
 class RulesNotTyped:
     """A page whose text may not carry the mileage rules' numbers (STYLE: they are rendered live from the mileage
     app, so a change of the merchant's settings shows at once and no page states an old rate). Publishing or saving
     a draft that types one is refused, with what was found."""
 
-    text_fields = ("title", "intro", "summary", "body")
+    # the promote tab's too: the search description is shown under the page's card on the home page
+    text_fields = ("title", "intro", "summary", "body", "seo_title", "search_description")
 
     def clean(self):
         super().clean()
@@ -78,9 +82,11 @@ class RulesNotTyped:
             if not hasattr(self, name):
                 continue
             value = getattr(self, name)
-            raw = json.dumps(list(value.raw_data), ensure_ascii=False, default=str) if hasattr(value, "raw_data") \
-                else str(value or "")
-            found = typed_rule(html.unescape(strip_tags(raw)))
+            # each block's text and each paragraph a sentence apart: a price in one is not read into the mileage
+            # sentence of the next
+            raw = json.dumps(list(value.raw_data), ensure_ascii=False, default=str).replace('"', "\n") \
+                if hasattr(value, "raw_data") else str(value or "")
+            found = typed_rule(html.unescape(strip_tags(_BLOCK_END.sub("\n", raw))))
             if found:
                 errors[name] = _("적립률, 사용·적립 한도, 적립금을 쓸 수 있게 되는 시점 같은 기준의 숫자(«%(found)s»)는 직접 쓰지 "
                                  "마세요. 적립 기준 안내와 주문서에는 늘 지금의 기준이 자동으로 나옵니다.") % {"found": found}

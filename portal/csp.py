@@ -29,4 +29,8 @@ class PortalCSPMiddleware(CSPMiddleware):
         elif not report_only and parts.config is None and (origin := portone_origin()):
             parts.update = {**(parts.update or {}), "script-src": [origin], "frame-src": [origin],
                             "connect-src": [origin]}
+        if not report_only and getattr(request, "is_preview", False):
+            # a page rendered for the CMS's preview panel (Wagtail runs it through the middleware as a request for
+            # the page's own path): the shop's policy, but the editor's screen on this origin may frame it
+            parts.replace = {**(parts.replace or {}), "frame-ancestors": ["'self'"]}
         return parts

@@ -10,9 +10,12 @@ dies hands the work to the others at the next tick. The services underneath stay
 from racing each other for nothing. On SQLite (one machine) the lock is a no-op. See docs/adr/0007-periodic-work.md.
 """
 
+import io
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+
+from django.core.management import call_command
 
 from core.locks import advisory_lock, lock_key
 from mileage.services.transactions import outbox_deliver_due
@@ -35,11 +38,19 @@ class SweepResult:
     refunds: int = 0  # refunds whose gateway cancel a dead process left 요청중, completed
 
 
+def pages_publish_due() -> None:
+    """The CMS's 게시 예약: the revisions whose go-live moment has come are published, the pages whose expiry has
+    come are unpublished (Wagtail's publish_scheduled, run with each sweep, so that what the editor scheduled —
+    a new 적립 기준 안내 on the day its rules change — happens without anyone at the server)."""
+    call_command("publish_scheduled", stdout=io.StringIO())
+
+
 def periodic_sweep(*, now: datetime | None = None) -> SweepResult | None:
     """One tick of the scheduler; None when another node holds the sweep lock and does this tick's work."""
     with advisory_lock(SWEEP_LOCK) as held:
         if not held:
             log.debug("sweep skipped: another node holds the lock")
             return None
+        pages_publish_due()
         return SweepResult(expired=orders_expire_unpaid(now=now), abandoned=orders_abandon_stuck(now=now),
                            refunds=refunds_resume(now=now), sent=outbox_deliver_due(now=now))

@@ -240,6 +240,17 @@ def test_a_rule_typed_in_the_body_or_a_faq_answer_is_refused_too(shop):
     with pytest.raises(ValidationError) as caught:
         page.full_clean()
     assert "body" in caught.value.message_dict
+    # a price in one paragraph or block is not read into the mileage sentence of the one before it
+    page.body = [("faq", {"question": "네이버 마일리지는 어디서 쓰나요", "answer": RichText(
+        "<p>네이버 마일리지로 결제하세요</p><p>5만원 이상 무료배송</p>")}),
+        ("faq", {"question": "배송비는 얼마인가요?", "answer": RichText("<p>배송비는 3,000원입니다</p>")})]
+    page.full_clean()
+    # the promote tab's description is shown under the page's card on the home page: checked as the page's text
+    page.body = []
+    page.search_description = "모든 상품 10% 적립, 최소 1,000원부터 사용"
+    with pytest.raises(ValidationError) as caught:
+        page.full_clean()
+    assert "search_description" in caught.value.message_dict
 
 
 def test_a_schedule_out_of_reach_is_refused_with_its_message_and_nothing_saved(client, shop):
@@ -305,3 +316,18 @@ def test_an_editor_translates_a_page_into_english_and_publishes_it(client, shop)
     page = client.get(f"/en/{policy.slug}/").content.decode()
     assert "Exchange policy" in page and 'id="untranslated-page"' not in page
     assert "교환 정책 안내" in client.get(f"/{policy.slug}/").content.decode()
+
+
+def test_the_editors_preview_panel_may_frame_the_page_it_previews(client, shop):
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    client.force_login(User.objects.get(username="editor"))
+    url = f"/cms/pages/{disclosure.pk}/edit/preview/"
+    data = {"title": "적립 기준 안내", "slug": "earn-base", "intro": '{"blocks":[],"entityMap":{}}', "body-count": "0"}
+    assert client.post(url, data).json()["is_valid"] is True
+    preview = client.get(url, {"in_preview_panel": "true", "mode": ""})
+    assert preview.status_code == 200 and "적립 기준 안내" in preview.content.decode()
+    policy = preview["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy and "frame-ancestors 'none'" not in policy
+    assert "script-src 'self'" in policy  # otherwise the shop's own policy: no inline script
+    # the page itself, outside the CMS, is never framed
+    assert "frame-ancestors 'none'" in client.get(disclosure.url)["Content-Security-Policy"]

@@ -2,6 +2,7 @@
 message once; a node that does not get the sweep lock skips the tick."""
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -94,3 +95,29 @@ def test_the_scheduler_runs_one_sweep(capsys):
 def test_lock_keys_are_stable_signed_64_bit():
     key = lock_key(SWEEP_LOCK)
     assert key == lock_key("portal.periodic.sweep") and -(2**63) <= key < 2**63 and key != lock_key("other")
+
+
+@pytest.mark.django_db
+def test_a_page_an_editor_scheduled_goes_live_and_one_set_to_expire_goes_with_the_sweep():
+    from cms_pages.models import HelpPage
+    from tests.support.db_state import load_demo
+
+    load_demo()
+    # given a help page whose new title an editor scheduled for a moment now past, and another set to expire then
+    scheduled, expiring = HelpPage.objects.live()[:2]
+    draft = scheduled.get_latest_revision_as_object()
+    draft.title = "바뀐 도움말"
+    draft.go_live_at = timezone.now() + timedelta(seconds=2)
+    draft.save_revision().publish()  # with a go-live moment to come, publishing schedules it (Wagtail's 게시 예약)
+    scheduled.refresh_from_db()
+    assert scheduled.title != "바뀐 도움말"
+    expiring.expire_at = timezone.now() + timedelta(seconds=2)
+    expiring.save_revision().publish()
+    time.sleep(2.5)  # the moments come
+    # when the scheduler sweeps
+    periodic_sweep()
+    # then the one is live with its new title, and the other is no longer public
+    scheduled.refresh_from_db()
+    expiring.refresh_from_db()
+    assert scheduled.title == "바뀐 도움말" and scheduled.live
+    assert not expiring.live and expiring.expired

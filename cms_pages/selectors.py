@@ -15,9 +15,21 @@ LIVE_DISCLOSURE = "cms_pages.live_disclosure"
 
 
 def live_disclosure() -> EarnBaseDisclosurePage | None:
-    """The published 적립 기준 안내 (docs/policy.md E1): checkout offers mileage only while it is live. Read once
-    per request (the order form and the order it places ask for the same page)."""
-    return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().exclude(_private).first())
+    """The published 적립 기준 안내 (docs/policy.md E1) in the shop's own language (LANGUAGE_CODE, Korean): checkout
+    offers mileage only while it is live and public — a translation published beside it neither replaces it nor
+    keeps the button on without it. Read once per request (the order form and the order it places ask for it)."""
+    return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().exclude(_private).filter(
+        locale__language_code=settings.LANGUAGE_CODE).first())
+
+
+def reader_disclosure() -> EarnBaseDisclosurePage | None:
+    """The 적립 기준 안내 a link shows the reader: its translation in the reader's language when one is published,
+    else the shop's own (live_disclosure), which says it is untranslated; None while that one is not live."""
+    disclosure = live_disclosure()
+    if disclosure is None or disclosure.locale.language_code == (get_language() or settings.LANGUAGE_CODE):
+        return disclosure
+    return (EarnBaseDisclosurePage.objects.live().exclude(_private).filter(
+        translation_key=disclosure.translation_key, locale__language_code=get_language()).first() or disclosure)
 
 
 def live_in_reader_language(page_model):

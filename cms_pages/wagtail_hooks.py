@@ -16,7 +16,7 @@ from core.request_memo import forget
 from mileage.models import OperatorNotice
 
 from .models import EarnBaseDisclosurePage
-from .selectors import LIVE_DISCLOSURE
+from .selectors import LIVE_DISCLOSURE, live_disclosure
 
 # Stored in Korean (the notice's key); shown through gettext by OperatorNotice.text.
 UNPUBLISHED_NOTICE = gettext_noop("적립 기준 안내 페이지가 게시 중단되어 주문서의 네이버 마일리지 적립/사용 버튼이 꺼졌습니다.")
@@ -24,7 +24,8 @@ UNPUBLISHED_NOTICE = gettext_noop("적립 기준 안내 페이지가 게시 중�
 
 def _on_unpublished(sender, instance, **kwargs):
     forget(LIVE_DISCLOSURE)
-    OperatorNotice.objects.create(message=UNPUBLISHED_NOTICE)
+    if live_disclosure() is None:  # the shop's own page: a translation unpublished leaves the button on
+        OperatorNotice.objects.create(message=UNPUBLISHED_NOTICE)
 
 
 def _on_published(sender, instance, **kwargs):

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cms_pages.models import ExchangePolicyPage
-from cms_pages.selectors import live_disclosure, live_in_reader_language
+from cms_pages.selectors import live_disclosure, live_in_reader_language, reader_disclosure
 from core.digest import digest
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
@@ -99,7 +99,7 @@ def mileage_benefits(request: HttpRequest) -> HttpResponse:
     """네이버 마일리지 혜택: what a buyer gains here (the footer's link), every number live from the settings and the
     provider's rate. The merchant's pitch (가맹점 가입, 인증키) is the CMS's 서비스 소개, shown in the console."""
     return render(request, "storefront/mileage_benefits.html", {
-        "rules": disclosure_rules(), "disclosure": live_disclosure(), "MIN_USE_WON": MIN_USE_WON})
+        "rules": disclosure_rules(), "disclosure": reader_disclosure(), "MIN_USE_WON": MIN_USE_WON})
 
 
 def _cart(request) -> dict[str, int]:
@@ -242,7 +242,8 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
     choice_dropped = choice_dropped or getattr(request, "mileage_choice_dropped", False)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice, "choice_dropped": choice_dropped,
-        "mileage_on": mileage_on, "disclosure": disclosure, "MIN_USE_WON": MIN_USE_WON,
+        # the link: the reader's translation of the 적립 기준 안내 when published, else the shop's own
+        "mileage_on": mileage_on, "disclosure": reader_disclosure() if disclosure else None, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,
         "UNPAID_TRANSFER_DAYS": UNPAID_TRANSFER_DAYS, "exchange_page": _exchange_page(),
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(), "priced": priced_fingerprint(priced),

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
+from django.utils import translation
 from wagtail.models import Locale, Page
 
 from cms_pages.models import (
@@ -93,6 +94,32 @@ def test_unpublishing_the_disclosure_switches_checkout_off_and_tells_operators(s
     assert OperatorNotice.objects.filter(resolved_at__isnull=True).count() == 0
     assert "적립 기준 안내 페이지가 게시 중단되어" not in operator.get("/console/").content.decode()
     assert live_disclosure().live_revision_id != revision_before
+
+
+def test_an_english_disclosure_published_beside_it_never_keeps_the_button_on_without_the_shops_own(shop):
+    from django.test import Client
+
+    from cms_pages.selectors import reader_disclosure
+
+    disclosure = EarnBaseDisclosurePage.objects.get()
+    english = disclosure.copy_for_translation(Locale.objects.get_or_create(language_code="en")[0], copy_parents=True)
+    english.save_revision().publish()
+    assert live_disclosure() == disclosure
+    with translation.override("en"):  # a reader in English is shown the English page
+        assert reader_disclosure() == english
+    # the translation unpublished and published again: the button stays on, and no operator is told otherwise
+    english.unpublish()
+    assert live_disclosure() == disclosure and not OperatorNotice.objects.exists()
+    english.save_revision().publish()
+    # when the shop's own 적립 기준 안내 is unpublished, the English one left live does not keep mileage on
+    disclosure.unpublish()
+    assert live_disclosure() is None
+    available, why = checkout_available(disclosure_published=live_disclosure() is not None)
+    assert not available and "적립 기준 안내" in why
+    product = Client().get("/shop/p/1/").content.decode()
+    assert "지금은 네이버 마일리지를 이용할 수 없습니다." in product and "% 적립" not in product
+    with translation.override("en"):
+        assert reader_disclosure() is None
 
 
 def test_a_disclosure_behind_a_view_restriction_is_not_live_for_checkout_as_wagtail_public_reads_it(shop):

@@ -7,7 +7,7 @@ category is saved (portal/storefront/apps.py) or the merchant details are (cms_p
 from django import template
 from django.core.cache import cache
 
-from cms_pages.selectors import live_disclosure, merchant_rows
+from cms_pages.selectors import merchant_rows, reader_disclosure
 from portal import i18n
 from portal.accounts.roles import OPERATOR_PERMISSION
 from portal.catalog.models import Category, Product
@@ -51,9 +51,9 @@ def shop_header(context):
 
 @register.inclusion_tag("storefront/includes/footer.html", takes_context=True)
 def shop_footer(context):
-    # the 적립 기준 안내 link only while the page is published (unpublished, it would lead to a 404)
+    # the 적립 기준 안내 link only while the shop's page is published (unpublished, it would lead to a 404)
     return {"request": context.get("request"), "merchant": merchant_rows(context.get("request")),
-            "disclosure_live": live_disclosure() is not None}
+            "disclosure_live": reader_disclosure() is not None}
 
 
 @register.simple_tag

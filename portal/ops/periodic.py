@@ -42,7 +42,10 @@ def pages_publish_due() -> None:
     """The CMS's 게시 예약: the revisions whose go-live moment has come are published, the pages whose expiry has
     come are unpublished (Wagtail's publish_scheduled, run with each sweep, so that what the editor scheduled —
     a new 적립 기준 안내 on the day its rules change — happens without anyone at the server)."""
-    call_command("publish_scheduled", stdout=io.StringIO())
+    try:
+        call_command("publish_scheduled", stdout=io.StringIO())
+    except Exception:  # a page that cannot be published must not stop the money's work below: logged, tried again
+        log.exception("scheduled pages: publishing failed; tried again at the next sweep")
 
 
 def periodic_sweep(*, now: datetime | None = None) -> SweepResult | None:

@@ -97,7 +97,7 @@ def test_lock_keys_are_stable_signed_64_bit():
     assert key == lock_key("portal.periodic.sweep") and -(2**63) <= key < 2**63 and key != lock_key("other")
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)  # the sweep takes its lock outside any transaction, as the scheduler does
 def test_a_page_an_editor_scheduled_goes_live_and_one_set_to_expire_goes_with_the_sweep():
     from cms_pages.models import HelpPage
     from tests.support.db_state import load_demo

@@ -359,7 +359,9 @@ def cancel(tx: Transaction, now: datetime) -> Transaction:
 def confirmed(tx: Transaction, now: datetime) -> Transaction:
     if tx.state == TxState.CONFIRMED:
         raise AlreadyDone(tx)
-    if tx.state != TxState.STATED and not (tx.state == TxState.APPROVED and tx.is_confirmed):
+    # APPROVED → STATED → CONFIRMED (docs/protocol.md §2): the extended profile also confirms a card order's
+    # APPROVED (isConfirmed Y) transaction at once; the standard one, read strictly, wants deal done said first
+    if tx.state != TxState.STATED and not (tx.state == TxState.APPROVED and tx.is_confirmed and tx.merchant.extended):
         raise _not_allowed(tx, "구매확정")
     tx.state, tx.confirmed_at = TxState.CONFIRMED, now
     tx.save(update_fields=["state", "confirmed_at"])

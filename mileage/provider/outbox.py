@@ -126,6 +126,31 @@ def _cancel(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiRe
         raise
 
 
+def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
+    """purchase confirmed. docs/protocol.md §2 draws the states as APPROVED → STATED → CONFIRMED and names `stated`
+    for a transfer's deposit only: a provider may confirm a card order's APPROVED (isConfirmed Y) transaction at
+    once, or refuse it with a state error until deal done was said. On such a refusal the deal done call is sent
+    first (its own key, derived from this one) and the confirmation again (another derived key, since a provider may
+    keep the refusal under the first); a refused deal done (an unknown or replaced txId, an ended transaction)
+    leaves the first refusal standing, for an operator in 전송 대기열."""
+    try:
+        return client.confirmed(ids.tx_id, idempotency_key=key)
+    except ProviderUnavailable:
+        raise
+    except ProviderError as refused:
+        if not extensions.PROVIDER_CODE.fullmatch(refused.code) or not refused.code.startswith("3"):
+            raise
+        try:
+            client.stated(ids.tx_id, idempotency_key=f"{key}:stated")
+        except ProviderUnavailable:
+            raise
+        except ProviderError:
+            raise refused from None
+        log.info("purchase confirmed on %s refused (%s) before deal done: deal done sent first",
+                 ids.tx_id, refused.code)
+        return client.confirmed(ids.tx_id, idempotency_key=f"{key}:after-stated")
+
+
 CANCELLED_STATES = ("CANCELLED", "AUTO_CANCELLED")
 
 
@@ -149,7 +174,7 @@ CALLS: dict[str, Callable[[MileageClient, Ids, dict, str], ApiResult]] = {
     "cancel_stated": _on_tx(MileageClient.cancel_stated),
     "cancel": _cancel,
     "auto_cancel": _cancel,
-    "confirmed": _on_tx(MileageClient.confirmed),
+    "confirmed": _confirmed,
     "repayment": lambda client, ids, payload, key: client.repayment(
         ids.tx_id, PaymentRequest.from_json(payload["request"]), idempotency_key=key),
     "invoice": lambda client, ids, payload, key: client.invoice(

@@ -143,8 +143,9 @@ def test_timeout_then_success(sandbox, merchant):
     # one attempt per call: the timeout is the caller's to retry, with the same key
     sandbox.fault(merchant[0], "timeout", count=1, delay=3.0)
     with pytest.raises(ProviderUnavailable):
-        client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed")
-    assert client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed").code in ("1000", ALREADY_DONE)
+        client.stated(result.tx_id, idempotency_key=f"{order}:stated")
+    assert client.stated(result.tx_id, idempotency_key=f"{order}:stated").code in ("1000", ALREADY_DONE)
+    assert client.confirmed(result.tx_id, idempotency_key=f"{order}:confirmed").code == "1000"
     assert sandbox.balance(buyer)["transactions"][-1]["state"] == "CONFIRMED"
 
 

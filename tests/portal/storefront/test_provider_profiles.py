@@ -527,3 +527,31 @@ def test_the_dashboard_words_a_noticed_answer_in_the_readers_language(shop, oper
     korean = operator.get("/console/").content.decode()
     assert korean.count("응답에 이 기능의 항목이 없습니다") == 2 and "answer without" not in korean
     assert "네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP 404)" in korean
+
+
+def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(profiled, shop, sent):
+    """docs/protocol.md §2 draws APPROVED → STATED → CONFIRMED and names deal done for a transfer's deposit: the
+    standard sandbox reads it strictly and refuses 구매확정 of a card order's APPROVED transaction (a state error);
+    the portal then says deal done first and confirms again, so the purchase is confirmed at either provider."""
+    from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
+
+    profile, _api_id = profiled
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500, "1")
+    assert browser.post("/shop/order/", CARD).status_code == 302
+    order = Order.objects.get()
+    order_ship(order=order, invoice_no="123456789", carrier="cj", by=None)
+    order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+    sent.clear()
+    order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
+    message = OutboxMessage.objects.get(order=order, kind="confirmed")
+    if message.status != "sent":
+        message = outbox_deliver(message.pk, force=True)
+    assert message.status == "sent", message.last_error
+    order = Order.objects.select_related("mileage").get(pk=order.pk)
+    assert order.status == OrderStatus.CONFIRMED and order.mileage.state == TransactionState.CONFIRMED
+    confirms = [path.rsplit("/", 1)[-1] for path in sent if path.endswith(("/confirmed", "/stated"))]
+    # the extended sandbox confirms at once; the strict one is told deal done first
+    assert confirms == (["confirmed"] if profile == "extended" else ["confirmed", "stated", "confirmed"])
+    # and the buyer's earn stands at the provider: granted once, nothing taken back
+    assert shop.balance(buyer)["available"] + shop.balance(buyer)["pending"] == 15_000 + 45

@@ -132,13 +132,18 @@ def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> Ap
     once, or refuse it with a state error until deal done was said. On such a refusal the deal done call is sent
     first (its own key, derived from this one) and the confirmation again (another derived key, since a provider may
     keep the refusal under the first); a refused deal done (an unknown or replaced txId, an ended transaction)
-    leaves the first refusal standing, for an operator in 전송 대기열."""
+    leaves the first refusal standing, for an operator in 전송 대기열; so does a deal the provider was never told is
+    paid."""
     try:
         return client.confirmed(ids.tx_id, idempotency_key=key)
     except ProviderUnavailable:
         raise
     except ProviderError as refused:
         if not extensions.PROVIDER_CODE.fullmatch(refused.code) or not refused.code.startswith("3"):
+            raise
+        # deal done only for a deal the provider was told is paid (a card's approval, or a transfer's 입금확인
+        # answered): never as a deposit the shop did not see
+        if not MileageTransaction.objects.filter(pk=payload.get("mileage_id"), earn_granted=True).exists():
             raise
         try:
             client.stated(ids.tx_id, idempotency_key=f"{key}:stated")

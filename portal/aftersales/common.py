@@ -90,7 +90,11 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
     if whole_order:
         _all_back(limits, data, returning=returning)
     total = data.cash_won + data.store_points_won + data.mileage_won
-    cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won")
+    cap_amount(data.shipping_deduction_won, max(data.shipping_deduction_won, 0), _("배송비"), "shipping_deduction_won")
+    if data.shipping_deduction_won > data.cash_won:
+        # taken off the money paid back, never off the points or the mileage returned
+        raise ActionError(_("배송비는 돌려드릴 현금/카드결제액 %(cash)s원에서 차감하므로 그보다 많이 입력할 수 없습니다.")
+                          % {"cash": f"{data.cash_won:,}"}, "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
     if data.shipping_deduction_won and data.shipping_deduction_won >= total:
@@ -141,6 +145,10 @@ def parse_lines(order: Order, lines: dict, *, exchange: bool = False) -> dict[in
         if line_id in unsent:
             raise ActionError(_("%(name)s: 아직 배송하지 않은 교환상품이라 반품할 수 없습니다. 교환상품 배송 뒤에 "
                                 "처리해 주세요.") % {"name": unsent[line_id]}, "lines")
+        if quantity > available[line_id] == 0:  # taken meanwhile (another tab, another operator)
+            message = (_("%(name)s: 이미 모두 교환 또는 반품 처리된 상품입니다. 화면을 새로 고쳐 확인해 주세요.")
+                       % {"name": next(line.product_name for line in lines_of_order if line.pk == line_id)})
+            raise ActionError(message, "lines")
         if quantity > available[line_id]:
             message = (_("남은 수량(%(count)s개)보다 많이 교환할 수 없습니다.") if exchange
                        else _("구매한 수량(%(count)s개)보다 많이 반품할 수 없습니다."))

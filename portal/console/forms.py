@@ -28,6 +28,10 @@ class WonInput(forms.TextInput):
         return super().format_value(value)
 
 
+# a text longer than its field takes: said plainly, with how long it is now
+TOO_LONG = {"max_length": _("%(limit_value)d자까지 입력할 수 있습니다 (지금 %(show_value)d자).")}
+
+
 def won_field(label):
     return StrictIntegerField(label=label, min_value=0, initial=0, error_messages=WON_ERRORS, widget=WonInput)
 
@@ -38,11 +42,11 @@ class RefundMethodForm(forms.Form):
     method = forms.ChoiceField(label=_("환불 방식"), choices=RefundMethod.choices, initial=RefundMethod.CASH,
                                error_messages={"invalid_choice": _("환불 방식을 목록에서 골라 주세요.")})
     # picked from the banks' names (the manual's 환불은행 "고르세요") or typed: a bank the list lacks is still taken
-    bank = forms.CharField(label=_("환불은행"), max_length=40, required=False,
+    bank = forms.CharField(label=_("환불은행"), max_length=40, required=False, error_messages=TOO_LONG,
                            widget=forms.TextInput(attrs={"list": "refund-banks", "autocomplete": "off"}))
     account_no = forms.RegexField(label=_("계좌번호"), max_length=40, required=False, regex=r"^\s*[0-9][0-9-]*\s*$",
-                                  error_messages={"invalid": _("계좌번호는 숫자와 - 로 입력해 주세요.")})
-    holder = forms.CharField(label=_("예금주"), max_length=40, required=False)
+                                  error_messages={**TOO_LONG, "invalid": _("계좌번호는 숫자와 - 로 입력해 주세요.")})
+    holder = forms.CharField(label=_("예금주"), max_length=40, required=False, error_messages=TOO_LONG)
 
 
 class RefundForm(RefundMethodForm):
@@ -58,7 +62,7 @@ class RefundForm(RefundMethodForm):
 
 
 class ReturnForm(RefundForm):
-    reason = forms.CharField(label=_("반품사유"), max_length=200, required=False)
+    reason = forms.CharField(label=_("반품사유"), max_length=200, required=False, error_messages=TOO_LONG)
 
 
 class ShipForm(forms.Form):

@@ -6,7 +6,7 @@ import pytest
 from mileage.models import MileageTransaction
 from mileage.models.ledger import TransactionState
 from portal.aftersales.cancellations import order_cancel_after_payment
-from portal.aftersales.common import ActionError, RefundInput
+from portal.aftersales.common import ActionError, RefundInput, parse_lines, validate_refund
 from portal.aftersales.models import Refund, RefundReason, RefundStatus
 from portal.aftersales.selectors import exchange_quote, refund_limits, remaining_amounts
 from portal.orders.models import Order, OrderStatus, PaymentMethod
@@ -109,3 +109,31 @@ def test_given_more_mileage_returned_than_used_when_quoted_then_the_field_is_nam
                        new_products=[(ProductFactory(price_won=6_000), 1)], mileage_returned_won=600)
     # then the mileage field carries the error
     assert refused.value.field == "mileage_returned_won"
+
+
+@pytest.mark.django_db
+def test_a_shipping_deduction_above_the_money_paid_back_says_what_it_is_taken_from():
+    # given a paid 10,000원 order (9,500원 + 500원 of mileage), cancelled with 3,000원 of cash and the 500원 mileage
+    order = _paid([(ProductFactory(), 2)], mileage_use_won=500)
+    # when 3,200원 of 배송비 is asked (below the 3,500원 total, above the 3,000원 of cash it comes off)
+    with pytest.raises(ActionError) as refused:
+        validate_refund(order, RefundInput(cash_won=3_000, store_points_won=0, mileage_won=500,
+                                           shipping_deduction_won=3_200))
+    # then the sentence names the cash it is taken from, on the field
+    assert refused.value.field == "shipping_deduction_won"
+    assert refused.value.message == ("배송비는 돌려드릴 현금/카드결제액 3,000원에서 차감하므로 그보다 많이 입력할 수 "
+                                     "없습니다.")
+
+
+@pytest.mark.django_db
+def test_a_line_taken_meanwhile_is_said_to_be_taken_not_short():
+    # given an order whose only line was exchanged (in another tab) while this form was open
+    product = ProductFactory(name="샘플상품 4")
+    order = _paid([(product, 1)])
+    line = order.lines.get()
+    order.lines.update(returned_quantity=1)
+    # when the same exchange is posted again
+    with pytest.raises(ActionError) as refused:
+        parse_lines(Order.objects.get(pk=order.pk), {line.pk: "1"}, exchange=True)
+    # then it says the goods were handled already
+    assert refused.value.message.startswith("샘플상품 4: 이미 모두 교환 또는 반품 처리된 상품입니다.")

@@ -114,3 +114,12 @@ def test_a_return_of_everything_that_refunds_money_gives_the_mileage_back_whole(
             response.content.decode())
         assert not ReturnRequest.objects.filter(order=order).exists()
     assert operator.post(url, {**form, "cash_won": "4500", "mileage_won": "500"}).status_code == 302
+
+
+def test_a_return_reason_too_long_is_said_plainly_and_records_nothing(shop, operator):
+    order, url, form = whole_return_at_zero(shop, operator)
+    response = operator.post(url, {**form, "cash_won": "4500", "mileage_won": "500", "reason": "가" * 201})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "200자까지 입력할 수 있습니다 (지금 201자)." in page
+    assert not ReturnRequest.objects.filter(order=order).exists()

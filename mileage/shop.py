@@ -18,6 +18,7 @@ class ShopOrder(Protocol):
     shipping_won: int
     mileage_use_won: int
     earn_choice: str
+    paid_at: object  # when the payment or the deposit was confirmed; None while unpaid
 
     @property
     def lines(self): ...  # the order's lines (product_code, product_name, unit_price_won, quantity, …)

@@ -230,7 +230,11 @@ def handle_status(merchant, data, now, req_tx_id):
 
 
 def handle_repayment(merchant, data, now, tx_id):
-    return tx_fields(services.repayment(services.lock_tx(merchant, tx_id, now), parse_amounts(data), now))
+    tx = services.lock_tx(merchant, tx_id, now)
+    if not merchant.extended and tx.is_confirmed and not _yn(data, "isConfirmed"):
+        # the standard profile takes the field at its word: a paid deal re-approved as unpaid is refused
+        raise services.ApiError("2002", "입금 확인된 거래를 isConfirmed=N으로 재승인할 수 없습니다.")
+    return tx_fields(services.repayment(tx, parse_amounts(data), now))
 
 
 def handle_invoice(merchant, data, now, tx_id):

@@ -141,7 +141,11 @@ def payment_request(order: ShopOrder, mileage: MileageTransaction, *, order_amou
         order_amount_won=order.goods_won + order.shipping_won if order_amount_won is None else order_amount_won,
         amount_won=mileage.earn_base_won if earn_base_won is None else earn_base_won,
         mileage_use_won=mileage.use_remaining_won if use_won is None else use_won,
-        is_member=order.member_id is not None, is_confirmed=order.paid_at_placement,
+        is_member=order.member_id is not None,
+        # isConfirmed: Y for a card-like payment; a transfer's approval goes N, but a re-approval (partial refund,
+        # return, exchange: never before the deposit) of a transfer whose deposit was confirmed says Y — the deal
+        # the provider was told is paid (stated) stays paid under its new txId
+        is_confirmed=order.paid_at_placement or (not with_req_tx_id and order.paid_at is not None),
         items=items, req_tx_id=mileage.req_tx_id if with_req_tx_id else "")
 
 
@@ -383,10 +387,13 @@ def mileage_cancel(*, order: ShopOrder, because: str = "", by=None,
     return mileage
 
 
-def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None) -> MileageTransaction:
+def mileage_invoice_send(*, order: ShopOrder, invoice: Invoice, by=None, because: str = "") -> MileageTransaction:
+    """The delivery invoice (after commit); `because`: what shipped when it is not the order's own shipment (an
+    exchange's new goods), so that its call is its own even under the same invoice number."""
     with transaction.atomic(savepoint=False):  # inside the caller's transaction: no savepoint of its own
         mileage = _lock(order)
-        _enqueue(mileage, "invoice", action_key(order.number, "invoice", invoice.invoice_no),
+        _enqueue(mileage, "invoice", action_key(order.number, "invoice", *([because] if because else []),
+                                                invoice.invoice_no),
                  {"invoice": invoice.__dict__, "by": _uid(by)})
     return mileage
 
@@ -508,7 +515,9 @@ def _apply(mileage: MileageTransaction, kind: str, result: ApiResult, *, idempot
         use_after = 0  # a hold released: nothing was ever booked
     event = MileageEvent.objects.create(
         transaction=mileage, kind=kind, tx_id=tx_id_before, new_tx_id=result.tx_id,
-        use_won=use_after if use_after is not None else mileage.use_won, earn_base_won=mileage.earn_base_won,
+        # an answer without an amount of its own (stated, confirmed, invoice, cancel) reads the use standing at the
+        # provider on the txId it was sent on — after a re-approval, no longer the order's first use
+        use_won=use_after if use_after is not None else mileage.provider_use_won, earn_base_won=mileage.earn_base_won,
         earn_won=earn_after, result_code=result.code, result_message=result.message[:300],
         provider_ms=round(result.provider_ms) if result.provider_ms is not None else None,
         idempotency_key=idempotency_key, created_by_id=_uid(by))

@@ -18,7 +18,7 @@ from portal.orders.selectors import exchange_due_won
 
 from .buyer_requests import buyer_requests_handled
 from .common import ActionError, create_refund, lock_order, parse_lines
-from .fulfilment import clean_carrier, clean_invoice_no
+from .fulfilment import clean_carrier, clean_invoice_no, invoice_to_provider
 from .models import BuyerRequestKind, Exchange, ProviderCall, RefundReason
 from .selectors import exchange_fingerprint, exchange_quote, open_request
 
@@ -99,7 +99,7 @@ def exchange_complete(*, order: Order, old_lines: dict, new_products: list[tuple
 def exchange_ship(*, exchange: Exchange, carrier: str, invoice_no: str, by) -> Exchange:
     """교환상품 배송: the exchange's new goods leave with their carrier and invoice number, once the exchange's
     추가입금 (if any) came in ("추가입금을 받으셔야만 배송이 가능합니다"); once. Until then the order is not
-    confirmed (구매확정 waits for the goods). The provider already has the order's delivery invoice; nothing is sent."""
+    confirmed (구매확정 waits for the goods). The provider gets the new goods' delivery invoice."""
     invoice_no, carrier = clean_invoice_no(invoice_no), clean_carrier(carrier)
     with transaction.atomic():
         order = lock_order(exchange.order_id)
@@ -116,4 +116,7 @@ def exchange_ship(*, exchange: Exchange, carrier: str, invoice_no: str, by) -> E
         exchange.carrier, exchange.invoice_no = carrier.value, invoice_no
         exchange.shipped_at, exchange.shipped_by = timezone.now(), by
         exchange.save(update_fields=["carrier", "invoice_no", "shipped_at", "shipped_by"])
+        # the new goods' delivery, on the txId the exchange's re-approval gave (calls of an order go in order)
+        invoice_to_provider(order=order, carrier=carrier, invoice_no=invoice_no, by=by,
+                            because=f"exchange-{exchange.pk}")
     return exchange

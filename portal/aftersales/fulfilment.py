@@ -146,12 +146,20 @@ def order_ship(*, order: Order, invoice_no: str, carrier: str, by) -> Order:
         order_set_status(order=order, to_status=OrderStatus.SHIPPED, by=by, note=f"{company} {invoice_no}")
         order.invoice_no, order.carrier = invoice_no, carrier.value
         order.save(update_fields=["invoice_no", "carrier"])
-        if live_mileage(order):  # the Invoice masks the name and the phone on the wire
-            mileage_invoice_send(order=order, by=by, invoice=Invoice(
-                shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
-                recipient_name=order.recipient_name, service_company=company,
-                address=wire.mask_address(order.address), recipient_cph_no=order.recipient_phone))
+        invoice_to_provider(order=order, carrier=carrier, invoice_no=invoice_no, by=by)
     return order
+
+
+def invoice_to_provider(*, order: Order, carrier: Carrier, invoice_no: str, by, because: str = "") -> None:
+    """The delivery invoice call (docs/protocol.md §2, "shipped") of goods leaving for the order's recipient, inside
+    the caller's transaction: the order's own shipment, or an exchange's new goods (`because`: the exchange, sent
+    on the txId its re-approval gave). Nothing when the order has no live mileage transaction. The Invoice masks
+    the name and the phone on the wire."""
+    if live_mileage(order):
+        mileage_invoice_send(order=order, by=by, because=because, invoice=Invoice(
+            shipped_date=timezone.now().astimezone(BUSINESS_TZ).strftime("%Y%m%d"), invoice_no=invoice_no,
+            recipient_name=order.recipient_name, service_company=carrier.korean_name,
+            address=wire.mask_address(order.address), recipient_cph_no=order.recipient_phone))
 
 
 def order_deliver(*, order: Order, by) -> Order:

@@ -470,7 +470,11 @@ class SettlementView(OperatorRequiredMixin, View):
             try:
                 report = get_client().settlement(month)
             except ProviderError as exc:
-                if not extensions.unexpected(exc):
+                # a provider that does not list the report and refuses the path (whatever its code: a web server's
+                # 404, or an "unknown path" of its own) has none: the ledger alone, as for the standard protocol;
+                # one that lists it and fails, or does not answer, is an error to show
+                if not extensions.unexpected(exc) and (isinstance(exc, ProviderUnavailable)
+                                                       or extensions.uses(extensions.SETTLEMENT)):
                     error = provider_error_text(exc)
             else:
                 if not report_readable(report):

@@ -250,6 +250,14 @@ def test_the_exchanges_goods_ship_with_their_own_invoice_after_the_additional_de
     buyer = Client()
     page = buyer.post("/shop/guest/", {"number": order.number, "password": "abcd1234"}, follow=True).content.decode()
     assert "교환상품 · CJ대한통운 EX-777" in page
+    # and the provider got the new goods' delivery invoice (docs/protocol.md §2, "shipped"), once, on the txId the
+    # exchange's re-approval gave — besides the order's own of 111
+    invoices = OutboxMessage.objects.filter(order=order, kind="invoice").order_by("id")
+    assert [(m.payload["invoice"]["invoice_no"], m.status) for m in invoices] == [("111", "sent"), ("EX-777", "sent")]
+    repaid = OutboxMessage.objects.get(order=order, kind="repayment")
+    order = Order.objects.select_related("mileage").get(pk=order.pk)
+    assert order.mileage.tx_id != repaid.payload["tx_id_before"]  # the exchange's new txId, on which it went
+    assert order.mileage.events.filter(kind="invoice", tx_id=order.mileage.tx_id).count() == 1
 
 
 def test_goods_exchanged_before_the_order_shipped_go_with_the_order(shop, operator):

@@ -555,3 +555,36 @@ def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(prof
     assert confirms == (["confirmed"] if profile == "extended" else ["confirmed", "stated", "confirmed"])
     # and the buyer's earn stands at the provider: granted once, nothing taken back
     assert shop.balance(buyer)["available"] + shop.balance(buyer)["pending"] == 15_000 + 45
+
+
+@pytest.mark.parametrize("listed", [False, True])
+def test_a_provider_refusing_the_report_path_with_a_code_of_its_own_has_no_report_unless_it_lists_one(
+        shop, settings, operator, listed):
+    # given a provider whose settlement path answers its own "unknown path" (a 2xxx code, not a web server's 404),
+    # listing the report in getAccumRate or not
+    import re
+
+    import requests
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    refusal = ('<?xml version="1.0" encoding="UTF-8"?><response><resultCode>2404</resultCode>'
+               '<resultMessage>알 수 없는 경로</resultMessage></response>').encode()
+
+    def answer(path: str):
+        if "getAccumRate" in path and not listed:
+            rates = requests.get(shop.base_url + path, timeout=10)
+            return 200, "application/xml", re.sub(rb"<extensions>.*?</extensions>", b"", rates.content)
+        if "/settlement/" in path:
+            return 200, "application/xml", refusal
+        return None
+
+    with ProviderProxy(shop.base_url, answer) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        page = operator.get("/console/mileage/settlement/").content.decode()
+        assert any("/settlement/" in path for path in proxy.paths)
+    if listed:  # it said it has one: its failure is shown
+        assert "네이버 정산 보고서를 가져오지 못했습니다" in page and "2404" in page
+    else:  # it never said so: the shop's ledger alone, as with the standard protocol
+        assert "제공자 보고서 없음" in page and "가져오지 못했습니다" not in page and 'id="mismatches"' not in page

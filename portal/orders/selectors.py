@@ -107,14 +107,16 @@ def order_statement(order: Order) -> dict:
 
 def orders_as_stated(orders) -> list[Order]:
     """A buyer's orders as My Page lists them, each with the figures its statement shows (order_statement):
-    `placed_payable_won`, the 총 주문합계 금액 as placed, and `exchange_due_won`, what an exchange leaves to pay. Three
-    queries whatever the number of orders."""
+    `placed_payable_won`, the 총 주문합계 금액 as placed, `exchange_due_won`, what an exchange leaves to pay, and
+    `additional_deposits_won`, what its 추가입금 brought. Three queries whatever the number of orders."""
     listed = list(orders.prefetch_related(Prefetch("payments", queryset=Payment.objects.order_by("id")),
                                           "exchanges"))
     for order in listed:
         exchanged = bool(order.exchanges.all())
         payments = order.payments.all()
         order.placed_payable_won = _placed_payable_won(order, payments[0] if payments else None, exchanged=exchanged)
+        # an exchange's 추가입금 received (the statement's additional deposits: every payment after the first)
+        order.additional_deposits_won = sum(payment.amount_won for payment in payments[1:])
         # what the shop took: the figure the order keeps for its lists (money._sync_collected), no query per order
         order.exchange_due_won = exchange_due_won(order, exchanges=exchanged, collected=order.collected_won)
     return listed

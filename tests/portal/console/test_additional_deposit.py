@@ -107,6 +107,28 @@ def test_the_additional_deposit_is_recorded_once_and_the_order_owes_nothing_more
     assert '<td class="won">+5,000원' in payment_block and 'id="total">9,500원' in payment_block
 
 
+def test_my_page_lists_the_additional_deposit_beside_the_amount_paid_at_the_order(shop, operator):
+    # given hong's order exchanged for a dearer product, its 5,000원 추가입금 still to come
+    from portal.accounts.models import Member
+
+    order = exchanged_up(shop, operator)
+    hong = User.objects.get(username="hong")
+    Order.objects.filter(pk=order.pk).update(member=Member.objects.get(user=hong))
+    member = Client()
+    member.force_login(hong)
+
+    def row() -> str:
+        page = member.get("/shop/mypage/").content.decode()
+        return next(r for r in page.split("<tr>") if order.number in r)
+
+    assert "추가 결제예정 금액 5,000원" in row() and "additional-deposit" not in row()
+    # when it comes in, My Page says so beside the 4,500원 paid at the order, as the statement does
+    press(operator, order)
+    listed = row()
+    assert "4,500원" in listed and 'class="text-body-secondary additional-deposit">추가입금 5,000원' in listed
+    assert "추가 결제예정 금액" not in listed
+
+
 def test_nothing_to_confirm_without_an_exchange_that_left_money_owed(shop, operator):
     order, _buyer = place(shop, code="1", method="card")
     detail = operator.get(f"/console/orders/{order.number}/").content.decode()

@@ -146,14 +146,23 @@ def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> Ap
         if not MileageTransaction.objects.filter(pk=payload.get("mileage_id"), earn_granted=True).exists():
             raise
         try:
-            client.stated(ids.tx_id, idempotency_key=f"{key}:stated")
+            stated = client.stated(ids.tx_id, idempotency_key=f"{key}:stated")
         except ProviderUnavailable:
             raise
-        except ProviderError:
-            raise refused from None
-        log.info("purchase confirmed on %s refused (%s) before deal done: deal done sent first",
-                 ids.tx_id, refused.code)
-        return client.confirmed(ids.tx_id, idempotency_key=f"{key}:after-stated")
+        except ProviderError as exc:  # both answers kept for 전송 대기열
+            raise ProviderError(refused.code, f"{refused.message} · stated [{exc.code}] {exc.message}") from None
+        log.info("purchase confirmed on %s refused (%s) before deal done: deal done sent first (%s)",
+                 ids.tx_id, refused.code, stated.code)
+        try:
+            again = client.confirmed(ids.tx_id, idempotency_key=f"{key}:after-stated")
+        except ProviderUnavailable:
+            raise  # sent again later: the first confirmed then finds the deal done said
+        except ProviderError as exc:
+            raise ProviderError(exc.code, f"{exc.message} · stated [{stated.code}] · confirmed "
+                                          f"[{refused.code}] {refused.message}") from None
+        # the answer kept with the message says the deal done went first
+        return dataclasses.replace(again, raw={**again.raw, "statedFirst": stated.code,
+                                               "confirmedRefused": refused.code})
 
 
 CANCELLED_STATES = ("CANCELLED", "AUTO_CANCELLED")

@@ -467,7 +467,10 @@ def mileage_answer_apply(message: OutboxMessage, result: ApiResult, *, by=None) 
     who recorded the answer by hand (an operator), else the one whose action made the call."""
     mileage = MileageTransaction.objects.select_for_update().get(pk=message.payload["mileage_id"])
     _apply(mileage, message.kind, result, idempotency_key=message.idempotency_key,
-           request=message.payload.get("request") or {}, tx_id_before=message.payload.get("tx_id_before", ""),
+           request=message.payload.get("request") or {},
+           # the txId the call went on: read with its claim (a re-approval answered after the call was recorded
+           # replaced the one recorded with it), else the one recorded with it
+           tx_id_before=getattr(message, "claimed_tx_id", None) or message.payload.get("tx_id_before", ""),
            by=by if by is not None else message.payload.get("by"))
 
 

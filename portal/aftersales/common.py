@@ -45,15 +45,16 @@ def lock_order(order: Order | int) -> Order:
     return Order.objects.select_for_update(no_key=True).get(pk=order if isinstance(order, int) else order.pk)
 
 
-def cap_amount(value: int, limit: int, label: str, field: str) -> int:
-    """`value` when it is an integer between 0 and `limit`, else an ActionError naming the field."""
+def cap_amount(value: int, limit: int, label: str, field: str, *, above: str = "") -> int:
+    """`value` when it is an integer between 0 and `limit`, else an ActionError naming the field (`above`: the
+    sentence for a value above the limit, when the limit needs saying what it is)."""
     if not isinstance(value, int) or isinstance(value, bool):
         raise ActionError(_("%(label)s: 숫자로 입력해 주세요.") % {"label": label}, field)
     if value < 0:
         raise ActionError(_("%(label)s: 0원 이상이어야 합니다.") % {"label": label}, field)
     if value > limit:
-        raise ActionError(_("%(label)s: 최대 %(limit)s원까지 가능합니다.") % {"label": label, "limit": f"{limit:,}"},
-                          field)
+        raise ActionError(above or _("%(label)s: 최대 %(limit)s원까지 가능합니다.")
+                          % {"label": label, "limit": f"{limit:,}"}, field)
     return value
 
 
@@ -90,13 +91,12 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
     if whole_order:
         _all_back(limits, data, returning=returning)
     total = data.cash_won + data.store_points_won + data.mileage_won
-    cap_amount(data.shipping_deduction_won, max(data.shipping_deduction_won, 0), _("배송비"), "shipping_deduction_won")
-    if data.shipping_deduction_won > data.cash_won:
-        # taken off the money paid back, never off the points or the mileage returned
-        raise ActionError(_("배송비는 돌려드릴 현금/카드결제액 %(cash)s원에서 차감하므로 그보다 많이 입력할 수 없습니다.")
-                          % {"cash": f"{data.cash_won:,}"}, "shipping_deduction_won")
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))
+    # taken off the money paid back, never off the points or the mileage returned
+    cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won",
+               above=_("배송비는 돌려드릴 현금/카드결제액 %(cash)s원에서 차감하므로 그보다 많이 입력할 수 없습니다.")
+               % {"cash": f"{data.cash_won:,}"})
     if data.shipping_deduction_won and data.shipping_deduction_won >= total:
         raise ActionError(_("배송비는 총 환불금액 이상 입력이 불가능합니다."), "shipping_deduction_won")
     payout_won = payout_of(data.cash_won, data.shipping_deduction_won)

@@ -463,19 +463,23 @@ class SettlementView(OperatorRequiredMixin, View):
             return download_with_reason(request, title=title, build=lambda: export_statement(
                 monthly_statement(month), export))
         statement = monthly_statement(month)
-        report, error = None, ""
+        report, error, unlisted_answer = None, "", ""
         if MileageSettings.load().provider_profile != ProviderProfile.STANDARD:
             # §4's report is asked whether or not getAccumRate lists it: a provider that has none answers with an
             # unknown path (no report, the same page next time), never with a report that is not one
             try:
                 report = get_client().settlement(month)
             except ProviderError as exc:
-                # a provider that does not list the report and refuses the path (whatever its code: a web server's
-                # 404, or an "unknown path" of its own) has none: the ledger alone, as for the standard protocol;
-                # one that lists it and fails, or does not answer, is an error to show
-                if not extensions.unexpected(exc) and (isinstance(exc, ProviderUnavailable)
-                                                       or extensions.uses(extensions.SETTLEMENT)):
+                # a provider that does not list the report and refuses the path (a web server's 404, or a code of
+                # its own such as "unknown path") has none: the ledger alone, as for the standard protocol, with its
+                # answer quoted (a refused key reads there too); one that lists it and fails, or does not answer, is
+                # an error to show
+                if extensions.unexpected(exc):
+                    pass
+                elif isinstance(exc, ProviderUnavailable) or extensions.uses(extensions.SETTLEMENT):
                     error = provider_error_text(exc)
+                else:
+                    unlisted_answer = provider_error_text(exc)
             else:
                 if not report_readable(report):
                     report, error = None, _("보고서에서 주문별 적립·사용 금액(orderNo, earned, used)을 읽을 수 없습니다. "
@@ -487,6 +491,7 @@ class SettlementView(OperatorRequiredMixin, View):
         year, number = (int(p) for p in month.split("-"))
         return render(request, "console/settlement.html", {
             "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,
+            "unlisted_answer": unlisted_answer,
             "chart": monthly_series(last_months(date(year, number, 1)))})
 
 

@@ -588,3 +588,59 @@ def test_a_provider_refusing_the_report_path_with_a_code_of_its_own_has_no_repor
         assert "네이버 정산 보고서를 가져오지 못했습니다" in page and "2404" in page
     else:  # it never said so: the shop's ledger alone, as with the standard protocol
         assert "제공자 보고서 없음" in page and "가져오지 못했습니다" not in page and 'id="mismatches"' not in page
+        # with what the provider answered, so that a refused key would read there too
+        assert "보고서 요청에 대한 네이버 마일리지의 응답: [2404] 알 수 없는 경로" in page
+
+
+def test_a_confirmation_unanswered_after_deal_done_is_sent_again_and_confirms_once(shop, monkeypatch):
+    """The strict provider: confirmed refused, deal done said, then the second confirmed gets no answer (a timeout).
+    The message waits for its retry; sent again, its first confirmed now finds the deal done and is taken."""
+    from mileage.provider import ProviderUnavailable
+    from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(15_500)
+    assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
+    order = Order.objects.get()
+    order_ship(order=order, invoice_no="123456789", carrier="cj", by=None)
+    order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+    real_confirmed, asked = MileageClient.confirmed, []
+
+    def confirmed(self, tx_id, *, idempotency_key):
+        asked.append(idempotency_key)
+        if len(asked) == 2:
+            raise ProviderUnavailable("TIMEOUT", "no answer")
+        return real_confirmed(self, tx_id, idempotency_key=idempotency_key)
+
+    monkeypatch.setattr(MileageClient, "confirmed", confirmed)
+    order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
+    message = OutboxMessage.objects.get(order=order, kind="confirmed")
+    if len(asked) < 2:
+        message = outbox_deliver(message.pk, force=True)
+    assert message.status == "pending" and "TIMEOUT" in message.last_error
+    assert Order.objects.select_related("mileage").get(pk=order.pk).mileage.state != TransactionState.CONFIRMED
+    # sent again: the first confirmed is taken now, and the state moves once
+    message = outbox_deliver(message.pk, force=True)
+    assert message.status == "sent", message.last_error
+    mileage = Order.objects.select_related("mileage").get(pk=order.pk).mileage
+    assert mileage.state == TransactionState.CONFIRMED
+    assert mileage.events.filter(kind="confirmed").count() == 1
+    assert len(asked) == 3 and asked[0] == asked[2]  # the retry asks with the message's own key
+
+
+def test_an_answer_without_an_amount_lists_the_use_standing_on_its_txid(shop):
+    """네이버 마일리지 이력: an answer that states no mileageUseAmount (a deal done, a confirmation, an invoice)
+    lists the use the provider holds on the txId — after a re-approval, not the order's first use."""
+    from mileage.provider.client import ApiResult
+    from mileage.services.transactions import _apply
+
+    buyer = shop.new_buyer(15_500)
+    assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
+    mileage = Order.objects.select_related("mileage").get().mileage
+    # as after a return gave 300원 of the 500원 back and the provider's re-approval was answered
+    type(mileage).objects.filter(pk=mileage.pk).update(returned_won=300, provider_use_won=200)
+    mileage.refresh_from_db()
+    event = _apply(mileage, "confirmed", ApiResult(code="1000", message="성공", raw={"resultCode": "1000"}),
+                   idempotency_key="test:confirmed:no-amount", request={})
+    assert event.use_won == 200

@@ -12,6 +12,12 @@
       all.closest("table").querySelectorAll("tbody input[type=checkbox]").forEach(function (box) { box.checked = all.checked; });
     });
   });
+  // A link shown and named as one of the manual's buttons (role="button": 적립/사용, 주문취소, 상품반송, 상품교환) is
+  // pressed with the space bar too, as a button is (Enter already follows it).
+  document.addEventListener("keydown", function (event) {
+    var link = event.target.closest && event.target.closest("a[role=button]");
+    if (link && (event.key === " " || event.key === "Spacebar")) { event.preventDefault(); link.click(); }
+  });
   // A table wider than the screen scrolls sideways: its box takes the keyboard focus, so it scrolls without a mouse.
   document.querySelectorAll(".table-container").forEach(function (box) {
     if (box.scrollWidth > box.clientWidth && !box.hasAttribute("tabindex")) {

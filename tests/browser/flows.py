@@ -30,7 +30,8 @@ def mileage_chosen(page, buyer: str, use: str, *, by_enter: bool = False) -> Non
     """적립/사용 on the order form: the provider buyer `buyer` logs in to the popup and chooses `use` won (pressing
     확인, or Enter in the amount with `by_enter`); the popup closes and hands the choice back."""
     with page.expect_popup() as popup_info:
-        page.click("#mileage-button")
+        # the manual's "적립/사용" 버튼, found as the button it is named (a link that opens the popup without scripts)
+        page.get_by_role("button", name="적립/사용").click()
     popup = popup_info.value
     popup.fill("input[name=login_id]", buyer)
     popup.fill("input[name=password]", "demo1234!")

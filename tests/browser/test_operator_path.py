@@ -41,7 +41,7 @@ def test_operator_cancels_after_payment_and_completes_the_refund(browser_shop): 
         page.click(f"text={order.number}")
         expect(page.locator("#mileage-summary")).to_contain_text("-500원 사용 · 1% 적립")
         page.screenshot(path=SHOTS / "op-2-detail.png", full_page=True)
-        page.click("#cancel-button")
+        page.get_by_role("button", name="주문취소", exact=True).click()  # the manual's [주문취소] 버튼
         expect(page.locator("#mileage-return")).to_contain_text("최대 500원 까지 환불가능")
         # typing less than was charged says, before anything is sent, what this cancel would not give back
         expect(page.locator("#refund-kept")).to_be_hidden()

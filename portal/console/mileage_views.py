@@ -141,6 +141,11 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             messages.warning(request, _("설정을 저장했습니다. %(note)s") % {"note": check["message"]})
         else:
             messages.success(request, _("설정을 저장했습니다. 적립 기준 안내 페이지에 바로 반영됩니다."))
+            if check is not None and not saved.service_enabled:
+                # new keys that work, on a service that is off (turned off by hand, or by the keys before them):
+                # it stays off until someone turns it on, and the page says where
+                messages.info(request, _("새 키로 연결되었습니다. 서비스는 꺼져 있습니다: 켜려면 위의 '서비스 켜기'를 눌러 "
+                                         "주세요."))
         return redirect("console:mileage-settings")
 
     @staticmethod

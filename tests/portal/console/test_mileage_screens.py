@@ -147,6 +147,9 @@ def test_a_key_change_is_checked_and_a_refused_key_switches_the_service_off(shop
     page = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": "aaf23a53f426561f62e71139c5f27adfd67da711"},
                          follow=True).content.decode()
     assert "설정을 저장했습니다" in page and not MileageSettings.load().service_enabled
+    # and the page says so, and where it is turned on
+    assert "새 키로 연결되었습니다. 서비스는 꺼져 있습니다: 켜려면 위의 &#x27;서비스 켜기&#x27;를 눌러 주세요." in page
+    assert "서비스 켜기" in page
     operator.post(url, {"action": "enable"})
     assert MileageSettings.load().service_enabled
 

@@ -20,7 +20,7 @@ from core.digest import digest
 from core.idempotency import action_key
 from core.state_machine import move
 from mileage.models import MileageSettings
-from mileage.policy import refund_plan
+from mileage.policy import PolicyError, refund_plan
 from mileage.policy.earn_choice import STORE
 from mileage.policy.refund import CANCEL, DEFAULT_RULE, REPAYMENT
 from mileage.services.transactions import (
@@ -268,19 +268,27 @@ class RefundPreview:
     kept_won: int = 0
 
 
-def refund_preview(refund: Refund) -> RefundPreview:
+def refund_preview(refund: Refund) -> RefundPreview | None:
+    """What 환불완료 of `refund` (read 환불전) will move; None when it was completed meanwhile (another operator's
+    환불완료 between the list's read and this one: the order's mileage already says it)."""
     order = refund.order
     mileage = live_mileage(order)
-    call, earn_after = "", None
+    call, earn_after, blocker = "", None, ""
     if mileage is not None and refund.reason != RefundReason.EXCHANGE and refund.status == RefundStatus.BEFORE:
-        plan = _plan(order, mileage, refund, remaining_amounts(order))
-        call, earn_after = plan.call, plan.earn_after_won
+        try:
+            plan = _plan(order, mileage, refund, remaining_amounts(order))
+        except PolicyError as exc:  # the mileage moved since the refund was read
+            if Refund.objects.filter(pk=refund.pk).exclude(status=RefundStatus.BEFORE).exists():
+                return None
+            blocker = str(exc)  # 환불완료 would refuse it the same way: shown, not sent
+        else:
+            call, earn_after = plan.call, plan.earn_after_won
     account = _account(refund) if refund.method == RefundMethod.CASH else ""  # a gateway refund goes to the card
     kept = refund_limits(order)["cash"] if refund.reason == RefundReason.CANCEL and refund.status == RefundStatus.BEFORE \
         else 0
     return RefundPreview(refund, refund.get_method_display(), refund.payout_won, account,
                          refund.store_points_won, refund.mileage_won, call, earn_after, refund_fingerprint(refund),
-                         _blocker(refund), kept)
+                         blocker or _blocker(refund), kept)
 
 
 def refund_fingerprint(refund: Refund) -> str:

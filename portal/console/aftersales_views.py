@@ -524,7 +524,17 @@ def refund_confirmation(refunds: list[Refund], back: str, *, request) -> dict:
     """What the confirmation of 환불완료 shows: per refund what moves, and the totals of the selection. A 현금환불's
     account is masked unless the operator holds `accesslog.view_personal_data` (then shown in full, to make the
     transfer, and logged as one 개인정보 보기 of those orders); the payout itself reads the stored account."""
-    previews = [refund_preview(refund) for refund in refunds if refund.status == RefundStatus.BEFORE]
+    previews, done_meanwhile = [], []
+    # read again: one completed by another operator since the list was read is listed as done
+    done_now = set(Refund.objects.filter(pk__in=[r.pk for r in refunds if r.status == RefundStatus.BEFORE])
+                   .exclude(status=RefundStatus.BEFORE).values_list("pk", flat=True))
+    for refund in refunds:
+        if refund.status == RefundStatus.BEFORE:
+            preview = None if refund.pk in done_now else refund_preview(refund)
+            if preview is None:  # another operator's 환불완료 came between the list's read and this one
+                done_meanwhile.append(refund)
+            else:
+                previews.append(preview)
     shown = [p for p in previews if p.account]
     if shown and can_reveal(request.user):
         access_record(action=AccessAction.REVEAL, request=request, targets=[p.refund.order.number for p in shown],
@@ -539,7 +549,7 @@ def refund_confirmation(refunds: list[Refund], back: str, *, request) -> dict:
               "points_payout": sum(p.payout_won for p in going if p.refund.method == "points"),
               "points": sum(p.points_won for p in going), "mileage": sum(p.mileage_won for p in going)}
     return {"previews": previews, "going": going, "totals": totals, "back": back,
-            "already_done": [refund for refund in refunds if refund.status == RefundStatus.DONE]}
+            "already_done": [refund for refund in refunds if refund.status == RefundStatus.DONE] + done_meanwhile}
 
 
 NOTE_MAX = 200  # an operator's note on a call recorded by hand (it is kept as the event's message)

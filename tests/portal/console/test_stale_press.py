@@ -47,3 +47,39 @@ def test_a_press_from_a_page_older_than_two_moves_is_refused(shop, operator):
     assert other.post(f"/console/orders/{order.number}/action/mark_unpaid/",
                       {"seen": seen_on(page, "mark_unpaid")}).status_code == 302
     assert Order.objects.get(pk=order.pk).status == OrderStatus.AWAITING_DEPOSIT
+
+
+@pytest.mark.parametrize("answered", [False, True])
+def test_a_refund_completed_while_the_confirmation_is_built_is_listed_as_done_not_a_500(shop, operator, rf,
+                                                                                      monkeypatch, answered):
+    """환불완료 of a selection: the list read the refunds 환불전, and another operator completed one of them before
+    its line of the confirmation was worked out (its mileage already given back at the provider's side of the
+    ledger). The confirmation lists it as done meanwhile and the others as they are; it used to raise PolicyError
+    (최대 0원까지) and answer 500 (a concurrent-users probe, 8 of 20 rounds)."""
+    from portal.aftersales.cancellations import order_cancel_after_payment
+    from portal.aftersales.common import RefundInput
+    from portal.aftersales.models import Refund, RefundStatus
+    from portal.aftersales.refunds import refund_complete
+    from portal.console.aftersales_views import refund_confirmation
+
+    by = User.objects.get(username="operator")
+    orders = [place(shop, method="card")[0] for _ in range(2)]
+    for order in orders:
+        order_cancel_after_payment(order=order, by=by, data=RefundInput(
+            cash_won=order.payable_won, store_points_won=0, mileage_won=order.mileage_use_won))
+    read = list(Refund.objects.filter(order__in=orders).select_related("order").order_by("id"))
+    assert [r.status for r in read] == [RefundStatus.BEFORE] * 2
+    # another operator completes the first one after the list was read (its provider call answered, or not yet)
+    if not answered:
+        monkeypatch.setattr("mileage.provider.outbox._schedule", lambda message_id: None)
+    assert refund_complete(refund=Refund.objects.get(pk=read[0].pk), by=by)
+    request = rf.post("/console/refunds/")
+    request.user = by
+    shown = refund_confirmation(read, "/console/refunds/", request=request)
+    assert [p.refund.pk for p in shown["previews"]] == [read[1].pk]
+    assert [r.pk for r in shown["already_done"]] == [read[0].pk]
+    assert shown["totals"]["mileage"] == orders[1].mileage_use_won
+    if not answered:  # read 환불전 and completed before its own line was worked out: none, not a PolicyError
+        from portal.aftersales.refunds import refund_preview
+
+        assert refund_preview(read[0]) is None

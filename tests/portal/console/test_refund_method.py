@@ -168,6 +168,8 @@ def test_a_bank_transfers_exchange_refund_asks_for_the_account_before_it_pays(sh
     confirmation = press_refund_complete(operator, refund)
     row = confirmation.split(f'id="preview-{refund.number}"', 1)[1].split("</tr>", 1)[0]
     assert "처리하지 않음: 현금환불할 계좌가 없습니다" in row and f'name="seen-{refund.pk}"' not in row
+    # its mileage column says the exchange re-approved it already (not "변동 없음")
+    assert "상품교환완료 때 재승인됨 (반환도 그때)" in row and "변동 없음" not in row
     assert 'id="refund-blocked"' in confirmation and 'id="refund-confirm"' not in confirmation
     assert "현금환불 5,000원" not in confirmation.split('id="refund-totals"', 1)[1]
     # when 환불완료 is posted all the same: nothing is paid to nowhere

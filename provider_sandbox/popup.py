@@ -50,7 +50,7 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
         popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=previous,
                                             state__in=[PopupState.OPEN, PopupState.OK, PopupState.CANCELLED]
                                             ).first() if previous else None
-        if popup is None and previous and settings.SANDBOX_PROFILE == "standard":
+        if popup is None and previous and not merchant.extended:
             # the public protocol's provider: a reqTxId whose transaction moved on (approved, aborted, expired) is
             # no choice to edit; it answers ERROR, signed, and the shop opens a new popup
             if PopupSession.objects.filter(merchant=merchant, req_tx_id=previous).exists():

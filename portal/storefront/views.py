@@ -34,7 +34,7 @@ from mileage.policy.constants import (
     UNPAID_TRANSFER_DAYS,
 )
 from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules
-from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, release_choice, set_offer
+from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, forget_req_tx_id, release_choice, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
     MAX_QUANTITY,
@@ -404,8 +404,9 @@ def _refused(request, form, exc: CheckoutError) -> None:
         # the next press is a new attempt: a refused order keeps its key (every tab then shows the new one)
         request.session[CART_TOKEN_KEY] = uuid.uuid4().hex
     if exc.spent_choice:  # refused, or aborted after a declined card: the buyer presses 적립/사용 again
-        request.session.pop(CHOICE_KEY, None)
-        request.session.pop(LAST_REQ_KEY, None)  # its reqTxId is spent at the provider: the next popup opens anew
+        spent = request.session.pop(CHOICE_KEY, None)
+        if spent:  # its reqTxId is spent at the provider: the next popup opens anew
+            forget_req_tx_id(request, spent["req_tx_id"])
 
 
 def _priced(request, form, lines, member, mileage_on: bool):

@@ -171,7 +171,9 @@ def endpoint(handler: Callable[[Merchant, dict, object], dict], *, method: str =
             body_hash = hashlib.sha256(request.body).hexdigest()
             request_line = f"{request.method} {request.path}"[:250]
             with transaction.atomic():
-                Merchant.objects.select_for_update().get(pk=merchant.pk)  # one call at a time per merchant
+                # one call at a time per merchant; NO KEY so that a row written meanwhile for the merchant (its
+                # foreign key's share lock) never waits on it: the provider's sweep holds buyers, never merchants
+                Merchant.objects.select_for_update(no_key=True).get(pk=merchant.pk)
                 record = IdempotencyRecord.objects.filter(merchant=merchant, key=key).first() if key else None
                 if record is not None:
                     if record.body_hash != body_hash or record.request_line != request_line:

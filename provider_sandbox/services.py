@@ -147,8 +147,18 @@ def expire_unpaid(now: datetime, buyer: Buyer | None = None) -> int:
     candidates = Transaction.objects.filter(state=TxState.APPROVED, is_confirmed=False)
     if buyer is not None:
         candidates = candidates.filter(buyer=buyer)
+    lapsed = [(pk, buyer_id) for pk, buyer_id, approved_at in candidates.values_list("pk", "buyer_id", "approved_at")
+              if rules.unpaid_has_lapsed(approved_at, now)]
+    if not lapsed:
+        return 0
+    # under the buyers' row locks (in one order, as every call takes its buyer's), each read again: a cancel or a
+    # payment that got there first has changed it, and its mileage is never returned twice
+    list(Buyer.objects.select_for_update().filter(pk__in={buyer_id for _pk, buyer_id in lapsed})
+         .order_by("pk").values_list("pk", flat=True))
     count = 0
-    for tx in candidates.select_related("merchant"):
+    for tx in (Transaction.objects.select_for_update(of=("self",)).select_related("merchant")
+               .filter(pk__in=[pk for pk, _buyer_id in lapsed], state=TxState.APPROVED, is_confirmed=False)
+               .order_by("pk")):
         if rules.unpaid_has_lapsed(tx.approved_at, now):
             _end(tx, TxState.AUTO_CANCELLED, now, reason="AUTO_CANCEL")
             count += 1

@@ -1,5 +1,7 @@
 """The full life of an order at the provider, over real HTTP against the sandbox process."""
 
+import time
+
 import pytest
 
 from mileage.policy.constants import PENDING_PERIOD, UNPAID_TRANSFER_PERIOD
@@ -132,6 +134,34 @@ def test_unpaid_bank_transfer_is_auto_cancelled_after_15_days(sandbox_clock, mer
     with pytest.raises(ProviderError) as caught:
         client.stated(result.tx_id, idempotency_key=f"{order}:stated")
     assert caught.value.code == "3002"
+
+
+def test_the_providers_sweep_and_the_shops_cancel_at_once_return_the_use_once(sandbox_clock):
+    # the 15th day passes at the provider (its own sweep) while the shop cancels the same unpaid orders: each use
+    # comes back once, whichever got there first, never twice (on PostgreSQL the two really run at once)
+    from tests.support.concurrency import at_once
+
+    sandbox = sandbox_clock
+    orders = []
+    for _ in range(16):  # each at its own shop, so that the cancels run side by side too
+        shop, buyer = sandbox.new_merchant(rate="1"), sandbox.new_buyer(15_500)
+        _done, order, result = approved(sandbox, client_for(sandbox, shop), buyer)
+        orders.append((shop, buyer, order, result.tx_id))
+    sandbox.advance(int(UNPAID_TRANSFER_PERIOD.total_seconds()) - 1)
+
+    def cancel(shop, order, tx_id):
+        return lambda: client_for(sandbox, shop).cancel(tx_id, idempotency_key=f"{order}:cancel").code
+
+    def sweep():
+        time.sleep(0.05)  # while the cancels are at the provider
+        return sandbox.advance(1)
+
+    answers = at_once(sweep, *[cancel(shop, order, tx_id) for shop, _b, order, tx_id in orders])
+    assert set(answers[1:]) <= {"1000", ALREADY_DONE}
+    for _shop, buyer, _order, _tx_id in orders:
+        balance = sandbox.balance(buyer)
+        assert (balance["available"], balance["pending"]) == (15_500, 0), balance
+        assert balance["transactions"][-1]["state"] in ("CANCELLED", "AUTO_CANCELLED")
 
 
 def test_per_order_cap_20000(sandbox, merchant):

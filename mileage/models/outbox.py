@@ -54,7 +54,11 @@ def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
     order's earlier calls still pending or failed, as (id, status, kind), oldest first. Calls go in order; a call
     ending the transaction (ENDING_KINDS) passes a failed call and the calls stuck behind it (it takes back whatever
     they would have done), but never a failed re-approval (the txId it would end may have been replaced) nor a call
-    still to go before them, nor another ending call. The outbox sends by it; 전송 대기열 shows it."""
+    still to go before them, nor another ending call. A delivery invoice the provider refused holds nothing back: it
+    only tells the provider what shipped, nothing after it depends on it (a 구매확정 or a return's re-approval goes,
+    and the refused invoice waits in 전송 대기열 for an operator). The outbox sends by it; 전송 대기열 shows it."""
+    earlier = [(pk, status, earlier_kind) for pk, status, earlier_kind in earlier
+               if not (status == OutboxStatus.FAILED and earlier_kind == OutboxKind.INVOICE)]
     if not earlier:
         return None
     if kind not in ENDING_KINDS:

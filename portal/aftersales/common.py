@@ -97,7 +97,8 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
     cap_amount(data.shipping_deduction_won, data.cash_won, _("배송비"), "shipping_deduction_won",
                above=_("배송비는 돌려드릴 현금/카드결제액 %(cash)s원에서 차감하므로 그보다 많이 입력할 수 없습니다.")
                % {"cash": f"{data.cash_won:,}"})
-    if data.shipping_deduction_won and data.shipping_deduction_won >= total:
+    # 총 환불액 as the form shows it (manual §7): the money and the points given back, the mileage apart
+    if data.shipping_deduction_won and data.shipping_deduction_won >= data.cash_won + data.store_points_won:
         raise ActionError(_("배송비는 총 환불금액 이상 입력이 불가능합니다."), "shipping_deduction_won")
     payout_won = payout_of(data.cash_won, data.shipping_deduction_won)
     method = data.method or refund_method_for(order, payout_won)

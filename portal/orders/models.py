@@ -285,8 +285,10 @@ class PaymentCancelStatus(models.TextChoices):
 
 PAYMENT_CANCEL_TRANSITIONS: dict[str, set[str]] = {
     PaymentCancelStatus.PENDING: {PaymentCancelStatus.DONE, PaymentCancelStatus.FAILED},
-    # a refused or unanswered cancel is retried with the same key, never as a second cancel
-    PaymentCancelStatus.FAILED: {PaymentCancelStatus.PENDING},
+    # a refused or unanswered cancel is retried with the same key, never as a second cancel; and when two presses
+    # asked at once, the one the gateway refused (it had just cancelled the other's) may be recorded first: the
+    # other's answer, the money moved, still stands
+    PaymentCancelStatus.FAILED: {PaymentCancelStatus.PENDING, PaymentCancelStatus.DONE},
     PaymentCancelStatus.DONE: set(),
 }
 

@@ -587,8 +587,11 @@ def _record(cancel_pk: int, result: GatewayResult | None, by, *, payment_id: int
     payment = Payment.objects.select_for_update().get(pk=payment_id)
     cancels = _locked_cancels(payment)
     cancel = next(c for c in cancels if c.pk == cancel_pk)
-    if cancel.status != PaymentCancelStatus.PENDING:
+    moved_after_all = (cancel.status == PaymentCancelStatus.FAILED and result is not None and result.approved)
+    if cancel.status != PaymentCancelStatus.PENDING and not moved_after_all:
         return cancel  # recorded meanwhile (the scheduler, or another press)
+    # (moved_after_all: two presses asked at once with the same key, and the refusal of the one that came second —
+    # the charge was already cancelled, by the first — was recorded first; the gateway says the money moved: it did)
     if result is None:
         # no answer: whether the gateway acted is unknown, so the money stays reserved (요청중) until it answers —
         # pressing again, or the scheduler, asks the same thing with the same key

@@ -209,6 +209,11 @@ class PortOneGateway(Gateway):
             done = self._done_by_key(again, idempotency_key) if again is not None else None
             return done or GatewayResult(False, "", _("결제대행사의 취소 가능 금액이 바뀌었습니다. 다시 시도해 주세요."))
         except portone_payment.CancelPaymentError as exc:
+            # refused — perhaps because this very cancel, asked at the same moment by another press, took what was
+            # left (PAYMENT_ALREADY_CANCELLED): then its answer is this one's
+            again = self._read(tid)
+            if again is not None and (done := self._done_by_key(again, idempotency_key)) is not None:
+                return done
             return GatewayResult(False, "", _("결제대행사가 취소를 거절했습니다: %(reason)s")
                                  % {"reason": getattr(exc, "message", None) or type(exc).__name__})
         return GatewayResult(True, answer.cancellation.id, "PortOne 취소")

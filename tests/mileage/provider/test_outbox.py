@@ -354,6 +354,9 @@ def test_an_answer_the_transaction_cannot_take_fails_for_an_operator_instead_of_
     ("cancel", [(1, "pending", "stated"), (2, "failed", "confirmed")], 1),  # never a call still to go before them
     ("cancel", [(1, "failed", "repayment")], 1),  # never a failed re-approval
     ("auto_cancel", [(1, "failed", "stated"), (2, "pending", "cancel")], 2),  # nor another ending call
+    ("confirmed", [(1, "failed", "invoice")], None),  # a refused invoice holds nothing back
+    ("repayment", [(1, "failed", "invoice"), (2, "pending", "stated")], 2),
+    ("confirmed", [(1, "pending", "invoice")], 1),  # an invoice still to go goes first
 ])
 def test_what_a_call_waits_for_is_one_rule_for_the_outbox_and_its_screen(kind, earlier, expected):
     from mileage.models.outbox import waits_for

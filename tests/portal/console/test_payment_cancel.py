@@ -23,6 +23,7 @@ from portal.orders.models import (
     Order,
     OrderStatus,
     PaymentCancel,
+    PaymentCancelStatus,
     PaymentStateChange,
     PaymentStatus,
 )
@@ -137,6 +138,27 @@ def test_a_shipping_fee_as_large_as_the_refund_is_refused(shop, operator):
         "method": "card"})
     assert response.status_code == 400 and "배송비는 총 환불금액 이상 입력이 불가능합니다" in response.content.decode()
     assert not Refund.objects.exists()
+
+
+def test_a_shipping_fee_taking_the_whole_money_back_is_refused_though_mileage_goes_back(shop, operator):
+    # 총 환불액 is the money (and store points) given back, as the form shows it: the mileage returned beside it
+    # never lets the shipping fee swallow the whole card refund
+    order, buyer = place(shop, method="card")  # 5,000원 with 500원 of mileage: 4,500원 charged
+    form = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert re.search(r'data-sum="total">4,500원<', form)
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "4500",
+        "method": "card"})
+    assert response.status_code == 400 and "배송비는 총 환불금액 이상 입력이 불가능합니다" in response.content.decode()
+    assert not Refund.objects.exists()
+    order.refresh_from_db()
+    assert order.status == OrderStatus.PAID and shop.balance(buyer)["available"] == 15_000
+    # one won less is a refund of 1원 to the card
+    response = operator.post(f"/console/orders/{order.number}/cancel/", {
+        "cash_won": "4500", "store_points_won": "0", "mileage_won": "500", "shipping_deduction_won": "4499",
+        "method": "card", "seen": re.search(r'name="seen" value="([^"]*)"', form).group(1)})
+    assert response.status_code == 302
+    assert Refund.objects.get().payout_won == 1
 
 
 def test_a_confirmation_opened_before_the_refund_changed_moves_nothing(shop, operator):
@@ -325,6 +347,38 @@ def test_a_refund_whose_process_died_after_the_gateway_answered_is_finished_by_t
     assert GatewayEntry.objects.filter(kind="cancel").count() == 1
     assert order.payments.get().status == PaymentStatus.CANCELLED
     assert shop.balance(buyer)["available"] == 15_500
+
+
+def test_a_refusal_recorded_before_the_other_presses_success_does_not_hide_the_money_that_moved(shop, operator):
+    # two operators press 환불완료 at once: the gateway cancels the card for one and refuses the other (nothing left
+    # to cancel), and the refusal happens to be recorded first — the success recorded after it still stands
+    from django.db import transaction
+
+    order, buyer = place(shop, method="card")
+    refund = refund_by(operator, order, "card", order.payable_won)
+    with transaction.atomic():
+        cancel, ask = money.refund_payout_prepare(order=order, refund_number=refund.number, method="card",
+                                                  method_label="카드취소", amount_won=refund.cash_won)
+    assert ask
+    answer = money.refund_payout_send(cancel)
+    assert answer.approved
+    with transaction.atomic():
+        refused = money.refund_payout_record(cancel, GatewayResult(False, "", "이미 취소된 결제 건입니다."))
+    assert refused.status == PaymentCancelStatus.FAILED
+    with transaction.atomic():
+        moved = money.refund_payout_record(cancel, answer)
+    assert moved.status == PaymentCancelStatus.DONE
+    payment = order.payments.get()
+    assert payment.status == PaymentStatus.CANCELLED and cancellable_won(payment) == 0
+    # the refund is finished (the sweep finds its payout done), once: the card cancelled once, the mileage back
+    assert refunds_resume() == 1
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE and refund.payout_error == ""
+    assert GatewayEntry.objects.filter(kind="cancel").count() == 1
+    assert shop.balance(buyer)["available"] == 15_500
+    # and nothing offers the same money again
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert "이미 취소된 결제 건입니다" not in page
 
 
 def test_a_standing_orders_charge_goes_back_by_a_refund_never_by_the_cancel_button_alone(shop, operator):

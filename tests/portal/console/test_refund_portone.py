@@ -13,7 +13,7 @@ from portal.orders.models import Order, OrderStatus, PaymentStatus
 from tests.portal.storefront.conftest import GUEST
 from tests.portone_process import authorised, paid_in_window, window_opened
 
-from .test_payment_cancel import press_refund_complete, refund_by
+from .test_payment_cancel import on_postgres, press_refund_complete, refund_by
 
 pytestmark = pytest.mark.sandbox
 
@@ -93,3 +93,44 @@ def test_a_double_submit_of_the_windows_payment_places_one_order_charged_once(sh
     assert again.status_code == 302 and again["Location"].endswith(f"/{Order.objects.get().number}/complete/")
     assert Order.objects.count() == 1 and Order.objects.get().status == OrderStatus.PAID
     assert get_gateway().client.get_payment(payment_id=payment_id).amount.paid == payable("4")
+
+
+@on_postgres
+def test_two_operators_pressing_refund_complete_at_once_cancel_the_card_once_and_both_read_it_done(
+        shop, operator, portone):
+    # the cancel takes the whole charge: whichever press PortOne answers second is refused (already cancelled) —
+    # that answer must not leave the refund 환불전 with the card cancelled behind it
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+
+    from portal.aftersales.refunds import RefundNotPaid, refund_complete
+    from portal.orders.models import PaymentCancel
+
+    client = Client()
+    client.post("/shop/cart/add/", {"code": "4", "quantity": "1"})
+    client.get("/shop/order/")
+    payment_id, token = paid_in_window(portone, client, CARD_FORM)
+    assert order_through_the_window(client, payment_id, token).status_code == 302
+    order = Order.objects.order_by("-id").first()
+    refund = refund_by(operator, order, "card", order.payable_won)
+    users = [User.objects.get(username="operator"), User.objects.get(username="admin")]
+
+    def press(user):
+        try:
+            return refund_complete(refund=refund, by=user)
+        except RefundNotPaid as exc:
+            return exc.message
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(pool.map(press, users))
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.DONE and refund.payout_error == "", answers
+    at_pg = get_gateway().client.get_payment(payment_id=payment_id)
+    assert at_pg.amount.cancelled == order.payable_won and len(at_pg.cancellations) == 1
+    assert list(PaymentCancel.objects.filter(payment__order=order).values_list("status", flat=True)) == ["done"]
+    payment = order.payments.get()
+    assert payment.status == PaymentStatus.CANCELLED

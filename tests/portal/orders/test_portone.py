@@ -58,6 +58,26 @@ def test_a_card_payment_is_confirmed_for_its_amount_and_cancelled_in_parts_never
     assert type(payment).__name__ == "CancelledPayment" and payment.amount.cancelled == 19_500
 
 
+def test_a_cancel_asked_twice_at_once_takes_the_charge_once_and_both_asks_read_it_done(portone, monkeypatch):
+    # two presses of 환불완료 ask the same cancel (one key) at the same moment: both read the payment before either
+    # cancel lands; the gateway cancels the first and refuses the second (nothing left: already cancelled) — the
+    # second ask must read the first's cancel as its own answer, never as a refusal
+    gateway = get_gateway()
+    payment_id, token = authorised(portone, 9_000)
+    assert gateway.charge(method=CARD, amount_won=9_000, payment_id=payment_id, payment_token=token).approved
+    before = read(payment_id)
+    first = gateway.cancel(tid=payment_id, amount_won=9_000, partial=False, idempotency_key="R7:payout")
+    assert first.approved
+    reads, real = [], gateway._read
+    monkeypatch.setattr(gateway, "_read", lambda tid: reads.append(tid) or (before if len(reads) == 1 else real(tid)))
+    second = gateway.cancel(tid=payment_id, amount_won=9_000, partial=False, idempotency_key="R7:payout")
+    assert second.approved and second.tid == first.tid
+    assert read(payment_id).amount.cancelled == 9_000 and len(read(payment_id).cancellations) == 1
+    # another refund's cancel refused for the same reason stays refused
+    other = gateway.cancel(tid=payment_id, amount_won=9_000, partial=False, idempotency_key="R8:payout")
+    assert not other.approved
+
+
 def test_a_double_submit_confirms_once(portone):
     payment_id, token = authorised(portone, 8_000)
     gateway = get_gateway()

@@ -44,6 +44,14 @@ def base_rate_x10(*, timeout_seconds: int = 300) -> int | None:
     return rate if status in (ACTIVE, "") else None
 
 
+def shown_extra_rate_x10(token_rate_x10: int) -> int:
+    """The extra rate a product page shows for an ad visit (I4): the token's `aa`, never more than the provider says
+    it grants now (getAccumRate's addAccumRate) — the shop cannot check the token's signature, so a made-up link
+    never advertises a rate the provider does not offer. A provider that does not say is taken at the token's word."""
+    granted = extensions.provider_info().add_rate_x10
+    return token_rate_x10 if granted is None else min(token_rate_x10, granted)
+
+
 @dataclass(frozen=True)
 class DisclosureRules:
     subtract_discounts: bool

@@ -63,6 +63,8 @@ class ProviderInfo:
     base_rate_x10: int | None  # None: the provider could not be read
     service_status: str  # ACTIVE when the provider does not send one
     advertised: frozenset[str]
+    # the extra rate the provider grants an ad visit now (addAccumRate), None when its answer does not say
+    add_rate_x10: int | None = None
 
 
 def advertised_in(raw: dict) -> frozenset[str]:
@@ -77,7 +79,8 @@ def info_from(answer: ApiResult) -> ProviderInfo:
     advertised = advertised_in(answer.raw)
     # serviceStatus is the protocol's own field (docs/protocol.md §2): honoured whenever the provider sends it
     status = str(answer.raw.get("serviceStatus") or ACTIVE).strip().upper()
-    return ProviderInfo(answer.base_rate_x10, status, advertised)
+    said = answer.raw.get("addAccumRate") not in (None, "")
+    return ProviderInfo(answer.base_rate_x10, status, advertised, answer.add_rate_x10 if said else None)
 
 
 def _cache_key() -> str:
@@ -92,15 +95,16 @@ def provider_info(*, timeout_seconds: int = 300) -> ProviderInfo:
     it cannot be read, no rate and no extension for UNAVAILABLE_RETRY_SECONDS."""
     key = _cache_key()
     cached = cache.get(key)
-    if isinstance(cached, (list, tuple)) and len(cached) == 3:
-        return ProviderInfo(cached[0], cached[1], frozenset(cached[2]))
+    if isinstance(cached, (list, tuple)) and len(cached) == 4:
+        return ProviderInfo(cached[0], cached[1], frozenset(cached[2]), cached[3])
     try:
         info = info_from(get_client().accum_rate(fresh=True))  # this cache is the one that counts
     except ProviderError as exc:
         log.warning("base rate unavailable: [%s]", exc.code)
-        cache.set(key, (None, "", ()), UNAVAILABLE_RETRY_SECONDS)
+        cache.set(key, (None, "", (), None), UNAVAILABLE_RETRY_SECONDS)
         return ProviderInfo(None, "", frozenset())
-    cache.set(key, (info.base_rate_x10, info.service_status, sorted(info.advertised)), timeout_seconds)
+    cache.set(key, (info.base_rate_x10, info.service_status, sorted(info.advertised), info.add_rate_x10),
+              timeout_seconds)
     return info
 
 

@@ -27,6 +27,9 @@ def guest_password_error(raw: str) -> str | None:
     raw = raw or ""
     if _GUEST_PASSWORD.fullmatch(raw) and any(c.isalpha() for c in raw) and any(c.isdigit() for c in raw):
         return None
+    if any(not (c.isascii() and c.isalnum()) for c in raw):
+        return _("비회원결제비밀번호에는 영문과 숫자만 쓸 수 있습니다 (특수문자, 공백, 한글 제외). 영문과 숫자를 섞어 %(min)d자에서 "
+                 "%(max)d자로 입력해 주세요.") % {"min": GUEST_PASSWORD_MIN_LENGTH, "max": GUEST_PASSWORD_MAX_LENGTH}
     return _("비회원결제비밀번호는 영문과 숫자를 모두 섞어 %(min)d자에서 %(max)d자로 입력해 주세요.") % {
         "min": GUEST_PASSWORD_MIN_LENGTH, "max": GUEST_PASSWORD_MAX_LENGTH}
 

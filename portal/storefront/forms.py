@@ -46,7 +46,7 @@ class OrderForm(forms.Form):
         "max_value": _("적립금은 가진 적립금까지만 쓸 수 있습니다.")})
     guest_password = forms.CharField(label=_("비회원결제비밀번호"), max_length=12, required=False,
                                      widget=forms.PasswordInput(render_value=True),
-                                     help_text=_("주문조회시 필요합니다. 영문과 숫자를 섞어 6자에서 12자, 대소문자구분."))
+                                     help_text=_("주문조회시 필요합니다. 영문과 숫자만 섞어 6자에서 12자 (특수문자 제외), 대소문자구분."))
     privacy_agreed = forms.BooleanField(label=_("비회원 구매 및 결제 개인정보취급방침에 동의합니다"), required=False)
     # E9: which earn this order gets, shown to members when the shop lets buyers choose.
     earn_choice = forms.ChoiceField(label=_("적립 수단 선택"), required=False, widget=forms.RadioSelect,

@@ -33,7 +33,7 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules
+from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules, shown_extra_rate_x10
 from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, forget_req_tx_id, release_choice, set_offer
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
@@ -92,7 +92,7 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
         "product": product, "excluded": hasattr(product, "mileage_exclusion"), "mileage_on": mileage_on,
         "store_points_earn": store_points_earn(product.price_won, store_rate) if store_rate else None,
         "base_rate_x10": base_rate_x10() if mileage_on else None,
-        "extra_rate_x10": inflow.extra_rate_x10 if inflow else 0})
+        "extra_rate_x10": shown_extra_rate_x10(inflow.extra_rate_x10) if inflow and mileage_on else 0})
 
 
 def mileage_benefits(request: HttpRequest) -> HttpResponse:

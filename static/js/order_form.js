@@ -41,6 +41,11 @@
         var note = document.getElementById("mileage-dropped") || saidNote;
         var row = fresh.getElementById("mileage-row");
         if (note && row && !freshNote && !choice) {
+          // the kept note's "최대 N원" follows the amounts this answer was worked out for
+          if (note.dataset.maxUse && row.dataset.maxUse && note.dataset.maxUse !== row.dataset.maxUse) {
+            note.textContent = note.textContent.replace(note.dataset.maxUse, row.dataset.maxUse);
+            note.dataset.maxUse = row.dataset.maxUse;
+          }
           row.insertBefore(note, row.querySelector("details"));
         }
         // the element that had the focus (적립/사용, typically) keeps it in the new row, found by its id

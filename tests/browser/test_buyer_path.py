@@ -152,6 +152,10 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
         expect(page.locator("#mileage-dropped")).to_contain_text("최대 4,000원 사용 가능")
         expect(page.locator("#payable")).to_have_text("4,000원")
         page.screenshot(path=SHOTS / "6-order-form-store-points.png", full_page=True)
+        # the kept note's most-usable amount follows the amounts as they change again
+        page.fill("#id_store_points", "300")
+        expect(page.locator("#payable")).to_have_text("4,700원")
+        expect(page.locator("#mileage-dropped")).to_contain_text("최대 4,700원 사용 가능")
         # 500 typed and Enter pressed at once: the page shows the amounts first, then the order is placed with them
         page.fill("#id_store_points", "500")
         page.press("#id_store_points", "Enter")

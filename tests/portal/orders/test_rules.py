@@ -15,6 +15,17 @@ def test_guest_password_6_to_12_letters_and_digits(raw, ok):
     assert (guest_password_error(raw) is None) is ok
 
 
+@pytest.mark.parametrize("raw", ["guest1234!", "Guest_1234", "ab cd 12", "비밀번호12ab", "abc١٢٣"])
+def test_a_guest_password_with_other_characters_is_told_which_ones(raw):
+    # letters and digits mixed, the right length, refused for the one character the buyer would not guess
+    assert "영문과 숫자만 쓸 수 있습니다 (특수문자, 공백, 한글 제외)" in guest_password_error(raw)
+
+
+def test_a_guest_password_of_letters_and_digits_alone_is_told_to_mix_them():
+    assert "특수문자" not in guest_password_error("123456")
+    assert "영문과 숫자를 모두 섞어" in guest_password_error("abcdef")
+
+
 def test_shipping_fee(settings):
     assert shipping_fee(5_000) == 0  # 기본배송비 0원, as in the manual
     settings.SHOP_SHIPPING_FEE_WON = 2_500

@@ -190,6 +190,22 @@ def test_excluded_product_page_shows_the_banner_and_no_rate(client, shop):
     assert "% 적립" not in page
 
 
+def test_a_link_claiming_more_extra_rate_than_the_provider_grants_shows_no_more_than_it(client, shop):
+    # the shop cannot check the token's signature: a link whose aa was raised to 50 must not advertise 50%
+    from urllib.parse import parse_qsl, quote
+
+    api_id, hash_key = shop.new_merchant(rate="1", ad_extra_rate="5")
+    use_merchant(api_id, hash_key)
+    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/1/",
+                           allow_redirects=False, timeout=5)
+    target = urlsplit(landing.headers["Location"])
+    napm = dict(parse_qsl(target.query))["NaPm"]
+    assert "|aa=5|" in napm
+    forged = napm.replace("|aa=5|", "|aa=50|")
+    page = client.get(f"{target.path}?NaPm={quote(forged)}", HTTP_REFERER=shop.base_url + "/").content.decode()
+    assert "네이버 마일리지 1% + 추가 5% 적립" in page and "추가 50%" not in page
+
+
 def test_shirt_through_an_ad_click_shows_the_extra_rate_until_it_ends(client, shop):
     api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
     use_merchant(api_id, hash_key)

@@ -190,15 +190,20 @@ def test_excluded_product_page_shows_the_banner_and_no_rate(client, shop):
     assert "% 적립" not in page
 
 
+def ad_landing(shop, rate: str, path: str):
+    """A merchant at `rate` granting 5% more to ad visits, used by the shop; the sandbox's ad click's landing URL."""
+    api_id, hash_key = shop.new_merchant(rate=rate, ad_extra_rate="5")
+    use_merchant(api_id, hash_key)
+    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver{path}", allow_redirects=False,
+                           timeout=5)
+    return urlsplit(landing.headers["Location"])
+
+
 def test_a_link_claiming_more_extra_rate_than_the_provider_grants_shows_no_more_than_it(client, shop):
     # the shop cannot check the token's signature: a link whose aa was raised to 50 must not advertise 50%
     from urllib.parse import parse_qsl, quote
 
-    api_id, hash_key = shop.new_merchant(rate="1", ad_extra_rate="5")
-    use_merchant(api_id, hash_key)
-    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/1/",
-                           allow_redirects=False, timeout=5)
-    target = urlsplit(landing.headers["Location"])
+    target = ad_landing(shop, "1", "/shop/p/1/")
     napm = dict(parse_qsl(target.query))["NaPm"]
     assert "|aa=5|" in napm
     forged = napm.replace("|aa=5|", "|aa=50|")
@@ -207,11 +212,7 @@ def test_a_link_claiming_more_extra_rate_than_the_provider_grants_shows_no_more_
 
 
 def test_shirt_through_an_ad_click_shows_the_extra_rate_until_it_ends(client, shop):
-    api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
-    use_merchant(api_id, hash_key)
-    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/D0SELF0012179/",
-                           allow_redirects=False, timeout=5)
-    target = urlsplit(landing.headers["Location"])
+    target = ad_landing(shop, "5", "/shop/p/D0SELF0012179/")
     page = client.get(f"{target.path}?{target.query}", HTTP_REFERER=shop.base_url + "/").content.decode()
     assert "21,000원" in page and "네이버 마일리지 5% + 추가 5% 적립" in page
     # browsing the shop keeps it
@@ -230,11 +231,7 @@ def test_shirt_through_an_ad_click_shows_the_extra_rate_until_it_ends(client, sh
 
 def test_a_choice_made_with_the_ads_extra_rate_is_given_back_when_the_buyer_comes_back_from_another_site(
         client, shop):
-    api_id, hash_key = shop.new_merchant(rate="5", ad_extra_rate="5")
-    use_merchant(api_id, hash_key)
-    landing = requests.get(f"{shop.base_url}/ad/{api_id}/?to=http://testserver/shop/p/D0SELF0012179/",
-                           allow_redirects=False, timeout=5)
-    target = urlsplit(landing.headers["Location"])
+    target = ad_landing(shop, "5", "/shop/p/D0SELF0012179/")
     client.get(f"{target.path}?{target.query}", HTTP_REFERER=shop.base_url + "/")
     buyer = shop.new_buyer(15_500)
     add_to_cart(client, "D0SELF0012179")

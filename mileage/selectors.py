@@ -149,7 +149,9 @@ def mileage_in_flight(numbers) -> set[str]:
         return set()
     waiting = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.PENDING,
                                            kind__in=SETTLEMENT_CALL_KINDS)
-    stuck = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.FAILED)
+    # a refused delivery invoice holds nothing back (it books nothing): the order's calls go on
+    stuck = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.FAILED).exclude(
+        kind=OutboxKind.INVOICE)
     asking = MileageTransaction.objects.filter(order__number__in=numbers,
                                                state__in=(TransactionState.HELD, TransactionState.APPROVING))
     return ((set(waiting.values_list("order__number", flat=True))

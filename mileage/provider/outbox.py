@@ -27,7 +27,7 @@ from django_tasks import task
 
 from core.state_machine import move
 from mileage.models import MileageTransaction, OutboxMessage, OutboxStatus
-from mileage.models.outbox import ENDING_KINDS, waits_for
+from mileage.models.outbox import ENDING_KINDS, OutboxKind, waits_for
 
 from . import extensions
 from .client import (
@@ -410,11 +410,20 @@ def cancelled_after(message: OutboxMessage) -> bool:
         status__in=(OutboxStatus.PENDING, OutboxStatus.SENT)).exists()
 
 
+def invoiced_after(message: OutboxMessage) -> bool:
+    """Whether a failed delivery invoice has a later one of its order on its way or sent (an exchange's goods, a
+    corrected number): sent again now it would replace the later one at the provider (it goes on the order's current
+    txId), so it is not sent again. A refused invoice holds nothing back (models.outbox.waits_for)."""
+    return message.kind == OutboxKind.INVOICE and OutboxMessage.objects.filter(
+        order_id=message.order_id, pk__gt=message.pk, kind=OutboxKind.INVOICE,
+        status__in=(OutboxStatus.PENDING, OutboxStatus.SENT)).exists()
+
+
 def retry_by_hand(message_id: int, *, apply: Apply) -> OutboxMessage | None:
     """The operator's retry button: a FAILED message is sent again at once, with the same Idempotency-Key."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
-        if message.status != OutboxStatus.FAILED or cancelled_after(message):
+        if message.status != OutboxStatus.FAILED or cancelled_after(message) or invoiced_after(message):
             return message
         message.attempts, message.next_attempt_at = 0, timezone.now()
         outbox_set_status(message=message, to_status=OutboxStatus.PENDING, fields=("attempts", "next_attempt_at"))

@@ -586,6 +586,7 @@ def outbox_retry_by_hand(message_id: int) -> OutboxMessage | None:
 
 RESOLVED_BY_HAND = outbox.RESOLVED_BY_HAND
 cancelled_after = outbox.cancelled_after
+invoiced_after = outbox.invoiced_after
 
 
 def outbox_resolve_by_hand(message_id: int, *, by, note: str) -> OutboxMessage:

@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.state_machine import move
 from mileage.policy import PolicyError, validate_mileage_return
@@ -26,6 +27,9 @@ from .common import (
 from .models import BuyerRequestKind, Refund, RefundReason, ReturnRequest, ReturnStatus
 from .selectors import mileage_in_open_returns, mileage_returned_so_far
 
+RETURN_REFUND_OPEN = gettext_lazy("이 주문의 앞선 반품이 반송완료되어 환불을 기다리고 있습니다. 환불관리에서 그 환불을 환불완료한 뒤에 남은 "
+                                  "상품을 반품할 수 있습니다.")
+
 
 def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str = "", by) -> ReturnRequest:
     """§8 반품접수: the mileage to return is entered by the operator, at most what remains of the use."""
@@ -33,6 +37,8 @@ def return_request(*, order: Order, lines: dict, data: RefundInput, reason: str 
         order = lock_order(order)
         if order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING):
             raise ActionError(_("이 주문에는 진행 중인 반품이 있습니다. 그 반품이 반송완료된 뒤에 다시 접수해 주세요."))
+        if order.status == OrderStatus.RETURNED:
+            raise ActionError(RETURN_REFUND_OPEN)
         if not Order.transitions.opens("return_request", order.status):
             raise ActionError(_("배송완료된 주문만 반품할 수 있습니다."))
         chosen = parse_lines(order, lines)

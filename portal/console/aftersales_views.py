@@ -23,6 +23,7 @@ from mileage.services.transactions import (
     RESOLVED_BY_HAND,
     TransitionNotAllowed,
     cancelled_after,
+    invoiced_after,
 )
 from mileage.services.transactions import outbox_resolve_by_hand as resolve_by_hand
 from mileage.services.transactions import outbox_retry_by_hand as retry_by_hand
@@ -45,7 +46,12 @@ from portal.aftersales.refunds import (
     refund_fingerprint,
     refund_preview,
 )
-from portal.aftersales.returns import return_complete, return_mark_shipping, return_request
+from portal.aftersales.returns import (
+    RETURN_REFUND_OPEN,
+    return_complete,
+    return_mark_shipping,
+    return_request,
+)
 from portal.aftersales.selectors import (
     ReturnQuote,
     cancel_fingerprint,
@@ -198,6 +204,8 @@ class ReturnView(OperatorRequiredMixin, View):
         order = _order(number)
         if order.status in (OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNING):
             return _refused(request, order, _("이 주문에는 진행 중인 반품이 있습니다. 그 반품이 반송완료된 뒤에 다시 접수해 주세요."))
+        if order.status == OrderStatus.RETURNED:
+            return _refused(request, order, RETURN_REFUND_OPEN)
         if not Order.transitions.opens("return_request", order.status):
             return _refused(request, order, _("배송완료된 주문만 반품할 수 있습니다."))
         return self.render(request, order, ReturnForm(initial={"method": refund_method_for(order)}))
@@ -585,6 +593,10 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         if message.status == OutboxStatus.FAILED and cancelled_after(message):
             messages.error(request, _("이 주문의 취소 요청이 이미 나가 있어 %(kind)s 요청은 다시 보내지 않습니다.")
                            % {"kind": message.get_kind_display()})
+            return redirect("console:outbox")
+        if message.status == OutboxStatus.FAILED and invoiced_after(message):
+            messages.error(request, _("이 주문의 나중 배송정보가 이미 나가 있어 이 배송정보는 다시 보내지 않습니다 (보내면 나중 것을 "
+                                      "덮어씁니다)."))
             return redirect("console:outbox")
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:

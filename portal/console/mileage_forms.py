@@ -16,11 +16,12 @@ class HexKeyField(forms.CharField):
 class MileageSettingsForm(forms.ModelForm):
     """The hash key is write-only: the field starts empty; leaving it empty keeps the stored key."""
 
-    # the lengths are the validators' (one message for a key of the wrong length), the browser's maxlength the same
+    # the lengths are the validators' (one message for a key of the wrong length); the browser's maxlength leaves
+    # room for the spaces a pasted key brings along (stripped here), so that it never cuts the key itself
     hash_key = HexKeyField(label=_("해쉬키(인증키)입력"), required=False,
-                           widget=forms.PasswordInput(render_value=False, attrs={"maxlength": 40}),
+                           widget=forms.PasswordInput(render_value=False, attrs={"maxlength": 40 + 20}),
                            validators=[hash_key_validator])
-    api_id = forms.CharField(label=_("가맹점 API ID 입력"), widget=forms.TextInput(attrs={"maxlength": 6}),
+    api_id = forms.CharField(label=_("가맹점 API ID 입력"), widget=forms.TextInput(attrs={"maxlength": 6 + 20}),
                              validators=[api_id_validator])
     store_points_rate = forms.CharField(label=_("쇼핑몰 적립금 적립률 (%)"), required=False, max_length=5,
                                         help_text=_("구매확정 시 적립대상금액의 이 비율만큼 쇼핑몰 적립금을 드립니다. 0이면 적립하지 않습니다."))

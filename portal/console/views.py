@@ -8,6 +8,7 @@ from typing import ClassVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import OperationalError
 from django.http import FileResponse, Http404, HttpResponse, QueryDict
@@ -19,8 +20,9 @@ from django.views import View
 from django.views.generic import TemplateView
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
-from wagtail.models import Revision
+from wagtail.models import PageLogEntry, Revision
 
+from cms_pages.models import EarnBaseDisclosurePage
 from core.dates import ymd_hms
 from mileage.models import OutboxStatus
 from mileage.models.outbox import MILEAGE_RETURN_KINDS
@@ -428,7 +430,13 @@ class DisclosureRevisionView(OperatorRequiredMixin, View):
     """The earn-base disclosure exactly as it was published when an order was placed (a Wagtail revision)."""
 
     def get(self, request, revision_id: int):
-        revision = get_object_or_404(Revision, pk=revision_id)
+        # a revision of the 적립 기준 안내 that was published (an order was placed under it, or Wagtail logged its
+        # publishing): never a draft, nor another page, under this page's heading
+        revision = get_object_or_404(Revision, pk=revision_id,
+                                     content_type=ContentType.objects.get_for_model(EarnBaseDisclosurePage))
+        if not (Order.objects.filter(disclosure_revision_id=revision.pk).exists()
+                or PageLogEntry.objects.filter(revision_id=revision.pk, action="wagtail.publish").exists()):
+            raise Http404
         # the rules the page drew live from the settings, as the order kept them when it was placed
         number = request.GET.get("order", "")[:40]
         order = Order.objects.filter(number=number, disclosure_revision_id=revision.pk).only(

@@ -592,6 +592,10 @@ def _record(cancel_pk: int, result: GatewayResult | None, by, *, payment_id: int
         return cancel  # recorded meanwhile (the scheduler, or another press)
     # (moved_after_all: two presses asked at once with the same key, and the refusal of the one that came second —
     # the charge was already cancelled, by the first — was recorded first; the gateway says the money moved: it did)
+    if moved_after_all and _returned_of(payment, cancels) + cancel.amount_won > payment.amount_won:
+        # paid back another way meanwhile (the refusal read as final): the books say what happened, loudly
+        log.error("payment %s: gateway cancel %s (%s원) confirmed after the money was paid back otherwise; "
+                  "more than charged has gone back", payment.pk, cancel.idempotency_key, cancel.amount_won)
     if result is None:
         # no answer: whether the gateway acted is unknown, so the money stays reserved (요청중) until it answers —
         # pressing again, or the scheduler, asks the same thing with the same key

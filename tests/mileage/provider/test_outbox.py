@@ -346,6 +346,39 @@ def test_an_answer_the_transaction_cannot_take_fails_for_an_operator_instead_of_
     assert order.mileage.state == TransactionState.CANCELLED
 
 
+def test_a_refused_invoice_holds_back_no_later_call_and_is_not_sent_over_a_later_one(portal, merchant, monkeypatch):
+    from mileage.provider import ProviderError
+    from mileage.provider.client import Invoice
+    from mileage.services.transactions import mileage_invoice_send
+
+    order, _buyer = placed_order(portal, merchant)
+    order.payment_method = "card"
+    mileage_authorize(order=order)
+    real = outbox.CALLS["invoice"]
+
+    def refused(client, ids, payload, key):
+        raise ProviderError("3002", "송장을 등록할 수 없습니다.")
+
+    def invoice(number):
+        with transaction.atomic():
+            mileage_invoice_send(order=order, invoice=Invoice("20261207", number, "홍길동", "CJ대한통운", "서울 동작구"))
+        return OutboxMessage.objects.get(order=order, kind="invoice", idempotency_key__endswith=number)
+
+    monkeypatch.setitem(outbox.CALLS, "invoice", refused)
+    first = invoice("111111111111")
+    assert first.status == OutboxStatus.FAILED
+    # the refused invoice holds back nothing: the purchase confirmation goes
+    with transaction.atomic():
+        mileage_call(order=order, kind="confirmed")
+    assert OutboxMessage.objects.get(order=order, kind="confirmed").status == OutboxStatus.SENT
+    # a corrected invoice goes; the refused one is then never sent over it
+    monkeypatch.setitem(outbox.CALLS, "invoice", real)
+    second = invoice("222222222222")
+    assert second.status == OutboxStatus.SENT
+    assert outbox_retry_by_hand(first.pk).status == OutboxStatus.FAILED
+    assert OutboxMessage.objects.get(pk=first.pk).attempts == first.attempts
+
+
 @pytest.mark.parametrize(("kind", "earlier", "expected"), [
     ("stated", [], None),
     ("confirmed", [(1, "pending", "stated")], 1),

@@ -51,15 +51,17 @@ def test_cancel_after_payment_only_from_paid(operator, status):
 
 
 @pytest.mark.parametrize("status", [OrderStatus.PAID, OrderStatus.SHIPPED, OrderStatus.CONFIRMED,
-                                    OrderStatus.RETURN_REQUESTED])
+                                    OrderStatus.RETURN_REQUESTED, OrderStatus.RETURNED])
 def test_a_return_only_from_delivered(operator, status):
     order = _order(status)
     changes = order.status_changes.count()
     line = order.lines.get()
     response = operator.post(f"/console/orders/{order.number}/return/", {**REFUND_FORM, f"qty_{line.pk}": "1"})
     assert response.status_code == 400
-    why = ("이 주문에는 진행 중인 반품이 있습니다" if status == OrderStatus.RETURN_REQUESTED
-           else "배송완료된 주문만 반품할 수 있습니다.")
+    why = {OrderStatus.RETURN_REQUESTED: "이 주문에는 진행 중인 반품이 있습니다",
+           # back at the shop, its refund not yet done: the remaining goods wait for that refund, said so
+           OrderStatus.RETURNED: "환불관리에서 그 환불을 환불완료한 뒤에 남은 상품을 반품할 수 있습니다."}.get(
+        status, "배송완료된 주문만 반품할 수 있습니다.")
     assert why in response.content.decode()
     _unchanged(order, status, changes)
     assert not ReturnRequest.objects.exists()

@@ -30,6 +30,7 @@ def test_a_deadlocked_action_says_nothing_changed(monkeypatch):
 @pytest.mark.parametrize(("status", "form", "says"), [
     (OrderStatus.AWAITING_DEPOSIT, "return", "배송완료된 주문만 반품할 수 있습니다. (처리상태: 입금전)"),
     (OrderStatus.SHIPPED, "return", "배송완료된 주문만 반품할 수 있습니다. (처리상태: 배송중)"),
+    (OrderStatus.RETURNED, "return", "환불완료한 뒤에 남은 상품을 반품할 수 있습니다. (처리상태: 반송완료)"),
     (OrderStatus.AWAITING_DEPOSIT, "exchange", "이 주문은 교환할 수 없습니다. (처리상태: 입금전)"),
     (OrderStatus.CANCELLED, "exchange", "이 주문은 교환할 수 없습니다. (처리상태: 주문취소)"),
 ])

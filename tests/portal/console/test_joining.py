@@ -49,8 +49,13 @@ def test_a_second_shop_walks_from_unjoined_to_a_working_connection_check(shop, o
     hash_key = re.search(r'id="hash-key">([0-9a-f]{40})<', applicant.get(status_url, timeout=10).text).group(1)
     page = operator.get("/console/mileage/about/").content.decode()
     assert 'data-state="approved"' in page
-    # J3: the keys entered once in 노출설정 및 셋팅; 연결 확인 works
-    checked = operator.post("/console/mileage/settings/", {"api_id": api_id, "hash_key": hash_key,
+    # J3: the keys entered once in 노출설정 및 셋팅, pasted with the spaces a copy brings along (the browser's
+    # maxlength never cuts them short); 연결 확인 works
+    form = operator.get("/console/mileage/settings/").content.decode()
+    padded_id, padded_key = f" {api_id} ", f"  {hash_key} "
+    for name, padded in (("api_id", padded_id), ("hash_key", padded_key)):
+        assert int(re.search(rf'name="{name}"[^>]*maxlength="(\d+)"', form).group(1)) >= len(padded)
+    checked = operator.post("/console/mileage/settings/", {"api_id": padded_id, "hash_key": padded_key,
                                                              "action": "check"}).content.decode()
     assert "연결 성공" in checked
     operator.post("/console/mileage/settings/", {"api_id": api_id, "hash_key": hash_key, "action": "save",

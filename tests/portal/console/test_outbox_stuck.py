@@ -83,6 +83,25 @@ def test_a_cancel_passes_the_calls_stuck_behind_a_refused_one_and_closes_them(sh
 
 
 def test_a_call_after_a_refused_one_that_is_no_cancel_waits_and_says_for_what(shop, operator, monkeypatch):
+    order, _buyer, stated = deposit_refused(shop, operator, monkeypatch)
+    operator.post(f"/console/orders/{order.number}/action/ship/", {"carrier": "cj", "invoice_no": "6541111"})
+    order.refresh_from_db()
+    assert order.status == OrderStatus.SHIPPED
+    invoice = OutboxMessage.objects.get(order=order, kind="invoice")
+    assert stated.status == OutboxStatus.FAILED
+    assert (invoice.status, invoice.attempts) == (OutboxStatus.PENDING, 0)  # in order: never before the 입금확인
+    # the queue lists what waits, as the dashboard counts it, and what it waits for
+    page = operator.get("/console/outbox/").content.decode()
+    assert f"#{stated.pk} 요청을 기다리는 중" in page and order.number in page
+    # a call that is no cancel cannot be recorded by hand
+    operator.post("/console/outbox/", {"message": stated.pk, "action": "resolve", "note": "확인"})
+    stated.refresh_from_db()
+    assert stated.status == OutboxStatus.FAILED
+
+
+def test_a_refused_invoice_holds_back_no_later_call(shop, operator, monkeypatch):
+    # the delivery invoice only tells the provider what shipped: refused, it waits for an operator in 전송 대기열
+    # while the purchase confirmation goes
     order, _buyer = place(shop, method="card")
     with monkeypatch.context() as patched:
         refuse(patched, "invoice", "3020", "invoice refused")
@@ -93,15 +112,11 @@ def test_a_call_after_a_refused_one_that_is_no_cancel_waits_and_says_for_what(sh
     assert order.status == OrderStatus.CONFIRMED
     invoice = OutboxMessage.objects.get(order=order, kind="invoice")
     confirmed = OutboxMessage.objects.get(order=order, kind="confirmed")
-    assert invoice.status == OutboxStatus.FAILED
-    assert (confirmed.status, confirmed.attempts) == (OutboxStatus.PENDING, 0)  # in order: never before the invoice
-    # the queue lists what waits, as the dashboard counts it, and what it waits for
+    assert invoice.status == OutboxStatus.FAILED and confirmed.status == OutboxStatus.SENT
+    order.mileage.refresh_from_db()
+    assert order.mileage.state == "confirmed"
     page = operator.get("/console/outbox/").content.decode()
-    assert f"#{invoice.pk} 요청을 기다리는 중" in page and order.number in page
-    # a call that is no cancel cannot be recorded by hand
-    operator.post("/console/outbox/", {"message": invoice.pk, "action": "resolve", "note": "확인"})
-    invoice.refresh_from_db()
-    assert invoice.status == OutboxStatus.FAILED
+    assert order.number in page and f"#{invoice.pk} 요청을 기다리는 중" not in page
 
 
 def test_a_cancel_refused_as_already_cancelled_is_recorded_by_an_operator_with_what_they_checked(

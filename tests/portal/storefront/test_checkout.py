@@ -80,6 +80,13 @@ def test_manual_example_end_to_end(client, shop):
     archived = operator.get(link).content.decode()
     assert "배송비/포장비는 적립대상금액에서 제외됩니다." in archived and "기본 적립률: 적립대상금액의 1%" in archived
     assert "배송비/포장비는 적립대상금액에 포함됩니다." in client.get("/earn-base/").content.decode()
+    # a draft saved since, or another page's version, is never shown under the published disclosure's heading
+    from cms_pages.models import HomePage
+
+    draft = disclosure.save_revision()
+    assert operator.get(f"/console/disclosure/{draft.pk}/").status_code == 404
+    home = HomePage.objects.first()
+    assert operator.get(f"/console/disclosure/{home.save_revision().pk}/").status_code == 404
 
 
 def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):
@@ -335,7 +342,12 @@ def test_bad_form_input_is_refused_with_a_message(client, shop):
 def test_mileage_button_off_when_the_disclosure_is_unpublished(client, shop):
     from cms_pages.models import EarnBaseDisclosurePage
 
+    perk = '<span class="mileage-badge" aria-hidden="true">M</span> 네이버 마일리지 적립'
+    assert perk in client.get("/shop/").content.decode() and perk in client.get("/").content.decode()
     EarnBaseDisclosurePage.objects.get().unpublish()
+    # the product cards no longer advertise the earn, as the product page and the order form say it is off
+    assert perk not in client.get("/shop/").content.decode() and perk not in client.get("/").content.decode()
+    assert "네이버 마일리지 제외 상품" in client.get("/shop/c/gift-certificates/").content.decode()
     add_to_cart(client, "1")
     form = client.get("/shop/order/").content.decode()
     assert "지금은 네이버 마일리지를 이용할 수 없습니다." in form

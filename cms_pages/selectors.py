@@ -8,10 +8,12 @@ from django.utils.translation import get_language
 from wagtail.models import Locale, PageViewRestriction, Site
 
 from core.request_memo import remembered
+from mileage.selectors import checkout_available
 
 from .models import EarnBaseDisclosurePage, MerchantDetails
 
 LIVE_DISCLOSURE = "cms_pages.live_disclosure"
+MILEAGE_OFFERED = "cms_pages.mileage_offered"
 
 
 def live_disclosure() -> EarnBaseDisclosurePage | None:
@@ -20,6 +22,13 @@ def live_disclosure() -> EarnBaseDisclosurePage | None:
     keeps the button on without it. Read once per request (the order form and the order it places ask for it)."""
     return remembered(LIVE_DISCLOSURE, lambda: EarnBaseDisclosurePage.objects.live().exclude(_private).filter(
         locale__language_code=settings.LANGUAGE_CODE).first())
+
+
+def mileage_offered() -> bool:
+    """Whether the shop offers Naver Mileage now (the service on, its 적립 기준 안내 published: live_disclosure): what
+    the product page and the product cards show the earn by. Read once per request."""
+    return remembered(MILEAGE_OFFERED, lambda: checkout_available(
+        disclosure_published=live_disclosure() is not None)[0])
 
 
 def reader_disclosure() -> EarnBaseDisclosurePage | None:

@@ -15,7 +15,7 @@ from mileage.models import (
     OutboxStatus,
     TransactionState,
 )
-from mileage.models.outbox import OutboxKind, waits_for
+from mileage.models.outbox import HOLDING_NOTHING_KINDS, OutboxKind, waits_for
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -149,9 +149,9 @@ def mileage_in_flight(numbers) -> set[str]:
         return set()
     waiting = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.PENDING,
                                            kind__in=SETTLEMENT_CALL_KINDS)
-    # a refused delivery invoice holds nothing back (it books nothing): the order's calls go on
+    # a refused call that holds nothing back (a delivery invoice): the order's calls go on
     stuck = OutboxMessage.objects.filter(order__number__in=numbers, status=OutboxStatus.FAILED).exclude(
-        kind=OutboxKind.INVOICE)
+        kind__in=HOLDING_NOTHING_KINDS)
     asking = MileageTransaction.objects.filter(order__number__in=numbers,
                                                state__in=(TransactionState.HELD, TransactionState.APPROVING))
     return ((set(waiting.values_list("order__number", flat=True))

@@ -47,6 +47,9 @@ class OutboxKind(models.TextChoices):
 # the calls that end the order's transaction at the provider: one is sent even when an earlier call of the order
 # failed (it takes everything back), and a failed one may be recorded by an operator as done at the provider
 ENDING_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.ABORT)
+# the calls that, refused, hold nothing back: they book nothing and nothing after them depends on them (the delivery
+# invoice only tells the provider what shipped)
+HOLDING_NOTHING_KINDS = (OutboxKind.INVOICE,)
 
 
 def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
@@ -58,7 +61,7 @@ def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
     only tells the provider what shipped, nothing after it depends on it (a 구매확정 or a return's re-approval goes,
     and the refused invoice waits in 전송 대기열 for an operator). The outbox sends by it; 전송 대기열 shows it."""
     earlier = [(pk, status, earlier_kind) for pk, status, earlier_kind in earlier
-               if not (status == OutboxStatus.FAILED and earlier_kind == OutboxKind.INVOICE)]
+               if not (status == OutboxStatus.FAILED and earlier_kind in HOLDING_NOTHING_KINDS)]
     if not earlier:
         return None
     if kind not in ENDING_KINDS:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from cms_pages.models import ExchangePolicyPage
-from cms_pages.selectors import live_disclosure, live_in_reader_language, reader_disclosure
+from cms_pages.selectors import live_disclosure, live_in_reader_language, mileage_offered, reader_disclosure
 from core.digest import digest
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
@@ -87,7 +87,7 @@ def product_detail(request: HttpRequest, code: str) -> HttpResponse:
     inflow = current_inflow(request)
     store_rate = MileageSettings.load().store_points_rate_x10
     # no rate is offered while the order form could not earn it (the service off, no published 적립 기준 안내)
-    mileage_on, _why = checkout_available(disclosure_published=live_disclosure() is not None)
+    mileage_on = mileage_offered()
     return render(request, "storefront/product.html", {
         "product": product, "excluded": hasattr(product, "mileage_exclusion"), "mileage_on": mileage_on,
         "store_points_earn": store_points_earn(product.price_won, store_rate) if store_rate else None,

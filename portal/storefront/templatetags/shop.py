@@ -7,9 +7,7 @@ category is saved (portal/storefront/apps.py) or the merchant details are (cms_p
 from django import template
 from django.core.cache import cache
 
-from cms_pages.selectors import live_disclosure, merchant_rows, reader_disclosure
-from core.request_memo import remembered
-from mileage.selectors import checkout_available
+from cms_pages.selectors import merchant_rows, mileage_offered, reader_disclosure
 from portal import i18n
 from portal.accounts.roles import OPERATOR_PERMISSION
 from portal.catalog.models import Category, Product
@@ -17,12 +15,8 @@ from portal.catalog.models import Category, Product
 register = template.Library()
 
 
-@register.simple_tag
-def mileage_offered() -> bool:
-    """Whether the shop offers Naver Mileage now (the service on, its 적립 기준 안내 published): a product card
-    advertises the earn only then, as the product page and the order form do. Read once per request."""
-    return remembered("storefront:mileage_offered", lambda: checkout_available(
-        disclosure_published=live_disclosure() is not None)[0])
+# a product card advertises the earn only while the shop offers it, as the product page does
+register.simple_tag(mileage_offered, name="mileage_offered")
 
 CATEGORIES_KEY = "shop:categories"
 CACHE_SECONDS = 300

@@ -19,7 +19,7 @@ from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page, Site
 
 from mileage.policy.constants import MAX_BALANCE_PER_BUYER_WON, MAX_EARN_PER_ORDER_WON, MIN_USE_WON
-from mileage.selectors import checkout_available, disclosure_rules
+from mileage.selectors import disclosure_rules
 
 from .blocks import PageBodyBlock
 
@@ -127,9 +127,9 @@ class HomePage(RulesNotTyped, ScheduleWithinReach, Page):
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
         context["buyer_pages"] = self.get_children().live().in_menu().specific()  # the guides, as cards
-        # the use and earn figures, live (never typed into the intro), while the shop offers the mileage
-        on, _why = checkout_available(disclosure_published=EarnBaseDisclosurePage.objects.live().public().exists())
-        context["rules"] = disclosure_rules() if on else None
+        # the use and earn figures, live (never typed into the intro); the template shows them while the shop offers
+        # the mileage (`{% mileage_offered %}`: the one reading of it, which checkout follows too)
+        context["rules"] = disclosure_rules()
         return context
 
 

@@ -37,7 +37,7 @@ from portal.aftersales.common import ActionError
 from portal.aftersales.exchanges import exchange_ship
 from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus, Exchange
 from portal.orders.earn import MILEAGE_USE_RETURNED
-from portal.orders.models import Carrier, Order, OrderStatus, PaymentMethod
+from portal.orders.models import WITHOUT_RECEIPT, Carrier, Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_detail
 from portal.orders.services import TransitionNotAllowed
 from portal.parsing import int_or_none
@@ -372,7 +372,7 @@ class ReceiptBatchView(OperatorRequiredMixin, View):
         search = OrderFilter(query, queryset=Order.objects.order_by("-placed_at"))
         if not search.is_valid():
             return None
-        return search.qs[:MAX_BATCH]
+        return search.qs.exclude(status__in=WITHOUT_RECEIPT)[:MAX_BATCH]  # an order never placed has no receipt
 
     def _refused(self, query):
         messages.error(self.request, _("검색 조건이 올바르지 않아 영수증을 만들지 않았습니다. 주문조회에서 검색 조건을 고쳐 "

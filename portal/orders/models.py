@@ -44,6 +44,8 @@ ORDER_TRANSITIONS: dict[str, set[str]] = {
     OrderStatus.CANCELLED: set(),
     OrderStatus.PAYMENT_FAILED: set(),
 }
+# An order in these states was never placed (its payment refused, or still being asked): it has no receipt.
+WITHOUT_RECEIPT = frozenset({OrderStatus.PLACING, OrderStatus.PAYMENT_FAILED})
 # The operators' and buyers' actions on an order, as rows of its table: the states each acts from (the service's gate)
 # and where it moves the order (None: the status stays, e.g. 상품교환).
 ORDER_GATES = {
@@ -177,6 +179,11 @@ class Order(models.Model):
         """Paid when placed (card, real-time transfer, phone); a bank transfer or a 가상계좌 is paid later, at its
         deposit (mileage.shop)."""
         return self.payment_method not in (PaymentMethod.BANK_TRANSFER, PaymentMethod.VIRTUAL_ACCOUNT)
+
+    @property
+    def has_receipt(self) -> bool:
+        """A receipt shows what was paid: an order whose payment was refused, or is still being asked, has none."""
+        return self.status not in WITHOUT_RECEIPT
 
     @property
     def is_guest(self) -> bool:

@@ -1,7 +1,7 @@
 """The one view that serves an order's PDF receipt, parameterised by its audience: the shop mounts it for buyers
 (the member who owns the order, or the guest who looked it up in this browser), the console for operators. The
 audience says whether a login and a permission are needed and which orders the person may see; everyone else gets
-the login page, 403 or 404, and the PDF comes from the private cache (`render.receipt_pdf`)."""
+the login page, 403 or 404 (also for an order never placed, which has no receipt), and the PDF comes from the private cache (`render.receipt_pdf`)."""
 
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.views import View
 
 from portal.accesslog.models import AccessAction
@@ -41,6 +42,8 @@ class ReceiptView(View):
         if audience.permission and not request.user.has_perm(audience.permission):
             raise PermissionDenied(audience.refused)
         order = audience.find_order(request, number)
+        if not order.has_receipt:  # never placed: a PDF would be a receipt for money nobody paid
+            return render(request, "receipts/none.html", {"order": order}, status=404)
         response = HttpResponse(receipt_pdf(order), content_type="application/pdf")
         if audience.logged:
             access_record(action=AccessAction.RECEIPT, request=request, targets=[order.number])

@@ -120,6 +120,10 @@ def test_an_english_disclosure_published_beside_it_never_keeps_the_button_on_wit
     assert "지금은 네이버 마일리지를 이용할 수 없습니다." in product and "% 적립" not in product
     with translation.override("en"):
         assert reader_disclosure() is None
+    # the home page, too, stops telling buyers what they can use and earn (it said so until now, by its own reading)
+    assert 'id="home-rules"' not in Client().get("/").content.decode()
+    disclosure.save_revision().publish()
+    assert 'id="home-rules"' in Client().get("/").content.decode()
 
 
 def test_a_disclosure_behind_a_view_restriction_is_not_live_for_checkout_as_wagtail_public_reads_it(shop):

@@ -111,6 +111,35 @@ def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):
     assert "-1,500원" in client.get("/shop/mypage/").content.decode()
 
 
+def test_an_order_whose_card_was_declined_has_no_receipt_anywhere(client, shop, settings, tmp_path):
+    settings.RECEIPTS_ROOT = tmp_path / "private"
+    from django.contrib.auth.models import User
+    from django.test import Client
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 500)
+    assert client.post("/shop/order/", {**GUEST, "payment_method": "card",
+                                        "card_number": "4000000000000002"}).status_code == 400
+    failed = Order.objects.get()
+    assert failed.status == OrderStatus.PAYMENT_FAILED
+    # the buyer who looks the order up sees it refused, and no receipt for money that was never taken
+    client.post("/shop/guest/", {"number": failed.number, "password": GUEST["guest_password"]})
+    detail = client.get(f"/shop/orders/{failed.number}/")
+    assert detail.status_code == 200 and 'id="receipt-link"' not in detail.content.decode()
+    asked = client.get(f"/shop/orders/{failed.number}/receipt.pdf")
+    assert asked.status_code == 404 and asked["Content-Type"].startswith("text/html")
+    assert "영수증이 없는 주문입니다" in asked.content.decode()
+    # nor in the console: not on its detail, not by its address, not in a batch of the search
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    page = operator.get(f"/console/orders/{failed.number}/")
+    assert page.status_code == 200 and 'id="receipt-link"' not in page.content.decode()
+    assert operator.get(f"/console/orders/{failed.number}/receipt.pdf").status_code == 404
+    batch = operator.get("/console/receipts/", {"number": failed.number}).content.decode()
+    assert "조건에 맞는 주문 0건" in batch
+
+
 def test_declined_card_aborts_the_approval(client, shop):
     buyer = shop.new_buyer(15_500)
     add_to_cart(client, "1")

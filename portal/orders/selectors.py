@@ -66,6 +66,13 @@ class OrderDetail:
                 "refunds_done_won": self.refunds_done_won, "cancelled_outside_won": self.cancelled_outside_won}
 
 
+def placed_and_additional(payments) -> tuple:
+    """An order's payments in their order split as the statements show them: the payment it was placed with (None
+    before any) and the 추가입금 that came after it (an exchange's additional payments)."""
+    payments = list(payments)
+    return (payments[0] if payments else None), payments[1:]
+
+
 def order_detail(number: str) -> OrderDetail | None:
     """주문상세정보: the order with its lines, payment, status history, mileage transaction and its events, the
     provider calls still waiting, and its refunds, returns and exchanges; None when no order has that number."""
@@ -76,11 +83,11 @@ def order_detail(number: str) -> OrderDetail | None:
     if revision_id:
         revision_id = revision_id if Revision.objects.filter(pk=revision_id).exists() else None
     exchanges = list(order.exchanges.select_related("created_by").prefetch_related("lines"))
-    payments = list(order.payments.order_by("id"))
+    payment, additional = placed_and_additional(order.payments.order_by("id"))
     collected = collected_won(order)
     return OrderDetail(
         order=order, mileage=mileage_for_order(order), lines=list(order.lines.select_related("exchange")),
-        payment=payments[0] if payments else None, additional_deposits=payments[1:], history=list(order.status_changes.select_related("changed_by")),
+        payment=payment, additional_deposits=additional, history=list(order.status_changes.select_related("changed_by")),
         events=list(MileageEvent.objects.filter(transaction__order=order).select_related("created_by")),
         outbox=list(OutboxMessage.objects.filter(order=order)),
         refunds=list(order.refunds.all()), returns=list(order.returns.select_related("refund")),
@@ -96,10 +103,9 @@ def order_statement(order: Order) -> dict:
     collected = collected_won(order)  # 0: nothing was paid (yet), whatever the order costs
     exchanged = order.exchanges.exists()  # read once, for what is still owed and the figures as placed
     due = exchange_due_won(order, exchanges=exchanged, collected=collected)
-    payments = list(order.payments.order_by("id"))
-    payment = payments[0] if payments else None
+    payment, additional = placed_and_additional(order.payments.order_by("id"))
     return {**placed_figures(order, payment, exchanged=exchanged), "mileage": mileage_for_order(order), "payment": payment,
-            "additional_deposits": payments[1:],
+            "additional_deposits": additional,
             "cash_receipts": cash_receipts_of(order), "exchange_due_won": due, "collected_won": collected,
             "exchange_due_account": exchange_due_account() if due else "",
             "cancels_outside_refunds": cancels_outside_refunds(order)}
@@ -113,10 +119,10 @@ def orders_as_stated(orders) -> list[Order]:
                                           "exchanges"))
     for order in listed:
         exchanged = bool(order.exchanges.all())
-        payments = order.payments.all()
-        order.placed_payable_won = _placed_payable_won(order, payments[0] if payments else None, exchanged=exchanged)
-        # an exchange's 추가입금 received (the statement's additional deposits: every payment after the first)
-        order.additional_deposits_won = sum(payment.amount_won for payment in payments[1:])
+        payment, additional = placed_and_additional(order.payments.all())
+        order.placed_payable_won = _placed_payable_won(order, payment, exchanged=exchanged)
+        # an exchange's 추가입금 received (the statement's additional deposits)
+        order.additional_deposits_won = sum(deposit.amount_won for deposit in additional)
         # what the shop took: the figure the order keeps for its lists (money._sync_collected), no query per order
         order.exchange_due_won = exchange_due_won(order, exchanges=exchanged, collected=order.collected_won)
     return listed

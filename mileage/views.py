@@ -139,6 +139,9 @@ def popup_done(request: HttpRequest) -> HttpResponse:
     except ProviderError as exc:
         if exc.code == "CANCEL":
             request.session.pop(CHOICE_KEY, None)
+            # the buyer gave the choice up: the hold its reqTxId may still have goes back now (§1: only abort or
+            # expiry releases a hold, reopening the popup does not), and the next popup opens afresh
+            _release_left(request, client, request.GET.get("reqTxId", ""))
             return _done_page(request, {"error": exc.message, "cancelled": True})
         req_tx_id = request.GET.get("reqTxId", "")
         if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(request, client, req_tx_id, done_url):
@@ -152,6 +155,9 @@ def popup_done(request: HttpRequest) -> HttpResponse:
             "네이버 마일리지에서 선택을 확인하지 못했습니다. 잠시 후 적립/사용 버튼을 다시 눌러 주세요.")}, status=503)
     if not bound:
         return _not_yours(request)
+    previous = request.session.get(LAST_REQ_KEY, "")
+    if previous != result.req_tx_id:  # the provider answered with a new reqTxId: the earlier one's hold goes back
+        _release_left(request, client, previous)
     request.session[LAST_REQ_KEY] = result.req_tx_id
     choice = {"req_tx_id": result.req_tx_id, "use_won": result.mileage_use_won,
               "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
@@ -177,6 +183,25 @@ def release_choice(request: HttpRequest) -> bool:
     if not req_tx_id_taken(choice["req_tx_id"]):
         _release(get_client(), choice["req_tx_id"])
     return True
+
+
+def _release_left(request: HttpRequest, client, req_tx_id: str) -> None:
+    """A reqTxId this session's popup had (LAST_REQ_KEY) and no longer uses, given back at the provider unless an
+    order took it, and forgotten. A reqTxId the session never had is not touched (a result copied from elsewhere)."""
+    if req_tx_id and request.session.get(LAST_REQ_KEY) == req_tx_id:
+        forget_req_tx_id(request, req_tx_id)
+        if not req_tx_id_taken(req_tx_id):
+            _release(client, req_tx_id)
+
+
+def release_unused_popup(request: HttpRequest, *, taken: str = "") -> None:
+    """The order was placed: a reqTxId this session's popups left without a choice (reopened, then closed without
+    확인) holds nothing the order uses, and is given back at the provider rather than kept until the hold expires;
+    `taken`: the reqTxId the order was placed with."""
+    left = request.session.get(LAST_REQ_KEY, "")
+    if left and left != taken:
+        _release_left(request, get_client(), left)
+    request.session.pop(LAST_REQ_KEY, None)
 
 
 def forget_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:

@@ -31,6 +31,7 @@ SUCCESS_CODES = frozenset({"1000", ALREADY_DONE})
 APPROVAL_SUCCESS_CODES = SUCCESS_CODES | {"1001", "1002"}
 # what the status extension may say of a reqTxId
 REQ_TX_STATES = frozenset({"OPEN", "HELD", "EXPIRED", "CANCELLED", "ABORTED", "USED"})
+REQ_TX_ONLY_STATES = frozenset({"OPEN", "HELD", "EXPIRED", "USED"})  # a reqTxId's, never a transaction's (§2)
 
 
 class ProviderError(Exception):
@@ -63,8 +64,14 @@ class ApiResult:
 
     @property
     def req_tx_state(self) -> str:
-        """The status call's state of a reqTxId: OPEN, HELD, EXPIRED, CANCELLED, ABORTED or USED."""
-        return str(self.raw.get("reqTxState", ""))
+        """The status call's state of a reqTxId: OPEN, HELD, EXPIRED, CANCELLED, ABORTED or USED. The sandbox names it
+        `reqTxState`; a provider that answers one `state` (§2 names no field) and says HELD, OPEN, EXPIRED or USED
+        there speaks of the reqTxId too — no transaction has those states — so it is read as the same answer."""
+        named = str(self.raw.get("reqTxState", ""))
+        if named:
+            return named
+        state = self.state.upper()
+        return state if state in REQ_TX_ONLY_STATES else ""
 
 
 @dataclass(frozen=True)

@@ -172,7 +172,9 @@ def exchange_quote(*, order: Order, old_lines: dict[int, int], new_products: lis
     new_basis = earn_base(build_amounts(goods, store_points_won=points,
                                         shipping_won=order.shipping_won, mileage_use_won=outcome.mileage_kept_won),
                           MileageSettings.load().earn_base_rule)
-    basis = exchange_earn_basis(mileage.original_earn_base_won, new_basis) if mileage else 0
+    # L5 against the basis the order earns on now: what its returns, partial refunds and earlier exchanges left
+    # (each re-approval's), never the first approval's, which still counts goods given back since
+    basis = exchange_earn_basis(mileage.earn_base_won, new_basis) if mileage else 0
     return ExchangeQuote(new_total_won=goods.goods_won, cash_paid_won=limits["cash"],
                          additional_payment_won=outcome.additional_payment_won, refund_won=outcome.refund_won,
                          mileage_kept_won=outcome.mileage_kept_won, earn_basis_won=basis)

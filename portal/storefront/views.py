@@ -34,7 +34,14 @@ from mileage.policy.constants import (
     UNPAID_TRANSFER_DAYS,
 )
 from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules, shown_extra_rate_x10
-from mileage.views import CHOICE_KEY, LAST_REQ_KEY, REOPENED_KEY, forget_req_tx_id, release_choice, set_offer
+from mileage.views import (
+    CHOICE_KEY,
+    REOPENED_KEY,
+    forget_req_tx_id,
+    release_choice,
+    release_unused_popup,
+    set_offer,
+)
 from portal.catalog.models import Category, Product
 from portal.orders.checkout import (
     MAX_QUANTITY,
@@ -375,7 +382,8 @@ def _settled_status(order: Order) -> str:
 def _remember(request, order: Order) -> None:
     """The session after an order is placed: the order is the buyer's to see, the cart and the choice are spent."""
     request.session[ORDERS_KEY] = list(dict.fromkeys([*request.session.get(ORDERS_KEY, []), order.number]))
-    for key in (CART_KEY, CART_TOKEN_KEY, CHOICE_KEY, LAST_REQ_KEY):
+    release_unused_popup(request, taken=(request.session.get(CHOICE_KEY) or {}).get("req_tx_id", ""))
+    for key in (CART_KEY, CART_TOKEN_KEY, CHOICE_KEY):
         request.session.pop(key, None)
 
 

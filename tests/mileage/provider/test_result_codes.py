@@ -74,6 +74,22 @@ def test_a_lost_answer_then_a_held_status_retries_once_with_the_same_key():
     assert keys == ["key-7", "key-7"]
 
 
+@pytest.mark.django_db
+@responses.activate
+def test_a_status_answer_naming_the_held_reqtxid_in_its_state_field_is_understood_and_the_call_stays_in_use():
+    # a provider written from the protocol alone answers the reqTxId's state in `state` (§2 names no field for it)
+    from mileage.models import ProviderExtensionNotice
+    from mileage.provider import extensions
+
+    responses.post(f"{API}/payment", status=503)
+    responses.post(f"{API}/payment/R1/status", body=answer("1000", state="HELD"), content_type="application/xml")
+    with pytest.raises(ProviderUnavailable):
+        _approve_at_provider(client(), request(), "key-8", deadline(), use_status=True)
+    keys = [c.request.headers.get("Idempotency-Key") for c in responses.calls if c.request.url.endswith("/payment")]
+    assert keys == ["key-8", "key-8"]  # held, so the approval itself decides: sent once more with the same key
+    assert not ProviderExtensionNotice.objects.exists() and extensions.asks(extensions.STATUS)
+
+
 @responses.activate
 def test_an_expired_hold_is_a_refusal():
     responses.post(f"{API}/payment", status=503)

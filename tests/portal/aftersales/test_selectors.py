@@ -87,6 +87,25 @@ def test_given_the_manuals_example_when_exchanged_for_30000_with_the_use_returne
 
 
 @pytest.mark.django_db
+def test_given_a_line_returned_before_when_the_rest_is_exchanged_for_a_dearer_one_then_the_basis_is_what_was_left():
+    # given 5,000원 + 10,000원 paid 14,000원 + 1,000원 of mileage (basis 14,000원), the 5,000원 line returned and
+    # refunded, its re-approval sent with the basis left: 10,000 − 1,000 = 9,000원
+    first, second = ProductFactory(price_won=5_000), ProductFactory(price_won=10_000)
+    order = _paid([(first, 1), (second, 1)], mileage_use_won=1_000)
+    order.lines.filter(product=first).update(returned_quantity=1)
+    Refund.objects.create(number="C20261128-0000001", order=order, reason=RefundReason.RETURN, cash_won=5_000,
+                          status=RefundStatus.DONE)
+    MileageTransaction.objects.filter(order=order).update(earn_base_won=9_000)
+    order.refresh_from_db()
+    # when the 10,000원 line is quoted for a 30,000원 product with the 1,000원 of mileage returned
+    quote = exchange_quote(order=order, old_lines={order.lines.get(product=second).pk: 1},
+                           new_products=[(ProductFactory(price_won=30_000), 1)], mileage_returned_won=1_000)
+    # then the basis stays what the order earned on before the exchange (L5), never the returned goods' 14,000원
+    assert quote.earn_basis_won == 9_000
+    assert (quote.additional_payment_won, quote.refund_won) == (21_000, 0)
+
+
+@pytest.mark.django_db
 def test_given_a_cheaper_product_when_quoted_then_the_difference_is_refunded_and_the_lower_basis_used():
     # given two of a 5,000원 product paid 9,500원 + 500원 mileage
     order = _paid([(ProductFactory(price_won=5_000), 2)], mileage_use_won=500)

@@ -1,0 +1,96 @@
+"""docs/protocol.md §1 Hold: a provider holds the chosen use against its reqTxId until the approval consumes it, an
+abort releases it or it expires — reopening the popup does not release it. A reqTxId the buyer's popups leave
+behind (given up with 취소, replaced by a new one, or left when the order is placed without it) is given back at
+the provider at once, never kept from the buyer for the hold's 30 minutes."""
+
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.test import Client
+
+from mileage import wire
+from mileage.provider import MileageClient
+from portal.orders.models import Order
+
+from .conftest import GUEST, choose_mileage, use_merchant
+
+pytestmark = pytest.mark.sandbox
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    paths: list[str] = []
+    original = MileageClient._send
+
+    def record(self, method, path, *args, **kwargs):
+        paths.append(path)
+        return original(self, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(MileageClient, "_send", record)
+    return paths
+
+
+def aborts(paths: list[str]) -> list[str]:
+    return [path for path in paths if path.endswith("/abort")]
+
+
+def order_form() -> Client:
+    browser = Client()
+    browser.post("/shop/cart/add/", {"code": "4", "quantity": "1"})  # 20,000원
+    browser.get("/shop/order/")
+    return browser
+
+
+def popup_req_tx_id(browser: Client) -> str:
+    opened = browser.get("/mileage/popup/open/")
+    assert opened.status_code == 302
+    return parse_qs(urlsplit(opened["Location"]).query).get("reqTxId", [""])[0]
+
+
+def test_a_choice_given_up_with_cancel_in_the_reopened_popup_is_released_at_the_provider(shop, sent):
+    buyer = shop.new_buyer(15_500)
+    browser = order_form()
+    first = choose_mileage(browser, shop, buyer, 500)["reqTxId"]
+    assert shop.balance(buyer)["held"] == 500 and not aborts(sent)
+    # when the buyer opens the popup again (it is handed the same reqTxId) and presses 취소 there
+    reopened = browser.get("/mileage/popup/open/")
+    assert parse_qs(urlsplit(reopened["Location"]).query)["reqTxId"] == [first]
+    cancelled = shop.choose_in_popup(reopened["Location"], buyer, 0, action="cancel")
+    assert browser.get("/mileage/popup/done/", cancelled).status_code == 200
+    # then the portal gives that reqTxId back, nothing stays held, and the next popup opens afresh
+    assert aborts(sent) == [f"payment/{first}/abort"]
+    assert shop.balance(buyer)["held"] == 0
+    assert popup_req_tx_id(browser) == ""
+
+
+def test_a_popup_left_without_a_choice_is_released_when_the_order_is_placed_without_mileage(shop, sent):
+    buyer = shop.new_buyer(15_500)
+    browser = order_form()
+    first = choose_mileage(browser, shop, buyer, 500)["reqTxId"]
+    # the buyer reopens the popup and closes its window without pressing anything, then pays without mileage
+    assert popup_req_tx_id(browser) == first
+    placed = browser.post("/shop/order/", GUEST)
+    assert placed.status_code == 302, placed.content.decode()[-1500:]
+    order = Order.objects.get()
+    assert order.mileage_use_won == 0
+    assert aborts(sent) == [f"payment/{first}/abort"]
+    assert shop.balance(buyer)["held"] == 0
+
+
+def test_a_new_reqtxid_for_an_edited_choice_releases_the_earlier_one(shop, sent):
+    # a provider of the public protocol alone (no status call: the nonce binds the result) that answers an edited
+    # choice with a new reqTxId
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(15_500)
+    browser = order_form()
+    first = choose_mileage(browser, shop, buyer, 500)["reqTxId"]
+    reopened = browser.get("/mileage/popup/open/")
+    done_url = parse_qs(urlsplit(reopened["Location"]).query)["doneUrl"][0]
+    result = wire.DoneResult("OK", "NEWREQTXID0000000001", 10, 0, 1_000, 0, 1_000, 14_500)
+    done = browser.get(urlsplit(done_url).path + "?" + urlsplit(done_url).query + "&"
+                       + "&".join(f"{k}={v}" for k, v in wire.done_params(hash_key, result).items()))
+    assert done.status_code == 200, done.content.decode()[-800:]
+    assert aborts(sent) == [f"payment/{first}/abort"]
+    # the new choice stands, and reopening hands the provider the new reqTxId
+    assert popup_req_tx_id(browser) == "NEWREQTXID0000000001"

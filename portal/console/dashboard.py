@@ -26,7 +26,7 @@ from mileage.services.settlement import MonthTotals
 from mileage.templatetags.money import won_format
 from portal.aftersales.models import Refund, RefundStatus
 from portal.ops.metrics import ops_summary
-from portal.orders.models import Order, OrderStatus
+from portal.orders.models import WITHOUT_RECEIPT, Order, OrderStatus
 
 from .access import OperatorRequiredMixin
 from .models import SettlementMonthTotal
@@ -135,7 +135,8 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
         # (what the order's payments charged; an order not paid yet adds nothing to it)
         today = Order.objects.filter(placed_at__gte=today_start).aggregate(
             count=Count("id"), goods=Sum("goods_won"), collected=Sum("collected_won"),
-            mileage=Count("id", filter=Q(uses_mileage=True)))
+            # an order whose payment failed used no mileage: its approval was refused or given back
+            mileage=Count("id", filter=Q(uses_mileage=True) & ~Q(status__in=WITHOUT_RECEIPT)))
         months = last_months(local.date())
         sums = month_sums(months)
         ops = ops_summary(now)

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -74,6 +76,13 @@ class OrderForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("same_as_orderer"):
+            typed = [(data.get("recipient_name") or "").strip(), re.sub(r"\D", "", data.get("recipient_phone") or "")]
+            orderer = [(data.get("orderer_name") or "").strip(), re.sub(r"\D", "", data.get("orderer_phone") or "")]
+            if any(value and value != mine for value, mine in zip(typed, orderer, strict=True)):
+                # a recipient typed beside the ticked box: never replaced unseen by the orderer (a gift would go to
+                # the wrong person); the buyer says which is meant
+                self.add_error("same_as_orderer", _("받는 분을 주문자와 다르게 입력했습니다. 다른 분께 보내려면 이 체크를 "
+                                                    "해제하고, 주문자에게 보내려면 받는 분 칸을 주문자와 같게 해 주세요."))
             data["recipient_name"] = data.get("orderer_name", "")
             data["recipient_phone"] = data.get("orderer_phone", "")
         elif not data.get("recipient_name") or not data.get("recipient_phone"):

@@ -92,3 +92,27 @@
     });
   }
 })();
+
+// 배송지 정보가 주문자 정보와 동일합니까?: ticked, the recipient's name and phone are the orderer's, shown read-only
+// and following what is typed above; unticked, the buyer types them (the server refuses a ticked box beside a
+// different recipient, so nothing typed is ever replaced unseen).
+(function () {
+  "use strict";
+  var same = document.getElementById("id_same_as_orderer");
+  if (!same) return;
+  var pairs = [["id_orderer_name", "id_recipient_name"], ["id_orderer_phone", "id_recipient_phone"]];
+  var sync = function () {
+    pairs.forEach(function (pair) {
+      var from = document.getElementById(pair[0]), to = document.getElementById(pair[1]);
+      if (!from || !to) return;
+      to.readOnly = same.checked;
+      if (same.checked) to.value = from.value;
+    });
+  };
+  same.addEventListener("change", sync);
+  pairs.forEach(function (pair) {
+    var from = document.getElementById(pair[0]);
+    if (from) from.addEventListener("input", sync);
+  });
+  sync();
+})();

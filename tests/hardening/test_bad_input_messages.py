@@ -81,3 +81,25 @@ def test_a_buyers_form_for_an_order_that_moved_on_says_why(operator):
     assert response.status_code == 400 and "이 주문은 지금 취소할 수 없습니다" in response.content.decode()
     confirm = buyer.post(f"/shop/orders/{order.number}/confirm/", {})
     assert confirm.status_code == 400 and "이 주문은 지금 구매확정할 수 없습니다" in confirm.content.decode()
+
+
+def test_a_recipient_typed_beside_the_ticked_same_as_orderer_box_is_never_replaced_unseen(operator):
+    buyer = Client()
+    buyer.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    buyer.get("/shop/order/")
+    gift = {**GUEST, "recipient_name": "김수령", "recipient_phone": "010-9999-8888", "address": "부산 해운대구 우동"}
+    # the box left ticked (as the form shows it) beside another person typed as the recipient: said, nothing placed
+    response = buyer.post("/shop/order/", gift)
+    page = response.content.decode()
+    assert response.status_code == 400 and "받는 분을 주문자와 다르게 입력했습니다" in page
+    assert not Order.objects.exists() and 'value="김수령"' in page  # what was typed is still there
+    # the box unticked: the gift goes to the person typed
+    response = buyer.post("/shop/order/", {k: v for k, v in gift.items() if k != "same_as_orderer"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    assert (Order.objects.get().recipient_name, Order.objects.get().recipient_phone) == ("김수령", "010-9999-8888")
+    # and the box ticked with the orderer's own name and number typed (in another format) or left empty places it
+    buyer.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    buyer.get("/shop/order/")
+    response = buyer.post("/shop/order/", {**GUEST, "recipient_name": "김손님", "recipient_phone": "01022223333"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    assert Order.objects.latest("pk").recipient_name == "김손님"

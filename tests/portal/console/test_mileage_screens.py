@@ -129,7 +129,7 @@ def test_the_settings_form_saved_as_shown_changes_nothing(shop, operator):
     assert _settings_row() == before
 
 
-def test_a_key_change_is_checked_and_a_refused_key_switches_the_service_off(shop, operator):
+def test_a_key_change_is_checked_and_a_refused_key_is_not_saved_while_the_service_is_on(shop, operator):
     url = "/console/mileage/settings/"
     operator.post(url, {"action": "enable"})
     assert MileageSettings.load().service_enabled
@@ -138,9 +138,19 @@ def test_a_key_change_is_checked_and_a_refused_key_switches_the_service_off(shop
     # saving the same keys asks nothing and keeps the service on
     page = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": ""}, follow=True).content.decode()
     assert "설정을 저장했습니다" in page and MileageSettings.load().service_enabled
-    # a hash key the provider refuses: kept, but the service is switched off, and the page says why
+    # a hash key the provider refuses (one character typed wrong): nothing saved, the service goes on with the key
+    # that works, and the page says why
+    typo = "aaf23a53f426561f62e71139c5f27adfd67da712"
+    response = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": typo, "store_points_rate": "3"})
+    page = response.content.decode()
+    assert response.status_code == 400 and "아무것도 저장하지 않았습니다" in page and "[2003]" in page
+    current = MileageSettings.load()
+    assert current.service_enabled and current.hash_key == "aaf23a53f426561f62e71139c5f27adfd67da711"
+    assert current.store_points_rate_x10 == 0
+    # with the service off, a key that does not connect yet is kept, and the page says it does not connect
+    operator.post(url, {"action": "disable"})
     page = operator.post(url, {**base, "api_id": "1TWXDZ", "hash_key": "f" * 40}, follow=True).content.decode()
-    assert "연결되지 않아 서비스를 껐습니다" in page and "[2003]" in page
+    assert "새 키로 연결되지 않습니다" in page and "[2003]" in page
     current = MileageSettings.load()
     assert not current.service_enabled and current.hash_key == "f" * 40
     # the right key again: saved, connected; the service stays off until the operator switches it on
@@ -368,7 +378,9 @@ def test_every_settings_change_is_in_its_history_with_who_and_from_where(shop, o
     history = page.split('id="settings-history"')[1]
     assert "operator" in history and "198.51.100.40" in history and "10.0.0.1" not in history
     assert "배송비를 적립대상금액에 포함" in history and "쇼핑몰 적립금 적립률" in history
-    # the hash key is never shown in the clear, even in the history
+    # the hash key is never shown in the clear, even in the history (a key that does not connect is kept only
+    # while the service is off)
+    operator.post(url, {"action": "disable"})
     operator.post(url, {"api_id": "1TWXDZ", "hash_key": "b" * 40, "action": "save", "subtract_discounts": "on",
                         "subtract_store_points": "on", "store_points_first": "on", "store_points_rate": "1.5",
                         "provider_profile": "auto"})
@@ -537,3 +549,30 @@ def test_a_search_form_is_rendered_once_per_query_and_anew_when_the_templates_or
         monkeypatch.setattr(module, "rendering_version", lambda: "another-release")
     page = operator.get("/console/mileage/exclusions/", query).content.decode()
     assert rendered == ["console/includes/exclusion_filters.html"] * 2 and 'value="한 번만 그리는 검색"' in page
+
+
+def test_a_cancel_answered_while_the_report_is_read_is_no_mismatch(shop, operator, monkeypatch):
+    from mileage.provider import MileageClient
+    from mileage.services.transactions import mileage_cancel, outbox_deliver_due
+
+    api_id, hash_key = shop.new_merchant(rate="1")
+    use_merchant(api_id, hash_key)
+    paid, _ = place(shop, method="card")
+    assert 'id="reconciled"' in operator.get("/console/mileage/settlement/").content.decode()
+    # given the order's cancel on its way: the shop reads its statement, and while it asks for the provider's report
+    # the cancel is sent, applied there and recorded here (a 환불완료 answered at that very moment)
+    from mileage.provider import outbox
+
+    with monkeypatch.context() as held:  # not handed to a worker: sent below, while the report is asked
+        held.setattr(outbox, "_schedule", lambda message_id: None)
+        mileage_cancel(order=paid, because="race")
+    asked = MileageClient.settlement
+
+    def answered_meanwhile(self, month, *args, **kwargs):
+        assert outbox_deliver_due() == 1
+        return asked(self, month, *args, **kwargs)
+
+    monkeypatch.setattr(MileageClient, "settlement", answered_meanwhile)
+    page = operator.get("/console/mileage/settlement/").content.decode()
+    # then the two books agree: nothing is said to differ, and the page's figures are those the report was compared to
+    assert "금액 다름" not in page and 'id="reconciled"' in page

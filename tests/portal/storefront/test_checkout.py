@@ -127,6 +127,7 @@ def test_an_order_whose_card_was_declined_has_no_receipt_anywhere(client, shop, 
     client.post("/shop/guest/", {"number": failed.number, "password": GUEST["guest_password"]})
     detail = client.get(f"/shop/orders/{failed.number}/")
     assert detail.status_code == 200 and 'id="receipt-link"' not in detail.content.decode()
+    assert "결제가 이루어지지 않은 주문입니다" in detail.content.decode()
     asked = client.get(f"/shop/orders/{failed.number}/receipt.pdf")
     assert asked.status_code == 404 and asked["Content-Type"].startswith("text/html")
     assert "영수증이 없는 주문입니다" in asked.content.decode()
@@ -138,6 +139,26 @@ def test_an_order_whose_card_was_declined_has_no_receipt_anywhere(client, shop, 
     assert operator.get(f"/console/orders/{failed.number}/receipt.pdf").status_code == 404
     batch = operator.get("/console/receipts/", {"number": failed.number}).content.decode()
     assert "조건에 맞는 주문 0건" in batch
+
+
+def test_a_members_declined_order_reads_as_not_paid_on_my_page_and_uses_no_mileage_on_the_dashboard(client, shop):
+    from django.contrib.auth.models import User
+    from django.test import Client
+    buyer = shop.new_buyer(15_500)
+    client.force_login(User.objects.get(username="hong"))
+    add_to_cart(client, "4")  # 20,000원
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 1_500)
+    member = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    assert client.post("/shop/order/", {**member, "payment_method": "card",
+                                        "card_number": "4000000000000002"}).status_code == 400
+    assert Order.objects.get().status == OrderStatus.PAYMENT_FAILED
+    page = client.get("/shop/mypage/").content.decode()
+    row = page[page.index('id="my-orders"'):]
+    assert "결제되지 않음" in row and "사용되지 않음" in row and "-1,500원" not in row
+    operator = Client()
+    operator.force_login(User.objects.get(username="operator"))
+    assert "마일리지 사용 0건" in operator.get("/console/").content.decode()
 
 
 def test_declined_card_aborts_the_approval(client, shop):

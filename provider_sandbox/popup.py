@@ -47,9 +47,11 @@ def entry(request: HttpRequest, api_id: str) -> HttpResponse:
     now = services.now()
     with transaction.atomic():
         previous = request.GET.get("reqTxId", "")
-        popup = PopupSession.objects.filter(merchant=merchant, req_tx_id=previous,
-                                            state__in=[PopupState.OPEN, PopupState.OK, PopupState.CANCELLED]
-                                            ).first() if previous else None
+        # locked: an approval taking this reqTxId at this moment (its row lock, state USED) is waited for and seen,
+        # never written back to OPEN by this edit
+        popup = PopupSession.objects.select_for_update().filter(
+            merchant=merchant, req_tx_id=previous, state__in=[PopupState.OPEN, PopupState.OK, PopupState.CANCELLED]
+        ).first() if previous else None
         if popup is None and previous and not merchant.extended:
             # the public protocol's provider: a reqTxId whose transaction moved on (approved, aborted, expired) is
             # no choice to edit; it answers ERROR, signed, and the shop opens a new popup

@@ -130,6 +130,9 @@ def popup_hold(popup: PopupSession, buyer: Buyer, use_won: int, base_rate_x10: i
     """The buyer pressed 확인: under the buyer's row lock, check the use against the balance (other holds counted)
     and hold it against the reqTxId for SANDBOX_HOLD_MINUTES. Raises rules.RuleError when it does not fit."""
     Buyer.objects.select_for_update().get(pk=buyer.pk)
+    # the popup read again under its lock: a reqTxId an approval used (or an edit reopened) meanwhile is not held
+    if not PopupSession.objects.select_for_update().filter(pk=popup.pk, state=PopupState.OPEN).exists():
+        raise rules.RuleError("popup_done", "이미 완료된 요청입니다.")
     expire_unpaid(now, buyer)
     bal = balance(buyer, now, exclude_popup=popup)
     rules.check_use(use_won, balance_won=bal.available_won, max_use_won=popup.max_use_won)

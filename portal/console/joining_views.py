@@ -31,9 +31,9 @@ class Application:
     reason: str = ""
 
 
-def application_state(api_id: str) -> Application:
+def application_state(api_id: str, *, has_key: bool = False) -> Application:
     """What the provider says of this shop's API ID: getAccumRate's serviceStatus (and the sign-up's extension
-    fields). No API ID yet: 미가입."""
+    fields). No API ID yet: 미가입. `has_key`: the shop has entered its hash key (the keys came by mail)."""
     if not api_id:
         return Application("none", _("미가입"))
     try:
@@ -43,11 +43,18 @@ def application_state(api_id: str) -> Application:
     advertised = extensions.advertised_in(answer.raw)
     if MileageSettings.load().provider_profile == ProviderProfile.STANDARD:
         advertised = frozenset()
-    if extensions.JOIN not in advertised:
-        # the standard profile: the provider says nothing of applications; its keys arrive by mail (manual §1)
-        return Application("manual", _("발급받은 키 입력"))
-    application = str(answer.raw.get("applicationStatus", ""))
     service = extensions.info_from(answer).service_status  # read as the shop reads it
+    if extensions.JOIN not in advertised:
+        # the standard profile: the provider says nothing of applications; its keys arrive by mail (manual §1).
+        # Once both are entered, getAccumRate's serviceStatus says where the shop stands
+        if not has_key:
+            return Application("manual", _("발급받은 키 입력"))
+        if service == "REVIEW":
+            return Application("review", _("심사중"))
+        if service == "SUSPENDED":
+            return Application("suspended", _("이용정지"))
+        return Application("approved", _("승인"))
+    application = str(answer.raw.get("applicationStatus", ""))
     if application == "REJECTED":
         return Application("rejected", _("반려"), str(answer.raw.get("rejectReason", "")))
     if application == "REVIEW" or service == "REVIEW":
@@ -91,6 +98,7 @@ class MileageAboutView(OperatorRequiredMixin, View):
         api_id, hash_key = current.api_id, current.hash_key
         return render(request, self.template_name, {
             "page": live_in_reader_language(ServiceOverviewPage), "join_url": join_url, "form": form,
-            "application": application_state(api_id), "api_id": api_id, "has_key": bool(hash_key),
+            "application": application_state(api_id, has_key=bool(hash_key)), "api_id": api_id,
+            "has_key": bool(hash_key),
         }, status=status)
 

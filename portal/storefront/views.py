@@ -113,6 +113,24 @@ def _cart(request) -> dict[str, int]:
     return dict(request.session.get(CART_KEY, {}))
 
 
+def _forget_spent_cart(request) -> None:
+    """A cart whose key an order was placed with is spent: emptied here as the placement emptied it, even when a
+    request of the same session that ended after the placement (적립/사용 pressed in another tab while 결제하기 was
+    at work) wrote the session back with the cart, its key and its choice. The next purchase is then a new order,
+    never answered with that one. Read where the buyer comes back to the cart, not on 결제하기 itself (a double
+    press is answered with its order there)."""
+    token = request.session.get(CART_TOKEN_KEY)
+    if not token or not request.session.get(CART_KEY):
+        return
+    if not Order.objects.filter(submission_key=token).exclude(status=OrderStatus.PAYMENT_FAILED).exists():
+        return
+    for key in (CART_KEY, CART_TOKEN_KEY):
+        request.session.pop(key, None)
+    # the choice that order took is spent too; one made since (the other tab's popup) is given back at the provider
+    release_choice(request)
+    release_unused_popup(request)
+
+
 def _cart_changed(request, cart: dict[str, int]) -> None:
     """The cart written, with a new order-form key when it changed (in the same session save, so that every tab
     opened on it afterwards shows that key)."""
@@ -138,6 +156,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
     except CheckoutError as exc:
         messages.error(request, exc.message)
         return redirect("storefront:product", code=product.code)
+    _forget_spent_cart(request)
     cart = _cart(request)
     if request.POST.get("buy_now"):
         cart = {product.code: quantity}
@@ -151,6 +170,7 @@ def cart_add(request: HttpRequest) -> HttpResponse:
 
 
 def cart_view(request: HttpRequest) -> HttpResponse:
+    _forget_spent_cart(request)
     if request.method == "POST":
         cart = _cart(request)
         code = request.POST.get("code", "")
@@ -175,6 +195,8 @@ def order_form(request: HttpRequest) -> HttpResponse:
     if placed is not None:  # the window's payment placed its order already (a double 결제하기): that order is shown
         _remember(request, placed)
         return redirect("storefront:complete", number=placed.number)
+    if request.method == "GET":
+        _forget_spent_cart(request)
     lines = cart_lines(_cart(request))
     if not lines:
         placed_here = request.session.get(ORDERS_KEY) or []
@@ -256,6 +278,10 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
         "shop_settings": shop_settings, "deposit_account": shop_deposit_account(), "priced": priced_fingerprint(priced),
         "submission_key": _cart_token(request),
         "portone": _portone_page(), "quoting": quoting,
+        # the guest's 개인정보취급방침: how long the order's records are kept (the retention job's own settings)
+        "retention": {"records": max(settings.PERSONAL_DATA_RETENTION_MONTHS["contract"],
+                                     settings.PERSONAL_DATA_RETENTION_MONTHS["payment"]) // 12,
+                      "disputes": settings.PERSONAL_DATA_RETENTION_MONTHS["dispute"] // 12},
     }, status=status)
 
 

@@ -103,3 +103,19 @@ def test_a_recipient_typed_beside_the_ticked_same_as_orderer_box_is_never_replac
     response = buyer.post("/shop/order/", {**GUEST, "recipient_name": "김손님", "recipient_phone": "01022223333"})
     assert response.status_code == 302, response.content.decode()[-1500:]
     assert Order.objects.latest("pk").recipient_name == "김손님"
+
+
+def test_a_guest_reads_the_privacy_policy_it_is_asked_to_agree_to(operator, settings):
+    settings.PERSONAL_DATA_RETENTION_MONTHS = {"contract": 60, "payment": 84, "dispute": 36}
+    buyer = Client()
+    buyer.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    page = buyer.get("/shop/order/").content.decode()
+    policy = page[page.index('id="guest-privacy"'):page.index('name="privacy_agreed"')]
+    assert "수집하는 항목" in policy and "비회원결제비밀번호" in policy and "수집·이용 목적" in policy
+    assert "7년" in policy and "3년" in policy  # the periods the retention job keeps the order for
+    assert "동의를 거부할 권리" in policy
+    # a member agrees to no guest policy
+    member = Client()
+    member.force_login(MemberFactory().user)
+    member.post("/shop/cart/add/", {"code": "1", "quantity": "1"})
+    assert 'id="guest-privacy"' not in member.get("/shop/order/").content.decode()

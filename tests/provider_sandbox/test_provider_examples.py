@@ -248,3 +248,34 @@ def test_given_requests_on_20_and_27_november_when_the_rates_are_read_then_decem
     assert [h["effectiveFrom"] for h in rates["history"]] == [f"{year}-12-01", f"{year + 1}-01-01"]
     _move_clock_to(sandbox_clock, datetime(year + 1, 1, 1, 0, 5, tzinfo=KST))
     assert shop.rates()["baseAccumRate"] == "3"
+
+
+def test_an_edit_of_the_choice_while_its_approval_commits_never_reopens_the_used_reqtxid(sandbox, shop):
+    """Two tabs of one buyer: 결제하기 in one approves the reqTxId while 적립/사용 in the other reopens the popup on it.
+    The popup's edit waits for the approval's row lock and sees the choice used: it opens a new reqTxId and never
+    writes the used one back to 'open' (where a second 확인 would hold the buyer's mileage again)."""
+    import threading
+
+    import psycopg
+
+    url = sandbox.env["SANDBOX_DATABASE_URL"]
+    if not url.startswith("postgres"):
+        pytest.skip("the provider's row locks are PostgreSQL's")
+    choice = shop.choose(shop.sandbox.new_buyer(15_500), 500, 5_000)
+    first = choice["reqTxId"]
+    stamp = int(time.time())
+    edit = (f"{shop.base}/service/v2/accumulation/{shop.api_id}?" + urlencode({
+        "doneUrl": DONE_URL, "maxUseAmount": 5_000, "Ncisy": "", "reqTxId": first,
+        "sig": wire.popup_signature(shop.hash_key, stamp, DONE_URL), "timestamp": stamp}))
+    answers = []
+    with psycopg.connect(url) as approval:  # the approval, as the provider's approve() takes the choice: locked, used
+        approval.execute("UPDATE sandbox_popupsession SET state = 'used' WHERE req_tx_id = %s", (first,))
+        reopen = threading.Thread(target=lambda: answers.append(requests.get(edit, allow_redirects=False, timeout=30)))
+        reopen.start()
+        time.sleep(1.0)
+        approval.commit()
+    reopen.join()
+    with psycopg.connect(url) as db:
+        state = db.execute("SELECT state FROM sandbox_popupsession WHERE req_tx_id = %s", (first,)).fetchone()[0]
+    assert state == "used"
+    assert answers and answers[0].status_code == 302 and first not in answers[0].headers["Location"]

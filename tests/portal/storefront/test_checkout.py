@@ -631,3 +631,32 @@ def test_an_order_placed_while_the_mail_server_is_down_is_placed_and_says_so(cli
     assert client.get(f"/shop/orders/{order.number}/").status_code == 200
     assert "장바구니가 비어" in client.get("/shop/order/", follow=True).content.decode()
     assert f"the order e-mail of {order.number} was not sent" in caplog.text
+
+
+def test_a_session_written_back_by_a_request_that_ended_after_the_placement_does_not_swallow_the_next_order(
+        client, shop):
+    # given a buyer whose 결제하기 places an order while a request of the same session that started before it (적립/
+    # 사용 pressed in another tab) ends after it and writes the session back as it read it: cart, key and choice
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "1")
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', client.get("/shop/order/").content.decode())[1]
+    choose_mileage(client, shop, buyer, 500)
+    stale = dict(client.session.items())
+    placed = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111",
+                                          "submission_key": key})
+    assert placed.status_code == 302
+    first = Order.objects.get()
+    session = client.session
+    session.update(stale)
+    session.save()
+    # when the buyer buys the same product again, without mileage
+    add_to_cart(client, "1")
+    key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', client.get("/shop/order/").content.decode())[1]
+    again = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111",
+                                         "submission_key": key})
+    # then it is a new order of one item, paid, never the first order shown again
+    assert again.status_code == 302, again.content.decode()[-1500:]
+    second = Order.objects.exclude(pk=first.pk).get()
+    assert f"/{second.number}/" in again["Location"]
+    assert second.status == OrderStatus.PAID and second.lines.get().quantity == 1 and second.mileage_use_won == 0
+    assert shop.balance(buyer)["held"] == 0

@@ -351,8 +351,14 @@ class ExchangeView(OperatorRequiredMixin, View):
             else:
                 seen = exchange_fingerprint(order, quote, old_lines=chosen, new_products=new,
                                             mileage_returned_won=returned)
+        elif form.is_bound and (request.POST or request.GET).get("action") == "quote":
+            form.add_error(None, _("교환할 주문상품의 교환수량과 교환해 줄 상품의 주문수량을 모두 입력한 뒤 금액 계산을 눌러 "
+                                   "주세요."))
+        # the new products chosen stay listed (first, with their quantities) whatever the search shows beside them
+        picked = [product for product, _quantity in new]
+        listed = picked + [p for p in products[:20] if p.pk not in {kept.pk for kept in picked}]
         return render(request, "console/exchange.html", {
-            "order": order, "form": form, "lines": order.lines.all(), "products": products[:20], "q": term,
+            "order": order, "form": form, "lines": order.lines.all(), "products": listed, "q": term,
             "old": old, "new": new, "new_codes": {p.code: q for p, q in new}, "quote": quote, "seen": seen,
             "mileage": mileage_for_order(order), "returnable": mileage_still_used_won(order),
             "limits": refund_limits(order), "notice": live_in_reader_language(ExchangePolicyPage),

@@ -122,3 +122,30 @@ def test_return_steps_follow_the_returns_table(operator):
     operator.post(f"/console/returns/{request.pk}/complete/")
     request.refresh_from_db()
     assert request.status == ReturnStatus.RETURNED and request.refund is not None
+
+
+def test_the_exchange_form_keeps_the_chosen_product_through_a_search_and_says_what_a_quote_lacks(operator):
+    order = _order(OrderStatus.DELIVERED)
+    line = order.lines.get()
+    chosen = ProductFactory(price_won=40_000, name="교환용 코트")
+    url = f"/console/orders/{order.number}/exchange/"
+    # a search for something else keeps the product chosen, its quantity and the quote that goes with it
+    page = operator.get(url, {f"qty_{line.pk}": "1", f"new_{chosen.code}": "1", "mileage_returned_won": "0",
+                              "q": "어디에도 없는 상품", "action": "search"}).content.decode()
+    assert f'name="new_{chosen.code}"' in page and "교환용 코트" in page
+    row = page[page.index(f'name="new_{chosen.code}"'):]
+    assert row[:row.index(">")].count('value="1"') == 1
+    assert 'id="exchange-quote"' in page and "40,000원" in page
+    # 금액 계산 with only one side filled says what is missing instead of showing the page again as it was
+    page = operator.get(url, {f"qty_{line.pk}": "1", "mileage_returned_won": "0", "action": "quote"}).content.decode()
+    assert "모두 입력한 뒤 금액 계산을 눌러 주세요" in page
+
+
+def test_the_return_form_offers_no_quantity_box_for_a_line_given_back_in_full(operator):
+    kept, gone = ProductFactory(price_won=5_000), ProductFactory(price_won=7_000)
+    order = paid_order_for([(kept, 1), (gone, 2)], method=PaymentMethod.CARD)
+    Order.objects.filter(pk=order.pk).update(status=OrderStatus.DELIVERED)
+    order.lines.filter(product=gone).update(returned_quantity=2)
+    page = operator.get(f"/console/orders/{order.number}/return/").content.decode()
+    assert f'name="qty_{order.lines.get(product=kept).pk}"' in page
+    assert f'name="qty_{order.lines.get(product=gone).pk}"' not in page and "반품할 수량 없음" in page

@@ -10,6 +10,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -302,9 +303,10 @@ class MileageClient:
         return self._send("POST", self._on("payment/{}/abort", req_tx_id), {}, idempotency_key, deadline=deadline)
 
     def status(self, req_tx_id: str, *, deadline: float | None = None) -> ApiResult:
-        """Extension (`status`): what became of a reqTxId (and its txId once approved). A read: no Idempotency-Key.
-        Call it through mileage.provider.extensions, only when the provider advertises it."""
-        return self._send("POST", self._on("payment/{}/status", req_tx_id), {}, deadline=deadline)
+        """Extension (`status`): what became of a reqTxId (and its txId once approved). A read, with a key of its own
+        (§2's extension: every POST carries one; nothing is applied twice by reading again). Call it through
+        mileage.provider.extensions, only when the provider advertises it."""
+        return self._send("POST", self._on("payment/{}/status", req_tx_id), {}, uuid.uuid4().hex, deadline=deadline)
 
     def stated(self, tx_id: str, *, idempotency_key: str) -> ApiResult:
         return self._send("POST", self._on("payment/{}/stated", tx_id), {}, idempotency_key)
@@ -337,7 +339,7 @@ class MileageClient:
         return result
 
     def settlement(self, month: str) -> dict:
-        return self._send("POST", f"settlement/{month}", {}, fmt="json").raw
+        return self._send("POST", f"settlement/{month}", {}, uuid.uuid4().hex, fmt="json").raw  # a read, keyed (§2)
 
 
 def _non_negative(text: str) -> int:

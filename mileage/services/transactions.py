@@ -213,7 +213,10 @@ def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: fl
                 raise ProviderUnavailable("UNAVAILABLE", str(UNAVAILABLE_MESSAGE)) from None
             raise
         if status is not None:
-            if status.tx_id and status.state in APPROVED_AT_PROVIDER:
+            # approved: the transaction's state says so, or (a provider answering one `state` for the reqTxId) the
+            # reqTxId was USED by the approval whose txId it names
+            if status.tx_id and (status.state in APPROVED_AT_PROVIDER or (
+                    status.req_tx_state == "USED" and status.state.upper() not in ENDED_AT_PROVIDER)):
                 return status
             # held (the approval never landed), or an answer that names no outcome: the approval again decides
             undecided = status.req_tx_state == "HELD" or (
@@ -247,12 +250,17 @@ _REFUSED = {
 }
 
 
-def refusal_message(code: str) -> str:
-    """What the buyer reads when the approval is refused: the portal's own words for the provider's code (in the
-    buyer's language), never the provider's raw message."""
+def refusal_message(code: str, provider_message: str = "") -> str:
+    """What the buyer reads when the approval is refused: the portal's own words for a code it knows (in the
+    buyer's language); for another code (a provider numbers its errors its own way, docs/protocol.md §2) the
+    provider's own reason, cut short, beside its code, rather than a bare number."""
     known = _REFUSED.get(code)
     if known is not None:
         return str(known)
+    reason = " ".join(str(provider_message).split())[:120]
+    own = {str(words) for words in _REFUSED.values()}  # a refusal the portal concluded itself carries its own words
+    if reason and reason != code and reason not in own and extensions.PROVIDER_CODE.fullmatch(code or ""):
+        return _("네이버 마일리지 승인을 받지 못했습니다: %(reason)s (코드 %(code)s)") % {"reason": reason, "code": code}
     return _("네이버 마일리지 승인을 받지 못했습니다 (코드 %(code)s).") % {"code": code}
 
 
@@ -301,7 +309,7 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
         raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc
     except ProviderError as exc:
         _authorize_failed(order, exc.code)
-        raise MileageRefused(exc.code, refusal_message(exc.code)) from exc
+        raise MileageRefused(exc.code, refusal_message(exc.code, exc.message)) from exc
     return Approval(order, result, request, mileage.approval_key, mileage)
 
 

@@ -87,6 +87,9 @@ def test_a_status_answer_naming_the_held_reqtxid_in_its_state_field_is_understoo
         _approve_at_provider(client(), request(), "key-8", deadline(), use_status=True)
     keys = [c.request.headers.get("Idempotency-Key") for c in responses.calls if c.request.url.endswith("/payment")]
     assert keys == ["key-8", "key-8"]  # held, so the approval itself decides: sent once more with the same key
+    # the status call is a POST too, and carries a key of its own as every POST of the extension does (§2)
+    asked = [c.request.headers.get("Idempotency-Key") for c in responses.calls if c.request.url.endswith("/status")]
+    assert asked and all(asked) and not set(asked) & {"key-8"}
     assert not ProviderExtensionNotice.objects.exists() and extensions.asks(extensions.STATUS)
 
 
@@ -218,3 +221,26 @@ def test_given_one_shared_client_when_a_json_call_and_xml_calls_run_at_once_then
     assert failures == []
     assert sorted(formats) == [("rate", "xml")] * 4 + [("settlement", "json")] * 4
     assert shared.fmt == "xml"
+
+
+def test_a_refusal_under_a_code_of_the_providers_own_shows_its_reason_not_a_bare_number():
+    from mileage.services.transactions import refusal_message
+
+    # a provider written from the protocol numbers its state errors its own way (§2: "3xxx for state errors")
+    assert refusal_message("3105", "보유 마일리지보다 많이 사용할 수 없습니다") == (
+        "네이버 마일리지 승인을 받지 못했습니다: 보유 마일리지보다 많이 사용할 수 없습니다 (코드 3105)")
+    # the codes the portal knows keep its own words; a refusal it concluded itself is not quoted twice
+    assert refusal_message("3004", "whatever") == "네이버 마일리지 잔액이 부족합니다."
+    assert refusal_message("USED", "네이버 마일리지 승인을 받지 못했습니다.") == "네이버 마일리지 승인을 받지 못했습니다 (코드 USED)."
+    assert refusal_message("3105", "") == "네이버 마일리지 승인을 받지 못했습니다 (코드 3105)."
+
+
+@responses.activate
+def test_3092_then_a_status_answering_the_reqtxid_used_with_its_txid_is_the_approval():
+    # a provider that answers one `state` for the reqTxId: USED by the approval whose txId it names
+    responses.post(f"{API}/payment", body=answer("3092"), content_type="application/xml")
+    responses.post(f"{API}/payment/R1/status", body=answer("1000", txId="T7", state="USED", baseAccumRate="1",
+                                                              baseAccumAmount="45"), content_type="application/xml")
+    result = _approve_at_provider(client(), request(), "key-9", deadline(), use_status=True)
+    assert result.tx_id == "T7"
+    assert len([c for c in responses.calls if c.request.url.endswith("/payment")]) == 1  # never approved twice

@@ -11,6 +11,7 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.functional import SimpleLazyObject
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
@@ -129,7 +130,7 @@ class HomePage(RulesNotTyped, ScheduleWithinReach, Page):
         context["buyer_pages"] = self.get_children().live().in_menu().specific()  # the guides, as cards
         # the use and earn figures, live (never typed into the intro); the template shows them while the shop offers
         # the mileage (`{% mileage_offered %}`: the one reading of it, which checkout follows too)
-        context["rules"] = disclosure_rules()
+        context["rules"] = SimpleLazyObject(disclosure_rules)  # read only when the template shows them
         return context
 
 

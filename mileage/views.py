@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from core.idempotency import action_key
 from mileage import wire
+from mileage.holds import popup_hold_release
 from mileage.inflow import INFLOW_KEY
 from mileage.provider import ProviderError, ProviderUnavailable, extensions, get_client
 from mileage.selectors import req_tx_id_taken
@@ -58,7 +58,9 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     done_url = request.build_absolute_uri(f"{reverse('mileage:popup-done')}?{urlencode({'n': nonce})}")
     opened = dict(list((request.session.get(NONCES_KEY) or {}).items())[-(MAX_OPEN_POPUPS - 1):])
     request.session[NONCES_KEY] = {**opened, nonce: done_url}
-    # reopening hands the provider the earlier reqTxId: it releases that choice's hold, so the choice is gone here too
+    # reopening hands the provider the earlier reqTxId to edit, and gives the choice up here; its hold is given back
+    # when the popup answers with another reqTxId or 취소, or when the order is placed without it (§1: a provider
+    # releases a hold only on abort or expiry)
     if request.session.pop(CHOICE_KEY, None) is not None:
         request.session[REOPENED_KEY] = True
     url = get_client().popup_url(done_url=done_url, max_use_won=offer["max_use_won"], ncisy=inflow,
@@ -141,11 +143,11 @@ def popup_done(request: HttpRequest) -> HttpResponse:
             request.session.pop(CHOICE_KEY, None)
             # the buyer gave the choice up: the hold its reqTxId may still have goes back now (§1: only abort or
             # expiry releases a hold, reopening the popup does not), and the next popup opens afresh
-            _release_left(request, client, request.GET.get("reqTxId", ""))
+            _release_left(request, request.GET.get("reqTxId", ""))
             return _done_page(request, {"error": exc.message, "cancelled": True})
         req_tx_id = request.GET.get("reqTxId", "")
         if exc.code == "ABOVE_OFFER" and req_tx_id and _opened_here(request, client, req_tx_id, done_url):
-            _release(client, req_tx_id)  # the buyer's own choice, refused here: no hold left behind
+            _release(req_tx_id)  # the buyer's own choice, refused here: no hold left behind
         if req_tx_id:  # the provider's ERROR (or a result refused here) for that reqTxId: the next popup opens afresh
             forget_req_tx_id(request, req_tx_id)
         return _done_page(request, {"error": exc.message}, status=400)
@@ -157,7 +159,7 @@ def popup_done(request: HttpRequest) -> HttpResponse:
         return _not_yours(request)
     previous = request.session.get(LAST_REQ_KEY, "")
     if previous != result.req_tx_id:  # the provider answered with a new reqTxId: the earlier one's hold goes back
-        _release_left(request, client, previous)
+        _release_left(request, previous)
     request.session[LAST_REQ_KEY] = result.req_tx_id
     choice = {"req_tx_id": result.req_tx_id, "use_won": result.mileage_use_won,
               "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
@@ -181,17 +183,17 @@ def release_choice(request: HttpRequest) -> bool:
     # a choice an order already took (its placement approved it, the session not yet saved: a reload during 결제하기)
     # belongs to that order now: never aborted here
     if not req_tx_id_taken(choice["req_tx_id"]):
-        _release(get_client(), choice["req_tx_id"])
+        _release(choice["req_tx_id"])
     return True
 
 
-def _release_left(request: HttpRequest, client, req_tx_id: str) -> None:
+def _release_left(request: HttpRequest, req_tx_id: str) -> None:
     """A reqTxId this session's popup had (LAST_REQ_KEY) and no longer uses, given back at the provider unless an
     order took it, and forgotten. A reqTxId the session never had is not touched (a result copied from elsewhere)."""
     if req_tx_id and request.session.get(LAST_REQ_KEY) == req_tx_id:
         forget_req_tx_id(request, req_tx_id)
         if not req_tx_id_taken(req_tx_id):
-            _release(client, req_tx_id)
+            _release(req_tx_id)
 
 
 def release_unused_popup(request: HttpRequest, *, taken: str = "") -> None:
@@ -200,7 +202,7 @@ def release_unused_popup(request: HttpRequest, *, taken: str = "") -> None:
     `taken`: the reqTxId the order was placed with."""
     left = request.session.get(LAST_REQ_KEY, "")
     if left and left != taken:
-        _release_left(request, get_client(), left)
+        _release_left(request, left)
     request.session.pop(LAST_REQ_KEY, None)
 
 
@@ -211,8 +213,6 @@ def forget_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:
         request.session.pop(LAST_REQ_KEY, None)
 
 
-def _release(client, req_tx_id: str) -> None:
-    try:
-        client.abort(req_tx_id, idempotency_key=action_key("popup-release", req_tx_id))
-    except ProviderError:
-        pass  # the hold expires by itself
+def _release(req_tx_id: str) -> None:
+    """The hold given back by a task worker (mileage.holds): the buyer's page does not wait on the provider."""
+    popup_hold_release(req_tx_id)

@@ -92,8 +92,10 @@ def popup(request: HttpRequest, req_tx_id: str) -> HttpResponse:
     base_rate = services.base_rate(session.merchant, now)
     add_rate = services.extra_rate(session.ncisy, now)
     if request.method == "POST" and action == "cancel":
-        session.state, session.completed_at = PopupState.CANCELLED, now
-        session.save(update_fields=["state", "completed_at"])
+        # only an open popup is cancelled: a choice an approval used meanwhile stays used
+        if not PopupSession.objects.filter(pk=session.pk, state=PopupState.OPEN).update(
+                state=PopupState.CANCELLED, completed_at=now):
+            return _bad("이미 완료된 요청입니다.")
         return _done_redirect(session, wire.DoneResult("CANCEL", session.req_tx_id, base_rate, add_rate, 0, 0, 0, 0))
     bal = None
     if buyer is not None:

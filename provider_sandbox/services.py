@@ -130,7 +130,7 @@ def popup_hold(popup: PopupSession, buyer: Buyer, use_won: int, base_rate_x10: i
     """The buyer pressed 확인: under the buyer's row lock, check the use against the balance (other holds counted)
     and hold it against the reqTxId for SANDBOX_HOLD_MINUTES. Raises rules.RuleError when it does not fit."""
     Buyer.objects.select_for_update().get(pk=buyer.pk)
-    # the popup read again under its lock: a reqTxId an approval used (or an edit reopened) meanwhile is not held
+    # the popup read again under its lock: a reqTxId an approval used or the buyer cancelled meanwhile is not held
     if not PopupSession.objects.select_for_update().filter(pk=popup.pk, state=PopupState.OPEN).exists():
         raise rules.RuleError("popup_done", "이미 완료된 요청입니다.")
     expire_unpaid(now, buyer)
@@ -141,7 +141,9 @@ def popup_hold(popup: PopupSession, buyer: Buyer, use_won: int, base_rate_x10: i
     popup.state, popup.completed_at = PopupState.OK, now
     popup.hold_expires_at = (now + timedelta(minutes=settings.SANDBOX_HOLD_MINUTES)
                              if popup.merchant.holds else None)
-    popup.save()
+    # only what 확인 decides: an edit of the popup meanwhile (its doneUrl, its maximum) stands
+    popup.save(update_fields=["buyer", "use_won", "base_rate_x10", "add_rate_x10", "state", "completed_at",
+                              "hold_expires_at"])
     return Balance(bal.available_won - use_won, bal.pending_won, bal.held_won + use_won)
 
 

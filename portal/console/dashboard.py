@@ -26,7 +26,7 @@ from mileage.services.settlement import MonthTotals
 from mileage.templatetags.money import won_format
 from portal.aftersales.models import Refund, RefundStatus
 from portal.ops.metrics import ops_summary
-from portal.orders.models import WITHOUT_RECEIPT, Order, OrderStatus
+from portal.orders.models import Order, OrderStatus
 
 from .access import OperatorRequiredMixin
 from .models import SettlementMonthTotal
@@ -136,7 +136,7 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
         today = Order.objects.filter(placed_at__gte=today_start).aggregate(
             count=Count("id"), goods=Sum("goods_won"), collected=Sum("collected_won"),
             # an order whose payment failed used no mileage: its approval was refused or given back
-            mileage=Count("id", filter=Q(uses_mileage=True) & ~Q(status__in=WITHOUT_RECEIPT)))
+            mileage=Count("id", filter=Q(uses_mileage=True) & ~Q(status=OrderStatus.PAYMENT_FAILED)))
         months = last_months(local.date())
         sums = month_sums(months)
         ops = ops_summary(now)

@@ -123,8 +123,9 @@ class MileageSettingsView(OperatorRequiredMixin, View):
                 # the service is on with the keys it has: a key the provider refuses (a typo) would fail every
                 # buyer's popup, so nothing is saved and the working keys stay
                 form.add_error(None, _("새 가맹점 API ID와 해쉬키로 네이버 마일리지에 연결되지 않아 아무것도 저장하지 않았습니다. "
-                                       "서비스는 지금까지의 키로 계속됩니다. 키를 확인한 뒤 다시 설정을 눌러 주세요. "
-                                       "(%(reason)s)") % {"reason": check["message"]})
+                                       "서비스가 켜져 있는 동안에는 연결되는 키만 저장하며, 저장된 키는 그대로입니다. 키를 "
+                                       "확인한 뒤 다시 설정을 누르거나, 지금 연결을 확인할 수 없으면 서비스를 끈 뒤에 저장해 "
+                                       "주세요. (%(reason)s)") % {"reason": check["message"]})
                 return self.render(request, form, current, status=400)
             saved = form.save(commit=False)
             saved.updated_by = request.user

@@ -33,7 +33,13 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules, shown_extra_rate_x10
+from mileage.selectors import (
+    base_rate_x10,
+    checkout_available,
+    disclosure_rules,
+    req_tx_id_of,
+    shown_extra_rate_x10,
+)
 from mileage.views import (
     CHOICE_KEY,
     REOPENED_KEY,
@@ -59,7 +65,7 @@ from portal.orders.checkout import (
     quote,
     shop_deposit_account,
 )
-from portal.orders.models import Order, OrderStatus, PaymentMethod
+from portal.orders.models import WITHOUT_RECEIPT, Order, OrderStatus, PaymentMethod
 from portal.orders.selectors import order_statement, orders_as_stated
 from portal.receipts.views import Audience
 
@@ -122,7 +128,8 @@ def _forget_spent_cart(request) -> None:
     token = request.session.get(CART_TOKEN_KEY)
     if not token or not request.session.get(CART_KEY):
         return
-    if not Order.objects.filter(submission_key=token).exclude(status=OrderStatus.PAYMENT_FAILED).exists():
+    # an order still being paid (주문처리중) has not spent it yet, nor has one whose payment failed
+    if not Order.objects.filter(submission_key=token).exclude(status__in=WITHOUT_RECEIPT).exists():
         return
     for key in (CART_KEY, CART_TOKEN_KEY):
         request.session.pop(key, None)
@@ -408,7 +415,11 @@ def _settled_status(order: Order) -> str:
 def _remember(request, order: Order) -> None:
     """The session after an order is placed: the order is the buyer's to see, the cart and the choice are spent."""
     request.session[ORDERS_KEY] = list(dict.fromkeys([*request.session.get(ORDERS_KEY, []), order.number]))
-    release_unused_popup(request, taken=(request.session.get(CHOICE_KEY) or {}).get("req_tx_id", ""))
+    # the order's own choice (none: placed without mileage), read without touching the order's cached relation
+    taken = req_tx_id_of(order)
+    if (request.session.get(CHOICE_KEY) or {}).get("req_tx_id", taken) != taken:
+        release_choice(request)  # a newer choice than the order's (another tab, a re-post): given back, not kept
+    release_unused_popup(request, taken=taken)
     for key in (CART_KEY, CART_TOKEN_KEY, CHOICE_KEY):
         request.session.pop(key, None)
 

@@ -114,5 +114,14 @@
     var from = document.getElementById(pair[0]);
     if (from) from.addEventListener("input", sync);
   });
-  sync();
+  // a page shown again with another recipient typed beside the ticked box keeps what was typed, editable, until
+  // the buyer says which is meant (the box's own error asks)
+  var same_as = function (a, b, phone) {
+    return phone ? a.replace(/\D/g, "") === b.replace(/\D/g, "") : a.trim() === b.trim();
+  };
+  var typedOther = pairs.some(function (pair, i) {
+    var from = document.getElementById(pair[0]), to = document.getElementById(pair[1]);
+    return from && to && to.value.trim() !== "" && !same_as(to.value, from.value, i === 1);
+  });
+  if (!typedOther) sync();
 })();

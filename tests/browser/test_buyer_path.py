@@ -164,3 +164,34 @@ def test_typed_store_points_reprice_the_form_before_the_payment(browser_shop):
     assert violations == []
     order = Order.objects.get()
     assert (order.store_points_won, order.mileage_use_won, order.payable_won) == (500, 0, 4_500)
+
+
+def test_the_recipient_follows_the_orderer_while_the_same_box_is_ticked_and_a_typed_one_is_never_lost(browser_shop):
+    from playwright.sync_api import expect, sync_playwright
+
+    sandbox, shop_url = browser_shop
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(locale="ko-KR", viewport={"width": 1100, "height": 1400})
+        page.goto(f"{shop_url}/shop/p/1/")
+        page.click("#buy-now")
+        expect(page.locator("#id_same_as_orderer")).to_be_checked()
+        page.fill("#id_orderer_name", "홍길동")
+        page.fill("#id_orderer_phone", "010-1234-5678")
+        # ticked: the recipient is the orderer, read-only, following what is typed above
+        expect(page.locator("#id_recipient_name")).to_have_value("홍길동")
+        expect(page.locator("#id_recipient_phone")).to_have_value("010-1234-5678")
+        expect(page.locator("#id_recipient_name")).not_to_be_editable()
+        # unticked: the buyer types a gift's recipient, and the order goes to that person
+        page.uncheck("#id_same_as_orderer")
+        expect(page.locator("#id_recipient_name")).to_be_editable()
+        page.fill("#id_recipient_name", "김수령")
+        page.fill("#id_recipient_phone", "010-9999-8888")
+        page.fill("#id_address", "부산 해운대구 우동")
+        page.fill("#id_guest_password", "abcd1234")
+        page.check("#id_privacy_agreed")
+        page.screenshot(path=SHOTS / "order-form-gift-recipient.png", full_page=True)
+        page.click("#pay")
+        expect(page.locator("#order-number")).to_be_visible()
+        expect(page.locator("body")).to_contain_text("김수령")
+        browser.close()

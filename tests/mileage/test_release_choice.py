@@ -24,7 +24,7 @@ def _request_with_choice(req_tx_id: str):
 @pytest.mark.parametrize(("taken", "aborted"), [(False, ["RFREE"]), (True, [])])
 def test_a_changed_offer_gives_back_only_a_choice_no_order_took(monkeypatch, taken, aborted):
     released = []
-    monkeypatch.setattr(views, "_release", lambda client, req_tx_id: released.append(req_tx_id))
+    monkeypatch.setattr(views, "_release", released.append)
     if taken:
         MileageTransaction.objects.create(order=order_for([(ProductFactory(), 1)]), req_tx_id="RFREE", use_won=500)
     request = _request_with_choice("RFREE")
@@ -33,3 +33,20 @@ def test_a_changed_offer_gives_back_only_a_choice_no_order_took(monkeypatch, tak
     # then the choice leaves the form either way, and is aborted at the provider only when no order holds it
     assert dropped and views.CHOICE_KEY not in request.session
     assert released == aborted
+
+
+def test_the_release_worker_reads_whether_an_order_took_the_hold_when_it_runs(monkeypatch):
+    from mileage import holds
+
+    aborted = []
+
+    class Client:
+        def abort(self, req_tx_id, *, idempotency_key):
+            aborted.append((req_tx_id, idempotency_key))
+
+    monkeypatch.setattr(holds, "get_client", Client)
+    # asked for while no order had it, run after an order took it (a 결제하기 in another tab): left alone
+    MileageTransaction.objects.create(order=order_for([(ProductFactory(), 1)]), req_tx_id="RTAKEN", use_won=500)
+    assert holds.release_popup_hold.call("RTAKEN") == "taken"
+    assert holds.release_popup_hold.call("RFREE2") == "released"
+    assert [req_tx_id for req_tx_id, _key in aborted] == ["RFREE2"]

@@ -649,7 +649,13 @@ def test_a_session_written_back_by_a_request_that_ended_after_the_placement_does
     session = client.session
     session.update(stale)
     session.save()
-    # when the buyer buys the same product again, without mileage
+    # and the other tab's popup, answered, holding a new choice of the buyer's mileage
+    choose_mileage(client, shop, buyer, 700)
+    assert shop.balance(buyer)["held"] == 700
+    # when the buyer comes back to the cart: the spent cart is gone and that hold is given back
+    assert "장바구니가 비어" in client.get("/shop/cart/").content.decode()
+    assert shop.balance(buyer)["held"] == 0
+    # and buys the same product again, without mileage
     add_to_cart(client, "1")
     key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', client.get("/shop/order/").content.decode())[1]
     again = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4111111111111111",

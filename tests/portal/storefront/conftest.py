@@ -3,6 +3,7 @@ from django.core.cache import cache
 from django.test import Client
 
 from mileage.models import MileageSettings
+from mileage.provider import MileageClient
 from tests.support.db_state import load_demo
 
 
@@ -13,6 +14,20 @@ def shop(sandbox, settings, transactional_db):
     cache.clear()
     load_demo()
     return sandbox
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """The paths of every server-to-server call the portal sends."""
+    paths: list[str] = []
+    original = MileageClient._send
+
+    def record(self, method, path, *args, **kwargs):
+        paths.append(path)
+        return original(self, method, path, *args, **kwargs)
+
+    monkeypatch.setattr(MileageClient, "_send", record)
+    return paths
 
 
 def use_merchant(api_id: str, hash_key: str) -> None:

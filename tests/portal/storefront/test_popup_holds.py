@@ -9,25 +9,11 @@ import pytest
 from django.test import Client
 
 from mileage import wire
-from mileage.provider import MileageClient
 from portal.orders.models import Order
 
 from .conftest import GUEST, choose_mileage, use_merchant
 
 pytestmark = pytest.mark.sandbox
-
-
-@pytest.fixture
-def sent(monkeypatch):
-    paths: list[str] = []
-    original = MileageClient._send
-
-    def record(self, method, path, *args, **kwargs):
-        paths.append(path)
-        return original(self, method, path, *args, **kwargs)
-
-    monkeypatch.setattr(MileageClient, "_send", record)
-    return paths
 
 
 def aborts(paths: list[str]) -> list[str]:

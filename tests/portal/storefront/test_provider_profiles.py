@@ -38,20 +38,6 @@ def profiled(request, shop):
 
 
 @pytest.fixture
-def sent(monkeypatch):
-    """The paths of every server-to-server call the portal sends."""
-    paths: list[str] = []
-    original = MileageClient._send
-
-    def record(self, method, path, *args, **kwargs):
-        paths.append(path)
-        return original(self, method, path, *args, **kwargs)
-
-    monkeypatch.setattr(MileageClient, "_send", record)
-    return paths
-
-
-@pytest.fixture
 def operator(shop):
     client = Client()
     client.force_login(User.objects.get(username="operator"))

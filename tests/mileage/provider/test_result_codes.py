@@ -227,8 +227,8 @@ def test_a_refusal_under_a_code_of_the_providers_own_shows_its_reason_not_a_bare
     from mileage.services.transactions import refusal_message
 
     # a provider written from the protocol numbers its state errors its own way (§2: "3xxx for state errors")
-    assert refusal_message("3105", "보유 마일리지보다 많이 사용할 수 없습니다") == (
-        "네이버 마일리지 승인을 받지 못했습니다: 보유 마일리지보다 많이 사용할 수 없습니다 (코드 3105)")
+    assert refusal_message("3105", "보유 마일리지보다 많이 사용할 수 없습니다.") == (
+        "보유 마일리지보다 많이 사용할 수 없습니다 (네이버 마일리지 코드 3105).")
     # the codes the portal knows keep its own words; a refusal it concluded itself is not quoted twice
     assert refusal_message("3004", "whatever") == "네이버 마일리지 잔액이 부족합니다."
     assert refusal_message("USED", "네이버 마일리지 승인을 받지 못했습니다.") == "네이버 마일리지 승인을 받지 못했습니다 (코드 USED)."

@@ -103,11 +103,6 @@ def mileage_for_order(order):
     return MileageTransaction.objects.filter(order=order).first()
 
 
-def req_tx_id_of(order) -> str:
-    """The reqTxId of the popup choice the order was placed with ("" without one)."""
-    return MileageTransaction.objects.filter(order=order).values_list("req_tx_id", flat=True).first() or ""
-
-
 def order_has_mileage(order) -> bool:
     return MileageTransaction.objects.filter(order=order).exists()
 

@@ -12,14 +12,14 @@ from mileage.selectors import mileage_for_order
 def send_order_email(order) -> None:
     if not order.orderer_email:
         return
-    mileage = _carried_mileage(order)
+    mileage = carried_mileage(order)
     body = render_to_string("storefront/email/order.txt", {"order": order, "mileage": mileage,
                                                            "lines": order.lines.all()})
     subject = gettext("[마일리지 샵] 주문번호 %(number)s 주문이 접수되었습니다") % {"number": order.number}
     send_quietly(subject, body, [order.orderer_email], what=f"the order e-mail of {order.number}")
 
 
-def _carried_mileage(order):
+def carried_mileage(order):
     """The mileage transaction the placement left on the order (no read), else the order's own, read."""
     try:
         cached = type(order).mileage.related.is_cached(order)

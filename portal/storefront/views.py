@@ -37,7 +37,6 @@ from mileage.selectors import (
     base_rate_x10,
     checkout_available,
     disclosure_rules,
-    req_tx_id_of,
     shown_extra_rate_x10,
 )
 from mileage.views import (
@@ -69,7 +68,7 @@ from portal.orders.models import WITHOUT_RECEIPT, Order, OrderStatus, PaymentMet
 from portal.orders.selectors import order_statement, orders_as_stated
 from portal.receipts.views import Audience
 
-from .emails import send_order_email
+from .emails import carried_mileage, send_order_email
 from .forms import GuestLookupForm, OrderForm
 
 CART_KEY = "cart"
@@ -415,8 +414,8 @@ def _settled_status(order: Order) -> str:
 def _remember(request, order: Order) -> None:
     """The session after an order is placed: the order is the buyer's to see, the cart and the choice are spent."""
     request.session[ORDERS_KEY] = list(dict.fromkeys([*request.session.get(ORDERS_KEY, []), order.number]))
-    # the order's own choice (none: placed without mileage), read without touching the order's cached relation
-    taken = req_tx_id_of(order)
+    mileage = carried_mileage(order)  # the order's own choice, as its placement left it (none: without mileage)
+    taken = mileage.req_tx_id if mileage is not None else ""
     if (request.session.get(CHOICE_KEY) or {}).get("req_tx_id", taken) != taken:
         release_choice(request)  # a newer choice than the order's (another tab, a re-post): given back, not kept
     release_unused_popup(request, taken=taken)

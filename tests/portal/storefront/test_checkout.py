@@ -637,6 +637,8 @@ def test_a_session_written_back_by_a_request_that_ended_after_the_placement_does
         client, shop):
     # given a buyer whose 결제하기 places an order while a request of the same session that started before it (적립/
     # 사용 pressed in another tab) ends after it and writes the session back as it read it: cart, key and choice
+    # (at a provider that holds the use, so that the other tab's choice holds some)
+    use_merchant(*shop.new_merchant(rate="1", profile="extended"))
     buyer = shop.new_buyer(15_500)
     add_to_cart(client, "1")
     key = re.search(r'name="submission_key" value="([0-9a-f]{32})"', client.get("/shop/order/").content.decode())[1]

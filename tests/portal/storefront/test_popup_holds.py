@@ -33,7 +33,13 @@ def popup_req_tx_id(browser: Client) -> str:
     return parse_qs(urlsplit(opened["Location"]).query).get("reqTxId", [""])[0]
 
 
+def extended_merchant(shop) -> None:
+    """A provider that holds the chosen use (the extension `hold`), whatever profile the suite's sandbox plays."""
+    use_merchant(*shop.new_merchant(rate="1", profile="extended"))
+
+
 def test_a_choice_given_up_with_cancel_in_the_reopened_popup_is_released_at_the_provider(shop, sent):
+    extended_merchant(shop)
     buyer = shop.new_buyer(15_500)
     browser = order_form()
     first = choose_mileage(browser, shop, buyer, 500)["reqTxId"]
@@ -50,6 +56,7 @@ def test_a_choice_given_up_with_cancel_in_the_reopened_popup_is_released_at_the_
 
 
 def test_a_popup_left_without_a_choice_is_released_when_the_order_is_placed_without_mileage(shop, sent):
+    extended_merchant(shop)
     buyer = shop.new_buyer(15_500)
     browser = order_form()
     first = choose_mileage(browser, shop, buyer, 500)["reqTxId"]

@@ -33,4 +33,10 @@
   };
   form.addEventListener("input", update);
   form.addEventListener("reset", function () { setTimeout(update, 0); });
+  // what was typed before this script ran (a slow page, a form the browser restored) counts too; the server's
+  // own lines stand for what it rendered
+  var typed = Array.prototype.some.call(form.elements, function (field) {
+    return field.type === "text" && field.value !== field.defaultValue;
+  });
+  if (typed) update();
 })();

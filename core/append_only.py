@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from .choices import ChoiceLabels
+
 
 class AppendOnlyError(Exception):
     pass
@@ -22,7 +24,7 @@ class AppendOnlyQuerySet(models.QuerySet):
     delete.queryset_only = True
 
 
-class AppendOnlyModel(models.Model):
+class AppendOnlyModel(ChoiceLabels, models.Model):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from mileage.policy.constants import EXCLUSION_REASON_GIFT_CERTIFICATE, EXCLUSION_REASON_GOLD
 
 
@@ -12,7 +13,7 @@ class ExclusionReason(models.TextChoices):
     GOLD = EXCLUSION_REASON_GOLD, _("금")
 
 
-class Exclusion(models.Model):
+class Exclusion(ChoiceLabels, models.Model):
     product = models.OneToOneField("catalog.Product", on_delete=models.CASCADE, related_name="mileage_exclusion")
     reason = models.CharField(_("사유"), max_length=10, choices=ExclusionReason.choices)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,

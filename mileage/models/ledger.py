@@ -11,6 +11,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from core.append_only import AppendOnlyError, AppendOnlyModel, StateChangeRow
+from core.choices import ChoiceLabels
 from core.state_machine import TransitionTable
 
 __all__ = ["MILEAGE_TRANSITIONS", "AppendOnlyError", "MileageEvent", "MileageEventKind", "MileageStateChange",
@@ -43,7 +44,7 @@ MILEAGE_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class MileageTransaction(models.Model):
+class MileageTransaction(ChoiceLabels, models.Model):
     order = models.OneToOneField("orders.Order", on_delete=models.PROTECT, related_name="mileage")
     req_tx_id = models.CharField(max_length=64, blank=True)  # unique: one popup choice pays for one order
     # The Idempotency-Key of the approval, drawn once: every try of the approval sends it.

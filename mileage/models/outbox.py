@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from core.state_machine import TransitionTable
 
 # the recorded refusal of a state error: "[3013] …" (outbox._record_failure writes "[code] message")
@@ -81,7 +82,7 @@ def waits_for(kind: str, earlier: list[tuple[int, str, str]]) -> int | None:
 MILEAGE_RETURN_KINDS = (OutboxKind.CANCEL, OutboxKind.AUTO_CANCEL, OutboxKind.REPAYMENT)
 
 
-class OutboxMessage(models.Model):
+class OutboxMessage(ChoiceLabels, models.Model):
     kind = models.CharField(_("요청"), max_length=16, choices=OutboxKind.choices)
     order = models.ForeignKey("orders.Order", null=True, blank=True, on_delete=models.PROTECT,
                               related_name="outbox_messages", verbose_name=_("주문번호"))

@@ -11,6 +11,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from core.request_memo import remember, remembered
 from mileage.policy import EarnBaseRule
 
@@ -29,7 +30,7 @@ class ProviderProfile(models.TextChoices):
     STANDARD = "standard", _("표준 프로토콜만 사용")  # never an extension, whatever the provider advertises
 
 
-class MileageSettings(models.Model):
+class MileageSettings(ChoiceLabels, models.Model):
     """One row (pk=1). Values here win over the MILEAGE_* environment settings."""
 
     api_id = models.CharField(_("가맹점 API ID"), max_length=6, blank=True, validators=[api_id_validator])

@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from core.state_machine import Gate, TransitionTable
 from portal.constraints import non_negative
 from portal.orders.models import Carrier
@@ -49,7 +50,7 @@ def payout_of(cash_won: int, shipping_deduction_won: int) -> int:
     return max(0, cash_won - shipping_deduction_won)
 
 
-class RefundTerms(models.Model):
+class RefundTerms(ChoiceLabels, models.Model):
     """How much goes back and how (the eight fields a return records at 반품접수 and its refund carries on)."""
 
     cash_won = models.BigIntegerField(_("현금/카드 환불액"), default=0)
@@ -174,7 +175,7 @@ class ReturnRequest(RefundTerms):
         constraints = non_negative("return", "cash_won", "store_points_won", "mileage_won", "shipping_deduction_won")
 
 
-class Exchange(models.Model):
+class Exchange(ChoiceLabels, models.Model):
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="exchanges")
     old_lines = models.JSONField(default=dict)  # {order line id: quantity}
     new_lines = models.JSONField(default=list)  # [{"code": ..., "quantity": ...}]
@@ -227,7 +228,7 @@ BUYER_REQUEST_TRANSITIONS = {
 }
 
 
-class BuyerRequest(models.Model):
+class BuyerRequest(ChoiceLabels, models.Model):
     """A buyer's 취소/반품/교환 신청 of a paid order (from My Page or 비회원 주문조회): nothing moves until the operator
     acts on it with the cancel, return or exchange screen (which marks it handled) or dismisses it with a reason. One
     open request per order."""

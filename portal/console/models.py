@@ -8,6 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from core.choices import ChoiceLabels
 from core.state_machine import TransitionTable
 
 
@@ -28,7 +29,7 @@ RECEIPT_BATCH_TRANSITIONS = {
 }
 
 
-class ReceiptBatch(models.Model):
+class ReceiptBatch(ChoiceLabels, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)  # not guessable: it names a file
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
     query = models.CharField(_("검색 조건"), max_length=2000, blank=True)
@@ -99,7 +100,7 @@ INVOICE_UPLOAD_TRANSITIONS = {
 }
 
 
-class InvoiceUpload(models.Model):
+class InvoiceUpload(ChoiceLabels, models.Model):
     """송장 일괄등록: an uploaded XLSX of 주문번호, 택배사 and 송장번호, its rows as checked (shown as the preview), and
     the progress and result of applying it (each order shipped by a task worker through fulfilment.order_ship)."""
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop, pgettext_lazy
 
 from core.append_only import StateChangeRow
+from core.choices import ChoiceLabels
 from core.state_machine import Gate, TransitionTable
 from portal.constraints import non_negative
 
@@ -82,7 +83,7 @@ class Carrier(models.TextChoices):
             return str(self.label)
 
 
-class Order(models.Model):
+class Order(ChoiceLabels, models.Model):
     number = models.CharField(_("주문번호"), max_length=20, unique=True)
     member = models.ForeignKey("accounts.Member", null=True, blank=True, on_delete=models.PROTECT,
                                related_name="orders", verbose_name=_("회원"))
@@ -242,7 +243,7 @@ BANK_ACCOUNT = re.compile(r"(?P<bank>.+) (?P<number>[0-9][0-9-]*[0-9]) \((?:예�
 TEST_GATEWAY_NAME = gettext_noop("TEST-PG (테스트 결제)")  # what a TEST gateway payment records (Payment.gateway)
 
 
-class Payment(models.Model):
+class Payment(ChoiceLabels, models.Model):
     """A payment of an order. Card-like methods go through the test gateway (clearly marked TEST)."""
 
     order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="payments")
@@ -300,7 +301,7 @@ PAYMENT_CANCEL_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
-class PaymentCancel(models.Model):
+class PaymentCancel(ChoiceLabels, models.Model):
     """One cancellation of (part of) a charge at the payment gateway: 카드결제취소, 카드부분취소, 계좌이체취소,
     휴대폰결제취소. The sum of the non-failed rows never exceeds the charge; `idempotency_key` makes a second press of
     the same button do nothing."""
@@ -402,7 +403,7 @@ CASH_RECEIPT_TRANSITIONS: dict[str, set[str]] = {
 CASH_RECEIPT_KIND_LABELS = {"personal": _("소득공제용"), "corporate": _("지출증빙용")}
 
 
-class CashReceipt(models.Model):
+class CashReceipt(ChoiceLabels, models.Model):
     """A 현금영수증 of a cash-like payment, written only by portal.orders.cash_receipts. `sequence` counts the
     receipts of one payment: a partial refund cancels the current one and issues the next for what is left."""
 

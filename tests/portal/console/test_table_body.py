@@ -78,3 +78,33 @@ def test_given_rows_with_errors_and_no_rows_when_plain_tables_are_written_then_t
     assert ours == library and 'class="table-danger even"' in ours
     ours, library = both(BulkFailureTable, [])
     assert ours == library and "실패한 주문이 없습니다" in ours
+
+
+@pytest.mark.django_db
+def test_given_refunds_returned_across_midnight_when_the_table_is_written_then_the_days_are_seoul_and_none_compiled(
+        monkeypatch):
+    # given a refund returned at 23:30 UTC (08:30 the next day in Seoul), one returned at noon, one not returned
+    from datetime import UTC, datetime
+
+    from django.template import Context, base
+
+    order = order_for([(ProductFactory(), 1)])
+    for number, returned_at in [("C1", datetime(2026, 11, 30, 23, 30, tzinfo=UTC)),
+                                ("C2", datetime(2026, 12, 1, 3, 0, tzinfo=UTC)), ("C3", None)]:
+        Refund.objects.create(number=number, order=order, reason=RefundReason.RETURN, cash_won=500,
+                              returned_at=returned_at)
+    compiled = []
+    real_init = base.Template.__init__
+    monkeypatch.setattr(base.Template, "__init__", lambda self, *a, **k: (compiled.append(a[0]), real_init(self, *a, **k))[1])
+    # when 환불관리's table is written
+    records = Refund.objects.select_related("order").order_by("number")
+    ours = tbody(RefundTable(records).as_html(RequestFactory().get("/console/refunds/")))
+    # then 반송완료일 reads the Seoul day, "-" when there is none, and no cell compiled a template of its own
+    days = [re.sub(r"<[^>]+>", "", row[1]) for row in
+            (re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr[^>]*>(.*?)</tr>", ours))]
+    assert days == ["2026-12-01", "2026-12-01", "-"]
+    assert not [code for code in compiled if "|date:" in str(code)]
+    # and the text is what django-tables2's own DateTimeColumn writes (its template: the `date` filter, then the
+    # column's default)
+    library = base.Template('{{ value|date:"Y-m-d"|default:"-" }}')
+    assert days == [library.render(Context({"value": refund.returned_at})) for refund in records]

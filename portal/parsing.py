@@ -8,7 +8,11 @@ from django.core.exceptions import ValidationError
 
 from mileage.wire import NotANumber, parse_int
 
-__all__ = ["NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int"]
+__all__ = ["PHONE_REGEX", "NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int"]
+
+# A Korean phone number as a buyer types it: Seoul's 02 or a three-digit prefix (010, 031, …), then 3–4 and 4 digits,
+# with or without hyphens (member join, the order form's orderer and recipient)
+PHONE_REGEX = r"^(02|0[1-9][0-9])-?[0-9]{3,4}-?[0-9]{4}$"
 
 THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+", re.ASCII)  # commas only between groups of three digits
 

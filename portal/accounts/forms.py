@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from portal.parsing import dashed_phone
+from portal.parsing import PHONE_REGEX, dashed_phone
 
 
 class LoginForm(AuthenticationForm):
@@ -17,7 +17,6 @@ class LoginForm(AuthenticationForm):
 
 
 # a Korean number: Seoul's 02 or a three-digit prefix (010, 031, 070…), then 3–4 and 4 digits, dashes optional
-PHONE_REGEX = r"^(02|0[1-9][0-9])-?[0-9]{3,4}-?[0-9]{4}$"
 
 
 class JoinForm(UserCreationForm):

@@ -12,17 +12,19 @@ from portal.orders.rules import (
     cash_receipt_method,
     guest_password_error,
 )
-from portal.parsing import StrictIntegerField
+from portal.parsing import PHONE_REGEX, StrictIntegerField
+
+PHONE_ERRORS = {"invalid": _("휴대전화 번호를 010-1234-5678 처럼 입력해 주세요.")}
 
 
 class OrderForm(forms.Form):
     orderer_name = forms.CharField(label=_("주문자명"), max_length=50)
-    orderer_phone = forms.RegexField(label=_("휴대전화"), regex=r"^[0-9-]{9,20}$", error_messages={
-        "invalid": _("휴대전화 번호를 숫자와 - 로 입력해 주세요.")})
+    orderer_phone = forms.RegexField(label=_("휴대전화"), regex=PHONE_REGEX, max_length=20, error_messages=PHONE_ERRORS)
     orderer_email = forms.EmailField(label=_("이메일"), required=False)
     same_as_orderer = forms.BooleanField(label=_("배송지 정보가 주문자 정보와 동일합니까?"), required=False, initial=True)
     recipient_name = forms.CharField(label=_("성명"), max_length=50, required=False)
-    recipient_phone = forms.RegexField(label=_("휴대전화"), regex=r"^[0-9-]{9,20}$", required=False)
+    recipient_phone = forms.RegexField(label=_("휴대전화"), regex=PHONE_REGEX, max_length=20, required=False,
+                                       error_messages=PHONE_ERRORS)
     zipcode = forms.CharField(label=_("우편번호"), max_length=10, required=False)
     address = forms.CharField(label=_("기본주소"), max_length=200)
     address_detail = forms.CharField(label=_("나머지주소"), max_length=200, required=False)
@@ -72,6 +74,13 @@ class OrderForm(forms.Form):
                 del self.fields[name]
         else:
             del self.fields["store_points"]
+
+    def clean_card_number(self):
+        """TEST-PG's card number (a simulation: it may be left empty): what is typed is digits, spaces and hyphens."""
+        number = self.cleaned_data.get("card_number", "")
+        if number and not re.fullmatch(r"[0-9][0-9 -]*", number):
+            raise forms.ValidationError(_("카드번호는 숫자로 입력해 주세요."))
+        return number
 
     def clean(self):
         data = super().clean()

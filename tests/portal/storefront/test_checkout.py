@@ -382,8 +382,16 @@ def test_bad_form_input_is_refused_with_a_message(client, shop):
     client.get("/shop/order/")
     response = client.post("/shop/order/", {**GUEST, "guest_password": "ab"})
     assert response.status_code == 400 and "6자에서 12자" in response.content.decode()
-    response = client.post("/shop/order/", {**GUEST, "orderer_phone": "전화"})
-    assert response.status_code == 400 and "휴대전화" in response.content.decode()
+    for phone in ("전화", "---------", "-" * 20, "0-1-0-1-2-3-4-5-6", "1234-5678", "010-1234-567", "010 1234 5678"):
+        response = client.post("/shop/order/", {**GUEST, "orderer_phone": phone})
+        assert response.status_code == 400 and "휴대전화 번호를 010-1234-5678 처럼 입력해 주세요." in response.content.decode()
+        # a recipient's phone is held to the same shape
+        response = client.post("/shop/order/", {**GUEST, "same_as_orderer": "", "recipient_name": "김선물",
+                                                "recipient_phone": phone})
+        assert response.status_code == 400 and "휴대전화 번호를 010-1234-5678 처럼 입력해 주세요." in response.content.decode()
+    for number in ("abc", "4111-abcd", "<script>"):  # TEST-PG's card number, when typed, is a number
+        response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": number})
+        assert response.status_code == 400 and "카드번호는 숫자로 입력해 주세요." in response.content.decode()
     response = client.post("/shop/order/", {**GUEST, "privacy_agreed": ""})
     assert response.status_code == 400 and "동의" in response.content.decode()
     assert Order.objects.count() == 0

@@ -11,6 +11,7 @@ import django_filters as filters
 import django_tables2 as tables
 from django.contrib import messages
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db import connection, transaction
 from django.db.models import F
 from django.http import HttpResponse
@@ -448,6 +449,9 @@ def _month(request) -> str:
 SETTLEMENT_EXPORTS = ("csv", "xlsx", "pdf")
 
 
+STATEMENT_LINES_PER_PAGE = 100
+
+
 class SettlementView(OperatorRequiredMixin, View):
     def post(self, request):
         """The 다운로드 사유 form of an export posts back here (the month and the kind in the query string)."""
@@ -503,8 +507,12 @@ class SettlementView(OperatorRequiredMixin, View):
                 mismatches = [m for m in reconcile(statement, report) if m.order_number in before]
             mismatches = in_flight_last(mismatches, mileage_in_flight(m.order_number for m in mismatches))
         year, number = (int(p) for p in month.split("-"))
+        # 주문별 내역 a page at a time (a busy month has thousands of orders); the totals above are the whole month's
+        # and the exports carry every line
+        lines = Paginator(statement.lines, STATEMENT_LINES_PER_PAGE).get_page(request.GET.get("page"))
         return render(request, "console/settlement.html", {
-            "month": month, "statement": statement, "report": report, "mismatches": mismatches, "error": error,
+            "month": month, "statement": statement, "lines": lines, "report": report, "mismatches": mismatches,
+            "error": error,
             "unlisted_answer": unlisted_answer,
             "chart": monthly_series(last_months(date(year, number, 1)))})
 

@@ -576,3 +576,28 @@ def test_a_cancel_answered_while_the_report_is_read_is_no_mismatch(shop, operato
     page = operator.get("/console/mileage/settlement/").content.decode()
     # then the two books agree: nothing is said to differ, and the page's figures are those the report was compared to
     assert "금액 다름" not in page and 'id="reconciled"' in page
+
+
+def test_the_statements_order_lines_come_a_page_at_a_time_with_the_months_totals_on_every_page(shop, operator,
+                                                                                                 monkeypatch):
+    from portal.console import mileage_views
+
+    api_id, hash_key = shop.new_merchant(rate="1")
+    use_merchant(api_id, hash_key)
+    orders = [place(shop, method="card")[0] for _ in range(3)]
+    monkeypatch.setattr(mileage_views, "STATEMENT_LINES_PER_PAGE", 2)  # three orders, two to a page
+    pages = [operator.get("/console/mileage/settlement/", query).content.decode()
+             for query in ({}, {"page": "2"}, {"page": "zz"})]
+    shown = [[n for n in (o.number for o in orders) if f'/console/orders/{n}/">{n}</a></td>' in page] for page in pages]
+    # the first page lists two orders and says how many there are, the second the third; a bad page number is the first
+    assert len(shown[0]) == 2 and len(shown[1]) == 1 and set(shown[0]) | set(shown[1]) == {o.number for o in orders}
+    assert shown[2] == shown[0]
+    assert "3건 중 1–2" in pages[0] and "3건 중 3–3" in pages[1]
+    # the pager keeps the month it pages through, and the month's totals are the same on every page
+    assert re.search(r'href="\?page=2"', pages[0]) and 'aria-current="page"><span class="page-link">2<' in pages[1]
+    for page in pages:
+        assert 'id="used">1,500원' in page and 'id="earned">135원' in page
+    # and the export carries every order, whatever page the screen shows
+    csv_text = download(operator, "/console/mileage/settlement/", {"export": "csv", "page": "2"}).content.decode(
+        "utf-8-sig")
+    assert all(order.number in csv_text for order in orders)

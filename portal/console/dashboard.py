@@ -135,8 +135,10 @@ class DashboardView(OperatorRequiredMixin, TemplateView):
         # (what the order's payments charged; an order not paid yet adds nothing to it)
         today = Order.objects.filter(placed_at__gte=today_start).aggregate(
             count=Count("id"), goods=Sum("goods_won"), collected=Sum("collected_won"),
-            # an order whose payment failed used no mileage: its approval was refused or given back
-            mileage=Count("id", filter=Q(uses_mileage=True) & ~Q(status=OrderStatus.PAYMENT_FAILED)))
+            # 마일리지 사용: the orders that spent some (the 주문조회 export's 네이버 마일리지 사용 above 0), not every
+            # order that went through 적립/사용 (an earn alone uses none); one whose payment failed used none either:
+            # its approval was refused or given back
+            mileage=Count("id", filter=Q(mileage_use_won__gt=0) & ~Q(status=OrderStatus.PAYMENT_FAILED)))
         months = last_months(local.date())
         sums = month_sums(months)
         ops = ops_summary(now)

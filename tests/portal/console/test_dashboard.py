@@ -137,3 +137,14 @@ def test_todays_card_reads_the_same_two_sums_as_the_list_it_opens(operator):
     assert f'id="today-goods">총주문금액 {goods:,}원<' in page
     assert f'id="today-collected">실결제금액 {collected:,}원<' in page
     assert all(o.number in listed for o in orders)
+
+
+def test_todays_mileage_count_is_the_orders_that_spent_mileage_not_every_mileage_order(operator):
+    # given three orders today: one spent 500원 of mileage, one went through 적립/사용 to earn only, one without
+    spent, earn_only, _plain = _orders(3)
+    Order.objects.filter(pk=spent.pk).update(uses_mileage=True, mileage_use_won=500)
+    Order.objects.filter(pk=earn_only.pk).update(uses_mileage=True, mileage_use_won=0)
+    # when the dashboard is read
+    page = operator.get("/console/").content.decode()
+    # then 마일리지 사용 counts the one that spent some, as the 주문조회 export's 네이버 마일리지 사용 column does
+    assert "마일리지 사용 1건" in page

@@ -70,6 +70,9 @@ def partner(request: HttpRequest, api_id: str) -> HttpResponse:
     return render(request, "sandbox/partner.html", {
         "merchant": merchant, "now": now, "message": message, "rates": rates, "month": month,
         "report": report, "balance": abs(net), "payer": payer,
+        # the rate requests in business time (Asia/Seoul, as the shop's 적립률 변경 이력 reads them), not the wire's UTC
+        "rate_requests": [{"requested_at": r.requested_at, "rate": wire.rate_to_wire(r.rate_x10),
+                           "effective_from": r.effective_from} for r in merchant.rate_requests.all()],
         "transactions": Transaction.objects.filter(merchant=merchant).select_related("buyer").order_by("-id")[:100],
         "holds": PopupSession.objects.filter(merchant=merchant, state=PopupState.OK, hold_expires_at__gt=now)
         .select_related("buyer").order_by("hold_expires_at")[:100],

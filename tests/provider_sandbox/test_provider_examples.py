@@ -246,6 +246,12 @@ def test_given_requests_on_20_and_27_november_when_the_rates_are_read_then_decem
     # then December keeps 2% and 3% applies from 1 January
     assert (rates["nextMonthRate"], rates["nextMonthFixed"]) == ("2", "Y")
     assert [h["effectiveFrom"] for h in rates["history"]] == [f"{year}-12-01", f"{year + 1}-01-01"]
+    # and the partner center lists both requests in business time, as the shop's 적립률 변경 이력 does
+    _browser, _url, center = shop.partner_center()
+    # (the clock is set a moment before the minute asked: 09:00 reads 08:59); 08:59 on the 27th in Seoul is the 26th
+    # in UTC
+    assert re.search(rf"{year}-11-20 1[12]:[05]\d", center) and re.search(rf"{year}-11-27 0[89]:[05]\d", center)
+    assert "+00:00" not in center and f"{year}-11-26" not in center
     _move_clock_to(sandbox_clock, datetime(year + 1, 1, 1, 0, 5, tzinfo=KST))
     assert shop.rates()["baseAccumRate"] == "3"
 

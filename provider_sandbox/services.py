@@ -218,8 +218,10 @@ class Amounts:
 
 
 def _grant(tx: Transaction, buyer: Buyer, now: datetime) -> None:
-    """Compute the earning (E2, E3 at the tx's rates, E4 against the buyer's other holdings) and start E7."""
-    held = balance(buyer, now, exclude_tx=tx)
+    """Compute the earning (E2, E3 at the tx's rates, E4 against the buyer's other holdings) and start E7. E4 reads
+    the holding before this order's use, as the popup did when it said whether the order earns: neither the
+    transaction nor its popup's hold (while the approval runs the hold is still there) counts."""
+    held = balance(buyer, now, exclude_tx=tx, exclude_popup=tx.popup)
     tx.earn_won = rules.within_holding_cap(rules.order_earning(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10),
                                            available_won=max(0, held.available_won), pending_won=held.pending_won)
     tx.available_at = rules.available_from(now)

@@ -285,3 +285,15 @@ def test_an_edit_of_the_choice_while_its_approval_commits_never_reopens_the_used
         state = db.execute("SELECT state FROM sandbox_popupsession WHERE req_tx_id = %s", (first,)).fetchone()[0]
     assert state == "used"
     assert answers and answers[0].status_code == 302 and first not in answers[0].headers["Location"]
+
+
+def test_given_a_buyer_at_500000_who_uses_1000_then_the_order_earns_nothing_as_the_popup_said(sandbox):
+    # given a merchant whose popup holds the use until the approval, and a buyer holding exactly 500,000원
+    shop = Shop(sandbox, sandbox.new_merchant(rate="1", profile="extended"))
+    buyer = sandbox.new_buyer(500_000)
+    # when the buyer uses 1,000원 in the popup (which says this order only uses, E4) and the order is approved
+    choice = shop.choose(buyer, 1_000, 5_000)
+    answer = shop.approve(choice, order_amount=10_000, amount=9_000, confirmed=True)
+    # then it earns nothing: the holding before this order's use is at the cap, as the popup measured it
+    assert answer["baseAccumAmount"] == 0
+    assert sandbox.balance(buyer)["available"] + sandbox.balance(buyer)["pending"] == 499_000

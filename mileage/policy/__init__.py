@@ -7,7 +7,7 @@ Frozen dataclasses in, integer won out. Every number lives in `constants`.
 from .calendar import effective_month, next_cutoff
 from .constants import *  # noqa: F403
 from .dates import unpaid_deadline
-from .earn import EarnBaseRule, OrderAmounts, earn_amount, earn_base
+from .earn import EarnBaseRule, OrderAmounts, earn_amount, earn_base, earn_within_holding_cap
 from .earn_choice import EarnPlan, earn_plan, store_points_earn
 from .errors import PolicyError
 from .exchange import ExchangeOutcome, exchange_earn_basis, exchange_outcome
@@ -25,6 +25,7 @@ __all__ = [
     "PolicyError",
     "RefundPlan",
     "earn_amount",
+    "earn_within_holding_cap",
     "earn_base",
     "earn_plan",
     "effective_month",

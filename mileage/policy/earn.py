@@ -1,8 +1,10 @@
-"""Earn base (E1) and earn amount (E2, E3). The per-buyer holding cap (E4) is the provider's alone."""
+"""Earn base (E1) and earn amount (E2, E3). The per-buyer holding cap (E4) is the provider's to apply; the shop
+only tells the buyer where it will cut (earn_within_holding_cap)."""
 
 from dataclasses import dataclass
 
 from .constants import (
+    MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
     MIN_EARN_UNIT_WON,
     RATE_DENOMINATOR,
@@ -66,3 +68,13 @@ def earn_amount(base_won: int, rate_x10: int) -> int:
     if earned < MIN_EARN_UNIT_WON:
         return 0
     return min(earned, MAX_EARN_PER_ORDER_WON)
+
+
+def earn_within_holding_cap(expected_won: int, *, balance_won: int, use_won: int) -> int | None:
+    """E4 as the shop can tell it before the approval, which the provider alone decides: a buyer holding 500,000원
+    earns nothing, and below it an earning is cut to what fits. The popup reports the balance left after this
+    order's use (`balanceAmount`), not the pending earnings, so the shop knows an upper bound: what fits over that
+    balance and this use. Returns that bound when it cuts `expected_won`, else None (the expected earn stands as
+    far as the shop can tell)."""
+    room = max(0, MAX_BALANCE_PER_BUYER_WON - max(0, balance_won) - max(0, use_won))
+    return room if expected_won > room else None

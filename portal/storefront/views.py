@@ -26,7 +26,7 @@ from cms_pages.selectors import live_disclosure, live_in_reader_language, mileag
 from core.digest import digest
 from mileage.inflow import INFLOW_KEY, current_inflow
 from mileage.models import MileageSettings
-from mileage.policy import store_points_earn
+from mileage.policy import earn_within_holding_cap, store_points_earn
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -275,8 +275,12 @@ def _order_page(request, form, lines, member, shop_settings, disclosure, mileage
                 quoting: bool = False):
     priced, choice, choice_dropped = _priced(request, form, lines, member, mileage_on)
     choice_dropped = choice_dropped or getattr(request, "mileage_choice_dropped", False)
+    # E4: near 500,000원 the provider cuts the earn; the popup's balance says at most how much will fit
+    capped = (earn_within_holding_cap(priced.expected_earn_won, balance_won=choice.get("balance_won", 0),
+                                      use_won=choice["use_won"]) if choice and priced.earn_choice != "store" else None)
     return render(request, "storefront/order_form.html", {
         "form": form, "quote": priced, "member": member, "choice": choice, "choice_dropped": choice_dropped,
+        "earn_cap": {"won": capped} if capped is not None else None,
         # the link: the reader's translation of the 적립 기준 안내 when published, else the shop's own
         "mileage_on": mileage_on, "disclosure": reader_disclosure() if disclosure else None, "MIN_USE_WON": MIN_USE_WON,
         "MAX_EARN_PER_ORDER_WON": MAX_EARN_PER_ORDER_WON, "MAX_BALANCE_PER_BUYER_WON": MAX_BALANCE_PER_BUYER_WON,

@@ -676,3 +676,29 @@ def test_a_session_written_back_by_a_request_that_ended_after_the_placement_does
     assert f"/{second.number}/" in again["Location"]
     assert second.status == OrderStatus.PAID and second.lines.get().quantity == 1 and second.mileage_use_won == 0
     assert shop.balance(buyer)["held"] == 0
+
+
+def test_near_the_500000_won_holding_cap_the_order_form_says_how_much_at_most_will_be_earned(client, shop):
+    # given a buyer holding 499,800원 who chooses no use for a 40,000원 order (1%: 400원 before the cap)
+    buyer = shop.new_buyer(499_800)
+    add_to_cart(client, "8")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 0)
+    # when the order form shows the choice
+    page = client.get("/shop/order/").content.decode()
+    # then it says the earn is at most what fits under 500,000원, and why, where it said 400원
+    assert "최대 200원" in page and "보유 네이버 마일리지 한도 500,000원까지만 적립됩니다" in page
+    assert "적립 예정 400원" not in page
+    # and the provider's answer is what the order earns: those 200원
+    response = client.post("/shop/order/", {**GUEST, "payment_method": "card"})
+    assert response.status_code == 302, response.content.decode()[-1500:]
+    assert Order.objects.get().mileage.expected_earn_won == 200
+
+
+def test_far_from_the_holding_cap_the_order_form_says_the_whole_expected_earn(client, shop):
+    buyer = shop.new_buyer(15_500)
+    add_to_cart(client, "8")
+    client.get("/shop/order/")
+    choose_mileage(client, shop, buyer, 0)
+    page = client.get("/shop/order/").content.decode()
+    assert "적립 예정 400원" in page and "최대" not in page[page.index('id="quote-live"'):]

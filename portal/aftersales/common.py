@@ -12,7 +12,12 @@ from mileage.policy import PolicyError, validate_mileage_return
 from portal.accounts.services import store_points_change
 from portal.numbering import REFUND_PREFIX, save_numbered
 from portal.orders.models import Order, OrderStatus, PaymentMethod
-from portal.orders.money import refund_method_and_why, refund_method_error, refund_method_for
+from portal.orders.money import (
+    kept_charge_refusal,
+    refund_method_and_why,
+    refund_method_error,
+    refund_method_for,
+)
 
 from .errors import ActionError
 from .models import Refund, RefundMethod, payout_of
@@ -90,6 +95,8 @@ def validate_refund(order: Order, data: RefundInput, *, whole_order: bool = Fals
         raise ActionError(str(exc), "mileage_won") from exc
     if whole_order:
         _all_back(limits, data, returning=returning)
+        if error := kept_charge_refusal(order, limits["cash"] - data.cash_won):  # kept for good: refused
+            raise ActionError(error, "cash_won")
     total = data.cash_won + data.store_points_won + data.mileage_won
     if total == 0:
         raise ActionError(_("환불할 금액이 없습니다."))

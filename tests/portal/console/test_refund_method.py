@@ -49,18 +49,18 @@ def change_method(operator, refund, method: str, **account):
 def test_a_partial_mobile_refund_is_refused_when_recorded_and_a_cash_refund_is_offered(shop, operator):
     order, _ = place(shop, method="phone")
     response = operator.post(f"/console/orders/{order.number}/cancel/",
-                             cancel_form(order, order.payable_won - 1_000, "phone"))
+                             cancel_form(order, order.payable_won, "phone", shipping_deduction_won="1000"))
     assert response.status_code == 400
     assert "휴대폰결제는 부분취소할 수 없습니다. 현금환불로 처리해 주세요." in response.content.decode()
     assert not Refund.objects.exists() and Order.objects.get(pk=order.pk).status == "paid"
-    refund = refund_by(operator, order, "cash", order.payable_won - 1_000, **ACCOUNT)
+    refund = refund_by(operator, order, "cash", order.payable_won, shipping_deduction_won="1000", **ACCOUNT)
     assert refund.method == "cash"
 
 
 def test_a_partial_realtime_transfer_refund_is_refused_when_recorded(shop, operator):
     order, _ = place(shop, method="realtime")
     response = operator.post(f"/console/orders/{order.number}/cancel/",
-                             cancel_form(order, order.payable_won - 1_000, "transfer"))
+                             cancel_form(order, order.payable_won, "transfer", shipping_deduction_won="1000"))
     assert response.status_code == 400 and "계좌이체는 전액만 취소할 수 있습니다" in response.content.decode()
     assert not Refund.objects.exists()
 
@@ -444,3 +444,35 @@ def test_my_page_states_an_exchanged_order_as_its_statement_does(shop, operator)
     total = statement.split('id="statement-total">', 1)[1].split("<", 1)[0]
     assert total == f"{paid:,}원" and f">{paid:,}원" in row
     assert "추가 결제예정 금액 5,000원" in row and f"{paid + 5_000:,}원" not in row
+
+
+@pytest.mark.parametrize(("method", "why"), [("realtime", "계좌이체는 전액만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
+                                             ("phone", "휴대폰결제는 부분취소가 되지 않아 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
+                                             ("bank", "무통장입금은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.")])
+def test_a_whole_cancel_that_would_keep_money_no_cancel_can_give_back_is_refused(shop, operator, method, why):
+    # given a paid order whose payment cannot be cancelled in part later (a transfer, a mobile payment, a deposit)
+    order, _ = place(shop, method=method)
+    if method == "bank":
+        operator.post(f"/console/orders/{order.number}/action/confirm_deposit/")
+        order.refresh_from_db()
+        assert order.status == "paid"
+    form = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert "결제취소로 돌려줄 수 없어 취소완료가 거절됩니다" in form  # said before anything is typed
+    # when 주문취소 gives back 1,000원 less than was paid, as 현금환불
+    response = operator.post(f"/console/orders/{order.number}/cancel/",
+                             cancel_form(order, order.payable_won - 1_000, "cash", **ACCOUNT))
+    # then it is refused with why, and nothing changed: the 1,000원 would have stayed with the shop for good
+    assert response.status_code == 400 and why in response.content.decode()
+    assert "1,000원이 배송비라면 배송비적용에" in response.content.decode()
+    assert not Refund.objects.exists() and Order.objects.get(pk=order.pk).status == "paid"
+    # and the same money kept as 배송비 is a refund like any other
+    assert refund_by(operator, order, "cash", order.payable_won, shipping_deduction_won="1000", **ACCOUNT).payout_won \
+        == order.payable_won - 1_000
+
+
+def test_a_whole_cancel_of_a_card_may_keep_money_which_결제취소_gives_back_later(shop, operator):
+    order, _ = place(shop, method="card")
+    form = operator.get(f"/console/orders/{order.number}/cancel/").content.decode()
+    assert "돌려주려면 주문상세정보의 결제취소로 취소해야 합니다" in form and "취소완료가 거절됩니다" not in form
+    refund = refund_by(operator, order, "card", order.payable_won - 1_000)
+    assert refund.cash_won == order.payable_won - 1_000 and Order.objects.get(pk=order.pk).status == "cancelled"

@@ -43,7 +43,8 @@ def cancel_with_default_way(order, cash: int, **account) -> Refund:
 
 def test_a_partial_mobile_refund_is_paid_as_cash_and_the_refund_queue_says_why(shop, operator):
     order, _buyer = place(shop, method="phone")
-    refund = refund_by(operator, order, "cash", order.payable_won - 1_000, **ACCOUNT)
+    # the whole order cancelled, 1,000원 kept as 배송비: the payout is a part of the mobile payment
+    refund = refund_by(operator, order, "cash", order.payable_won, shipping_deduction_won="1000", **ACCOUNT)
     assert (refund.method, refund.cash_reason) == ("cash", PHONE_PART)
     queue = operator.get("/console/refunds/").content.decode()
     assert PHONE_PART in queue and refund.number in queue
@@ -70,14 +71,14 @@ def test_a_card_refund_in_part_and_a_transfer_refund_whole_go_to_the_pg(shop, op
 
 def test_a_partial_transfer_refund_without_a_way_chosen_becomes_cash(shop, operator):
     order, _ = place(shop, method="realtime")
-    refund = cancel_with_default_way(order, order.payable_won - 2_000, **ACCOUNT)
+    refund = cancel_with_default_way(order, order.payable_won, shipping_deduction_won=2_000, **ACCOUNT)
     assert (refund.method, refund.cash_reason) == ("cash", TRANSFER_PART)
     assert refund_complete(refund=refund, by=operator_user())
     assert gateway_cancelled_won(order.payments.get()) == 0
     # without an account it is refused when recorded, nothing changes
     other, _ = place(shop, code="2", method="realtime")
     with pytest.raises(Exception, match="환불은행, 계좌번호, 예금주"):
-        cancel_with_default_way(other, other.payable_won - 2_000)
+        cancel_with_default_way(other, other.payable_won, shipping_deduction_won=2_000)
     assert Order.objects.get(pk=other.pk).status == OrderStatus.PAID and not other.refunds.exists()
 
 
@@ -141,7 +142,7 @@ def test_portone_a_transfer_is_cancelled_whole_at_the_pg_and_a_part_paid_as_cash
     # the PG refuses a part of a transfer: asking it anyway fails
     refused = get_gateway().cancel(tid=payment.gateway_tid, amount_won=1_000, partial=True, idempotency_key="k1")
     assert not refused.approved and "부분취소" in refused.message
-    part = cancel_with_default_way(order, order.payable_won - 1_000, **ACCOUNT)
+    part = cancel_with_default_way(order, order.payable_won, shipping_deduction_won=1_000, **ACCOUNT)
     assert (part.method, part.cash_reason) == ("cash", TRANSFER_PART)
     assert refund_complete(refund=part, by=operator_user())
     assert at_pg(order).amount.cancelled == 0  # paid by the shop, nothing asked of the PG

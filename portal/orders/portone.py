@@ -39,6 +39,7 @@ from .models import PaymentMethod
 log = logging.getLogger(__name__)
 
 CURRENCY = "KRW"
+CANCEL_ATTEMPTS = 3  # asks of one cancel when other cancels of the payment keep landing first
 
 
 def _when(stamp: str | None) -> datetime | None:
@@ -188,35 +189,40 @@ class PortOneGateway(Gateway):
     def cancel(self, *, tid: str, amount_won: int, partial: bool, idempotency_key: str) -> GatewayResult:
         if not tid or amount_won <= 0 or not idempotency_key:
             raise ValueError("a cancel needs the charge's tid, a positive amount and an idempotency key")
-        payment = self._read(tid)
-        if payment is None:
-            return GatewayResult(False, "", _("결제대행사에 없는 거래입니다."))
-        if (done := self._done_by_key(payment, idempotency_key)) is not None:
-            return done  # the same cancel asked again: the first answer, nothing applied twice
-        if not isinstance(payment, PaidPayment | PartialCancelledPayment | CancelledPayment):
-            return GatewayResult(False, "", _("결제대행사에서 취소할 수 없는 상태의 결제입니다."))
-        left = payment.amount.total - payment.amount.cancelled
-        if amount_won > left:
-            return GatewayResult(False, "", _("결제대행사: 취소 가능 금액(%(left)s원)을 넘습니다.")
-                                 % {"left": f"{left:,}"})
-        try:
-            answer = self._call(self.client.cancel_payment, payment_id=tid, amount=amount_won,
-                                reason=f"{'부분취소' if partial else '전체취소'} {idempotency_key}",
-                                current_cancellable_amount=left)
-        except portone_errors.CancellableAmountConsistencyBrokenError:
-            # someone cancelled meanwhile — perhaps this very cancel, asked before a timeout
-            again = self._read(tid)
-            done = self._done_by_key(again, idempotency_key) if again is not None else None
-            return done or GatewayResult(False, "", _("결제대행사의 취소 가능 금액이 바뀌었습니다. 다시 시도해 주세요."))
-        except portone_payment.CancelPaymentError as exc:
-            # refused — perhaps because this very cancel, asked at the same moment by another press, took what was
-            # left (PAYMENT_ALREADY_CANCELLED): then its answer is this one's
-            again = self._read(tid)
-            if again is not None and (done := self._done_by_key(again, idempotency_key)) is not None:
-                return done
-            return GatewayResult(False, "", _("결제대행사가 취소를 거절했습니다: %(reason)s")
-                                 % {"reason": getattr(exc, "message", None) or type(exc).__name__})
-        return GatewayResult(True, answer.cancellation.id, "PortOne 취소")
+        # PortOne checks the cancellable amount the shop believes in: another cancel of the same payment landing
+        # first (a second refund of the order completed at that moment — the portal reserved both under the
+        # payment's lock, so both fit) makes it refuse; read again and asked again, a few times, with this cancel's
+        # own key (a cancel that did land answers as done)
+        for _attempt in range(CANCEL_ATTEMPTS):
+            payment = self._read(tid)
+            if payment is None:
+                return GatewayResult(False, "", _("결제대행사에 없는 거래입니다."))
+            if (done := self._done_by_key(payment, idempotency_key)) is not None:
+                return done  # the same cancel asked again: the first answer, nothing applied twice
+            if not isinstance(payment, PaidPayment | PartialCancelledPayment | CancelledPayment):
+                return GatewayResult(False, "", _("결제대행사에서 취소할 수 없는 상태의 결제입니다."))
+            left = payment.amount.total - payment.amount.cancelled
+            if amount_won > left:
+                return GatewayResult(False, "", _("결제대행사: 취소 가능 금액(%(left)s원)을 넘습니다.")
+                                     % {"left": f"{left:,}"})
+            try:
+                answer = self._call(self.client.cancel_payment, payment_id=tid, amount=amount_won,
+                                    reason=f"{'부분취소' if partial else '전체취소'} {idempotency_key}",
+                                    current_cancellable_amount=left)
+            except portone_errors.CancellableAmountConsistencyBrokenError:
+                continue  # someone cancelled meanwhile (perhaps this very cancel, asked before a timeout): read again
+            except portone_payment.CancelPaymentError as exc:
+                # refused — perhaps because this very cancel, asked at the same moment by another press, took what
+                # was left (PAYMENT_ALREADY_CANCELLED): then its answer is this one's
+                again = self._read(tid)
+                if again is not None and (done := self._done_by_key(again, idempotency_key)) is not None:
+                    return done
+                return GatewayResult(False, "", _("결제대행사가 취소를 거절했습니다: %(reason)s")
+                                     % {"reason": getattr(exc, "message", None) or type(exc).__name__})
+            return GatewayResult(True, answer.cancellation.id, "PortOne 취소")
+        again = self._read(tid)
+        done = self._done_by_key(again, idempotency_key) if again is not None else None
+        return done or GatewayResult(False, "", _("결제대행사의 취소 가능 금액이 바뀌었습니다. 다시 시도해 주세요."))
 
     def issue_cash_receipt(self, *, payment_id: str, amount_won: int, kind: str, identifier: str,
                            idempotency_key: str) -> GatewayResult:

@@ -78,6 +78,27 @@ def test_a_cancel_asked_twice_at_once_takes_the_charge_once_and_both_asks_read_i
     assert not other.approved
 
 
+def test_two_refunds_of_one_payment_cancelled_at_once_both_land_whatever_lands_first(portone, monkeypatch):
+    # two operators complete two different refunds of one order at the same moment: both read the payment before
+    # either cancel lands, so PortOne refuses the second's cancellable amount as stale — the second is read again
+    # and asked again, never refused for the other's cancel
+    gateway = get_gateway()
+    payment_id, token = authorised(portone, 30_000)
+    assert gateway.charge(method=CARD, amount_won=30_000, payment_id=payment_id, payment_token=token).approved
+    before = read(payment_id)
+    first = gateway.cancel(tid=payment_id, amount_won=10_000, partial=True, idempotency_key="C1:payout")
+    assert first.approved
+    reads, real = [], gateway._read
+    monkeypatch.setattr(gateway, "_read", lambda tid: reads.append(tid) or (before if len(reads) == 1 else real(tid)))
+    second = gateway.cancel(tid=payment_id, amount_won=20_000, partial=False, idempotency_key="C2:payout")
+    assert second.approved and second.tid != first.tid
+    payment = read(payment_id)
+    assert payment.amount.cancelled == 30_000 and len(payment.cancellations) == 2
+    # and a cancel beyond what is left stays refused with the amount left, asked no more than it may be
+    third = gateway.cancel(tid=payment_id, amount_won=1, partial=True, idempotency_key="C3:payout")
+    assert not third.approved
+
+
 def test_a_double_submit_confirms_once(portone):
     payment_id, token = authorised(portone, 8_000)
     gateway = get_gateway()

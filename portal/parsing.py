@@ -10,9 +10,9 @@ from mileage.wire import NotANumber, parse_int
 
 __all__ = ["PHONE_REGEX", "NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int"]
 
-# A Korean phone number as a buyer types it: Seoul's 02 or a three-digit prefix (010, 031, …), then 3–4 and 4 digits,
-# with or without hyphens (member join, the order form's orderer and recipient)
-PHONE_REGEX = r"^(02|0[1-9][0-9])-?[0-9]{3,4}-?[0-9]{4}$"
+# A Korean phone number as a buyer types it: Seoul's 02, a three-digit prefix (010, 031, 070, …) or a 050x 안심번호,
+# then 3–4 and 4 digits, with or without hyphens (member join, the order form's orderer and recipient)
+PHONE_REGEX = r"^(02|0[1-9][0-9]|050[0-9])-?[0-9]{3,4}-?[0-9]{4}$"
 
 THOUSANDS = re.compile(r"[+-]?[0-9]{1,3}(,[0-9]{3})+", re.ASCII)  # commas only between groups of three digits
 

@@ -222,8 +222,10 @@ def _grant(tx: Transaction, buyer: Buyer, now: datetime) -> None:
     the holding before this order's use, as the popup did when it said whether the order earns: neither the
     transaction nor its popup's hold (while the approval runs the hold is still there) counts."""
     held = balance(buyer, now, exclude_tx=tx, exclude_popup=tx.popup)
+    # the uses other open popups hold are still the buyer's (rules.can_only_use counts them so)
     tx.earn_won = rules.within_holding_cap(rules.order_earning(tx.amount_won, tx.base_rate_x10 + tx.add_rate_x10),
-                                           available_won=max(0, held.available_won), pending_won=held.pending_won)
+                                           available_won=max(0, held.available_won + held.held_won),
+                                           pending_won=held.pending_won)
     tx.available_at = rules.available_from(now)
 
 

@@ -16,9 +16,6 @@ class LoginForm(AuthenticationForm):
     }
 
 
-# a Korean number: Seoul's 02 or a three-digit prefix (010, 031, 070…), then 3–4 and 4 digits, dashes optional
-
-
 class JoinForm(UserCreationForm):
     """회원가입: 아이디, 비밀번호 (Django's validators), 이름, 이메일 (for 비밀번호 찾기; one account per address),
     휴대전화, 주소 (filled into the order form), and the two agreements a shop must ask for."""

@@ -65,7 +65,7 @@ from portal.aftersales.selectors import (
 )
 from portal.catalog.models import Product
 from portal.orders.models import Order, OrderStatus
-from portal.orders.money import kept_charge_refusal, refund_method_for, refund_methods_offered
+from portal.orders.money import kept_charge_rule, refund_method_for, refund_methods_offered
 from portal.parsing import int_or_none
 from portal.privacy import can_reveal, masked_account, masked_name
 
@@ -147,8 +147,8 @@ class CancelView(OperatorRequiredMixin, View):
         return render(request, template, {"order": order, "form": form, "limits": limits,
                                           "seen": cancel_fingerprint(order, limits),
                                           "summary": refund_summary(form, charged_won=limits["cash"]),
-                                          # a part of the charge left out could never go back: 취소완료 refuses it
-                                          "kept_refused": kept_charge_refusal(order, 1) is not None,
+                                          # what of the charge may be left out (결제취소 gives it back later)
+                                          "kept_rule": kept_charge_rule(order, limits["cash"]),
                                           "mileage": mileage_for_order(order), "open_request": open_request(order)},
                       status=status)
 

@@ -212,24 +212,44 @@ def cancellable_won(payment: Payment) -> int:
 def kept_charge_refusal(order: Order, kept_won: int) -> str | None:
     """Why a refund that ends the order may not leave `kept_won` of its charge with the shop, or None. What such a
     refund leaves is given back later only by 결제취소 (주문상세정보): a card's part, or a transfer's or a mobile
-    payment's whole charge; a 무통장입금 or 가상계좌 deposit, a part of a transfer or of a mobile payment, a mobile
-    payment past its day could never be — the money would stay with the shop for good."""
+    payment's whole charge; a 무통장입금 or 가상계좌 deposit (an exchange's 추가입금 among them), a part of a transfer
+    or of a mobile payment, a mobile payment past its day could never be — the money would stay with the shop for
+    good. A refund pays back from the first payment, then from each later one (_shop_paid_across): what it leaves
+    is the later payments' first."""
     if kept_won <= 0:
         return None
-    payment = _first_payment(order)
-    if payment is None or payment.status not in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL):
-        return None
-    if payment.method not in GATEWAY_METHODS:
-        why = _("%(method)s은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.") % {
-            "method": payment.get_method_display()}
-    elif (code := pg_refusal(payment, kept_won, _at_gateway_won(payment))) is not None:
-        why = {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
-               PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
-               PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다.")}[code]
-    else:
-        return None
-    return _("%(why)s 주문을 끝내는 환불에는 결제된 금액을 모두 넣어 주세요 (남기려는 %(kept)s원이 배송비라면 배송비적용에 "
-             "입력해 주세요).") % {"why": why, "kept": f"{kept_won:,}"}
+    first = _first_payment(order)
+    charged = [payment for payment in Payment.objects.filter(order=order).order_by("id")
+               if payment.status in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL)]
+    # in the order a refund pays from them: the first payment, then the later ones
+    paid_from = sorted(charged, key=lambda payment: payment.pk != getattr(first, "pk", None))
+    left_out = kept_won
+    for payment in reversed(paid_from):  # what is left out: the latest payment's first, the first payment's last
+        part = min(left_out, still_charged_won(payment))
+        if part <= 0:
+            continue
+        left_out -= part
+        if payment.method not in GATEWAY_METHODS:
+            why = _("%(method)s은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.") % {
+                "method": payment.get_method_display()}
+        elif (code := pg_refusal(payment, part, _at_gateway_won(payment))) is not None:
+            why = {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
+                   PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 "
+                                        "없습니다."),
+                   PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다.")}[code]
+        else:
+            continue
+        return _("%(why)s 주문을 끝내는 환불에는 결제된 금액을 모두 넣어 주세요 (남기려는 %(kept)s원이 배송비라면 "
+                 "배송비적용에 입력해 주세요).") % {"why": why, "kept": f"{kept_won:,}"}
+    return None
+
+
+def kept_charge_rule(order: Order, charged_won: int) -> str:
+    """What a whole cancel's form says beforehand of leaving money out (kept_charge_refusal): "" (any part may be
+    left, 결제취소 gives it back later), "whole" (only all of it: a transfer, a mobile payment on its day) or "none"."""
+    if kept_charge_refusal(order, 1) is None:
+        return ""
+    return "whole" if kept_charge_refusal(order, charged_won) is None else "none"
 
 
 def refund_method_for(order: Order, amount_won: int | None = None) -> str:

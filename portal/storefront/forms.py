@@ -75,13 +75,6 @@ class OrderForm(forms.Form):
         else:
             del self.fields["store_points"]
 
-    def clean_card_number(self):
-        """TEST-PG's card number (a simulation: it may be left empty): what is typed is digits, spaces and hyphens."""
-        number = self.cleaned_data.get("card_number", "")
-        if number and not re.fullmatch(r"[0-9][0-9 -]*", number):
-            raise forms.ValidationError(_("카드번호는 숫자로 입력해 주세요."))
-        return number
-
     def clean(self):
         data = super().clean()
         if data.get("same_as_orderer"):
@@ -103,6 +96,7 @@ class OrderForm(forms.Form):
             if error := guest_password_error(data.get("guest_password", "")):
                 self.add_error("guest_password", error)
         self._clean_cash_receipt(data)
+        self._clean_card_number(data)
         if any(isinstance(field.widget, forms.HiddenInput) for name, field in self.fields.items()
                if name in self.errors):
             # a hidden field the page filled in came back otherwise: said where the buyer sees it
@@ -114,6 +108,15 @@ class OrderForm(forms.Form):
     def cash_receipt_methods(self) -> str:
         """The methods a 현금영수증 is offered with, for the page's script (space-separated values)."""
         return " ".join(value for value in PaymentMethod.values if cash_receipt_method(value))
+
+    def _clean_card_number(self, data: dict) -> None:
+        """TEST-PG's card number (a simulation: it may be left empty), checked only for a card payment (the page
+        hides the box for the other methods and still posts it): what is typed is digits, spaces and hyphens."""
+        number = data.get("card_number", "")
+        if data.get("payment_method") != PaymentMethod.CARD:
+            data["card_number"] = ""
+        elif number and not re.fullmatch(r"[0-9][0-9 -]*", number):
+            self.add_error("card_number", _("카드번호는 숫자로 입력해 주세요."))
 
     def _clean_cash_receipt(self, data: dict) -> None:
         """현금영수증: checked only for a cash-like method (another method asks for none); the identifier kept as

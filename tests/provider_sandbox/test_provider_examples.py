@@ -297,3 +297,14 @@ def test_given_a_buyer_at_500000_who_uses_1000_then_the_order_earns_nothing_as_t
     # then it earns nothing: the holding before this order's use is at the cap, as the popup measured it
     assert answer["baseAccumAmount"] == 0
     assert sandbox.balance(buyer)["available"] + sandbox.balance(buyer)["pending"] == 499_000
+
+
+def test_given_a_buyer_at_500000_with_a_use_held_by_another_popup_then_an_order_earns_nothing(sandbox):
+    # given a buyer holding 500,000원, 1,000원 of it held by another shop window's open choice (not yet approved)
+    shop = Shop(sandbox, sandbox.new_merchant(rate="1", profile="extended"))
+    buyer = sandbox.new_buyer(500_000)
+    shop.choose(buyer, 1_000, 5_000)
+    # when another order with no use is approved
+    answer = shop.approve(shop.choose(buyer, 0, 5_000), order_amount=10_000, amount=10_000, confirmed=True)
+    # then it earns nothing: a held use is still the buyer's, as the popup counts it
+    assert answer["baseAccumAmount"] == 0

@@ -325,3 +325,20 @@ def test_goods_not_shipped_yet_cannot_be_returned_and_a_returned_order_ships_not
     long = operator.post(f"/console/exchanges/{exchange.pk}/ship/", {"carrier": "cj", "invoice_no": "1" * 41},
                          follow=True).content.decode()
     assert "운송장번호는 40자까지 입력할 수 있습니다." in long
+
+
+def test_a_whole_return_that_leaves_out_money_of_the_additional_deposit_is_refused(shop, operator):
+    # given the card order exchanged up, its 5,000원 추가입금 (a deposit: no 결제취소) confirmed, delivered
+    order = exchanged_up(shop, operator)
+    press(operator, order)
+    delivered(operator, order)
+    line = order.lines.get(product__code="2")
+    # when the whole order comes back with 1,000원 less paid back: the refund pays from the card first, so the
+    # 1,000원 would stay on the 추가입금, which nothing could give back later
+    response = operator.post(f"/console/orders/{order.number}/return/", {
+        f"qty_{line.pk}": "1", "cash_won": "8500", "store_points_won": "0", "mileage_won": "500",
+        "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
+    # then it is refused with why, and nothing is recorded
+    assert response.status_code == 400
+    assert "무통장입금은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다." in response.content.decode()
+    assert not Refund.objects.filter(order=order).exists()

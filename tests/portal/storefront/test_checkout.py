@@ -11,6 +11,7 @@ from django.core import mail
 
 from mileage.models import MileageTransaction, OutboxMessage, TransactionState
 from portal.orders.models import Order, OrderStatus, PaymentStatus
+from portal.storefront.forms import OrderForm
 
 from .conftest import GUEST, buyer_with_choice, choose_mileage, use_merchant
 
@@ -382,6 +383,8 @@ def test_bad_form_input_is_refused_with_a_message(client, shop):
     client.get("/shop/order/")
     response = client.post("/shop/order/", {**GUEST, "guest_password": "ab"})
     assert response.status_code == 400 and "6자에서 12자" in response.content.decode()
+    for good in ("0504-1234-5678", "02-555-1234", "01012345678"):  # a 050x 안심번호, Seoul, no hyphens
+        assert OrderForm({**GUEST, "orderer_phone": good}, is_member=False).is_valid(), good
     for phone in ("전화", "---------", "-" * 20, "0-1-0-1-2-3-4-5-6", "1234-5678", "010-1234-567", "010 1234 5678"):
         response = client.post("/shop/order/", {**GUEST, "orderer_phone": phone})
         assert response.status_code == 400 and "휴대전화 번호를 010-1234-5678 처럼 입력해 주세요." in response.content.decode()
@@ -392,6 +395,10 @@ def test_bad_form_input_is_refused_with_a_message(client, shop):
     for number in ("abc", "4111-abcd", "<script>"):  # TEST-PG's card number, when typed, is a number
         response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": number})
         assert response.status_code == 400 and "카드번호는 숫자로 입력해 주세요." in response.content.decode()
+        # the box the page hides for another method is not held against the buyer
+        response = client.post("/shop/order/", {**GUEST, "payment_method": "bank", "card_number": number,
+                                                "orderer_phone": "전화"})
+        assert response.status_code == 400 and "카드번호는" not in response.content.decode()
     response = client.post("/shop/order/", {**GUEST, "privacy_agreed": ""})
     assert response.status_code == 400 and "동의" in response.content.decode()
     assert Order.objects.count() == 0

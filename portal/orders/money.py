@@ -229,9 +229,11 @@ def kept_charge_refusal(order: Order, kept_won: int) -> str | None:
         if part <= 0:
             continue
         left_out -= part
-        if payment.method not in GATEWAY_METHODS:
-            why = _("%(method)s은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.") % {
-                "method": payment.get_method_display()}
+        code = None
+        if payment.method == PaymentMethod.BANK_TRANSFER:
+            why = _("무통장입금은 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.")
+        elif payment.method not in GATEWAY_METHODS:
+            why = _("가상계좌 입금은 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.")
         elif (code := pg_refusal(payment, part, _at_gateway_won(payment))) is not None:
             why = {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
                    PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 "
@@ -239,6 +241,9 @@ def kept_charge_refusal(order: Order, kept_won: int) -> str | None:
                    PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다.")}[code]
         else:
             continue
+        if code in (PG_PHONE_PARTIAL, PG_TRANSFER_PARTIAL):  # cancelled whole, it may still be left out whole
+            return _("%(why)s 주문을 끝내는 환불에는 결제된 금액을 모두 넣거나, 모두 남겨 나중에 결제취소로 돌려주세요 (남기려는 "
+                     "%(kept)s원이 배송비라면 배송비적용에 입력해 주세요).") % {"why": why, "kept": f"{kept_won:,}"}
         return _("%(why)s 주문을 끝내는 환불에는 결제된 금액을 모두 넣어 주세요 (남기려는 %(kept)s원이 배송비라면 "
                  "배송비적용에 입력해 주세요).") % {"why": why, "kept": f"{kept_won:,}"}
     return None

@@ -340,5 +340,5 @@ def test_a_whole_return_that_leaves_out_money_of_the_additional_deposit_is_refus
         "shipping_deduction_won": "0", "method": "cash", **ACCOUNT})
     # then it is refused with why, and nothing is recorded
     assert response.status_code == 400
-    assert "무통장입금은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다." in response.content.decode()
+    assert "무통장입금은 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다." in response.content.decode()
     assert not Refund.objects.filter(order=order).exists()

@@ -597,6 +597,12 @@ def test_the_statements_order_lines_come_a_page_at_a_time_with_the_months_totals
     assert re.search(r'href="\?page=2"', pages[0]) and 'aria-current="page"><span class="page-link">2<' in pages[1]
     for page in pages:
         assert 'id="used">1,500원' in page and 'id="earned">135원' in page
+    # one page says the count alone, in the reader's language
+    monkeypatch.setattr(mileage_views, "STATEMENT_LINES_PER_PAGE", 100)
+    assert 'id="statement-lines-count">3건<' in operator.get("/console/mileage/settlement/").content.decode()
+    operator.cookies["django_language"] = "en"
+    assert 'id="statement-lines-count">3 orders<' in operator.get("/console/mileage/settlement/").content.decode()
+    operator.cookies["django_language"] = "ko"
     # and the export carries every order, whatever page the screen shows
     csv_text = download(operator, "/console/mileage/settlement/", {"export": "csv", "page": "2"}).content.decode(
         "utf-8-sig")

@@ -448,7 +448,7 @@ def test_my_page_states_an_exchanged_order_as_its_statement_does(shop, operator)
 
 @pytest.mark.parametrize(("method", "why"), [("realtime", "계좌이체는 전액만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
                                              ("phone", "휴대폰결제는 부분취소가 되지 않아 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
-                                             ("bank", "무통장입금은(는) 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.")])
+                                             ("bank", "무통장입금은 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.")])
 def test_a_whole_cancel_that_would_keep_money_no_cancel_can_give_back_is_refused(shop, operator, method, why):
     # given a paid order whose payment cannot be cancelled in part later (a transfer, a mobile payment, a deposit)
     order, _ = place(shop, method=method)
@@ -464,6 +464,8 @@ def test_a_whole_cancel_that_would_keep_money_no_cancel_can_give_back_is_refused
     # then it is refused with why, and nothing changed: the 1,000원 would have stayed with the shop for good
     assert response.status_code == 400 and why in response.content.decode()
     assert "1,000원이 배송비라면 배송비적용에" in response.content.decode()
+    # a transfer or a mobile payment (cancelled whole only) may still be left out whole: the message says so
+    assert ("모두 남겨 나중에 결제취소로 돌려주세요" in response.content.decode()) == (method != "bank")
     assert not Refund.objects.exists() and Order.objects.get(pk=order.pk).status == "paid"
     # and the same money kept as 배송비 is a refund like any other
     assert refund_by(operator, order, "cash", order.payable_won, shipping_deduction_won="1000", **ACCOUNT).payout_won \

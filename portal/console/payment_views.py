@@ -17,6 +17,7 @@ from portal.orders.money import (
     REFUND_PAYOUT,
     STANDING_ORDER_REFUNDS,
     PaymentActionError,
+    cancel_refusal_text,
     cancellable_won,
     charge_view,
     is_standing,
@@ -42,7 +43,13 @@ def payment_cancel_context(order: Order) -> dict:
     for payment in order.payments.prefetch_related("cancels__created_by"):
         left, charged = cancellable_won(payment), still_charged_won(payment)
         cancels = list(payment.cancels.all())
-        rows.append({"payment": payment, "cancels": cancels, "left": left, "view": charge_view(payment, cancels),
+        view = charge_view(payment, cancels)
+        # a 결제취소 the PG refuses whatever the amount (a part of a transfer or of a mobile payment, a mobile payment
+        # past its day) is no button: the page says why, and nothing is cancellable here
+        refused = cancel_refusal_text(payment, left, view.at_gateway_won)
+        if refused:
+            left = 0
+        rows.append({"payment": payment, "cancels": cancels, "left": left, "view": view, "refused": refused,
                      "charged": charged, "waiting": waiting if charged else 0,
                      "form": PaymentCancelForm(initial={"amount_won": left, "key": uuid.uuid4().hex}) if left else None})
     # the goods are still owed or with the buyer, yet nothing of the money is charged any more (결제취소 of the whole

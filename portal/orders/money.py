@@ -249,6 +249,19 @@ def kept_charge_refusal(order: Order, kept_won: int) -> str | None:
     return None
 
 
+def cancel_refusal_text(payment: Payment, left_won: int, at_gateway_won: int) -> str:
+    """What 주문상세정보 says instead of a 결제취소 button the PG would refuse for every amount up to `left_won` (a part
+    of a transfer or of a mobile payment, a mobile payment past its day), or "" when the PG takes it."""
+    code = pg_refusal(payment, left_won, at_gateway_won) if left_won else None
+    if code is None:
+        return ""
+    why = {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아"),
+           PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어"),
+           PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어")}[code]
+    return _("%(why)s 남은 %(left)s원은 결제취소로 돌려줄 수 없습니다. 구매자에게는 쇼핑몰이 직접(계좌로) 돌려주어야 "
+             "합니다.") % {"why": why, "left": f"{left_won:,}"}
+
+
 def kept_charge_rule(order: Order, charged_won: int) -> str:
     """What a whole cancel's form says beforehand of leaving money out (kept_charge_refusal): "" (any part may be
     left, 결제취소 gives it back later), "whole" (only all of it: a transfer, a mobile payment on its day) or "none"."""

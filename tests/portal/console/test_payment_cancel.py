@@ -480,6 +480,22 @@ def test_phone_payment_is_cancelled_on_the_day_only_and_whole(shop, operator):
     assert payment_cancel(payment=payment, amount_won=payment.amount_won, key="p3").label == "휴대폰결제취소"
 
 
+def test_a_cancel_the_pg_would_refuse_is_said_on_the_order_instead_of_a_button(shop, operator):
+    # given a mobile payment left whole by its order's cancel, a day later (the PG cancels it on its day only)
+    order, _ = place(shop, method="phone")
+    cancelled_keeping_the_charge(operator, order)
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert f'action="/console/orders/{order.number}/payments/' in page  # on its day: the button
+    order.payments.update(approved_at=timezone.now() - timedelta(days=1))
+    # when 주문상세정보 is read
+    page = operator.get(f"/console/orders/{order.number}/").content.decode()
+    # then it says why the money cannot go back by 결제취소 and offers no button that would be refused
+    section = page[page.index('id="payment-cancel"'):]
+    assert "휴대폰결제는 결제한 당일에만 취소되어" in section and "결제취소로 돌려줄 수 없습니다" in section
+    assert f'action="/console/orders/{order.number}/payments/' not in section
+    assert '취소 가능 <strong class="cancellable">0원</strong>' in section
+
+
 def test_bank_transfer_has_no_gateway_cancel(shop, operator):
     order, _ = place(shop, method="bank")
     page = operator.get(f"/console/orders/{order.number}/").content.decode()

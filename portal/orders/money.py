@@ -46,9 +46,9 @@ from .models import (
 )
 from .rules import (
     PG_PHONE_PARTIAL,
-    PG_PHONE_PAST_DAY,
     PG_TRANSFER_PARTIAL,
     pg_cancel_refusal,
+    pg_cancel_refusal_clause,
     pg_cancel_refusal_message,
     pg_cancel_refusal_reason,
 )
@@ -218,13 +218,11 @@ def kept_charge_refusal(order: Order, kept_won: int) -> str | None:
     is the later payments' first."""
     if kept_won <= 0:
         return None
-    first = _first_payment(order)
+    # in the order a refund pays from them (by id: the first payment, then each later one), the ones still charged
     charged = [payment for payment in Payment.objects.filter(order=order).order_by("id")
                if payment.status in (PaymentStatus.APPROVED, PaymentStatus.PARTIAL)]
-    # in the order a refund pays from them: the first payment, then the later ones
-    paid_from = sorted(charged, key=lambda payment: payment.pk != getattr(first, "pk", None))
     left_out = kept_won
-    for payment in reversed(paid_from):  # what is left out: the latest payment's first, the first payment's last
+    for payment in reversed(charged):  # what is left out: the latest payment's first, the first payment's last
         part = min(left_out, still_charged_won(payment))
         if part <= 0:
             continue
@@ -235,10 +233,7 @@ def kept_charge_refusal(order: Order, kept_won: int) -> str | None:
         elif payment.method not in GATEWAY_METHODS:
             why = _("가상계좌 입금은 결제취소가 없어 남긴 금액을 나중에 돌려줄 수 없습니다.")
         elif (code := pg_refusal(payment, part, _at_gateway_won(payment))) is not None:
-            why = {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다."),
-                   PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 "
-                                        "없습니다."),
-                   PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다.")}[code]
+            why = _("%(why)s 남긴 금액을 나중에 결제취소로 돌려줄 수 없습니다.") % {"why": pg_cancel_refusal_clause(code)}
         else:
             continue
         if code in (PG_PHONE_PARTIAL, PG_TRANSFER_PARTIAL):  # cancelled whole, it may still be left out whole
@@ -255,11 +250,8 @@ def cancel_refusal_text(payment: Payment, left_won: int, at_gateway_won: int) ->
     code = pg_refusal(payment, left_won, at_gateway_won) if left_won else None
     if code is None:
         return ""
-    why = {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아"),
-           PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어"),
-           PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어")}[code]
     return _("%(why)s 남은 %(left)s원은 결제취소로 돌려줄 수 없습니다. 구매자에게는 쇼핑몰이 직접(계좌로) 돌려주어야 "
-             "합니다.") % {"why": why, "left": f"{left_won:,}"}
+             "합니다.") % {"why": pg_cancel_refusal_clause(code), "left": f"{left_won:,}"}
 
 
 def kept_charge_rule(order: Order, charged_won: int) -> str:

@@ -124,6 +124,13 @@ def pg_cancel_refusal_message(code: str) -> str:
             PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소할 수 있습니다. 현금환불로 처리해 주세요.")}[code]
 
 
+def pg_cancel_refusal_clause(code: str) -> str:
+    """Why the PG refuses, as the first clause of a sentence the caller ends ("…되지 않아 …")."""
+    return {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아"),
+            PG_PHONE_PAST_DAY: _("휴대폰결제는 결제한 당일에만 취소되어"),
+            PG_TRANSFER_PARTIAL: _("계좌이체는 전액만 취소되어")}[code]
+
+
 def pg_cancel_refusal_reason(code: str) -> str:
     """The line 환불관리 shows beside a refund paid as 현금환불 because the PG could not take its cancel."""
     return {PG_PHONE_PARTIAL: _("휴대폰결제는 부분취소가 되지 않아 현금환불(계좌)로 돌려줍니다."),

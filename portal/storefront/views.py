@@ -33,12 +33,7 @@ from mileage.policy.constants import (
     MIN_USE_WON,
     UNPAID_TRANSFER_DAYS,
 )
-from mileage.selectors import (
-    base_rate_x10,
-    checkout_available,
-    disclosure_rules,
-    shown_extra_rate_x10,
-)
+from mileage.selectors import base_rate_x10, checkout_available, disclosure_rules, shown_extra_rate_x10
 from mileage.views import (
     CHOICE_KEY,
     REOPENED_KEY,

@@ -24,6 +24,13 @@ def read(payment_id: str):
     return get_gateway().client.get_payment(payment_id=payment_id)
 
 
+def first_read_is(gateway, before, monkeypatch) -> None:
+    """The gateway's next read of a payment answers `before` (what it read before another cancel landed), later
+    reads the payment as it is: a cancel asked on a stale read."""
+    reads, real = [], gateway._read
+    monkeypatch.setattr(gateway, "_read", lambda tid: reads.append(tid) or (before if len(reads) == 1 else real(tid)))
+
+
 def test_the_settings_choose_the_adapter(portone, settings):
     assert isinstance(get_gateway(), PortOneGateway) and get_gateway().name == "PortOne"
     settings.PAYMENT_GATEWAY = "test"
@@ -68,8 +75,7 @@ def test_a_cancel_asked_twice_at_once_takes_the_charge_once_and_both_asks_read_i
     before = read(payment_id)
     first = gateway.cancel(tid=payment_id, amount_won=9_000, partial=False, idempotency_key="R7:payout")
     assert first.approved
-    reads, real = [], gateway._read
-    monkeypatch.setattr(gateway, "_read", lambda tid: reads.append(tid) or (before if len(reads) == 1 else real(tid)))
+    first_read_is(gateway, before, monkeypatch)
     second = gateway.cancel(tid=payment_id, amount_won=9_000, partial=False, idempotency_key="R7:payout")
     assert second.approved and second.tid == first.tid
     assert read(payment_id).amount.cancelled == 9_000 and len(read(payment_id).cancellations) == 1
@@ -88,8 +94,7 @@ def test_two_refunds_of_one_payment_cancelled_at_once_both_land_whatever_lands_f
     before = read(payment_id)
     first = gateway.cancel(tid=payment_id, amount_won=10_000, partial=True, idempotency_key="C1:payout")
     assert first.approved
-    reads, real = [], gateway._read
-    monkeypatch.setattr(gateway, "_read", lambda tid: reads.append(tid) or (before if len(reads) == 1 else real(tid)))
+    first_read_is(gateway, before, monkeypatch)
     second = gateway.cancel(tid=payment_id, amount_won=20_000, partial=False, idempotency_key="C2:payout")
     assert second.approved and second.tid != first.tid
     payment = read(payment_id)

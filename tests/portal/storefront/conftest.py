@@ -59,3 +59,5 @@ def buyer_with_choice(shop, buyer: str, use: int, product: str = "4") -> Client:
 GUEST = {"orderer_name": "홍길동", "orderer_phone": "010-1234-5678", "orderer_email": "hong@example.com",
          "same_as_orderer": "on", "address": "서울 동작구 신대방2동", "payment_method": "bank",
          "depositor_name": "홍길동", "guest_password": "abcd1234", "privacy_agreed": "on"}
+# the same form as a logged-in member fills it (no guest password, no guest privacy consent)
+MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}

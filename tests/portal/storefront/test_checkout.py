@@ -13,7 +13,7 @@ from mileage.models import MileageTransaction, OutboxMessage, TransactionState
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 from portal.storefront.forms import OrderForm
 
-from .conftest import GUEST, buyer_with_choice, choose_mileage, use_merchant
+from .conftest import GUEST, MEMBER, buyer_with_choice, choose_mileage, use_merchant
 
 pytestmark = pytest.mark.sandbox
 
@@ -98,7 +98,7 @@ def test_member_card_order_with_store_points_is_confirmed_at_once(client, shop):
     add_to_cart(client, "6")  # 30,000원
     client.get("/shop/order/")
     choose_mileage(client, shop, buyer, 1_500)
-    data = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    data = MEMBER
     response = client.post("/shop/order/", {**data, "store_points": "1000", "payment_method": "card",
                                             "card_number": "4111-1111-1111-1111"})
     assert response.status_code == 302, response.content.decode()[-3000:]
@@ -150,7 +150,7 @@ def test_a_members_declined_order_reads_as_not_paid_on_my_page_and_uses_no_milea
     add_to_cart(client, "4")  # 20,000원
     client.get("/shop/order/")
     choose_mileage(client, shop, buyer, 1_500)
-    member = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    member = MEMBER
     assert client.post("/shop/order/", {**member, "payment_method": "card",
                                         "card_number": "4000000000000002"}).status_code == 400
     assert Order.objects.get().status == OrderStatus.PAYMENT_FAILED
@@ -473,7 +473,7 @@ def test_typed_store_points_reprice_the_form_and_the_popups_offer_before_anythin
     add_to_cart(client, "1")
     page = client.get("/shop/order/").content.decode()
     assert 'data-quote-url="/shop/order/quote/"' in page and client.session[OFFER_KEY]["max_use_won"] == 5_000
-    data = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    data = MEMBER
     # when 1,000 is typed in 적립금 사용 (the page's script asks the server for the amounts)
     quoted = client.post("/shop/order/quote/", {**data, "store_points": "1000", "payment_method": "card"})
     # then the amounts shown are those the payment will have, and the popup offers no more than is left to pay
@@ -583,7 +583,7 @@ def test_store_points_typed_and_enter_pressed_show_the_amounts_before_placing(cl
     client.force_login(User.objects.get(username="hong"))
     add_to_cart(client, "1")
     page = client.get("/shop/order/").content.decode()
-    data = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
+    data = MEMBER
     # when 1,000 is typed in 적립금 사용 and Enter pressed before the amounts followed
     response = client.post("/shop/order/", {**data, "store_points": "1000", "priced": _hidden(page, "priced"),
                                             "mileage_choice": ""})

@@ -9,11 +9,10 @@ from mileage.models import MileageSettings
 from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
 from portal.orders.models import Order, OrderStatus
 
-from .conftest import GUEST, choose_mileage
+from .conftest import GUEST, MEMBER, choose_mileage
 
 pytestmark = pytest.mark.sandbox
 
-MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
 
 
 @pytest.fixture

@@ -14,11 +14,10 @@ from portal.orders.earn import earn_status
 from portal.orders.models import Order, OrderStatus
 from portal.receipts.render import receipt_html
 
-from .conftest import GUEST, choose_mileage
+from .conftest import MEMBER, choose_mileage
 
 pytestmark = pytest.mark.sandbox
 
-MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
 
 
 def _member_order(shop, client: Client, *, method: str, extra: dict | None = None) -> Order:

@@ -14,7 +14,7 @@ from mileage.models import MileageEvent
 from portal.aftersales.models import BuyerRequest, BuyerRequestStatus, Refund
 from portal.orders.models import Order, OrderStatus, PaymentStatus
 
-from .conftest import GUEST, choose_mileage
+from .conftest import GUEST, MEMBER, choose_mileage
 
 pytestmark = pytest.mark.sandbox
 
@@ -28,7 +28,6 @@ on_postgres = pytest.mark.skipif("postgresql" not in settings.DATABASES["default
                                  reason="concurrent writers need PostgreSQL row locks (make test runs it there)")
 
 CONFIRM = {"confirm": "on"}
-MEMBER = {k: v for k, v in GUEST.items() if k not in ("guest_password", "privacy_agreed")}
 
 
 def _place(shop, client: Client, *, member: bool, method: str = "bank", use: int = 500,

@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 
 from mileage.wire import NotANumber, parse_int
 
-__all__ = ["PHONE_REGEX", "NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int"]
+__all__ = ["PHONE_REGEX", "NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int",
+           "stored_phone"]
 
 # A Korean phone number as a buyer types it: Seoul's 02, a three-digit prefix (010, 031, 070, …) or a 050x 안심번호,
 # then 3–4 and 4 digits, with or without hyphens (member join, the order form's orderer and recipient)
@@ -51,10 +52,18 @@ class StrictIntegerField(forms.IntegerField):
 
 
 def dashed_phone(digits: str) -> str:
-    """A phone number typed in digits, as the shop stores it: Seoul's 02 or a three-digit prefix (010, 031, …), then
-    three digits in the middle when seven follow the prefix (02-123-4567, 031-123-4567), else four. A number still
-    being typed keeps what it has (0101234 → 010-1234)."""
-    area = 2 if digits.startswith("02") else 3
+    """A phone number typed in digits, as the shop stores it: Seoul's 02, a 050x 안심번호's four digits or a
+    three-digit prefix (010, 031, …), then three digits in the middle when seven follow the prefix (02-123-4567,
+    031-123-4567, 0505-123-4567), else four. A number still being typed keeps what it has (0101234 → 010-1234)."""
+    area = 2 if digits.startswith("02") else 4 if digits.startswith("050") else 3
     head, rest = digits[:area], digits[area:]
     middle = 3 if len(rest) == 7 else 4
     return f"{head}-{rest[:middle]}" + (f"-{rest[middle:]}" if len(rest) > middle else "")
+
+
+def stored_phone(typed: str) -> str:
+    """A phone a form accepted (PHONE_REGEX), as the shop stores it whether typed with hyphens or without:
+    01012345678 and 010-1234-5678 are both kept as 010-1234-5678 (searched, masked and sent to the provider alike).
+    Nothing typed stays nothing."""
+    digits = "".join(ch for ch in typed if ch.isdigit())
+    return dashed_phone(digits) if digits else ""

@@ -6,7 +6,7 @@ from django.contrib.auth.forms import AuthenticationForm, UserCreationForm
 from django.contrib.auth.models import User
 from django.utils.translation import gettext_lazy as _
 
-from portal.parsing import PHONE_REGEX, dashed_phone
+from portal.parsing import PHONE_REGEX, stored_phone
 
 
 class LoginForm(AuthenticationForm):
@@ -65,4 +65,4 @@ class JoinForm(UserCreationForm):
 
     def clean_phone(self) -> str:
         """As the shop stores phones: 010-1234-5678, whether typed with dashes or without."""
-        return dashed_phone("".join(ch for ch in self.cleaned_data["phone"] if ch.isdigit()))
+        return stored_phone(self.cleaned_data["phone"])

@@ -12,7 +12,7 @@ from portal.orders.rules import (
     cash_receipt_method,
     guest_password_error,
 )
-from portal.parsing import PHONE_REGEX, StrictIntegerField
+from portal.parsing import PHONE_REGEX, StrictIntegerField, stored_phone
 
 PHONE_ERRORS = {"invalid": _("휴대전화 번호를 010-1234-5678 처럼 입력해 주세요.")}
 
@@ -74,6 +74,13 @@ class OrderForm(forms.Form):
                 del self.fields[name]
         else:
             del self.fields["store_points"]
+
+    def clean_orderer_phone(self) -> str:
+        """Kept as the shop keeps every phone (010-1234-5678), typed with hyphens or without."""
+        return stored_phone(self.cleaned_data["orderer_phone"])
+
+    def clean_recipient_phone(self) -> str:
+        return stored_phone(self.cleaned_data["recipient_phone"])
 
     def clean(self):
         data = super().clean()

@@ -42,7 +42,7 @@ def test_granted_with_the_day_it_became_usable_and_what_was_granted(state, monke
     status = _status(state=state, earn_granted=True, granted_earn_won=40)
     assert status.text == "1% 적립 완료 (2026-12-19) 40원" and status.state_text == "적립 완료 (2026-12-19) 40원"
     with translation.override("en"):
-        assert status.text == "1% Earned (2026-12-19) 40 won"
+        assert status.text == "1% earned, usable since 2026-12-19: 40 won"
 
 
 def test_granted_says_from_when_it_can_be_used_until_then(monkeypatch):
@@ -52,7 +52,7 @@ def test_granted_says_from_when_it_can_be_used_until_then(monkeypatch):
     # (E7: in the 적립예정 잔액 until then, as the manual's 적립 안내 calls it)
     assert status.text == "1% 적립 예정 (2026-12-19부터 사용 가능) 40원"
     with translation.override("en"):
-        assert status.text == "1% Pending (usable from 2026-12-19) 40 won"
+        assert status.text == "1% pending, usable from 2026-12-19: 40 won"
     assert status.version != version_on(date(2026, 12, 19))  # a cached receipt is drawn again that day
 
 

@@ -153,14 +153,19 @@ def popup_done(request: HttpRequest) -> HttpResponse:
         return _done_page(request, {"error": exc.message}, status=400)
     bound = _opened_here(request, client, result.req_tx_id, done_url)
     if bound is None:
+        # the provider could not say now whose popup this was: no choice is taken. The hold its reqTxId has is still
+        # this session's to give back (bound by the nonce and the first session, as with a provider of the public
+        # protocol alone): the next popup edits it, and an order placed without it releases it at once
+        if _first_session_for(request, result.req_tx_id):
+            _keep_req_tx_id(request, result.req_tx_id)
+        # the same done page, reloaded once the provider answers again, takes the choice: its nonce is not spent
+        request.session[NONCES_KEY] = {**request.session.get(NONCES_KEY, {}), request.GET["n"]: done_url}
+        request.session.save()  # a 5xx answer is not saved by SessionMiddleware (it saves below 500 only)
         return _done_page(request, {"error": _(
             "네이버 마일리지에서 선택을 확인하지 못했습니다. 잠시 후 적립/사용 버튼을 다시 눌러 주세요.")}, status=503)
     if not bound:
         return _not_yours(request)
-    previous = request.session.get(LAST_REQ_KEY, "")
-    if previous != result.req_tx_id:  # the provider answered with a new reqTxId: the earlier one's hold goes back
-        _release_left(request, previous)
-    request.session[LAST_REQ_KEY] = result.req_tx_id
+    _keep_req_tx_id(request, result.req_tx_id)
     choice = {"req_tx_id": result.req_tx_id, "use_won": result.mileage_use_won,
               "base_rate_x10": result.base_rate_x10, "add_rate_x10": result.add_rate_x10,
               "balance_won": result.balance_won,
@@ -185,6 +190,15 @@ def release_choice(request: HttpRequest) -> bool:
     if not req_tx_id_taken(choice["req_tx_id"]):
         _release(choice["req_tx_id"])
     return True
+
+
+def _keep_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:
+    """The reqTxId the provider gave this session's popup last (LAST_REQ_KEY: the next popup is handed it to edit,
+    and the order placed without it gives it back); an earlier one it replaces is given back now."""
+    previous = request.session.get(LAST_REQ_KEY, "")
+    if previous != req_tx_id:
+        _release_left(request, previous)
+    request.session[LAST_REQ_KEY] = req_tx_id
 
 
 def _release_left(request: HttpRequest, req_tx_id: str) -> None:

@@ -87,3 +87,31 @@ def test_a_new_reqtxid_for_an_edited_choice_releases_the_earlier_one(shop, sent)
     assert aborts(sent) == [f"payment/{first}/abort"]
     # the new choice stands, and reopening hands the provider the new reqTxId
     assert popup_req_tx_id(browser) == "NEWREQTXID0000000001"
+
+
+@pytest.mark.parametrize("then", ["place", "reopen", "reload"])
+def test_a_result_the_provider_could_not_confirm_leaves_no_hold_behind(shop, sent, then):
+    """The provider's status call fails as the popup's result comes back: no choice is taken (503, the buyer is asked
+    to press 적립/사용 again), but the reqTxId's hold stays this session's — the next popup edits it, and an order
+    placed without mileage gives it back, instead of keeping the buyer's mileage for the hold's 30 minutes."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(5_000)
+    browser = order_form()
+    opened = browser.get("/mileage/popup/open/")
+    params = shop.choose_in_popup(opened["Location"], buyer, 1_000)
+    shop.fault(api_id, "http500", count=1)  # the portal's next call: the status of that reqTxId
+    done = browser.get("/mileage/popup/done/", params)
+    assert done.status_code == 503 and "선택을 확인하지 못했습니다" in done.content.decode()
+    assert shop.balance(buyer)["held"] == 1_000
+    if then == "reopen":
+        assert popup_req_tx_id(browser) == params["reqTxId"]  # the provider edits the held reqTxId, no second hold
+        return
+    if then == "reload":  # the provider answers again: the same done page, reloaded, takes the choice
+        assert browser.get("/mileage/popup/done/", params).status_code == 200
+        return
+    placed = browser.post("/shop/order/", GUEST)
+    assert placed.status_code == 302, placed.content.decode()[-1500:]
+    assert Order.objects.get().mileage_use_won == 0
+    assert aborts(sent) == [f"payment/{params['reqTxId']}/abort"]
+    assert shop.balance(buyer)["held"] == 0

@@ -31,7 +31,6 @@ from mileage.models.outbox import ENDING_KINDS, OutboxKind, waits_for
 
 from . import extensions
 from .client import (
-    ALREADY_DONE,
     ApiResult,
     Invoice,
     MileageClient,
@@ -323,8 +322,9 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         return _record_failure(message, exc, now, transient=True)
     except ProviderError as exc:
         return _record_failure(message, exc, now, transient=False)
-    if message.kind == "repayment" and result.code == ALREADY_DONE and not result.tx_id and _tx_id_finder:
-        # the re-approval was applied before (its answer lost): the txId that replaced the old one is learnt
+    if message.kind == "repayment" and not result.tx_id and _tx_id_finder:
+        # a re-approval answered without the txId that replaced the old one — 3092 (applied before, its answer lost)
+        # or 1001/1002 (accepted, completed later): the new txId is learnt, never left on the replaced one
         result = dataclasses.replace(result, tx_id=_tx_id_finder(client, message))
     portal_ms = (time.perf_counter() - started) * 1000
     try:

@@ -438,7 +438,8 @@ ANSWER_STATES = {
 
 
 def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
-    """The txId that replaced the order's when a re-approval was answered 3092 without one (its first answer lost):
+    """The txId that replaced the order's when a re-approval was answered without one (3092: its first answer lost;
+    1001/1002: accepted, completed later):
     from the status call where the provider offers it, else from the provider's settlement report (§4 lists its
     lines per txId and orderNo) of this month or the last — the one txId of the order the portal has never seen.
     "" when neither tells: the old txId stays, and the next call on it waits in the operator's queue."""
@@ -465,8 +466,7 @@ def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
         if len(found) == 1:
             log.info("re-approval of %s: new txId learnt from the %s settlement report", mileage.order.number, month)
             return found.pop()
-    log.warning("re-approval of %s answered 3092 without a txId, and no report named the new one",
-                mileage.order.number)
+    log.warning("re-approval of %s answered without a txId, and no report named the new one", mileage.order.number)
     return ""
 
 

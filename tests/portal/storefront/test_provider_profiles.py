@@ -431,10 +431,12 @@ def test_an_approval_applied_after_the_buyer_was_told_no_is_aborted_once_more_la
     assert shop.balance(buyer)["available"] == 15_500
 
 
-def test_a_re_approval_answered_3092_without_a_txid_learns_the_new_one_from_the_settlement_report(shop, settings,
-                                                                                                 operator):
-    # given a provider that lists no extension, applied a re-approval but lost its answer (HTTP 500), and answers the
-    # retry 3092 "already done" without the new txId, as the protocol allows
+@pytest.mark.parametrize("first", ["3092", "1001"])
+def test_a_re_approval_answered_without_a_txid_learns_the_new_one_from_the_settlement_report(shop, settings,
+                                                                                           operator, first):
+    # given a provider that lists no extension and applied a re-approval, but answered it without the new txId, as
+    # the protocol allows: 3092 "already done" to the retry after its first answer was lost (HTTP 500), or 1001
+    # "accepted, completed later" at once
     import re
 
     from mileage.models import MileageTransaction
@@ -456,6 +458,9 @@ def test_a_re_approval_answered_3092_without_a_txid_learns_the_new_one_from_the_
             return answer[0], answer[1], re.sub(rb"<extensions>.*?</extensions>", b"", answer[2])
         if "/repayment/" in path:
             repayments.append(path)
+            if first == "1001":
+                return 200, "application/xml", (b"<?xml version='1.0' encoding='UTF-8'?><response><resultCode>1001"
+                                                b"</resultCode><resultMessage>accepted</resultMessage></response>")
             return 500, "text/html", b"<h1>Internal Server Error</h1>"
         return None
 
@@ -475,10 +480,11 @@ def test_a_re_approval_answered_3092_without_a_txid_learns_the_new_one_from_the_
             f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"})
         assert response.status_code == 302
         message = OutboxMessage.objects.get(order=order, kind="repayment")
-        assert message.status == "pending"  # the lost answer: to be asked again
-        message = outbox_deliver(message.pk, force=True)
+        if first == "3092":
+            assert message.status == "pending"  # the lost answer: to be asked again
+            message = outbox_deliver(message.pk, force=True)
         # then the portal carries the txId the provider replaced the old one with, read off its settlement report
-        assert message.status == "sent" and len(repayments) == 2
+        assert message.status == "sent" and len(repayments) == {"3092": 2, "1001": 1}[first], message.last_error
         mileage = MileageTransaction.objects.get(order=order)
         live = [t for t in shop.balance(buyer)["transactions"] if t["state"] != "SUPERSEDED"]
         assert mileage.tx_id != old_tx_id and mileage.tx_id in {t["txId"] for t in live}, live

@@ -1,6 +1,7 @@
 """Console screens of the mileage service: 노출설정 및 셋팅, 예외상품설정, 적립률 and 정산 (manual §1–2, §5)."""
 
 import copy
+import hashlib
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -222,17 +223,31 @@ def report_readable(raw: dict) -> bool:
 
 def key_check(client) -> None:
     """Prove the hash key with a call that carries it, using the public protocol alone: the abort of a reqTxId no
-    popup ever issued changes nothing. The provider answers 2xxx when it refuses the secret (raised here) and a
-    state error (3xxx: no such reqTxId) when it accepted it; an answer that is no answer of the protocol is
-    raised too."""
+    popup ever issued changes nothing. A state error (3xxx: no such reqTxId) says the provider accepted the secret.
+    docs/protocol.md §2 promises no other numbering, so any other refusal is asked once more with a secret that
+    cannot be right: a provider that answers the two differently got past our secret (it told them apart), one that
+    answers both alike refused ours, which is raised. An answer that is no answer of the protocol is raised too."""
+    refused = _abort_refusal(client)
+    if refused is None or (refused.code.startswith("3") and len(refused.code) == 4):
+        return
+    if not (refused.code.isascii() and refused.code.isdigit() and len(refused.code) == 4):
+        raise refused  # no answer of the protocol (unreadable, or not a result code)
+    wrong_key = hashlib.sha1(f"key-check:{client.hash_key}".encode()).hexdigest()  # 40 hex, never the shop's key
+    wrong = _abort_refusal(client_for(client.api_id, wrong_key, rate_cache_seconds=0))
+    if wrong is None or wrong.code != refused.code:
+        return
+    raise refused
+
+
+def _abort_refusal(client) -> ProviderError | None:
+    """The provider's refusal of the abort of a reqTxId no popup issued (None: it answered a success)."""
     try:
         client.abort(f"KEYCHECK{secrets.token_hex(6).upper()}", idempotency_key=action_key("key-check", uuid.uuid4().hex))
     except ProviderUnavailable:
         raise
     except ProviderError as exc:
-        if exc.code.startswith("3") and len(exc.code) == 4:
-            return
-        raise
+        return exc
+    return None
 
 
 SORTED_MATCHES_CAP = 2000  # 상품명 matches sorted by themselves up to this many (PostgreSQL)

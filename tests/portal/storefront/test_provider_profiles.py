@@ -193,6 +193,31 @@ def test_the_key_check_works_without_extensions(profiled, shop, operator):
     assert "연결 실패" in wrong
 
 
+def test_the_key_check_works_with_a_provider_numbering_its_errors_its_own_way(shop, settings, operator):
+    """docs/protocol.md §2 promises 3xxx for state errors in the sandbox only: a provider answering the key check's
+    unknown reqTxId with a parameter error (2005) still proves the right key, and refuses a wrong one."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+
+    def renumbered(path: str, answer):
+        status, content_type, body = answer
+        if path.endswith("/abort") and re.search(rb"<resultCode>3[0-9]{3}</resultCode>", body):
+            return status, content_type, re.sub(rb"<resultCode>3[0-9]{3}</resultCode>.*</resultMessage>",
+                                                b"<resultCode>2005</resultCode><resultMessage>invalid reqTxId"
+                                                b"</resultMessage>", body, flags=re.S)
+        return None
+
+    with ProviderProxy(shop.base_url, lambda path: None, renumbered) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        form = {"action": "check", "api_id": api_id, "subtract_discounts": "on", "provider_profile": "auto",
+                "store_points_rate": "0"}
+        ok = operator.post("/console/mileage/settings/", {**form, "hash_key": hash_key}).content.decode()
+        assert "연결 성공" in ok, ok[-2000:]
+        wrong = operator.post("/console/mileage/settings/", {**form, "hash_key": "0" * 40}).content.decode()
+        assert "연결 실패" in wrong
+        assert any(path.endswith("/abort") for path in proxy.paths)
+
+
 @pytest.mark.parametrize("forced", [NOT_FOUND, (200, "text/html", b"<p>maintenance</p>"), (200, "text/plain", b""),
                                     (200, "application/xml", b"<response><resultCode>9999</resultCode></response>")])
 def test_an_advertised_status_call_answering_nonsense_never_refuses_the_buyer(shop, settings, operator, forced):

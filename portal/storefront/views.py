@@ -439,8 +439,9 @@ def _refused(request, form, exc: CheckoutError) -> None:
     shown = exc.field in form.fields and not (exc.field == "card_number"
                                               and payment_window_used(form.cleaned_data["payment_method"]))
     message = exc.message
-    if exc.field == "card_number" and exc.spent_choice:  # declined: the mileage chosen was released with it
-        message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드렸습니다. 적립/사용을 다시 눌러 주세요.") % {
+    if exc.field == "card_number" and exc.spent_choice:
+        # declined: the mileage chosen is given back through the outbox (the provider's answer may come later)
+        message = _("%(reason)s 사용하려던 네이버 마일리지는 돌려드립니다. 적립/사용을 다시 눌러 주세요.") % {
             "reason": message}
     form.add_error(exc.field if shown else None, message)
     if request.session.get(CART_TOKEN_KEY) == form.cleaned_data.get("submission_key"):

@@ -187,6 +187,42 @@ def test_declined_card_aborts_the_approval(client, shop):
     assert again.mileage.req_tx_id != aborted and again.mileage_use_won == 500
 
 
+def test_a_declined_card_whose_abort_is_not_answered_yet_says_the_mileage_is_on_its_way_back(client, shop, settings):
+    """The mileage of a declined card goes back through the outbox: while the provider has not answered the abort,
+    the buyer's pages say it was asked back (반환 예정), never that it is back; once answered, that it is back."""
+    from django.core.cache import cache
+
+    from mileage.services.transactions import outbox_deliver
+    from portal.storefront import views
+    from tests.provider_proxy import ProviderProxy
+
+    down = [True]
+    unavailable = (503, "text/html", b"<h1>Service Unavailable</h1>")
+    with ProviderProxy(shop.base_url, lambda path: unavailable if path.endswith("/abort") and down[0] else None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        add_to_cart(client, "1")
+        client.get("/shop/order/")
+        choose_mileage(client, shop, buyer, 500)
+        response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4000000000000002"})
+        assert response.status_code == 400 and "사용하려던 네이버 마일리지는 돌려드립니다" in response.content.decode()
+        order = Order.objects.get()
+        assert OutboxMessage.objects.get(order=order, kind="abort").status == "pending"
+        assert shop.balance(buyer)["available"] == 15_000  # still taken at the provider
+        session = client.session
+        session[views.ORDERS_KEY] = [order.number]
+        session.save()
+        page = client.get(f"/shop/order/{order.number}/complete/").content.decode()
+        assert "반환을 요청했습니다 (반환 예정)" in page and "네이버 마일리지와 적립금은 돌려드렸습니다" not in page
+        # when the provider answers the abort
+        down[0] = False
+        outbox_deliver(OutboxMessage.objects.get(order=order, kind="abort").pk, force=True)
+        assert shop.balance(buyer)["available"] == 15_500
+        page = client.get(f"/shop/order/{order.number}/complete/").content.decode()
+        assert "네이버 마일리지와 적립금은 돌려드렸습니다" in page and "반환 예정" not in page
+
+
 def test_a_popup_reopened_on_a_reqtxid_an_order_took_opens_a_new_transaction(client, shop):
     from tests.conftest import STANDARD_SANDBOX
 

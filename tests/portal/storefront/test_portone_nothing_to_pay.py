@@ -88,7 +88,7 @@ def test_a_card_declined_after_the_window_says_so_on_the_form_and_gives_the_mile
     page = response.content.decode()
     assert response.status_code == 400
     errors = page.split('class="errorlist alert alert-danger', 1)
-    assert len(errors) == 2 and "사용하려던 네이버 마일리지는 돌려드렸습니다" in errors[1][:2000], page[-3000:]
+    assert len(errors) == 2 and "사용하려던 네이버 마일리지는 돌려드립니다" in errors[1][:2000], page[-3000:]
     # and the mileage is the buyer's again, nothing charged
     assert Order.objects.get().status == OrderStatus.PAYMENT_FAILED
     balance = shop.balance(buyer)

@@ -29,6 +29,9 @@ NONCES_KEY = "mileage_popup_nonces"  # popups this session opened and has not he
 POPUP_OWNER_KEY = "mileage_popup_owner"  # the browser session's token that takes a popup result's reqTxId
 LAST_REQ_KEY = "mileage_req_tx_id"  # the reqTxId the provider gave this session last: reopening reuses it
 REOPENED_KEY = "mileage_choice_reopened"  # a choice was given up by reopening the popup (the form says so once)
+# popup results the provider could not confirm as this session's when they came back: reqTxId → the doneUrl it was
+# opened for (their holds are given back, once the provider confirms them, when the order is placed without them)
+UNCONFIRMED_KEY = "mileage_unconfirmed"
 MAX_OPEN_POPUPS = 5
 POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the provider
 
@@ -153,11 +156,13 @@ def popup_done(request: HttpRequest) -> HttpResponse:
         return _done_page(request, {"error": exc.message}, status=400)
     bound = _opened_here(request, client, result.req_tx_id, done_url)
     if bound is None:
-        # the provider could not say now whose popup this was: no choice is taken. The hold its reqTxId has is still
-        # this session's to give back (bound by the nonce and the first session, as with a provider of the public
-        # protocol alone): the next popup edits it, and an order placed without it releases it at once
-        if _first_session_for(request, result.req_tx_id):
-            _keep_req_tx_id(request, result.req_tx_id)
+        # the provider could not say now whose popup this was: no choice is taken and nothing is claimed (the
+        # session's choice, if any, stands). The reqTxId is remembered with the doneUrl it came back to: an order
+        # placed without it gives its hold back once the provider confirms it was opened there, instead of keeping
+        # the buyer's mileage for the hold's 30 minutes
+        unconfirmed = request.session.get(UNCONFIRMED_KEY) or {}
+        request.session[UNCONFIRMED_KEY] = dict(list({**unconfirmed, result.req_tx_id: done_url}.items())[
+            -MAX_OPEN_POPUPS:])
         # the same done page, reloaded once the provider answers again, takes the choice: its nonce is not spent
         request.session[NONCES_KEY] = {**request.session.get(NONCES_KEY, {}), request.GET["n"]: done_url}
         request.session.save()  # a 5xx answer is not saved by SessionMiddleware (it saves below 500 only)
@@ -199,6 +204,9 @@ def _keep_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:
     if previous != req_tx_id:
         _release_left(request, previous)
     request.session[LAST_REQ_KEY] = req_tx_id
+    unconfirmed = request.session.get(UNCONFIRMED_KEY) or {}
+    if req_tx_id in unconfirmed:  # confirmed now (the done page reloaded): the session's own
+        request.session[UNCONFIRMED_KEY] = {k: v for k, v in unconfirmed.items() if k != req_tx_id}
 
 
 def _release_left(request: HttpRequest, req_tx_id: str) -> None:
@@ -218,6 +226,9 @@ def release_unused_popup(request: HttpRequest, *, taken: str = "") -> None:
     if left and left != taken:
         _release_left(request, left)
     request.session.pop(LAST_REQ_KEY, None)
+    for req_tx_id, opened_for in (request.session.pop(UNCONFIRMED_KEY, None) or {}).items():
+        if req_tx_id != taken and not req_tx_id_taken(req_tx_id):
+            popup_hold_release(req_tx_id, opened_for=opened_for)  # only once the provider says whose it is
 
 
 def forget_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:

@@ -324,7 +324,8 @@ def deliver(message_id: int, *, apply: Apply | None = None, now: datetime | None
         return _record_failure(message, exc, now, transient=False)
     if message.kind == "repayment" and not result.tx_id and _tx_id_finder:
         # a re-approval answered without the txId that replaced the old one — 3092 (applied before, its answer lost)
-        # or 1001/1002 (accepted, completed later): the new txId is learnt, never left on the replaced one
+        # or 1001/1002 (accepted, completed later): the new txId is learnt where the provider tells it now (status
+        # call, settlement report); one completed only later leaves the old txId, and its next call waits in 전송 대기열
         result = dataclasses.replace(result, tx_id=_tx_id_finder(client, message))
     portal_ms = (time.perf_counter() - started) * 1000
     try:

@@ -443,13 +443,18 @@ def test_bad_form_input_is_refused_with_a_message(client, shop):
 def test_a_phone_typed_without_hyphens_is_kept_as_the_shop_keeps_phones(client, shop):
     """01012345678 on the order form is stored 010-1234-5678, as a member's is: 주문조회's phone search, the masking
     and the invoice call read one shape."""
+    from mileage import wire
+
     add_to_cart(client, "1")
     client.get("/shop/order/")
     response = client.post("/shop/order/", {**GUEST, "orderer_phone": "01098765432", "same_as_orderer": "",
                                             "recipient_name": "김선물", "recipient_phone": "05051234567"})
     assert response.status_code == 302, response.content.decode()[:500]
     order = Order.objects.get()
-    assert (order.orderer_phone, order.recipient_phone) == ("010-9876-5432", "0505-123-4567")
+    assert (order.orderer_phone, order.recipient_phone) == ("010-9876-5432", "050-5123-4567")
+    # the shape the delivery invoice call masks and a provider takes (docs/protocol.md §2)
+    assert wire.mask_phone(order.recipient_phone) == "050-****-4567"
+    assert wire.is_masked_phone(wire.mask_phone(order.recipient_phone))
     # the same buyer ticking 받는 분 = 주문자 gets the orderer's phone in the same shape
     add_to_cart(client, "1")
     client.get("/shop/order/")

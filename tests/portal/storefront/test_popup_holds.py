@@ -89,11 +89,12 @@ def test_a_new_reqtxid_for_an_edited_choice_releases_the_earlier_one(shop, sent)
     assert popup_req_tx_id(browser) == "NEWREQTXID0000000001"
 
 
-@pytest.mark.parametrize("then", ["place", "reopen", "reload"])
+@pytest.mark.parametrize("then", ["place", "reload"])
 def test_a_result_the_provider_could_not_confirm_leaves_no_hold_behind(shop, sent, then):
     """The provider's status call fails as the popup's result comes back: no choice is taken (503, the buyer is asked
-    to press 적립/사용 again), but the reqTxId's hold stays this session's — the next popup edits it, and an order
-    placed without mileage gives it back, instead of keeping the buyer's mileage for the hold's 30 minutes."""
+    to press 적립/사용 again) and nothing is claimed; an order placed without mileage gives that reqTxId's hold back
+    once the provider confirms it was opened for this session's popup, instead of keeping the buyer's mileage for the
+    hold's 30 minutes. Reloaded once the provider answers, the same done page takes the choice."""
     api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
     use_merchant(api_id, hash_key)
     buyer = shop.new_buyer(5_000)
@@ -104,14 +105,37 @@ def test_a_result_the_provider_could_not_confirm_leaves_no_hold_behind(shop, sen
     done = browser.get("/mileage/popup/done/", params)
     assert done.status_code == 503 and "선택을 확인하지 못했습니다" in done.content.decode()
     assert shop.balance(buyer)["held"] == 1_000
-    if then == "reopen":
-        assert popup_req_tx_id(browser) == params["reqTxId"]  # the provider edits the held reqTxId, no second hold
-        return
-    if then == "reload":  # the provider answers again: the same done page, reloaded, takes the choice
+    if then == "reload":
         assert browser.get("/mileage/popup/done/", params).status_code == 200
+        placed = browser.post("/shop/order/", GUEST)
+        assert placed.status_code == 302 and Order.objects.get().mileage_use_won == 1_000
+        assert not aborts(sent)
         return
     placed = browser.post("/shop/order/", GUEST)
     assert placed.status_code == 302, placed.content.decode()[-1500:]
     assert Order.objects.get().mileage_use_won == 0
     assert aborts(sent) == [f"payment/{params['reqTxId']}/abort"]
     assert shop.balance(buyer)["held"] == 0
+
+
+def test_an_unconfirmed_result_of_a_second_popup_leaves_the_first_popups_choice_standing(shop, sent):
+    """Two popups open; the first's result is confirmed (the choice), the second's comes back while the provider's
+    status call fails: the order is placed with the first choice, and the second's hold is given back."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(5_000)
+    browser = order_form()
+    first_popup, second_popup = browser.get("/mileage/popup/open/"), browser.get("/mileage/popup/open/")
+    first = shop.choose_in_popup(first_popup["Location"], buyer, 500)
+    assert browser.get("/mileage/popup/done/", first).status_code == 200
+    second = shop.choose_in_popup(second_popup["Location"], buyer, 1_000)
+    assert second["reqTxId"] != first["reqTxId"]
+    shop.fault(api_id, "http500", count=1)
+    assert browser.get("/mileage/popup/done/", second).status_code == 503
+    assert not aborts(sent)  # the choice the session has is not touched
+    placed = browser.post("/shop/order/", GUEST)
+    assert placed.status_code == 302, placed.content.decode()[-1500:]
+    assert Order.objects.get().mileage_use_won == 500
+    assert aborts(sent) == [f"payment/{second['reqTxId']}/abort"]
+    balance = shop.balance(buyer)
+    assert (balance["held"], balance["available"]) == (0, 4_500)

@@ -195,7 +195,8 @@ def test_the_key_check_works_without_extensions(profiled, shop, operator):
 
 def test_the_key_check_works_with_a_provider_numbering_its_errors_its_own_way(shop, settings, operator):
     """docs/protocol.md §2 promises 3xxx for state errors in the sandbox only: a provider answering the key check's
-    unknown reqTxId with a parameter error (2005) still proves the right key, and refuses a wrong one."""
+    unknown reqTxId with a parameter error (2005) keeps the right key (said unproven, with the provider's answer, and
+    the service can be turned on with it), and refuses a wrong one (answered as a key that cannot be right is)."""
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
 
     def renumbered(path: str, answer):
@@ -212,10 +213,15 @@ def test_the_key_check_works_with_a_provider_numbering_its_errors_its_own_way(sh
         form = {"action": "check", "api_id": api_id, "subtract_discounts": "on", "provider_profile": "auto",
                 "store_points_rate": "0"}
         ok = operator.post("/console/mileage/settings/", {**form, "hash_key": hash_key}).content.decode()
-        assert "연결 성공" in ok, ok[-2000:]
+        assert "해쉬키가 맞는지 확인하지 못했습니다" in ok and "[2005] invalid reqTxId" in ok, ok[-2000:]
+        assert "연결 실패" not in ok and "연결 성공" not in ok
         wrong = operator.post("/console/mileage/settings/", {**form, "hash_key": "0" * 40}).content.decode()
-        assert "연결 실패" in wrong
-        assert any(path.endswith("/abort") for path in proxy.paths)
+        assert "연결 실패" in wrong and "확인하지 못했습니다" not in wrong
+        # the right key, saved, turns the service on
+        use_merchant(api_id, hash_key)
+        MileageSettings.objects.filter(pk=1).update(service_enabled=False)
+        operator.post("/console/mileage/settings/", {"action": "enable"})
+        assert MileageSettings.load().service_enabled
 
 
 @pytest.mark.parametrize("forced", [NOT_FOUND, (200, "text/html", b"<p>maintenance</p>"), (200, "text/plain", b""),

@@ -147,7 +147,7 @@ def _parse(response: requests.Response) -> dict:
 def _xml_value(node: ET.Element):
     children = list(node)
     if not children:
-        return node.text or ""
+        return (node.text or "").strip()  # an indented document pads its values: <resultCode> 1000 </resultCode>
     if all(c.tag == "item" for c in children):
         return [_xml_value(c) for c in children]
     return {c.tag: _xml_value(c) for c in children}

@@ -50,8 +50,10 @@ KNOWN = frozenset(LABELS)
 RATE_CACHE_KEY = "mileage:rates"
 UNAVAILABLE_RETRY_SECONDS = 30  # how long "the provider cannot be reached" is remembered, so pages do not wait on it
 ACTIVE = "ACTIVE"
-# 1xxx success, 2xxx request, 3xxx state (docs/protocol.md §2)
+# 1xxx success, 2xxx request, 3xxx state (docs/protocol.md §2: the sandbox's numbering)
 PROVIDER_CODE = re.compile(r"[123][0-9]{3}", re.ASCII)
+# a result code of any provider: four digits, numbered its own way (§2 promises only 1000–1002 and 3092)
+RESULT_CODE = re.compile(r"[0-9]{4}", re.ASCII)
 
 T = TypeVar("T")
 

@@ -128,7 +128,8 @@ def _cancel(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiRe
 def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
     """purchase confirmed. docs/protocol.md §2 draws the states as APPROVED → STATED → CONFIRMED and names `stated`
     for a transfer's deposit only: a provider may confirm a card order's APPROVED (isConfirmed Y) transaction at
-    once, or refuse it with a state error until deal done was said. On such a refusal the deal done call is sent
+    once, or refuse it with a state error (3xxx in the sandbox, any code outside 1xxx–3xxx elsewhere) until deal
+    done was said. On such a refusal the deal done call is sent
     first (its own key, derived from this one) and the confirmation again (another derived key, since a provider may
     keep the refusal under the first); a refused deal done (an unknown or replaced txId, an ended transaction)
     leaves the first refusal standing, for an operator in 전송 대기열; so does a deal the provider was never told is
@@ -138,7 +139,10 @@ def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> Ap
     except ProviderUnavailable:
         raise
     except ProviderError as refused:
-        if not extensions.PROVIDER_CODE.fullmatch(refused.code) or not refused.code.startswith("3"):
+        # a state error (the sandbox's 3xxx), or a refusal under a provider's own numbering (any result code: a
+        # refusal of another kind refuses the deal done as well, and both answers are kept)
+        if not extensions.RESULT_CODE.fullmatch(refused.code) or (
+                extensions.PROVIDER_CODE.fullmatch(refused.code) and not refused.code.startswith("3")):
             raise
         # deal done only for a deal the provider was told is paid (a card's approval, or a transfer's 입금확인
         # answered): never as a deposit the shop did not see

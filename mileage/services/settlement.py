@@ -143,13 +143,18 @@ def _agrees(mine: "StatementLine | None", other: tuple[int, int], cancelled: int
     their cancellations (as the sandbox reports them) or before, with the cancellations apart: a line agrees when it
     equals the portal's figures after the cancellations, or — read before them — the portal's figures before its own
     cancellations, with the same cancelled amount (all of them, or the use's alone, the earn then before or after its
-    own); an order the portal never booked agrees when everything of it was cancelled."""
+    own); an order the portal never booked, or ended at nothing, agrees when everything of it was cancelled."""
     if mine is None:
         return other == (0, 0) or (cancelled > 0 and other[0] + other[1] == cancelled)
     if (mine.earned, mine.used) == other:
         return True
     if cancelled <= 0:
         return False
+    if (mine.earned, mine.used) == (0, 0) and other[1] == mine.used_before_cancels \
+            and other[0] + other[1] == cancelled:
+        # ended whole on both sides: the provider reported the same use before its cancellations, with an earn the
+        # portal never booked (an unpaid transfer's, E7) reversed beside it
+        return True
     if other == (mine.earned_before_cancels, mine.used_before_cancels) \
             and cancelled == mine.earn_cancelled + mine.use_cancelled:
         return True

@@ -259,7 +259,7 @@ def refusal_message(code: str, provider_message: str = "") -> str:
         return str(known)
     reason = " ".join(str(provider_message).split())[:120]
     own = {str(words) for words in _REFUSED.values()}  # a refusal the portal concluded itself carries its own words
-    if reason and reason != code and reason not in own and extensions.PROVIDER_CODE.fullmatch(code or ""):
+    if reason and reason != code and reason not in own and extensions.RESULT_CODE.fullmatch(code or ""):
         return _("%(reason)s (네이버 마일리지 코드 %(code)s).") % {"reason": reason.rstrip(". "), "code": code}
     return _("네이버 마일리지 승인을 받지 못했습니다 (코드 %(code)s).") % {"code": code}
 

@@ -86,3 +86,13 @@ def test_a_report_stating_earn_and_use_before_their_cancellations_reconciles_whe
                                                                  use_cancelled=1_000)])
     [mismatch] = reconcile(given_back, {"lines": [{"orderNo": "C", "earned": "0", "used": "500", "cancelled": "500"}]})
     assert (mismatch.problem, mismatch.provider) == ("different", (0, 500))
+
+
+def test_an_order_ended_at_nothing_on_both_sides_reconciles_whatever_earn_the_provider_reversed():
+    # an unpaid transfer cancelled before its deposit: the portal booked the use and gave it back, and never booked
+    # its earn (E7); a provider reporting before its cancellations reverses the approval's earn beside the use
+    ours = Statement(month="2026-12", lines=[StatementLine(order_number="D", earned=0, used=0, use_cancelled=1_000)])
+    assert reconcile(ours, {"lines": [{"orderNo": "D", "earned": "140", "used": "1000", "cancelled": "1140"}]}) == []
+    # but a provider still holding part of it is a mismatch
+    [mismatch] = reconcile(ours, {"lines": [{"orderNo": "D", "earned": "140", "used": "1000", "cancelled": "1000"}]})
+    assert mismatch.problem == "different"

@@ -233,6 +233,19 @@ def test_a_refusal_under_a_code_of_the_providers_own_shows_its_reason_not_a_bare
     assert refusal_message("3004", "whatever") == "네이버 마일리지 잔액이 부족합니다."
     assert refusal_message("USED", "네이버 마일리지 승인을 받지 못했습니다.") == "네이버 마일리지 승인을 받지 못했습니다 (코드 USED)."
     assert refusal_message("3105", "") == "네이버 마일리지 승인을 받지 못했습니다 (코드 3105)."
+    # numbered outside the sandbox's 1xxx–3xxx altogether
+    assert refusal_message("5001", "잔액 부족") == "잔액 부족 (네이버 마일리지 코드 5001)."
+
+
+@responses.activate
+def test_an_indented_answer_reads_as_its_values():
+    # an XML answer pretty-printed, its values padded and its unknown fields first
+    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<response>\n  <extra> x </extra>\n  <txId>\n    T1\n  </txId>\n'
+            '  <baseAccumRate> 1.0 </baseAccumRate>\n  <baseAccumAmount> 45 </baseAccumAmount>\n'
+            '  <resultMessage> 성공 </resultMessage>\n  <resultCode> 1002 </resultCode>\n</response>\n')
+    responses.post(f"{API}/payment", body=body, content_type="application/xml")
+    result = _approve_at_provider(client(), request(), "key-1", deadline())
+    assert (result.code, result.tx_id, result.earn_won, result.base_rate_x10) == ("1002", "T1", 45, 10)
 
 
 @responses.activate

@@ -584,6 +584,40 @@ def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(prof
     assert shop.balance(buyer)["available"] + shop.balance(buyer)["pending"] == 15_000 + 45
 
 
+def test_a_card_order_is_confirmed_at_a_provider_numbering_its_state_errors_its_own_way(shop, settings, sent):
+    """The strict reading of the last test at a provider whose state errors are not the sandbox's 3xxx (§2 promises
+    no numbering): its refusal of 구매확정 (5006) still has the portal say deal done first and confirm again."""
+    from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+
+    def renumbered(path: str, answer):
+        status, content_type, body = answer
+        if path.endswith("/confirmed") and re.search(rb"<resultCode>3[0-9]{3}</resultCode>", body):
+            return status, content_type, re.sub(rb"<resultCode>3[0-9]{3}</resultCode>", b"<resultCode>5006"
+                                                b"</resultCode>", body)
+        return None
+
+    with ProviderProxy(shop.base_url, lambda path: None, renumbered) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
+        order = Order.objects.get()
+        order_ship(order=order, invoice_no="123456789", carrier="cj", by=None)
+        order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+        sent.clear()
+        order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
+        message = OutboxMessage.objects.get(order=order, kind="confirmed")
+        if message.status != "sent":
+            message = outbox_deliver(message.pk, force=True)
+        assert message.status == "sent", message.last_error
+        assert [path.rsplit("/", 1)[-1] for path in sent if path.endswith(("/confirmed", "/stated"))] == [
+            "confirmed", "stated", "confirmed"]
+        assert Order.objects.select_related("mileage").get(pk=order.pk).mileage.state == TransactionState.CONFIRMED
+
+
 @pytest.mark.parametrize("listed", [False, True])
 def test_a_provider_refusing_the_report_path_with_a_code_of_its_own_has_no_report_unless_it_lists_one(
         shop, settings, operator, listed):

@@ -248,6 +248,7 @@ _REFUSED = {
     "BAD_ANSWER": gettext_lazy("네이버 마일리지 서버의 응답을 읽을 수 없습니다."),
     "": gettext_lazy("네이버 마일리지 승인을 받지 못했습니다."),
 }
+_REFUSED["NO_TX_ID"] = _REFUSED[""]  # a success without a txId that none of the ways of asking named: not approved
 
 
 def refusal_message(code: str, provider_message: str = "") -> str:

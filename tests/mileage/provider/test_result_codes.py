@@ -235,6 +235,8 @@ def test_a_refusal_under_a_code_of_the_providers_own_shows_its_reason_not_a_bare
     assert refusal_message("3105", "") == "네이버 마일리지 승인을 받지 못했습니다 (코드 3105)."
     # numbered outside the sandbox's 1xxx–3xxx altogether
     assert refusal_message("5001", "잔액 부족") == "잔액 부족 (네이버 마일리지 코드 5001)."
+    # the portal's own conclusion (no txId could be learnt) reads without an internal code
+    assert refusal_message("NO_TX_ID", "네이버 마일리지 승인을 받지 못했습니다.") == "네이버 마일리지 승인을 받지 못했습니다."
 
 
 @responses.activate

@@ -226,9 +226,14 @@ def release_unused_popup(request: HttpRequest, *, taken: str = "") -> None:
     if left and left != taken:
         _release_left(request, left)
     request.session.pop(LAST_REQ_KEY, None)
-    for req_tx_id, opened_for in (request.session.pop(UNCONFIRMED_KEY, None) or {}).items():
+    unconfirmed = request.session.pop(UNCONFIRMED_KEY, None) or {}
+    if unconfirmed:  # their done pages are spent: a reload never makes a choice of a hold being given back
+        opened_for = set(unconfirmed.values())
+        request.session[NONCES_KEY] = {nonce: url for nonce, url in (request.session.get(NONCES_KEY) or {}).items()
+                                       if url not in opened_for}
+    for req_tx_id, done_url in unconfirmed.items():
         if req_tx_id != taken and not req_tx_id_taken(req_tx_id):
-            popup_hold_release(req_tx_id, opened_for=opened_for)  # only once the provider says whose it is
+            popup_hold_release(req_tx_id, opened_for=done_url)  # only once the provider says whose it is
 
 
 def forget_req_tx_id(request: HttpRequest, req_tx_id: str) -> None:

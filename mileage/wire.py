@@ -170,7 +170,8 @@ def mask_phone(number: str) -> str:
     if len(groups) != 3 or not all(g.isascii() and g.isdigit() for g in groups):
         if len(digits) < 9:
             return ""
-        groups = [digits[:2] if digits.startswith("02") else digits[:3], "", digits[-4:]]
+        groups = [digits[:2] if digits.startswith("02") else digits[:4] if digits.startswith("050") else digits[:3],
+                  "", digits[-4:]]
         groups[1] = digits[len(groups[0]):-4]
     return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
 
@@ -189,9 +190,12 @@ def mask_address(address: str) -> str:
 
 
 def is_masked_phone(value: str) -> bool:
+    """A masked phone as mask_phone writes it: Seoul's 02, a three-digit prefix or a 050x 안심번호's four digits, the
+    middle group masked, the last four digits."""
     head, _, rest = value.partition("-")
     middle, _, tail = rest.partition("-")
-    return (head.isascii() and head.isdigit() and 2 <= len(head) <= 3 and middle and set(middle) == {"*"}
+    head_ok = 2 <= len(head) <= 3 or (len(head) == 4 and head.startswith("050"))
+    return (head.isascii() and head.isdigit() and head_ok and middle and set(middle) == {"*"}
             and 3 <= len(middle) <= 4 and tail.isascii() and tail.isdigit() and len(tail) == 4)
 
 

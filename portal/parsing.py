@@ -52,11 +52,11 @@ class StrictIntegerField(forms.IntegerField):
 
 
 def dashed_phone(digits: str) -> str:
-    """A phone number typed in digits, as the shop stores it: Seoul's 02 or a three-digit prefix (010, 031, 050, …),
-    then three digits in the middle when seven follow the prefix (02-123-4567, 031-123-4567), else four (a 050x
-    안심번호 reads 050-5123-4567: the shape the invoice call masks, docs/protocol.md §2). A number still being typed
-    keeps what it has (0101234 → 010-1234)."""
-    area = 2 if digits.startswith("02") else 3
+    """A phone number typed in digits, as the shop stores it: Seoul's 02, a 050x 안심번호's four digits or a
+    three-digit prefix (010, 031, …), then three digits in the middle when seven follow the prefix (02-123-4567,
+    031-123-4567, 0505-123-4567), else four (0504-1234-5678). A number still being typed keeps what it has
+    (0101234 → 010-1234)."""
+    area = 2 if digits.startswith("02") else 4 if digits.startswith("050") else 3
     head, rest = digits[:area], digits[area:]
     middle = 3 if len(rest) == 7 else 4
     return f"{head}-{rest[:middle]}" + (f"-{rest[middle:]}" if len(rest) > middle else "")

@@ -150,7 +150,7 @@ def _agrees(mine: "StatementLine | None", other: tuple[int, int], cancelled: int
         return True
     if cancelled <= 0:
         return False
-    if (mine.earned, mine.used) == (0, 0) and other[1] == mine.used_before_cancels \
+    if (mine.earned, mine.used, mine.earned_before_cancels) == (0, 0, 0) and other[1] == mine.used_before_cancels \
             and other[0] + other[1] == cancelled:
         # ended whole on both sides: the provider reported the same use before its cancellations, with an earn the
         # portal never booked (an unpaid transfer's, E7) reversed beside it

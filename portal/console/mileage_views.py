@@ -158,15 +158,9 @@ class MileageSettingsView(OperatorRequiredMixin, View):
         client = client_for(api_id, hash_key, rate_cache_seconds=0)
         try:
             result = client.accum_rate(fresh=True)
-            unproven = key_check(client)
+            key_check(client)
         except ProviderError as exc:
             return {"ok": False, "message": _("연결 실패 %(error)s") % {"error": provider_error_text(exc)}}
-        if unproven is not None:
-            # kept (the service may be turned on), with the provider's own words: a wrong key would show itself in
-            # the first buyer's approval, refused before any money is taken
-            return {"ok": True, "warning": True,
-                    "message": _("연결은 되었지만 해쉬키가 맞는지 확인하지 못했습니다. 네이버 마일리지의 답: %(error)s") % {
-                        "error": provider_error_text(unproven)}}
         status = extensions.info_from(result).service_status
         if status != extensions.ACTIVE:
             # the keys work (ok: kept, and the service may be on), but until the provider says ACTIVE the shop offers
@@ -227,23 +221,25 @@ def report_readable(raw: dict) -> bool:
                                            for name in ("earned", "used")) for line in lines)
 
 
-def key_check(client) -> ProviderError | None:
+def key_check(client) -> None:
     """Prove the hash key with a call that carries it, using the public protocol alone: the abort of a reqTxId no
-    popup ever issued changes nothing. A state error (3xxx: no such reqTxId) says the provider accepted the secret:
-    None. docs/protocol.md §2 promises no other numbering, so another refusal is asked once more with a secret that
-    cannot be right: answered alike, ours was refused like it (raised); answered otherwise (or the wrong one not
-    refused), the key is neither proven nor refused, and that refusal is returned for the operator to read. An answer
-    that is no answer of the protocol is raised."""
+    popup ever issued changes nothing. A state error (3xxx: no such reqTxId) says the provider accepted the secret.
+    docs/protocol.md §2 promises no other numbering, so another refusal is compared with the provider's answers to
+    two secrets that cannot be right: the key is proven when those two are refused alike and ours otherwise (the
+    provider told ours from a wrong one); otherwise — ours answered as they are, or the two wrong ones answered
+    apart (a lockout, a limit) — ours is not proven and its refusal is raised (J3: the service is switched on only
+    with keys the provider accepts). An answer that is no answer of the protocol is raised too."""
     refused = _abort_refusal(client)
     if refused is None or (refused.code.startswith("3") and len(refused.code) == 4):
-        return None
+        return
     if not (refused.code.isascii() and refused.code.isdigit() and len(refused.code) == 4):
         raise refused  # no answer of the protocol (unreadable, or not a result code)
-    wrong_key = hashlib.sha1(f"key-check:{client.hash_key}".encode()).hexdigest()  # 40 hex, never the shop's key
-    wrong = _abort_refusal(client_for(client.api_id, wrong_key, rate_cache_seconds=0))
-    if wrong is not None and wrong.code == refused.code:
-        raise refused
-    return refused
+    wrong = [_abort_refusal(client_for(client.api_id, hashlib.sha1(f"key-check:{n}:{client.hash_key}".encode())
+                                      .hexdigest(), rate_cache_seconds=0)) for n in (1, 2)]  # 40 hex, never ours
+    codes = {exc.code if exc is not None else "" for exc in wrong}
+    if len(codes) == 1 and "" not in codes and refused.code not in codes:
+        return
+    raise refused
 
 
 def _abort_refusal(client) -> ProviderError | None:

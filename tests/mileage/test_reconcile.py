@@ -93,6 +93,11 @@ def test_an_order_ended_at_nothing_on_both_sides_reconciles_whatever_earn_the_pr
     # its earn (E7); a provider reporting before its cancellations reverses the approval's earn beside the use
     ours = Statement(month="2026-12", lines=[StatementLine(order_number="D", earned=0, used=0, use_cancelled=1_000)])
     assert reconcile(ours, {"lines": [{"orderNo": "D", "earned": "140", "used": "1000", "cancelled": "1140"}]}) == []
+    # an order whose earn the portal did book (a card order, 45원) is held to it: 140 is not its earn
+    card = Statement(month="2026-12", lines=[StatementLine(order_number="E", earned=0, used=0, earn_cancelled=45,
+                                                           use_cancelled=1_000)])
+    [mismatch] = reconcile(card, {"lines": [{"orderNo": "E", "earned": "140", "used": "1000", "cancelled": "1140"}]})
+    assert mismatch.problem == "different"
     # but a provider still holding part of it is a mismatch
     [mismatch] = reconcile(ours, {"lines": [{"orderNo": "D", "earned": "140", "used": "1000", "cancelled": "1000"}]})
     assert mismatch.problem == "different"

@@ -444,6 +444,7 @@ def test_a_phone_typed_without_hyphens_is_kept_as_the_shop_keeps_phones(client, 
     """01012345678 on the order form is stored 010-1234-5678, as a member's is: 주문조회's phone search, the masking
     and the invoice call read one shape."""
     from mileage import wire
+    from portal.parsing import stored_phone
 
     add_to_cart(client, "1")
     client.get("/shop/order/")
@@ -451,10 +452,15 @@ def test_a_phone_typed_without_hyphens_is_kept_as_the_shop_keeps_phones(client, 
                                             "recipient_name": "김선물", "recipient_phone": "05051234567"})
     assert response.status_code == 302, response.content.decode()[:500]
     order = Order.objects.get()
-    assert (order.orderer_phone, order.recipient_phone) == ("010-9876-5432", "050-5123-4567")
-    # the shape the delivery invoice call masks and a provider takes (docs/protocol.md §2)
-    assert wire.mask_phone(order.recipient_phone) == "050-****-4567"
-    assert wire.is_masked_phone(wire.mask_phone(order.recipient_phone))
+    assert (order.orderer_phone, order.recipient_phone) == ("010-9876-5432", "0505-123-4567")
+    # the shape the delivery invoice call masks and a provider takes (docs/protocol.md §2), the 안심번호's twelve
+    # digits too
+    assert wire.mask_phone(order.recipient_phone) == "0505-***-4567"
+    for typed, stored, masked in (("05051234567", "0505-123-4567", "0505-***-4567"),
+                                  ("050412345678", "0504-1234-5678", "0504-****-5678"),
+                                  ("0212345678", "02-1234-5678", "02-****-5678")):
+        assert stored_phone(typed) == stored and wire.mask_phone(stored) == wire.mask_phone(typed) == masked
+        assert wire.is_masked_phone(masked)
     # the same buyer ticking 받는 분 = 주문자 gets the orderer's phone in the same shape
     add_to_cart(client, "1")
     client.get("/shop/order/")

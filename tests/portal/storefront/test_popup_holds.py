@@ -116,6 +116,8 @@ def test_a_result_the_provider_could_not_confirm_leaves_no_hold_behind(shop, sen
     assert Order.objects.get().mileage_use_won == 0
     assert aborts(sent) == [f"payment/{params['reqTxId']}/abort"]
     assert shop.balance(buyer)["held"] == 0
+    # its done page, reloaded after the order, no longer makes a choice of the hold given back
+    assert browser.get("/mileage/popup/done/", params).status_code != 200
 
 
 def test_an_unconfirmed_result_of_a_second_popup_leaves_the_first_popups_choice_standing(shop, sent):

@@ -195,8 +195,8 @@ def test_the_key_check_works_without_extensions(profiled, shop, operator):
 
 def test_the_key_check_works_with_a_provider_numbering_its_errors_its_own_way(shop, settings, operator):
     """docs/protocol.md §2 promises 3xxx for state errors in the sandbox only: a provider answering the key check's
-    unknown reqTxId with a parameter error (2005) keeps the right key (said unproven, with the provider's answer, and
-    the service can be turned on with it), and refuses a wrong one (answered as a key that cannot be right is)."""
+    unknown reqTxId with a parameter error (2005) still proves the right key (it refuses wrong keys otherwise, and the
+    service can be turned on with it), and refuses a wrong one (answered as keys that cannot be right are)."""
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
 
     def renumbered(path: str, answer):
@@ -213,10 +213,9 @@ def test_the_key_check_works_with_a_provider_numbering_its_errors_its_own_way(sh
         form = {"action": "check", "api_id": api_id, "subtract_discounts": "on", "provider_profile": "auto",
                 "store_points_rate": "0"}
         ok = operator.post("/console/mileage/settings/", {**form, "hash_key": hash_key}).content.decode()
-        assert "해쉬키가 맞는지 확인하지 못했습니다" in ok and "[2005] invalid reqTxId" in ok, ok[-2000:]
-        assert "연결 실패" not in ok and "연결 성공" not in ok
+        assert "연결 성공" in ok and "연결 실패" not in ok, ok[-2000:]
         wrong = operator.post("/console/mileage/settings/", {**form, "hash_key": "0" * 40}).content.decode()
-        assert "연결 실패" in wrong and "확인하지 못했습니다" not in wrong
+        assert "연결 실패" in wrong and "연결 성공" not in wrong
         # the right key, saved, turns the service on
         use_merchant(api_id, hash_key)
         MileageSettings.objects.filter(pk=1).update(service_enabled=False)
@@ -582,6 +581,35 @@ def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(prof
     assert confirms == (["confirmed"] if profile == "extended" else ["confirmed", "stated", "confirmed"])
     # and the buyer's earn stands at the provider: granted once, nothing taken back
     assert shop.balance(buyer)["available"] + shop.balance(buyer)["pending"] == 15_000 + 45
+
+
+def test_a_key_the_provider_does_not_tell_from_wrong_ones_is_not_proven(shop, settings, operator):
+    """The same provider locking the API ID after a wrong secret: the two keys that cannot be right are answered
+    apart (a refusal, then a lockout), so nothing tells the right key from them — not proven, not switched on (J3)."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    refusals = []
+
+    def locking(path: str, answer):
+        status, content_type, body = answer
+        if not path.endswith("/abort"):
+            return None
+        if re.search(rb"<resultCode>3[0-9]{3}</resultCode>", body):  # ours, past the secret
+            return status, content_type, re.sub(rb"<resultCode>3[0-9]{3}</resultCode>", b"<resultCode>2005"
+                                                b"</resultCode>", body)
+        refusals.append(path)
+        if len(refusals) > 1:  # the second wrong secret: locked
+            return status, content_type, re.sub(rb"<resultCode>[0-9]{4}</resultCode>", b"<resultCode>2099"
+                                                b"</resultCode>", body)
+        return None
+
+    with ProviderProxy(shop.base_url, lambda path: None, locking) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        page = operator.post("/console/mileage/settings/", {
+            "action": "check", "api_id": api_id, "hash_key": hash_key, "subtract_discounts": "on",
+            "provider_profile": "auto", "store_points_rate": "0"}).content.decode()
+        assert "연결 실패" in page and "2005" in page and "연결 성공" not in page
+        assert len(refusals) == 2
 
 
 def test_a_card_order_is_confirmed_at_a_provider_numbering_its_state_errors_its_own_way(shop, settings, sent):

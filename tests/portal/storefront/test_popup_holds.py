@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from mileage import wire
 from portal.orders.models import Order
@@ -141,3 +142,37 @@ def test_an_unconfirmed_result_of_a_second_popup_leaves_the_first_popups_choice_
     assert aborts(sent) == [f"payment/{second['reqTxId']}/abort"]
     balance = shop.balance(buyer)
     assert (balance["held"], balance["available"]) == (0, 4_500)
+
+
+def test_a_hold_the_provider_cannot_confirm_yet_is_asked_about_again_later(shop, monkeypatch):
+    """The provider still cannot answer when the worker asks whose the unconfirmed reqTxId is: nothing is aborted
+    and the worker asks again a little later (until about the hold's 30 minutes), where the provider can answer."""
+    from mileage import holds
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(5_000)
+    browser = order_form()
+    opened = browser.get("/mileage/popup/open/")
+    done_url = parse_qs(urlsplit(opened["Location"]).query)["doneUrl"][0]
+    params = shop.choose_in_popup(opened["Location"], buyer, 1_000)
+    later = []
+
+    class Deferred:
+        def using(self, *, run_after):
+            return type("Enqueue", (), {"enqueue": lambda _self, *args: later.append((run_after, args))})()
+
+    release, real = holds.release_popup_hold, holds.release_popup_hold
+    monkeypatch.setattr(holds, "release_popup_hold", Deferred())
+    shop.fault(api_id, "http500", count=1)
+    assert real.call(params["reqTxId"], done_url) == "asked again later"
+    assert shop.balance(buyer)["held"] == 1_000
+    [(run_after, args)] = later
+    assert args == (params["reqTxId"], done_url, 2) and run_after > timezone.now()
+    # asked again (the provider answering now): released, as it was this popup's
+    assert release.call(*args) == "released"
+    assert shop.balance(buyer)["held"] == 0
+    # a doneUrl it was not opened for is never released
+    other = shop.choose_in_popup(browser.get("/mileage/popup/open/")["Location"], buyer, 500)
+    assert real.call(other["reqTxId"], "http://testserver/mileage/popup/done/?n=someone-else") == "not confirmed"
+    assert shop.balance(buyer)["held"] == 500

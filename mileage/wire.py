@@ -163,6 +163,12 @@ def mask_name(name: str) -> str:
     return name if len(name) <= 2 else name[0] + "*" * (len(name) - 2) + name[-1]
 
 
+def phone_head_length(digits: str) -> int:
+    """How many digits a Korean phone number's first group has: Seoul's 02, a 050x 안심번호's four, else three
+    (010, 031, 070, …). The shop's stored shape (portal.parsing.dashed_phone) and the invoice's mask read it here."""
+    return 2 if digits.startswith("02") else 4 if digits.startswith("050") else 3
+
+
 def mask_phone(number: str) -> str:
     """Invoice phone numbers: the middle group masked digit by digit (010-1234-5678 → 010-****-5678)."""
     digits = "".join(ch for ch in number if ch.isascii() and ch.isdigit())
@@ -170,8 +176,7 @@ def mask_phone(number: str) -> str:
     if len(groups) != 3 or not all(g.isascii() and g.isdigit() for g in groups):
         if len(digits) < 9:
             return ""
-        groups = [digits[:2] if digits.startswith("02") else digits[:4] if digits.startswith("050") else digits[:3],
-                  "", digits[-4:]]
+        groups = [digits[:phone_head_length(digits)], "", digits[-4:]]
         groups[1] = digits[len(groups[0]):-4]
     return f"{groups[0]}-{'*' * len(groups[1])}-{groups[2]}"
 

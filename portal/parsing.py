@@ -6,7 +6,7 @@ import re
 from django import forms
 from django.core.exceptions import ValidationError
 
-from mileage.wire import NotANumber, parse_int
+from mileage.wire import NotANumber, parse_int, phone_head_length
 
 __all__ = ["PHONE_REGEX", "NotANumber", "StrictIntegerField", "dashed_phone", "int_or_none", "parse_int",
            "stored_phone"]
@@ -56,7 +56,7 @@ def dashed_phone(digits: str) -> str:
     three-digit prefix (010, 031, …), then three digits in the middle when seven follow the prefix (02-123-4567,
     031-123-4567, 0505-123-4567), else four (0504-1234-5678). A number still being typed keeps what it has
     (0101234 → 010-1234)."""
-    area = 2 if digits.startswith("02") else 4 if digits.startswith("050") else 3
+    area = phone_head_length(digits)
     head, rest = digits[:area], digits[area:]
     middle = 3 if len(rest) == 7 else 4
     return f"{head}-{rest[:middle]}" + (f"-{rest[middle:]}" if len(rest) > middle else "")

@@ -232,7 +232,7 @@ def key_check(client) -> None:
     refused = _abort_refusal(client)
     if refused is None or (refused.code.startswith("3") and len(refused.code) == 4):
         return
-    if not (refused.code.isascii() and refused.code.isdigit() and len(refused.code) == 4):
+    if not extensions.RESULT_CODE.fullmatch(refused.code):
         raise refused  # no answer of the protocol (unreadable, or not a result code)
     wrong = [_abort_refusal(client_for(client.api_id, hashlib.sha1(f"key-check:{n}:{client.hash_key}".encode())
                                       .hexdigest(), rate_cache_seconds=0)) for n in (1, 2)]  # 40 hex, never ours

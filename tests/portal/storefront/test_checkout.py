@@ -162,12 +162,18 @@ def test_a_members_declined_order_reads_as_not_paid_on_my_page_and_uses_no_milea
     assert "마일리지 사용 0건" in operator.get("/console/").content.decode()
 
 
-def test_declined_card_aborts_the_approval(client, shop):
+def declined_with_mileage(client, shop) -> tuple[str, object]:
+    """A guest with 500원 of mileage chosen on the order form of sample 1 pays with a card TEST-PG declines.
+    Returns the provider's buyer and the response."""
     buyer = shop.new_buyer(15_500)
     add_to_cart(client, "1")
     client.get("/shop/order/")
     choose_mileage(client, shop, buyer, 500)
-    response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4000000000000002"})
+    return buyer, client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4000000000000002"})
+
+
+def test_declined_card_aborts_the_approval(client, shop):
+    buyer, response = declined_with_mileage(client, shop)
     assert response.status_code == 400 and "거절" in response.content.decode()
     order = Order.objects.get()
     assert order.status == OrderStatus.PAYMENT_FAILED
@@ -201,11 +207,7 @@ def test_a_declined_card_whose_abort_is_not_answered_yet_says_the_mileage_is_on_
     with ProviderProxy(shop.base_url, lambda path: unavailable if path.endswith("/abort") and down[0] else None) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
-        buyer = shop.new_buyer(15_500)
-        add_to_cart(client, "1")
-        client.get("/shop/order/")
-        choose_mileage(client, shop, buyer, 500)
-        response = client.post("/shop/order/", {**GUEST, "payment_method": "card", "card_number": "4000000000000002"})
+        buyer, response = declined_with_mileage(client, shop)
         assert response.status_code == 400 and "사용하려던 네이버 마일리지는 돌려드립니다" in response.content.decode()
         order = Order.objects.get()
         assert OutboxMessage.objects.get(order=order, kind="abort").status == "pending"

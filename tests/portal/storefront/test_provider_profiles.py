@@ -193,21 +193,27 @@ def test_the_key_check_works_without_extensions(profiled, shop, operator):
     assert "연결 실패" in wrong
 
 
+STATE_ERROR = re.compile(rb"<resultCode>3[0-9]{3}</resultCode>")
+
+
+def state_errors_renumbered(suffix: str, code: bytes):
+    """A ProviderProxy rewrite: the sandbox's state errors (3xxx) on the paths ending in `suffix` answered under
+    `code`, as a provider numbering its errors its own way answers them (§2 promises no numbering)."""
+    def rewrite(path: str, answer):
+        status, content_type, body = answer
+        if path.endswith(suffix) and STATE_ERROR.search(body):
+            return status, content_type, STATE_ERROR.sub(b"<resultCode>" + code + b"</resultCode>", body)
+        return None
+    return rewrite
+
+
 def test_the_key_check_works_with_a_provider_numbering_its_errors_its_own_way(shop, settings, operator):
     """docs/protocol.md §2 promises 3xxx for state errors in the sandbox only: a provider answering the key check's
     unknown reqTxId with a parameter error (2005) still proves the right key (it refuses wrong keys otherwise, and the
     service can be turned on with it), and refuses a wrong one (answered as keys that cannot be right are)."""
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
 
-    def renumbered(path: str, answer):
-        status, content_type, body = answer
-        if path.endswith("/abort") and re.search(rb"<resultCode>3[0-9]{3}</resultCode>", body):
-            return status, content_type, re.sub(rb"<resultCode>3[0-9]{3}</resultCode>.*</resultMessage>",
-                                                b"<resultCode>2005</resultCode><resultMessage>invalid reqTxId"
-                                                b"</resultMessage>", body, flags=re.S)
-        return None
-
-    with ProviderProxy(shop.base_url, lambda path: None, renumbered) as proxy:
+    with ProviderProxy(shop.base_url, lambda path: None, state_errors_renumbered("/abort", b"2005")) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
         form = {"action": "check", "api_id": api_id, "subtract_discounts": "on", "provider_profile": "auto",
@@ -555,16 +561,14 @@ def test_the_dashboard_words_a_noticed_answer_in_the_readers_language(shop, oper
     assert "네이버 마일리지 서버의 응답을 읽을 수 없습니다 (HTTP 404)" in korean
 
 
-def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(profiled, shop, sent):
-    """docs/protocol.md §2 draws APPROVED → STATED → CONFIRMED and names deal done for a transfer's deposit: the
-    standard sandbox reads it strictly and refuses 구매확정 of a card order's APPROVED transaction (a state error);
-    the portal then says deal done first and confirms again, so the purchase is confirmed at either provider."""
+def card_order_confirmed(shop, sent):
+    """A guest's card order with 500원 of mileage placed, shipped, delivered and 구매확정, its confirmed call sent
+    (again, by hand, when it waits). Returns the buyer, the order, the call as it ended, and the confirmed and deal
+    done calls sent for it, in order."""
     from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
 
-    profile, _api_id = profiled
     buyer = shop.new_buyer(15_500)
-    browser = buyer_with_choice(shop, buyer, 500, "1")
-    assert browser.post("/shop/order/", CARD).status_code == 302
+    assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
     order = Order.objects.get()
     order_ship(order=order, invoice_no="123456789", carrier="cj", by=None)
     order_deliver(order=Order.objects.get(pk=order.pk), by=None)
@@ -573,10 +577,18 @@ def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(prof
     message = OutboxMessage.objects.get(order=order, kind="confirmed")
     if message.status != "sent":
         message = outbox_deliver(message.pk, force=True)
-    assert message.status == "sent", message.last_error
-    order = Order.objects.select_related("mileage").get(pk=order.pk)
-    assert order.status == OrderStatus.CONFIRMED and order.mileage.state == TransactionState.CONFIRMED
     confirms = [path.rsplit("/", 1)[-1] for path in sent if path.endswith(("/confirmed", "/stated"))]
+    return buyer, Order.objects.select_related("mileage").get(pk=order.pk), message, confirms
+
+
+def test_a_card_order_is_confirmed_at_a_provider_that_wants_deal_done_first(profiled, shop, sent):
+    """docs/protocol.md §2 draws APPROVED → STATED → CONFIRMED and names deal done for a transfer's deposit: the
+    standard sandbox reads it strictly and refuses 구매확정 of a card order's APPROVED transaction (a state error);
+    the portal then says deal done first and confirms again, so the purchase is confirmed at either provider."""
+    profile, _api_id = profiled
+    buyer, order, message, confirms = card_order_confirmed(shop, sent)
+    assert message.status == "sent", message.last_error
+    assert order.status == OrderStatus.CONFIRMED and order.mileage.state == TransactionState.CONFIRMED
     # the extended sandbox confirms at once; the strict one is told deal done first
     assert confirms == (["confirmed"] if profile == "extended" else ["confirmed", "stated", "confirmed"])
     # and the buyer's earn stands at the provider: granted once, nothing taken back
@@ -587,15 +599,14 @@ def test_a_key_the_provider_does_not_tell_from_wrong_ones_is_not_proven(shop, se
     """The same provider locking the API ID after a wrong secret: the two keys that cannot be right are answered
     apart (a refusal, then a lockout), so nothing tells the right key from them — not proven, not switched on (J3)."""
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
-    refusals = []
+    refusals, ours = [], state_errors_renumbered("/abort", b"2005")
 
     def locking(path: str, answer):
         status, content_type, body = answer
         if not path.endswith("/abort"):
             return None
-        if re.search(rb"<resultCode>3[0-9]{3}</resultCode>", body):  # ours, past the secret
-            return status, content_type, re.sub(rb"<resultCode>3[0-9]{3}</resultCode>", b"<resultCode>2005"
-                                                b"</resultCode>", body)
+        if (past_the_secret := ours(path, answer)) is not None:
+            return past_the_secret
         refusals.append(path)
         if len(refusals) > 1:  # the second wrong secret: locked
             return status, content_type, re.sub(rb"<resultCode>[0-9]{4}</resultCode>", b"<resultCode>2099"
@@ -615,35 +626,16 @@ def test_a_key_the_provider_does_not_tell_from_wrong_ones_is_not_proven(shop, se
 def test_a_card_order_is_confirmed_at_a_provider_numbering_its_state_errors_its_own_way(shop, settings, sent):
     """The strict reading of the last test at a provider whose state errors are not the sandbox's 3xxx (§2 promises
     no numbering): its refusal of 구매확정 (5006) still has the portal say deal done first and confirm again."""
-    from portal.aftersales.fulfilment import order_confirm_purchase, order_deliver, order_ship
-
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
     use_merchant(api_id, hash_key)
 
-    def renumbered(path: str, answer):
-        status, content_type, body = answer
-        if path.endswith("/confirmed") and re.search(rb"<resultCode>3[0-9]{3}</resultCode>", body):
-            return status, content_type, re.sub(rb"<resultCode>3[0-9]{3}</resultCode>", b"<resultCode>5006"
-                                                b"</resultCode>", body)
-        return None
-
-    with ProviderProxy(shop.base_url, lambda path: None, renumbered) as proxy:
+    with ProviderProxy(shop.base_url, lambda path: None, state_errors_renumbered("/confirmed", b"5006")) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
-        buyer = shop.new_buyer(15_500)
-        assert buyer_with_choice(shop, buyer, 500, "1").post("/shop/order/", CARD).status_code == 302
-        order = Order.objects.get()
-        order_ship(order=order, invoice_no="123456789", carrier="cj", by=None)
-        order_deliver(order=Order.objects.get(pk=order.pk), by=None)
-        sent.clear()
-        order_confirm_purchase(order=Order.objects.get(pk=order.pk), by=None)
-        message = OutboxMessage.objects.get(order=order, kind="confirmed")
-        if message.status != "sent":
-            message = outbox_deliver(message.pk, force=True)
+        _buyer, order, message, confirms = card_order_confirmed(shop, sent)
         assert message.status == "sent", message.last_error
-        assert [path.rsplit("/", 1)[-1] for path in sent if path.endswith(("/confirmed", "/stated"))] == [
-            "confirmed", "stated", "confirmed"]
-        assert Order.objects.select_related("mileage").get(pk=order.pk).mileage.state == TransactionState.CONFIRMED
+        assert confirms == ["confirmed", "stated", "confirmed"]
+        assert order.mileage.state == TransactionState.CONFIRMED
 
 
 @pytest.mark.parametrize("listed", [False, True])

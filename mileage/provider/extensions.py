@@ -55,6 +55,18 @@ PROVIDER_CODE = re.compile(r"[123][0-9]{3}", re.ASCII)
 # a result code of any provider: four digits, numbered its own way (§2 promises only 1000–1002 and 3092)
 RESULT_CODE = re.compile(r"[0-9]{4}", re.ASCII)
 
+
+def state_refusal(code: str | None) -> bool:
+    """Whether a refusal may say the transaction's state does not allow the call (unknown, ended, replaced): the
+    sandbox's 3xxx, or any result code of a provider numbering its errors its own way — never the sandbox's 1xxx
+    or 2xxx (a request error: the key, a parameter)."""
+    return bool(RESULT_CODE.fullmatch(code or "")) and not (PROVIDER_CODE.fullmatch(code) and code[0] != "3")
+
+
+def sandbox_state_error(code: str | None) -> bool:
+    """The sandbox's numbering of a state error (3xxx): the one numbering whose meaning the portal knows."""
+    return bool(PROVIDER_CODE.fullmatch(code or "")) and code[0] == "3"
+
 T = TypeVar("T")
 
 

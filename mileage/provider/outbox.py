@@ -97,14 +97,21 @@ class Ids:
 
 def _abort(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiResult:
     """approval abort. For a reqTxId whose approval the portal never recorded (refused, unanswered, a process that
-    died), a state error (3xxx: no such approval, already ended, expired) means there is nothing to undo: it is
-    the answer, not a failure. A provider without the hold (the standard profile) may know no transaction there."""
+    died), a state error (the sandbox's 3xxx: no such approval, already ended, expired) means there is nothing to
+    undo: it is the answer, not a failure. A refusal under a provider's own numbering is taken so when the approval
+    itself was refused by an answer (no attempt of it stands; at most a popup's hold, which expires by itself), or
+    when its status call, where offered, says no approval and no hold stand on the reqTxId; otherwise — an approval
+    left unanswered, which may have landed — it fails, for an operator in 전송 대기열. A provider without the hold
+    (the standard profile) may know no transaction there."""
     try:
         return client.abort(ids.req_tx_id, idempotency_key=key)
     except ProviderUnavailable:
         raise
     except ProviderError as exc:
-        if ids.recorded_tx_id or not extensions.PROVIDER_CODE.fullmatch(exc.code) or not exc.code.startswith("3"):
+        if ids.recorded_tx_id or not extensions.state_refusal(exc.code):
+            raise
+        if not (extensions.sandbox_state_error(exc.code) or payload.get("refused")
+                or _nothing_held_at(client, ids)):
             raise
         return ApiResult(code=exc.code, message=exc.message)
 
@@ -120,7 +127,7 @@ def _cancel(client: MileageClient, ids: "Ids", payload: dict, key: str) -> ApiRe
     except ProviderUnavailable:
         raise
     except ProviderError as exc:
-        if extensions.PROVIDER_CODE.fullmatch(exc.code) and exc.code.startswith("3") and _cancelled_at(client, ids):
+        if extensions.state_refusal(exc.code) and _cancelled_at(client, ids):
             return ApiResult(code=exc.code, message=exc.message)
         raise
 
@@ -141,8 +148,7 @@ def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> Ap
     except ProviderError as refused:
         # a state error (the sandbox's 3xxx), or a refusal under a provider's own numbering (any result code: a
         # refusal of another kind refuses the deal done as well, and both answers are kept)
-        if not extensions.RESULT_CODE.fullmatch(refused.code) or (
-                extensions.PROVIDER_CODE.fullmatch(refused.code) and not refused.code.startswith("3")):
+        if not extensions.state_refusal(refused.code):
             raise
         # deal done only for a deal the provider was told is paid (a card's approval, or a transfer's 입금확인
         # answered): never as a deposit the shop did not see
@@ -169,6 +175,9 @@ def _confirmed(client: MileageClient, ids: "Ids", payload: dict, key: str) -> Ap
 
 
 CANCELLED_STATES = ("CANCELLED", "AUTO_CANCELLED")
+# what a status call may say of a reqTxId on which nothing of the buyer's is held any longer (or ever was)
+NOTHING_HELD_REQ_TX_STATES = ("EXPIRED", "ABORTED", "CANCELLED", "OPEN")
+NOTHING_HELD_STATES = ("ABORTED", "CANCELLED", "AUTO_CANCELLED", "EXPIRED")
 
 
 def _cancelled_at(client: MileageClient, ids: "Ids") -> bool:
@@ -182,6 +191,24 @@ def _cancelled_at(client: MileageClient, ids: "Ids") -> bool:
         return False
     return (answer is not None and answer.state.upper() in CANCELLED_STATES
             and (not answer.tx_id or answer.tx_id == ids.recorded_tx_id))
+
+
+def _nothing_held_at(client: MileageClient, ids: "Ids") -> bool:
+    """Whether the provider's status call says nothing of the buyer's is held on the reqTxId `ids` names: no hold
+    and no approval (ended, expired, or never chosen); False when the provider does not offer the call, does not
+    answer it, or refuses it (a refusal proves nothing: the key, a parameter)."""
+    if not ids.req_tx_id or not extensions.asks(extensions.STATUS):
+        return False
+    try:
+        answer = extensions.status_of(client, ids.req_tx_id)
+    except ProviderError:
+        return False
+    if answer is None:
+        return False
+    req_state, state = answer.req_tx_state.upper(), answer.state.upper()
+    if req_state:
+        return req_state in NOTHING_HELD_REQ_TX_STATES and (not state or state in NOTHING_HELD_STATES)
+    return state in NOTHING_HELD_STATES
 
 
 # kind → how it is sent: one typed entry per call of docs/protocol.md §2 that follows a state change.

@@ -336,7 +336,8 @@ def _authorize_failed(order: ShopOrder, code: str, *, again_after: timedelta | N
     with transaction.atomic():
         mileage = _lock(order)
         _transition(mileage, TransactionState.FAILED, note=f"승인거절 {code}")
-        _enqueue(mileage, "abort", action_key(order.number, "abort"), {})
+        # refused by an answer: no attempt of it stands at the provider (the outbox's abort reads it so)
+        _enqueue(mileage, "abort", action_key(order.number, "abort"), {} if again_after else {"refused": code})
         if again_after is not None:
             _enqueue(mileage, "abort", action_key(order.number, "abort", "after-unanswered"), {},
                      at=timezone.now() + again_after)

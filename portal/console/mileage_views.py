@@ -230,7 +230,7 @@ def key_check(client) -> None:
     apart (a lockout, a limit) — ours is not proven and its refusal is raised (J3: the service is switched on only
     with keys the provider accepts). An answer that is no answer of the protocol is raised too."""
     refused = _abort_refusal(client)
-    if refused is None or (refused.code.startswith("3") and len(refused.code) == 4):
+    if refused is None or extensions.sandbox_state_error(refused.code):
         return
     if not extensions.RESULT_CODE.fullmatch(refused.code):
         raise refused  # no answer of the protocol (unreadable, or not a result code)

@@ -200,7 +200,9 @@ class OrderTable(BaseTable):
 class RefundTable(BaseTable):
     selection = tables.CheckBoxColumn(accessor="pk", attrs={
         "th__input": {"id": "select-all", "aria-label": _("전체 선택"), "class": "form-check-input"},
-        "td__input": {"aria-label": _("선택"), "class": "form-check-input"}})
+        # each box named by its refund, so that a screen reader tells the rows apart
+        "td__input": {"aria-label": lambda record: _("%(number)s 선택") % {"number": record.number},
+                      "class": "form-check-input"}})
     returned_at = DateTimeColumn(verbose_name=_("반송완료일"), format=DAY, default="-")
     order = tables.Column(verbose_name=_("주문번호"), accessor="order__number",
                           linkify=lambda record: reverse("console:order", args=[record.order.number]))

@@ -38,7 +38,7 @@ from portal.aftersales.exchanges import exchange_ship
 from portal.aftersales.models import BuyerRequest, BuyerRequestKind, BuyerRequestStatus, Exchange
 from portal.orders.earn import MILEAGE_USE_RETURNED
 from portal.orders.models import WITHOUT_RECEIPT, Carrier, Order, OrderStatus, PaymentMethod
-from portal.orders.selectors import order_detail
+from portal.orders.selectors import awaited_won, order_detail
 from portal.orders.services import TransitionNotAllowed
 from portal.parsing import int_or_none
 from portal.privacy import OrderContact, can_reveal, masked_name
@@ -64,7 +64,9 @@ EXPORT_COLUMNS = [("placed_at", gettext_lazy("주문일")), ("number", gettext_l
                   ("mileage_use_won", gettext_lazy("네이버 마일리지 사용")), ("status", gettext_lazy("처리상태")),
                   # of the use, what went back to the buyer (주문상세정보's "(…원 반환)"): 사용 − 반환 is what the
                   # provider settles for the order
-                  ("mileage_use_returned_won", gettext_lazy("네이버 마일리지 반환"))]
+                  ("mileage_use_returned_won", gettext_lazy("네이버 마일리지 반환")),
+                  # what the shop still awaits: 입금전, the whole amount; after an exchange, its 추가 결제예정 금액
+                  ("awaited_won", gettext_lazy("결제예정금액"))]
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +172,7 @@ class QueueRow:
     orderer: str
     goods: str
     collected: str
-    due: str  # of an order 입금전: the amount awaited (결제예정), to match against the bank; else ""
+    due: str  # what the shop awaits (결제예정 입금전, 추가 결제예정 after an exchange), to match against the bank; else ""
     method: str
     status_label: str
     request_label: str
@@ -189,6 +191,7 @@ class QueueWords:
     mileage: str
     money: str  # the money format of the active language ("%(amount)s원", "%(amount)s won": mileage's `won`)
     due: str  # "결제예정 %(amount)s"
+    exchange_due: str  # "추가 결제예정 %(amount)s": an exchange's part not paid yet
 
     _by_language: ClassVar[dict[str, "QueueWords"]] = {}
 
@@ -199,7 +202,8 @@ class QueueWords:
             methods={value: str(label) for value, label in PaymentMethod.choices},
             requests={kind: _("%(kind)s 신청") % {"kind": label} for kind, label in BuyerRequestKind.choices},
             select=_("%(number)s 선택"), money=won_format(), select_all=_("이 페이지의 주문 전체 선택"),
-            mileage=_("네이버 마일리지"), due=_("결제예정 %(amount)s")))
+            mileage=_("네이버 마일리지"), due=_("결제예정 %(amount)s"),
+            exchange_due=_("추가 결제예정 %(amount)s")))
 
 
 def queue_rows(records) -> list[QueueRow]:
@@ -210,12 +214,14 @@ def queue_rows(records) -> list[QueueRow]:
     rows = []
     for o in records:
         kind, number, status, method = o.get("buyer_request") or "", o["number"], o["status"], o["payment_method"]
+        awaited = awaited_won(payable_won=o["payable_won"], collected_won=o["collected_won"], status=status)
+        due = words.due if status == OrderStatus.AWAITING_DEPOSIT else words.exchange_due
         rows.append(QueueRow(
             id=o["id"], number=number, status=status, buyer_request=kind, uses_mileage=o["uses_mileage"],
             placed=ymd_hms(o["placed_at"]), orderer=masked_name(o["orderer_name"]), goods=money % {"amount": f"{o['goods_won']:,}"},
             collected=money % {"amount": f"{o['collected_won']:,}"},
-            due=words.due % {"amount": money % {"amount": f"{o['payable_won']:,}"}}
-            if status == OrderStatus.AWAITING_DEPOSIT else "", method=methods.get(method, method),
+            due=due % {"amount": money % {"amount": f"{awaited:,}"}} if awaited else "",
+            method=methods.get(method, method),
             status_label=statuses.get(status, status), request_label=requests.get(kind, ""),
             select_label=select % {"number": number}))
     return rows
@@ -228,7 +234,8 @@ def _export_rows(orders, numbers: list[str]):
         yield [ymd_hms(order.placed_at), order.number,
                masked_name(order.orderer_name), order.goods_won,
                order.collected_won, order.get_payment_method_display(),  # the mileage has its own column
-               order.mileage_use_won, order.get_status_display(), order.mileage_use_returned_won]
+               order.mileage_use_won, order.get_status_display(), order.mileage_use_returned_won,
+               awaited_won(payable_won=order.payable_won, collected_won=order.collected_won, status=order.status)]
 
 
 def export_orders(orders, kind: str) -> tuple[HttpResponse, list[str], int]:

@@ -156,7 +156,20 @@ def exchange_due_won(order: Order, *, exchanges: list | bool | None = None, coll
         return 0
     if not (exchanges if exchanges is not None else order.exchanges.exists()):
         return 0
-    return max(0, order.payable_won - (collected if collected is not None else collected_won(order)))
+    return awaited_won(payable_won=order.payable_won,
+                       collected_won=collected if collected is not None else collected_won(order), status=order.status)
+
+
+def awaited_won(*, payable_won: int, collected_won: int, status: str) -> int:
+    """What the shop still awaits of an order, from the figures its lists keep (no query): the whole 결제예정금액
+    while it is 입금전, and once paid what an exchange left to pay (the order now costs more than the shop took:
+    only an exchange raises an order's amount after payment) — 주문조회's and its export's figure, the same as
+    주문상세정보's 결제예정금액 and 추가 결제예정 금액."""
+    if status == OrderStatus.AWAITING_DEPOSIT:
+        return payable_won
+    if status in _EXCHANGEABLE_OR_AFTER:
+        return max(0, payable_won - collected_won)
+    return 0
 
 
 def exchange_due_account() -> str:

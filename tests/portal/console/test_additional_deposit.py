@@ -107,6 +107,32 @@ def test_the_additional_deposit_is_recorded_once_and_the_order_owes_nothing_more
     assert '<td class="won">+5,000원' in payment_block and 'id="total">9,500원' in payment_block
 
 
+
+def _queue_and_export(operator, order) -> tuple[str, list[str]]:
+    """주문조회's row of `order` and its line of the CSV export (by header)."""
+    page = operator.get("/console/orders/", {"number": order.number}).content.decode()
+    row = next(r for r in page.split("<tbody>", 1)[1].split("<tr>") if order.number in r)
+    export = operator.post(f"/console/orders/?number={order.number}&export=csv", {"reason": "입금 대조"})
+    lines = export.content.decode("utf-8-sig").splitlines()
+    header, line = lines[0].split(","), next(line for line in lines[1:] if order.number in line).split(",")
+    return row, dict(zip(header, line, strict=True))
+
+
+def test_the_queue_and_its_export_show_what_an_exchange_still_awaits_as_the_order_does(shop, operator):
+    # given an order exchanged for a dearer product: 4,500원 taken, 5,000원 추가 결제예정 (주문상세정보's figure)
+    order = exchanged_up(shop, operator)
+    detail = operator.get(f"/console/orders/{order.number}/").content.decode()
+    assert '<tr id="exchange-due"><th>추가 결제예정 금액</th><td class="won">5,000원' in detail
+    # then 주문조회 and its export say the same beside 실결제금액, so that the bank's deposit can be matched there
+    row, line = _queue_and_export(operator, order)
+    assert '<td class="won">4,500원<small class="d-block text-muted due">추가 결제예정 5,000원</small></td>' in row
+    assert (line["실결제금액"], line["결제예정금액"]) == ("4500", "5000")
+    # and once the 추가입금 is confirmed, nothing is awaited on any of them
+    press(operator, order)
+    row, line = _queue_and_export(operator, order)
+    assert '<td class="won">9,500원</td>' in row and "결제예정" not in row
+    assert (line["실결제금액"], line["결제예정금액"]) == ("9500", "0")
+
 def test_my_page_lists_the_additional_deposit_beside_the_amount_paid_at_the_order(shop, operator):
     # given hong's order exchanged for a dearer product, its 5,000원 추가입금 still to come
     from portal.accounts.models import Member

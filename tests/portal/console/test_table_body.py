@@ -108,3 +108,15 @@ def test_given_refunds_returned_across_midnight_when_the_table_is_written_then_t
     # column's default)
     library = base.Template('{{ value|date:"Y-m-d"|default:"-" }}')
     assert days == [library.render(Context({"value": refund.returned_at})) for refund in records]
+
+
+@pytest.mark.django_db
+def test_each_refunds_checkbox_is_named_by_its_refund():
+    # given two refunds: a screen reader tells their boxes apart by the refund's number
+    order = order_for([(ProductFactory(), 1)])
+    for number in ("C1", "C2"):
+        Refund.objects.create(number=number, order=order, reason=RefundReason.RETURN, cash_won=500)
+    ours = tbody(RefundTable(Refund.objects.select_related("order").order_by("number")).as_html(
+        RequestFactory().get("/console/refunds/")))
+    labels = re.findall(r'<input [^>]*aria-label="([^"]+)"', ours)
+    assert labels == ["C1 선택", "C2 선택"]

@@ -25,6 +25,9 @@ def test_shipping_an_order_the_buyer_asked_to_cancel_is_refused_with_the_reason(
     buyer = Client()
     order, _ = _place(shop, buyer, member=False, method="card")
     assert buyer.post(f"/shop/orders/{order.number}/request/", ASK).status_code == 302
+    # 주문상세정보 offers no 배송 while the request is open: it says why instead
+    detail = operator().get(f"/console/orders/{order.number}/").content.decode()
+    assert 'id="ship-form"' not in detail and 'id="ship-after-cancel-request"' in detail
     page = operator().post(f"/console/orders/{order.number}/action/ship/", SHIP, follow=True).content.decode()
     assert "구매자가 취소를 신청한 주문입니다" in page
     order.refresh_from_db()
@@ -34,6 +37,7 @@ def test_shipping_an_order_the_buyer_asked_to_cancel_is_refused_with_the_reason(
     dismissed = operator().post(f"/console/requests/{request.pk}/dismiss/", {"dismiss_reason": "이미 포장되었습니다"})
     assert dismissed.status_code == 302
     assert BuyerRequest.objects.get(pk=request.pk).status == BuyerRequestStatus.DISMISSED
+    assert 'id="ship-form"' in operator().get(f"/console/orders/{order.number}/").content.decode()
     operator().post(f"/console/orders/{order.number}/action/ship/", SHIP)
     assert Order.objects.get(pk=order.pk).status == OrderStatus.SHIPPED
 

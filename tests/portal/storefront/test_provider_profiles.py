@@ -725,3 +725,84 @@ def test_an_answer_without_an_amount_lists_the_use_standing_on_its_txid(shop):
     event = _apply(mileage, "confirmed", ApiResult(code="1000", message="성공", raw={"resultCode": "1000"}),
                    idempotency_key="test:confirmed:no-amount", request={})
     assert event.use_won == 200
+
+
+
+UNKNOWN_REQ_TX = (200, "application/xml", '<?xml version="1.0" encoding="UTF-8"?><response><resultCode>4004'
+                  '</resultCode><resultMessage>거래 정보가 없습니다</resultMessage></response>'.encode())
+
+
+@pytest.fixture
+def unsent(monkeypatch):
+    """The outbox's calls wait for the test to send them (the tests' immediate task backend would send them at once)."""
+    monkeypatch.setattr("mileage.provider.outbox._schedule", lambda message_id: None)
+
+
+def deliver_abort(order: Order, *, unanswered: bool = False) -> OutboxMessage:
+    """The order's first abort sent now (`unanswered`: as if it followed an approval left unanswered)."""
+    abort = OutboxMessage.objects.filter(order=order, kind="abort").order_by("id").first()
+    assert abort.status == "pending"
+    if unanswered:
+        OutboxMessage.objects.filter(pk=abort.pk).update(
+            payload={name: value for name, value in abort.payload.items() if name != "refused"})
+    outbox_deliver(abort.pk, force=True)
+    abort.refresh_from_db()
+    return abort
+
+
+@pytest.mark.parametrize("after", ["refused", "unanswered"])
+def test_the_abort_of_a_refused_approval_at_a_provider_numbering_its_errors_its_own_way_needs_no_operator(
+        shop, settings, unsent, after):
+    """A provider of the public protocol that knows a reqTxId only once an approval took it answers the abort of a
+    refused one with its own code (4004, not the sandbox's 3xxx): nothing to undo, not a failure for 전송 대기열.
+    After an approval left unanswered (which may have landed) the same refusal proves nothing, and waits there."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(3_000)
+    first, second = buyer_with_choice(shop, buyer, 2_000, "4"), buyer_with_choice(shop, buyer, 2_000, "4")
+    assert first.post("/shop/order/", CARD).status_code == 302
+    assert second.post("/shop/order/", CARD).status_code == 400  # the provider refuses: the balance is spent
+    refused = Order.objects.exclude(status=OrderStatus.PAID).get()
+    with ProviderProxy(shop.base_url, lambda path: UNKNOWN_REQ_TX if path.endswith("/abort") else None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        abort = deliver_abort(refused, unanswered=after == "unanswered")
+        assert sum(path.endswith("/abort") for path in proxy.paths) == 1
+    if after == "refused":
+        assert abort.status == "sent", abort.last_error
+    else:
+        assert abort.status != "sent" and "4004" in abort.last_error
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_an_abort_refused_under_a_providers_own_numbering_is_taken_once_its_status_call_says_nothing_is_held(
+        shop, settings, sandbox_clock, unsent, held):
+    """The extended provider with the status call: its own code (4004) for the abort after an unanswered approval is
+    taken as "nothing to undo" only once the status call says no hold and no approval stand on the reqTxId — not
+    while it says HELD."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    buyer = shop.new_buyer(15_500)
+    browser = buyer_with_choice(shop, buyer, 500, "1")
+    shop.advance(31 * 60)  # the popup's hold expires at the provider: the approval is refused
+    assert browser.post("/shop/order/", CARD).status_code == 400
+    refused = Order.objects.get()
+    states = []
+
+    def status(path: str, answer):
+        if not path.endswith("/status"):
+            return None
+        code, content_type, body = answer
+        states.extend(re.findall(rb"<reqTxState>(\w+)</reqTxState>", body))
+        if held:  # the choice still held there (as an unanswered approval's abort may find it)
+            body = re.sub(rb"<reqTxState>\w+</reqTxState>", b"<reqTxState>HELD</reqTxState>", body)
+        return code, content_type, body
+
+    with ProviderProxy(shop.base_url, lambda path: UNKNOWN_REQ_TX if path.endswith("/abort") else None,
+                       status) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        abort = deliver_abort(refused, unanswered=True)
+    assert states == [b"EXPIRED"]
+    assert (abort.status == "sent") is not held, abort.last_error
+

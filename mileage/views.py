@@ -8,7 +8,7 @@ is a request, not a proof: the order keeps a mileage discount only once the prov
 """
 
 import secrets
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
@@ -34,6 +34,9 @@ REOPENED_KEY = "mileage_choice_reopened"  # a choice was given up by reopening t
 UNCONFIRMED_KEY = "mileage_unconfirmed"
 MAX_OPEN_POPUPS = 5
 POPUP_OWNER_SECONDS = 24 * 3600  # longer than any popup choice lives at the provider
+# a popup's nonce kept beside the session's copy, bound to the session's token: a request of the same session saved
+# at the same moment (the session is saved whole, the last save wins) cannot lose it
+NONCE_CACHE_KEY = "mileage:popup-nonce:{}"
 
 
 def set_offer(request: HttpRequest, *, max_use_won: int, earn_base_won: int = 1) -> bool:
@@ -61,6 +64,7 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     done_url = request.build_absolute_uri(f"{reverse('mileage:popup-done')}?{urlencode({'n': nonce})}")
     opened = dict(list((request.session.get(NONCES_KEY) or {}).items())[-(MAX_OPEN_POPUPS - 1):])
     request.session[NONCES_KEY] = {**opened, nonce: done_url}
+    _issue_nonce(request, nonce, done_url)
     # reopening hands the provider the earlier reqTxId to edit, and gives the choice up here; its hold is given back
     # when the popup answers with another reqTxId or 취소, or when the order is placed without it (§1: a provider
     # releases a hold only on abort or expiry)
@@ -71,14 +75,47 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     return redirect(url)
 
 
+def _owner_token(request: HttpRequest) -> str:
+    """The browser session's own token (not its key: the key changes when the buyer logs in between popup and done
+    page)."""
+    owner = request.session.get(POPUP_OWNER_KEY)
+    if not owner:
+        owner = request.session[POPUP_OWNER_KEY] = secrets.token_urlsafe(18)
+    return owner
+
+
+def _issue_nonce(request: HttpRequest, nonce: str, done_url: str) -> None:
+    cache.set(NONCE_CACHE_KEY.format(nonce), {"owner": _owner_token(request), "done_url": done_url},
+              POPUP_OWNER_SECONDS)
+
+
 def _take_nonce(request: HttpRequest) -> str:
-    """The doneUrl of a popup this session opened and has not heard back from, once (then it is spent)."""
+    """The doneUrl of a popup this session opened and has not heard back from, once (then it is spent). The
+    session's copy first; else the cache's, when it was issued to this session (another request of the session,
+    saved as this popup was opened — the done page of an earlier popup in another tab — wrote the session over
+    it)."""
     nonce, opened = request.GET.get("n", ""), request.session.get(NONCES_KEY) or {}
-    if not isinstance(opened, dict) or not nonce or nonce not in opened:
+    if not nonce:
         return ""
-    done_url = opened.pop(nonce)
-    request.session[NONCES_KEY] = opened
-    return done_url
+    issued = cache.get(NONCE_CACHE_KEY.format(nonce))
+    cache.delete(NONCE_CACHE_KEY.format(nonce))
+    if isinstance(opened, dict) and nonce in opened:
+        done_url = opened.pop(nonce)
+        request.session[NONCES_KEY] = opened
+        return done_url
+    owner = request.session.get(POPUP_OWNER_KEY)
+    if isinstance(issued, dict) and owner and issued.get("owner") == owner:
+        return str(issued.get("done_url") or "")
+    return ""
+
+
+def _spend_nonces(request: HttpRequest, done_urls: set[str]) -> None:
+    """The popups opened for these doneUrls are answered for good: their nonces are spent (session and cache)."""
+    request.session[NONCES_KEY] = {nonce: url for nonce, url in (request.session.get(NONCES_KEY) or {}).items()
+                                   if url not in done_urls}
+    for url in done_urls:
+        for nonce in parse_qs(urlsplit(url).query).get("n", []):
+            cache.delete(NONCE_CACHE_KEY.format(nonce))
 
 
 def _opened_here(request: HttpRequest, client, req_tx_id: str, done_url: str) -> bool | None:
@@ -107,10 +144,7 @@ def _opened_here(request: HttpRequest, client, req_tx_id: str, done_url: str) ->
 def _first_session_for(request: HttpRequest, req_tx_id: str) -> bool:
     """A popup result's reqTxId is accepted in one browser session only (the first that brings it back), so a
     result copied into another session's doneUrl is refused there (shared through the cache by every node)."""
-    # the session's own token, not its key: the key changes when the buyer logs in between popup and done page
-    owner = request.session.get(POPUP_OWNER_KEY)
-    if not owner:
-        owner = request.session[POPUP_OWNER_KEY] = secrets.token_urlsafe(18)
+    owner = _owner_token(request)
     key = f"mileage:popup-owner:{req_tx_id}"
     return cache.add(key, owner, POPUP_OWNER_SECONDS) or cache.get(key) == owner
 
@@ -165,6 +199,7 @@ def popup_done(request: HttpRequest) -> HttpResponse:
             -MAX_OPEN_POPUPS:])
         # the same done page, reloaded once the provider answers again, takes the choice: its nonce is not spent
         request.session[NONCES_KEY] = {**request.session.get(NONCES_KEY, {}), request.GET["n"]: done_url}
+        _issue_nonce(request, request.GET["n"], done_url)
         request.session.save()  # a 5xx answer is not saved by SessionMiddleware (it saves below 500 only)
         return _done_page(request, {"error": _(
             "네이버 마일리지에서 선택을 확인하지 못했습니다. 잠시 후 적립/사용 버튼을 다시 눌러 주세요.")}, status=503)
@@ -228,9 +263,7 @@ def release_unused_popup(request: HttpRequest, *, taken: str = "") -> None:
     request.session.pop(LAST_REQ_KEY, None)
     unconfirmed = request.session.pop(UNCONFIRMED_KEY, None) or {}
     if unconfirmed:  # their done pages are spent: a reload never makes a choice of a hold being given back
-        opened_for = set(unconfirmed.values())
-        request.session[NONCES_KEY] = {nonce: url for nonce, url in (request.session.get(NONCES_KEY) or {}).items()
-                                       if url not in opened_for}
+        _spend_nonces(request, set(unconfirmed.values()))
     for req_tx_id, done_url in unconfirmed.items():
         if req_tx_id != taken and not req_tx_id_taken(req_tx_id):
             popup_hold_release(req_tx_id, opened_for=done_url)  # only once the provider says whose it is

@@ -93,15 +93,17 @@ def parse_int(raw, *, min_value: int = 0, max_value: int = 10**12, max_length: i
 
 
 def rate_from_wire(text: str) -> int:
-    """'1' → 10, '1.5' → 15, '0' → 0. Raises ValueError on anything else."""
+    """'1' → 10, '1.5' → 15, '1.50' → 15, '1.0' → 10, '0' → 0: a rate in tenths of a percent, written with as many
+    decimals as a provider likes so long as nothing is below a tenth. Raises ValueError on anything else (a rate
+    of '1.25' cannot be granted to the won as the protocol's tenths state it)."""
     text = (text or "").strip()
     if not text:
         raise ValueError("empty rate")
-    whole, _, tenth = text.partition(".")
-    if not text.isascii() or len(whole) > 4 or not whole.isdigit() or (tenth and (not tenth.isdigit()
-                                                                                   or len(tenth) > 1)):
+    whole, _, decimals = text.partition(".")
+    if (not text.isascii() or len(whole) > 4 or not whole.isdigit() or len(decimals) > 6
+            or (decimals and (not decimals.isdigit() or decimals[1:].strip("0")))):
         raise ValueError(f"bad rate {text!r}")
-    return int(whole) * RATE_SCALE + (int(tenth) if tenth else 0)
+    return int(whole) * RATE_SCALE + (int(decimals[0]) if decimals else 0)
 
 
 @dataclass(frozen=True)

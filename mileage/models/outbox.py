@@ -9,8 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from core.choices import ChoiceLabels
 from core.state_machine import TransitionTable
 
-# the recorded refusal of a state error: "[3013] …" (outbox._record_failure writes "[code] message")
-STATE_ERROR = re.compile(r"\[3[0-9]{3}\]")
+# the recorded refusal of a state error: "[3013] …" (outbox._record_failure writes "[code] message") — the sandbox's
+# 3xxx, or a four-digit code of a provider numbering its errors its own way; never the sandbox's 1xxx/2xxx (the key,
+# a parameter): mileage.provider.extensions.state_refusal
+STATE_ERROR = re.compile(r"\[(?:3|[04-9])[0-9]{3}\]")
 
 
 class OutboxStatus(models.TextChoices):
@@ -115,8 +117,8 @@ class OutboxMessage(ChoiceLabels, models.Model):
 
     @property
     def resolvable_by_hand(self) -> bool:
-        """A failed call ending the transaction that the provider refused with a state error (3xxx: docs/protocol.md
-        §2): it may have ended the transaction already, which an operator may record (outbox.resolve_by_hand). A
+        """A failed call ending the transaction that the provider refused with a state error (3xxx, or its own
+        numbering: docs/protocol.md §2): it may have ended the transaction already, which an operator may record (outbox.resolve_by_hand). A
         refusal of the credentials, a provider that never answered, or a call never sent are not."""
         return (self.status == OutboxStatus.FAILED and self.kind in ENDING_KINDS
                 and STATE_ERROR.match(self.last_error) is not None)

@@ -141,16 +141,26 @@ def _parse(response: requests.Response) -> dict:
         answer = json.loads(text)
         return answer.get("response", {}) if isinstance(answer, dict) else {}
     root = ET.fromstring(text)
-    return {child.tag: _xml_value(child) for child in root}
+    return _xml_fields(list(root))
+
+
+def _xml_fields(children: list[ET.Element]) -> dict:
+    """Elements as fields by their tag; a tag that repeats (a report's <line>, <line>, …) is the list of its values,
+    never its last one alone."""
+    grouped: dict[str, list] = {}
+    for child in children:
+        grouped.setdefault(child.tag, []).append(_xml_value(child))
+    return {tag: values[0] if len(values) == 1 else values for tag, values in grouped.items()}
 
 
 def _xml_value(node: ET.Element):
     children = list(node)
     if not children:
         return (node.text or "").strip()  # an indented document pads its values: <resultCode> 1000 </resultCode>
-    if all(c.tag == "item" for c in children):
+    tags = {c.tag for c in children}
+    if tags == {"item"} or (len(children) > 1 and len(tags) == 1):  # <items><item/>…, <lines><line/><line/>…
         return [_xml_value(c) for c in children]
-    return {c.tag: _xml_value(c) for c in children}
+    return _xml_fields(children)
 
 
 def _session(api_base: str) -> requests.Session:
@@ -280,7 +290,9 @@ class MileageClient:
         result = ApiResult(
             code=code, message=str(payload.get("resultMessage", "")), tx_id=str(payload.get("txId", "")),
             base_rate_x10=_rate(payload.get("baseAccumRate")), add_rate_x10=_rate(payload.get("addAccumRate")),
-            earn_won=_won(payload.get("baseAccumAmount")), raw=payload,
+            # the earn granted: baseAccumAmount, and an ad inflow's addAccumAmount where a provider states that part
+            # apart (the protocol's example names the first alone; a provider's answer with both grants their sum)
+            earn_won=_won(payload.get("baseAccumAmount")) + _won(payload.get("addAccumAmount")), raw=payload,
             # the sandbox states its own time; any other provider is timed as the portal waited for its answer
             provider_ms=float(response.headers["X-Provider-Time-Ms"])
             if "X-Provider-Time-Ms" in response.headers else response.elapsed.total_seconds() * 1000,

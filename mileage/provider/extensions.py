@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from mileage import wire
 from mileage.models import MileageSettings, ProviderExtensionNotice
 from mileage.models.settings import ProviderProfile
 
@@ -93,8 +94,19 @@ def info_from(answer: ApiResult) -> ProviderInfo:
     advertised = advertised_in(answer.raw)
     # serviceStatus is the protocol's own field (docs/protocol.md §2): honoured whenever the provider sends it
     status = str(answer.raw.get("serviceStatus") or ACTIVE).strip().upper()
-    said = answer.raw.get("addAccumRate") not in (None, "")
-    return ProviderInfo(answer.base_rate_x10, status, advertised, answer.add_rate_x10 if said else None)
+    # a rate that cannot be read is no rate (none shown), never 0%
+    return ProviderInfo(_readable_rate(answer.raw.get("baseAccumRate")), status, advertised,
+                        _readable_rate(answer.raw.get("addAccumRate")))
+
+
+def _readable_rate(value) -> int | None:
+    """A getAccumRate rate in tenths of a percent; None when the answer has none or one that cannot be read."""
+    if value in (None, "") or isinstance(value, (dict, list)):
+        return None
+    try:
+        return wire.rate_from_wire(str(value))
+    except ValueError:
+        return None
 
 
 def _cache_key() -> str:

@@ -170,14 +170,27 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     ours = {number: (line.earned, line.used) for number, line in lines.items()}
     theirs: dict[str, tuple[int, int]] = {}
     cancelled: dict[str, int] = {}
+    # the same without the txIds the provider lists whole and cancelled whole (earned + used = cancelled) beside a
+    # txId of the order that stands: a txId a re-approval replaced, reported before its cancellation, nets to nothing
+    # (an order's only txId is held to its figures as they are)
+    live: dict[str, tuple[int, int]] = {}
+    live_cancelled: dict[str, int] = {}
     for line in report_lines(report) or []:
-        earned, used = theirs.get(line["orderNo"], (0, 0))
-        theirs[line["orderNo"]] = (earned + int(line["earned"]), used + int(line["used"]))
-        cancelled[line["orderNo"]] = cancelled.get(line["orderNo"], 0) + _won(line.get("cancelled"))
+        number, line_earned, line_used = line["orderNo"], _won(line.get("earned")), _won(line.get("used"))
+        line_cancelled = _won(line.get("cancelled"))
+        earned, used = theirs.get(number, (0, 0))
+        theirs[number] = (earned + line_earned, used + line_used)
+        cancelled[number] = cancelled.get(number, 0) + line_cancelled
+        if not (line_cancelled > 0 and line_earned + line_used == line_cancelled):
+            earned, used = live.get(number, (0, 0))
+            live[number] = (earned + line_earned, used + line_used)
+            live_cancelled[number] = live_cancelled.get(number, 0) + line_cancelled
     mismatches = []
     for number in sorted(set(ours) | set(theirs)):
         mine, other = ours.get(number), theirs.get(number)
-        if _agrees(lines.get(number), other or (0, 0), cancelled.get(number, 0)):
+        if _agrees(lines.get(number), other or (0, 0), cancelled.get(number, 0)) or (
+                number in live and (live[number], live_cancelled[number]) != (other, cancelled.get(number))
+                and _agrees(lines.get(number), live[number], live_cancelled[number])):
             continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
             mismatches.append(Mismatch(number, "missing_at_provider", mine, None))

@@ -37,6 +37,7 @@ from mileage.models import (
 )
 from mileage.policy import earn_amount, earn_base
 from mileage.policy.constants import BUSINESS_TZ
+from mileage.policy.earn import earn_within_holding_cap
 from mileage.policy.earn_choice import STORE
 from mileage.provider import extensions, outbox
 from mileage.provider.client import (
@@ -158,11 +159,15 @@ def mileage_hold_record(*, order: ShopOrder, done: wire.DoneResult, inflow_token
     makes a second order with the same choice fail with IntegrityError."""
     # E9: an order that earns the shop's 적립금 instead is approved with an earn base of 0
     base = 0 if order.earn_choice == STORE else earn_base(order_amounts(order), MileageSettings.load().earn_base_rule)
+    expected = earn_amount(base, done.base_rate_x10 + done.add_rate_x10)
+    # E4 as far as the popup's balance tells (what the order form showed): the earn the portal keeps when the
+    # provider's answer states none (a lost answer settled by the status call, a 1001, a 3092)
+    cut = earn_within_holding_cap(expected, balance_won=done.balance_won, use_won=done.mileage_use_won)
     mileage = MileageTransaction.objects.create(
         order=order, req_tx_id=done.req_tx_id, state=TransactionState.APPROVING,
         base_rate_x10=done.base_rate_x10, add_rate_x10=done.add_rate_x10, use_won=done.mileage_use_won,
         earn_base_won=base, original_earn_base_won=base,
-        expected_earn_won=earn_amount(base, done.base_rate_x10 + done.add_rate_x10), inflow_token=inflow_token,
+        expected_earn_won=expected if cut is None else cut, inflow_token=inflow_token,
         approval_key=action_key(order.number, "approve", done.req_tx_id))
     MileageStateChange.objects.bulk_create([
         MileageStateChange(transaction=mileage, from_state="", to_state=TransactionState.HELD, note="적립/사용 선택"),

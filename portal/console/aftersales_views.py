@@ -609,6 +609,10 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:
             messages.success(request, _("%(kind)s 전송 완료") % {"kind": message.get_kind_display()})
+        elif result is not None and result.status == OutboxStatus.PENDING:
+            # another operator's 다시 보내기 (or the worker) is sending it at this moment: not a failure of this press
+            messages.info(request, _("%(kind)s: 이미 다시 보내는 중입니다. 잠시 후 전송 대기열에서 결과를 확인해 주세요.")
+                          % {"kind": message.get_kind_display()})
         else:
             messages.error(request, _("%(kind)s 전송 실패: %(error)s")
                            % {"kind": message.get_kind_display(), "error": result.last_error if result else ""})
@@ -620,7 +624,8 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         as the operator checked on the partner site; the note says what was checked."""
         note = request.POST.get("note", "").strip()
         if not message.resolvable_by_hand:
-            messages.error(request, _("네이버 마일리지가 상태 오류(3xxx)로 거절한 취소 요청만 취소된 것으로 기록할 수 있습니다."))
+            messages.error(request, _("네이버 마일리지가 거래 상태를 이유로 거절한 취소 요청만 취소된 것으로 기록할 수 있습니다 (키나 "
+                                      "요청 오류, 응답 없음은 제외)."))
         elif not note:
             messages.error(request, _("네이버 마일리지 파트너센터에서 확인한 내용을 적어 주세요. 아무것도 바꾸지 않았습니다."))
         elif len(note) > NOTE_MAX:

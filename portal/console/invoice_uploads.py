@@ -23,7 +23,9 @@ from django_tasks import task
 
 from core.state_machine import move_where
 from portal.aftersales import fulfilment
+from portal.aftersales.buyer_requests import open_request_kind
 from portal.aftersales.common import ActionError
+from portal.aftersales.models import BuyerRequestKind
 from portal.orders.models import Carrier, Order, OrderStatus
 from portal.orders.services import TransitionNotAllowed
 
@@ -140,8 +142,9 @@ def invoice_upload_check(rows: list[dict], *, applying: bool = False) -> list[di
     wanted = list(dict.fromkeys(row["number"] for row in rows if row["number"]))
     orders = {}
     for start in range(0, len(wanted), CHUNK):
-        for found in Order.objects.filter(number__in=wanted[start:start + CHUNK]).values(
-                "id", "number", "status", "carrier", "invoice_no"):
+        for found in Order.objects.filter(number__in=wanted[start:start + CHUNK]).annotate(
+                buyer_request=open_request_kind()).values("id", "number", "status", "carrier", "invoice_no",
+                                                          "buyer_request"):
             orders[found["number"]] = found
     first_row: dict[str, int] = {}
     checked = []
@@ -179,6 +182,8 @@ def invoice_upload_check(rows: list[dict], *, applying: bool = False) -> list[di
                 errors.append(["already_shipped", ""])
             else:
                 errors.append(["wrong_status", order["status"]])
+        elif order is not None and order["buyer_request"] == BuyerRequestKind.CANCEL:
+            errors.append(["cancel_requested", ""])  # as 배송 of one order refuses it (fulfilment.order_ship)
         checked.append({**row, "carrier": carrier, "invoice_no": invoice_no, "already": already,
                         "order_id": order["id"] if order else None, "errors": errors})
     return checked
@@ -203,6 +208,8 @@ def row_error_text(code: str, value) -> str:
             return _("송장번호는 영문, 숫자, 하이픈(-)으로 40자까지 입력해 주세요.")
         case "already_shipped":
             return _("이미 이 송장번호로 배송처리된 주문입니다.")
+        case "cancel_requested":
+            return _("구매자가 취소를 신청한 주문입니다. 주문취소하거나 신청을 반려한 뒤에 배송해 주세요.")
         case "wrong_status":
             label = OrderStatus(value).label if value in OrderStatus.values else value
             return _("처리상태가 '%(status)s'인 주문은 배송처리할 수 없습니다 (결제완료 주문만 배송처리합니다).") % {

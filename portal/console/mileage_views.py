@@ -161,7 +161,14 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             key_check(client)
         except ProviderError as exc:
             return {"ok": False, "message": _("연결 실패 %(error)s") % {"error": provider_error_text(exc)}}
-        status = extensions.info_from(result).service_status
+        info = extensions.info_from(result)
+        status = info.service_status
+        if info.base_rate_x10 is None:
+            # the keys work, but the rate the provider states cannot be read: no rate is shown to buyers (never 0%)
+            return {"ok": True, "warning": True,
+                    "message": _("연결은 되었지만 네이버 마일리지가 알려준 기본 적립률(%(rate)s)을 읽을 수 없습니다. 읽을 "
+                                 "수 있을 때까지 적립률과 적립/사용 버튼이 보이지 않습니다.") % {
+                        "rate": str(result.raw.get("baseAccumRate", ""))[:20]}}
         if status != extensions.ACTIVE:
             # the keys work (ok: kept, and the service may be on), but until the provider says ACTIVE the shop offers
             # no mileage (docs/protocol.md §2: its pages follow getAccumRate by themselves); said, not refused
@@ -217,29 +224,71 @@ def report_readable(raw: dict) -> bool:
         if isinstance(raw.get("totals"), dict):
             figures += list(raw["totals"].values())
         return not any(_nonzero(value) for value in figures)
-    return all(line.get("orderNo") and all(str(line.get(name, "")).lstrip("-").isdigit()
-                                           for name in ("earned", "used")) for line in lines)
+    return all(_line_readable(line) for line in lines)
+
+
+def _line_readable(line: dict) -> bool:
+    """A line names its order and states its figures in won; a figure it leaves out (a provider writing only what is
+    not 0) is 0, but a line with none of earned, used and cancelled says nothing."""
+    present = [line[name] for name in ("earned", "used", "cancelled") if line.get(name) not in (None, "")]
+    return bool(line.get("orderNo")) and bool(present) and all(
+        str(value).strip().lstrip("-").isascii() and str(value).strip().lstrip("-").isdigit() for value in present)
 
 
 def key_check(client) -> None:
-    """Prove the hash key with a call that carries it, using the public protocol alone: the abort of a reqTxId no
-    popup ever issued changes nothing. A state error (3xxx: no such reqTxId) says the provider accepted the secret.
-    docs/protocol.md §2 promises no other numbering, so another refusal is compared with the provider's answers to
-    two secrets that cannot be right: the key is proven when those two are refused alike and ours otherwise (the
-    provider told ours from a wrong one); otherwise — ours answered as they are, or the two wrong ones answered
-    apart (a lockout, a limit) — ours is not proven and its refusal is raised (J3: the service is switched on only
-    with keys the provider accepts). An answer that is no answer of the protocol is raised too."""
-    refused = _abort_refusal(client)
-    if refused is None or extensions.sandbox_state_error(refused.code):
+    """Prove the hash key with a call that carries it. First §4's settlement report, where the provider has one: it
+    names no transaction, so a provider answers it with a report only for a secret it accepted. Otherwise the public
+    protocol alone: the abort of a reqTxId no popup ever issued changes nothing. A state error (3xxx: no such
+    reqTxId) says the provider accepted the secret only if a secret that cannot be right is answered otherwise — a
+    provider that looks the reqTxId up before the secret answers every key alike, and proves none. docs/protocol.md
+    §2 promises no other numbering, so another refusal is compared with the provider's answers to two secrets that
+    cannot be right: the key is proven when those two are refused alike and ours otherwise (the provider told ours
+    from a wrong one); otherwise — ours answered as they are, or the two wrong ones answered apart (a lockout, a
+    limit) — ours is not proven and its refusal is raised (J3: the service is switched on only with keys the
+    provider accepts). An answer that is no answer of the protocol is raised too."""
+    if _report_answered(client):
         return
+    refused = _abort_refusal(client)
+    if refused is None:
+        return
+    if extensions.sandbox_state_error(refused.code):
+        wrong = _abort_refusal(_wrong_key_client(client, 1))
+        if wrong is None or wrong.code != refused.code:
+            return
+        raise ProviderError(refused.code, str(KEY_NOT_CHECKED) % {"answer": provider_error_text(refused)})
     if not extensions.RESULT_CODE.fullmatch(refused.code):
         raise refused  # no answer of the protocol (unreadable, or not a result code)
-    wrong = [_abort_refusal(client_for(client.api_id, hashlib.sha1(f"key-check:{n}:{client.hash_key}".encode())
-                                      .hexdigest(), rate_cache_seconds=0)) for n in (1, 2)]  # 40 hex, never ours
+    wrong = [_abort_refusal(_wrong_key_client(client, n)) for n in (1, 2)]
     codes = {exc.code if exc is not None else "" for exc in wrong}
     if len(codes) == 1 and "" not in codes and refused.code not in codes:
         return
     raise refused
+
+
+KEY_NOT_CHECKED = _("네이버 마일리지가 해쉬키를 확인하지 않고 답했습니다 (틀린 키에도 같은 답: %(answer)s). 키가 맞는지 "
+                               "알 수 없어 연결하지 않습니다.")
+
+
+def _wrong_key_client(client, n: int):
+    """A client of the same API ID with a secret that cannot be ours (40 hex)."""
+    return client_for(client.api_id, hashlib.sha1(f"key-check:{n}:{client.hash_key}".encode()).hexdigest(),
+                      rate_cache_seconds=0)
+
+
+def _report_answered(client) -> bool:
+    """Whether the provider answered this month's settlement report (§4) to our secret: a read that names no
+    transaction, answered only to a secret the provider accepted. False without it, or when it was refused (a
+    provider without the report may refuse the path with a code of its own): the abort decides then. Not asked when
+    the shop's 연동 방식 is the standard protocol alone."""
+    if MileageSettings.load().provider_profile == ProviderProfile.STANDARD:
+        return False
+    try:
+        client.settlement(timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m"))
+    except ProviderUnavailable:
+        raise
+    except ProviderError:
+        return False
+    return True
 
 
 def _abort_refusal(client) -> ProviderError | None:

@@ -288,6 +288,9 @@ class OrderDetailView(OperatorRequiredMixin, TemplateView):
                                      if (rows := refund_changes.get(refund.pk))],
                 "mileage_call_failed": any(m.status == OutboxStatus.FAILED and m.kind in MILEAGE_RETURN_KINDS
                                            for m in detail.outbox),
+                # every provider call of the order the provider refused, waiting for an operator (입금확인's 거래완료,
+                # 구매확정, 배송정보 …): the action said done for the shop, the provider has not taken it yet
+                "failed_calls": [m for m in detail.outbox if m.status == OutboxStatus.FAILED],
                 "can_reveal": can_reveal(self.request.user),
                 "open_request": next((r for r in requests if r.status == BuyerRequestStatus.OPEN), None)}
 

@@ -101,3 +101,38 @@ def test_an_order_ended_at_nothing_on_both_sides_reconciles_whatever_earn_the_pr
     # but a provider still holding part of it is a mismatch
     [mismatch] = reconcile(ours, {"lines": [{"orderNo": "D", "earned": "140", "used": "1000", "cancelled": "1000"}]})
     assert mismatch.problem == "different"
+
+
+def test_a_txid_replaced_by_a_re_approval_and_reported_whole_with_its_whole_cancellation_nets_to_nothing():
+    # a provider listing each txId gross: the order's first txId (1,000 used, 340 earned) replaced by a re-approval,
+    # all of it under `cancelled`, beside the txId that stands (40 earned, 1,000 used): the portal's 40 / 1,000
+    ours = statement(("20261208-0000008", 40, 1_000))
+    report = {"lines": [{"orderNo": "20261208-0000008", "txId": "T1", "earned": "340", "used": "1000",
+                         "cancelled": "1340"},
+                        {"orderNo": "20261208-0000008", "txId": "T2", "earned": "40", "used": "1000", "cancelled": "0"}]}
+    assert reconcile(ours, report) == []
+    # the txId that stands is still held to the portal's figures
+    report["lines"][1]["earned"] = "45"
+    [mismatch] = reconcile(ours, report)
+    assert (mismatch.problem, mismatch.portal, mismatch.provider) == ("different", (40, 1_000), (385, 2_000))
+
+
+def test_an_xml_report_of_repeated_lines_keeps_every_line_and_a_line_may_leave_out_a_zero():
+    import xml.etree.ElementTree as ET
+
+    from mileage.provider.client import _xml_fields
+    from portal.console.mileage_views import report_readable
+
+    answer = ET.fromstring("<response><resultCode>1000</resultCode><lines>"
+                           "<line><orderNo>A</orderNo><earned>45</earned><used>500</used></line>"
+                           "<line><orderNo>B</orderNo><used>700</used></line></lines></response>")
+    report = _xml_fields(list(answer))
+    assert [line["orderNo"] for line in report_lines(report)] == ["A", "B"]
+    assert report_readable(report)
+    assert reconcile(statement(("A", 45, 500), ("B", 0, 700)), report) == []
+    # lines straight under the answer, repeated, read alike
+    bare = ET.fromstring("<response><line><orderNo>A</orderNo><earned>45</earned><used>500</used></line>"
+                         "<line><orderNo>B</orderNo><earned>0</earned><used>700</used></line></response>")
+    assert [line["orderNo"] for line in report_lines(_xml_fields(list(bare)))] == ["A", "B"]
+    # a line stating none of its figures says nothing
+    assert not report_readable({"lines": [{"orderNo": "A", "txId": "T1"}]})

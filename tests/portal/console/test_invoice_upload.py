@@ -239,3 +239,20 @@ def test_an_invoice_number_that_is_no_number_is_refused(operator_client):  # noq
         found = re.search(rf'<td class="won">{sheet_row}</td>(.*?)</tr>', page, re.S)
         assert found and "송장번호는 영문, 숫자, 하이픈(-)으로 40자까지" in found.group(1), sheet_row
     assert "12345678901234567" not in page.replace("1.2345678901234567e+19", "")
+
+
+def test_an_order_whose_buyer_asked_to_cancel_is_a_bad_row_in_the_preview(operator_client):  # noqa: F811
+    # given two paid orders, the buyer of one asking to cancel it
+    from portal.aftersales.buyer_requests import buyer_request_create
+
+    orders = make_orders(2)
+    buyer_request_create(order=orders[1], kind="cancel", reason="마음이 바뀌었습니다")
+    # when the file with both is uploaded
+    response = upload(operator_client, [[o.number, "CJ대한통운", f"88{n}"] for n, o in enumerate(orders)])
+    record = InvoiceUpload.objects.get()
+    page = text(operator_client.get(response["Location"]))
+    # then the preview names that row, as 배송 of the one order does, and nothing can be applied
+    assert record.bad == 1 and "전체 2행 · 정상 1행 · 오류 1행" in page
+    found = re.search(r'<td class="won">3</td>(.*?)</tr>', page, re.S)
+    assert found and "구매자가 취소를 신청한 주문입니다" in found.group(1)
+    assert re.search(r'id="upload-apply" disabled', page)

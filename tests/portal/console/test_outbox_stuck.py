@@ -50,6 +50,10 @@ def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator
     # given a bank transfer with 500원 of mileage whose 입금확인 the provider refused for good (3011)
     order, buyer, stated = deposit_refused(shop, operator, monkeypatch)
     assert stated.status == OutboxStatus.FAILED and "[3011]" in stated.last_error
+    # 주문상세정보 says the provider has not taken it, beside the mileage, with the way to 전송 대기열
+    summary = operator.get(f"/console/orders/{order.number}/").content.decode().split('id="mileage-summary"', 1)[1]
+    failed = summary.split("</td>", 1)[0]
+    assert 'id="failed-calls"' in failed and "거래완료" in failed and "[3011]" in failed
     # when the order is cancelled before shipping and its refund completed
     cancelled_and_refunded(operator, order)
     # then the cancel went out (the failed 입금확인 before it notwithstanding) and the buyer has the 500원 back
@@ -58,6 +62,8 @@ def test_a_refused_deal_done_does_not_hold_back_the_orders_cancel(shop, operator
     assert shop.balance(buyer)["available"] == 15_500
     order.mileage.refresh_from_db()
     assert (order.mileage.state, order.mileage.provider_use_won) == (TransactionState.CANCELLED, 0)
+    # the cancel closed the failed call: nothing is said to wait any more
+    assert 'id="failed-calls"' not in operator.get(f"/console/orders/{order.number}/").content.decode()
 
 
 def test_a_cancel_passes_the_calls_stuck_behind_a_refused_one_and_closes_them(shop, operator, monkeypatch):
@@ -119,12 +125,13 @@ def test_a_refused_invoice_holds_back_no_later_call(shop, operator, monkeypatch)
     assert order.number in page and f"#{invoice.pk} 요청을 기다리는 중" not in page
 
 
+@pytest.mark.parametrize("code", ["3013", "5302"])  # the sandbox's state error, and a provider's own numbering
 def test_a_cancel_refused_as_already_cancelled_is_recorded_by_an_operator_with_what_they_checked(
-        shop, operator, monkeypatch):
+        shop, operator, monkeypatch, code):
     # given a bank transfer the provider had cancelled by itself, whose 입금전 취소 it refuses with a state error
     order, buyer = place(shop)
     with monkeypatch.context() as patched:
-        refuse(patched, "cancel", "3013", "cancel not allowed in state CANCELLED")
+        refuse(patched, "cancel", code, "cancel not allowed in state CANCELLED")
         assert operator.post(f"/console/orders/{order.number}/cancel/").status_code == 302
     message = OutboxMessage.objects.get(order=order, kind="cancel")
     assert message.status == OutboxStatus.FAILED
@@ -171,3 +178,32 @@ def test_a_failed_call_is_not_sent_again_once_a_cancel_of_its_order_is_on_its_wa
         assert "취소 요청이 이미 나가 있어" in page
         stated.refresh_from_db()
         assert (stated.status, stated.attempts) == (OutboxStatus.FAILED, 1)
+
+
+def test_a_cancel_refused_for_its_key_cannot_be_recorded_as_cancelled(shop, operator, monkeypatch):
+    # a refusal of the request itself (the sandbox's 2xxx: the key) says nothing of the transaction's state
+    order, _buyer = place(shop)
+    with monkeypatch.context() as patched:
+        refuse(patched, "cancel", "2003", "wrong secret")
+        assert operator.post(f"/console/orders/{order.number}/cancel/").status_code == 302
+    message = OutboxMessage.objects.get(order=order, kind="cancel")
+    assert message.status == OutboxStatus.FAILED and not message.resolvable_by_hand
+    assert "이미 취소됨으로 기록" not in operator.get("/console/outbox/").content.decode()
+    response = operator.post("/console/outbox/", {"message": message.pk, "action": "resolve", "note": "확인"},
+                             follow=True)
+    assert "취소된 것으로 기록할 수 있습니다" in response.content.decode()
+    assert OutboxMessage.objects.get(pk=message.pk).status == OutboxStatus.FAILED
+
+
+def test_a_retry_pressed_while_another_operators_retry_is_sending_says_so_not_failed(shop, operator, monkeypatch):
+    # given a failed call that another operator's 다시 보내기 is sending at this moment (PENDING, claimed)
+    order, _buyer = place(shop)
+    with monkeypatch.context() as patched:
+        refuse(patched, "cancel", "2003", "wrong secret")
+        operator.post(f"/console/orders/{order.number}/cancel/")
+    message = OutboxMessage.objects.get(order=order, kind="cancel")
+    monkeypatch.setattr("portal.console.aftersales_views.retry_by_hand",
+                        lambda pk: OutboxMessage.objects.filter(pk=pk).update(status=OutboxStatus.PENDING)
+                        and OutboxMessage.objects.get(pk=pk))
+    page = operator.post("/console/outbox/", {"message": message.pk, "action": "retry"}, follow=True).content.decode()
+    assert "이미 다시 보내는 중입니다" in page and "전송 실패" not in page

@@ -93,7 +93,10 @@ def test_mileage_asked_back_and_not_answered_reads_반환_예정_never_반환(sh
     assert _exported_use_back(order) == 0  # the 주문조회 export's 네이버 마일리지 반환 column
     buyer_page = _buyer_page(order)
     assert "(600원 반환 예정)" in buyer_page.split('id="mileage-line"', 1)[1].split("</tr>", 1)[0]
-    assert "네이버 마일리지 600원은 반환 예정입니다" in buyer_page.split('id="refunds"', 1)[1].split("</section>", 1)[0]
+    refunds = buyer_page.split('id="refunds"', 1)[1].split("</section>", 1)[0]
+    assert "네이버 마일리지 600원은 반환 예정입니다" in refunds
+    # the refund's row too: its mileage is on its way, though the refund's money moved (환불완료)
+    assert "환불완료" in refunds and 'class="d-block text-muted mileage-returning-row">(반환 예정)' in refunds
     # and once the provider applies it, it reads 반환
     shop.fault(api_id, "", count=0)
     assert outbox_deliver(call.pk, force=True).status == "sent"

@@ -38,7 +38,7 @@ def test_the_rate_cache_is_read_by_another_node(redis_cache, monkeypatch):  # no
     calls = []
 
     class Answer:
-        base_rate_x10, raw = 15, {"serviceStatus": "ACTIVE", "extensions": "serviceStatus,status"}
+        base_rate_x10, raw = 15, {"baseAccumRate": "1.5", "serviceStatus": "ACTIVE", "extensions": "serviceStatus,status"}
 
     class Client_:
         def accum_rate(self, fresh=False):

@@ -176,3 +176,43 @@ def test_a_hold_the_provider_cannot_confirm_yet_is_asked_about_again_later(shop,
     other = shop.choose_in_popup(browser.get("/mileage/popup/open/")["Location"], buyer, 500)
     assert real.call(other["reqTxId"], "http://testserver/mileage/popup/done/?n=someone-else") == "not confirmed"
     assert shop.balance(buyer)["held"] == 500
+
+
+def test_a_popup_opened_as_another_tabs_done_page_saved_the_session_is_still_the_buyers(shop, sent):
+    """Two tabs of one browser: the first tab's popup answers (its done page saves the session) at the moment the
+    second tab opens a popup. Django saves a session whole and the last save wins, so the second popup's nonce can be
+    written over; its result is still this browser's (the nonce is kept beside the session too), taken, and the
+    first choice it replaces given back — the buyer's mileage is never held for a choice the shop refused."""
+    from mileage.views import NONCES_KEY
+
+    extended_merchant(shop)
+    buyer = shop.new_buyer(10_000)
+    browser = order_form()
+    first = choose_mileage(browser, shop, buyer, 1_000)["reqTxId"]
+    # the second tab opens a popup afresh: it read the session before the first tab's done page saved the choice
+    saved_by_first = dict(browser.session.items())
+    session = browser.session
+    session.pop("mileage_req_tx_id", None)
+    session.pop("mileage_choice", None)
+    session.save()
+    opened = browser.get("/mileage/popup/open/")
+    assert opened.status_code == 302
+    # and the first tab's done page, saved last, wrote its session over the one that held the new nonce
+    session = browser.session
+    for key in list(session.keys()):
+        del session[key]
+    session.update(saved_by_first)
+    session.save()
+    assert not browser.session[NONCES_KEY]
+    params = shop.choose_in_popup(opened["Location"], buyer, 2_000)
+    assert params["reqTxId"] != first
+    done = browser.get("/mileage/popup/done/", params)
+    assert done.status_code == 200, done.content.decode()
+    assert browser.session["mileage_choice"]["req_tx_id"] == params["reqTxId"]
+    # the nonce is spent: the same result brought back again is refused
+    assert browser.get("/mileage/popup/done/", params).status_code == 400
+    # the order takes the second choice; nothing else stays held
+    assert browser.post("/shop/order/", {**GUEST, "payment_method": "card",
+                                         "card_number": "4111-1111-1111-1111"}).status_code == 302
+    assert Order.objects.get().mileage_use_won == 2_000
+    assert shop.balance(buyer)["held"] == 0 and shop.balance(buyer)["available"] == 8_000

@@ -806,3 +806,111 @@ def test_an_abort_refused_under_a_providers_own_numbering_is_taken_once_its_stat
     assert states == [b"EXPIRED"]
     assert (abort.status == "sent") is not held, abort.last_error
 
+
+
+@pytest.mark.parametrize(("stated", "shown"), [(b"1.00", "네이버 마일리지 1% 적립"), (b"1.50", "네이버 마일리지 1.5% 적립"),
+                                               (b"1.25", None)])
+def test_a_rate_written_with_more_decimals_reads_as_written_and_one_below_a_tenth_as_none(
+        shop, settings, operator, client, stated, shown):
+    """getAccumRate's rate with two decimals ("1.00", "1.50") is that rate; one that cannot be granted in the
+    protocol's tenths ("1.25") is no rate — none shown, the key check says why — never 0%."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+
+    def restated(path: str, answer):
+        code, content_type, body = answer
+        if "getAccumRate" not in path:
+            return None
+        return code, content_type, re.sub(rb"<baseAccumRate>[^<]*</baseAccumRate>",
+                                          b"<baseAccumRate>" + stated + b"</baseAccumRate>", body)
+
+    with ProviderProxy(shop.base_url, lambda path: None, restated) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        product = client.get("/shop/p/1/").content.decode()
+        check = operator.post("/console/mileage/settings/", {
+            "action": "check", "api_id": api_id, "hash_key": hash_key, "subtract_discounts": "on",
+            "provider_profile": "auto", "store_points_rate": "0"}).content.decode()
+    assert "0% 적립" not in product
+    if shown:
+        assert shown in product and f"연결 성공: 기본 적립률 {shown.split()[2]}" in check
+    else:
+        assert "% 적립" not in product.split('id="content"', 1)[-1]
+        assert "기본 적립률(1.25)을 읽을 수 없습니다" in check and "연결 성공" not in check
+
+
+def test_an_approval_answered_without_its_amount_keeps_the_earn_within_the_holding_cap(shop, settings):
+    """E4: a buyer near 500,000원 earns at most what fits. An approval answered without baseAccumAmount (a 1001, a
+    lost answer settled by the status call) keeps the earn the order form showed as the most it can be — never the
+    full rate of an order far above what fits."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+
+    def without_amount(path: str, answer):
+        code, content_type, body = answer
+        if not path.endswith("/payment"):
+            return None
+        return code, content_type, re.sub(rb"<baseAccumAmount>[^<]*</baseAccumAmount>", b"", body)
+
+    buyer = shop.new_buyer(499_990)
+    with ProviderProxy(shop.base_url, lambda path: None, without_amount) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        browser = buyer_with_choice(shop, buyer, 500, "4")  # 20,000원: 195원 at 1% of what it costs after the use
+        form = browser.get("/shop/order/").content.decode()
+        assert browser.post("/shop/order/", CARD).status_code == 302
+    order = Order.objects.get()
+    # the popup's balance (499,490 after the use) and the use leave room for 10원: the form said "최대 10원", and
+    # that is the earn kept
+    assert '<span class="earn-capped">최대 10원</span>' in form
+    assert order.mileage.expected_earn_won == 10
+
+
+LOOKED_UP_FIRST = (200, "application/xml", '<?xml version="1.0" encoding="UTF-8"?><response><resultCode>3001'
+                   '</resultCode><resultMessage>거래 정보가 없습니다</resultMessage></response>'.encode())
+
+
+@pytest.mark.parametrize(("profile", "right_key"), [("extended", True), ("extended", False), ("standard", False)])
+def test_the_key_check_refuses_a_wrong_key_at_a_provider_that_looks_the_reqtxid_up_before_the_secret(
+        shop, settings, operator, profile, right_key):
+    """A provider answering the key check's abort with "no such transaction" (3001) before it reads the secret answers
+    a wrong key as it answers the right one: the abort proves nothing there. The settlement report (§4), which names
+    no transaction, proves a right key where the provider has it; a wrong key is never 연결 성공."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile=profile)
+    with ProviderProxy(shop.base_url, lambda path: LOOKED_UP_FIRST if path.endswith("/abort") else None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        page = operator.post("/console/mileage/settings/", {
+            "action": "check", "api_id": api_id, "hash_key": hash_key if right_key else "0" * 40,
+            "subtract_discounts": "on", "provider_profile": "auto", "store_points_rate": "0"}).content.decode()
+    if right_key:
+        assert "연결 성공" in page and "연결 실패" not in page
+    else:
+        assert "연결 실패" in page and "연결 성공" not in page
+        if profile == "standard":
+            assert "틀린 키에도 같은 답" in page
+
+
+def test_an_approval_stating_the_ad_inflows_part_of_the_earn_apart_is_booked_with_it(shop, settings):
+    """A provider that answers the earn in two parts (baseAccumAmount for the base rate, addAccumAmount for an ad
+    inflow's extra rate) grants their sum: the order books and shows what the provider granted."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+
+    def split(path: str, answer):
+        code, content_type, body = answer
+        if not path.endswith("/payment"):
+            return None
+        return code, content_type, re.sub(rb"<baseAccumAmount>[^<]*</baseAccumAmount>",
+                                          b"<baseAccumAmount>100</baseAccumAmount><addAccumAmount>95</addAccumAmount>",
+                                          body)
+
+    with ProviderProxy(shop.base_url, lambda path: None, split) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        browser = buyer_with_choice(shop, shop.new_buyer(15_500), 500, "4")
+        response = browser.post("/shop/order/", CARD)
+        assert response.status_code == 302
+    order = Order.objects.get()
+    assert order.mileage.expected_earn_won == 195
+    assert "195원" in browser.get(response["Location"]).content.decode()

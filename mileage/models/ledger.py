@@ -99,6 +99,8 @@ class MileageEventKind(models.TextChoices):
     CONFIRMED = "confirmed", _("구매확정")
     INVOICE = "invoice", _("송장")
     AUTO_CANCEL = "auto_cancel", _("미입금 자동취소")
+    # a re-approval answered without its new txId (1001/1002: completed later), learnt afterwards
+    TX_ID_LEARNT = "tx_id_learnt", _("재승인 거래번호 확인")
 
 
 class MileageEvent(AppendOnlyModel):

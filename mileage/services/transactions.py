@@ -21,16 +21,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_tasks import task
 
 from core.idempotency import action_key
 from mileage import wire
 from mileage.models import (
     MILEAGE_TRANSITIONS,
     MileageEvent,
+    MileageEventKind,
     MileageSettings,
     MileageStateChange,
     MileageTransaction,
     OutboxMessage,
+    OutboxStatus,
     SettlementKind,
     SettlementLine,
     TransactionState,
@@ -444,12 +447,12 @@ ANSWER_STATES = {
 }
 
 
-def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
+def repayment_tx_id_learn(client, message: OutboxMessage, *, relearn: bool = True) -> str:
     """The txId that replaced the order's when a re-approval was answered without one (3092: its first answer lost;
     1001/1002: accepted, completed later):
     from the status call where the provider offers it, else from the provider's settlement report (§4 lists its
     lines per txId and orderNo) of this month or the last — the one txId of the order the portal has never seen.
-    "" when neither tells: the old txId stays, and the next call on it waits in the operator's queue."""
+    "" when neither tells: the old txId stays, and (`relearn`) a worker asks again later (mileage_tx_id_relearn)."""
     mileage = MileageTransaction.objects.select_related("order").get(pk=message.payload["mileage_id"])
     known = {mileage.tx_id}
     for tx_id, new_tx_id in MileageEvent.objects.filter(transaction=mileage).values_list("tx_id", "new_tx_id"):
@@ -474,7 +477,61 @@ def repayment_tx_id_learn(client, message: OutboxMessage) -> str:
             log.info("re-approval of %s: new txId learnt from the %s settlement report", mileage.order.number, month)
             return found.pop()
     log.warning("re-approval of %s answered without a txId, and no report named the new one", mileage.order.number)
+    if relearn:
+        _relearn_later(message.pk, attempt=1)
     return ""
+
+
+# a re-approval "completed later" (1001/1002 without its txId) is asked about again this often, this many times
+TX_ID_RELEARN_AFTER = timedelta(minutes=5)
+TX_ID_RELEARN_ATTEMPTS = 24  # two hours; after that its next call waits in 전송 대기열 for an operator
+
+
+def _relearn_later(message_id: int, *, attempt: int) -> bool:
+    try:
+        relearn_repayment_tx_id.using(run_after=timezone.now() + TX_ID_RELEARN_AFTER).enqueue(message_id, attempt)
+    except Exception:  # a backend that cannot defer (the tests' immediate one): the operator's queue remains
+        log.warning("re-approval %s: could not ask for its new txId again later", message_id)
+        return False
+    return True
+
+
+@task()
+def relearn_repayment_tx_id(message_id: int, attempt: int = 1) -> str:
+    """The worker's side of mileage_tx_id_relearn: asked again later while the provider names no new txId."""
+    outcome = mileage_tx_id_relearn(message_id=message_id)
+    if outcome == "not yet" and attempt < TX_ID_RELEARN_ATTEMPTS:
+        _relearn_later(message_id, attempt=attempt + 1)
+    return outcome
+
+
+def mileage_tx_id_relearn(*, message_id: int) -> str:
+    """A re-approval answered without the txId that replaced the old one, whose txId neither the status call nor the
+    settlement report named then (1001/1002: accepted, completed later): asked again. Learnt, it replaces the old
+    txId the order kept (a TX_ID_LEARNT event beside the re-approval's), so that the order's next calls go on the
+    live one. Returns "learnt", "not yet", or why nothing was to be learnt."""
+    message = OutboxMessage.objects.filter(pk=message_id, kind="repayment", status=OutboxStatus.SENT).first()
+    answered = MileageEvent.objects.filter(idempotency_key=message.idempotency_key).first() if message else None
+    if answered is None or answered.new_tx_id or not answered.tx_id:
+        return "nothing to learn"
+    if MileageTransaction.objects.filter(pk=answered.transaction_id).values_list("tx_id", flat=True).first() \
+            != answered.tx_id:
+        return "replaced already"
+    learnt = repayment_tx_id_learn(get_client(), message, relearn=False)
+    if not learnt:
+        return "not yet"
+    with transaction.atomic():
+        mileage = MileageTransaction.objects.select_for_update().get(pk=answered.transaction_id)
+        if mileage.tx_id != answered.tx_id:  # another answer replaced it meanwhile
+            return "replaced already"
+        MileageEvent.objects.create(
+            transaction=mileage, kind=MileageEventKind.TX_ID_LEARNT, tx_id=answered.tx_id, new_tx_id=learnt,
+            use_won=mileage.provider_use_won, earn_base_won=mileage.earn_base_won, earn_won=mileage.expected_earn_won,
+            result_code=answered.result_code, result_message=answered.result_message,
+            idempotency_key=action_key(message.idempotency_key, "tx-id-learnt"))
+        MileageTransaction.objects.filter(pk=mileage.pk).update(tx_id=learnt)
+    log.info("re-approval of order %s: its new txId learnt afterwards", mileage.order_id)
+    return "learnt"
 
 
 def mileage_answer_apply(message: OutboxMessage, result: ApiResult, *, by=None) -> None:

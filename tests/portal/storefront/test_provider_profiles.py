@@ -914,3 +914,60 @@ def test_an_approval_stating_the_ad_inflows_part_of_the_earn_apart_is_booked_wit
     order = Order.objects.get()
     assert order.mileage.expected_earn_won == 195
     assert "195원" in browser.get(response["Location"]).content.decode()
+
+
+def test_a_re_approval_completed_after_its_1001_has_its_new_txid_learnt_later(shop, settings, operator):
+    """1001 "accepted, completed later" without the new txId, and neither the status call nor the settlement report
+    names it yet: the order keeps the old txId for now, and a worker asks again later — once the report names the
+    new txId, the order carries it (and says so in its history), so that its next calls go on the live one."""
+    from mileage.models import MileageEvent, MileageTransaction
+    from mileage.services.transactions import mileage_tx_id_relearn
+    from portal.aftersales.fulfilment import order_deliver, order_ship
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
+    use_merchant(api_id, hash_key)
+    completed = []
+    empty_report = (200, "application/json", b'{"response": {"resultCode": "1000", "resultMessage": "ok", "lines": []}}')
+
+    def before(path: str):
+        if path.endswith("/status"):
+            return NOT_FOUND
+        if "/settlement/" in path and not completed:
+            return empty_report
+        return None
+
+    def after(path: str, answer):
+        if "/repayment/" in path:
+            return 200, "application/xml", (b"<?xml version='1.0' encoding='UTF-8'?><response><resultCode>1001"
+                                            b"</resultCode><resultMessage>accepted</resultMessage></response>")
+        return None
+
+    with ProviderProxy(shop.base_url, before, after) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        buyer = shop.new_buyer(15_500)
+        assert buyer_with_choice(shop, buyer, 500, "2").post("/shop/order/", CARD).status_code == 302
+        order = Order.objects.get()
+        order_ship(order=order, invoice_no="123", carrier="cj", by=None)
+        order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+        old_tx_id = MileageTransaction.objects.get(order=order).tx_id
+        line = order.lines.get()
+        assert operator.post(f"/console/orders/{order.number}/exchange/", {
+            f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+        message = OutboxMessage.objects.get(order=order, kind="repayment")
+        assert message.status == "sent"
+        # the answer named no txId and nothing told it yet: the old one stays for now
+        assert MileageTransaction.objects.get(order=order).tx_id == old_tx_id
+        assert mileage_tx_id_relearn(message_id=message.pk) == "not yet"
+        # when the provider has completed it (its report now names the new txId), the worker's next ask learns it
+        completed.append(True)
+        assert mileage_tx_id_relearn(message_id=message.pk) == "learnt"
+    mileage = MileageTransaction.objects.get(order=order)
+    live = [t["txId"] for t in shop.balance(buyer)["transactions"] if t["state"] != "SUPERSEDED"]
+    assert mileage.tx_id != old_tx_id and mileage.tx_id in live
+    learnt = MileageEvent.objects.get(transaction=mileage, kind="tx_id_learnt")
+    assert (learnt.tx_id, learnt.new_tx_id) == (old_tx_id, mileage.tx_id)
+    assert "재승인 거래번호 확인" in operator.get(f"/console/orders/{order.number}/").content.decode()
+    # asked once more (a second worker), nothing changes
+    assert mileage_tx_id_relearn(message_id=message.pk) == "replaced already"
+    assert MileageEvent.objects.filter(kind="tx_id_learnt").count() == 1

@@ -180,29 +180,29 @@ NOTHING_HELD_REQ_TX_STATES = ("EXPIRED", "ABORTED", "CANCELLED", "OPEN")
 NOTHING_HELD_STATES = ("ABORTED", "CANCELLED", "AUTO_CANCELLED", "EXPIRED")
 
 
+def _status_at(client: MileageClient, ids: "Ids") -> ApiResult | None:
+    """The provider's status call's answer for the reqTxId `ids` names; None when the provider does not offer the
+    call, does not answer it, or refuses it (a refusal proves nothing: the key, a parameter)."""
+    if not ids.req_tx_id or not extensions.asks(extensions.STATUS):
+        return None
+    try:
+        return extensions.status_of(client, ids.req_tx_id)
+    except ProviderError:
+        return None
+
+
 def _cancelled_at(client: MileageClient, ids: "Ids") -> bool:
     """Whether the provider's status call says the transaction `ids` names is cancelled (its txId, not one that
-    replaced it); False when the provider does not offer the call or does not answer it."""
-    if not ids.req_tx_id or not extensions.asks(extensions.STATUS):
-        return False
-    try:
-        answer = extensions.status_of(client, ids.req_tx_id)
-    except ProviderError:
-        return False
+    replaced it); False when it does not say (_status_at)."""
+    answer = _status_at(client, ids)
     return (answer is not None and answer.state.upper() in CANCELLED_STATES
             and (not answer.tx_id or answer.tx_id == ids.recorded_tx_id))
 
 
 def _nothing_held_at(client: MileageClient, ids: "Ids") -> bool:
     """Whether the provider's status call says nothing of the buyer's is held on the reqTxId `ids` names: no hold
-    and no approval (ended, expired, or never chosen); False when the provider does not offer the call, does not
-    answer it, or refuses it (a refusal proves nothing: the key, a parameter)."""
-    if not ids.req_tx_id or not extensions.asks(extensions.STATUS):
-        return False
-    try:
-        answer = extensions.status_of(client, ids.req_tx_id)
-    except ProviderError:
-        return False
+    and no approval (ended, expired, or never chosen); False when it does not say (_status_at)."""
+    answer = _status_at(client, ids)
     if answer is None:
         return False
     req_state, state = answer.req_tx_state.upper(), answer.state.upper()

@@ -467,6 +467,24 @@ def test_an_approval_applied_after_the_buyer_was_told_no_is_aborted_once_more_la
     assert shop.balance(buyer)["available"] == 15_500
 
 
+def delivered_and_exchanged_down(shop, operator):
+    """A card order of the 10,000원 product with 500원 of mileage, delivered, then exchanged for the 5,000원 one by
+    the operator (a re-approval at the provider): the buyer, the order, its txId before and the re-approval's call."""
+    from mileage.models import MileageTransaction
+    from portal.aftersales.fulfilment import order_deliver, order_ship
+
+    buyer = shop.new_buyer(15_500)
+    assert buyer_with_choice(shop, buyer, 500, "2").post("/shop/order/", CARD).status_code == 302
+    order = Order.objects.get()
+    order_ship(order=order, invoice_no="123", carrier="cj", by=None)
+    order_deliver(order=Order.objects.get(pk=order.pk), by=None)
+    old_tx_id = MileageTransaction.objects.get(order=order).tx_id
+    line = order.lines.get()
+    assert operator.post(f"/console/orders/{order.number}/exchange/", {
+        f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
+    return buyer, order, old_tx_id, OutboxMessage.objects.get(order=order, kind="repayment")
+
+
 @pytest.mark.parametrize("first", ["3092", "1001"])
 def test_a_re_approval_answered_without_a_txid_learns_the_new_one_from_the_settlement_report(shop, settings,
                                                                                            operator, first):
@@ -476,7 +494,6 @@ def test_a_re_approval_answered_without_a_txid_learns_the_new_one_from_the_settl
     import re
 
     from mileage.models import MileageTransaction
-    from portal.aftersales.fulfilment import order_deliver, order_ship
 
     api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
     use_merchant(api_id, hash_key)
@@ -504,18 +521,8 @@ def test_a_re_approval_answered_without_a_txid_learns_the_new_one_from_the_settl
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
         assert extensions.in_use() == frozenset()
-        buyer = shop.new_buyer(15_500)
-        assert buyer_with_choice(shop, buyer, 500, "2").post("/shop/order/", CARD).status_code == 302
-        order = Order.objects.get()
-        order_ship(order=order, invoice_no="123", carrier="cj", by=None)
-        order_deliver(order=Order.objects.get(pk=order.pk), by=None)
-        old_tx_id = MileageTransaction.objects.get(order=order).tx_id
         # when the 10,000원 product is exchanged for the 5,000원 one (a re-approval at the provider)
-        line = order.lines.get()
-        response = operator.post(f"/console/orders/{order.number}/exchange/", {
-            f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"})
-        assert response.status_code == 302
-        message = OutboxMessage.objects.get(order=order, kind="repayment")
+        buyer, order, old_tx_id, message = delivered_and_exchanged_down(shop, operator)
         if first == "3092":
             assert message.status == "pending"  # the lost answer: to be asked again
             message = outbox_deliver(message.pk, force=True)
@@ -839,6 +846,17 @@ def test_a_rate_written_with_more_decimals_reads_as_written_and_one_below_a_tent
         assert "기본 적립률(1.25)을 읽을 수 없습니다" in check and "연결 성공" not in check
 
 
+def approval_amount_restated(amount: bytes):
+    """A ProviderProxy rewrite: the approval's answer with its baseAccumAmount element replaced by `amount` (b"":
+    an answer stating no amount)."""
+    def rewrite(path: str, answer):
+        code, content_type, body = answer
+        if not path.endswith("/payment"):
+            return None
+        return code, content_type, re.sub(rb"<baseAccumAmount>[^<]*</baseAccumAmount>", amount, body)
+    return rewrite
+
+
 def test_an_approval_answered_without_its_amount_keeps_the_earn_within_the_holding_cap(shop, settings):
     """E4: a buyer near 500,000원 earns at most what fits. An approval answered without baseAccumAmount (a 1001, a
     lost answer settled by the status call) keeps the earn the order form showed as the most it can be — never the
@@ -846,14 +864,8 @@ def test_an_approval_answered_without_its_amount_keeps_the_earn_within_the_holdi
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
     use_merchant(api_id, hash_key)
 
-    def without_amount(path: str, answer):
-        code, content_type, body = answer
-        if not path.endswith("/payment"):
-            return None
-        return code, content_type, re.sub(rb"<baseAccumAmount>[^<]*</baseAccumAmount>", b"", body)
-
     buyer = shop.new_buyer(499_990)
-    with ProviderProxy(shop.base_url, lambda path: None, without_amount) as proxy:
+    with ProviderProxy(shop.base_url, lambda path: None, approval_amount_restated(b"")) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
         browser = buyer_with_choice(shop, buyer, 500, "4")  # 20,000원: 195원 at 1% of what it costs after the use
@@ -897,14 +909,7 @@ def test_an_approval_stating_the_ad_inflows_part_of_the_earn_apart_is_booked_wit
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
     use_merchant(api_id, hash_key)
 
-    def split(path: str, answer):
-        code, content_type, body = answer
-        if not path.endswith("/payment"):
-            return None
-        return code, content_type, re.sub(rb"<baseAccumAmount>[^<]*</baseAccumAmount>",
-                                          b"<baseAccumAmount>100</baseAccumAmount><addAccumAmount>95</addAccumAmount>",
-                                          body)
-
+    split = approval_amount_restated(b"<baseAccumAmount>100</baseAccumAmount><addAccumAmount>95</addAccumAmount>")
     with ProviderProxy(shop.base_url, lambda path: None, split) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
@@ -922,7 +927,6 @@ def test_a_re_approval_completed_after_its_1001_has_its_new_txid_learnt_later(sh
     new txId, the order carries it (and says so in its history), so that its next calls go on the live one."""
     from mileage.models import MileageEvent, MileageTransaction
     from mileage.services.transactions import mileage_tx_id_relearn
-    from portal.aftersales.fulfilment import order_deliver, order_ship
 
     api_id, hash_key = shop.new_merchant(rate="1", profile="extended")
     use_merchant(api_id, hash_key)
@@ -945,16 +949,7 @@ def test_a_re_approval_completed_after_its_1001_has_its_new_txid_learnt_later(sh
     with ProviderProxy(shop.base_url, before, after) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
-        buyer = shop.new_buyer(15_500)
-        assert buyer_with_choice(shop, buyer, 500, "2").post("/shop/order/", CARD).status_code == 302
-        order = Order.objects.get()
-        order_ship(order=order, invoice_no="123", carrier="cj", by=None)
-        order_deliver(order=Order.objects.get(pk=order.pk), by=None)
-        old_tx_id = MileageTransaction.objects.get(order=order).tx_id
-        line = order.lines.get()
-        assert operator.post(f"/console/orders/{order.number}/exchange/", {
-            f"qty_{line.pk}": "1", "new_1": "1", "mileage_returned_won": "0", "action": "complete"}).status_code == 302
-        message = OutboxMessage.objects.get(order=order, kind="repayment")
+        buyer, order, old_tx_id, message = delivered_and_exchanged_down(shop, operator)
         assert message.status == "sent"
         # the answer named no txId and nothing told it yet: the old one stays for now
         assert MileageTransaction.objects.get(order=order).tx_id == old_tx_id

@@ -15,7 +15,7 @@ from mileage.models import (
     OutboxStatus,
     TransactionState,
 )
-from mileage.models.outbox import HOLDING_NOTHING_KINDS, OutboxKind, waits_for
+from mileage.models.outbox import HOLDING_NOTHING_KINDS, MILEAGE_RETURN_KINDS, OutboxKind, waits_for
 from mileage.policy.constants import (
     MAX_BALANCE_PER_BUYER_WON,
     MAX_EARN_PER_ORDER_WON,
@@ -157,3 +157,20 @@ def mileage_in_flight(numbers) -> set[str]:
     return ((set(waiting.values_list("order__number", flat=True))
              | set(asking.values_list("order__number", flat=True)))
             - set(stuck.values_list("order__number", flat=True)))
+
+
+def refunds_returning(order_id: int, numbers: list[str]) -> set[str]:
+    """Of an order's refunds (`numbers`), those whose mileage return the provider has not answered yet: their own
+    call (a re-approval or cancel keyed by the refund) waiting or refused, or closed by the order's later cancel that
+    is itself still waiting. One query."""
+    calls = list(OutboxMessage.objects.filter(order_id=order_id, kind__in=MILEAGE_RETURN_KINDS).values_list(
+        "idempotency_key", "status"))
+    order_cancel_waiting = any(status in (OutboxStatus.PENDING, OutboxStatus.FAILED) for key, status in calls
+                               if not any(number in key for number in numbers))
+    returning = set()
+    for number in numbers:
+        own = [status for key, status in calls if number in key]
+        if any(status in (OutboxStatus.PENDING, OutboxStatus.FAILED) for status in own) or (
+                order_cancel_waiting and any(status == OutboxStatus.SUPERSEDED for status in own)):
+            returning.add(number)
+    return returning

@@ -62,7 +62,10 @@ def popup_open(request: HttpRequest) -> HttpResponse:
     inflow = request.session.get(INFLOW_KEY, "")
     nonce = secrets.token_urlsafe(16)
     done_url = request.build_absolute_uri(f"{reverse('mileage:popup-done')}?{urlencode({'n': nonce})}")
-    opened = dict(list((request.session.get(NONCES_KEY) or {}).items())[-(MAX_OPEN_POPUPS - 1):])
+    earlier = list((request.session.get(NONCES_KEY) or {}).items())
+    opened = dict(earlier[-(MAX_OPEN_POPUPS - 1):])
+    for dropped, _url in earlier[:-(MAX_OPEN_POPUPS - 1)]:  # popups too old to answer: their cached copies go too
+        cache.delete(NONCE_CACHE_KEY.format(dropped))
     request.session[NONCES_KEY] = {**opened, nonce: done_url}
     _issue_nonce(request, nonce, done_url)
     # reopening hands the provider the earlier reqTxId to edit, and gives the choice up here; its hold is given back

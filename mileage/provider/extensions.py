@@ -99,6 +99,12 @@ def info_from(answer: ApiResult) -> ProviderInfo:
                         _readable_rate(answer.raw.get("addAccumRate")))
 
 
+def stated_rate(answer: ApiResult) -> str:
+    """getAccumRate's base rate as the screens write it ("1", "1.5"); "" when the answer states none it can read."""
+    rate = _readable_rate(answer.raw.get("baseAccumRate"))
+    return wire.rate_to_wire(rate) if rate is not None else ""
+
+
 def _readable_rate(value) -> int | None:
     """A getAccumRate rate in tenths of a percent; None when the answer has none or one that cannot be read."""
     if value in (None, "") or isinstance(value, (dict, list)):

@@ -452,11 +452,16 @@ def invoiced_after(message: OutboxMessage) -> bool:
 
 
 def retry_by_hand(message_id: int, *, apply: Apply) -> OutboxMessage | None:
-    """The operator's retry button: a FAILED message is sent again at once, with the same Idempotency-Key."""
+    """The operator's retry button: a FAILED message is sent again at once, with the same Idempotency-Key. The
+    message returned says whether this press sent it (`sent_by_this_press`) or found it taken already."""
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update().get(pk=message_id)
         if message.status != OutboxStatus.FAILED or cancelled_after(message) or invoiced_after(message):
+            message.sent_by_this_press = False  # another press, or the worker, has it (or it is not to be sent)
             return message
         message.attempts, message.next_attempt_at = 0, timezone.now()
         outbox_set_status(message=message, to_status=OutboxStatus.PENDING, fields=("attempts", "next_attempt_at"))
-    return deliver(message_id, apply=apply, force=True)
+    sent = deliver(message_id, apply=apply, force=True)
+    if sent is not None:
+        sent.sent_by_this_press = True
+    return sent

@@ -201,7 +201,19 @@ def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: fl
     guessed. A lost answer, or a success without a txId, is settled by the status extension where the provider
     offers it, else by sending the same approval again (the provider answers a duplicate with 3092, or 1001/1002,
     and the txId). Raises ProviderError (refused, or no txId could be learnt) or ProviderUnavailable (no answer);
-    the caller then aborts the reqTxId, which undoes an approval that landed unseen."""
+    the caller then aborts the reqTxId, which undoes an approval that landed unseen. A refusal after an attempt that
+    may have landed (unanswered, or answered a success without its txId) is marked so (`may_have_landed`): the abort
+    then proves nothing by a refusal alone, and is sent again later."""
+    maybe = [False]  # an attempt so far may have landed
+    try:
+        return _approve_attempts(client, request, key, deadline, use_status, maybe)
+    except ProviderError as exc:
+        exc.may_have_landed = maybe[0]
+        raise
+
+
+def _approve_attempts(client, request: PaymentRequest, key: str, deadline: float, use_status: bool,
+                      maybe: list[bool]) -> ApiResult:
     for attempt in (1, 2):
         try:
             result = client.approve(request, idempotency_key=key, deadline=deadline)
@@ -210,6 +222,7 @@ def _approve_at_provider(client, request: PaymentRequest, key: str, deadline: fl
             lost = False  # success or 3092 without a txId
         except ProviderUnavailable:
             lost = True
+        maybe[0] = True
         try:
             status = _status(client, request.req_tx_id, deadline, use_status)
         except ProviderUnavailable:
@@ -317,7 +330,9 @@ def mileage_approval_ask(*, order: ShopOrder, mileage: MileageTransaction | None
         _authorize_failed(order, exc.code, again_after=timedelta(seconds=settings.MILEAGE_UNANSWERED_ABORT_DELAY_SECONDS))
         raise MileageRefused(exc.code, str(UNAVAILABLE_MESSAGE)) from exc
     except ProviderError as exc:
-        _authorize_failed(order, exc.code)
+        # refused after an attempt that may have landed: aborted again later, as for an unanswered one
+        _authorize_failed(order, exc.code, again_after=timedelta(
+            seconds=settings.MILEAGE_UNANSWERED_ABORT_DELAY_SECONDS) if getattr(exc, "may_have_landed", False) else None)
         raise MileageRefused(exc.code, refusal_message(exc.code, exc.message)) from exc
     return Approval(order, result, request, mileage.approval_key, mileage)
 
@@ -553,6 +568,14 @@ def _answered_earn(mileage: MileageTransaction, kind: str, result: ApiResult, re
     re-approval keeps the first approval's rates, docs/policy.md L5), otherwise the approval's."""
     stated = result.raw.get("baseAccumAmount")
     if stated is not None and str(stated).strip() != "":
+        added = str(result.raw.get("addAccumAmount") or "").strip()
+        if added.isascii() and added.isdigit() and int(added) and isinstance(request.get("amount_won"), int):
+            # the extra part stated apart is added (client.py) — unless baseAccumAmount already held it: a sum
+            # above what the rates grant on the earn base says so
+            rates = (result.base_rate_x10 + result.add_rate_x10 if _states_rates(result)
+                     else mileage.base_rate_x10 + mileage.add_rate_x10)
+            if result.earn_won > earn_amount(request["amount_won"], rates):
+                return result.earn_won - int(added)
         return result.earn_won
     if kind == "repayment" and isinstance(request.get("amount_won"), int):
         return earn_amount(request["amount_won"], mileage.base_rate_x10 + mileage.add_rate_x10)

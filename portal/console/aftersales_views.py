@@ -609,7 +609,8 @@ class OutboxListView(OperatorRequiredMixin, BoundedPagingMixin, PageSizeMixin, S
         result = retry_by_hand(message.pk)
         if result is not None and result.status == OutboxStatus.SENT:
             messages.success(request, _("%(kind)s 전송 완료") % {"kind": message.get_kind_display()})
-        elif result is not None and result.status == OutboxStatus.PENDING:
+        elif result is not None and result.status == OutboxStatus.PENDING and not getattr(
+                result, "sent_by_this_press", True):
             # another operator's 다시 보내기 (or the worker) is sending it at this moment: not a failure of this press
             messages.info(request, _("%(kind)s: 이미 다시 보내는 중입니다. 잠시 후 전송 대기열에서 결과를 확인해 주세요.")
                           % {"kind": message.get_kind_display()})

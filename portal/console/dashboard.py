@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.generic import TemplateView
 
 from core.dates import ymd_hm
-from mileage import wire
 from mileage.models import MileageSettings, SettlementKind
 from mileage.policy.calendar import next_cutoff
 from mileage.policy.constants import BUSINESS_TZ
@@ -80,7 +79,7 @@ def rate_summary(now) -> dict:
         summary["error"] = exc.message
         return summary
     raw = result.raw
-    summary.update(current=wire.rate_to_wire(result.base_rate_x10), next_month=raw.get("nextMonth"),
+    summary.update(current=extensions.stated_rate(result), next_month=raw.get("nextMonth"),
                    next_rate=raw.get("nextMonthRate"), fixed=raw.get("nextMonthFixed") == "Y")
     return summary
 

@@ -167,7 +167,7 @@ class MileageSettingsView(OperatorRequiredMixin, View):
             # the keys work, but the rate the provider states cannot be read: no rate is shown to buyers (never 0%)
             return {"ok": True, "warning": True,
                     "message": _("연결은 되었지만 네이버 마일리지가 알려준 기본 적립률(%(rate)s)을 읽을 수 없습니다. 읽을 "
-                                 "수 있을 때까지 적립률과 적립/사용 버튼이 보이지 않습니다.") % {
+                                 "수 있을 때까지 상품 페이지와 적립 기준 안내에 적립률이 보이지 않습니다.") % {
                         "rate": str(result.raw.get("baseAccumRate", ""))[:20]}}
         if status != extensions.ACTIVE:
             # the keys work (ok: kept, and the service may be on), but until the provider says ACTIVE the shop offers
@@ -253,7 +253,7 @@ def key_check(client) -> None:
         return
     if extensions.sandbox_state_error(refused.code):
         wrong = _abort_refusal(_wrong_key_client(client, 1))
-        if wrong is None or wrong.code != refused.code:
+        if wrong is not None and wrong.code != refused.code:  # a wrong key answered otherwise (or taken: no proof)
             return
         raise ProviderError(refused.code, str(KEY_NOT_CHECKED) % {"answer": provider_error_text(refused)})
     if not extensions.RESULT_CODE.fullmatch(refused.code):
@@ -276,19 +276,24 @@ def _wrong_key_client(client, n: int):
 
 
 def _report_answered(client) -> bool:
-    """Whether the provider answered this month's settlement report (§4) to our secret: a read that names no
-    transaction, answered only to a secret the provider accepted. False without it, or when it was refused (a
-    provider without the report may refuse the path with a code of its own): the abort decides then. Not asked when
-    the shop's 연동 방식 is the standard protocol alone."""
+    """Whether the provider answered this month's settlement report (§4), a read that names no transaction, to our
+    secret and refused it to one that cannot be right (a provider serving the report to any key proves nothing).
+    False without the report, refused, unanswered, or answered to the wrong key too: the abort decides then. Not
+    asked when the shop's 연동 방식 is the standard protocol alone."""
     if MileageSettings.load().provider_profile == ProviderProfile.STANDARD:
         return False
+    month = timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m")
     try:
-        client.settlement(timezone.now().astimezone(BUSINESS_TZ).strftime("%Y-%m"))
-    except ProviderUnavailable:
-        raise
-    except ProviderError:
+        client.settlement(month)
+    except ProviderError:  # refused, no such path, or no answer now
         return False
-    return True
+    try:
+        _wrong_key_client(client, 1).settlement(month)
+    except ProviderUnavailable:
+        return False
+    except ProviderError:
+        return True
+    return False
 
 
 def _abort_refusal(client) -> ProviderError | None:
@@ -470,7 +475,7 @@ class RateCalendarView(OperatorRequiredMixin, View):
                     "from_month": str(row.get("effectiveFrom") or "")[:7]} for row in history if isinstance(row, dict)]
         cutoff = next_cutoff(now)
         return render(request, "console/rates.html", {
-            "current": wire.rate_to_wire(rates.base_rate_x10), "next_month": raw.get("nextMonth"),
+            "current": extensions.stated_rate(rates), "next_month": raw.get("nextMonth"),
             "next_rate": raw.get("nextMonthRate"), "fixed": raw.get("nextMonthFixed") == "Y", "history": history,
             "cutoff": cutoff, "remaining": cutoff - now, "change_applies_from": "{:04d}-{:02d}".format(*effective_month(now))})
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from mileage.selectors import refunds_returning
 from portal.aftersales.buyer_requests import buyer_request_create, requestable_kinds
 from portal.aftersales.cancellations import order_cancel_before_payment
 from portal.aftersales.errors import ActionError
@@ -66,6 +67,8 @@ def _detail(request, order: Order, *, cancel_form=None, request_form=None, confi
         "confirm_form": confirm_form if confirmable else None,
         "request_form": request_form if pending is None else None, "open_request": pending,
         "buyer_requests": buyer_requests, "refunds": refunds, "refund_waiting": refund_waiting,
+        # the completed refunds whose mileage the provider has not given back yet (each row says 반환 예정)
+        "refunds_returning": refunds_returning(order.pk, [r.number for r in refunds if r.mileage_won]),
         "mileage_waiting": any(r.status == RefundStatus.BEFORE and r.mileage_won for r in refunds),
         "exchange_unshipped": unshipped},
         status=status)

@@ -196,14 +196,22 @@ def test_a_cancel_refused_for_its_key_cannot_be_recorded_as_cancelled(shop, oper
 
 
 def test_a_retry_pressed_while_another_operators_retry_is_sending_says_so_not_failed(shop, operator, monkeypatch):
-    # given a failed call that another operator's 다시 보내기 is sending at this moment (PENDING, claimed)
+    # given a failed call
+    from mileage.models import MileageSettings
+
     order, _buyer = place(shop)
     with monkeypatch.context() as patched:
         refuse(patched, "cancel", "2003", "wrong secret")
         operator.post(f"/console/orders/{order.number}/cancel/")
     message = OutboxMessage.objects.get(order=order, kind="cancel")
-    monkeypatch.setattr("portal.console.aftersales_views.retry_by_hand",
-                        lambda pk: OutboxMessage.objects.filter(pk=pk).update(status=OutboxStatus.PENDING)
-                        and OutboxMessage.objects.get(pk=pk))
+    assert message.status == OutboxStatus.FAILED
+    # when this press finds it unanswered (the provider down): a failure of this press, with its reason
+    api_id = MileageSettings.load().api_id
+    shop.fault(api_id, "http500", count=5)
+    page = operator.post("/console/outbox/", {"message": message.pk, "action": "retry"}, follow=True).content.decode()
+    assert "전송 실패" in page and "UNAVAILABLE" in page and "이미 다시 보내는 중입니다" not in page
+    shop.fault(api_id, "", count=0)
+    # and when another operator's press took it first (pending, being sent): this press says so, not a failure
+    OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.PENDING)
     page = operator.post("/console/outbox/", {"message": message.pk, "action": "retry"}, follow=True).content.decode()
     assert "이미 다시 보내는 중입니다" in page and "전송 실패" not in page

@@ -882,14 +882,25 @@ LOOKED_UP_FIRST = (200, "application/xml", '<?xml version="1.0" encoding="UTF-8"
                    '</resultCode><resultMessage>거래 정보가 없습니다</resultMessage></response>'.encode())
 
 
-@pytest.mark.parametrize(("profile", "right_key"), [("extended", True), ("extended", False), ("standard", False)])
+OPEN_REPORT = (200, "application/json", b'{"response": {"resultCode": "1000", "resultMessage": "ok", "lines": []}}')
+
+
+@pytest.mark.parametrize(("profile", "right_key", "open_report"), [
+    ("extended", True, False), ("extended", False, False), ("standard", False, False), ("extended", False, True)])
 def test_the_key_check_refuses_a_wrong_key_at_a_provider_that_looks_the_reqtxid_up_before_the_secret(
-        shop, settings, operator, profile, right_key):
+        shop, settings, operator, profile, right_key, open_report):
     """A provider answering the key check's abort with "no such transaction" (3001) before it reads the secret answers
     a wrong key as it answers the right one: the abort proves nothing there. The settlement report (§4), which names
-    no transaction, proves a right key where the provider has it; a wrong key is never 연결 성공."""
+    no transaction, proves a right key where the provider has it and refuses a wrong one (a report served to any
+    key proves nothing); a wrong key is never 연결 성공."""
     api_id, hash_key = shop.new_merchant(rate="1", profile=profile)
-    with ProviderProxy(shop.base_url, lambda path: LOOKED_UP_FIRST if path.endswith("/abort") else None) as proxy:
+
+    def answer(path: str):
+        if path.endswith("/abort"):
+            return LOOKED_UP_FIRST
+        return OPEN_REPORT if open_report and "/settlement/" in path else None
+
+    with ProviderProxy(shop.base_url, answer) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
         page = operator.post("/console/mileage/settings/", {
@@ -903,14 +914,16 @@ def test_the_key_check_refuses_a_wrong_key_at_a_provider_that_looks_the_reqtxid_
             assert "틀린 키에도 같은 답" in page
 
 
-def test_an_approval_stating_the_ad_inflows_part_of_the_earn_apart_is_booked_with_it(shop, settings):
+@pytest.mark.parametrize("stated", [b"<baseAccumAmount>100</baseAccumAmount><addAccumAmount>95</addAccumAmount>",
+                                    b"<baseAccumAmount>195</baseAccumAmount><addAccumAmount>95</addAccumAmount>"])
+def test_an_approval_stating_the_ad_inflows_part_of_the_earn_apart_is_booked_with_it(shop, settings, stated):
     """A provider that answers the earn in two parts (baseAccumAmount for the base rate, addAccumAmount for an ad
-    inflow's extra rate) grants their sum: the order books and shows what the provider granted."""
+    inflow's extra rate) grants their sum: the order books and shows what the provider granted — and one whose
+    baseAccumAmount already holds both (a sum above what the rates grant) is not counted twice."""
     api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
     use_merchant(api_id, hash_key)
 
-    split = approval_amount_restated(b"<baseAccumAmount>100</baseAccumAmount><addAccumAmount>95</addAccumAmount>")
-    with ProviderProxy(shop.base_url, lambda path: None, split) as proxy:
+    with ProviderProxy(shop.base_url, lambda path: None, approval_amount_restated(stated)) as proxy:
         settings.MILEAGE_API_BASE = proxy.url
         cache.clear()
         browser = buyer_with_choice(shop, shop.new_buyer(15_500), 500, "4")
@@ -966,3 +979,19 @@ def test_a_re_approval_completed_after_its_1001_has_its_new_txid_learnt_later(sh
     # asked once more (a second worker), nothing changes
     assert mileage_tx_id_relearn(message_id=message.pk) == "replaced already"
     assert MileageEvent.objects.filter(kind="tx_id_learnt").count() == 1
+
+
+def test_a_refusal_after_an_attempt_that_may_have_landed_is_no_proof_that_nothing_stands(shop, settings, unsent):
+    """The approval answered 1001 without its txId twice (accepted, completed later): the buyer is refused (no txId,
+    no discount), but an attempt may land yet — its abort is not marked as following a refusal (a provider's own
+    "no such transaction" to it proves nothing), and it is sent again later, as after an unanswered approval."""
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    accepted = (200, "application/xml", b"<?xml version='1.0' encoding='UTF-8'?><response><resultCode>1001"
+                b"</resultCode><resultMessage>accepted</resultMessage></response>")
+    with ProviderProxy(shop.base_url, lambda path: accepted if path.endswith("/payment") else None) as proxy:
+        settings.MILEAGE_API_BASE = proxy.url
+        cache.clear()
+        assert buyer_with_choice(shop, shop.new_buyer(15_500), 500, "4").post("/shop/order/", CARD).status_code == 400
+    first, again = OutboxMessage.objects.filter(order=Order.objects.get(), kind="abort").order_by("id")
+    assert "refused" not in first.payload and again.idempotency_key.endswith("after-unanswered")

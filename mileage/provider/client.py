@@ -8,6 +8,7 @@ Idempotency-Key. Results are typed; errors are exceptions carrying the provider'
 import json
 import logging
 import os
+import re
 import threading
 import time
 import uuid
@@ -136,12 +137,32 @@ class Invoice:
 def _parse(response: requests.Response) -> dict:
     """The answer's fields, read by what its body is (a JSON object or an XML document), whatever Content-Type
     claims; the header decides only a body that is neither."""
-    text = response.content.decode("utf-8", errors="replace").lstrip("\ufeff").strip()
+    text = _decoded(response)
     if text.startswith("{") or (not text.startswith("<") and "json" in response.headers.get("Content-Type", "")):
         answer = json.loads(text)
         return answer.get("response", {}) if isinstance(answer, dict) else {}
+    if text.startswith("<?xml"):  # its encoding is read already (_decoded): the document alone is parsed
+        text = text[text.index("?>") + 2:] if "?>" in text else text
     root = ET.fromstring(text)
     return _xml_fields(list(root))
+
+
+XML_ENCODING = re.compile(rb"\s*(?:\xef\xbb\xbf)?<\?xml[^>]*?encoding=[\"']([A-Za-z0-9_.:-]+)[\"']")
+HEADER_CHARSET = re.compile(r"charset=[\"']?([A-Za-z0-9_.:-]+)", re.IGNORECASE)
+
+
+def _decoded(response: requests.Response) -> str:
+    """The answer's text in the encoding it declares — the XML declaration's, else the Content-Type's charset, else
+    UTF-8 (a provider answering in EUC-KR keeps its Korean messages readable)."""
+    raw = response.content
+    declared = XML_ENCODING.match(raw)
+    named = HEADER_CHARSET.search(response.headers.get("Content-Type", ""))
+    encoding = declared.group(1).decode("ascii") if declared else (named.group(1) if named else "utf-8")
+    try:
+        text = raw.decode(encoding, errors="replace")
+    except LookupError:  # an encoding Python does not know: read as UTF-8
+        text = raw.decode("utf-8", errors="replace")
+    return text.lstrip("\ufeff").strip()
 
 
 def _xml_fields(children: list[ET.Element]) -> dict:
@@ -275,7 +296,7 @@ class MileageClient:
             # never the exception text: it carries the URL
             log.warning("provider %s %s failed: %s", method, path, type(exc).__name__)
             raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다.")) from None
-        if response.status_code >= 500:
+        if response.status_code >= 500 or response.status_code == 429:  # busy (429 Too Many Requests): no answer yet
             log.warning("provider %s %s failed: HTTP %s", method, path, response.status_code)
             raise ProviderUnavailable("UNAVAILABLE", _("네이버 마일리지 서버에 연결할 수 없습니다."))
         try:

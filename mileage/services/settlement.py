@@ -175,13 +175,18 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
     # (an order's only txId is held to its figures as they are)
     live: dict[str, tuple[int, int]] = {}
     live_cancelled: dict[str, int] = {}
+    whole_cancelled: dict[str, int] = {}  # an order's txIds listed whole and cancelled whole
+    listed: dict[str, int] = {}
     for line in report_lines(report) or []:
         number, line_earned, line_used = line["orderNo"], _won(line.get("earned")), _won(line.get("used"))
         line_cancelled = _won(line.get("cancelled"))
         earned, used = theirs.get(number, (0, 0))
         theirs[number] = (earned + line_earned, used + line_used)
         cancelled[number] = cancelled.get(number, 0) + line_cancelled
-        if not (line_cancelled > 0 and line_earned + line_used == line_cancelled):
+        listed[number] = listed.get(number, 0) + 1
+        if line_cancelled > 0 and line_earned + line_used == line_cancelled:
+            whole_cancelled[number] = whole_cancelled.get(number, 0) + 1
+        else:
             earned, used = live.get(number, (0, 0))
             live[number] = (earned + line_earned, used + line_used)
             live_cancelled[number] = live_cancelled.get(number, 0) + line_cancelled
@@ -190,7 +195,10 @@ def reconcile(statement: Statement, report: dict) -> list[Mismatch]:
         mine, other = ours.get(number), theirs.get(number)
         if _agrees(lines.get(number), other or (0, 0), cancelled.get(number, 0)) or (
                 number in live and (live[number], live_cancelled[number]) != (other, cancelled.get(number))
-                and _agrees(lines.get(number), live[number], live_cancelled[number])):
+                and _agrees(lines.get(number), live[number], live_cancelled[number])) or (
+                # a re-approved order cancelled in the end: every txId of it listed whole and cancelled whole, and
+                # nothing of it standing at the portal either
+                whole_cancelled.get(number, 0) == listed.get(number, 0) >= 2 and mine in (None, (0, 0))):
             continue  # the same on both sides, a line netting to nothing included (an approval undone)
         if other is None:
             mismatches.append(Mismatch(number, "missing_at_provider", mine, None))

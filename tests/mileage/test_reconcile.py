@@ -136,3 +136,17 @@ def test_an_xml_report_of_repeated_lines_keeps_every_line_and_a_line_may_leave_o
     assert [line["orderNo"] for line in report_lines(_xml_fields(list(bare)))] == ["A", "B"]
     # a line stating none of its figures says nothing
     assert not report_readable({"lines": [{"orderNo": "A", "txId": "T1"}]})
+
+
+def test_a_re_approved_order_cancelled_in_the_end_reported_gross_per_txid_reconciles():
+    # a partial return replaced the first txId (listed whole, cancelled whole), then the rest was cancelled (the
+    # second txId listed whole, cancelled whole): nothing stands on either side
+    ours = Statement(month="2026-12", lines=[StatementLine(order_number="F", earned=0, used=0, earn_cancelled=299,
+                                                           use_cancelled=2_000)])
+    report = {"lines": [{"orderNo": "F", "txId": "T1", "earned": "299", "used": "2000", "cancelled": "2299"},
+                        {"orderNo": "F", "txId": "T2", "earned": "184", "used": "2000", "cancelled": "2184"}]}
+    assert reconcile(ours, report) == []
+    # a portal still holding part of it is a mismatch
+    holding = statement(("F", 0, 500))
+    [mismatch] = reconcile(holding, report)
+    assert mismatch.problem == "different"

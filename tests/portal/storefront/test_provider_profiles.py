@@ -995,3 +995,28 @@ def test_a_refusal_after_an_attempt_that_may_have_landed_is_no_proof_that_nothin
         assert buyer_with_choice(shop, shop.new_buyer(15_500), 500, "4").post("/shop/order/", CARD).status_code == 400
     first, again = OutboxMessage.objects.filter(order=Order.objects.get(), kind="abort").order_by("id")
     assert "refused" not in first.payload and again.idempotency_key.endswith("after-unanswered")
+
+
+def test_an_answer_in_euc_kr_reads_in_korean_and_a_busy_provider_is_asked_again(shop, settings):
+    """A provider answering in EUC-KR (declared in its XML, or only in its Content-Type) is read in that encoding:
+    its reason reaches the buyer in Korean. One answering 429 (busy) has not answered yet: the call is asked again
+    with its key, never failed for an operator."""
+    from mileage.provider import ProviderError, ProviderUnavailable, get_client
+
+    api_id, hash_key = shop.new_merchant(rate="1", profile="standard")
+    use_merchant(api_id, hash_key)
+    refusal = "<response><resultCode>3032</resultCode><resultMessage>잔액이 부족합니다.</resultMessage></response>"
+    answers = {
+        "declared": (200, "text/xml", ('<?xml version="1.0" encoding="EUC-KR"?>' + refusal).encode("euc-kr")),
+        "header": (200, "text/xml; charset=EUC-KR", refusal.encode("euc-kr")),
+        "busy": (429, "text/plain", b"Too Many Requests"),
+    }
+    for name, answer in answers.items():
+        with ProviderProxy(shop.base_url, lambda path, answer=answer: answer if "/abort" in path else None) as proxy:
+            settings.MILEAGE_API_BASE = proxy.url
+            cache.clear()
+            expected = ProviderUnavailable if name == "busy" else ProviderError
+            with pytest.raises(expected) as raised:
+                get_client().abort("R000000000001", idempotency_key=f"k-{name}")
+            if name != "busy":
+                assert (raised.value.code, raised.value.message) == ("3032", "잔액이 부족합니다.")
